@@ -1,0 +1,124 @@
+//! The hand-written seam between the generated client and the `genauth` facade.
+//!
+//! The facade cannot implement `progenitor_client::ClientHooks` for [`Client`](crate::Client)
+//! (the orphan rule), so the implementation lives here and delegates to what the facade puts in
+//! the client's [`Inner`]:
+//!
+//! * request-scoped headers (authentication: app id, user or management token), inserted into
+//!   every request the client sends, replacing any header of the same name;
+//! * an [`ExecHook`] that sends the request: the facade times it, traces it, reads the request
+//!   id and decides on retries there.
+//!
+//! ```
+//! use genauth_api::Client;
+//! use reqwest::header::{HeaderMap, HeaderValue};
+//!
+//! let base = Client::new_with_client(
+//!     "http://127.0.0.1:8787",
+//!     reqwest::Client::new(),
+//!     Default::default(),
+//! );
+//! let mut headers = HeaderMap::new();
+//! let mut token = HeaderValue::from_static("secret-access-token");
+//! token.set_sensitive(true);
+//! headers.insert("authorization", token);
+//! // Shares the connection pool of `base`; only this copy sends the token.
+//! let user = base.with_headers(headers);
+//! assert!(!format!("{user:?}").contains("secret-access-token"));
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::HeaderMap;
+
+use crate::Client;
+
+/// The future an [`ExecHook`] returns.
+pub type HookFuture<'a> =
+    Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
+
+/// Sends a request on behalf of the generated client.
+///
+/// An implementation must eventually call `client.execute(request)` (possibly more than once,
+/// on a `try_clone` of the request, to retry); it receives the operationId of the call.
+pub trait ExecHook: Send + Sync + 'static {
+    /// Sends `request` for operation `operation_id` with `client`.
+    fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> HookFuture<'a>;
+}
+
+/// What the facade keeps in each [`Client`]: headers to add and an optional exec hook.
+///
+/// Cheap to clone (two `Arc`s).
+#[derive(Clone, Default)]
+pub struct Inner {
+    headers: Arc<HeaderMap>,
+    hook: Option<Arc<dyn ExecHook>>,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values marked sensitive print as "Sensitive"; names are safe to show.
+        f.debug_struct("Inner")
+            .field("headers", &self.headers)
+            .field("hook", &self.hook.as_ref().map(|_| "ExecHook"))
+            .finish()
+    }
+}
+
+impl Inner {
+    /// Headers added to every request; values that carry secrets should be marked sensitive.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl Client {
+    /// A copy of this client that adds `headers` to every request (replacing headers of the
+    /// same name). The copy shares the connection pool and the exec hook.
+    pub fn with_headers(&self, headers: HeaderMap) -> Self {
+        let mut inner = self.inner.clone();
+        inner.headers = Arc::new(headers);
+        Self::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+
+    /// A copy of this client whose requests are sent through `hook`.
+    pub fn with_exec_hook(&self, hook: Arc<dyn ExecHook>) -> Self {
+        let mut inner = self.inner.clone();
+        inner.hook = Some(hook);
+        Self::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+}
+
+impl ClientHooks<Inner> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let headers = request.headers_mut();
+        for (name, value) in self.inner.headers.iter() {
+            headers.insert(name.clone(), value.clone());
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        match &self.inner.hook {
+            Some(hook) => hook.exec(&self.client, request, info.operation_id).await,
+            None => self.client().execute(request).await,
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! The wire form of every operation, as the generated client sends it.
+//!
+//! Each operation is sent through `genauth_api::Client` to a local capture server, which records
+//! the request and answers with the spec's example response for that operation (so every call
+//! must also decode its documented answer). One insta snapshot per operation holds the method,
+//! path and query, the headers sorted by name (less `host`, whose port changes) and the body as
+//! sent. Authentication headers are added through the seam exactly as the operation's first
+//! security requirement in the spec says; the facade's own headers are tested with the facade.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use genauth_api::Client;
+use genauth_api::types;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+use xtask::Spec;
+
+#[derive(Clone)]
+struct Capture {
+    spec: Arc<Spec>,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Capture {
+    /// operationId of a method + path, from the spec.
+    fn operation_id(&self, method: &Method, path: &str) -> Option<String> {
+        self.spec
+            .operations()
+            .into_iter()
+            .find(|op| op.method == method.as_str() && op.path == path)
+            .map(|op| op.id.to_string())
+    }
+}
+
+async fn capture(
+    axum::extract::State(state): axum::extract::State<Capture>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(op) = state.operation_id(&method, uri.path()) else {
+        return (StatusCode::NOT_FOUND, "no such operation in the spec").into_response();
+    };
+    let mut names: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| *k != "host")
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut text = format!(
+        "{method} {}\n",
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    for name in names {
+        for value in headers.get_all(name) {
+            text.push_str(&format!(
+                "{name}: {}\n",
+                String::from_utf8_lossy(value.as_bytes())
+            ));
+        }
+    }
+    text.push('\n');
+    text.push_str(&String::from_utf8_lossy(&body));
+    text.push('\n');
+    state.seen.lock().expect("lock").push((op.clone(), text));
+
+    match state.spec.response_example(&op, "200") {
+        Some(example) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            example.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+/// The headers each security scheme of the spec puts on the wire, with realistic values.
+fn auth_headers(spec: &Spec, op_id: &str) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let Some(op) = spec.operation(op_id) else {
+        return headers;
+    };
+    let first = op
+        .value
+        .get("security")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_object);
+    for scheme in first.into_iter().flatten().map(|(k, _)| k.as_str()) {
+        let (name, value) = match scheme {
+            "appId" => ("x-authing-app-id", "62a6e4d3xxxxxxxxa3b3eb1a"),
+            "userToken" => (
+                "authorization",
+                "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhIn0.c2ln",
+            ),
+            "managementToken" | "tenantAccessToken" => (
+                "authorization",
+                "Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzY29wZWQifQ.c2ln",
+            ),
+            "userPoolId" => ("x-authing-userpool-id", "62a6e4d3xxxxxxxxa3b3eb00"),
+            "clientSecretBasic" => (
+                "authorization",
+                "Basic NjJhNmU0ZDN4eHh4eHh4eGEzYjNlYjFhOjNlMmI3Y3h4eA==",
+            ),
+            // Sent as header parameters by the generated builders.
+            "sdkClientId" | "stateToken" => continue,
+            other => panic!("security scheme {other} has no wire form in this test"),
+        };
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    headers
+}
+
+const APP_ID: &str = "62a6e4d3xxxxxxxxa3b3eb1a";
+const CLIENT_ID: &str = "DRrYIqauawN0I8myTMoDTPys6ezGZxnm";
+const STATE_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzIjoiMSJ9.c2ln";
+const AGENT: &str = "Mozilla/5.0 (Linux; Android 10; Redmi K30 Build/QKQ1.190825.002; wv)";
+
+macro_rules! device {
+    ($builder:expr) => {
+        $builder
+            .x_operating_sys_version("Android 10")
+            .x_device_fingerprint("156aysdna213sac")
+            .x_device_ip("10.10.10.1")
+            .x_agent(AGENT)
+            .x_l("zh")
+            .x_client_id(CLIENT_ID)
+            .x_tenant_id("08f770f51f80d2f40f38c00cb199fd21")
+    };
+}
+
+/// Sends operation `op` with realistic values; every call must decode the spec's example.
+async fn send(c: &Client, op: &str) {
+    let outcome: Result<(), String> = match op {
+        "sendSms" => c
+            .send_sms()
+            .body_map(|b| {
+                b.channel(types::SmsChannel::ChannelBindPhone)
+                    .phone_number("18800008888")
+                    .phone_country_code("+86".to_string())
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "bindPhone" => c
+            .bind_phone()
+            .body_map(|b| {
+                b.phone_number("18800008888")
+                    .pass_code("123456")
+                    .phone_country_code("+86".to_string())
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "unbindPhone" => c
+            .unbind_phone()
+            .body_map(|b| b.pass_code("123456"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "verifyUpdatePhoneRequest" => c
+            .verify_update_phone_request()
+            .body_map(|b| {
+                b.verify_method(types::VerifyUpdatePhoneRequestDtoVerifyMethod::PhonePasscode)
+                    .phone_pass_code_payload(types::UpdatePhoneByPhonePassCodeDto {
+                        new_phone_number: "18800006666".into(),
+                        new_phone_pass_code: "123456".into(),
+                        new_phone_country_code: Some("+86".into()),
+                        old_phone_number: Some("18800008888".into()),
+                        old_phone_pass_code: Some("654321".into()),
+                        old_phone_country_code: Some("+86".into()),
+                    })
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "updatePhone" => c
+            .update_phone()
+            .body_map(|b| b.update_phone_token("upt_x2ZdQn7Vb1"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getProfile" => c
+            .get_profile()
+            .with_custom_data(true)
+            .with_identities(false)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "signInByCredentials" => c
+            .sign_in_by_credentials()
+            .body_map(|b| {
+                b.connection(types::SigninByCredentialsDtoConnection::Password)
+                    .password_payload(Some(types::SignInByPasswordPayloadDto {
+                        password: "passw0rd".into(),
+                        username: Some("bob".into()),
+                        account: None,
+                        email: None,
+                        phone: None,
+                    }))
+                    .options(Some(
+                        types::SignInOptionsDto::builder()
+                            .scope(Some("openid profile phone offline_access".into()))
+                            .try_into()
+                            .expect("options"),
+                    ))
+                    .client_id(Some(APP_ID.into()))
+                    .client_secret(Some("3e2b7cxxxxxxxxxxxxxxxxxxxxxxxxx".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getNewAccessTokenByRefreshToken" => c
+            .get_new_access_token_by_refresh_token()
+            .body_map(|b| {
+                // client_secret_basic (the first requirement): credentials in the header only.
+                b.grant_type(types::OidcTokenRequestGrantType::RefreshToken)
+                    .refresh_token("WPsGJbvpBjqXz6IJIr1UHKyrdVF5ioTPCUc7AlbL5aM")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getManagementToken" => c
+            .get_management_token()
+            .body_map(|b| {
+                b.access_key_id("60e043f8cxxxxxxxxxxxxxxxx")
+                    .access_key_secret("4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getIdentities" => c
+            .get_identities()
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "unlinkExtIdp" => c
+            .unlink_ext_idp()
+            .body_map(|b| b.ext_idp_id("6076bacxxxxxxxxd80d993b5"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "generateLinkExtIdpUrl" => c
+            .generate_link_ext_idp_url()
+            .ext_idp_conn_identifier("my-wechat")
+            .app_id(APP_ID)
+            .id_token("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiIn0.c2ln")
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "linkIdentity" => c
+            .link_identity()
+            .body_map(|b| {
+                b.user_id_in_idp("oj7Nq05R-RRaqak0_YlMLnnIwsvg")
+                    .user_id("6229ffaxxxxxxxxcade3e3d9")
+                    .ext_idp_id("6076bacxxxxxxxxd80d993b5")
+                    .type_(Some("openid".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "unlinkIdentity" => c
+            .unlink_identity()
+            .body_map(|b| {
+                b.user_id("6229ffaxxxxxxxxcade3e3d9")
+                    .ext_idp_id("6076bacxxxxxxxxd80d993b5")
+                    .type_(Some("openid".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "loginByWechat" => device!(c.login_by_wechat())
+            .body_map(|b| b.code("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "sendSdkSms" => device!(c.send_sdk_sms())
+            .body_map(|b| {
+                b.mobile("12345678901")
+                    .type_(types::SdkSmsSendRequestType::BindMobileSms)
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "socialBind" => device!(c.social_bind())
+            .x_state_token(STATE_TOKEN)
+            .body_map(|b| b.mobile("12345678901").verify_code("123456"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "socialRegisterBind" => device!(c.social_register_bind())
+            .x_state_token(STATE_TOKEN)
+            .body_map(|b| b.mobile("12345678901").verify_code("123456"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "loginByMobileVerifyCode" => device!(c.login_by_mobile_verify_code())
+            .body_map(|b| b.mobile("12345678901").verify_code("123456"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getTenantToken" => c
+            .get_tenant_token()
+            .body_map(|b| {
+                b.grant_type(types::TenantTokenRequestGrantType::ClientCredentials)
+                    .client_id(CLIENT_ID)
+                    .client_secret("4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "createSsoTicket" => c
+            .create_sso_ticket()
+            .body_map(|b| {
+                b.session_token("bts******2VO")
+                    .operating_sys_version("Android 10")
+                    .device_ip("10.10.10.1")
+                    .device_fingerprint("156aysdna213sac")
+                    .agent(Some(AGENT.into()))
+                    .client_id(Some(CLIENT_ID.into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "verifySsoTicket" => c
+            .verify_sso_ticket()
+            .body_map(|b| b.sso_ticket("ST-1-6h3v******Xk2Q"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "refreshSessionToken" => c
+            .refresh_session_token()
+            .body_map(|b| b.session_token("bts******2VO"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        other => panic!("operation {other} is in the spec but this test does not send it"),
+    };
+    if let Err(e) = outcome {
+        panic!("{op}: the call or the decoding of its documented answer failed: {e}");
+    }
+}
+
+#[tokio::test]
+async fn every_operation_has_a_wire_snapshot() {
+    let spec = Arc::new(Spec::load().expect("spec loads"));
+    let state = Capture {
+        spec: spec.clone(),
+        seen: Arc::default(),
+    };
+    let app = axum::Router::new()
+        .fallback(capture)
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let base = Client::new_with_client(
+        &format!("http://{addr}"),
+        genauth_api::http_client_builder().build().expect("client"),
+        Default::default(),
+    );
+    let ids: Vec<String> = spec.operations().iter().map(|o| o.id.to_string()).collect();
+    for id in &ids {
+        let client = base.with_headers(auth_headers(&spec, id));
+        send(&client, id).await;
+    }
+    server.abort();
+
+    let seen = state.seen.lock().expect("lock").clone();
+    let captured: BTreeSet<&str> = seen.iter().map(|(op, _)| op.as_str()).collect();
+    let expected: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(
+        captured, expected,
+        "every operation was sent exactly as routed"
+    );
+    assert_eq!(seen.len(), ids.len(), "one request per operation");
+
+    insta::with_settings!({
+        snapshot_path => "snapshots/wire",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        for (op, text) in &seen {
+            insta::assert_snapshot!(op.as_str(), text);
+        }
+    });
+}

@@ -1,0 +1,72 @@
+//! Generation, lint and freshness check of the genauth workspace.
+//!
+//! One function, [`generate`], turns `openapi/genauth.yaml` into the source of
+//! `crates/genauth-api/src/generated.rs`. `cargo xtask generate` writes it, `cargo xtask generate
+//! --check` compares it with the checked-in file, and the snapshot tests in `tests/` call the same
+//! function, so the three can never disagree.
+
+pub mod generate;
+pub mod lint;
+pub mod schema;
+pub mod spec;
+
+use std::path::PathBuf;
+
+pub use generate::{generate, generate_file, stale_diff};
+pub use lint::{Finding, lint};
+pub use schema::SchemaSet;
+pub use spec::Spec;
+
+/// Everything that can go wrong in the xtask; every variant names what and where.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The spec is not valid YAML, or not an OpenAPI 3.0 document.
+    #[error("openapi/genauth.yaml does not parse: {0}")]
+    Parse(String),
+    /// The spec breaks a rule (progenitor's limits or the lint); one line per finding.
+    #[error("the spec has {} problem(s):\n{}", .0.len(), lint::render(.0))]
+    Spec(Vec<Finding>),
+    /// progenitor refused the spec.
+    #[error("progenitor could not generate the client: {0}")]
+    Generator(String),
+    /// The generated tokens are not valid Rust (a progenitor bug).
+    #[error("the generated code does not parse as Rust: {0}")]
+    Syntax(String),
+}
+
+/// The root of the workspace (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `openapi/genauth.yaml` in this workspace.
+pub fn spec_path() -> PathBuf {
+    workspace_root().join("openapi").join("genauth.yaml")
+}
+
+/// `crates/genauth-api/src/generated.rs` in this workspace.
+pub fn generated_path() -> PathBuf {
+    workspace_root()
+        .join("crates")
+        .join("genauth-api")
+        .join("src")
+        .join("generated.rs")
+}
+
+pub(crate) fn read(path: &std::path::Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

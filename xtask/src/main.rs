@@ -1,0 +1,101 @@
+//! `cargo xtask generate [--check]` and `cargo xtask lint`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    about = "Generation, spec lint and freshness check for genauth"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write crates/genauth-api/src/generated.rs from openapi/genauth.yaml (lints the spec first).
+    Generate {
+        /// Do not write: exit non-zero with a unified diff when the checked-in file is stale.
+        #[arg(long)]
+        check: bool,
+        /// Print what was done and how long it took.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Lint openapi/genauth.yaml without generating.
+    Lint,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, xtask::Error> {
+    match cli.command {
+        Command::Lint => {
+            let spec = xtask::Spec::load()?;
+            let findings = xtask::lint(&spec);
+            if findings.is_empty() {
+                println!(
+                    "openapi/genauth.yaml: {} operations, no findings",
+                    spec.operations().len()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(xtask::Error::Spec(findings))
+            }
+        }
+        Command::Generate { check, verbose } => {
+            let started = std::time::Instant::now();
+            let fresh = xtask::generate_file()?;
+            let path = xtask::generated_path();
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            if check {
+                match xtask::stale_diff(&on_disk, &fresh) {
+                    None => {
+                        println!("{} is up to date", path.display());
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Some(diff) => {
+                        print!("{diff}");
+                        eprintln!(
+                            "error: {} is stale; run `cargo xtask generate` and review the snapshots",
+                            path.display()
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            } else {
+                if on_disk != fresh {
+                    std::fs::write(&path, &fresh).map_err(|source| xtask::Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                }
+                if verbose || on_disk != fresh {
+                    println!(
+                        "{} {} ({} bytes, {:.2?})",
+                        if on_disk == fresh {
+                            "unchanged"
+                        } else {
+                            "wrote"
+                        },
+                        path.display(),
+                        fresh.len(),
+                        started.elapsed()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+}
