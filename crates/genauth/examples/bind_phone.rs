@@ -1,73 +1,134 @@
-//! The main job, foundation stage: send bind-phone through the generated client to a local
-//! server and print the answer.
+//! The main job: bind a phone number to a user who signed up without one.
 //!
-//! The local server here only checks the request's shape and answers the documented envelope;
-//! the stateful sandbox and the facade replace it in later stages.
+//! Starts the embedded GenAuth sandbox, signs in its seeded user `alice` (user name and
+//! password, no phone yet), sends the bind code, reads it from the sandbox outbox, binds the
+//! phone and prints the profile, all through the generated client. (The facade stage replaces
+//! the hand-built headers below with `genauth::AuthenticationClient`.)
 //!
 //! Run: `cargo run --example bind_phone`
 
-use axum::Json;
-use axum::http::HeaderMap;
 use genauth::api::{Client, types};
-use reqwest::header::{HeaderName, HeaderValue};
-use serde_json::{Value, json};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-async fn bind_phone(headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
-    let has_token = headers.contains_key("authorization");
-    let has_code = body.get("passCode").and_then(Value::as_str).is_some();
-    let has_phone = body.get("phoneNumber").and_then(Value::as_str).is_some();
-    Json(if has_token && has_code && has_phone {
-        json!({"statusCode": 200, "message": "Operation successful"})
-    } else {
-        json!({
-            "statusCode": 400,
-            "message": "passCode, phoneNumber and a user token are required",
-            "apiCode": 2001,
-            "requestId": "934108e5-9fbf-4d24-8da1-c330328abd6c",
-        })
-    })
+const PHONE: &str = "18800008888";
+
+fn mask(secret: &str) -> String {
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail} ({} chars)", secret.chars().count())
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = axum::Router::new().route("/api/v3/bind-phone", axum::routing::post(bind_phone));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    println!("1. local server listening on {base}");
+    let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    let seed = sandbox.seed();
+    println!("1. GenAuth sandbox started at {}", sandbox.url());
 
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
+    let http = genauth::api::http_client_builder().build()?;
+    let mut app_headers = HeaderMap::new();
+    app_headers.insert(
         HeaderName::from_static("x-authing-app-id"),
-        HeaderValue::from_static("62a6e4d3xxxxxxxxa3b3eb1a"),
+        HeaderValue::from_str(&seed.app.id)?,
     );
-    let mut token = HeaderValue::from_static("example-user-access-token");
-    token.set_sensitive(true);
-    headers.insert(HeaderName::from_static("authorization"), token);
-    let client = Client::new_with_client(
-        &base,
-        genauth::api::http_client_builder().build()?,
-        Default::default(),
-    )
-    .with_headers(headers);
+    let app = Client::new_with_client(sandbox.url(), http, Default::default())
+        .with_headers(app_headers.clone());
 
-    println!("2. POST /api/v3/bind-phone phoneNumber=188xxxx8888 phoneCountryCode=+86 passCode=******");
-    let answer = client
-        .bind_phone()
-        .body(types::BindPhoneDto {
-            phone_number: "188xxxx8888".into(),
-            pass_code: "123456".into(),
-            phone_country_code: Some("+86".into()),
+    // 2. Password sign-in (client_secret_post: the app's credentials travel in the body).
+    let user = &seed.phoneless_user;
+    let signin = app
+        .sign_in_by_credentials()
+        .body_map(|b| {
+            b.connection(types::SigninByCredentialsDtoConnection::Password)
+                .password_payload(Some(types::SignInByPasswordPayloadDto {
+                    password: user.password.clone(),
+                    username: Some(user.username.clone()),
+                    account: None,
+                    email: None,
+                    phone: None,
+                }))
+                .client_id(Some(seed.app.id.clone()))
+                .client_secret(Some(seed.app.secret.clone()))
+        })
+        .send()
+        .await?
+        .into_inner();
+    let tokens = signin
+        .data
+        .ok_or_else(|| format!("sign-in failed: {} ({:?})", signin.message, signin.api_code))?;
+    println!(
+        "2. signed in as {} (password); access token {}",
+        user.username,
+        mask(&tokens.access_token)
+    );
+
+    let mut user_headers = app_headers;
+    let mut token = HeaderValue::from_str(&tokens.access_token)?;
+    token.set_sensitive(true);
+    user_headers.insert(HeaderName::from_static("authorization"), token);
+    let me = app.with_headers(user_headers);
+
+    // 3. Send the bind code.
+    let sent = app
+        .send_sms()
+        .body_map(|b| {
+            b.channel(types::SmsChannel::ChannelBindPhone)
+                .phone_number(PHONE)
+                .phone_country_code(Some("+86".to_string()))
         })
         .send()
         .await?
         .into_inner();
     println!(
-        "3. answer: statusCode={} message={:?}",
-        answer.status_code, answer.message
+        "3. send-sms CHANNEL_BIND_PHONE to +86 {PHONE}: statusCode {}",
+        sent.status_code
     );
-    if answer.status_code != 200 {
-        return Err(format!("bind-phone failed: {}", answer.message).into());
+
+    // 4. Read it where the sandbox delivers SMS.
+    let code = sandbox
+        .last_code(PHONE, "CHANNEL_BIND_PHONE")
+        .ok_or("no code in the sandbox outbox")?;
+    println!("4. code read from the sandbox outbox: ******");
+
+    // 5. Bind.
+    let bound = me
+        .bind_phone()
+        .body(types::BindPhoneDto {
+            phone_number: PHONE.into(),
+            pass_code: code,
+            phone_country_code: Some("+86".into()),
+        })
+        .send()
+        .await?
+        .into_inner();
+    if bound.status_code != 200 {
+        return Err(format!(
+            "bind-phone failed: {} ({:?})",
+            bound.message, bound.api_code
+        )
+        .into());
     }
+    println!(
+        "5. bind-phone: statusCode {} {:?}",
+        bound.status_code, bound.message
+    );
+
+    // 6. The profile shows it.
+    let profile = me.get_profile().send().await?.into_inner();
+    let user = profile.data.ok_or("get-profile returned no user")?;
+    println!(
+        "6. profile: userId={} username={} phone={} {} phoneVerified={}",
+        user.user_id,
+        user.username.as_deref().unwrap_or("-"),
+        user.phone_country_code.as_deref().unwrap_or("-"),
+        user.phone.as_deref().unwrap_or("-"),
+        user.phone_verified.unwrap_or(false),
+    );
+    sandbox.shutdown().await;
     Ok(())
 }

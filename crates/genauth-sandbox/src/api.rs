@@ -1,0 +1,954 @@
+//! The HTTP routes: `/api/v3/*`, `/oidc/token` and `/__sandbox/*`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use genauth_api::types;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::Clock;
+use crate::config::{AppConfig, Config, TokenEndpointAuthMethod};
+use crate::envelope::{ApiError, OAuthError, OAuthForm, V3Json, ok};
+use crate::state::{
+    Identity, RefreshGrant, State as Store, UpdatePhoneGrant, normalize_phone, random_token,
+};
+use crate::tokens::{Claims, Signer, TokenProblem};
+
+/// Everything the handlers share.
+pub struct Shared {
+    pub config: Config,
+    pub store: Mutex<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub signer: Signer,
+    pub issuer: Mutex<String>,
+}
+
+type S = State<Arc<Shared>>;
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the store half-written (every rule
+        // checks before it writes), so a poisoned lock is still safe to use.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now_ms() / 1000
+    }
+
+    fn issuer(&self) -> String {
+        self.issuer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn app_by_id(&self, id: &str) -> Option<&AppConfig> {
+        self.config.apps.iter().find(|a| a.id == id)
+    }
+
+    /// The app named by x-authing-app-id (or x-genauth-app-id).
+    fn app(&self, headers: &HeaderMap) -> Result<&AppConfig, ApiError> {
+        let id = header(headers, "x-authing-app-id")
+            .or_else(|| header(headers, "x-genauth-app-id"))
+            .ok_or_else(|| ApiError::plain(400, "the x-authing-app-id header is required"))?;
+        self.app_by_id(id)
+            .ok_or_else(|| ApiError::plain(400, format!("app {id:?} does not exist")))
+    }
+
+    /// The user of the access token in `authorization` (raw or `Bearer `).
+    fn user_id(&self, headers: &HeaderMap, app: &AppConfig) -> Result<String, ApiError> {
+        let token = bearer_or_raw(headers).ok_or_else(|| {
+            ApiError::new(
+                401,
+                2020,
+                "not signed in: the authorization header is missing",
+            )
+        })?;
+        let claims = self
+            .signer
+            .check(token, self.now_secs())
+            .map_err(|p| match p {
+                TokenProblem::Expired => ApiError::new(401, 2206, "the access token has expired"),
+                TokenProblem::Invalid => ApiError::new(401, 2207, "the access token is invalid"),
+            })?;
+        if claims.token_use != "access" || claims.aud != app.id {
+            return Err(ApiError::new(
+                401,
+                2207,
+                "the access token is not for this app",
+            ));
+        }
+        if !self.lock().users.contains_key(&claims.sub) {
+            return Err(ApiError::new(
+                401,
+                2207,
+                "the user of this token no longer exists",
+            ));
+        }
+        Ok(claims.sub)
+    }
+
+    /// Checks the management token and the user pool header.
+    fn management(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let token = bearer_or_raw(headers).ok_or_else(|| {
+            ApiError::new(
+                401,
+                2020,
+                "a management token is required (authorization: Bearer ...)",
+            )
+        })?;
+        let claims = self
+            .signer
+            .check(token, self.now_secs())
+            .map_err(|p| match p {
+                TokenProblem::Expired => {
+                    ApiError::new(401, 2206, "the management token has expired")
+                }
+                TokenProblem::Invalid => {
+                    ApiError::new(401, 2207, "the management token is invalid")
+                }
+            })?;
+        if claims.token_use != "management" {
+            return Err(ApiError::new(401, 2207, "this is not a management token"));
+        }
+        let pool = header(headers, "x-authing-userpool-id")
+            .ok_or_else(|| ApiError::plain(400, "the x-authing-userpool-id header is required"))?;
+        if Some(pool) != claims.scoped_userpool_id.as_deref() {
+            return Err(ApiError::plain(
+                403,
+                "x-authing-userpool-id does not match the management token",
+            ));
+        }
+        Ok(())
+    }
+
+    fn sign(&self, sub: &str, aud: &str, token_use: &str, ttl_secs: u64) -> (String, Claims) {
+        let now = self.now_secs();
+        let claims = Claims {
+            sub: sub.into(),
+            aud: aud.into(),
+            iss: self.issuer(),
+            iat: now,
+            exp: now + ttl_secs,
+            jti: random_token(16),
+            token_use: token_use.into(),
+            scope: None,
+            phone_number: None,
+            scoped_userpool_id: None,
+        };
+        (self.signer.sign(&claims), claims)
+    }
+
+    /// Access and id tokens, and a refresh token with offline_access.
+    fn token_set(
+        &self,
+        store: &mut Store,
+        user_id: &str,
+        app: &AppConfig,
+        scope: &str,
+    ) -> TokenSet {
+        let ttl = app.access_token_ttl_secs;
+        let (_, mut access) = self.sign(user_id, &app.id, "access", ttl);
+        access.scope = Some(scope.to_string());
+        let access_token = self.signer.sign(&access);
+        let (_, mut id) = self.sign(user_id, &app.id, "id", ttl);
+        id.phone_number = store.users.get(user_id).and_then(|u| {
+            u.phone
+                .as_ref()
+                .map(|p| format!("{}{}", u.phone_country_code.as_deref().unwrap_or("+86"), p))
+        });
+        let id_token = self.signer.sign(&id);
+        let refresh_token = scope
+            .split_whitespace()
+            .any(|s| s == "offline_access")
+            .then(|| {
+                let token = random_token(43);
+                store.refresh_tokens.insert(
+                    token.clone(),
+                    RefreshGrant {
+                        user_id: user_id.into(),
+                        app_id: app.id.clone(),
+                        scope: scope.into(),
+                        expires_at_ms: self.now_ms() + app.refresh_token_ttl_secs * 1000,
+                    },
+                );
+                token
+            });
+        TokenSet {
+            access_token,
+            id_token,
+            refresh_token,
+            expires_in: ttl,
+            scope: scope.into(),
+        }
+    }
+}
+
+struct TokenSet {
+    access_token: String,
+    id_token: String,
+    refresh_token: Option<String>,
+    expires_in: u64,
+    scope: String,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn bearer_or_raw(headers: &HeaderMap) -> Option<&str> {
+    let value = header(headers, "authorization")?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .unwrap_or(value)
+        .trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// `authorization: Basic base64(id:secret)`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = header(headers, "authorization")?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+/// Checks the app's token endpoint authentication; `Err` carries a reason.
+fn client_auth(
+    app: &AppConfig,
+    headers: &HeaderMap,
+    body_id: Option<&str>,
+    body_secret: Option<&str>,
+) -> Result<(), String> {
+    match app.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::ClientSecretPost => {
+            if body_id == Some(app.id.as_str()) && body_secret == Some(app.secret.as_str()) {
+                Ok(())
+            } else {
+                Err("client_secret_post: client_id and client_secret in the body are missing or wrong".into())
+            }
+        }
+        TokenEndpointAuthMethod::ClientSecretBasic => match basic_credentials(headers) {
+            Some((id, secret)) if id == app.id && secret == app.secret => Ok(()),
+            _ => Err(
+                "client_secret_basic: the authorization: Basic header is missing or wrong".into(),
+            ),
+        },
+        TokenEndpointAuthMethod::None => match body_id {
+            Some(id) if id != app.id => Err("client_id does not match the app".into()),
+            _ => Ok(()),
+        },
+    }
+}
+
+fn iso(ms: u64) -> String {
+    // ISO 8601 in UTC without pulling a date crate: days from the epoch by the civil algorithm.
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// The router of the whole sandbox.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.config.limits.max_body_bytes;
+    Router::new()
+        .route("/api/v3/send-sms", post(send_sms))
+        .route("/api/v3/bind-phone", post(bind_phone))
+        .route("/api/v3/unbind-phone", post(unbind_phone))
+        .route(
+            "/api/v3/verify-update-phone-request",
+            post(verify_update_phone_request),
+        )
+        .route("/api/v3/update-phone", post(update_phone))
+        .route("/api/v3/get-profile", get(get_profile))
+        .route("/api/v3/signin", post(signin))
+        .route("/oidc/token", post(oidc_token))
+        .route("/api/v3/get-management-token", post(get_management_token))
+        .route("/api/v3/get-identities", get(get_identities))
+        .route("/api/v3/unlink-extidp", post(unlink_extidp))
+        .route(
+            "/api/v3/generate-link-extidp-url",
+            get(generate_link_extidp_url),
+        )
+        .route("/api/v3/link-identity", post(link_identity))
+        .route("/api/v3/unlink-identity", post(unlink_identity))
+        .route("/__sandbox/outbox", get(outbox))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(shared)
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::plain(404, format!("no such API: {method} {}", uri.path()))
+}
+
+async fn send_sms(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::SendSmsDto>,
+) -> Result<Response, ApiError> {
+    s.app(&headers)?;
+    let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
+    let now = s.now_ms();
+    s.lock()
+        .send_code(&cc, &phone, &body.channel.to_string(), now)?;
+    Ok(ok(None))
+}
+
+async fn bind_phone(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::BindPhoneDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let user = store
+        .users
+        .get(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    if user.phone.is_some() {
+        return Err(ApiError::new(
+            409,
+            2035,
+            "this user already has a phone number; change it with verify-update-phone-request and update-phone",
+        ));
+    }
+    if store.user_by_phone(&cc, &phone).is_some() {
+        return Err(ApiError::new(
+            409,
+            1_320_004,
+            "this phone number is already bound to another user",
+        ));
+    }
+    store.consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)?;
+    if let Some(user) = store.users.get_mut(&user_id) {
+        user.phone = Some(phone);
+        user.phone_country_code = Some(cc);
+        user.phone_verified = true;
+        user.updated_at_ms = now;
+    }
+    Ok(ok(None))
+}
+
+async fn unbind_phone(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::UnbindPhoneDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let user = store
+        .users
+        .get(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let (Some(phone), Some(cc)) = (user.phone.clone(), user.phone_country_code.clone()) else {
+        return Err(ApiError::plain(
+            400,
+            "this user has no phone number to unbind",
+        ));
+    };
+    if !user.has_login_method_besides_phone() {
+        return Err(ApiError::new(
+            422,
+            2217,
+            "the phone is this user's only way to sign in; add another before unbinding it",
+        ));
+    }
+    store.consume_code(&cc, &phone, "CHANNEL_UNBIND_PHONE", &body.pass_code, now)?;
+    if let Some(user) = store.users.get_mut(&user_id) {
+        user.phone = None;
+        user.phone_country_code = None;
+        user.phone_verified = false;
+        user.updated_at_ms = now;
+    }
+    Ok(ok(None))
+}
+
+async fn verify_update_phone_request(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::VerifyUpdatePhoneRequestDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let p = body.phone_pass_code_payload;
+    let (new_cc, new_phone) =
+        normalize_phone(&p.new_phone_number, p.new_phone_country_code.as_deref())?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let user = store
+        .users
+        .get(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let (Some(old_phone), Some(old_cc)) = (user.phone.clone(), user.phone_country_code.clone())
+    else {
+        return Err(ApiError::plain(
+            400,
+            "this user has no phone number yet; bind one with bind-phone",
+        ));
+    };
+    if old_phone == new_phone && old_cc == new_cc {
+        return Err(ApiError::new(
+            400,
+            2230,
+            "the new phone number is the same as the current one",
+        ));
+    }
+    if store.user_by_phone(&new_cc, &new_phone).is_some() {
+        return Err(ApiError::new(
+            409,
+            1_320_004,
+            "this phone number is already bound to another user",
+        ));
+    }
+    if let Some(given_old) = p.old_phone_number.as_deref() {
+        let (given_cc, given) = normalize_phone(given_old, p.old_phone_country_code.as_deref())?;
+        if given != old_phone || given_cc != old_cc {
+            return Err(ApiError::new(
+                400,
+                2038,
+                "oldPhoneNumber does not match the user's phone number",
+            ));
+        }
+        let code = p.old_phone_pass_code.as_deref().ok_or_else(|| {
+            ApiError::plain(400, "oldPhonePassCode is required with oldPhoneNumber")
+        })?;
+        store.consume_code(&old_cc, &old_phone, "CHANNEL_UNBIND_PHONE", code, now)?;
+    }
+    store.consume_code(
+        &new_cc,
+        &new_phone,
+        "CHANNEL_BIND_PHONE",
+        &p.new_phone_pass_code,
+        now,
+    )?;
+    let ttl = store.limits.update_phone_token_ttl_secs;
+    let token = format!("upt_{}", random_token(24));
+    store.update_phone_tokens.insert(
+        token.clone(),
+        UpdatePhoneGrant {
+            user_id,
+            phone_country_code: new_cc,
+            phone: new_phone,
+            expires_at_ms: now + ttl * 1000,
+        },
+    );
+    Ok(ok(Some(
+        json!({"updatePhoneToken": token, "tokenExpiresIn": ttl}),
+    )))
+}
+
+async fn update_phone(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::UpdatePhoneDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let grant = store
+        .update_phone_tokens
+        .remove(&body.update_phone_token)
+        .filter(|g| g.user_id == user_id)
+        .ok_or_else(|| ApiError::plain(400, "updatePhoneToken is invalid or was already used"))?;
+    if now >= grant.expires_at_ms {
+        return Err(ApiError::plain(
+            400,
+            "updatePhoneToken has expired; verify the request again",
+        ));
+    }
+    if store
+        .user_by_phone(&grant.phone_country_code, &grant.phone)
+        .is_some()
+    {
+        return Err(ApiError::new(
+            409,
+            1_320_004,
+            "this phone number is already bound to another user",
+        ));
+    }
+    if let Some(user) = store.users.get_mut(&user_id) {
+        user.phone = Some(grant.phone);
+        user.phone_country_code = Some(grant.phone_country_code);
+        user.phone_verified = true;
+        user.updated_at_ms = now;
+    }
+    Ok(ok(None))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileQuery {
+    #[serde(default)]
+    with_custom_data: bool,
+    #[serde(default)]
+    with_identities: bool,
+}
+
+async fn get_profile(
+    State(s): S,
+    headers: HeaderMap,
+    query: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::plain(400, format!("invalid query: {e}")))?;
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let store = s.lock();
+    let u = store
+        .users
+        .get(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let mut data = json!({
+        "userId": u.id,
+        "status": "Activated",
+        "username": u.username,
+        "email": u.email,
+        "emailVerified": false,
+        "phone": u.phone,
+        "phoneCountryCode": u.phone_country_code,
+        "phoneVerified": u.phone_verified,
+        "name": u.name,
+        "nickname": null,
+        "photo": null,
+        "loginsCount": u.logins_count,
+        "lastLogin": u.last_login_ms.map(iso),
+        "createdAt": iso(u.created_at_ms),
+        "updatedAt": iso(u.updated_at_ms),
+    });
+    if q.with_identities {
+        data["identities"] = identities_json(&u.identities);
+    }
+    if q.with_custom_data {
+        data["customData"] = Value::Object(u.custom_data.clone());
+    }
+    Ok(ok(Some(data)))
+}
+
+fn identities_json(identities: &[Identity]) -> Value {
+    Value::Array(
+        identities
+            .iter()
+            .map(|i| {
+                json!({
+                    "identityId": i.identity_id,
+                    "extIdpId": i.ext_idp_id,
+                    "provider": i.provider,
+                    "type": i.kind,
+                    "userIdInIdp": i.user_id_in_idp,
+                    "originConnIds": [i.ext_idp_id],
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn signin(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::SigninByCredentialsDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    client_auth(
+        app,
+        &headers,
+        body.client_id.as_deref(),
+        body.client_secret.as_deref(),
+    )
+    .map_err(|reason| {
+        ApiError::plain(401, format!("the app could not be authenticated: {reason}"))
+    })?;
+    let options = body.options.clone().unwrap_or_default();
+    let scope = options
+        .scope
+        .clone()
+        .unwrap_or_else(|| "openid profile".into());
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let user_id = match body.connection {
+        types::SigninByCredentialsDtoConnection::Passcode => {
+            let p = body.pass_code_payload.as_ref().ok_or_else(|| {
+                ApiError::plain(400, "passCodePayload is required with connection PASSCODE")
+            })?;
+            let phone = p.phone.as_deref().ok_or_else(|| {
+                ApiError::plain(400, "passCodePayload.phone is required (email pass codes are not supported by the sandbox)")
+            })?;
+            let (cc, phone) = normalize_phone(phone, p.phone_country_code.as_deref())?;
+            let existing = store.user_by_phone(&cc, &phone).map(|u| u.id.clone());
+            if existing.is_none() && options.auto_register != Some(true) {
+                return Err(ApiError::new(
+                    400,
+                    2004,
+                    "no user has this phone number (set options.autoRegister to create one)",
+                ));
+            }
+            store.consume_code(&cc, &phone, "CHANNEL_LOGIN", &p.pass_code, now)?;
+            match existing {
+                Some(id) => id,
+                None => {
+                    let id = crate::state::new_id();
+                    store.users.insert(
+                        id.clone(),
+                        crate::state::User {
+                            id: id.clone(),
+                            username: None,
+                            email: None,
+                            password: None,
+                            phone: Some(phone),
+                            phone_country_code: Some(cc),
+                            phone_verified: true,
+                            name: None,
+                            created_at_ms: now,
+                            updated_at_ms: now,
+                            logins_count: 0,
+                            last_login_ms: None,
+                            identities: Vec::new(),
+                            custom_data: options.custom_data.clone(),
+                        },
+                    );
+                    id
+                }
+            }
+        }
+        types::SigninByCredentialsDtoConnection::Password => {
+            let p = body.password_payload.as_ref().ok_or_else(|| {
+                ApiError::plain(400, "passwordPayload is required with connection PASSWORD")
+            })?;
+            let found = store.users.values().find(|u| {
+                let by_username = p.username.is_some() && p.username == u.username;
+                let by_email = p.email.is_some() && p.email == u.email;
+                let by_phone = p.phone.is_some() && p.phone == u.phone;
+                let by_account = p.account.as_ref().is_some_and(|a| {
+                    Some(a) == u.username.as_ref()
+                        || Some(a) == u.email.as_ref()
+                        || Some(a) == u.phone.as_ref()
+                });
+                by_username || by_email || by_phone || by_account
+            });
+            match found {
+                Some(u) if u.password.as_deref() == Some(p.password.as_str()) => u.id.clone(),
+                _ => {
+                    return Err(ApiError::new(
+                        400,
+                        2333,
+                        "the account or the password is wrong",
+                    ));
+                }
+            }
+        }
+        other => {
+            return Err(ApiError::plain(
+                400,
+                format!("connection {other} is not supported by the sandbox"),
+            ));
+        }
+    };
+    if let Some(u) = store.users.get_mut(&user_id) {
+        u.logins_count += 1;
+        u.last_login_ms = Some(now);
+    }
+    let set = s.token_set(&mut store, &user_id, app, &scope);
+    let mut data = json!({
+        "access_token": set.access_token,
+        "id_token": set.id_token,
+        "token_type": "Bearer",
+        "expire_in": set.expires_in,
+        "scope": set.scope,
+    });
+    if let Some(refresh) = set.refresh_token {
+        data["refresh_token"] = json!(refresh);
+    }
+    Ok(ok(Some(data)))
+}
+
+async fn oidc_token(
+    State(s): S,
+    headers: HeaderMap,
+    OAuthForm(form): OAuthForm<types::OidcTokenRequest>,
+) -> Result<Response, OAuthError> {
+    // Which app: the Basic header's id, or client_id in the form.
+    let basic = basic_credentials(&headers);
+    let app_id = basic
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| form.client_id.clone())
+        .ok_or_else(|| OAuthError::invalid_client("no client_id and no Basic credentials"))?;
+    let app = s
+        .app_by_id(&app_id)
+        .ok_or_else(|| OAuthError::invalid_client(format!("client {app_id:?} does not exist")))?;
+    client_auth(
+        app,
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .map_err(OAuthError::invalid_client)?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let grant = store
+        .refresh_tokens
+        .remove(&form.refresh_token)
+        .ok_or_else(|| {
+            OAuthError::bad(
+                "invalid_grant",
+                "the refresh token is invalid or was already used",
+            )
+        })?;
+    if grant.app_id != app.id {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token was issued to another client",
+        ));
+    }
+    if now >= grant.expires_at_ms {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token has expired",
+        ));
+    }
+    if !store.users.contains_key(&grant.user_id) {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the user no longer exists",
+        ));
+    }
+    let set = s.token_set(&mut store, &grant.user_id, app, &grant.scope);
+    Ok(axum::Json(json!({
+        "access_token": set.access_token,
+        "id_token": set.id_token,
+        "refresh_token": set.refresh_token,
+        "expires_in": set.expires_in,
+        "token_type": "Bearer",
+        "scope": set.scope,
+    }))
+    .into_response())
+}
+
+async fn get_management_token(
+    State(s): S,
+    V3Json(body): V3Json<types::GetManagementAccessTokenDto>,
+) -> Result<Response, ApiError> {
+    let pool = &s.config.user_pool;
+    if body.access_key_id != pool.access_key_id || body.access_key_secret != pool.access_key_secret
+    {
+        return Err(ApiError::plain(401, "the access key id or secret is wrong"));
+    }
+    let (_, mut claims) = s.sign(
+        &pool.id,
+        &pool.id,
+        "management",
+        pool.management_token_ttl_secs,
+    );
+    claims.scoped_userpool_id = Some(pool.id.clone());
+    let token = s.signer.sign(&claims);
+    Ok(ok(Some(
+        json!({"access_token": token, "expires_in": pool.management_token_ttl_secs}),
+    )))
+}
+
+async fn get_identities(State(s): S, headers: HeaderMap) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let store = s.lock();
+    let u = store
+        .users
+        .get(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    Ok(ok(Some(identities_json(&u.identities))))
+}
+
+async fn unlink_extidp(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::UnlinkExtIdpDto>,
+) -> Result<Response, ApiError> {
+    let app = s.app(&headers)?;
+    let user_id = s.user_id(&headers, app)?;
+    let mut store = s.lock();
+    let u = store
+        .users
+        .get_mut(&user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let before = u.identities.len();
+    u.identities.retain(|i| i.ext_idp_id != body.ext_idp_id);
+    if u.identities.len() == before {
+        return Err(ApiError::plain(
+            404,
+            "the user has no identity from this identity source",
+        ));
+    }
+    Ok(ok(None))
+}
+
+#[derive(Deserialize)]
+struct LinkUrlQuery {
+    ext_idp_conn_identifier: String,
+    app_id: String,
+    id_token: String,
+}
+
+async fn generate_link_extidp_url(
+    State(s): S,
+    query: Result<Query<LinkUrlQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::plain(400, format!("invalid query: {e}")))?;
+    if s.app_by_id(&q.app_id).is_none() {
+        return Err(ApiError::plain(
+            400,
+            format!("app {:?} does not exist", q.app_id),
+        ));
+    }
+    let claims = s
+        .signer
+        .check(&q.id_token, s.now_secs())
+        .map_err(|p| match p {
+            TokenProblem::Expired => ApiError::new(401, 2206, "the id token has expired"),
+            TokenProblem::Invalid => ApiError::new(401, 2207, "the id token is invalid"),
+        })?;
+    if claims.token_use != "id" {
+        return Err(ApiError::new(401, 2207, "id_token is not an id token"));
+    }
+    let url = format!(
+        "{}/api/v3/signin-by-extidp?ext_idp_conn_identifier={}&app_id={}",
+        s.issuer(),
+        q.ext_idp_conn_identifier,
+        q.app_id
+    );
+    Ok(ok(Some(json!({"url": url}))))
+}
+
+async fn link_identity(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::LinkIdentityDto>,
+) -> Result<Response, ApiError> {
+    s.management(&headers)?;
+    let mut store = s.lock();
+    if !store.users.contains_key(&body.user_id) {
+        return Err(ApiError::new(404, 2004, "user not found"));
+    }
+    let taken = store.users.values().any(|u| {
+        u.id != body.user_id
+            && u.identities
+                .iter()
+                .any(|i| i.ext_idp_id == body.ext_idp_id && i.user_id_in_idp == body.user_id_in_idp)
+    });
+    if taken {
+        return Err(ApiError::new(
+            409,
+            2213,
+            "this external account is already linked to another user",
+        ));
+    }
+    if let Some(u) = store.users.get_mut(&body.user_id) {
+        let exists = u
+            .identities
+            .iter()
+            .any(|i| i.ext_idp_id == body.ext_idp_id && i.user_id_in_idp == body.user_id_in_idp);
+        if !exists {
+            u.identities.push(Identity {
+                identity_id: crate::state::new_id(),
+                ext_idp_id: body.ext_idp_id.clone(),
+                provider: "oidc".into(),
+                kind: body.type_.clone().unwrap_or_else(|| "openid".into()),
+                user_id_in_idp: body.user_id_in_idp.clone(),
+            });
+        }
+    }
+    Ok(ok(None))
+}
+
+async fn unlink_identity(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<types::UnlinkIdentityDto>,
+) -> Result<Response, ApiError> {
+    s.management(&headers)?;
+    let mut store = s.lock();
+    let u = store
+        .users
+        .get_mut(&body.user_id)
+        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let before = u.identities.len();
+    u.identities.retain(|i| {
+        i.ext_idp_id != body.ext_idp_id || body.type_.as_ref().is_some_and(|t| *t != i.kind)
+    });
+    if u.identities.len() == before {
+        return Err(ApiError::plain(404, "the user has no such identity"));
+    }
+    Ok(ok(None))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    phone: Option<String>,
+    channel: Option<String>,
+}
+
+/// `GET /__sandbox/outbox?phone=&channel=`: the SMS messages sent, newest last.
+async fn outbox(State(s): S, Query(q): Query<OutboxQuery>) -> Response {
+    let store = s.lock();
+    let messages: Vec<_> = store
+        .outbox
+        .iter()
+        .filter(|m| q.phone.as_ref().is_none_or(|p| *p == m.phone))
+        .filter(|m| q.channel.as_ref().is_none_or(|c| *c == m.channel))
+        .cloned()
+        .collect();
+    axum::Json(messages).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso(1_656_814_830_000), "2022-07-03T02:20:30.000Z");
+    }
+}

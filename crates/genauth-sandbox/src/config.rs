@@ -1,0 +1,257 @@
+//! What the sandbox is seeded with: apps, the user pool and its access key, users, limits.
+//!
+//! [`Config::default`] is a ready-made tenant; [`Config::from_file`] reads the same shape from
+//! JSON (see the crate README for an example).
+
+use serde::{Deserialize, Serialize};
+
+/// How an app authenticates at the token endpoints (`/api/v3/signin`, `/oidc/token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// client_id and client_secret in the request body.
+    #[default]
+    ClientSecretPost,
+    /// `authorization: Basic base64(client_id:client_secret)`.
+    ClientSecretBasic,
+    /// client_id only.
+    None,
+}
+
+/// An application.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// App id (x-authing-app-id, client_id).
+    pub id: String,
+    /// App secret.
+    pub secret: String,
+    /// Token endpoint auth method.
+    #[serde(default)]
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Access and id token lifetime, seconds.
+    #[serde(default = "default_access_ttl")]
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime, seconds.
+    #[serde(default = "default_refresh_ttl")]
+    pub refresh_token_ttl_secs: u64,
+}
+
+/// The user pool and its access key pair.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserPoolConfig {
+    /// User pool id (the management token's scoped_userpool_id).
+    pub id: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Access key secret.
+    pub access_key_secret: String,
+    /// Management token lifetime, seconds.
+    #[serde(default = "default_management_ttl")]
+    pub management_token_ttl_secs: u64,
+}
+
+/// A seeded user.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct UserConfig {
+    /// User id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// User name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Password (the sandbox keeps it in memory only).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Mobile number without the country code.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Country calling code, "+86" when absent.
+    #[serde(default)]
+    pub phone_country_code: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Lifetimes and limits; the defaults are the documented ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Limits {
+    /// How long an SMS code stays valid, seconds (300).
+    pub code_ttl_secs: u64,
+    /// Minimum time between two codes to one phone on one channel, seconds (60).
+    pub resend_interval_secs: u64,
+    /// Wrong tries that burn a code (5).
+    pub max_code_attempts: u32,
+    /// Lifetime of an updatePhoneToken, seconds (60).
+    pub update_phone_token_ttl_secs: u64,
+    /// Largest accepted request body, bytes (64 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            code_ttl_secs: 300,
+            resend_interval_secs: 60,
+            max_code_attempts: 5,
+            update_phone_token_ttl_secs: 60,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The whole seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Applications; the first is the default one.
+    pub apps: Vec<AppConfig>,
+    /// The user pool.
+    pub user_pool: UserPoolConfig,
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_access_ttl() -> u64 {
+    1_209_600
+}
+fn default_refresh_ttl() -> u64 {
+    2_592_000
+}
+fn default_management_ttl() -> u64 {
+    7_200
+}
+
+impl Default for Config {
+    /// One app of each token endpoint auth method, a user pool, and two users: `alice`, who
+    /// signed up with a user name and password and has no phone yet (the seeds' scenario), and
+    /// `bob`, who has the phone 13800138000.
+    fn default() -> Self {
+        let app = |id: &str, secret: &str, method| AppConfig {
+            id: id.into(),
+            secret: secret.into(),
+            token_endpoint_auth_method: method,
+            access_token_ttl_secs: default_access_ttl(),
+            refresh_token_ttl_secs: default_refresh_ttl(),
+        };
+        Self {
+            apps: vec![
+                app(
+                    "6571c3a4e8d4e1b2c3d4e5f6",
+                    "sandbox-secret-post-0f3c9a7e",
+                    TokenEndpointAuthMethod::ClientSecretPost,
+                ),
+                app(
+                    "6571c3a4e8d4e1b2c3d4e5f7",
+                    "sandbox-secret-basic-5b1d2e8f",
+                    TokenEndpointAuthMethod::ClientSecretBasic,
+                ),
+                app(
+                    "6571c3a4e8d4e1b2c3d4e5f8",
+                    "sandbox-secret-none-9a4c6d1b",
+                    TokenEndpointAuthMethod::None,
+                ),
+            ],
+            user_pool: UserPoolConfig {
+                id: "6571c3a4e8d4e1b2c3d4e500".into(),
+                access_key_id: "6571c3a4e8d4e1b2c3d4e500".into(),
+                access_key_secret: "sandbox-access-key-secret-7e2f4a9c".into(),
+                management_token_ttl_secs: default_management_ttl(),
+            },
+            users: vec![
+                UserConfig {
+                    id: Some("6571c3a4e8d4e1b2c3d4a001".into()),
+                    username: Some("alice".into()),
+                    email: Some("alice@example.com".into()),
+                    password: Some("alice-password-1".into()),
+                    name: Some("Alice".into()),
+                    ..Default::default()
+                },
+                UserConfig {
+                    id: Some("6571c3a4e8d4e1b2c3d4a002".into()),
+                    username: Some("bob".into()),
+                    password: Some("bob-password-1".into()),
+                    phone: Some("13800138000".into()),
+                    phone_country_code: Some("+86".into()),
+                    name: Some("Bob".into()),
+                    ..Default::default()
+                },
+            ],
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a config from a JSON file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, crate::Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Config {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let config: Self = serde_json::from_str(&text).map_err(|e| crate::Error::Config {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        config.check().map_err(|reason| crate::Error::Config {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        Ok(config)
+    }
+
+    /// Checks the config makes sense (at least one app, unique ids).
+    pub fn check(&self) -> Result<(), String> {
+        if self.apps.is_empty() {
+            return Err("at least one app is needed".into());
+        }
+        let mut ids: Vec<&str> = self.apps.iter().map(|a| a.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.apps.len() {
+            return Err("app ids must be unique".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_config_example_loads() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```json\n").expect("json block") + 8;
+        let end = start + readme[start..].find("```").expect("end of block");
+        let path = std::env::temp_dir().join(format!("sandbox-{}.json", std::process::id()));
+        std::fs::write(&path, &readme[start..end]).expect("write");
+        let config = Config::from_file(&path).expect("loads");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            config.apps[0].token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic
+        );
+        assert_eq!(config.users[0].username.as_deref(), Some("carol"));
+        assert_eq!(config.apps[0].access_token_ttl_secs, 1_209_600);
+    }
+
+    #[test]
+    fn a_bad_config_names_the_file_and_the_problem() {
+        let path = std::env::temp_dir().join(format!("sandbox-bad-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"apps": [], "user_pool": {"id": "p", "access_key_id": "p", "access_key_secret": "s"}}"#)
+            .expect("write");
+        let err = Config::from_file(&path).expect_err("no apps").to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            err.contains("sandbox-bad-") && err.contains("at least one app"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The V3 envelope and the OAuth error body, and the extractors that turn bad input into them.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// A V3 failure: HTTP 200 with `{statusCode, message, apiCode?, requestId}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Business status code (400, 401, 404, 409, 413, 422, 429 ...).
+    pub status_code: i64,
+    /// Fine-grained code, when one applies (see the crate README's table).
+    pub api_code: Option<i64>,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A failure with an apiCode.
+    pub fn new(status_code: i64, api_code: i64, message: impl Into<String>) -> Self {
+        Self {
+            status_code,
+            api_code: Some(api_code),
+            message: message.into(),
+        }
+    }
+
+    /// A failure without an apiCode (malformed input, unknown routes).
+    pub fn plain(status_code: i64, message: impl Into<String>) -> Self {
+        Self {
+            status_code,
+            api_code: None,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body, with a fresh request id.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "statusCode": self.status_code,
+            "message": self.message,
+            "requestId": request_id(),
+        });
+        if let Some(code) = self.api_code {
+            body["apiCode"] = json!(code);
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (StatusCode::OK, axum::Json(self.body())).into_response()
+    }
+}
+
+/// A fresh request id.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A V3 success with an optional payload.
+pub fn ok(data: Option<Value>) -> Response {
+    let mut body = json!({
+        "statusCode": 200,
+        "message": "Operation successful",
+        "requestId": request_id(),
+    });
+    if let Some(data) = data {
+        body["data"] = data;
+    }
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// An OAuth 2.0 error of `/oidc/token`.
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    /// HTTP status (400, or 401 for invalid_client).
+    pub status: StatusCode,
+    /// OAuth error code.
+    pub error: &'static str,
+    /// Detail.
+    pub description: String,
+}
+
+impl OAuthError {
+    /// 400 with `error`.
+    pub fn bad(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+        }
+    }
+
+    /// 401 invalid_client.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(json!({"error": self.error, "error_description": self.description})),
+        )
+            .into_response()
+    }
+}
+
+/// Reads the body within the configured limit; a larger one is a 413 message.
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, (u16, String)> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        let status = rejection.status().as_u16();
+        if status == 413 {
+            (413, "request body is too large".to_string())
+        } else {
+            (400, format!("could not read the request body: {rejection}"))
+        }
+    })
+}
+
+/// A JSON body for a V3 call; anything malformed becomes an envelope 400 (or 413).
+pub struct V3Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for V3Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state)
+            .await
+            .map_err(|(status, message)| ApiError::plain(status.into(), message))?;
+        if bytes.is_empty() {
+            return Err(ApiError::plain(
+                400,
+                "the request body is empty; JSON expected",
+            ));
+        }
+        let mut value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::plain(400, format!("invalid request body: {e}")))?;
+        // The official SDKs send unset optional fields as null; the service treats them as absent.
+        strip_nulls(&mut value);
+        serde_json::from_value(value)
+            .map(V3Json)
+            .map_err(|e| ApiError::plain(400, format!("invalid request body: {e}")))
+    }
+}
+
+/// A form body for `/oidc/token`; anything malformed becomes an OAuth invalid_request.
+pub struct OAuthForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OAuthForm<T> {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await.map_err(|(status, message)| {
+            let mut e = OAuthError::bad("invalid_request", message);
+            if status == 413 {
+                e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            }
+            e
+        })?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(OAuthForm)
+            .map_err(|e| OAuthError::bad("invalid_request", format!("invalid form body: {e}")))
+    }
+}
+
+fn strip_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}

@@ -1,0 +1,280 @@
+//! genauth-sandbox: a stateful local GenAuth service.
+//!
+//! It implements the `/api/v3` phone, profile and token calls and `/oidc/token` of
+//! `openapi/genauth.yaml` with the real service's rules (single-use, expiring, rate-limited SMS
+//! codes; JWT access and id tokens; rotating refresh tokens; the app's token endpoint auth
+//! method; the management token), so SDKs, examples and tests run offline. SMS codes are not
+//! sent anywhere: they land in an outbox that tests read ([`SandboxHandle::last_code`]) and
+//! people read at `GET /__sandbox/outbox`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), genauth_sandbox::Error> {
+//! let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+//! println!("GenAuth sandbox at {}", sandbox.url());
+//! let seed = sandbox.seed();
+//! assert_eq!(seed.phoneless_user.username, "alice");
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod api;
+mod clock;
+mod config;
+mod envelope;
+mod state;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{AppConfig, Config, Limits, TokenEndpointAuthMethod, UserConfig, UserPoolConfig};
+pub use state::SmsMessage;
+
+/// Errors of starting or configuring the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The listen address could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is unreadable or invalid.
+    #[error("invalid sandbox config {path}: {reason}")]
+    Config {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Builds and starts a sandbox.
+pub struct SandboxBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    addr: SocketAddr,
+}
+
+/// The sandbox service.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// A builder with the default seed, the system clock and `127.0.0.1:0`.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder {
+            config: Config::default(),
+            clock: Arc::new(SystemClock),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Seeds from `config` instead of the default.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses `clock` (a [`ManualClock`] lets tests expire codes and tokens without sleeping).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Listens on `addr` (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Binds and serves in the background of the current tokio runtime.
+    pub async fn start(self) -> Result<SandboxHandle, Error> {
+        self.config.check().map_err(|reason| Error::Config {
+            path: "(builder)".into(),
+            reason,
+        })?;
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.addr.to_string(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.addr.to_string(),
+            source,
+        })?;
+        let url = format!("http://{addr}");
+        let now = self.clock.now_ms();
+        let shared = Arc::new(api::Shared {
+            store: Mutex::new(state::State::new(&self.config, now)),
+            config: self.config,
+            clock: self.clock,
+            signer: tokens::Signer::new(),
+            issuer: Mutex::new(url.clone()),
+        });
+        let app = api::router(shared.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(SandboxHandle {
+            url,
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// Credentials the sandbox was seeded with, for clients to use.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The first app (client_secret_post).
+    pub app: AppConfig,
+    /// Every app.
+    pub apps: Vec<AppConfig>,
+    /// The user pool and its access key.
+    pub user_pool: UserPoolConfig,
+    /// A seeded user with a password and no phone (the bind-phone scenario).
+    pub phoneless_user: SeedUser,
+    /// Every seeded user.
+    pub users: Vec<UserConfig>,
+}
+
+/// A user with a password.
+#[derive(Debug, Clone)]
+pub struct SeedUser {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    url: String,
+    addr: SocketAddr,
+    shared: Arc<api::Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl SandboxHandle {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The seeded credentials.
+    pub fn seed(&self) -> Seed {
+        let c = &self.shared.config;
+        let phoneless = c
+            .users
+            .iter()
+            .find(|u| u.phone.is_none() && u.password.is_some() && u.username.is_some())
+            .map(|u| SeedUser {
+                username: u.username.clone().unwrap_or_default(),
+                password: u.password.clone().unwrap_or_default(),
+            })
+            .unwrap_or(SeedUser {
+                username: String::new(),
+                password: String::new(),
+            });
+        Seed {
+            app: c.apps[0].clone(),
+            apps: c.apps.clone(),
+            user_pool: c.user_pool.clone(),
+            phoneless_user: phoneless,
+            users: c.users.clone(),
+        }
+    }
+
+    /// Every SMS sent so far, oldest first.
+    pub fn outbox(&self) -> Vec<SmsMessage> {
+        self.shared.lock().outbox.clone()
+    }
+
+    /// The newest code sent to `phone` (national number) on `channel`.
+    pub fn last_code(&self, phone: &str, channel: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .outbox
+            .iter()
+            .rev()
+            .find(|m| m.phone == phone && m.channel == channel)
+            .map(|m| m.code.clone())
+    }
+
+    /// Number of users (for tests that check nothing was lost or duplicated).
+    pub fn user_count(&self) -> usize {
+        self.shared.lock().users.len()
+    }
+
+    /// How many users own this phone (0 or 1 in a consistent store).
+    pub fn users_with_phone(&self, country_code: &str, phone: &str) -> usize {
+        let store = self.shared.lock();
+        store
+            .users
+            .values()
+            .filter(|u| {
+                u.phone.as_deref() == Some(phone)
+                    && u.phone_country_code.as_deref() == Some(country_code)
+            })
+            .count()
+    }
+
+    /// Phone of a user, as (country code, number).
+    pub fn user_phone(&self, user_id: &str) -> Option<(String, String)> {
+        let store = self.shared.lock();
+        let u = store.users.get(user_id)?;
+        Some((u.phone_country_code.clone()?, u.phone.clone()?))
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

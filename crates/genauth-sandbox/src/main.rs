@@ -1,0 +1,64 @@
+//! `genauth-sandbox --listen 127.0.0.1:8787 [--config sandbox.json]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use genauth_sandbox::{Config, Sandbox};
+
+/// A stateful local GenAuth service for development and tests.
+#[derive(Parser)]
+#[command(name = "genauth-sandbox", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// JSON file with apps, the user pool and users (default: the built-in seed).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let config = match args.config.as_deref().map(Config::from_file).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let sandbox = match Sandbox::builder()
+        .config(config)
+        .listen(args.listen)
+        .start()
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let seed = sandbox.seed();
+    println!("GenAuth sandbox listening on {}", sandbox.url());
+    println!("  (sandbox-only credentials; they grant nothing anywhere else)");
+    for app in &seed.apps {
+        println!(
+            "  app      GENAUTH_APP_ID={} GENAUTH_APP_SECRET={} ({:?})",
+            app.id, app.secret, app.token_endpoint_auth_method
+        );
+    }
+    println!(
+        "  pool     GENAUTH_ACCESS_KEY_ID={} GENAUTH_ACCESS_KEY_SECRET={}",
+        seed.user_pool.access_key_id, seed.user_pool.access_key_secret
+    );
+    println!(
+        "  user     {} / {} (no phone yet)",
+        seed.phoneless_user.username, seed.phoneless_user.password
+    );
+    println!("  outbox   curl {}/__sandbox/outbox", sandbox.url());
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,299 @@
+//! The sandbox's data: users, pending SMS codes, the outbox, refresh and update-phone tokens.
+//! Every rule that reads and writes it runs under one lock, so concurrent requests see a
+//! consistent store (100 parallel binds of one phone: exactly one wins).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::config::{Config, Limits};
+use crate::envelope::ApiError;
+
+/// One SMS the sandbox "sent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsMessage {
+    /// Country calling code, e.g. "+86".
+    pub phone_country_code: String,
+    /// National number.
+    pub phone: String,
+    /// Channel (V3, e.g. CHANNEL_BIND_PHONE) or type (social API, e.g. BIND_MOBILE_SMS).
+    pub channel: String,
+    /// The 6-digit code.
+    pub code: String,
+    /// When it was sent, ms since the epoch (sandbox clock).
+    pub sent_at_ms: u64,
+}
+
+/// An external identity linked to a user.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub identity_id: String,
+    pub ext_idp_id: String,
+    pub provider: String,
+    pub kind: String,
+    pub user_id_in_idp: String,
+}
+
+/// A user.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub phone: Option<String>,
+    pub phone_country_code: Option<String>,
+    pub phone_verified: bool,
+    pub name: Option<String>,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+    pub logins_count: i64,
+    pub last_login_ms: Option<u64>,
+    pub identities: Vec<Identity>,
+    pub custom_data: Map<String, Value>,
+}
+
+impl User {
+    /// Ways to sign in other than the phone: a password with an account name, or an identity.
+    pub fn has_login_method_besides_phone(&self) -> bool {
+        let password_account =
+            self.password.is_some() && (self.username.is_some() || self.email.is_some());
+        password_account || !self.identities.is_empty()
+    }
+}
+
+struct PendingCode {
+    code: String,
+    expires_at_ms: u64,
+    attempts_left: u32,
+}
+
+/// A refresh token's grant.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub user_id: String,
+    pub app_id: String,
+    pub scope: String,
+    pub expires_at_ms: u64,
+}
+
+/// An updatePhoneToken's grant.
+#[derive(Debug, Clone)]
+pub struct UpdatePhoneGrant {
+    pub user_id: String,
+    pub phone_country_code: String,
+    pub phone: String,
+    pub expires_at_ms: u64,
+}
+
+/// The store.
+pub struct State {
+    pub users: HashMap<String, User>,
+    codes: HashMap<(String, String), PendingCode>,
+    last_sent: HashMap<(String, String), u64>,
+    pub outbox: Vec<SmsMessage>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
+    pub limits: Limits,
+}
+
+/// `+86 13800138000` style key of a phone.
+pub fn phone_key(country_code: &str, phone: &str) -> String {
+    format!("{country_code} {phone}")
+}
+
+/// Random token text of `len` URL-safe characters.
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A 24-hex id like GenAuth's.
+pub fn new_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 12] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks and normalises a phone: digits only; a mainland China number is 11 digits starting
+/// with 1. Returns (country code, number).
+pub fn normalize_phone(
+    phone: &str,
+    country_code: Option<&str>,
+) -> Result<(String, String), ApiError> {
+    let cc = match country_code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => "+86".to_string(),
+        Some(c) => {
+            let digits = c.strip_prefix('+').unwrap_or(c);
+            if digits.is_empty()
+                || digits.len() > 4
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+                || digits.starts_with('0')
+            {
+                return Err(ApiError::plain(
+                    400,
+                    format!("phoneCountryCode {c:?} is not a country calling code like +86"),
+                ));
+            }
+            format!("+{digits}")
+        }
+    };
+    let number = phone.trim();
+    let digits_ok = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+    let length_ok = if cc == "+86" {
+        number.len() == 11 && number.starts_with('1')
+    } else {
+        (4..=14).contains(&number.len())
+    };
+    if !digits_ok || !length_ok {
+        return Err(ApiError::plain(
+            400,
+            format!("phoneNumber {number:?} is not a valid mobile number for {cc}"),
+        ));
+    }
+    Ok((cc, number.to_string()))
+}
+
+impl State {
+    /// The store seeded from `config` at time `now_ms`.
+    pub fn new(config: &Config, now_ms: u64) -> Self {
+        let mut users = HashMap::new();
+        for u in &config.users {
+            let id = u.id.clone().unwrap_or_else(new_id);
+            let user = User {
+                id: id.clone(),
+                username: u.username.clone(),
+                email: u.email.clone(),
+                password: u.password.clone(),
+                phone_verified: u.phone.is_some(),
+                phone_country_code: u
+                    .phone
+                    .as_ref()
+                    .map(|_| u.phone_country_code.clone().unwrap_or_else(|| "+86".into())),
+                phone: u.phone.clone(),
+                name: u.name.clone(),
+                created_at_ms: now_ms,
+                updated_at_ms: now_ms,
+                logins_count: 0,
+                last_login_ms: None,
+                identities: Vec::new(),
+                custom_data: Map::new(),
+            };
+            users.insert(id, user);
+        }
+        Self {
+            users,
+            codes: HashMap::new(),
+            last_sent: HashMap::new(),
+            outbox: Vec::new(),
+            refresh_tokens: HashMap::new(),
+            update_phone_tokens: HashMap::new(),
+            limits: config.limits.clone(),
+        }
+    }
+
+    /// The user who owns this phone.
+    pub fn user_by_phone(&self, country_code: &str, phone: &str) -> Option<&User> {
+        self.users.values().find(|u| {
+            u.phone.as_deref() == Some(phone)
+                && u.phone_country_code.as_deref() == Some(country_code)
+        })
+    }
+
+    /// Sends a code: one per minute per phone per channel (statusCode 429 / apiCode 2100).
+    pub fn send_code(
+        &mut self,
+        country_code: &str,
+        phone: &str,
+        channel: &str,
+        now_ms: u64,
+    ) -> Result<(), ApiError> {
+        let key = (phone_key(country_code, phone), channel.to_string());
+        if let Some(&last) = self.last_sent.get(&key) {
+            let wait_ms = self.limits.resend_interval_secs * 1000;
+            if now_ms < last + wait_ms {
+                let left = (last + wait_ms - now_ms).div_ceil(1000);
+                return Err(ApiError::new(
+                    429,
+                    2100,
+                    format!(
+                        "a code was sent to this phone on {channel} recently; try again in {left} s"
+                    ),
+                ));
+            }
+        }
+        let code = {
+            use rand::Rng;
+            format!("{:06}", rand::rng().random_range(0..1_000_000))
+        };
+        self.last_sent.insert(key.clone(), now_ms);
+        self.codes.insert(
+            key,
+            PendingCode {
+                code: code.clone(),
+                expires_at_ms: now_ms + self.limits.code_ttl_secs * 1000,
+                attempts_left: self.limits.max_code_attempts,
+            },
+        );
+        self.outbox.push(SmsMessage {
+            phone_country_code: country_code.to_string(),
+            phone: phone.to_string(),
+            channel: channel.to_string(),
+            code,
+            sent_at_ms: now_ms,
+        });
+        Ok(())
+    }
+
+    /// Checks a code and spends it. Wrong: 2001 (the 5th wrong try burns it); missing, burned
+    /// or expired: 2300.
+    pub fn consume_code(
+        &mut self,
+        country_code: &str,
+        phone: &str,
+        channel: &str,
+        code: &str,
+        now_ms: u64,
+    ) -> Result<(), ApiError> {
+        let key = (phone_key(country_code, phone), channel.to_string());
+        let Some(pending) = self.codes.get_mut(&key) else {
+            return Err(ApiError::new(
+                400,
+                2300,
+                format!("no valid verification code for this phone on {channel}; send one first"),
+            ));
+        };
+        if now_ms >= pending.expires_at_ms {
+            self.codes.remove(&key);
+            return Err(ApiError::new(
+                400,
+                2300,
+                "the verification code has expired",
+            ));
+        }
+        if pending.code != code.trim() {
+            pending.attempts_left = pending.attempts_left.saturating_sub(1);
+            let left = pending.attempts_left;
+            if left == 0 {
+                self.codes.remove(&key);
+                return Err(ApiError::new(
+                    400,
+                    2001,
+                    "the verification code is wrong; too many wrong tries, send a new code",
+                ));
+            }
+            return Err(ApiError::new(
+                400,
+                2001,
+                format!("the verification code is wrong; {left} tries left"),
+            ));
+        }
+        self.codes.remove(&key);
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+"""The official Python SDK (genauth 5.1.0 from PyPI, unmodified) against the genauth sandbox.
+
+Flow (the seeds' scenario): a user who signed up with a user name and password binds a phone,
+reads the profile, then unbinds it. SMS codes are read from the sandbox outbox over HTTP.
+
+Usage: python python_sdk_flow.py URL APP_ID APP_SECRET USERNAME PASSWORD PHONE
+Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+"""
+import json
+import sys
+import urllib.parse
+import urllib.request
+
+from genauth import AuthenticationClient
+
+url, app_id, app_secret, username, password, phone = sys.argv[1:7]
+passed = 0
+failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   " + name)
+    else:
+        failed += 1
+        print("FAIL " + name + ": " + str(detail))
+
+
+def last_code(channel):
+    query = urllib.parse.urlencode({"phone": phone, "channel": channel})
+    with urllib.request.urlopen(url + "/__sandbox/outbox?" + query) as r:
+        messages = json.load(r)
+    return messages[-1]["code"] if messages else None
+
+
+def ok(name, answer):
+    check(name + " -> statusCode 200", isinstance(answer, dict) and answer.get("statusCode") == 200, answer)
+
+
+client = AuthenticationClient(app_id=app_id, app_secret=app_secret, app_host=url)
+
+signin = client.sign_in_by_username_password(username, password)
+ok("sign_in_by_username_password", signin)
+data = signin.get("data") or {}
+check("sign-in answers a Bearer token set", data.get("token_type") == "Bearer" and data.get("access_token"), data)
+check("sign-in answers expire_in", isinstance(data.get("expire_in"), int), data)
+client.set_access_token(data.get("access_token"))
+
+profile = client.get_profile()
+ok("get_profile before binding", profile)
+check("no phone yet", (profile.get("data") or {}).get("phone") is None, profile)
+
+ok("send_sms CHANNEL_BIND_PHONE", client.send_sms("CHANNEL_BIND_PHONE", phone, "+86"))
+again = client.send_sms("CHANNEL_BIND_PHONE", phone, "+86")
+check("a second send within a minute is throttled (429)", again.get("statusCode") == 429, again)
+
+code = last_code("CHANNEL_BIND_PHONE")
+check("the code is in the outbox", code is not None and len(code) == 6)
+wrong = "000000" if code != "000000" else "111111"
+bad = client.bind_phone(wrong, phone, "+86")
+check("bind_phone with a wrong code -> 400 / apiCode 2001", bad.get("statusCode") == 400 and bad.get("apiCode") == 2001, bad)
+check("a failure carries a requestId", bool(bad.get("requestId")), bad)
+
+ok("bind_phone", client.bind_phone(code, phone, "+86"))
+reuse = client.bind_phone(code, phone, "+86")
+check("bind_phone again is refused", reuse.get("statusCode") != 200, reuse)
+
+profile = client.get_profile()
+ok("get_profile after binding", profile)
+user = profile.get("data") or {}
+check("profile has the phone", user.get("phone") == phone and user.get("phoneCountryCode") == "+86", user)
+check("profile phone is verified", user.get("phoneVerified") is True, user)
+
+ok("send_sms CHANNEL_UNBIND_PHONE", client.send_sms("CHANNEL_UNBIND_PHONE", phone, "+86"))
+ok("unbind_phone", client.unbind_phone(last_code("CHANNEL_UNBIND_PHONE")))
+
+profile = client.get_profile()
+ok("get_profile after unbinding", profile)
+check("the phone is gone", (profile.get("data") or {}).get("phone") is None, profile)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

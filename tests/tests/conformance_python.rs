@@ -1,0 +1,53 @@
+//! Conformance: the official Python SDK (`genauth` 5.1.0 from PyPI, unmodified) runs the
+//! bind-phone flow against the sandbox and gets the documented answers.
+//!
+//! The test makes its own venv under the target directory on first use
+//! (`pip install genauth==5.1.0 websockets`; the wheel imports websockets without declaring
+//! it), so `cargo test` needs nothing installed by hand beyond python3.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use genauth_sandbox::Sandbox;
+
+mod common;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_binds_and_unbinds_a_phone() {
+    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
+    let sandbox = Sandbox::builder().start().await.expect("sandbox");
+    let seed = sandbox.seed();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("conformance")
+        .join("python_sdk_flow.py");
+    let args = vec![
+        script.display().to_string(),
+        sandbox.url().to_string(),
+        seed.app.id.clone(),
+        seed.app.secret.clone(),
+        seed.phoneless_user.username.clone(),
+        seed.phoneless_user.password.clone(),
+        "18800008888".to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the Python SDK flow failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    // The sandbox saw it all: two codes to bind (one throttled) and one to unbind.
+    let outbox = sandbox.outbox();
+    let channels: Vec<&str> = outbox.iter().map(|m| m.channel.as_str()).collect();
+    assert_eq!(channels, ["CHANNEL_BIND_PHONE", "CHANNEL_UNBIND_PHONE"]);
+    assert_eq!(sandbox.users_with_phone("+86", "18800008888"), 0);
+}

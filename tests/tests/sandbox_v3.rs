@@ -1,0 +1,770 @@
+//! The sandbox's V3 phone, profile and token API: behaviour, error paths and concurrency, with
+//! every answer checked against the spec.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::Harness;
+use genauth_sandbox::{Config, UserConfig};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn bind_phone_flow_of_a_user_without_a_phone() {
+    let h = Harness::new().await;
+    let token = h.alice_token().await;
+    let profile = h
+        .call("getProfile", &h.user_headers(&token), json!({}))
+        .await;
+    assert_eq!(profile.expect_ok()["phone"], Value::Null);
+
+    let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    assert_eq!(code.len(), 6);
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800008888", "passCode": code, "phoneCountryCode": "+86"}),
+    )
+    .await
+    .expect_ok();
+
+    let profile = h
+        .call("getProfile", &h.user_headers(&token), json!({}))
+        .await;
+    let user = profile.expect_ok();
+    assert_eq!(user["phone"], "18800008888");
+    assert_eq!(user["phoneCountryCode"], "+86");
+    assert_eq!(user["phoneVerified"], true);
+
+    // alice has a password, so the phone is not her only way in: she may unbind it.
+    let code = h.send_code("18800008888", "CHANNEL_UNBIND_PHONE").await;
+    h.call(
+        "unbindPhone",
+        &h.user_headers(&token),
+        json!({"passCode": code}),
+    )
+    .await
+    .expect_ok();
+    let profile = h
+        .call("getProfile", &h.user_headers(&token), json!({}))
+        .await;
+    assert_eq!(profile.expect_ok()["phone"], Value::Null);
+    assert_eq!(profile.expect_ok()["phoneVerified"], false);
+}
+
+#[tokio::test]
+async fn codes_are_single_use_bound_to_channel_and_rate_limited() {
+    let h = Harness::new().await;
+    let token = h.alice_token().await;
+    let login_code = h.send_code("18800008888", "CHANNEL_LOGIN").await;
+    // A code of another channel does not bind.
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800008888", "passCode": login_code}),
+    )
+    .await
+    .expect_err(400, Some(2300));
+    // One send per minute per phone per channel.
+    let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    h.call(
+        "sendSms",
+        &h.app_headers(),
+        json!({"channel": "CHANNEL_BIND_PHONE", "phoneNumber": "18800008888"}),
+    )
+    .await
+    .expect_err(429, Some(2100));
+    h.clock.advance(Duration::from_secs(61));
+    let code2 = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    // The new code replaces the old one.
+    if code2 != code {
+        h.call(
+            "bindPhone",
+            &h.user_headers(&token),
+            json!({"phoneNumber": "18800008888", "passCode": code}),
+        )
+        .await
+        .expect_err(400, Some(2001));
+    }
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800008888", "passCode": code2}),
+    )
+    .await
+    .expect_ok();
+}
+
+#[tokio::test]
+async fn wrong_codes_burn_after_five_tries_and_codes_expire() {
+    let h = Harness::new().await;
+    let token = h.alice_token().await;
+    let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..4 {
+        h.call(
+            "bindPhone",
+            &h.user_headers(&token),
+            json!({"phoneNumber": "18800008888", "passCode": wrong}),
+        )
+        .await
+        .expect_err(400, Some(2001));
+    }
+    let fifth = h
+        .call(
+            "bindPhone",
+            &h.user_headers(&token),
+            json!({"phoneNumber": "18800008888", "passCode": wrong}),
+        )
+        .await;
+    fifth.expect_err(400, Some(2001));
+    assert!(
+        fifth.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("too many")
+    );
+    // Burned: even the right code is refused now.
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800008888", "passCode": code}),
+    )
+    .await
+    .expect_err(400, Some(2300));
+
+    // A fresh code expires after 5 minutes.
+    h.clock.advance(Duration::from_secs(61));
+    let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    h.clock.advance(Duration::from_secs(300));
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800008888", "passCode": code}),
+    )
+    .await
+    .expect_err(400, Some(2300));
+}
+
+#[tokio::test]
+async fn bind_refusals_and_token_forms() {
+    let h = Harness::new().await;
+    let token = h.alice_token().await;
+    // bob owns 13800138000.
+    let code = h.send_code("13800138000", "CHANNEL_BIND_PHONE").await;
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "13800138000", "passCode": code}),
+    )
+    .await
+    .expect_err(409, Some(1_320_004));
+    // bob already has a phone: update-phone is the way.
+    let bob = h.sign_in_password("bob", "bob-password-1", "openid").await;
+    let bob_token = bob.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let code = h.send_code("18800007777", "CHANNEL_BIND_PHONE").await;
+    h.call(
+        "bindPhone",
+        &h.user_headers(&bob_token),
+        json!({"phoneNumber": "18800007777", "passCode": code}),
+    )
+    .await
+    .expect_err(409, Some(2035));
+    // Token forms: missing, garbage, expired; Bearer and x-genauth-app-id accepted.
+    let body = json!({"phoneNumber": "18800008888", "passCode": "123456"});
+    h.call("bindPhone", &h.app_headers(), body.clone())
+        .await
+        .expect_err(401, Some(2020));
+    h.call("bindPhone", &h.user_headers("garbage"), body.clone())
+        .await
+        .expect_err(401, Some(2207));
+    let profile = h
+        .call(
+            "getProfile",
+            &[
+                ("x-genauth-app-id", h.app_id()),
+                ("authorization", format!("Bearer {token}")),
+            ],
+            json!({}),
+        )
+        .await;
+    assert_eq!(profile.expect_ok()["username"], "alice");
+    h.call("getProfile", &[("authorization", token.clone())], json!({}))
+        .await
+        .expect_err(400, None);
+    h.clock.advance(Duration::from_secs(1_209_600));
+    h.call("getProfile", &h.user_headers(&token), json!({}))
+        .await
+        .expect_err(401, Some(2206));
+    // A malformed phone is refused before any code is looked at.
+    h.call(
+        "sendSms",
+        &h.app_headers(),
+        json!({"channel": "CHANNEL_BIND_PHONE", "phoneNumber": "188xxxx8888"}),
+    )
+    .await
+    .expect_err(400, None);
+}
+
+#[tokio::test]
+async fn passcode_sign_in_registers_and_the_only_login_method_cannot_be_unbound() {
+    let h = Harness::new().await;
+    let code = h.send_code("18800001111", "CHANNEL_LOGIN").await;
+    let signin = |code: String, auto: bool| {
+        let app = h.sandbox.seed().app;
+        let headers = h.app_headers();
+        let h = &h;
+        async move {
+            h.call(
+                "signInByCredentials",
+                &headers,
+                json!({
+                    "connection": "PASSCODE",
+                    "passCodePayload": {"phone": "18800001111", "phoneCountryCode": "+86", "passCode": code},
+                    "options": {"autoRegister": auto, "scope": "openid offline_access"},
+                    "client_id": app.id, "client_secret": app.secret,
+                }),
+            )
+            .await
+        }
+    };
+    signin(code.clone(), false)
+        .await
+        .expect_err(400, Some(2004));
+    let before = h.sandbox.user_count();
+    let answer = signin(code, true).await;
+    let data = answer.expect_ok();
+    assert!(
+        data["refresh_token"].is_string(),
+        "offline_access gives a refresh token"
+    );
+    assert_eq!(h.sandbox.user_count(), before + 1);
+    let token = data["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let code = h.send_code("18800001111", "CHANNEL_UNBIND_PHONE").await;
+    h.call(
+        "unbindPhone",
+        &h.user_headers(&token),
+        json!({"passCode": code}),
+    )
+    .await
+    .expect_err(422, Some(2217));
+    // The code was not spent by the refusal.
+    let store_code = h.sandbox.last_code("18800001111", "CHANNEL_UNBIND_PHONE");
+    assert!(store_code.is_some());
+    // Wrong password.
+    h.sign_in_password("alice", "nope", "openid")
+        .await
+        .expect_err(400, Some(2333));
+    let no_refresh = h
+        .sign_in_password("alice", "alice-password-1", "openid")
+        .await;
+    assert!(no_refresh.expect_ok().get("refresh_token").is_none());
+}
+
+#[tokio::test]
+async fn update_phone_in_two_steps_with_an_expiring_token() {
+    let h = Harness::new().await;
+    let bob = h.sign_in_password("bob", "bob-password-1", "openid").await;
+    let token = bob.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let new_code = h.send_code("18800002222", "CHANNEL_BIND_PHONE").await;
+    let old_code = h.send_code("13800138000", "CHANNEL_UNBIND_PHONE").await;
+    let answer = h
+        .call(
+            "verifyUpdatePhoneRequest",
+            &h.user_headers(&token),
+            json!({
+                "verifyMethod": "PHONE_PASSCODE",
+                "phonePassCodePayload": {
+                    "newPhoneNumber": "18800002222", "newPhonePassCode": new_code,
+                    "oldPhoneNumber": "13800138000", "oldPhonePassCode": old_code,
+                }
+            }),
+        )
+        .await;
+    let update_token = answer.expect_ok()["updatePhoneToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(answer.expect_ok()["tokenExpiresIn"], 60);
+    h.call(
+        "updatePhone",
+        &h.user_headers(&token),
+        json!({"updatePhoneToken": update_token.clone()}),
+    )
+    .await
+    .expect_ok();
+    let profile = h
+        .call("getProfile", &h.user_headers(&token), json!({}))
+        .await;
+    assert_eq!(profile.expect_ok()["phone"], "18800002222");
+    // Single use.
+    h.call(
+        "updatePhone",
+        &h.user_headers(&token),
+        json!({"updatePhoneToken": update_token}),
+    )
+    .await
+    .expect_err(400, None);
+
+    // Expiry: verify again (new number), wait past 60 s, then update.
+    h.clock.advance(Duration::from_secs(61));
+    let new_code = h.send_code("18800003333", "CHANNEL_BIND_PHONE").await;
+    let old_code = h.send_code("18800002222", "CHANNEL_UNBIND_PHONE").await;
+    let answer = h
+        .call(
+            "verifyUpdatePhoneRequest",
+            &h.user_headers(&token),
+            json!({
+                "verifyMethod": "PHONE_PASSCODE",
+                "phonePassCodePayload": {
+                    "newPhoneNumber": "18800003333", "newPhonePassCode": new_code,
+                    "oldPhoneNumber": "18800002222", "oldPhonePassCode": old_code,
+                }
+            }),
+        )
+        .await;
+    let update_token = answer.expect_ok()["updatePhoneToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.clock.advance(Duration::from_secs(61));
+    h.call(
+        "updatePhone",
+        &h.user_headers(&token),
+        json!({"updatePhoneToken": update_token}),
+    )
+    .await
+    .expect_err(400, None);
+    // Same number as now.
+    h.call(
+        "verifyUpdatePhoneRequest",
+        &h.user_headers(&token),
+        json!({"verifyMethod": "PHONE_PASSCODE", "phonePassCodePayload": {"newPhoneNumber": "18800002222", "newPhonePassCode": "1"}}),
+    )
+    .await
+    .expect_err(400, Some(2230));
+}
+
+async fn refresh(
+    h: &Harness,
+    app_index: usize,
+    refresh_token: &str,
+    basic: bool,
+    post: bool,
+) -> common::Answer {
+    let app = h.sandbox.seed().apps[app_index].clone();
+    let mut headers = vec![];
+    if basic {
+        let creds =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", app.id, app.secret));
+        headers.push(("authorization", format!("Basic {creds}")));
+    }
+    let mut form = json!({"grant_type": "refresh_token", "refresh_token": refresh_token});
+    if post {
+        form["client_id"] = json!(app.id);
+        form["client_secret"] = json!(app.secret);
+    } else if !basic {
+        form["client_id"] = json!(app.id);
+    }
+    h.call("getNewAccessTokenByRefreshToken", &headers, form)
+        .await
+}
+
+async fn sign_in_with_app(h: &Harness, app_index: usize) -> Value {
+    let app = h.sandbox.seed().apps[app_index].clone();
+    let mut headers = vec![("x-authing-app-id", app.id.clone())];
+    let mut body = json!({
+        "connection": "PASSWORD",
+        "passwordPayload": {"username": "alice", "password": "alice-password-1"},
+        "options": {"scope": "openid profile offline_access"},
+    });
+    match app_index {
+        0 => {
+            body["client_id"] = json!(app.id);
+            body["client_secret"] = json!(app.secret);
+        }
+        1 => {
+            let creds = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", app.id, app.secret));
+            headers.push(("authorization", format!("Basic {creds}")));
+        }
+        _ => {}
+    }
+    h.call("signInByCredentials", &headers, body)
+        .await
+        .expect_ok()
+        .clone()
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_honour_the_client_auth_method() {
+    let h = Harness::new().await;
+    // client_secret_post (app 0), client_secret_basic (app 1), none (app 2).
+    for (index, basic, post) in [(0, false, true), (1, true, false), (2, false, false)] {
+        let set = sign_in_with_app(&h, index).await;
+        let rt = set["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let answer = refresh(&h, index, &rt, basic, post).await;
+        assert_eq!(answer.status, 200, "app {index}: {}", answer.body);
+        let new_rt = answer.body["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_ne!(new_rt, rt, "rotated");
+        // The old one is spent.
+        let reused = refresh(&h, index, &rt, basic, post).await;
+        assert_eq!(reused.status, 400);
+        assert_eq!(reused.body["error"], "invalid_grant");
+        // The new access token works.
+        let access = answer.body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let app_id = h.sandbox.seed().apps[index].id.clone();
+        let profile = h
+            .call(
+                "getProfile",
+                &[("x-authing-app-id", app_id), ("authorization", access)],
+                json!({}),
+            )
+            .await;
+        assert_eq!(profile.expect_ok()["username"], "alice");
+    }
+    // Wrong method for the app: basic credentials to a post app, post to a basic app.
+    let set = sign_in_with_app(&h, 0).await;
+    let rt = set["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let wrong = refresh(&h, 0, &rt, true, false).await;
+    assert_eq!(
+        (wrong.status, wrong.body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let set = sign_in_with_app(&h, 1).await;
+    let rt = set["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let wrong = refresh(&h, 1, &rt, false, true).await;
+    assert_eq!(
+        (wrong.status, wrong.body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // Expired refresh token.
+    h.clock.advance(Duration::from_secs(2_592_001));
+    let expired = refresh(&h, 1, &rt, true, false).await;
+    assert_eq!(expired.body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn management_token_and_identity_links() {
+    let h = Harness::new().await;
+    let pool = h.sandbox.seed().user_pool;
+    h.call(
+        "getManagementToken",
+        &[],
+        json!({"accessKeyId": pool.access_key_id, "accessKeySecret": "wrong"}),
+    )
+    .await
+    .expect_err(401, None);
+    let answer = h
+        .call(
+            "getManagementToken",
+            &[],
+            json!({"accessKeyId": pool.access_key_id, "accessKeySecret": pool.access_key_secret}),
+        )
+        .await;
+    let data = answer.expect_ok();
+    assert_eq!(data["expires_in"], 7200);
+    let mt = data["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The pool id is in the JWT payload (URL-safe base64).
+    let payload = mt.split('.').nth(1).unwrap_or_default();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert_eq!(claims["scoped_userpool_id"], pool.id);
+
+    let alice_id = "6571c3a4e8d4e1b2c3d4a001";
+    let link = json!({"userIdInIdp": "oj7Nq05R", "userId": alice_id, "extIdpId": "wechat-idp", "type": "openid"});
+    h.call("linkIdentity", &[], link.clone())
+        .await
+        .expect_err(401, Some(2020));
+    let mgmt = vec![
+        ("authorization", format!("Bearer {mt}")),
+        ("x-authing-userpool-id", pool.id.clone()),
+    ];
+    h.call("linkIdentity", &mgmt, link.clone())
+        .await
+        .expect_ok();
+    // The same external account cannot go to bob too.
+    let mut for_bob = link.clone();
+    for_bob["userId"] = json!("6571c3a4e8d4e1b2c3d4a002");
+    h.call("linkIdentity", &mgmt, for_bob)
+        .await
+        .expect_err(409, Some(2213));
+
+    let token = h.alice_token().await;
+    let ids = h
+        .call("getIdentities", &h.user_headers(&token), json!({}))
+        .await;
+    assert_eq!(ids.expect_ok()[0]["extIdpId"], "wechat-idp");
+    let profile = h
+        .call(
+            "getProfile",
+            &h.user_headers(&token),
+            json!({"withIdentities": "true"}),
+        )
+        .await;
+    assert_eq!(
+        profile.expect_ok()["identities"][0]["userIdInIdp"],
+        "oj7Nq05R"
+    );
+    h.call(
+        "unlinkExtIdp",
+        &h.user_headers(&token),
+        json!({"extIdpId": "wechat-idp"}),
+    )
+    .await
+    .expect_ok();
+    h.call(
+        "unlinkExtIdp",
+        &h.user_headers(&token),
+        json!({"extIdpId": "wechat-idp"}),
+    )
+    .await
+    .expect_err(404, None);
+    h.call("linkIdentity", &mgmt, link).await.expect_ok();
+    h.call(
+        "unlinkIdentity",
+        &mgmt,
+        json!({"userId": alice_id, "extIdpId": "wechat-idp", "type": "openid"}),
+    )
+    .await
+    .expect_ok();
+    // Expired management token.
+    h.clock.advance(Duration::from_secs(7201));
+    h.call(
+        "unlinkIdentity",
+        &mgmt,
+        json!({"userId": alice_id, "extIdpId": "wechat-idp"}),
+    )
+    .await
+    .expect_err(401, Some(2206));
+
+    // The link URL needs a real id token.
+    let set = h
+        .sign_in_password("alice", "alice-password-1", "openid")
+        .await;
+    let id_token = set.expect_ok()["id_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let url = h
+        .call(
+            "generateLinkExtIdpUrl",
+            &h.app_headers(),
+            json!({"ext_idp_conn_identifier": "my-wechat", "app_id": h.app_id(), "id_token": id_token}),
+        )
+        .await;
+    assert!(
+        url.expect_ok()["url"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ext_idp_conn_identifier=my-wechat")
+    );
+    h.call(
+        "generateLinkExtIdpUrl",
+        &h.app_headers(),
+        json!({"ext_idp_conn_identifier": "my-wechat", "app_id": h.app_id(), "id_token": "x"}),
+    )
+    .await
+    .expect_err(401, Some(2207));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_envelope_never_a_500() {
+    let h = Harness::new().await;
+    let url = |p: &str| format!("{}{}", h.sandbox.url(), p);
+    let post_raw = |path: &'static str, body: Vec<u8>| {
+        h.http
+            .post(url(path))
+            .header("x-authing-app-id", h.app_id())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, needle) in [
+        (b"{not json".to_vec(), "invalid request body"),
+        (b"".to_vec(), "empty"),
+        (
+            br#"{"channel": 7, "phoneNumber": "18800008888"}"#.to_vec(),
+            "invalid request body",
+        ),
+        (
+            br#"{"channel": "CHANNEL_BIND_PHONE"}"#.to_vec(),
+            "phoneNumber",
+        ),
+        (
+            br#"{"channel": "CHANNEL_NOPE", "phoneNumber": "18800008888"}"#.to_vec(),
+            "unknown variant",
+        ),
+    ] {
+        let resp = post_raw("/api/v3/send-sms", body).await.expect("answers");
+        assert_eq!(resp.status(), 200);
+        let v: Value = resp.json().await.expect("json");
+        h.check_schema("sendSms", 200, &v);
+        assert_eq!(v["statusCode"], 400, "{v}");
+        assert!(v["message"].as_str().unwrap_or("").contains(needle), "{v}");
+    }
+    let big = vec![b' '; 65 * 1024];
+    let v: Value = post_raw("/api/v3/send-sms", big)
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 413, "{v}");
+    let v: Value = h
+        .http
+        .get(url("/api/v3/nope"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 404, "{v}");
+    let v: Value = h
+        .http
+        .delete(url("/api/v3/bind-phone"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 404, "{v}");
+    let r = h
+        .http
+        .post(url("/oidc/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "invalid_request", "{v}");
+    let v: Value = h
+        .http
+        .get(url("/api/v3/get-profile?withIdentities=maybe"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 400, "{v}");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_binds_of_one_phone_give_exactly_one_success() {
+    let mut config = Config::default();
+    for i in 0..100 {
+        config.users.push(UserConfig {
+            username: Some(format!("racer{i}")),
+            password: Some(format!("racer-password-{i}")),
+            ..Default::default()
+        });
+    }
+    let h = std::sync::Arc::new(Harness::with_config(config).await);
+    let mut tokens = Vec::new();
+    for i in 0..100 {
+        let a = h
+            .sign_in_password(
+                &format!("racer{i}"),
+                &format!("racer-password-{i}"),
+                "openid",
+            )
+            .await;
+        tokens.push(
+            a.expect_ok()["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let users_before = h.sandbox.user_count();
+    let code = h.send_code("18800009999", "CHANNEL_BIND_PHONE").await;
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let h = h.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            h.call(
+                "bindPhone",
+                &h.user_headers(&token),
+                json!({"phoneNumber": "18800009999", "passCode": code}),
+            )
+            .await
+            .body
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        let body = t.await.expect("task");
+        match body["statusCode"].as_i64() {
+            Some(200) => wins += 1,
+            Some(400) | Some(409) => {}
+            other => panic!("unexpected answer {other:?}: {body}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one bind wins");
+    assert_eq!(
+        h.sandbox.user_count(),
+        users_before,
+        "no user lost or duplicated"
+    );
+    let owners = h.sandbox.users_with_phone("+86", "18800009999");
+    assert_eq!(owners, 1);
+}
+
+#[tokio::test]
+async fn the_outbox_is_readable_over_http() {
+    let h = Harness::new().await;
+    let code = h.send_code("18800004444", "CHANNEL_BIND_PHONE").await;
+    let list: Value = h
+        .http
+        .get(format!(
+            "{}/__sandbox/outbox?phone=18800004444",
+            h.sandbox.url()
+        ))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["code"], code);
+    assert_eq!(list[0]["channel"], "CHANNEL_BIND_PHONE");
+}
