@@ -21,14 +21,24 @@ pub use seam::{ExecHook, HookFuture, Inner};
 
 /// A `reqwest::ClientBuilder` ready for this crate's TLS backend.
 ///
-/// With the default `rustls` feature this makes sure a rustls crypto provider is installed for
-/// the process (ring, unless the application installed another one first) before the client is
-/// built; reqwest refuses to build a rustls client without one.
+/// With the default `rustls` feature this first calls [`install_crypto_provider`]; reqwest
+/// refuses to build a rustls client without a process-wide provider.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    reqwest::Client::builder()
+}
+
+/// Installs ring as the process's rustls crypto provider, unless one is installed already
+/// (then the application's choice stands). Cheap and idempotent.
+///
+/// Only the default `rustls` feature needs it. Call it at start-up if your application builds
+/// its own `reqwest::Client` before any genauth client and enables no TLS feature of reqwest
+/// itself: with the default feature, reqwest (unified across your dependency tree) has no
+/// provider of its own and would panic.
+pub fn install_crypto_provider() {
     #[cfg(feature = "rustls")]
     {
         // Err means a provider is already installed: keep the application's choice.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    reqwest::Client::builder()
 }

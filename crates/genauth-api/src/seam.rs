@@ -13,11 +13,8 @@
 //! use genauth_api::Client;
 //! use reqwest::header::{HeaderMap, HeaderValue};
 //!
-//! let base = Client::new_with_client(
-//!     "http://127.0.0.1:8787",
-//!     reqwest::Client::new(),
-//!     Default::default(),
-//! );
+//! let http = genauth_api::http_client_builder().build()?;
+//! let base = Client::new_with_client("http://127.0.0.1:8787", http, Default::default());
 //! let mut headers = HeaderMap::new();
 //! let mut token = HeaderValue::from_static("secret-access-token");
 //! token.set_sensitive(true);
@@ -25,6 +22,7 @@
 //! // Shares the connection pool of `base`; only this copy sends the token.
 //! let user = base.with_headers(headers);
 //! assert!(!format!("{user:?}").contains("secret-access-token"));
+//! # Ok::<(), reqwest::Error>(())
 //! ```
 
 use std::fmt;

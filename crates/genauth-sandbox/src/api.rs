@@ -362,12 +362,7 @@ async fn bind_phone(
         ));
     }
     store.consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)?;
-    if let Some(user) = store.users.get_mut(&user_id) {
-        user.phone = Some(phone);
-        user.phone_country_code = Some(cc);
-        user.phone_verified = true;
-        user.updated_at_ms = now;
-    }
+    store.set_phone(&user_id, Some((cc, phone)), now);
     Ok(ok(None))
 }
 
@@ -398,12 +393,7 @@ async fn unbind_phone(
         ));
     }
     store.consume_code(&cc, &phone, "CHANNEL_UNBIND_PHONE", &body.pass_code, now)?;
-    if let Some(user) = store.users.get_mut(&user_id) {
-        user.phone = None;
-        user.phone_country_code = None;
-        user.phone_verified = false;
-        user.updated_at_ms = now;
-    }
+    store.set_phone(&user_id, None, now);
     Ok(ok(None))
 }
 
@@ -511,12 +501,7 @@ async fn update_phone(
             "this phone number is already bound to another user",
         ));
     }
-    if let Some(user) = store.users.get_mut(&user_id) {
-        user.phone = Some(grant.phone);
-        user.phone_country_code = Some(grant.phone_country_code);
-        user.phone_verified = true;
-        user.updated_at_ms = now;
-    }
+    store.set_phone(&user_id, Some((grant.phone_country_code, grant.phone)), now);
     Ok(ok(None))
 }
 
@@ -630,25 +615,22 @@ async fn signin(
                 Some(id) => id,
                 None => {
                     let id = crate::state::new_id();
-                    store.users.insert(
-                        id.clone(),
-                        crate::state::User {
-                            id: id.clone(),
-                            username: None,
-                            email: None,
-                            password: None,
-                            phone: Some(phone),
-                            phone_country_code: Some(cc),
-                            phone_verified: true,
-                            name: None,
-                            created_at_ms: now,
-                            updated_at_ms: now,
-                            logins_count: 0,
-                            last_login_ms: None,
-                            identities: Vec::new(),
-                            custom_data: options.custom_data.clone(),
-                        },
-                    );
+                    store.insert_user(crate::state::User {
+                        id: id.clone(),
+                        username: None,
+                        email: None,
+                        password: None,
+                        phone: Some(phone),
+                        phone_country_code: Some(cc),
+                        phone_verified: true,
+                        name: None,
+                        created_at_ms: now,
+                        updated_at_ms: now,
+                        logins_count: 0,
+                        last_login_ms: None,
+                        identities: Vec::new(),
+                        custom_data: options.custom_data.clone(),
+                    });
                     id
                 }
             }
@@ -657,17 +639,27 @@ async fn signin(
             let p = body.password_payload.as_ref().ok_or_else(|| {
                 ApiError::plain(400, "passwordPayload is required with connection PASSWORD")
             })?;
-            let found = store.users.values().find(|u| {
-                let by_username = p.username.is_some() && p.username == u.username;
-                let by_email = p.email.is_some() && p.email == u.email;
-                let by_phone = p.phone.is_some() && p.phone == u.phone;
-                let by_account = p.account.as_ref().is_some_and(|a| {
-                    Some(a) == u.username.as_ref()
-                        || Some(a) == u.email.as_ref()
-                        || Some(a) == u.phone.as_ref()
+            // The payload names the user by one of username, email, phone or account (any of
+            // the three); phones are taken as mainland numbers unless they match as written.
+            let by_phone = |phone: &str| {
+                store.user_by_phone("+86", phone).or_else(|| {
+                    store
+                        .users
+                        .values()
+                        .find(|u| u.phone.as_deref() == Some(phone))
+                })
+            };
+            let found = p
+                .username
+                .as_deref()
+                .and_then(|n| store.user_by_login(n))
+                .or_else(|| p.email.as_deref().and_then(|e| store.user_by_login(e)))
+                .or_else(|| p.phone.as_deref().and_then(by_phone))
+                .or_else(|| {
+                    p.account
+                        .as_deref()
+                        .and_then(|a| store.user_by_login(a).or_else(|| by_phone(a)))
                 });
-                by_username || by_email || by_phone || by_account
-            });
             match found {
                 Some(u) if u.password.as_deref() == Some(p.password.as_str()) => u.id.clone(),
                 _ => {

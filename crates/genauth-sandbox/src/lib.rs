@@ -237,6 +237,16 @@ impl SandboxHandle {
         self.shared.lock().users.len()
     }
 
+    /// How many users have a phone number.
+    pub fn phone_count(&self) -> usize {
+        self.shared
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.phone.is_some())
+            .count()
+    }
+
     /// How many users own this phone (0 or 1 in a consistent store).
     pub fn users_with_phone(&self, country_code: &str, phone: &str) -> usize {
         let store = self.shared.lock();

@@ -90,6 +90,10 @@ pub struct UpdatePhoneGrant {
 /// The store.
 pub struct State {
     pub users: HashMap<String, User>,
+    /// phone key → user id; kept in step with `users` by `insert_user` and `set_phone`.
+    phones: HashMap<String, String>,
+    /// user name or email → user id (neither changes after creation).
+    logins: HashMap<String, String>,
     codes: HashMap<(String, String), PendingCode>,
     last_sent: HashMap<(String, String), u64>,
     pub outbox: Vec<SmsMessage>,
@@ -162,7 +166,17 @@ pub fn normalize_phone(
 impl State {
     /// The store seeded from `config` at time `now_ms`.
     pub fn new(config: &Config, now_ms: u64) -> Self {
-        let mut users = HashMap::new();
+        let mut state = Self {
+            users: HashMap::new(),
+            phones: HashMap::new(),
+            logins: HashMap::new(),
+            codes: HashMap::new(),
+            last_sent: HashMap::new(),
+            outbox: Vec::new(),
+            refresh_tokens: HashMap::new(),
+            update_phone_tokens: HashMap::new(),
+            limits: config.limits.clone(),
+        };
         for u in &config.users {
             let id = u.id.clone().unwrap_or_else(new_id);
             let user = User {
@@ -184,25 +198,58 @@ impl State {
                 identities: Vec::new(),
                 custom_data: Map::new(),
             };
-            users.insert(id, user);
+            state.insert_user(user);
         }
-        Self {
-            users,
-            codes: HashMap::new(),
-            last_sent: HashMap::new(),
-            outbox: Vec::new(),
-            refresh_tokens: HashMap::new(),
-            update_phone_tokens: HashMap::new(),
-            limits: config.limits.clone(),
+        state
+    }
+
+    /// Adds a user (and indexes its phone).
+    pub fn insert_user(&mut self, user: User) {
+        if let (Some(cc), Some(phone)) = (&user.phone_country_code, &user.phone) {
+            self.phones.insert(phone_key(cc, phone), user.id.clone());
         }
+        for login in [&user.username, &user.email].into_iter().flatten() {
+            self.logins.insert(login.clone(), user.id.clone());
+        }
+        self.users.insert(user.id.clone(), user);
+    }
+
+    /// Sets (or with `None` removes) a user's phone, keeping the index in step. A phone that is
+    /// set is verified.
+    pub fn set_phone(&mut self, user_id: &str, phone: Option<(String, String)>, now_ms: u64) {
+        let Some(user) = self.users.get_mut(user_id) else {
+            return;
+        };
+        if let (Some(cc), Some(old)) = (&user.phone_country_code, &user.phone) {
+            self.phones.remove(&phone_key(cc, old));
+        }
+        match phone {
+            Some((cc, number)) => {
+                self.phones
+                    .insert(phone_key(&cc, &number), user_id.to_string());
+                user.phone = Some(number);
+                user.phone_country_code = Some(cc);
+                user.phone_verified = true;
+            }
+            None => {
+                user.phone = None;
+                user.phone_country_code = None;
+                user.phone_verified = false;
+            }
+        }
+        user.updated_at_ms = now_ms;
+    }
+
+    /// The user with this user name or email.
+    pub fn user_by_login(&self, login: &str) -> Option<&User> {
+        self.logins.get(login).and_then(|id| self.users.get(id))
     }
 
     /// The user who owns this phone.
     pub fn user_by_phone(&self, country_code: &str, phone: &str) -> Option<&User> {
-        self.users.values().find(|u| {
-            u.phone.as_deref() == Some(phone)
-                && u.phone_country_code.as_deref() == Some(country_code)
-        })
+        self.phones
+            .get(&phone_key(country_code, phone))
+            .and_then(|id| self.users.get(id))
     }
 
     /// Sends a code: one per minute per phone per channel (statusCode 429 / apiCode 2100).
