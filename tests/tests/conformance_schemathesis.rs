@@ -5,9 +5,11 @@
 //! past authentication and exercise the rules behind it:
 //! * user calls of `/api/v3` with the app id and a signed-in user's token;
 //! * management calls with a management token and the user pool header;
-//! * `/oidc/token` and get-management-token with no credentials (they authenticate in the body).
-//!
-//! The `/api/v2` family is served by the social part of the sandbox and joins when it lands.
+//! * `/oidc/token`, get-management-token and the tenant token with no credentials (they
+//!   authenticate in the body);
+//! * the `/api/v2/sdk` social calls with a real client id (the other device headers are
+//!   generated from the spec);
+//! * the `/api/v2/tenant/sso` calls with a tenant access token.
 
 mod common;
 
@@ -69,6 +71,20 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .as_str()
         .expect("token")
         .to_string();
+    let tenant: Value = http
+        .post(format!("{}/api/v2/tenant/token", sandbox.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", seed.app.id.as_str()),
+            ("client_secret", seed.app.secret.as_str()),
+        ])
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let tenant_token = tenant["access_token"].as_str().expect("token").to_string();
 
     let spec = xtask::spec_path();
     let url = sandbox.url().to_string();
@@ -99,7 +115,25 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             "token endpoints",
             vec![
                 "--include-path-regex".into(),
-                "^/(oidc/token|api/v3/get-management-token)$".into(),
+                "^/(oidc/token|api/v3/get-management-token|api/v2/tenant/token)$".into(),
+            ],
+        ),
+        (
+            "social calls",
+            vec![
+                "--include-path-regex".into(),
+                "^/api/v2/sdk/".into(),
+                "-H".into(),
+                format!("x-client-id: {}", seed.app.id),
+            ],
+        ),
+        (
+            "tenant SSO calls",
+            vec![
+                "--include-path-regex".into(),
+                "^/api/v2/tenant/sso/".into(),
+                "-H".into(),
+                format!("authorization: Bearer {tenant_token}"),
             ],
         ),
     ];

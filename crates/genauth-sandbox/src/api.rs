@@ -23,6 +23,7 @@ use crate::tokens::{Claims, Signer, TokenProblem};
 /// Everything the handlers share.
 pub struct Shared {
     pub config: Config,
+    pub faults: crate::faults::Faults,
     pub store: Mutex<Store>,
     pub clock: Arc<dyn Clock>,
     pub signer: Signer,
@@ -150,6 +151,24 @@ impl Shared {
         (self.signer.sign(&claims), claims)
     }
 
+    /// An id token for `user_id` (with the phone claim).
+    /// The caller holds the store lock and passes the store.
+    pub(crate) fn id_token(
+        &self,
+        store: &Store,
+        user_id: &str,
+        app_id: &str,
+        ttl_secs: u64,
+    ) -> String {
+        let (_, mut claims) = self.sign(user_id, app_id, "id", ttl_secs);
+        claims.phone_number = store.users.get(user_id).and_then(|u| {
+            u.phone
+                .as_ref()
+                .map(|p| format!("{}{}", u.phone_country_code.as_deref().unwrap_or("+86"), p))
+        });
+        self.signer.sign(&claims)
+    }
+
     /// Access and id tokens, and a refresh token with offline_access.
     fn token_set(
         &self,
@@ -162,13 +181,7 @@ impl Shared {
         let (_, mut access) = self.sign(user_id, &app.id, "access", ttl);
         access.scope = Some(scope.to_string());
         let access_token = self.signer.sign(&access);
-        let (_, mut id) = self.sign(user_id, &app.id, "id", ttl);
-        id.phone_number = store.users.get(user_id).and_then(|u| {
-            u.phone
-                .as_ref()
-                .map(|p| format!("{}{}", u.phone_country_code.as_deref().unwrap_or("+86"), p))
-        });
-        let id_token = self.signer.sign(&id);
+        let id_token = self.id_token(store, user_id, &app.id, ttl);
         let refresh_token = scope
             .split_whitespace()
             .any(|s| s == "offline_access")
@@ -309,7 +322,43 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v3/link-identity", post(link_identity))
         .route("/api/v3/unlink-identity", post(unlink_identity))
+        .route(
+            "/api/v2/sdk/login/wechat",
+            post(crate::social::login_wechat),
+        )
+        .route("/api/v2/sdk/sms/send", post(crate::social::sms_send))
+        .route("/api/v2/sdk/social/bind", post(crate::social::social_bind))
+        .route(
+            "/api/v2/sdk/social/register-bind",
+            post(crate::social::social_register_bind),
+        )
+        .route(
+            "/api/v2/sdk/login/mobile-verify-code",
+            post(crate::social::login_mobile),
+        )
+        .route("/api/v2/tenant/token", post(crate::social::tenant_token))
+        .route(
+            "/api/v2/tenant/sso/session-token/sso-ticket",
+            post(crate::social::sso_ticket),
+        )
+        .route(
+            "/api/v2/tenant/sso/sso-ticket/verify",
+            post(crate::social::sso_verify),
+        )
+        .route(
+            "/api/v2/tenant/sso/session-token/refresh",
+            post(crate::social::session_refresh),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::faults::inject,
+        ))
         .route("/__sandbox/outbox", get(outbox))
+        .route(
+            "/__sandbox/faults",
+            get(list_faults).put(set_fault).delete(clear_faults),
+        )
+        .route("/__sandbox/social-codes", post(add_social_code))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(DefaultBodyLimit::max(limit))
@@ -328,8 +377,10 @@ async fn send_sms(
     s.app(&headers)?;
     let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
     let now = s.now_ms();
+    let channel = body.channel.to_string();
     s.lock()
-        .send_code(&cc, &phone, &body.channel.to_string(), now)?;
+        .send_code(&cc, &phone, &channel, now)
+        .map_err(|p| p.v3(&channel))?;
     Ok(ok(None))
 }
 
@@ -361,7 +412,9 @@ async fn bind_phone(
             "this phone number is already bound to another user",
         ));
     }
-    store.consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)?;
+    store
+        .consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)
+        .map_err(|p| p.v3("CHANNEL_BIND_PHONE"))?;
     store.set_phone(&user_id, Some((cc, phone)), now);
     Ok(ok(None))
 }
@@ -392,7 +445,9 @@ async fn unbind_phone(
             "the phone is this user's only way to sign in; add another before unbinding it",
         ));
     }
-    store.consume_code(&cc, &phone, "CHANNEL_UNBIND_PHONE", &body.pass_code, now)?;
+    store
+        .consume_code(&cc, &phone, "CHANNEL_UNBIND_PHONE", &body.pass_code, now)
+        .map_err(|p| p.v3("CHANNEL_UNBIND_PHONE"))?;
     store.set_phone(&user_id, None, now);
     Ok(ok(None))
 }
@@ -446,15 +501,19 @@ async fn verify_update_phone_request(
         let code = p.old_phone_pass_code.as_deref().ok_or_else(|| {
             ApiError::plain(400, "oldPhonePassCode is required with oldPhoneNumber")
         })?;
-        store.consume_code(&old_cc, &old_phone, "CHANNEL_UNBIND_PHONE", code, now)?;
+        store
+            .consume_code(&old_cc, &old_phone, "CHANNEL_UNBIND_PHONE", code, now)
+            .map_err(|p| p.v3("CHANNEL_UNBIND_PHONE"))?;
     }
-    store.consume_code(
-        &new_cc,
-        &new_phone,
-        "CHANNEL_BIND_PHONE",
-        &p.new_phone_pass_code,
-        now,
-    )?;
+    store
+        .consume_code(
+            &new_cc,
+            &new_phone,
+            "CHANNEL_BIND_PHONE",
+            &p.new_phone_pass_code,
+            now,
+        )
+        .map_err(|p| p.v3("CHANNEL_BIND_PHONE"))?;
     let ttl = store.limits.update_phone_token_ttl_secs;
     let token = format!("upt_{}", random_token(24));
     store.update_phone_tokens.insert(
@@ -610,7 +669,9 @@ async fn signin(
                     "no user has this phone number (set options.autoRegister to create one)",
                 ));
             }
-            store.consume_code(&cc, &phone, "CHANNEL_LOGIN", &p.pass_code, now)?;
+            store
+                .consume_code(&cc, &phone, "CHANNEL_LOGIN", &p.pass_code, now)
+                .map_err(|p| p.v3("CHANNEL_LOGIN"))?;
             match existing {
                 Some(id) => id,
                 None => {
@@ -943,4 +1004,51 @@ mod tests {
         assert_eq!(iso(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(iso(1_656_814_830_000), "2022-07-03T02:20:30.000Z");
     }
+}
+
+/// `POST /__sandbox/social-codes {"code", "provider"?, "userIdInIdp"}`: registers a one-time
+/// social authorization code.
+async fn add_social_code(
+    State(s): S,
+    body: Result<axum::Json<crate::config::SocialCode>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(axum::Json(code)) => {
+            s.lock().social.add_code(code);
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    route: String,
+    #[serde(flatten)]
+    fault: crate::faults::Fault,
+}
+
+/// `PUT /__sandbox/faults {"route": "/api/v3/bind-phone", "kind": "http_error", "status": 503, "times": 2}`
+async fn set_fault(
+    State(s): S,
+    body: Result<axum::Json<FaultRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(axum::Json(r)) => {
+            s.faults.set(&r.route, r.fault);
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    }
+}
+
+/// `GET /__sandbox/faults`: the faults in force, by route.
+async fn list_faults(State(s): S) -> Response {
+    axum::Json(s.faults.list()).into_response()
+}
+
+/// `DELETE /__sandbox/faults`: clears them all.
+async fn clear_faults(State(s): S) -> Response {
+    s.faults.clear();
+    axum::http::StatusCode::NO_CONTENT.into_response()
 }

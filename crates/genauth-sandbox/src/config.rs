@@ -18,6 +18,34 @@ pub enum TokenEndpointAuthMethod {
     None,
 }
 
+/// What a social login of an account linked to no user answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlinkedSocial {
+    /// SOCIAL_BIND: verify a mobile number and bind the account to its user (social/bind).
+    #[default]
+    Bind,
+    /// USER_REGISTER: register a user with a mobile number (social/register-bind).
+    Register,
+}
+
+/// A one-time social authorization code and the external account it stands for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SocialCode {
+    /// The code a client sends to login/wechat.
+    pub code: String,
+    /// Provider, e.g. "wechat".
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// The account's id at the provider (the WeChat openid).
+    #[serde(rename = "userIdInIdp")]
+    pub user_id_in_idp: String,
+}
+
+fn default_provider() -> String {
+    "wechat".into()
+}
+
 /// An application.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppConfig {
@@ -34,6 +62,10 @@ pub struct AppConfig {
     /// Refresh token lifetime, seconds.
     #[serde(default = "default_refresh_ttl")]
     pub refresh_token_ttl_secs: u64,
+    /// What login/wechat answers for an unlinked account (the app's "unassociated user"
+    /// setting): SOCIAL_BIND or USER_REGISTER.
+    #[serde(default)]
+    pub unlinked_social: UnlinkedSocial,
 }
 
 /// The user pool and its access key pair.
@@ -89,6 +121,34 @@ pub struct Limits {
     pub update_phone_token_ttl_secs: u64,
     /// Largest accepted request body, bytes (64 KiB).
     pub max_body_bytes: usize,
+    /// Lifetime of a social login's state_token, seconds (600).
+    #[serde(default = "default_state_ttl")]
+    pub state_token_ttl_secs: u64,
+    /// Lifetime of a session_token, seconds (604800).
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u64,
+    /// Lifetime of a social id_token, seconds (7200).
+    #[serde(default = "default_management_ttl")]
+    pub social_id_token_ttl_secs: u64,
+    /// Lifetime of an SSO ticket, seconds (300).
+    #[serde(default = "default_ticket_ttl")]
+    pub sso_ticket_ttl_secs: u64,
+    /// Lifetime of a tenant access token, seconds (1800).
+    #[serde(default = "default_tenant_ttl")]
+    pub tenant_token_ttl_secs: u64,
+}
+
+fn default_state_ttl() -> u64 {
+    600
+}
+fn default_session_ttl() -> u64 {
+    604_800
+}
+fn default_ticket_ttl() -> u64 {
+    300
+}
+fn default_tenant_ttl() -> u64 {
+    1800
 }
 
 impl Default for Limits {
@@ -99,6 +159,11 @@ impl Default for Limits {
             max_code_attempts: 5,
             update_phone_token_ttl_secs: 60,
             max_body_bytes: 64 * 1024,
+            state_token_ttl_secs: default_state_ttl(),
+            session_ttl_secs: default_session_ttl(),
+            social_id_token_ttl_secs: default_management_ttl(),
+            sso_ticket_ttl_secs: default_ticket_ttl(),
+            tenant_token_ttl_secs: default_tenant_ttl(),
         }
     }
 }
@@ -113,6 +178,10 @@ pub struct Config {
     /// Users.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Social authorization codes known from the start (more through
+    /// `SandboxHandle::add_social_code` or `POST /__sandbox/social-codes`).
+    #[serde(default)]
+    pub social_codes: Vec<SocialCode>,
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
@@ -139,6 +208,7 @@ impl Default for Config {
             token_endpoint_auth_method: method,
             access_token_ttl_secs: default_access_ttl(),
             refresh_token_ttl_secs: default_refresh_ttl(),
+            unlinked_social: UnlinkedSocial::Bind,
         };
         Self {
             apps: vec![
@@ -183,6 +253,7 @@ impl Default for Config {
                     ..Default::default()
                 },
             ],
+            social_codes: Vec::new(),
             limits: Limits::default(),
         }
     }

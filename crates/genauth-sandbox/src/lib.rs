@@ -25,6 +25,8 @@ mod api;
 mod clock;
 mod config;
 mod envelope;
+mod faults;
+mod social;
 mod state;
 mod tokens;
 
@@ -32,7 +34,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{AppConfig, Config, Limits, TokenEndpointAuthMethod, UserConfig, UserPoolConfig};
+pub use config::{
+    AppConfig, Config, Limits, SocialCode, TokenEndpointAuthMethod, UnlinkedSocial, UserConfig,
+    UserPoolConfig,
+};
+pub use faults::{Fault, FaultKind};
 pub use state::SmsMessage;
 
 /// Errors of starting or configuring the sandbox.
@@ -116,6 +122,7 @@ impl SandboxBuilder {
         let now = self.clock.now_ms();
         let shared = Arc::new(api::Shared {
             store: Mutex::new(state::State::new(&self.config, now)),
+            faults: faults::Faults::default(),
             config: self.config,
             clock: self.clock,
             signer: tokens::Signer::new(),
@@ -230,6 +237,42 @@ impl SandboxHandle {
             .rev()
             .find(|m| m.phone == phone && m.channel == channel)
             .map(|m| m.code.clone())
+    }
+
+    /// Injects `fault` on `route` (a path such as `/api/v3/bind-phone`), replacing any fault
+    /// it had. See [`FaultKind`] for what each kind does and whether the call takes effect.
+    pub fn set_fault(&self, route: &str, fault: Fault) {
+        self.shared.faults.set(route, fault);
+    }
+
+    /// Clears every fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Registers a one-time social authorization code: login/wechat with `code` signs in as
+    /// the external account `user_id_in_idp` of `provider`.
+    pub fn add_social_code(&self, code: &str, provider: &str, user_id_in_idp: &str) {
+        self.shared.lock().social.add_code(SocialCode {
+            code: code.into(),
+            provider: provider.into(),
+            user_id_in_idp: user_id_in_idp.into(),
+        });
+    }
+
+    /// Ids of the users linked to the external account (0 or 1 in a consistent store).
+    pub fn users_linked_to(&self, provider: &str, user_id_in_idp: &str) -> Vec<String> {
+        self.shared
+            .lock()
+            .users
+            .values()
+            .filter(|u| {
+                u.identities
+                    .iter()
+                    .any(|i| i.provider == provider && i.user_id_in_idp == user_id_in_idp)
+            })
+            .map(|u| u.id.clone())
+            .collect()
     }
 
     /// Number of users (for tests that check nothing was lost or duplicated).

@@ -99,6 +99,8 @@ pub struct State {
     pub outbox: Vec<SmsMessage>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
+    /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
+    pub social: crate::social::SocialState,
     pub limits: Limits,
 }
 
@@ -175,8 +177,12 @@ impl State {
             outbox: Vec::new(),
             refresh_tokens: HashMap::new(),
             update_phone_tokens: HashMap::new(),
+            social: Default::default(),
             limits: config.limits.clone(),
         };
+        for code in &config.social_codes {
+            state.social.add_code(code.clone());
+        }
         for u in &config.users {
             let id = u.id.clone().unwrap_or_else(new_id);
             let user = User {
@@ -252,26 +258,21 @@ impl State {
             .and_then(|id| self.users.get(id))
     }
 
-    /// Sends a code: one per minute per phone per channel (statusCode 429 / apiCode 2100).
+    /// Sends a code: one per minute per phone per channel.
     pub fn send_code(
         &mut self,
         country_code: &str,
         phone: &str,
         channel: &str,
         now_ms: u64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CodeProblem> {
         let key = (phone_key(country_code, phone), channel.to_string());
         if let Some(&last) = self.last_sent.get(&key) {
             let wait_ms = self.limits.resend_interval_secs * 1000;
             if now_ms < last + wait_ms {
-                let left = (last + wait_ms - now_ms).div_ceil(1000);
-                return Err(ApiError::new(
-                    429,
-                    2100,
-                    format!(
-                        "a code was sent to this phone on {channel} recently; try again in {left} s"
-                    ),
-                ));
+                return Err(CodeProblem::TooSoon {
+                    wait_secs: (last + wait_ms - now_ms).div_ceil(1000),
+                });
             }
         }
         let code = {
@@ -297,8 +298,7 @@ impl State {
         Ok(())
     }
 
-    /// Checks a code and spends it. Wrong: 2001 (the 5th wrong try burns it); missing, burned
-    /// or expired: 2300.
+    /// Checks a code and spends it; the 5th wrong try burns it.
     pub fn consume_code(
         &mut self,
         country_code: &str,
@@ -306,41 +306,74 @@ impl State {
         channel: &str,
         code: &str,
         now_ms: u64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CodeProblem> {
         let key = (phone_key(country_code, phone), channel.to_string());
         let Some(pending) = self.codes.get_mut(&key) else {
-            return Err(ApiError::new(
-                400,
-                2300,
-                format!("no valid verification code for this phone on {channel}; send one first"),
-            ));
+            return Err(CodeProblem::Missing);
         };
         if now_ms >= pending.expires_at_ms {
             self.codes.remove(&key);
-            return Err(ApiError::new(
-                400,
-                2300,
-                "the verification code has expired",
-            ));
+            return Err(CodeProblem::Expired);
         }
         if pending.code != code.trim() {
             pending.attempts_left = pending.attempts_left.saturating_sub(1);
-            let left = pending.attempts_left;
-            if left == 0 {
+            let tries_left = pending.attempts_left;
+            if tries_left == 0 {
                 self.codes.remove(&key);
-                return Err(ApiError::new(
-                    400,
-                    2001,
-                    "the verification code is wrong; too many wrong tries, send a new code",
-                ));
             }
-            return Err(ApiError::new(
-                400,
-                2001,
-                format!("the verification code is wrong; {left} tries left"),
-            ));
+            return Err(CodeProblem::Wrong { tries_left });
         }
         self.codes.remove(&key);
         Ok(())
+    }
+}
+
+/// Why a code could not be sent or was refused. Each API family words it in its own errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// A code went to this phone on this channel less than the resend interval ago.
+    TooSoon {
+        /// Seconds until a new code may be sent.
+        wait_secs: u64,
+    },
+    /// No pending code: never sent, spent, or burned.
+    Missing,
+    /// The pending code expired.
+    Expired,
+    /// Wrong code; at 0 tries left it is burned.
+    Wrong {
+        /// Tries left.
+        tries_left: u32,
+    },
+}
+
+impl CodeProblem {
+    /// The message, for either family.
+    pub fn message(&self, channel: &str) -> String {
+        match self {
+            Self::TooSoon { wait_secs } => format!(
+                "a code was sent to this phone on {channel} recently; try again in {wait_secs} s"
+            ),
+            Self::Missing => {
+                format!("no valid verification code for this phone on {channel}; send one first")
+            }
+            Self::Expired => "the verification code has expired".into(),
+            Self::Wrong { tries_left: 0 } => {
+                "the verification code is wrong; too many wrong tries, send a new code".into()
+            }
+            Self::Wrong { tries_left } => {
+                format!("the verification code is wrong; {tries_left} tries left")
+            }
+        }
+    }
+
+    /// The V3 envelope error: 429/2100, 400/2300 or 400/2001.
+    pub fn v3(self, channel: &str) -> ApiError {
+        let message = self.message(channel);
+        match self {
+            Self::TooSoon { .. } => ApiError::new(429, 2100, message),
+            Self::Missing | Self::Expired => ApiError::new(400, 2300, message),
+            Self::Wrong { .. } => ApiError::new(400, 2001, message),
+        }
     }
 }

@@ -1,0 +1,586 @@
+//! The `/api/v2/sdk` social-login family and the `/api/v2/tenant` SSO calls.
+//!
+//! Success answers the payload directly; failure is HTTP 400 `{error_code, error_msg}` (codes in
+//! the crate README). Every `/api/v2/sdk` call checks the device headers and the client id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use genauth_api::types;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::api::Shared;
+use crate::config::{AppConfig, SocialCode, UnlinkedSocial};
+use crate::state::{CodeProblem, Identity, State as Store, User, new_id, random_token};
+
+/// A failure of the /api/v2 family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkError {
+    /// Dotted code, e.g. SDK.COMMON.1003.
+    pub code: &'static str,
+    /// Detail.
+    pub msg: String,
+}
+
+impl SdkError {
+    fn new(code: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            code,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl IntoResponse for SdkError {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error_code": self.code, "error_msg": self.msg})),
+        )
+            .into_response()
+    }
+}
+
+impl CodeProblem {
+    /// The /api/v2 error for a code problem.
+    fn sdk(self, channel: &str) -> SdkError {
+        let code = match self {
+            Self::TooSoon { .. } => "SDK.SMS.1003",
+            Self::Missing | Self::Expired => "SDK.SMS.1002",
+            Self::Wrong { .. } => "SDK.SMS.1001",
+        };
+        SdkError::new(code, self.message(channel))
+    }
+}
+
+/// A social login waiting for its bind or register step.
+#[derive(Debug, Clone)]
+struct StateGrant {
+    app_id: String,
+    provider: String,
+    user_id_in_idp: String,
+    expires_at_ms: u64,
+}
+
+/// A signed-in session of the /api/v2 family.
+#[derive(Debug, Clone)]
+struct Session {
+    user_id: String,
+    app_id: String,
+    fingerprint: String,
+    expires_at_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Ticket {
+    user_id: String,
+    app_id: String,
+    expires_at_ms: u64,
+}
+
+/// The social and tenant part of the store.
+#[derive(Debug, Default)]
+pub struct SocialState {
+    codes: HashMap<String, SocialCode>,
+    state_tokens: HashMap<String, StateGrant>,
+    sessions: HashMap<String, Session>,
+    tickets: HashMap<String, Ticket>,
+    tenant_tokens: HashMap<String, (String, u64)>,
+}
+
+impl SocialState {
+    /// Registers a one-time authorization code.
+    pub fn add_code(&mut self, code: SocialCode) {
+        self.codes.insert(code.code.clone(), code);
+    }
+}
+
+/// The device headers of an /api/v2/sdk call, checked.
+struct Device<'a> {
+    app: &'a AppConfig,
+    fingerprint: String,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+impl Shared {
+    fn device<'a>(&'a self, headers: &HeaderMap) -> Result<Device<'a>, SdkError> {
+        let missing: Vec<&str> = ["x-operating-sys-version", "x-device-fingerprint", "x-agent"]
+            .into_iter()
+            .filter(|h| header(headers, h).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(SdkError::new(
+                "SDK.COMMON.1003",
+                format!(
+                    "device information is incomplete: missing {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let client_id = header(headers, "x-client-id")
+            .ok_or_else(|| SdkError::new("APP.0002", "the x-client-id header is required"))?;
+        let app = self
+            .config
+            .apps
+            .iter()
+            .find(|a| a.id == client_id)
+            .ok_or_else(|| {
+                SdkError::new(
+                    "APP.0001",
+                    format!("application {client_id:?} does not exist"),
+                )
+            })?;
+        Ok(Device {
+            app,
+            fingerprint: header(headers, "x-device-fingerprint")
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// A session for `user_id`: session token, id token, lifetime.
+    fn new_session(
+        &self,
+        store: &mut Store,
+        user_id: &str,
+        app: &AppConfig,
+        fingerprint: &str,
+    ) -> Value {
+        let now = self.clock.now_ms();
+        let ttl = store.limits.session_ttl_secs;
+        let token = random_token(40);
+        store.social.sessions.insert(
+            token.clone(),
+            Session {
+                user_id: user_id.into(),
+                app_id: app.id.clone(),
+                fingerprint: fingerprint.into(),
+                expires_at_ms: now + ttl * 1000,
+            },
+        );
+        let id_token = self.id_token(
+            store,
+            user_id,
+            &app.id,
+            store.limits.social_id_token_ttl_secs,
+        );
+        json!({"status": "SUCCESS", "session_token": token, "id_token": id_token, "expire": ttl})
+    }
+
+    fn tenant_app(&self, store: &Store, headers: &HeaderMap) -> Result<String, SdkError> {
+        let value = header(headers, "authorization")
+            .ok_or_else(|| SdkError::new("PARAM.0005", "a tenant access token is required"))?;
+        let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+        match store.social.tenant_tokens.get(token) {
+            Some((app, exp)) if self.clock.now_ms() < *exp => Ok(app.clone()),
+            _ => Err(SdkError::new(
+                "PARAM.0030",
+                "the tenant access token is invalid or expired",
+            )),
+        }
+    }
+}
+
+/// A JSON body of the /api/v2 family; malformed input is a 400 with PARAM.0002.
+pub struct SdkJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SdkJson<T> {
+    type Rejection = SdkError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                SdkError::new(
+                    "PARAM.0002",
+                    format!("could not read the request body: {e}"),
+                )
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(SdkJson)
+            .map_err(|e| SdkError::new("PARAM.0002", format!("invalid request body: {e}")))
+    }
+}
+
+/// Mainland mobile numbers: 11 digits starting with 1.
+fn check_mobile(mobile: &str) -> Result<(), SdkError> {
+    let ok =
+        mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(SdkError::new(
+            "SDK.PARAM.1001",
+            format!("mobile {mobile:?} is not an 11-digit mobile number"),
+        ))
+    }
+}
+
+fn linked_user(store: &Store, provider: &str, user_id_in_idp: &str) -> Option<String> {
+    store
+        .users
+        .values()
+        .find(|u| {
+            u.identities
+                .iter()
+                .any(|i| i.provider == provider && i.user_id_in_idp == user_id_in_idp)
+        })
+        .map(|u| u.id.clone())
+}
+
+type S = State<Arc<Shared>>;
+
+pub async fn login_wechat(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::WechatLoginRequest>,
+) -> Result<Response, SdkError> {
+    let device = s.device(&headers)?;
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let social = store.social.codes.remove(&body.code).ok_or_else(|| {
+        SdkError::new(
+            "SDK.SOCIAL.1001",
+            "the authorization code is invalid or was already used",
+        )
+    })?;
+    if let Some(user_id) = linked_user(&store, &social.provider, &social.user_id_in_idp) {
+        let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
+        return Ok(axum::Json(session).into_response());
+    }
+    let token = random_token(48);
+    let ttl = store.limits.state_token_ttl_secs;
+    store.social.state_tokens.insert(
+        token.clone(),
+        StateGrant {
+            app_id: device.app.id.clone(),
+            provider: social.provider,
+            user_id_in_idp: social.user_id_in_idp,
+            expires_at_ms: now + ttl * 1000,
+        },
+    );
+    let status = match device.app.unlinked_social {
+        UnlinkedSocial::Bind => "SOCIAL_BIND",
+        UnlinkedSocial::Register => "USER_REGISTER",
+    };
+    Ok(axum::Json(json!({
+        "status": status,
+        "state_token": token,
+        "data": "{\"socialBindOrRegisterFlow\":[\"VERIFY_PHONE\"]}",
+    }))
+    .into_response())
+}
+
+pub async fn sms_send(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkSmsSendRequest>,
+) -> Result<Response, SdkError> {
+    s.device(&headers)?;
+    check_mobile(&body.mobile)?;
+    let channel = body.type_.to_string();
+    let now = s.clock.now_ms();
+    s.lock()
+        .send_code("+86", &body.mobile, &channel, now)
+        .map_err(|p| p.sdk(&channel))?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// social/bind (register = false) and social/register-bind (register = true).
+async fn bind_common(
+    s: &Shared,
+    headers: &HeaderMap,
+    body: types::SdkMobileCodeRequest,
+    register: bool,
+) -> Result<Response, SdkError> {
+    let device = s.device(headers)?;
+    let state_token = header(headers, "x-state-token")
+        .ok_or_else(|| SdkError::new("SDK.COMMON.1007", "the x-state-token header is required"))?
+        .to_string();
+    check_mobile(&body.mobile)?;
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let grant = match store.social.state_tokens.get(&state_token) {
+        None => {
+            return Err(SdkError::new(
+                "SDK.COMMON.1007",
+                "the state_token is invalid or was already used",
+            ));
+        }
+        Some(g) if g.app_id != device.app.id => {
+            return Err(SdkError::new(
+                "SDK.COMMON.1007",
+                "the state_token belongs to another application",
+            ));
+        }
+        Some(g) if now >= g.expires_at_ms => {
+            store.social.state_tokens.remove(&state_token);
+            return Err(SdkError::new(
+                "SDK.COMMON.1008",
+                "the state_token has expired; sign in again",
+            ));
+        }
+        Some(g) => g.clone(),
+    };
+    if let Some(other) = linked_user(&store, &grant.provider, &grant.user_id_in_idp) {
+        return Err(SdkError::new(
+            "SDK.SOCIAL.1004",
+            format!("this social account is already linked to user {other}"),
+        ));
+    }
+    let owner = store
+        .user_by_phone("+86", &body.mobile)
+        .map(|u| u.id.clone());
+    match (register, &owner) {
+        (false, None) => {
+            return Err(SdkError::new(
+                "SDK.SOCIAL.1002",
+                "no user has this mobile number; use social/register-bind",
+            ));
+        }
+        (true, Some(_)) => {
+            return Err(SdkError::new(
+                "SDK.SOCIAL.1003",
+                "this mobile number is already registered; use social/bind",
+            ));
+        }
+        _ => {}
+    }
+    store
+        .consume_code(
+            "+86",
+            &body.mobile,
+            "BIND_MOBILE_SMS",
+            &body.verify_code,
+            now,
+        )
+        .map_err(|p| p.sdk("BIND_MOBILE_SMS"))?;
+    // Everything is checked: spend the state token and apply.
+    store.social.state_tokens.remove(&state_token);
+    let user_id = match owner {
+        Some(id) => id,
+        None => {
+            let id = new_id();
+            store.insert_user(User {
+                id: id.clone(),
+                username: None,
+                email: None,
+                password: None,
+                phone: Some(body.mobile.clone()),
+                phone_country_code: Some("+86".into()),
+                phone_verified: true,
+                name: None,
+                created_at_ms: now,
+                updated_at_ms: now,
+                logins_count: 0,
+                last_login_ms: None,
+                identities: Vec::new(),
+                custom_data: Default::default(),
+            });
+            id
+        }
+    };
+    if let Some(user) = store.users.get_mut(&user_id) {
+        user.identities.push(Identity {
+            identity_id: new_id(),
+            ext_idp_id: grant.provider.clone(),
+            provider: grant.provider.clone(),
+            kind: "openid".into(),
+            user_id_in_idp: grant.user_id_in_idp.clone(),
+        });
+        user.logins_count += 1;
+        user.last_login_ms = Some(now);
+    }
+    let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
+    Ok(axum::Json(session).into_response())
+}
+
+pub async fn social_bind(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkMobileCodeRequest>,
+) -> Result<Response, SdkError> {
+    bind_common(&s, &headers, body, false).await
+}
+
+pub async fn social_register_bind(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkMobileCodeRequest>,
+) -> Result<Response, SdkError> {
+    bind_common(&s, &headers, body, true).await
+}
+
+pub async fn login_mobile(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkMobileCodeRequest>,
+) -> Result<Response, SdkError> {
+    let device = s.device(&headers)?;
+    check_mobile(&body.mobile)?;
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let user_id = store
+        .user_by_phone("+86", &body.mobile)
+        .map(|u| u.id.clone())
+        .ok_or_else(|| SdkError::new("SDK.LOGIN.1001", "no user has this mobile number"))?;
+    store
+        .consume_code("+86", &body.mobile, "LOGIN_SMS", &body.verify_code, now)
+        .map_err(|p| p.sdk("LOGIN_SMS"))?;
+    let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
+    Ok(axum::Json(session).into_response())
+}
+
+/// Form body of /api/v2/tenant/token.
+#[derive(serde::Deserialize)]
+pub struct TenantForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+pub async fn tenant_token(State(s): S, body: axum::body::Bytes) -> Result<Response, SdkError> {
+    let form: TenantForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| SdkError::new("PARAM.0002", format!("invalid form body: {e}")))?;
+    if form.grant_type.as_deref() != Some("client_credentials") {
+        return Err(SdkError::new(
+            "PARAM.0001",
+            "grant_type must be client_credentials",
+        ));
+    }
+    let id = form.client_id.unwrap_or_default();
+    let app =
+        s.config.apps.iter().find(|a| a.id == id).ok_or_else(|| {
+            SdkError::new("APP.0001", format!("application {id:?} does not exist"))
+        })?;
+    if form.client_secret.as_deref() != Some(app.secret.as_str()) {
+        return Err(SdkError::new("APP.0004", "the client secret is wrong"));
+    }
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let ttl = store.limits.tenant_token_ttl_secs;
+    let token = format!("tt_{}", random_token(32));
+    store
+        .social
+        .tenant_tokens
+        .insert(token.clone(), (app.id.clone(), now + ttl * 1000));
+    Ok(
+        axum::Json(json!({"access_token": token, "expires_in": ttl, "token_type": "Bearer"}))
+            .into_response(),
+    )
+}
+
+fn live_session(store: &Store, token: &str, app_id: &str, now: u64) -> Result<Session, SdkError> {
+    match store.social.sessions.get(token) {
+        Some(session) if session.app_id == app_id && now < session.expires_at_ms => {
+            Ok(session.clone())
+        }
+        _ => Err(SdkError::new(
+            "SDK.SESSION.1001",
+            "the session_token is invalid or expired",
+        )),
+    }
+}
+
+pub async fn sso_ticket(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SsoTicketRequest>,
+) -> Result<Response, SdkError> {
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let app_id = s.tenant_app(&store, &headers)?;
+    let session = live_session(&store, &body.session_token, &app_id, now)?;
+    if session.fingerprint != body.device_fingerprint {
+        return Err(SdkError::new(
+            "SDK.SESSION.1002",
+            "device_fingerprint differs from the one the session was created with",
+        ));
+    }
+    let ttl = store.limits.sso_ticket_ttl_secs;
+    let ticket = format!("ST-{}", random_token(32));
+    store.social.tickets.insert(
+        ticket.clone(),
+        Ticket {
+            user_id: session.user_id,
+            app_id,
+            expires_at_ms: now + ttl * 1000,
+        },
+    );
+    Ok(axum::Json(json!({"sso_ticket": ticket, "expire": ttl})).into_response())
+}
+
+pub async fn sso_verify(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SsoTicketVerifyRequest>,
+) -> Result<Response, SdkError> {
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let app_id = s.tenant_app(&store, &headers)?;
+    if body.sso_ticket.trim().is_empty() {
+        return Err(SdkError::new("PARAM.0031", "sso_ticket is required"));
+    }
+    // One-time: removed whatever the outcome.
+    let ticket = store
+        .social
+        .tickets
+        .remove(&body.sso_ticket)
+        .filter(|t| t.app_id == app_id && now < t.expires_at_ms)
+        .ok_or_else(|| SdkError::new("PARAM.0032", "the SSO ticket is invalid or expired"))?;
+    let user = store
+        .users
+        .get(&ticket.user_id)
+        .ok_or_else(|| SdkError::new("PARAM.0032", "the ticket's user no longer exists"))?;
+    let user_name = user
+        .username
+        .clone()
+        .or_else(|| user.phone.clone())
+        .unwrap_or_else(|| user.id.clone());
+    Ok(axum::Json(json!({
+        "code": "200",
+        "message": "success",
+        "data": {"user": {
+            "userName": user_name,
+            "id": user.id,
+            "name": user.name,
+            "mobile": user.phone,
+            "email": user.email,
+        }},
+    }))
+    .into_response())
+}
+
+pub async fn session_refresh(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SessionTokenRefreshRequest>,
+) -> Result<Response, SdkError> {
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let app_id = s.tenant_app(&store, &headers)?;
+    let session = live_session(&store, &body.session_token, &app_id, now)?;
+    store.social.sessions.remove(&body.session_token);
+    let app = s
+        .config
+        .apps
+        .iter()
+        .find(|a| a.id == app_id)
+        .ok_or_else(|| SdkError::new("APP.0001", "the application no longer exists"))?;
+    let mut fresh = s.new_session(&mut store, &session.user_id, app, &session.fingerprint);
+    if let Some(map) = fresh.as_object_mut() {
+        map.remove("status");
+    }
+    Ok(axum::Json(fresh).into_response())
+}

@@ -1,0 +1,772 @@
+//! The sandbox's social bind flow, tenant SSO calls and fault injection, with every answer of
+//! the API checked against the spec.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Harness;
+use genauth_sandbox::{Config, Fault, FaultKind, UnlinkedSocial};
+use serde_json::{Value, json};
+
+const FINGERPRINT: &str = "156aysdna213sac";
+const BOB_ID: &str = "6571c3a4e8d4e1b2c3d4a002";
+const BOB_MOBILE: &str = "13800138000";
+
+fn device(h: &Harness, app_index: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("x-operating-sys-version", "Android 10".into()),
+        ("x-device-fingerprint", FINGERPRINT.into()),
+        ("x-agent", "Mozilla/5.0 (Linux; Android 10)".into()),
+        ("x-device-ip", "10.10.10.1".into()),
+        ("x-l", "en".into()),
+        ("x-client-id", h.sandbox.seed().apps[app_index].id.clone()),
+    ]
+}
+
+fn with_state(
+    mut headers: Vec<(&'static str, String)>,
+    state: &str,
+) -> Vec<(&'static str, String)> {
+    headers.push(("x-state-token", state.to_string()));
+    headers
+}
+
+#[track_caller]
+fn sdk_err(a: &common::Answer, code: &str) {
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(a.body["error_code"], code, "{}", a.body);
+    assert!(a.body["error_msg"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+async fn wechat_login(h: &Harness, app: usize, code: &str, openid: &str) -> Value {
+    h.sandbox.add_social_code(code, "wechat", openid);
+    let a = h
+        .call("loginByWechat", &device(h, app), json!({"code": code}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body
+}
+
+async fn sdk_code(h: &Harness, mobile: &str, kind: &str) -> String {
+    let a = h
+        .call(
+            "sendSdkSms",
+            &device(h, 0),
+            json!({"mobile": mobile, "type": kind}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    h.sandbox
+        .last_code(mobile, kind)
+        .expect("code in the outbox")
+}
+
+async fn tenant_token(h: &Harness) -> String {
+    let app = h.sandbox.seed().app;
+    let a = h
+        .call(
+            "getTenantToken",
+            &[],
+            json!({"grant_type": "client_credentials", "client_id": app.id, "client_secret": app.secret}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    format!(
+        "Bearer {}",
+        a.body["access_token"].as_str().unwrap_or_default()
+    )
+}
+
+#[tokio::test]
+async fn social_bind_flow_end_to_end_with_the_tenant_side() {
+    let h = Harness::new().await;
+    // 1. An unlinked WeChat account: SOCIAL_BIND with a state token.
+    let login = wechat_login(&h, 0, "wx-code-1", "openid-bob").await;
+    assert_eq!(login["status"], "SOCIAL_BIND");
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!state.is_empty());
+    // 2. The bind code to bob's mobile, 3. social/bind.
+    let code = sdk_code(&h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+    let bound = h
+        .call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            json!({"mobile": BOB_MOBILE, "verify_code": code}),
+        )
+        .await;
+    assert_eq!(bound.status, 200, "{}", bound.body);
+    assert_eq!(bound.body["status"], "SUCCESS");
+    assert_eq!(bound.body["expire"], 604800);
+    assert!(
+        bound.body["id_token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    let session = bound.body["session_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(h.sandbox.users_linked_to("wechat", "openid-bob"), [BOB_ID]);
+    // The link shows in bob's identities.
+    let bob = h.sign_in_password("bob", "bob-password-1", "openid").await;
+    let token = bob.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ids = h
+        .call("getIdentities", &h.user_headers(&token), json!({}))
+        .await;
+    assert_eq!(ids.expect_ok()[0]["userIdInIdp"], "openid-bob");
+    // 4. A later WeChat login of the same account succeeds at once.
+    let again = wechat_login(&h, 0, "wx-code-2", "openid-bob").await;
+    assert_eq!(again["status"], "SUCCESS");
+
+    // Tenant side: session token -> SSO ticket -> user, once.
+    let tt = tenant_token(&h).await;
+    let ticket_req = |session: &str, fingerprint: &str| {
+        json!({"session_token": session, "operating_sys_version": "Android 10",
+               "device_ip": "10.10.10.1", "device_fingerprint": fingerprint})
+    };
+    let wrong_device = h
+        .call(
+            "createSsoTicket",
+            &[("authorization", tt.clone())],
+            ticket_req(&session, "other-device"),
+        )
+        .await;
+    sdk_err(&wrong_device, "SDK.SESSION.1002");
+    let ticket = h
+        .call(
+            "createSsoTicket",
+            &[("authorization", tt.clone())],
+            ticket_req(&session, FINGERPRINT),
+        )
+        .await;
+    assert_eq!(ticket.status, 200, "{}", ticket.body);
+    assert_eq!(ticket.body["expire"], 300);
+    let st = ticket.body["sso_ticket"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let user = h
+        .call(
+            "verifySsoTicket",
+            &[("authorization", tt.clone())],
+            json!({"sso_ticket": st}),
+        )
+        .await;
+    assert_eq!(user.status, 200, "{}", user.body);
+    assert_eq!(user.body["data"]["user"]["mobile"], BOB_MOBILE);
+    assert_eq!(user.body["data"]["user"]["id"], BOB_ID);
+    let reused = h
+        .call(
+            "verifySsoTicket",
+            &[("authorization", tt.clone())],
+            json!({"sso_ticket": st}),
+        )
+        .await;
+    sdk_err(&reused, "PARAM.0032");
+    // Refresh: a new session; the old one stops working.
+    let fresh = h
+        .call(
+            "refreshSessionToken",
+            &[("authorization", tt.clone())],
+            json!({"session_token": session}),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    let new_session = fresh.body["session_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(new_session, session);
+    let old = h
+        .call(
+            "createSsoTicket",
+            &[("authorization", tt.clone())],
+            ticket_req(&session, FINGERPRINT),
+        )
+        .await;
+    sdk_err(&old, "SDK.SESSION.1001");
+    let ok = h
+        .call(
+            "createSsoTicket",
+            &[("authorization", tt)],
+            ticket_req(&new_session, FINGERPRINT),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn register_bind_creates_the_user_when_the_app_registers() {
+    let mut config = Config::default();
+    config.apps[1].unlinked_social = UnlinkedSocial::Register;
+    let h = Harness::with_config(config).await;
+    let login = wechat_login(&h, 1, "wx-new", "openid-new").await;
+    assert_eq!(login["status"], "USER_REGISTER");
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let code = sdk_code(&h, "18800005555", "BIND_MOBILE_SMS").await;
+    let before = h.sandbox.user_count();
+    // social/bind needs an existing user with that mobile; register-bind creates it.
+    let bind = h
+        .call(
+            "socialBind",
+            &with_state(device(&h, 1), &state),
+            json!({"mobile": "18800005555", "verify_code": code}),
+        )
+        .await;
+    sdk_err(&bind, "SDK.SOCIAL.1002");
+    let reg = h
+        .call(
+            "socialRegisterBind",
+            &with_state(device(&h, 1), &state),
+            json!({"mobile": "18800005555", "verify_code": code}),
+        )
+        .await;
+    assert_eq!(reg.status, 200, "{}", reg.body);
+    assert_eq!(reg.body["status"], "SUCCESS");
+    assert_eq!(h.sandbox.user_count(), before + 1);
+    assert_eq!(h.sandbox.users_with_phone("+86", "18800005555"), 1);
+    // register-bind for a registered mobile is refused.
+    let login = wechat_login(&h, 1, "wx-other", "openid-other").await;
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.clock.advance(Duration::from_secs(61));
+    let code = sdk_code(&h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+    let again = h
+        .call(
+            "socialRegisterBind",
+            &with_state(device(&h, 1), &state),
+            json!({"mobile": BOB_MOBILE, "verify_code": code}),
+        )
+        .await;
+    sdk_err(&again, "SDK.SOCIAL.1003");
+    // Mobile login of the new user.
+    let code = sdk_code(&h, "18800005555", "LOGIN_SMS").await;
+    let mobile_login = h
+        .call(
+            "loginByMobileVerifyCode",
+            &device(&h, 1),
+            json!({"mobile": "18800005555", "verify_code": code}),
+        )
+        .await;
+    assert_eq!(
+        mobile_login.body["status"], "SUCCESS",
+        "{}",
+        mobile_login.body
+    );
+}
+
+#[tokio::test]
+async fn every_social_error_path_has_its_code() {
+    let h = Harness::new().await;
+    // Device headers and client id.
+    let mut missing = device(&h, 0);
+    missing.retain(|(k, _)| *k != "x-agent");
+    let a = h
+        .call("loginByWechat", &missing, json!({"code": "x"}))
+        .await;
+    sdk_err(&a, "SDK.COMMON.1003");
+    assert!(
+        a.body["error_msg"]
+            .as_str()
+            .unwrap_or("")
+            .contains("x-agent")
+    );
+    let mut no_client = device(&h, 0);
+    no_client.retain(|(k, _)| *k != "x-client-id");
+    sdk_err(
+        &h.call(
+            "sendSdkSms",
+            &no_client,
+            json!({"mobile": BOB_MOBILE, "type": "LOGIN_SMS"}),
+        )
+        .await,
+        "APP.0002",
+    );
+    let mut unknown = device(&h, 0);
+    unknown.retain(|(k, _)| *k != "x-client-id");
+    unknown.push(("x-client-id", "nope".into()));
+    sdk_err(
+        &h.call(
+            "sendSdkSms",
+            &unknown,
+            json!({"mobile": BOB_MOBILE, "type": "LOGIN_SMS"}),
+        )
+        .await,
+        "APP.0001",
+    );
+    // Codes, mobiles, malformed bodies.
+    sdk_err(
+        &h.call(
+            "loginByWechat",
+            &device(&h, 0),
+            json!({"code": "never-issued"}),
+        )
+        .await,
+        "SDK.SOCIAL.1001",
+    );
+    sdk_err(
+        &h.call(
+            "sendSdkSms",
+            &device(&h, 0),
+            json!({"mobile": "+86 138", "type": "BIND_MOBILE_SMS"}),
+        )
+        .await,
+        "SDK.PARAM.1001",
+    );
+    sdk_err(
+        &h.call("sendSdkSms", &device(&h, 0), json!({"mobile": BOB_MOBILE}))
+            .await,
+        "PARAM.0002",
+    );
+    sdk_code(&h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+    sdk_err(
+        &h.call(
+            "sendSdkSms",
+            &device(&h, 0),
+            json!({"mobile": BOB_MOBILE, "type": "BIND_MOBILE_SMS"}),
+        )
+        .await,
+        "SDK.SMS.1003",
+    );
+
+    // State tokens: missing, unknown, wrong code, expired, reused.
+    let login = wechat_login(&h, 0, "wx-e1", "openid-e1").await;
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let code = h
+        .sandbox
+        .last_code(BOB_MOBILE, "BIND_MOBILE_SMS")
+        .unwrap_or_default();
+    let body = |c: &str| json!({"mobile": BOB_MOBILE, "verify_code": c});
+    sdk_err(
+        &h.call("socialBind", &device(&h, 0), body(&code)).await,
+        "SDK.COMMON.1007",
+    );
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), "made-up"),
+            body(&code),
+        )
+        .await,
+        "SDK.COMMON.1007",
+    );
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            body(wrong),
+        )
+        .await,
+        "SDK.SMS.1001",
+    );
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            json!({"mobile": "123", "verify_code": code}),
+        )
+        .await,
+        "SDK.PARAM.1001",
+    );
+    // A failed step keeps the state token: the right code still binds.
+    let ok = h
+        .call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            body(&code),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            body(&code),
+        )
+        .await,
+        "SDK.COMMON.1007",
+    );
+    // Expiry after 10 minutes.
+    let login = wechat_login(&h, 0, "wx-e2", "openid-e2").await;
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.clock.advance(Duration::from_secs(601));
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), &state),
+            body(&code),
+        )
+        .await,
+        "SDK.COMMON.1008",
+    );
+    // An account linked meanwhile cannot be bound again: two logins of one account give two
+    // state tokens; the first binds, the second is refused.
+    let first = wechat_login(&h, 0, "wx-e3", "openid-e3").await;
+    let second = wechat_login(&h, 0, "wx-e3b", "openid-e3").await;
+    h.clock.advance(Duration::from_secs(61));
+    let code = sdk_code(&h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+    let first = first["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ok = h
+        .call(
+            "socialBind",
+            &with_state(device(&h, 0), &first),
+            body(&code),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let second = second["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    sdk_err(
+        &h.call(
+            "socialBind",
+            &with_state(device(&h, 0), &second),
+            body(&code),
+        )
+        .await,
+        "SDK.SOCIAL.1004",
+    );
+    // Mobile login of a number nobody has.
+    sdk_err(
+        &h.call(
+            "loginByMobileVerifyCode",
+            &device(&h, 0),
+            json!({"mobile": "18800007777", "verify_code": "1"}),
+        )
+        .await,
+        "SDK.LOGIN.1001",
+    );
+
+    // Tenant side.
+    let app = h.sandbox.seed().app;
+    let bad = h
+        .call("getTenantToken", &[], json!({"grant_type": "client_credentials", "client_id": app.id, "client_secret": "wrong"}))
+        .await;
+    sdk_err(&bad, "APP.0004");
+    let bad = h
+        .call(
+            "getTenantToken",
+            &[],
+            json!({"grant_type": "password", "client_id": app.id}),
+        )
+        .await;
+    sdk_err(&bad, "PARAM.0001");
+    sdk_err(
+        &h.call("verifySsoTicket", &[], json!({"sso_ticket": "x"}))
+            .await,
+        "PARAM.0005",
+    );
+    sdk_err(
+        &h.call(
+            "verifySsoTicket",
+            &[("authorization", "Bearer nope".into())],
+            json!({"sso_ticket": "x"}),
+        )
+        .await,
+        "PARAM.0030",
+    );
+    let tt = tenant_token(&h).await;
+    sdk_err(
+        &h.call(
+            "verifySsoTicket",
+            &[("authorization", tt.clone())],
+            json!({"sso_ticket": ""}),
+        )
+        .await,
+        "PARAM.0031",
+    );
+    h.clock.advance(Duration::from_secs(1801));
+    sdk_err(
+        &h.call(
+            "verifySsoTicket",
+            &[("authorization", tt)],
+            json!({"sso_ticket": "x"}),
+        )
+        .await,
+        "PARAM.0030",
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_binds_with_one_state_token_give_exactly_one_session() {
+    let h = std::sync::Arc::new(Harness::new().await);
+    for round in 0..10 {
+        let login = wechat_login(
+            &h,
+            0,
+            &format!("wx-race-{round}"),
+            &format!("openid-race-{round}"),
+        )
+        .await;
+        let state = login["state_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        h.clock.advance(Duration::from_secs(61));
+        let code = sdk_code(&h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let (h, state, code) = (h.clone(), state.clone(), code.clone());
+                tokio::spawn(async move {
+                    h.call(
+                        "socialBind",
+                        &with_state(device(&h, 0), &state),
+                        json!({"mobile": BOB_MOBILE, "verify_code": code}),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut sessions = 0;
+        for t in tasks {
+            let a = t.await.expect("task");
+            if a.status == 200 {
+                sessions += 1;
+            } else {
+                assert_eq!(a.status, 400, "{}", a.body);
+            }
+        }
+        assert_eq!(sessions, 1, "round {round}: exactly one session");
+        assert_eq!(
+            h.sandbox
+                .users_linked_to("wechat", &format!("openid-race-{round}")),
+            [BOB_ID]
+        );
+    }
+}
+
+async fn raw(
+    h: &Harness,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Value,
+) -> reqwest::Result<reqwest::Response> {
+    let mut req = h
+        .http
+        .post(format!("{}{}", h.sandbox.url(), path))
+        .json(&body);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    req.send().await
+}
+
+#[tokio::test]
+async fn each_fault_kind_is_seen_by_a_plain_client() {
+    let h = Harness::new().await;
+    let route = "/api/v3/send-sms";
+    let body =
+        |n: u32| json!({"channel": "CHANNEL_LOGIN", "phoneNumber": format!("1880000{n:04}")});
+    let app = h.app_headers();
+
+    h.sandbox
+        .set_fault(route, Fault::next(1, FaultKind::Latency { ms: 300 }));
+    let t = Instant::now();
+    let r = raw(&h, route, &app, body(1)).await.expect("answers");
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    assert_eq!(r.json::<Value>().await.expect("json")["statusCode"], 200);
+
+    h.sandbox.set_fault(
+        route,
+        Fault::next(
+            1,
+            FaultKind::Envelope {
+                status_code: 429,
+                api_code: Some(2100),
+                message: None,
+            },
+        ),
+    );
+    let v: Value = raw(&h, route, &app, body(2))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (v["statusCode"].as_i64(), v["apiCode"].as_i64()),
+        (Some(429), Some(2100))
+    );
+    assert!(
+        h.sandbox
+            .last_code("18800000002", "CHANNEL_LOGIN")
+            .is_none(),
+        "not applied"
+    );
+
+    h.sandbox
+        .set_fault(route, Fault::next(1, FaultKind::HttpError { status: 503 }));
+    let r = raw(&h, route, &app, body(3)).await.expect("answers");
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "text/html");
+    assert!(r.text().await.expect("text").starts_with("<html>"));
+
+    h.sandbox
+        .set_fault(route, Fault::next(1, FaultKind::EmptyBody));
+    let r = raw(&h, route, &app, body(4)).await.expect("answers");
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.expect("bytes").is_empty());
+    assert!(
+        h.sandbox
+            .last_code("18800000004", "CHANNEL_LOGIN")
+            .is_some(),
+        "applied"
+    );
+
+    h.sandbox
+        .set_fault(route, Fault::next(1, FaultKind::TruncatedBody));
+    let text = raw(&h, route, &app, body(5))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.starts_with("{\"") && serde_json::from_str::<Value>(&text).is_err(),
+        "{text}"
+    );
+
+    h.sandbox.set_fault(
+        route,
+        Fault::next(1, FaultKind::DropConnection { applied: false }),
+    );
+    // The client gets no complete answer: the request fails, or its body does.
+    let dropped = match raw(&h, route, &app, body(6)).await {
+        Err(e) => !e.is_timeout(),
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(dropped, "a dropped connection must surface as an error");
+    assert!(
+        h.sandbox
+            .last_code("18800000006", "CHANNEL_LOGIN")
+            .is_none(),
+        "not applied"
+    );
+
+    // "Fail the next N calls", then normal again.
+    h.sandbox
+        .set_fault(route, Fault::next(2, FaultKind::HttpError { status: 502 }));
+    assert_eq!(
+        raw(&h, route, &app, body(7))
+            .await
+            .expect("answers")
+            .status(),
+        502
+    );
+    assert_eq!(
+        raw(&h, route, &app, body(7))
+            .await
+            .expect("answers")
+            .status(),
+        502
+    );
+    let v: Value = raw(&h, route, &app, body(7))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 200);
+
+    // Switchable over HTTP too.
+    let admin = format!("{}/__sandbox/faults", h.sandbox.url());
+    let r = h
+        .http
+        .put(&admin)
+        .json(&json!({"route": route, "kind": "http_error", "status": 503}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 204);
+    let listed: Value = h
+        .http
+        .get(&admin)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed[route]["kind"], "http_error");
+    assert_eq!(
+        raw(&h, route, &app, body(8))
+            .await
+            .expect("answers")
+            .status(),
+        503
+    );
+    assert_eq!(
+        h.http
+            .delete(&admin)
+            .send()
+            .await
+            .expect("answers")
+            .status(),
+        204
+    );
+    assert_eq!(
+        raw(&h, route, &app, body(8))
+            .await
+            .expect("answers")
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_bind_whose_answer_was_dropped_is_applied_once_or_not_at_all() {
+    let h = Harness::new().await;
+    let token = h.alice_token().await;
+    let route = "/api/v3/bind-phone";
+    // Not applied: the phone stays free and the code stays valid.
+    let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
+    h.sandbox.set_fault(
+        route,
+        Fault::next(1, FaultKind::DropConnection { applied: false }),
+    );
+    let body = json!({"phoneNumber": "18800008888", "passCode": code});
+    assert!(
+        raw(&h, route, &h.user_headers(&token), body.clone())
+            .await
+            .is_err()
+    );
+    assert_eq!(h.sandbox.users_with_phone("+86", "18800008888"), 0);
+    // Applied: bound exactly once; the client's retry is told the user already has a phone.
+    h.sandbox.set_fault(
+        route,
+        Fault::next(1, FaultKind::DropConnection { applied: true }),
+    );
+    assert!(
+        raw(&h, route, &h.user_headers(&token), body.clone())
+            .await
+            .is_err()
+    );
+    assert_eq!(h.sandbox.users_with_phone("+86", "18800008888"), 1);
+    h.call("bindPhone", &h.user_headers(&token), body)
+        .await
+        .expect_err(409, Some(2035));
+    assert_eq!(h.sandbox.users_with_phone("+86", "18800008888"), 1);
+}
