@@ -1,134 +1,219 @@
-//! The main job: bind a phone number to a user who signed up without one.
+//! The main job: bind a phone number to a user who signed up without one, then bind a social
+//! account to a mobile number.
 //!
-//! Starts the embedded GenAuth sandbox, signs in its seeded user `alice` (user name and
-//! password, no phone yet), sends the bind code, reads it from the sandbox outbox, binds the
-//! phone and prints the profile, all through the generated client. (The facade stage replaces
-//! the hand-built headers below with `genauth::AuthenticationClient`.)
+//! ```sh
+//! cargo run --example bind_phone
+//! ```
 //!
-//! Run: `cargo run --example bind_phone`
+//! With no `GENAUTH_APP_HOST` it starts the embedded GenAuth sandbox, signs in its seeded user
+//! who has no phone yet (user name and password), sends the bind code, reads it from the
+//! sandbox outbox, binds the phone and prints the profile; then it runs the social bind flow
+//! (WeChat login → SOCIAL_BIND → SMS → social/bind) and turns the session into the user through
+//! an SSO ticket. Secrets are masked.
+//!
+//! With `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET` set it runs against that
+//! host instead: it signs in with `GENAUTH_ACCESS_TOKEN`, or asks for a user name and password,
+//! asks for the phone number (or `GENAUTH_PHONE`) and for each SMS code on stdin, and runs the
+//! social part only when given a WeChat authorization code.
 
-use genauth::api::{Client, types};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use genauth::{
+    AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, PhoneNumber, SocialClient,
+    TenantClient,
+};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
-const PHONE: &str = "18800008888";
-
+/// Shows the last 4 characters of a secret.
 fn mask(secret: &str) -> String {
-    let tail: String = secret
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail} ({} chars)", secret.chars().count())
+    let n = secret.chars().count();
+    let tail: String = secret.chars().skip(n.saturating_sub(4)).collect();
+    format!("…{tail} ({n} chars)")
+}
+
+/// Where SMS codes come from: the sandbox outbox, or a person.
+enum Codes {
+    Sandbox(genauth_sandbox::SandboxHandle),
+    Stdin,
+}
+
+impl Codes {
+    async fn get(
+        &self,
+        phone: &PhoneNumber,
+        channel: &str,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        match self {
+            Codes::Sandbox(s) => Ok(s
+                .last_code(phone.national_number(), channel)
+                .ok_or("no code in the sandbox outbox")?),
+            Codes::Stdin => ask(&format!("SMS code sent to {phone} ({channel}): ")).await,
+        }
+    }
+}
+
+async fn ask(prompt: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use std::io::Write;
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await?;
+    Ok(line.trim().to_string())
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
-    let seed = sandbox.seed();
-    println!("1. GenAuth sandbox started at {}", sandbox.url());
-
-    let http = genauth::api::http_client_builder().build()?;
-    let mut app_headers = HeaderMap::new();
-    app_headers.insert(
-        HeaderName::from_static("x-authing-app-id"),
-        HeaderValue::from_str(&seed.app.id)?,
-    );
-    let app = Client::new_with_client(sandbox.url(), http, Default::default())
-        .with_headers(app_headers.clone());
-
-    // 2. Password sign-in (client_secret_post: the app's credentials travel in the body).
-    let user = &seed.phoneless_user;
-    let signin = app
-        .sign_in_by_credentials()
-        .body_map(|b| {
-            b.connection(types::SigninByCredentialsDtoConnection::Password)
-                .password_payload(Some(types::SignInByPasswordPayloadDto {
-                    password: user.password.clone(),
-                    username: Some(user.username.clone()),
-                    account: None,
-                    email: None,
-                    phone: None,
-                }))
-                .client_id(Some(seed.app.id.clone()))
-                .client_secret(Some(seed.app.secret.clone()))
-        })
-        .send()
-        .await?
-        .into_inner();
-    let tokens = signin
-        .data
-        .ok_or_else(|| format!("sign-in failed: {} ({:?})", signin.message, signin.api_code))?;
-    println!(
-        "2. signed in as {} (password); access token {}",
-        user.username,
-        mask(&tokens.access_token)
-    );
-
-    let mut user_headers = app_headers;
-    let mut token = HeaderValue::from_str(&tokens.access_token)?;
-    token.set_sensitive(true);
-    user_headers.insert(HeaderName::from_static("authorization"), token);
-    let me = app.with_headers(user_headers);
-
-    // 3. Send the bind code.
-    let sent = app
-        .send_sms()
-        .body_map(|b| {
-            b.channel(types::SmsChannel::ChannelBindPhone)
-                .phone_number(PHONE)
-                .phone_country_code(Some("+86".to_string()))
-        })
-        .send()
-        .await?
-        .into_inner();
-    println!(
-        "3. send-sms CHANNEL_BIND_PHONE to +86 {PHONE}: statusCode {}",
-        sent.status_code
-    );
-
-    // 4. Read it where the sandbox delivers SMS.
-    let code = sandbox
-        .last_code(PHONE, "CHANNEL_BIND_PHONE")
-        .ok_or("no code in the sandbox outbox")?;
-    println!("4. code read from the sandbox outbox: ******");
-
-    // 5. Bind.
-    let bound = me
-        .bind_phone()
-        .body(types::BindPhoneDto {
-            phone_number: PHONE.into(),
-            pass_code: code,
-            phone_country_code: Some("+86".into()),
-        })
-        .send()
-        .await?
-        .into_inner();
-    if bound.status_code != 200 {
-        return Err(format!(
-            "bind-phone failed: {} ({:?})",
-            bound.message, bound.api_code
+    let embedded = std::env::var("GENAUTH_APP_HOST").map_or(true, |h| h.trim().is_empty());
+    let (client, codes, host, app_id, app_secret) = if embedded {
+        let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+        let seed = sandbox.seed();
+        println!(
+            "· No GENAUTH_APP_HOST: started the embedded GenAuth sandbox at {}",
+            sandbox.url()
+        );
+        let client = AuthenticationClient::builder()
+            .app_id(&seed.app.id)
+            .app_secret(&seed.app.secret)
+            .host(sandbox.url())
+            .build()?;
+        let host = sandbox.url().to_string();
+        (
+            client,
+            Codes::Sandbox(sandbox),
+            host,
+            seed.app.id,
+            seed.app.secret,
         )
-        .into());
+    } else {
+        let client = AuthenticationClient::from_env()?;
+        let host = std::env::var("GENAUTH_APP_HOST")?;
+        println!("· Using GenAuth at {host}");
+        let secret = std::env::var("GENAUTH_APP_SECRET").unwrap_or_default();
+        (
+            client.clone(),
+            Codes::Stdin,
+            host,
+            client.app_id().to_string(),
+            secret,
+        )
+    };
+
+    // 1. Sign in.
+    if client.tokens().is_none() {
+        let (username, password) = match &codes {
+            Codes::Sandbox(s) => {
+                let u = s.seed().phoneless_user;
+                (u.username, u.password)
+            }
+            Codes::Stdin => (ask("User name: ").await?, ask("Password: ").await?),
+        };
+        let tokens = client
+            .sign_in_by_username_password(&username, &password)
+            .await?;
+        println!(
+            "1. Signed in as {username} (password): access token {}, refresh token {}",
+            mask(tokens.access_token().expose_secret()),
+            if tokens.refresh_token().is_some() {
+                "kept"
+            } else {
+                "none"
+            },
+        );
+    } else {
+        println!("1. Using GENAUTH_ACCESS_TOKEN");
     }
+    let before = client.get_profile().await?;
     println!(
-        "5. bind-phone: statusCode {} {:?}",
-        bound.status_code, bound.message
+        "   profile: {} has phone: {}",
+        before.username.as_deref().unwrap_or(&before.user_id),
+        before.phone.as_deref().unwrap_or("none")
     );
 
-    // 6. The profile shows it.
-    let profile = me.get_profile().send().await?.into_inner();
-    let user = profile.data.ok_or("get-profile returned no user")?;
+    // 2. Bind a phone.
+    let phone = match &codes {
+        Codes::Sandbox(_) => PhoneNumber::parse("+86 188 0000 8888")?,
+        Codes::Stdin => match std::env::var("GENAUTH_PHONE") {
+            Ok(p) => PhoneNumber::parse(&p)?,
+            Err(_) => {
+                PhoneNumber::parse(&ask("Phone number to bind (+86 188 0000 8888): ").await?)?
+            }
+        },
+    };
+    client.send_bind_phone_code(&phone).await?;
+    println!("2. Sent the bind code to {phone}");
+    let code = codes.get(&phone, "CHANNEL_BIND_PHONE").await?;
+    println!("3. Got the code (******)");
+    client.bind_phone(&phone, code.as_str()).await?;
+    let user = client.get_profile().await?;
     println!(
-        "6. profile: userId={} username={} phone={} {} phoneVerified={}",
+        "4. Bound. Profile: userId={} username={} phone={} {} phoneVerified={}",
         user.user_id,
         user.username.as_deref().unwrap_or("-"),
         user.phone_country_code.as_deref().unwrap_or("-"),
         user.phone.as_deref().unwrap_or("-"),
-        user.phone_verified.unwrap_or(false),
+        user.phone_verified.unwrap_or(false)
     );
-    sandbox.shutdown().await;
+
+    // 5. Bind a social account to a mobile number.
+    let wechat_code = match &codes {
+        Codes::Sandbox(s) => {
+            s.add_social_code("wx-demo-code", "wechat", "openid-of-alice");
+            "wx-demo-code".to_string()
+        }
+        Codes::Stdin => ask("WeChat authorization code (empty to skip the social part): ").await?,
+    };
+    if wechat_code.is_empty() {
+        return Ok(());
+    }
+    let mut device = DeviceContext::new(
+        &app_id,
+        "Android 10",
+        "156aysdna213sac",
+        "Mozilla/5.0 (Linux; Android 10)",
+    );
+    device.ip = Some("10.10.10.1".into());
+    let social = SocialClient::new(&host, device.clone())?;
+    let session = match social.login_by_wechat(&wechat_code).await? {
+        LoginOutcome::Success(session) => {
+            println!("5. WeChat login: the account is linked already");
+            session
+        }
+        LoginOutcome::SocialBind(state) => {
+            println!(
+                "5. WeChat login: SOCIAL_BIND (state token {})",
+                mask(state.secret().expose_secret())
+            );
+            social.send_bind_mobile_code(&phone).await?;
+            println!("6. Sent BIND_MOBILE_SMS to {phone}");
+            let code = codes.get(&phone, "BIND_MOBILE_SMS").await?;
+            let session = social.bind(&state, &phone, code.as_str()).await?;
+            println!("7. social/bind: SUCCESS");
+            session
+        }
+        other => return Err(format!("the WeChat login answered {other:?}").into()),
+    };
+    println!(
+        "   session token {}, id token {}, expires in {} s",
+        mask(session.session_token.expose_secret()),
+        session
+            .id_token
+            .as_ref()
+            .map(|t| mask(t.expose_secret()))
+            .unwrap_or_else(|| "none".into()),
+        session
+            .expires_at
+            .duration_since(std::time::SystemTime::now())
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    );
+    let tenant = TenantClient::new(&host, &app_id, &app_secret)?;
+    let ticket = tenant.sso_ticket(&session, &device).await?;
+    let sso_user = tenant.verify_sso_ticket(&ticket).await?;
+    println!(
+        "8. SSO ticket verified: user {} ({}), mobile {}",
+        sso_user.user_name,
+        sso_user.id,
+        sso_user.mobile.as_deref().unwrap_or("-")
+    );
     Ok(())
 }

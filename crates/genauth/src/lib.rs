@@ -1,9 +1,70 @@
-//! genauth: the Rust SDK for the GenAuth identity platform.
+//! genauth: the Rust SDK for the [GenAuth](https://www.genauth.ai) identity platform.
 //!
-//! This crate is a placeholder while the facade is built (clients, token management, typed
-//! errors, bind-phone and social-bind conveniences). Today it re-exports the generated client,
-//! [`api`], which already speaks every operation of the spec.
+//! Bind a mobile phone number to a user, and bind a social account to a mobile number, from a
+//! Rust back end:
+//!
+//! * [`AuthenticationClient`]: sign in (password or SMS pass code, keeping the token set), send
+//!   SMS codes, [`bind_phone`](AuthenticationClient::bind_phone),
+//!   [`unbind_phone`](AuthenticationClient::unbind_phone),
+//!   [`update_phone`](AuthenticationClient::update_phone),
+//!   [`get_profile`](AuthenticationClient::get_profile), token refresh.
+//! * [`SocialClient`]: the `/api/v2/sdk` social login for one [`DeviceContext`], with a typed
+//!   [`LoginOutcome`] and the bind / register-bind steps.
+//! * [`TenantClient`]: session token → SSO ticket → user, server side.
+//! * [`ManagementClient`]: user-pool administration with an access key pair.
+//!
+//! Every failure is one [`Error`], which keeps the service's statusCode, [`ApiCode`] and
+//! requestId (or the social API's error code). Input is checked before anything is sent
+//! ([`PhoneNumber`], [`PassCode`]). Secrets (app secret, access key secret, tokens, pass codes,
+//! session and state tokens) are `secrecy` types and never appear in `Debug`, `Display`, errors
+//! or logs.
+//!
+//! The calls go through [`api`], the client generated from the OpenAPI spec; the
+//! `genauth-sandbox` crate is a local GenAuth service to develop and test against.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+//! # let seed = sandbox.seed();
+//! use genauth::{AuthenticationClient, PhoneNumber};
+//!
+//! let client = AuthenticationClient::builder()
+//!     .app_id(&seed.app.id)
+//!     .app_secret(&seed.app.secret)
+//!     .host(sandbox.url())
+//!     .build()?;
+//! client.sign_in_by_username_password("alice", "alice-password-1").await?;
+//! let phone = PhoneNumber::parse("+86 188 0000 8888")?;
+//! client.send_bind_phone_code(&phone).await?;
+//! # let code = sandbox.last_code("18800008888", "CHANNEL_BIND_PHONE").unwrap_or_default();
+//! client.bind_phone(&phone, code.as_str()).await?;
+//! assert_eq!(client.get_profile().await?.phone.as_deref(), Some("18800008888"));
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 
+mod auth;
+mod error;
+mod management;
+mod phone;
+mod social;
+mod tokens;
+mod transport;
+
 pub use genauth_api as api;
+pub use secrecy::{ExposeSecret, SecretString};
+
+pub use auth::{
+    AuthenticationClient, AuthenticationClientBuilder, Identity, SignInOptions, SmsChannel,
+    TokenEndpointAuthMethod, User,
+};
+pub use error::{ApiCode, Error, Result};
+pub use management::ManagementClient;
+pub use phone::PhoneNumber;
+pub use social::{
+    DeviceContext, LoginOutcome, SocialClient, SocialSession, SsoTicket, SsoUser, StateToken,
+    TenantClient,
+};
+pub use tokens::{PassCode, TokenSet};

@@ -1,0 +1,687 @@
+//! [`AuthenticationClient`]: sign-in, the signed-in user's phone, profile and identities.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use base64::Engine;
+use genauth_api::types;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, Result};
+use crate::phone::PhoneNumber;
+use crate::tokens::{PassCode, TokenSet, non_empty};
+use crate::transport::{
+    HttpSettings, insert, missing_data, plain_header, run, run_v3, secret_header,
+};
+
+/// An external identity linked to a user.
+pub use genauth_api::types::IdentityDto as Identity;
+/// The channel of an SMS code: what it may be used for.
+pub use genauth_api::types::SmsChannel;
+/// A user profile as get-profile answers it.
+pub use genauth_api::types::UserDto as User;
+
+/// How the app authenticates at the token endpoints (`/api/v3/signin`, `/oidc/token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenEndpointAuthMethod {
+    /// `client_id` and `client_secret` in the request body (the official SDKs' default).
+    #[default]
+    ClientSecretPost,
+    /// `authorization: Basic base64(app_id:app_secret)`.
+    ClientSecretBasic,
+    /// `client_id` only (public clients).
+    None,
+}
+
+impl std::str::FromStr for TokenEndpointAuthMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "client_secret_post" => Ok(Self::ClientSecretPost),
+            "client_secret_basic" => Ok(Self::ClientSecretBasic),
+            "none" => Ok(Self::None),
+            other => Err(Error::Config(format!(
+                "token endpoint auth method {other:?} is not client_secret_post, client_secret_basic or none"
+            ))),
+        }
+    }
+}
+
+/// Options of a sign-in.
+#[derive(Debug, Clone)]
+pub struct SignInOptions {
+    /// Scopes; the default `openid profile phone offline_access` asks for a refresh token.
+    pub scope: String,
+    /// Create the user when no user has the phone (pass-code sign-in).
+    pub auto_register: bool,
+    /// The end user's IP, when signing in on their behalf.
+    pub client_ip: Option<String>,
+}
+
+impl Default for SignInOptions {
+    fn default() -> Self {
+        Self {
+            scope: "openid profile phone offline_access".into(),
+            auto_register: false,
+            client_ip: None,
+        }
+    }
+}
+
+struct Inner {
+    api: genauth_api::Client,
+    host: String,
+    app_id: String,
+    app_secret: Option<SecretString>,
+    method: TokenEndpointAuthMethod,
+    app_headers: HeaderMap,
+}
+
+/// The client for user-level calls of one GenAuth application.
+///
+/// Cheap to clone: clones share the connection pool and the signed-in user's token set.
+/// [`with_tokens`](Self::with_tokens) makes a client for another user on the same pool.
+///
+/// ```no_run
+/// # async fn f() -> genauth::Result<()> {
+/// use genauth::{AuthenticationClient, PhoneNumber};
+///
+/// let client = AuthenticationClient::builder()
+///     .app_id("6571c3a4e8d4e1b2c3d4e5f6")
+///     .app_secret("app-secret")
+///     .host("https://example.genauth.ai")
+///     .build()?;
+/// client.sign_in_by_username_password("alice", "alice-password-1").await?;
+/// let phone = PhoneNumber::parse("+86 188 0000 8888")?;
+/// client.send_bind_phone_code(&phone).await?;
+/// client.bind_phone(&phone, "123456").await?; // the code the user received
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AuthenticationClient {
+    inner: Arc<Inner>,
+    tokens: Arc<RwLock<Option<TokenSet>>>,
+}
+
+impl fmt::Debug for AuthenticationClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationClient")
+            .field("host", &self.inner.host)
+            .field("app_id", &self.inner.app_id)
+            .field("token_endpoint_auth_method", &self.inner.method)
+            .field(
+                "signed_in",
+                &self.tokens.read().map(|t| t.is_some()).unwrap_or(false),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`AuthenticationClient`].
+#[derive(Default)]
+pub struct AuthenticationClientBuilder {
+    app_id: Option<String>,
+    app_secret: Option<SecretString>,
+    host: Option<String>,
+    lang: Option<String>,
+    method: TokenEndpointAuthMethod,
+    real_ip: Option<String>,
+    access_token: Option<SecretString>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for AuthenticationClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationClientBuilder")
+            .field("app_id", &self.app_id)
+            .field("host", &self.host)
+            .field("token_endpoint_auth_method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthenticationClientBuilder {
+    /// The app id (required).
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// The app secret (required for client_secret_post and client_secret_basic).
+    pub fn app_secret(mut self, secret: impl Into<String>) -> Self {
+        self.app_secret = Some(secret.into().into());
+        self
+    }
+
+    /// The app host, e.g. `https://example.genauth.ai` (required).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// Language of the service's messages: `zh-CN` or `en-US`.
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.lang = Some(lang.into());
+        self
+    }
+
+    /// The app's token endpoint auth method (default client_secret_post).
+    pub fn token_endpoint_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The end user's IP, sent as `x-real-ip` (rate limits of SMS apply to it).
+    pub fn real_ip(mut self, ip: impl Into<String>) -> Self {
+        self.real_ip = Some(ip.into());
+        self
+    }
+
+    /// A user access token to start with (without a refresh token).
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.access_token = Some(token.into().into());
+        self
+    }
+
+    /// TCP connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout of a whole request (default 15 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Checks the settings and builds the client; a missing or malformed one is an error here.
+    pub fn build(self) -> Result<AuthenticationClient> {
+        let app_id = self
+            .app_id
+            .filter(|a| !a.trim().is_empty())
+            .ok_or_else(|| Error::Config("app_id is required".into()))?;
+        let host = self
+            .host
+            .ok_or_else(|| Error::Config("host is required".into()))?;
+        if self.method != TokenEndpointAuthMethod::None
+            && self
+                .app_secret
+                .as_ref()
+                .is_none_or(|s| s.expose_secret().trim().is_empty())
+        {
+            return Err(Error::Config(format!(
+                "app_secret is required with {:?}",
+                self.method
+            )));
+        }
+        let mut http = HttpSettings::new(&host)?;
+        if let Some(t) = self.connect_timeout {
+            http.connect_timeout = t;
+        }
+        if let Some(t) = self.timeout {
+            http.timeout = t;
+        }
+        let mut app_headers = HeaderMap::new();
+        let id = plain_header("app_id", &app_id).map_err(|e| Error::Config(e.to_string()))?;
+        insert(&mut app_headers, "x-authing-app-id", id.clone());
+        insert(&mut app_headers, "x-genauth-app-id", id);
+        insert(
+            &mut app_headers,
+            "x-authing-sdk-version",
+            reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
+        );
+        insert(
+            &mut app_headers,
+            "x-authing-request-from",
+            reqwest::header::HeaderValue::from_static("sdk"),
+        );
+        if let Some(lang) = &self.lang {
+            let v = plain_header("lang", lang).map_err(|e| Error::Config(e.to_string()))?;
+            insert(&mut app_headers, "x-authing-lang", v);
+        }
+        if let Some(ip) = &self.real_ip {
+            let v = plain_header("real_ip", ip).map_err(|e| Error::Config(e.to_string()))?;
+            insert(&mut app_headers, "x-real-ip", v);
+        }
+        let tokens = self.access_token.map(|t| {
+            TokenSet::new(
+                t,
+                None,
+                std::time::SystemTime::now() + Duration::from_secs(365 * 24 * 3600),
+            )
+        });
+        Ok(AuthenticationClient {
+            inner: Arc::new(Inner {
+                api: http.client()?,
+                host: http.host,
+                app_id,
+                app_secret: self.app_secret,
+                method: self.method,
+                app_headers,
+            }),
+            tokens: Arc::new(RwLock::new(tokens)),
+        })
+    }
+}
+
+/// Reads an environment variable, `None` when unset or empty.
+pub(crate) fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl AuthenticationClient {
+    /// A builder.
+    pub fn builder() -> AuthenticationClientBuilder {
+        AuthenticationClientBuilder::default()
+    }
+
+    /// Builds from `GENAUTH_APP_ID`, `GENAUTH_APP_SECRET`, `GENAUTH_APP_HOST` and, when set,
+    /// `GENAUTH_ACCESS_TOKEN` and `GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD`.
+    pub fn from_env() -> Result<Self> {
+        let mut b = Self::builder();
+        if let Some(v) = env("GENAUTH_APP_ID") {
+            b = b.app_id(v);
+        }
+        if let Some(v) = env("GENAUTH_APP_SECRET") {
+            b = b.app_secret(v);
+        }
+        if let Some(v) = env("GENAUTH_APP_HOST") {
+            b = b.host(v);
+        }
+        if let Some(v) = env("GENAUTH_ACCESS_TOKEN") {
+            b = b.access_token(v);
+        }
+        if let Some(v) = env("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD") {
+            b = b.token_endpoint_auth_method(v.parse()?);
+        }
+        b.build()
+    }
+
+    /// A client for another user (or none yet) on the same app and connection pool.
+    pub fn with_tokens(&self, tokens: Option<TokenSet>) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            tokens: Arc::new(RwLock::new(tokens)),
+        }
+    }
+
+    /// The signed-in user's token set.
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.tokens.read().ok().and_then(|t| t.clone())
+    }
+
+    /// Replaces the token set (e.g. restored from storage).
+    pub fn set_tokens(&self, tokens: TokenSet) {
+        if let Ok(mut slot) = self.tokens.write() {
+            *slot = Some(tokens);
+        }
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    fn app(&self) -> genauth_api::Client {
+        self.inner.api.with_headers(self.inner.app_headers.clone())
+    }
+
+    fn user(&self) -> Result<genauth_api::Client> {
+        let tokens = self.tokens().ok_or_else(|| {
+            Error::Token("not signed in: sign in or set a token set first".into())
+        })?;
+        let mut headers = self.inner.app_headers.clone();
+        insert(
+            &mut headers,
+            "authorization",
+            secret_header(tokens.access_token.expose_secret())?,
+        );
+        Ok(self.inner.api.with_headers(headers))
+    }
+
+    /// Sends an SMS code for `channel` to `phone`. One per minute per phone and channel.
+    pub async fn send_sms(&self, channel: SmsChannel, phone: &PhoneNumber) -> Result<()> {
+        run_v3(
+            "sendSms",
+            self.app()
+                .send_sms()
+                .body(types::SendSmsDto {
+                    channel,
+                    phone_number: phone.national_number().into(),
+                    phone_country_code: Some(phone.country_code().into()),
+                })
+                .send(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Sends the code that [`bind_phone`](Self::bind_phone) needs (channel CHANNEL_BIND_PHONE).
+    pub async fn send_bind_phone_code(&self, phone: &PhoneNumber) -> Result<()> {
+        self.send_sms(SmsChannel::ChannelBindPhone, phone).await
+    }
+
+    /// Sends the code that [`unbind_phone`](Self::unbind_phone) needs to the current phone
+    /// (channel CHANNEL_UNBIND_PHONE).
+    pub async fn send_unbind_phone_code(&self, phone: &PhoneNumber) -> Result<()> {
+        self.send_sms(SmsChannel::ChannelUnbindPhone, phone).await
+    }
+
+    /// Binds `phone` to the signed-in user, who has no phone yet, with the code sent to it.
+    /// A user who has a phone changes it with [`update_phone`](Self::update_phone).
+    pub async fn bind_phone<C>(&self, phone: &PhoneNumber, code: C) -> Result<()>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let code = code.try_into()?;
+        let api = self.user()?;
+        run_v3(
+            "bindPhone",
+            api.bind_phone()
+                .body(types::BindPhoneDto {
+                    phone_number: phone.national_number().into(),
+                    pass_code: code.expose().into(),
+                    phone_country_code: Some(phone.country_code().into()),
+                })
+                .send(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Unbinds the signed-in user's phone, with the code sent to it. Refused when the phone is
+    /// the user's only way to sign in.
+    pub async fn unbind_phone<C>(&self, code: C) -> Result<()>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let code = code.try_into()?;
+        let api = self.user()?;
+        run_v3(
+            "unbindPhone",
+            api.unbind_phone()
+                .body(types::UnbindPhoneDto {
+                    pass_code: code.expose().into(),
+                })
+                .send(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Changes the signed-in user's phone in one guided call: verifies the new number's code
+    /// (and, when the pool asks for it, the current number's code, sent with
+    /// [`send_unbind_phone_code`](Self::send_unbind_phone_code)), then applies the change with
+    /// the update token it was given.
+    pub async fn update_phone<C>(
+        &self,
+        new_phone: &PhoneNumber,
+        new_code: C,
+        current: Option<(&PhoneNumber, C)>,
+    ) -> Result<()>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let new_code = new_code.try_into()?;
+        let current = match current {
+            Some((phone, code)) => Some((phone, code.try_into()?)),
+            None => None,
+        };
+        let api = self.user()?;
+        let payload = types::UpdatePhoneByPhonePassCodeDto {
+            new_phone_number: new_phone.national_number().into(),
+            new_phone_pass_code: new_code.expose().into(),
+            new_phone_country_code: Some(new_phone.country_code().into()),
+            old_phone_number: current.as_ref().map(|(p, _)| p.national_number().into()),
+            old_phone_pass_code: current.as_ref().map(|(_, c)| c.expose().into()),
+            old_phone_country_code: current.as_ref().map(|(p, _)| p.country_code().into()),
+        };
+        let verified = run_v3(
+            "verifyUpdatePhoneRequest",
+            api.verify_update_phone_request()
+                .body(types::VerifyUpdatePhoneRequestDto {
+                    verify_method: types::VerifyUpdatePhoneRequestDtoVerifyMethod::PhonePasscode,
+                    phone_pass_code_payload: payload,
+                })
+                .send(),
+        )
+        .await?;
+        let token = verified
+            .data
+            .ok_or_else(|| missing_data("verifyUpdatePhoneRequest"))?
+            .update_phone_token;
+        run_v3(
+            "updatePhone",
+            api.update_phone()
+                .body(types::UpdatePhoneDto {
+                    update_phone_token: token,
+                })
+                .send(),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The signed-in user's profile.
+    pub async fn get_profile(&self) -> Result<User> {
+        let api = self.user()?;
+        let answer = run_v3("getProfile", api.get_profile().send()).await?;
+        answer.data.ok_or_else(|| missing_data("getProfile"))
+    }
+
+    /// The signed-in user's external identities.
+    pub async fn get_identities(&self) -> Result<Vec<Identity>> {
+        let api = self.user()?;
+        let answer = run_v3("getIdentities", api.get_identities().send()).await?;
+        Ok(answer.data)
+    }
+
+    /// Signs in with a phone and the code sent to it on channel CHANNEL_LOGIN, and keeps the
+    /// token set for later calls.
+    pub async fn sign_in_by_phone_pass_code<C>(
+        &self,
+        phone: &PhoneNumber,
+        code: C,
+        options: SignInOptions,
+    ) -> Result<TokenSet>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let code = code.try_into()?;
+        let body = types::SigninByCredentialsDto {
+            connection: types::SigninByCredentialsDtoConnection::Passcode,
+            pass_code_payload: Some(types::SignInByPassCodePayloadDto {
+                pass_code: code.expose().into(),
+                phone: Some(phone.national_number().into()),
+                phone_country_code: Some(phone.country_code().into()),
+                email: None,
+            }),
+            password_payload: None,
+            ldap_payload: None,
+            ad_payload: None,
+            options: None,
+            client_id: None,
+            client_secret: None,
+        };
+        self.sign_in(body, options).await
+    }
+
+    /// Signs in with a user name and password, and keeps the token set.
+    pub async fn sign_in_by_username_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<TokenSet> {
+        non_empty("username", username)?;
+        self.sign_in_by_password(Some(username), None, None, password)
+            .await
+    }
+
+    /// Signs in with an email address and password, and keeps the token set.
+    pub async fn sign_in_by_email_password(&self, email: &str, password: &str) -> Result<TokenSet> {
+        if !email.contains('@') {
+            return Err(Error::input("email", "is not an email address"));
+        }
+        self.sign_in_by_password(None, Some(email), None, password)
+            .await
+    }
+
+    /// Signs in with a phone and password, and keeps the token set.
+    pub async fn sign_in_by_phone_password(
+        &self,
+        phone: &PhoneNumber,
+        password: &str,
+    ) -> Result<TokenSet> {
+        self.sign_in_by_password(None, None, Some(phone.national_number()), password)
+            .await
+    }
+
+    async fn sign_in_by_password(
+        &self,
+        username: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+        password: &str,
+    ) -> Result<TokenSet> {
+        non_empty("password", password)?;
+        let body = types::SigninByCredentialsDto {
+            connection: types::SigninByCredentialsDtoConnection::Password,
+            password_payload: Some(types::SignInByPasswordPayloadDto {
+                password: password.into(),
+                username: username.map(Into::into),
+                email: email.map(Into::into),
+                phone: phone.map(Into::into),
+                account: None,
+            }),
+            pass_code_payload: None,
+            ldap_payload: None,
+            ad_payload: None,
+            options: None,
+            client_id: None,
+            client_secret: None,
+        };
+        self.sign_in(body, SignInOptions::default()).await
+    }
+
+    /// The app's authentication at a token endpoint: a Basic header added to `headers`, or the
+    /// `(client_id, client_secret)` to put in the body.
+    fn client_auth(&self, headers: &mut HeaderMap) -> Result<(Option<String>, Option<String>)> {
+        let secret = || {
+            self.inner
+                .app_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_string())
+                .unwrap_or_default()
+        };
+        let id = self.inner.app_id.clone();
+        Ok(match self.inner.method {
+            TokenEndpointAuthMethod::ClientSecretPost => (Some(id), Some(secret())),
+            TokenEndpointAuthMethod::ClientSecretBasic => {
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", secret()));
+                insert(
+                    headers,
+                    "authorization",
+                    secret_header(&format!("Basic {basic}"))?,
+                );
+                (None, None)
+            }
+            TokenEndpointAuthMethod::None => (Some(id), None),
+        })
+    }
+
+    /// Adds the options and the app's client authentication, signs in, keeps the tokens.
+    async fn sign_in(
+        &self,
+        mut body: types::SigninByCredentialsDto,
+        options: SignInOptions,
+    ) -> Result<TokenSet> {
+        body.options = Some(types::SignInOptionsDto {
+            scope: Some(options.scope),
+            auto_register: Some(options.auto_register),
+            client_ip: options.client_ip,
+            captcha_code: None,
+            context: Default::default(),
+            custom_data: Default::default(),
+            password_encrypt_type: None,
+            tenant_id: None,
+        });
+        let mut headers = self.inner.app_headers.clone();
+        (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
+        let api = self.inner.api.with_headers(headers);
+        let answer = run_v3(
+            "signInByCredentials",
+            api.sign_in_by_credentials().body(body).send(),
+        )
+        .await?;
+        let data = answer
+            .data
+            .ok_or_else(|| missing_data("signInByCredentials"))?;
+        let tokens = TokenSet::from_parts(
+            data.access_token,
+            data.id_token,
+            data.refresh_token,
+            data.token_type,
+            data.scope,
+            data.expire_in,
+        );
+        self.set_tokens(tokens.clone());
+        Ok(tokens)
+    }
+
+    /// Renews the access token with the refresh token (`/oidc/token`, the app's client auth
+    /// method), keeps and returns the new set. Refresh tokens rotate.
+    pub async fn refresh(&self) -> Result<TokenSet> {
+        let current = self
+            .tokens()
+            .ok_or_else(|| Error::Token("not signed in".into()))?;
+        let refresh = current.refresh_token.as_ref().ok_or_else(|| {
+            Error::Token("no refresh token (sign in with scope offline_access)".into())
+        })?;
+        let mut body = types::OidcTokenRequest {
+            grant_type: types::OidcTokenRequestGrantType::RefreshToken,
+            refresh_token: refresh.expose_secret().to_string(),
+            client_id: None,
+            client_secret: None,
+        };
+        let mut headers = HeaderMap::new();
+        (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
+        let api = self.inner.api.with_headers(headers);
+        let answer = run(
+            "getNewAccessTokenByRefreshToken",
+            api.get_new_access_token_by_refresh_token()
+                .body(body)
+                .send(),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::OAuth {
+                error, description, ..
+            } => Error::Token(format!(
+                "the refresh was refused: {error}{}",
+                description.map(|d| format!(": {d}")).unwrap_or_default()
+            )),
+            other => other,
+        })?;
+        let tokens = TokenSet::from_parts(
+            answer.access_token,
+            answer.id_token.or_else(|| {
+                current
+                    .id_token
+                    .as_ref()
+                    .map(|t| t.expose_secret().to_string())
+            }),
+            answer.refresh_token,
+            answer.token_type,
+            answer.scope,
+            answer.expires_in,
+        );
+        self.set_tokens(tokens.clone());
+        Ok(tokens)
+    }
+}

@@ -1,0 +1,293 @@
+//! One error type for every call of the crate.
+
+use std::fmt;
+
+/// The result of every fallible call of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, with what the service said kept intact.
+///
+/// Secrets never appear in the text of an error: body excerpts have their token fields masked,
+/// and inputs that carry secrets are named, not quoted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `/api/v3` call answered an envelope whose statusCode is not 200 (whatever the HTTP
+    /// status).
+    #[error("{operation}: GenAuth answered statusCode {status_code}{}: {message}{}",
+        api_code.map(|c| format!(" (apiCode {c})")).unwrap_or_default(),
+        request_id.as_ref().map(|r| format!(" [requestId {r}]")).unwrap_or_default())]
+    Api {
+        /// The operation (its operationId).
+        operation: &'static str,
+        /// The envelope's statusCode (400, 401, 403, 404, 409, 422, 429, 500 ...).
+        status_code: i64,
+        /// The envelope's apiCode, when it had one.
+        api_code: Option<ApiCode>,
+        /// The envelope's message.
+        message: String,
+        /// The envelope's requestId: quote it to GenAuth support.
+        request_id: Option<String>,
+    },
+    /// An `/api/v2` call answered HTTP 400 `{error_code, error_msg}`.
+    #[error("{operation}: GenAuth answered {error_code}: {error_msg}")]
+    Social {
+        /// The operation.
+        operation: &'static str,
+        /// The dotted error code, e.g. `SDK.COMMON.1007`.
+        error_code: String,
+        /// The detail.
+        error_msg: String,
+    },
+    /// The OAuth token endpoint refused (invalid_grant, invalid_client ...).
+    #[error("{operation}: OAuth error {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        /// The operation.
+        operation: &'static str,
+        /// HTTP status.
+        http_status: u16,
+        /// The OAuth error code.
+        error: String,
+        /// error_description.
+        description: Option<String>,
+    },
+    /// An HTTP status the API does not document for this call (a gateway's 502 page, say).
+    #[error("{operation}: unexpected HTTP {http_status}: {excerpt}")]
+    Http {
+        /// The operation.
+        operation: &'static str,
+        /// HTTP status.
+        http_status: u16,
+        /// `Retry-After` in seconds, when the answer had one.
+        retry_after: Option<u64>,
+        /// The start of the body (token fields masked).
+        excerpt: String,
+    },
+    /// The answer could not be decoded: empty, truncated, HTML, or the wrong shape.
+    #[error("{operation}: could not decode the answer ({reason}); body starts: {excerpt:?}")]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// Why.
+        reason: String,
+        /// The start of the body (token fields masked).
+        excerpt: String,
+    },
+    /// No answer: the connection failed or dropped. `sent` says whether the request may have
+    /// reached the server (then a write must not be repeated blindly).
+    #[error("{operation}: transport error{}: {source}", if *sent { " after the request was sent" } else { "" })]
+    Transport {
+        /// The operation.
+        operation: &'static str,
+        /// Whether the request may have reached the server.
+        sent: bool,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The call did not finish within the configured timeout.
+    #[error("{operation}: timed out")]
+    Timeout {
+        /// The operation.
+        operation: &'static str,
+    },
+    /// Refused before anything was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A client could not be built from its settings.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// No usable token: not signed in, no refresh token, or the refresh was refused.
+    #[error("token error: {0}")]
+    Token(String),
+}
+
+impl Error {
+    pub(crate) fn input(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// The envelope's statusCode, for [`Error::Api`].
+    pub fn status_code(&self) -> Option<i64> {
+        match self {
+            Self::Api { status_code, .. } => Some(*status_code),
+            _ => None,
+        }
+    }
+
+    /// The envelope's apiCode, for [`Error::Api`].
+    pub fn api_code(&self) -> Option<ApiCode> {
+        match self {
+            Self::Api { api_code, .. } => *api_code,
+            _ => None,
+        }
+    }
+
+    /// The service's request id, when it gave one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The social API's error code, for [`Error::Social`].
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            Self::Social { error_code, .. } => Some(error_code),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed: throttling (statusCode 429),
+    /// server-side failures (5xx), timeouts and transport failures. A retryable error of a
+    /// write may still have been applied (see [`Error::Transport`]'s `sent`).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { status_code, .. } => *status_code == 429 || *status_code >= 500,
+            Self::Http { http_status, .. } => matches!(http_status, 408 | 429 | 502 | 503 | 504),
+            Self::Timeout { .. } | Self::Transport { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+macro_rules! api_codes {
+    ($( $(#[$doc:meta])* $name:ident = $codes:pat ),* $(,)?) => {
+        /// The service's fine-grained error codes (`apiCode`) that this SDK knows; any other is
+        /// kept as `Unknown`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ApiCode {
+            $( $(#[$doc])* $name, )*
+            /// A code this version does not name.
+            Unknown(i64),
+        }
+
+        impl From<i64> for ApiCode {
+            fn from(code: i64) -> Self {
+                match code {
+                    $( $codes => Self::$name, )*
+                    other => Self::Unknown(other),
+                }
+            }
+        }
+    };
+}
+
+api_codes! {
+    /// Access-key signature errors (1300–1306).
+    AccessKeySignature = 1300..=1306,
+    /// MFA is required.
+    MfaRequired = 1635 | 1636,
+    /// The password must be reset.
+    PasswordResetRequired = 1639 | 2058,
+    /// The user must complete their profile.
+    CompleteProfileRequired = 1642,
+    /// The verification code is wrong.
+    VerificationCodeWrong = 2001,
+    /// No valid verification code: expired, spent, or never sent.
+    VerificationCodeExpired = 2300,
+    /// Too many requests (e.g. a second SMS within a minute).
+    TooFrequent = 2100,
+    /// The user was not found.
+    UserNotFound = 2004,
+    /// The account is locked.
+    UserLocked = 2005,
+    /// The password is wrong.
+    WrongPassword = 2006,
+    /// The account or the password is wrong.
+    BadAccountOrPassword = 2333,
+    /// Not signed in.
+    NotSignedIn = 2020,
+    /// The sign-in has expired.
+    LoginExpired = 2206,
+    /// The token is invalid.
+    TokenInvalid = 2207,
+    /// The phone number is bound to another user.
+    PhoneAlreadyBound = 1_320_004,
+    /// The user already has a phone number (use update-phone).
+    UserAlreadyHasPhone = 2035,
+    /// The old phone number does not match.
+    OldPhoneMismatch = 2038,
+    /// The new phone number is the same as the current one.
+    NewPhoneSameAsOld = 2230,
+    /// The social account is bound already.
+    SocialAccountAlreadyBound = 2213 | 2215,
+    /// The phone is the only way to sign in and cannot be unbound.
+    CannotUnbindOnlyLoginMethod = 2217,
+}
+
+impl ApiCode {
+    /// The numeric code (the first of a group).
+    pub fn code(self) -> i64 {
+        match self {
+            Self::AccessKeySignature => 1300,
+            Self::MfaRequired => 1635,
+            Self::PasswordResetRequired => 1639,
+            Self::CompleteProfileRequired => 1642,
+            Self::VerificationCodeWrong => 2001,
+            Self::VerificationCodeExpired => 2300,
+            Self::TooFrequent => 2100,
+            Self::UserNotFound => 2004,
+            Self::UserLocked => 2005,
+            Self::WrongPassword => 2006,
+            Self::BadAccountOrPassword => 2333,
+            Self::NotSignedIn => 2020,
+            Self::LoginExpired => 2206,
+            Self::TokenInvalid => 2207,
+            Self::PhoneAlreadyBound => 1_320_004,
+            Self::UserAlreadyHasPhone => 2035,
+            Self::OldPhoneMismatch => 2038,
+            Self::NewPhoneSameAsOld => 2230,
+            Self::SocialAccountAlreadyBound => 2213,
+            Self::CannotUnbindOnlyLoginMethod => 2217,
+            Self::Unknown(c) => c,
+        }
+    }
+}
+
+impl fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_codes_round_trip_and_unknown_is_kept() {
+        assert_eq!(ApiCode::from(2001), ApiCode::VerificationCodeWrong);
+        assert_eq!(ApiCode::from(1_320_004), ApiCode::PhoneAlreadyBound);
+        assert_eq!(ApiCode::from(2215), ApiCode::SocialAccountAlreadyBound);
+        assert_eq!(ApiCode::from(424242), ApiCode::Unknown(424242));
+        assert_eq!(ApiCode::from(424242).code(), 424242);
+    }
+
+    #[test]
+    fn api_error_text_keeps_codes_and_request_id() {
+        let e = Error::Api {
+            operation: "bindPhone",
+            status_code: 400,
+            api_code: Some(ApiCode::VerificationCodeWrong),
+            message: "wrong code".into(),
+            request_id: Some("r-1".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "bindPhone: GenAuth answered statusCode 400 (apiCode 2001): wrong code [requestId r-1]"
+        );
+        assert!(!e.is_retryable());
+        assert_eq!(e.request_id(), Some("r-1"));
+    }
+}

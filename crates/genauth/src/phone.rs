@@ -1,0 +1,263 @@
+//! Phone numbers, checked before anything is sent.
+//!
+//! Rules (E.164 and the mainland China numbering plan; no metadata crate is pulled in for them,
+//! because GenAuth itself only needs the country code split off and mainland numbers checked):
+//!
+//! * Spaces, `-`, `.` and parentheses are separators and are dropped.
+//! * `+CC…` or `00CC…` is international. Country calling codes are prefix-free: the 1-digit
+//!   zones (1, 7), the 2-digit codes listed below, and 3 digits for everything else.
+//! * Without a prefix the number is national and takes the default country code (`+86` unless
+//!   told otherwise); a leading trunk `0` is dropped for other countries.
+//! * The national number has digits only, 4 to 14 of them, and at most 15 with the country code
+//!   (E.164).
+//! * `+86` numbers must be mobile numbers: 11 digits, `1` then `3`–`9` (the GenAuth SMS service
+//!   only delivers to those in mainland China).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// The 2-digit country calling codes (all other codes after the 1-digit zones 1 and 7 have 3).
+const TWO_DIGIT_CODES: [&str; 44] = [
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
+    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
+    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+];
+
+/// A checked phone number: country calling code and national number, as the API wants them.
+///
+/// ```
+/// use genauth::PhoneNumber;
+///
+/// let p: PhoneNumber = "+86 188 0000 8888".parse()?;
+/// assert_eq!((p.country_code(), p.national_number()), ("+86", "18800008888"));
+/// assert_eq!(PhoneNumber::parse("18800008888")?, p); // +86 by default
+/// assert_eq!(PhoneNumber::parse("+8618800008888")?, p);
+/// assert!(PhoneNumber::parse("188xxxx8888").is_err());
+/// let uk = PhoneNumber::parse_with_default("07700 900123", "+44")?;
+/// assert_eq!(uk.to_string(), "+44 7700900123");
+/// # Ok::<(), genauth::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber {
+    country_code: String,
+    national: String,
+}
+
+impl PhoneNumber {
+    /// Parses with `+86` as the default country code.
+    pub fn parse(input: &str) -> Result<Self> {
+        Self::parse_with_default(input, "+86")
+    }
+
+    /// Parses; a number without `+`/`00` takes `default_country_code` (e.g. `"+44"`).
+    pub fn parse_with_default(input: &str, default_country_code: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::input("phone number", format!("{input:?}: {reason}"));
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(bad("empty"));
+        }
+        // Separators go first, so that "(+86) 188 …" reads like "+86 188 …".
+        let mut cleaned = String::with_capacity(trimmed.len());
+        let mut plus = false;
+        for c in trimmed.chars() {
+            match c {
+                '0'..='9' => cleaned.push(c),
+                '+' if cleaned.is_empty() && !plus => plus = true,
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => {
+                    return Err(bad(
+                        "only digits, spaces, '-', '.', '(' and ')' are allowed",
+                    ));
+                }
+            }
+        }
+        let (international, digits) = if plus {
+            (true, cleaned)
+        } else if let Some(rest) = cleaned.strip_prefix("00") {
+            (true, rest.to_string())
+        } else {
+            (false, cleaned)
+        };
+        let (country_code, national) = if international {
+            let cc_len = if digits.starts_with('1') || digits.starts_with('7') {
+                1
+            } else if digits.len() >= 2 && TWO_DIGIT_CODES.contains(&&digits[..2]) {
+                2
+            } else {
+                3
+            };
+            if digits.len() <= cc_len {
+                return Err(bad("no national number after the country code"));
+            }
+            if digits.starts_with('0') {
+                return Err(bad("a country calling code does not start with 0"));
+            }
+            (
+                format!("+{}", &digits[..cc_len]),
+                digits[cc_len..].to_string(),
+            )
+        } else {
+            let cc = default_country_code.trim();
+            let cc_digits = cc.strip_prefix('+').unwrap_or(cc);
+            if cc_digits.is_empty()
+                || cc_digits.len() > 3
+                || !cc_digits.bytes().all(|b| b.is_ascii_digit())
+                || cc_digits.starts_with('0')
+            {
+                return Err(Error::input(
+                    "default country code",
+                    format!("{default_country_code:?} is not like +86"),
+                ));
+            }
+            // A trunk prefix 0 is dropped outside mainland China (where mobiles never have one).
+            let national = match digits.strip_prefix('0') {
+                Some(rest) if cc_digits != "86" => rest.to_string(),
+                _ => digits,
+            };
+            (format!("+{cc_digits}"), national)
+        };
+        if !(4..=14).contains(&national.len()) {
+            return Err(bad("the national number must have 4 to 14 digits"));
+        }
+        if country_code.len() - 1 + national.len() > 15 {
+            return Err(bad("longer than the 15 digits E.164 allows"));
+        }
+        if country_code == "+86" {
+            let b = national.as_bytes();
+            let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
+            if !mobile {
+                return Err(bad(
+                    "a mainland China mobile number has 11 digits and starts with 13 to 19",
+                ));
+            }
+        }
+        Ok(Self {
+            country_code,
+            national,
+        })
+    }
+
+    /// The country calling code with its plus sign, e.g. `"+86"` (the API's `phoneCountryCode`).
+    pub fn country_code(&self) -> &str {
+        &self.country_code
+    }
+
+    /// The national number, digits only (the API's `phoneNumber`).
+    pub fn national_number(&self) -> &str {
+        &self.national
+    }
+
+    /// `+8618800008888`.
+    pub fn e164(&self) -> String {
+        format!("{}{}", self.country_code, self.national)
+    }
+
+    /// The number as the `/api/v2` social API wants it: a mainland number's 11 digits.
+    pub(crate) fn mainland_mobile(&self) -> Result<&str> {
+        if self.country_code == "+86" {
+            Ok(&self.national)
+        } else {
+            Err(Error::input(
+                "mobile",
+                format!(
+                    "the social API takes mainland China (+86) numbers only, not {}",
+                    self.country_code
+                ),
+            ))
+        }
+    }
+}
+
+impl FromStr for PhoneNumber {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.country_code, self.national)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(input: &str) -> (String, String) {
+        let p = PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        (
+            p.country_code().to_string(),
+            p.national_number().to_string(),
+        )
+    }
+
+    #[test]
+    fn the_documented_formats() {
+        let want = ("+86".to_string(), "18800008888".to_string());
+        for input in [
+            "+86 188 0000 8888",
+            "+8618800008888",
+            "18800008888",
+            "188-0000-8888",
+            "0086 188 0000 8888",
+            " (+86) 188.0000.8888 ",
+        ] {
+            assert_eq!(ok(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn other_countries_split_at_the_right_length() {
+        assert_eq!(ok("+1 415 555 2671"), ("+1".into(), "4155552671".into()));
+        assert_eq!(ok("+44 7700 900123"), ("+44".into(), "7700900123".into()));
+        assert_eq!(ok("+852 6123 4567"), ("+852".into(), "61234567".into()));
+        assert_eq!(ok("+886 912 345 678"), ("+886".into(), "912345678".into()));
+        assert_eq!(ok("+7 912 345 67 89"), ("+7".into(), "9123456789".into()));
+        let uk = PhoneNumber::parse_with_default("07700 900123", "+44").expect("uk");
+        assert_eq!(uk.e164(), "+447700900123");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        for input in [
+            "",
+            "   ",
+            "188xxxx8888",
+            "+86 188 0000 888",
+            "+86 12800008888",
+            "28800008888",
+            "+86",
+            "+0 1234567",
+            "+44 12",
+            "+44 1234567890123456",
+            "18800008888; DROP TABLE",
+            "１８８００００８８８８",
+        ] {
+            let err = PhoneNumber::parse(input).expect_err(input);
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidInput {
+                        field: "phone number",
+                        ..
+                    }
+                ),
+                "{input}: {err}"
+            );
+        }
+        assert!(PhoneNumber::parse_with_default("7700900123", "44x").is_err());
+    }
+
+    #[test]
+    fn social_api_numbers_are_mainland_only() {
+        let cn = PhoneNumber::parse("18800008888").expect("cn");
+        assert_eq!(cn.mainland_mobile().expect("mainland"), "18800008888");
+        let us = PhoneNumber::parse("+1 415 555 2671").expect("us");
+        assert!(us.mainland_mobile().is_err());
+    }
+}

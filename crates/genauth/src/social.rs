@@ -1,0 +1,558 @@
+//! The `/api/v2/sdk` social API ([`SocialClient`]) and the server-side SSO calls
+//! ([`TenantClient`]).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use genauth_api::types;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use crate::auth::env;
+use crate::error::{Error, Result};
+use crate::phone::PhoneNumber;
+use crate::tokens::{PassCode, non_empty};
+use crate::transport::{HttpSettings, insert, plain_header, run, secret_header};
+
+/// Sets the device headers of a generated `/api/v2/sdk` builder: the required ones, and the
+/// optional ones the context has.
+macro_rules! device {
+    ($builder:expr, $d:expr) => {{
+        let d: &DeviceContext = $d;
+        let mut b = $builder
+            .x_operating_sys_version(d.os_version.clone())
+            .x_device_fingerprint(d.fingerprint.clone())
+            .x_agent(d.agent.clone())
+            .x_client_id(d.client_id.clone());
+        if let Some(ip) = &d.ip {
+            b = b.x_device_ip(ip.clone());
+        }
+        if let Some(language) = &d.language {
+            b = b.x_l(language.clone());
+        }
+        if let Some(tenant) = &d.tenant_id {
+            b = b.x_tenant_id(tenant.clone());
+        }
+        b
+    }};
+}
+
+/// The calling device, sent as the "std headers" on every `/api/v2/sdk` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceContext {
+    /// Operating system, e.g. `Android 10` (required).
+    pub os_version: String,
+    /// Device fingerprint (required); SSO tickets are bound to it.
+    pub fingerprint: String,
+    /// User agent (required).
+    pub agent: String,
+    /// The application's client id (required).
+    pub client_id: String,
+    /// The device's IP.
+    pub ip: Option<String>,
+    /// Language, e.g. `en` or `zh`.
+    pub language: Option<String>,
+    /// Tenant id (ISV applications).
+    pub tenant_id: Option<String>,
+}
+
+impl DeviceContext {
+    /// A context with the required parts.
+    pub fn new(
+        client_id: impl Into<String>,
+        os_version: impl Into<String>,
+        fingerprint: impl Into<String>,
+        agent: impl Into<String>,
+    ) -> Self {
+        Self {
+            os_version: os_version.into(),
+            fingerprint: fingerprint.into(),
+            agent: agent.into(),
+            client_id: client_id.into(),
+            ip: None,
+            language: None,
+            tenant_id: None,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        for (field, value) in [
+            ("device os_version", &self.os_version),
+            ("device fingerprint", &self.fingerprint),
+            ("device agent", &self.agent),
+            ("client id", &self.client_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::input(field, "is required by the social API"));
+            }
+            plain_header(field, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// The state token of a social login waiting for its bind or register step (secret).
+#[derive(Debug, Clone)]
+pub struct StateToken(SecretString);
+
+impl StateToken {
+    /// Wraps a state token received elsewhere.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into().into())
+    }
+
+    /// The token (`expose_secret()` to read it).
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+/// A signed-in session of the social API.
+#[derive(Debug, Clone)]
+pub struct SocialSession {
+    /// The session token (secret); exchange it for an SSO ticket with [`TenantClient`].
+    pub session_token: SecretString,
+    /// The id token (a JWT), when given.
+    pub id_token: Option<SecretString>,
+    /// When the session token expires.
+    pub expires_at: SystemTime,
+}
+
+impl SocialSession {
+    fn from_parts(
+        session: Option<String>,
+        id: Option<String>,
+        expire: Option<i64>,
+    ) -> Result<Self> {
+        let session = session.ok_or_else(|| Error::Decode {
+            operation: "socialLogin",
+            reason: "SUCCESS without a session_token".into(),
+            excerpt: String::new(),
+        })?;
+        Ok(Self {
+            session_token: session.into(),
+            id_token: id.map(Into::into),
+            expires_at: SystemTime::now() + Duration::from_secs(expire.unwrap_or(0).max(0) as u64),
+        })
+    }
+}
+
+/// Where a social login stands.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LoginOutcome {
+    /// Signed in.
+    Success(SocialSession),
+    /// The social account is linked to no user and the app binds: verify a mobile number
+    /// ([`SocialClient::send_bind_mobile_code`]) and call [`SocialClient::bind`].
+    SocialBind(StateToken),
+    /// The social account is linked to no user and the app registers: call
+    /// [`SocialClient::register_bind`].
+    UserRegister(StateToken),
+    /// MFA is required to continue.
+    MfaRequired(Option<StateToken>),
+    /// The password has expired.
+    PasswordExpired(Option<StateToken>),
+    /// Access is denied.
+    AccessDenied,
+}
+
+impl LoginOutcome {
+    fn from_answer(a: types::SdkLoginResponse) -> Result<Self> {
+        let state = a.state_token.map(StateToken::new);
+        let need_state = |state: Option<StateToken>| {
+            state.ok_or_else(|| Error::Decode {
+                operation: "socialLogin",
+                reason: format!("{} without a state_token", a.status),
+                excerpt: String::new(),
+            })
+        };
+        Ok(match a.status {
+            types::SdkLoginStatus::Success => Self::Success(SocialSession::from_parts(
+                a.session_token,
+                a.id_token,
+                a.expire,
+            )?),
+            types::SdkLoginStatus::SocialBind => Self::SocialBind(need_state(state)?),
+            types::SdkLoginStatus::UserRegister => Self::UserRegister(need_state(state)?),
+            types::SdkLoginStatus::MfaAuth => Self::MfaRequired(state),
+            types::SdkLoginStatus::PasswordExpired => Self::PasswordExpired(state),
+            types::SdkLoginStatus::AccessDenied => Self::AccessDenied,
+        })
+    }
+}
+
+/// The client of the `/api/v2/sdk` social-login API, for one device.
+///
+/// ```no_run
+/// # async fn f() -> genauth::Result<()> {
+/// use genauth::{DeviceContext, LoginOutcome, PhoneNumber, SocialClient};
+///
+/// let device = DeviceContext::new("client-id", "Android 10", "156aysdna213sac", "Mozilla/5.0");
+/// let social = SocialClient::new("https://example.genauth.ai", device)?;
+/// if let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? {
+///     let mobile = PhoneNumber::parse("13800138000")?;
+///     social.send_bind_mobile_code(&mobile).await?;
+///     let session = social.bind(&state, &mobile, "123456").await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SocialClient {
+    api: genauth_api::Client,
+    device: Arc<DeviceContext>,
+}
+
+impl fmt::Debug for SocialClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocialClient")
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocialClient {
+    /// A client for `host` and `device`.
+    pub fn new(host: &str, device: DeviceContext) -> Result<Self> {
+        device.check().map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Self {
+            api: HttpSettings::new(host)?.client()?,
+            device: Arc::new(device),
+        })
+    }
+
+    /// The same API and connection pool for another device.
+    pub fn for_device(&self, device: DeviceContext) -> Result<Self> {
+        device.check()?;
+        Ok(Self {
+            api: self.api.clone(),
+            device: Arc::new(device),
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &DeviceContext {
+        &self.device
+    }
+
+    fn with_state(&self, state: &StateToken) -> Result<genauth_api::Client> {
+        // The generated builder sends x-state-token too; this copy is marked sensitive.
+        let mut headers = HeaderMap::new();
+        insert(
+            &mut headers,
+            "x-state-token",
+            secret_header(state.0.expose_secret())?,
+        );
+        Ok(self.api.with_headers(headers))
+    }
+
+    /// Signs in with a WeChat authorization code.
+    pub async fn login_by_wechat(&self, code: &str) -> Result<LoginOutcome> {
+        non_empty("wechat code", code)?;
+        let d = &self.device;
+        let answer = run(
+            "loginByWechat",
+            device!(self.api.login_by_wechat(), d)
+                .body(types::WechatLoginRequest { code: code.into() })
+                .send(),
+        )
+        .await?;
+        LoginOutcome::from_answer(answer)
+    }
+
+    async fn send_code(
+        &self,
+        mobile: &PhoneNumber,
+        kind: types::SdkSmsSendRequestType,
+    ) -> Result<()> {
+        let mobile = mobile.mainland_mobile()?;
+        let d = &self.device;
+        run(
+            "sendSdkSms",
+            device!(self.api.send_sdk_sms(), d)
+                .body(types::SdkSmsSendRequest {
+                    mobile: mobile.into(),
+                    type_: kind,
+                    captcha_token: None,
+                })
+                .send(),
+        )
+        .await
+    }
+
+    /// Sends the code that [`bind`](Self::bind) and [`register_bind`](Self::register_bind)
+    /// need (type BIND_MOBILE_SMS). Mainland numbers only.
+    pub async fn send_bind_mobile_code(&self, mobile: &PhoneNumber) -> Result<()> {
+        self.send_code(mobile, types::SdkSmsSendRequestType::BindMobileSms)
+            .await
+    }
+
+    /// Sends the code of [`login_by_mobile_code`](Self::login_by_mobile_code) (LOGIN_SMS).
+    pub async fn send_login_code(&self, mobile: &PhoneNumber) -> Result<()> {
+        self.send_code(mobile, types::SdkSmsSendRequestType::LoginSms)
+            .await
+    }
+
+    async fn bind_step(
+        &self,
+        operation: &'static str,
+        register: bool,
+        state: &StateToken,
+        mobile: &PhoneNumber,
+        code: PassCode,
+    ) -> Result<SocialSession> {
+        let mobile = mobile.mainland_mobile()?;
+        let api = self.with_state(state)?;
+        let d = &self.device;
+        let body = types::SdkMobileCodeRequest {
+            mobile: mobile.into(),
+            verify_code: code.expose().into(),
+        };
+        let answer = if register {
+            run(
+                operation,
+                device!(api.social_register_bind(), d)
+                    .x_state_token(state.0.expose_secret().to_string())
+                    .body(body)
+                    .send(),
+            )
+            .await?
+        } else {
+            run(
+                operation,
+                device!(api.social_bind(), d)
+                    .x_state_token(state.0.expose_secret().to_string())
+                    .body(body)
+                    .send(),
+            )
+            .await?
+        };
+        match LoginOutcome::from_answer(answer)? {
+            LoginOutcome::Success(session) => Ok(session),
+            other => Err(Error::Decode {
+                operation,
+                reason: format!("expected SUCCESS, got {other:?}"),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    /// Binds the social account of a SOCIAL_BIND login to the user who owns `mobile`, with
+    /// the BIND_MOBILE_SMS code; answers that user's session.
+    pub async fn bind<C>(
+        &self,
+        state: &StateToken,
+        mobile: &PhoneNumber,
+        code: C,
+    ) -> Result<SocialSession>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        self.bind_step("socialBind", false, state, mobile, code.try_into()?)
+            .await
+    }
+
+    /// Registers a user with `mobile` and binds the social account of a USER_REGISTER login
+    /// to it; answers the new user's session.
+    pub async fn register_bind<C>(
+        &self,
+        state: &StateToken,
+        mobile: &PhoneNumber,
+        code: C,
+    ) -> Result<SocialSession>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        self.bind_step("socialRegisterBind", true, state, mobile, code.try_into()?)
+            .await
+    }
+
+    /// Signs in with a mobile number and its LOGIN_SMS code.
+    pub async fn login_by_mobile_code<C>(
+        &self,
+        mobile: &PhoneNumber,
+        code: C,
+    ) -> Result<LoginOutcome>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let code = code.try_into()?;
+        let mobile = mobile.mainland_mobile()?;
+        let d = &self.device;
+        let answer = run(
+            "loginByMobileVerifyCode",
+            device!(self.api.login_by_mobile_verify_code(), d)
+                .body(types::SdkMobileCodeRequest {
+                    mobile: mobile.into(),
+                    verify_code: code.expose().into(),
+                })
+                .send(),
+        )
+        .await?;
+        LoginOutcome::from_answer(answer)
+    }
+}
+
+/// A one-time SSO ticket.
+#[derive(Debug, Clone)]
+pub struct SsoTicket {
+    /// The ticket (secret).
+    pub ticket: SecretString,
+    /// When it expires.
+    pub expires_at: SystemTime,
+}
+
+/// The user an SSO ticket was issued for.
+pub use genauth_api::types::SsoUser;
+
+struct CachedToken {
+    token: SecretString,
+    expires_at: SystemTime,
+}
+
+/// Server-side SSO calls (`/api/v2/tenant`): session token → SSO ticket → user.
+///
+/// The tenant access token (client credentials) is fetched on first use, cached, and renewed a
+/// minute before it expires; concurrent callers share one fetch.
+#[derive(Clone)]
+pub struct TenantClient {
+    api: genauth_api::Client,
+    client_id: String,
+    client_secret: SecretString,
+    token: Arc<Mutex<Option<CachedToken>>>,
+}
+
+impl fmt::Debug for TenantClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantClient")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantClient {
+    /// A client for `host` with the application's client credentials.
+    pub fn new(host: &str, client_id: &str, client_secret: &str) -> Result<Self> {
+        if client_id.trim().is_empty() || client_secret.trim().is_empty() {
+            return Err(Error::Config(
+                "client_id and client_secret are required".into(),
+            ));
+        }
+        Ok(Self {
+            api: HttpSettings::new(host)?.client()?,
+            client_id: client_id.into(),
+            client_secret: client_secret.to_string().into(),
+            token: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// From `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`.
+    pub fn from_env() -> Result<Self> {
+        let get = |n: &str| env(n).ok_or_else(|| Error::Config(format!("{n} is not set")));
+        Self::new(
+            &get("GENAUTH_APP_HOST")?,
+            &get("GENAUTH_APP_ID")?,
+            &get("GENAUTH_APP_SECRET")?,
+        )
+    }
+
+    async fn authorized(&self) -> Result<genauth_api::Client> {
+        let mut slot = self.token.lock().await;
+        let fresh = slot
+            .as_ref()
+            .is_some_and(|t| SystemTime::now() + Duration::from_secs(60) < t.expires_at);
+        if !fresh {
+            let answer = run(
+                "getTenantToken",
+                self.api
+                    .get_tenant_token()
+                    .body(types::TenantTokenRequest {
+                        grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
+                        client_id: self.client_id.clone(),
+                        client_secret: self.client_secret.expose_secret().to_string(),
+                    })
+                    .send(),
+            )
+            .await?;
+            *slot = Some(CachedToken {
+                token: answer.access_token.into(),
+                expires_at: SystemTime::now()
+                    + Duration::from_secs(answer.expires_in.max(0) as u64),
+            });
+        }
+        let token = slot
+            .as_ref()
+            .map(|t| t.token.expose_secret().to_string())
+            .unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        insert(
+            &mut headers,
+            "authorization",
+            secret_header(&format!("Bearer {token}"))?,
+        );
+        Ok(self.api.with_headers(headers))
+    }
+
+    /// Turns a session into a one-time SSO ticket; `device` must be the session's device.
+    pub async fn sso_ticket(
+        &self,
+        session: &SocialSession,
+        device: &DeviceContext,
+    ) -> Result<SsoTicket> {
+        let api = self.authorized().await?;
+        let answer = run(
+            "createSsoTicket",
+            api.create_sso_ticket()
+                .body(types::SsoTicketRequest {
+                    session_token: session.session_token.expose_secret().to_string(),
+                    operating_sys_version: device.os_version.clone(),
+                    device_ip: device.ip.clone().unwrap_or_default(),
+                    device_fingerprint: device.fingerprint.clone(),
+                    agent: Some(device.agent.clone()),
+                    client_id: Some(device.client_id.clone()),
+                })
+                .send(),
+        )
+        .await?;
+        Ok(SsoTicket {
+            ticket: answer.sso_ticket.into(),
+            expires_at: SystemTime::now() + Duration::from_secs(answer.expire.max(0) as u64),
+        })
+    }
+
+    /// Verifies a ticket (once) and answers its user.
+    pub async fn verify_sso_ticket(&self, ticket: &SsoTicket) -> Result<SsoUser> {
+        let api = self.authorized().await?;
+        let answer = run(
+            "verifySsoTicket",
+            api.verify_sso_ticket()
+                .body(types::SsoTicketVerifyRequest {
+                    sso_ticket: ticket.ticket.expose_secret().to_string(),
+                })
+                .send(),
+        )
+        .await?;
+        Ok(answer.data.user)
+    }
+
+    /// Renews a session; the old session token stops working.
+    pub async fn refresh_session(&self, session: &SocialSession) -> Result<SocialSession> {
+        let api = self.authorized().await?;
+        let answer = run(
+            "refreshSessionToken",
+            api.refresh_session_token()
+                .body(types::SessionTokenRefreshRequest {
+                    session_token: session.session_token.expose_secret().to_string(),
+                })
+                .send(),
+        )
+        .await?;
+        SocialSession::from_parts(
+            Some(answer.session_token),
+            answer.id_token,
+            Some(answer.expire),
+        )
+    }
+}

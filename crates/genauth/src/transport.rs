@@ -1,0 +1,366 @@
+//! The one place where calls of the generated client become this crate's results: shared HTTP
+//! settings, the exec hook (tracing, sensitive headers), error mapping and envelope checks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use genauth_api::types;
+use genauth_api::{ExecHook, HookFuture};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::{ApiCode, Error, Result};
+
+/// Header names whose values are secrets: marked sensitive before a request leaves, so that
+/// reqwest and hyper never print them.
+const SECRET_HEADERS: [&str; 2] = ["authorization", "x-state-token"];
+
+/// Settings shared by every client: host, timeouts, language.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpSettings {
+    pub host: String,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+}
+
+impl HttpSettings {
+    pub fn new(host: &str) -> Result<Self> {
+        let host = host.trim().trim_end_matches('/').to_string();
+        let valid = (host.starts_with("https://") || host.starts_with("http://"))
+            && host.len() > "https://".len()
+            && reqwest::Url::parse(&host).is_ok();
+        if !valid {
+            return Err(Error::Config(format!(
+                "host {host:?} is not an http(s) URL like https://example.genauth.ai"
+            )));
+        }
+        Ok(Self {
+            host,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
+        })
+    }
+
+    /// The generated client on a fresh connection pool, with the exec hook.
+    pub fn client(&self) -> Result<genauth_api::Client> {
+        let http = genauth_api::http_client_builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(concat!("genauth-rust/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
+        Ok(
+            genauth_api::Client::new_with_client(&self.host, http, Default::default())
+                .with_exec_hook(Arc::new(Hook)),
+        )
+    }
+}
+
+/// Sends every request: marks secret headers sensitive and traces the call.
+struct Hook;
+
+impl ExecHook for Hook {
+    fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> HookFuture<'a> {
+        for name in SECRET_HEADERS {
+            if let Some(value) = request.headers_mut().get_mut(name) {
+                value.set_sensitive(true);
+            }
+        }
+        Box::pin(async move {
+            let span = tracing::debug_span!(
+                "genauth.call",
+                operation = operation_id,
+                method = %request.method(),
+                path = request.url().path(),
+            );
+            let _entered = span.enter();
+            let started = Instant::now();
+            let outcome = client.execute(request).await;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+            match &outcome {
+                Ok(response) => tracing::debug!(
+                    operation = operation_id,
+                    http_status = response.status().as_u16(),
+                    elapsed_ms,
+                    "answered"
+                ),
+                Err(e) => tracing::debug!(
+                    operation = operation_id,
+                    elapsed_ms,
+                    error = %e,
+                    "no answer"
+                ),
+            }
+            outcome
+        })
+    }
+}
+
+/// A header value that carries a secret.
+pub(crate) fn secret_header(value: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| Error::input("token", "contains characters a header cannot carry"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// A header value from configuration or input.
+pub(crate) fn plain_header(field: &'static str, value: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(value)
+        .map_err(|_| Error::input(field, "contains characters a header cannot carry"))
+}
+
+pub(crate) fn insert(headers: &mut HeaderMap, name: &'static str, value: HeaderValue) {
+    headers.insert(HeaderName::from_static(name), value);
+}
+
+/// Keys whose values are masked in body excerpts.
+const SECRET_KEYS: [&str; 10] = [
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "session_token",
+    "state_token",
+    "sso_ticket",
+    "updatePhoneToken",
+    "passCode",
+    "password",
+    "client_secret",
+];
+
+/// The first 200 characters of a body, with the values of secret keys masked (also in
+/// truncated JSON, which cannot be parsed).
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::with_capacity(text.len().min(256));
+    let mut rest: &str = &text;
+    'scan: while !rest.is_empty() {
+        for key in SECRET_KEYS {
+            let needle = format!("\"{key}\"");
+            if rest.starts_with(&needle) {
+                out.push_str(&needle);
+                rest = &rest[needle.len()..];
+                // Copy `:` and spaces, then mask the string value up to its closing quote.
+                let after = rest.trim_start_matches([' ', ':']);
+                out.push_str(&rest[..rest.len() - after.len()]);
+                rest = after;
+                if let Some(value) = rest.strip_prefix('"') {
+                    let end = value.find('"').map(|i| i + 1).unwrap_or(value.len());
+                    out.push_str("\"***\"");
+                    rest = value.get(end..).unwrap_or("");
+                }
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    let mut short: String = out.chars().take(200).collect();
+    if out.chars().count() > 200 {
+        short.push('…');
+    }
+    short
+}
+
+/// Maps the error body of an operation (its error schema) into [`Error`].
+pub(crate) trait ServiceError: Sized {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error;
+}
+
+impl ServiceError for () {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+        Error::Http {
+            operation,
+            http_status,
+            retry_after: None,
+            excerpt: String::new(),
+        }
+    }
+}
+
+impl ServiceError for types::SdkError {
+    fn into_error(self, operation: &'static str, _http_status: u16) -> Error {
+        Error::Social {
+            operation,
+            error_code: self.error_code,
+            error_msg: self.error_msg,
+        }
+    }
+}
+
+impl ServiceError for types::OidcError {
+    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+        Error::OAuth {
+            operation,
+            http_status,
+            error: self.error,
+            description: self.error_description,
+        }
+    }
+}
+
+/// Turns a failed call of the generated client into [`Error`]; never panics, whatever the body.
+pub(crate) async fn map_error<E: ServiceError>(
+    operation: &'static str,
+    error: genauth_api::Error<E>,
+) -> Error {
+    use genauth_api::Error as G;
+    match error {
+        G::InvalidRequest(reason) => Error::InvalidInput {
+            field: "request",
+            reason,
+        },
+        G::CommunicationError(e) if e.is_timeout() => Error::Timeout { operation },
+        G::CommunicationError(e) => Error::Transport {
+            operation,
+            // A connect error means nothing reached the server.
+            sent: !e.is_connect(),
+            source: e,
+        },
+        G::ResponseBodyError(e) if e.is_timeout() => Error::Timeout { operation },
+        G::ResponseBodyError(e) => Error::Transport {
+            operation,
+            sent: true,
+            source: e,
+        },
+        G::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            value.into_inner().into_error(operation, status)
+        }
+        G::InvalidResponsePayload(bytes, e) => Error::Decode {
+            operation,
+            reason: if bytes.is_empty() {
+                "empty body".into()
+            } else {
+                e.to_string()
+            },
+            excerpt: excerpt(&bytes),
+        },
+        G::UnexpectedResponse(response) => {
+            let http_status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            match response.bytes().await {
+                Ok(body) => Error::Http {
+                    operation,
+                    http_status,
+                    retry_after,
+                    excerpt: excerpt(&body),
+                },
+                Err(e) => Error::Transport {
+                    operation,
+                    sent: true,
+                    source: e,
+                },
+            }
+        }
+        G::Custom(reason) => Error::Decode {
+            operation,
+            reason,
+            excerpt: String::new(),
+        },
+        G::InvalidUpgrade(_) => Error::Decode {
+            operation,
+            reason: "unexpected connection upgrade".into(),
+            excerpt: String::new(),
+        },
+    }
+}
+
+/// Runs a generated call and maps its error.
+pub(crate) async fn run<T, E, F>(operation: &'static str, call: F) -> Result<T>
+where
+    E: ServiceError,
+    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
+{
+    match call.await {
+        Ok(value) => Ok(value.into_inner()),
+        Err(e) => Err(map_error(operation, e).await),
+    }
+}
+
+/// The V3 envelope of an answer: success is statusCode 200, whatever the HTTP status.
+pub(crate) trait Envelope {
+    fn status(&self) -> (i64, &str, Option<i64>, Option<&str>);
+}
+
+macro_rules! envelope {
+    ($($t:ty),*) => {$(
+        impl Envelope for $t {
+            fn status(&self) -> (i64, &str, Option<i64>, Option<&str>) {
+                (self.status_code, &self.message, self.api_code, self.request_id.as_deref())
+            }
+        }
+    )*};
+}
+
+envelope!(
+    types::CommonResponseDto,
+    types::LoginTokenRespDto,
+    types::UserSingleRespDto,
+    types::VerifyUpdatePhoneRequestRespDto,
+    types::GetManagementTokenRespDto,
+    types::IdentityListRespDto,
+    types::GenerateBindExtIdpLinkRespDto
+);
+
+/// Runs a V3 call: maps errors, then refuses an envelope whose statusCode is not 200.
+pub(crate) async fn run_v3<T, F>(operation: &'static str, call: F) -> Result<T>
+where
+    T: Envelope,
+    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
+{
+    let answer = run(operation, call).await?;
+    let (status_code, message, api_code, request_id) = answer.status();
+    if status_code == 200 {
+        Ok(answer)
+    } else {
+        Err(Error::Api {
+            operation,
+            status_code,
+            api_code: api_code.map(ApiCode::from),
+            message: message.to_string(),
+            request_id: request_id.map(str::to_string),
+        })
+    }
+}
+
+/// A payload the envelope promised but did not carry.
+pub(crate) fn missing_data(operation: &'static str) -> Error {
+    Error::Decode {
+        operation,
+        reason: "statusCode 200 without data".into(),
+        excerpt: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_mask_secret_values_even_when_truncated() {
+        let body = br#"{"statusCode":200,"data":{"access_token":"eyJhbGciOi.secret.sig","token_type":"Bearer","refresh_token":"r3fr"#;
+        let e = excerpt(body);
+        assert!(!e.contains("eyJhbGciOi") && !e.contains("r3fr"), "{e}");
+        assert!(e.contains(r#""access_token":"***""#), "{e}");
+        assert!(e.contains("\"token_type\":\"Bearer\""), "{e}");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_survive_binary() {
+        let e = excerpt(&[0xff; 1000]);
+        assert!(e.chars().count() <= 201);
+        assert_eq!(excerpt(b""), "");
+    }
+}

@@ -1,0 +1,560 @@
+//! The genauth facade against the in-process sandbox: every call, and every error path, typed.
+
+use std::time::Duration;
+
+use genauth::{
+    ApiCode, AuthenticationClient, DeviceContext, Error, ExposeSecret, LoginOutcome,
+    ManagementClient, PhoneNumber, SignInOptions, SocialClient, TenantClient,
+    TokenEndpointAuthMethod,
+};
+use genauth_sandbox::{
+    Config, Fault, FaultKind, ManualClock, Sandbox, SandboxHandle, UnlinkedSocial,
+};
+
+async fn sandbox() -> SandboxHandle {
+    Sandbox::builder().start().await.expect("sandbox")
+}
+
+fn client(s: &SandboxHandle, app: usize) -> AuthenticationClient {
+    let app_cfg = &s.seed().apps[app];
+    let method = match app {
+        0 => TokenEndpointAuthMethod::ClientSecretPost,
+        1 => TokenEndpointAuthMethod::ClientSecretBasic,
+        _ => TokenEndpointAuthMethod::None,
+    };
+    AuthenticationClient::builder()
+        .app_id(&app_cfg.id)
+        .app_secret(&app_cfg.secret)
+        .host(s.url())
+        .token_endpoint_auth_method(method)
+        .lang("en-US")
+        .build()
+        .expect("client")
+}
+
+fn phone(p: &str) -> PhoneNumber {
+    PhoneNumber::parse(p).expect("phone")
+}
+
+#[tokio::test]
+async fn bind_unbind_and_profile_of_a_phoneless_user() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    let tokens = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    assert!(
+        tokens.refresh_token().is_some(),
+        "offline_access is asked by default"
+    );
+    assert!(c.get_profile().await.expect("profile").phone.is_none());
+    let p = phone("+86 188 0000 8888");
+    c.send_bind_phone_code(&p).await.expect("send");
+    let code = s
+        .last_code("18800008888", "CHANNEL_BIND_PHONE")
+        .expect("code");
+    c.bind_phone(&p, code.as_str()).await.expect("bind");
+    let user = c.get_profile().await.expect("profile");
+    assert_eq!(
+        (user.phone.as_deref(), user.phone_verified),
+        (Some("18800008888"), Some(true))
+    );
+    c.send_unbind_phone_code(&p).await.expect("send");
+    let code = s
+        .last_code("18800008888", "CHANNEL_UNBIND_PHONE")
+        .expect("code");
+    c.unbind_phone(code.as_str()).await.expect("unbind");
+    assert!(c.get_profile().await.expect("profile").phone.is_none());
+}
+
+#[tokio::test]
+async fn api_errors_are_typed_with_codes_and_request_ids() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    let e = c
+        .sign_in_by_username_password("alice", "wrong")
+        .await
+        .expect_err("bad password");
+    assert_eq!(e.api_code(), Some(ApiCode::BadAccountOrPassword));
+    assert_eq!(e.status_code(), Some(400));
+    assert!(e.request_id().is_some_and(|r| !r.is_empty()), "{e}");
+    assert!(!e.is_retryable());
+
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let bob_phone = phone("13800138000");
+    c.send_bind_phone_code(&bob_phone).await.expect("send");
+    let code = s
+        .last_code("13800138000", "CHANNEL_BIND_PHONE")
+        .expect("code");
+    let e = c
+        .bind_phone(&bob_phone, code.as_str())
+        .await
+        .expect_err("bob's phone");
+    assert_eq!(e.api_code(), Some(ApiCode::PhoneAlreadyBound));
+    let p = phone("18800008888");
+    c.send_bind_phone_code(&p).await.expect("send");
+    let e = c.send_bind_phone_code(&p).await.expect_err("throttled");
+    assert_eq!(
+        (e.status_code(), e.api_code()),
+        (Some(429), Some(ApiCode::TooFrequent))
+    );
+    assert!(e.is_retryable());
+    let code = s
+        .last_code("18800008888", "CHANNEL_BIND_PHONE")
+        .expect("code");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let e = c.bind_phone(&p, wrong).await.expect_err("wrong code");
+    assert_eq!(e.api_code(), Some(ApiCode::VerificationCodeWrong));
+    assert!(
+        !e.to_string().contains(wrong),
+        "the code is not echoed: {e}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    // Nothing listens on port 9: a request would be a transport error, not an input error.
+    let c = AuthenticationClient::builder()
+        .app_id("app")
+        .app_secret("secret")
+        .host("http://127.0.0.1:9")
+        .access_token("token")
+        .build()
+        .expect("client");
+    let p = phone("18800008888");
+    for code in ["", "12ab56", "1234567890"] {
+        let e = c.bind_phone(&p, code).await.expect_err("bad code");
+        assert!(
+            matches!(
+                e,
+                Error::InvalidInput {
+                    field: "pass code",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+    assert!(matches!(
+        PhoneNumber::parse("188xxxx8888"),
+        Err(Error::InvalidInput {
+            field: "phone number",
+            ..
+        })
+    ));
+    let e = c
+        .sign_in_by_email_password("not-an-email", "pw")
+        .await
+        .expect_err("email");
+    assert!(
+        matches!(e, Error::InvalidInput { field: "email", .. }),
+        "{e}"
+    );
+    let e = c
+        .sign_in_by_username_password("alice", "")
+        .await
+        .expect_err("empty password");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "password",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Not signed in: a token error, no request.
+    let anonymous = c.with_tokens(None);
+    assert!(matches!(
+        anonymous.get_profile().await,
+        Err(Error::Token(_))
+    ));
+    // And the transport error is what an actual request to nowhere gives.
+    let e = c.get_profile().await.expect_err("nothing listens");
+    assert!(matches!(e, Error::Transport { sent: false, .. }), "{e}");
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn configuration_errors_at_build_time() {
+    let e = AuthenticationClient::builder()
+        .host("https://x.genauth.ai")
+        .build()
+        .expect_err("no app id");
+    assert!(matches!(e, Error::Config(_)), "{e}");
+    let e = AuthenticationClient::builder()
+        .app_id("a")
+        .app_secret("s")
+        .host("ftp://x")
+        .build()
+        .expect_err("bad host");
+    assert!(e.to_string().contains("not an http(s) URL"), "{e}");
+    let e = AuthenticationClient::builder()
+        .app_id("a")
+        .host("https://x.genauth.ai")
+        .build()
+        .expect_err("no secret");
+    assert!(e.to_string().contains("app_secret is required"), "{e}");
+    AuthenticationClient::builder()
+        .app_id("a")
+        .host("https://x.genauth.ai")
+        .token_endpoint_auth_method(TokenEndpointAuthMethod::None)
+        .build()
+        .expect("public clients need no secret");
+    assert!(
+        "client_secret_jwt"
+            .parse::<TokenEndpointAuthMethod>()
+            .is_err()
+    );
+    assert!(ManagementClient::new("https://x.genauth.ai", "", "s").is_err());
+    assert!(TenantClient::new("https://x.genauth.ai", "id", " ").is_err());
+    let d = DeviceContext::new("client", "", "fp", "agent");
+    assert!(SocialClient::new("https://x.genauth.ai", d).is_err());
+}
+
+#[tokio::test]
+async fn every_sign_in_and_refresh_with_each_client_auth_method() {
+    let s = sandbox().await;
+    for app in 0..3 {
+        let c = client(&s, app);
+        let first = c
+            .sign_in_by_username_password("alice", "alice-password-1")
+            .await
+            .expect("sign in");
+        let renewed = c.refresh().await.expect("refresh");
+        assert_ne!(
+            renewed.access_token().expose_secret(),
+            first.access_token().expose_secret(),
+            "app {app}"
+        );
+        // The old refresh token was rotated away: using it again is a token error.
+        let stale = c.with_tokens(Some(first));
+        let e = stale.refresh().await.expect_err("rotated");
+        assert!(
+            matches!(e, Error::Token(ref m) if m.contains("invalid_grant")),
+            "{e}"
+        );
+        assert_eq!(
+            c.get_profile().await.expect("profile").username.as_deref(),
+            Some("alice")
+        );
+    }
+    let c = client(&s, 0);
+    c.sign_in_by_email_password("alice@example.com", "alice-password-1")
+        .await
+        .expect("email");
+    c.sign_in_by_phone_password(&phone("13800138000"), "bob-password-1")
+        .await
+        .expect("phone");
+    assert_eq!(
+        c.get_profile().await.expect("profile").username.as_deref(),
+        Some("bob")
+    );
+    // Pass code sign-in, registering the user; without offline_access there is no refresh token.
+    let p = phone("18800001111");
+    c.send_sms(genauth::SmsChannel::ChannelLogin, &p)
+        .await
+        .expect("send");
+    let code = s.last_code("18800001111", "CHANNEL_LOGIN").expect("code");
+    let options = SignInOptions {
+        auto_register: true,
+        scope: "openid phone".into(),
+        ..Default::default()
+    };
+    let t = c
+        .sign_in_by_phone_pass_code(&p, code.as_str(), options)
+        .await
+        .expect("pass code");
+    assert!(t.refresh_token().is_none());
+    let e = c.refresh().await.expect_err("no refresh token");
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("no refresh token")),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn update_phone_is_one_guided_call() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    c.sign_in_by_username_password("bob", "bob-password-1")
+        .await
+        .expect("sign in");
+    let (old, new) = (phone("13800138000"), phone("18800002222"));
+    c.send_bind_phone_code(&new).await.expect("send new");
+    c.send_unbind_phone_code(&old).await.expect("send old");
+    let new_code = s
+        .last_code("18800002222", "CHANNEL_BIND_PHONE")
+        .expect("code");
+    let old_code = s
+        .last_code("13800138000", "CHANNEL_UNBIND_PHONE")
+        .expect("code");
+    c.update_phone(&new, new_code.as_str(), Some((&old, old_code.as_str())))
+        .await
+        .expect("update");
+    assert_eq!(
+        c.get_profile().await.expect("profile").phone.as_deref(),
+        Some("18800002222")
+    );
+    let e = c
+        .update_phone(&new, "123456", None)
+        .await
+        .expect_err("same number");
+    assert_eq!(e.api_code(), Some(ApiCode::NewPhoneSameAsOld));
+}
+
+#[tokio::test]
+async fn bad_answers_are_typed_errors_never_panics() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    let p = phone("18800003333");
+    let route = "/api/v3/send-sms";
+    s.set_fault(route, Fault::next(1, FaultKind::HttpError { status: 503 }));
+    let e = c.send_bind_phone_code(&p).await.expect_err("503");
+    assert!(
+        matches!(e, Error::Http { http_status: 503, ref excerpt, .. } if excerpt.starts_with("<html>")),
+        "{e}"
+    );
+    assert!(e.is_retryable());
+    s.set_fault(route, Fault::next(1, FaultKind::EmptyBody));
+    let e = c.send_bind_phone_code(&p).await.expect_err("empty");
+    assert!(
+        matches!(e, Error::Decode { ref reason, .. } if reason == "empty body"),
+        "{e}"
+    );
+    s.set_fault(
+        route,
+        Fault::next(
+            1,
+            FaultKind::Envelope {
+                status_code: 500,
+                api_code: None,
+                message: Some("boom".into()),
+            },
+        ),
+    );
+    let e = c.send_bind_phone_code(&p).await.expect_err("500 envelope");
+    assert_eq!(e.status_code(), Some(500));
+    assert!(e.is_retryable());
+    s.set_fault(
+        route,
+        Fault::next(1, FaultKind::DropConnection { applied: false }),
+    );
+    let e = c.send_bind_phone_code(&p).await.expect_err("dropped");
+    assert!(matches!(e, Error::Transport { sent: true, .. }), "{e}");
+    // A truncated sign-in answer: a decode error whose excerpt hides the token.
+    s.set_fault("/api/v3/signin", Fault::next(1, FaultKind::TruncatedBody));
+    let e = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect_err("truncated");
+    let text = e.to_string();
+    assert!(matches!(e, Error::Decode { .. }), "{text}");
+    assert!(!text.contains("eyJ"), "no token in the error: {text}");
+    // Timeouts are their own error.
+    let slow = AuthenticationClient::builder()
+        .app_id(&s.seed().app.id)
+        .app_secret(&s.seed().app.secret)
+        .host(s.url())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    s.set_fault(route, Fault::next(1, FaultKind::Latency { ms: 1000 }));
+    let e = slow
+        .send_bind_phone_code(&phone("18800004444"))
+        .await
+        .expect_err("slow");
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                operation: "sendSms"
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn management_links_identities_with_a_cached_token() {
+    let s = sandbox().await;
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+        .expect("client");
+    assert_eq!(m.user_pool_id().await.expect("pool"), pool.id);
+    let alice = "6571c3a4e8d4e1b2c3d4a001";
+    m.link_identity(alice, "wechat-idp", "openid-a", Some("openid"))
+        .await
+        .expect("link");
+    let c = client(&s, 0);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    assert_eq!(
+        c.get_identities().await.expect("ids")[0].user_id_in_idp,
+        "openid-a"
+    );
+    m.unlink_identity(alice, "wechat-idp", None)
+        .await
+        .expect("unlink");
+    assert!(c.get_identities().await.expect("ids").is_empty());
+    let e = m
+        .unlink_identity(alice, "wechat-idp", None)
+        .await
+        .expect_err("nothing left");
+    assert_eq!(e.status_code(), Some(404));
+    let wrong = ManagementClient::new(s.url(), &pool.access_key_id, "wrong").expect("client");
+    let e = wrong.user_pool_id().await.expect_err("wrong secret");
+    assert_eq!(e.status_code(), Some(401));
+}
+
+#[tokio::test]
+async fn social_bind_and_register_bind_through_the_facade() {
+    let mut config = Config::default();
+    config.apps[1].unlinked_social = UnlinkedSocial::Register;
+    let clock = ManualClock::new();
+    let s = Sandbox::builder()
+        .config(config)
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("sandbox");
+    let seed = s.seed();
+    let device = DeviceContext::new(&seed.apps[0].id, "Android 10", "fp-1", "agent");
+    let social = SocialClient::new(s.url(), device.clone()).expect("client");
+    s.add_social_code("wx-1", "wechat", "openid-bob");
+    let LoginOutcome::SocialBind(state) = social.login_by_wechat("wx-1").await.expect("login")
+    else {
+        panic!("expected SOCIAL_BIND");
+    };
+    let bob = phone("13800138000");
+    social.send_bind_mobile_code(&bob).await.expect("send");
+    let code = s.last_code("13800138000", "BIND_MOBILE_SMS").expect("code");
+    let session = social
+        .bind(&state, &bob, code.as_str())
+        .await
+        .expect("bind");
+    assert!(session.id_token.is_some());
+    let e = social
+        .bind(&state, &bob, code.as_str())
+        .await
+        .expect_err("spent state token");
+    assert_eq!(e.error_code(), Some("SDK.COMMON.1007"));
+    let e = social
+        .send_bind_mobile_code(&phone("+44 7700 900123"))
+        .await
+        .expect_err("not mainland");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidInput {
+                field: "mobile",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    s.add_social_code("wx-2", "wechat", "openid-bob");
+    assert!(matches!(
+        social.login_by_wechat("wx-2").await.expect("login"),
+        LoginOutcome::Success(_)
+    ));
+
+    // Tenant side.
+    let tenant =
+        TenantClient::new(s.url(), &seed.apps[0].id, &seed.apps[0].secret).expect("tenant");
+    let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
+    assert_eq!(
+        tenant
+            .verify_sso_ticket(&ticket)
+            .await
+            .expect("user")
+            .mobile
+            .as_deref(),
+        Some("13800138000")
+    );
+    let e = tenant
+        .verify_sso_ticket(&ticket)
+        .await
+        .expect_err("one-time");
+    assert_eq!(e.error_code(), Some("PARAM.0032"));
+    let renewed = tenant.refresh_session(&session).await.expect("refresh");
+    assert!(tenant.sso_ticket(&session, &device).await.is_err());
+    tenant
+        .sso_ticket(&renewed, &device)
+        .await
+        .expect("renewed session works");
+    let other_device = DeviceContext::new(&seed.apps[0].id, "iOS 17", "fp-2", "agent");
+    let e = tenant
+        .sso_ticket(&renewed, &other_device)
+        .await
+        .expect_err("other device");
+    assert_eq!(e.error_code(), Some("SDK.SESSION.1002"));
+
+    // USER_REGISTER with the second app, then a mobile-code login of the new user.
+    let reg = social
+        .for_device(DeviceContext::new(
+            &seed.apps[1].id,
+            "Android 10",
+            "fp-3",
+            "agent",
+        ))
+        .expect("device");
+    s.add_social_code("wx-3", "wechat", "openid-new");
+    let LoginOutcome::UserRegister(state) = reg.login_by_wechat("wx-3").await.expect("login")
+    else {
+        panic!("expected USER_REGISTER");
+    };
+    let new = phone("18800005555");
+    reg.send_bind_mobile_code(&new).await.expect("send");
+    let code = s.last_code("18800005555", "BIND_MOBILE_SMS").expect("code");
+    reg.register_bind(&state, &new, code.as_str())
+        .await
+        .expect("register");
+    reg.send_login_code(&new).await.expect("send");
+    let code = s.last_code("18800005555", "LOGIN_SMS").expect("code");
+    assert!(matches!(
+        reg.login_by_mobile_code(&new, code.as_str())
+            .await
+            .expect("login"),
+        LoginOutcome::Success(_)
+    ));
+    // The state token expires after 10 minutes.
+    s.add_social_code("wx-4", "wechat", "openid-late");
+    let LoginOutcome::UserRegister(state) = reg.login_by_wechat("wx-4").await.expect("login")
+    else {
+        panic!("expected USER_REGISTER");
+    };
+    clock.advance(Duration::from_secs(601));
+    let e = reg
+        .register_bind(&state, &phone("18800006666"), "123456")
+        .await
+        .expect_err("expired");
+    assert_eq!(e.error_code(), Some("SDK.COMMON.1008"));
+}
+
+#[tokio::test]
+async fn clients_clone_cheaply_and_debug_hides_secrets() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    let tokens = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let clone = c.clone();
+    assert!(clone.tokens().is_some(), "clones share the token set");
+    let debug = format!("{c:?} {tokens:?} {:?}", s.seed().app.id);
+    assert!(!debug.contains(&s.seed().app.secret), "{debug}");
+    assert!(
+        !debug.contains(tokens.access_token().expose_secret()),
+        "{debug}"
+    );
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+        .expect("client");
+    assert!(!format!("{m:?}").contains(&pool.access_key_secret));
+}
