@@ -331,3 +331,8 @@ impl Drop for SandboxHandle {
         }
     }
 }
+
+/// The README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -68,3 +68,8 @@ pub use social::{
     TenantClient,
 };
 pub use tokens::{PassCode, TokenSet};
+
+/// The README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
