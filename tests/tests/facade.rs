@@ -313,7 +313,16 @@ async fn bad_answers_are_typed_errors_never_panics() {
     let c = client(&s, 0);
     let p = phone("18800003333");
     let route = "/api/v3/send-sms";
-    s.set_fault(route, Fault::next(1, FaultKind::HttpError { status: 503 }));
+    s.set_fault(
+        route,
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
     let e = c.send_bind_phone_code(&p).await.expect_err("503");
     assert!(
         matches!(e, Error::Http { http_status: 503, ref excerpt, .. } if excerpt.starts_with("<html>")),
@@ -546,7 +555,7 @@ async fn clients_clone_cheaply_and_debug_hides_secrets() {
         .await
         .expect("sign in");
     let clone = c.clone();
-    assert!(clone.tokens().is_some(), "clones share the token set");
+    assert!(clone.tokens().await.is_some(), "clones share the token set");
     let debug = format!("{c:?} {tokens:?} {:?}", s.seed().app.id);
     assert!(!debug.contains(&s.seed().app.secret), "{debug}");
     assert!(
@@ -557,4 +566,20 @@ async fn clients_clone_cheaply_and_debug_hides_secrets() {
     let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
         .expect("client");
     assert!(!format!("{m:?}").contains(&pool.access_key_secret));
+}
+
+#[test]
+fn calls_are_send_so_they_can_be_spawned() {
+    fn assert_send<T: Send>(_: &T) {}
+    let c = AuthenticationClient::builder()
+        .app_id("a")
+        .app_secret("s")
+        .host("http://127.0.0.1:9")
+        .build()
+        .expect("client");
+    let p = phone("18800008888");
+    assert_send(&c.get_profile());
+    assert_send(&c.bind_phone(&p, "123456"));
+    assert_send(&c.refresh());
+    assert_send(&c.sign_in_by_username_password("a", "b"));
 }

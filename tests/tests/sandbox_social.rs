@@ -617,8 +617,16 @@ async fn each_fault_kind_is_seen_by_a_plain_client() {
         "not applied"
     );
 
-    h.sandbox
-        .set_fault(route, Fault::next(1, FaultKind::HttpError { status: 503 }));
+    h.sandbox.set_fault(
+        route,
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
     let r = raw(&h, route, &app, body(3)).await.expect("answers");
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()["content-type"], "text/html");
@@ -667,8 +675,16 @@ async fn each_fault_kind_is_seen_by_a_plain_client() {
     );
 
     // "Fail the next N calls", then normal again.
-    h.sandbox
-        .set_fault(route, Fault::next(2, FaultKind::HttpError { status: 502 }));
+    h.sandbox.set_fault(
+        route,
+        Fault::next(
+            2,
+            FaultKind::HttpError {
+                status: 502,
+                retry_after_secs: None,
+            },
+        ),
+    );
     assert_eq!(
         raw(&h, route, &app, body(7))
             .await

@@ -50,10 +50,13 @@ pub enum FaultKind {
         #[serde(default)]
         message: Option<String>,
     },
-    /// Answer HTTP `status` (502 or 503) with an HTML body, as a gateway would.
+    /// Answer HTTP `status` (502, 503, 429 ...) with an HTML body, as a gateway would.
     HttpError {
         /// 502 or 503.
         status: u16,
+        /// A `Retry-After` header, in seconds.
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
     },
     /// Run the call, answer HTTP 200 with an empty body.
     EmptyBody,
@@ -93,9 +96,9 @@ impl Fault {
     }
 }
 
-/// The faults in force, by route path.
+/// The faults in force, by route path, and how many calls each route received.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<HashMap<String, Fault>>);
+pub struct Faults(Mutex<HashMap<String, Fault>>, Mutex<HashMap<String, u64>>);
 
 impl Faults {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Fault>> {
@@ -117,6 +120,25 @@ impl Faults {
         self.map().clone()
     }
 
+    /// How many calls `route` received (faulted or not).
+    pub fn count(&self, route: &str) -> u64 {
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(route)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn record(&self, route: &str) {
+        *self
+            .1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(route.to_string())
+            .or_default() += 1;
+    }
+
     /// The fault for this call, counting it down.
     fn take(&self, route: &str) -> Option<FaultKind> {
         let mut map = self.map();
@@ -134,6 +156,7 @@ impl Faults {
 
 /// The middleware in front of every API route.
 pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    s.faults.record(req.uri().path());
     let Some(kind) = s.faults.take(req.uri().path()) else {
         return next.run(req).await;
     };
@@ -152,12 +175,22 @@ pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
             message: message.unwrap_or_else(|| "injected fault".into()),
         }
         .into_response(),
-        FaultKind::HttpError { status } => {
+        FaultKind::HttpError {
+            status,
+            retry_after_secs,
+        } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             let html = format!(
                 "<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center><hr><center>nginx</center></body></html>"
             );
-            (status, [(header::CONTENT_TYPE, "text/html")], html).into_response()
+            let mut response =
+                (status, [(header::CONTENT_TYPE, "text/html")], html).into_response();
+            if let Some(secs) = retry_after_secs {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            response
         }
         FaultKind::EmptyBody => {
             let _ = next.run(req).await;

@@ -245,6 +245,11 @@ impl SandboxHandle {
         self.shared.faults.set(route, fault);
     }
 
+    /// How many calls `route` (a path such as `/oidc/token`) has received.
+    pub fn request_count(&self, route: &str) -> u64 {
+        self.shared.faults.count(route)
+    }
+
     /// Clears every fault.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();

@@ -1,7 +1,7 @@
 //! [`AuthenticationClient`]: sign-in, the signed-in user's phone, profile and identities.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -11,9 +11,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 use crate::phone::PhoneNumber;
-use crate::tokens::{PassCode, TokenSet, non_empty};
+use crate::retry::{Kind, RetryPolicy, with_retry};
+use crate::tokens::{InMemoryTokenStore, PassCode, TokenSet, TokenStore, non_empty};
 use crate::transport::{
-    HttpSettings, insert, missing_data, plain_header, run, run_v3, secret_header,
+    Envelope, HttpSettings, insert, missing_data, plain_header, run, run_v3, secret_header,
 };
 
 /// An external identity linked to a user.
@@ -78,12 +79,23 @@ struct Inner {
     app_secret: Option<SecretString>,
     method: TokenEndpointAuthMethod,
     app_headers: HeaderMap,
+    retry: RetryPolicy,
+    refresh_skew: Duration,
 }
+
+/// The result type of a generated call.
+type Generated<T, E = ()> =
+    std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>;
 
 /// The client for user-level calls of one GenAuth application.
 ///
 /// Cheap to clone: clones share the connection pool and the signed-in user's token set.
 /// [`with_tokens`](Self::with_tokens) makes a client for another user on the same pool.
+///
+/// Tokens are managed: the access token is renewed with the refresh token before it expires
+/// (see [`refresh_skew`](AuthenticationClientBuilder::refresh_skew)), one refresh at a time
+/// however many calls wait for it, and a call answered statusCode 401 is retried once after a
+/// refresh. Safe calls are retried by the [`RetryPolicy`].
 ///
 /// ```no_run
 /// # async fn f() -> genauth::Result<()> {
@@ -103,7 +115,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct AuthenticationClient {
     inner: Arc<Inner>,
-    tokens: Arc<RwLock<Option<TokenSet>>>,
+    store: Arc<dyn TokenStore>,
+    refresh_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for AuthenticationClient {
@@ -112,10 +125,7 @@ impl fmt::Debug for AuthenticationClient {
             .field("host", &self.inner.host)
             .field("app_id", &self.inner.app_id)
             .field("token_endpoint_auth_method", &self.inner.method)
-            .field(
-                "signed_in",
-                &self.tokens.read().map(|t| t.is_some()).unwrap_or(false),
-            )
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +142,9 @@ pub struct AuthenticationClientBuilder {
     access_token: Option<SecretString>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    refresh_skew: Option<Duration>,
+    store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for AuthenticationClientBuilder {
@@ -199,6 +212,24 @@ impl AuthenticationClientBuilder {
         self
     }
 
+    /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::disabled`] for none).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// How long before its expiry the access token is renewed (default 60 s).
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.refresh_skew = Some(skew);
+        self
+    }
+
+    /// Where the token set is kept (default: in memory, shared by the client's clones).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Checks the settings and builds the client; a missing or malformed one is an error here.
     pub fn build(self) -> Result<AuthenticationClient> {
         let app_id = self
@@ -248,13 +279,22 @@ impl AuthenticationClientBuilder {
             let v = plain_header("real_ip", ip).map_err(|e| Error::Config(e.to_string()))?;
             insert(&mut app_headers, "x-real-ip", v);
         }
-        let tokens = self.access_token.map(|t| {
-            TokenSet::new(
-                t,
-                None,
-                std::time::SystemTime::now() + Duration::from_secs(365 * 24 * 3600),
-            )
-        });
+        let store: Arc<dyn TokenStore> = match (self.store, self.access_token) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "give either an access token or a token store, not both".into(),
+                ));
+            }
+            (Some(store), None) => store,
+            (None, token) => Arc::new(InMemoryTokenStore::new(token.map(|t| {
+                // A bare access token: its lifetime is the server's to judge (401 says when).
+                TokenSet::new(
+                    t,
+                    None,
+                    std::time::SystemTime::now() + Duration::from_secs(365 * 24 * 3600),
+                )
+            }))),
+        };
         Ok(AuthenticationClient {
             inner: Arc::new(Inner {
                 api: http.client()?,
@@ -263,8 +303,11 @@ impl AuthenticationClientBuilder {
                 app_secret: self.app_secret,
                 method: self.method,
                 app_headers,
+                retry: self.retry.unwrap_or_default(),
+                refresh_skew: self.refresh_skew.unwrap_or(Duration::from_secs(60)),
             }),
-            tokens: Arc::new(RwLock::new(tokens)),
+            store,
+            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 }
@@ -302,24 +345,40 @@ impl AuthenticationClient {
         b.build()
     }
 
-    /// A client for another user (or none yet) on the same app and connection pool.
+    /// A client for another user (or none yet) on the same app and connection pool, with its
+    /// own in-memory token store.
     pub fn with_tokens(&self, tokens: Option<TokenSet>) -> Self {
+        self.with_token_store(Arc::new(InMemoryTokenStore::new(tokens)))
+    }
+
+    /// A client on the same app and connection pool whose tokens live in `store`.
+    pub fn with_token_store(&self, store: Arc<dyn TokenStore>) -> Self {
         Self {
             inner: self.inner.clone(),
-            tokens: Arc::new(RwLock::new(tokens)),
+            store,
+            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
     /// The signed-in user's token set.
-    pub fn tokens(&self) -> Option<TokenSet> {
-        self.tokens.read().ok().and_then(|t| t.clone())
+    pub async fn tokens(&self) -> Option<TokenSet> {
+        self.store.load().await
     }
 
     /// Replaces the token set (e.g. restored from storage).
-    pub fn set_tokens(&self, tokens: TokenSet) {
-        if let Ok(mut slot) = self.tokens.write() {
-            *slot = Some(tokens);
-        }
+    pub async fn set_tokens(&self, tokens: TokenSet) {
+        self.store.save(Some(tokens)).await;
+    }
+
+    /// Forgets the token set.
+    pub async fn sign_out(&self) {
+        self.store.save(None).await;
+    }
+
+    /// The underlying HTTP client (its connection pool), e.g. to compare with raw requests.
+    pub fn http_client(&self) -> &reqwest::Client {
+        use genauth_api::ClientInfo;
+        self.inner.api.client()
     }
 
     /// The app id.
@@ -331,10 +390,7 @@ impl AuthenticationClient {
         self.inner.api.with_headers(self.inner.app_headers.clone())
     }
 
-    fn user(&self) -> Result<genauth_api::Client> {
-        let tokens = self.tokens().ok_or_else(|| {
-            Error::Token("not signed in: sign in or set a token set first".into())
-        })?;
+    fn user_api(&self, tokens: &TokenSet) -> Result<genauth_api::Client> {
         let mut headers = self.inner.app_headers.clone();
         insert(
             &mut headers,
@@ -344,19 +400,93 @@ impl AuthenticationClient {
         Ok(self.inner.api.with_headers(headers))
     }
 
+    /// The token set to use now: renewed first when it expires within the skew.
+    async fn fresh_tokens(&self) -> Result<TokenSet> {
+        let tokens = self.store.load().await.ok_or_else(|| {
+            Error::Token("not signed in: sign in or set a token set first".into())
+        })?;
+        if !tokens.expires_within(self.inner.refresh_skew) {
+            return Ok(tokens);
+        }
+        if tokens.refresh_token.is_none() {
+            return if tokens.expires_within(Duration::ZERO) {
+                Err(Error::Token(
+                    "the access token has expired and there is no refresh token".into(),
+                ))
+            } else {
+                Ok(tokens)
+            };
+        }
+        self.refresh_replacing(&tokens, true).await
+    }
+
+    /// Refreshes unless another caller already replaced `stale` (single flight: the lock
+    /// admits one refresh; the others find the new set when they get the lock).
+    async fn refresh_replacing(&self, stale: &TokenSet, need_fresh: bool) -> Result<TokenSet> {
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        if let Some(current) = self.store.load().await {
+            let replaced = !current.same_token_as(stale);
+            if replaced && !(need_fresh && current.expires_within(self.inner.refresh_skew)) {
+                return Ok(current);
+            }
+        }
+        self.refresh_now(stale).await
+    }
+
+    /// A V3 call with the app's headers only, under the retry policy.
+    async fn app_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
+    where
+        T: Envelope,
+        F: Fn(genauth_api::Client) -> Fut,
+        Fut: std::future::Future<Output = Generated<T>>,
+    {
+        let api = self.app();
+        with_retry(&self.inner.retry, kind, operation, || {
+            run_v3(operation, call(api.clone()))
+        })
+        .await
+    }
+
+    /// A V3 call as the signed-in user: a fresh token, the retry policy, and on statusCode 401
+    /// one refresh and one more try.
+    async fn user_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
+    where
+        T: Envelope,
+        F: Fn(genauth_api::Client) -> Fut,
+        Fut: std::future::Future<Output = Generated<T>>,
+    {
+        let tokens = self.fresh_tokens().await?;
+        let api = self.user_api(&tokens)?;
+        let first = with_retry(&self.inner.retry, kind, operation, || {
+            run_v3(operation, call(api.clone()))
+        })
+        .await;
+        match first {
+            Err(Error::Api {
+                status_code: 401, ..
+            }) if tokens.refresh_token.is_some() => {
+                let renewed = self.refresh_replacing(&tokens, false).await?;
+                let api = self.user_api(&renewed)?;
+                with_retry(&self.inner.retry, kind, operation, || {
+                    run_v3(operation, call(api.clone()))
+                })
+                .await
+            }
+            other => other,
+        }
+    }
+
     /// Sends an SMS code for `channel` to `phone`. One per minute per phone and channel.
     pub async fn send_sms(&self, channel: SmsChannel, phone: &PhoneNumber) -> Result<()> {
-        run_v3(
-            "sendSms",
-            self.app()
-                .send_sms()
-                .body(types::SendSmsDto {
-                    channel,
-                    phone_number: phone.national_number().into(),
-                    phone_country_code: Some(phone.country_code().into()),
-                })
-                .send(),
-        )
+        let body = types::SendSmsDto {
+            channel,
+            phone_number: phone.national_number().into(),
+            phone_country_code: Some(phone.country_code().into()),
+        };
+        self.app_call(Kind::Write, "sendSms", |api| {
+            let body = body.clone();
+            async move { api.send_sms().body(body).send().await }
+        })
         .await
         .map(drop)
     }
@@ -379,17 +509,15 @@ impl AuthenticationClient {
         C: TryInto<PassCode, Error = Error>,
     {
         let code = code.try_into()?;
-        let api = self.user()?;
-        run_v3(
-            "bindPhone",
-            api.bind_phone()
-                .body(types::BindPhoneDto {
-                    phone_number: phone.national_number().into(),
-                    pass_code: code.expose().into(),
-                    phone_country_code: Some(phone.country_code().into()),
-                })
-                .send(),
-        )
+        let body = types::BindPhoneDto {
+            phone_number: phone.national_number().into(),
+            pass_code: code.expose().into(),
+            phone_country_code: Some(phone.country_code().into()),
+        };
+        self.user_call(Kind::Write, "bindPhone", |api| {
+            let body = body.clone();
+            async move { api.bind_phone().body(body).send().await }
+        })
         .await
         .map(drop)
     }
@@ -401,15 +529,13 @@ impl AuthenticationClient {
         C: TryInto<PassCode, Error = Error>,
     {
         let code = code.try_into()?;
-        let api = self.user()?;
-        run_v3(
-            "unbindPhone",
-            api.unbind_phone()
-                .body(types::UnbindPhoneDto {
-                    pass_code: code.expose().into(),
-                })
-                .send(),
-        )
+        let body = types::UnbindPhoneDto {
+            pass_code: code.expose().into(),
+        };
+        self.user_call(Kind::Write, "unbindPhone", |api| {
+            let body = body.clone();
+            async move { api.unbind_phone().body(body).send().await }
+        })
         .await
         .map(drop)
     }
@@ -432,52 +558,55 @@ impl AuthenticationClient {
             Some((phone, code)) => Some((phone, code.try_into()?)),
             None => None,
         };
-        let api = self.user()?;
-        let payload = types::UpdatePhoneByPhonePassCodeDto {
-            new_phone_number: new_phone.national_number().into(),
-            new_phone_pass_code: new_code.expose().into(),
-            new_phone_country_code: Some(new_phone.country_code().into()),
-            old_phone_number: current.as_ref().map(|(p, _)| p.national_number().into()),
-            old_phone_pass_code: current.as_ref().map(|(_, c)| c.expose().into()),
-            old_phone_country_code: current.as_ref().map(|(p, _)| p.country_code().into()),
+        let body = types::VerifyUpdatePhoneRequestDto {
+            verify_method: types::VerifyUpdatePhoneRequestDtoVerifyMethod::PhonePasscode,
+            phone_pass_code_payload: types::UpdatePhoneByPhonePassCodeDto {
+                new_phone_number: new_phone.national_number().into(),
+                new_phone_pass_code: new_code.expose().into(),
+                new_phone_country_code: Some(new_phone.country_code().into()),
+                old_phone_number: current.as_ref().map(|(p, _)| p.national_number().into()),
+                old_phone_pass_code: current.as_ref().map(|(_, c)| c.expose().into()),
+                old_phone_country_code: current.as_ref().map(|(p, _)| p.country_code().into()),
+            },
         };
-        let verified = run_v3(
-            "verifyUpdatePhoneRequest",
-            api.verify_update_phone_request()
-                .body(types::VerifyUpdatePhoneRequestDto {
-                    verify_method: types::VerifyUpdatePhoneRequestDtoVerifyMethod::PhonePasscode,
-                    phone_pass_code_payload: payload,
-                })
-                .send(),
-        )
-        .await?;
+        let verified = self
+            .user_call(Kind::Write, "verifyUpdatePhoneRequest", |api| {
+                let body = body.clone();
+                async move { api.verify_update_phone_request().body(body).send().await }
+            })
+            .await?;
         let token = verified
             .data
             .ok_or_else(|| missing_data("verifyUpdatePhoneRequest"))?
             .update_phone_token;
-        run_v3(
-            "updatePhone",
-            api.update_phone()
-                .body(types::UpdatePhoneDto {
-                    update_phone_token: token,
-                })
-                .send(),
-        )
+        let body = types::UpdatePhoneDto {
+            update_phone_token: token,
+        };
+        self.user_call(Kind::Write, "updatePhone", |api| {
+            let body = body.clone();
+            async move { api.update_phone().body(body).send().await }
+        })
         .await
         .map(drop)
     }
 
     /// The signed-in user's profile.
     pub async fn get_profile(&self) -> Result<User> {
-        let api = self.user()?;
-        let answer = run_v3("getProfile", api.get_profile().send()).await?;
+        let answer = self
+            .user_call(Kind::Read, "getProfile", |api| async move {
+                api.get_profile().send().await
+            })
+            .await?;
         answer.data.ok_or_else(|| missing_data("getProfile"))
     }
 
     /// The signed-in user's external identities.
     pub async fn get_identities(&self) -> Result<Vec<Identity>> {
-        let api = self.user()?;
-        let answer = run_v3("getIdentities", api.get_identities().send()).await?;
+        let answer = self
+            .user_call(Kind::Read, "getIdentities", |api| async move {
+                api.get_identities().send().await
+            })
+            .await?;
         Ok(answer.data)
     }
 
@@ -614,9 +743,20 @@ impl AuthenticationClient {
         let mut headers = self.inner.app_headers.clone();
         (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
         let api = self.inner.api.with_headers(headers);
-        let answer = run_v3(
+        let answer = with_retry(
+            &self.inner.retry,
+            Kind::Write,
             "signInByCredentials",
-            api.sign_in_by_credentials().body(body).send(),
+            || {
+                let (api, body) = (api.clone(), body.clone());
+                async move {
+                    run_v3(
+                        "signInByCredentials",
+                        api.sign_in_by_credentials().body(body).send(),
+                    )
+                    .await
+                }
+            },
         )
         .await?;
         let data = answer
@@ -630,33 +770,53 @@ impl AuthenticationClient {
             data.scope,
             data.expire_in,
         );
-        self.set_tokens(tokens.clone());
+        self.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }
 
-    /// Renews the access token with the refresh token (`/oidc/token`, the app's client auth
-    /// method), keeps and returns the new set. Refresh tokens rotate.
+    /// Renews the access token with the refresh token now, keeps and returns the new set.
+    /// Calls do this by themselves before the token expires; this is for when you want it now.
     pub async fn refresh(&self) -> Result<TokenSet> {
         let current = self
-            .tokens()
+            .store
+            .load()
+            .await
             .ok_or_else(|| Error::Token("not signed in".into()))?;
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        self.refresh_now(&current).await
+    }
+
+    /// `/oidc/token` with the refresh token of `current` and the app's client auth method;
+    /// the caller holds the refresh lock. Refresh tokens rotate: the answer's replaces it.
+    async fn refresh_now(&self, current: &TokenSet) -> Result<TokenSet> {
         let refresh = current.refresh_token.as_ref().ok_or_else(|| {
             Error::Token("no refresh token (sign in with scope offline_access)".into())
         })?;
-        let mut body = types::OidcTokenRequest {
+        let mut headers = HeaderMap::new();
+        let (client_id, client_secret) = self.client_auth(&mut headers)?;
+        let body = types::OidcTokenRequest {
             grant_type: types::OidcTokenRequestGrantType::RefreshToken,
             refresh_token: refresh.expose_secret().to_string(),
-            client_id: None,
-            client_secret: None,
+            client_id,
+            client_secret,
         };
-        let mut headers = HeaderMap::new();
-        (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
         let api = self.inner.api.with_headers(headers);
-        let answer = run(
+        let answer = with_retry(
+            &self.inner.retry,
+            Kind::Write,
             "getNewAccessTokenByRefreshToken",
-            api.get_new_access_token_by_refresh_token()
-                .body(body)
-                .send(),
+            || {
+                let (api, body) = (api.clone(), body.clone());
+                async move {
+                    run(
+                        "getNewAccessTokenByRefreshToken",
+                        api.get_new_access_token_by_refresh_token()
+                            .body(body)
+                            .send(),
+                    )
+                    .await
+                }
+            },
         )
         .await
         .map_err(|e| match e {
@@ -681,7 +841,7 @@ impl AuthenticationClient {
             answer.scope,
             answer.expires_in,
         );
-        self.set_tokens(tokens.clone());
+        self.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }
 }

@@ -49,6 +49,7 @@ mod auth;
 mod error;
 mod management;
 mod phone;
+mod retry;
 mod social;
 mod tokens;
 mod transport;
@@ -63,11 +64,12 @@ pub use auth::{
 pub use error::{ApiCode, Error, Result};
 pub use management::ManagementClient;
 pub use phone::PhoneNumber;
+pub use retry::RetryPolicy;
 pub use social::{
     DeviceContext, LoginOutcome, SocialClient, SocialSession, SsoTicket, SsoUser, StateToken,
     TenantClient,
 };
-pub use tokens::{PassCode, TokenSet};
+pub use tokens::{InMemoryTokenStore, PassCode, StoreFuture, TokenSet, TokenStore};
 
 /// The README's Rust examples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]

@@ -12,7 +12,8 @@ use tokio::sync::Mutex;
 
 use crate::auth::env;
 use crate::error::{Error, Result};
-use crate::transport::{HttpSettings, insert, missing_data, plain_header, run_v3, secret_header};
+use crate::retry::{Kind, RetryPolicy};
+use crate::transport::{HttpSettings, call_v3, insert, missing_data, plain_header, secret_header};
 
 struct ManagementToken {
     token: SecretString,
@@ -31,6 +32,7 @@ pub struct ManagementClient {
     access_key_id: String,
     access_key_secret: SecretString,
     token: Arc<Mutex<Option<ManagementToken>>>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for ManagementClient {
@@ -69,7 +71,14 @@ impl ManagementClient {
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.to_string().into(),
             token: Arc::new(Mutex::new(None)),
+            retry: RetryPolicy::default(),
         })
+    }
+
+    /// The same client with another retry policy.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
     /// From `GENAUTH_APP_HOST`, `GENAUTH_ACCESS_KEY_ID` and `GENAUTH_ACCESS_KEY_SECRET`.
@@ -93,16 +102,14 @@ impl ManagementClient {
             .as_ref()
             .is_some_and(|t| SystemTime::now() + Duration::from_secs(60) < t.expires_at);
         if !fresh {
-            let answer = run_v3(
-                "getManagementToken",
-                self.api
-                    .get_management_token()
-                    .body(types::GetManagementAccessTokenDto {
-                        access_key_id: self.access_key_id.clone(),
-                        access_key_secret: self.access_key_secret.expose_secret().to_string(),
-                    })
-                    .send(),
-            )
+            let body = types::GetManagementAccessTokenDto {
+                access_key_id: self.access_key_id.clone(),
+                access_key_secret: self.access_key_secret.expose_secret().to_string(),
+            };
+            let answer = call_v3(&self.retry, Kind::Write, "getManagementToken", || {
+                let (api, body) = (self.api.clone(), body.clone());
+                async move { api.get_management_token().body(body).send().await }
+            })
             .await?;
             let data = answer
                 .data
@@ -139,17 +146,16 @@ impl ManagementClient {
         kind: Option<&str>,
     ) -> Result<()> {
         let (api, _) = self.authorized().await?;
-        run_v3(
-            "linkIdentity",
-            api.link_identity()
-                .body(types::LinkIdentityDto {
-                    user_id: user_id.into(),
-                    ext_idp_id: ext_idp_id.into(),
-                    user_id_in_idp: user_id_in_idp.into(),
-                    type_: kind.map(Into::into),
-                })
-                .send(),
-        )
+        let body = types::LinkIdentityDto {
+            user_id: user_id.into(),
+            ext_idp_id: ext_idp_id.into(),
+            user_id_in_idp: user_id_in_idp.into(),
+            type_: kind.map(Into::into),
+        };
+        call_v3(&self.retry, Kind::Write, "linkIdentity", || {
+            let (api, body) = (api.clone(), body.clone());
+            async move { api.link_identity().body(body).send().await }
+        })
         .await
         .map(drop)
     }
@@ -162,16 +168,15 @@ impl ManagementClient {
         kind: Option<&str>,
     ) -> Result<()> {
         let (api, _) = self.authorized().await?;
-        run_v3(
-            "unlinkIdentity",
-            api.unlink_identity()
-                .body(types::UnlinkIdentityDto {
-                    user_id: user_id.into(),
-                    ext_idp_id: ext_idp_id.into(),
-                    type_: kind.map(Into::into),
-                })
-                .send(),
-        )
+        let body = types::UnlinkIdentityDto {
+            user_id: user_id.into(),
+            ext_idp_id: ext_idp_id.into(),
+            type_: kind.map(Into::into),
+        };
+        call_v3(&self.retry, Kind::Write, "unlinkIdentity", || {
+            let (api, body) = (api.clone(), body.clone());
+            async move { api.unlink_identity().body(body).send().await }
+        })
         .await
         .map(drop)
     }

@@ -13,8 +13,9 @@ use tokio::sync::Mutex;
 use crate::auth::env;
 use crate::error::{Error, Result};
 use crate::phone::PhoneNumber;
+use crate::retry::{Kind, RetryPolicy};
 use crate::tokens::{PassCode, non_empty};
-use crate::transport::{HttpSettings, insert, plain_header, run, secret_header};
+use crate::transport::{HttpSettings, call, insert, plain_header, secret_header};
 
 /// Sets the device headers of a generated `/api/v2/sdk` builder: the required ones, and the
 /// optional ones the context has.
@@ -203,6 +204,7 @@ impl LoginOutcome {
 pub struct SocialClient {
     api: genauth_api::Client,
     device: Arc<DeviceContext>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for SocialClient {
@@ -220,7 +222,15 @@ impl SocialClient {
         Ok(Self {
             api: HttpSettings::new(host)?.client()?,
             device: Arc::new(device),
+            retry: RetryPolicy::default(),
         })
+    }
+
+    /// The same client with another retry policy (the social calls are all writes: only
+    /// connection failures before sending are retried).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
     /// The same API and connection pool for another device.
@@ -229,6 +239,7 @@ impl SocialClient {
         Ok(Self {
             api: self.api.clone(),
             device: Arc::new(device),
+            retry: self.retry.clone(),
         })
     }
 
@@ -251,13 +262,11 @@ impl SocialClient {
     /// Signs in with a WeChat authorization code.
     pub async fn login_by_wechat(&self, code: &str) -> Result<LoginOutcome> {
         non_empty("wechat code", code)?;
-        let d = &self.device;
-        let answer = run(
-            "loginByWechat",
-            device!(self.api.login_by_wechat(), d)
-                .body(types::WechatLoginRequest { code: code.into() })
-                .send(),
-        )
+        let body = types::WechatLoginRequest { code: code.into() };
+        let answer = call(&self.retry, Kind::Write, "loginByWechat", || {
+            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
+            async move { device!(api.login_by_wechat(), &d).body(body).send().await }
+        })
         .await?;
         LoginOutcome::from_answer(answer)
     }
@@ -268,17 +277,15 @@ impl SocialClient {
         kind: types::SdkSmsSendRequestType,
     ) -> Result<()> {
         let mobile = mobile.mainland_mobile()?;
-        let d = &self.device;
-        run(
-            "sendSdkSms",
-            device!(self.api.send_sdk_sms(), d)
-                .body(types::SdkSmsSendRequest {
-                    mobile: mobile.into(),
-                    type_: kind,
-                    captcha_token: None,
-                })
-                .send(),
-        )
+        let body = types::SdkSmsSendRequest {
+            mobile: mobile.into(),
+            type_: kind,
+            captcha_token: None,
+        };
+        call(&self.retry, Kind::Write, "sendSdkSms", || {
+            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
+            async move { device!(api.send_sdk_sms(), &d).body(body).send().await }
+        })
         .await
     }
 
@@ -305,30 +312,35 @@ impl SocialClient {
     ) -> Result<SocialSession> {
         let mobile = mobile.mainland_mobile()?;
         let api = self.with_state(state)?;
-        let d = &self.device;
         let body = types::SdkMobileCodeRequest {
             mobile: mobile.into(),
             verify_code: code.expose().into(),
         };
-        let answer = if register {
-            run(
-                operation,
-                device!(api.social_register_bind(), d)
-                    .x_state_token(state.0.expose_secret().to_string())
-                    .body(body)
-                    .send(),
-            )
-            .await?
-        } else {
-            run(
-                operation,
-                device!(api.social_bind(), d)
-                    .x_state_token(state.0.expose_secret().to_string())
-                    .body(body)
-                    .send(),
-            )
-            .await?
-        };
+        let state = state.0.expose_secret().to_string();
+        let answer = call(&self.retry, Kind::Write, operation, || {
+            let (api, d, body, state) = (
+                api.clone(),
+                self.device.clone(),
+                body.clone(),
+                state.clone(),
+            );
+            async move {
+                if register {
+                    device!(api.social_register_bind(), &d)
+                        .x_state_token(state)
+                        .body(body)
+                        .send()
+                        .await
+                } else {
+                    device!(api.social_bind(), &d)
+                        .x_state_token(state)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            }
+        })
+        .await?;
         match LoginOutcome::from_answer(answer)? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
@@ -380,16 +392,19 @@ impl SocialClient {
     {
         let code = code.try_into()?;
         let mobile = mobile.mainland_mobile()?;
-        let d = &self.device;
-        let answer = run(
-            "loginByMobileVerifyCode",
-            device!(self.api.login_by_mobile_verify_code(), d)
-                .body(types::SdkMobileCodeRequest {
-                    mobile: mobile.into(),
-                    verify_code: code.expose().into(),
-                })
-                .send(),
-        )
+        let body = types::SdkMobileCodeRequest {
+            mobile: mobile.into(),
+            verify_code: code.expose().into(),
+        };
+        let answer = call(&self.retry, Kind::Write, "loginByMobileVerifyCode", || {
+            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
+            async move {
+                device!(api.login_by_mobile_verify_code(), &d)
+                    .body(body)
+                    .send()
+                    .await
+            }
+        })
         .await?;
         LoginOutcome::from_answer(answer)
     }
@@ -422,6 +437,7 @@ pub struct TenantClient {
     client_id: String,
     client_secret: SecretString,
     token: Arc<Mutex<Option<CachedToken>>>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for TenantClient {
@@ -445,7 +461,14 @@ impl TenantClient {
             client_id: client_id.into(),
             client_secret: client_secret.to_string().into(),
             token: Arc::new(Mutex::new(None)),
+            retry: RetryPolicy::default(),
         })
+    }
+
+    /// The same client with another retry policy.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
     /// From `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`.
@@ -464,17 +487,15 @@ impl TenantClient {
             .as_ref()
             .is_some_and(|t| SystemTime::now() + Duration::from_secs(60) < t.expires_at);
         if !fresh {
-            let answer = run(
-                "getTenantToken",
-                self.api
-                    .get_tenant_token()
-                    .body(types::TenantTokenRequest {
-                        grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
-                        client_id: self.client_id.clone(),
-                        client_secret: self.client_secret.expose_secret().to_string(),
-                    })
-                    .send(),
-            )
+            let body = types::TenantTokenRequest {
+                grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.expose_secret().to_string(),
+            };
+            let answer = call(&self.retry, Kind::Write, "getTenantToken", || {
+                let (api, body) = (self.api.clone(), body.clone());
+                async move { api.get_tenant_token().body(body).send().await }
+            })
             .await?;
             *slot = Some(CachedToken {
                 token: answer.access_token.into(),
@@ -502,19 +523,18 @@ impl TenantClient {
         device: &DeviceContext,
     ) -> Result<SsoTicket> {
         let api = self.authorized().await?;
-        let answer = run(
-            "createSsoTicket",
-            api.create_sso_ticket()
-                .body(types::SsoTicketRequest {
-                    session_token: session.session_token.expose_secret().to_string(),
-                    operating_sys_version: device.os_version.clone(),
-                    device_ip: device.ip.clone().unwrap_or_default(),
-                    device_fingerprint: device.fingerprint.clone(),
-                    agent: Some(device.agent.clone()),
-                    client_id: Some(device.client_id.clone()),
-                })
-                .send(),
-        )
+        let body = types::SsoTicketRequest {
+            session_token: session.session_token.expose_secret().to_string(),
+            operating_sys_version: device.os_version.clone(),
+            device_ip: device.ip.clone().unwrap_or_default(),
+            device_fingerprint: device.fingerprint.clone(),
+            agent: Some(device.agent.clone()),
+            client_id: Some(device.client_id.clone()),
+        };
+        let answer = call(&self.retry, Kind::Write, "createSsoTicket", || {
+            let (api, body) = (api.clone(), body.clone());
+            async move { api.create_sso_ticket().body(body).send().await }
+        })
         .await?;
         Ok(SsoTicket {
             ticket: answer.sso_ticket.into(),
@@ -525,14 +545,13 @@ impl TenantClient {
     /// Verifies a ticket (once) and answers its user.
     pub async fn verify_sso_ticket(&self, ticket: &SsoTicket) -> Result<SsoUser> {
         let api = self.authorized().await?;
-        let answer = run(
-            "verifySsoTicket",
-            api.verify_sso_ticket()
-                .body(types::SsoTicketVerifyRequest {
-                    sso_ticket: ticket.ticket.expose_secret().to_string(),
-                })
-                .send(),
-        )
+        let body = types::SsoTicketVerifyRequest {
+            sso_ticket: ticket.ticket.expose_secret().to_string(),
+        };
+        let answer = call(&self.retry, Kind::Write, "verifySsoTicket", || {
+            let (api, body) = (api.clone(), body.clone());
+            async move { api.verify_sso_ticket().body(body).send().await }
+        })
         .await?;
         Ok(answer.data.user)
     }
@@ -540,14 +559,13 @@ impl TenantClient {
     /// Renews a session; the old session token stops working.
     pub async fn refresh_session(&self, session: &SocialSession) -> Result<SocialSession> {
         let api = self.authorized().await?;
-        let answer = run(
-            "refreshSessionToken",
-            api.refresh_session_token()
-                .body(types::SessionTokenRefreshRequest {
-                    session_token: session.session_token.expose_secret().to_string(),
-                })
-                .send(),
-        )
+        let body = types::SessionTokenRefreshRequest {
+            session_token: session.session_token.expose_secret().to_string(),
+        };
+        let answer = call(&self.retry, Kind::Write, "refreshSessionToken", || {
+            let (api, body) = (api.clone(), body.clone());
+            async move { api.refresh_session_token().body(body).send().await }
+        })
         .await?;
         SocialSession::from_parts(
             Some(answer.session_token),

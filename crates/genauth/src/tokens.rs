@@ -1,5 +1,9 @@
 //! Token sets and the secret values the clients handle.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -86,6 +90,67 @@ impl TokenSet {
     /// Whether the access token expires within `skew` from now.
     pub fn expires_within(&self, skew: Duration) -> bool {
         SystemTime::now() + skew >= self.expires_at
+    }
+
+    /// Whether two sets carry the same access token.
+    pub fn same_token_as(&self, other: &TokenSet) -> bool {
+        self.access_token.expose_secret() == other.access_token.expose_secret()
+    }
+}
+
+/// The future a [`TokenStore`] returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where an [`AuthenticationClient`](crate::AuthenticationClient) keeps its user's token set.
+///
+/// The default, [`InMemoryTokenStore`], lives in the client (shared by its clones). A service
+/// that runs several instances, or that wants sign-ins to survive a restart, implements this
+/// over its own storage (Redis, a database ...), keyed by whatever identifies the user's session:
+///
+/// * `load` is called before every user-level call, `save` after every sign-in and refresh.
+/// * Refresh tokens rotate: after a refresh only the new one works. Within one instance the
+///   client makes sure one refresh runs at a time; across a fleet, `save` should be a
+///   compare-and-set (or the store should hold a short lock while an instance refreshes), so
+///   that two instances do not both spend the same refresh token. An instance that loses the
+///   race simply loads the winner's set on its next call.
+pub trait TokenStore: Send + Sync + 'static {
+    /// The current token set, if any.
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>>;
+    /// Replaces the token set (`None` signs out).
+    fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()>;
+}
+
+/// The default [`TokenStore`]: in memory.
+#[derive(Default)]
+pub struct InMemoryTokenStore(RwLock<Option<TokenSet>>);
+
+impl InMemoryTokenStore {
+    /// A store holding `tokens`.
+    pub fn new(tokens: Option<TokenSet>) -> Self {
+        Self(RwLock::new(tokens))
+    }
+}
+
+impl fmt::Debug for InMemoryTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let signed_in = self.0.read().map(|t| t.is_some()).unwrap_or(false);
+        f.debug_struct("InMemoryTokenStore")
+            .field("signed_in", &signed_in)
+            .finish()
+    }
+}
+
+impl TokenStore for InMemoryTokenStore {
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+        let tokens = self.0.read().map(|t| t.clone()).unwrap_or(None);
+        Box::pin(std::future::ready(tokens))
+    }
+
+    fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()> {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = tokens;
+        }
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -80,17 +80,17 @@ impl ExecHook for Hook {
             let _entered = span.enter();
             let started = Instant::now();
             let outcome = client.execute(request).await;
-            let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+            let elapsed_us = started.elapsed().as_micros() as u64;
             match &outcome {
                 Ok(response) => tracing::debug!(
                     operation = operation_id,
                     http_status = response.status().as_u16(),
-                    elapsed_ms,
+                    elapsed_us,
                     "answered"
                 ),
                 Err(e) => tracing::debug!(
                     operation = operation_id,
-                    elapsed_ms,
+                    elapsed_us,
                     error = %e,
                     "no answer"
                 ),
@@ -322,6 +322,9 @@ where
 {
     let answer = run(operation, call).await?;
     let (status_code, message, api_code, request_id) = answer.status();
+    if let Some(id) = request_id {
+        tracing::Span::current().record("request_id", id);
+    }
     if status_code == 200 {
         Ok(answer)
     } else {
@@ -333,6 +336,37 @@ where
             request_id: request_id.map(str::to_string),
         })
     }
+}
+
+/// A generated call under the retry policy and the operation's span (non-enveloped answers).
+pub(crate) async fn call<T, E, F, Fut>(
+    policy: &crate::retry::RetryPolicy,
+    kind: crate::retry::Kind,
+    operation: &'static str,
+    f: F,
+) -> Result<T>
+where
+    E: ServiceError,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
+{
+    crate::retry::with_retry(policy, kind, operation, || run(operation, f())).await
+}
+
+/// A generated V3 call under the retry policy and the operation's span, envelope checked.
+pub(crate) async fn call_v3<T, F, Fut>(
+    policy: &crate::retry::RetryPolicy,
+    kind: crate::retry::Kind,
+    operation: &'static str,
+    f: F,
+) -> Result<T>
+where
+    T: Envelope,
+    F: Fn() -> Fut,
+    Fut:
+        std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
+{
+    crate::retry::with_retry(policy, kind, operation, || run_v3(operation, f())).await
 }
 
 /// A payload the envelope promised but did not carry.

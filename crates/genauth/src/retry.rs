@@ -1,0 +1,229 @@
+//! When a failed call is tried again, and how long to wait.
+//!
+//! Only what is safe: a call whose request never left (the connection failed) is retried,
+//! whatever it is; an idempotent read is also retried on HTTP 429 / 502 / 503 / 504 and on an
+//! envelope with statusCode 429, honouring `Retry-After`. A write (send-sms, bind-phone,
+//! social/bind, sign-in ...) is never sent again once the request may have reached the server:
+//! its error comes back to the caller instead ([`Error::Transport`] with `sent: true`, say).
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// The retry policy of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 3; 1 turns retries off).
+    pub max_attempts: u32,
+    /// The first back-off (default 100 ms); it doubles with each retry.
+    pub base_delay: Duration,
+    /// The longest back-off (default 2 s).
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured (default 10 s); a longer one ends the retries.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (1-based): exponential with "equal jitter" (half
+    /// fixed, half random), or the server's `Retry-After`.
+    fn delay(&self, retry: u32, retry_after: Option<u64>) -> Option<Duration> {
+        if let Some(secs) = retry_after {
+            let wait = Duration::from_secs(secs);
+            return (wait <= self.max_retry_after).then_some(wait);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (retry - 1).min(16))
+            .min(self.max_delay);
+        let half = exp / 2;
+        let jitter = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            % (half.as_millis() as u64 + 1);
+        Some(half + Duration::from_millis(jitter))
+    }
+}
+
+/// Whether an operation may be repeated after it reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Reads nothing but state (get-profile, get-identities ...).
+    Read,
+    /// Changes state or spends something (codes, tokens).
+    Write,
+}
+
+/// Whether `error` of an operation of `kind` may be retried, and the server's `Retry-After`.
+fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
+    match (kind, error) {
+        (_, Error::Transport { sent: false, .. }) => Some(None),
+        (
+            Kind::Read,
+            Error::Http {
+                http_status: 429 | 502 | 503 | 504,
+                retry_after,
+                ..
+            },
+        ) => Some(*retry_after),
+        (
+            Kind::Read,
+            Error::Api {
+                status_code: 429, ..
+            },
+        ) => Some(None),
+        _ => None,
+    }
+}
+
+/// Runs `attempt` under `policy`, inside the operation's tracing span.
+///
+/// The span `genauth` carries `operation`, `attempts`, `duration_ms`, `outcome` (`ok` or the
+/// error's kind) and `request_id` (recorded by the envelope check when the service gave one).
+/// Nothing secret is ever recorded.
+pub(crate) async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    kind: Kind,
+    operation: &'static str,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "genauth",
+        operation,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let result = async {
+        let mut tries = 1;
+        loop {
+            match attempt().await {
+                Ok(v) => return (Ok(v), tries),
+                Err(e) => {
+                    let wait = (tries < policy.max_attempts)
+                        .then(|| retryable(kind, &e))
+                        .flatten()
+                        .and_then(|retry_after| policy.delay(tries, retry_after));
+                    let Some(wait) = wait else {
+                        return (Err(e), tries);
+                    };
+                    tracing::debug!(
+                        attempt = tries,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %e,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    tries += 1;
+                }
+            }
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    let (result, tries) = result;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("attempts", tries);
+    span.record("duration_ms", duration_ms);
+    span.record("outcome", outcome(&result));
+    if let Err(e) = &result {
+        if let Some(id) = e.request_id() {
+            span.record("request_id", id);
+        }
+    }
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
+        Err(e) => tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed"),
+    });
+    result
+}
+
+fn outcome<T>(result: &Result<T, Error>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(Error::Api { .. }) => "api_error",
+        Err(Error::Social { .. }) => "social_error",
+        Err(Error::OAuth { .. }) => "oauth_error",
+        Err(Error::Http { .. }) => "http_error",
+        Err(Error::Decode { .. }) => "decode_error",
+        Err(Error::Transport { .. }) => "transport_error",
+        Err(Error::Timeout { .. }) => "timeout",
+        Err(Error::InvalidInput { .. }) => "invalid_input",
+        Err(Error::Config(_)) => "config_error",
+        Err(Error::Token(_)) => "token_error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_with_jitter_and_honour_retry_after() {
+        let p = RetryPolicy::default();
+        for retry in 1..=6 {
+            let d = p.delay(retry, None).expect("a delay");
+            let exp = (p.base_delay * (1 << (retry - 1))).min(p.max_delay);
+            assert!(d >= exp / 2 && d <= exp, "retry {retry}: {d:?}");
+        }
+        assert_eq!(p.delay(1, Some(3)), Some(Duration::from_secs(3)));
+        assert_eq!(
+            p.delay(1, Some(60)),
+            None,
+            "too long a Retry-After ends the retries"
+        );
+    }
+
+    #[test]
+    fn writes_are_only_retried_when_nothing_was_sent() {
+        let api = |status_code| Error::Api {
+            operation: "x",
+            status_code,
+            api_code: None,
+            message: String::new(),
+            request_id: None,
+        };
+        let http = |http_status| Error::Http {
+            operation: "x",
+            http_status,
+            retry_after: Some(1),
+            excerpt: String::new(),
+        };
+        assert_eq!(retryable(Kind::Read, &http(503)), Some(Some(1)));
+        assert_eq!(retryable(Kind::Write, &http(503)), None);
+        assert_eq!(retryable(Kind::Read, &api(429)), Some(None));
+        assert_eq!(retryable(Kind::Write, &api(429)), None);
+        assert_eq!(retryable(Kind::Read, &api(400)), None);
+        assert_eq!(retryable(Kind::Read, &http(500)), None);
+        assert_eq!(
+            retryable(Kind::Read, &Error::Timeout { operation: "x" }),
+            None
+        );
+    }
+}

@@ -1,0 +1,380 @@
+//! Token management and retries, observed at the sandbox (request counts, faults, clock).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use genauth::{
+    AuthenticationClient, Error, ExposeSecret, InMemoryTokenStore, ManagementClient, PhoneNumber,
+    RetryPolicy, SecretString, TokenSet,
+};
+use genauth_sandbox::{Fault, FaultKind, ManualClock, Sandbox, SandboxHandle};
+
+const PROFILE: &str = "/api/v3/get-profile";
+const TOKEN: &str = "/oidc/token";
+
+async fn setup() -> (SandboxHandle, ManualClock) {
+    let clock = ManualClock::new();
+    let s = Sandbox::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("sandbox");
+    (s, clock)
+}
+
+fn client(s: &SandboxHandle) -> AuthenticationClient {
+    let app = s.seed().app;
+    AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .build()
+        .expect("client")
+}
+
+/// The signed-in set, made to look expired to the client (the server still accepts it).
+fn expired(t: &TokenSet) -> TokenSet {
+    TokenSet::new(
+        SecretString::from(t.access_token().expose_secret().to_string()),
+        t.refresh_token()
+            .map(|r| SecretString::from(r.expose_secret().to_string())),
+        SystemTime::now() - Duration::from_secs(1),
+    )
+}
+
+#[tokio::test]
+async fn the_access_token_is_renewed_before_it_expires() {
+    let (s, _) = setup().await;
+    let app = s.seed().app;
+    // A skew longer than the token's life: the next call renews first.
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .refresh_skew(Duration::from_secs(1_209_600 + 3600))
+        .build()
+        .expect("client");
+    let first = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    c.get_profile().await.expect("profile");
+    assert_eq!(s.request_count(TOKEN), 1, "renewed once, before the call");
+    let now = c.tokens().await.expect("tokens");
+    assert!(!now.same_token_as(&first));
+}
+
+#[tokio::test]
+async fn a_401_triggers_one_refresh_and_one_retry() {
+    let (s, clock) = setup().await;
+    let c = client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    // The server's clock passes the token's expiry; the client does not know.
+    clock.advance(Duration::from_secs(1_209_601));
+    let user = c.get_profile().await.expect("renewed and retried");
+    assert_eq!(user.username.as_deref(), Some("alice"));
+    assert_eq!(s.request_count(TOKEN), 1);
+    assert_eq!(s.request_count(PROFILE), 2, "the 401 and the retry");
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_a_token_error_not_a_loop() {
+    let (s, clock) = setup().await;
+    let c = client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    // Past the refresh token's 30 days too.
+    clock.advance(Duration::from_secs(2_592_001));
+    let e = c.get_profile().await.expect_err("refresh refused");
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("invalid_grant")),
+        "{e}"
+    );
+    assert_eq!((s.request_count(TOKEN), s.request_count(PROFILE)), (1, 1));
+    // Without a refresh token a 401 comes back as it is, with no refresh attempt.
+    let bare = c.with_tokens(None);
+    let e = bare.get_profile().await.expect_err("not signed in");
+    assert!(matches!(e, Error::Token(_)), "{e}");
+    let no_refresh = AuthenticationClient::builder()
+        .app_id(&s.seed().app.id)
+        .app_secret(&s.seed().app.secret)
+        .host(s.url())
+        .access_token("not-a-token")
+        .build()
+        .expect("client");
+    let e = no_refresh.get_profile().await.expect_err("401");
+    assert_eq!(e.status_code(), Some(401));
+    assert_eq!(s.request_count(TOKEN), 1, "no new refresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_callers_on_an_expired_token_make_one_refresh() {
+    let (s, _) = setup().await;
+    let c = client(&s);
+    let signed = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    c.set_tokens(expired(&signed)).await;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get_profile().await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        t.await.expect("task").expect("every caller succeeds");
+        ok += 1;
+    }
+    println!("1000 callers on an expired token: {:?}", started.elapsed());
+    assert_eq!(ok, 1000);
+    assert_eq!(s.request_count(TOKEN), 1, "exactly one refresh request");
+    assert_eq!(s.request_count(PROFILE), 1000);
+}
+
+#[tokio::test]
+async fn a_shared_token_store_serves_a_fleet() {
+    let (s, _) = setup().await;
+    let store = Arc::new(InMemoryTokenStore::default());
+    let a = client(&s).with_token_store(store.clone());
+    let b = client(&s).with_token_store(store);
+    a.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    assert_eq!(
+        b.get_profile()
+            .await
+            .expect("b uses a's sign-in")
+            .username
+            .as_deref(),
+        Some("alice")
+    );
+    let renewed = b.refresh().await.expect("b refreshes");
+    assert!(a.tokens().await.expect("a sees it").same_token_as(&renewed));
+    let builder_both = AuthenticationClient::builder()
+        .app_id("a")
+        .app_secret("s")
+        .host(s.url())
+        .access_token("t")
+        .token_store(Arc::new(InMemoryTokenStore::default()))
+        .build();
+    assert!(matches!(builder_both, Err(Error::Config(_))));
+}
+
+#[tokio::test]
+async fn reads_are_retried_on_503_and_throttling() {
+    let (s, _) = setup().await;
+    let c = client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            2,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    c.get_profile().await.expect("third try answers");
+    assert_eq!(s.request_count(PROFILE), 3);
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            1,
+            FaultKind::Envelope {
+                status_code: 429,
+                api_code: None,
+                message: None,
+            },
+        ),
+    );
+    c.get_profile().await.expect("second try answers");
+    assert_eq!(s.request_count(PROFILE), 5);
+    // Retry-After is honoured.
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: Some(1),
+            },
+        ),
+    );
+    let t = Instant::now();
+    c.get_profile().await.expect("after Retry-After");
+    assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
+    // Three attempts at most.
+    let before = s.request_count(PROFILE);
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            5,
+            FaultKind::HttpError {
+                status: 502,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    let e = c.get_profile().await.expect_err("gives up");
+    assert!(
+        matches!(
+            e,
+            Error::Http {
+                http_status: 502,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(s.request_count(PROFILE), before + 3);
+    s.clear_faults();
+    // Off switch.
+    let app = s.seed().app;
+    let once = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    once.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            2,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    let before = s.request_count(PROFILE);
+    assert!(once.get_profile().await.is_err());
+    assert_eq!(s.request_count(PROFILE), before + 1);
+}
+
+#[tokio::test]
+async fn writes_are_never_resent_once_they_may_have_arrived() {
+    let (s, _) = setup().await;
+    let c = client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let p = PhoneNumber::parse("18800008888").expect("phone");
+    s.set_fault(
+        "/api/v3/send-sms",
+        Fault::next(
+            2,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    let e = c.send_bind_phone_code(&p).await.expect_err("503");
+    assert!(
+        matches!(
+            e,
+            Error::Http {
+                http_status: 503,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(s.request_count("/api/v3/send-sms"), 1, "not resent");
+    s.clear_faults();
+    c.send_bind_phone_code(&p).await.expect("send");
+    let code = s
+        .last_code("18800008888", "CHANNEL_BIND_PHONE")
+        .expect("code");
+    // The bind reached the server and was applied, but its answer was lost: a typed error,
+    // no second bind.
+    s.set_fault(
+        "/api/v3/bind-phone",
+        Fault::next(1, FaultKind::DropConnection { applied: true }),
+    );
+    let e = c.bind_phone(&p, code.as_str()).await.expect_err("dropped");
+    assert!(matches!(e, Error::Transport { sent: true, .. }), "{e}");
+    assert_eq!(s.request_count("/api/v3/bind-phone"), 1);
+    assert_eq!(s.users_with_phone("+86", "18800008888"), 1, "applied once");
+    s.set_fault(
+        "/api/v3/bind-phone",
+        Fault::next(
+            1,
+            FaultKind::Envelope {
+                status_code: 429,
+                api_code: None,
+                message: None,
+            },
+        ),
+    );
+    let e = c.bind_phone(&p, "123456").await.expect_err("429 write");
+    assert_eq!(e.status_code(), Some(429));
+    assert_eq!(
+        s.request_count("/api/v3/bind-phone"),
+        2,
+        "writes are not retried on 429"
+    );
+}
+
+#[tokio::test]
+async fn connection_failures_are_retried_with_backoff() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let c = AuthenticationClient::builder()
+        .app_id("a")
+        .app_secret("s")
+        .host(format!("http://127.0.0.1:{port}"))
+        .access_token("t")
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(200),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .expect("client");
+    let p = PhoneNumber::parse("18800008888").expect("phone");
+    let t = Instant::now();
+    let e = c.bind_phone(&p, "123456").await.expect_err("refused");
+    assert!(matches!(e, Error::Transport { sent: false, .. }), "{e}");
+    // Two waits of at least half their back-off: 100 ms + 200 ms.
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_management_token_is_fetched_once_and_cached() {
+    let (s, _) = setup().await;
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+        .expect("client");
+    let alice = "6571c3a4e8d4e1b2c3d4a001";
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                m.link_identity(alice, "idp", &format!("id-{i}"), None)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("linked");
+    }
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 1);
+}
