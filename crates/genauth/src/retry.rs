@@ -152,10 +152,8 @@ where
     span.record("attempts", tries);
     span.record("duration_ms", duration_ms);
     span.record("outcome", outcome(&result));
-    if let Err(e) = &result {
-        if let Some(id) = e.request_id() {
-            span.record("request_id", id);
-        }
+    if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
+        span.record("request_id", id);
     }
     span.in_scope(|| match &result {
         Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
