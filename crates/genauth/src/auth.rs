@@ -74,6 +74,8 @@ impl Default for SignInOptions {
 
 struct Inner {
     api: genauth_api::Client,
+    /// `api` with the app headers, made once.
+    app_api: genauth_api::Client,
     host: String,
     app_id: String,
     app_secret: Option<SecretString>,
@@ -295,9 +297,11 @@ impl AuthenticationClientBuilder {
                 )
             }))),
         };
+        let api = http.client()?;
         Ok(AuthenticationClient {
             inner: Arc::new(Inner {
-                api: http.client()?,
+                app_api: api.with_headers(app_headers.clone()),
+                api,
                 host: http.host,
                 app_id,
                 app_secret: self.app_secret,
@@ -387,7 +391,7 @@ impl AuthenticationClient {
     }
 
     fn app(&self) -> genauth_api::Client {
-        self.inner.api.with_headers(self.inner.app_headers.clone())
+        self.inner.app_api.clone()
     }
 
     fn user_api(&self, tokens: &TokenSet) -> Result<genauth_api::Client> {
@@ -440,9 +444,8 @@ impl AuthenticationClient {
         F: Fn(genauth_api::Client) -> Fut,
         Fut: std::future::Future<Output = Generated<T>>,
     {
-        let api = self.app();
         with_retry(&self.inner.retry, kind, operation, || {
-            run_v3(operation, call(api.clone()))
+            run_v3(operation, call(self.app()))
         })
         .await
     }

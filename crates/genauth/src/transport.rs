@@ -70,14 +70,9 @@ impl ExecHook for Hook {
                 value.set_sensitive(true);
             }
         }
+        // Events only: the operation's span (see `retry::with_retry`) is already current, and a
+        // span entered with a guard across an `.await` would leak into other tasks.
         Box::pin(async move {
-            let span = tracing::debug_span!(
-                "genauth.call",
-                operation = operation_id,
-                method = %request.method(),
-                path = request.url().path(),
-            );
-            let _entered = span.enter();
             let started = Instant::now();
             let outcome = client.execute(request).await;
             let elapsed_us = started.elapsed().as_micros() as u64;
