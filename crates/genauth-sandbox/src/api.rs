@@ -405,13 +405,7 @@ async fn bind_phone(
             "this user already has a phone number; change it with verify-update-phone-request and update-phone",
         ));
     }
-    if store.user_by_phone(&cc, &phone).is_some() {
-        return Err(ApiError::new(
-            409,
-            1_320_004,
-            "this phone number is already bound to another user",
-        ));
-    }
+    store.ensure_phone_free(&cc, &phone)?;
     store
         .consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)
         .map_err(|p| p.v3("CHANNEL_BIND_PHONE"))?;
@@ -482,13 +476,7 @@ async fn verify_update_phone_request(
             "the new phone number is the same as the current one",
         ));
     }
-    if store.user_by_phone(&new_cc, &new_phone).is_some() {
-        return Err(ApiError::new(
-            409,
-            1_320_004,
-            "this phone number is already bound to another user",
-        ));
-    }
+    store.ensure_phone_free(&new_cc, &new_phone)?;
     if let Some(given_old) = p.old_phone_number.as_deref() {
         let (given_cc, given) = normalize_phone(given_old, p.old_phone_country_code.as_deref())?;
         if given != old_phone || given_cc != old_cc {
@@ -550,16 +538,7 @@ async fn update_phone(
             "updatePhoneToken has expired; verify the request again",
         ));
     }
-    if store
-        .user_by_phone(&grant.phone_country_code, &grant.phone)
-        .is_some()
-    {
-        return Err(ApiError::new(
-            409,
-            1_320_004,
-            "this phone number is already bound to another user",
-        ));
-    }
+    store.ensure_phone_free(&grant.phone_country_code, &grant.phone)?;
     store.set_phone(&user_id, Some((grant.phone_country_code, grant.phone)), now);
     Ok(ok(None))
 }

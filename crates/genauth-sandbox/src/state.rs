@@ -251,6 +251,18 @@ impl State {
         self.logins.get(login).and_then(|id| self.users.get(id))
     }
 
+    /// Refuses a phone that a user owns already (statusCode 409, apiCode 1320004).
+    pub fn ensure_phone_free(&self, country_code: &str, phone: &str) -> Result<(), ApiError> {
+        match self.user_by_phone(country_code, phone) {
+            Some(_) => Err(ApiError::new(
+                409,
+                1_320_004,
+                "this phone number is already bound to another user",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The user who owns this phone.
     pub fn user_by_phone(&self, country_code: &str, phone: &str) -> Option<&User> {
         self.phones

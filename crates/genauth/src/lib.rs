@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod cache;
 mod error;
 mod management;
 mod phone;

@@ -2,23 +2,23 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use base64::Engine;
 use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
 
 use crate::auth::env;
+use crate::cache::TokenCache;
 use crate::error::{Error, Result};
 use crate::retry::{Kind, RetryPolicy};
 use crate::transport::{HttpSettings, call_v3, insert, missing_data, plain_header, secret_header};
 
+#[derive(Clone)]
 struct ManagementToken {
     token: SecretString,
     user_pool_id: String,
-    expires_at: SystemTime,
 }
 
 /// The client of user-pool management calls.
@@ -31,7 +31,7 @@ pub struct ManagementClient {
     api: genauth_api::Client,
     access_key_id: String,
     access_key_secret: SecretString,
-    token: Arc<Mutex<Option<ManagementToken>>>,
+    token: Arc<TokenCache<ManagementToken>>,
     retry: RetryPolicy,
 }
 
@@ -70,7 +70,7 @@ impl ManagementClient {
             api: HttpSettings::new(host)?.client()?,
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.to_string().into(),
-            token: Arc::new(Mutex::new(None)),
+            token: Arc::default(),
             retry: RetryPolicy::default(),
         })
     }
@@ -97,32 +97,28 @@ impl ManagementClient {
     }
 
     async fn authorized(&self) -> Result<(genauth_api::Client, String)> {
-        let mut slot = self.token.lock().await;
-        let fresh = slot
-            .as_ref()
-            .is_some_and(|t| SystemTime::now() + Duration::from_secs(60) < t.expires_at);
-        if !fresh {
-            let body = types::GetManagementAccessTokenDto {
-                access_key_id: self.access_key_id.clone(),
-                access_key_secret: self.access_key_secret.expose_secret().to_string(),
-            };
-            let answer = call_v3(&self.retry, Kind::Write, "getManagementToken", || {
-                let (api, body) = (self.api.clone(), body.clone());
-                async move { api.get_management_token().body(body).send().await }
+        let t = self
+            .token
+            .get(|| async {
+                let body = types::GetManagementAccessTokenDto {
+                    access_key_id: self.access_key_id.clone(),
+                    access_key_secret: self.access_key_secret.expose_secret().to_string(),
+                };
+                let answer = call_v3(&self.retry, Kind::Write, "getManagementToken", || {
+                    let (api, body) = (self.api.clone(), body.clone());
+                    async move { api.get_management_token().body(body).send().await }
+                })
+                .await?;
+                let data = answer
+                    .data
+                    .ok_or_else(|| missing_data("getManagementToken"))?;
+                let token = ManagementToken {
+                    user_pool_id: scoped_user_pool_id(&data.access_token)?,
+                    token: data.access_token.into(),
+                };
+                Ok((token, Duration::from_secs(data.expires_in.max(0) as u64)))
             })
             .await?;
-            let data = answer
-                .data
-                .ok_or_else(|| missing_data("getManagementToken"))?;
-            *slot = Some(ManagementToken {
-                user_pool_id: scoped_user_pool_id(&data.access_token)?,
-                token: data.access_token.into(),
-                expires_at: SystemTime::now() + Duration::from_secs(data.expires_in.max(0) as u64),
-            });
-        }
-        let Some(t) = slot.as_ref() else {
-            return Err(Error::Token("no management token".into()));
-        };
         let mut headers = HeaderMap::new();
         insert(
             &mut headers,

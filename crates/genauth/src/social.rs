@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
 
 use crate::auth::env;
+use crate::cache::TokenCache;
 use crate::error::{Error, Result};
 use crate::phone::PhoneNumber;
 use crate::retry::{Kind, RetryPolicy};
@@ -422,11 +422,6 @@ pub struct SsoTicket {
 /// The user an SSO ticket was issued for.
 pub use genauth_api::types::SsoUser;
 
-struct CachedToken {
-    token: SecretString,
-    expires_at: SystemTime,
-}
-
 /// Server-side SSO calls (`/api/v2/tenant`): session token → SSO ticket → user.
 ///
 /// The tenant access token (client credentials) is fetched on first use, cached, and renewed a
@@ -436,7 +431,7 @@ pub struct TenantClient {
     api: genauth_api::Client,
     client_id: String,
     client_secret: SecretString,
-    token: Arc<Mutex<Option<CachedToken>>>,
+    token: Arc<TokenCache<SecretString>>,
     retry: RetryPolicy,
 }
 
@@ -460,7 +455,7 @@ impl TenantClient {
             api: HttpSettings::new(host)?.client()?,
             client_id: client_id.into(),
             client_secret: client_secret.to_string().into(),
-            token: Arc::new(Mutex::new(None)),
+            token: Arc::default(),
             retry: RetryPolicy::default(),
         })
     }
@@ -482,31 +477,25 @@ impl TenantClient {
     }
 
     async fn authorized(&self) -> Result<genauth_api::Client> {
-        let mut slot = self.token.lock().await;
-        let fresh = slot
-            .as_ref()
-            .is_some_and(|t| SystemTime::now() + Duration::from_secs(60) < t.expires_at);
-        if !fresh {
-            let body = types::TenantTokenRequest {
-                grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
-                client_id: self.client_id.clone(),
-                client_secret: self.client_secret.expose_secret().to_string(),
-            };
-            let answer = call(&self.retry, Kind::Write, "getTenantToken", || {
-                let (api, body) = (self.api.clone(), body.clone());
-                async move { api.get_tenant_token().body(body).send().await }
+        let token = self
+            .token
+            .get(|| async {
+                let body = types::TenantTokenRequest {
+                    grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
+                    client_id: self.client_id.clone(),
+                    client_secret: self.client_secret.expose_secret().to_string(),
+                };
+                let answer = call(&self.retry, Kind::Write, "getTenantToken", || {
+                    let (api, body) = (self.api.clone(), body.clone());
+                    async move { api.get_tenant_token().body(body).send().await }
+                })
+                .await?;
+                let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
+                Ok((SecretString::from(answer.access_token), lifetime))
             })
-            .await?;
-            *slot = Some(CachedToken {
-                token: answer.access_token.into(),
-                expires_at: SystemTime::now()
-                    + Duration::from_secs(answer.expires_in.max(0) as u64),
-            });
-        }
-        let token = slot
-            .as_ref()
-            .map(|t| t.token.expose_secret().to_string())
-            .unwrap_or_default();
+            .await?
+            .expose_secret()
+            .to_string();
         let mut headers = HeaderMap::new();
         insert(
             &mut headers,
