@@ -1,0 +1,74 @@
+//! `from_env()` of each client. Its own test binary: the environment is process-wide.
+
+use genauth::{AuthenticationClient, Error, ManagementClient, TenantClient};
+use genauth_sandbox::Sandbox;
+
+fn set(vars: &[(&str, &str)]) {
+    for (k, v) in vars {
+        // SAFETY: this binary has a single test and sets variables before any thread reads them.
+        unsafe { std::env::set_var(k, v) };
+    }
+}
+
+#[tokio::test]
+async fn clients_build_from_the_environment_and_name_what_is_missing() {
+    for k in [
+        "GENAUTH_APP_ID",
+        "GENAUTH_APP_SECRET",
+        "GENAUTH_APP_HOST",
+        "GENAUTH_ACCESS_TOKEN",
+        "GENAUTH_ACCESS_KEY_ID",
+        "GENAUTH_ACCESS_KEY_SECRET",
+        "GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD",
+    ] {
+        // SAFETY: as above.
+        unsafe { std::env::remove_var(k) };
+    }
+    let e = AuthenticationClient::from_env().expect_err("nothing set");
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("app_id")),
+        "{e}"
+    );
+    let e = ManagementClient::from_env().expect_err("nothing set");
+    assert!(e.to_string().contains("GENAUTH_APP_HOST is not set"), "{e}");
+
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let seed = s.seed();
+    set(&[
+        ("GENAUTH_APP_ID", &seed.app.id),
+        ("GENAUTH_APP_SECRET", &seed.app.secret),
+        ("GENAUTH_APP_HOST", s.url()),
+        ("GENAUTH_ACCESS_KEY_ID", &seed.user_pool.access_key_id),
+        (
+            "GENAUTH_ACCESS_KEY_SECRET",
+            &seed.user_pool.access_key_secret,
+        ),
+        ("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD", "client_secret_post"),
+    ]);
+    let c = AuthenticationClient::from_env().expect("auth client");
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let m = ManagementClient::from_env().expect("management client");
+    assert_eq!(m.user_pool_id().await.expect("pool"), seed.user_pool.id);
+    TenantClient::from_env().expect("tenant client");
+
+    // GENAUTH_ACCESS_TOKEN starts the client signed in.
+    let token = c.tokens().await.expect("tokens").access_token().clone();
+    set(&[(
+        "GENAUTH_ACCESS_TOKEN",
+        genauth::ExposeSecret::expose_secret(&token),
+    )]);
+    let signed = AuthenticationClient::from_env().expect("auth client");
+    assert_eq!(
+        signed
+            .get_profile()
+            .await
+            .expect("profile")
+            .username
+            .as_deref(),
+        Some("alice")
+    );
+    set(&[("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD", "private_key_jwt")]);
+    assert!(AuthenticationClient::from_env().is_err());
+}
