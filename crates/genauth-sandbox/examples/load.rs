@@ -6,8 +6,9 @@
 //! ```
 //!
 //! Defaults: 64 connections, 20000 requests per target (bind-phone: one per pre-seeded user
-//! without a phone, each with its own number and code). The client runs in the same process on
-//! the same 2 cores as the servers, for every target alike; compare the targets with each other.
+//! without a phone, each with its own number and code). The servers (the sandbox and the bare
+//! handler) run on a runtime with one worker thread, the client on a thread of its own, as a
+//! load generator on another core would; both alike for every target.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,8 +86,21 @@ where
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The servers' runtime: one worker thread. The client: the main thread.
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = client.block_on(run(&servers));
+    drop(servers);
+    result
+}
+
+async fn run(servers: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let connections: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(64);
     let requests: usize = args
@@ -104,7 +118,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Default::default()
         });
     }
-    let sandbox = Sandbox::builder().config(config).start().await?;
+    let sandbox = servers
+        .spawn(Sandbox::builder().config(config).start())
+        .await??;
     let seed = sandbox.seed();
     let base = sandbox.url().to_string();
 
@@ -115,9 +131,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             axum::Json(json!({"statusCode": 200, "message": "Operation successful"}))
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = servers
+        .spawn(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .await??;
     let bare_url = format!("http://{}/bare", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, bare).await });
+    servers.spawn(async move { axum::serve(listener, bare).await });
 
     let http = Client::builder()
         .pool_max_idle_per_host(connections)
@@ -248,7 +266,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nusers with a phone after the run: {} (bob and {requests} binds expected)",
         sandbox.phone_count()
     );
-    sandbox.shutdown().await;
+    drop(sandbox);
     Ok(())
 }
 
@@ -259,6 +277,7 @@ where
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    // (On the client's runtime: the set-up requests.)
     let mut out = Vec::with_capacity(handles.len());
     for h in handles {
         out.push(h.await.expect("task"));

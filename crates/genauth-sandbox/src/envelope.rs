@@ -57,9 +57,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A fresh request id.
+/// A fresh request id: a random (v4) UUID from the thread's generator, which, unlike
+/// `Uuid::new_v4`, costs no system call per answer.
 pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// A V3 success with an optional payload.
