@@ -10,11 +10,11 @@ use axum::routing::{get, post};
 use base64::Engine;
 use genauth_api::types;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::clock::Clock;
 use crate::config::{AppConfig, Config, TokenEndpointAuthMethod};
-use crate::envelope::{ApiError, OAuthError, OAuthForm, V3Json, ok};
+use crate::envelope::{ApiError, OAuthError, OAuthForm, V3Json, done, ok};
 use crate::state::{
     Identity, RefreshGrant, State as Store, UpdatePhoneGrant, normalize_phone, random_token,
 };
@@ -381,7 +381,7 @@ async fn send_sms(
     s.lock()
         .send_code(&cc, &phone, &channel, now)
         .map_err(|p| p.v3(&channel))?;
-    Ok(ok(None))
+    Ok(done())
 }
 
 async fn bind_phone(
@@ -410,7 +410,7 @@ async fn bind_phone(
         .consume_code(&cc, &phone, "CHANNEL_BIND_PHONE", &body.pass_code, now)
         .map_err(|p| p.v3("CHANNEL_BIND_PHONE"))?;
     store.set_phone(&user_id, Some((cc, phone)), now);
-    Ok(ok(None))
+    Ok(done())
 }
 
 async fn unbind_phone(
@@ -443,7 +443,7 @@ async fn unbind_phone(
         .consume_code(&cc, &phone, "CHANNEL_UNBIND_PHONE", &body.pass_code, now)
         .map_err(|p| p.v3("CHANNEL_UNBIND_PHONE"))?;
     store.set_phone(&user_id, None, now);
-    Ok(ok(None))
+    Ok(done())
 }
 
 async fn verify_update_phone_request(
@@ -540,7 +540,7 @@ async fn update_phone(
     }
     store.ensure_phone_free(&grant.phone_country_code, &grant.phone)?;
     store.set_phone(&user_id, Some((grant.phone_country_code, grant.phone)), now);
-    Ok(ok(None))
+    Ok(done())
 }
 
 #[derive(Deserialize)]
@@ -565,48 +565,49 @@ async fn get_profile(
         .users
         .get(&user_id)
         .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
-    let mut data = json!({
-        "userId": u.id,
-        "status": "Activated",
-        "username": u.username,
-        "email": u.email,
-        "emailVerified": false,
-        "phone": u.phone,
-        "phoneCountryCode": u.phone_country_code,
-        "phoneVerified": u.phone_verified,
-        "name": u.name,
-        "nickname": null,
-        "photo": null,
-        "loginsCount": u.logins_count,
-        "lastLogin": u.last_login_ms.map(iso),
-        "createdAt": iso(u.created_at_ms),
-        "updatedAt": iso(u.updated_at_ms),
-    });
-    if q.with_identities {
-        data["identities"] = identities_json(&u.identities);
-    }
-    if q.with_custom_data {
-        data["customData"] = Value::Object(u.custom_data.clone());
-    }
+    let data = types::UserDto {
+        user_id: u.id.clone(),
+        status: types::UserDtoStatus::Activated,
+        username: u.username.clone(),
+        email: u.email.clone(),
+        email_verified: Some(false),
+        phone: u.phone.clone(),
+        phone_country_code: u.phone_country_code.clone(),
+        phone_verified: Some(u.phone_verified),
+        name: u.name.clone(),
+        nickname: None,
+        photo: None,
+        logins_count: Some(u.logins_count),
+        last_login: u.last_login_ms.map(iso),
+        created_at: Some(iso(u.created_at_ms)),
+        updated_at: Some(iso(u.updated_at_ms)),
+        identities: if q.with_identities {
+            identities(&u.identities)
+        } else {
+            Vec::new()
+        },
+        custom_data: if q.with_custom_data {
+            u.custom_data.clone()
+        } else {
+            Default::default()
+        },
+    };
     Ok(ok(Some(data)))
 }
 
-fn identities_json(identities: &[Identity]) -> Value {
-    Value::Array(
-        identities
-            .iter()
-            .map(|i| {
-                json!({
-                    "identityId": i.identity_id,
-                    "extIdpId": i.ext_idp_id,
-                    "provider": i.provider,
-                    "type": i.kind,
-                    "userIdInIdp": i.user_id_in_idp,
-                    "originConnIds": [i.ext_idp_id],
-                })
-            })
-            .collect(),
-    )
+fn identities(identities: &[Identity]) -> Vec<types::IdentityDto> {
+    identities
+        .iter()
+        .map(|i| types::IdentityDto {
+            identity_id: i.identity_id.clone(),
+            ext_idp_id: i.ext_idp_id.clone(),
+            provider: i.provider.clone(),
+            type_: i.kind.clone(),
+            user_id_in_idp: i.user_id_in_idp.clone(),
+            origin_conn_ids: vec![i.ext_idp_id.clone()],
+            user_info_in_idp: Default::default(),
+        })
+        .collect()
 }
 
 async fn signin(
@@ -829,7 +830,7 @@ async fn get_identities(State(s): S, headers: HeaderMap) -> Result<Response, Api
         .users
         .get(&user_id)
         .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
-    Ok(ok(Some(identities_json(&u.identities))))
+    Ok(ok(Some(identities(&u.identities))))
 }
 
 async fn unlink_extidp(
@@ -852,7 +853,7 @@ async fn unlink_extidp(
             "the user has no identity from this identity source",
         ));
     }
-    Ok(ok(None))
+    Ok(done())
 }
 
 #[derive(Deserialize)]
@@ -930,7 +931,7 @@ async fn link_identity(
             });
         }
     }
-    Ok(ok(None))
+    Ok(done())
 }
 
 async fn unlink_identity(
@@ -951,7 +952,7 @@ async fn unlink_identity(
     if u.identities.len() == before {
         return Err(ApiError::plain(404, "the user has no such identity"));
     }
-    Ok(ok(None))
+    Ok(done())
 }
 
 #[derive(Deserialize)]

@@ -67,17 +67,31 @@ pub fn request_id() -> String {
         .to_string()
 }
 
-/// A V3 success with an optional payload.
-pub fn ok(data: Option<Value>) -> Response {
-    let mut body = json!({
-        "statusCode": 200,
-        "message": "Operation successful",
-        "requestId": request_id(),
-    });
-    if let Some(data) = data {
-        body["data"] = data;
-    }
+/// The V3 success envelope, serialised straight from typed data.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Success<T> {
+    status_code: i64,
+    message: &'static str,
+    request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<T>,
+}
+
+/// A V3 success with an optional payload (any `Serialize`: a typed struct, or a `Value`).
+pub fn ok<T: serde::Serialize>(data: Option<T>) -> Response {
+    let body = Success {
+        status_code: 200,
+        message: "Operation successful",
+        request_id: request_id(),
+        data,
+    };
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// A V3 success without a payload.
+pub fn done() -> Response {
+    ok::<()>(None)
 }
 
 /// An OAuth 2.0 error of `/oidc/token`.
@@ -148,6 +162,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for V3Json<T> {
                 400,
                 "the request body is empty; JSON expected",
             ));
+        }
+        // The common case straight into the type; only a body it refuses takes the slow path.
+        if let Ok(value) = serde_json::from_slice::<T>(&bytes) {
+            return Ok(V3Json(value));
         }
         let mut value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::plain(400, format!("invalid request body: {e}")))?;
