@@ -7,78 +7,15 @@
 //! sent. Authentication headers are added through the seam exactly as the operation's first
 //! security requirement in the spec says; the facade's own headers are tested with the facade.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+mod common;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use std::collections::BTreeSet;
+
 use genauth_api::Client;
 use genauth_api::types;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 use xtask::Spec;
-
-#[derive(Clone)]
-struct Capture {
-    spec: Arc<Spec>,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl Capture {
-    /// operationId of a method + path, from the spec.
-    fn operation_id(&self, method: &Method, path: &str) -> Option<String> {
-        self.spec
-            .operations()
-            .into_iter()
-            .find(|op| op.method == method.as_str() && op.path == path)
-            .map(|op| op.id.to_string())
-    }
-}
-
-async fn capture(
-    axum::extract::State(state): axum::extract::State<Capture>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(op) = state.operation_id(&method, uri.path()) else {
-        return (StatusCode::NOT_FOUND, "no such operation in the spec").into_response();
-    };
-    let mut names: Vec<&str> = headers
-        .keys()
-        .map(|k| k.as_str())
-        .filter(|k| *k != "host")
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut text = format!(
-        "{method} {}\n",
-        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
-    );
-    for name in names {
-        for value in headers.get_all(name) {
-            text.push_str(&format!(
-                "{name}: {}\n",
-                String::from_utf8_lossy(value.as_bytes())
-            ));
-        }
-    }
-    text.push('\n');
-    text.push_str(&String::from_utf8_lossy(&body));
-    text.push('\n');
-    state.seen.lock().expect("lock").push((op.clone(), text));
-
-    match state.spec.response_example(&op, "200") {
-        Some(example) => (
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            example.to_string(),
-        )
-            .into_response(),
-        None => StatusCode::OK.into_response(),
-    }
-}
 
 /// The headers each security scheme of the spec puts on the wire, with realistic values.
 fn auth_headers(spec: &Spec, op_id: &str) -> reqwest::header::HeaderMap {
@@ -375,22 +312,11 @@ async fn send(c: &Client, op: &str) {
 
 #[tokio::test]
 async fn every_operation_has_a_wire_snapshot() {
-    let spec = Arc::new(Spec::load().expect("spec loads"));
-    let state = Capture {
-        spec: spec.clone(),
-        seen: Arc::default(),
-    };
-    let app = axum::Router::new()
-        .fallback(capture)
-        .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (url, capture) = common::capture::Capture::start().await;
+    let spec = capture.spec().clone();
 
     let base = Client::new_with_client(
-        &format!("http://{addr}"),
+        &url,
         genauth_api::http_client_builder().build().expect("client"),
         Default::default(),
     );
@@ -399,9 +325,7 @@ async fn every_operation_has_a_wire_snapshot() {
         let client = base.with_headers(auth_headers(&spec, id));
         send(&client, id).await;
     }
-    server.abort();
-
-    let seen = state.seen.lock().expect("lock").clone();
+    let seen = capture.take();
     let captured: BTreeSet<&str> = seen.iter().map(|(op, _)| op.as_str()).collect();
     let expected: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
     assert_eq!(

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;

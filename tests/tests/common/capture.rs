@@ -1,0 +1,100 @@
+//! A local capture server: it records every request (method, path and query, headers sorted
+//! by name less `host`, body as sent) and answers the spec's example response for the
+//! operation, so that a client must also decode its documented answer.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use xtask::Spec;
+
+#[derive(Clone)]
+pub struct Capture {
+    spec: Arc<Spec>,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Capture {
+    /// operationId of a method + path, from the spec.
+    fn operation_id(&self, method: &Method, path: &str) -> Option<String> {
+        self.spec
+            .operations()
+            .into_iter()
+            .find(|op| op.method == method.as_str() && op.path == path)
+            .map(|op| op.id.to_string())
+    }
+}
+
+pub async fn capture(
+    axum::extract::State(state): axum::extract::State<Capture>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(op) = state.operation_id(&method, uri.path()) else {
+        return (StatusCode::NOT_FOUND, "no such operation in the spec").into_response();
+    };
+    let mut names: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| *k != "host")
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut text = format!(
+        "{method} {}\n",
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    for name in names {
+        for value in headers.get_all(name) {
+            text.push_str(&format!(
+                "{name}: {}\n",
+                String::from_utf8_lossy(value.as_bytes())
+            ));
+        }
+    }
+    text.push('\n');
+    text.push_str(&String::from_utf8_lossy(&body));
+    text.push('\n');
+    state.seen.lock().expect("lock").push((op.clone(), text));
+
+    match state.spec.response_example(&op, "200") {
+        Some(example) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            example.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+impl Capture {
+    /// Serves on 127.0.0.1:0; answers the base URL and the capture.
+    pub async fn start() -> (String, Capture) {
+        let state = Capture {
+            spec: Arc::new(Spec::load().expect("spec loads")),
+            seen: Arc::default(),
+        };
+        let app = axum::Router::new()
+            .fallback(capture)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), state)
+    }
+
+    /// The requests captured so far, as (operationId, text), and forgets them.
+    pub fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.seen.lock().expect("lock"))
+    }
+
+    /// The spec the answers come from.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+}

@@ -1,0 +1,184 @@
+//! The wire form of what the genauth facade itself sends, one snapshot per facade call: the
+//! SDK headers, where each client-auth method puts the app's credentials, the device headers
+//! of the social API, the bearer tokens of the management and tenant calls. The capture server
+//! answers each operation's documented example, so every call also decodes it.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::capture::Capture;
+use genauth::{
+    AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementClient, PhoneNumber,
+    SecretString, SignInOptions, SocialClient, SocialSession, TenantClient,
+    TokenEndpointAuthMethod, TokenSet,
+};
+
+const APP_ID: &str = "62a6e4d3xxxxxxxxa3b3eb1a";
+const APP_SECRET: &str = "3e2b7cxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+fn auth(url: &str, method: TokenEndpointAuthMethod) -> AuthenticationClient {
+    AuthenticationClient::builder()
+        .app_id(APP_ID)
+        .app_secret(APP_SECRET)
+        .host(url)
+        .lang("en-US")
+        .token_endpoint_auth_method(method)
+        .build()
+        .expect("client")
+}
+
+fn snapshot(capture: &Capture, scenario: &str) {
+    let seen = capture.take();
+    assert!(!seen.is_empty(), "{scenario}: nothing was sent");
+    let text = seen
+        .iter()
+        .map(|(op, request)| format!("# {op}\n{request}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::with_settings!({
+        snapshot_path => "snapshots/facade_wire",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(scenario, text);
+    });
+}
+
+#[tokio::test]
+async fn what_the_facade_puts_on_the_wire() {
+    let (url, capture) = Capture::start().await;
+    let phone = PhoneNumber::parse("+86 188 0000 8888").expect("phone");
+
+    // Sign-in with each client-auth method.
+    for (name, method) in [
+        (
+            "signin_client_secret_post",
+            TokenEndpointAuthMethod::ClientSecretPost,
+        ),
+        (
+            "signin_client_secret_basic",
+            TokenEndpointAuthMethod::ClientSecretBasic,
+        ),
+        ("signin_none", TokenEndpointAuthMethod::None),
+    ] {
+        auth(&url, method)
+            .sign_in_by_username_password("bob", "passw0rd")
+            .await
+            .expect("sign in");
+        snapshot(&capture, name);
+    }
+    let c = auth(&url, TokenEndpointAuthMethod::ClientSecretPost);
+    let options = SignInOptions {
+        auto_register: true,
+        ..Default::default()
+    };
+    c.sign_in_by_phone_pass_code(&phone, "123456", options)
+        .await
+        .expect("pass code");
+    snapshot(&capture, "signin_pass_code");
+
+    c.send_bind_phone_code(&phone).await.expect("send");
+    snapshot(&capture, "send_bind_phone_code");
+    c.bind_phone(&phone, "123456").await.expect("bind");
+    snapshot(&capture, "bind_phone");
+    c.unbind_phone("654321").await.expect("unbind");
+    snapshot(&capture, "unbind_phone");
+    c.get_profile().await.expect("profile");
+    snapshot(&capture, "get_profile");
+    let old = PhoneNumber::parse("13800138000").expect("phone");
+    c.update_phone(&phone, "123456", Some((&old, "654321")))
+        .await
+        .expect("update");
+    snapshot(&capture, "update_phone");
+    c.refresh().await.expect("refresh");
+    snapshot(&capture, "refresh_client_secret_post");
+    let basic = auth(&url, TokenEndpointAuthMethod::ClientSecretBasic);
+    basic
+        .set_tokens(TokenSet::new(
+            SecretString::from("access".to_string()),
+            Some(SecretString::from(
+                "WPsGJbvpBjqXz6IJIr1UHKyrdVF5ioTPCUc7AlbL5aM".to_string(),
+            )),
+            SystemTime::now() + Duration::from_secs(3600),
+        ))
+        .await;
+    basic.refresh().await.expect("refresh");
+    snapshot(&capture, "refresh_client_secret_basic");
+
+    // Social API, with every device header.
+    let mut device = DeviceContext::new(
+        "DRrYIqauawN0I8myTMoDTPys6ezGZxnm",
+        "Android 10",
+        "156aysdna213sac",
+        "Mozilla/5.0 (Linux; Android 10; Redmi K30)",
+    );
+    device.ip = Some("10.10.10.1".into());
+    device.language = Some("zh".into());
+    device.tenant_id = Some("08f770f51f80d2f40f38c00cb199fd21".into());
+    let social = SocialClient::new(&url, device.clone()).expect("social");
+    let LoginOutcome::SocialBind(state) = social
+        .login_by_wechat("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z")
+        .await
+        .expect("login")
+    else {
+        panic!("the example answer is SOCIAL_BIND");
+    };
+    snapshot(&capture, "social_login_by_wechat");
+    let mobile = PhoneNumber::parse("13800138000").expect("mobile");
+    social.send_bind_mobile_code(&mobile).await.expect("send");
+    snapshot(&capture, "social_send_bind_mobile_code");
+    let session = social.bind(&state, &mobile, "123456").await.expect("bind");
+    snapshot(&capture, "social_bind");
+    social
+        .register_bind(&state, &mobile, "123456")
+        .await
+        .expect("register-bind");
+    snapshot(&capture, "social_register_bind");
+    social
+        .login_by_mobile_code(&mobile, "123456")
+        .await
+        .expect("mobile login");
+    snapshot(&capture, "social_login_by_mobile_code");
+
+    // Tenant side: the token is fetched once, then used as a bearer.
+    let tenant = TenantClient::new(
+        &url,
+        "DRrYIqauawN0I8myTMoDTPys6ezGZxnm",
+        "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx",
+    )
+    .expect("tenant");
+    let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
+    snapshot(&capture, "tenant_sso_ticket");
+    tenant.verify_sso_ticket(&ticket).await.expect("verify");
+    snapshot(&capture, "tenant_verify_sso_ticket");
+    let s = SocialSession {
+        session_token: SecretString::from("bts******2VO".to_string()),
+        id_token: None,
+        expires_at: SystemTime::now(),
+    };
+    tenant.refresh_session(&s).await.expect("refresh");
+    snapshot(&capture, "tenant_refresh_session");
+
+    // Management: the token is fetched once, the pool id comes from its claim.
+    let m = ManagementClient::new(
+        &url,
+        "60e043f8cxxxxxxxxxxxxxxxx",
+        "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx",
+    )
+    .expect("management");
+    m.link_identity(
+        "6229ffaxxxxxxxxcade3e3d9",
+        "6076bacxxxxxxxxd80d993b5",
+        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+        Some("openid"),
+    )
+    .await
+    .expect("link");
+    snapshot(&capture, "management_link_identity");
+    m.unlink_identity("6229ffaxxxxxxxxcade3e3d9", "6076bacxxxxxxxxd80d993b5", None)
+        .await
+        .expect("unlink");
+    snapshot(&capture, "management_unlink_identity");
+    let _ = state.secret().expose_secret();
+}
