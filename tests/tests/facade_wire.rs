@@ -166,7 +166,8 @@ async fn what_the_facade_puts_on_the_wire() {
         "60e043f8cxxxxxxxxxxxxxxxx",
         "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx",
     )
-    .expect("management");
+    .expect("management")
+    .with_lang("en-US");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
         "6076bacxxxxxxxxd80d993b5",

@@ -33,6 +33,7 @@ pub struct ManagementClient {
     access_key_secret: SecretString,
     token: Arc<TokenCache<ManagementToken>>,
     retry: RetryPolicy,
+    lang: Option<String>,
 }
 
 impl fmt::Debug for ManagementClient {
@@ -72,7 +73,14 @@ impl ManagementClient {
             access_key_secret: access_key_secret.to_string().into(),
             token: Arc::default(),
             retry: RetryPolicy::default(),
+            lang: None,
         })
+    }
+
+    /// The language of the service's messages (`zh-CN`, `en-US`), sent as `x-authing-lang`.
+    pub fn with_lang(mut self, lang: impl Into<String>) -> Self {
+        self.lang = Some(lang.into());
+        self
     }
 
     /// The same client with another retry policy.
@@ -130,6 +138,9 @@ impl ManagementClient {
             "x-authing-userpool-id",
             plain_header("user pool id", &t.user_pool_id)?,
         );
+        if let Some(lang) = &self.lang {
+            insert(&mut headers, "x-authing-lang", plain_header("lang", lang)?);
+        }
         Ok((self.api.with_headers(headers), t.user_pool_id.clone()))
     }
 
