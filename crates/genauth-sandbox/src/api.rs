@@ -54,7 +54,7 @@ impl Shared {
             .clone()
     }
 
-    fn app_by_id(&self, id: &str) -> Option<&AppConfig> {
+    pub(crate) fn app_by_id(&self, id: &str) -> Option<&AppConfig> {
         self.config.apps.iter().find(|a| a.id == id)
     }
 
@@ -216,7 +216,8 @@ struct TokenSet {
     scope: String,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A header's value, trimmed; `None` when absent, empty or not text.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -394,10 +395,7 @@ async fn bind_phone(
     let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
     let now = s.now_ms();
     let mut store = s.lock();
-    let user = store
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let user = store.user(&user_id)?;
     if user.phone.is_some() {
         return Err(ApiError::new(
             409,
@@ -422,10 +420,7 @@ async fn unbind_phone(
     let user_id = s.user_id(&headers, app)?;
     let now = s.now_ms();
     let mut store = s.lock();
-    let user = store
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let user = store.user(&user_id)?;
     let (Some(phone), Some(cc)) = (user.phone.clone(), user.phone_country_code.clone()) else {
         return Err(ApiError::plain(
             400,
@@ -458,10 +453,7 @@ async fn verify_update_phone_request(
         normalize_phone(&p.new_phone_number, p.new_phone_country_code.as_deref())?;
     let now = s.now_ms();
     let mut store = s.lock();
-    let user = store
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let user = store.user(&user_id)?;
     let (Some(old_phone), Some(old_cc)) = (user.phone.clone(), user.phone_country_code.clone())
     else {
         return Err(ApiError::plain(
@@ -561,10 +553,7 @@ async fn get_profile(
     let app = s.app(&headers)?;
     let user_id = s.user_id(&headers, app)?;
     let store = s.lock();
-    let u = store
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let u = store.user(&user_id)?;
     let data = types::UserDto {
         user_id: u.id.clone(),
         status: types::UserDtoStatus::Activated,
@@ -826,10 +815,7 @@ async fn get_identities(State(s): S, headers: HeaderMap) -> Result<Response, Api
     let app = s.app(&headers)?;
     let user_id = s.user_id(&headers, app)?;
     let store = s.lock();
-    let u = store
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let u = store.user(&user_id)?;
     Ok(ok(Some(identities(&u.identities))))
 }
 
@@ -841,10 +827,7 @@ async fn unlink_extidp(
     let app = s.app(&headers)?;
     let user_id = s.user_id(&headers, app)?;
     let mut store = s.lock();
-    let u = store
-        .users
-        .get_mut(&user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let u = store.user_mut(&user_id)?;
     let before = u.identities.len();
     u.identities.retain(|i| i.ext_idp_id != body.ext_idp_id);
     if u.identities.len() == before {
@@ -900,9 +883,7 @@ async fn link_identity(
 ) -> Result<Response, ApiError> {
     s.management(&headers)?;
     let mut store = s.lock();
-    if !store.users.contains_key(&body.user_id) {
-        return Err(ApiError::new(404, 2004, "user not found"));
-    }
+    store.user(&body.user_id)?;
     let taken = store.users.values().any(|u| {
         u.id != body.user_id
             && u.identities
@@ -941,10 +922,7 @@ async fn unlink_identity(
 ) -> Result<Response, ApiError> {
     s.management(&headers)?;
     let mut store = s.lock();
-    let u = store
-        .users
-        .get_mut(&body.user_id)
-        .ok_or_else(|| ApiError::new(404, 2004, "user not found"))?;
+    let u = store.user_mut(&body.user_id)?;
     let before = u.identities.len();
     u.identities.retain(|i| {
         i.ext_idp_id != body.ext_idp_id || body.type_.as_ref().is_some_and(|t| *t != i.kind)

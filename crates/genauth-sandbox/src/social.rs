@@ -13,7 +13,7 @@ use genauth_api::types;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::api::Shared;
+use crate::api::{Shared, header};
 use crate::config::{AppConfig, SocialCode, UnlinkedSocial};
 use crate::state::{CodeProblem, Identity, State as Store, User, new_id, random_token};
 
@@ -105,14 +105,6 @@ struct Device<'a> {
     fingerprint: String,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-}
-
 impl Shared {
     fn device<'a>(&'a self, headers: &HeaderMap) -> Result<Device<'a>, SdkError> {
         let missing: Vec<&str> = ["x-operating-sys-version", "x-device-fingerprint", "x-agent"]
@@ -130,17 +122,12 @@ impl Shared {
         }
         let client_id = header(headers, "x-client-id")
             .ok_or_else(|| SdkError::new("APP.0002", "the x-client-id header is required"))?;
-        let app = self
-            .config
-            .apps
-            .iter()
-            .find(|a| a.id == client_id)
-            .ok_or_else(|| {
-                SdkError::new(
-                    "APP.0001",
-                    format!("application {client_id:?} does not exist"),
-                )
-            })?;
+        let app = self.app_by_id(client_id).ok_or_else(|| {
+            SdkError::new(
+                "APP.0001",
+                format!("application {client_id:?} does not exist"),
+            )
+        })?;
         Ok(Device {
             app,
             fingerprint: header(headers, "x-device-fingerprint")
@@ -460,10 +447,9 @@ pub async fn tenant_token(State(s): S, body: axum::body::Bytes) -> Result<Respon
         ));
     }
     let id = form.client_id.unwrap_or_default();
-    let app =
-        s.config.apps.iter().find(|a| a.id == id).ok_or_else(|| {
-            SdkError::new("APP.0001", format!("application {id:?} does not exist"))
-        })?;
+    let app = s
+        .app_by_id(&id)
+        .ok_or_else(|| SdkError::new("APP.0001", format!("application {id:?} does not exist")))?;
     if form.client_secret.as_deref() != Some(app.secret.as_str()) {
         return Err(SdkError::new("APP.0004", "the client secret is wrong"));
     }
@@ -573,10 +559,7 @@ pub async fn session_refresh(
     let session = live_session(&store, &body.session_token, &app_id, now)?;
     store.social.sessions.remove(&body.session_token);
     let app = s
-        .config
-        .apps
-        .iter()
-        .find(|a| a.id == app_id)
+        .app_by_id(&app_id)
         .ok_or_else(|| SdkError::new("APP.0001", "the application no longer exists"))?;
     let mut fresh = s.new_session(&mut store, &session.user_id, app, &session.fingerprint);
     if let Some(map) = fresh.as_object_mut() {

@@ -104,6 +104,10 @@ pub struct State {
     pub limits: Limits,
 }
 
+fn user_not_found() -> ApiError {
+    ApiError::new(404, 2004, "user not found")
+}
+
 /// `+86 13800138000` style key of a phone.
 pub fn phone_key(country_code: &str, phone: &str) -> String {
     format!("{country_code} {phone}")
@@ -207,6 +211,16 @@ impl State {
             state.insert_user(user);
         }
         state
+    }
+
+    /// The user with this id (statusCode 404, apiCode 2004 when there is none).
+    pub fn user(&self, id: &str) -> Result<&User, ApiError> {
+        self.users.get(id).ok_or_else(user_not_found)
+    }
+
+    /// The user with this id, to change.
+    pub fn user_mut(&mut self, id: &str) -> Result<&mut User, ApiError> {
+        self.users.get_mut(id).ok_or_else(user_not_found)
     }
 
     /// Adds a user (and indexes its phone).
