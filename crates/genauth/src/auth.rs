@@ -321,6 +321,11 @@ pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Reads an environment variable that must be set.
+pub(crate) fn required_env(name: &str) -> Result<String> {
+    env(name).ok_or_else(|| Error::Config(format!("{name} is not set")))
+}
+
 impl AuthenticationClient {
     /// A builder.
     pub fn builder() -> AuthenticationClientBuilder {

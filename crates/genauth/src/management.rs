@@ -9,7 +9,7 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::env;
+use crate::auth::required_env;
 use crate::cache::TokenCache;
 use crate::error::{Error, Result};
 use crate::retry::{Kind, RetryPolicy};
@@ -91,11 +91,10 @@ impl ManagementClient {
 
     /// From `GENAUTH_APP_HOST`, `GENAUTH_ACCESS_KEY_ID` and `GENAUTH_ACCESS_KEY_SECRET`.
     pub fn from_env() -> Result<Self> {
-        let get = |n: &str| env(n).ok_or_else(|| Error::Config(format!("{n} is not set")));
         Self::new(
-            &get("GENAUTH_APP_HOST")?,
-            &get("GENAUTH_ACCESS_KEY_ID")?,
-            &get("GENAUTH_ACCESS_KEY_SECRET")?,
+            &required_env("GENAUTH_APP_HOST")?,
+            &required_env("GENAUTH_ACCESS_KEY_ID")?,
+            &required_env("GENAUTH_ACCESS_KEY_SECRET")?,
         )
     }
 

@@ -9,7 +9,7 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::env;
+use crate::auth::required_env;
 use crate::cache::TokenCache;
 use crate::error::{Error, Result};
 use crate::phone::PhoneNumber;
@@ -468,11 +468,10 @@ impl TenantClient {
 
     /// From `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`.
     pub fn from_env() -> Result<Self> {
-        let get = |n: &str| env(n).ok_or_else(|| Error::Config(format!("{n} is not set")));
         Self::new(
-            &get("GENAUTH_APP_HOST")?,
-            &get("GENAUTH_APP_ID")?,
-            &get("GENAUTH_APP_SECRET")?,
+            &required_env("GENAUTH_APP_HOST")?,
+            &required_env("GENAUTH_APP_ID")?,
+            &required_env("GENAUTH_APP_SECRET")?,
         )
     }
 
