@@ -378,3 +378,25 @@ async fn the_management_token_is_fetched_once_and_cached() {
     }
     assert_eq!(s.request_count("/api/v3/get-management-token"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_explicit_refreshes_do_not_spend_a_rotated_token() {
+    let (s, _) = setup().await;
+    let c = client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.refresh().await })
+        })
+        .collect();
+    for t in tasks {
+        t.await
+            .expect("task")
+            .expect("each refresh uses the current refresh token");
+    }
+    assert_eq!(s.request_count(TOKEN), 8);
+    c.get_profile().await.expect("the last set works");
+}

@@ -785,12 +785,13 @@ impl AuthenticationClient {
     /// Renews the access token with the refresh token now, keeps and returns the new set.
     /// Calls do this by themselves before the token expires; this is for when you want it now.
     pub async fn refresh(&self) -> Result<TokenSet> {
+        // Load under the lock: a refresh that ran meanwhile has rotated the refresh token.
+        let _one_at_a_time = self.refresh_lock.lock().await;
         let current = self
             .store
             .load()
             .await
             .ok_or_else(|| Error::Token("not signed in".into()))?;
-        let _one_at_a_time = self.refresh_lock.lock().await;
         self.refresh_now(&current).await
     }
 
