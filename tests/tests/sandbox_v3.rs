@@ -752,19 +752,37 @@ async fn a_hundred_concurrent_binds_of_one_phone_give_exactly_one_success() {
 #[tokio::test]
 async fn the_outbox_is_readable_over_http() {
     let h = Harness::new().await;
-    let code = h.send_code("18800004444", "CHANNEL_BIND_PHONE").await;
-    let list: Value = h
-        .http
-        .get(format!(
-            "{}/__sandbox/outbox?phone=18800004444",
-            h.sandbox.url()
-        ))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(list[0]["code"], code);
-    assert_eq!(list[0]["channel"], "CHANNEL_BIND_PHONE");
+    // Interleaved phones and channels: each phone's list holds its own messages, oldest first.
+    let bind_a = h.send_code("18800004444", "CHANNEL_BIND_PHONE").await;
+    let bind_b = h.send_code("18800005555", "CHANNEL_BIND_PHONE").await;
+    let login_a = h.send_code("18800004444", "CHANNEL_LOGIN").await;
+    let get = async |query: &str| -> Value {
+        h.http
+            .get(format!("{}/__sandbox/outbox{query}", h.sandbox.url()))
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json")
+    };
+    let a = get("?phone=18800004444").await;
+    assert_eq!(a.as_array().map(Vec::len), Some(2), "{a}");
+    assert_eq!(a[0]["code"], bind_a);
+    assert_eq!(a[0]["channel"], "CHANNEL_BIND_PHONE");
+    assert_eq!(a[1]["code"], login_a);
+    assert_eq!(a[1]["channel"], "CHANNEL_LOGIN");
+    let a_login = get("?phone=18800004444&channel=CHANNEL_LOGIN").await;
+    assert_eq!(a_login.as_array().map(Vec::len), Some(1), "{a_login}");
+    assert_eq!(a_login[0]["code"], login_a);
+    let binds = get("?channel=CHANNEL_BIND_PHONE").await;
+    assert_eq!(binds.as_array().map(Vec::len), Some(2), "{binds}");
+    assert_eq!(binds[1]["code"], bind_b);
+    assert_eq!(binds[1]["phone"], "18800005555");
+    assert_eq!(get("").await.as_array().map(Vec::len), Some(3));
+    assert_eq!(get("?phone=18800009999").await, json!([]));
+    assert_eq!(
+        h.sandbox.last_code("18800004444", "CHANNEL_BIND_PHONE"),
+        Some(bind_a.clone())
+    );
 }

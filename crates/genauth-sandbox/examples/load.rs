@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use genauth_sandbox::{Config, Sandbox, UserConfig};
-use reqwest::Client;
 use serde_json::{Value, json};
 
 struct Figures {
@@ -137,7 +136,9 @@ async fn run(servers: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error
     let bare_url = format!("http://{}/bare", listener.local_addr()?);
     servers.spawn(async move { axum::serve(listener, bare).await });
 
-    let http = Client::builder()
+    // Not `Client::builder()`: built together with the `genauth` crate, reqwest has the
+    // `rustls-no-provider` feature and needs the provider this installs.
+    let http = genauth_api::http_client_builder()
         .pool_max_idle_per_host(connections)
         .build()?;
 

@@ -942,13 +942,12 @@ struct OutboxQuery {
 /// `GET /__sandbox/outbox?phone=&channel=`: the SMS messages sent, newest last.
 async fn outbox(State(s): S, Query(q): Query<OutboxQuery>) -> Response {
     let store = s.lock();
-    let messages: Vec<_> = store
-        .outbox
-        .iter()
-        .filter(|m| q.phone.as_ref().is_none_or(|p| *p == m.phone))
-        .filter(|m| q.channel.as_ref().is_none_or(|c| *c == m.channel))
-        .cloned()
-        .collect();
+    let channel_ok =
+        |m: &&crate::state::SmsMessage| q.channel.as_ref().is_none_or(|c| *c == m.channel);
+    let messages: Vec<&crate::state::SmsMessage> = match &q.phone {
+        Some(phone) => store.messages_to(phone).filter(channel_ok).collect(),
+        None => store.outbox().iter().filter(channel_ok).collect(),
+    };
     axum::Json(messages).into_response()
 }
 

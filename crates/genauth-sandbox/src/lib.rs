@@ -225,17 +225,16 @@ impl SandboxHandle {
 
     /// Every SMS sent so far, oldest first.
     pub fn outbox(&self) -> Vec<SmsMessage> {
-        self.shared.lock().outbox.clone()
+        self.shared.lock().outbox().to_vec()
     }
 
     /// The newest code sent to `phone` (national number) on `channel`.
     pub fn last_code(&self, phone: &str, channel: &str) -> Option<String> {
         self.shared
             .lock()
-            .outbox
-            .iter()
+            .messages_to(phone)
             .rev()
-            .find(|m| m.phone == phone && m.channel == channel)
+            .find(|m| m.channel == channel)
             .map(|m| m.code.clone())
     }
 

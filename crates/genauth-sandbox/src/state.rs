@@ -96,7 +96,9 @@ pub struct State {
     logins: HashMap<String, String>,
     codes: HashMap<(String, String), PendingCode>,
     last_sent: HashMap<(String, String), u64>,
-    pub outbox: Vec<SmsMessage>,
+    outbox: Vec<SmsMessage>,
+    /// national number → positions in `outbox`, oldest first.
+    outbox_by_phone: HashMap<String, Vec<usize>>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
     /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
@@ -179,6 +181,7 @@ impl State {
             codes: HashMap::new(),
             last_sent: HashMap::new(),
             outbox: Vec::new(),
+            outbox_by_phone: HashMap::new(),
             refresh_tokens: HashMap::new(),
             update_phone_tokens: HashMap::new(),
             social: Default::default(),
@@ -284,6 +287,25 @@ impl State {
             .and_then(|id| self.users.get(id))
     }
 
+    /// Every message sent so far, oldest first.
+    pub fn outbox(&self) -> &[SmsMessage] {
+        &self.outbox
+    }
+
+    /// The messages sent to `phone` (national number), oldest first, without scanning the
+    /// whole outbox.
+    pub fn messages_to<'a>(
+        &'a self,
+        phone: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a SmsMessage> {
+        self.outbox_by_phone
+            .get(phone)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.outbox.get(i))
+    }
+
     /// Sends a code: one per minute per phone per channel.
     pub fn send_code(
         &mut self,
@@ -314,6 +336,10 @@ impl State {
                 attempts_left: self.limits.max_code_attempts,
             },
         );
+        self.outbox_by_phone
+            .entry(phone.to_string())
+            .or_default()
+            .push(self.outbox.len());
         self.outbox.push(SmsMessage {
             phone_country_code: country_code.to_string(),
             phone: phone.to_string(),

@@ -15,7 +15,6 @@
 //!   `target/tmp`), or `GENAUTH_PYTHON` pointing at a python with `genauth==5.1.0` installed.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use genauth::{AuthenticationClient, ExposeSecret, PhoneNumber, SecretString, TokenSet};
@@ -69,83 +68,121 @@ async fn raw_send_sms(raw: &reqwest::Client, url: &str, app_id: &str, phone: &st
     Ok(())
 }
 
+/// The generated client alone (no facade), with the headers the facade sends, on the same pool.
+fn generated_client(s: &SandboxHandle, raw: &reqwest::Client) -> Res<genauth_api::Client> {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let app_id = HeaderValue::from_str(&s.seed().app.id)?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-authing-app-id", app_id.clone());
+    headers.insert("x-genauth-app-id", app_id);
+    headers.insert(
+        "x-authing-sdk-version",
+        HeaderValue::from_static("rust:0.1.0"),
+    );
+    headers.insert("x-authing-request-from", HeaderValue::from_static("sdk"));
+    Ok(
+        genauth_api::Client::new_with_client(s.url(), raw.clone(), Default::default())
+            .with_headers(headers),
+    )
+}
+
+/// The same send-sms through the generated client alone.
+async fn generated_send_sms(api: &genauth_api::Client, phone: String) -> Res<()> {
+    let body = genauth_api::types::SendSmsDto {
+        channel: genauth_api::types::SmsChannel::ChannelBindPhone,
+        phone_number: phone,
+        phone_country_code: Some("+86".into()),
+    };
+    let answer = api.send_sms().body(body).send().await?.into_inner();
+    if answer.status_code != 200 {
+        return Err(format!("generated send-sms failed: {}", answer.message).into());
+    }
+    Ok(())
+}
+
 async fn overhead() -> Res<()> {
     let s = Sandbox::builder().start().await?;
     let c = client(&s)?;
     let raw = c.http_client().clone();
+    let api = generated_client(&s, &raw)?;
     let app_id = s.seed().app.id;
     let url = format!("{}/api/v3/send-sms", s.url());
-    let pairs = 4000usize;
+    let rounds = 4000usize;
     let mut phone_no = 0u64;
     let mut next_phone = || {
         phone_no += 1;
         format!("172{phone_no:08}")
     };
-    let facade_call = async |phone: String| -> Res<Duration> {
+    // 0: raw reqwest, 1: the generated client alone, 2: the genauth facade.
+    let call = async |path: usize, phone: String| -> Res<Duration> {
         let t = Instant::now();
-        c.send_bind_phone_code(&PhoneNumber::parse(&phone)?).await?;
+        match path {
+            0 => raw_send_sms(&raw, &url, &app_id, &phone).await?,
+            1 => generated_send_sms(&api, phone).await?,
+            _ => c.send_bind_phone_code(&PhoneNumber::parse(&phone)?).await?,
+        }
         Ok(t.elapsed())
     };
-    let raw_call = async |phone: String| -> Res<Duration> {
-        let t = Instant::now();
-        raw_send_sms(&raw, &url, &app_id, &phone).await?;
-        Ok(t.elapsed())
-    };
-    // Warm both paths.
-    for _ in 0..200 {
-        facade_call(next_phone()).await?;
-        raw_call(next_phone()).await?;
+    // Warm all paths.
+    for i in 0..600 {
+        call(i % 3, next_phone()).await?;
     }
-    // Pairs in ABBA order, so drift and order effects cancel.
-    let (mut facade, mut plain, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..pairs {
-        let (f, r) = if i % 2 == 0 {
-            let f = facade_call(next_phone()).await?;
-            (f, raw_call(next_phone()).await?)
-        } else {
-            let r = raw_call(next_phone()).await?;
-            (facade_call(next_phone()).await?, r)
-        };
-        facade.push(f);
-        plain.push(r);
-        diffs.push(f.as_secs_f64() - r.as_secs_f64());
+    // Rounds of one call of each path, the order rotated every round so that order effects
+    // and drift cancel; per-round differences against the raw call.
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    let mut diffs: [Vec<f64>; 3] = Default::default();
+    for round in 0..rounds {
+        let mut t = [Duration::ZERO; 3];
+        for k in 0..3 {
+            let path = (round + k) % 3;
+            t[path] = call(path, next_phone()).await?;
+        }
+        for path in 0..3 {
+            times[path].push(t[path]);
+            diffs[path].push(t[path].as_secs_f64() - t[0].as_secs_f64());
+        }
     }
-    diffs.sort_by(|a, b| a.total_cmp(b));
-    let diff = diffs[diffs.len() / 2];
-    let (f, r) = (median(facade.clone()), median(plain.clone()));
-    println!("overhead: {pairs} pairs of calls, one at a time, alternating (ABBA)");
-    println!("| path | median | p99 |\n|---|---|---|");
+    println!("overhead: {rounds} rounds of one call per path, one at a time, order rotated");
+    println!("| path | median | p99 | median difference to raw (ratio) |\n|---|---|---|---|");
+    let raw_median = median(times[0].clone()).as_secs_f64();
+    let names = [
+        "raw reqwest POST",
+        "generated client alone (genauth-api)",
+        "genauth send_bind_phone_code",
+    ];
+    for path in 0..3 {
+        diffs[path].sort_by(f64::total_cmp);
+        let d = diffs[path][diffs[path].len() / 2];
+        println!(
+            "| {} | {:.1} µs | {:.1} µs | {:+.2} µs ({:.3}x) |",
+            names[path],
+            median(times[path].clone()).as_secs_f64() * 1e6,
+            pct(&times[path], 0.99).as_secs_f64() * 1e6,
+            d * 1e6,
+            1.0 + d / raw_median
+        );
+    }
     println!(
-        "| raw reqwest POST | {:.1} µs | {:.1} µs |",
-        r.as_secs_f64() * 1e6,
-        pct(&plain, 0.99).as_secs_f64() * 1e6
-    );
-    println!(
-        "| genauth send_sms | {:.1} µs | {:.1} µs |",
-        f.as_secs_f64() * 1e6,
-        pct(&facade, 0.99).as_secs_f64() * 1e6
-    );
-    println!(
-        "ratio of medians: {:.3}; median paired difference: {:+.1} µs ({:.3}x)",
-        f.as_secs_f64() / r.as_secs_f64(),
-        diff * 1e6,
-        1.0 + diff / r.as_secs_f64()
+        "ratio of medians, genauth / raw: {:.3}",
+        median(times[2].clone()).as_secs_f64() / raw_median
     );
     Ok(())
 }
 
-async fn one_path(facade: bool, n: usize) -> Res<()> {
+/// One path alone, `n` calls (0: raw, 1: generated, 2: facade), for callgrind and perf.
+async fn one_path(path: usize, n: usize) -> Res<()> {
     let s = Sandbox::builder().start().await?;
     let c = client(&s)?;
     let raw = c.http_client().clone();
+    let api = generated_client(&s, &raw)?;
     let app_id = s.seed().app.id;
     let url = format!("{}/api/v3/send-sms", s.url());
     for i in 0..n {
         let phone = format!("173{i:08}");
-        if facade {
-            c.send_bind_phone_code(&PhoneNumber::parse(&phone)?).await?;
-        } else {
-            raw_send_sms(&raw, &url, &app_id, &phone).await?;
+        match path {
+            0 => raw_send_sms(&raw, &url, &app_id, &phone).await?,
+            1 => generated_send_sms(&api, phone).await?,
+            _ => c.send_bind_phone_code(&PhoneNumber::parse(&phone)?).await?,
         }
     }
     Ok(())
@@ -226,29 +263,72 @@ fn python() -> Res<PathBuf> {
     Ok(python)
 }
 
-async fn python_vs_genauth() -> Res<()> {
-    const USERS: usize = 500;
+/// The sandbox for the flow benchmarks: `users` phoneless users `bench{i}`.
+async fn flow_sandbox(users: usize) -> Res<SandboxHandle> {
     let mut config = Config::default();
-    for i in 0..2 * USERS {
+    for i in 0..users {
         config.users.push(UserConfig {
             username: Some(format!("bench{i}")),
             password: Some(format!("bench-password-{i}")),
             ..Default::default()
         });
     }
-    let s = Arc::new(Sandbox::builder().config(config).start().await?);
-    let app = s.seed().app;
-    let base = client(&s)?;
+    Ok(Sandbox::builder().config(config).start().await?)
+}
+
+/// Durations of one flow round: per user, each step.
+#[derive(Default)]
+struct Steps {
+    sign_in: Vec<Duration>,
+    send_sms: Vec<Duration>,
+    outbox: Vec<Duration>,
+    bind: Vec<Duration>,
+}
+
+impl Steps {
+    /// Time in the SDK's three calls (the outbox read stands for the user typing the code).
+    fn sdk_total(&self) -> Duration {
+        [&self.sign_in, &self.send_sms, &self.bind]
+            .into_iter()
+            .flatten()
+            .sum()
+    }
+
+    fn total(&self) -> Duration {
+        self.sdk_total() + self.outbox.iter().sum::<Duration>()
+    }
+
+    fn medians(&self) -> String {
+        let us = |v: &Vec<Duration>| median(v.clone()).as_secs_f64() * 1e6;
+        format!(
+            "sign-in {:.1} µs, send-sms {:.1} µs, outbox read {:.1} µs, bind-phone {:.1} µs",
+            us(&self.sign_in),
+            us(&self.send_sms),
+            us(&self.outbox),
+            us(&self.bind)
+        )
+    }
+}
+
+/// genauth doing the flow for users `first..first + count`, sequentially.
+async fn genauth_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<Steps> {
+    let base = client(s)?;
     let outbox = base.http_client().clone();
-    let started = Instant::now();
-    for i in 0..USERS {
+    let outbox_url = format!("{}/__sandbox/outbox", s.url());
+    let mut steps = Steps::default();
+    for i in first..first + count {
         let c = base.with_tokens(None);
+        let t = Instant::now();
         c.sign_in_by_username_password(&format!("bench{i}"), &format!("bench-password-{i}"))
             .await?;
+        steps.sign_in.push(t.elapsed());
         let phone = PhoneNumber::parse(&format!("171{i:08}"))?;
+        let t = Instant::now();
         c.send_bind_phone_code(&phone).await?;
+        steps.send_sms.push(t.elapsed());
+        let t = Instant::now();
         let list: Value = outbox
-            .get(format!("{}/__sandbox/outbox", s.url()))
+            .get(&outbox_url)
             .query(&[
                 ("phone", phone.national_number()),
                 ("channel", "CHANNEL_BIND_PHONE"),
@@ -261,23 +341,37 @@ async fn python_vs_genauth() -> Res<()> {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        steps.outbox.push(t.elapsed());
+        let t = Instant::now();
         c.bind_phone(&phone, code.as_str()).await?;
+        steps.bind.push(t.elapsed());
     }
-    let rust = started.elapsed();
+    Ok(steps)
+}
 
+/// The official Python SDK doing the flow for users `first..first + count`: (seconds in the
+/// SDK's calls, seconds in all, wall seconds with the interpreter's start).
+async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64, f64, f64)> {
     let python = python()?;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/conformance/python_sdk_bench.py");
-    let (url, id, secret) = (s.url().to_string(), app.id.clone(), app.secret.clone());
+    let app = s.seed().app;
+    let args = [
+        s.url().to_string(),
+        app.id,
+        app.secret,
+        first.to_string(),
+        count.to_string(),
+    ];
     let wall = Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
             .arg(script)
-            .args([&url, &id, &secret, &USERS.to_string(), &USERS.to_string()])
+            .args(args)
             .output()
     })
     .await??;
-    let wall = wall.elapsed();
+    let wall = wall.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         return Err(format!(
@@ -286,28 +380,84 @@ async fn python_vs_genauth() -> Res<()> {
         )
         .into());
     }
-    let py: f64 = text
-        .split("python_seconds=")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or("no python_seconds in the output")?;
+    let field = |name: &str| -> Res<f64> {
+        text.split(&format!("{name}="))
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no {name} in the output: {text}").into())
+    };
+    Ok((field("sdk_seconds")?, field("python_seconds")?, wall))
+}
+
+/// Rounds of 500 users each side, interleaved (genauth, Python, genauth, Python, ...), on one
+/// sandbox; medians over the rounds.
+async fn python_vs_genauth() -> Res<()> {
+    const USERS: usize = 500;
+    const ROUNDS: usize = 5;
+    let s = flow_sandbox(2 * USERS * ROUNDS).await?;
     println!(
-        "{USERS} users, sign-in + send-sms + outbox read + bind-phone, sequential, same sandbox:"
-    );
-    println!("| client | total | per user |\n|---|---|---|");
-    println!(
-        "| genauth (Rust) | {:.2} s | {:.2} ms |",
-        rust.as_secs_f64(),
-        rust.as_secs_f64() * 1e3 / USERS as f64
+        "{ROUNDS} rounds of {USERS} users each side, interleaved; sign-in + send-sms + bind-phone, \
+         sequential, on the same sandbox (the outbox read between send-sms and bind-phone is \
+         timed apart: it stands for the user typing the code)"
     );
     println!(
-        "| official Python SDK 5.1.0 | {py:.2} s ({:.2} s with interpreter start) | {:.2} ms |",
-        wall.as_secs_f64(),
-        py * 1e3 / USERS as f64
+        "| round | genauth SDK calls (per user) | Python SDK calls (per user) | ratio | \
+         with the outbox read: genauth / Python / ratio |"
     );
-    println!("ratio (python / genauth): {:.1}x", py / rust.as_secs_f64());
+    println!("|---|---|---|---|---|");
+    let (mut rust_sdk, mut py_sdk, mut rust_all, mut py_all) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut last = Steps::default();
+    for round in 0..ROUNDS {
+        let first = round * 2 * USERS;
+        let steps = genauth_flow(&s, first, USERS).await?;
+        let (py, py_total, _wall) = python_flow(&s, first + USERS, USERS).await?;
+        let (r, r_total) = (steps.sdk_total().as_secs_f64(), steps.total().as_secs_f64());
+        println!(
+            "| {} | {:.3} s ({:.0} µs) | {py:.3} s ({:.0} µs) | {:.1}x | {:.3} s / {py_total:.3} s / {:.1}x |",
+            round + 1,
+            r,
+            r * 1e6 / USERS as f64,
+            py * 1e6 / USERS as f64,
+            py / r,
+            r_total,
+            py_total / r_total
+        );
+        rust_sdk.push(r);
+        py_sdk.push(py);
+        rust_all.push(r_total);
+        py_all.push(py_total);
+        last = steps;
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (r, p) = (med(rust_sdk), med(py_sdk));
+    let (ra, pa) = (med(rust_all), med(py_all));
+    println!(
+        "medians: genauth {:.0} µs per user, Python SDK {:.0} µs per user: ratio {:.1}x \
+         (with the outbox read: {:.1}x)",
+        r * 1e6 / USERS as f64,
+        p * 1e6 / USERS as f64,
+        p / r,
+        pa / ra
+    );
+    println!("genauth medians per step (last round): {}", last.medians());
     println!("phones bound: {}", s.phone_count());
+    Ok(())
+}
+
+/// genauth's side alone, for profiling (`perf record`, callgrind).
+async fn flow_only(users: usize) -> Res<()> {
+    let s = flow_sandbox(users).await?;
+    let steps = genauth_flow(&s, 0, users).await?;
+    println!(
+        "{users} users: {:.0} µs per user in the SDK's calls; {}",
+        steps.sdk_total().as_secs_f64() * 1e6 / users as f64,
+        steps.medians()
+    );
     Ok(())
 }
 
@@ -324,20 +474,32 @@ fn main() -> Res<()> {
     if which == "overhead" || which == "all" {
         single()?.block_on(overhead())?;
     }
-    // For `perf stat`: one path alone, N calls (instructions per call, without timing noise).
-    if let (Some(path @ ("facade-only" | "raw-only")), Some(n)) = (
+    // One path alone, N calls: instructions per call under callgrind, without timing noise.
+    if let (Some(path @ ("raw-only" | "generated-only" | "facade-only")), Some(n)) = (
         Some(which.as_str()),
         std::env::args()
             .nth(2)
             .and_then(|n| n.parse::<usize>().ok()),
     ) {
-        single()?.block_on(one_path(path == "facade-only", n))?;
+        let path = ["raw-only", "generated-only", "facade-only"]
+            .iter()
+            .position(|p| *p == path)
+            .unwrap_or(0);
+        single()?.block_on(one_path(path, n))?;
     }
     if which == "refresh" || which == "all" {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
             .block_on(refresh())?;
+    }
+    if let ("flow-only", Some(n)) = (
+        which.as_str(),
+        std::env::args()
+            .nth(2)
+            .and_then(|n| n.parse::<usize>().ok()),
+    ) {
+        single()?.block_on(flow_only(n))?;
     }
     if which == "python" || which == "all" {
         single()?.block_on(python_vs_genauth())?;

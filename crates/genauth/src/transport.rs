@@ -12,7 +12,11 @@ use crate::error::{ApiCode, Error, Result};
 
 /// Header names whose values are secrets: marked sensitive before a request leaves, so that
 /// reqwest and hyper never print them.
-const SECRET_HEADERS: [&str; 2] = ["authorization", "x-state-token"];
+/// Names, not strings: looking a header up by `&str` parses the name on every request.
+const SECRET_HEADERS: [HeaderName; 2] = [
+    reqwest::header::AUTHORIZATION,
+    HeaderName::from_static("x-state-token"),
+];
 
 /// Settings shared by every client: host, timeouts, language.
 #[derive(Debug, Clone)]
@@ -65,7 +69,7 @@ impl ExecHook for Hook {
         mut request: reqwest::Request,
         operation_id: &'static str,
     ) -> HookFuture<'a> {
-        for name in SECRET_HEADERS {
+        for name in &SECRET_HEADERS {
             if let Some(value) = request.headers_mut().get_mut(name) {
                 value.set_sensitive(true);
             }
@@ -273,12 +277,18 @@ pub(crate) async fn map_error<E: ServiceError>(
 }
 
 /// Runs a generated call and maps its error.
-pub(crate) async fn run<T, E, F>(operation: &'static str, call: F) -> Result<T>
+///
+/// Takes a closure that makes the call, not the call's future: an `async fn` keeps a future
+/// passed as an argument and the same future being awaited side by side, so every layer that
+/// passed it on would double its size (kilobytes, copied on every call; see
+/// docs/benchmarks.md). Made here, the future is stored once.
+pub(crate) async fn run<T, E, M, F>(operation: &'static str, make: M) -> Result<T>
 where
     E: ServiceError,
+    M: FnOnce() -> F,
     F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
 {
-    match call.await {
+    match make().await {
         Ok(value) => Ok(value.into_inner()),
         Err(e) => Err(map_error(operation, e).await),
     }
@@ -309,13 +319,15 @@ envelope!(
     types::GenerateBindExtIdpLinkRespDto
 );
 
-/// Runs a V3 call: maps errors, then refuses an envelope whose statusCode is not 200.
-pub(crate) async fn run_v3<T, F>(operation: &'static str, call: F) -> Result<T>
+/// Runs a V3 call (made by `make`, as in [`run`]): maps errors, then refuses an envelope whose
+/// statusCode is not 200.
+pub(crate) async fn run_v3<T, M, F>(operation: &'static str, make: M) -> Result<T>
 where
     T: Envelope,
+    M: FnOnce() -> F,
     F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
 {
-    let answer = run(operation, call).await?;
+    let answer = run(operation, make).await?;
     let (status_code, message, api_code, request_id) = answer.status();
     if let Some(id) = request_id {
         tracing::Span::current().record("request_id", id);
@@ -345,7 +357,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
 {
-    crate::retry::with_retry(policy, kind, operation, || run(operation, f())).await
+    crate::retry::with_retry(policy, kind, operation, || run(operation, &f)).await
 }
 
 /// A generated V3 call under the retry policy and the operation's span, envelope checked.
@@ -361,7 +373,7 @@ where
     Fut:
         std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
 {
-    crate::retry::with_retry(policy, kind, operation, || run_v3(operation, f())).await
+    crate::retry::with_retry(policy, kind, operation, || run_v3(operation, &f)).await
 }
 
 /// A payload the envelope promised but did not carry.
