@@ -6,6 +6,11 @@
 //! the generated [`Client`] (builder interface: `client.bind_phone().body(..).send().await`), its
 //! [`types`], and the [`seam`] through which the facade adds headers and observes requests.
 //!
+//! Build a client with [`Client::try_new`] (or [`Client::new_with_client`] and
+//! [`http_client_builder`]), not the generated `Client::new`: that one unwraps reqwest's
+//! builder, which panics under the default `rustls` feature when no crypto provider is
+//! installed.
+//!
 //! `generated.rs` is written by `cargo xtask generate`; never edit it by hand.
 
 #![warn(missing_docs)]

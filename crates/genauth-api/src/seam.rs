@@ -80,6 +80,28 @@ impl Inner {
 }
 
 impl Client {
+    /// A client for `baseurl` on a fresh connection pool, with this crate's TLS set-up.
+    ///
+    /// Prefer it to the generated `Client::new`, which builds its reqwest client with
+    /// `unwrap()`: with the default `rustls` feature that panics unless a process-wide crypto
+    /// provider is installed (see [`crate::install_crypto_provider`]). This one installs it
+    /// and returns reqwest's error instead of panicking.
+    ///
+    /// ```
+    /// use genauth_api::ClientInfo;
+    ///
+    /// let client = genauth_api::Client::try_new("https://example.genauth.ai")?;
+    /// assert_eq!(client.baseurl(), "https://example.genauth.ai");
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
+    pub fn try_new(baseurl: &str) -> reqwest::Result<Self> {
+        let http = crate::http_client_builder()
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .timeout(std::time::Duration::from_secs(15))
+            .build()?;
+        Ok(Self::new_with_client(baseurl, http, Inner::default()))
+    }
+
     /// A copy of this client that adds `headers` to every request (replacing headers of the
     /// same name). The copy shares the connection pool and the exec hook.
     pub fn with_headers(&self, headers: HeaderMap) -> Self {

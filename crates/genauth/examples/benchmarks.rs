@@ -4,15 +4,21 @@
 //! cargo run --release -p genauth --example benchmarks -- [overhead|refresh|python|all]
 //! ```
 //!
-//! * `overhead`: a facade `send_sms` against a raw reqwest POST of the same request to the same
-//!   route, on the same connection pool (the facade's own reqwest client), one call at a time,
-//!   in alternating blocks; medians and their ratio.
+//! * `overhead`: a facade `send_bind_phone_code` against the same request sent by the generated
+//!   client alone and by a raw reqwest POST, to the same route on the same connection pool (the
+//!   facade's own reqwest client), one call at a time, the order rotated every round; medians
+//!   and the median per-round difference to the raw call.
 //! * `refresh`: 1,000 concurrent callers on an expired token: refresh requests made (counted at
 //!   the sandbox) and the callers' latency.
-//! * `python`: sequential password sign-in + send-sms + bind-phone for 500 phoneless users with
-//!   genauth, then with the official Python SDK (`genauth` 5.1.0) on the same sandbox; both read
-//!   codes from the sandbox outbox over HTTP. Needs python3 and PyPI the first time (a venv under
-//!   `target/tmp`), or `GENAUTH_PYTHON` pointing at a python with `genauth==5.1.0` installed.
+//! * `python`: sequential password sign-in + send-sms + bind-phone for phoneless users, in
+//!   rounds of 500 users each side, genauth and the official Python SDK (`genauth` 5.1.0)
+//!   taking turns on one sandbox; both time their SDK calls and read codes from the sandbox
+//!   outbox over HTTP. Needs python3 and PyPI the first time (a venv under `target/tmp`), or
+//!   `GENAUTH_PYTHON` pointing at a python with `genauth==5.1.0` installed.
+//! * `raw-only N`, `generated-only N`, `facade-only N`, `flow-only N`: one path alone, for
+//!   `valgrind --tool=callgrind` and `perf record`.
+//!
+//! Figures and how to read them: docs/benchmarks.md.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
