@@ -97,7 +97,7 @@ impl Shared {
                 "the user of this token no longer exists",
             ));
         }
-        Ok(claims.sub)
+        Ok(claims.sub.clone())
     }
 
     /// Checks the management token and the user pool header.
