@@ -137,8 +137,14 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             ],
         ),
     ];
+    // schemathesis keeps a cache (and replays past failures) in `.schemathesis/` under its
+    // working directory: a fresh one under the target directory, never the source tree.
+    let workdir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-run");
+    let _ = std::fs::remove_dir_all(&workdir);
+    std::fs::create_dir_all(&workdir).expect("schemathesis working directory");
     for (name, args) in passes {
         let mut cmd = Command::new(&python);
+        cmd.current_dir(&workdir);
         cmd.args(["-m", "schemathesis.cli", "run"])
             .arg(&spec)
             .args(["-u", &url])
