@@ -713,17 +713,14 @@ async fn signin(
         u.last_login_ms = Some(now);
     }
     let set = s.token_set(&mut store, &user_id, app, &scope);
-    let mut data = json!({
-        "access_token": set.access_token,
-        "id_token": set.id_token,
-        "token_type": "Bearer",
-        "expire_in": set.expires_in,
-        "scope": set.scope,
-    });
-    if let Some(refresh) = set.refresh_token {
-        data["refresh_token"] = json!(refresh);
-    }
-    Ok(ok(Some(data)))
+    Ok(ok(Some(types::LoginTokenResponseDataDto {
+        access_token: set.access_token,
+        id_token: Some(set.id_token),
+        token_type: "Bearer".into(),
+        expire_in: i64::try_from(set.expires_in).unwrap_or(i64::MAX),
+        scope: Some(set.scope),
+        refresh_token: set.refresh_token,
+    })))
 }
 
 async fn oidc_token(

@@ -45,7 +45,18 @@ pub struct Signer {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    issued: Mutex<HashMap<String, Arc<Claims>>>,
+    /// Keyed by the token's signature (short to hash), with the whole token to compare.
+    issued: Mutex<HashMap<String, Issued>>,
+}
+
+struct Issued {
+    token: String,
+    claims: Arc<Claims>,
+}
+
+/// The signature part of a JWT (after the last dot).
+fn signature(token: &str) -> &str {
+    token.rsplit('.').next().unwrap_or(token)
 }
 
 /// At this many issued tokens, signing prunes the expired ones (and forgets them all if at
@@ -79,7 +90,7 @@ impl Signer {
         }
     }
 
-    fn issued(&self) -> MutexGuard<'_, HashMap<String, Arc<Claims>>> {
+    fn issued(&self) -> MutexGuard<'_, HashMap<String, Issued>> {
         // A panic elsewhere while holding the lock leaves the map usable.
         self.issued.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -92,21 +103,31 @@ impl Signer {
         if !token.is_empty() {
             let mut issued = self.issued();
             if issued.len() >= PRUNE_ABOVE {
-                issued.retain(|_, c| c.exp > claims.iat);
+                issued.retain(|_, i| i.claims.exp > claims.iat);
                 // Still full of live tokens: start again rather than scan on every signing;
                 // the dropped ones are verified as JWTs.
                 if issued.len() >= PRUNE_ABOVE / 2 {
                     issued.clear();
                 }
             }
-            issued.insert(token.clone(), Arc::new(claims.clone()));
+            issued.insert(
+                signature(&token).to_string(),
+                Issued {
+                    token: token.clone(),
+                    claims: Arc::new(claims.clone()),
+                },
+            );
         }
         token
     }
 
     /// Checks a token's signature and expiry (`now_secs`).
     pub fn check(&self, token: &str, now_secs: u64) -> Result<Arc<Claims>, TokenProblem> {
-        let known = self.issued().get(token).cloned();
+        let known = self
+            .issued()
+            .get(signature(token))
+            .filter(|i| i.token == token)
+            .map(|i| Arc::clone(&i.claims));
         let claims = match known {
             Some(claims) => claims,
             None => Arc::new(
@@ -192,6 +213,13 @@ mod tests {
             signer.check("not a jwt", 150).err(),
             Some(TokenProblem::Invalid)
         );
+        // Other claims under this token's signature: the lookup by signature does not take it
+        // for the token it copied.
+        let copied = format!("eyJhbGciOiJIUzI1NiJ9.e30.{}", signature(&token));
+        assert_eq!(
+            signer.check(&copied, 150).err(),
+            Some(TokenProblem::Invalid)
+        );
     }
 
     #[test]
@@ -200,7 +228,9 @@ mod tests {
         {
             let mut issued = signer.issued();
             for i in 0..PRUNE_ABOVE {
-                issued.insert(format!("old{i}"), Arc::new(claims(50)));
+                let claims = Arc::new(claims(50));
+                let token = format!("old{i}");
+                issued.insert(token.clone(), Issued { token, claims });
             }
         }
         let token = signer.sign(&claims(200));
