@@ -356,8 +356,8 @@ async fn genauth_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<Step
 }
 
 /// The official Python SDK doing the flow for users `first..first + count`: (seconds in the
-/// SDK's calls, seconds in all, wall seconds with the interpreter's start).
-async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64, f64, f64)> {
+/// SDK's calls, seconds in all).
+async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64, f64)> {
     let python = python()?;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/conformance/python_sdk_bench.py");
@@ -369,7 +369,6 @@ async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64,
         first.to_string(),
         count.to_string(),
     ];
-    let wall = Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
             .arg(script)
@@ -377,7 +376,6 @@ async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64,
             .output()
     })
     .await??;
-    let wall = wall.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         return Err(format!(
@@ -393,7 +391,7 @@ async fn python_flow(s: &SandboxHandle, first: usize, count: usize) -> Res<(f64,
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("no {name} in the output: {text}").into())
     };
-    Ok((field("sdk_seconds")?, field("python_seconds")?, wall))
+    Ok((field("sdk_seconds")?, field("python_seconds")?))
 }
 
 /// Rounds of 500 users each side, interleaved (genauth, Python, genauth, Python, ...), on one
@@ -418,7 +416,7 @@ async fn python_vs_genauth() -> Res<()> {
     for round in 0..ROUNDS {
         let first = round * 2 * USERS;
         let steps = genauth_flow(&s, first, USERS).await?;
-        let (py, py_total, _wall) = python_flow(&s, first + USERS, USERS).await?;
+        let (py, py_total) = python_flow(&s, first + USERS, USERS).await?;
         let (r, r_total) = (steps.sdk_total().as_secs_f64(), steps.total().as_secs_f64());
         println!(
             "| {} | {:.3} s ({:.0} µs) | {py:.3} s ({:.0} µs) | {:.1}x | {:.3} s / {py_total:.3} s / {:.1}x |",
@@ -436,10 +434,9 @@ async fn python_vs_genauth() -> Res<()> {
         py_all.push(py_total);
         last = steps;
     }
-    let med = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    // Seconds through the one `median` helper.
+    let med =
+        |v: Vec<f64>| median(v.into_iter().map(Duration::from_secs_f64).collect()).as_secs_f64();
     let (r, p) = (med(rust_sdk), med(py_sdk));
     let (ra, pa) = (med(rust_all), med(py_all));
     println!(
