@@ -51,3 +51,57 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
     assert_eq!(channels, ["CHANNEL_BIND_PHONE", "CHANNEL_UNBIND_PHONE"]);
     assert_eq!(sandbox.users_with_phone("+86", "18800008888"), 0);
 }
+
+/// The script behind the Python side of the benchmark (`benchmarks -- python`) runs its flow
+/// for a few users and binds each one's phone, so the figures in docs/benchmarks.md come from
+/// a flow that works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_benchmark_script_binds_every_user() {
+    const USERS: usize = 3;
+    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
+    let mut config = genauth_sandbox::Config::default();
+    for i in 0..USERS {
+        config.users.push(genauth_sandbox::UserConfig {
+            username: Some(format!("bench{i}")),
+            password: Some(format!("bench-password-{i}")),
+            ..Default::default()
+        });
+    }
+    let sandbox = Sandbox::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("sandbox");
+    let app = sandbox.seed().app;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("conformance")
+        .join("python_sdk_bench.py");
+    let args = vec![
+        script.display().to_string(),
+        sandbox.url().to_string(),
+        app.id,
+        app.secret,
+        "0".to_string(),
+        USERS.to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the benchmark script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("users={USERS}")), "{stdout}");
+    assert!(stdout.contains("sdk_seconds="), "{stdout}");
+    for i in 0..USERS {
+        let phone = format!("171{i:08}");
+        assert_eq!(sandbox.users_with_phone("+86", &phone), 1, "{phone}");
+    }
+}

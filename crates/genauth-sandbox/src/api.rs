@@ -134,9 +134,10 @@ impl Shared {
         Ok(())
     }
 
-    fn sign(&self, sub: &str, aud: &str, token_use: &str, ttl_secs: u64) -> (String, Claims) {
+    /// The claims of a new token, issued now; the caller adds its own and signs.
+    fn claims(&self, sub: &str, aud: &str, token_use: &str, ttl_secs: u64) -> Claims {
         let now = self.now_secs();
-        let claims = Claims {
+        Claims {
             sub: sub.into(),
             aud: aud.into(),
             iss: self.issuer(),
@@ -147,8 +148,7 @@ impl Shared {
             scope: None,
             phone_number: None,
             scoped_userpool_id: None,
-        };
-        (self.signer.sign(&claims), claims)
+        }
     }
 
     /// An id token for `user_id` (with the phone claim).
@@ -160,13 +160,13 @@ impl Shared {
         app_id: &str,
         ttl_secs: u64,
     ) -> String {
-        let (_, mut claims) = self.sign(user_id, app_id, "id", ttl_secs);
+        let mut claims = self.claims(user_id, app_id, "id", ttl_secs);
         claims.phone_number = store.users.get(user_id).and_then(|u| {
             u.phone
                 .as_ref()
                 .map(|p| format!("{}{}", u.phone_country_code.as_deref().unwrap_or("+86"), p))
         });
-        self.signer.sign(&claims)
+        self.signer.sign(claims)
     }
 
     /// Access and id tokens, and a refresh token with offline_access.
@@ -178,9 +178,9 @@ impl Shared {
         scope: &str,
     ) -> TokenSet {
         let ttl = app.access_token_ttl_secs;
-        let (_, mut access) = self.sign(user_id, &app.id, "access", ttl);
+        let mut access = self.claims(user_id, &app.id, "access", ttl);
         access.scope = Some(scope.to_string());
-        let access_token = self.signer.sign(&access);
+        let access_token = self.signer.sign(access);
         let id_token = self.id_token(store, user_id, &app.id, ttl);
         let refresh_token = scope
             .split_whitespace()
@@ -795,14 +795,14 @@ async fn get_management_token(
     {
         return Err(ApiError::plain(401, "the access key id or secret is wrong"));
     }
-    let (_, mut claims) = s.sign(
+    let mut claims = s.claims(
         &pool.id,
         &pool.id,
         "management",
         pool.management_token_ttl_secs,
     );
     claims.scoped_userpool_id = Some(pool.id.clone());
-    let token = s.signer.sign(&claims);
+    let token = s.signer.sign(claims);
     Ok(ok(Some(
         json!({"access_token": token, "expires_in": pool.management_token_ttl_secs}),
     )))
@@ -950,7 +950,43 @@ async fn outbox(State(s): S, Query(q): Query<OutboxQuery>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::iso;
+    use super::*;
+
+    fn shared() -> Shared {
+        let config = Config::default();
+        Shared {
+            store: Mutex::new(crate::state::State::new(&config, 0)),
+            faults: crate::faults::Faults::default(),
+            config,
+            clock: Arc::new(crate::clock::SystemClock),
+            signer: Signer::new(),
+            issuer: Mutex::new("http://sandbox.test".into()),
+        }
+    }
+
+    #[test]
+    fn a_token_set_signs_each_token_once() {
+        let s = shared();
+        let app = &s.config.apps[0];
+        let mut store = s.lock();
+        let user = store.users.keys().next().cloned().expect("a seeded user");
+        let set = s.token_set(&mut store, &user, app, "openid offline_access");
+        // The access and the id token, and nothing signed and thrown away.
+        assert_eq!(s.signer.issued_len(), 2);
+        let now = s.now_secs();
+        let access = s
+            .signer
+            .check(&set.access_token, now)
+            .expect("access token");
+        assert_eq!(access.token_use, "access");
+        assert_eq!(access.scope.as_deref(), Some("openid offline_access"));
+        let id = s.signer.check(&set.id_token, now).expect("id token");
+        assert_eq!(
+            (id.token_use.as_str(), id.sub.as_str()),
+            ("id", user.as_str())
+        );
+        assert!(set.refresh_token.is_some());
+    }
 
     #[test]
     fn iso_dates() {

@@ -131,12 +131,14 @@ impl Faults {
     }
 
     fn record(&self, route: &str) {
-        *self
-            .1
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(route.to_string())
-            .or_default() += 1;
+        let mut counts = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        // The route's name is allocated on its first call only.
+        match counts.get_mut(route) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(route.to_string(), 1);
+            }
+        }
     }
 
     /// The fault for this call, counting it down.

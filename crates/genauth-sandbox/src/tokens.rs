@@ -95,10 +95,16 @@ impl Signer {
         self.issued.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many issued tokens are kept (tests).
+    #[cfg(test)]
+    pub(crate) fn issued_len(&self) -> usize {
+        self.issued().len()
+    }
+
     /// Signs `claims`.
-    pub fn sign(&self, claims: &Claims) -> String {
+    pub fn sign(&self, claims: Claims) -> String {
         // HS256 over serialisable claims cannot fail; an empty token would be refused later.
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .unwrap_or_default();
         if !token.is_empty() {
             let mut issued = self.issued();
@@ -114,7 +120,7 @@ impl Signer {
                 signature(&token).to_string(),
                 Issued {
                     token: token.clone(),
-                    claims: Arc::new(claims.clone()),
+                    claims: Arc::new(claims),
                 },
             );
         }
@@ -171,7 +177,7 @@ mod tests {
     #[test]
     fn issued_tokens_check_out_until_they_expire() {
         let signer = Signer::new();
-        let token = signer.sign(&claims(200));
+        let token = signer.sign(claims(200));
         assert_eq!(
             signer.check(&token, 150).map(|c| c.sub.clone()),
             Ok("user".into())
@@ -182,7 +188,7 @@ mod tests {
     #[test]
     fn a_token_not_in_the_map_is_verified_as_a_jwt() {
         let signer = Signer::new();
-        let token = signer.sign(&claims(200));
+        let token = signer.sign(claims(200));
         signer.issued().clear();
         assert_eq!(
             signer.check(&token, 150).map(|c| c.aud.clone()),
@@ -194,9 +200,9 @@ mod tests {
     #[test]
     fn forged_and_foreign_tokens_are_invalid() {
         let signer = Signer::new();
-        let token = signer.sign(&claims(200));
+        let token = signer.sign(claims(200));
         // Another sandbox's token (another key), and this one with its signature changed.
-        let foreign = Signer::new().sign(&claims(200));
+        let foreign = Signer::new().sign(claims(200));
         assert_eq!(
             signer.check(&foreign, 150).err(),
             Some(TokenProblem::Invalid)
@@ -233,7 +239,7 @@ mod tests {
                 issued.insert(token.clone(), Issued { token, claims });
             }
         }
-        let token = signer.sign(&claims(200));
+        let token = signer.sign(claims(200));
         assert_eq!(signer.issued().len(), 1);
         assert!(signer.check(&token, 150).is_ok());
     }
@@ -245,11 +251,11 @@ mod tests {
             .map(|i| {
                 let mut c = claims(200);
                 c.jti = format!("jti{i}");
-                signer.sign(&c)
+                signer.sign(c)
             })
             .collect();
         assert_eq!(signer.issued().len(), PRUNE_ABOVE);
-        let newest = signer.sign(&claims(300));
+        let newest = signer.sign(claims(300));
         assert_eq!(signer.issued().len(), 1);
         assert!(signer.check(&live[0], 150).is_ok(), "verified as a JWT");
         assert!(signer.check(&newest, 150).is_ok());

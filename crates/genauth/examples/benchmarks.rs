@@ -244,10 +244,13 @@ fn python() -> Res<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = root.join("target/tmp/genauth-py-5.1.0");
     let python = venv.join("bin/python");
-    if !python.exists() {
+    // The same venv and marker as the conformance tests' (tests/tests/common/mod.rs).
+    let packages = ["genauth==5.1.0", "websockets"];
+    let ready = venv.join(".installed");
+    if std::fs::read_to_string(&ready).ok() != Some(packages.join("\n")) {
         println!("creating {} ...", venv.display());
         let ok = std::process::Command::new("python3")
-            .args(["-m", "venv"])
+            .args(["-m", "venv", "--clear"])
             .arg(&venv)
             .status()?
             .success()
@@ -257,14 +260,15 @@ fn python() -> Res<PathBuf> {
                     "pip",
                     "install",
                     "--quiet",
-                    "genauth==5.1.0",
-                    "websockets",
+                    "--disable-pip-version-check",
                 ])
+                .args(packages)
                 .status()?
                 .success();
         if !ok {
             return Err("could not set up the Python venv".into());
         }
+        std::fs::write(&ready, packages.join("\n"))?;
     }
     Ok(python)
 }

@@ -223,6 +223,10 @@ impl Harness {
 /// A Python venv under the target directory with `packages` installed, made once; answers the
 /// path of its python. Needs python3 with venv and the PyPI registry.
 pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
+    // Tests of one binary run on parallel threads: one of them makes the venv while the
+    // others wait (two `venv --clear` at once would delete each other's installs).
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin").join("python");
     let ready = venv.join(".installed");
