@@ -12,6 +12,18 @@ use genauth_sandbox::Sandbox;
 
 mod common;
 
+/// Runs `python` with `args` off the runtime's threads (the sandbox answers meanwhile).
+async fn run(python: PathBuf, args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("join")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_binds_and_unbinds_a_phone() {
     let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
@@ -29,14 +41,7 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
         seed.phoneless_user.password.clone(),
         "18800008888".to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(args)
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .expect("join");
+    let output = run(python, args).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
@@ -84,14 +89,7 @@ async fn the_python_benchmark_script_binds_every_user() {
         "0".to_string(),
         USERS.to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(args)
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .expect("join");
+    let output = run(python, args).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
