@@ -25,6 +25,17 @@ pub use genauth_api::types::SmsChannel;
 pub use genauth_api::types::UserDto as User;
 
 /// How the app authenticates at the token endpoints (`/api/v3/signin`, `/oidc/token`).
+///
+/// Set it to what the application's console says; it parses from the console's names too:
+///
+/// ```
+/// use genauth::TokenEndpointAuthMethod;
+///
+/// let method: TokenEndpointAuthMethod = "client_secret_basic".parse()?;
+/// assert_eq!(method, TokenEndpointAuthMethod::ClientSecretBasic);
+/// assert!("client_secret_jwt".parse::<TokenEndpointAuthMethod>().is_err());
+/// # Ok::<(), genauth::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TokenEndpointAuthMethod {
     /// `client_id` and `client_secret` in the request body (the official SDKs' default).
@@ -52,6 +63,32 @@ impl std::str::FromStr for TokenEndpointAuthMethod {
 }
 
 /// Options of a sign-in.
+///
+/// With `auto_register`, a pass-code sign-in of a phone that no user has creates the user:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let seed = sandbox.seed();
+/// # let client = genauth::AuthenticationClient::builder()
+/// #     .app_id(&seed.app.id)
+/// #     .app_secret(&seed.app.secret)
+/// #     .host(sandbox.url())
+/// #     .build()?;
+/// use genauth::{PhoneNumber, SignInOptions, SmsChannel};
+///
+/// let phone = PhoneNumber::parse("+86 177 0000 0001")?;
+/// client.send_sms(SmsChannel::ChannelLogin, &phone).await?;
+/// # let code = sandbox.last_code("17700000001", "CHANNEL_LOGIN").unwrap_or_default();
+/// let options = SignInOptions {
+///     auto_register: true,
+///     ..SignInOptions::default()
+/// };
+/// client.sign_in_by_phone_pass_code(&phone, code.as_str(), options).await?;
+/// assert_eq!(client.get_profile().await?.phone.as_deref(), Some("17700000001"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SignInOptions {
     /// Scopes; the default `openid profile phone offline_access` asks for a refresh token.
@@ -135,6 +172,31 @@ impl fmt::Debug for AuthenticationClient {
 
 /// Builds an [`AuthenticationClient`].
 #[derive(Default)]
+///
+/// Only the app id and the host are required (the app secret too, unless the token endpoint
+/// auth method is `none`); everything else has a default:
+///
+/// ```
+/// use std::time::Duration;
+/// use genauth::{AuthenticationClient, RetryPolicy, TokenEndpointAuthMethod};
+///
+/// let client = AuthenticationClient::builder()
+///     .app_id("6571c3a4e8d4e1b2c3d4e5f6")
+///     .app_secret("app-secret")
+///     .host("https://example.genauth.ai")
+///     .token_endpoint_auth_method(TokenEndpointAuthMethod::ClientSecretBasic)
+///     .connect_timeout(Duration::from_secs(2))
+///     .timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy { max_attempts: 4, ..RetryPolicy::default() })
+///     .refresh_skew(Duration::from_secs(120))
+///     .lang("en-US")
+///     .build()?;
+/// assert_eq!(client.app_id(), "6571c3a4e8d4e1b2c3d4e5f6");
+///
+/// // Missing settings are a configuration error, before anything is sent.
+/// assert!(AuthenticationClient::builder().host("https://example.genauth.ai").build().is_err());
+/// # Ok::<(), genauth::Error>(())
+/// ```
 pub struct AuthenticationClientBuilder {
     app_id: Option<String>,
     app_secret: Option<SecretString>,
@@ -357,6 +419,28 @@ impl AuthenticationClient {
 
     /// A client for another user (or none yet) on the same app and connection pool, with its
     /// own in-memory token store.
+    ///
+    /// A service that signs users in on their behalf keeps one client and a token set per user:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// let alice = client.with_tokens(None);
+    /// let bob = client.with_tokens(None);
+    /// alice.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// bob.sign_in_by_username_password("bob", "bob-password-1").await?;
+    /// assert_eq!(alice.get_profile().await?.username.as_deref(), Some("alice"));
+    /// assert_eq!(bob.get_profile().await?.username.as_deref(), Some("bob"));
+    /// assert!(client.tokens().await.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn with_tokens(&self, tokens: Option<TokenSet>) -> Self {
         self.with_token_store(Arc::new(InMemoryTokenStore::new(tokens)))
     }
@@ -376,6 +460,38 @@ impl AuthenticationClient {
     }
 
     /// Replaces the token set (e.g. restored from storage).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::{ExposeSecret, SecretString, TokenSet};
+    ///
+    /// let tokens = client.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// // Kept somewhere of yours, as plain strings and a time...
+    /// let (access, refresh, expires_at) = (
+    ///     tokens.access_token().expose_secret().to_string(),
+    ///     tokens.refresh_token().map(|t| t.expose_secret().to_string()),
+    ///     tokens.expires_at(),
+    /// );
+    /// // ... and restored later, on a client that has not signed in.
+    /// let restored = client.with_tokens(None);
+    /// restored
+    ///     .set_tokens(TokenSet::new(
+    ///         SecretString::from(access),
+    ///         refresh.map(SecretString::from),
+    ///         expires_at,
+    ///     ))
+    ///     .await;
+    /// assert_eq!(restored.get_profile().await?.username.as_deref(), Some("alice"));
+    /// # Ok(()) }
+    /// ```
     pub async fn set_tokens(&self, tokens: TokenSet) {
         self.store.save(Some(tokens)).await;
     }
@@ -537,6 +653,27 @@ impl AuthenticationClient {
 
     /// Unbinds the signed-in user's phone, with the code sent to it. Refused when the phone is
     /// the user's only way to sign in.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::PhoneNumber;
+    ///
+    /// client.sign_in_by_username_password("bob", "bob-password-1").await?;
+    /// let phone = PhoneNumber::parse("+86 138 0013 8000")?; // bob's phone
+    /// client.send_unbind_phone_code(&phone).await?;
+    /// # let code = sandbox.last_code("13800138000", "CHANNEL_UNBIND_PHONE").unwrap_or_default();
+    /// client.unbind_phone(code.as_str()).await?;
+    /// assert_eq!(client.get_profile().await?.phone, None);
+    /// # Ok(()) }
+    /// ```
     pub async fn unbind_phone<C>(&self, code: C) -> Result<()>
     where
         C: TryInto<PassCode, Error = Error>,
@@ -557,6 +694,31 @@ impl AuthenticationClient {
     /// (and, when the pool asks for it, the current number's code, sent with
     /// [`send_unbind_phone_code`](Self::send_unbind_phone_code)), then applies the change with
     /// the update token it was given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::PhoneNumber;
+    ///
+    /// client.sign_in_by_username_password("bob", "bob-password-1").await?;
+    /// let (current, new) = (PhoneNumber::parse("13800138000")?, PhoneNumber::parse("18800002222")?);
+    /// client.send_bind_phone_code(&new).await?;
+    /// client.send_unbind_phone_code(&current).await?;
+    /// # let new_code = sandbox.last_code("18800002222", "CHANNEL_BIND_PHONE").unwrap_or_default();
+    /// # let current_code = sandbox.last_code("13800138000", "CHANNEL_UNBIND_PHONE").unwrap_or_default();
+    /// client
+    ///     .update_phone(&new, new_code.as_str(), Some((&current, current_code.as_str())))
+    ///     .await?;
+    /// assert_eq!(client.get_profile().await?.phone.as_deref(), Some("18800002222"));
+    /// # Ok(()) }
+    /// ```
     pub async fn update_phone<C>(
         &self,
         new_phone: &PhoneNumber,
@@ -625,6 +787,29 @@ impl AuthenticationClient {
 
     /// Signs in with a phone and the code sent to it on channel CHANNEL_LOGIN, and keeps the
     /// token set for later calls.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::{PhoneNumber, SignInOptions, SmsChannel};
+    ///
+    /// let phone = PhoneNumber::parse("+86 138 0013 8000")?; // bob's phone
+    /// client.send_sms(SmsChannel::ChannelLogin, &phone).await?;
+    /// # let code = sandbox.last_code("13800138000", "CHANNEL_LOGIN").unwrap_or_default();
+    /// let tokens = client
+    ///     .sign_in_by_phone_pass_code(&phone, code.as_str(), SignInOptions::default())
+    ///     .await?;
+    /// assert!(tokens.refresh_token().is_some()); // the default scope has offline_access
+    /// assert_eq!(client.get_profile().await?.username.as_deref(), Some("bob"));
+    /// # Ok(()) }
+    /// ```
     pub async fn sign_in_by_phone_pass_code<C>(
         &self,
         phone: &PhoneNumber,
@@ -788,6 +973,25 @@ impl AuthenticationClient {
 
     /// Renews the access token with the refresh token now, keeps and returns the new set.
     /// Calls do this by themselves before the token expires; this is for when you want it now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// let first = client.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// let renewed = client.refresh().await?;
+    /// assert!(!renewed.same_token_as(&first));
+    /// // The refresh token rotated: the client keeps the new set, and calls go on working.
+    /// assert!(client.tokens().await.is_some_and(|t| t.same_token_as(&renewed)));
+    /// client.get_profile().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn refresh(&self) -> Result<TokenSet> {
         // Load under the lock: a refresh that ran meanwhile has rotated the refresh token.
         let _one_at_a_time = self.refresh_lock.lock().await;

@@ -9,6 +9,39 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Secrets never appear in the text of an error: body excerpts have their token fields masked,
 /// and inputs that carry secrets are named, not quoted.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let seed = sandbox.seed();
+/// # let client = genauth::AuthenticationClient::builder()
+/// #     .app_id(&seed.app.id)
+/// #     .app_secret(&seed.app.secret)
+/// #     .host(sandbox.url())
+/// #     .build()?;
+/// use genauth::{ApiCode, Error, PhoneNumber};
+///
+/// // Bad input is refused before anything is sent.
+/// let bad = PhoneNumber::parse("12345").unwrap_err();
+/// assert!(matches!(bad, Error::InvalidInput { field: "phone number", .. }));
+///
+/// // A refusal keeps what the service said: statusCode, apiCode, message and requestId.
+/// client.sign_in_by_username_password("alice", "alice-password-1").await?;
+/// let phone = PhoneNumber::parse("+86 188 0000 8888")?;
+/// client.send_bind_phone_code(&phone).await?;
+/// # let sent = sandbox.last_code("18800008888", "CHANNEL_BIND_PHONE").unwrap_or_default();
+/// # let wrong = if sent == "000000" { "111111" } else { "000000" };
+/// let err = client.bind_phone(&phone, wrong).await.unwrap_err();
+/// assert_eq!(err.api_code(), Some(ApiCode::VerificationCodeWrong));
+/// assert!(err.request_id().is_some());
+/// assert!(!err.is_retryable());
+/// match err {
+///     Error::Api { status_code, message, .. } => println!("{status_code}: {message}"),
+///     other => return Err(other.into()),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

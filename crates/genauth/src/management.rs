@@ -26,6 +26,23 @@ struct ManagementToken {
 /// The management token is fetched with the access key pair on first use, cached, and renewed
 /// a minute before it expires; concurrent callers share one fetch. The user pool id sent in
 /// `x-authing-userpool-id` is read from the token's `scoped_userpool_id` claim.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let pool = sandbox.seed().user_pool;
+/// use genauth::ManagementClient;
+///
+/// let management = ManagementClient::new(sandbox.url(), &pool.access_key_id, &pool.access_key_secret)?;
+/// assert_eq!(management.user_pool_id().await?, pool.id);
+/// // Link alice's WeChat account, so that her WeChat login signs her in.
+/// management
+///     .link_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", "openid-of-alice", Some("openid"))
+///     .await?;
+/// management.unlink_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", None).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct ManagementClient {
     api: genauth_api::Client,

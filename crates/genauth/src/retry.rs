@@ -12,6 +12,30 @@ use std::time::Duration;
 use crate::error::Error;
 
 /// The retry policy of a client.
+///
+/// ```
+/// use std::time::Duration;
+/// use genauth::{AuthenticationClient, RetryPolicy};
+///
+/// // Patient: five attempts, waits from 200 ms up to 5 s, a Retry-After up to 30 s.
+/// let patient = RetryPolicy {
+///     max_attempts: 5,
+///     base_delay: Duration::from_millis(200),
+///     max_delay: Duration::from_secs(5),
+///     max_retry_after: Duration::from_secs(30),
+/// };
+/// let client = AuthenticationClient::builder()
+///     .app_id("6571c3a4e8d4e1b2c3d4e5f6")
+///     .app_secret("app-secret")
+///     .host("https://example.genauth.ai")
+///     .retry_policy(patient)
+///     .build()?;
+/// // Or none at all, for a caller with its own retry loop: every failure comes straight back.
+/// let strict = genauth::ManagementClient::new("https://example.genauth.ai", "key-id", "key-secret")?
+///     .with_retry_policy(RetryPolicy::disabled());
+/// # let _ = (client, strict);
+/// # Ok::<(), genauth::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (default 3; 1 turns retries off).

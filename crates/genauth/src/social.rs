@@ -187,17 +187,30 @@ impl LoginOutcome {
 
 /// The client of the `/api/v2/sdk` social-login API, for one device.
 ///
-/// ```no_run
-/// # async fn f() -> genauth::Result<()> {
+/// A WeChat login whose account is linked to no user yet: the app binds it to a mobile number.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let host = sandbox.url();
+/// # let client_id = sandbox.seed().app.id;
+/// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-someone");
 /// use genauth::{DeviceContext, LoginOutcome, PhoneNumber, SocialClient};
 ///
-/// let device = DeviceContext::new("client-id", "Android 10", "156aysdna213sac", "Mozilla/5.0");
-/// let social = SocialClient::new("https://example.genauth.ai", device)?;
-/// if let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? {
-///     let mobile = PhoneNumber::parse("13800138000")?;
-///     social.send_bind_mobile_code(&mobile).await?;
-///     let session = social.bind(&state, &mobile, "123456").await?;
-/// }
+/// let device = DeviceContext::new(&client_id, "Android 10", "156aysdna213sac", "Mozilla/5.0");
+/// let social = SocialClient::new(host, device)?;
+/// let session = match social.login_by_wechat("wechat-code").await? {
+///     LoginOutcome::Success(session) => session,
+///     LoginOutcome::SocialBind(state) => {
+///         let mobile = PhoneNumber::parse("13800138000")?;
+///         social.send_bind_mobile_code(&mobile).await?;
+/// #       let code = sandbox.last_code("13800138000", "BIND_MOBILE_SMS").unwrap_or_default();
+///         social.bind(&state, &mobile, code.as_str()).await?
+///     }
+///     other => return Err(format!("not handled here: {other:?}").into()),
+/// };
+/// assert!(session.id_token.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -426,6 +439,36 @@ pub use genauth_api::types::SsoUser;
 ///
 /// The tenant access token (client credentials) is fetched on first use, cached, and renewed a
 /// minute before it expires; concurrent callers share one fetch.
+///
+/// The server side of a social login: the app's back end turns the session it was handed into
+/// the user, through a one-time ticket bound to the device.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use genauth::{DeviceContext, LoginOutcome, SocialClient};
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let app = sandbox.seed().app;
+/// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-bob");
+/// # let device = DeviceContext::new(&app.id, "Android 10", "156aysdna213sac", "Mozilla/5.0");
+/// # let social = SocialClient::new(sandbox.url(), device.clone())?;
+/// # let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? else {
+/// #     return Err("expected SOCIAL_BIND".into());
+/// # };
+/// # let mobile = genauth::PhoneNumber::parse("13800138000")?;
+/// # social.send_bind_mobile_code(&mobile).await?;
+/// # let code = sandbox.last_code("13800138000", "BIND_MOBILE_SMS").unwrap_or_default();
+/// # let session = social.bind(&state, &mobile, code.as_str()).await?;
+/// use genauth::TenantClient;
+///
+/// let tenant = TenantClient::new(sandbox.url(), &app.id, &app.secret)?;
+/// let ticket = tenant.sso_ticket(&session, &device).await?;
+/// let user = tenant.verify_sso_ticket(&ticket).await?;
+/// assert_eq!(user.mobile.as_deref(), Some("13800138000"));
+/// // A ticket is good once.
+/// assert!(tenant.verify_sso_ticket(&ticket).await.is_err());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct TenantClient {
     api: genauth_api::Client,

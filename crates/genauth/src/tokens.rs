@@ -113,6 +113,47 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///   compare-and-set (or the store should hold a short lock while an instance refreshes), so
 ///   that two instances do not both spend the same refresh token. An instance that loses the
 ///   race simply loads the winner's set on its next call.
+///
+/// A store shared by two instances of a service (here a `Mutex`, standing for Redis or a
+/// database): a user signed in on one is signed in on the other.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let seed = sandbox.seed();
+/// # let client = genauth::AuthenticationClient::builder()
+/// #     .app_id(&seed.app.id)
+/// #     .app_secret(&seed.app.secret)
+/// #     .host(sandbox.url())
+/// #     .build()?;
+/// use std::sync::{Arc, Mutex};
+/// use genauth::{StoreFuture, TokenSet, TokenStore};
+///
+/// #[derive(Clone, Default)]
+/// struct SharedStore(Arc<Mutex<Option<TokenSet>>>);
+///
+/// impl TokenStore for SharedStore {
+///     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+///         let tokens = self.0.lock().map(|t| t.clone()).unwrap_or(None);
+///         Box::pin(async move { tokens })
+///     }
+///
+///     fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()> {
+///         if let Ok(mut slot) = self.0.lock() {
+///             *slot = tokens;
+///         }
+///         Box::pin(async {})
+///     }
+/// }
+///
+/// let store = SharedStore::default();
+/// let instance_a = client.with_token_store(Arc::new(store.clone()));
+/// let instance_b = client.with_token_store(Arc::new(store));
+/// instance_a.sign_in_by_username_password("alice", "alice-password-1").await?;
+/// assert_eq!(instance_b.get_profile().await?.username.as_deref(), Some("alice"));
+/// # Ok(()) }
+/// ```
 pub trait TokenStore: Send + Sync + 'static {
     /// The current token set, if any.
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>>;
@@ -155,6 +196,19 @@ impl TokenStore for InMemoryTokenStore {
 }
 
 /// A one-time SMS code, checked (4 to 8 digits) before it is sent and kept secret.
+///
+/// Every call that takes a code takes a `&str` or `String` too and checks it the same way; the
+/// code never shows in `Debug` or in errors:
+///
+/// ```
+/// use genauth::{Error, PassCode};
+///
+/// let code = PassCode::new(" 123456 ")?; // surrounding spaces are dropped
+/// assert!(!format!("{code:?}").contains("123456"));
+/// assert!(matches!(PassCode::new("12ab"), Err(Error::InvalidInput { .. })));
+/// assert!(PassCode::new("123").is_err());
+/// # Ok::<(), genauth::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PassCode(SecretString);
 
