@@ -12,28 +12,37 @@ use genauth_sandbox::Sandbox;
 
 mod common;
 
-/// Runs `python` with `args` off the runtime's threads (the sandbox answers meanwhile).
-async fn run(python: PathBuf, args: Vec<String>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || {
+/// Runs `tests/conformance/{script}` with `args` in the SDK's venv, off the runtime's threads
+/// (the sandbox answers meanwhile); answers its standard output, failing when the script does.
+async fn run_script(script: &str, args: Vec<String>) -> String {
+    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("conformance")
+        .join(script);
+    let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
+            .arg(script)
             .args(args)
             .output()
             .expect("python runs")
     })
     .await
-    .expect("join")
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{}:\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_binds_and_unbinds_a_phone() {
-    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let seed = sandbox.seed();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("conformance")
-        .join("python_sdk_flow.py");
     let args = vec![
-        script.display().to_string(),
         sandbox.url().to_string(),
         seed.app.id.clone(),
         seed.app.secret.clone(),
@@ -41,14 +50,8 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
         seed.phoneless_user.password.clone(),
         "18800008888".to_string(),
     ];
-    let output = run(python, args).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = run_script("python_sdk_flow.py", args).await;
     println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "the Python SDK flow failed:\n{stdout}\n{stderr}"
-    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     // The sandbox saw it all: two codes to bind (one throttled) and one to unbind.
     let outbox = sandbox.outbox();
@@ -63,7 +66,6 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_benchmark_script_binds_every_user() {
     const USERS: usize = 3;
-    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
     let mut config = genauth_sandbox::Config::default();
     for i in 0..USERS {
         config.users.push(genauth_sandbox::UserConfig {
@@ -78,24 +80,14 @@ async fn the_python_benchmark_script_binds_every_user() {
         .await
         .expect("sandbox");
     let app = sandbox.seed().app;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("conformance")
-        .join("python_sdk_bench.py");
     let args = vec![
-        script.display().to_string(),
         sandbox.url().to_string(),
         app.id,
         app.secret,
         "0".to_string(),
         USERS.to_string(),
     ];
-    let output = run(python, args).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the benchmark script failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_script("python_sdk_bench.py", args).await;
     assert!(stdout.contains(&format!("users={USERS}")), "{stdout}");
     assert!(stdout.contains("sdk_seconds="), "{stdout}");
     for i in 0..USERS {
