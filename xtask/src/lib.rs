@@ -9,6 +9,7 @@ pub mod generate;
 pub mod lint;
 pub mod schema;
 pub mod spec;
+pub mod upstream;
 
 use std::path::PathBuf;
 
@@ -16,6 +17,7 @@ pub use generate::{generate, generate_file, stale_diff};
 pub use lint::{Finding, lint};
 pub use schema::SchemaSet;
 pub use spec::Spec;
+pub use upstream::{Difference, Divergence, Upstream};
 
 /// Everything that can go wrong in the xtask; every variant names what and where.
 #[derive(Debug, thiserror::Error)]
