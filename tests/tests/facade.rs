@@ -58,7 +58,7 @@ async fn bind_unbind_and_profile_of_a_phoneless_user() {
     let user = c.get_profile().await.expect("profile");
     assert_eq!(
         (user.phone.as_deref(), user.phone_verified),
-        (Some("18800008888"), Some(true))
+        (Some("18800008888"), true)
     );
     c.send_unbind_phone_code(&p).await.expect("send");
     let code = s
@@ -433,7 +433,8 @@ async fn social_bind_and_register_bind_through_the_facade() {
         .await
         .expect("sandbox");
     let seed = s.seed();
-    let device = DeviceContext::new(&seed.apps[0].id, "Android 10", "fp-1", "agent");
+    let device =
+        DeviceContext::new(&seed.apps[0].id, "Android 10", "fp-1", "agent").with_ip("10.0.0.1");
     let social = SocialClient::new(s.url(), device.clone()).expect("client");
     s.add_social_code("wx-1", "wechat", "openid-bob");
     let LoginOutcome::SocialBind(state) = social.login_by_wechat("wx-1").await.expect("login")
@@ -479,7 +480,7 @@ async fn social_bind_and_register_bind_through_the_facade() {
     let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
     assert_eq!(
         tenant
-            .verify_sso_ticket(&ticket)
+            .verify_sso_ticket(&ticket, &device)
             .await
             .expect("user")
             .mobile
@@ -487,17 +488,21 @@ async fn social_bind_and_register_bind_through_the_facade() {
         Some("13800138000")
     );
     let e = tenant
-        .verify_sso_ticket(&ticket)
+        .verify_sso_ticket(&ticket, &device)
         .await
         .expect_err("one-time");
     assert_eq!(e.error_code(), Some("PARAM.0032"));
-    let renewed = tenant.refresh_session(&session).await.expect("refresh");
+    let renewed = tenant
+        .refresh_session(&session, &device)
+        .await
+        .expect("refresh");
     assert!(tenant.sso_ticket(&session, &device).await.is_err());
     tenant
         .sso_ticket(&renewed, &device)
         .await
         .expect("renewed session works");
-    let other_device = DeviceContext::new(&seed.apps[0].id, "iOS 17", "fp-2", "agent");
+    let other_device =
+        DeviceContext::new(&seed.apps[0].id, "iOS 17", "fp-2", "agent").with_ip("10.0.0.2");
     let e = tenant
         .sso_ticket(&renewed, &other_device)
         .await
@@ -519,8 +524,8 @@ async fn social_bind_and_register_bind_through_the_facade() {
         panic!("expected USER_REGISTER");
     };
     let new = phone("18800005555");
-    reg.send_bind_mobile_code(&new).await.expect("send");
-    let code = s.last_code("18800005555", "BIND_MOBILE_SMS").expect("code");
+    reg.send_register_code(&new).await.expect("send");
+    let code = s.last_code("18800005555", "REGISTER_SMS").expect("code");
     reg.register_bind(&state, &new, code.as_str())
         .await
         .expect("register");

@@ -150,14 +150,17 @@ async fn what_the_facade_puts_on_the_wire() {
     .expect("tenant");
     let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
     snapshot(&capture, "tenant_sso_ticket");
-    tenant.verify_sso_ticket(&ticket).await.expect("verify");
+    tenant
+        .verify_sso_ticket(&ticket, &device)
+        .await
+        .expect("verify");
     snapshot(&capture, "tenant_verify_sso_ticket");
     let s = SocialSession {
         session_token: SecretString::from("bts******2VO".to_string()),
         id_token: None,
         expires_at: SystemTime::now(),
     };
-    tenant.refresh_session(&s).await.expect("refresh");
+    tenant.refresh_session(&s, &device).await.expect("refresh");
     snapshot(&capture, "tenant_refresh_session");
 
     // Management: the token is fetched once, the pool id comes from its claim.

@@ -172,7 +172,8 @@ async fn flow(seen: &mut Seen) {
     no_retry.get_profile().await.expect("retried past the 503");
 
     // The social flow, the tenant side.
-    let device = DeviceContext::new(&seed.app.id, "Android 10", "fp-1", "agent");
+    let device =
+        DeviceContext::new(&seed.app.id, "Android 10", "fp-1", "agent").with_ip("10.0.0.1");
     seen.text(format!("{device:?}"));
     let social = SocialClient::new(sandbox.url(), device.clone()).expect("social");
     sandbox.add_social_code("wx-secret-code-1", "wechat", "openid-1");
@@ -208,11 +209,14 @@ async fn flow(seen: &mut Seen) {
     seen.text(format!("{tenant:?} {ticket:?}"));
     seen.text(format!(
         "{:?}",
-        tenant.verify_sso_ticket(&ticket).await.expect("user")
+        tenant
+            .verify_sso_ticket(&ticket, &device)
+            .await
+            .expect("user")
     ));
     seen.err(
         &tenant
-            .verify_sso_ticket(&ticket)
+            .verify_sso_ticket(&ticket, &device)
             .await
             .expect_err("one-time"),
     );

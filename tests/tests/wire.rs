@@ -168,7 +168,7 @@ async fn send(c: &Client, op: &str) {
             .body_map(|b| {
                 // client_secret_basic (the first requirement): credentials in the header only.
                 b.grant_type(types::OidcTokenRequestGrantType::RefreshToken)
-                    .refresh_token("WPsGJbvpBjqXz6IJIr1UHKyrdVF5ioTPCUc7AlbL5aM")
+                    .refresh_token(Some("WPsGJbvpBjqXz6IJIr1UHKyrdVF5ioTPCUc7AlbL5aM".into()))
             })
             .send()
             .await
@@ -238,7 +238,7 @@ async fn send(c: &Client, op: &str) {
         "sendSdkSms" => device!(c.send_sdk_sms())
             .body_map(|b| {
                 b.mobile("12345678901")
-                    .type_(types::SdkSmsSendRequestType::BindMobileSms)
+                    .type_("BIND_MOBILE_SMS")
             })
             .send()
             .await
@@ -291,14 +291,25 @@ async fn send(c: &Client, op: &str) {
             .map_err(|e| e.to_string()),
         "verifySsoTicket" => c
             .verify_sso_ticket()
-            .body_map(|b| b.sso_ticket("ST-1-6h3v******Xk2Q"))
+            .body_map(|b| {
+                b.sso_ticket("ST-1-6h3v******Xk2Q")
+                    .operating_sys_version("Android 10")
+                    .device_ip("10.10.10.1")
+                    .device_fingerprint("156aysdna213sac")
+                    .agent(Some(AGENT.into()))
+            })
             .send()
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
         "refreshSessionToken" => c
             .refresh_session_token()
-            .body_map(|b| b.session_token("bts******2VO"))
+            .body_map(|b| {
+                b.session_token("bts******2VO")
+                    .operating_sys_version("Android 10")
+                    .device_ip("10.10.10.1")
+                    .device_fingerprint("156aysdna213sac")
+            })
             .send()
             .await
             .map(drop)

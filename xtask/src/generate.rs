@@ -28,7 +28,7 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
     if !findings.is_empty() {
         return Err(Error::Spec(findings));
     }
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(adapt(spec.doc))
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(adapt(spec.doc.clone()))
         .map_err(|e| Error::Parse(format!("not an OpenAPI 3.0 document: {e}")))?;
 
     let mut settings = GenerationSettings::new();
@@ -42,7 +42,8 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
 
     let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&openapi))?
         .map_err(|e| Error::Generator(e.to_string()))?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax(e.to_string()))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax(e.to_string()))?;
+    crate::postprocess::apply(&spec, &mut file);
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
 }
 

@@ -7,6 +7,7 @@
 
 pub mod generate;
 pub mod lint;
+pub mod postprocess;
 pub mod schema;
 pub mod spec;
 pub mod upstream;

@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The number to bind and the code sent to it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct BindPhoneDto {
         ///The SMS code sent on channel CHANNEL_BIND_PHONE; single use, and it expires.
         #[serde(rename = "passCode")]
@@ -23,6 +23,15 @@ pub mod types {
         ///Mobile number without the country code; a foreign number gives its code in phoneCountryCode.
         #[serde(rename = "phoneNumber")]
         pub phone_number: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for BindPhoneDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("BindPhoneDto")
+                .field("pass_code", &"[REDACTED]")
+                .field("phone_country_code", &self.phone_country_code)
+                .field("phone_number", &self.phone_number)
+                .finish()
+        }
     }
     impl BindPhoneDto {
         pub fn builder() -> builder::BindPhoneDto {
@@ -84,7 +93,7 @@ pub mod types {
         }
     }
     ///The user pool's access key pair.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct GetManagementAccessTokenDto {
         ///Access key id (the user pool id for the pool's own key).
         #[serde(rename = "accessKeyId")]
@@ -92,6 +101,14 @@ pub mod types {
         ///Access key secret.
         #[serde(rename = "accessKeySecret")]
         pub access_key_secret: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for GetManagementAccessTokenDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetManagementAccessTokenDto")
+                .field("access_key_id", &self.access_key_id)
+                .field("access_key_secret", &"[REDACTED]")
+                .finish()
+        }
     }
     impl GetManagementAccessTokenDto {
         pub fn builder() -> builder::GetManagementAccessTokenDto {
@@ -127,8 +144,14 @@ pub mod types {
         }
     }
     ///An external identity linked to a user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct IdentityDto {
+        ///The provider's access token for the user, when the service keeps it (a secret).
+        #[serde(
+            rename = "accessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<::std::string::String>,
         ///Id of the identity source.
         #[serde(rename = "extIdpId")]
         pub ext_idp_id: ::std::string::String,
@@ -136,14 +159,16 @@ pub mod types {
         #[serde(rename = "identityId")]
         pub identity_id: ::std::string::String,
         ///Connections the identity came through.
-        #[serde(
-            rename = "originConnIds",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
-        )]
+        #[serde(rename = "originConnIds")]
         pub origin_conn_ids: ::std::vec::Vec<::std::string::String>,
         ///Identity provider, e.g. wechat.
-        pub provider: ::std::string::String,
+        pub provider: IdentityDtoProvider,
+        ///The provider's refresh token for the user, when the service keeps it (a secret).
+        #[serde(
+            rename = "refreshToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
         ///Kind of id the provider gave, e.g. openid or unionid.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
@@ -151,19 +176,234 @@ pub mod types {
         #[serde(rename = "userIdInIdp")]
         pub user_id_in_idp: ::std::string::String,
         ///What the provider said about the user.
-        #[serde(
-            rename = "userInfoInIdp",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
-        )]
+        #[serde(rename = "userInfoInIdp")]
         pub user_info_in_idp: ::serde_json::Map<
             ::std::string::String,
             ::serde_json::Value,
         >,
     }
+    impl ::std::fmt::Debug for IdentityDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("IdentityDto")
+                .field("access_token", &"[REDACTED]")
+                .field("ext_idp_id", &self.ext_idp_id)
+                .field("identity_id", &self.identity_id)
+                .field("origin_conn_ids", &self.origin_conn_ids)
+                .field("provider", &self.provider)
+                .field("refresh_token", &"[REDACTED]")
+                .field("type_", &self.type_)
+                .field("user_id_in_idp", &self.user_id_in_idp)
+                .field("user_info_in_idp", &self.user_info_in_idp)
+                .finish()
+        }
+    }
     impl IdentityDto {
         pub fn builder() -> builder::IdentityDto {
             Default::default()
+        }
+    }
+    ///Identity provider, e.g. wechat.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum IdentityDtoProvider {
+        #[serde(rename = "oidc")]
+        Oidc,
+        #[serde(rename = "oauth2")]
+        Oauth2,
+        #[serde(rename = "saml")]
+        Saml,
+        #[serde(rename = "ldap")]
+        Ldap,
+        #[serde(rename = "ad")]
+        Ad,
+        #[serde(rename = "cas")]
+        Cas,
+        #[serde(rename = "azure-ad")]
+        AzureAd,
+        #[serde(rename = "wechat")]
+        Wechat,
+        #[serde(rename = "google")]
+        Google,
+        #[serde(rename = "qq")]
+        Qq,
+        #[serde(rename = "wechatwork")]
+        Wechatwork,
+        #[serde(rename = "dingtalk")]
+        Dingtalk,
+        #[serde(rename = "weibo")]
+        Weibo,
+        #[serde(rename = "github")]
+        Github,
+        #[serde(rename = "alipay")]
+        Alipay,
+        #[serde(rename = "apple")]
+        Apple,
+        #[serde(rename = "baidu")]
+        Baidu,
+        #[serde(rename = "lark")]
+        Lark,
+        #[serde(rename = "gitlab")]
+        Gitlab,
+        #[serde(rename = "twitter")]
+        Twitter,
+        #[serde(rename = "facebook")]
+        Facebook,
+        #[serde(rename = "slack")]
+        Slack,
+        #[serde(rename = "linkedin")]
+        Linkedin,
+        #[serde(rename = "yidun")]
+        Yidun,
+        #[serde(rename = "qingcloud")]
+        Qingcloud,
+        #[serde(rename = "gitee")]
+        Gitee,
+        #[serde(rename = "instagram")]
+        Instagram,
+        #[serde(rename = "welink")]
+        Welink,
+        #[serde(rename = "huawei")]
+        Huawei,
+        #[serde(rename = "honor")]
+        Honor,
+        #[serde(rename = "xiaomi")]
+        Xiaomi,
+        #[serde(rename = "oppo")]
+        Oppo,
+        #[serde(rename = "aws")]
+        Aws,
+        #[serde(rename = "amazon")]
+        Amazon,
+        #[serde(rename = "douyin")]
+        Douyin,
+        #[serde(rename = "kuaishou")]
+        Kuaishou,
+        #[serde(rename = "line")]
+        Line,
+        #[serde(rename = "sdbz")]
+        Sdbz,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for IdentityDtoProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Oidc => f.write_str("oidc"),
+                Self::Oauth2 => f.write_str("oauth2"),
+                Self::Saml => f.write_str("saml"),
+                Self::Ldap => f.write_str("ldap"),
+                Self::Ad => f.write_str("ad"),
+                Self::Cas => f.write_str("cas"),
+                Self::AzureAd => f.write_str("azure-ad"),
+                Self::Wechat => f.write_str("wechat"),
+                Self::Google => f.write_str("google"),
+                Self::Qq => f.write_str("qq"),
+                Self::Wechatwork => f.write_str("wechatwork"),
+                Self::Dingtalk => f.write_str("dingtalk"),
+                Self::Weibo => f.write_str("weibo"),
+                Self::Github => f.write_str("github"),
+                Self::Alipay => f.write_str("alipay"),
+                Self::Apple => f.write_str("apple"),
+                Self::Baidu => f.write_str("baidu"),
+                Self::Lark => f.write_str("lark"),
+                Self::Gitlab => f.write_str("gitlab"),
+                Self::Twitter => f.write_str("twitter"),
+                Self::Facebook => f.write_str("facebook"),
+                Self::Slack => f.write_str("slack"),
+                Self::Linkedin => f.write_str("linkedin"),
+                Self::Yidun => f.write_str("yidun"),
+                Self::Qingcloud => f.write_str("qingcloud"),
+                Self::Gitee => f.write_str("gitee"),
+                Self::Instagram => f.write_str("instagram"),
+                Self::Welink => f.write_str("welink"),
+                Self::Huawei => f.write_str("huawei"),
+                Self::Honor => f.write_str("honor"),
+                Self::Xiaomi => f.write_str("xiaomi"),
+                Self::Oppo => f.write_str("oppo"),
+                Self::Aws => f.write_str("aws"),
+                Self::Amazon => f.write_str("amazon"),
+                Self::Douyin => f.write_str("douyin"),
+                Self::Kuaishou => f.write_str("kuaishou"),
+                Self::Line => f.write_str("line"),
+                Self::Sdbz => f.write_str("sdbz"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for IdentityDtoProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "oidc" => Self::Oidc,
+                    "oauth2" => Self::Oauth2,
+                    "saml" => Self::Saml,
+                    "ldap" => Self::Ldap,
+                    "ad" => Self::Ad,
+                    "cas" => Self::Cas,
+                    "azure-ad" => Self::AzureAd,
+                    "wechat" => Self::Wechat,
+                    "google" => Self::Google,
+                    "qq" => Self::Qq,
+                    "wechatwork" => Self::Wechatwork,
+                    "dingtalk" => Self::Dingtalk,
+                    "weibo" => Self::Weibo,
+                    "github" => Self::Github,
+                    "alipay" => Self::Alipay,
+                    "apple" => Self::Apple,
+                    "baidu" => Self::Baidu,
+                    "lark" => Self::Lark,
+                    "gitlab" => Self::Gitlab,
+                    "twitter" => Self::Twitter,
+                    "facebook" => Self::Facebook,
+                    "slack" => Self::Slack,
+                    "linkedin" => Self::Linkedin,
+                    "yidun" => Self::Yidun,
+                    "qingcloud" => Self::Qingcloud,
+                    "gitee" => Self::Gitee,
+                    "instagram" => Self::Instagram,
+                    "welink" => Self::Welink,
+                    "huawei" => Self::Huawei,
+                    "honor" => Self::Honor,
+                    "xiaomi" => Self::Xiaomi,
+                    "oppo" => Self::Oppo,
+                    "aws" => Self::Aws,
+                    "amazon" => Self::Amazon,
+                    "douyin" => Self::Douyin,
+                    "kuaishou" => Self::Kuaishou,
+                    "line" => Self::Line,
+                    "sdbz" => Self::Sdbz,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IdentityDtoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///The V3 envelope carrying a list of identities.
@@ -195,13 +435,58 @@ pub mod types {
             Default::default()
         }
     }
+    ///Whether the operation took effect.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IsSuccessDto {
+        ///True when the operation took effect.
+        pub success: bool,
+    }
+    impl IsSuccessDto {
+        pub fn builder() -> builder::IsSuccessDto {
+            Default::default()
+        }
+    }
+    ///The V3 envelope carrying a success flag.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IsSuccessRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<IsSuccessDto>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl IsSuccessRespDto {
+        pub fn builder() -> builder::IsSuccessRespDto {
+            Default::default()
+        }
+    }
     ///The identity to link and the user to link it to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LinkIdentityDto {
         ///Id of the identity source.
         #[serde(rename = "extIdpId")]
         pub ext_idp_id: ::std::string::String,
-        ///Kind of id, e.g. openid or unionid.
+        ///Whether the identity source is a social one.
+        #[serde(
+            rename = "isSocial",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_social: ::std::option::Option<bool>,
+        ///Kind of id, e.g. openid or unionid; the service takes generic when it is left out.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         ///Id of the GenAuth user.
@@ -255,13 +540,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///A token set.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /**A token set. The lifetime comes as expire_in (the service's own models) or expires_in (the
+OAuth spelling other official clients read from the same answer); neither is required, and
+a client reads whichever is present.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct LoginTokenResponseDataDto {
         ///Access token (a JWT) for the user-level calls.
-        pub access_token: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access_token: ::std::option::Option<::std::string::String>,
         ///Seconds until the access token expires (the official models spell it expire_in).
-        pub expire_in: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expire_in: ::std::option::Option<i64>,
+        ///Seconds until the access token expires, in the OAuth spelling.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in: ::std::option::Option<i64>,
         ///OIDC id token (a JWT) describing the user.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_token: ::std::option::Option<::std::string::String>,
@@ -274,18 +567,39 @@ pub mod types {
         ///Token type, Bearer.
         pub token_type: ::std::string::String,
     }
+    impl ::std::fmt::Debug for LoginTokenResponseDataDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("LoginTokenResponseDataDto")
+                .field("access_token", &"[REDACTED]")
+                .field("expire_in", &self.expire_in)
+                .field("expires_in", &self.expires_in)
+                .field("id_token", &"[REDACTED]")
+                .field("refresh_token", &"[REDACTED]")
+                .field("scope", &self.scope)
+                .field("token_type", &self.token_type)
+                .finish()
+        }
+    }
     impl LoginTokenResponseDataDto {
         pub fn builder() -> builder::LoginTokenResponseDataDto {
             Default::default()
         }
     }
     ///A management token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct ManagementTokenData {
         ///The token, a JWT with the claim scoped_userpool_id.
         pub access_token: ::std::string::String,
         ///Seconds until the token expires.
         pub expires_in: i64,
+    }
+    impl ::std::fmt::Debug for ManagementTokenData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ManagementTokenData")
+                .field("access_token", &"[REDACTED]")
+                .field("expires_in", &self.expires_in)
+                .finish()
+        }
     }
     impl ManagementTokenData {
         pub fn builder() -> builder::ManagementTokenData {
@@ -306,8 +620,8 @@ pub mod types {
             Default::default()
         }
     }
-    ///A refresh-token grant, form-encoded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    ///A token request, form-encoded; the SDK sends the refresh_token grant.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct OidcTokenRequest {
         ///The app id (client_secret_post and none).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -315,17 +629,40 @@ pub mod types {
         ///The app secret (client_secret_post only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_secret: ::std::option::Option<::std::string::String>,
-        ///The grant; refresh_token.
+        ///The authorization code (authorization_code grant).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The PKCE code verifier (authorization_code grant).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code_verifier: ::std::option::Option<::std::string::String>,
+        ///The grant; refresh_token renews a token set.
         pub grant_type: OidcTokenRequestGrantType,
-        ///The refresh token to use; it is rotated.
-        pub refresh_token: ::std::string::String,
+        ///The redirect URI of the authorization request (authorization_code grant).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub redirect_uri: ::std::option::Option<::std::string::String>,
+        ///The refresh token to use (refresh_token grant); it is rotated.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for OidcTokenRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("OidcTokenRequest")
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("code", &"[REDACTED]")
+                .field("code_verifier", &"[REDACTED]")
+                .field("grant_type", &self.grant_type)
+                .field("redirect_uri", &self.redirect_uri)
+                .field("refresh_token", &"[REDACTED]")
+                .finish()
+        }
     }
     impl OidcTokenRequest {
         pub fn builder() -> builder::OidcTokenRequest {
             Default::default()
         }
     }
-    ///The grant; refresh_token.
+    ///The grant; refresh_token renews a token set.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -339,13 +676,27 @@ pub mod types {
         PartialOrd
     )]
     pub enum OidcTokenRequestGrantType {
+        #[serde(rename = "authorization_code")]
+        AuthorizationCode,
         #[serde(rename = "refresh_token")]
         RefreshToken,
+        #[serde(rename = "client_credentials")]
+        ClientCredentials,
+        #[serde(rename = "password")]
+        Password,
+        #[serde(rename = "http://authing.cn/oidc/grant_type/authing_token")]
+        HttpAuthingCnOidcGrantTypeAuthingToken,
     }
     impl ::std::fmt::Display for OidcTokenRequestGrantType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
+                Self::AuthorizationCode => f.write_str("authorization_code"),
                 Self::RefreshToken => f.write_str("refresh_token"),
+                Self::ClientCredentials => f.write_str("client_credentials"),
+                Self::Password => f.write_str("password"),
+                Self::HttpAuthingCnOidcGrantTypeAuthingToken => {
+                    f.write_str("http://authing.cn/oidc/grant_type/authing_token")
+                }
             }
         }
     }
@@ -355,7 +706,13 @@ pub mod types {
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
+                "authorization_code" => Ok(Self::AuthorizationCode),
                 "refresh_token" => Ok(Self::RefreshToken),
+                "client_credentials" => Ok(Self::ClientCredentials),
+                "password" => Ok(Self::Password),
+                "http://authing.cn/oidc/grant_type/authing_token" => {
+                    Ok(Self::HttpAuthingCnOidcGrantTypeAuthingToken)
+                }
                 _ => Err("invalid value".into()),
             }
         }
@@ -376,30 +733,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///A token set from the OAuth token endpoint.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct OidcTokenResponse {
-        ///The new access token.
-        pub access_token: ::std::string::String,
-        ///Seconds until the access token expires.
-        pub expires_in: i64,
-        ///A new id token.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_token: ::std::option::Option<::std::string::String>,
-        ///The rotated refresh token that replaces the one sent.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
-        ///Scopes granted.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<::std::string::String>,
-        ///Token type, Bearer.
-        pub token_type: ::std::string::String,
-    }
-    impl OidcTokenResponse {
-        pub fn builder() -> builder::OidcTokenResponse {
-            Default::default()
-        }
-    }
     ///A failure of the /api/v2 family.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SdkError {
@@ -414,7 +747,7 @@ pub mod types {
         }
     }
     ///The outcome of a login step of the /api/v2/sdk family.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SdkLoginResponse {
         ///JSON text with details of the next step, e.g. the bind-or-register flow.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -433,6 +766,18 @@ pub mod types {
         pub state_token: ::std::option::Option<::std::string::String>,
         pub status: SdkLoginStatus,
     }
+    impl ::std::fmt::Debug for SdkLoginResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SdkLoginResponse")
+                .field("data", &self.data)
+                .field("expire", &self.expire)
+                .field("id_token", &"[REDACTED]")
+                .field("session_token", &"[REDACTED]")
+                .field("state_token", &"[REDACTED]")
+                .field("status", &self.status)
+                .finish()
+        }
+    }
     impl SdkLoginResponse {
         pub fn builder() -> builder::SdkLoginResponse {
             Default::default()
@@ -443,7 +788,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -464,16 +808,20 @@ pub mod types {
         MfaAuth,
         #[serde(rename = "PASSWORD_EXPIRED")]
         PasswordExpired,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for SdkLoginStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
+            match self {
                 Self::Success => f.write_str("SUCCESS"),
                 Self::SocialBind => f.write_str("SOCIAL_BIND"),
                 Self::UserRegister => f.write_str("USER_REGISTER"),
                 Self::AccessDenied => f.write_str("ACCESS_DENIED"),
                 Self::MfaAuth => f.write_str("MFA_AUTH"),
                 Self::PasswordExpired => f.write_str("PASSWORD_EXPIRED"),
+                Self::Unknown(value) => f.write_str(value),
             }
         }
     }
@@ -482,15 +830,17 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SUCCESS" => Ok(Self::Success),
-                "SOCIAL_BIND" => Ok(Self::SocialBind),
-                "USER_REGISTER" => Ok(Self::UserRegister),
-                "ACCESS_DENIED" => Ok(Self::AccessDenied),
-                "MFA_AUTH" => Ok(Self::MfaAuth),
-                "PASSWORD_EXPIRED" => Ok(Self::PasswordExpired),
-                _ => Err("invalid value".into()),
-            }
+            Ok(
+                match value {
+                    "SUCCESS" => Self::Success,
+                    "SOCIAL_BIND" => Self::SocialBind,
+                    "USER_REGISTER" => Self::UserRegister,
+                    "ACCESS_DENIED" => Self::AccessDenied,
+                    "MFA_AUTH" => Self::MfaAuth,
+                    "PASSWORD_EXPIRED" => Self::PasswordExpired,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
         }
     }
     impl ::std::convert::TryFrom<&str> for SdkLoginStatus {
@@ -510,12 +860,20 @@ pub mod types {
         }
     }
     ///A mobile number and the code sent to it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SdkMobileCodeRequest {
         ///Mobile number that received the code.
         pub mobile: ::std::string::String,
         ///The code that was received.
         pub verify_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SdkMobileCodeRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SdkMobileCodeRequest")
+                .field("mobile", &self.mobile)
+                .field("verify_code", &"[REDACTED]")
+                .finish()
+        }
     }
     impl SdkMobileCodeRequest {
         pub fn builder() -> builder::SdkMobileCodeRequest {
@@ -525,89 +883,23 @@ pub mod types {
     ///Which code to send to which mobile number.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SdkSmsSendRequest {
-        ///Captcha token, when the app asks for one.
+        /**The credential of a graphic captcha solved first. The public references mark it
+mandatory; apps that do not ask for a captcha accept a request without it.
+*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub captcha_token: ::std::option::Option<::std::string::String>,
         ///Mobile number, digits only (11 digits for mainland China).
         pub mobile: ::std::string::String,
-        ///What the code is for; BIND_MOBILE_SMS for social/bind.
+        /**What the code is for. The list is open (the references differ): REGISTER_SMS
+(register-bind, register by SMS), LOGIN_SMS, FORGET_PWD_SMS, BIND_MOBILE_SMS (social/bind),
+UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pass through.
+*/
         #[serde(rename = "type")]
-        pub type_: SdkSmsSendRequestType,
+        pub type_: ::std::string::String,
     }
     impl SdkSmsSendRequest {
         pub fn builder() -> builder::SdkSmsSendRequest {
             Default::default()
-        }
-    }
-    ///What the code is for; BIND_MOBILE_SMS for social/bind.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum SdkSmsSendRequestType {
-        #[serde(rename = "REGISTER_SMS")]
-        RegisterSms,
-        #[serde(rename = "LOGIN_SMS")]
-        LoginSms,
-        #[serde(rename = "FORGET_PWD_SMS")]
-        ForgetPwdSms,
-        #[serde(rename = "BIND_MOBILE_SMS")]
-        BindMobileSms,
-        #[serde(rename = "UPDATE_MOBILE_SMS")]
-        UpdateMobileSms,
-        #[serde(rename = "OTP_REST_SMS")]
-        OtpRestSms,
-    }
-    impl ::std::fmt::Display for SdkSmsSendRequestType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RegisterSms => f.write_str("REGISTER_SMS"),
-                Self::LoginSms => f.write_str("LOGIN_SMS"),
-                Self::ForgetPwdSms => f.write_str("FORGET_PWD_SMS"),
-                Self::BindMobileSms => f.write_str("BIND_MOBILE_SMS"),
-                Self::UpdateMobileSms => f.write_str("UPDATE_MOBILE_SMS"),
-                Self::OtpRestSms => f.write_str("OTP_REST_SMS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SdkSmsSendRequestType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "REGISTER_SMS" => Ok(Self::RegisterSms),
-                "LOGIN_SMS" => Ok(Self::LoginSms),
-                "FORGET_PWD_SMS" => Ok(Self::ForgetPwdSms),
-                "BIND_MOBILE_SMS" => Ok(Self::BindMobileSms),
-                "UPDATE_MOBILE_SMS" => Ok(Self::UpdateMobileSms),
-                "OTP_REST_SMS" => Ok(Self::OtpRestSms),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SdkSmsSendRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SdkSmsSendRequestType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///Which code to send to which number.
@@ -629,11 +921,31 @@ pub mod types {
             Default::default()
         }
     }
-    ///The session token to renew.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    ///The session token to renew and the device it was created on.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SessionTokenRefreshRequest {
+        ///User agent of the device.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub agent: ::std::option::Option<::std::string::String>,
+        ///Fingerprint of the device; must equal the one used at login.
+        pub device_fingerprint: ::std::string::String,
+        ///IP address of the device.
+        pub device_ip: ::std::string::String,
+        ///Operating system of the device.
+        pub operating_sys_version: ::std::string::String,
         ///The current session token.
         pub session_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SessionTokenRefreshRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SessionTokenRefreshRequest")
+                .field("agent", &self.agent)
+                .field("device_fingerprint", &self.device_fingerprint)
+                .field("device_ip", &self.device_ip)
+                .field("operating_sys_version", &self.operating_sys_version)
+                .field("session_token", &"[REDACTED]")
+                .finish()
+        }
     }
     impl SessionTokenRefreshRequest {
         pub fn builder() -> builder::SessionTokenRefreshRequest {
@@ -641,7 +953,7 @@ pub mod types {
         }
     }
     ///A renewed session.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SessionTokenRefreshResponse {
         ///Seconds the new session token stays valid.
         pub expire: i64,
@@ -651,13 +963,22 @@ pub mod types {
         ///The new session token; the old one stops working.
         pub session_token: ::std::string::String,
     }
+    impl ::std::fmt::Debug for SessionTokenRefreshResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SessionTokenRefreshResponse")
+                .field("expire", &self.expire)
+                .field("id_token", &"[REDACTED]")
+                .field("session_token", &"[REDACTED]")
+                .finish()
+        }
+    }
     impl SessionTokenRefreshResponse {
         pub fn builder() -> builder::SessionTokenRefreshResponse {
             Default::default()
         }
     }
     ///Directory (LDAP or AD) credentials.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SignInByDirectoryPayloadDto {
         ///The directory password.
         pub password: ::std::string::String,
@@ -665,13 +986,21 @@ pub mod types {
         #[serde(rename = "sAMAccountName")]
         pub s_am_account_name: ::std::string::String,
     }
+    impl ::std::fmt::Debug for SignInByDirectoryPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByDirectoryPayloadDto")
+                .field("password", &"[REDACTED]")
+                .field("s_am_account_name", &self.s_am_account_name)
+                .finish()
+        }
+    }
     impl SignInByDirectoryPayloadDto {
         pub fn builder() -> builder::SignInByDirectoryPayloadDto {
             Default::default()
         }
     }
     ///An SMS or email pass code and where it was sent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SignInByPassCodePayloadDto {
         ///Email address, for email pass codes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -689,13 +1018,23 @@ pub mod types {
         )]
         pub phone_country_code: ::std::option::Option<::std::string::String>,
     }
+    impl ::std::fmt::Debug for SignInByPassCodePayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByPassCodePayloadDto")
+                .field("email", &self.email)
+                .field("pass_code", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .finish()
+        }
+    }
     impl SignInByPassCodePayloadDto {
         pub fn builder() -> builder::SignInByPassCodePayloadDto {
             Default::default()
         }
     }
     ///A password and one account identifier.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SignInByPasswordPayloadDto {
         ///Any one of username, email or phone.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -711,6 +1050,17 @@ pub mod types {
         ///User name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignInByPasswordPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByPasswordPayloadDto")
+                .field("account", &self.account)
+                .field("email", &self.email)
+                .field("password", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("username", &self.username)
+                .finish()
+        }
     }
     impl SignInByPasswordPayloadDto {
         pub fn builder() -> builder::SignInByPasswordPayloadDto {
@@ -732,6 +1082,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub captcha_code: ::std::option::Option<::std::string::String>,
+        ///Token of a captcha solved beforehand, when the pool asks for one.
+        #[serde(
+            rename = "captchaToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub captcha_token: ::std::option::Option<::std::string::String>,
         ///The end user's IP address, when signing in for them from a server.
         #[serde(
             rename = "clientIp",
@@ -832,7 +1188,7 @@ pub mod types {
         }
     }
     ///Credentials and options of a sign-in.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SigninByCredentialsDto {
         #[serde(
             rename = "adPayload",
@@ -864,6 +1220,20 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub password_payload: ::std::option::Option<SignInByPasswordPayloadDto>,
+    }
+    impl ::std::fmt::Debug for SigninByCredentialsDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SigninByCredentialsDto")
+                .field("ad_payload", &self.ad_payload)
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("connection", &self.connection)
+                .field("ldap_payload", &self.ldap_payload)
+                .field("options", &self.options)
+                .field("pass_code_payload", &self.pass_code_payload)
+                .field("password_payload", &self.password_payload)
+                .finish()
+        }
     }
     impl SigninByCredentialsDto {
         pub fn builder() -> builder::SigninByCredentialsDto {
@@ -1028,7 +1398,7 @@ pub mod types {
         }
     }
     ///A session token and the device it was created on.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SsoTicketRequest {
         ///User agent of the device.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1045,18 +1415,38 @@ pub mod types {
         ///The user's session token.
         pub session_token: ::std::string::String,
     }
+    impl ::std::fmt::Debug for SsoTicketRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SsoTicketRequest")
+                .field("agent", &self.agent)
+                .field("client_id", &self.client_id)
+                .field("device_fingerprint", &self.device_fingerprint)
+                .field("device_ip", &self.device_ip)
+                .field("operating_sys_version", &self.operating_sys_version)
+                .field("session_token", &"[REDACTED]")
+                .finish()
+        }
+    }
     impl SsoTicketRequest {
         pub fn builder() -> builder::SsoTicketRequest {
             Default::default()
         }
     }
     ///A one-time SSO ticket.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SsoTicketResponse {
         ///Seconds the ticket stays valid.
         pub expire: i64,
         ///The ticket; it verifies once.
         pub sso_ticket: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SsoTicketResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SsoTicketResponse")
+                .field("expire", &self.expire)
+                .field("sso_ticket", &"[REDACTED]")
+                .finish()
+        }
     }
     impl SsoTicketResponse {
         pub fn builder() -> builder::SsoTicketResponse {
@@ -1073,11 +1463,31 @@ pub mod types {
             Default::default()
         }
     }
-    ///The ticket to verify.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    ///The ticket to verify and the device it was issued for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SsoTicketVerifyRequest {
+        ///User agent of the device.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub agent: ::std::option::Option<::std::string::String>,
+        ///Fingerprint of the device; must equal the one used at login.
+        pub device_fingerprint: ::std::string::String,
+        ///IP address of the device.
+        pub device_ip: ::std::string::String,
+        ///Operating system of the device.
+        pub operating_sys_version: ::std::string::String,
         ///The ticket from session-token/sso-ticket.
         pub sso_ticket: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SsoTicketVerifyRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SsoTicketVerifyRequest")
+                .field("agent", &self.agent)
+                .field("device_fingerprint", &self.device_fingerprint)
+                .field("device_ip", &self.device_ip)
+                .field("operating_sys_version", &self.operating_sys_version)
+                .field("sso_ticket", &"[REDACTED]")
+                .finish()
+        }
     }
     impl SsoTicketVerifyRequest {
         pub fn builder() -> builder::SsoTicketVerifyRequest {
@@ -1122,7 +1532,7 @@ pub mod types {
         }
     }
     ///A client-credentials grant, form-encoded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct TenantTokenRequest {
         ///The application's client id.
         pub client_id: ::std::string::String,
@@ -1130,6 +1540,15 @@ pub mod types {
         pub client_secret: ::std::string::String,
         ///The grant; client_credentials.
         pub grant_type: TenantTokenRequestGrantType,
+    }
+    impl ::std::fmt::Debug for TenantTokenRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("TenantTokenRequest")
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("grant_type", &self.grant_type)
+                .finish()
+        }
     }
     impl TenantTokenRequest {
         pub fn builder() -> builder::TenantTokenRequest {
@@ -1188,15 +1607,32 @@ pub mod types {
         }
     }
     ///A tenant access token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct TenantTokenResponse {
         ///The token for the /api/v2/tenant/sso calls.
         pub access_token: ::std::string::String,
         ///Seconds until the token expires.
         pub expires_in: i64,
+        ///An id token of the application.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id_token: ::std::option::Option<::std::string::String>,
+        ///Scopes granted to the token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
         ///Token type, Bearer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for TenantTokenResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("TenantTokenResponse")
+                .field("access_token", &"[REDACTED]")
+                .field("expires_in", &self.expires_in)
+                .field("id_token", &"[REDACTED]")
+                .field("scope", &self.scope)
+                .field("token_type", &self.token_type)
+                .finish()
+        }
     }
     impl TenantTokenResponse {
         pub fn builder() -> builder::TenantTokenResponse {
@@ -1204,11 +1640,16 @@ pub mod types {
         }
     }
     ///The code that proves the user holds the bound phone.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UnbindPhoneDto {
         ///The SMS code sent to the bound number on channel CHANNEL_UNBIND_PHONE.
         #[serde(rename = "passCode")]
         pub pass_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for UnbindPhoneDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UnbindPhoneDto").field("pass_code", &"[REDACTED]").finish()
+        }
     }
     impl UnbindPhoneDto {
         pub fn builder() -> builder::UnbindPhoneDto {
@@ -1233,7 +1674,13 @@ pub mod types {
         ///Id of the identity source.
         #[serde(rename = "extIdpId")]
         pub ext_idp_id: ::std::string::String,
-        ///Kind of id, e.g. openid or unionid.
+        ///Whether the identity source is a social one.
+        #[serde(
+            rename = "isSocial",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_social: ::std::option::Option<bool>,
+        ///Kind of id, e.g. openid or unionid; the service takes generic when it is left out.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         ///Id of the GenAuth user.
@@ -1246,7 +1693,7 @@ pub mod types {
         }
     }
     ///The new number with its code, and the old number with its code when the pool asks for it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UpdatePhoneByPhonePassCodeDto {
         ///Country calling code of the new number.
         #[serde(
@@ -1279,17 +1726,36 @@ pub mod types {
         )]
         pub old_phone_pass_code: ::std::option::Option<::std::string::String>,
     }
+    impl ::std::fmt::Debug for UpdatePhoneByPhonePassCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdatePhoneByPhonePassCodeDto")
+                .field("new_phone_country_code", &self.new_phone_country_code)
+                .field("new_phone_number", &self.new_phone_number)
+                .field("new_phone_pass_code", &"[REDACTED]")
+                .field("old_phone_country_code", &self.old_phone_country_code)
+                .field("old_phone_number", &self.old_phone_number)
+                .field("old_phone_pass_code", &"[REDACTED]")
+                .finish()
+        }
+    }
     impl UpdatePhoneByPhonePassCodeDto {
         pub fn builder() -> builder::UpdatePhoneByPhonePassCodeDto {
             Default::default()
         }
     }
     ///The verified token of the change.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UpdatePhoneDto {
         ///The token answered by verify-update-phone-request.
         #[serde(rename = "updatePhoneToken")]
         pub update_phone_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for UpdatePhoneDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdatePhoneDto")
+                .field("update_phone_token", &"[REDACTED]")
+                .finish()
+        }
     }
     impl UpdatePhoneDto {
         pub fn builder() -> builder::UpdatePhoneDto {
@@ -1297,7 +1763,7 @@ pub mod types {
         }
     }
     ///The token that authorises update-phone.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UpdatePhoneTokenData {
         ///Seconds until the token expires.
         #[serde(rename = "tokenExpiresIn")]
@@ -1305,6 +1771,14 @@ pub mod types {
         ///Single-use token for update-phone.
         #[serde(rename = "updatePhoneToken")]
         pub update_phone_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for UpdatePhoneTokenData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdatePhoneTokenData")
+                .field("token_expires_in", &self.token_expires_in)
+                .field("update_phone_token", &"[REDACTED]")
+                .finish()
+        }
     }
     impl UpdatePhoneTokenData {
         pub fn builder() -> builder::UpdatePhoneTokenData {
@@ -1314,12 +1788,27 @@ pub mod types {
     ///A user of the pool.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UserDto {
+        ///Address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///Date of birth (ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthdate: ::std::option::Option<::std::string::String>,
+        ///Browser of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser: ::std::option::Option<::std::string::String>,
+        ///City.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Company.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///Country.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
         ///Creation time (ISO 8601).
-        #[serde(
-            rename = "createdAt",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "createdAt")]
+        pub created_at: ::std::string::String,
         ///Custom data; present with withCustomData=true.
         #[serde(
             rename = "customData",
@@ -1327,36 +1816,117 @@ pub mod types {
             skip_serializing_if = "::serde_json::Map::is_empty"
         )]
         pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Ids of the user's departments; present with withDepartmentIds=true.
+        #[serde(
+            rename = "departmentIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub department_ids: ::std::vec::Vec<::std::string::String>,
+        ///Device of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device: ::std::option::Option<::std::string::String>,
         ///Email address, when the user has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         ///Whether the email address was verified.
+        #[serde(rename = "emailVerified")]
+        pub email_verified: bool,
+        ///Id of the user in an external system.
         #[serde(
-            rename = "emailVerified",
+            rename = "externalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub email_verified: ::std::option::Option<bool>,
+        pub external_id: ::std::option::Option<::std::string::String>,
+        ///Family name.
+        #[serde(
+            rename = "familyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub family_name: ::std::option::Option<::std::string::String>,
+        ///Formatted address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub formatted: ::std::option::Option<::std::string::String>,
+        ///Gender (M, F or U for unknown).
+        pub gender: UserDtoGender,
+        ///Given name.
+        #[serde(
+            rename = "givenName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub given_name: ::std::option::Option<::std::string::String>,
         ///External identities; present with withIdentities=true.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub identities: ::std::vec::Vec<IdentityDto>,
+        ///Identity-card number.
+        #[serde(
+            rename = "identityNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub identity_number: ::std::option::Option<::std::string::String>,
+        ///IP address of the last sign-in.
+        #[serde(
+            rename = "lastIp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_ip: ::std::option::Option<::std::string::String>,
         ///Time of the last sign-in (ISO 8601).
         #[serde(
             rename = "lastLogin",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_login: ::std::option::Option<::std::string::String>,
+        ///Id of the application of the last sign-in.
+        #[serde(
+            rename = "lastLoginApp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_login_app: ::std::option::Option<::std::string::String>,
+        ///Time of the last MFA (ISO 8601).
+        #[serde(
+            rename = "lastMfaTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_mfa_time: ::std::option::Option<::std::string::String>,
+        ///Locale.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
         ///Number of sign-ins.
         #[serde(
             rename = "loginsCount",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub logins_count: ::std::option::Option<i64>,
+        ///Id of the main department.
+        #[serde(
+            rename = "mainDepartmentId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub main_department_id: ::std::option::Option<::std::string::String>,
+        ///Middle name.
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
         ///Display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         ///Nickname.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nickname: ::std::option::Option<::std::string::String>,
+        ///When the password was last set (ISO 8601).
+        #[serde(
+            rename = "passwordLastSetAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_last_set_at: ::std::option::Option<::std::string::String>,
+        ///Strength of the password (1 low, 2 medium, 3 high).
+        #[serde(
+            rename = "passwordSecurityLevel",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_security_level: ::std::option::Option<i64>,
         ///Mobile number without the country code; null until a phone is bound.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: ::std::option::Option<::std::string::String>,
@@ -1367,32 +1937,164 @@ pub mod types {
         )]
         pub phone_country_code: ::std::option::Option<::std::string::String>,
         ///Whether the phone number was verified (true after bind-phone).
-        #[serde(
-            rename = "phoneVerified",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub phone_verified: ::std::option::Option<bool>,
+        #[serde(rename = "phoneVerified")]
+        pub phone_verified: bool,
         ///Avatar URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo: ::std::option::Option<::std::string::String>,
-        ///Account status.
-        pub status: UserDtoStatus,
-        ///Time of the last change (ISO 8601).
+        ///Ids of the user's posts.
         #[serde(
-            rename = "updatedAt",
+            rename = "postIdList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub post_id_list: ::std::vec::Vec<::std::string::String>,
+        ///Postal code.
+        #[serde(
+            rename = "postalCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::std::string::String>,
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///Preferred user name.
+        #[serde(
+            rename = "preferredUsername",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub preferred_username: ::std::option::Option<::std::string::String>,
+        ///Profile URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile: ::std::option::Option<::std::string::String>,
+        ///Province.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub province: ::std::option::Option<::std::string::String>,
+        ///Region.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///Where the user registered.
+        #[serde(
+            rename = "registerSource",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub register_source: ::std::vec::Vec<::std::string::String>,
+        ///Whether the user must set a new password at the next sign-in.
+        #[serde(
+            rename = "resetPasswordOnNextLogin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reset_password_on_next_login: ::std::option::Option<bool>,
+        ///Account status.
+        pub status: UserDtoStatus,
+        ///When the status last changed (ISO 8601).
+        #[serde(
+            rename = "statusChangedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_changed_at: ::std::option::Option<::std::string::String>,
+        ///Street address.
+        #[serde(
+            rename = "streetAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub street_address: ::std::option::Option<::std::string::String>,
+        ///Tenant of the user.
+        #[serde(
+            rename = "tenantId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tenant_id: ::std::option::Option<::std::string::String>,
+        ///Time of the last change (ISO 8601).
+        #[serde(rename = "updatedAt")]
+        pub updated_at: ::std::string::String,
         ///Unique id of the user.
         #[serde(rename = "userId")]
         pub user_id: ::std::string::String,
+        ///Id of the source the user came from.
+        #[serde(
+            rename = "userSourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_source_id: ::std::option::Option<::std::string::String>,
+        ///How the user came to the pool (excel, register, adminCreated or sync).
+        #[serde(rename = "userSourceType")]
+        pub user_source_type: UserDtoUserSourceType,
         ///User name, when the user has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
+        ///Personal website.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website: ::std::option::Option<::std::string::String>,
+        ///Employment status.
+        #[serde(rename = "workStatus")]
+        pub work_status: UserDtoWorkStatus,
+        ///Time zone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zoneinfo: ::std::option::Option<::std::string::String>,
     }
     impl UserDto {
         pub fn builder() -> builder::UserDto {
             Default::default()
+        }
+    }
+    ///Gender (M, F or U for unknown).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserDtoGender {
+        M,
+        F,
+        U,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UserDtoGender {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::M => f.write_str("M"),
+                Self::F => f.write_str("F"),
+                Self::U => f.write_str("U"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserDtoGender {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "M" => Self::M,
+                    "F" => Self::F,
+                    "U" => Self::U,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Account status.
@@ -1400,7 +2102,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1414,15 +2115,19 @@ pub mod types {
         Activated,
         Archived,
         Deactivated,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
     }
     impl ::std::fmt::Display for UserDtoStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
+            match self {
                 Self::Suspended => f.write_str("Suspended"),
                 Self::Resigned => f.write_str("Resigned"),
                 Self::Activated => f.write_str("Activated"),
                 Self::Archived => f.write_str("Archived"),
                 Self::Deactivated => f.write_str("Deactivated"),
+                Self::Unknown(value) => f.write_str(value),
             }
         }
     }
@@ -1431,14 +2136,16 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Suspended" => Ok(Self::Suspended),
-                "Resigned" => Ok(Self::Resigned),
-                "Activated" => Ok(Self::Activated),
-                "Archived" => Ok(Self::Archived),
-                "Deactivated" => Ok(Self::Deactivated),
-                _ => Err("invalid value".into()),
-            }
+            Ok(
+                match value {
+                    "Suspended" => Self::Suspended,
+                    "Resigned" => Self::Resigned,
+                    "Activated" => Self::Activated,
+                    "Archived" => Self::Archived,
+                    "Deactivated" => Self::Deactivated,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
         }
     }
     impl ::std::convert::TryFrom<&str> for UserDtoStatus {
@@ -1450,6 +2157,132 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for UserDtoStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How the user came to the pool (excel, register, adminCreated or sync).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserDtoUserSourceType {
+        #[serde(rename = "excel")]
+        Excel,
+        #[serde(rename = "register")]
+        Register,
+        #[serde(rename = "adminCreated")]
+        AdminCreated,
+        #[serde(rename = "sync")]
+        Sync,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UserDtoUserSourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Excel => f.write_str("excel"),
+                Self::Register => f.write_str("register"),
+                Self::AdminCreated => f.write_str("adminCreated"),
+                Self::Sync => f.write_str("sync"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserDtoUserSourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "excel" => Self::Excel,
+                    "register" => Self::Register,
+                    "adminCreated" => Self::AdminCreated,
+                    "sync" => Self::Sync,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserDtoUserSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserDtoUserSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Employment status.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserDtoWorkStatus {
+        Closed,
+        Active,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for UserDtoWorkStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Closed => f.write_str("Closed"),
+                Self::Active => f.write_str("Active"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserDtoWorkStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "Closed" => Self::Closed,
+                    "Active" => Self::Active,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserDtoWorkStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1580,10 +2413,15 @@ pub mod types {
         }
     }
     ///The authorization code WeChat gave the app.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct WechatLoginRequest {
         ///One-time authorization code from WeChat.
         pub code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for WechatLoginRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WechatLoginRequest").field("code", &"[REDACTED]").finish()
+        }
     }
     impl WechatLoginRequest {
         pub fn builder() -> builder::WechatLoginRequest {
@@ -1592,7 +2430,7 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct BindPhoneDto {
             pass_code: ::std::result::Result<
                 ::std::string::String,
@@ -1606,6 +2444,15 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for BindPhoneDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("BindPhoneDto")
+                    .field("pass_code", &"[REDACTED]")
+                    .field("phone_country_code", &self.phone_country_code)
+                    .field("phone_number", &self.phone_number)
+                    .finish()
+            }
         }
         impl ::std::default::Default for BindPhoneDto {
             fn default() -> Self {
@@ -1890,7 +2737,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct GetManagementAccessTokenDto {
             access_key_id: ::std::result::Result<
                 ::std::string::String,
@@ -1900,6 +2747,14 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for GetManagementAccessTokenDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("GetManagementAccessTokenDto")
+                    .field("access_key_id", &self.access_key_id)
+                    .field("access_key_secret", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for GetManagementAccessTokenDto {
             fn default() -> Self {
@@ -2081,8 +2936,12 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct IdentityDto {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             ext_idp_id: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -2096,7 +2955,11 @@ pub mod types {
                 ::std::string::String,
             >,
             provider: ::std::result::Result<
+                super::IdentityDtoProvider,
                 ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2109,22 +2972,55 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        impl ::std::fmt::Debug for IdentityDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("IdentityDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("ext_idp_id", &self.ext_idp_id)
+                    .field("identity_id", &self.identity_id)
+                    .field("origin_conn_ids", &self.origin_conn_ids)
+                    .field("provider", &self.provider)
+                    .field("refresh_token", &"[REDACTED]")
+                    .field("type_", &self.type_)
+                    .field("user_id_in_idp", &self.user_id_in_idp)
+                    .field("user_info_in_idp", &self.user_info_in_idp)
+                    .finish()
+            }
+        }
         impl ::std::default::Default for IdentityDto {
             fn default() -> Self {
                 Self {
+                    access_token: Ok(Default::default()),
                     ext_idp_id: Err("no value supplied for ext_idp_id".to_string()),
                     identity_id: Err("no value supplied for identity_id".to_string()),
-                    origin_conn_ids: Ok(Default::default()),
+                    origin_conn_ids: Err(
+                        "no value supplied for origin_conn_ids".to_string(),
+                    ),
                     provider: Err("no value supplied for provider".to_string()),
+                    refresh_token: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
                     user_id_in_idp: Err(
                         "no value supplied for user_id_in_idp".to_string(),
                     ),
-                    user_info_in_idp: Ok(Default::default()),
+                    user_info_in_idp: Err(
+                        "no value supplied for user_info_in_idp".to_string(),
+                    ),
                 }
             }
         }
         impl IdentityDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
             pub fn ext_idp_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2165,13 +3061,25 @@ pub mod types {
             }
             pub fn provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::IdentityDtoProvider>,
                 T::Error: ::std::fmt::Display,
             {
                 self.provider = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
                     });
                 self
             }
@@ -2224,10 +3132,12 @@ pub mod types {
                 value: IdentityDto,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    access_token: value.access_token?,
                     ext_idp_id: value.ext_idp_id?,
                     identity_id: value.identity_id?,
                     origin_conn_ids: value.origin_conn_ids?,
                     provider: value.provider?,
+                    refresh_token: value.refresh_token?,
                     type_: value.type_?,
                     user_id_in_idp: value.user_id_in_idp?,
                     user_info_in_idp: value.user_info_in_idp?,
@@ -2237,10 +3147,12 @@ pub mod types {
         impl ::std::convert::From<super::IdentityDto> for IdentityDto {
             fn from(value: super::IdentityDto) -> Self {
                 Self {
+                    access_token: Ok(value.access_token),
                     ext_idp_id: Ok(value.ext_idp_id),
                     identity_id: Ok(value.identity_id),
                     origin_conn_ids: Ok(value.origin_conn_ids),
                     provider: Ok(value.provider),
+                    refresh_token: Ok(value.refresh_token),
                     type_: Ok(value.type_),
                     user_id_in_idp: Ok(value.user_id_in_idp),
                     user_info_in_idp: Ok(value.user_info_in_idp),
@@ -2364,9 +3276,166 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct IsSuccessDto {
+            success: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for IsSuccessDto {
+            fn default() -> Self {
+                Self {
+                    success: Err("no value supplied for success".to_string()),
+                }
+            }
+        }
+        impl IsSuccessDto {
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IsSuccessDto> for super::IsSuccessDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IsSuccessDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { success: value.success? })
+            }
+        }
+        impl ::std::convert::From<super::IsSuccessDto> for IsSuccessDto {
+            fn from(value: super::IsSuccessDto) -> Self {
+                Self { success: Ok(value.success) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IsSuccessRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::IsSuccessDto>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for IsSuccessRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl IsSuccessRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::IsSuccessDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IsSuccessRespDto> for super::IsSuccessRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IsSuccessRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IsSuccessRespDto> for IsSuccessRespDto {
+            fn from(value: super::IsSuccessRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LinkIdentityDto {
             ext_idp_id: ::std::result::Result<
                 ::std::string::String,
+                ::std::string::String,
+            >,
+            is_social: ::std::result::Result<
+                ::std::option::Option<bool>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -2383,6 +3452,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     ext_idp_id: Err("no value supplied for ext_idp_id".to_string()),
+                    is_social: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     user_id: Err("no value supplied for user_id".to_string()),
                     user_id_in_idp: Err(
@@ -2401,6 +3471,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for ext_idp_id: {e}")
+                    });
+                self
+            }
+            pub fn is_social<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_social = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_social: {e}")
                     });
                 self
             }
@@ -2450,6 +3532,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     ext_idp_id: value.ext_idp_id?,
+                    is_social: value.is_social?,
                     type_: value.type_?,
                     user_id: value.user_id?,
                     user_id_in_idp: value.user_id_in_idp?,
@@ -2460,6 +3543,7 @@ pub mod types {
             fn from(value: super::LinkIdentityDto) -> Self {
                 Self {
                     ext_idp_id: Ok(value.ext_idp_id),
+                    is_social: Ok(value.is_social),
                     type_: Ok(value.type_),
                     user_id: Ok(value.user_id),
                     user_id_in_idp: Ok(value.user_id_in_idp),
@@ -2621,13 +3705,20 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct LoginTokenResponseDataDto {
             access_token: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            expire_in: ::std::result::Result<i64, ::std::string::String>,
+            expire_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             id_token: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2645,11 +3736,25 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        impl ::std::fmt::Debug for LoginTokenResponseDataDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("LoginTokenResponseDataDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("expire_in", &self.expire_in)
+                    .field("expires_in", &self.expires_in)
+                    .field("id_token", &"[REDACTED]")
+                    .field("refresh_token", &"[REDACTED]")
+                    .field("scope", &self.scope)
+                    .field("token_type", &self.token_type)
+                    .finish()
+            }
+        }
         impl ::std::default::Default for LoginTokenResponseDataDto {
             fn default() -> Self {
                 Self {
-                    access_token: Err("no value supplied for access_token".to_string()),
-                    expire_in: Err("no value supplied for expire_in".to_string()),
+                    access_token: Ok(Default::default()),
+                    expire_in: Ok(Default::default()),
+                    expires_in: Ok(Default::default()),
                     id_token: Ok(Default::default()),
                     refresh_token: Ok(Default::default()),
                     scope: Ok(Default::default()),
@@ -2660,7 +3765,7 @@ pub mod types {
         impl LoginTokenResponseDataDto {
             pub fn access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.access_token = value
@@ -2672,13 +3777,25 @@ pub mod types {
             }
             pub fn expire_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expire_in = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for expire_in: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
                     });
                 self
             }
@@ -2740,6 +3857,7 @@ pub mod types {
                 Ok(Self {
                     access_token: value.access_token?,
                     expire_in: value.expire_in?,
+                    expires_in: value.expires_in?,
                     id_token: value.id_token?,
                     refresh_token: value.refresh_token?,
                     scope: value.scope?,
@@ -2753,6 +3871,7 @@ pub mod types {
                 Self {
                     access_token: Ok(value.access_token),
                     expire_in: Ok(value.expire_in),
+                    expires_in: Ok(value.expires_in),
                     id_token: Ok(value.id_token),
                     refresh_token: Ok(value.refresh_token),
                     scope: Ok(value.scope),
@@ -2760,13 +3879,21 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ManagementTokenData {
             access_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for ManagementTokenData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ManagementTokenData")
+                    .field("access_token", &"[REDACTED]")
+                    .field("expires_in", &self.expires_in)
+                    .finish()
+            }
         }
         impl ::std::default::Default for ManagementTokenData {
             fn default() -> Self {
@@ -2885,7 +4012,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct OidcTokenRequest {
             client_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2895,22 +4022,50 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            code_verifier: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             grant_type: ::std::result::Result<
                 super::OidcTokenRequestGrantType,
                 ::std::string::String,
             >,
-            refresh_token: ::std::result::Result<
-                ::std::string::String,
+            redirect_uri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for OidcTokenRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("OidcTokenRequest")
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("code", &"[REDACTED]")
+                    .field("code_verifier", &"[REDACTED]")
+                    .field("grant_type", &self.grant_type)
+                    .field("redirect_uri", &self.redirect_uri)
+                    .field("refresh_token", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for OidcTokenRequest {
             fn default() -> Self {
                 Self {
                     client_id: Ok(Default::default()),
                     client_secret: Ok(Default::default()),
+                    code: Ok(Default::default()),
+                    code_verifier: Ok(Default::default()),
                     grant_type: Err("no value supplied for grant_type".to_string()),
-                    refresh_token: Err("no value supplied for refresh_token".to_string()),
+                    redirect_uri: Ok(Default::default()),
+                    refresh_token: Ok(Default::default()),
                 }
             }
         }
@@ -2939,6 +4094,30 @@ pub mod types {
                     });
                 self
             }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn code_verifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_verifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code_verifier: {e}")
+                    });
+                self
+            }
             pub fn grant_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::OidcTokenRequestGrantType>,
@@ -2951,9 +4130,21 @@ pub mod types {
                     });
                 self
             }
+            pub fn redirect_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.redirect_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for redirect_uri: {e}")
+                    });
+                self
+            }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
@@ -2972,7 +4163,10 @@ pub mod types {
                 Ok(Self {
                     client_id: value.client_id?,
                     client_secret: value.client_secret?,
+                    code: value.code?,
+                    code_verifier: value.code_verifier?,
                     grant_type: value.grant_type?,
+                    redirect_uri: value.redirect_uri?,
                     refresh_token: value.refresh_token?,
                 })
             }
@@ -2982,145 +4176,11 @@ pub mod types {
                 Self {
                     client_id: Ok(value.client_id),
                     client_secret: Ok(value.client_secret),
+                    code: Ok(value.code),
+                    code_verifier: Ok(value.code_verifier),
                     grant_type: Ok(value.grant_type),
+                    redirect_uri: Ok(value.redirect_uri),
                     refresh_token: Ok(value.refresh_token),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct OidcTokenResponse {
-            access_token: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            expires_in: ::std::result::Result<i64, ::std::string::String>,
-            id_token: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            refresh_token: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            scope: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            token_type: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for OidcTokenResponse {
-            fn default() -> Self {
-                Self {
-                    access_token: Err("no value supplied for access_token".to_string()),
-                    expires_in: Err("no value supplied for expires_in".to_string()),
-                    id_token: Ok(Default::default()),
-                    refresh_token: Ok(Default::default()),
-                    scope: Ok(Default::default()),
-                    token_type: Err("no value supplied for token_type".to_string()),
-                }
-            }
-        }
-        impl OidcTokenResponse {
-            pub fn access_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.access_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access_token: {e}")
-                    });
-                self
-            }
-            pub fn expires_in<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.expires_in = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_in: {e}")
-                    });
-                self
-            }
-            pub fn id_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for id_token: {e}")
-                    });
-                self
-            }
-            pub fn refresh_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.refresh_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for refresh_token: {e}")
-                    });
-                self
-            }
-            pub fn scope<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.scope = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
-                    });
-                self
-            }
-            pub fn token_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.token_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for token_type: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<OidcTokenResponse> for super::OidcTokenResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: OidcTokenResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access_token: value.access_token?,
-                    expires_in: value.expires_in?,
-                    id_token: value.id_token?,
-                    refresh_token: value.refresh_token?,
-                    scope: value.scope?,
-                    token_type: value.token_type?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::OidcTokenResponse> for OidcTokenResponse {
-            fn from(value: super::OidcTokenResponse) -> Self {
-                Self {
-                    access_token: Ok(value.access_token),
-                    expires_in: Ok(value.expires_in),
-                    id_token: Ok(value.id_token),
-                    refresh_token: Ok(value.refresh_token),
-                    scope: Ok(value.scope),
-                    token_type: Ok(value.token_type),
                 }
             }
         }
@@ -3188,7 +4248,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SdkLoginResponse {
             data: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3211,6 +4271,18 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<super::SdkLoginStatus, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for SdkLoginResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SdkLoginResponse")
+                    .field("data", &self.data)
+                    .field("expire", &self.expire)
+                    .field("id_token", &"[REDACTED]")
+                    .field("session_token", &"[REDACTED]")
+                    .field("state_token", &"[REDACTED]")
+                    .field("status", &self.status)
+                    .finish()
+            }
         }
         impl ::std::default::Default for SdkLoginResponse {
             fn default() -> Self {
@@ -3325,13 +4397,21 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SdkMobileCodeRequest {
             mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
             verify_code: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SdkMobileCodeRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SdkMobileCodeRequest")
+                    .field("mobile", &self.mobile)
+                    .field("verify_code", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for SdkMobileCodeRequest {
             fn default() -> Self {
@@ -3394,10 +4474,7 @@ pub mod types {
                 ::std::string::String,
             >,
             mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<
-                super::SdkSmsSendRequestType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for SdkSmsSendRequest {
             fn default() -> Self {
@@ -3435,7 +4512,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SdkSmsSendRequestType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -3549,21 +4626,108 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SessionTokenRefreshRequest {
+            agent: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_fingerprint: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            device_ip: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            operating_sys_version: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             session_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
         }
+        impl ::std::fmt::Debug for SessionTokenRefreshRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SessionTokenRefreshRequest")
+                    .field("agent", &self.agent)
+                    .field("device_fingerprint", &self.device_fingerprint)
+                    .field("device_ip", &self.device_ip)
+                    .field("operating_sys_version", &self.operating_sys_version)
+                    .field("session_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
         impl ::std::default::Default for SessionTokenRefreshRequest {
             fn default() -> Self {
                 Self {
+                    agent: Ok(Default::default()),
+                    device_fingerprint: Err(
+                        "no value supplied for device_fingerprint".to_string(),
+                    ),
+                    device_ip: Err("no value supplied for device_ip".to_string()),
+                    operating_sys_version: Err(
+                        "no value supplied for operating_sys_version".to_string(),
+                    ),
                     session_token: Err("no value supplied for session_token".to_string()),
                 }
             }
         }
         impl SessionTokenRefreshRequest {
+            pub fn agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent: {e}")
+                    });
+                self
+            }
+            pub fn device_fingerprint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_fingerprint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for device_fingerprint: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_ip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_ip: {e}")
+                    });
+                self
+            }
+            pub fn operating_sys_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operating_sys_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for operating_sys_version: {e}"
+                        )
+                    });
+                self
+            }
             pub fn session_token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3584,6 +4748,10 @@ pub mod types {
                 value: SessionTokenRefreshRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    agent: value.agent?,
+                    device_fingerprint: value.device_fingerprint?,
+                    device_ip: value.device_ip?,
+                    operating_sys_version: value.operating_sys_version?,
                     session_token: value.session_token?,
                 })
             }
@@ -3592,11 +4760,15 @@ pub mod types {
         for SessionTokenRefreshRequest {
             fn from(value: super::SessionTokenRefreshRequest) -> Self {
                 Self {
+                    agent: Ok(value.agent),
+                    device_fingerprint: Ok(value.device_fingerprint),
+                    device_ip: Ok(value.device_ip),
+                    operating_sys_version: Ok(value.operating_sys_version),
                     session_token: Ok(value.session_token),
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SessionTokenRefreshResponse {
             expire: ::std::result::Result<i64, ::std::string::String>,
             id_token: ::std::result::Result<
@@ -3607,6 +4779,15 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SessionTokenRefreshResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SessionTokenRefreshResponse")
+                    .field("expire", &self.expire)
+                    .field("id_token", &"[REDACTED]")
+                    .field("session_token", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for SessionTokenRefreshResponse {
             fn default() -> Self {
@@ -3678,7 +4859,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SignInByDirectoryPayloadDto {
             password: ::std::result::Result<
                 ::std::string::String,
@@ -3688,6 +4869,14 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SignInByDirectoryPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByDirectoryPayloadDto")
+                    .field("password", &"[REDACTED]")
+                    .field("s_am_account_name", &self.s_am_account_name)
+                    .finish()
+            }
         }
         impl ::std::default::Default for SignInByDirectoryPayloadDto {
             fn default() -> Self {
@@ -3748,7 +4937,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SignInByPassCodePayloadDto {
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3766,6 +4955,16 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SignInByPassCodePayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByPassCodePayloadDto")
+                    .field("email", &self.email)
+                    .field("pass_code", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .finish()
+            }
         }
         impl ::std::default::Default for SignInByPassCodePayloadDto {
             fn default() -> Self {
@@ -3854,7 +5053,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SignInByPasswordPayloadDto {
             account: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3876,6 +5075,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SignInByPasswordPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByPasswordPayloadDto")
+                    .field("account", &self.account)
+                    .field("email", &self.email)
+                    .field("password", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("username", &self.username)
+                    .finish()
+            }
         }
         impl ::std::default::Default for SignInByPasswordPayloadDto {
             fn default() -> Self {
@@ -3987,6 +5197,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            captcha_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             client_ip: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4017,6 +5231,7 @@ pub mod types {
                 Self {
                     auto_register: Ok(Default::default()),
                     captcha_code: Ok(Default::default()),
+                    captcha_token: Ok(Default::default()),
                     client_ip: Ok(Default::default()),
                     context: Ok(Default::default()),
                     custom_data: Ok(Default::default()),
@@ -4048,6 +5263,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for captcha_code: {e}")
+                    });
+                self
+            }
+            pub fn captcha_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.captcha_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for captcha_token: {e}")
                     });
                 self
             }
@@ -4140,6 +5367,7 @@ pub mod types {
                 Ok(Self {
                     auto_register: value.auto_register?,
                     captcha_code: value.captcha_code?,
+                    captcha_token: value.captcha_token?,
                     client_ip: value.client_ip?,
                     context: value.context?,
                     custom_data: value.custom_data?,
@@ -4154,6 +5382,7 @@ pub mod types {
                 Self {
                     auto_register: Ok(value.auto_register),
                     captcha_code: Ok(value.captcha_code),
+                    captcha_token: Ok(value.captcha_token),
                     client_ip: Ok(value.client_ip),
                     context: Ok(value.context),
                     custom_data: Ok(value.custom_data),
@@ -4163,7 +5392,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SigninByCredentialsDto {
             ad_payload: ::std::result::Result<
                 ::std::option::Option<super::SignInByDirectoryPayloadDto>,
@@ -4197,6 +5426,20 @@ pub mod types {
                 ::std::option::Option<super::SignInByPasswordPayloadDto>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SigninByCredentialsDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SigninByCredentialsDto")
+                    .field("ad_payload", &self.ad_payload)
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("connection", &self.connection)
+                    .field("ldap_payload", &self.ldap_payload)
+                    .field("options", &self.options)
+                    .field("pass_code_payload", &self.pass_code_payload)
+                    .field("password_payload", &self.password_payload)
+                    .finish()
+            }
         }
         impl ::std::default::Default for SigninByCredentialsDto {
             fn default() -> Self {
@@ -4357,7 +5600,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SsoTicketRequest {
             agent: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4383,6 +5626,18 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SsoTicketRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SsoTicketRequest")
+                    .field("agent", &self.agent)
+                    .field("client_id", &self.client_id)
+                    .field("device_fingerprint", &self.device_fingerprint)
+                    .field("device_ip", &self.device_ip)
+                    .field("operating_sys_version", &self.operating_sys_version)
+                    .field("session_token", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for SsoTicketRequest {
             fn default() -> Self {
@@ -4505,13 +5760,21 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SsoTicketResponse {
             expire: ::std::result::Result<i64, ::std::string::String>,
             sso_ticket: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SsoTicketResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SsoTicketResponse")
+                    .field("expire", &self.expire)
+                    .field("sso_ticket", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for SsoTicketResponse {
             fn default() -> Self {
@@ -4604,21 +5867,108 @@ pub mod types {
                 Self { user: Ok(value.user) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SsoTicketVerifyRequest {
+            agent: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_fingerprint: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            device_ip: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            operating_sys_version: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             sso_ticket: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
         }
+        impl ::std::fmt::Debug for SsoTicketVerifyRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SsoTicketVerifyRequest")
+                    .field("agent", &self.agent)
+                    .field("device_fingerprint", &self.device_fingerprint)
+                    .field("device_ip", &self.device_ip)
+                    .field("operating_sys_version", &self.operating_sys_version)
+                    .field("sso_ticket", &"[REDACTED]")
+                    .finish()
+            }
+        }
         impl ::std::default::Default for SsoTicketVerifyRequest {
             fn default() -> Self {
                 Self {
+                    agent: Ok(Default::default()),
+                    device_fingerprint: Err(
+                        "no value supplied for device_fingerprint".to_string(),
+                    ),
+                    device_ip: Err("no value supplied for device_ip".to_string()),
+                    operating_sys_version: Err(
+                        "no value supplied for operating_sys_version".to_string(),
+                    ),
                     sso_ticket: Err("no value supplied for sso_ticket".to_string()),
                 }
             }
         }
         impl SsoTicketVerifyRequest {
+            pub fn agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent: {e}")
+                    });
+                self
+            }
+            pub fn device_fingerprint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_fingerprint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for device_fingerprint: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_ip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_ip: {e}")
+                    });
+                self
+            }
+            pub fn operating_sys_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operating_sys_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for operating_sys_version: {e}"
+                        )
+                    });
+                self
+            }
             pub fn sso_ticket<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4639,6 +5989,10 @@ pub mod types {
                 value: SsoTicketVerifyRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    agent: value.agent?,
+                    device_fingerprint: value.device_fingerprint?,
+                    device_ip: value.device_ip?,
+                    operating_sys_version: value.operating_sys_version?,
                     sso_ticket: value.sso_ticket?,
                 })
             }
@@ -4647,6 +6001,10 @@ pub mod types {
         for SsoTicketVerifyRequest {
             fn from(value: super::SsoTicketVerifyRequest) -> Self {
                 Self {
+                    agent: Ok(value.agent),
+                    device_fingerprint: Ok(value.device_fingerprint),
+                    device_ip: Ok(value.device_ip),
+                    operating_sys_version: Ok(value.operating_sys_version),
                     sso_ticket: Ok(value.sso_ticket),
                 }
             }
@@ -4843,7 +6201,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct TenantTokenRequest {
             client_id: ::std::result::Result<
                 ::std::string::String,
@@ -4857,6 +6215,15 @@ pub mod types {
                 super::TenantTokenRequestGrantType,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for TenantTokenRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("TenantTokenRequest")
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("grant_type", &self.grant_type)
+                    .finish()
+            }
         }
         impl ::std::default::Default for TenantTokenRequest {
             fn default() -> Self {
@@ -4928,23 +6295,44 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct TenantTokenResponse {
             access_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<i64, ::std::string::String>,
+            id_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             token_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for TenantTokenResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("TenantTokenResponse")
+                    .field("access_token", &"[REDACTED]")
+                    .field("expires_in", &self.expires_in)
+                    .field("id_token", &"[REDACTED]")
+                    .field("scope", &self.scope)
+                    .field("token_type", &self.token_type)
+                    .finish()
+            }
         }
         impl ::std::default::Default for TenantTokenResponse {
             fn default() -> Self {
                 Self {
                     access_token: Err("no value supplied for access_token".to_string()),
                     expires_in: Err("no value supplied for expires_in".to_string()),
+                    id_token: Ok(Default::default()),
+                    scope: Ok(Default::default()),
                     token_type: Ok(Default::default()),
                 }
             }
@@ -4974,6 +6362,30 @@ pub mod types {
                     });
                 self
             }
+            pub fn id_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for id_token: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
             pub fn token_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4996,6 +6408,8 @@ pub mod types {
                 Ok(Self {
                     access_token: value.access_token?,
                     expires_in: value.expires_in?,
+                    id_token: value.id_token?,
+                    scope: value.scope?,
                     token_type: value.token_type?,
                 })
             }
@@ -5005,16 +6419,25 @@ pub mod types {
                 Self {
                     access_token: Ok(value.access_token),
                     expires_in: Ok(value.expires_in),
+                    id_token: Ok(value.id_token),
+                    scope: Ok(value.scope),
                     token_type: Ok(value.token_type),
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UnbindPhoneDto {
             pass_code: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for UnbindPhoneDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UnbindPhoneDto")
+                    .field("pass_code", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for UnbindPhoneDto {
             fn default() -> Self {
@@ -5105,6 +6528,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            is_social: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5115,6 +6542,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     ext_idp_id: Err("no value supplied for ext_idp_id".to_string()),
+                    is_social: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     user_id: Err("no value supplied for user_id".to_string()),
                 }
@@ -5130,6 +6558,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for ext_idp_id: {e}")
+                    });
+                self
+            }
+            pub fn is_social<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_social = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_social: {e}")
                     });
                 self
             }
@@ -5165,6 +6605,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     ext_idp_id: value.ext_idp_id?,
+                    is_social: value.is_social?,
                     type_: value.type_?,
                     user_id: value.user_id?,
                 })
@@ -5174,12 +6615,13 @@ pub mod types {
             fn from(value: super::UnlinkIdentityDto) -> Self {
                 Self {
                     ext_idp_id: Ok(value.ext_idp_id),
+                    is_social: Ok(value.is_social),
                     type_: Ok(value.type_),
                     user_id: Ok(value.user_id),
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UpdatePhoneByPhonePassCodeDto {
             new_phone_country_code: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5205,6 +6647,18 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for UpdatePhoneByPhonePassCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UpdatePhoneByPhonePassCodeDto")
+                    .field("new_phone_country_code", &self.new_phone_country_code)
+                    .field("new_phone_number", &self.new_phone_number)
+                    .field("new_phone_pass_code", &"[REDACTED]")
+                    .field("old_phone_country_code", &self.old_phone_country_code)
+                    .field("old_phone_number", &self.old_phone_number)
+                    .field("old_phone_pass_code", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for UpdatePhoneByPhonePassCodeDto {
             fn default() -> Self {
@@ -5337,12 +6791,19 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UpdatePhoneDto {
             update_phone_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for UpdatePhoneDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UpdatePhoneDto")
+                    .field("update_phone_token", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for UpdatePhoneDto {
             fn default() -> Self {
@@ -5386,13 +6847,21 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UpdatePhoneTokenData {
             token_expires_in: ::std::result::Result<i64, ::std::string::String>,
             update_phone_token: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for UpdatePhoneTokenData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UpdatePhoneTokenData")
+                    .field("token_expires_in", &self.token_expires_in)
+                    .field("update_phone_token", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for UpdatePhoneTokenData {
             fn default() -> Self {
@@ -5458,32 +6927,106 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UserDto {
-            created_at: ::std::result::Result<
+            address: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birthdate: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::string::String,
                 ::std::string::String,
             >,
             custom_data: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
+            department_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            device: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            email_verified: ::std::result::Result<
-                ::std::option::Option<bool>,
+            email_verified: ::std::result::Result<bool, ::std::string::String>,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            family_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<super::UserDtoGender, ::std::string::String>,
+            given_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             identities: ::std::result::Result<
                 ::std::vec::Vec<super::IdentityDto>,
                 ::std::string::String,
             >,
+            identity_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_ip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             last_login: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_login_app: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_mfa_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             logins_count: ::std::result::Result<
                 ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            main_department_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -5494,6 +7037,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            password_last_set_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password_security_level: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             phone: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5502,21 +7053,82 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            phone_verified: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
+            phone_verified: ::std::result::Result<bool, ::std::string::String>,
             photo: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::UserDtoStatus, ::std::string::String>,
-            updated_at: ::std::result::Result<
+            post_id_list: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            preferred_username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            province: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            register_source: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            reset_password_on_next_login: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::UserDtoStatus, ::std::string::String>,
+            status_changed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user_source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_source_type: ::std::result::Result<
+                super::UserDtoUserSourceType,
+                ::std::string::String,
+            >,
             username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_status: ::std::result::Result<
+                super::UserDtoWorkStatus,
+                ::std::string::String,
+            >,
+            zoneinfo: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -5524,30 +7136,146 @@ pub mod types {
         impl ::std::default::Default for UserDto {
             fn default() -> Self {
                 Self {
-                    created_at: Ok(Default::default()),
+                    address: Ok(Default::default()),
+                    birthdate: Ok(Default::default()),
+                    browser: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
                     custom_data: Ok(Default::default()),
+                    department_ids: Ok(Default::default()),
+                    device: Ok(Default::default()),
                     email: Ok(Default::default()),
-                    email_verified: Ok(Default::default()),
+                    email_verified: Err(
+                        "no value supplied for email_verified".to_string(),
+                    ),
+                    external_id: Ok(Default::default()),
+                    family_name: Ok(Default::default()),
+                    formatted: Ok(Default::default()),
+                    gender: Err("no value supplied for gender".to_string()),
+                    given_name: Ok(Default::default()),
                     identities: Ok(Default::default()),
+                    identity_number: Ok(Default::default()),
+                    last_ip: Ok(Default::default()),
                     last_login: Ok(Default::default()),
+                    last_login_app: Ok(Default::default()),
+                    last_mfa_time: Ok(Default::default()),
+                    locale: Ok(Default::default()),
                     logins_count: Ok(Default::default()),
+                    main_department_id: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
                     name: Ok(Default::default()),
                     nickname: Ok(Default::default()),
+                    password_last_set_at: Ok(Default::default()),
+                    password_security_level: Ok(Default::default()),
                     phone: Ok(Default::default()),
                     phone_country_code: Ok(Default::default()),
-                    phone_verified: Ok(Default::default()),
+                    phone_verified: Err(
+                        "no value supplied for phone_verified".to_string(),
+                    ),
                     photo: Ok(Default::default()),
+                    post_id_list: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    preferred_username: Ok(Default::default()),
+                    profile: Ok(Default::default()),
+                    province: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    register_source: Ok(Default::default()),
+                    reset_password_on_next_login: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
-                    updated_at: Ok(Default::default()),
+                    status_changed_at: Ok(Default::default()),
+                    street_address: Ok(Default::default()),
+                    tenant_id: Ok(Default::default()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
                     user_id: Err("no value supplied for user_id".to_string()),
+                    user_source_id: Ok(Default::default()),
+                    user_source_type: Err(
+                        "no value supplied for user_source_type".to_string(),
+                    ),
                     username: Ok(Default::default()),
+                    website: Ok(Default::default()),
+                    work_status: Err("no value supplied for work_status".to_string()),
+                    zoneinfo: Ok(Default::default()),
                 }
             }
         }
         impl UserDto {
-            pub fn created_at<T>(mut self, value: T) -> Self
+            pub fn address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birthdate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthdate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthdate: {e}")
+                    });
+                self
+            }
+            pub fn browser<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -5571,6 +7299,32 @@ pub mod types {
                     });
                 self
             }
+            pub fn department_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for department_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device: {e}")
+                    });
+                self
+            }
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5585,7 +7339,7 @@ pub mod types {
             }
             pub fn email_verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email_verified = value
@@ -5594,6 +7348,66 @@ pub mod types {
                         format!(
                             "error converting supplied value for email_verified: {e}"
                         )
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn family_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.family_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for family_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for formatted: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserDtoGender>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn given_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.given_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for given_name: {e}")
                     });
                 self
             }
@@ -5609,6 +7423,32 @@ pub mod types {
                     });
                 self
             }
+            pub fn identity_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for identity_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_ip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_ip: {e}")
+                    });
+                self
+            }
             pub fn last_login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5621,6 +7461,44 @@ pub mod types {
                     });
                 self
             }
+            pub fn last_login_app<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_login_app = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_login_app: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_mfa_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_mfa_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_mfa_time: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
             pub fn logins_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -5630,6 +7508,32 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for logins_count: {e}")
+                    });
+                self
+            }
+            pub fn main_department_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.main_department_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for main_department_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
                     });
                 self
             }
@@ -5654,6 +7558,34 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for nickname: {e}")
+                    });
+                self
+            }
+            pub fn password_last_set_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_last_set_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_last_set_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_security_level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_security_level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_security_level: {e}"
+                        )
                     });
                 self
             }
@@ -5685,7 +7617,7 @@ pub mod types {
             }
             pub fn phone_verified<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_verified = value
@@ -5709,6 +7641,108 @@ pub mod types {
                     });
                 self
             }
+            pub fn post_id_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.post_id_list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for post_id_list: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn preferred_username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_username: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
+                self
+            }
+            pub fn province<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.province = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for province: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn register_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.register_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for register_source: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reset_password_on_next_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reset_password_on_next_login = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reset_password_on_next_login: {e}"
+                        )
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::UserDtoStatus>,
@@ -5721,9 +7755,49 @@ pub mod types {
                     });
                 self
             }
-            pub fn updated_at<T>(mut self, value: T) -> Self
+            pub fn status_changed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_changed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_changed_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn street_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for street_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -5745,6 +7819,34 @@ pub mod types {
                     });
                 self
             }
+            pub fn user_source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_source_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_source_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserDtoUserSourceType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_source_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_source_type: {e}"
+                        )
+                    });
+                self
+            }
             pub fn username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5757,6 +7859,42 @@ pub mod types {
                     });
                 self
             }
+            pub fn website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website: {e}")
+                    });
+                self
+            }
+            pub fn work_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserDtoWorkStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_status: {e}")
+                    });
+                self
+            }
+            pub fn zoneinfo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoneinfo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoneinfo: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserDto> for super::UserDto {
             type Error = super::error::ConversionError;
@@ -5764,46 +7902,122 @@ pub mod types {
                 value: UserDto,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    address: value.address?,
+                    birthdate: value.birthdate?,
+                    browser: value.browser?,
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
                     created_at: value.created_at?,
                     custom_data: value.custom_data?,
+                    department_ids: value.department_ids?,
+                    device: value.device?,
                     email: value.email?,
                     email_verified: value.email_verified?,
+                    external_id: value.external_id?,
+                    family_name: value.family_name?,
+                    formatted: value.formatted?,
+                    gender: value.gender?,
+                    given_name: value.given_name?,
                     identities: value.identities?,
+                    identity_number: value.identity_number?,
+                    last_ip: value.last_ip?,
                     last_login: value.last_login?,
+                    last_login_app: value.last_login_app?,
+                    last_mfa_time: value.last_mfa_time?,
+                    locale: value.locale?,
                     logins_count: value.logins_count?,
+                    main_department_id: value.main_department_id?,
+                    middle_name: value.middle_name?,
                     name: value.name?,
                     nickname: value.nickname?,
+                    password_last_set_at: value.password_last_set_at?,
+                    password_security_level: value.password_security_level?,
                     phone: value.phone?,
                     phone_country_code: value.phone_country_code?,
                     phone_verified: value.phone_verified?,
                     photo: value.photo?,
+                    post_id_list: value.post_id_list?,
+                    postal_code: value.postal_code?,
+                    preferred_username: value.preferred_username?,
+                    profile: value.profile?,
+                    province: value.province?,
+                    region: value.region?,
+                    register_source: value.register_source?,
+                    reset_password_on_next_login: value.reset_password_on_next_login?,
                     status: value.status?,
+                    status_changed_at: value.status_changed_at?,
+                    street_address: value.street_address?,
+                    tenant_id: value.tenant_id?,
                     updated_at: value.updated_at?,
                     user_id: value.user_id?,
+                    user_source_id: value.user_source_id?,
+                    user_source_type: value.user_source_type?,
                     username: value.username?,
+                    website: value.website?,
+                    work_status: value.work_status?,
+                    zoneinfo: value.zoneinfo?,
                 })
             }
         }
         impl ::std::convert::From<super::UserDto> for UserDto {
             fn from(value: super::UserDto) -> Self {
                 Self {
+                    address: Ok(value.address),
+                    birthdate: Ok(value.birthdate),
+                    browser: Ok(value.browser),
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
                     created_at: Ok(value.created_at),
                     custom_data: Ok(value.custom_data),
+                    department_ids: Ok(value.department_ids),
+                    device: Ok(value.device),
                     email: Ok(value.email),
                     email_verified: Ok(value.email_verified),
+                    external_id: Ok(value.external_id),
+                    family_name: Ok(value.family_name),
+                    formatted: Ok(value.formatted),
+                    gender: Ok(value.gender),
+                    given_name: Ok(value.given_name),
                     identities: Ok(value.identities),
+                    identity_number: Ok(value.identity_number),
+                    last_ip: Ok(value.last_ip),
                     last_login: Ok(value.last_login),
+                    last_login_app: Ok(value.last_login_app),
+                    last_mfa_time: Ok(value.last_mfa_time),
+                    locale: Ok(value.locale),
                     logins_count: Ok(value.logins_count),
+                    main_department_id: Ok(value.main_department_id),
+                    middle_name: Ok(value.middle_name),
                     name: Ok(value.name),
                     nickname: Ok(value.nickname),
+                    password_last_set_at: Ok(value.password_last_set_at),
+                    password_security_level: Ok(value.password_security_level),
                     phone: Ok(value.phone),
                     phone_country_code: Ok(value.phone_country_code),
                     phone_verified: Ok(value.phone_verified),
                     photo: Ok(value.photo),
+                    post_id_list: Ok(value.post_id_list),
+                    postal_code: Ok(value.postal_code),
+                    preferred_username: Ok(value.preferred_username),
+                    profile: Ok(value.profile),
+                    province: Ok(value.province),
+                    region: Ok(value.region),
+                    register_source: Ok(value.register_source),
+                    reset_password_on_next_login: Ok(value.reset_password_on_next_login),
                     status: Ok(value.status),
+                    status_changed_at: Ok(value.status_changed_at),
+                    street_address: Ok(value.street_address),
+                    tenant_id: Ok(value.tenant_id),
                     updated_at: Ok(value.updated_at),
                     user_id: Ok(value.user_id),
+                    user_source_id: Ok(value.user_source_id),
+                    user_source_type: Ok(value.user_source_type),
                     username: Ok(value.username),
+                    website: Ok(value.website),
+                    work_status: Ok(value.work_status),
+                    zoneinfo: Ok(value.zoneinfo),
                 }
             }
         }
@@ -6113,9 +8327,16 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct WechatLoginRequest {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for WechatLoginRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WechatLoginRequest")
+                    .field("code", &"[REDACTED]")
+                    .finish()
+            }
         }
         impl ::std::default::Default for WechatLoginRequest {
             fn default() -> Self {
@@ -6424,8 +8645,12 @@ Server side; answers a new session token (and id token) for a valid one.
 
 Sends a `POST` request to `/api/v2/tenant/sso/session-token/refresh`
 
+Arguments:
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+- `body`
 ```ignore
 let response = client.refresh_session_token()
+    .x_tenant_id(x_tenant_id)
     .body(body)
     .send()
     .await;
@@ -6441,8 +8666,12 @@ fingerprint must be the one the session was created with.
 
 Sends a `POST` request to `/api/v2/tenant/sso/session-token/sso-ticket`
 
+Arguments:
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+- `body`
 ```ignore
 let response = client.create_sso_ticket()
+    .x_tenant_id(x_tenant_id)
     .body(body)
     .send()
     .await;
@@ -6456,8 +8685,12 @@ Server side; a ticket verifies once, then it is spent.
 
 Sends a `POST` request to `/api/v2/tenant/sso/sso-ticket/verify`
 
+Arguments:
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+- `body`
 ```ignore
 let response = client.verify_sso_ticket()
+    .x_tenant_id(x_tenant_id)
     .body(body)
     .send()
     .await;
@@ -6512,11 +8745,19 @@ Arguments:
 - `app_id`: Id of the GenAuth application.
 - `ext_idp_conn_identifier`: Unique identifier of the identity-source connection.
 - `id_token`: The user's id token.
+- `need_form_post`: Answer the link result as a form post to target_url.
+- `need_url_redirect`: Answer the link result by redirecting to target_url.
+- `only_redirect_token`: With need_url_redirect, put only the token in the redirect (some browsers limit URL length).
+- `target_url`: Where the redirect or form post of the link result goes.
 ```ignore
 let response = client.generate_link_ext_idp_url()
     .app_id(app_id)
     .ext_idp_conn_identifier(ext_idp_conn_identifier)
     .id_token(id_token)
+    .need_form_post(need_form_post)
+    .need_url_redirect(need_url_redirect)
+    .only_redirect_token(only_redirect_token)
+    .target_url(target_url)
     .send()
     .await;
 ```*/
@@ -6563,10 +8804,12 @@ Sends a `GET` request to `/api/v3/get-profile`
 
 Arguments:
 - `with_custom_data`: Include the user's custom data.
+- `with_department_ids`: Include the ids of the user's departments.
 - `with_identities`: Include the user's external identities.
 ```ignore
 let response = client.get_profile()
     .with_custom_data(with_custom_data)
+    .with_department_ids(with_department_ids)
     .with_identities(with_identities)
     .send()
     .await;
@@ -7958,14 +10201,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RefreshSessionToken<'a> {
         client: &'a super::Client,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::SessionTokenRefreshRequest, String>,
     }
     impl<'a> RefreshSessionToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                x_tenant_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8001,7 +10259,8 @@ pub mod builder {
             ResponseValue<types::SessionTokenRefreshResponse>,
             Error<types::SdkError>,
         > {
-            let Self { client, body } = self;
+            let Self { client, x_tenant_id, body } = self;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::SessionTokenRefreshRequest::try_from(v)
@@ -8011,7 +10270,7 @@ pub mod builder {
             let url = format!(
                 "{}/api/v2/tenant/sso/session-token/refresh", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8019,6 +10278,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8056,14 +10318,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateSsoTicket<'a> {
         client: &'a super::Client,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::SsoTicketRequest, String>,
     }
     impl<'a> CreateSsoTicket<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                x_tenant_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8093,7 +10370,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SsoTicketResponse>, Error<types::SdkError>> {
-            let Self { client, body } = self;
+            let Self { client, x_tenant_id, body } = self;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::SsoTicketRequest::try_from(v).map_err(|e| e.to_string())
@@ -8102,7 +10380,7 @@ pub mod builder {
             let url = format!(
                 "{}/api/v2/tenant/sso/session-token/sso-ticket", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8110,6 +10388,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8147,14 +10428,29 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct VerifySsoTicket<'a> {
         client: &'a super::Client,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::SsoTicketVerifyRequest, String>,
     }
     impl<'a> VerifySsoTicket<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                x_tenant_id: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -8189,14 +10485,15 @@ pub mod builder {
             ResponseValue<types::SsoTicketVerifyResponse>,
             Error<types::SdkError>,
         > {
-            let Self { client, body } = self;
+            let Self { client, x_tenant_id, body } = self;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::SsoTicketVerifyRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v2/tenant/sso/sso-ticket/verify", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8204,6 +10501,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8364,7 +10664,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/bind-phone`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::CommonResponseDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -8400,6 +10703,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8413,6 +10723,10 @@ pub mod builder {
         app_id: Result<::std::string::String, String>,
         ext_idp_conn_identifier: Result<::std::string::String, String>,
         id_token: Result<::std::string::String, String>,
+        need_form_post: Result<Option<::std::string::String>, String>,
+        need_url_redirect: Result<Option<::std::string::String>, String>,
+        only_redirect_token: Result<Option<::std::string::String>, String>,
+        target_url: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GenerateLinkExtIdpUrl<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8423,6 +10737,10 @@ pub mod builder {
                     "ext_idp_conn_identifier was not initialized".to_string(),
                 ),
                 id_token: Err("id_token was not initialized".to_string()),
+                need_form_post: Ok(None),
+                need_url_redirect: Ok(None),
+                only_redirect_token: Ok(None),
+                target_url: Ok(None),
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -8461,15 +10779,84 @@ pub mod builder {
                 });
             self
         }
+        pub fn need_form_post<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.need_form_post = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for need_form_post failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn need_url_redirect<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.need_url_redirect = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for need_url_redirect failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn only_redirect_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.only_redirect_token = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for only_redirect_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn target_url<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.target_url = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for target_url failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/api/v3/generate-link-extidp-url`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerateBindExtIdpLinkRespDto>, Error<()>> {
-            let Self { client, app_id, ext_idp_conn_identifier, id_token } = self;
+        ) -> Result<
+            ResponseValue<types::GenerateBindExtIdpLinkRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self {
+                client,
+                app_id,
+                ext_idp_conn_identifier,
+                id_token,
+                need_form_post,
+                need_url_redirect,
+                only_redirect_token,
+                target_url,
+            } = self;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let ext_idp_conn_identifier = ext_idp_conn_identifier
                 .map_err(Error::InvalidRequest)?;
             let id_token = id_token.map_err(Error::InvalidRequest)?;
+            let need_form_post = need_form_post.map_err(Error::InvalidRequest)?;
+            let need_url_redirect = need_url_redirect.map_err(Error::InvalidRequest)?;
+            let only_redirect_token = only_redirect_token
+                .map_err(Error::InvalidRequest)?;
+            let target_url = target_url.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/generate-link-extidp-url", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8495,6 +10882,25 @@ pub mod builder {
                     ),
                 )
                 .query(&progenitor_client::QueryParam::new("id_token", &id_token))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "need_form_post",
+                        &need_form_post,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "need_url_redirect",
+                        &need_url_redirect,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "only_redirect_token",
+                        &only_redirect_token,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("target_url", &target_url))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -8506,6 +10912,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8524,7 +10937,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v3/get-identities`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::IdentityListRespDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::IdentityListRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client } = self;
             let url = format!("{}/api/v3/get-identities", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -8554,6 +10970,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8603,7 +11026,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/get-management-token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetManagementTokenRespDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::GetManagementTokenRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -8640,6 +11066,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8651,6 +11084,7 @@ pub mod builder {
     pub struct GetProfile<'a> {
         client: &'a super::Client,
         with_custom_data: Result<Option<bool>, String>,
+        with_department_ids: Result<Option<bool>, String>,
         with_identities: Result<Option<bool>, String>,
     }
     impl<'a> GetProfile<'a> {
@@ -8658,6 +11092,7 @@ pub mod builder {
             Self {
                 client: client,
                 with_custom_data: Ok(None),
+                with_department_ids: Ok(None),
                 with_identities: Ok(None),
             }
         }
@@ -8670,6 +11105,18 @@ pub mod builder {
                 .map(Some)
                 .map_err(|_| {
                     "conversion to `bool` for with_custom_data failed".to_string()
+                });
+            self
+        }
+        pub fn with_department_ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_department_ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for with_department_ids failed".to_string()
                 });
             self
         }
@@ -8688,9 +11135,19 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v3/get-profile`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserSingleRespDto>, Error<()>> {
-            let Self { client, with_custom_data, with_identities } = self;
+        ) -> Result<
+            ResponseValue<types::UserSingleRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self {
+                client,
+                with_custom_data,
+                with_department_ids,
+                with_identities,
+            } = self;
             let with_custom_data = with_custom_data.map_err(Error::InvalidRequest)?;
+            let with_department_ids = with_department_ids
+                .map_err(Error::InvalidRequest)?;
             let with_identities = with_identities.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/get-profile", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -8717,6 +11174,12 @@ pub mod builder {
                 )
                 .query(
                     &progenitor_client::QueryParam::new(
+                        "withDepartmentIds",
+                        &with_department_ids,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
                         "withIdentities",
                         &with_identities,
                     ),
@@ -8732,6 +11195,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8778,7 +11248,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/link-identity`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -8814,6 +11287,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8858,7 +11338,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/send-sms`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::CommonResponseDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SendSmsDto::try_from(v).map_err(|e| e.to_string()))
@@ -8892,6 +11375,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8940,7 +11430,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/signin`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LoginTokenRespDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::LoginTokenRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -8976,6 +11469,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9022,7 +11522,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/unbind-phone`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::CommonResponseDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -9058,6 +11561,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9104,7 +11614,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/unlink-extidp`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::CommonResponseDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -9140,6 +11653,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9186,7 +11706,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/unlink-identity`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -9222,6 +11745,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9268,7 +11798,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/update-phone`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CommonResponseDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::CommonResponseDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -9304,6 +11837,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9353,7 +11893,10 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v3/verify-update-phone-request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::VerifyUpdatePhoneRequestRespDto>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::VerifyUpdatePhoneRequestRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -9390,6 +11933,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -9436,7 +11986,10 @@ pub mod builder {
         ///Sends a `POST` request to `/oidc/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::OidcTokenResponse>, Error<types::OidcError>> {
+        ) -> Result<
+            ResponseValue<types::LoginTokenResponseDataDto>,
+            Error<types::OidcError>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {

@@ -20,9 +20,10 @@
 mod generated;
 
 pub mod seam;
+pub mod signature;
 
 pub use generated::*;
-pub use seam::{ExecHook, HookFuture, Inner};
+pub use seam::{ExecHook, HookFuture, Inner, RequestSigner};
 
 /// A `reqwest::ClientBuilder` ready for this crate's TLS backend.
 ///

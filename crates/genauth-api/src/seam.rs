@@ -53,12 +53,22 @@ pub trait ExecHook: Send + Sync + 'static {
     ) -> HookFuture<'a>;
 }
 
-/// What the facade keeps in each [`Client`]: headers to add and an optional exec hook.
+/// Signs a request after its headers are set and before it is sent (the access-key signature
+/// of management calls, see [`crate::signature`]).
+pub trait RequestSigner: Send + Sync + 'static {
+    /// Adds the signature headers to `request`; `Err` (a reason) refuses the call before it is
+    /// sent.
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), String>;
+}
+
+/// What the facade keeps in each [`Client`]: headers to add, an optional signer and an
+/// optional exec hook.
 ///
-/// Cheap to clone (two `Arc`s).
+/// Cheap to clone (three `Arc`s).
 #[derive(Clone, Default)]
 pub struct Inner {
     headers: Arc<HeaderMap>,
+    signer: Option<Arc<dyn RequestSigner>>,
     hook: Option<Arc<dyn ExecHook>>,
 }
 
@@ -67,6 +77,7 @@ impl fmt::Debug for Inner {
         // Header values marked sensitive print as "Sensitive"; names are safe to show.
         f.debug_struct("Inner")
             .field("headers", &self.headers)
+            .field("signer", &self.signer.as_ref().map(|_| "RequestSigner"))
             .field("hook", &self.hook.as_ref().map(|_| "ExecHook"))
             .finish()
     }
@@ -110,6 +121,14 @@ impl Client {
         Self::new_with_client(&self.baseurl, self.client.clone(), inner)
     }
 
+    /// A copy of this client that signs every request with `signer`, after the headers are
+    /// added. The copy shares the connection pool and the exec hook.
+    pub fn with_signer(&self, signer: Arc<dyn RequestSigner>) -> Self {
+        let mut inner = self.inner.clone();
+        inner.signer = Some(signer);
+        Self::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+
     /// A copy of this client whose requests are sent through `hook`.
     pub fn with_exec_hook(&self, hook: Arc<dyn ExecHook>) -> Self {
         let mut inner = self.inner.clone();
@@ -127,6 +146,11 @@ impl ClientHooks<Inner> for Client {
         let headers = request.headers_mut();
         for (name, value) in self.inner.headers.iter() {
             headers.insert(name.clone(), value.clone());
+        }
+        if let Some(signer) = &self.inner.signer {
+            signer
+                .sign(request)
+                .map_err(progenitor_client::Error::InvalidRequest)?;
         }
         Ok(())
     }

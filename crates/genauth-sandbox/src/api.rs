@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::config::{AppConfig, Config, TokenEndpointAuthMethod};
+use crate::config::{AppConfig, Config, LifetimeField, TokenEndpointAuthMethod};
 use crate::envelope::{ApiError, OAuthError, OAuthForm, V3Json, done, ok};
 use crate::state::{
     Identity, RefreshGrant, State as Store, UpdatePhoneGrant, normalize_phone, random_token,
@@ -28,6 +28,10 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     pub signer: Signer,
     pub issuer: Mutex<String>,
+    /// Signature nonces of management calls already used.
+    pub nonces: crate::signature::Nonces,
+    /// Rate-limit windows per app.
+    pub rate_windows: crate::signature::RateWindows,
 }
 
 type S = State<Arc<Shared>>;
@@ -100,38 +104,35 @@ impl Shared {
         Ok(claims.sub.clone())
     }
 
-    /// Checks the management token and the user pool header.
-    fn management(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let token = bearer_or_raw(headers).ok_or_else(|| {
-            ApiError::new(
-                401,
-                2020,
-                "a management token is required (authorization: Bearer ...)",
-            )
-        })?;
+    /// The claims of the `token_use` token in `authorization` (raw or `Bearer `); `missing`
+    /// says what the header should have carried.
+    pub(crate) fn bearer_claims(
+        &self,
+        headers: &HeaderMap,
+        token_use: &str,
+        missing: &str,
+    ) -> Result<Arc<Claims>, ApiError> {
+        let token = bearer_or_raw(headers)
+            .ok_or_else(|| ApiError::new(401, 2020, format!("{missing} is required")))?;
         let claims = self
             .signer
             .check(token, self.now_secs())
             .map_err(|p| match p {
                 TokenProblem::Expired => {
-                    ApiError::new(401, 2206, "the management token has expired")
+                    ApiError::new(401, 2206, format!("the {token_use} token has expired"))
                 }
                 TokenProblem::Invalid => {
-                    ApiError::new(401, 2207, "the management token is invalid")
+                    ApiError::new(401, 2207, format!("the {token_use} token is invalid"))
                 }
             })?;
-        if claims.token_use != "management" {
-            return Err(ApiError::new(401, 2207, "this is not a management token"));
-        }
-        let pool = header(headers, "x-authing-userpool-id")
-            .ok_or_else(|| ApiError::plain(400, "the x-authing-userpool-id header is required"))?;
-        if Some(pool) != claims.scoped_userpool_id.as_deref() {
-            return Err(ApiError::plain(
-                403,
-                "x-authing-userpool-id does not match the management token",
+        if claims.token_use != token_use {
+            return Err(ApiError::new(
+                401,
+                2207,
+                format!("this is not a {token_use} token"),
             ));
         }
-        Ok(())
+        Ok(claims)
     }
 
     /// The claims of a new token, issued now; the caller adds its own and signs.
@@ -214,6 +215,26 @@ struct TokenSet {
     refresh_token: Option<String>,
     expires_in: u64,
     scope: String,
+}
+
+impl TokenSet {
+    /// The answer, with the lifetime under the name `field`.
+    fn answer(self, field: LifetimeField) -> types::LoginTokenResponseDataDto {
+        let lifetime = Some(i64::try_from(self.expires_in).unwrap_or(i64::MAX));
+        let (expire_in, expires_in) = match field {
+            LifetimeField::ExpireIn => (lifetime, None),
+            LifetimeField::ExpiresIn => (None, lifetime),
+        };
+        types::LoginTokenResponseDataDto {
+            access_token: Some(self.access_token),
+            id_token: Some(self.id_token),
+            refresh_token: self.refresh_token,
+            token_type: "Bearer".into(),
+            expire_in,
+            expires_in,
+            scope: Some(self.scope),
+        }
+    }
 }
 
 /// A header's value, trimmed; `None` when absent, empty or not text.
@@ -321,8 +342,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/api/v3/generate-link-extidp-url",
             get(generate_link_extidp_url),
         )
-        .route("/api/v3/link-identity", post(link_identity))
-        .route("/api/v3/unlink-identity", post(unlink_identity))
+        .merge(
+            Router::new()
+                .route("/api/v3/link-identity", post(link_identity))
+                .route("/api/v3/unlink-identity", post(unlink_identity))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    shared.clone(),
+                    crate::signature::management_auth,
+                )),
+        )
         .route(
             "/api/v2/sdk/login/wechat",
             post(crate::social::login_wechat),
@@ -352,6 +380,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            crate::signature::rate_limit,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             crate::faults::inject,
         ))
         .route("/__sandbox/outbox", get(outbox))
@@ -375,12 +407,12 @@ async fn send_sms(
     headers: HeaderMap,
     V3Json(body): V3Json<types::SendSmsDto>,
 ) -> Result<Response, ApiError> {
-    s.app(&headers)?;
+    let app = s.app(&headers)?;
     let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
     let now = s.now_ms();
     let channel = body.channel.to_string();
     s.lock()
-        .send_code(&cc, &phone, &channel, now)
+        .send_code(&cc, &phone, &channel, app.sms_code_length, now)
         .map_err(|p| p.v3(&channel))?;
     Ok(done())
 }
@@ -532,7 +564,9 @@ async fn update_phone(
     }
     store.ensure_phone_free(&grant.phone_country_code, &grant.phone)?;
     store.set_phone(&user_id, Some((grant.phone_country_code, grant.phone)), now);
-    Ok(done())
+    // The service may answer data.success here; clients must take it (the spec's envelope has
+    // no data, and unknown fields are ignored).
+    Ok(ok(Some(json!({"success": true}))))
 }
 
 #[derive(Deserialize)]
@@ -542,6 +576,8 @@ struct ProfileQuery {
     with_custom_data: bool,
     #[serde(default)]
     with_identities: bool,
+    #[serde(default)]
+    with_department_ids: bool,
 }
 
 async fn get_profile(
@@ -554,34 +590,87 @@ async fn get_profile(
     let user_id = s.user_id(&headers, app)?;
     let store = s.lock();
     let u = store.user(&user_id)?;
-    let data = types::UserDto {
+    let data = user_dto(u, q.with_identities, q.with_custom_data, q.with_department_ids);
+    Ok(ok(Some(data)))
+}
+
+/// A user as the service answers it: every field upstream requires, the optional ones the
+/// sandbox knows.
+pub(crate) fn user_dto(
+    u: &crate::state::User,
+    with_identities: bool,
+    with_custom_data: bool,
+    with_department_ids: bool,
+) -> types::UserDto {
+    types::UserDto {
         user_id: u.id.clone(),
         status: types::UserDtoStatus::Activated,
+        work_status: types::UserDtoWorkStatus::Active,
+        gender: types::UserDtoGender::U,
+        user_source_type: types::UserDtoUserSourceType::Register,
+        register_source: vec!["sandbox".into()],
         username: u.username.clone(),
         email: u.email.clone(),
-        email_verified: Some(false),
+        email_verified: false,
         phone: u.phone.clone(),
         phone_country_code: u.phone_country_code.clone(),
-        phone_verified: Some(u.phone_verified),
+        phone_verified: u.phone_verified,
         name: u.name.clone(),
-        nickname: None,
-        photo: None,
         logins_count: Some(u.logins_count),
         last_login: u.last_login_ms.map(iso),
-        created_at: Some(iso(u.created_at_ms)),
-        updated_at: Some(iso(u.updated_at_ms)),
-        identities: if q.with_identities {
+        created_at: iso(u.created_at_ms),
+        updated_at: iso(u.updated_at_ms),
+        status_changed_at: Some(iso(u.created_at_ms)),
+        reset_password_on_next_login: Some(false),
+        identities: if with_identities {
             identities(&u.identities)
         } else {
             Vec::new()
         },
-        custom_data: if q.with_custom_data {
+        custom_data: if with_custom_data {
             u.custom_data.clone()
         } else {
             Default::default()
         },
-    };
-    Ok(ok(Some(data)))
+        department_ids: if with_department_ids {
+            Vec::new()
+        } else {
+            Default::default()
+        },
+        address: None,
+        birthdate: None,
+        browser: None,
+        city: None,
+        company: None,
+        country: None,
+        device: None,
+        external_id: None,
+        family_name: None,
+        formatted: None,
+        given_name: None,
+        identity_number: None,
+        last_ip: None,
+        last_login_app: None,
+        last_mfa_time: None,
+        locale: None,
+        main_department_id: None,
+        middle_name: None,
+        nickname: None,
+        password_last_set_at: None,
+        password_security_level: None,
+        photo: None,
+        postal_code: None,
+        preferred_username: None,
+        profile: None,
+        province: None,
+        region: None,
+        street_address: None,
+        tenant_id: None,
+        user_source_id: None,
+        website: None,
+        zoneinfo: None,
+        post_id_list: Vec::new(),
+    }
 }
 
 fn identities(identities: &[Identity]) -> Vec<types::IdentityDto> {
@@ -590,11 +679,16 @@ fn identities(identities: &[Identity]) -> Vec<types::IdentityDto> {
         .map(|i| types::IdentityDto {
             identity_id: i.identity_id.clone(),
             ext_idp_id: i.ext_idp_id.clone(),
-            provider: i.provider.clone(),
+            provider: i
+                .provider
+                .parse()
+                .unwrap_or(types::IdentityDtoProvider::Unknown(i.provider.clone())),
             type_: i.kind.clone(),
             user_id_in_idp: i.user_id_in_idp.clone(),
             origin_conn_ids: vec![i.ext_idp_id.clone()],
             user_info_in_idp: Default::default(),
+            access_token: None,
+            refresh_token: None,
         })
         .collect()
 }
@@ -713,14 +807,8 @@ async fn signin(
         u.last_login_ms = Some(now);
     }
     let set = s.token_set(&mut store, &user_id, app, &scope);
-    Ok(ok(Some(types::LoginTokenResponseDataDto {
-        access_token: set.access_token,
-        id_token: Some(set.id_token),
-        token_type: "Bearer".into(),
-        expire_in: i64::try_from(set.expires_in).unwrap_or(i64::MAX),
-        scope: Some(set.scope),
-        refresh_token: set.refresh_token,
-    })))
+    let field = app.lifetime_field.unwrap_or(LifetimeField::ExpireIn);
+    Ok(ok(Some(set.answer(field))))
 }
 
 async fn oidc_token(
@@ -745,11 +833,21 @@ async fn oidc_token(
         form.client_secret.as_deref(),
     )
     .map_err(OAuthError::invalid_client)?;
+    if form.grant_type != types::OidcTokenRequestGrantType::RefreshToken {
+        return Err(OAuthError::bad(
+            "unsupported_grant_type",
+            format!(
+                "the sandbox supports the refresh_token grant, not {}",
+                form.grant_type
+            ),
+        ));
+    }
+    let refresh_token = form.refresh_token.as_deref().unwrap_or_default();
     let now = s.now_ms();
     let mut store = s.lock();
     let grant = store
         .refresh_tokens
-        .remove(&form.refresh_token)
+        .remove(refresh_token)
         .ok_or_else(|| {
             OAuthError::bad(
                 "invalid_grant",
@@ -775,15 +873,8 @@ async fn oidc_token(
         ));
     }
     let set = s.token_set(&mut store, &grant.user_id, app, &grant.scope);
-    Ok(axum::Json(json!({
-        "access_token": set.access_token,
-        "id_token": set.id_token,
-        "refresh_token": set.refresh_token,
-        "expires_in": set.expires_in,
-        "token_type": "Bearer",
-        "scope": set.scope,
-    }))
-    .into_response())
+    let field = app.lifetime_field.unwrap_or(LifetimeField::ExpiresIn);
+    Ok(axum::Json(set.answer(field)).into_response())
 }
 
 async fn get_management_token(
@@ -875,10 +966,8 @@ async fn generate_link_extidp_url(
 
 async fn link_identity(
     State(s): S,
-    headers: HeaderMap,
     V3Json(body): V3Json<types::LinkIdentityDto>,
 ) -> Result<Response, ApiError> {
-    s.management(&headers)?;
     let mut store = s.lock();
     store.user(&body.user_id)?;
     let taken = store.users.values().any(|u| {
@@ -904,20 +993,19 @@ async fn link_identity(
                 identity_id: crate::state::new_id(),
                 ext_idp_id: body.ext_idp_id.clone(),
                 provider: "oidc".into(),
-                kind: body.type_.clone().unwrap_or_else(|| "openid".into()),
+                // The service takes `generic` when the type is left out.
+                kind: body.type_.clone().unwrap_or_else(|| "generic".into()),
                 user_id_in_idp: body.user_id_in_idp.clone(),
             });
         }
     }
-    Ok(done())
+    Ok(ok(Some(json!({"success": true}))))
 }
 
 async fn unlink_identity(
     State(s): S,
-    headers: HeaderMap,
     V3Json(body): V3Json<types::UnlinkIdentityDto>,
 ) -> Result<Response, ApiError> {
-    s.management(&headers)?;
     let mut store = s.lock();
     let u = store.user_mut(&body.user_id)?;
     let before = u.identities.len();
@@ -927,7 +1015,7 @@ async fn unlink_identity(
     if u.identities.len() == before {
         return Err(ApiError::plain(404, "the user has no such identity"));
     }
-    Ok(done())
+    Ok(ok(Some(json!({"success": true}))))
 }
 
 #[derive(Deserialize)]
@@ -961,6 +1049,8 @@ mod tests {
             clock: Arc::new(crate::clock::SystemClock),
             signer: Signer::new(),
             issuer: Mutex::new("http://sandbox.test".into()),
+            nonces: Default::default(),
+            rate_windows: Default::default(),
         }
     }
 

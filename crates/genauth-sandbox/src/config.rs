@@ -66,6 +66,46 @@ pub struct AppConfig {
     /// setting): SOCIAL_BIND or USER_REGISTER.
     #[serde(default)]
     pub unlinked_social: UnlinkedSocial,
+    /// Digits of the SMS codes sent for this app: 4 by default, as the service; 6 possible.
+    #[serde(default = "default_code_length")]
+    pub sms_code_length: u8,
+    /// How token sets spell the access token's lifetime. `None` (the default) answers as the
+    /// service's own models: `expire_in` from `/api/v3/signin`, `expires_in` (OAuth) from
+    /// `/oidc/token`. Tests set one spelling for both to prove a client reads either.
+    #[serde(default)]
+    pub lifetime_field: Option<LifetimeField>,
+    /// Calls per window the app may make to `/api/v3` before it is answered HTTP 429 (the
+    /// service limits calls per user pool); `None`, the default, for no limit.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// When set, `/api/v2/sdk/sms/send` requires this `captcha_token` (as an app that asks for a
+    /// graphic captcha first): missing or different is refused with CAPTCHA.0004.
+    #[serde(default)]
+    pub captcha_token: Option<String>,
+}
+
+/// The name of the lifetime in a token set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LifetimeField {
+    /// `expire_in`, the spelling of the service's models.
+    #[serde(rename = "expire_in")]
+    ExpireIn,
+    /// `expires_in`, the OAuth spelling.
+    #[serde(rename = "expires_in")]
+    ExpiresIn,
+}
+
+/// A fixed-window rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Calls allowed per window.
+    pub requests: u32,
+    /// The window, seconds.
+    pub per_secs: u64,
+}
+
+fn default_code_length() -> u8 {
+    4
 }
 
 /// The user pool and its access key pair.
@@ -209,6 +249,10 @@ impl Default for Config {
             access_token_ttl_secs: default_access_ttl(),
             refresh_token_ttl_secs: default_refresh_ttl(),
             unlinked_social: UnlinkedSocial::Bind,
+            sms_code_length: default_code_length(),
+            lifetime_field: None,
+            rate_limit: None,
+            captcha_token: None,
         };
         Self {
             apps: vec![
@@ -287,6 +331,22 @@ impl Config {
         ids.dedup();
         if ids.len() != self.apps.len() {
             return Err("app ids must be unique".into());
+        }
+        for app in &self.apps {
+            if !(4..=8).contains(&app.sms_code_length) {
+                return Err(format!(
+                    "app {}: sms_code_length must be 4 to 8 digits, not {}",
+                    app.id, app.sms_code_length
+                ));
+            }
+            if let Some(limit) = app.rate_limit
+                && (limit.requests == 0 || limit.per_secs == 0)
+            {
+                return Err(format!(
+                    "app {}: rate_limit needs requests and per_secs above 0",
+                    app.id
+                ));
+            }
         }
         Ok(())
     }

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-/// A V3 failure: HTTP 200 with `{statusCode, message, apiCode?, requestId}`.
+/// A V3 failure: HTTP 200 with `{statusCode, message, apiCode?, requestId}`, except a throttled
+/// call, which the service answers HTTP 429 (same body, and `Retry-After` when known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// Business status code (400, 401, 404, 409, 413, 422, 429 ...).
@@ -16,6 +17,10 @@ pub struct ApiError {
     pub api_code: Option<i64>,
     /// Human-readable message.
     pub message: String,
+    /// The HTTP status: 200, or 429 for a throttled call.
+    pub http_status: u16,
+    /// `Retry-After` seconds of a throttled call.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +30,17 @@ impl ApiError {
             status_code,
             api_code: Some(api_code),
             message: message.into(),
+            http_status: 200,
+            retry_after_secs: None,
+        }
+    }
+
+    /// A throttled call: HTTP 429 with the envelope (statusCode 429) and `Retry-After`.
+    pub fn throttled(api_code: i64, message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            http_status: 429,
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(429, api_code, message)
         }
     }
 
@@ -34,6 +50,8 @@ impl ApiError {
             status_code,
             api_code: None,
             message: message.into(),
+            http_status: 200,
+            retry_after_secs: None,
         }
     }
 
@@ -53,7 +71,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (StatusCode::OK, axum::Json(self.body())).into_response()
+        let status = StatusCode::from_u16(self.http_status).unwrap_or(StatusCode::OK);
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

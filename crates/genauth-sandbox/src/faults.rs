@@ -175,6 +175,9 @@ pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
             status_code,
             api_code,
             message: message.unwrap_or_else(|| "injected fault".into()),
+            // An envelope fault keeps HTTP 200: it tests a client that reads statusCode.
+            http_status: 200,
+            retry_after_secs: None,
         }
         .into_response(),
         FaultKind::HttpError {

@@ -26,6 +26,7 @@ mod clock;
 mod config;
 mod envelope;
 mod faults;
+mod signature;
 mod social;
 mod state;
 mod tokens;
@@ -35,9 +36,10 @@ use std::sync::{Arc, Mutex};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    AppConfig, Config, Limits, SocialCode, TokenEndpointAuthMethod, UnlinkedSocial, UserConfig,
-    UserPoolConfig,
+    AppConfig, Config, LifetimeField, Limits, RateLimit, SocialCode, TokenEndpointAuthMethod,
+    UnlinkedSocial, UserConfig, UserPoolConfig,
 };
+pub use signature::DATE_WINDOW_SECS;
 pub use faults::{Fault, FaultKind};
 pub use state::SmsMessage;
 
@@ -127,6 +129,8 @@ impl SandboxBuilder {
             clock: self.clock,
             signer: tokens::Signer::new(),
             issuer: Mutex::new(url.clone()),
+            nonces: Default::default(),
+            rate_windows: Default::default(),
         });
         let app = api::router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

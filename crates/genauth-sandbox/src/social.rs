@@ -79,7 +79,29 @@ struct Session {
 struct Ticket {
     user_id: String,
     app_id: String,
+    fingerprint: String,
     expires_at_ms: u64,
+}
+
+/// The device fields of a tenant call's body: all but agent are required.
+fn check_device_fields(os: &str, ip: &str, fingerprint: &str) -> Result<(), SdkError> {
+    let missing: Vec<&str> = [
+        ("operating_sys_version", os),
+        ("device_ip", ip),
+        ("device_fingerprint", fingerprint),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.trim().is_empty())
+    .map(|(k, _)| k)
+    .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(SdkError::new(
+            "SDK.COMMON.1003",
+            format!("device information is incomplete: missing {}", missing.join(", ")),
+        ))
+    }
 }
 
 /// The social and tenant part of the store.
@@ -274,12 +296,29 @@ pub async fn sms_send(
     headers: HeaderMap,
     SdkJson(body): SdkJson<types::SdkSmsSendRequest>,
 ) -> Result<Response, SdkError> {
-    s.device(&headers)?;
+    let device = s.device(&headers)?;
+    if let Some(expected) = &device.app.captcha_token
+        && body.captcha_token.as_deref().map(str::trim) != Some(expected.as_str())
+    {
+        return Err(SdkError::new(
+            if body.captcha_token.is_none() {
+                "CAPTCHA.0004"
+            } else {
+                "CAPTCHA.0002"
+            },
+            "this application asks for a solved captcha: captcha_token is missing or invalid",
+        ));
+    }
     check_mobile(&body.mobile)?;
-    let channel = body.type_.to_string();
+    // The type list is open: any non-empty type is a channel of its own.
+    let channel = body.type_.trim().to_string();
+    if channel.is_empty() {
+        return Err(SdkError::new("PARAM.0001", "type is required"));
+    }
     let now = s.clock.now_ms();
+    let digits = device.app.sms_code_length;
     s.lock()
-        .send_code("+86", &body.mobile, &channel, now)
+        .send_code("+86", &body.mobile, &channel, digits, now)
         .map_err(|p| p.sdk(&channel))?;
     Ok(StatusCode::OK.into_response())
 }
@@ -344,15 +383,15 @@ async fn bind_common(
         }
         _ => {}
     }
+    // social/bind checks a BIND_MOBILE_SMS code; register-bind a REGISTER_SMS one.
+    let channel = if register {
+        "REGISTER_SMS"
+    } else {
+        "BIND_MOBILE_SMS"
+    };
     store
-        .consume_code(
-            "+86",
-            &body.mobile,
-            "BIND_MOBILE_SMS",
-            &body.verify_code,
-            now,
-        )
-        .map_err(|p| p.sdk("BIND_MOBILE_SMS"))?;
+        .consume_code("+86", &body.mobile, channel, &body.verify_code, now)
+        .map_err(|p| p.sdk(channel))?;
     // Everything is checked: spend the state token and apply.
     store.social.state_tokens.remove(&state_token);
     let user_id = match owner {
@@ -462,8 +501,14 @@ pub async fn tenant_token(State(s): S, body: axum::body::Bytes) -> Result<Respon
         .tenant_tokens
         .insert(token.clone(), (app.id.clone(), now + ttl * 1000));
     Ok(
-        axum::Json(json!({"access_token": token, "expires_in": ttl, "token_type": "Bearer"}))
-            .into_response(),
+        axum::Json(json!({
+            "access_token": token,
+            "expires_in": ttl,
+            "token_type": "Bearer",
+            "scope": "openid profile",
+            "id_token": s.id_token(&store, &app.id, &app.id, ttl),
+        }))
+        .into_response(),
     )
 }
 
@@ -501,6 +546,7 @@ pub async fn sso_ticket(
         Ticket {
             user_id: session.user_id,
             app_id,
+            fingerprint: session.fingerprint,
             expires_at_ms: now + ttl * 1000,
         },
     );
@@ -518,6 +564,11 @@ pub async fn sso_verify(
     if body.sso_ticket.trim().is_empty() {
         return Err(SdkError::new("PARAM.0031", "sso_ticket is required"));
     }
+    check_device_fields(
+        &body.operating_sys_version,
+        &body.device_ip,
+        &body.device_fingerprint,
+    )?;
     // One-time: removed whatever the outcome.
     let ticket = store
         .social
@@ -525,6 +576,12 @@ pub async fn sso_verify(
         .remove(&body.sso_ticket)
         .filter(|t| t.app_id == app_id && now < t.expires_at_ms)
         .ok_or_else(|| SdkError::new("PARAM.0032", "the SSO ticket is invalid or expired"))?;
+    if ticket.fingerprint != body.device_fingerprint {
+        return Err(SdkError::new(
+            "SDK.SESSION.1002",
+            "device_fingerprint differs from the one the session was created with",
+        ));
+    }
     let user = store
         .users
         .get(&ticket.user_id)
@@ -556,7 +613,18 @@ pub async fn session_refresh(
     let now = s.clock.now_ms();
     let mut store = s.lock();
     let app_id = s.tenant_app(&store, &headers)?;
+    check_device_fields(
+        &body.operating_sys_version,
+        &body.device_ip,
+        &body.device_fingerprint,
+    )?;
     let session = live_session(&store, &body.session_token, &app_id, now)?;
+    if session.fingerprint != body.device_fingerprint {
+        return Err(SdkError::new(
+            "SDK.SESSION.1002",
+            "device_fingerprint differs from the one the session was created with",
+        ));
+    }
     store.social.sessions.remove(&body.session_token);
     let app = s
         .app_by_id(&app_id)

@@ -306,12 +306,13 @@ impl State {
             .filter_map(|&i| self.outbox.get(i))
     }
 
-    /// Sends a code: one per minute per phone per channel.
+    /// Sends a code of `digits` digits: one per minute per phone per channel.
     pub fn send_code(
         &mut self,
         country_code: &str,
         phone: &str,
         channel: &str,
+        digits: u8,
         now_ms: u64,
     ) -> Result<(), CodeProblem> {
         let key = (phone_key(country_code, phone), channel.to_string());
@@ -325,7 +326,10 @@ impl State {
         }
         let code = {
             use rand::Rng;
-            format!("{:06}", rand::rng().random_range(0..1_000_000))
+            let mut rng = rand::rng();
+            (0..digits.clamp(4, 8))
+                .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                .collect::<String>()
         };
         self.last_sent.insert(key.clone(), now_ms);
         self.codes.insert(
@@ -423,7 +427,7 @@ impl CodeProblem {
     pub fn v3(self, channel: &str) -> ApiError {
         let message = self.message(channel);
         match self {
-            Self::TooSoon { .. } => ApiError::new(429, 2100, message),
+            Self::TooSoon { wait_secs } => ApiError::throttled(2100, message, wait_secs),
             Self::Missing | Self::Expired => ApiError::new(400, 2300, message),
             Self::Wrong { .. } => ApiError::new(400, 2001, message),
         }

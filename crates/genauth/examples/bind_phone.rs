@@ -151,7 +151,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.username.as_deref().unwrap_or("-"),
         user.phone_country_code.as_deref().unwrap_or("-"),
         user.phone.as_deref().unwrap_or("-"),
-        user.phone_verified.unwrap_or(false)
+        user.phone_verified
     );
 
     // 5. Bind a social account to a mobile number.
@@ -208,7 +208,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let tenant = TenantClient::new(&host, &app_id, &app_secret)?;
     let ticket = tenant.sso_ticket(&session, &device).await?;
-    let sso_user = tenant.verify_sso_ticket(&ticket).await?;
+    let sso_user = tenant.verify_sso_ticket(&ticket, &device).await?;
     println!(
         "8. SSO ticket verified: user {} ({}), mobile {}",
         sso_user.user_name,

@@ -97,6 +97,10 @@ pub struct SignInOptions {
     pub auto_register: bool,
     /// The end user's IP, when signing in on their behalf.
     pub client_ip: Option<String>,
+    /// The answer to a captcha, when the pool asks for one.
+    pub captcha_code: Option<String>,
+    /// The token of a captcha solved beforehand, when the pool asks for one.
+    pub captcha_token: Option<String>,
 }
 
 impl Default for SignInOptions {
@@ -105,6 +109,8 @@ impl Default for SignInOptions {
             scope: "openid profile phone offline_access".into(),
             auto_register: false,
             client_ip: None,
+            captcha_code: None,
+            captcha_token: None,
         }
     }
 }
@@ -124,7 +130,7 @@ struct Inner {
 }
 
 /// The result type of a generated call.
-type Generated<T, E = ()> =
+type Generated<T, E = genauth_api::types::CommonResponseDto> =
     std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>;
 
 /// The client for user-level calls of one GenAuth application.
@@ -324,21 +330,22 @@ impl AuthenticationClientBuilder {
         }
         let mut app_headers = HeaderMap::new();
         let id = plain_header("app_id", &app_id).map_err(|e| Error::Config(e.to_string()))?;
+        // Both header families: the Authing SDKs send x-authing-*, the GenAuth SDKs
+        // x-genauth-*, and the service reads either; sending both works against a deployment
+        // that knows only one of them (see the README's "Headers").
+        let sdk_version =
+            reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION")));
+        let request_from = reqwest::header::HeaderValue::from_static("sdk");
         insert(&mut app_headers, "x-authing-app-id", id.clone());
         insert(&mut app_headers, "x-genauth-app-id", id);
-        insert(
-            &mut app_headers,
-            "x-authing-sdk-version",
-            reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
-        );
-        insert(
-            &mut app_headers,
-            "x-authing-request-from",
-            reqwest::header::HeaderValue::from_static("sdk"),
-        );
+        insert(&mut app_headers, "x-authing-sdk-version", sdk_version.clone());
+        insert(&mut app_headers, "x-genauth-sdk-version", sdk_version);
+        insert(&mut app_headers, "x-authing-request-from", request_from.clone());
+        insert(&mut app_headers, "x-genauth-request-from", request_from);
         if let Some(lang) = &self.lang {
             let v = plain_header("lang", lang).map_err(|e| Error::Config(e.to_string()))?;
-            insert(&mut app_headers, "x-authing-lang", v);
+            insert(&mut app_headers, "x-authing-lang", v.clone());
+            insert(&mut app_headers, "x-genauth-lang", v);
         }
         if let Some(ip) = &self.real_ip {
             let v = plain_header("real_ip", ip).map_err(|e| Error::Config(e.to_string()))?;
@@ -932,7 +939,8 @@ impl AuthenticationClient {
             scope: Some(options.scope),
             auto_register: Some(options.auto_register),
             client_ip: options.client_ip,
-            captcha_code: None,
+            captcha_code: options.captcha_code,
+            captcha_token: options.captcha_token,
             context: Default::default(),
             custom_data: Default::default(),
             password_encrypt_type: None,
@@ -959,14 +967,7 @@ impl AuthenticationClient {
         let data = answer
             .data
             .ok_or_else(|| missing_data("signInByCredentials"))?;
-        let tokens = TokenSet::from_parts(
-            data.access_token,
-            data.id_token,
-            data.refresh_token,
-            data.token_type,
-            data.scope,
-            data.expire_in,
-        );
+        let tokens = TokenSet::from_answer("signInByCredentials", data, None)?;
         self.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }
@@ -1013,9 +1014,12 @@ impl AuthenticationClient {
         let (client_id, client_secret) = self.client_auth(&mut headers)?;
         let body = types::OidcTokenRequest {
             grant_type: types::OidcTokenRequestGrantType::RefreshToken,
-            refresh_token: refresh.expose_secret().to_string(),
+            refresh_token: Some(refresh.expose_secret().to_string()),
             client_id,
             client_secret,
+            code: None,
+            code_verifier: None,
+            redirect_uri: None,
         };
         let api = self.inner.api.with_headers(headers);
         let answer = with_retry(
@@ -1044,19 +1048,15 @@ impl AuthenticationClient {
             )),
             other => other,
         })?;
-        let tokens = TokenSet::from_parts(
-            answer.access_token,
-            answer.id_token.or_else(|| {
-                current
-                    .id_token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_string())
-            }),
-            answer.refresh_token,
-            answer.token_type,
-            answer.scope,
-            answer.expires_in,
-        );
+        let previous_id_token = current
+            .id_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_string());
+        let tokens = TokenSet::from_answer(
+            "getNewAccessTokenByRefreshToken",
+            answer,
+            previous_id_token,
+        )?;
         self.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }

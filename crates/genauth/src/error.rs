@@ -61,6 +61,8 @@ pub enum Error {
         message: String,
         /// The envelope's requestId: quote it to GenAuth support.
         request_id: Option<String>,
+        /// `Retry-After` in seconds, when the service answered HTTP 429 with one.
+        retry_after: Option<u64>,
     },
     /// An `/api/v2` call answered HTTP 400 `{error_code, error_msg}`.
     #[error("{operation}: GenAuth answered {error_code}: {error_msg}")]
@@ -168,6 +170,17 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the service asked to wait before the next call (`Retry-After` of an HTTP 429
+    /// or 503), when it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Api { retry_after, .. } | Self::Http { retry_after, .. } => {
+                retry_after.map(std::time::Duration::from_secs)
+            }
             _ => None,
         }
     }
@@ -315,6 +328,7 @@ mod tests {
             api_code: Some(ApiCode::VerificationCodeWrong),
             message: "wrong code".into(),
             request_id: Some("r-1".into()),
+            retry_after: None,
         };
         assert_eq!(
             e.to_string(),

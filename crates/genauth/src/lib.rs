@@ -63,12 +63,12 @@ pub use auth::{
     TokenEndpointAuthMethod, User,
 };
 pub use error::{ApiCode, Error, Result};
-pub use management::ManagementClient;
+pub use management::{DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient};
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;
 pub use social::{
-    DeviceContext, LoginOutcome, SocialClient, SocialSession, SsoTicket, SsoUser, StateToken,
-    TenantClient,
+    DeviceContext, LoginOutcome, SmsType, SocialClient, SocialSession, SsoTicket, SsoUser,
+    StateToken, TenantClient,
 };
 pub use tokens::{InMemoryTokenStore, PassCode, StoreFuture, TokenSet, TokenStore};
 

@@ -15,6 +15,72 @@ use crate::error::{Error, Result};
 use crate::retry::{Kind, RetryPolicy};
 use crate::transport::{HttpSettings, call_v3, insert, missing_data, plain_header, secret_header};
 
+/// The host of the official SDKs' management clients, used when none is given.
+pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
+
+/// How a [`ManagementClient`] authenticates its calls. The service accepts both.
+///
+/// The default is [`Signature`](Self::Signature): no extra round trip for a token, no token to
+/// cache, renew or lose to a 401, the access key secret never travels, and each request is good
+/// once (its nonce) within a short window of its `date`. It needs the host's clock within
+/// 15 minutes of the service's. [`Token`](Self::Token) is what the Python, Java and Go SDKs do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ManagementAuth {
+    /// Every request signed with the access key pair (HMAC-SHA1), as the Node and C# SDKs do:
+    /// `authorization: authing <accessKeyId>:<signature>` with `date` and
+    /// `x-authing-signature-*` headers (see [`genauth_api::signature`]).
+    #[default]
+    Signature,
+    /// A management token from get-management-token (fetched on first use, cached, renewed a
+    /// minute before it expires) as `authorization: Bearer`, with the user pool id in
+    /// `x-authing-userpool-id` and `x-genauth-userpool-id`.
+    Token,
+}
+
+/// Signs management requests with the access key pair.
+struct AccessKeySigner {
+    key_id: String,
+    secret: SecretString,
+}
+
+impl genauth_api::RequestSigner for AccessKeySigner {
+    fn sign(&self, request: &mut reqwest::Request) -> std::result::Result<(), String> {
+        use genauth_api::signature::{METHOD, VERSION, sign, signed_params, string_to_sign};
+        use reqwest::header::{HeaderName, HeaderValue};
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| format!("no randomness for the signature nonce: {e}"))?;
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let headers = request.headers_mut();
+        for (name, value) in [
+            ("date", date.as_str()),
+            ("x-authing-signature-nonce", nonce.as_str()),
+            ("x-authing-signature-method", METHOD),
+            ("x-authing-signature-version", VERSION),
+        ] {
+            let value = HeaderValue::from_str(value).map_err(|e| e.to_string())?;
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        let method = request.method().as_str().to_string();
+        let body = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .unwrap_or_default();
+        let params = signed_params(&method, request.url().query(), body);
+        let text = string_to_sign(&method, request.url().path(), request.headers(), &params);
+        let signature = sign(self.secret.expose_secret(), &text);
+        let mut value = HeaderValue::from_str(&format!("authing {}:{signature}", self.key_id))
+            .map_err(|_| "the access key id cannot travel in a header".to_string())?;
+        value.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
+        Ok(())
+    }
+}
+
 #[derive(Clone)]
 struct ManagementToken {
     token: SecretString,
@@ -23,9 +89,10 @@ struct ManagementToken {
 
 /// The client of user-pool management calls.
 ///
-/// The management token is fetched with the access key pair on first use, cached, and renewed
-/// a minute before it expires; concurrent callers share one fetch. The user pool id sent in
-/// `x-authing-userpool-id` is read from the token's `scoped_userpool_id` claim.
+/// By default every call is signed with the access key pair ([`ManagementAuth::Signature`]).
+/// With [`ManagementAuth::Token`] a management token is fetched with the access key pair on
+/// first use, cached, and renewed a minute before it expires; concurrent callers share one
+/// fetch, and the user pool id sent with it is read from the token's `scoped_userpool_id` claim.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -36,11 +103,13 @@ struct ManagementToken {
 ///
 /// let management = ManagementClient::new(sandbox.url(), &pool.access_key_id, &pool.access_key_secret)?;
 /// assert_eq!(management.user_pool_id().await?, pool.id);
+/// // Signed requests by default; a management token instead:
+/// let with_token = management.clone().with_auth(genauth::ManagementAuth::Token);
 /// // Link alice's WeChat account, so that her WeChat login signs her in.
 /// management
 ///     .link_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", "openid-of-alice", Some("openid"))
 ///     .await?;
-/// management.unlink_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", None).await?;
+/// with_token.unlink_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", None).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -51,12 +120,14 @@ pub struct ManagementClient {
     token: Arc<TokenCache<ManagementToken>>,
     retry: RetryPolicy,
     lang: Option<String>,
+    auth: ManagementAuth,
 }
 
 impl fmt::Debug for ManagementClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagementClient")
             .field("access_key_id", &self.access_key_id)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -91,12 +162,20 @@ impl ManagementClient {
             token: Arc::default(),
             retry: RetryPolicy::default(),
             lang: None,
+            auth: ManagementAuth::default(),
         })
     }
 
-    /// The language of the service's messages (`zh-CN`, `en-US`), sent as `x-authing-lang`.
+    /// The language of the service's messages (`zh-CN`, `en-US`), sent as `x-authing-lang`
+    /// (and `x-genauth-lang` with a management token).
     pub fn with_lang(mut self, lang: impl Into<String>) -> Self {
         self.lang = Some(lang.into());
+        self
+    }
+
+    /// The same client authenticating the other way (see [`ManagementAuth`]).
+    pub fn with_auth(mut self, auth: ManagementAuth) -> Self {
+        self.auth = auth;
         self
     }
 
@@ -106,21 +185,57 @@ impl ManagementClient {
         self
     }
 
-    /// From `GENAUTH_APP_HOST`, `GENAUTH_ACCESS_KEY_ID` and `GENAUTH_ACCESS_KEY_SECRET`.
+    /// From `GENAUTH_ACCESS_KEY_ID`, `GENAUTH_ACCESS_KEY_SECRET` and `GENAUTH_HOST` (or
+    /// `GENAUTH_APP_HOST`; [`DEFAULT_MANAGEMENT_HOST`] when neither is set).
     pub fn from_env() -> Result<Self> {
+        let host = ["GENAUTH_HOST", "GENAUTH_APP_HOST"]
+            .into_iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| DEFAULT_MANAGEMENT_HOST.to_string());
         Self::new(
-            &required_env("GENAUTH_APP_HOST")?,
+            &host,
             &required_env("GENAUTH_ACCESS_KEY_ID")?,
             &required_env("GENAUTH_ACCESS_KEY_SECRET")?,
         )
     }
 
-    /// The user pool id, from the management token (fetching one if needed).
+    /// The user pool id, from a management token's `scoped_userpool_id` claim (fetching one
+    /// with the access key pair if needed, whichever the [`ManagementAuth`]).
     pub async fn user_pool_id(&self) -> Result<String> {
-        self.authorized().await.map(|(_, pool)| pool)
+        self.token_client().await.map(|(_, pool)| pool)
     }
 
-    async fn authorized(&self) -> Result<(genauth_api::Client, String)> {
+    /// The generated client that authenticates a management call as configured.
+    async fn authorized(&self) -> Result<genauth_api::Client> {
+        match self.auth {
+            ManagementAuth::Token => self.token_client().await.map(|(api, _)| api),
+            ManagementAuth::Signature => self.signing_client(),
+        }
+    }
+
+    /// Signed requests: only the x-authing- family, so that the headers the service
+    /// canonicalises are exactly the ones signed (as the Node SDK sends them).
+    fn signing_client(&self) -> Result<genauth_api::Client> {
+        let mut headers = HeaderMap::new();
+        insert(
+            &mut headers,
+            "x-authing-sdk-version",
+            reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
+        );
+        if let Some(lang) = &self.lang {
+            insert(&mut headers, "x-authing-lang", plain_header("lang", lang)?);
+        }
+        let signer = AccessKeySigner {
+            key_id: self.access_key_id.clone(),
+            secret: self.access_key_secret.clone(),
+        };
+        Ok(self
+            .api
+            .with_headers(headers)
+            .with_signer(Arc::new(signer)))
+    }
+
+    async fn token_client(&self) -> Result<(genauth_api::Client, String)> {
         let t = self
             .token
             .get(|| async {
@@ -149,13 +264,14 @@ impl ManagementClient {
             "authorization",
             secret_header(&format!("Bearer {}", t.token.expose_secret()))?,
         );
-        insert(
-            &mut headers,
-            "x-authing-userpool-id",
-            plain_header("user pool id", &t.user_pool_id)?,
-        );
+        // Both header families: the service reads either (see the README's "Headers").
+        let pool = plain_header("user pool id", &t.user_pool_id)?;
+        insert(&mut headers, "x-authing-userpool-id", pool.clone());
+        insert(&mut headers, "x-genauth-userpool-id", pool);
         if let Some(lang) = &self.lang {
-            insert(&mut headers, "x-authing-lang", plain_header("lang", lang)?);
+            let lang = plain_header("lang", lang)?;
+            insert(&mut headers, "x-authing-lang", lang.clone());
+            insert(&mut headers, "x-genauth-lang", lang);
         }
         Ok((self.api.with_headers(headers), t.user_pool_id.clone()))
     }
@@ -168,12 +284,13 @@ impl ManagementClient {
         user_id_in_idp: &str,
         kind: Option<&str>,
     ) -> Result<()> {
-        let (api, _) = self.authorized().await?;
+        let api = self.authorized().await?;
         let body = types::LinkIdentityDto {
             user_id: user_id.into(),
             ext_idp_id: ext_idp_id.into(),
             user_id_in_idp: user_id_in_idp.into(),
             type_: kind.map(Into::into),
+            is_social: None,
         };
         call_v3(&self.retry, Kind::Write, "linkIdentity", || {
             let (api, body) = (api.clone(), body.clone());
@@ -190,11 +307,12 @@ impl ManagementClient {
         ext_idp_id: &str,
         kind: Option<&str>,
     ) -> Result<()> {
-        let (api, _) = self.authorized().await?;
+        let api = self.authorized().await?;
         let body = types::UnlinkIdentityDto {
             user_id: user_id.into(),
             ext_idp_id: ext_idp_id.into(),
             type_: kind.map(Into::into),
+            is_social: None,
         };
         call_v3(&self.retry, Kind::Write, "unlinkIdentity", || {
             let (api, body) = (api.clone(), body.clone());

@@ -112,9 +112,11 @@ fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
         (
             Kind::Read,
             Error::Api {
-                status_code: 429, ..
+                status_code: 429,
+                retry_after,
+                ..
             },
-        ) => Some(None),
+        ) => Some(*retry_after),
         _ => None,
     }
 }
@@ -225,6 +227,7 @@ mod tests {
     #[test]
     fn writes_are_only_retried_when_nothing_was_sent() {
         let api = |status_code| Error::Api {
+            retry_after: None,
             operation: "x",
             status_code,
             api_code: None,

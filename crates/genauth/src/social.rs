@@ -40,6 +40,44 @@ macro_rules! device {
     }};
 }
 
+/// What an SMS code of the `/api/v2/sdk` family is for. The service's list is open (the
+/// references differ), so any other type can be sent as [`SmsType::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SmsType {
+    /// BIND_MOBILE_SMS: for [`SocialClient::bind`].
+    BindMobile,
+    /// REGISTER_SMS: for [`SocialClient::register_bind`] and registering by SMS.
+    Register,
+    /// LOGIN_SMS: for [`SocialClient::login_by_mobile_code`].
+    Login,
+    /// FORGET_PWD_SMS: resetting a forgotten password.
+    ForgetPassword,
+    /// UPDATE_MOBILE_SMS: changing the mobile number.
+    UpdateMobile,
+    /// Any other type, sent as written.
+    Other(String),
+}
+
+impl SmsType {
+    /// The type as the service names it.
+    ///
+    /// ```
+    /// assert_eq!(genauth::SmsType::Register.as_str(), "REGISTER_SMS");
+    /// assert_eq!(genauth::SmsType::Other("MFA_AUTH_SMS".into()).as_str(), "MFA_AUTH_SMS");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BindMobile => "BIND_MOBILE_SMS",
+            Self::Register => "REGISTER_SMS",
+            Self::Login => "LOGIN_SMS",
+            Self::ForgetPassword => "FORGET_PWD_SMS",
+            Self::UpdateMobile => "UPDATE_MOBILE_SMS",
+            Self::Other(kind) => kind,
+        }
+    }
+}
+
 /// The calling device, sent as the "std headers" on every `/api/v2/sdk` call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceContext {
@@ -76,6 +114,13 @@ impl DeviceContext {
             language: None,
             tenant_id: None,
         }
+    }
+
+    /// The same context with the device's IP address (`x-device-ip`; the tenant SSO calls
+    /// require it).
+    pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
     }
 
     fn check(&self) -> Result<()> {
@@ -158,6 +203,13 @@ pub enum LoginOutcome {
     PasswordExpired(Option<StateToken>),
     /// Access is denied.
     AccessDenied,
+    /// A status this version of the SDK does not know (the service added it), as sent.
+    Unknown {
+        /// The status.
+        status: String,
+        /// The state token, when the answer had one.
+        state: Option<StateToken>,
+    },
 }
 
 impl LoginOutcome {
@@ -181,6 +233,7 @@ impl LoginOutcome {
             types::SdkLoginStatus::MfaAuth => Self::MfaRequired(state),
             types::SdkLoginStatus::PasswordExpired => Self::PasswordExpired(state),
             types::SdkLoginStatus::AccessDenied => Self::AccessDenied,
+            types::SdkLoginStatus::Unknown(status) => Self::Unknown { status, state },
         })
     }
 }
@@ -284,16 +337,39 @@ impl SocialClient {
         LoginOutcome::from_answer(answer)
     }
 
-    async fn send_code(
+    /// Sends an SMS code of `kind` to a mainland mobile number. `captcha_token` is the credential
+    /// of a graphic captcha your app had the user solve first: the public references make it
+    /// mandatory, and an application that asks for a captcha refuses a request without it
+    /// (`CAPTCHA.0004`); others accept `None`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// use genauth::{DeviceContext, PhoneNumber, SmsType, SocialClient};
+    ///
+    /// let device = DeviceContext::new(&seed.app.id, "Android 10", "fp-1", "agent");
+    /// let social = SocialClient::new(sandbox.url(), device)?;
+    /// let mobile = PhoneNumber::parse("13800138000")?;
+    /// social.send_code(&mobile, SmsType::Register, Some("captcha-credential")).await?;
+    /// assert!(sandbox.last_code("13800138000", "REGISTER_SMS").is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_code(
         &self,
         mobile: &PhoneNumber,
-        kind: types::SdkSmsSendRequestType,
+        kind: SmsType,
+        captcha_token: Option<&str>,
     ) -> Result<()> {
         let mobile = mobile.mainland_mobile()?;
+        if captcha_token.is_some_and(|c| c.trim().is_empty()) {
+            return Err(Error::input("captcha token", "is empty"));
+        }
         let body = types::SdkSmsSendRequest {
             mobile: mobile.into(),
-            type_: kind,
-            captcha_token: None,
+            type_: kind.as_str().to_string(),
+            captcha_token: captcha_token.map(str::to_string),
         };
         call(&self.retry, Kind::Write, "sendSdkSms", || {
             let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
@@ -302,17 +378,22 @@ impl SocialClient {
         .await
     }
 
-    /// Sends the code that [`bind`](Self::bind) and [`register_bind`](Self::register_bind)
-    /// need (type BIND_MOBILE_SMS). Mainland numbers only.
+    /// Sends the code that [`bind`](Self::bind) needs (type BIND_MOBILE_SMS), without a
+    /// captcha token. Mainland numbers only.
     pub async fn send_bind_mobile_code(&self, mobile: &PhoneNumber) -> Result<()> {
-        self.send_code(mobile, types::SdkSmsSendRequestType::BindMobileSms)
-            .await
+        self.send_code(mobile, SmsType::BindMobile, None).await
     }
 
-    /// Sends the code of [`login_by_mobile_code`](Self::login_by_mobile_code) (LOGIN_SMS).
+    /// Sends the code that [`register_bind`](Self::register_bind) needs (type REGISTER_SMS),
+    /// without a captcha token.
+    pub async fn send_register_code(&self, mobile: &PhoneNumber) -> Result<()> {
+        self.send_code(mobile, SmsType::Register, None).await
+    }
+
+    /// Sends the code of [`login_by_mobile_code`](Self::login_by_mobile_code) (LOGIN_SMS),
+    /// without a captcha token.
     pub async fn send_login_code(&self, mobile: &PhoneNumber) -> Result<()> {
-        self.send_code(mobile, types::SdkSmsSendRequestType::LoginSms)
-            .await
+        self.send_code(mobile, SmsType::Login, None).await
     }
 
     async fn bind_step(
@@ -450,7 +531,8 @@ pub use genauth_api::types::SsoUser;
 /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
 /// # let app = sandbox.seed().app;
 /// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-bob");
-/// # let device = DeviceContext::new(&app.id, "Android 10", "156aysdna213sac", "Mozilla/5.0");
+/// # let device = DeviceContext::new(&app.id, "Android 10", "156aysdna213sac", "Mozilla/5.0")
+/// #     .with_ip("10.10.10.1");
 /// # let social = SocialClient::new(sandbox.url(), device.clone())?;
 /// # let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? else {
 /// #     return Err("expected SOCIAL_BIND".into());
@@ -463,10 +545,10 @@ pub use genauth_api::types::SsoUser;
 ///
 /// let tenant = TenantClient::new(sandbox.url(), &app.id, &app.secret)?;
 /// let ticket = tenant.sso_ticket(&session, &device).await?;
-/// let user = tenant.verify_sso_ticket(&ticket).await?;
+/// let user = tenant.verify_sso_ticket(&ticket, &device).await?;
 /// assert_eq!(user.mobile.as_deref(), Some("13800138000"));
 /// // A ticket is good once.
-/// assert!(tenant.verify_sso_ticket(&ticket).await.is_err());
+/// assert!(tenant.verify_sso_ticket(&ticket, &device).await.is_err());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -476,6 +558,23 @@ pub struct TenantClient {
     client_secret: SecretString,
     token: Arc<TokenCache<SecretString>>,
     retry: RetryPolicy,
+    tenant_id: Option<String>,
+}
+
+/// The device's IP, which the tenant SSO calls require in their bodies.
+fn device_ip(device: &DeviceContext) -> Result<String> {
+    device
+        .ip
+        .as_deref()
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::input(
+                "device ip",
+                "the tenant SSO calls need the device's IP (DeviceContext::with_ip)",
+            )
+        })
 }
 
 impl fmt::Debug for TenantClient {
@@ -500,6 +599,7 @@ impl TenantClient {
             client_secret: client_secret.to_string().into(),
             token: Arc::default(),
             retry: RetryPolicy::default(),
+            tenant_id: None,
         })
     }
 
@@ -507,6 +607,14 @@ impl TenantClient {
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
+    }
+
+    /// Sends `x-tenant-id` on the SSO calls (required for ISV applications only).
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Result<Self> {
+        let tenant_id = tenant_id.into();
+        plain_header("tenant id", &tenant_id)?;
+        self.tenant_id = Some(tenant_id);
+        Ok(self)
     }
 
     /// From `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`.
@@ -553,18 +661,25 @@ impl TenantClient {
         session: &SocialSession,
         device: &DeviceContext,
     ) -> Result<SsoTicket> {
+        let ip = device_ip(device)?;
         let api = self.authorized().await?;
         let body = types::SsoTicketRequest {
             session_token: session.session_token.expose_secret().to_string(),
             operating_sys_version: device.os_version.clone(),
-            device_ip: device.ip.clone().unwrap_or_default(),
+            device_ip: ip,
             device_fingerprint: device.fingerprint.clone(),
             agent: Some(device.agent.clone()),
             client_id: Some(device.client_id.clone()),
         };
         let answer = call(&self.retry, Kind::Write, "createSsoTicket", || {
-            let (api, body) = (api.clone(), body.clone());
-            async move { api.create_sso_ticket().body(body).send().await }
+            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
+            async move {
+                let mut b = api.create_sso_ticket().body(body);
+                if let Some(t) = tenant {
+                    b = b.x_tenant_id(t);
+                }
+                b.send().await
+            }
         })
         .await?;
         Ok(SsoTicket {
@@ -573,29 +688,60 @@ impl TenantClient {
         })
     }
 
-    /// Verifies a ticket (once) and answers its user.
-    pub async fn verify_sso_ticket(&self, ticket: &SsoTicket) -> Result<SsoUser> {
+    /// Verifies a ticket (once) and answers its user. `device` is the device the ticket was
+    /// issued for (the service checks its fingerprint).
+    pub async fn verify_sso_ticket(
+        &self,
+        ticket: &SsoTicket,
+        device: &DeviceContext,
+    ) -> Result<SsoUser> {
+        let ip = device_ip(device)?;
         let api = self.authorized().await?;
         let body = types::SsoTicketVerifyRequest {
             sso_ticket: ticket.ticket.expose_secret().to_string(),
+            operating_sys_version: device.os_version.clone(),
+            device_ip: ip,
+            device_fingerprint: device.fingerprint.clone(),
+            agent: Some(device.agent.clone()),
         };
         let answer = call(&self.retry, Kind::Write, "verifySsoTicket", || {
-            let (api, body) = (api.clone(), body.clone());
-            async move { api.verify_sso_ticket().body(body).send().await }
+            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
+            async move {
+                let mut b = api.verify_sso_ticket().body(body);
+                if let Some(t) = tenant {
+                    b = b.x_tenant_id(t);
+                }
+                b.send().await
+            }
         })
         .await?;
         Ok(answer.data.user)
     }
 
-    /// Renews a session; the old session token stops working.
-    pub async fn refresh_session(&self, session: &SocialSession) -> Result<SocialSession> {
+    /// Renews a session; the old session token stops working. `device` is the session's device.
+    pub async fn refresh_session(
+        &self,
+        session: &SocialSession,
+        device: &DeviceContext,
+    ) -> Result<SocialSession> {
+        let ip = device_ip(device)?;
         let api = self.authorized().await?;
         let body = types::SessionTokenRefreshRequest {
             session_token: session.session_token.expose_secret().to_string(),
+            operating_sys_version: device.os_version.clone(),
+            device_ip: ip,
+            device_fingerprint: device.fingerprint.clone(),
+            agent: Some(device.agent.clone()),
         };
         let answer = call(&self.retry, Kind::Write, "refreshSessionToken", || {
-            let (api, body) = (api.clone(), body.clone());
-            async move { api.refresh_session_token().body(body).send().await }
+            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
+            async move {
+                let mut b = api.refresh_session_token().body(body);
+                if let Some(t) = tenant {
+                    b = b.x_tenant_id(t);
+                }
+                b.send().await
+            }
         })
         .await?;
         SocialSession::from_parts(

@@ -39,22 +39,36 @@ impl TokenSet {
         }
     }
 
-    pub(crate) fn from_parts(
-        access_token: String,
-        id_token: Option<String>,
-        refresh_token: Option<String>,
-        token_type: String,
-        scope: Option<String>,
-        expires_in_secs: i64,
-    ) -> Self {
-        Self {
+    /// A token set from a sign-in's or a refresh's answer.
+    ///
+    /// The service's models spell the lifetime `expire_in`, OAuth `expires_in`; whichever the
+    /// answer carries is read (`expires_in` first). An answer without an access token or a
+    /// lifetime is refused with a typed error instead of becoming an unusable session.
+    pub(crate) fn from_answer(
+        operation: &'static str,
+        data: genauth_api::types::LoginTokenResponseDataDto,
+        fallback_id_token: Option<String>,
+    ) -> Result<Self> {
+        let refuse = |reason: &str| Error::Decode {
+            operation,
+            reason: reason.into(),
+            excerpt: String::new(),
+        };
+        let access_token = data
+            .access_token
+            .ok_or_else(|| refuse("the token set has no access_token"))?;
+        let expires_in = data
+            .expires_in
+            .or(data.expire_in)
+            .ok_or_else(|| refuse("the token set has neither expires_in nor expire_in"))?;
+        Ok(Self {
             access_token: access_token.into(),
-            id_token: id_token.map(Into::into),
-            refresh_token: refresh_token.map(Into::into),
-            token_type,
-            scope,
-            expires_at: SystemTime::now() + Duration::from_secs(expires_in_secs.max(0) as u64),
-        }
+            id_token: data.id_token.or(fallback_id_token).map(Into::into),
+            refresh_token: data.refresh_token.map(Into::into),
+            token_type: data.token_type,
+            scope: data.scope,
+            expires_at: expires_after(expires_in),
+        })
     }
 
     /// The access token (`expose_secret()` to read it).
@@ -96,6 +110,16 @@ impl TokenSet {
     pub fn same_token_as(&self, other: &TokenSet) -> bool {
         self.access_token.expose_secret() == other.access_token.expose_secret()
     }
+}
+
+/// Now plus `secs` seconds from a server; a negative number is now, and a number too large for
+/// the clock is as far as the clock goes (a server's number never panics the client).
+pub(crate) fn expires_after(secs: i64) -> SystemTime {
+    let now = SystemTime::now();
+    let secs = u64::try_from(secs).unwrap_or(0);
+    now.checked_add(Duration::from_secs(secs))
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// The future a [`TokenStore`] returns.
@@ -263,6 +287,7 @@ pub(crate) fn non_empty(field: &'static str, value: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use genauth_api::types;
 
     #[test]
     fn pass_codes_are_checked_and_hidden() {
@@ -274,16 +299,45 @@ mod tests {
         }
     }
 
+    fn answer(expire_in: Option<i64>, expires_in: Option<i64>) -> types::LoginTokenResponseDataDto {
+        types::LoginTokenResponseDataDto {
+            access_token: Some("acc-secret".into()),
+            id_token: Some("id-secret".into()),
+            refresh_token: Some("ref-secret".into()),
+            token_type: "Bearer".into(),
+            scope: None,
+            expire_in,
+            expires_in,
+        }
+    }
+
+    #[test]
+    fn a_token_set_reads_either_spelling_of_its_lifetime() {
+        for (expire_in, expires_in) in [(Some(60), None), (None, Some(60)), (Some(1), Some(60))] {
+            let t = TokenSet::from_answer("op", answer(expire_in, expires_in), None).expect("set");
+            assert!(!t.expires_within(Duration::from_secs(30)), "{expire_in:?} {expires_in:?}");
+            assert!(t.expires_within(Duration::from_secs(61)));
+        }
+        let none = TokenSet::from_answer("op", answer(None, None), None).expect_err("no lifetime");
+        assert!(none.to_string().contains("neither expires_in nor expire_in"), "{none}");
+        let mut no_access = answer(Some(60), None);
+        no_access.access_token = None;
+        assert!(TokenSet::from_answer("op", no_access, None).is_err());
+    }
+
+    #[test]
+    fn a_lifetime_too_large_for_the_clock_does_not_panic() {
+        for secs in [i64::MAX, i64::MAX - 1, u32::MAX as i64 * 1000, -5, i64::MIN] {
+            let t = TokenSet::from_answer("op", answer(Some(secs), None), None).expect("set");
+            if secs > 0 {
+                assert!(!t.expires_within(Duration::from_secs(3600)), "{secs}");
+            }
+        }
+    }
+
     #[test]
     fn token_sets_hide_their_tokens() {
-        let t = TokenSet::from_parts(
-            "acc-secret".into(),
-            Some("id-secret".into()),
-            Some("ref-secret".into()),
-            "Bearer".into(),
-            None,
-            60,
-        );
+        let t = TokenSet::from_answer("op", answer(Some(60), None), None).expect("set");
         let debug = format!("{t:?}");
         for s in ["acc-secret", "id-secret", "ref-secret"] {
             assert!(!debug.contains(s), "{debug}");

@@ -168,24 +168,72 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     short
 }
 
+/// The error of a generated `/api/v3` call: its declared error body is the envelope of an
+/// HTTP 429.
+pub(crate) type V3Error = genauth_api::Error<types::CommonResponseDto>;
+
 /// Maps the error body of an operation (its error schema) into [`Error`].
 pub(crate) trait ServiceError: Sized {
-    fn into_error(self, operation: &'static str, http_status: u16) -> Error;
+    fn into_error(self, operation: &'static str, http_status: u16, retry_after: Option<u64>)
+    -> Error;
 }
 
 impl ServiceError for () {
-    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+    fn into_error(
+        self,
+        operation: &'static str,
+        http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error {
         Error::Http {
             operation,
             http_status,
-            retry_after: None,
+            retry_after,
             excerpt: String::new(),
         }
     }
 }
 
+/// An HTTP 429 of the V3 API: the same typed error as an envelope with statusCode 429, with the
+/// answer's `Retry-After`.
+impl ServiceError for types::CommonResponseDto {
+    fn into_error(
+        self,
+        operation: &'static str,
+        _http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error {
+        if let Some(id) = &self.request_id {
+            tracing::Span::current().record("request_id", id.as_str());
+        }
+        Error::Api {
+            operation,
+            status_code: self.status_code,
+            api_code: self.api_code.map(ApiCode::from),
+            message: self.message,
+            request_id: self.request_id,
+            retry_after,
+        }
+    }
+}
+
+/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from now,
+/// at least 0).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
 impl ServiceError for types::SdkError {
-    fn into_error(self, operation: &'static str, _http_status: u16) -> Error {
+    fn into_error(self, operation: &'static str, _http_status: u16, _: Option<u64>) -> Error {
         Error::Social {
             operation,
             error_code: self.error_code,
@@ -195,7 +243,7 @@ impl ServiceError for types::SdkError {
 }
 
 impl ServiceError for types::OidcError {
-    fn into_error(self, operation: &'static str, http_status: u16) -> Error {
+    fn into_error(self, operation: &'static str, http_status: u16, _: Option<u64>) -> Error {
         Error::OAuth {
             operation,
             http_status,
@@ -231,7 +279,8 @@ pub(crate) async fn map_error<E: ServiceError>(
         },
         G::ErrorResponse(value) => {
             let status = value.status().as_u16();
-            value.into_inner().into_error(operation, status)
+            let wait = retry_after(value.headers());
+            value.into_inner().into_error(operation, status, wait)
         }
         G::InvalidResponsePayload(bytes, e) => Error::Decode {
             operation,
@@ -244,11 +293,7 @@ pub(crate) async fn map_error<E: ServiceError>(
         },
         G::UnexpectedResponse(response) => {
             let http_status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
+            let retry_after = retry_after(response.headers());
             match response.bytes().await {
                 Ok(body) => Error::Http {
                     operation,
@@ -311,6 +356,7 @@ macro_rules! envelope {
 
 envelope!(
     types::CommonResponseDto,
+    types::IsSuccessRespDto,
     types::LoginTokenRespDto,
     types::UserSingleRespDto,
     types::VerifyUpdatePhoneRequestRespDto,
@@ -325,7 +371,7 @@ pub(crate) async fn run_v3<T, M, F>(operation: &'static str, make: M) -> Result<
 where
     T: Envelope,
     M: FnOnce() -> F,
-    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
+    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>>,
 {
     let answer = run(operation, make).await?;
     let (status_code, message, api_code, request_id) = answer.status();
@@ -341,6 +387,7 @@ where
             api_code: api_code.map(ApiCode::from),
             message: message.to_string(),
             request_id: request_id.map(str::to_string),
+            retry_after: None,
         })
     }
 }
@@ -371,7 +418,7 @@ where
     T: Envelope,
     F: Fn() -> Fut,
     Fut:
-        std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<()>>>,
+        std::future::Future<Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>>,
 {
     crate::retry::with_retry(policy, kind, operation, || run_v3(operation, &f)).await
 }

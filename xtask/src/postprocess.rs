@@ -1,0 +1,303 @@
+//! What the xtask adds to progenitor's output, decided by the spec and applied to the syntax tree.
+//!
+//! * **Open enums in answers.** An enum the service answers with (reachable from a response
+//!   schema) gains a last variant `Unknown(String)`, marked `#[serde(untagged)]`: a value the
+//!   service adds tomorrow decodes into it instead of failing the whole answer. Its `Display` and
+//!   `FromStr` are rewritten to match (an unknown string parses into `Unknown`). Enums that only
+//!   travel in requests stay closed, so a typo cannot reach the service.
+//! * **Secrets out of `Debug`.** A struct with a property the spec marks `x-genauth-sensitive: true`
+//!   (and its builder) gets a hand-made `Debug` that prints `[REDACTED]` for that field instead of
+//!   the derived one.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use proc_macro2::Span;
+use quote::quote;
+use serde_json::Value;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Fields, Ident, Item, ItemEnum, ItemStruct, Token, Type};
+
+use crate::spec::Spec;
+
+/// Applies every rule to the generated file.
+pub fn apply(spec: &Spec, file: &mut syn::File) {
+    let roots = response_schemas(spec);
+    let sensitive = sensitive_properties(spec);
+    let Some(types) = module_items(&mut file.items, "types") else {
+        return;
+    };
+    let open = answer_enums(types, &roots);
+    open_enums(types, &open);
+    for (name, props) in &sensitive {
+        let idents = redact(types, name, Secret::Wire(props));
+        if let Some(builder) = module_items(types, "builder") {
+            redact(builder, name, Secret::Ident(&idents));
+        }
+    }
+}
+
+/// The items of `mod name` among `items`.
+fn module_items<'a>(items: &'a mut [Item], name: &str) -> Option<&'a mut Vec<Item>> {
+    items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// Names of the component schemas that answers use (success and error bodies).
+fn response_schemas(spec: &Spec) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for op in spec.operations() {
+        for (_, response) in spec.responses(&op) {
+            let schemas = response
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|c| c.values())
+                .filter_map(|media| media.get("schema"));
+            for schema in schemas {
+                if let Some(name) = schema
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.rsplit('/').next())
+                {
+                    out.insert(name.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Component schema name → the JSON names of its properties marked `x-genauth-sensitive`.
+fn sensitive_properties(spec: &Spec) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let schemas = spec
+        .doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (name, schema) in schemas.into_iter().flatten() {
+        for (prop, value) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if value.get("x-genauth-sensitive").and_then(Value::as_bool) == Some(true) {
+                out.entry(name.clone()).or_default().insert(prop.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Every identifier a type mentions (`Option<Vec<IdentityDto>>` → Option, Vec, IdentityDto).
+fn type_idents(ty: &Type, out: &mut Vec<String>) {
+    if let Type::Path(p) = ty {
+        for seg in &p.path.segments {
+            out.push(seg.ident.to_string());
+            if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+                for arg in &args.args {
+                    if let syn::GenericArgument::Type(t) = arg {
+                        type_idents(t, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Enums of unit variants reachable from the answer types.
+fn answer_enums(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut structs: BTreeMap<String, &ItemStruct> = BTreeMap::new();
+    let mut enums: BTreeSet<String> = BTreeSet::new();
+    for item in types {
+        match item {
+            Item::Struct(s) => {
+                structs.insert(s.ident.to_string(), s);
+            }
+            Item::Enum(e) if e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)) => {
+                enums.insert(e.ident.to_string());
+            }
+            _ => {}
+        }
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    let mut open = BTreeSet::new();
+    while let Some(name) = queue.pop_front() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if enums.contains(&name) {
+            open.insert(name);
+            continue;
+        }
+        if let Some(s) = structs.get(&name) {
+            let mut idents = Vec::new();
+            for field in &s.fields {
+                type_idents(&field.ty, &mut idents);
+            }
+            queue.extend(idents);
+        }
+    }
+    open
+}
+
+/// The wire name of a variant or field: its `#[serde(rename = "...")]`, else its identifier.
+fn serde_name(attrs: &[Attribute], ident: &Ident) -> String {
+    let mut name = ident.to_string();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                name = lit.value();
+            } else if meta.input.peek(Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    name
+}
+
+/// Drops `trait_name` from the `#[derive(...)]` lists of `attrs`.
+fn drop_derive(attrs: &mut [Attribute], trait_name: &str) {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) =
+            attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| !p.segments.last().is_some_and(|s| s.ident == trait_name))
+            .collect();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+}
+
+/// The type an `impl` block is for, and the last segment of the trait it implements.
+fn impl_of(item: &Item) -> Option<(String, Option<String>)> {
+    let Item::Impl(i) = item else { return None };
+    let Type::Path(p) = &*i.self_ty else {
+        return None;
+    };
+    let ty = p.path.segments.last()?.ident.to_string();
+    let tr = i
+        .trait_
+        .as_ref()
+        .and_then(|(path, _)| path.segments.last())
+        .map(|s| s.ident.to_string());
+    Some((ty, tr))
+}
+
+fn open_enums(types: &mut Vec<Item>, open: &BTreeSet<String>) {
+    // Drop the generated Display and FromStr of the enums made open; new ones follow each enum.
+    types.retain(|item| {
+        !matches!(impl_of(item), Some((ty, Some(tr))) if open.contains(&ty) && (tr == "Display" || tr == "FromStr"))
+    });
+    let mut i = 0;
+    while i < types.len() {
+        let extra = match &mut types[i] {
+            Item::Enum(e) if open.contains(&e.ident.to_string()) => Some(make_open(e)),
+            _ => None,
+        };
+        if let Some(items) = extra {
+            let n = items.len();
+            for (k, item) in items.into_iter().enumerate() {
+                types.insert(i + 1 + k, item);
+            }
+            i += n;
+        }
+        i += 1;
+    }
+}
+
+/// Adds `Unknown(String)` to `e` and returns its `Display` and `FromStr`.
+fn make_open(e: &mut ItemEnum) -> Vec<Item> {
+    drop_derive(&mut e.attrs, "Copy");
+    let name = e.ident.clone();
+    let (idents, wires): (Vec<Ident>, Vec<String>) = e
+        .variants
+        .iter()
+        .map(|v| (v.ident.clone(), serde_name(&v.attrs, &v.ident)))
+        .unzip();
+    let unknown = Ident::new("Unknown", Span::call_site());
+    e.variants.push(syn::parse_quote! {
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        #unknown(::std::string::String)
+    });
+    let display: Item = syn::parse_quote! {
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    #(Self::#idents => f.write_str(#wires),)*
+                    Self::#unknown(value) => f.write_str(value),
+                }
+            }
+        }
+    };
+    let from_str: Item = syn::parse_quote! {
+        impl ::std::str::FromStr for #name {
+            type Err = self::error::ConversionError;
+            fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(match value {
+                    #(#wires => Self::#idents,)*
+                    other => Self::#unknown(other.to_string()),
+                })
+            }
+        }
+    };
+    vec![display, from_str]
+}
+
+/// Which fields of a struct are secret: by wire name (`Wire`) or by Rust identifier (`Ident`, for
+/// the builders, whose fields carry no serde attributes).
+enum Secret<'a> {
+    Wire(&'a BTreeSet<String>),
+    Ident(&'a BTreeSet<String>),
+}
+
+/// Replaces the derived `Debug` of struct `name` in `items` with one that redacts the secret
+/// fields; answers the identifiers of the fields it redacted.
+fn redact(items: &mut Vec<Item>, name: &str, secret: Secret<'_>) -> BTreeSet<String> {
+    let mut redacted = BTreeSet::new();
+    let Some(index) = items
+        .iter()
+        .position(|i| matches!(i, Item::Struct(s) if s.ident == name))
+    else {
+        return redacted;
+    };
+    let Item::Struct(s) = &mut items[index] else {
+        return redacted;
+    };
+    drop_derive(&mut s.attrs, "Debug");
+    let ident = s.ident.clone();
+    let label = ident.to_string();
+    let fields: Vec<proc_macro2::TokenStream> = s.fields.iter().filter_map(|f| {
+        let id = f.ident.clone()?;
+        let shown = id.to_string();
+        let shown = shown.trim_start_matches("r#").to_string();
+        let is_secret = match &secret {
+            Secret::Wire(props) => props.contains(&serde_name(&f.attrs, &id)),
+            Secret::Ident(idents) => idents.contains(&id.to_string()),
+        };
+        Some(if is_secret {
+            redacted.insert(id.to_string());
+            quote!(.field(#shown, &"[REDACTED]"))
+        } else {
+            quote!(.field(#shown, &self.#id))
+        })
+    }).collect();
+    let debug: Item = syn::parse_quote! {
+        impl ::std::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(#label)#(#fields)*.finish()
+            }
+        }
+    };
+    items.insert(index + 1, debug);
+    redacted
+}
