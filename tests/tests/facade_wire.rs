@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use common::capture::Capture;
 use genauth::{
-    AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementClient, PhoneNumber,
+    AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementAuth,
+    ManagementClient, PhoneNumber,
     SecretString, SignInOptions, SocialClient, SocialSession, TenantClient,
     TokenEndpointAuthMethod, TokenSet,
 };
@@ -163,11 +164,11 @@ async fn what_the_facade_puts_on_the_wire() {
     tenant.refresh_session(&s, &device).await.expect("refresh");
     snapshot(&capture, "tenant_refresh_session");
 
-    // Management: the token is fetched once, the pool id comes from its claim.
+    // Management, signed (the default): the capture checks each signature.
     let m = ManagementClient::new(
         &url,
         "60e043f8cxxxxxxxxxxxxxxxx",
-        "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx",
+        common::capture::ACCESS_KEY_SECRET,
     )
     .expect("management")
     .with_lang("en-US");
@@ -184,5 +185,16 @@ async fn what_the_facade_puts_on_the_wire() {
         .await
         .expect("unlink");
     snapshot(&capture, "management_unlink_identity");
+    // With a management token: fetched once, the pool id comes from its claim.
+    let m = m.with_auth(ManagementAuth::Token);
+    m.link_identity(
+        "6229ffaxxxxxxxxcade3e3d9",
+        "6076bacxxxxxxxxd80d993b5",
+        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+        None,
+    )
+    .await
+    .expect("link");
+    snapshot(&capture, "management_token_link_identity");
     let _ = state.secret().expose_secret();
 }

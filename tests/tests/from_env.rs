@@ -30,7 +30,11 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         "{e}"
     );
     let e = ManagementClient::from_env().expect_err("nothing set");
-    assert!(e.to_string().contains("GENAUTH_APP_HOST is not set"), "{e}");
+    // The host defaults to the official one; the key pair must be given.
+    assert!(
+        e.to_string().contains("GENAUTH_ACCESS_KEY_ID is not set"),
+        "{e}"
+    );
 
     let s = Sandbox::builder().start().await.expect("sandbox");
     let seed = s.seed();

@@ -48,6 +48,14 @@ async fn wechat_login(h: &Harness, app: usize, code: &str, openid: &str) -> Valu
     a.body
 }
 
+/// `body` with the device fields the tenant SSO calls carry (the login's fingerprint).
+fn on_device(mut body: Value, fingerprint: &str) -> Value {
+    body["operating_sys_version"] = json!("Android 10");
+    body["device_ip"] = json!("10.10.10.1");
+    body["device_fingerprint"] = json!(fingerprint);
+    body
+}
+
 async fn sdk_code(h: &Harness, mobile: &str, kind: &str) -> String {
     let a = h
         .call(
@@ -156,7 +164,7 @@ async fn social_bind_flow_end_to_end_with_the_tenant_side() {
         .call(
             "verifySsoTicket",
             &[("authorization", tt.clone())],
-            json!({"sso_ticket": st}),
+            on_device(json!({"sso_ticket": st}), FINGERPRINT),
         )
         .await;
     assert_eq!(user.status, 200, "{}", user.body);
@@ -166,7 +174,7 @@ async fn social_bind_flow_end_to_end_with_the_tenant_side() {
         .call(
             "verifySsoTicket",
             &[("authorization", tt.clone())],
-            json!({"sso_ticket": st}),
+            on_device(json!({"sso_ticket": st}), FINGERPRINT),
         )
         .await;
     sdk_err(&reused, "PARAM.0032");
@@ -175,7 +183,7 @@ async fn social_bind_flow_end_to_end_with_the_tenant_side() {
         .call(
             "refreshSessionToken",
             &[("authorization", tt.clone())],
-            json!({"session_token": session}),
+            on_device(json!({"session_token": session}), FINGERPRINT),
         )
         .await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
@@ -213,7 +221,9 @@ async fn register_bind_creates_the_user_when_the_app_registers() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let code = sdk_code(&h, "18800005555", "BIND_MOBILE_SMS").await;
+    // register-bind takes a REGISTER_SMS code, social/bind a BIND_MOBILE_SMS one.
+    let bind_code = sdk_code(&h, "18800005555", "BIND_MOBILE_SMS").await;
+    let code = sdk_code(&h, "18800005555", "REGISTER_SMS").await;
     let before = h.sandbox.user_count();
     // social/bind needs an existing user with that mobile; register-bind creates it.
     let bind = h
@@ -224,6 +234,17 @@ async fn register_bind_creates_the_user_when_the_app_registers() {
         )
         .await;
     sdk_err(&bind, "SDK.SOCIAL.1002");
+    // A BIND_MOBILE_SMS code does not register (unless the two random codes happen to match).
+    if bind_code != code {
+        let wrong_kind = h
+            .call(
+                "socialRegisterBind",
+                &with_state(device(&h, 1), &state),
+                json!({"mobile": "18800005555", "verify_code": bind_code}),
+            )
+            .await;
+        sdk_err(&wrong_kind, "SDK.SMS.1001");
+    }
     let reg = h
         .call(
             "socialRegisterBind",
@@ -475,7 +496,7 @@ async fn every_social_error_path_has_its_code() {
         .await;
     sdk_err(&bad, "PARAM.0001");
     sdk_err(
-        &h.call("verifySsoTicket", &[], json!({"sso_ticket": "x"}))
+        &h.call("verifySsoTicket", &[], on_device(json!({"sso_ticket": "x"}), FINGERPRINT))
             .await,
         "PARAM.0005",
     );
@@ -483,7 +504,7 @@ async fn every_social_error_path_has_its_code() {
         &h.call(
             "verifySsoTicket",
             &[("authorization", "Bearer nope".into())],
-            json!({"sso_ticket": "x"}),
+            on_device(json!({"sso_ticket": "x"}), FINGERPRINT),
         )
         .await,
         "PARAM.0030",
@@ -493,7 +514,7 @@ async fn every_social_error_path_has_its_code() {
         &h.call(
             "verifySsoTicket",
             &[("authorization", tt.clone())],
-            json!({"sso_ticket": ""}),
+            on_device(json!({"sso_ticket": ""}), FINGERPRINT),
         )
         .await,
         "PARAM.0031",
@@ -503,7 +524,7 @@ async fn every_social_error_path_has_its_code() {
         &h.call(
             "verifySsoTicket",
             &[("authorization", tt)],
-            json!({"sso_ticket": "x"}),
+            on_device(json!({"sso_ticket": "x"}), FINGERPRINT),
         )
         .await,
         "PARAM.0030",
@@ -785,4 +806,143 @@ async fn a_bind_whose_answer_was_dropped_is_applied_once_or_not_at_all() {
         .await
         .expect_err(409, Some(2035));
     assert_eq!(h.sandbox.users_with_phone("+86", "18800008888"), 1);
+}
+
+/// A SUCCESS session of bob on app 0, for the tenant calls.
+async fn bob_session(h: &Harness) -> String {
+    let login = wechat_login(h, 0, "wx-bob-0", "openid-bob-2").await;
+    let state = login["state_token"].as_str().unwrap_or_default().to_string();
+    let code = sdk_code(h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
+    let bound = h
+        .call(
+            "socialBind",
+            &with_state(device(h, 0), &state),
+            json!({"mobile": BOB_MOBILE, "verify_code": code}),
+        )
+        .await;
+    assert_eq!(bound.status, 200, "{}", bound.body);
+    bound.body["session_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn tenant_calls_check_the_device_in_their_bodies() {
+    let h = Harness::new().await;
+    let session = bob_session(&h).await;
+    let tt = tenant_token(&h).await;
+    let ticket = h
+        .call(
+            "createSsoTicket",
+            &[
+                ("authorization", tt.clone()),
+                ("x-tenant-id", "08f770f51f80d2f40f38c00cb199fd21".into()),
+            ],
+            on_device(json!({"session_token": session}), FINGERPRINT),
+        )
+        .await;
+    assert_eq!(ticket.status, 200, "{}", ticket.body);
+    let st = ticket.body["sso_ticket"].as_str().unwrap_or_default();
+    // Missing device fields, then another device: refused (a refused ticket is spent).
+    let mut missing = on_device(json!({"sso_ticket": st}), FINGERPRINT);
+    missing["device_ip"] = json!("");
+    sdk_err(
+        &h.call("verifySsoTicket", &[("authorization", tt.clone())], missing)
+            .await,
+        "SDK.COMMON.1003",
+    );
+    sdk_err(
+        &h.call(
+            "verifySsoTicket",
+            &[("authorization", tt.clone())],
+            on_device(json!({"sso_ticket": st}), "another-device"),
+        )
+        .await,
+        "SDK.SESSION.1002",
+    );
+    // The session refresh checks the fingerprint too; the right device renews it.
+    sdk_err(
+        &h.call(
+            "refreshSessionToken",
+            &[("authorization", tt.clone())],
+            on_device(json!({"session_token": session}), "another-device"),
+        )
+        .await,
+        "SDK.SESSION.1002",
+    );
+    let fresh = h
+        .call(
+            "refreshSessionToken",
+            &[("authorization", tt.clone())],
+            on_device(json!({"session_token": session}), FINGERPRINT),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    // The tenant token answer carries scope and id_token.
+    let app = h.sandbox.seed().app;
+    let token = h
+        .call(
+            "getTenantToken",
+            &[],
+            json!({"grant_type": "client_credentials", "client_id": app.id, "client_secret": app.secret}),
+        )
+        .await;
+    assert!(token.body["scope"].is_string(), "{}", token.body);
+    assert_eq!(
+        token.body["id_token"]
+            .as_str()
+            .map(|t| t.split('.').count()),
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn sms_send_takes_open_types_and_asks_for_the_captcha_when_the_app_does() {
+    let mut config = Config::default();
+    config.apps[1].captcha_token = Some("solved-captcha-1".into());
+    config.apps[1].sms_code_length = 6;
+    let h = Harness::with_config(config).await;
+    // An open type list: a type the spec does not name is a channel of its own.
+    let a = h
+        .call(
+            "sendSdkSms",
+            &device(&h, 0),
+            json!({"mobile": BOB_MOBILE, "type": "MFA_AUTH_SMS"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let code = h.sandbox.last_code(BOB_MOBILE, "MFA_AUTH_SMS").expect("code");
+    assert_eq!(code.len(), 4, "the default length");
+    // App 1 asks for a captcha: none, or a wrong one, is refused and sends nothing.
+    let none = h
+        .call(
+            "sendSdkSms",
+            &device(&h, 1),
+            json!({"mobile": "18800005555", "type": "REGISTER_SMS"}),
+        )
+        .await;
+    sdk_err(&none, "CAPTCHA.0004");
+    let wrong = h
+        .call(
+            "sendSdkSms",
+            &device(&h, 1),
+            json!({"mobile": "18800005555", "type": "REGISTER_SMS", "captcha_token": "guess"}),
+        )
+        .await;
+    sdk_err(&wrong, "CAPTCHA.0002");
+    assert!(h.sandbox.last_code("18800005555", "REGISTER_SMS").is_none());
+    let ok = h
+        .call(
+            "sendSdkSms",
+            &device(&h, 1),
+            json!({"mobile": "18800005555", "type": "REGISTER_SMS", "captcha_token": "solved-captcha-1"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let code = h
+        .sandbox
+        .last_code("18800005555", "REGISTER_SMS")
+        .expect("code");
+    assert_eq!(code.len(), 6, "this app sends 6 digits");
 }

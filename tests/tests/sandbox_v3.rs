@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::Harness;
-use genauth_sandbox::{Config, UserConfig};
+use genauth_sandbox::{Clock, Config, UserConfig};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -20,7 +20,8 @@ async fn bind_phone_flow_of_a_user_without_a_phone() {
     assert_eq!(profile.expect_ok()["phone"], Value::Null);
 
     let code = h.send_code("18800008888", "CHANNEL_BIND_PHONE").await;
-    assert_eq!(code.len(), 6);
+    // 4 digits by default, as the service.
+    assert_eq!(code.len(), 4);
     assert!(code.bytes().all(|b| b.is_ascii_digit()));
     h.call(
         "bindPhone",
@@ -668,13 +669,29 @@ async fn bad_input_gets_a_clear_envelope_never_a_500() {
         .http
         .post(url("/oidc/token"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=password")
+        .body("grant_type=bogus")
         .send()
         .await
         .expect("answers");
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["error"], "invalid_request", "{v}");
+    // A grant the spec knows but the sandbox does not serve: unsupported_grant_type.
+    let app = h.sandbox.seed().app;
+    let r = h
+        .http
+        .post(url("/oidc/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", app.id.as_str()),
+            ("client_secret", app.secret.as_str()),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "unsupported_grant_type", "{v}");
     let v: Value = h
         .http
         .get(url("/api/v3/get-profile?withIdentities=maybe"))
@@ -785,4 +802,273 @@ async fn the_outbox_is_readable_over_http() {
         h.sandbox.last_code("18800004444", "CHANNEL_BIND_PHONE"),
         Some(bind_a.clone())
     );
+}
+
+/// Headers of a management call signed as `authing-node-sdk` 4.0.1 signs it, in the header
+/// family `prefix` (`x-authing` or `x-genauth`), at `date`, with `nonce`.
+fn signed(
+    h: &Harness,
+    body: &Value,
+    prefix: &str,
+    date: std::time::SystemTime,
+    nonce: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
+    use genauth_api::signature::{sign, signed_params, string_to_sign};
+    let pool = h.sandbox.seed().user_pool;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut add = |k: String, v: String| {
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            reqwest::header::HeaderValue::from_str(&v).expect("value"),
+        );
+    };
+    add("date".into(), httpdate::fmt_http_date(date));
+    add(format!("{prefix}-signature-nonce"), nonce.into());
+    add(format!("{prefix}-signature-method"), "HMAC-SHA1".into());
+    add(format!("{prefix}-signature-version"), "1.0".into());
+    add(format!("{prefix}-lang"), "zh-CN".into());
+    let bytes = serde_json::to_vec(body).expect("json");
+    let params = signed_params("POST", None, &bytes);
+    let text = string_to_sign("POST", "/api/v3/link-identity", &headers, &params);
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    out.push((
+        "authorization".into(),
+        format!("authing {}:{}", pool.access_key_id, sign(secret, &text)),
+    ));
+    out
+}
+
+fn refs(headers: &[(String, String)]) -> Vec<(&str, String)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
+}
+
+#[tokio::test]
+async fn signed_management_calls_are_verified_and_good_once() {
+    let h = Harness::new().await;
+    let secret = h.sandbox.seed().user_pool.access_key_secret;
+    let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(h.clock.now_ms());
+    let link = json!({"userIdInIdp": "oj-sig", "userId": "6571c3a4e8d4e1b2c3d4a001", "extIdpId": "wechat-idp", "isSocial": true, "options": {"z": 1, "a": "b"}});
+    // Both header families sign and verify.
+    for (prefix, nonce) in [("x-authing", "n-1"), ("x-genauth", "n-2")] {
+        let headers = signed(&h, &link, prefix, now, nonce, &secret);
+        let ok = h.call("linkIdentity", &refs(&headers), link.clone()).await;
+        assert_eq!(ok.expect_ok()["success"], true, "{prefix}");
+    }
+    // The same nonce again: a replay.
+    let replay = signed(&h, &link, "x-authing", now, "n-1", &secret);
+    h.call("linkIdentity", &refs(&replay), link.clone())
+        .await
+        .expect_err(401, Some(1306));
+    // Another body than the one signed.
+    let headers = signed(&h, &link, "x-authing", now, "n-3", &secret);
+    let mut tampered = link.clone();
+    tampered["userId"] = json!("6571c3a4e8d4e1b2c3d4a002");
+    let a = h.call("linkIdentity", &refs(&headers), tampered).await;
+    a.expect_err(401, Some(1302));
+    assert!(
+        a.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("string to sign") && !m.contains(&secret)),
+        "{}",
+        a.body
+    );
+    // A wrong secret, a date outside the window, no nonce, an unknown method, a bad header.
+    let wrong = signed(&h, &link, "x-authing", now, "n-4", "not-the-secret");
+    h.call("linkIdentity", &refs(&wrong), link.clone())
+        .await
+        .expect_err(401, Some(1302));
+    let stale = signed(
+        &h,
+        &link,
+        "x-authing",
+        now - Duration::from_secs(16 * 60),
+        "n-5",
+        &secret,
+    );
+    h.call("linkIdentity", &refs(&stale), link.clone())
+        .await
+        .expect_err(401, Some(1303));
+    let mut no_nonce = signed(&h, &link, "x-authing", now, "n-6", &secret);
+    no_nonce.retain(|(k, _)| k != "x-authing-signature-nonce");
+    h.call("linkIdentity", &refs(&no_nonce), link.clone())
+        .await
+        .expect_err(401, Some(1304));
+    let mut md5 = signed(&h, &link, "x-authing", now, "n-7", &secret);
+    for (k, v) in &mut md5 {
+        if k == "x-authing-signature-method" {
+            *v = "HMAC-MD5".into();
+        }
+    }
+    h.call("linkIdentity", &refs(&md5), link.clone())
+        .await
+        .expect_err(401, Some(1305));
+    h.call(
+        "linkIdentity",
+        &[("authorization", "authing no-colon".into())],
+        link.clone(),
+    )
+    .await
+    .expect_err(401, Some(1300));
+    h.call(
+        "linkIdentity",
+        &[("authorization", "authing someone-else:c2ln".into())],
+        link.clone(),
+    )
+    .await
+    .expect_err(401, Some(1301));
+    // The window moves with the sandbox's clock: a date 10 minutes old still passes.
+    h.clock.advance(Duration::from_secs(600));
+    let headers = signed(&h, &link, "x-authing", now, "n-8", &secret);
+    h.call("linkIdentity", &refs(&headers), link.clone())
+        .await
+        .expect_ok();
+}
+
+#[tokio::test]
+async fn the_genauth_header_family_works_everywhere() {
+    let h = Harness::new().await;
+    let pool = h.sandbox.seed().user_pool;
+    let app = h.sandbox.seed().app;
+    let genauth_app = vec![("x-genauth-app-id", app.id.clone())];
+    let signin = h
+        .call(
+            "signInByCredentials",
+            &genauth_app,
+            json!({"connection": "PASSWORD", "passwordPayload": {"username": "alice", "password": "alice-password-1"},
+                   "client_id": app.id, "client_secret": app.secret}),
+        )
+        .await;
+    let token = signin.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let profile = h
+        .call(
+            "getProfile",
+            &[
+                ("x-genauth-app-id", app.id.clone()),
+                ("authorization", token),
+            ],
+            json!({"withDepartmentIds": "true"}),
+        )
+        .await;
+    // The service's required user fields are all there.
+    let user = profile.expect_ok();
+    for field in [
+        "userId",
+        "createdAt",
+        "updatedAt",
+        "status",
+        "workStatus",
+        "gender",
+        "emailVerified",
+        "phoneVerified",
+        "userSourceType",
+    ] {
+        assert!(!user[field].is_null(), "{field}: {user}");
+    }
+    let mt = h
+        .call(
+            "getManagementToken",
+            &[],
+            json!({"accessKeyId": pool.access_key_id, "accessKeySecret": pool.access_key_secret}),
+        )
+        .await
+        .expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let link = json!({"userIdInIdp": "oj-g", "userId": "6571c3a4e8d4e1b2c3d4a001", "extIdpId": "wechat-idp"});
+    let linked = h
+        .call(
+            "linkIdentity",
+            &[
+                ("authorization", format!("Bearer {mt}")),
+                ("x-genauth-userpool-id", pool.id.clone()),
+            ],
+            link,
+        )
+        .await;
+    assert_eq!(linked.expect_ok()["success"], true);
+    // The type defaults to generic.
+    let token = h.alice_token().await;
+    let ids = h
+        .call("getIdentities", &h.user_headers(&token), json!({}))
+        .await;
+    let ids = ids.expect_ok();
+    assert_eq!(ids[0]["type"], "generic", "{ids}");
+    assert!(ids[0]["userInfoInIdp"].is_object() && ids[0]["originConnIds"].is_array());
+}
+
+#[tokio::test]
+async fn an_app_over_its_rate_limit_is_answered_http_429() {
+    let mut config = Config::default();
+    config.apps[0].rate_limit = Some(genauth_sandbox::RateLimit {
+        requests: 3,
+        per_secs: 10,
+    });
+    let h = Harness::with_config(config).await;
+    let token = h.alice_token().await; // 1
+    for _ in 0..2 {
+        h.call("getProfile", &h.user_headers(&token), json!({}))
+            .await
+            .expect_ok();
+    }
+    let throttled = h
+        .call("getProfile", &h.user_headers(&token), json!({}))
+        .await;
+    throttled.expect_err(429, Some(2100));
+    assert_eq!(throttled.retry_after.as_deref(), Some("10"));
+    // The next window is open again.
+    h.clock.advance(Duration::from_secs(10));
+    h.call("getProfile", &h.user_headers(&token), json!({}))
+        .await
+        .expect_ok();
+}
+
+#[tokio::test]
+async fn token_sets_spell_the_lifetime_as_configured() {
+    for (field, signin_key, refresh_key) in [
+        (None, "expire_in", "expires_in"),
+        (
+            Some(genauth_sandbox::LifetimeField::ExpireIn),
+            "expire_in",
+            "expire_in",
+        ),
+        (
+            Some(genauth_sandbox::LifetimeField::ExpiresIn),
+            "expires_in",
+            "expires_in",
+        ),
+    ] {
+        let mut config = Config::default();
+        config.apps[0].lifetime_field = field;
+        let h = Harness::with_config(config).await;
+        let signin = h
+            .sign_in_password("alice", "alice-password-1", "openid offline_access")
+            .await;
+        let data = signin.expect_ok();
+        assert!(data[signin_key].is_i64(), "{field:?}: {data}");
+        let other = if signin_key == "expire_in" {
+            "expires_in"
+        } else {
+            "expire_in"
+        };
+        assert!(data[other].is_null(), "{field:?}: {data}");
+        let app = h.sandbox.seed().app;
+        let refreshed = h
+            .call(
+                "getNewAccessTokenByRefreshToken",
+                &[],
+                json!({"grant_type": "refresh_token", "refresh_token": data["refresh_token"],
+                       "client_id": app.id, "client_secret": app.secret}),
+            )
+            .await;
+        assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+        assert!(refreshed.body[refresh_key].is_i64(), "{}", refreshed.body);
+    }
 }

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use genauth::{
     AuthenticationClient, DeviceContext, Error, ExposeSecret, InMemoryTokenStore, LoginOutcome,
-    ManagementClient, PassCode, PhoneNumber, RetryPolicy, SocialClient, TenantClient,
+    ManagementAuth, ManagementClient, PassCode, PhoneNumber, RetryPolicy, SocialClient,
+    TenantClient,
 };
-use genauth_sandbox::{Fault, FaultKind, Sandbox};
+use genauth_sandbox::{Config, Fault, FaultKind, Sandbox};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -93,7 +94,16 @@ fn occurs(hay: &str, needle: &str) -> bool {
 }
 
 async fn flow(seen: &mut Seen) {
-    let sandbox = Sandbox::builder().start().await.expect("sandbox");
+    // 6-digit codes: long enough to search every log line for.
+    let mut config = Config::default();
+    for app in &mut config.apps {
+        app.sms_code_length = 6;
+    }
+    let sandbox = Sandbox::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("sandbox");
     let seed = sandbox.seed();
     seen.secret("app secret", &seed.app.secret);
     seen.secret("access key secret", &seed.user_pool.access_key_secret);
@@ -226,10 +236,33 @@ async fn flow(seen: &mut Seen) {
         &seed.user_pool.access_key_secret,
     )
     .expect("management");
+    // Signed requests (the default), then a management token.
     m.link_identity("6571c3a4e8d4e1b2c3d4a001", "idp", "openid-9", None)
         .await
         .expect("link");
     seen.text(format!("{m:?}"));
+    let with_token = m.clone().with_auth(ManagementAuth::Token);
+    with_token
+        .unlink_identity("6571c3a4e8d4e1b2c3d4a001", "idp", None)
+        .await
+        .expect("unlink");
+    seen.text(format!("{with_token:?}"));
+    // Generated types that carry secrets redact them in Debug (x-genauth-sensitive).
+    seen.text(format!(
+        "{:?}",
+        genauth::api::types::BindPhoneDto {
+            phone_number: "18800008888".into(),
+            pass_code: code.clone(),
+            phone_country_code: None,
+        }
+    ));
+    seen.text(format!(
+        "{:?}",
+        genauth::api::types::GetManagementAccessTokenDto {
+            access_key_id: seed.user_pool.access_key_id.clone(),
+            access_key_secret: seed.user_pool.access_key_secret.clone(),
+        }
+    ));
     sandbox.shutdown().await;
 }
 

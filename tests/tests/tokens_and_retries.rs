@@ -362,7 +362,8 @@ async fn the_management_token_is_fetched_once_and_cached() {
     let (s, _) = setup().await;
     let pool = s.seed().user_pool;
     let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
-        .expect("client");
+        .expect("client")
+        .with_auth(genauth::ManagementAuth::Token);
     let alice = "6571c3a4e8d4e1b2c3d4a001";
     let tasks: Vec<_> = (0..50)
         .map(|i| {
@@ -377,6 +378,41 @@ async fn the_management_token_is_fetched_once_and_cached() {
         t.await.expect("task").expect("linked");
     }
     assert_eq!(s.request_count("/api/v3/get-management-token"), 1);
+}
+
+#[tokio::test]
+async fn signed_management_calls_need_no_token_and_sign_every_try() {
+    let (s, _) = setup().await;
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+        .expect("client");
+    let alice = "6571c3a4e8d4e1b2c3d4a001";
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                m.link_identity(alice, "idp", &format!("id-{i}"), None)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("linked with a fresh nonce each");
+    }
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 0);
+    // A wrong secret: refused with the signature's apiCode, before anything is changed.
+    let wrong = ManagementClient::new(s.url(), &pool.access_key_id, "not-the-secret")
+        .expect("client");
+    let e = wrong
+        .unlink_identity(alice, "idp", None)
+        .await
+        .expect_err("bad signature");
+    assert_eq!(e.api_code(), Some(genauth::ApiCode::AccessKeySignature), "{e}");
+    assert_eq!(e.status_code(), Some(401));
+    assert!(!e.to_string().contains("not-the-secret"), "{e}");
+    m.unlink_identity(alice, "idp", None)
+        .await
+        .expect("the right key still works");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,4 +435,65 @@ async fn concurrent_explicit_refreshes_do_not_spend_a_rotated_token() {
     }
     assert_eq!(s.request_count(TOKEN), 8);
     c.get_profile().await.expect("the last set works");
+}
+
+#[tokio::test]
+async fn a_token_set_with_either_spelling_of_its_lifetime_works() {
+    use genauth_sandbox::{Config, LifetimeField};
+    for field in [None, Some(LifetimeField::ExpireIn), Some(LifetimeField::ExpiresIn)] {
+        let mut config = Config::default();
+        config.apps[0].lifetime_field = field;
+        let s = Sandbox::builder().config(config).start().await.expect("sandbox");
+        let c = client(&s);
+        let first = c
+            .sign_in_by_username_password("alice", "alice-password-1")
+            .await
+            .expect("sign in");
+        // Fourteen days, whichever name carried it.
+        let left = first
+            .expires_at()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        assert!(left > Duration::from_secs(1_209_000), "{field:?}: {left:?}");
+        let renewed = c.refresh().await.expect("refresh");
+        assert!(
+            renewed.expires_at() > SystemTime::now() + Duration::from_secs(1_209_000),
+            "{field:?}"
+        );
+        c.get_profile().await.expect("profile");
+    }
+}
+
+#[tokio::test]
+async fn http_429_is_the_same_typed_error_as_status_code_429_with_retry_after() {
+    use genauth_sandbox::{Config, RateLimit};
+    let mut config = Config::default();
+    config.apps[0].rate_limit = Some(RateLimit {
+        requests: 2,
+        per_secs: 1,
+    });
+    let s = Sandbox::builder().config(config).start().await.expect("sandbox");
+    let app = s.seed().app;
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    c.get_profile().await.expect("second call of the window");
+    let e = c.get_profile().await.expect_err("throttled");
+    assert_eq!(e.status_code(), Some(429), "{e}");
+    assert_eq!(e.api_code(), Some(genauth::ApiCode::TooFrequent));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+    assert!(e.is_retryable());
+    assert!(e.request_id().is_some());
+    // With retries, a read waits for Retry-After and goes through.
+    let retrying = client(&s).with_token_store(Arc::new(InMemoryTokenStore::new(c.tokens().await)));
+    let started = Instant::now();
+    retrying.get_profile().await.expect("retried after the window");
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -9,6 +9,54 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use xtask::Spec;
 
+/// The access key secret the wire tests sign with; the capture checks signatures against it.
+pub const ACCESS_KEY_SECRET: &str = "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/// The parts of a signed request that change on every call (date, nonce, signature), checked
+/// and replaced by what they are, so that snapshots stay stable and still prove the signature.
+fn stable_value(
+    name: &str,
+    value: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> String {
+    use genauth_api::signature::{signed_params, string_to_sign, verify};
+    match name {
+        "date" => match httpdate::parse_http_date(value) {
+            Ok(at) if at
+                .duration_since(std::time::SystemTime::now())
+                .or_else(|e| Ok::<_, ()>(e.duration()))
+                .is_ok_and(|d| d.as_secs() < 120) =>
+            {
+                "<an HTTP date within 2 minutes of now>".into()
+            }
+            _ => format!("<NOT a current HTTP date: {value}>"),
+        },
+        "x-authing-signature-nonce" | "x-genauth-signature-nonce" => {
+            if value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "<32 random hex digits>".into()
+            } else {
+                format!("<NOT a 32-hex nonce: {value}>")
+            }
+        }
+        "authorization" if value.starts_with("authing ") => {
+            let Some((id, signature)) = value["authing ".len()..].split_once(':') else {
+                return format!("<malformed: {value}>");
+            };
+            let params = signed_params(method.as_str(), uri.query(), body);
+            let text = string_to_sign(method.as_str(), uri.path(), headers, &params);
+            if verify(ACCESS_KEY_SECRET, &text, signature) {
+                format!("authing {id}:<HMAC-SHA1 signature, verified>")
+            } else {
+                format!("authing {id}:<signature that does NOT verify over {text:?}>")
+            }
+        }
+        _ => value.to_string(),
+    }
+}
+
 #[derive(Clone)]
 pub struct Capture {
     spec: Arc<Spec>,
@@ -49,10 +97,9 @@ pub async fn capture(
     );
     for name in names {
         for value in headers.get_all(name) {
-            text.push_str(&format!(
-                "{name}: {}\n",
-                String::from_utf8_lossy(value.as_bytes())
-            ));
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = stable_value(name, &value, &method, &uri, &headers, &body);
+            text.push_str(&format!("{name}: {value}\n"));
         }
     }
     text.push('\n');

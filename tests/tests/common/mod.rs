@@ -25,6 +25,8 @@ pub struct Harness {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, when the answer had one.
+    pub retry_after: Option<String>,
 }
 
 impl Answer {
@@ -44,9 +46,22 @@ impl Answer {
         );
         &self.body["data"]
     }
+    /// A V3 failure: HTTP 200 with the envelope, but a throttled call (statusCode 429), which
+    /// is HTTP 429 with the envelope and a `Retry-After`.
     #[track_caller]
     pub fn expect_err(&self, status_code: i64, api_code: Option<i64>) {
-        assert_eq!(self.status, 200, "V3 failures are HTTP 200: {}", self.body);
+        if status_code == 429 {
+            assert_eq!(self.status, 429, "throttling is HTTP 429: {}", self.body);
+            assert!(
+                self.retry_after
+                    .as_deref()
+                    .is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s > 0)),
+                "a throttled answer says when to come back: {:?}",
+                self.retry_after
+            );
+        } else {
+            assert_eq!(self.status, 200, "V3 failures are HTTP 200: {}", self.body);
+        }
         assert_eq!(self.status_code(), status_code, "{}", self.body);
         assert_eq!(self.api_code(), api_code, "{}", self.body);
         assert!(
@@ -126,6 +141,11 @@ impl Harness {
         };
         let resp = req.send().await.expect("sandbox answers");
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = resp.text().await.expect("body");
         let body: Value = if text.is_empty() {
             Value::Null
@@ -133,7 +153,11 @@ impl Harness {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {text}"))
         };
         self.check_schema(op, status, &body);
-        Answer { status, body }
+        Answer {
+            status,
+            body,
+            retry_after,
+        }
     }
 
     /// The answer must match the spec: the schema of its exact status, or of its class (4XX).
