@@ -60,6 +60,22 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
     assert_eq!(sandbox.users_with_phone("+86", "18800008888"), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_management_calls_with_a_token_and_genauth_headers() {
+    let sandbox = Sandbox::builder().start().await.expect("sandbox");
+    let pool = sandbox.seed().user_pool;
+    let args = vec![
+        sandbox.url().to_string(),
+        pool.access_key_id,
+        pool.access_key_secret,
+        "6571c3a4e8d4e1b2c3d4a001".to_string(), // alice
+    ];
+    let stdout = run_script("python_sdk_management.py", args).await;
+    println!("{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert_eq!(sandbox.request_count("/api/v3/get-management-token"), 1);
+}
+
 /// The script behind the Python side of the benchmark (`benchmarks -- python`) runs its flow
 /// for a few users and binds each one's phone, so the figures in docs/benchmarks.md come from
 /// a flow that works.

@@ -10,9 +10,8 @@ use std::time::{Duration, SystemTime};
 use common::capture::Capture;
 use genauth::{
     AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementAuth,
-    ManagementClient, PhoneNumber,
-    SecretString, SignInOptions, SocialClient, SocialSession, TenantClient,
-    TokenEndpointAuthMethod, TokenSet,
+    ManagementClient, PhoneNumber, SecretString, SignInOptions, SocialClient, SocialSession,
+    TenantClient, TokenEndpointAuthMethod, TokenSet,
 };
 
 const APP_ID: &str = "62a6e4d3xxxxxxxxa3b3eb1a";

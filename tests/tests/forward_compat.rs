@@ -17,7 +17,10 @@ fn instance(spec: &Spec, schema: &Value, depth: usize) -> Value {
     if schema.get("enum").is_some() {
         return json!(NEW_VALUE);
     }
-    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+    let ty = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("object");
     match ty {
         "string" => json!("text"),
         "integer" => json!(7),
@@ -124,7 +127,10 @@ fn unknown_values_keep_their_text_and_known_ones_their_variant() {
     let status: types::UserDtoStatus = serde_json::from_value(json!("Frozen")).expect("decodes");
     assert_eq!(status, types::UserDtoStatus::Unknown("Frozen".into()));
     assert_eq!(status.to_string(), "Frozen");
-    assert_eq!(serde_json::to_value(&status).expect("encodes"), json!("Frozen"));
+    assert_eq!(
+        serde_json::to_value(&status).expect("encodes"),
+        json!("Frozen")
+    );
     let known: types::UserDtoStatus = serde_json::from_value(json!("Activated")).expect("decodes");
     assert_eq!(known, types::UserDtoStatus::Activated);
     let parsed: types::IdentityDtoProvider = "wechat".parse().expect("parses");

@@ -496,8 +496,12 @@ async fn every_social_error_path_has_its_code() {
         .await;
     sdk_err(&bad, "PARAM.0001");
     sdk_err(
-        &h.call("verifySsoTicket", &[], on_device(json!({"sso_ticket": "x"}), FINGERPRINT))
-            .await,
+        &h.call(
+            "verifySsoTicket",
+            &[],
+            on_device(json!({"sso_ticket": "x"}), FINGERPRINT),
+        )
+        .await,
         "PARAM.0005",
     );
     sdk_err(
@@ -811,7 +815,10 @@ async fn a_bind_whose_answer_was_dropped_is_applied_once_or_not_at_all() {
 /// A SUCCESS session of bob on app 0, for the tenant calls.
 async fn bob_session(h: &Harness) -> String {
     let login = wechat_login(h, 0, "wx-bob-0", "openid-bob-2").await;
-    let state = login["state_token"].as_str().unwrap_or_default().to_string();
+    let state = login["state_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let code = sdk_code(h, BOB_MOBILE, "BIND_MOBILE_SMS").await;
     let bound = h
         .call(
@@ -912,7 +919,10 @@ async fn sms_send_takes_open_types_and_asks_for_the_captcha_when_the_app_does() 
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let code = h.sandbox.last_code(BOB_MOBILE, "MFA_AUTH_SMS").expect("code");
+    let code = h
+        .sandbox
+        .last_code(BOB_MOBILE, "MFA_AUTH_SMS")
+        .expect("code");
     assert_eq!(code.len(), 4, "the default length");
     // App 1 asks for a captcha: none, or a wrong one, is refused and sends nothing.
     let none = h

@@ -843,7 +843,10 @@ fn signed(
 }
 
 fn refs(headers: &[(String, String)]) -> Vec<(&str, String)> {
-    headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect()
 }
 
 #[tokio::test]

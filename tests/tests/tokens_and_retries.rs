@@ -397,17 +397,23 @@ async fn signed_management_calls_need_no_token_and_sign_every_try() {
         })
         .collect();
     for t in tasks {
-        t.await.expect("task").expect("linked with a fresh nonce each");
+        t.await
+            .expect("task")
+            .expect("linked with a fresh nonce each");
     }
     assert_eq!(s.request_count("/api/v3/get-management-token"), 0);
     // A wrong secret: refused with the signature's apiCode, before anything is changed.
-    let wrong = ManagementClient::new(s.url(), &pool.access_key_id, "not-the-secret")
-        .expect("client");
+    let wrong =
+        ManagementClient::new(s.url(), &pool.access_key_id, "not-the-secret").expect("client");
     let e = wrong
         .unlink_identity(alice, "idp", None)
         .await
         .expect_err("bad signature");
-    assert_eq!(e.api_code(), Some(genauth::ApiCode::AccessKeySignature), "{e}");
+    assert_eq!(
+        e.api_code(),
+        Some(genauth::ApiCode::AccessKeySignature),
+        "{e}"
+    );
     assert_eq!(e.status_code(), Some(401));
     assert!(!e.to_string().contains("not-the-secret"), "{e}");
     m.unlink_identity(alice, "idp", None)
@@ -440,10 +446,18 @@ async fn concurrent_explicit_refreshes_do_not_spend_a_rotated_token() {
 #[tokio::test]
 async fn a_token_set_with_either_spelling_of_its_lifetime_works() {
     use genauth_sandbox::{Config, LifetimeField};
-    for field in [None, Some(LifetimeField::ExpireIn), Some(LifetimeField::ExpiresIn)] {
+    for field in [
+        None,
+        Some(LifetimeField::ExpireIn),
+        Some(LifetimeField::ExpiresIn),
+    ] {
         let mut config = Config::default();
         config.apps[0].lifetime_field = field;
-        let s = Sandbox::builder().config(config).start().await.expect("sandbox");
+        let s = Sandbox::builder()
+            .config(config)
+            .start()
+            .await
+            .expect("sandbox");
         let c = client(&s);
         let first = c
             .sign_in_by_username_password("alice", "alice-password-1")
@@ -472,7 +486,11 @@ async fn http_429_is_the_same_typed_error_as_status_code_429_with_retry_after() 
         requests: 2,
         per_secs: 1,
     });
-    let s = Sandbox::builder().config(config).start().await.expect("sandbox");
+    let s = Sandbox::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("sandbox");
     let app = s.seed().app;
     let c = AuthenticationClient::builder()
         .app_id(&app.id)
@@ -494,6 +512,9 @@ async fn http_429_is_the_same_typed_error_as_status_code_429_with_retry_after() 
     // With retries, a read waits for Retry-After and goes through.
     let retrying = client(&s).with_token_store(Arc::new(InMemoryTokenStore::new(c.tokens().await)));
     let started = Instant::now();
-    retrying.get_profile().await.expect("retried after the window");
+    retrying
+        .get_profile()
+        .await
+        .expect("retried after the window");
     assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -236,10 +236,7 @@ async fn send(c: &Client, op: &str) {
             .map(drop)
             .map_err(|e| e.to_string()),
         "sendSdkSms" => device!(c.send_sdk_sms())
-            .body_map(|b| {
-                b.mobile("12345678901")
-                    .type_("BIND_MOBILE_SMS")
-            })
+            .body_map(|b| b.mobile("12345678901").type_("BIND_MOBILE_SMS"))
             .send()
             .await
             .map(drop)

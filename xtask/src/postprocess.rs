@@ -164,8 +164,7 @@ fn serde_name(attrs: &[Attribute], ident: &Ident) -> String {
 /// Drops `trait_name` from the `#[derive(...)]` lists of `attrs`.
 fn drop_derive(attrs: &mut [Attribute], trait_name: &str) {
     for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-        let Ok(paths) =
-            attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
         else {
             continue;
         };
@@ -276,21 +275,25 @@ fn redact(items: &mut Vec<Item>, name: &str, secret: Secret<'_>) -> BTreeSet<Str
     drop_derive(&mut s.attrs, "Debug");
     let ident = s.ident.clone();
     let label = ident.to_string();
-    let fields: Vec<proc_macro2::TokenStream> = s.fields.iter().filter_map(|f| {
-        let id = f.ident.clone()?;
-        let shown = id.to_string();
-        let shown = shown.trim_start_matches("r#").to_string();
-        let is_secret = match &secret {
-            Secret::Wire(props) => props.contains(&serde_name(&f.attrs, &id)),
-            Secret::Ident(idents) => idents.contains(&id.to_string()),
-        };
-        Some(if is_secret {
-            redacted.insert(id.to_string());
-            quote!(.field(#shown, &"[REDACTED]"))
-        } else {
-            quote!(.field(#shown, &self.#id))
+    let fields: Vec<proc_macro2::TokenStream> = s
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let id = f.ident.clone()?;
+            let shown = id.to_string();
+            let shown = shown.trim_start_matches("r#").to_string();
+            let is_secret = match &secret {
+                Secret::Wire(props) => props.contains(&serde_name(&f.attrs, &id)),
+                Secret::Ident(idents) => idents.contains(&id.to_string()),
+            };
+            Some(if is_secret {
+                redacted.insert(id.to_string());
+                quote!(.field(#shown, &"[REDACTED]"))
+            } else {
+                quote!(.field(#shown, &self.#id))
+            })
         })
-    }).collect();
+        .collect();
     let debug: Item = syn::parse_quote! {
         impl ::std::fmt::Debug for #ident {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

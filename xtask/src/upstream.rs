@@ -293,11 +293,19 @@ pub fn compare(ours: &Spec, upstream: &Upstream) -> Report {
         // The answer's payload.
         let answer = |doc: Doc<'_>, op: &Value| -> Option<Node> {
             let responses = op.get("responses")?.as_object()?;
-            let ok = responses
-                .get("200")
-                .or_else(|| responses.iter().find(|(k, _)| k.starts_with('2')).map(|(_, v)| v))?;
+            let ok = responses.get("200").or_else(|| {
+                responses
+                    .iter()
+                    .find(|(k, _)| k.starts_with('2'))
+                    .map(|(_, v)| v)
+            })?;
             let ok = doc.resolve(ok)?;
-            let schema = ok.get("content")?.as_object()?.values().next()?.get("schema")?;
+            let schema = ok
+                .get("content")?
+                .as_object()?
+                .values()
+                .next()?
+                .get("schema")?;
             Some(doc.node(schema, 0))
         };
         let ours_answer = answer(ours_doc, op.value);
@@ -417,13 +425,22 @@ impl<'a> Doc<'a> {
             enumeration: schema.get("enum").and_then(Value::as_array).map(|values| {
                 values
                     .iter()
-                    .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
                     .collect()
             }),
             required: schema
                 .get("required")
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
             props: None,
             items: None,
@@ -490,7 +507,11 @@ fn compare_fields(
         match (ours.get(name), upstream.get(name)) {
             (Some((or, on)), Some((ur, un))) => {
                 if or != ur {
-                    sink.push(&format!("{loc} (required)"), required_word(*or), required_word(*ur));
+                    sink.push(
+                        &format!("{loc} (required)"),
+                        required_word(*or),
+                        required_word(*ur),
+                    );
                 }
                 compare_nodes(sink, &loc, on, un);
             }
@@ -567,8 +588,16 @@ fn compare_nodes(sink: &mut Sink<'_>, loc: &str, ours: &Node, upstream: &Node) {
     }
     match (&ours.items, &upstream.items) {
         (Some(o), Some(u)) => compare_nodes(sink, &format!("{loc}[]"), o, u),
-        (Some(o), None) => sink.push(&format!("{loc}[] (presence)"), o.describe(), "absent".into()),
-        (None, Some(u)) => sink.push(&format!("{loc}[] (presence)"), "absent".into(), u.describe()),
+        (Some(o), None) => sink.push(
+            &format!("{loc}[] (presence)"),
+            o.describe(),
+            "absent".into(),
+        ),
+        (None, Some(u)) => sink.push(
+            &format!("{loc}[] (presence)"),
+            "absent".into(),
+            u.describe(),
+        ),
         (None, None) => {}
     }
 }

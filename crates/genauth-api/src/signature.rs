@@ -203,13 +203,17 @@ mod tests {
 
     #[test]
     fn post_fields_keep_nested_json_compact_and_in_order() {
-        let body = br#"{"userId":"u1", "options": {"z": 1, "a": [true, null]}, "n": 2.5, "b": false}"#;
+        let body =
+            br#"{"userId":"u1", "options": {"z": 1, "a": [true, null]}, "n": 2.5, "b": false}"#;
         let params = signed_params("POST", None, body);
         assert_eq!(
             params,
             vec![
                 ("userId".to_string(), "u1".to_string()),
-                ("options".to_string(), r#"{"z":1,"a":[true,null]}"#.to_string()),
+                (
+                    "options".to_string(),
+                    r#"{"z":1,"a":[true,null]}"#.to_string()
+                ),
                 ("n".to_string(), "2.5".to_string()),
                 ("b".to_string(), "false".to_string()),
             ]

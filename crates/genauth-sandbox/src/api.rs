@@ -590,7 +590,12 @@ async fn get_profile(
     let user_id = s.user_id(&headers, app)?;
     let store = s.lock();
     let u = store.user(&user_id)?;
-    let data = user_dto(u, q.with_identities, q.with_custom_data, q.with_department_ids);
+    let data = user_dto(
+        u,
+        q.with_identities,
+        q.with_custom_data,
+        q.with_department_ids,
+    );
     Ok(ok(Some(data)))
 }
 
@@ -845,15 +850,12 @@ async fn oidc_token(
     let refresh_token = form.refresh_token.as_deref().unwrap_or_default();
     let now = s.now_ms();
     let mut store = s.lock();
-    let grant = store
-        .refresh_tokens
-        .remove(refresh_token)
-        .ok_or_else(|| {
-            OAuthError::bad(
-                "invalid_grant",
-                "the refresh token is invalid or was already used",
-            )
-        })?;
+    let grant = store.refresh_tokens.remove(refresh_token).ok_or_else(|| {
+        OAuthError::bad(
+            "invalid_grant",
+            "the refresh token is invalid or was already used",
+        )
+    })?;
     if grant.app_id != app.id {
         return Err(OAuthError::bad(
             "invalid_grant",

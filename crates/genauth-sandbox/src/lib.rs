@@ -39,8 +39,8 @@ pub use config::{
     AppConfig, Config, LifetimeField, Limits, RateLimit, SocialCode, TokenEndpointAuthMethod,
     UnlinkedSocial, UserConfig, UserPoolConfig,
 };
-pub use signature::DATE_WINDOW_SECS;
 pub use faults::{Fault, FaultKind};
+pub use signature::DATE_WINDOW_SECS;
 pub use state::SmsMessage;
 
 /// Errors of starting or configuring the sandbox.

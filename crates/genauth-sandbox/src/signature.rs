@@ -109,8 +109,7 @@ impl Shared {
         let headers = &parts.headers;
         let refuse = |code: i64, message: String| Err(ApiError::new(401, code, message));
         let auth = header(headers, "authorization").unwrap_or("");
-        let Some((key_id, signature)) = auth.get(8..).and_then(|v| v.trim().split_once(':'))
-        else {
+        let Some((key_id, signature)) = auth.get(8..).and_then(|v| v.trim().split_once(':')) else {
             return refuse(
                 1300,
                 "authorization must be `authing <accessKeyId>:<signature>`".into(),
@@ -196,7 +195,11 @@ pub async fn rate_limit(State(s): State<Arc<Shared>>, req: Request, next: Next) 
     let now = s.clock.now_ms();
     let window_ms = limit.per_secs * 1000;
     let wait = {
-        let mut windows = s.rate_windows.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let mut windows = s
+            .rate_windows
+            .windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let entry = windows.entry(app_id).or_insert((now, 0));
         if now >= entry.0 + window_ms {
             *entry = (now, 0);

@@ -99,7 +99,10 @@ fn check_device_fields(os: &str, ip: &str, fingerprint: &str) -> Result<(), SdkE
     } else {
         Err(SdkError::new(
             "SDK.COMMON.1003",
-            format!("device information is incomplete: missing {}", missing.join(", ")),
+            format!(
+                "device information is incomplete: missing {}",
+                missing.join(", ")
+            ),
         ))
     }
 }
@@ -500,16 +503,14 @@ pub async fn tenant_token(State(s): S, body: axum::body::Bytes) -> Result<Respon
         .social
         .tenant_tokens
         .insert(token.clone(), (app.id.clone(), now + ttl * 1000));
-    Ok(
-        axum::Json(json!({
-            "access_token": token,
-            "expires_in": ttl,
-            "token_type": "Bearer",
-            "scope": "openid profile",
-            "id_token": s.id_token(&store, &app.id, &app.id, ttl),
-        }))
-        .into_response(),
-    )
+    Ok(axum::Json(json!({
+        "access_token": token,
+        "expires_in": ttl,
+        "token_type": "Bearer",
+        "scope": "openid profile",
+        "id_token": s.id_token(&store, &app.id, &app.id, ttl),
+    }))
+    .into_response())
 }
 
 fn live_session(store: &Store, token: &str, app_id: &str, now: u64) -> Result<Session, SdkError> {

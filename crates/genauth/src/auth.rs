@@ -338,9 +338,17 @@ impl AuthenticationClientBuilder {
         let request_from = reqwest::header::HeaderValue::from_static("sdk");
         insert(&mut app_headers, "x-authing-app-id", id.clone());
         insert(&mut app_headers, "x-genauth-app-id", id);
-        insert(&mut app_headers, "x-authing-sdk-version", sdk_version.clone());
+        insert(
+            &mut app_headers,
+            "x-authing-sdk-version",
+            sdk_version.clone(),
+        );
         insert(&mut app_headers, "x-genauth-sdk-version", sdk_version);
-        insert(&mut app_headers, "x-authing-request-from", request_from.clone());
+        insert(
+            &mut app_headers,
+            "x-authing-request-from",
+            request_from.clone(),
+        );
         insert(&mut app_headers, "x-genauth-request-from", request_from);
         if let Some(lang) = &self.lang {
             let v = plain_header("lang", lang).map_err(|e| Error::Config(e.to_string()))?;
@@ -1053,11 +1061,8 @@ impl AuthenticationClient {
             .id_token
             .as_ref()
             .map(|t| t.expose_secret().to_string());
-        let tokens = TokenSet::from_answer(
-            "getNewAccessTokenByRefreshToken",
-            answer,
-            previous_id_token,
-        )?;
+        let tokens =
+            TokenSet::from_answer("getNewAccessTokenByRefreshToken", answer, previous_id_token)?;
         self.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }

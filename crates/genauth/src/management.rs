@@ -229,10 +229,7 @@ impl ManagementClient {
             key_id: self.access_key_id.clone(),
             secret: self.access_key_secret.clone(),
         };
-        Ok(self
-            .api
-            .with_headers(headers)
-            .with_signer(Arc::new(signer)))
+        Ok(self.api.with_headers(headers).with_signer(Arc::new(signer)))
     }
 
     async fn token_client(&self) -> Result<(genauth_api::Client, String)> {

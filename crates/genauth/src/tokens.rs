@@ -315,11 +315,18 @@ mod tests {
     fn a_token_set_reads_either_spelling_of_its_lifetime() {
         for (expire_in, expires_in) in [(Some(60), None), (None, Some(60)), (Some(1), Some(60))] {
             let t = TokenSet::from_answer("op", answer(expire_in, expires_in), None).expect("set");
-            assert!(!t.expires_within(Duration::from_secs(30)), "{expire_in:?} {expires_in:?}");
+            assert!(
+                !t.expires_within(Duration::from_secs(30)),
+                "{expire_in:?} {expires_in:?}"
+            );
             assert!(t.expires_within(Duration::from_secs(61)));
         }
         let none = TokenSet::from_answer("op", answer(None, None), None).expect_err("no lifetime");
-        assert!(none.to_string().contains("neither expires_in nor expire_in"), "{none}");
+        assert!(
+            none.to_string()
+                .contains("neither expires_in nor expire_in"),
+            "{none}"
+        );
         let mut no_access = answer(Some(60), None);
         no_access.access_token = None;
         assert!(TokenSet::from_answer("op", no_access, None).is_err());

@@ -174,8 +174,12 @@ pub(crate) type V3Error = genauth_api::Error<types::CommonResponseDto>;
 
 /// Maps the error body of an operation (its error schema) into [`Error`].
 pub(crate) trait ServiceError: Sized {
-    fn into_error(self, operation: &'static str, http_status: u16, retry_after: Option<u64>)
-    -> Error;
+    fn into_error(
+        self,
+        operation: &'static str,
+        http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error;
 }
 
 impl ServiceError for () {
@@ -220,7 +224,11 @@ impl ServiceError for types::CommonResponseDto {
 /// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from now,
 /// at least 0).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(secs);
     }
@@ -371,7 +379,9 @@ pub(crate) async fn run_v3<T, M, F>(operation: &'static str, make: M) -> Result<
 where
     T: Envelope,
     M: FnOnce() -> F,
-    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>>,
+    F: std::future::Future<
+            Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>,
+        >,
 {
     let answer = run(operation, make).await?;
     let (status_code, message, api_code, request_id) = answer.status();
@@ -417,8 +427,9 @@ pub(crate) async fn call_v3<T, F, Fut>(
 where
     T: Envelope,
     F: Fn() -> Fut,
-    Fut:
-        std::future::Future<Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>>,
+    Fut: std::future::Future<
+            Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>,
+        >,
 {
     crate::retry::with_retry(policy, kind, operation, || run_v3(operation, &f)).await
 }

@@ -25,10 +25,11 @@ fn stable_value(
     use genauth_api::signature::{signed_params, string_to_sign, verify};
     match name {
         "date" => match httpdate::parse_http_date(value) {
-            Ok(at) if at
-                .duration_since(std::time::SystemTime::now())
-                .or_else(|e| Ok::<_, ()>(e.duration()))
-                .is_ok_and(|d| d.as_secs() < 120) =>
+            Ok(at)
+                if at
+                    .duration_since(std::time::SystemTime::now())
+                    .or_else(|e| Ok::<_, ()>(e.duration()))
+                    .is_ok_and(|d| d.as_secs() < 120) =>
             {
                 "<an HTTP date within 2 minutes of now>".into()
             }

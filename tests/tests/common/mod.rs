@@ -278,3 +278,38 @@ pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// npm `packages` installed under the target directory, made once; answers the `node_modules`
+/// directory to put in `NODE_PATH`. Needs node and npm, and the npm registry.
+pub fn node_modules(name: &str, packages: &[&str]) -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let ready = dir.join(".installed");
+    let wanted = packages.join("\n");
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(wanted.as_str()) {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("node dir");
+        // A package.json of our own, so npm installs here and not in a parent project.
+        std::fs::write(
+            dir.join("package.json"),
+            r#"{"name":"conformance","private":true}"#,
+        )
+        .expect("package.json");
+        let status = Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .args(packages)
+            .status()
+            .expect("npm runs (apt-get install nodejs npm)");
+        assert!(status.success(), "npm install {packages:?} failed");
+        std::fs::write(&ready, &wanted).expect("marker");
+    }
+    dir.join("node_modules")
+}

@@ -1,0 +1,97 @@
+//! `cargo xtask upstream-check`: the real files pass; a renamed field, a stale divergence and a
+//! divergence without a reason are caught.
+
+use xtask::upstream::{Upstream, check, compare, divergences_path, parse_divergences, render};
+
+fn divergences() -> Vec<xtask::Divergence> {
+    parse_divergences(&std::fs::read_to_string(divergences_path()).expect("divergences.yaml"))
+        .expect("parses")
+}
+
+#[test]
+fn the_spec_passes_with_every_difference_justified() {
+    let spec = xtask::Spec::load().expect("spec");
+    let upstream = Upstream::load().expect("upstream documents");
+    let report = compare(&spec, &upstream);
+    let outcome = check(&report, &divergences());
+    assert!(outcome.passed(), "{}", render(&report, &outcome));
+    assert_eq!(report.total_authentication, 107);
+    assert_eq!(report.total_management, 425);
+    assert!(
+        report.covered_authentication >= 11,
+        "{}",
+        report.coverage_line()
+    );
+    // The /api/v2 family is named as not upstream.
+    assert!(
+        report
+            .not_upstream
+            .iter()
+            .any(|l| l.contains("/api/v2/sdk/social/bind")),
+        "{:?}",
+        report.not_upstream
+    );
+}
+
+#[test]
+fn a_renamed_field_is_caught() {
+    let text = std::fs::read_to_string(xtask::spec_path()).expect("spec");
+    // bind-phone's phoneNumber becomes phone: upstream has phoneNumber, required.
+    let changed = text.replace(
+        "      required: [phoneNumber, passCode]",
+        "      required: [phone, passCode]",
+    );
+    let changed = changed.replacen(
+        "        phoneNumber:\n          type: string\n          description: Mobile number without the country code; a foreign",
+        "        phone:\n          type: string\n          description: Mobile number without the country code; a foreign",
+        1,
+    );
+    assert_ne!(text, changed, "the test's edit must apply");
+    let spec = xtask::Spec::parse(&changed).expect("parses");
+    let report = compare(&spec, &Upstream::load().expect("upstream"));
+    let outcome = check(&report, &divergences());
+    assert!(!outcome.passed());
+    let lines: Vec<String> = outcome.unlisted.iter().map(|d| d.to_string()).collect();
+    assert!(
+        lines.contains(
+            &"bindPhone · body.phoneNumber (presence) · absent · string, required".to_string()
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .contains(&"bindPhone · body.phone (presence) · string, required · absent".to_string()),
+        "{lines:#?}"
+    );
+    assert!(render(&report, &outcome).contains("not listed in openapi/divergences.yaml"));
+}
+
+#[test]
+fn a_divergence_that_no_longer_exists_is_caught() {
+    let spec = xtask::Spec::load().expect("spec");
+    let report = compare(&spec, &Upstream::load().expect("upstream"));
+    let mut list = divergences();
+    let stale = xtask::Divergence {
+        operation: "bindPhone".into(),
+        location: "body.passCode (required)".into(),
+        ours: "optional".into(),
+        upstream: "required".into(),
+        reason: "was once optional".into(),
+        evidence: "none any more".into(),
+    };
+    list.push(stale.clone());
+    let outcome = check(&report, &list);
+    assert!(!outcome.passed());
+    assert_eq!(outcome.stale, vec![stale]);
+    assert!(outcome.unlisted.is_empty());
+    assert!(render(&report, &outcome).contains("no longer exist"));
+}
+
+#[test]
+fn a_divergence_needs_a_reason_and_evidence() {
+    let yaml = "- operation: bindPhone\n  location: x\n  ours: a\n  upstream: b\n  reason: ''\n  evidence: e\n";
+    let e = parse_divergences(yaml).expect_err("no reason");
+    assert!(e.to_string().contains("needs a reason and evidence"), "{e}");
+    let unknown = "- operation: bindPhone\n  location: x\n  ours: a\n  upstream: b\n  reason: r\n  evidence: e\n  why: typo\n";
+    assert!(parse_divergences(unknown).is_err());
+}
