@@ -518,3 +518,61 @@ async fn http_429_is_the_same_typed_error_as_status_code_429_with_retry_after() 
         .expect("retried after the window");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_gateway_429_page_is_the_same_throttling_error() {
+    let (s, _) = setup().await;
+    let app = s.seed().app;
+    let strict = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    strict
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    // An HTML 429 (not the envelope), as a gateway in front of the service answers.
+    let html_429 = || FaultKind::HttpError {
+        status: 429,
+        retry_after_secs: Some(1),
+    };
+    s.set_fault(PROFILE, Fault::next(1, html_429()));
+    let e = strict.get_profile().await.expect_err("throttled");
+    assert_eq!(e.status_code(), Some(429), "{e}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+    assert!(
+        e.to_string().contains("HTTP 429 without the envelope"),
+        "{e}"
+    );
+    assert!(e.is_retryable());
+    // A read with the default policy waits and goes through.
+    let retrying =
+        client(&s).with_token_store(Arc::new(InMemoryTokenStore::new(strict.tokens().await)));
+    s.set_fault(PROFILE, Fault::next(1, html_429()));
+    retrying.get_profile().await.expect("retried");
+    // Other statuses keep their own error: a 503 page is still Error::Http.
+    s.set_fault(
+        PROFILE,
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    let e = strict.get_profile().await.expect_err("503");
+    assert!(
+        matches!(
+            e,
+            Error::Http {
+                http_status: 503,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

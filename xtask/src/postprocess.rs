@@ -170,7 +170,7 @@ fn drop_derive(attrs: &mut [Attribute], trait_name: &str) {
         };
         let kept: Vec<&syn::Path> = paths
             .iter()
-            .filter(|p| !p.segments.last().is_some_and(|s| s.ident == trait_name))
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != trait_name))
             .collect();
         *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
     }

@@ -76,9 +76,13 @@ impl ExecHook for Hook {
         }
         // Events only: the operation's span (see `retry::with_retry`) is already current, and a
         // span entered with a guard across an `.await` would leak into other tasks.
+        let v3 = request.url().path().contains("/api/v3/");
         Box::pin(async move {
             let started = Instant::now();
-            let outcome = client.execute(request).await;
+            let mut outcome = client.execute(request).await;
+            if v3 && let Ok(response) = outcome {
+                outcome = throttled_as_envelope(response).await;
+            }
             let elapsed_us = started.elapsed().as_micros() as u64;
             match &outcome {
                 Ok(response) => tracing::debug!(
@@ -97,6 +101,42 @@ impl ExecHook for Hook {
             outcome
         })
     }
+}
+
+/// An HTTP 429 of the V3 API whose body is not the envelope (a gateway's HTML page, say),
+/// turned into the envelope `{statusCode: 429, message}` with the same headers, so that every
+/// throttled call reaches the caller as the same typed error (with its `Retry-After`). Any
+/// other answer passes untouched.
+async fn throttled_as_envelope(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Ok(response);
+    }
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let enveloped = serde_json::from_slice::<serde_json::Value>(&body)
+        .is_ok_and(|v| v.get("statusCode").is_some() && v.get("message").is_some());
+    let body = if enveloped {
+        body.to_vec()
+    } else {
+        serde_json::json!({
+            "statusCode": 429,
+            "message": format!("HTTP 429 without the envelope: {}", excerpt(&body)),
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.headers_mut() = headers;
+    rebuilt
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
+    rebuilt.headers_mut().insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// A header value that carries a secret.
