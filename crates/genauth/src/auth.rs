@@ -103,6 +103,17 @@ pub struct SignInOptions {
     pub captcha_token: Option<String>,
 }
 
+/// What [`AuthenticationClient::get_profile_with`] asks for besides the user itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileOptions {
+    /// The user's custom data (`withCustomData`).
+    pub custom_data: bool,
+    /// The user's external identities (`withIdentities`).
+    pub identities: bool,
+    /// The ids of the user's departments (`withDepartmentIds`).
+    pub department_ids: bool,
+}
+
 impl Default for SignInOptions {
     fn default() -> Self {
         Self {
@@ -782,10 +793,44 @@ impl AuthenticationClient {
 
     /// The signed-in user's profile.
     pub async fn get_profile(&self) -> Result<User> {
+        self.get_profile_with(ProfileOptions::default()).await
+    }
+
+    /// The signed-in user's profile with the optional parts asked for.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::ProfileOptions;
+    ///
+    /// client.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// let options = ProfileOptions { identities: true, ..ProfileOptions::default() };
+    /// let user = client.get_profile_with(options).await?;
+    /// assert!(user.identities.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_profile_with(&self, options: ProfileOptions) -> Result<User> {
         // Boxed: the answer (a full user, some 2 KB) would otherwise sit in every layer's
         // future and be copied with it (see `future_sizes`); one allocation is cheaper.
         let answer = Box::pin(self.user_call(Kind::Read, "getProfile", |api| async move {
-            api.get_profile().send().await
+            let mut call = api.get_profile();
+            if options.custom_data {
+                call = call.with_custom_data(true);
+            }
+            if options.identities {
+                call = call.with_identities(true);
+            }
+            if options.department_ids {
+                call = call.with_department_ids(true);
+            }
+            call.send().await
         }))
         .await?;
         answer.data.ok_or_else(|| missing_data("getProfile"))

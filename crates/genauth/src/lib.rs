@@ -59,8 +59,8 @@ pub use genauth_api as api;
 pub use secrecy::{ExposeSecret, SecretString};
 
 pub use auth::{
-    AuthenticationClient, AuthenticationClientBuilder, Identity, SignInOptions, SmsChannel,
-    TokenEndpointAuthMethod, User,
+    AuthenticationClient, AuthenticationClientBuilder, Identity, ProfileOptions, SignInOptions,
+    SmsChannel, TokenEndpointAuthMethod, User,
 };
 pub use error::{ApiCode, Error, Result};
 pub use management::{DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient};
