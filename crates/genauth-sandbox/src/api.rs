@@ -32,6 +32,8 @@ pub struct Shared {
     pub nonces: crate::signature::Nonces,
     /// Rate-limit windows per app.
     pub rate_windows: crate::signature::RateWindows,
+    /// TCP connections accepted.
+    pub connections: std::sync::atomic::AtomicU64,
 }
 
 type S = State<Arc<Shared>>;
@@ -387,6 +389,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             crate::faults::inject,
         ))
         .route("/__sandbox/outbox", get(outbox))
+        .route("/__sandbox/stats", get(stats))
         .route(
             "/__sandbox/faults",
             get(list_faults).put(set_fault).delete(clear_faults),
@@ -1020,6 +1023,13 @@ async fn unlink_identity(
     Ok(ok(Some(json!({"success": true}))))
 }
 
+/// `GET /__sandbox/stats`: `{"connections_accepted": N}`, the TCP connections accepted so far
+/// (a benchmark tells a client that keeps its connections from one that opens one per call).
+async fn stats(State(s): S) -> Response {
+    let accepted = s.connections.load(std::sync::atomic::Ordering::Relaxed);
+    axum::Json(json!({"connections_accepted": accepted})).into_response()
+}
+
 #[derive(Deserialize)]
 struct OutboxQuery {
     phone: Option<String>,
@@ -1053,6 +1063,7 @@ mod tests {
             issuer: Mutex::new("http://sandbox.test".into()),
             nonces: Default::default(),
             rate_windows: Default::default(),
+            connections: Default::default(),
         }
     }
 

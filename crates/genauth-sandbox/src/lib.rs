@@ -131,9 +131,14 @@ impl SandboxBuilder {
             issuer: Mutex::new(url.clone()),
             nonces: Default::default(),
             rate_windows: Default::default(),
+            connections: Default::default(),
         });
         let app = api::router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = CountingListener {
+            inner: listener,
+            shared: shared.clone(),
+        };
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -148,6 +153,29 @@ impl SandboxBuilder {
             stop: Some(stop),
             task: Some(task),
         })
+    }
+}
+
+/// The TCP listener, counting the connections it accepts (`GET /__sandbox/stats`).
+struct CountingListener {
+    inner: tokio::net::TcpListener,
+    shared: Arc<api::Shared>,
+}
+
+impl axum::serve::Listener for CountingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let accepted = axum::serve::Listener::accept(&mut self.inner).await;
+        self.shared
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        accepted
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
     }
 }
 
@@ -246,6 +274,13 @@ impl SandboxHandle {
     /// it had. See [`FaultKind`] for what each kind does and whether the call takes effect.
     pub fn set_fault(&self, route: &str, fault: Fault) {
         self.shared.faults.set(route, fault);
+    }
+
+    /// How many TCP connections the sandbox has accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many calls `route` (a path such as `/oidc/token`) has received.

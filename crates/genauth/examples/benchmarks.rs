@@ -58,7 +58,9 @@ async fn raw_send_sms(raw: &reqwest::Client, url: &str, app_id: &str, phone: &st
         .header("x-authing-app-id", app_id)
         .header("x-genauth-app-id", app_id)
         .header("x-authing-sdk-version", "rust:0.1.0")
+        .header("x-genauth-sdk-version", "rust:0.1.0")
         .header("x-authing-request-from", "sdk")
+        .header("x-genauth-request-from", "sdk")
         // What progenitor's generated code adds: the same request on the wire.
         .header("accept", "application/json")
         .header("api-version", "3.0.0")
@@ -85,7 +87,12 @@ fn generated_client(s: &SandboxHandle, raw: &reqwest::Client) -> Res<genauth_api
         "x-authing-sdk-version",
         HeaderValue::from_static("rust:0.1.0"),
     );
+    headers.insert(
+        "x-genauth-sdk-version",
+        HeaderValue::from_static("rust:0.1.0"),
+    );
     headers.insert("x-authing-request-from", HeaderValue::from_static("sdk"));
+    headers.insert("x-genauth-request-from", HeaderValue::from_static("sdk"));
     Ok(
         genauth_api::Client::new_with_client(s.url(), raw.clone(), Default::default())
             .with_headers(headers),

@@ -1,0 +1,671 @@
+//! `genauth-bench`: the bind-phone flow as a user of each SDK would see it.
+//!
+//! ```sh
+//! cargo run --release -p genauth-bench -- run [--users 300] [--rounds 3] \
+//!     [--clients raw,genauth,python,node] [--sandbox-threads 1,2]
+//! ```
+//!
+//! One binary, three roles, each in its own process:
+//!
+//! * `run` (the driver) starts a standalone sandbox (`sandbox`, this binary again: the sandbox
+//!   library in its own process and runtime, built with the same profile, so release when run
+//!   with `--release`), seeds the users, and then runs each client as its own process against it,
+//!   in interleaved rounds (the order rotates every round): `raw` (reqwest sending the facade's
+//!   exact requests on one kept-alive pool: the limit), `genauth` (through the facade, as an
+//!   application would), the official Python SDK (`genauth` 5.1.0) and the official Node SDK
+//!   (`authing-node-sdk` 4.0.1), installed under `target/tmp` on first use (shared with the
+//!   conformance tests).
+//! * `sandbox` serves the sandbox with a given number of worker threads.
+//! * `client raw|genauth` runs one Rust client's flow and prints one JSON line per user.
+//!
+//! Every client does, per user and sequentially: password sign-in, send-sms
+//! (CHANNEL_BIND_PHONE), read the code from the sandbox outbox (not timed: it stands for the
+//! user typing the code), bind-phone. The figures: per user (the three calls), mean, median and
+//! p99; per-step medians; TCP connections the sandbox accepted per user (the client's outbox
+//! reads included); ratios to raw reqwest and to genauth; the machine's load before each round.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+#[derive(Parser)]
+#[command(
+    name = "genauth-bench",
+    about = "Every SDK in its own process against one sandbox"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the comparison and print the table.
+    Run(RunArgs),
+    /// Serve a sandbox seeded from `--config` (the driver starts this in its own process).
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The seed, as JSON.
+        #[arg(long)]
+        config: PathBuf,
+        /// Worker threads of the sandbox's runtime (1: a current-thread runtime).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// Run one Rust client's flow: one JSON line per user.
+    Client {
+        /// Which client.
+        kind: RustClient,
+        /// The sandbox's URL.
+        url: String,
+        /// App id.
+        app_id: String,
+        /// App secret.
+        app_secret: String,
+        /// First user index.
+        first: usize,
+        /// Number of users.
+        count: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum RustClient {
+    Raw,
+    Genauth,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Users per client per round.
+    #[arg(long, default_value_t = 300)]
+    users: usize,
+    /// Rounds (the clients' order rotates each round).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Clients, in the first round's order.
+    #[arg(long, value_delimiter = ',', default_value = "raw,genauth,python,node")]
+    clients: Vec<String>,
+    /// Worker threads of the sandbox; one full comparison per value.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    sandbox_threads: Vec<usize>,
+    /// Allow a debug build (the figures are then meaningless; for the test that keeps the
+    /// harness from rotting).
+    #[arg(long)]
+    allow_debug: bool,
+    /// Where the Python venv and the Node packages are installed.
+    #[arg(long)]
+    tools_dir: Option<PathBuf>,
+}
+
+fn main() -> std::process::ExitCode {
+    let outcome = match Cli::parse().command {
+        Cmd::Run(args) => run(args),
+        Cmd::Sandbox {
+            listen,
+            config,
+            threads,
+        } => serve(listen, &config, threads),
+        Cmd::Client {
+            kind,
+            url,
+            app_id,
+            app_secret,
+            first,
+            count,
+        } => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(client(kind, &url, &app_id, &app_secret, first, count))),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox role.
+
+fn serve(listen: SocketAddr, config: &Path, threads: usize) -> Res<()> {
+    let config = genauth_sandbox::Config::from_file(config)?;
+    let rt = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
+    rt.block_on(async {
+        let sandbox = genauth_sandbox::Sandbox::builder()
+            .config(config)
+            .listen(listen)
+            .start()
+            .await?;
+        println!("ready {}", sandbox.url());
+        // Until the driver kills the process.
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Rust client roles.
+
+/// The code the sandbox sent to `phone`, from its outbox.
+async fn last_code(http: &reqwest::Client, url: &str, phone: &str) -> Res<String> {
+    let list: Value = http
+        .get(format!("{url}/__sandbox/outbox"))
+        .query(&[("phone", phone), ("channel", "CHANNEL_BIND_PHONE")])
+        .send()
+        .await?
+        .json()
+        .await?;
+    list.as_array()
+        .and_then(|a| a.last())
+        .and_then(|m| m["code"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("no code for {phone}").into())
+}
+
+fn line(signin: Duration, send: Duration, bind: Duration) {
+    println!(
+        "{}",
+        json!({
+            "signin": signin.as_secs_f64() * 1e6,
+            "send": send.as_secs_f64() * 1e6,
+            "bind": bind.as_secs_f64() * 1e6,
+        })
+    );
+}
+
+async fn client(
+    kind: RustClient,
+    url: &str,
+    app_id: &str,
+    app_secret: &str,
+    first: usize,
+    count: usize,
+) -> Res<()> {
+    // The outbox is read on a connection of its own, outside the timed calls.
+    let outbox = genauth_api::http_client_builder().build()?;
+    match kind {
+        RustClient::Genauth => {
+            use genauth::{AuthenticationClient, PhoneNumber};
+            let base = AuthenticationClient::builder()
+                .app_id(app_id)
+                .app_secret(app_secret)
+                .host(url)
+                .build()?;
+            for i in first..first + count {
+                // One client per user on the application's shared pool.
+                let c = base.with_tokens(None);
+                let phone = PhoneNumber::parse(&format!("171{i:08}"))?;
+                let t = Instant::now();
+                c.sign_in_by_username_password(
+                    &format!("bench{i}"),
+                    &format!("bench-password-{i}"),
+                )
+                .await?;
+                let signin = t.elapsed();
+                let t = Instant::now();
+                c.send_bind_phone_code(&phone).await?;
+                let send = t.elapsed();
+                let code = last_code(&outbox, url, phone.national_number()).await?;
+                let t = Instant::now();
+                c.bind_phone(&phone, code.as_str()).await?;
+                line(signin, send, t.elapsed());
+            }
+        }
+        RustClient::Raw => {
+            let http = genauth_api::http_client_builder()
+                .user_agent("genauth-rust/0.1.0")
+                .build()?;
+            // The facade's requests, header for header (see tests/tests/snapshots/facade_wire).
+            let post = |path: &str, token: Option<&str>| {
+                let mut r = http
+                    .post(format!("{url}{path}"))
+                    .header("accept", "application/json")
+                    .header("api-version", "3.0.0")
+                    .header("x-authing-app-id", app_id)
+                    .header("x-genauth-app-id", app_id)
+                    .header("x-authing-sdk-version", "rust:0.1.0")
+                    .header("x-genauth-sdk-version", "rust:0.1.0")
+                    .header("x-authing-request-from", "sdk")
+                    .header("x-genauth-request-from", "sdk");
+                if let Some(token) = token {
+                    r = r.header("authorization", token);
+                }
+                r
+            };
+            let ok = |v: &Value, what: &str| -> Res<()> {
+                if v["statusCode"] == 200 {
+                    Ok(())
+                } else {
+                    Err(format!("{what} failed: {v}").into())
+                }
+            };
+            for i in first..first + count {
+                let phone = format!("171{i:08}");
+                let t = Instant::now();
+                let signin: Value = post("/api/v3/signin", None)
+                    .json(&json!({
+                        "client_id": app_id,
+                        "client_secret": app_secret,
+                        "connection": "PASSWORD",
+                        "options": {"autoRegister": false, "scope": "openid profile phone offline_access"},
+                        "passwordPayload": {"password": format!("bench-password-{i}"), "username": format!("bench{i}")},
+                    }))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let signin_time = t.elapsed();
+                ok(&signin, "sign-in")?;
+                let token = signin["data"]["access_token"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let t = Instant::now();
+                let sent: Value = post("/api/v3/send-sms", None)
+                    .json(&json!({"channel": "CHANNEL_BIND_PHONE", "phoneCountryCode": "+86", "phoneNumber": phone}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let send = t.elapsed();
+                ok(&sent, "send-sms")?;
+                let code = last_code(&outbox, url, &phone).await?;
+                let t = Instant::now();
+                let bound: Value = post("/api/v3/bind-phone", Some(&token))
+                    .json(
+                        &json!({"passCode": code, "phoneCountryCode": "+86", "phoneNumber": phone}),
+                    )
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let bind = t.elapsed();
+                ok(&bound, "bind-phone")?;
+                line(signin_time, send, bind);
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver.
+
+/// One user's three calls, microseconds.
+#[derive(Debug, Clone, Copy)]
+struct Steps {
+    signin: f64,
+    send: f64,
+    bind: f64,
+}
+
+impl Steps {
+    fn total(&self) -> f64 {
+        self.signin + self.send + self.bind
+    }
+}
+
+fn parse_steps(stdout: &str) -> Res<Vec<Steps>> {
+    let mut out = Vec::new();
+    for line in stdout.lines().filter(|l| l.starts_with('{')) {
+        let v: Value = serde_json::from_str(line)?;
+        let field = |k: &str| v[k].as_f64().ok_or_else(|| format!("no {k} in {line}"));
+        out.push(Steps {
+            signin: field("signin")?,
+            send: field("send")?,
+            bind: field("bind")?,
+        });
+    }
+    Ok(out)
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The Python SDK's venv (made once; the same directory and marker as the conformance tests'
+/// `common::venv`, so the two share it); answers its python.
+fn python(tools: &Path) -> Res<PathBuf> {
+    const WANTED: &str = "genauth==5.1.0\nwebsockets";
+    let venv = tools.join("genauth-py-5.1.0");
+    let python = venv.join("bin").join("python");
+    let ready = venv.join(".installed");
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(WANTED) {
+        let ok = Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .status()?
+            .success()
+            && Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(["genauth==5.1.0", "websockets"])
+                .status()?
+                .success();
+        if !ok {
+            return Err("could not install the Python SDK (python3 -m venv, pip)".into());
+        }
+        std::fs::write(&ready, WANTED)?;
+    }
+    Ok(python)
+}
+
+/// The Node SDK (installed once; shared with the conformance tests' `common::node_modules`);
+/// answers the `node_modules` for `NODE_PATH`.
+fn node_modules(tools: &Path) -> Res<PathBuf> {
+    const WANTED: &str = "authing-node-sdk@4.0.1";
+    let dir = tools.join("authing-node-sdk-4.0.1");
+    let ready = dir.join(".installed");
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(WANTED) {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("package.json"),
+            r#"{"name":"bench","private":true}"#,
+        )?;
+        let ok = Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg("authing-node-sdk@4.0.1")
+            .status()?
+            .success();
+        if !ok {
+            return Err(
+                "could not install the Node SDK (npm install authing-node-sdk@4.0.1)".into(),
+            );
+        }
+        std::fs::write(&ready, WANTED)?;
+    }
+    Ok(dir.join("node_modules"))
+}
+
+/// How to start one client's process for users `first..first + count`.
+fn client_command(
+    name: &str,
+    tools: &Path,
+    url: &str,
+    app: &genauth_sandbox::AppConfig,
+    first: usize,
+    count: usize,
+) -> Res<Command> {
+    let scripts = workspace_root().join("tests").join("conformance");
+    let args = [
+        url.to_string(),
+        app.id.clone(),
+        app.secret.clone(),
+        first.to_string(),
+        count.to_string(),
+    ];
+    let mut cmd = match name {
+        "raw" | "genauth" => {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.args(["client", name]);
+            c
+        }
+        "python" => {
+            let mut c = Command::new(python(tools)?);
+            c.arg(scripts.join("python_sdk_bench.py"));
+            c
+        }
+        "node" => {
+            let mut c = Command::new("node");
+            c.env("NODE_PATH", node_modules(tools)?);
+            c.arg(scripts.join("node_sdk_bench.js"));
+            c
+        }
+        other => {
+            return Err(format!("unknown client {other:?} (raw, genauth, python, node)").into());
+        }
+    };
+    cmd.args(args);
+    Ok(cmd)
+}
+
+async fn connections(http: &reqwest::Client, url: &str) -> Res<u64> {
+    let v: Value = http
+        .get(format!("{url}/__sandbox/stats"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    v["connections_accepted"]
+        .as_u64()
+        .ok_or_else(|| "no connections_accepted in /__sandbox/stats".into())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+struct Sandbox(Child);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the sandbox role on a free port; answers its URL once it serves.
+async fn start_sandbox(
+    config: &Path,
+    threads: usize,
+    http: &reqwest::Client,
+) -> Res<(Sandbox, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(std::env::current_exe()?)
+        .args([
+            "sandbox",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--threads",
+            &threads.to_string(),
+            "--config",
+        ])
+        .arg(config)
+        .stdout(Stdio::null())
+        .spawn()?;
+    let guard = Sandbox(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while connections(http, &url).await.is_err() {
+        if Instant::now() > deadline {
+            return Err("the sandbox did not start within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((guard, url))
+}
+
+#[derive(Default)]
+struct Tally {
+    users: Vec<Steps>,
+    round_medians: Vec<f64>,
+    connections: u64,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn percentile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 * q).ceil() as usize).saturating_sub(1);
+    v.get(i.min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+fn run(args: RunArgs) -> Res<()> {
+    if cfg!(debug_assertions) && !args.allow_debug {
+        return Err(
+            "a debug build measures nothing useful: cargo run --release -p genauth-bench -- run"
+                .into(),
+        );
+    }
+    if args.users == 0 || args.rounds == 0 || args.clients.is_empty() {
+        return Err("--users, --rounds and --clients must not be empty".into());
+    }
+    let tools = args
+        .tools_dir
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("target").join("tmp"));
+    std::fs::create_dir_all(&tools)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // No kept-alive connection: each look-up at the sandbox opens exactly one, which the
+    // connection count of a client then leaves out.
+    let http = genauth_api::http_client_builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    println!(
+        "genauth-bench: {} users per client per round, {} rounds, clients {}, build {}",
+        args.users,
+        args.rounds,
+        args.clients.join(","),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    for &threads in &args.sandbox_threads {
+        let total = args.users * args.rounds * args.clients.len();
+        let mut config = genauth_sandbox::Config::default();
+        for i in 0..total {
+            config.users.push(genauth_sandbox::UserConfig {
+                username: Some(format!("bench{i}")),
+                password: Some(format!("bench-password-{i}")),
+                ..Default::default()
+            });
+        }
+        let app = config.apps[0].clone();
+        let config_path = tools.join(format!("sandbox-{}.json", std::process::id()));
+        std::fs::write(&config_path, serde_json::to_vec(&config)?)?;
+        let (sandbox, url) = rt.block_on(start_sandbox(&config_path, threads, &http))?;
+        println!("\nsandbox: its own process, {threads} worker thread(s), {url}");
+        let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+        for round in 0..args.rounds {
+            let mut order = args.clients.clone();
+            let shift = round % order.len();
+            order.rotate_left(shift);
+            println!(
+                "round {}: load {} ; order {}",
+                round + 1,
+                loadavg(),
+                order.join(",")
+            );
+            for name in &order {
+                let slot = round * args.clients.len()
+                    + args.clients.iter().position(|c| c == name).unwrap_or(0);
+                let first = slot * args.users;
+                let before = rt.block_on(connections(&http, &url))?;
+                let output = client_command(name, &tools, &url, &app, first, args.users)?
+                    .stderr(Stdio::inherit())
+                    .output()?;
+                if !output.status.success() {
+                    return Err(format!("client {name} failed ({})", output.status).into());
+                }
+                let after = rt.block_on(connections(&http, &url))?;
+                let steps = parse_steps(&String::from_utf8_lossy(&output.stdout))?;
+                if steps.len() != args.users {
+                    return Err(format!(
+                        "client {name} reported {} users, not {}",
+                        steps.len(),
+                        args.users
+                    )
+                    .into());
+                }
+                let tally = tallies.entry(name.clone()).or_default();
+                let mut totals: Vec<f64> = steps.iter().map(Steps::total).collect();
+                tally.round_medians.push(median(&mut totals));
+                tally.users.extend(steps);
+                // The driver's own second look-up is one connection of the difference.
+                tally.connections += after.saturating_sub(before).saturating_sub(1);
+            }
+        }
+        drop(sandbox);
+        let _ = std::fs::remove_file(&config_path);
+        print_table(&args, &tallies);
+    }
+    Ok(())
+}
+
+fn print_table(args: &RunArgs, tallies: &BTreeMap<String, Tally>) {
+    let medians: BTreeMap<&str, f64> = tallies
+        .iter()
+        .map(|(k, t)| {
+            let mut v: Vec<f64> = t.users.iter().map(Steps::total).collect();
+            (k.as_str(), median(&mut v))
+        })
+        .collect();
+    let ratio = |name: &str, base: &str| match (medians.get(name), medians.get(base)) {
+        (Some(a), Some(b)) if *b > 0.0 => format!("{:.2}×", a / b),
+        _ => "–".into(),
+    };
+    println!(
+        "\n| client (own process) | median µs/user | mean | p99 | round medians | sign-in | send-sms | bind-phone | TCP conns/user | × raw | × genauth |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for name in &args.clients {
+        let Some(t) = tallies.get(name) else { continue };
+        let mut totals: Vec<f64> = t.users.iter().map(Steps::total).collect();
+        let mean = totals.iter().sum::<f64>() / totals.len().max(1) as f64;
+        let med = median(&mut totals);
+        let p99 = percentile(&mut totals, 0.99);
+        let step = |f: fn(&Steps) -> f64| {
+            let mut v: Vec<f64> = t.users.iter().map(f).collect();
+            median(&mut v)
+        };
+        let (signin, send, bind) = (step(|s| s.signin), step(|s| s.send), step(|s| s.bind));
+        let rounds: Vec<String> = t.round_medians.iter().map(|m| format!("{m:.0}")).collect();
+        println!(
+            "| {name} | {med:.0} | {mean:.0} | {p99:.0} | {} | {signin:.0} | {send:.0} | {bind:.0} | {:.2} | {} | {} |",
+            rounds.join(" / "),
+            t.connections as f64 / t.users.len().max(1) as f64,
+            ratio(name, "raw"),
+            ratio(name, "genauth"),
+        );
+    }
+}
