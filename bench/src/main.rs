@@ -11,12 +11,15 @@
 //!   library in its own process and runtime, built with the same profile, so release when run
 //!   with `--release`), seeds the users, and then runs each client as its own process against it,
 //!   in interleaved rounds (the order rotates every round): `raw` (reqwest sending the facade's
-//!   exact requests on one kept-alive pool: the limit), `genauth` (through the facade, as an
+//!   exact requests on one kept-alive pool: the limit), optionally `raw-timeouts` (the same with
+//!   genauth's connect and request timeouts, to show what they cost), `genauth` (through the
+//!   facade, as an
 //!   application would), the official Python SDK (`genauth` 5.1.0) and the official Node SDK
 //!   (`authing-node-sdk` 4.0.1), installed under `target/tmp` on first use (shared with the
 //!   conformance tests).
 //! * `sandbox` serves the sandbox with a given number of worker threads.
-//! * `client raw|genauth` runs one Rust client's flow and prints one JSON line per user.
+//! * `client raw|raw-timeouts|genauth` runs one Rust client's flow and prints one JSON line per
+//!   user.
 //!
 //! Every client does, per user and sequentially: password sign-in, send-sms
 //! (CHANNEL_BIND_PHONE), read the code from the sandbox outbox (not timed: it stands for the
@@ -80,7 +83,11 @@ enum Cmd {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum RustClient {
+    /// reqwest with the facade's requests and no timeouts: the limit.
     Raw,
+    /// The same with genauth's connect and request timeouts (5 s, 15 s): what a timeout costs.
+    RawTimeouts,
+    /// The genauth facade.
     Genauth,
 }
 
@@ -233,10 +240,14 @@ async fn client(
                 line(signin, send, t.elapsed());
             }
         }
-        RustClient::Raw => {
-            let http = genauth_api::http_client_builder()
-                .user_agent("genauth-rust/0.1.0")
-                .build()?;
+        RustClient::Raw | RustClient::RawTimeouts => {
+            let mut http = genauth_api::http_client_builder().user_agent("genauth-rust/0.1.0");
+            if kind == RustClient::RawTimeouts {
+                http = http
+                    .connect_timeout(Duration::from_secs(5))
+                    .timeout(Duration::from_secs(15));
+            }
+            let http = http.build()?;
             // The facade's requests, header for header (see tests/tests/snapshots/facade_wire).
             let post = |path: &str, token: Option<&str>| {
                 let mut r = http
@@ -432,7 +443,7 @@ fn client_command(
         count.to_string(),
     ];
     let mut cmd = match name {
-        "raw" | "genauth" => {
+        "raw" | "raw-timeouts" | "genauth" => {
             let mut c = Command::new(std::env::current_exe()?);
             c.args(["client", name]);
             c
@@ -449,7 +460,10 @@ fn client_command(
             c
         }
         other => {
-            return Err(format!("unknown client {other:?} (raw, genauth, python, node)").into());
+            return Err(format!(
+                "unknown client {other:?} (raw, raw-timeouts, genauth, python, node)"
+            )
+            .into());
         }
     };
     cmd.args(args);
@@ -645,7 +659,8 @@ fn print_table(args: &RunArgs, tallies: &BTreeMap<String, Tally>) {
         _ => "–".into(),
     };
     println!(
-        "\n| client (own process) | median µs/user | mean | p99 | round medians | sign-in | send-sms | bind-phone | TCP conns/user | × raw | × genauth |"
+        "\n| client (own process) | median µs/user | mean | p99 | round medians | sign-in | send-sms | bind-phone | TCP conns per round of {} users | × raw | × genauth |",
+        args.users
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for name in &args.clients {
@@ -663,7 +678,7 @@ fn print_table(args: &RunArgs, tallies: &BTreeMap<String, Tally>) {
         println!(
             "| {name} | {med:.0} | {mean:.0} | {p99:.0} | {} | {signin:.0} | {send:.0} | {bind:.0} | {:.2} | {} | {} |",
             rounds.join(" / "),
-            t.connections as f64 / t.users.len().max(1) as f64,
+            t.connections as f64 / t.round_medians.len().max(1) as f64,
             ratio(name, "raw"),
             ratio(name, "genauth"),
         );
