@@ -1,6 +1,8 @@
 //! The one place where calls of the generated client become this crate's results: shared HTTP
 //! settings, the exec hook (tracing, sensitive headers), error mapping and envelope checks.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,15 +54,57 @@ impl HttpSettings {
             .user_agent(concat!("genauth-rust/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
+        let hook = Hook {
+            timer_floor: TimerFloor {
+                lead: self.timeout.saturating_sub(Duration::from_millis(100)),
+                sleep: std::sync::Mutex::new(None),
+            },
+        };
         Ok(
             genauth_api::Client::new_with_client(&self.host, http, Default::default())
-                .with_exec_hook(Arc::new(Hook)),
+                .with_exec_hook(Arc::new(hook)),
         )
     }
 }
 
+/// Keeps tokio's timer wheel from waking its driver on every request.
+///
+/// Every request arms reqwest's timeout, a tokio timer. When the wheel holds no earlier timer,
+/// tokio wakes its driver to re-arm (an `eventfd` write and one more `epoll_wait` turn per
+/// request): between two sequential calls the wheel is empty, so every call paid it. This
+/// keeps one timer that always expires a little before the next request's timeout (armed
+/// after each request, `lead` from then, with a no-op waker): the next timeout is never the
+/// earliest, and arming it wakes nobody. The timer costs nothing when it fires (an idle
+/// client's, once). docs/benchmarks.md has the figures.
+struct TimerFloor {
+    lead: Duration,
+    sleep: std::sync::Mutex<Option<Pin<Box<tokio::time::Sleep>>>>,
+}
+
+impl TimerFloor {
+    fn rearm(&self) {
+        if self.lead.is_zero() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let mut next = Box::pin(tokio::time::sleep(self.lead));
+        // Polling registers it; the no-op waker makes its expiry wake nothing.
+        let _ = next
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        // The new floor is armed before the old one goes, so the wheel is never empty.
+        let old = self
+            .sleep
+            .lock()
+            .map(|mut slot| slot.replace(next))
+            .unwrap_or(None);
+        drop(old);
+    }
+}
+
 /// Sends every request: marks secret headers sensitive and traces the call.
-struct Hook;
+struct Hook {
+    timer_floor: TimerFloor,
+}
 
 impl ExecHook for Hook {
     fn exec<'a>(
@@ -83,6 +127,7 @@ impl ExecHook for Hook {
             if v3 && let Ok(response) = outcome {
                 outcome = throttled_as_envelope(response).await;
             }
+            self.timer_floor.rearm();
             let elapsed_us = started.elapsed().as_micros() as u64;
             match &outcome {
                 Ok(response) => tracing::debug!(
@@ -485,7 +530,44 @@ pub(crate) fn missing_data(operation: &'static str) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{TimerFloor, excerpt};
+    use std::time::Duration;
+
+    #[test]
+    fn the_timer_floor_is_one_timer_and_needs_no_runtime() {
+        let floor = TimerFloor {
+            lead: Duration::from_secs(15),
+            sleep: std::sync::Mutex::new(None),
+        };
+        // Outside a runtime (a client used from a plain thread): nothing, no panic.
+        floor.rearm();
+        assert!(floor.sleep.lock().expect("lock").is_none());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            floor.rearm();
+            let first = floor
+                .sleep
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .map(|s| s.deadline());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            floor.rearm();
+            let second = floor
+                .sleep
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .map(|s| s.deadline());
+            assert!(first.is_some() && second > first, "{first:?} {second:?}");
+        });
+        // The runtime is gone; dropping its timer is fine.
+        drop(rt);
+        drop(floor);
+    }
 
     #[test]
     fn excerpts_mask_secret_values_even_when_truncated() {
