@@ -162,6 +162,17 @@ async fn what_the_facade_puts_on_the_wire() {
     };
     tenant.refresh_session(&s, &device).await.expect("refresh");
     snapshot(&capture, "tenant_refresh_session");
+    // An ISV application's tenant: x-tenant-id on the SSO calls.
+    let isv = tenant
+        .clone()
+        .with_tenant_id("08f770f51f80d2f40f38c00cb199fd21")
+        .expect("tenant id");
+    isv.sso_ticket(&session, &device).await.expect("ticket");
+    snapshot(&capture, "tenant_sso_ticket_with_tenant_id");
+    assert!(
+        tenant.clone().with_tenant_id("bad\nvalue").is_err(),
+        "a tenant id that cannot travel in a header is refused"
+    );
 
     // Management, signed (the default): the capture checks each signature.
     let m = ManagementClient::new(

@@ -40,6 +40,16 @@ macro_rules! device {
     }};
 }
 
+/// Sets `x-tenant-id` on a generated `/api/v2/tenant` builder when the client has one.
+macro_rules! tenant {
+    ($builder:expr, $tenant:expr) => {{
+        match $tenant {
+            Some(t) => $builder.x_tenant_id(t),
+            None => $builder,
+        }
+    }};
+}
+
 /// What an SMS code of the `/api/v2/sdk` family is for. The service's list is open (the
 /// references differ), so any other type can be sent as [`SmsType::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -674,11 +684,10 @@ impl TenantClient {
         let answer = call(&self.retry, Kind::Write, "createSsoTicket", || {
             let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
             async move {
-                let mut b = api.create_sso_ticket().body(body);
-                if let Some(t) = tenant {
-                    b = b.x_tenant_id(t);
-                }
-                b.send().await
+                tenant!(api.create_sso_ticket(), tenant)
+                    .body(body)
+                    .send()
+                    .await
             }
         })
         .await?;
@@ -707,11 +716,10 @@ impl TenantClient {
         let answer = call(&self.retry, Kind::Write, "verifySsoTicket", || {
             let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
             async move {
-                let mut b = api.verify_sso_ticket().body(body);
-                if let Some(t) = tenant {
-                    b = b.x_tenant_id(t);
-                }
-                b.send().await
+                tenant!(api.verify_sso_ticket(), tenant)
+                    .body(body)
+                    .send()
+                    .await
             }
         })
         .await?;
@@ -736,11 +744,10 @@ impl TenantClient {
         let answer = call(&self.retry, Kind::Write, "refreshSessionToken", || {
             let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
             async move {
-                let mut b = api.refresh_session_token().body(body);
-                if let Some(t) = tenant {
-                    b = b.x_tenant_id(t);
-                }
-                b.send().await
+                tenant!(api.refresh_session_token(), tenant)
+                    .body(body)
+                    .send()
+                    .await
             }
         })
         .await?;
