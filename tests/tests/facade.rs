@@ -343,6 +343,7 @@ async fn bad_answers_are_typed_errors_never_panics() {
                 status_code: 500,
                 api_code: None,
                 message: Some("boom".into()),
+                error_code: None,
             },
         ),
     );

@@ -622,6 +622,7 @@ async fn each_fault_kind_is_seen_by_a_plain_client() {
                 status_code: 429,
                 api_code: Some(2100),
                 message: None,
+                error_code: None,
             },
         ),
     );
@@ -955,4 +956,93 @@ async fn sms_send_takes_open_types_and_asks_for_the_captcha_when_the_app_does() 
         .last_code("18800005555", "REGISTER_SMS")
         .expect("code");
     assert_eq!(code.len(), 6, "this app sends 6 digits");
+}
+
+#[tokio::test]
+async fn delays_have_exact_semantics_and_v2_faults_their_own_shape() {
+    let h = Harness::new().await;
+    let route = "/api/v3/send-sms";
+    let app = h.app_headers();
+    let send = |phone: &str| json!({"channel": "CHANNEL_LOGIN", "phoneNumber": phone});
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .expect("client");
+    let post = |phone: &str| {
+        let mut req = impatient
+            .post(format!("{}{route}", h.sandbox.url()))
+            .json(&send(phone));
+        for (k, v) in &app {
+            req = req.header(*k, v);
+        }
+        req.send()
+    };
+    // Set over HTTP, as a non-Rust user would.
+    let set = |fault: Value| {
+        h.http
+            .put(format!("{}/__sandbox/faults", h.sandbox.url()))
+            .json(&fault)
+            .send()
+    };
+    // Apply, then delay: the client times out, the code was sent all the same.
+    let r = set(json!({"route": route, "kind": "apply_then_delay", "ms": 600, "times": 1}))
+        .await
+        .expect("set");
+    assert_eq!(r.status(), 204);
+    let listed: Value = h
+        .http
+        .get(format!("{}/__sandbox/faults", h.sandbox.url()))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed[route]["kind"], "apply_then_delay", "{listed}");
+    assert!(
+        post("18800000101")
+            .await
+            .expect_err("timed out")
+            .is_timeout()
+    );
+    assert!(
+        h.sandbox
+            .last_code("18800000101", "CHANNEL_LOGIN")
+            .is_some(),
+        "applied although the client gave up"
+    );
+    // Delay, then apply: the client hangs up during the delay, nothing is applied.
+    set(json!({"route": route, "kind": "delay_then_apply", "ms": 400, "times": 1}))
+        .await
+        .expect("set");
+    assert!(
+        post("18800000102")
+            .await
+            .expect_err("timed out")
+            .is_timeout()
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        h.sandbox
+            .last_code("18800000102", "CHANNEL_LOGIN")
+            .is_none(),
+        "not applied: the client hung up before the delay ended"
+    );
+    // An envelope fault on an /api/v2 route answers that family's error.
+    set(
+        json!({"route": "/api/v2/sdk/sms/send", "kind": "envelope", "statusCode": 503,
+               "message": "maintenance", "error_code": "SDK.COMMON.9999", "times": 1}),
+    )
+    .await
+    .expect("set");
+    let a = h
+        .call(
+            "sendSdkSms",
+            &device(&h, 0),
+            json!({"mobile": BOB_MOBILE, "type": "BIND_MOBILE_SMS"}),
+        )
+        .await;
+    sdk_err(&a, "SDK.COMMON.9999");
+    assert_eq!(a.body["error_msg"], "maintenance");
+    assert!(h.sandbox.last_code(BOB_MOBILE, "BIND_MOBILE_SMS").is_none());
 }

@@ -1075,3 +1075,41 @@ async fn token_sets_spell_the_lifetime_as_configured() {
         assert!(refreshed.body[refresh_key].is_i64(), "{}", refreshed.body);
     }
 }
+
+#[tokio::test]
+async fn a_refused_update_phone_request_spends_no_code() {
+    let h = Harness::new().await;
+    let bob = h.sign_in_password("bob", "bob-password-1", "openid").await;
+    let token = bob.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let new_code = h.send_code("18800002222", "CHANNEL_BIND_PHONE").await;
+    let old_code = h.send_code("13800138000", "CHANNEL_UNBIND_PHONE").await;
+    let wrong_new = if new_code == "0000" { "1111" } else { "0000" };
+    let request = |new_code: &str| {
+        json!({
+            "verifyMethod": "PHONE_PASSCODE",
+            "phonePassCodePayload": {
+                "newPhoneNumber": "18800002222", "newPhonePassCode": new_code,
+                "oldPhoneNumber": "13800138000", "oldPhonePassCode": old_code,
+            }
+        })
+    };
+    // A wrong new code: refused, and the old number's unbind code is not spent...
+    h.call(
+        "verifyUpdatePhoneRequest",
+        &h.user_headers(&token),
+        request(wrong_new),
+    )
+    .await
+    .expect_err(400, Some(2001));
+    // ...so the retry with the right new code goes through with the same old code.
+    h.call(
+        "verifyUpdatePhoneRequest",
+        &h.user_headers(&token),
+        request(&new_code),
+    )
+    .await
+    .expect_ok();
+}

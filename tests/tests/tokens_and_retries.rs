@@ -193,6 +193,7 @@ async fn reads_are_retried_on_503_and_throttling() {
                 status_code: 429,
                 api_code: None,
                 message: None,
+                error_code: None,
             },
         ),
     );
@@ -317,6 +318,7 @@ async fn writes_are_never_resent_once_they_may_have_arrived() {
                 status_code: 429,
                 api_code: None,
                 message: None,
+                error_code: None,
             },
         ),
     );

@@ -517,6 +517,23 @@ async fn verify_update_phone_request(
             ApiError::plain(400, "oldPhonePassCode is required with oldPhoneNumber")
         })?;
         store
+            .check_code(&old_cc, &old_phone, "CHANNEL_UNBIND_PHONE", code, now)
+            .map_err(|p| p.v3("CHANNEL_UNBIND_PHONE"))?;
+    }
+    // Both codes are checked before either is spent: a refusal spends nothing.
+    store
+        .check_code(
+            &new_cc,
+            &new_phone,
+            "CHANNEL_BIND_PHONE",
+            &p.new_phone_pass_code,
+            now,
+        )
+        .map_err(|p| p.v3("CHANNEL_BIND_PHONE"))?;
+    if let Some(code) = p.old_phone_pass_code.as_deref()
+        && p.old_phone_number.is_some()
+    {
+        store
             .consume_code(&old_cc, &old_phone, "CHANNEL_UNBIND_PHONE", code, now)
             .map_err(|p| p.v3("CHANNEL_UNBIND_PHONE"))?;
     }

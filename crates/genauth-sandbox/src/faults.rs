@@ -33,12 +33,23 @@ use crate::envelope::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
-    /// Delay the answer by `ms` milliseconds.
+    /// Delay, then apply: wait `ms` milliseconds, then run the call and answer. A client that
+    /// hangs up during the delay leaves the call unapplied (`latency` or `delay_then_apply`).
+    #[serde(alias = "delay_then_apply")]
     Latency {
         /// Milliseconds.
         ms: u64,
     },
-    /// Answer this envelope instead (HTTP 200), e.g. statusCode 429 or 500.
+    /// Apply, then delay the answer: run the call to completion whatever the client does, then
+    /// wait `ms` milliseconds before answering. A client that times out meanwhile sees a write
+    /// that timed out on its side but was applied on the server.
+    ApplyThenDelay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Answer a failure in the route's own family instead of running the call: the V3
+    /// envelope (HTTP 200) on `/api/v3` and `/oidc` routes, e.g. statusCode 429 or 500;
+    /// HTTP 400 `{error_code, error_msg}` on `/api/v2` routes.
     Envelope {
         /// statusCode of the envelope.
         #[serde(rename = "statusCode")]
@@ -49,6 +60,9 @@ pub enum FaultKind {
         /// Message (default: "injected fault").
         #[serde(default)]
         message: Option<String>,
+        /// error_code on `/api/v2` routes (default `FAULT.INJECTED`).
+        #[serde(default)]
+        error_code: Option<String>,
     },
     /// Answer HTTP `status` (502, 503, 429 ...) with an HTML body, as a gateway would.
     HttpError {
@@ -162,15 +176,36 @@ pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
     let Some(kind) = s.faults.take(req.uri().path()) else {
         return next.run(req).await;
     };
+    let v2 = req.uri().path().starts_with("/api/v2/");
     match kind {
         FaultKind::Latency { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
         }
+        FaultKind::ApplyThenDelay { ms } => {
+            // A task of its own: it runs to completion even if the client hangs up and this
+            // future is dropped.
+            let applied = tokio::spawn(next.run(req)).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            applied.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        FaultKind::Envelope {
+            message,
+            error_code,
+            ..
+        } if v2 => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "error_code": error_code.unwrap_or_else(|| "FAULT.INJECTED".into()),
+                "error_msg": message.unwrap_or_else(|| "injected fault".into()),
+            })),
+        )
+            .into_response(),
         FaultKind::Envelope {
             status_code,
             api_code,
             message,
+            ..
         } => ApiError {
             status_code,
             api_code,

@@ -363,6 +363,22 @@ impl State {
         code: &str,
         now_ms: u64,
     ) -> Result<(), CodeProblem> {
+        self.check_code(country_code, phone, channel, code, now_ms)?;
+        self.codes
+            .remove(&(phone_key(country_code, phone), channel.to_string()));
+        Ok(())
+    }
+
+    /// Checks a code without spending it: a right code stays pending (for a call that checks
+    /// several codes before it spends any); a wrong try still counts, and the 5th burns it.
+    pub fn check_code(
+        &mut self,
+        country_code: &str,
+        phone: &str,
+        channel: &str,
+        code: &str,
+        now_ms: u64,
+    ) -> Result<(), CodeProblem> {
         let key = (phone_key(country_code, phone), channel.to_string());
         let Some(pending) = self.codes.get_mut(&key) else {
             return Err(CodeProblem::Missing);
@@ -379,7 +395,6 @@ impl State {
             }
             return Err(CodeProblem::Wrong { tries_left });
         }
-        self.codes.remove(&key);
         Ok(())
     }
 }
