@@ -1113,3 +1113,145 @@ async fn a_refused_update_phone_request_spends_no_code() {
     .await
     .expect_ok();
 }
+
+/// Control over HTTP, as a user of the sandbox from Python, Node or curl drives it.
+#[tokio::test]
+async fn the_sandbox_is_controlled_over_http() {
+    let h = Harness::new().await;
+    let url = |p: &str| format!("{}{p}", h.sandbox.url());
+    let get = |p: &'static str| {
+        let req = h.http.get(url(p));
+        async move {
+            req.send()
+                .await
+                .expect("answers")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let post = |p: &'static str, body: Value| {
+        let req = h.http.post(url(p)).json(&body);
+        async move { req.send().await.expect("answers") }
+    };
+
+    // Users: create one with a phone (normalised, verified) and one without; list them.
+    let created = post("/__sandbox/users", json!({"username": "dora", "password": "dora-pw-1", "phone": "18800003333", "phone_country_code": "+86"})).await;
+    assert_eq!(created.status(), 201);
+    let dora: Value = created.json().await.expect("json");
+    assert_eq!(
+        (dora["phone"].as_str(), dora["phone_country_code"].as_str()),
+        (Some("18800003333"), Some("+86"))
+    );
+    let taken = post(
+        "/__sandbox/users",
+        json!({"username": "eve", "phone": "18800003333"}),
+    )
+    .await;
+    assert_eq!(taken.status(), 409);
+    let bad = post(
+        "/__sandbox/users",
+        json!({"username": "eve", "phone": "12"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        post("/__sandbox/users", json!({"username": "eve"}))
+            .await
+            .status(),
+        201
+    );
+    let users = get("/__sandbox/users").await;
+    assert!(
+        users
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u["username"] == "dora")),
+        "{users}"
+    );
+    assert!(
+        !users.to_string().contains("dora-pw-1"),
+        "no passwords in the list"
+    );
+    // dora signs in with the password she was created with.
+    let signin = h.sign_in_password("dora", "dora-pw-1", "openid").await;
+    signin.expect_ok();
+
+    // Settings: 6-digit codes and 30 s tokens for every app.
+    let r = h
+        .http
+        .put(url("/__sandbox/settings"))
+        .json(&json!({"sms_code_length": 6, "access_token_ttl_secs": 30}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let settings = get("/__sandbox/settings").await;
+    assert_eq!(settings["overrides"]["sms_code_length"], 6, "{settings}");
+    let r = h
+        .http
+        .put(url("/__sandbox/settings"))
+        .json(&json!({"sms_code_lenght": 6}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        r.status(),
+        400,
+        "an unknown setting is refused, not ignored"
+    );
+    let code = h.send_code("18800004444", "CHANNEL_LOGIN").await;
+    assert_eq!(code.len(), 6);
+    let token = h.alice_token().await;
+    assert_eq!(
+        h.call("getProfile", &h.user_headers(&token), json!({}))
+            .await
+            .status_code(),
+        200
+    );
+
+    // The clock: 31 s later the token has expired; 5 minutes later the code has.
+    let before = get("/__sandbox/clock").await["now_ms"]
+        .as_u64()
+        .unwrap_or(0);
+    let moved: Value = post("/__sandbox/clock", json!({"advance_secs": 31}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        moved["now_ms"].as_u64().unwrap_or(0) >= before + 31_000,
+        "{moved}"
+    );
+    h.call("getProfile", &h.user_headers(&token), json!({}))
+        .await
+        .expect_err(401, Some(2206));
+    assert_eq!(
+        post("/__sandbox/clock", json!({"advance_secs": 1, "set_ms": 1}))
+            .await
+            .status(),
+        400
+    );
+    post("/__sandbox/clock", json!({"advance_secs": 300})).await;
+    h.call(
+        "signInByCredentials",
+        &h.app_headers(),
+        json!({"connection": "PASSCODE", "passCodePayload": {"phone": "18800004444", "passCode": code},
+               "options": {"autoRegister": true},
+               "client_id": h.app_id(), "client_secret": h.sandbox.seed().app.secret}),
+    )
+    .await
+    .expect_err(400, Some(2300));
+
+    // Reset: back to the seed (dora is gone, the clock and the settings are back).
+    assert_eq!(post("/__sandbox/reset", json!({})).await.status(), 204);
+    let users = get("/__sandbox/users").await;
+    assert!(!users.to_string().contains("dora"), "{users}");
+    assert_eq!(get("/__sandbox/clock").await["offset_ms"], 0);
+    assert!(
+        get("/__sandbox/settings").await["overrides"]
+            .as_object()
+            .is_some_and(|o| o.is_empty())
+    );
+    assert!(h.sandbox.outbox().is_empty());
+    assert_eq!(h.send_code("18800004444", "CHANNEL_LOGIN").await.len(), 4);
+}

@@ -34,6 +34,10 @@ pub struct Shared {
     pub rate_windows: crate::signature::RateWindows,
     /// TCP connections accepted.
     pub connections: std::sync::atomic::AtomicU64,
+    /// The clock behind `clock`, which `/__sandbox/clock` moves.
+    pub time: Arc<crate::clock::OffsetClock>,
+    /// Overrides of the apps' settings (`/__sandbox/settings`).
+    pub settings: std::sync::RwLock<crate::control::Settings>,
 }
 
 type S = State<Arc<Shared>>;
@@ -47,6 +51,51 @@ impl Shared {
 
     fn now_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// The settings overrides in force.
+    pub(crate) fn settings(&self) -> crate::control::Settings {
+        self.settings.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Merges `update` into the overrides (fields it leaves out stay as they are).
+    pub(crate) fn update_settings(&self, update: crate::control::Settings) {
+        if let Ok(mut s) = self.settings.write() {
+            s.sms_code_length = update.sms_code_length.or(s.sms_code_length);
+            s.access_token_ttl_secs = update.access_token_ttl_secs.or(s.access_token_ttl_secs);
+            s.rate_limit = update.rate_limit.or(s.rate_limit);
+            s.lifetime_field = update.lifetime_field.or(s.lifetime_field);
+        }
+    }
+
+    /// The SMS code length for `app`, the override first.
+    pub(crate) fn code_length(&self, app: &AppConfig) -> u8 {
+        self.settings()
+            .sms_code_length
+            .unwrap_or(app.sms_code_length)
+    }
+
+    /// The rate limit of `app`, the override first.
+    pub(crate) fn rate_limit_of(&self, app: &AppConfig) -> Option<crate::config::RateLimit> {
+        self.settings().rate_limit.unwrap_or(app.rate_limit)
+    }
+
+    /// How `app`'s token sets spell their lifetime, the override first.
+    fn lifetime_field(&self, app: &AppConfig) -> Option<LifetimeField> {
+        self.settings().lifetime_field.or(app.lifetime_field)
+    }
+
+    /// Back to the seed: the store, faults, nonces, rate windows, settings, clock offset.
+    pub(crate) fn reset(&self) {
+        self.time.reset();
+        let fresh = Store::new(&self.config, self.now_ms());
+        *self.lock() = fresh;
+        self.faults.clear();
+        self.nonces.clear();
+        self.rate_windows.clear();
+        if let Ok(mut s) = self.settings.write() {
+            *s = Default::default();
+        }
     }
 
     fn now_secs(&self) -> u64 {
@@ -180,7 +229,10 @@ impl Shared {
         app: &AppConfig,
         scope: &str,
     ) -> TokenSet {
-        let ttl = app.access_token_ttl_secs;
+        let ttl = self
+            .settings()
+            .access_token_ttl_secs
+            .unwrap_or(app.access_token_ttl_secs);
         let mut access = self.claims(user_id, &app.id, "access", ttl);
         access.scope = Some(scope.to_string());
         let access_token = self.signer.sign(access);
@@ -388,13 +440,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             crate::faults::inject,
         ))
-        .route("/__sandbox/outbox", get(outbox))
-        .route("/__sandbox/stats", get(stats))
-        .route(
-            "/__sandbox/faults",
-            get(list_faults).put(set_fault).delete(clear_faults),
-        )
-        .route("/__sandbox/social-codes", post(add_social_code))
+        .merge(crate::control::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(DefaultBodyLimit::max(limit))
@@ -415,7 +461,7 @@ async fn send_sms(
     let now = s.now_ms();
     let channel = body.channel.to_string();
     s.lock()
-        .send_code(&cc, &phone, &channel, app.sms_code_length, now)
+        .send_code(&cc, &phone, &channel, s.code_length(app), now)
         .map_err(|p| p.v3(&channel))?;
     Ok(done())
 }
@@ -832,7 +878,7 @@ async fn signin(
         u.last_login_ms = Some(now);
     }
     let set = s.token_set(&mut store, &user_id, app, &scope);
-    let field = app.lifetime_field.unwrap_or(LifetimeField::ExpireIn);
+    let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
     Ok(ok(Some(set.answer(field))))
 }
 
@@ -895,7 +941,7 @@ async fn oidc_token(
         ));
     }
     let set = s.token_set(&mut store, &grant.user_id, app, &grant.scope);
-    let field = app.lifetime_field.unwrap_or(LifetimeField::ExpiresIn);
+    let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpiresIn);
     Ok(axum::Json(set.answer(field)).into_response())
 }
 
@@ -1040,31 +1086,6 @@ async fn unlink_identity(
     Ok(ok(Some(json!({"success": true}))))
 }
 
-/// `GET /__sandbox/stats`: `{"connections_accepted": N}`, the TCP connections accepted so far
-/// (a benchmark tells a client that keeps its connections from one that opens one per call).
-async fn stats(State(s): S) -> Response {
-    let accepted = s.connections.load(std::sync::atomic::Ordering::Relaxed);
-    axum::Json(json!({"connections_accepted": accepted})).into_response()
-}
-
-#[derive(Deserialize)]
-struct OutboxQuery {
-    phone: Option<String>,
-    channel: Option<String>,
-}
-
-/// `GET /__sandbox/outbox?phone=&channel=`: the SMS messages sent, newest last.
-async fn outbox(State(s): S, Query(q): Query<OutboxQuery>) -> Response {
-    let store = s.lock();
-    let channel_ok =
-        |m: &&crate::state::SmsMessage| q.channel.as_ref().is_none_or(|c| *c == m.channel);
-    let messages: Vec<&crate::state::SmsMessage> = match &q.phone {
-        Some(phone) => store.messages_to(phone).filter(channel_ok).collect(),
-        None => store.outbox().iter().filter(channel_ok).collect(),
-    };
-    axum::Json(messages).into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1081,6 +1102,10 @@ mod tests {
             nonces: Default::default(),
             rate_windows: Default::default(),
             connections: Default::default(),
+            time: Arc::new(crate::clock::OffsetClock::new(Arc::new(
+                crate::clock::SystemClock,
+            ))),
+            settings: Default::default(),
         }
     }
 
@@ -1114,51 +1139,4 @@ mod tests {
         assert_eq!(iso(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(iso(1_656_814_830_000), "2022-07-03T02:20:30.000Z");
     }
-}
-
-/// `POST /__sandbox/social-codes {"code", "provider"?, "userIdInIdp"}`: registers a one-time
-/// social authorization code.
-async fn add_social_code(
-    State(s): S,
-    body: Result<axum::Json<crate::config::SocialCode>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    match body {
-        Ok(axum::Json(code)) => {
-            s.lock().social.add_code(code);
-            axum::http::StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.body_text()).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct FaultRequest {
-    route: String,
-    #[serde(flatten)]
-    fault: crate::faults::Fault,
-}
-
-/// `PUT /__sandbox/faults {"route": "/api/v3/bind-phone", "kind": "http_error", "status": 503, "times": 2}`
-async fn set_fault(
-    State(s): S,
-    body: Result<axum::Json<FaultRequest>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    match body {
-        Ok(axum::Json(r)) => {
-            s.faults.set(&r.route, r.fault);
-            axum::http::StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.body_text()).into_response(),
-    }
-}
-
-/// `GET /__sandbox/faults`: the faults in force, by route.
-async fn list_faults(State(s): S) -> Response {
-    axum::Json(s.faults.list()).into_response()
-}
-
-/// `DELETE /__sandbox/faults`: clears them all.
-async fn clear_faults(State(s): S) -> Response {
-    s.faults.clear();
-    axum::http::StatusCode::NO_CONTENT.into_response()
 }

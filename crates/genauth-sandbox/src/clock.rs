@@ -60,3 +60,54 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The sandbox's own clock: another clock plus an offset that `/__sandbox/clock` moves, so that
+/// a user of the sandbox from any language can expire codes and tokens without waiting.
+pub(crate) struct OffsetClock {
+    inner: Arc<dyn Clock>,
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl OffsetClock {
+    pub(crate) fn new(inner: Arc<dyn Clock>) -> Self {
+        Self {
+            inner,
+            offset_ms: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Moves time forward by `by`.
+    pub(crate) fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(ms))
+            });
+    }
+
+    /// Sets "now" to `now_ms` (milliseconds since the Unix epoch).
+    pub(crate) fn set(&self, now_ms: u64) {
+        let base = i64::try_from(self.inner.now_ms()).unwrap_or(i64::MAX);
+        let target = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        self.offset_ms
+            .store(target.saturating_sub(base), Ordering::SeqCst);
+    }
+
+    /// Back to the underlying clock.
+    pub(crate) fn reset(&self) {
+        self.offset_ms.store(0, Ordering::SeqCst);
+    }
+
+    /// The offset from the underlying clock, in milliseconds.
+    pub(crate) fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::SeqCst)
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> u64 {
+        let now = i64::try_from(self.inner.now_ms()).unwrap_or(i64::MAX);
+        u64::try_from(now.saturating_add(self.offset_ms())).unwrap_or(0)
+    }
+}

@@ -24,6 +24,7 @@
 mod api;
 mod clock;
 mod config;
+mod control;
 mod envelope;
 mod faults;
 mod signature;
@@ -121,17 +122,20 @@ impl SandboxBuilder {
             source,
         })?;
         let url = format!("http://{addr}");
-        let now = self.clock.now_ms();
+        let time = Arc::new(clock::OffsetClock::new(self.clock));
+        let now = time.now_ms();
         let shared = Arc::new(api::Shared {
             store: Mutex::new(state::State::new(&self.config, now)),
             faults: faults::Faults::default(),
             config: self.config,
-            clock: self.clock,
+            clock: time.clone(),
+            time,
             signer: tokens::Signer::new(),
             issuer: Mutex::new(url.clone()),
             nonces: Default::default(),
             rate_windows: Default::default(),
             connections: Default::default(),
+            settings: Default::default(),
         });
         let app = api::router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -8,7 +8,19 @@ use genauth_sandbox::{Config, Sandbox};
 
 /// A stateful local GenAuth service for development and tests.
 #[derive(Parser)]
-#[command(name = "genauth-sandbox", version)]
+#[command(
+    name = "genauth-sandbox",
+    version,
+    after_help = "Control over HTTP, under /__sandbox/ (examples with curl: crates/genauth-sandbox/README.md):
+  GET  /__sandbox/outbox?phone=&channel=   the SMS codes sent
+  GET|PUT|DELETE /__sandbox/faults         faults per route (latency, envelope, 502/503, dropped connections ...)
+  POST /__sandbox/social-codes             a one-time social authorization code
+  GET|POST /__sandbox/clock                now; {\"advance_secs\": N} or {\"set_ms\": T}
+  GET|POST /__sandbox/users                the users; create one, with or without a phone
+  POST /__sandbox/reset                    back to the seed
+  GET|PUT  /__sandbox/settings             code length, token lifetime, rate limit, limits
+  GET  /__sandbox/stats                    TCP connections accepted"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8787")]

@@ -35,6 +35,11 @@ pub struct Nonces {
 }
 
 impl Nonces {
+    /// Forgets every nonce.
+    pub(crate) fn clear(&self) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Records `nonce`; false when it was already used and is still remembered.
     fn first_use(&self, nonce: &str, now_ms: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -183,13 +188,24 @@ pub struct RateWindows {
     windows: Mutex<HashMap<String, (u64, u32)>>,
 }
 
+impl RateWindows {
+    /// Forgets every window.
+    pub(crate) fn clear(&self) {
+        self.windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
 /// Middleware in front of the `/api/v3` routes: an app over its `rate_limit` is answered HTTP 429
 /// with the envelope (statusCode 429, apiCode 2100) and `Retry-After`.
 pub async fn rate_limit(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let app = header(req.headers(), "x-authing-app-id")
         .or_else(|| header(req.headers(), "x-genauth-app-id"))
         .and_then(|id| s.app_by_id(id));
-    let Some((app_id, limit)) = app.and_then(|a| a.rate_limit.map(|l| (a.id.clone(), l))) else {
+    let Some((app_id, limit)) = app.and_then(|a| s.rate_limit_of(a).map(|l| (a.id.clone(), l)))
+    else {
         return next.run(req).await;
     };
     let now = s.clock.now_ms();

@@ -319,7 +319,7 @@ pub async fn sms_send(
         return Err(SdkError::new("PARAM.0001", "type is required"));
     }
     let now = s.clock.now_ms();
-    let digits = device.app.sms_code_length;
+    let digits = s.code_length(device.app);
     s.lock()
         .send_code("+86", &body.mobile, &channel, digits, now)
         .map_err(|p| p.sdk(&channel))?;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::{Config, Limits};
+use crate::config::{Config, Limits, UserConfig};
 use crate::envelope::ApiError;
 
 /// One SMS the sandbox "sent".
@@ -106,6 +106,29 @@ pub struct State {
     pub limits: Limits,
 }
 
+/// A user of the seed's shape; a given phone is verified.
+fn user_from_config(u: &UserConfig, now_ms: u64) -> User {
+    User {
+        id: u.id.clone().unwrap_or_else(new_id),
+        username: u.username.clone(),
+        email: u.email.clone(),
+        password: u.password.clone(),
+        phone_verified: u.phone.is_some(),
+        phone_country_code: u
+            .phone
+            .as_ref()
+            .map(|_| u.phone_country_code.clone().unwrap_or_else(|| "+86".into())),
+        phone: u.phone.clone(),
+        name: u.name.clone(),
+        created_at_ms: now_ms,
+        updated_at_ms: now_ms,
+        logins_count: 0,
+        last_login_ms: None,
+        identities: Vec::new(),
+        custom_data: Map::new(),
+    }
+}
+
 fn user_not_found() -> ApiError {
     ApiError::new(404, 2004, "user not found")
 }
@@ -191,29 +214,37 @@ impl State {
             state.social.add_code(code.clone());
         }
         for u in &config.users {
-            let id = u.id.clone().unwrap_or_else(new_id);
-            let user = User {
-                id: id.clone(),
-                username: u.username.clone(),
-                email: u.email.clone(),
-                password: u.password.clone(),
-                phone_verified: u.phone.is_some(),
-                phone_country_code: u
-                    .phone
-                    .as_ref()
-                    .map(|_| u.phone_country_code.clone().unwrap_or_else(|| "+86".into())),
-                phone: u.phone.clone(),
-                name: u.name.clone(),
-                created_at_ms: now_ms,
-                updated_at_ms: now_ms,
-                logins_count: 0,
-                last_login_ms: None,
-                identities: Vec::new(),
-                custom_data: Map::new(),
-            };
-            state.insert_user(user);
+            state.insert_user(user_from_config(u, now_ms));
         }
         state
+    }
+
+    /// Creates a user from the shape of a seeded one (`POST /__sandbox/users`): the phone is
+    /// checked and normalised, and a taken id, user name, email or phone is refused.
+    /// `Err` is an HTTP status and a message.
+    pub fn create_user(&mut self, u: &UserConfig, now_ms: u64) -> Result<String, (u16, String)> {
+        let mut u = u.clone();
+        if let Some(phone) = &u.phone {
+            let (cc, number) = normalize_phone(phone, u.phone_country_code.as_deref())
+                .map_err(|e| (400, e.message))?;
+            if self.user_by_phone(&cc, &number).is_some() {
+                return Err((409, format!("phone {cc} {number} belongs to another user")));
+            }
+            u.phone = Some(number);
+            u.phone_country_code = Some(cc);
+        }
+        for login in [&u.username, &u.email].into_iter().flatten() {
+            if self.user_by_login(login).is_some() {
+                return Err((409, format!("{login:?} is taken")));
+            }
+        }
+        if u.id.as_ref().is_some_and(|id| self.users.contains_key(id)) {
+            return Err((409, "that user id is taken".into()));
+        }
+        let user = user_from_config(&u, now_ms);
+        let id = user.id.clone();
+        self.insert_user(user);
+        Ok(id)
     }
 
     /// The user with this id (statusCode 404, apiCode 2004 when there is none).
