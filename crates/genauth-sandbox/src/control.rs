@@ -84,8 +84,8 @@ fn bad(message: impl Into<String>) -> Response {
         .into_response()
 }
 
-fn body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, Response> {
-    body.map(|axum::Json(v)| v).map_err(|e| bad(e.body_text()))
+fn body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, String> {
+    body.map(|axum::Json(v)| v).map_err(|e| e.body_text())
 }
 
 /// `GET /__sandbox/stats`: `{"connections_accepted": N}`, the TCP connections accepted so far
@@ -124,7 +124,7 @@ async fn add_social_code(
             s.lock().social.add_code(code);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => e,
+        Err(e) => bad(e),
     }
 }
 
@@ -145,7 +145,7 @@ async fn set_fault(
             s.faults.set(&r.route, r.fault);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => e,
+        Err(e) => bad(e),
     }
 }
 
@@ -194,7 +194,7 @@ async fn move_clock(
             set_ms: Some(ms),
         }) => s.time.set(ms),
         Ok(_) => return bad("give exactly one of advance_secs and set_ms"),
-        Err(e) => return e,
+        Err(e) => return bad(e),
     }
     axum::Json(clock_state(&s)).into_response()
 }
@@ -225,7 +225,7 @@ async fn list_users(State(s): S) -> Response {
 async fn create_user(State(s): S, user: Result<axum::Json<UserConfig>, JsonRejection>) -> Response {
     let user = match body(user) {
         Ok(u) => u,
-        Err(e) => return e,
+        Err(e) => return bad(e),
     };
     let now = s.clock.now_ms();
     let mut store = s.lock();
@@ -294,7 +294,7 @@ async fn put_settings(
 ) -> Response {
     let request = match body(request) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return bad(e),
     };
     if let Some(n) = request.sms_code_length
         && !(4..=8).contains(&n)
