@@ -3,7 +3,12 @@
 //!
 //! ```sh
 //! cargo run --release -p genauth-sandbox --example load -- [CONNECTIONS] [REQUESTS]
+//! cargo run --release -p genauth-sandbox --example load -- idle [IDLE] [REQUESTS]
 //! ```
+//!
+//! `idle`: get-profile throughput at 64 connections with no idle connection held, then with
+//! IDLE (10,000) idle connections held open, then after they closed, in rounds; and the
+//! process's resident memory at each step.
 //!
 //! Defaults: 64 connections, 20000 requests per target (bind-phone: one per pre-seeded user
 //! without a phone, each with its own number and code). The servers (the sandbox and the bare
@@ -94,7 +99,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = client.block_on(run(&servers));
+    let result = if std::env::args().nth(1).as_deref() == Some("idle") {
+        client.block_on(idle(&servers))
+    } else if std::env::args().nth(1).as_deref() == Some("hold") {
+        client.block_on(hold())
+    } else {
+        client.block_on(run(&servers))
+    };
     drop(servers);
     result
 }
@@ -267,6 +278,146 @@ async fn run(servers: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error
         "\nusers with a phone after the run: {} (bob and {requests} binds expected)",
         sandbox.phone_count()
     );
+    drop(sandbox);
+    Ok(())
+}
+
+/// Resident memory of this process, MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// `load hold ADDR N`: opens N idle connections to ADDR, says "held", keeps them until its
+/// standard input closes.
+async fn hold() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(2);
+    let addr = args.next().ok_or("hold ADDR N")?;
+    let n: usize = args.next().ok_or("hold ADDR N")?.parse()?;
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        held.push(tokio::net::TcpStream::connect(&addr).await?);
+    }
+    println!("held {n}");
+    tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        let _ = std::io::stdin().read_line(&mut sink);
+    })
+    .await?;
+    drop(held);
+    Ok(())
+}
+
+/// Throughput with and without idle connections held open, and memory.
+async fn idle(servers: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(2);
+    let idle: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(10_000);
+    let requests: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(20_000);
+    const CONNECTIONS: usize = 64;
+    let mut config = Config::default();
+    // Idle connections must outlive the measurement here (the default closes them after 10 s).
+    config.limits.header_read_timeout_secs = 600;
+    let sandbox = servers
+        .spawn(Sandbox::builder().config(config).start())
+        .await??;
+    let seed = sandbox.seed();
+    let base = sandbox.url().to_string();
+    let addr = base.trim_start_matches("http://").to_string();
+    let http = genauth_api::http_client_builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()?;
+    let signin: Value = http
+        .post(format!("{base}/api/v3/signin"))
+        .header("x-authing-app-id", &seed.app.id)
+        .json(&json!({
+            "connection": "PASSWORD",
+            "passwordPayload": {"username": "alice", "password": "alice-password-1"},
+            "client_id": seed.app.id, "client_secret": seed.app.secret,
+        }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = signin["data"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let measure = |name: &'static str| {
+        let (http, url, app_id, token) = (
+            http.clone(),
+            format!("{base}/api/v3/get-profile"),
+            seed.app.id.clone(),
+            token.clone(),
+        );
+        drive(name, CONNECTIONS, requests, move |_| {
+            http.get(&url)
+                .header("x-authing-app-id", &app_id)
+                .header("authorization", &token)
+        })
+    };
+    measure("warm-up").await;
+    println!(
+        "| round | get-profile req/s, none idle | with {idle} idle | ratio | after they closed | RSS MiB: none / held / after |\n|---|---|---|---|---|---|"
+    );
+    let rps = |f: &Figures| f.requests as f64 / f.elapsed.as_secs_f64();
+    for round in 1..=5 {
+        let rss_before = rss_mib();
+        let none = measure("none idle").await;
+        // The idle connections come from a process of their own (a process may hold 20,000
+        // descriptors here: both ends in one would not fit).
+        let mut holder = std::process::Command::new(std::env::current_exe()?)
+            .args(["hold", &addr, &idle.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let mut ready = String::new();
+        if let Some(out) = holder.stdout.as_mut() {
+            use std::io::BufRead;
+            std::io::BufReader::new(out).read_line(&mut ready)?;
+        }
+        if !ready.starts_with("held") {
+            return Err(format!("the holder did not open its connections: {ready:?}").into());
+        }
+        // Let the server accept them all.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let rss_held = rss_mib();
+        let with = measure("with idle").await;
+        drop(holder.stdin.take());
+        holder.wait()?;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let after = measure("after").await;
+        let rss_after = rss_mib();
+        println!(
+            "| {round} | {:.0} | {:.0} | {:.2} | {:.0} | {rss_before:.1} / {rss_held:.1} / {rss_after:.1} |",
+            rps(&none),
+            rps(&with),
+            rps(&with) / rps(&none),
+            rps(&after),
+        );
+    }
+    let stats: Value = http
+        .get(format!("{base}/__sandbox/stats"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!("connections accepted: {}", stats["connections_accepted"]);
     drop(sandbox);
     Ok(())
 }

@@ -444,6 +444,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(shared.config.limits.body_read_timeout_secs),
+        ))
         .with_state(shared)
 }
 

@@ -176,6 +176,27 @@ pub struct Limits {
     /// Lifetime of a tenant access token, seconds (1800).
     #[serde(default = "default_tenant_ttl")]
     pub tenant_token_ttl_secs: u64,
+    /// A connection that has not sent a whole request head this long after the server started
+    /// waiting for one is closed, seconds (10). hyper runs one timer for both cases, so this
+    /// is also how long a kept-alive connection may sit idle between two requests.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// The whole request body must arrive within this, seconds (10); a slower one is refused.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout_secs: u64,
+    /// Connections open at once (20,000); one more is closed as soon as it is accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_header_read_timeout() -> u64 {
+    10
+}
+fn default_body_read_timeout() -> u64 {
+    10
+}
+fn default_max_connections() -> usize {
+    20_000
 }
 
 fn default_state_ttl() -> u64 {
@@ -204,6 +225,9 @@ impl Default for Limits {
             social_id_token_ttl_secs: default_management_ttl(),
             sso_ticket_ttl_secs: default_ticket_ttl(),
             tenant_token_ttl_secs: default_tenant_ttl(),
+            header_read_timeout_secs: default_header_read_timeout(),
+            body_read_timeout_secs: default_body_read_timeout(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -331,6 +355,12 @@ impl Config {
         ids.dedup();
         if ids.len() != self.apps.len() {
             return Err("app ids must be unique".into());
+        }
+        if self.limits.max_connections == 0
+            || self.limits.header_read_timeout_secs == 0
+            || self.limits.body_read_timeout_secs == 0
+        {
+            return Err("limits: max_connections and the read timeouts must be above 0".into());
         }
         for app in &self.apps {
             if !(4..=8).contains(&app.sms_code_length) {

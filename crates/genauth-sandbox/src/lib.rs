@@ -27,6 +27,7 @@ mod config;
 mod control;
 mod envelope;
 mod faults;
+mod serve;
 mod signature;
 mod social;
 mod state;
@@ -139,17 +140,7 @@ impl SandboxBuilder {
         });
         let app = api::router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let listener = CountingListener {
-            inner: listener,
-            shared: shared.clone(),
-        };
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve::serve(listener, app, shared.clone(), stopped));
         Ok(SandboxHandle {
             url,
             addr,
@@ -157,29 +148,6 @@ impl SandboxBuilder {
             stop: Some(stop),
             task: Some(task),
         })
-    }
-}
-
-/// The TCP listener, counting the connections it accepts (`GET /__sandbox/stats`).
-struct CountingListener {
-    inner: tokio::net::TcpListener,
-    shared: Arc<api::Shared>,
-}
-
-impl axum::serve::Listener for CountingListener {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let accepted = axum::serve::Listener::accept(&mut self.inner).await;
-        self.shared
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        accepted
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
     }
 }
 
