@@ -19,6 +19,7 @@
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
+pub mod phone;
 pub mod seam;
 pub mod signature;
 

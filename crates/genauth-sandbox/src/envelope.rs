@@ -232,3 +232,10 @@ fn strip_nulls(value: &mut Value) {
         _ => {}
     }
 }
+
+/// A phone number the rules refuse is a V3 statusCode 400 naming the field and the rule.
+impl From<crate::state::PhoneProblem> for ApiError {
+    fn from(p: crate::state::PhoneProblem) -> Self {
+        ApiError::plain(400, p.to_string())
+    }
+}

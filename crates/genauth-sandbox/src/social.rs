@@ -227,9 +227,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SdkJson<T> {
 
 /// Mainland mobile numbers: 11 digits starting with 1.
 fn check_mobile(mobile: &str) -> Result<(), SdkError> {
-    let ok =
-        mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit());
-    if ok {
+    // The service's rules (genauth_api::phone): the social API takes mainland mobiles only.
+    if genauth_api::phone::is_mainland_mobile(mobile) {
         Ok(())
     } else {
         Err(SdkError::new(

@@ -155,43 +155,48 @@ pub fn new_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks and normalises a phone: digits only; a mainland China number is 11 digits starting
-/// with 1. Returns (country code, number).
+/// Checks and normalises a phone with the service's rules ([`genauth_api::phone`]): returns
+/// (country code with its `+`, national number), or why the number is refused.
 pub fn normalize_phone(
     phone: &str,
     country_code: Option<&str>,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), PhoneProblem> {
     let cc = match country_code.map(str::trim).filter(|c| !c.is_empty()) {
-        None => "+86".to_string(),
-        Some(c) => {
-            let digits = c.strip_prefix('+').unwrap_or(c);
-            if digits.is_empty()
-                || digits.len() > 4
-                || !digits.bytes().all(|b| b.is_ascii_digit())
-                || digits.starts_with('0')
-            {
-                return Err(ApiError::plain(
-                    400,
-                    format!("phoneCountryCode {c:?} is not a country calling code like +86"),
-                ));
-            }
-            format!("+{digits}")
-        }
+        None => "86",
+        Some(c) => genauth_api::phone::country_code_digits(c).map_err(|why| PhoneProblem {
+            field: "phoneCountryCode",
+            value: c.to_string(),
+            why,
+        })?,
     };
     let number = phone.trim();
-    let digits_ok = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
-    let length_ok = if cc == "+86" {
-        number.len() == 11 && number.starts_with('1')
-    } else {
-        (4..=14).contains(&number.len())
-    };
-    if !digits_ok || !length_ok {
-        return Err(ApiError::plain(
-            400,
-            format!("phoneNumber {number:?} is not a valid mobile number for {cc}"),
-        ));
+    genauth_api::phone::check(cc, number).map_err(|why| PhoneProblem {
+        field: "phoneNumber",
+        value: number.to_string(),
+        why,
+    })?;
+    Ok((format!("+{cc}"), number.to_string()))
+}
+
+/// A phone number the rules refuse; each API family words it in its own errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneProblem {
+    /// The field that holds it.
+    pub field: &'static str,
+    /// What was sent.
+    pub value: String,
+    /// Which rule it breaks.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for PhoneProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {:?} is refused: {}",
+            self.field, self.value, self.why
+        )
     }
-    Ok((cc, number.to_string()))
 }
 
 impl State {
@@ -226,7 +231,7 @@ impl State {
         let mut u = u.clone();
         if let Some(phone) = &u.phone {
             let (cc, number) = normalize_phone(phone, u.phone_country_code.as_deref())
-                .map_err(|e| (400, e.message))?;
+                .map_err(|e| (400, e.to_string()))?;
             if self.user_by_phone(&cc, &number).is_some() {
                 return Err((409, format!("phone {cc} {number} belongs to another user")));
             }

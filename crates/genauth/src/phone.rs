@@ -8,10 +8,10 @@
 //!   zones (1, 7), the 2-digit codes listed below, and 3 digits for everything else.
 //! * Without a prefix the number is national and takes the default country code (`+86` unless
 //!   told otherwise); a leading trunk `0` is dropped for other countries.
-//! * The national number has digits only, 4 to 14 of them, and at most 15 with the country code
-//!   (E.164).
-//! * `+86` numbers must be mobile numbers: 11 digits, `1` then `3`–`9` (the GenAuth SMS service
-//!   only delivers to those in mainland China).
+//! * The number is then checked with the service's rules, shared with the sandbox
+//!   ([`genauth_api::phone`]): the national number has digits only, 4 to 14 of them, and at
+//!   most 15 with the country code (E.164); `+86` numbers must be mobile numbers: 11 digits,
+//!   `1` then `3`–`9` (the GenAuth SMS service only delivers to those in mainland China).
 
 use std::fmt;
 use std::str::FromStr;
@@ -99,18 +99,13 @@ impl PhoneNumber {
                 digits[cc_len..].to_string(),
             )
         } else {
-            let cc = default_country_code.trim();
-            let cc_digits = cc.strip_prefix('+').unwrap_or(cc);
-            if cc_digits.is_empty()
-                || cc_digits.len() > 3
-                || !cc_digits.bytes().all(|b| b.is_ascii_digit())
-                || cc_digits.starts_with('0')
-            {
-                return Err(Error::input(
-                    "default country code",
-                    format!("{default_country_code:?} is not like +86"),
-                ));
-            }
+            let cc_digits =
+                genauth_api::phone::country_code_digits(default_country_code).map_err(|_| {
+                    Error::input(
+                        "default country code",
+                        format!("{default_country_code:?} is not like +86"),
+                    )
+                })?;
             // A trunk prefix 0 is dropped outside mainland China (where mobiles never have one).
             let national = match digits.strip_prefix('0') {
                 Some(rest) if cc_digits != "86" => rest.to_string(),
@@ -118,21 +113,8 @@ impl PhoneNumber {
             };
             (format!("+{cc_digits}"), national)
         };
-        if !(4..=14).contains(&national.len()) {
-            return Err(bad("the national number must have 4 to 14 digits"));
-        }
-        if country_code.len() - 1 + national.len() > 15 {
-            return Err(bad("longer than the 15 digits E.164 allows"));
-        }
-        if country_code == "+86" {
-            let b = national.as_bytes();
-            let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
-            if !mobile {
-                return Err(bad(
-                    "a mainland China mobile number has 11 digits and starts with 13 to 19",
-                ));
-            }
-        }
+        let cc_digits = country_code.trim_start_matches('+');
+        genauth_api::phone::check(cc_digits, &national).map_err(bad)?;
         Ok(Self {
             country_code,
             national,
