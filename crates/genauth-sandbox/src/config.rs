@@ -382,6 +382,36 @@ impl Config {
     }
 }
 
+/// Settings that `PUT /__sandbox/settings` changes for every app, over the seed's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Settings {
+    /// Digits of the SMS codes (4 to 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_code_length: Option<u8>,
+    /// Lifetime of access and id tokens, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl_secs: Option<u64>,
+    /// The apps' rate limit; `null` removes every app's.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// How token sets spell their lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_field: Option<LifetimeField>,
+}
+
+/// A field that may be `null`: absent is `None`, `null` is `Some(None)`.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,43 +21,13 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::Shared;
-use crate::config::{LifetimeField, Limits, RateLimit, UserConfig};
+use crate::config::{LifetimeField, Limits, RateLimit, Settings, UserConfig, present};
+use crate::shared::Shared;
 
 type S = State<Arc<Shared>>;
-
-/// Settings that `PUT /__sandbox/settings` changes for every app, over the seed's.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Settings {
-    /// Digits of the SMS codes (4 to 8).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sms_code_length: Option<u8>,
-    /// Lifetime of access and id tokens, seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_ttl_secs: Option<u64>,
-    /// The apps' rate limit; `null` removes every app's.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// How token sets spell their lifetime.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifetime_field: Option<LifetimeField>,
-}
-
-/// A field that may be `null`: absent is `None`, `null` is `Some(None)`.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// The control routes.
 pub fn routes() -> Router<Arc<Shared>> {

@@ -239,3 +239,34 @@ impl From<crate::state::PhoneProblem> for ApiError {
         ApiError::plain(400, p.to_string())
     }
 }
+
+/// 404 / apiCode 2004.
+impl From<crate::state::UserNotFound> for ApiError {
+    fn from(_: crate::state::UserNotFound) -> Self {
+        ApiError::new(404, 2004, "user not found")
+    }
+}
+
+/// 409 / apiCode 1320004, as bind-phone answers it.
+impl From<crate::state::PhoneTaken> for ApiError {
+    fn from(_: crate::state::PhoneTaken) -> Self {
+        ApiError::new(
+            409,
+            1_320_004,
+            "this phone number is already bound to another user",
+        )
+    }
+}
+
+/// The V3 envelope of a code problem: 429/2100 (throttled), 400/2300 or 400/2001.
+impl crate::state::CodeProblem {
+    /// The V3 envelope error: 429/2100, 400/2300 or 400/2001.
+    pub(crate) fn v3(self, channel: &str) -> ApiError {
+        let message = self.message(channel);
+        match self {
+            Self::TooSoon { wait_secs } => ApiError::throttled(2100, message, wait_secs),
+            Self::Missing | Self::Expired => ApiError::new(400, 2300, message),
+            Self::Wrong { .. } => ApiError::new(400, 2001, message),
+        }
+    }
+}

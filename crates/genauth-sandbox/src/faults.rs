@@ -16,18 +16,9 @@
 //! the fault stays until cleared.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-
-use crate::api::Shared;
-use crate::envelope::ApiError;
 
 /// What goes wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,7 +135,7 @@ impl Faults {
             .unwrap_or(0)
     }
 
-    fn record(&self, route: &str) {
+    pub(crate) fn record(&self, route: &str) {
         let mut counts = self.1.lock().unwrap_or_else(|e| e.into_inner());
         // The route's name is allocated on its first call only.
         match counts.get_mut(route) {
@@ -156,7 +147,7 @@ impl Faults {
     }
 
     /// The fault for this call, counting it down.
-    fn take(&self, route: &str) -> Option<FaultKind> {
+    pub(crate) fn take(&self, route: &str) -> Option<FaultKind> {
         let mut map = self.map();
         let fault = map.get_mut(route)?;
         let kind = fault.kind.clone();
@@ -167,98 +158,5 @@ impl Faults {
             }
         }
         Some(kind)
-    }
-}
-
-/// The middleware in front of every API route.
-pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    s.faults.record(req.uri().path());
-    let Some(kind) = s.faults.take(req.uri().path()) else {
-        return next.run(req).await;
-    };
-    let v2 = req.uri().path().starts_with("/api/v2/");
-    match kind {
-        FaultKind::Latency { ms } => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(req).await
-        }
-        FaultKind::ApplyThenDelay { ms } => {
-            // A task of its own: it runs to completion even if the client hangs up and this
-            // future is dropped.
-            let applied = tokio::spawn(next.run(req)).await;
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            applied.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-        }
-        FaultKind::Envelope {
-            message,
-            error_code,
-            ..
-        } if v2 => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(serde_json::json!({
-                "error_code": error_code.unwrap_or_else(|| "FAULT.INJECTED".into()),
-                "error_msg": message.unwrap_or_else(|| "injected fault".into()),
-            })),
-        )
-            .into_response(),
-        FaultKind::Envelope {
-            status_code,
-            api_code,
-            message,
-            ..
-        } => ApiError {
-            status_code,
-            api_code,
-            message: message.unwrap_or_else(|| "injected fault".into()),
-            // An envelope fault keeps HTTP 200: it tests a client that reads statusCode.
-            http_status: 200,
-            retry_after_secs: None,
-        }
-        .into_response(),
-        FaultKind::HttpError {
-            status,
-            retry_after_secs,
-        } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let html = format!(
-                "<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center><hr><center>nginx</center></body></html>"
-            );
-            let mut response =
-                (status, [(header::CONTENT_TYPE, "text/html")], html).into_response();
-            if let Some(secs) = retry_after_secs {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            }
-            response
-        }
-        FaultKind::EmptyBody => {
-            let _ = next.run(req).await;
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "",
-            )
-                .into_response()
-        }
-        FaultKind::TruncatedBody => {
-            let (mut parts, body) = next.run(req).await.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
-            let cut = bytes.slice(0..bytes.len() / 2);
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(cut))
-        }
-        FaultKind::DropConnection { applied } => {
-            if applied {
-                let _ = next.run(req).await;
-            }
-            // A body that fails at once makes hyper abort the connection.
-            let failing = futures_util::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::other("injected connection drop"))
-            });
-            Response::new(Body::from_stream(failing))
-        }
     }
 }

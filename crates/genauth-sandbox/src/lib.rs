@@ -21,17 +21,23 @@
 
 #![warn(missing_docs)]
 
-mod api;
 mod clock;
 mod config;
 mod control;
 mod envelope;
 mod faults;
+mod jwt;
+mod management;
+mod middleware;
+mod oidc;
+mod router;
 mod serve;
-mod signature;
+mod shared;
 mod social;
 mod state;
+mod tenant;
 mod tokens;
+mod v3;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -42,7 +48,7 @@ pub use config::{
     UnlinkedSocial, UserConfig, UserPoolConfig,
 };
 pub use faults::{Fault, FaultKind};
-pub use signature::DATE_WINDOW_SECS;
+pub use management::DATE_WINDOW_SECS;
 pub use state::SmsMessage;
 
 /// Errors of starting or configuring the sandbox.
@@ -125,20 +131,20 @@ impl SandboxBuilder {
         let url = format!("http://{addr}");
         let time = Arc::new(clock::OffsetClock::new(self.clock));
         let now = time.now_ms();
-        let shared = Arc::new(api::Shared {
+        let shared = Arc::new(shared::Shared {
             store: Mutex::new(state::State::new(&self.config, now)),
             faults: faults::Faults::default(),
             config: self.config,
             clock: time.clone(),
             time,
-            signer: tokens::Signer::new(),
+            signer: jwt::Signer::new(),
             issuer: Mutex::new(url.clone()),
             nonces: Default::default(),
             rate_windows: Default::default(),
             connections: Default::default(),
             settings: Default::default(),
         });
-        let app = api::router(shared.clone());
+        let app = router::router(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve::serve(listener, app, shared.clone(), stopped));
         Ok(SandboxHandle {
@@ -179,7 +185,7 @@ pub struct SeedUser {
 pub struct SandboxHandle {
     url: String,
     addr: SocketAddr,
-    shared: Arc<api::Shared>,
+    shared: Arc<shared::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }

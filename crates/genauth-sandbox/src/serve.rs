@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::api::Shared;
+use crate::shared::Shared;
 
 /// Serves `app` on `listener` until `stopped` fires; then drops every open connection.
 pub(crate) async fn serve(

@@ -3,12 +3,12 @@
 //! consistent store (100 parallel binds of one phone: exactly one wins).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::{Config, Limits, UserConfig};
-use crate::envelope::ApiError;
+use crate::config::{Config, Limits, SocialCode, UserConfig};
 
 /// One SMS the sandbox "sent".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,7 +102,7 @@ pub struct State {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
     /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
-    pub social: crate::social::SocialState,
+    pub social: SocialState,
     pub limits: Limits,
 }
 
@@ -129,9 +129,13 @@ fn user_from_config(u: &UserConfig, now_ms: u64) -> User {
     }
 }
 
-fn user_not_found() -> ApiError {
-    ApiError::new(404, 2004, "user not found")
-}
+/// No user has the id asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserNotFound;
+
+/// A phone number another user owns already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneTaken;
 
 /// `+86 13800138000` style key of a phone.
 pub fn phone_key(country_code: &str, phone: &str) -> String {
@@ -253,13 +257,13 @@ impl State {
     }
 
     /// The user with this id (statusCode 404, apiCode 2004 when there is none).
-    pub fn user(&self, id: &str) -> Result<&User, ApiError> {
-        self.users.get(id).ok_or_else(user_not_found)
+    pub fn user(&self, id: &str) -> Result<&User, UserNotFound> {
+        self.users.get(id).ok_or(UserNotFound)
     }
 
     /// The user with this id, to change.
-    pub fn user_mut(&mut self, id: &str) -> Result<&mut User, ApiError> {
-        self.users.get_mut(id).ok_or_else(user_not_found)
+    pub fn user_mut(&mut self, id: &str) -> Result<&mut User, UserNotFound> {
+        self.users.get_mut(id).ok_or(UserNotFound)
     }
 
     /// Adds a user (and indexes its phone).
@@ -305,13 +309,9 @@ impl State {
     }
 
     /// Refuses a phone that a user owns already (statusCode 409, apiCode 1320004).
-    pub fn ensure_phone_free(&self, country_code: &str, phone: &str) -> Result<(), ApiError> {
+    pub fn ensure_phone_free(&self, country_code: &str, phone: &str) -> Result<(), PhoneTaken> {
         match self.user_by_phone(country_code, phone) {
-            Some(_) => Err(ApiError::new(
-                409,
-                1_320_004,
-                "this phone number is already bound to another user",
-            )),
+            Some(_) => Err(PhoneTaken),
             None => Ok(()),
         }
     }
@@ -473,14 +473,96 @@ impl CodeProblem {
             }
         }
     }
+}
 
-    /// The V3 envelope error: 429/2100, 400/2300 or 400/2001.
-    pub fn v3(self, channel: &str) -> ApiError {
-        let message = self.message(channel);
-        match self {
-            Self::TooSoon { wait_secs } => ApiError::throttled(2100, message, wait_secs),
-            Self::Missing | Self::Expired => ApiError::new(400, 2300, message),
-            Self::Wrong { .. } => ApiError::new(400, 2001, message),
+// The /api/v2 family's part of the store.
+
+/// A social login waiting for its bind or register step.
+#[derive(Debug, Clone)]
+pub struct StateGrant {
+    pub app_id: String,
+    pub provider: String,
+    pub user_id_in_idp: String,
+    pub expires_at_ms: u64,
+}
+
+/// A signed-in session of the /api/v2 family.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub app_id: String,
+    pub fingerprint: String,
+    pub expires_at_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub user_id: String,
+    pub app_id: String,
+    pub fingerprint: String,
+    pub expires_at_ms: u64,
+}
+
+/// The social and tenant part of the store.
+#[derive(Debug, Default)]
+pub struct SocialState {
+    pub codes: HashMap<String, SocialCode>,
+    pub state_tokens: HashMap<String, StateGrant>,
+    pub sessions: HashMap<String, Session>,
+    pub tickets: HashMap<String, Ticket>,
+    pub tenant_tokens: HashMap<String, (String, u64)>,
+}
+
+impl SocialState {
+    /// Registers a one-time authorization code.
+    pub fn add_code(&mut self, code: SocialCode) {
+        self.codes.insert(code.code.clone(), code);
+    }
+}
+
+// Short-lived records of the HTTP layer: signature nonces and rate-limit windows.
+
+/// Nonces seen within the date window, with when they may be forgotten (ms).
+#[derive(Debug, Default)]
+pub struct Nonces {
+    seen: Mutex<HashMap<String, u64>>,
+}
+
+impl Nonces {
+    /// Forgets every nonce.
+    pub(crate) fn clear(&self) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Records `nonce` for `remember_ms`; false when it was already used and is still
+    /// remembered.
+    pub(crate) fn first_use(&self, nonce: &str, now_ms: u64, remember_ms: u64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 10_000 {
+            seen.retain(|_, forget_at| *forget_at > now_ms);
         }
+        match seen.get(nonce) {
+            Some(forget_at) if *forget_at > now_ms => false,
+            _ => {
+                seen.insert(nonce.to_string(), now_ms + remember_ms);
+                true
+            }
+        }
+    }
+}
+
+/// Fixed windows per app: `(window start ms, calls in it)`.
+#[derive(Debug, Default)]
+pub struct RateWindows {
+    pub(crate) windows: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+impl RateWindows {
+    /// Forgets every window.
+    pub(crate) fn clear(&self) {
+        self.windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

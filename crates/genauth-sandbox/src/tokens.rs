@@ -1,263 +1,249 @@
-//! JWTs the sandbox issues (HS256 with a key made at start-up) and checks against its clock.
+//! Issuing and checking the tokens of the API, in one place: access, id and refresh token sets,
+//! management tokens, and the check of a bearer token on every user or management call. The
+//! JWTs themselves are `jwt.rs`'s.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use axum::http::HeaderMap;
+use genauth_api::types;
 
-/// The claims of every sandbox token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    /// User id, or the user pool id for management tokens.
-    pub sub: String,
-    /// App id, or the user pool id.
-    pub aud: String,
-    /// The sandbox URL.
-    pub iss: String,
-    /// Issued at, seconds.
-    pub iat: u64,
-    /// Expiry, seconds.
-    pub exp: u64,
-    /// Unique id.
-    pub jti: String,
-    /// "access", "id" or "management".
-    pub token_use: String,
-    /// Scopes (access tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Phone, with its country code (id tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// User pool id (management tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scoped_userpool_id: Option<String>,
+use crate::config::{AppConfig, LifetimeField};
+use crate::envelope::ApiError;
+use crate::jwt::{Claims, TokenProblem};
+use crate::shared::Shared;
+use crate::state::{RefreshGrant, State as Store, random_token};
+
+/// The token in `authorization`, raw or `Bearer `.
+pub(crate) fn bearer_or_raw(headers: &HeaderMap) -> Option<&str> {
+    let value = crate::shared::header(headers, "authorization")?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .unwrap_or(value)
+        .trim();
+    (!token.is_empty()).then_some(token)
 }
 
-/// Signs and checks tokens.
-///
-/// Every token it signs is also kept with its claims, so that checking a token this sandbox
-/// issued is a map lookup instead of a base64 decode, an HMAC and two JSON parses (the JWT
-/// checks were the largest cost of the sandbox's own code under load; docs/benchmarks.md). A
-/// token that verifies can only have come from this signer, so the tokens accepted are the
-/// same; one that is not in the map (pruned) is still verified the JWT way.
-pub struct Signer {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    /// Keyed by the token's signature (short to hash), with the whole token to compare.
-    issued: Mutex<HashMap<String, Issued>>,
-}
+// ---------------------------------------------------------------------------------------------
+// Issuing and checking tokens, for the handlers: one place for every token the sandbox signs.
 
-struct Issued {
-    token: String,
-    claims: Arc<Claims>,
-}
-
-/// The signature part of a JWT (after the last dot).
-fn signature(token: &str) -> &str {
-    token.rsplit('.').next().unwrap_or(token)
-}
-
-/// At this many issued tokens, signing prunes the expired ones (and forgets them all if at
-/// least half are still live, so that the scan stays rare).
-const PRUNE_ABOVE: usize = 100_000;
-
-/// Why a token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// Not a token of ours (bad signature, garbage).
-    Invalid,
-    /// Ours, but past its exp on the sandbox clock.
-    Expired,
-}
-
-impl Signer {
-    /// A signer with a fresh random key.
-    pub fn new() -> Self {
-        use rand::Rng;
-        let key: [u8; 32] = rand::rng().random();
-        let mut validation = Validation::new(Algorithm::HS256);
-        // exp is checked against the sandbox clock, not the system one.
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        Self {
-            encoding: EncodingKey::from_secret(&key),
-            decoding: DecodingKey::from_secret(&key),
-            validation,
-            issued: Mutex::new(HashMap::new()),
+impl Shared {
+    /// The user of the access token in `authorization` (raw or `Bearer `).
+    pub(crate) fn user_id(&self, headers: &HeaderMap, app: &AppConfig) -> Result<String, ApiError> {
+        let token = bearer_or_raw(headers).ok_or_else(|| {
+            ApiError::new(
+                401,
+                2020,
+                "not signed in: the authorization header is missing",
+            )
+        })?;
+        let claims = self
+            .signer
+            .check(token, self.now_secs())
+            .map_err(|p| match p {
+                TokenProblem::Expired => ApiError::new(401, 2206, "the access token has expired"),
+                TokenProblem::Invalid => ApiError::new(401, 2207, "the access token is invalid"),
+            })?;
+        if claims.token_use != "access" || claims.aud != app.id {
+            return Err(ApiError::new(
+                401,
+                2207,
+                "the access token is not for this app",
+            ));
         }
+        if !self.lock().users.contains_key(&claims.sub) {
+            return Err(ApiError::new(
+                401,
+                2207,
+                "the user of this token no longer exists",
+            ));
+        }
+        Ok(claims.sub.clone())
     }
 
-    fn issued(&self) -> MutexGuard<'_, HashMap<String, Issued>> {
-        // A panic elsewhere while holding the lock leaves the map usable.
-        self.issued.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How many issued tokens are kept (tests).
-    #[cfg(test)]
-    pub(crate) fn issued_len(&self) -> usize {
-        self.issued().len()
-    }
-
-    /// Signs `claims`.
-    pub fn sign(&self, claims: Claims) -> String {
-        // HS256 over serialisable claims cannot fail; an empty token would be refused later.
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .unwrap_or_default();
-        if !token.is_empty() {
-            let mut issued = self.issued();
-            if issued.len() >= PRUNE_ABOVE {
-                issued.retain(|_, i| i.claims.exp > claims.iat);
-                // Still full of live tokens: start again rather than scan on every signing;
-                // the dropped ones are verified as JWTs.
-                if issued.len() >= PRUNE_ABOVE / 2 {
-                    issued.clear();
+    /// The claims of the `token_use` token in `authorization` (raw or `Bearer `); `missing`
+    /// says what the header should have carried.
+    pub(crate) fn bearer_claims(
+        &self,
+        headers: &HeaderMap,
+        token_use: &str,
+        missing: &str,
+    ) -> Result<Arc<Claims>, ApiError> {
+        let token = bearer_or_raw(headers)
+            .ok_or_else(|| ApiError::new(401, 2020, format!("{missing} is required")))?;
+        let claims = self
+            .signer
+            .check(token, self.now_secs())
+            .map_err(|p| match p {
+                TokenProblem::Expired => {
+                    ApiError::new(401, 2206, format!("the {token_use} token has expired"))
                 }
-            }
-            issued.insert(
-                signature(&token).to_string(),
-                Issued {
-                    token: token.clone(),
-                    claims: Arc::new(claims),
-                },
-            );
-        }
-        token
-    }
-
-    /// Checks a token's signature and expiry (`now_secs`).
-    pub fn check(&self, token: &str, now_secs: u64) -> Result<Arc<Claims>, TokenProblem> {
-        let known = self
-            .issued()
-            .get(signature(token))
-            .filter(|i| i.token == token)
-            .map(|i| Arc::clone(&i.claims));
-        let claims = match known {
-            Some(claims) => claims,
-            None => Arc::new(
-                jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-                    .map_err(|_| TokenProblem::Invalid)?
-                    .claims,
-            ),
-        };
-        if claims.exp <= now_secs {
-            return Err(TokenProblem::Expired);
+                TokenProblem::Invalid => {
+                    ApiError::new(401, 2207, format!("the {token_use} token is invalid"))
+                }
+            })?;
+        if claims.token_use != token_use {
+            return Err(ApiError::new(
+                401,
+                2207,
+                format!("this is not a {token_use} token"),
+            ));
         }
         Ok(claims)
     }
-}
 
-impl Default for Signer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn claims(exp: u64) -> Claims {
+    /// The claims of a new token, issued now; the caller adds its own and signs.
+    pub(crate) fn claims(&self, sub: &str, aud: &str, token_use: &str, ttl_secs: u64) -> Claims {
+        let now = self.now_secs();
         Claims {
-            sub: "user".into(),
-            aud: "app".into(),
-            iss: "http://sandbox".into(),
-            iat: 100,
-            exp,
-            jti: "jti".into(),
-            token_use: "access".into(),
+            sub: sub.into(),
+            aud: aud.into(),
+            iss: self.issuer(),
+            iat: now,
+            exp: now + ttl_secs,
+            jti: random_token(16),
+            token_use: token_use.into(),
             scope: None,
             phone_number: None,
             scoped_userpool_id: None,
         }
     }
 
-    #[test]
-    fn issued_tokens_check_out_until_they_expire() {
-        let signer = Signer::new();
-        let token = signer.sign(claims(200));
-        assert_eq!(
-            signer.check(&token, 150).map(|c| c.sub.clone()),
-            Ok("user".into())
-        );
-        assert_eq!(signer.check(&token, 200).err(), Some(TokenProblem::Expired));
+    /// An id token for `user_id` (with the phone claim).
+    /// The caller holds the store lock and passes the store.
+    pub(crate) fn id_token(
+        &self,
+        store: &Store,
+        user_id: &str,
+        app_id: &str,
+        ttl_secs: u64,
+    ) -> String {
+        let mut claims = self.claims(user_id, app_id, "id", ttl_secs);
+        claims.phone_number = store.users.get(user_id).and_then(|u| {
+            u.phone
+                .as_ref()
+                .map(|p| format!("{}{}", u.phone_country_code.as_deref().unwrap_or("+86"), p))
+        });
+        self.signer.sign(claims)
     }
 
-    #[test]
-    fn a_token_not_in_the_map_is_verified_as_a_jwt() {
-        let signer = Signer::new();
-        let token = signer.sign(claims(200));
-        signer.issued().clear();
-        assert_eq!(
-            signer.check(&token, 150).map(|c| c.aud.clone()),
-            Ok("app".into())
-        );
-        assert_eq!(signer.check(&token, 250).err(), Some(TokenProblem::Expired));
-    }
-
-    #[test]
-    fn forged_and_foreign_tokens_are_invalid() {
-        let signer = Signer::new();
-        let token = signer.sign(claims(200));
-        // Another sandbox's token (another key), and this one with its signature changed.
-        let foreign = Signer::new().sign(claims(200));
-        assert_eq!(
-            signer.check(&foreign, 150).err(),
-            Some(TokenProblem::Invalid)
-        );
-        // One signature character changed (not the last, whose low bits are padding).
-        let at = token.len() - 5;
-        let swap = if &token[at..=at] == "A" { "B" } else { "A" };
-        let forged = format!("{}{swap}{}", &token[..at], &token[at + 1..]);
-        assert_eq!(
-            signer.check(&forged, 150).err(),
-            Some(TokenProblem::Invalid)
-        );
-        assert_eq!(
-            signer.check("not a jwt", 150).err(),
-            Some(TokenProblem::Invalid)
-        );
-        // Other claims under this token's signature: the lookup by signature does not take it
-        // for the token it copied.
-        let copied = format!("eyJhbGciOiJIUzI1NiJ9.e30.{}", signature(&token));
-        assert_eq!(
-            signer.check(&copied, 150).err(),
-            Some(TokenProblem::Invalid)
-        );
-    }
-
-    #[test]
-    fn signing_prunes_expired_tokens_when_the_map_is_full() {
-        let signer = Signer::new();
-        {
-            let mut issued = signer.issued();
-            for i in 0..PRUNE_ABOVE {
-                let claims = Arc::new(claims(50));
-                let token = format!("old{i}");
-                issued.insert(token.clone(), Issued { token, claims });
-            }
+    /// Access and id tokens, and a refresh token with offline_access.
+    pub(crate) fn token_set(
+        &self,
+        store: &mut Store,
+        user_id: &str,
+        app: &AppConfig,
+        scope: &str,
+    ) -> TokenSet {
+        let ttl = self
+            .settings()
+            .access_token_ttl_secs
+            .unwrap_or(app.access_token_ttl_secs);
+        let mut access = self.claims(user_id, &app.id, "access", ttl);
+        access.scope = Some(scope.to_string());
+        let access_token = self.signer.sign(access);
+        let id_token = self.id_token(store, user_id, &app.id, ttl);
+        let refresh_token = scope
+            .split_whitespace()
+            .any(|s| s == "offline_access")
+            .then(|| {
+                let token = random_token(43);
+                store.refresh_tokens.insert(
+                    token.clone(),
+                    RefreshGrant {
+                        user_id: user_id.into(),
+                        app_id: app.id.clone(),
+                        scope: scope.into(),
+                        expires_at_ms: self.now_ms() + app.refresh_token_ttl_secs * 1000,
+                    },
+                );
+                token
+            });
+        TokenSet {
+            access_token,
+            id_token,
+            refresh_token,
+            expires_in: ttl,
+            scope: scope.into(),
         }
-        let token = signer.sign(claims(200));
-        assert_eq!(signer.issued().len(), 1);
-        assert!(signer.check(&token, 150).is_ok());
+    }
+}
+
+pub(crate) struct TokenSet {
+    access_token: String,
+    id_token: String,
+    refresh_token: Option<String>,
+    expires_in: u64,
+    scope: String,
+}
+
+impl TokenSet {
+    /// The answer, with the lifetime under the name `field`.
+    pub(crate) fn answer(self, field: LifetimeField) -> types::LoginTokenResponseDataDto {
+        let lifetime = Some(i64::try_from(self.expires_in).unwrap_or(i64::MAX));
+        let (expire_in, expires_in) = match field {
+            LifetimeField::ExpireIn => (lifetime, None),
+            LifetimeField::ExpiresIn => (None, lifetime),
+        };
+        types::LoginTokenResponseDataDto {
+            access_token: Some(self.access_token),
+            id_token: Some(self.id_token),
+            refresh_token: self.refresh_token,
+            token_type: "Bearer".into(),
+            expire_in,
+            expires_in,
+            scope: Some(self.scope),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::jwt::Signer;
+    use crate::shared::Shared;
+    use std::sync::{Arc, Mutex};
+
+    fn shared() -> Shared {
+        let config = Config::default();
+        Shared {
+            store: Mutex::new(crate::state::State::new(&config, 0)),
+            faults: crate::faults::Faults::default(),
+            config,
+            clock: Arc::new(crate::clock::SystemClock),
+            signer: Signer::new(),
+            issuer: Mutex::new("http://sandbox.test".into()),
+            nonces: Default::default(),
+            rate_windows: Default::default(),
+            connections: Default::default(),
+            time: Arc::new(crate::clock::OffsetClock::new(Arc::new(
+                crate::clock::SystemClock,
+            ))),
+            settings: Default::default(),
+        }
     }
 
     #[test]
-    fn a_map_full_of_live_tokens_is_forgotten_and_they_still_check_out() {
-        let signer = Signer::new();
-        let live: Vec<String> = (0..PRUNE_ABOVE)
-            .map(|i| {
-                let mut c = claims(200);
-                c.jti = format!("jti{i}");
-                signer.sign(c)
-            })
-            .collect();
-        assert_eq!(signer.issued().len(), PRUNE_ABOVE);
-        let newest = signer.sign(claims(300));
-        assert_eq!(signer.issued().len(), 1);
-        assert!(signer.check(&live[0], 150).is_ok(), "verified as a JWT");
-        assert!(signer.check(&newest, 150).is_ok());
+    fn a_token_set_signs_each_token_once() {
+        let s = shared();
+        let app = &s.config.apps[0];
+        let mut store = s.lock();
+        let user = store.users.keys().next().cloned().expect("a seeded user");
+        let set = s.token_set(&mut store, &user, app, "openid offline_access");
+        // The access and the id token, and nothing signed and thrown away.
+        assert_eq!(s.signer.issued_len(), 2);
+        let now = s.now_secs();
+        let access = s
+            .signer
+            .check(&set.access_token, now)
+            .expect("access token");
+        assert_eq!(access.token_use, "access");
+        assert_eq!(access.scope.as_deref(), Some("openid offline_access"));
+        let id = s.signer.check(&set.id_token, now).expect("id token");
+        assert_eq!(
+            (id.token_use.as_str(), id.sub.as_str()),
+            ("id", user.as_str())
+        );
+        assert!(set.refresh_token.is_some());
     }
 }

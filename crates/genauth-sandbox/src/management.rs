@@ -1,4 +1,5 @@
-//! Authentication of management calls, in both of the service's ways, and the per-app rate limit.
+//! The management calls (get-management-token, link-identity, unlink-identity) and their
+//! authentication, in both of the service's ways.
 //!
 //! * **Management token** (the Python, Java and Go SDKs): `authorization: Bearer <token from
 //!   get-management-token>` plus the user pool id in `x-authing-userpool-id` or
@@ -11,8 +12,7 @@
 //!   within [`DATE_WINDOW_SECS`] of the sandbox's clock and a nonce is good once within that
 //!   window.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -22,39 +22,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use genauth_api::signature::{signed_params, string_to_sign, verify};
 
-use crate::api::{Shared, header};
-use crate::envelope::ApiError;
+use crate::envelope::{ApiError, V3Json, ok};
+use crate::shared::{S, Shared, header};
+use crate::state::Identity;
+use genauth_api::types;
+use serde_json::json;
 
 /// How far a signed request's `date` may be from the sandbox's clock, seconds (15 minutes).
 pub const DATE_WINDOW_SECS: u64 = 15 * 60;
-
-/// Nonces seen within the date window, with when they may be forgotten (ms).
-#[derive(Debug, Default)]
-pub struct Nonces {
-    seen: Mutex<HashMap<String, u64>>,
-}
-
-impl Nonces {
-    /// Forgets every nonce.
-    pub(crate) fn clear(&self) {
-        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-
-    /// Records `nonce`; false when it was already used and is still remembered.
-    fn first_use(&self, nonce: &str, now_ms: u64) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() > 10_000 {
-            seen.retain(|_, forget_at| *forget_at > now_ms);
-        }
-        match seen.get(nonce) {
-            Some(forget_at) if *forget_at > now_ms => false,
-            _ => {
-                seen.insert(nonce.to_string(), now_ms + 2 * DATE_WINDOW_SECS * 1000);
-                true
-            }
-        }
-    }
-}
 
 /// The user pool id header, in either family.
 fn userpool_header(headers: &HeaderMap) -> Option<&str> {
@@ -175,64 +150,88 @@ impl Shared {
                 format!("the signature does not match; the string to sign was {text:?}"),
             );
         }
-        if !self.nonces.first_use(nonce, now_ms) {
+        if !self
+            .nonces
+            .first_use(nonce, now_ms, 2 * DATE_WINDOW_SECS * 1000)
+        {
             return refuse(1306, "this signature nonce was already used".into());
         }
         Ok(())
     }
 }
 
-/// Fixed windows per app: `(window start ms, calls in it)`.
-#[derive(Debug, Default)]
-pub struct RateWindows {
-    windows: Mutex<HashMap<String, (u64, u32)>>,
-}
-
-impl RateWindows {
-    /// Forgets every window.
-    pub(crate) fn clear(&self) {
-        self.windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+pub(crate) async fn get_management_token(
+    State(s): S,
+    V3Json(body): V3Json<types::GetManagementAccessTokenDto>,
+) -> Result<Response, ApiError> {
+    let pool = &s.config.user_pool;
+    if body.access_key_id != pool.access_key_id || body.access_key_secret != pool.access_key_secret
+    {
+        return Err(ApiError::plain(401, "the access key id or secret is wrong"));
     }
+    let mut claims = s.claims(
+        &pool.id,
+        &pool.id,
+        "management",
+        pool.management_token_ttl_secs,
+    );
+    claims.scoped_userpool_id = Some(pool.id.clone());
+    let token = s.signer.sign(claims);
+    Ok(ok(Some(
+        json!({"access_token": token, "expires_in": pool.management_token_ttl_secs}),
+    )))
 }
 
-/// Middleware in front of the `/api/v3` routes: an app over its `rate_limit` is answered HTTP 429
-/// with the envelope (statusCode 429, apiCode 2100) and `Retry-After`.
-pub async fn rate_limit(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    let app = header(req.headers(), "x-authing-app-id")
-        .or_else(|| header(req.headers(), "x-genauth-app-id"))
-        .and_then(|id| s.app_by_id(id));
-    let Some((app_id, limit)) = app.and_then(|a| s.rate_limit_of(a).map(|l| (a.id.clone(), l)))
-    else {
-        return next.run(req).await;
-    };
-    let now = s.clock.now_ms();
-    let window_ms = limit.per_secs * 1000;
-    let wait = {
-        let mut windows = s
-            .rate_windows
-            .windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let entry = windows.entry(app_id).or_insert((now, 0));
-        if now >= entry.0 + window_ms {
-            *entry = (now, 0);
+pub(crate) async fn link_identity(
+    State(s): S,
+    V3Json(body): V3Json<types::LinkIdentityDto>,
+) -> Result<Response, ApiError> {
+    let mut store = s.lock();
+    store.user(&body.user_id)?;
+    let taken = store.users.values().any(|u| {
+        u.id != body.user_id
+            && u.identities
+                .iter()
+                .any(|i| i.ext_idp_id == body.ext_idp_id && i.user_id_in_idp == body.user_id_in_idp)
+    });
+    if taken {
+        return Err(ApiError::new(
+            409,
+            2213,
+            "this external account is already linked to another user",
+        ));
+    }
+    if let Some(u) = store.users.get_mut(&body.user_id) {
+        let exists = u
+            .identities
+            .iter()
+            .any(|i| i.ext_idp_id == body.ext_idp_id && i.user_id_in_idp == body.user_id_in_idp);
+        if !exists {
+            u.identities.push(Identity {
+                identity_id: crate::state::new_id(),
+                ext_idp_id: body.ext_idp_id.clone(),
+                provider: "oidc".into(),
+                // The service takes `generic` when the type is left out.
+                kind: body.type_.clone().unwrap_or_else(|| "generic".into()),
+                user_id_in_idp: body.user_id_in_idp.clone(),
+            });
         }
-        entry.1 += 1;
-        (entry.1 > limit.requests).then(|| (entry.0 + window_ms - now).div_ceil(1000).max(1))
-    };
-    match wait {
-        Some(secs) => ApiError::throttled(
-            2100,
-            format!(
-                "too many requests: this app may make {} calls per {} s",
-                limit.requests, limit.per_secs
-            ),
-            secs,
-        )
-        .into_response(),
-        None => next.run(req).await,
     }
+    Ok(ok(Some(json!({"success": true}))))
+}
+
+pub(crate) async fn unlink_identity(
+    State(s): S,
+    V3Json(body): V3Json<types::UnlinkIdentityDto>,
+) -> Result<Response, ApiError> {
+    let mut store = s.lock();
+    let u = store.user_mut(&body.user_id)?;
+    let before = u.identities.len();
+    u.identities.retain(|i| {
+        i.ext_idp_id != body.ext_idp_id || body.type_.as_ref().is_some_and(|t| *t != i.kind)
+    });
+    if u.identities.len() == before {
+        return Err(ApiError::plain(404, "the user has no such identity"));
+    }
+    Ok(ok(Some(json!({"success": true}))))
 }

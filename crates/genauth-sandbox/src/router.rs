@@ -1,0 +1,98 @@
+//! The router of the whole sandbox: every route of the spec, its family's middleware, and the
+//! control routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::{get, post};
+
+use crate::envelope::ApiError;
+use crate::management::{get_management_token, link_identity, unlink_identity};
+use crate::oidc::oidc_token;
+use crate::shared::Shared;
+use crate::v3::{
+    bind_phone, generate_link_extidp_url, get_identities, get_profile, send_sms, signin,
+    unbind_phone, unlink_extidp, update_phone, verify_update_phone_request,
+};
+
+/// The router of the whole sandbox.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.config.limits.max_body_bytes;
+    Router::new()
+        .route("/api/v3/send-sms", post(send_sms))
+        .route("/api/v3/bind-phone", post(bind_phone))
+        .route("/api/v3/unbind-phone", post(unbind_phone))
+        .route(
+            "/api/v3/verify-update-phone-request",
+            post(verify_update_phone_request),
+        )
+        .route("/api/v3/update-phone", post(update_phone))
+        .route("/api/v3/get-profile", get(get_profile))
+        .route("/api/v3/signin", post(signin))
+        .route("/oidc/token", post(oidc_token))
+        .route("/api/v3/get-management-token", post(get_management_token))
+        .route("/api/v3/get-identities", get(get_identities))
+        .route("/api/v3/unlink-extidp", post(unlink_extidp))
+        .route(
+            "/api/v3/generate-link-extidp-url",
+            get(generate_link_extidp_url),
+        )
+        .merge(
+            Router::new()
+                .route("/api/v3/link-identity", post(link_identity))
+                .route("/api/v3/unlink-identity", post(unlink_identity))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    shared.clone(),
+                    crate::management::management_auth,
+                )),
+        )
+        .route(
+            "/api/v2/sdk/login/wechat",
+            post(crate::social::login_wechat),
+        )
+        .route("/api/v2/sdk/sms/send", post(crate::social::sms_send))
+        .route("/api/v2/sdk/social/bind", post(crate::social::social_bind))
+        .route(
+            "/api/v2/sdk/social/register-bind",
+            post(crate::social::social_register_bind),
+        )
+        .route(
+            "/api/v2/sdk/login/mobile-verify-code",
+            post(crate::social::login_mobile),
+        )
+        .route("/api/v2/tenant/token", post(crate::tenant::tenant_token))
+        .route(
+            "/api/v2/tenant/sso/session-token/sso-ticket",
+            post(crate::tenant::sso_ticket),
+        )
+        .route(
+            "/api/v2/tenant/sso/sso-ticket/verify",
+            post(crate::tenant::sso_verify),
+        )
+        .route(
+            "/api/v2/tenant/sso/session-token/refresh",
+            post(crate::tenant::session_refresh),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::middleware::rate_limit,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::middleware::inject,
+        ))
+        .merge(crate::control::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(shared.config.limits.body_read_timeout_secs),
+        ))
+        .with_state(shared)
+}
+
+pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::plain(404, format!("no such API: {method} {}", uri.path()))
+}
