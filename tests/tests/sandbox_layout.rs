@@ -1,0 +1,117 @@
+//! The sandbox's layout stays walkable: its modules import each other without a circle, and the
+//! store (`state.rs`) knows nothing of HTTP.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+fn sources() -> BTreeMap<String, String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("crates")
+        .join("genauth-sandbox")
+        .join("src");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).expect("sandbox sources") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
+        if path.extension().is_some_and(|e| e == "rs") && name != "lib" && name != "main" {
+            let text = std::fs::read_to_string(&path).expect("source");
+            // The code outside the unit tests and comments.
+            let code: String = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or("")
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.insert(name, code);
+        }
+    }
+    out
+}
+
+/// Module → the modules of the crate it names (`crate::x`).
+fn graph(sources: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
+    sources
+        .iter()
+        .map(|(name, code)| {
+            let deps = code
+                .split("crate::")
+                .skip(1)
+                .filter_map(|rest| {
+                    let m: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    (sources.contains_key(&m) && m != *name).then_some(m)
+                })
+                .collect();
+            (name.clone(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn the_sandbox_modules_import_each_other_without_a_circle() {
+    let sources = sources();
+    assert!(sources.len() >= 10, "{:?}", sources.keys());
+    let graph = graph(&sources);
+    // Depth-first search for a back edge.
+    fn visit(
+        m: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        on_path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) {
+        if done.contains(m) {
+            return;
+        }
+        if let Some(at) = on_path.iter().position(|p| p == m) {
+            panic!("import circle: {} -> {m}", on_path[at..].join(" -> "));
+        }
+        on_path.push(m.to_string());
+        for d in graph.get(m).into_iter().flatten() {
+            visit(d, graph, on_path, done);
+        }
+        on_path.pop();
+        done.insert(m.to_string());
+    }
+    let mut done = BTreeSet::new();
+    for m in graph.keys() {
+        visit(m, &graph, &mut Vec::new(), &mut done);
+    }
+    // One module per API family, and the store below them all.
+    for family in [
+        "v3",
+        "oidc",
+        "management",
+        "social",
+        "tenant",
+        "control",
+        "router",
+    ] {
+        assert!(sources.contains_key(family), "no {family}.rs");
+        assert!(!graph["state"].contains(family), "state imports {family}");
+    }
+}
+
+#[test]
+fn the_store_knows_nothing_of_http() {
+    let sources = sources();
+    let state = &sources["state"];
+    for http in [
+        "axum",
+        "ApiError",
+        "SdkError",
+        "StatusCode",
+        "HeaderMap",
+        "envelope",
+    ] {
+        assert!(!state.contains(http), "state.rs uses {http}");
+    }
+}
