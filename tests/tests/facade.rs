@@ -177,6 +177,14 @@ async fn bad_input_is_refused_before_any_request() {
     let e = c.get_profile().await.expect_err("nothing listens");
     assert!(matches!(e, Error::Transport { sent: false, .. }), "{e}");
     assert!(e.is_retryable());
+    assert_eq!(e.http_status(), None);
+    // The cause is the source, printed once by an error chain, not repeated in the message.
+    let source = std::error::Error::source(&e).expect("a cause").to_string();
+    assert!(!e.to_string().contains(&source), "{e} / {source}");
+    assert_eq!(
+        e.to_string(),
+        "getProfile: transport error (nothing was sent)"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +200,7 @@ async fn configuration_errors_at_build_time() {
         .host("ftp://x")
         .build()
         .expect_err("bad host");
-    assert!(e.to_string().contains("not an http(s) URL"), "{e}");
+    assert!(e.to_string().contains("is not http or https"), "{e}");
     let e = AuthenticationClient::builder()
         .app_id("a")
         .host("https://x.genauth.ai")

@@ -507,6 +507,7 @@ async fn http_429_is_the_same_typed_error_as_status_code_429_with_retry_after() 
     c.get_profile().await.expect("second call of the window");
     let e = c.get_profile().await.expect_err("throttled");
     assert_eq!(e.status_code(), Some(429), "{e}");
+    assert_eq!(e.http_status(), Some(429));
     assert_eq!(e.api_code(), Some(genauth::ApiCode::TooFrequent));
     assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
     assert!(e.is_retryable());

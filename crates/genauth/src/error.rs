@@ -63,6 +63,8 @@ pub enum Error {
         request_id: Option<String>,
         /// `Retry-After` in seconds, when the service answered HTTP 429 with one.
         retry_after: Option<u64>,
+        /// The HTTP status: 200 for a refusal in the envelope, 429 when throttled.
+        http_status: u16,
     },
     /// An `/api/v2` call answered HTTP 400 `{error_code, error_msg}`.
     #[error("{operation}: GenAuth answered {error_code}: {error_msg}")]
@@ -109,8 +111,10 @@ pub enum Error {
         excerpt: String,
     },
     /// No answer: the connection failed or dropped. `sent` says whether the request may have
-    /// reached the server (then a write must not be repeated blindly).
-    #[error("{operation}: transport error{}: {source}", if *sent { " after the request was sent" } else { "" })]
+    /// reached the server (then a write must not be repeated blindly). The cause is the
+    /// error's `source()` (printed by an error chain, e.g. `{:#}` with anyhow), not repeated in
+    /// this message.
+    #[error("{operation}: transport error{}", if *sent { " after the request was sent" } else { " (nothing was sent)" })]
     Transport {
         /// The operation.
         operation: &'static str,
@@ -181,6 +185,18 @@ impl Error {
             Self::Api { retry_after, .. } | Self::Http { retry_after, .. } => {
                 retry_after.map(std::time::Duration::from_secs)
             }
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer the error came from (200 for most V3 refusals, which
+    /// travel in the envelope; 429 when throttled; a gateway's 5xx; an OAuth 4xx); `None` when
+    /// there was no answer, or for a social API error.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::Api { http_status, .. }
+            | Self::Http { http_status, .. }
+            | Self::OAuth { http_status, .. } => Some(*http_status),
             _ => None,
         }
     }
@@ -329,6 +345,7 @@ mod tests {
             message: "wrong code".into(),
             request_id: Some("r-1".into()),
             retry_after: None,
+            http_status: 200,
         };
         assert_eq!(
             e.to_string(),

@@ -228,6 +228,7 @@ mod tests {
     fn writes_are_only_retried_when_nothing_was_sent() {
         let api = |status_code| Error::Api {
             retry_after: None,
+            http_status: 200,
             operation: "x",
             status_code,
             api_code: None,

@@ -30,17 +30,8 @@ pub(crate) struct HttpSettings {
 
 impl HttpSettings {
     pub fn new(host: &str) -> Result<Self> {
-        let host = host.trim().trim_end_matches('/').to_string();
-        let valid = (host.starts_with("https://") || host.starts_with("http://"))
-            && host.len() > "https://".len()
-            && reqwest::Url::parse(&host).is_ok();
-        if !valid {
-            return Err(Error::Config(format!(
-                "host {host:?} is not an http(s) URL like https://example.genauth.ai"
-            )));
-        }
         Ok(Self {
-            host,
+            host: checked_host(host)?,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(15),
         })
@@ -65,6 +56,36 @@ impl HttpSettings {
                 .with_exec_hook(Arc::new(hook)),
         )
     }
+}
+
+/// A host every call can safely be sent to: `http` or `https` (any case), a host name, no user
+/// info (reqwest would send it as Basic authentication, and `https://a.genauth.ai:443@evil.com`
+/// is a request to evil.com), no query or fragment (the API path would land in them); a path
+/// prefix is kept. The error never repeats user info.
+pub(crate) fn checked_host(host: &str) -> Result<String> {
+    let shape = "like https://example.genauth.ai";
+    let url = reqwest::Url::parse(host.trim())
+        .map_err(|_| Error::Config(format!("host is not an http(s) URL {shape}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "host must not carry user info (user:password@); {shape}"
+        )));
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "host {:?} is not http or https; {shape}",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("host has no host name; {shape}")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "host must not have a query (?) or a fragment (#); {shape}"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Keeps tokio's timer wheel from waking its driver on every request.
@@ -289,7 +310,7 @@ impl ServiceError for types::CommonResponseDto {
     fn into_error(
         self,
         operation: &'static str,
-        _http_status: u16,
+        http_status: u16,
         retry_after: Option<u64>,
     ) -> Error {
         if let Some(id) = &self.request_id {
@@ -302,6 +323,7 @@ impl ServiceError for types::CommonResponseDto {
             message: self.message,
             request_id: self.request_id,
             retry_after,
+            http_status,
         }
     }
 }
@@ -483,6 +505,7 @@ where
             message: message.to_string(),
             request_id: request_id.map(str::to_string),
             retry_after: None,
+            http_status: 200,
         })
     }
 }
@@ -530,7 +553,38 @@ pub(crate) fn missing_data(operation: &'static str) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{TimerFloor, excerpt};
+    use super::{TimerFloor, checked_host, excerpt};
+
+    #[test]
+    fn hosts_are_http_or_https_without_user_info_query_or_fragment() {
+        for (given, kept) in [
+            ("https://example.genauth.ai", "https://example.genauth.ai"),
+            ("HTTPS://Example.GenAuth.ai/", "https://example.genauth.ai"),
+            ("  http://127.0.0.1:8787  ", "http://127.0.0.1:8787"),
+            (
+                "https://gateway.example.com/genauth/",
+                "https://gateway.example.com/genauth",
+            ),
+        ] {
+            assert_eq!(checked_host(given).expect(given), kept);
+        }
+        for (given, why) in [
+            ("http://user:s3cret-pw@host", "user info"),
+            ("https://example.genauth.ai:443@evil.com", "user info"),
+            ("https://example.genauth.ai?", "query"),
+            ("https://example.genauth.ai/#x", "fragment"),
+            ("ftp://example.genauth.ai", "not http or https"),
+            ("example.genauth.ai", "not an http(s) URL"),
+            ("", "not an http(s) URL"),
+        ] {
+            let e = checked_host(given).expect_err(given).to_string();
+            assert!(e.contains(why), "{given}: {e}");
+            assert!(
+                !e.contains("s3cret-pw"),
+                "the password is not repeated: {e}"
+            );
+        }
+    }
     use std::time::Duration;
 
     #[test]
