@@ -357,6 +357,22 @@ async fn bad_answers_are_typed_errors_never_panics() {
     );
     let e = c.send_bind_phone_code(&p).await.expect_err("500 envelope");
     assert_eq!(e.status_code(), Some(500));
+    // One rule with the retry loop: a 500 the service answered for this very request is not
+    // transient; 502/503/504 are.
+    assert!(!e.is_retryable());
+    s.set_fault(
+        route,
+        Fault::next(
+            1,
+            FaultKind::Envelope {
+                status_code: 503,
+                api_code: None,
+                message: Some("busy".into()),
+                error_code: None,
+            },
+        ),
+    );
+    let e = c.send_bind_phone_code(&p).await.expect_err("503 envelope");
     assert!(e.is_retryable());
     s.set_fault(
         route,

@@ -579,3 +579,38 @@ async fn a_gateway_429_page_is_the_same_throttling_error() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_timed_out_read_is_retried_and_a_timed_out_write_is_not() {
+    let (s, _) = setup().await;
+    let app = s.seed().app;
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .timeout(Duration::from_millis(250))
+        .build()
+        .expect("client");
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    // The first get-profile hangs past the timeout; the retry answers.
+    s.set_fault(PROFILE, Fault::next(1, FaultKind::Latency { ms: 1_000 }));
+    c.get_profile().await.expect("retried after the timeout");
+    assert_eq!(s.request_count(PROFILE), 2);
+    // A send-sms that is applied and then answered too late: a timeout, not sent again.
+    let route = "/api/v3/send-sms";
+    s.set_fault(
+        route,
+        Fault::next(1, FaultKind::ApplyThenDelay { ms: 1_000 }),
+    );
+    let phone = PhoneNumber::parse("18800008888").expect("phone");
+    let e = c.send_bind_phone_code(&phone).await.expect_err("timed out");
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    assert!(
+        e.is_retryable(),
+        "transient, but a write: the caller decides"
+    );
+    assert_eq!(s.request_count(route), 1, "a write is not sent twice");
+    assert_eq!(s.outbox().len(), 1, "it was applied once");
+}

@@ -209,17 +209,56 @@ impl Error {
         }
     }
 
-    /// Whether trying the same call again later may succeed: throttling (statusCode 429),
-    /// server-side failures (5xx), timeouts and transport failures. A retryable error of a
-    /// write may still have been applied (see [`Error::Transport`]'s `sent`).
+    /// Whether trying the same call again later may succeed: the request never left, or the
+    /// failure is transient on the service's side (throttling, HTTP or statusCode 502/503/504,
+    /// HTTP 408, a timeout, a connection lost after sending). A retryable error of a write may
+    /// still have been applied (see [`Error::Transport`]'s `sent`). This is the same rule the
+    /// clients' own retries follow ([`RetryPolicy`](crate::RetryPolicy)): they repeat any call
+    /// that was not sent, and reads on a transient failure.
     pub fn is_retryable(&self) -> bool {
+        !matches!(self.transience(), Transience::Permanent)
+    }
+
+    /// The one classification of a failure, for [`is_retryable`](Self::is_retryable) and the
+    /// retry loop.
+    pub(crate) fn transience(&self) -> Transience {
         match self {
-            Self::Api { status_code, .. } => *status_code == 429 || *status_code >= 500,
-            Self::Http { http_status, .. } => matches!(http_status, 408 | 429 | 502 | 503 | 504),
-            Self::Timeout { .. } | Self::Transport { .. } => true,
-            _ => false,
+            Self::Transport { sent: false, .. } => Transience::NotSent,
+            Self::Transport { sent: true, .. } | Self::Timeout { .. } => {
+                Transience::Transient { retry_after: None }
+            }
+            Self::Http {
+                http_status: 408 | 429 | 502 | 503 | 504,
+                retry_after,
+                ..
+            }
+            | Self::Api {
+                status_code: 429 | 502 | 503 | 504,
+                retry_after,
+                ..
+            } => Transience::Transient {
+                retry_after: *retry_after,
+            },
+            // A refusal (4xx), a server error the service answered for this very request
+            // (500: trying again repeats it in practice), a decode or configuration problem.
+            _ => Transience::Permanent,
         }
     }
+}
+
+/// How a failed call may be tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transience {
+    /// Not again: the service refused, or the answer or the input is wrong.
+    Permanent,
+    /// The request never left: any call may be sent again.
+    NotSent,
+    /// Transient on the service's side: a read may be sent again (after `retry_after`
+    /// seconds, when the service said); a write may have been applied.
+    Transient {
+        /// The service's `Retry-After`, seconds.
+        retry_after: Option<u64>,
+    },
 }
 
 macro_rules! api_codes {

@@ -1,15 +1,16 @@
 //! When a failed call is tried again, and how long to wait.
 //!
 //! Only what is safe: a call whose request never left (the connection failed) is retried,
-//! whatever it is; an idempotent read is also retried on HTTP 429 / 502 / 503 / 504 and on an
-//! envelope with statusCode 429, honouring `Retry-After`. A write (send-sms, bind-phone,
+//! whatever it is; an idempotent read is also retried on a transient failure (HTTP 408 / 429 /
+//! 502 / 503 / 504, an envelope with statusCode 429 / 502 / 503 / 504, a timeout or a connection
+//! cut after sending), honouring `Retry-After`; [`Error::is_retryable`] follows the same rule. A write (send-sms, bind-phone,
 //! social/bind, sign-in ...) is never sent again once the request may have reached the server:
 //! its error comes back to the caller instead ([`Error::Transport`] with `sent: true`, say).
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{Error, Transience};
 
 /// The retry policy of a client.
 ///
@@ -97,26 +98,14 @@ pub(crate) enum Kind {
     Write,
 }
 
-/// Whether `error` of an operation of `kind` may be retried, and the server's `Retry-After`.
+/// Whether `error` of an operation of `kind` may be retried, and the server's `Retry-After`:
+/// [`Error::transience`], the rule [`Error::is_retryable`] follows too, applied to the kind of
+/// operation. A timed-out or cut-off read is retried (it is idempotent; the wait grows by at
+/// most one request timeout per attempt); a write that may have reached the server never is.
 fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
-    match (kind, error) {
-        (_, Error::Transport { sent: false, .. }) => Some(None),
-        (
-            Kind::Read,
-            Error::Http {
-                http_status: 429 | 502 | 503 | 504,
-                retry_after,
-                ..
-            },
-        ) => Some(*retry_after),
-        (
-            Kind::Read,
-            Error::Api {
-                status_code: 429,
-                retry_after,
-                ..
-            },
-        ) => Some(*retry_after),
+    match (kind, error.transience()) {
+        (_, Transience::NotSent) => Some(None),
+        (Kind::Read, Transience::Transient { retry_after }) => Some(retry_after),
         _ => None,
     }
 }
@@ -247,9 +236,24 @@ mod tests {
         assert_eq!(retryable(Kind::Write, &api(429)), None);
         assert_eq!(retryable(Kind::Read, &api(400)), None);
         assert_eq!(retryable(Kind::Read, &http(500)), None);
-        assert_eq!(
-            retryable(Kind::Read, &Error::Timeout { operation: "x" }),
-            None
-        );
+        assert_eq!(retryable(Kind::Read, &api(503)), Some(None));
+        assert_eq!(retryable(Kind::Write, &api(503)), None);
+        assert_eq!(retryable(Kind::Read, &api(500)), None);
+        // A timed-out read is tried again; a timed-out write is not (it may have been applied).
+        let timeout = Error::Timeout { operation: "x" };
+        assert_eq!(retryable(Kind::Read, &timeout), Some(None));
+        assert_eq!(retryable(Kind::Write, &timeout), None);
+        // One rule: whatever the loop may retry for a read, is_retryable says yes, and back.
+        for e in [
+            http(503),
+            http(500),
+            api(429),
+            api(400),
+            api(500),
+            api(503),
+            timeout,
+        ] {
+            assert_eq!(retryable(Kind::Read, &e).is_some(), e.is_retryable(), "{e}");
+        }
     }
 }
