@@ -20,7 +20,6 @@ use genauth::{
     AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, PhoneNumber, SocialClient,
     TenantClient,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Shows the last 4 characters of a secret.
 fn mask(secret: &str) -> String {
@@ -50,15 +49,46 @@ impl Codes {
     }
 }
 
+/// One line of standard input after `prompt`. Every question reads through the process's one
+/// buffered `Stdin`, so answers piped in at once (`printf 'alice\npassword\n' | ...`) all
+/// arrive; a fresh reader per question would drop what the previous one had buffered.
 async fn ask(prompt: &str) -> Result<String, Box<dyn std::error::Error>> {
-    use std::io::Write;
-    print!("{prompt}");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    BufReader::new(tokio::io::stdin())
-        .read_line(&mut line)
-        .await?;
-    Ok(line.trim().to_string())
+    read_line(prompt.to_string(), false).await
+}
+
+/// Like [`ask`], without echoing what is typed on a terminal (a password).
+async fn ask_secret(prompt: &str) -> Result<String, Box<dyn std::error::Error>> {
+    read_line(prompt.to_string(), true).await
+}
+
+async fn read_line(prompt: String, secret: bool) -> Result<String, Box<dyn std::error::Error>> {
+    let line = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        use std::io::{BufRead, IsTerminal, Write};
+        print!("{prompt}");
+        std::io::stdout().flush()?;
+        let stdin = std::io::stdin();
+        // On a terminal, turn its echo off while the secret is typed (and back on after).
+        let hide = secret && stdin.is_terminal();
+        let stty = |arg: &str| {
+            std::process::Command::new("stty")
+                .arg(arg)
+                .stdin(std::process::Stdio::inherit())
+                .status()
+        };
+        if hide {
+            stty("-echo")?;
+        }
+        let mut line = String::new();
+        let read = stdin.lock().read_line(&mut line);
+        if hide {
+            stty("echo")?;
+            println!();
+        }
+        read?;
+        Ok(line.trim().to_string())
+    })
+    .await??;
+    Ok(line)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -105,7 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let u = s.seed().phoneless_user;
                 (u.username, u.password)
             }
-            Codes::Stdin => (ask("User name: ").await?, ask("Password: ").await?),
+            Codes::Stdin => (ask("User name: ").await?, ask_secret("Password: ").await?),
         };
         let tokens = client
             .sign_in_by_username_password(&username, &password)
