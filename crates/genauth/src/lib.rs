@@ -45,6 +45,12 @@
 
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc", feature = "native-tls")))]
+compile_error!(
+    "genauth needs a TLS backend: enable one of its features `rustls` (the default), \
+     `rustls-aws-lc` or `native-tls`"
+);
+
 mod auth;
 mod cache;
 mod error;
@@ -71,6 +77,11 @@ pub use social::{
     StateToken, TenantClient,
 };
 pub use tokens::{InMemoryTokenStore, PassCode, StoreFuture, TokenSet, TokenStore};
+
+/// The crate README's example, compiled as a doctest so that it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
 
 /// The README's Rust examples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]
