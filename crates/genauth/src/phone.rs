@@ -53,7 +53,8 @@ impl PhoneNumber {
 
     /// Parses; a number without `+`/`00` takes `default_country_code` (e.g. `"+44"`).
     pub fn parse_with_default(input: &str, default_country_code: &str) -> Result<Self> {
-        let bad = |reason: &str| Error::input("phone number", format!("{input:?}: {reason}"));
+        let bad =
+            |reason: &str| Error::input("phone number", format!("{}: {reason}", masked(input)));
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(bad("empty"));
@@ -152,6 +153,29 @@ impl PhoneNumber {
     }
 }
 
+/// A phone number as error text shows it: personal data, so only its first 3 and last 2
+/// characters, and only its length when it is long (a megabyte of input does not become a
+/// megabyte of error message, nor of log).
+fn masked(input: &str) -> String {
+    let chars: Vec<char> = input.trim().chars().collect();
+    if chars.len() > 24 {
+        return format!("<{} characters>", chars.len());
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < 3 || i + 2 >= chars.len() || !c.is_ascii_digit() {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
 impl FromStr for PhoneNumber {
     type Err = Error;
 
@@ -176,6 +200,25 @@ mod tests {
             p.country_code().to_string(),
             p.national_number().to_string(),
         )
+    }
+
+    #[test]
+    fn errors_mask_the_number_and_stay_short() {
+        let e = PhoneNumber::parse("+86 12345678901").expect_err("not a mobile");
+        let text = e.to_string();
+        assert!(!text.contains("12345678901"), "{text}");
+        assert!(text.contains("+86"), "{text}");
+        let huge = "1".repeat(1 << 20);
+        let text = PhoneNumber::parse(&huge).expect_err("too long").to_string();
+        assert!(text.len() < 200, "{} bytes", text.len());
+        assert!(text.contains("1048576 characters"), "{text}");
+        let text = PhoneNumber::parse("188-x\n")
+            .expect_err("letters")
+            .to_string();
+        assert!(
+            !text.contains('\n'),
+            "control characters are escaped: {text}"
+        );
     }
 
     #[test]
