@@ -28,20 +28,42 @@ pub use seam::{ExecHook, HookFuture, Inner, RequestSigner};
 
 /// A `reqwest::ClientBuilder` ready for this crate's TLS backend.
 ///
-/// With the default `rustls` feature this first calls [`install_crypto_provider`]; reqwest
-/// refuses to build a rustls client without a process-wide provider.
+/// With the default `rustls` feature it carries a TLS configuration of its own (rustls with the
+/// ring provider and the platform's certificate verifier), handed to reqwest: nothing is
+/// installed for the process, so an application stays free to install its own rustls crypto
+/// provider, before or after. (Only if the platform verifier cannot be set up does it fall back
+/// to [`install_crypto_provider`].)
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    install_crypto_provider();
+    #[cfg(feature = "rustls")]
+    {
+        match ring_tls_config() {
+            Ok(config) => return reqwest::Client::builder().tls_backend_preconfigured(config),
+            Err(_) => install_crypto_provider(),
+        }
+    }
     reqwest::Client::builder()
+}
+
+/// rustls with the ring provider and the platform verifier, HTTP/1.1 (the API's).
+#[cfg(feature = "rustls")]
+fn ring_tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// Installs ring as the process's rustls crypto provider, unless one is installed already
 /// (then the application's choice stands). Cheap and idempotent.
 ///
-/// Only the default `rustls` feature needs it. Call it at start-up if your application builds
-/// its own `reqwest::Client` before any genauth client and enables no TLS feature of reqwest
-/// itself: with the default feature, reqwest (unified across your dependency tree) has no
-/// provider of its own and would panic.
+/// genauth does not call it (its clients carry their own TLS configuration). Call it at
+/// start-up if your application builds its *own* `reqwest::Client` with plain
+/// `Client::builder()` and enables no TLS feature of reqwest itself: with the default feature,
+/// reqwest (unified across your dependency tree) has no provider of its own and would panic.
 pub fn install_crypto_provider() {
     #[cfg(feature = "rustls")]
     {
