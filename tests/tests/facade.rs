@@ -222,6 +222,28 @@ async fn configuration_errors_at_build_time() {
     assert!(TenantClient::new("https://x.genauth.ai", "id", " ").is_err());
     let d = DeviceContext::new("client", "", "fp", "agent");
     assert!(SocialClient::new("https://x.genauth.ai", d).is_err());
+    // Every device field is checked when the client is built, the field named: a non-ASCII
+    // agent, a language with a line break, an IP that is not text for a header.
+    for (device, field) in [
+        (
+            DeviceContext::new("client", "Android 10", "fp", "小米 K30"),
+            "device agent",
+        ),
+        (
+            DeviceContext {
+                language: Some("zh\r\nx-evil: 1".into()),
+                ..DeviceContext::new("client", "Android 10", "fp", "agent")
+            },
+            "device language",
+        ),
+        (
+            DeviceContext::new("client", "Android 10", "fp", "agent").with_ip("10.0.0.1 ü"),
+            "device ip",
+        ),
+    ] {
+        let e = SocialClient::new("https://x.genauth.ai", device).expect_err(field);
+        assert!(e.to_string().contains(field), "{e}");
+    }
 }
 
 #[tokio::test]

@@ -145,6 +145,16 @@ impl DeviceContext {
             }
             plain_header(field, value)?;
         }
+        // The optional ones, checked now too, not at the first call.
+        for (field, value) in [
+            ("device ip", &self.ip),
+            ("device language", &self.language),
+            ("device tenant id", &self.tenant_id),
+        ] {
+            if let Some(value) = value {
+                plain_header(field, value)?;
+            }
+        }
         Ok(())
     }
 }

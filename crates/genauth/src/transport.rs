@@ -214,7 +214,23 @@ pub(crate) fn secret_header(value: &str) -> Result<HeaderValue> {
 }
 
 /// A header value from configuration or input.
+///
+/// Only visible ASCII (and spaces) is taken: `http` would pass other bytes on as they are, and
+/// the server would read UTF-8 as Latin-1 (a device named "小米" arrives as mojibake). Such a
+/// value is refused, naming the field, rather than encoded into something the service does not
+/// expect; transliterate it.
 pub(crate) fn plain_header(field: &'static str, value: &str) -> Result<HeaderValue> {
+    if let Some(c) = value.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        let what = if c.is_ascii() {
+            "a control character".to_string()
+        } else {
+            format!("{c:?}, which is not ASCII")
+        };
+        return Err(Error::input(
+            field,
+            format!("contains {what}: an HTTP header carries visible ASCII only"),
+        ));
+    }
     HeaderValue::from_str(value)
         .map_err(|_| Error::input(field, "contains characters a header cannot carry"))
 }
