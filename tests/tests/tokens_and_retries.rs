@@ -90,8 +90,14 @@ async fn a_refused_refresh_is_a_token_error_not_a_loop() {
     clock.advance(Duration::from_secs(2_592_001));
     let e = c.get_profile().await.expect_err("refresh refused");
     assert!(
-        matches!(e, Error::Token(ref m) if m.contains("invalid_grant")),
+        matches!(e, Error::RefreshRefused { ref error, .. } if error == "invalid_grant"),
         "{e}"
+    );
+    assert_eq!(e.oauth_error(), Some("invalid_grant"));
+    assert_eq!(e.http_status(), Some(400));
+    assert!(
+        !e.is_retryable(),
+        "sign in again; trying again will not help"
     );
     assert_eq!((s.request_count(TOKEN), s.request_count(PROFILE)), (1, 1));
     // Without a refresh token a 401 comes back as it is, with no refresh attempt.

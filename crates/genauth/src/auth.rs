@@ -1095,11 +1095,16 @@ impl AuthenticationClient {
         .await
         .map_err(|e| match e {
             Error::OAuth {
-                error, description, ..
-            } => Error::Token(format!(
-                "the refresh was refused: {error}{}",
-                description.map(|d| format!(": {d}")).unwrap_or_default()
-            )),
+                operation,
+                http_status,
+                error,
+                description,
+            } => Error::RefreshRefused {
+                operation,
+                http_status,
+                error,
+                description,
+            },
             other => other,
         })?;
         let previous_id_token = current

@@ -88,6 +88,20 @@ pub enum Error {
         /// error_description.
         description: Option<String>,
     },
+    /// The token endpoint refused to renew the session (`invalid_grant`: the refresh token was
+    /// rotated away, revoked or expired; `invalid_client`: the app's credentials): the user
+    /// must sign in again. The OAuth error is kept.
+    #[error("{operation}: the refresh was refused: OAuth error {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    RefreshRefused {
+        /// The operation.
+        operation: &'static str,
+        /// HTTP status.
+        http_status: u16,
+        /// The OAuth error code.
+        error: String,
+        /// error_description.
+        description: Option<String>,
+    },
     /// An HTTP status the API does not document for this call (a gateway's 502 page, say).
     #[error("{operation}: unexpected HTTP {http_status}: {excerpt}")]
     Http {
@@ -196,7 +210,17 @@ impl Error {
         match self {
             Self::Api { http_status, .. }
             | Self::Http { http_status, .. }
-            | Self::OAuth { http_status, .. } => Some(*http_status),
+            | Self::OAuth { http_status, .. }
+            | Self::RefreshRefused { http_status, .. } => Some(*http_status),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error code (`invalid_grant`, `invalid_client` ...), for [`Error::OAuth`] and
+    /// [`Error::RefreshRefused`].
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            Self::OAuth { error, .. } | Self::RefreshRefused { error, .. } => Some(error),
             _ => None,
         }
     }

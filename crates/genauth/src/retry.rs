@@ -190,6 +190,7 @@ fn outcome<T>(result: &Result<T, Error>) -> &'static str {
         Err(Error::InvalidInput { .. }) => "invalid_input",
         Err(Error::Config(_)) => "config_error",
         Err(Error::Token(_)) => "token_error",
+        Err(Error::RefreshRefused { .. }) => "refresh_refused",
     }
 }
 
