@@ -964,7 +964,7 @@ async fn delays_have_exact_semantics_and_v2_faults_their_own_shape() {
     let route = "/api/v3/send-sms";
     let app = h.app_headers();
     let send = |phone: &str| json!({"channel": "CHANNEL_LOGIN", "phoneNumber": phone});
-    let impatient = reqwest::Client::builder()
+    let impatient = genauth_api::http_client_builder()
         .timeout(Duration::from_millis(150))
         .build()
         .expect("client");
