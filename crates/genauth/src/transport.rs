@@ -179,11 +179,21 @@ async fn throttled_as_envelope(response: reqwest::Response) -> reqwest::Result<r
     }
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    // At most 64 KiB: a throttling answer is small, and a huge one is not worth reading whole
+    // (the rest is dropped with the connection).
+    const MAX: usize = 64 * 1024;
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk[..chunk.len().min(MAX - body.len())]);
+        if body.len() >= MAX {
+            break;
+        }
+    }
     let enveloped = serde_json::from_slice::<serde_json::Value>(&body)
         .is_ok_and(|v| v.get("statusCode").is_some() && v.get("message").is_some());
     let body = if enveloped {
-        body.to_vec()
+        body
     } else {
         serde_json::json!({
             "statusCode": 429,
