@@ -128,6 +128,19 @@ pub enum Error {
     /// reached the server (then a write must not be repeated blindly). The cause is the
     /// error's `source()` (printed by an error chain, e.g. `{:#}` with anyhow), not repeated in
     /// this message.
+    ///
+    /// A write with `sent: true` (or an [`Error::Timeout`] of a write) may have been applied.
+    /// What that means, and what to do:
+    ///
+    /// | call | if it was applied | what to do |
+    /// |---|---|---|
+    /// | send a code (`send_bind_phone_code`, `send_code` ...) | a code is on its way; another within a minute is throttled | wait for it, or send again after `retry_after()` |
+    /// | `bind_phone`, `update_phone`, `unbind_phone` | the phone changed and the code is spent | read `get_profile()` before trying again |
+    /// | sign-in | a session exists but its tokens are lost (a pass code is spent) | sign in again (with a new code) |
+    /// | `refresh` | the refresh token was rotated and the new one is lost | sign in again: the old token is refused ([`Error::RefreshRefused`]) |
+    /// | `SocialClient::bind`, `register_bind` | the account is bound, the state token spent, the session lost | log in again: the social login now answers `Success` |
+    /// | `TenantClient::sso_ticket` | a ticket exists that nobody holds | ask for a new one (tickets expire) |
+    /// | `link_identity`, `unlink_identity` | the link changed | repeat it: the same link again changes nothing |
     #[error("{operation}: transport error{}", if *sent { " after the request was sent" } else { " (nothing was sent)" })]
     Transport {
         /// The operation.
