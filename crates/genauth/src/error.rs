@@ -140,7 +140,7 @@ pub enum Error {
     /// | `refresh` | the refresh token was rotated and the new one is lost | sign in again: the old token is refused ([`Error::RefreshRefused`]) |
     /// | `SocialClient::bind`, `register_bind` | the account is bound, the state token spent, the session lost | log in again: the social login now answers `Success` |
     /// | `TenantClient::sso_ticket` | a ticket exists that nobody holds | ask for a new one (tickets expire) |
-    /// | `link_identity`, `unlink_identity` | the link changed | repeat it: the same link again changes nothing |
+    /// | `link_identity`, `unlink_identity` | the link changed | repeat it: a second link changes nothing, a second unlink answers 404 |
     #[error("{operation}: transport error{}", if *sent { " after the request was sent" } else { " (nothing was sent)" })]
     Transport {
         /// The operation.
