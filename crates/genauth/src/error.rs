@@ -298,8 +298,10 @@ pub(crate) enum Transience {
     },
 }
 
+/// Each code once: the first number is the code's own (`ApiCode::code`), the others also map
+/// to it.
 macro_rules! api_codes {
-    ($( $(#[$doc:meta])* $name:ident = $codes:pat ),* $(,)?) => {
+    ($( $(#[$doc:meta])* $name:ident = $first:literal $(| $more:pat_param)* ),* $(,)?) => {
         /// The service's fine-grained error codes (`apiCode`) that this SDK knows; any other is
         /// kept as `Unknown`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -313,8 +315,18 @@ macro_rules! api_codes {
         impl From<i64> for ApiCode {
             fn from(code: i64) -> Self {
                 match code {
-                    $( $codes => Self::$name, )*
+                    $( $first $(| $more)* => Self::$name, )*
                     other => Self::Unknown(other),
+                }
+            }
+        }
+
+        impl ApiCode {
+            /// The numeric code (the first of a group).
+            pub fn code(self) -> i64 {
+                match self {
+                    $( Self::$name => $first, )*
+                    Self::Unknown(c) => c,
                 }
             }
         }
@@ -323,7 +335,7 @@ macro_rules! api_codes {
 
 api_codes! {
     /// Access-key signature errors (1300–1306).
-    AccessKeySignature = 1300..=1306,
+    AccessKeySignature = 1300 | 1301..=1306,
     /// MFA is required.
     MfaRequired = 1635 | 1636,
     /// The password must be reset.
@@ -362,35 +374,6 @@ api_codes! {
     SocialAccountAlreadyBound = 2213 | 2215,
     /// The phone is the only way to sign in and cannot be unbound.
     CannotUnbindOnlyLoginMethod = 2217,
-}
-
-impl ApiCode {
-    /// The numeric code (the first of a group).
-    pub fn code(self) -> i64 {
-        match self {
-            Self::AccessKeySignature => 1300,
-            Self::MfaRequired => 1635,
-            Self::PasswordResetRequired => 1639,
-            Self::CompleteProfileRequired => 1642,
-            Self::VerificationCodeWrong => 2001,
-            Self::VerificationCodeExpired => 2300,
-            Self::TooFrequent => 2100,
-            Self::UserNotFound => 2004,
-            Self::UserLocked => 2005,
-            Self::WrongPassword => 2006,
-            Self::BadAccountOrPassword => 2333,
-            Self::NotSignedIn => 2020,
-            Self::LoginExpired => 2206,
-            Self::TokenInvalid => 2207,
-            Self::PhoneAlreadyBound => 1_320_004,
-            Self::UserAlreadyHasPhone => 2035,
-            Self::OldPhoneMismatch => 2038,
-            Self::NewPhoneSameAsOld => 2230,
-            Self::SocialAccountAlreadyBound => 2213,
-            Self::CannotUnbindOnlyLoginMethod => 2217,
-            Self::Unknown(c) => c,
-        }
-    }
 }
 
 impl fmt::Display for ApiCode {
