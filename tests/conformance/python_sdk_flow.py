@@ -13,19 +13,9 @@ import urllib.request
 
 from genauth import AuthenticationClient
 
+from checks import check, finish
+
 url, app_id, app_secret, username, password, phone = sys.argv[1:7]
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + ": " + str(detail))
 
 
 def last_code(channel):
@@ -80,5 +70,4 @@ profile = client.get_profile()
 ok("get_profile after unbinding", profile)
 check("the phone is gone", (profile.get("data") or {}).get("phone") is None, profile)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

@@ -18,19 +18,9 @@ import sys
 from genauth import ManagementClient
 from genauth.ManagementTokenProvider import ManagementTokenProvider
 
+from checks import check, finish
+
 url, key_id, key_secret, user_id = sys.argv[1:5]
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + ": " + str(detail))
 
 
 def urlsafe_decode_jwt(self, access_token):
@@ -50,5 +40,4 @@ check("unlink_identity -> statusCode 200", unlinked.get("statusCode") == 200, un
 missing = management.unlink_identity(user_id, "wechat-idp")
 check("unlink_identity of nothing -> 404", missing.get("statusCode") == 404, missing)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
