@@ -218,32 +218,64 @@ async fn configuration_errors_at_build_time() {
             .parse::<TokenEndpointAuthMethod>()
             .is_err()
     );
-    assert!(ManagementClient::new("https://x.genauth.ai", "", "s").is_err());
-    assert!(TenantClient::new("https://x.genauth.ai", "id", " ").is_err());
-    let d = DeviceContext::new("client", "", "fp", "agent");
-    assert!(SocialClient::new("https://x.genauth.ai", d).is_err());
-    // Every device field is checked when the client is built, the field named: a non-ASCII
-    // agent, a language with a line break, an IP that is not text for a header.
-    for (device, field) in [
-        (
-            DeviceContext::new("client", "Android 10", "fp", "小米 K30"),
-            "device agent",
-        ),
-        (
-            DeviceContext {
-                language: Some("zh\r\nx-evil: 1".into()),
-                ..DeviceContext::new("client", "Android 10", "fp", "agent")
-            },
-            "device language",
-        ),
-        (
-            DeviceContext::new("client", "Android 10", "fp", "agent").with_ip("10.0.0.1 ü"),
-            "device ip",
-        ),
+    assert!(
+        ManagementClient::builder()
+            .host("https://x.genauth.ai")
+            .access_key_id("")
+            .access_key_secret("s")
+            .build()
+            .is_err()
+    );
+    assert!(
+        TenantClient::builder()
+            .host("https://x.genauth.ai")
+            .client_id("id")
+            .client_secret(" ")
+            .build()
+            .is_err()
+    );
+    assert!(
+        SocialClient::builder()
+            .host("https://x.genauth.ai")
+            .build()
+            .is_err()
+    );
+    // Every device field is checked when the context is built, the field named: a missing
+    // part, a non-ASCII agent, a language with a line break, an IP that is not text for a
+    // header.
+    let device = || {
+        DeviceContext::builder()
+            .client_id("client")
+            .os_version("Android 10")
+            .fingerprint("fp")
+            .agent("agent")
+    };
+    for (built, field) in [
+        (device().os_version(""), "device os_version"),
+        (device().agent("小米 K30"), "device agent"),
+        (device().language("zh\r\nx-evil: 1"), "device language"),
+        (device().ip("10.0.0.1 ü"), "device ip"),
+        (device().tenant_id("t\n1"), "device tenant id"),
     ] {
-        let e = SocialClient::new("https://x.genauth.ai", device).expect_err(field);
+        let e = built.build().expect_err(field);
         assert!(e.to_string().contains(field), "{e}");
     }
+    // A context changed after it was built (its fields are public) is checked again by the
+    // client that takes it.
+    let mut changed = device().build().expect("device");
+    changed.ip = Some("10.0.0.1 ü".into());
+    let e = SocialClient::builder()
+        .host("https://x.genauth.ai")
+        .device(changed.clone())
+        .build()
+        .expect_err("client");
+    assert!(e.to_string().contains("device ip"), "{e}");
+    let social = SocialClient::builder()
+        .host("https://x.genauth.ai")
+        .device(device().build().expect("device"))
+        .build()
+        .expect("client");
+    assert!(social.for_device(changed).is_err());
 }
 
 #[tokio::test]
@@ -439,7 +471,11 @@ async fn bad_answers_are_typed_errors_never_panics() {
 async fn management_links_identities_with_a_cached_token() {
     let s = sandbox().await;
     let pool = s.seed().user_pool;
-    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .build()
         .expect("client");
     assert_eq!(m.user_pool_id().await.expect("pool"), pool.id);
     let alice = "6571c3a4e8d4e1b2c3d4a001";
@@ -463,7 +499,12 @@ async fn management_links_identities_with_a_cached_token() {
         .await
         .expect_err("nothing left");
     assert_eq!(e.status_code(), Some(404));
-    let wrong = ManagementClient::new(s.url(), &pool.access_key_id, "wrong").expect("client");
+    let wrong = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret("wrong")
+        .build()
+        .expect("client");
     let e = wrong.user_pool_id().await.expect_err("wrong secret");
     assert_eq!(e.status_code(), Some(401));
 }
@@ -480,9 +521,19 @@ async fn social_bind_and_register_bind_through_the_facade() {
         .await
         .expect("sandbox");
     let seed = s.seed();
-    let device =
-        DeviceContext::new(&seed.apps[0].id, "Android 10", "fp-1", "agent").with_ip("10.0.0.1");
-    let social = SocialClient::new(s.url(), device.clone()).expect("client");
+    let device = DeviceContext::builder()
+        .client_id(&seed.apps[0].id)
+        .os_version("Android 10")
+        .fingerprint("fp-1")
+        .agent("agent")
+        .build()
+        .expect("device")
+        .with_ip("10.0.0.1");
+    let social = SocialClient::builder()
+        .host(s.url())
+        .device(device.clone())
+        .build()
+        .expect("client");
     s.add_social_code("wx-1", "wechat", "openid-bob");
     let LoginOutcome::SocialBind(state) = social.login_by_wechat("wx-1").await.expect("login")
     else {
@@ -522,8 +573,12 @@ async fn social_bind_and_register_bind_through_the_facade() {
     ));
 
     // Tenant side.
-    let tenant =
-        TenantClient::new(s.url(), &seed.apps[0].id, &seed.apps[0].secret).expect("tenant");
+    let tenant = TenantClient::builder()
+        .host(s.url())
+        .client_id(&seed.apps[0].id)
+        .client_secret(&seed.apps[0].secret)
+        .build()
+        .expect("tenant");
     let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
     assert_eq!(
         tenant
@@ -548,8 +603,23 @@ async fn social_bind_and_register_bind_through_the_facade() {
         .sso_ticket(&renewed, &device)
         .await
         .expect("renewed session works");
-    let other_device =
-        DeviceContext::new(&seed.apps[0].id, "iOS 17", "fp-2", "agent").with_ip("10.0.0.2");
+    // The tenant token expires at the service before the client's clock says so: the refusal
+    // (PARAM.0030) drops it, one new token is fetched, and the call goes through.
+    assert_eq!(s.request_count("/api/v2/tenant/token"), 1);
+    clock.advance(Duration::from_secs(1801));
+    tenant
+        .sso_ticket(&renewed, &device)
+        .await
+        .expect("a refused tenant token is fetched again");
+    assert_eq!(s.request_count("/api/v2/tenant/token"), 2);
+    let other_device = DeviceContext::builder()
+        .client_id(&seed.apps[0].id)
+        .os_version("iOS 17")
+        .fingerprint("fp-2")
+        .agent("agent")
+        .build()
+        .expect("device")
+        .with_ip("10.0.0.2");
     let e = tenant
         .sso_ticket(&renewed, &other_device)
         .await
@@ -558,12 +628,15 @@ async fn social_bind_and_register_bind_through_the_facade() {
 
     // USER_REGISTER with the second app, then a mobile-code login of the new user.
     let reg = social
-        .for_device(DeviceContext::new(
-            &seed.apps[1].id,
-            "Android 10",
-            "fp-3",
-            "agent",
-        ))
+        .for_device(
+            DeviceContext::builder()
+                .client_id(&seed.apps[1].id)
+                .os_version("Android 10")
+                .fingerprint("fp-3")
+                .agent("agent")
+                .build()
+                .expect("device"),
+        )
         .expect("device");
     s.add_social_code("wx-3", "wechat", "openid-new");
     let LoginOutcome::UserRegister(state) = reg.login_by_wechat("wx-3").await.expect("login")
@@ -615,7 +688,11 @@ async fn clients_clone_cheaply_and_debug_hides_secrets() {
         "{debug}"
     );
     let pool = s.seed().user_pool;
-    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .build()
         .expect("client");
     assert!(!format!("{m:?}").contains(&pool.access_key_secret));
 }

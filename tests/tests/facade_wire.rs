@@ -107,16 +107,21 @@ async fn what_the_facade_puts_on_the_wire() {
     snapshot(&capture, "refresh_client_secret_basic");
 
     // Social API, with every device header.
-    let mut device = DeviceContext::new(
-        "DRrYIqauawN0I8myTMoDTPys6ezGZxnm",
-        "Android 10",
-        "156aysdna213sac",
-        "Mozilla/5.0 (Linux; Android 10; Redmi K30)",
-    );
-    device.ip = Some("10.10.10.1".into());
-    device.language = Some("zh".into());
-    device.tenant_id = Some("08f770f51f80d2f40f38c00cb199fd21".into());
-    let social = SocialClient::new(&url, device.clone()).expect("social");
+    let device = DeviceContext::builder()
+        .client_id("DRrYIqauawN0I8myTMoDTPys6ezGZxnm")
+        .os_version("Android 10")
+        .fingerprint("156aysdna213sac")
+        .agent("Mozilla/5.0 (Linux; Android 10; Redmi K30)")
+        .ip("10.10.10.1")
+        .language("zh")
+        .tenant_id("08f770f51f80d2f40f38c00cb199fd21")
+        .build()
+        .expect("device");
+    let social = SocialClient::builder()
+        .host(&url)
+        .device(device.clone())
+        .build()
+        .expect("social");
     let LoginOutcome::SocialBind(state) = social
         .login_by_wechat("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z")
         .await
@@ -142,12 +147,12 @@ async fn what_the_facade_puts_on_the_wire() {
     snapshot(&capture, "social_login_by_mobile_code");
 
     // Tenant side: the token is fetched once, then used as a bearer.
-    let tenant = TenantClient::new(
-        &url,
-        "DRrYIqauawN0I8myTMoDTPys6ezGZxnm",
-        "4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx",
-    )
-    .expect("tenant");
+    let tenant = TenantClient::builder()
+        .host(&url)
+        .client_id("DRrYIqauawN0I8myTMoDTPys6ezGZxnm")
+        .client_secret("4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx")
+        .build()
+        .expect("tenant");
     let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
     snapshot(&capture, "tenant_sso_ticket");
     tenant
@@ -163,25 +168,32 @@ async fn what_the_facade_puts_on_the_wire() {
     tenant.refresh_session(&s, &device).await.expect("refresh");
     snapshot(&capture, "tenant_refresh_session");
     // An ISV application's tenant: x-tenant-id on the SSO calls.
-    let isv = tenant
-        .clone()
-        .with_tenant_id("08f770f51f80d2f40f38c00cb199fd21")
+    let tenant_builder = || {
+        TenantClient::builder()
+            .host(&url)
+            .client_id("DRrYIqauawN0I8myTMoDTPys6ezGZxnm")
+            .client_secret("4fb2a2fxxxxxxxxxxxxxxxxxxxxxxxxx")
+    };
+    let isv = tenant_builder()
+        .tenant_id("08f770f51f80d2f40f38c00cb199fd21")
+        .build()
         .expect("tenant id");
     isv.sso_ticket(&session, &device).await.expect("ticket");
     snapshot(&capture, "tenant_sso_ticket_with_tenant_id");
     assert!(
-        tenant.clone().with_tenant_id("bad\nvalue").is_err(),
+        tenant_builder().tenant_id("bad\nvalue").build().is_err(),
         "a tenant id that cannot travel in a header is refused"
     );
 
     // Management, signed (the default): the capture checks each signature.
-    let m = ManagementClient::new(
-        &url,
-        "60e043f8cxxxxxxxxxxxxxxxx",
-        common::capture::ACCESS_KEY_SECRET,
-    )
-    .expect("management")
-    .with_lang("en-US");
+    let management = || {
+        ManagementClient::builder()
+            .host(&url)
+            .access_key_id("60e043f8cxxxxxxxxxxxxxxxx")
+            .access_key_secret(common::capture::ACCESS_KEY_SECRET)
+            .lang("en-US")
+    };
+    let m = management().build().expect("management");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
         "6076bacxxxxxxxxd80d993b5",
@@ -196,7 +208,10 @@ async fn what_the_facade_puts_on_the_wire() {
         .expect("unlink");
     snapshot(&capture, "management_unlink_identity");
     // With a management token: fetched once, the pool id comes from its claim.
-    let m = m.with_auth(ManagementAuth::Token);
+    let m = management()
+        .auth(ManagementAuth::Token)
+        .build()
+        .expect("management");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
         "6076bacxxxxxxxxd80d993b5",

@@ -24,17 +24,19 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         // SAFETY: as above.
         unsafe { std::env::remove_var(k) };
     }
-    let e = AuthenticationClient::from_env().expect_err("nothing set");
+    let e = AuthenticationClient::from_env()
+        .build()
+        .expect_err("nothing set");
     assert!(
         matches!(e, Error::Config(ref m) if m.contains("app_id")),
         "{e}"
     );
-    let e = ManagementClient::from_env().expect_err("nothing set");
-    // The host defaults to the official one; the key pair must be given.
-    assert!(
-        e.to_string().contains("GENAUTH_ACCESS_KEY_ID is not set"),
-        "{e}"
-    );
+    let e = ManagementClient::from_env()
+        .build()
+        .expect_err("nothing set");
+    // The host defaults to the official one; the key pair must be given, and the error says
+    // where from.
+    assert!(e.to_string().contains("GENAUTH_ACCESS_KEY_ID"), "{e}");
 
     let s = Sandbox::builder().start().await.expect("sandbox");
     let seed = s.seed();
@@ -49,13 +51,27 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         ),
         ("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD", "client_secret_post"),
     ]);
-    let c = AuthenticationClient::from_env().expect("auth client");
+    // from_env gives a builder: settings can still be changed before it is built.
+    let c = AuthenticationClient::from_env()
+        .timeout(std::time::Duration::from_secs(3))
+        .retry_policy(genauth::RetryPolicy::disabled())
+        .build()
+        .expect("auth client");
     c.sign_in_by_username_password("alice", "alice-password-1")
         .await
         .expect("sign in");
-    let m = ManagementClient::from_env().expect("management client");
+    let m = ManagementClient::from_env()
+        .auth(genauth::ManagementAuth::Token)
+        .build()
+        .expect("management client");
     assert_eq!(m.user_pool_id().await.expect("pool"), seed.user_pool.id);
-    TenantClient::from_env().expect("tenant client");
+    TenantClient::from_env().build().expect("tenant client");
+    // A setter after from_env wins over the environment.
+    let e = TenantClient::from_env()
+        .host("ftp://elsewhere")
+        .build()
+        .expect_err("the host given last is checked");
+    assert!(e.to_string().contains("not http or https"), "{e}");
 
     // GENAUTH_ACCESS_TOKEN starts the client signed in.
     let token = c.tokens().await.expect("tokens").access_token().clone();
@@ -63,7 +79,9 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         "GENAUTH_ACCESS_TOKEN",
         genauth::ExposeSecret::expose_secret(&token),
     )]);
-    let signed = AuthenticationClient::from_env().expect("auth client");
+    let signed = AuthenticationClient::from_env()
+        .build()
+        .expect("auth client");
     assert_eq!(
         signed
             .get_profile()
@@ -74,5 +92,11 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         Some("alice")
     );
     set(&[("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD", "private_key_jwt")]);
-    assert!(AuthenticationClient::from_env().is_err());
+    let e = AuthenticationClient::from_env()
+        .build()
+        .expect_err("unknown method");
+    assert!(
+        e.to_string().contains("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD"),
+        "{e}"
+    );
 }

@@ -182,10 +182,20 @@ async fn flow(seen: &mut Seen) {
     no_retry.get_profile().await.expect("retried past the 503");
 
     // The social flow, the tenant side.
-    let device =
-        DeviceContext::new(&seed.app.id, "Android 10", "fp-1", "agent").with_ip("10.0.0.1");
+    let device = DeviceContext::builder()
+        .client_id(&seed.app.id)
+        .os_version("Android 10")
+        .fingerprint("fp-1")
+        .agent("agent")
+        .build()
+        .expect("device")
+        .with_ip("10.0.0.1");
     seen.text(format!("{device:?}"));
-    let social = SocialClient::new(sandbox.url(), device.clone()).expect("social");
+    let social = SocialClient::builder()
+        .host(sandbox.url())
+        .device(device.clone())
+        .build()
+        .expect("social");
     sandbox.add_social_code("wx-secret-code-1", "wechat", "openid-1");
     let outcome = social
         .login_by_wechat("wx-secret-code-1")
@@ -213,7 +223,12 @@ async fn flow(seen: &mut Seen) {
             .await
             .expect_err("spent"),
     );
-    let tenant = TenantClient::new(sandbox.url(), &seed.app.id, &seed.app.secret).expect("tenant");
+    let tenant = TenantClient::builder()
+        .host(sandbox.url())
+        .client_id(&seed.app.id)
+        .client_secret(&seed.app.secret)
+        .build()
+        .expect("tenant");
     let ticket = tenant.sso_ticket(&session, &device).await.expect("ticket");
     seen.secret("sso ticket", ticket.ticket.expose_secret());
     seen.text(format!("{tenant:?} {ticket:?}"));
@@ -230,18 +245,24 @@ async fn flow(seen: &mut Seen) {
             .await
             .expect_err("one-time"),
     );
-    let m = ManagementClient::new(
-        sandbox.url(),
-        &seed.user_pool.access_key_id,
-        &seed.user_pool.access_key_secret,
-    )
-    .expect("management");
+    let m = ManagementClient::builder()
+        .host(sandbox.url())
+        .access_key_id(&seed.user_pool.access_key_id)
+        .access_key_secret(&seed.user_pool.access_key_secret)
+        .build()
+        .expect("management");
     // Signed requests (the default), then a management token.
     m.link_identity("6571c3a4e8d4e1b2c3d4a001", "idp", "openid-9", None)
         .await
         .expect("link");
     seen.text(format!("{m:?}"));
-    let with_token = m.clone().with_auth(ManagementAuth::Token);
+    let with_token = ManagementClient::builder()
+        .host(sandbox.url())
+        .access_key_id(&seed.user_pool.access_key_id)
+        .access_key_secret(&seed.user_pool.access_key_secret)
+        .auth(ManagementAuth::Token)
+        .build()
+        .expect("management");
     with_token
         .unlink_identity("6571c3a4e8d4e1b2c3d4a001", "idp", None)
         .await

@@ -369,9 +369,13 @@ async fn connection_failures_are_retried_with_backoff() {
 async fn the_management_token_is_fetched_once_and_cached() {
     let (s, _) = setup().await;
     let pool = s.seed().user_pool;
-    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
-        .expect("client")
-        .with_auth(genauth::ManagementAuth::Token);
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .auth(genauth::ManagementAuth::Token)
+        .build()
+        .expect("client");
     let alice = "6571c3a4e8d4e1b2c3d4a001";
     let tasks: Vec<_> = (0..50)
         .map(|i| {
@@ -389,10 +393,46 @@ async fn the_management_token_is_fetched_once_and_cached() {
 }
 
 #[tokio::test]
+async fn a_management_token_refused_401_is_dropped_and_fetched_once() {
+    let (s, clock) = setup().await;
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .auth(genauth::ManagementAuth::Token)
+        .build()
+        .expect("client");
+    let alice = "6571c3a4e8d4e1b2c3d4a001";
+    m.link_identity(alice, "idp", "id-1", None)
+        .await
+        .expect("linked");
+    // The service's clock runs past the token's two hours; the client's cache still holds it.
+    clock.advance(Duration::from_secs(7201));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                m.link_identity(alice, "idp", &format!("id-{i}"), None)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("linked after one new token");
+    }
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 2);
+}
+
+#[tokio::test]
 async fn signed_management_calls_need_no_token_and_sign_every_try() {
     let (s, _) = setup().await;
     let pool = s.seed().user_pool;
-    let m = ManagementClient::new(s.url(), &pool.access_key_id, &pool.access_key_secret)
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .build()
         .expect("client");
     let alice = "6571c3a4e8d4e1b2c3d4a001";
     let tasks: Vec<_> = (0..50)
@@ -411,8 +451,12 @@ async fn signed_management_calls_need_no_token_and_sign_every_try() {
     }
     assert_eq!(s.request_count("/api/v3/get-management-token"), 0);
     // A wrong secret: refused with the signature's apiCode, before anything is changed.
-    let wrong =
-        ManagementClient::new(s.url(), &pool.access_key_id, "not-the-secret").expect("client");
+    let wrong = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret("not-the-secret")
+        .build()
+        .expect("client");
     let e = wrong
         .unlink_identity(alice, "idp", None)
         .await

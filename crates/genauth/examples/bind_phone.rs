@@ -115,7 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed.app.secret,
         )
     } else {
-        let client = AuthenticationClient::from_env()?;
+        let client = AuthenticationClient::from_env().build()?;
         let host = std::env::var("GENAUTH_APP_HOST")?;
         println!("· Using GenAuth at {host}");
         let secret = std::env::var("GENAUTH_APP_SECRET").unwrap_or_default();
@@ -195,14 +195,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if wechat_code.is_empty() {
         return Ok(());
     }
-    let mut device = DeviceContext::new(
-        &app_id,
-        "Android 10",
-        "156aysdna213sac",
-        "Mozilla/5.0 (Linux; Android 10)",
-    );
-    device.ip = Some("10.10.10.1".into());
-    let social = SocialClient::new(&host, device.clone())?;
+    let device = DeviceContext::builder()
+        .client_id(&app_id)
+        .os_version("Android 10")
+        .fingerprint("156aysdna213sac")
+        .agent("Mozilla/5.0 (Linux; Android 10)")
+        .ip("10.10.10.1")
+        .build()?;
+    let social = SocialClient::builder()
+        .host(&host)
+        .device(device.clone())
+        .build()?;
     let session = match social.login_by_wechat(&wechat_code).await? {
         LoginOutcome::Success(session) => {
             println!("5. WeChat login: the account is linked already");
@@ -236,7 +239,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|d| d.as_secs())
             .unwrap_or(0)
     );
-    let tenant = TenantClient::new(&host, &app_id, &app_secret)?;
+    let tenant = TenantClient::builder()
+        .host(&host)
+        .client_id(&app_id)
+        .client_secret(&app_secret)
+        .build()?;
     let ticket = tenant.sso_ticket(&session, &device).await?;
     let sso_user = tenant.verify_sso_ticket(&ticket, &device).await?;
     println!(

@@ -9,13 +9,13 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
+use crate::exec::{Credential, Envelope, Generated, missing_data, send, send_v3};
 use crate::phone::PhoneNumber;
-use crate::retry::{Kind, RetryPolicy, with_retry};
+use crate::retry::{Kind, RetryPolicy};
 use crate::tokens::{InMemoryTokenStore, PassCode, TokenSet, TokenStore, non_empty};
-use crate::transport::{
-    Envelope, HttpSettings, insert, missing_data, plain_header, run, run_v3, secret_header,
-};
+use crate::transport::{insert, plain_header, secret_header};
 
 /// An external identity linked to a user.
 pub use genauth_api::types::IdentityDto as Identity;
@@ -126,7 +126,8 @@ impl Default for SignInOptions {
     }
 }
 
-struct Inner {
+/// What every client of one app shares, whichever its user.
+struct App {
     api: genauth_api::Client,
     /// `api` with the app headers, made once.
     /// Shared, so that a call takes a reference count rather than a copy of the client.
@@ -140,9 +141,14 @@ struct Inner {
     refresh_skew: Duration,
 }
 
-/// The result type of a generated call.
-type Generated<T, E = genauth_api::types::CommonResponseDto> =
-    std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>;
+/// One user's client: the app, the user's token store and the lock that admits one refresh.
+struct Session {
+    app: Arc<App>,
+    store: Arc<dyn TokenStore>,
+    refresh_lock: tokio::sync::Mutex<()>,
+    /// The generated client of the last access token used (see `user_api`).
+    user_api: std::sync::Mutex<Option<(SecretString, Arc<genauth_api::Client>)>>,
+}
 
 /// The client for user-level calls of one GenAuth application.
 ///
@@ -171,18 +177,16 @@ type Generated<T, E = genauth_api::types::CommonResponseDto> =
 /// ```
 #[derive(Clone)]
 pub struct AuthenticationClient {
-    inner: Arc<Inner>,
-    store: Arc<dyn TokenStore>,
-    refresh_lock: Arc<tokio::sync::Mutex<()>>,
+    inner: Arc<Session>,
 }
 
 impl fmt::Debug for AuthenticationClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticationClient")
-            .field("host", &self.inner.host)
-            .field("app_id", &self.inner.app_id)
-            .field("token_endpoint_auth_method", &self.inner.method)
-            .field("retry", &self.inner.retry)
+            .field("host", &self.inner.app.host)
+            .field("app_id", &self.inner.app.app_id)
+            .field("token_endpoint_auth_method", &self.inner.app.method)
+            .field("retry", &self.inner.app.retry)
             .finish_non_exhaustive()
     }
 }
@@ -215,16 +219,13 @@ impl fmt::Debug for AuthenticationClient {
 /// # Ok::<(), genauth::Error>(())
 /// ```
 pub struct AuthenticationClientBuilder {
+    config: ClientConfig,
     app_id: Option<String>,
     app_secret: Option<SecretString>,
-    host: Option<String>,
-    lang: Option<String>,
     method: TokenEndpointAuthMethod,
+    method_error: Option<String>,
     real_ip: Option<String>,
     access_token: Option<SecretString>,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
     refresh_skew: Option<Duration>,
     store: Option<Arc<dyn TokenStore>>,
 }
@@ -232,14 +233,16 @@ pub struct AuthenticationClientBuilder {
 impl fmt::Debug for AuthenticationClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticationClientBuilder")
+            .field("config", &self.config)
             .field("app_id", &self.app_id)
-            .field("host", &self.host)
             .field("token_endpoint_auth_method", &self.method)
             .finish_non_exhaustive()
     }
 }
 
 impl AuthenticationClientBuilder {
+    crate::config::config_setters!();
+
     /// The app id (required).
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.app_id = Some(app_id.into());
@@ -252,21 +255,10 @@ impl AuthenticationClientBuilder {
         self
     }
 
-    /// The app host, e.g. `https://example.genauth.ai` (required).
-    pub fn host(mut self, host: impl Into<String>) -> Self {
-        self.host = Some(host.into());
-        self
-    }
-
-    /// Language of the service's messages: `zh-CN` or `en-US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-
     /// The app's token endpoint auth method (default client_secret_post).
     pub fn token_endpoint_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
         self.method = method;
+        self.method_error = None;
         self
     }
 
@@ -279,24 +271,6 @@ impl AuthenticationClientBuilder {
     /// A user access token to start with (without a refresh token).
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.access_token = Some(token.into().into());
-        self
-    }
-
-    /// TCP connect timeout (default 5 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Timeout of a whole request (default 15 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::disabled`] for none).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
         self
     }
 
@@ -317,10 +291,12 @@ impl AuthenticationClientBuilder {
         let app_id = self
             .app_id
             .filter(|a| !a.trim().is_empty())
-            .ok_or_else(|| Error::Config("app_id is required".into()))?;
-        let host = self
-            .host
-            .ok_or_else(|| Error::Config("host is required".into()))?;
+            .ok_or_else(|| {
+                Error::Config("app_id is required (GENAUTH_APP_ID for from_env)".into())
+            })?;
+        if let Some(e) = self.method_error {
+            return Err(Error::Config(e));
+        }
         if self.method != TokenEndpointAuthMethod::None
             && self
                 .app_secret
@@ -332,13 +308,7 @@ impl AuthenticationClientBuilder {
                 self.method
             )));
         }
-        let mut http = HttpSettings::new(&host)?;
-        if let Some(t) = self.connect_timeout {
-            http.connect_timeout = t;
-        }
-        if let Some(t) = self.timeout {
-            http.timeout = t;
-        }
+        let connection = self.config.connect(None)?;
         let mut app_headers = HeaderMap::new();
         let id = plain_header("app_id", &app_id).map_err(|e| Error::Config(e.to_string()))?;
         // Both header families: the Authing SDKs send x-authing-*, the GenAuth SDKs
@@ -361,10 +331,9 @@ impl AuthenticationClientBuilder {
             request_from.clone(),
         );
         insert(&mut app_headers, "x-genauth-request-from", request_from);
-        if let Some(lang) = &self.lang {
-            let v = plain_header("lang", lang).map_err(|e| Error::Config(e.to_string()))?;
-            insert(&mut app_headers, "x-authing-lang", v.clone());
-            insert(&mut app_headers, "x-genauth-lang", v);
+        if let Some(lang) = &connection.lang {
+            insert(&mut app_headers, "x-authing-lang", lang.clone());
+            insert(&mut app_headers, "x-genauth-lang", lang.clone());
         }
         if let Some(ip) = &self.real_ip {
             let v = plain_header("real_ip", ip).map_err(|e| Error::Config(e.to_string()))?;
@@ -386,33 +355,20 @@ impl AuthenticationClientBuilder {
                 )
             }))),
         };
-        let api = http.client()?;
-        Ok(AuthenticationClient {
-            inner: Arc::new(Inner {
-                app_api: Arc::new(api.with_headers(app_headers.clone())),
-                api,
-                host: http.host,
-                app_id,
-                app_secret: self.app_secret,
-                method: self.method,
-                app_headers,
-                retry: self.retry.unwrap_or_default(),
-                refresh_skew: self.refresh_skew.unwrap_or(Duration::from_secs(60)),
-            }),
-            store,
-            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
-        })
+        let api = connection.api;
+        let app = App {
+            app_api: Arc::new(api.with_headers(app_headers.clone())),
+            api,
+            host: connection.host,
+            app_id,
+            app_secret: self.app_secret,
+            method: self.method,
+            app_headers,
+            retry: connection.retry,
+            refresh_skew: self.refresh_skew.unwrap_or(Duration::from_secs(60)),
+        };
+        Ok(AuthenticationClient::session(Arc::new(app), store))
     }
-}
-
-/// Reads an environment variable, `None` when unset or empty.
-pub(crate) fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Reads an environment variable that must be set.
-pub(crate) fn required_env(name: &str) -> Result<String> {
-    env(name).ok_or_else(|| Error::Config(format!("{name} is not set")))
 }
 
 impl AuthenticationClient {
@@ -421,9 +377,19 @@ impl AuthenticationClient {
         AuthenticationClientBuilder::default()
     }
 
-    /// Builds from `GENAUTH_APP_ID`, `GENAUTH_APP_SECRET`, `GENAUTH_APP_HOST` and, when set,
-    /// `GENAUTH_ACCESS_TOKEN` and `GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD`.
-    pub fn from_env() -> Result<Self> {
+    /// A builder set from `GENAUTH_APP_ID`, `GENAUTH_APP_SECRET`, `GENAUTH_APP_HOST` and, when
+    /// set, `GENAUTH_ACCESS_TOKEN` and `GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD`, to adjust further
+    /// before [`build`](AuthenticationClientBuilder::build) (which reports a malformed value).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let client = genauth::AuthenticationClient::from_env()
+    ///     .timeout(Duration::from_secs(3))
+    ///     .build()?;
+    /// # Ok::<(), genauth::Error>(())
+    /// ```
+    pub fn from_env() -> AuthenticationClientBuilder {
         let mut b = Self::builder();
         if let Some(v) = env("GENAUTH_APP_ID") {
             b = b.app_id(v);
@@ -438,9 +404,23 @@ impl AuthenticationClient {
             b = b.access_token(v);
         }
         if let Some(v) = env("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD") {
-            b = b.token_endpoint_auth_method(v.parse()?);
+            match v.parse() {
+                Ok(method) => b = b.token_endpoint_auth_method(method),
+                Err(e) => b.method_error = Some(format!("GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD: {e}")),
+            }
         }
-        b.build()
+        b
+    }
+
+    fn session(app: Arc<App>, store: Arc<dyn TokenStore>) -> Self {
+        Self {
+            inner: Arc::new(Session {
+                app,
+                store,
+                refresh_lock: tokio::sync::Mutex::new(()),
+                user_api: std::sync::Mutex::new(None),
+            }),
+        }
     }
 
     /// A client for another user (or none yet) on the same app and connection pool, with its
@@ -473,16 +453,12 @@ impl AuthenticationClient {
 
     /// A client on the same app and connection pool whose tokens live in `store`.
     pub fn with_token_store(&self, store: Arc<dyn TokenStore>) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            store,
-            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
-        }
+        Self::session(Arc::clone(&self.inner.app), store)
     }
 
     /// The signed-in user's token set.
     pub async fn tokens(&self) -> Option<TokenSet> {
-        self.store.load().await
+        self.inner.store.load().await
     }
 
     /// Replaces the token set (e.g. restored from storage).
@@ -519,45 +495,50 @@ impl AuthenticationClient {
     /// # Ok(()) }
     /// ```
     pub async fn set_tokens(&self, tokens: TokenSet) {
-        self.store.save(Some(tokens)).await;
+        self.inner.store.save(Some(tokens)).await;
     }
 
     /// Forgets the token set.
     pub async fn sign_out(&self) {
-        self.store.save(None).await;
+        self.inner.store.save(None).await;
     }
 
     /// The underlying HTTP client (its connection pool), e.g. to compare with raw requests.
     pub fn http_client(&self) -> &reqwest::Client {
         use genauth_api::ClientInfo;
-        self.inner.api.client()
+        self.inner.app.api.client()
     }
 
     /// The app id.
     pub fn app_id(&self) -> &str {
-        &self.inner.app_id
+        &self.inner.app.app_id
     }
 
-    fn app(&self) -> Arc<genauth_api::Client> {
-        Arc::clone(&self.inner.app_api)
-    }
-
-    fn user_api(&self, tokens: &TokenSet) -> Result<genauth_api::Client> {
-        let mut headers = self.inner.app_headers.clone();
-        insert(
-            &mut headers,
-            "authorization",
-            secret_header(tokens.access_token.expose_secret())?,
-        );
-        Ok(self.inner.api.with_headers(headers))
+    /// The generated client with the app's headers and `tokens`' access token, made once per
+    /// access token (not per call: a header map and a client copy each time).
+    fn user_api(&self, tokens: &TokenSet) -> Result<Arc<genauth_api::Client>> {
+        let token = tokens.access_token.expose_secret();
+        if let Ok(slot) = self.inner.user_api.lock()
+            && let Some((cached, api)) = slot.as_ref()
+            && cached.expose_secret() == token
+        {
+            return Ok(Arc::clone(api));
+        }
+        let mut headers = self.inner.app.app_headers.clone();
+        insert(&mut headers, "authorization", secret_header(token)?);
+        let api = Arc::new(self.inner.app.api.with_headers(headers));
+        if let Ok(mut slot) = self.inner.user_api.lock() {
+            *slot = Some((tokens.access_token.clone(), Arc::clone(&api)));
+        }
+        Ok(api)
     }
 
     /// The token set to use now: renewed first when it expires within the skew.
     async fn fresh_tokens(&self) -> Result<TokenSet> {
-        let tokens = self.store.load().await.ok_or_else(|| {
+        let tokens = self.inner.store.load().await.ok_or_else(|| {
             Error::Token("not signed in: sign in or set a token set first".into())
         })?;
-        if !tokens.expires_within(self.inner.refresh_skew) {
+        if !tokens.expires_within(self.inner.app.refresh_skew) {
             return Ok(tokens);
         }
         if tokens.refresh_token.is_none() {
@@ -575,60 +556,43 @@ impl AuthenticationClient {
     /// Refreshes unless another caller already replaced `stale` (single flight: the lock
     /// admits one refresh; the others find the new set when they get the lock).
     async fn refresh_replacing(&self, stale: &TokenSet, need_fresh: bool) -> Result<TokenSet> {
-        let _one_at_a_time = self.refresh_lock.lock().await;
-        if let Some(current) = self.store.load().await {
+        let _one_at_a_time = self.inner.refresh_lock.lock().await;
+        if let Some(current) = self.inner.store.load().await {
             let replaced = !current.same_token_as(stale);
-            if replaced && !(need_fresh && current.expires_within(self.inner.refresh_skew)) {
+            if replaced && !(need_fresh && current.expires_within(self.inner.app.refresh_skew)) {
                 return Ok(current);
             }
         }
         self.refresh_now(stale).await
     }
 
-    /// A V3 call with the app's headers only, under the retry policy.
+    /// A V3 call with the app's headers only.
     async fn app_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
     where
         T: Envelope,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
-        Fut: std::future::Future<Output = Generated<T>>,
+        Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
-        with_retry(&self.inner.retry, kind, operation, || {
-            run_v3(operation, || call(self.app()))
-        })
-        .await
+        let app = &self.inner.app;
+        send_v3(&app.retry, &app.app_api, kind, operation, call).await
     }
 
-    /// A V3 call as the signed-in user: a fresh token, the retry policy, and on statusCode 401
-    /// one refresh and one more try.
+    /// A V3 call as the signed-in user: a fresh token and, on statusCode 401, one refresh and
+    /// one more try (see [`UserTokens`]).
     async fn user_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
     where
         T: Envelope,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
-        Fut: std::future::Future<Output = Generated<T>>,
+        Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
-        let tokens = self.fresh_tokens().await?;
-        let api = Arc::new(self.user_api(&tokens)?);
-        let first = with_retry(&self.inner.retry, kind, operation, || {
-            run_v3(operation, || call(Arc::clone(&api)))
-        })
-        .await;
-        match first {
-            Err(Error::Api {
-                status_code: 401, ..
-            }) if tokens.refresh_token.is_some() => {
-                // Boxed: the rare path would otherwise double the size of every call's future.
-                Box::pin(async {
-                    let renewed = self.refresh_replacing(&tokens, false).await?;
-                    let api = Arc::new(self.user_api(&renewed)?);
-                    with_retry(&self.inner.retry, kind, operation, || {
-                        run_v3(operation, || call(Arc::clone(&api)))
-                    })
-                    .await
-                })
-                .await
-            }
-            other => other,
-        }
+        send_v3(
+            &self.inner.app.retry,
+            &UserTokens(self),
+            kind,
+            operation,
+            call,
+        )
+        .await
     }
 
     /// Sends an SMS code for `channel` to `phone`. One per minute per phone and channel.
@@ -961,13 +925,14 @@ impl AuthenticationClient {
     fn client_auth(&self, headers: &mut HeaderMap) -> Result<(Option<String>, Option<String>)> {
         let secret = || {
             self.inner
+                .app
                 .app_secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_string())
                 .unwrap_or_default()
         };
-        let id = self.inner.app_id.clone();
-        Ok(match self.inner.method {
+        let id = self.inner.app.app_id.clone();
+        Ok(match self.inner.app.method {
             TokenEndpointAuthMethod::ClientSecretPost => (Some(id), Some(secret())),
             TokenEndpointAuthMethod::ClientSecretBasic => {
                 let basic =
@@ -1000,21 +965,17 @@ impl AuthenticationClient {
             password_encrypt_type: None,
             tenant_id: None,
         });
-        let mut headers = self.inner.app_headers.clone();
+        let mut headers = self.inner.app.app_headers.clone();
         (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
-        let api = self.inner.api.with_headers(headers);
-        let answer = with_retry(
-            &self.inner.retry,
+        let api = Arc::new(self.inner.app.api.with_headers(headers));
+        let answer = send_v3(
+            &self.inner.app.retry,
+            &api,
             Kind::Write,
             "signInByCredentials",
-            || {
-                let (api, body) = (api.clone(), body.clone());
-                async move {
-                    run_v3("signInByCredentials", || {
-                        api.sign_in_by_credentials().body(body).send()
-                    })
-                    .await
-                }
+            |api| {
+                let body = body.clone();
+                async move { api.sign_in_by_credentials().body(body).send().await }
             },
         )
         .await?;
@@ -1022,7 +983,7 @@ impl AuthenticationClient {
             .data
             .ok_or_else(|| missing_data("signInByCredentials"))?;
         let tokens = TokenSet::from_answer("signInByCredentials", data, None)?;
-        self.store.save(Some(tokens.clone())).await;
+        self.inner.store.save(Some(tokens.clone())).await;
         Ok(tokens)
     }
 
@@ -1049,8 +1010,9 @@ impl AuthenticationClient {
     /// ```
     pub async fn refresh(&self) -> Result<TokenSet> {
         // Load under the lock: a refresh that ran meanwhile has rotated the refresh token.
-        let _one_at_a_time = self.refresh_lock.lock().await;
+        let _one_at_a_time = self.inner.refresh_lock.lock().await;
         let current = self
+            .inner
             .store
             .load()
             .await
@@ -1075,20 +1037,19 @@ impl AuthenticationClient {
             code_verifier: None,
             redirect_uri: None,
         };
-        let api = self.inner.api.with_headers(headers);
-        let answer = with_retry(
-            &self.inner.retry,
+        let api = Arc::new(self.inner.app.api.with_headers(headers));
+        let answer = send(
+            &self.inner.app.retry,
+            &api,
             Kind::Write,
             "getNewAccessTokenByRefreshToken",
-            || {
-                let (api, body) = (api.clone(), body.clone());
+            |api| {
+                let body = body.clone();
                 async move {
-                    run("getNewAccessTokenByRefreshToken", || {
-                        api.get_new_access_token_by_refresh_token()
-                            .body(body)
-                            .send()
-                    })
-                    .await
+                    api.get_new_access_token_by_refresh_token()
+                        .body(body)
+                        .send()
+                        .await
                 }
             },
         )
@@ -1113,8 +1074,29 @@ impl AuthenticationClient {
             .map(|t| t.expose_secret().to_string());
         let tokens =
             TokenSet::from_answer("getNewAccessTokenByRefreshToken", answer, previous_id_token)?;
-        self.store.save(Some(tokens.clone())).await;
+        self.inner.store.save(Some(tokens.clone())).await;
         Ok(tokens)
+    }
+}
+
+/// The signed-in user's tokens as a call's credential: renewed first when they expire within
+/// the skew; after a 401, one refresh (unless another caller already replaced them).
+struct UserTokens<'a>(&'a AuthenticationClient);
+
+impl Credential for UserTokens<'_> {
+    type Grant = TokenSet;
+
+    async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, TokenSet)> {
+        let tokens = self.0.fresh_tokens().await?;
+        Ok((self.0.user_api(&tokens)?, tokens))
+    }
+
+    async fn renew(&self, used: TokenSet) -> Result<Option<Arc<genauth_api::Client>>> {
+        if used.refresh_token.is_none() {
+            return Ok(None);
+        }
+        let renewed = self.0.refresh_replacing(&used, false).await?;
+        Ok(Some(self.0.user_api(&renewed)?))
     }
 }
 
@@ -1135,7 +1117,7 @@ mod future_sizes {
             .build()
             .expect("client");
         let phone = PhoneNumber::parse("13800138000").expect("phone");
-        let api = c.app();
+        let api = Arc::clone(&c.inner.app.app_api);
         let generated = api
             .send_sms()
             .body(types::SendSmsDto {

@@ -246,6 +246,16 @@ impl Error {
         }
     }
 
+    /// Whether the service refused the call's credential: statusCode 401, an HTTP 401, or
+    /// the `/api/v2` family's PARAM.0030 ("signature invalid or expired", what its tenant
+    /// calls answer to an expired access token). The call path renews the credential once and
+    /// tries again.
+    pub(crate) fn is_unauthorized(&self) -> bool {
+        self.status_code() == Some(401)
+            || self.http_status() == Some(401)
+            || self.error_code() == Some("PARAM.0030")
+    }
+
     /// Whether trying the same call again later may succeed: the request never left, or the
     /// failure is transient on the service's side (throttling, HTTP or statusCode 502/503/504,
     /// HTTP 408, a timeout, a connection lost after sending). A retryable error of a write may

@@ -53,7 +53,9 @@ compile_error!(
 
 mod auth;
 mod cache;
+mod config;
 mod error;
+mod exec;
 mod management;
 mod phone;
 mod retry;
@@ -68,13 +70,16 @@ pub use auth::{
     AuthenticationClient, AuthenticationClientBuilder, Identity, ProfileOptions, SignInOptions,
     SmsChannel, TokenEndpointAuthMethod, User,
 };
+pub use config::ClientConfig;
 pub use error::{ApiCode, Error, Result};
-pub use management::{DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient};
+pub use management::{
+    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder,
+};
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;
 pub use social::{
-    DeviceContext, LoginOutcome, SmsType, SocialClient, SocialSession, SsoTicket, SsoUser,
-    StateToken, TenantClient,
+    DeviceContext, DeviceContextBuilder, LoginOutcome, SmsType, SocialClient, SocialClientBuilder,
+    SocialSession, SsoTicket, SsoUser, StateToken, TenantClient, TenantClientBuilder,
 };
 pub use tokens::{InMemoryTokenStore, PassCode, StoreFuture, TokenSet, TokenStore};
 

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use genauth_api::types;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::required_env;
 use crate::cache::TokenCache;
+use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
+use crate::exec::{Credential, missing_data, send_v3};
 use crate::retry::{Kind, RetryPolicy};
-use crate::transport::{HttpSettings, call_v3, insert, missing_data, plain_header, secret_header};
+use crate::transport::{insert, plain_header, secret_header};
 
 /// The host of the official SDKs' management clients, used when none is given.
 pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
@@ -91,20 +92,30 @@ struct ManagementToken {
 ///
 /// By default every call is signed with the access key pair ([`ManagementAuth::Signature`]).
 /// With [`ManagementAuth::Token`] a management token is fetched with the access key pair on
-/// first use, cached, and renewed a minute before it expires; concurrent callers share one
-/// fetch, and the user pool id sent with it is read from the token's `scoped_userpool_id` claim.
+/// first use, cached, and renewed before it expires (or once, when a call is answered 401);
+/// concurrent callers share one fetch, and the user pool id sent with it is read from the
+/// token's `scoped_userpool_id` claim. Cheap to clone: a clone is one reference count.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
 /// # let pool = sandbox.seed().user_pool;
-/// use genauth::ManagementClient;
+/// use genauth::{ManagementAuth, ManagementClient};
 ///
-/// let management = ManagementClient::new(sandbox.url(), &pool.access_key_id, &pool.access_key_secret)?;
+/// let management = ManagementClient::builder()
+///     .host(sandbox.url())
+///     .access_key_id(&pool.access_key_id)
+///     .access_key_secret(&pool.access_key_secret)
+///     .build()?;
 /// assert_eq!(management.user_pool_id().await?, pool.id);
 /// // Signed requests by default; a management token instead:
-/// let with_token = management.clone().with_auth(genauth::ManagementAuth::Token);
+/// let with_token = ManagementClient::builder()
+///     .host(sandbox.url())
+///     .access_key_id(&pool.access_key_id)
+///     .access_key_secret(&pool.access_key_secret)
+///     .auth(ManagementAuth::Token)
+///     .build()?;
 /// // Link alice's WeChat account, so that her WeChat login signs her in.
 /// management
 ///     .link_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", "openid-of-alice", Some("openid"))
@@ -114,21 +125,172 @@ struct ManagementToken {
 /// ```
 #[derive(Clone)]
 pub struct ManagementClient {
-    api: genauth_api::Client,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The generated client without credentials (for get-management-token).
+    api: Arc<genauth_api::Client>,
+    /// `api` signing every request, made once.
+    signing: Arc<genauth_api::Client>,
+    host: String,
     access_key_id: String,
     access_key_secret: SecretString,
-    token: Arc<TokenCache<ManagementToken>>,
+    token: TokenCache<ManagementToken>,
     retry: RetryPolicy,
-    lang: Option<String>,
+    lang: Option<HeaderValue>,
     auth: ManagementAuth,
 }
 
 impl fmt::Debug for ManagementClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagementClient")
+            .field("host", &self.inner.host)
+            .field("access_key_id", &self.inner.access_key_id)
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`ManagementClient`]: the access key pair is required; the host defaults to
+/// [`DEFAULT_MANAGEMENT_HOST`].
+///
+/// ```
+/// use std::time::Duration;
+/// use genauth::{ManagementAuth, ManagementClient, RetryPolicy};
+///
+/// let management = ManagementClient::builder()
+///     .access_key_id("key-id")
+///     .access_key_secret("key-secret")
+///     .auth(ManagementAuth::Token)
+///     .timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy::disabled())
+///     .lang("en-US")
+///     .build()?;
+/// // The secret never shows.
+/// assert!(!format!("{management:?}").contains("key-secret"));
+/// assert!(ManagementClient::builder().access_key_id("key-id").build().is_err());
+/// # Ok::<(), genauth::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ManagementClientBuilder {
+    config: ClientConfig,
+    access_key_id: Option<String>,
+    access_key_secret: Option<SecretString>,
+    auth: ManagementAuth,
+}
+
+impl fmt::Debug for ManagementClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagementClientBuilder")
+            .field("config", &self.config)
             .field("access_key_id", &self.access_key_id)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
+    }
+}
+
+impl ManagementClientBuilder {
+    crate::config::config_setters!();
+
+    /// The access key id (required).
+    pub fn access_key_id(mut self, id: impl Into<String>) -> Self {
+        self.access_key_id = Some(id.into());
+        self
+    }
+
+    /// The access key secret (required).
+    pub fn access_key_secret(mut self, secret: impl Into<String>) -> Self {
+        self.access_key_secret = Some(secret.into().into());
+        self
+    }
+
+    /// How calls are authenticated (default [`ManagementAuth::Signature`]).
+    pub fn auth(mut self, auth: ManagementAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Checks the settings and builds the client; a missing or malformed one is an error here.
+    pub fn build(self) -> Result<ManagementClient> {
+        let access_key_id = self
+            .access_key_id
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config(
+                    "access_key_id is required (GENAUTH_ACCESS_KEY_ID for from_env)".into(),
+                )
+            })?;
+        let access_key_secret = self
+            .access_key_secret
+            .filter(|s| !s.expose_secret().trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config(
+                    "access_key_secret is required (GENAUTH_ACCESS_KEY_SECRET for from_env)".into(),
+                )
+            })?;
+        plain_header("access_key_id", &access_key_id).map_err(|e| Error::Config(e.to_string()))?;
+        let connection = self.config.connect(Some(DEFAULT_MANAGEMENT_HOST))?;
+        // Signed requests: only the x-authing- family, so that the headers the service
+        // canonicalises are exactly the ones signed (as the Node SDK sends them).
+        let mut headers = HeaderMap::new();
+        insert(
+            &mut headers,
+            "x-authing-sdk-version",
+            HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
+        );
+        if let Some(lang) = &connection.lang {
+            insert(&mut headers, "x-authing-lang", lang.clone());
+        }
+        let signer = AccessKeySigner {
+            key_id: access_key_id.clone(),
+            secret: access_key_secret.clone(),
+        };
+        let signing = connection
+            .api
+            .with_headers(headers)
+            .with_signer(Arc::new(signer));
+        Ok(ManagementClient {
+            inner: Arc::new(Inner {
+                api: Arc::new(connection.api),
+                signing: Arc::new(signing),
+                host: connection.host,
+                access_key_id,
+                access_key_secret,
+                token: TokenCache::default(),
+                retry: connection.retry,
+                lang: connection.lang,
+                auth: self.auth,
+            }),
+        })
+    }
+}
+
+/// Authenticates a management call as configured; a 401 to a management token drops it and
+/// fetches one new token (a signed request has nothing to renew).
+struct Authorized<'a>(&'a Inner);
+
+impl Credential for Authorized<'_> {
+    type Grant = Option<u64>;
+
+    async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, Option<u64>)> {
+        match self.0.auth {
+            ManagementAuth::Signature => Ok((Arc::clone(&self.0.signing), None)),
+            ManagementAuth::Token => {
+                let (api, _, generation) = self.0.token_client().await?;
+                Ok((Arc::new(api), Some(generation)))
+            }
+        }
+    }
+
+    async fn renew(&self, grant: Option<u64>) -> Result<Option<Arc<genauth_api::Client>>> {
+        let Some(generation) = grant else {
+            return Ok(None);
+        };
+        self.0.token.invalidate(generation).await;
+        let (api, _, _) = self.0.token_client().await?;
+        Ok(Some(Arc::new(api)))
     }
 }
 
@@ -147,103 +309,27 @@ pub(crate) fn scoped_user_pool_id(token: &str) -> Result<String> {
         .ok_or_else(|| bad("no scoped_userpool_id claim"))
 }
 
-impl ManagementClient {
-    /// A client for `host` with an access key pair.
-    pub fn new(host: &str, access_key_id: &str, access_key_secret: &str) -> Result<Self> {
-        if access_key_id.trim().is_empty() || access_key_secret.trim().is_empty() {
-            return Err(Error::Config(
-                "access_key_id and access_key_secret are required".into(),
-            ));
-        }
-        Ok(Self {
-            api: HttpSettings::new(host)?.client()?,
-            access_key_id: access_key_id.into(),
-            access_key_secret: access_key_secret.to_string().into(),
-            token: Arc::default(),
-            retry: RetryPolicy::default(),
-            lang: None,
-            auth: ManagementAuth::default(),
-        })
-    }
-
-    /// The language of the service's messages (`zh-CN`, `en-US`), sent as `x-authing-lang`
-    /// (and `x-genauth-lang` with a management token).
-    pub fn with_lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-
-    /// The same client authenticating the other way (see [`ManagementAuth`]).
-    pub fn with_auth(mut self, auth: ManagementAuth) -> Self {
-        self.auth = auth;
-        self
-    }
-
-    /// The same client with another retry policy.
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// From `GENAUTH_ACCESS_KEY_ID`, `GENAUTH_ACCESS_KEY_SECRET` and `GENAUTH_HOST` (or
-    /// `GENAUTH_APP_HOST`; [`DEFAULT_MANAGEMENT_HOST`] when neither is set).
-    pub fn from_env() -> Result<Self> {
-        let host = ["GENAUTH_HOST", "GENAUTH_APP_HOST"]
-            .into_iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-            .unwrap_or_else(|| DEFAULT_MANAGEMENT_HOST.to_string());
-        Self::new(
-            &host,
-            &required_env("GENAUTH_ACCESS_KEY_ID")?,
-            &required_env("GENAUTH_ACCESS_KEY_SECRET")?,
-        )
-    }
-
-    /// The user pool id, from a management token's `scoped_userpool_id` claim (fetching one
-    /// with the access key pair if needed, whichever the [`ManagementAuth`]).
-    pub async fn user_pool_id(&self) -> Result<String> {
-        self.token_client().await.map(|(_, pool)| pool)
-    }
-
-    /// The generated client that authenticates a management call as configured.
-    async fn authorized(&self) -> Result<genauth_api::Client> {
-        match self.auth {
-            ManagementAuth::Token => self.token_client().await.map(|(api, _)| api),
-            ManagementAuth::Signature => self.signing_client(),
-        }
-    }
-
-    /// Signed requests: only the x-authing- family, so that the headers the service
-    /// canonicalises are exactly the ones signed (as the Node SDK sends them).
-    fn signing_client(&self) -> Result<genauth_api::Client> {
-        let mut headers = HeaderMap::new();
-        insert(
-            &mut headers,
-            "x-authing-sdk-version",
-            reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
-        );
-        if let Some(lang) = &self.lang {
-            insert(&mut headers, "x-authing-lang", plain_header("lang", lang)?);
-        }
-        let signer = AccessKeySigner {
-            key_id: self.access_key_id.clone(),
-            secret: self.access_key_secret.clone(),
-        };
-        Ok(self.api.with_headers(headers).with_signer(Arc::new(signer)))
-    }
-
-    async fn token_client(&self) -> Result<(genauth_api::Client, String)> {
-        let t = self
+impl Inner {
+    /// The generated client with a management token (fetched with the access key pair when
+    /// none is cached), the user pool id, and the token's cache generation.
+    async fn token_client(&self) -> Result<(genauth_api::Client, String, u64)> {
+        let (t, generation) = self
             .token
             .get(|| async {
                 let body = types::GetManagementAccessTokenDto {
                     access_key_id: self.access_key_id.clone(),
                     access_key_secret: self.access_key_secret.expose_secret().to_string(),
                 };
-                let answer = call_v3(&self.retry, Kind::Write, "getManagementToken", || {
-                    let (api, body) = (self.api.clone(), body.clone());
-                    async move { api.get_management_token().body(body).send().await }
-                })
+                let answer = send_v3(
+                    &self.retry,
+                    &self.api,
+                    Kind::Write,
+                    "getManagementToken",
+                    |api| {
+                        let body = body.clone();
+                        async move { api.get_management_token().body(body).send().await }
+                    },
+                )
                 .await?;
                 let data = answer
                     .data
@@ -252,7 +338,7 @@ impl ManagementClient {
                     user_pool_id: scoped_user_pool_id(&data.access_token)?,
                     token: data.access_token.into(),
                 };
-                Ok((token, Duration::from_secs(data.expires_in.max(0) as u64)))
+                Ok((token, lifetime(data.expires_in)))
             })
             .await?;
         let mut headers = HeaderMap::new();
@@ -266,11 +352,45 @@ impl ManagementClient {
         insert(&mut headers, "x-authing-userpool-id", pool.clone());
         insert(&mut headers, "x-genauth-userpool-id", pool);
         if let Some(lang) = &self.lang {
-            let lang = plain_header("lang", lang)?;
             insert(&mut headers, "x-authing-lang", lang.clone());
-            insert(&mut headers, "x-genauth-lang", lang);
+            insert(&mut headers, "x-genauth-lang", lang.clone());
         }
-        Ok((self.api.with_headers(headers), t.user_pool_id.clone()))
+        Ok((self.api.with_headers(headers), t.user_pool_id, generation))
+    }
+}
+
+/// A server's `expires_in`, seconds: negative is zero.
+pub(crate) fn lifetime(expires_in: i64) -> Duration {
+    Duration::from_secs(expires_in.max(0) as u64)
+}
+
+impl ManagementClient {
+    /// A builder.
+    pub fn builder() -> ManagementClientBuilder {
+        ManagementClientBuilder::default()
+    }
+
+    /// A builder set from `GENAUTH_ACCESS_KEY_ID`, `GENAUTH_ACCESS_KEY_SECRET` and
+    /// `GENAUTH_HOST` (or `GENAUTH_APP_HOST`; [`DEFAULT_MANAGEMENT_HOST`] when neither is
+    /// set), to adjust further before [`build`](ManagementClientBuilder::build).
+    pub fn from_env() -> ManagementClientBuilder {
+        let mut b = Self::builder();
+        if let Some(host) = env("GENAUTH_HOST").or_else(|| env("GENAUTH_APP_HOST")) {
+            b = b.host(host);
+        }
+        if let Some(v) = env("GENAUTH_ACCESS_KEY_ID") {
+            b = b.access_key_id(v);
+        }
+        if let Some(v) = env("GENAUTH_ACCESS_KEY_SECRET") {
+            b = b.access_key_secret(v);
+        }
+        b
+    }
+
+    /// The user pool id, from a management token's `scoped_userpool_id` claim (fetching one
+    /// with the access key pair if needed, whichever the [`ManagementAuth`]).
+    pub async fn user_pool_id(&self) -> Result<String> {
+        self.inner.token_client().await.map(|(_, pool, _)| pool)
     }
 
     /// Links an external account (`user_id_in_idp` at identity source `ext_idp_id`) to a user.
@@ -281,7 +401,6 @@ impl ManagementClient {
         user_id_in_idp: &str,
         kind: Option<&str>,
     ) -> Result<()> {
-        let api = self.authorized().await?;
         let body = types::LinkIdentityDto {
             user_id: user_id.into(),
             ext_idp_id: ext_idp_id.into(),
@@ -289,10 +408,17 @@ impl ManagementClient {
             type_: kind.map(Into::into),
             is_social: None,
         };
-        call_v3(&self.retry, Kind::Write, "linkIdentity", || {
-            let (api, body) = (api.clone(), body.clone());
-            async move { api.link_identity().body(body).send().await }
-        })
+        let inner = &*self.inner;
+        send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Write,
+            "linkIdentity",
+            |api| {
+                let body = body.clone();
+                async move { api.link_identity().body(body).send().await }
+            },
+        )
         .await
         .map(drop)
     }
@@ -304,17 +430,23 @@ impl ManagementClient {
         ext_idp_id: &str,
         kind: Option<&str>,
     ) -> Result<()> {
-        let api = self.authorized().await?;
         let body = types::UnlinkIdentityDto {
             user_id: user_id.into(),
             ext_idp_id: ext_idp_id.into(),
             type_: kind.map(Into::into),
             is_social: None,
         };
-        call_v3(&self.retry, Kind::Write, "unlinkIdentity", || {
-            let (api, body) = (api.clone(), body.clone());
-            async move { api.unlink_identity().body(body).send().await }
-        })
+        let inner = &*self.inner;
+        send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Write,
+            "unlinkIdentity",
+            |api| {
+                let body = body.clone();
+                async move { api.unlink_identity().body(body).send().await }
+            },
+        )
         .await
         .map(drop)
     }

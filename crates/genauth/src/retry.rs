@@ -32,8 +32,11 @@ use crate::error::{Error, Transience};
 ///     .retry_policy(patient)
 ///     .build()?;
 /// // Or none at all, for a caller with its own retry loop: every failure comes straight back.
-/// let strict = genauth::ManagementClient::new("https://example.genauth.ai", "key-id", "key-secret")?
-///     .with_retry_policy(RetryPolicy::disabled());
+/// let strict = genauth::ManagementClient::builder()
+///     .access_key_id("key-id")
+///     .access_key_secret("key-secret")
+///     .retry_policy(RetryPolicy::disabled())
+///     .build()?;
 /// # let _ = (client, strict);
 /// # Ok::<(), genauth::Error>(())
 /// ```
@@ -71,7 +74,7 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (1-based): exponential with "equal jitter" (half
     /// fixed, half random), or the server's `Retry-After`.
-    fn delay(&self, retry: u32, retry_after: Option<u64>) -> Option<Duration> {
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<u64>) -> Option<Duration> {
         if let Some(secs) = retry_after {
             let wait = Duration::from_secs(secs);
             return (wait <= self.max_retry_after).then_some(wait);
@@ -102,95 +105,11 @@ pub(crate) enum Kind {
 /// [`Error::transience`], the rule [`Error::is_retryable`] follows too, applied to the kind of
 /// operation. A timed-out or cut-off read is retried (it is idempotent; the wait grows by at
 /// most one request timeout per attempt); a write that may have reached the server never is.
-fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
+pub(crate) fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
     match (kind, error.transience()) {
         (_, Transience::NotSent) => Some(None),
         (Kind::Read, Transience::Transient { retry_after }) => Some(retry_after),
         _ => None,
-    }
-}
-
-/// Runs `attempt` under `policy`, inside the operation's tracing span.
-///
-/// The span `genauth` carries `operation`, `attempts`, `duration_ms`, `outcome` (`ok` or the
-/// error's kind) and `request_id` (recorded by the envelope check when the service gave one).
-/// Nothing secret is ever recorded.
-pub(crate) async fn with_retry<T, F, Fut>(
-    policy: &RetryPolicy,
-    kind: Kind,
-    operation: &'static str,
-    mut attempt: F,
-) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Error>>,
-{
-    use tracing::Instrument;
-    let span = tracing::info_span!(
-        "genauth",
-        operation,
-        attempts = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        request_id = tracing::field::Empty,
-    );
-    let started = std::time::Instant::now();
-    let result = async {
-        let mut tries = 1;
-        loop {
-            match attempt().await {
-                Ok(v) => return (Ok(v), tries),
-                Err(e) => {
-                    let wait = (tries < policy.max_attempts)
-                        .then(|| retryable(kind, &e))
-                        .flatten()
-                        .and_then(|retry_after| policy.delay(tries, retry_after));
-                    let Some(wait) = wait else {
-                        return (Err(e), tries);
-                    };
-                    tracing::debug!(
-                        attempt = tries,
-                        wait_ms = wait.as_millis() as u64,
-                        error = %e,
-                        "retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                    tries += 1;
-                }
-            }
-        }
-    }
-    .instrument(span.clone())
-    .await;
-    let (result, tries) = result;
-    let duration_ms = started.elapsed().as_millis() as u64;
-    span.record("attempts", tries);
-    span.record("duration_ms", duration_ms);
-    span.record("outcome", outcome(&result));
-    if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
-        span.record("request_id", id);
-    }
-    span.in_scope(|| match &result {
-        Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
-        Err(e) => tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed"),
-    });
-    result
-}
-
-fn outcome<T>(result: &Result<T, Error>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(Error::Api { .. }) => "api_error",
-        Err(Error::Social { .. }) => "social_error",
-        Err(Error::OAuth { .. }) => "oauth_error",
-        Err(Error::Http { .. }) => "http_error",
-        Err(Error::Decode { .. }) => "decode_error",
-        Err(Error::Transport { .. }) => "transport_error",
-        Err(Error::Timeout { .. }) => "timeout",
-        Err(Error::InvalidInput { .. }) => "invalid_input",
-        Err(Error::Config(_)) => "config_error",
-        Err(Error::Token(_)) => "token_error",
-        Err(Error::RefreshRefused { .. }) => "refresh_refused",
     }
 }
 

@@ -3,19 +3,21 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::required_env;
 use crate::cache::TokenCache;
+use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
+use crate::exec::{Credential, send};
+use crate::management::lifetime;
 use crate::phone::PhoneNumber;
 use crate::retry::{Kind, RetryPolicy};
-use crate::tokens::{PassCode, non_empty};
-use crate::transport::{HttpSettings, call, insert, plain_header, secret_header};
+use crate::tokens::{PassCode, expires_after, non_empty};
+use crate::transport::{insert, plain_header, secret_header};
 
 /// Sets the device headers of a generated `/api/v2/sdk` builder: the required ones, and the
 /// optional ones the context has.
@@ -88,17 +90,36 @@ impl SmsType {
     }
 }
 
-/// The calling device, sent as the "std headers" on every `/api/v2/sdk` call.
+/// The calling device, sent as the "std headers" on every `/api/v2/sdk` call. Built with
+/// [`DeviceContext::builder`], which checks every value (each is an HTTP header).
+///
+/// ```
+/// use genauth::DeviceContext;
+///
+/// let device = DeviceContext::builder()
+///     .client_id("6571c3a4e8d4e1b2c3d4e5f6")
+///     .os_version("Android 10")
+///     .fingerprint("156aysdna213sac")
+///     .agent("Mozilla/5.0")
+///     .ip("10.10.10.1")
+///     .build()?;
+/// assert_eq!(device.fingerprint, "156aysdna213sac");
+/// // A missing part, or one a header cannot carry, is refused naming the field.
+/// let err = DeviceContext::builder().client_id("app").os_version("Android 10").build();
+/// assert!(err.unwrap_err().to_string().contains("device fingerprint"));
+/// # Ok::<(), genauth::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeviceContext {
+    /// The application's client id (required).
+    pub client_id: String,
     /// Operating system, e.g. `Android 10` (required).
     pub os_version: String,
     /// Device fingerprint (required); SSO tickets are bound to it.
     pub fingerprint: String,
     /// User agent (required).
     pub agent: String,
-    /// The application's client id (required).
-    pub client_id: String,
     /// The device's IP.
     pub ip: Option<String>,
     /// Language, e.g. `en` or `zh`.
@@ -107,23 +128,82 @@ pub struct DeviceContext {
     pub tenant_id: Option<String>,
 }
 
+/// Builds a [`DeviceContext`]; [`build`](Self::build) checks it.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceContextBuilder {
+    client_id: String,
+    os_version: String,
+    fingerprint: String,
+    agent: String,
+    ip: Option<String>,
+    language: Option<String>,
+    tenant_id: Option<String>,
+}
+
+impl DeviceContextBuilder {
+    /// The application's client id (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// Operating system, e.g. `Android 10` (required).
+    pub fn os_version(mut self, os_version: impl Into<String>) -> Self {
+        self.os_version = os_version.into();
+        self
+    }
+
+    /// Device fingerprint (required).
+    pub fn fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
+        self.fingerprint = fingerprint.into();
+        self
+    }
+
+    /// User agent (required).
+    pub fn agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = agent.into();
+        self
+    }
+
+    /// The device's IP (`x-device-ip`; the tenant SSO calls require it).
+    pub fn ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
+    }
+
+    /// Language, e.g. `en` or `zh` (`x-l`).
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Tenant id (ISV applications).
+    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// The context, every part checked: required parts present, each one a valid header
+    /// value (visible ASCII); the error names the field.
+    pub fn build(self) -> Result<DeviceContext> {
+        let device = DeviceContext {
+            client_id: self.client_id,
+            os_version: self.os_version,
+            fingerprint: self.fingerprint,
+            agent: self.agent,
+            ip: self.ip,
+            language: self.language,
+            tenant_id: self.tenant_id,
+        };
+        device.check()?;
+        Ok(device)
+    }
+}
+
 impl DeviceContext {
-    /// A context with the required parts.
-    pub fn new(
-        client_id: impl Into<String>,
-        os_version: impl Into<String>,
-        fingerprint: impl Into<String>,
-        agent: impl Into<String>,
-    ) -> Self {
-        Self {
-            os_version: os_version.into(),
-            fingerprint: fingerprint.into(),
-            agent: agent.into(),
-            client_id: client_id.into(),
-            ip: None,
-            language: None,
-            tenant_id: None,
-        }
+    /// A builder.
+    pub fn builder() -> DeviceContextBuilder {
+        DeviceContextBuilder::default()
     }
 
     /// The same context with the device's IP address (`x-device-ip`; the tenant SSO calls
@@ -135,10 +215,10 @@ impl DeviceContext {
 
     fn check(&self) -> Result<()> {
         for (field, value) in [
+            ("client id", &self.client_id),
             ("device os_version", &self.os_version),
             ("device fingerprint", &self.fingerprint),
             ("device agent", &self.agent),
-            ("client id", &self.client_id),
         ] {
             if value.trim().is_empty() {
                 return Err(Error::input(field, "is required by the social API"));
@@ -200,7 +280,7 @@ impl SocialSession {
         Ok(Self {
             session_token: session.into(),
             id_token: id.map(Into::into),
-            expires_at: SystemTime::now() + Duration::from_secs(expire.unwrap_or(0).max(0) as u64),
+            expires_at: expires_after(expire.unwrap_or(0)),
         })
     }
 }
@@ -271,8 +351,13 @@ impl LoginOutcome {
 /// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-someone");
 /// use genauth::{DeviceContext, LoginOutcome, PhoneNumber, SocialClient};
 ///
-/// let device = DeviceContext::new(&client_id, "Android 10", "156aysdna213sac", "Mozilla/5.0");
-/// let social = SocialClient::new(host, device)?;
+/// let device = DeviceContext::builder()
+///     .client_id(&client_id)
+///     .os_version("Android 10")
+///     .fingerprint("156aysdna213sac")
+///     .agent("Mozilla/5.0")
+///     .build()?;
+/// let social = SocialClient::builder().host(host).device(device).build()?;
 /// let session = match social.login_by_wechat("wechat-code").await? {
 ///     LoginOutcome::Success(session) => session,
 ///     LoginOutcome::SocialBind(state) => {
@@ -288,50 +373,86 @@ impl LoginOutcome {
 /// ```
 #[derive(Clone)]
 pub struct SocialClient {
-    api: genauth_api::Client,
-    device: Arc<DeviceContext>,
+    inner: Arc<SocialInner>,
+}
+
+struct SocialInner {
+    api: Arc<genauth_api::Client>,
+    host: String,
+    device: DeviceContext,
     retry: RetryPolicy,
 }
 
 impl fmt::Debug for SocialClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocialClient")
-            .field("device", &self.device)
+            .field("host", &self.inner.host)
+            .field("device", &self.inner.device)
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
 
-impl SocialClient {
-    /// A client for `host` and `device`.
-    pub fn new(host: &str, device: DeviceContext) -> Result<Self> {
-        device.check().map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Self {
-            api: HttpSettings::new(host)?.client()?,
-            device: Arc::new(device),
-            retry: RetryPolicy::default(),
-        })
-    }
+/// Builds a [`SocialClient`]: the host and the [`DeviceContext`] are required. The
+/// configuration's `lang` is the device's language (`x-l`) when the device has none.
+#[derive(Debug, Default)]
+pub struct SocialClientBuilder {
+    config: ClientConfig,
+    device: Option<DeviceContext>,
+}
 
-    /// The same client with another retry policy (the social calls are all writes: only
-    /// connection failures before sending are retried).
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+impl SocialClientBuilder {
+    crate::config::config_setters!();
+
+    /// The calling device (required).
+    pub fn device(mut self, device: DeviceContext) -> Self {
+        self.device = Some(device);
         self
     }
 
-    /// The same API and connection pool for another device.
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<SocialClient> {
+        let mut device = self
+            .device
+            .ok_or_else(|| Error::Config("device is required".into()))?;
+        if device.language.is_none() {
+            device.language = self.config.lang_setting().map(str::to_string);
+        }
+        device.check().map_err(|e| Error::Config(e.to_string()))?;
+        let connection = self.config.connect(None)?;
+        Ok(SocialClient {
+            inner: Arc::new(SocialInner {
+                api: Arc::new(connection.api),
+                host: connection.host,
+                device,
+                retry: connection.retry,
+            }),
+        })
+    }
+}
+
+impl SocialClient {
+    /// A builder.
+    pub fn builder() -> SocialClientBuilder {
+        SocialClientBuilder::default()
+    }
+
+    /// The same API, settings and connection pool for another device.
     pub fn for_device(&self, device: DeviceContext) -> Result<Self> {
         device.check()?;
         Ok(Self {
-            api: self.api.clone(),
-            device: Arc::new(device),
-            retry: self.retry.clone(),
+            inner: Arc::new(SocialInner {
+                api: Arc::clone(&self.inner.api),
+                host: self.inner.host.clone(),
+                device,
+                retry: self.inner.retry.clone(),
+            }),
         })
     }
 
     /// The device.
     pub fn device(&self) -> &DeviceContext {
-        &self.device
+        &self.inner.device
     }
 
     fn with_state(&self, state: &StateToken) -> Result<genauth_api::Client> {
@@ -342,17 +463,29 @@ impl SocialClient {
             "x-state-token",
             secret_header(state.0.expose_secret())?,
         );
-        Ok(self.api.with_headers(headers))
+        Ok(self.inner.api.with_headers(headers))
     }
 
     /// Signs in with a WeChat authorization code.
     pub async fn login_by_wechat(&self, code: &str) -> Result<LoginOutcome> {
         non_empty("wechat code", code)?;
         let body = types::WechatLoginRequest { code: code.into() };
-        let answer = call(&self.retry, Kind::Write, "loginByWechat", || {
-            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
-            async move { device!(api.login_by_wechat(), &d).body(body).send().await }
-        })
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &inner.api,
+            Kind::Write,
+            "loginByWechat",
+            |api| {
+                let body = body.clone();
+                async move {
+                    device!(api.login_by_wechat(), &inner.device)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         LoginOutcome::from_answer(answer)
     }
@@ -369,8 +502,13 @@ impl SocialClient {
     /// # let seed = sandbox.seed();
     /// use genauth::{DeviceContext, PhoneNumber, SmsType, SocialClient};
     ///
-    /// let device = DeviceContext::new(&seed.app.id, "Android 10", "fp-1", "agent");
-    /// let social = SocialClient::new(sandbox.url(), device)?;
+    /// let device = DeviceContext::builder()
+    ///     .client_id(&seed.app.id)
+    ///     .os_version("Android 10")
+    ///     .fingerprint("fp-1")
+    ///     .agent("agent")
+    ///     .build()?;
+    /// let social = SocialClient::builder().host(sandbox.url()).device(device).build()?;
     /// let mobile = PhoneNumber::parse("13800138000")?;
     /// social.send_code(&mobile, SmsType::Register, Some("captcha-credential")).await?;
     /// assert!(sandbox.last_code("13800138000", "REGISTER_SMS").is_some());
@@ -391,9 +529,15 @@ impl SocialClient {
             type_: kind.as_str().to_string(),
             captcha_token: captcha_token.map(str::to_string),
         };
-        call(&self.retry, Kind::Write, "sendSdkSms", || {
-            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
-            async move { device!(api.send_sdk_sms(), &d).body(body).send().await }
+        let inner = &*self.inner;
+        send(&inner.retry, &inner.api, Kind::Write, "sendSdkSms", |api| {
+            let body = body.clone();
+            async move {
+                device!(api.send_sdk_sms(), &inner.device)
+                    .body(body)
+                    .send()
+                    .await
+            }
         })
         .await
     }
@@ -425,28 +569,24 @@ impl SocialClient {
         code: PassCode,
     ) -> Result<SocialSession> {
         let mobile = mobile.mainland_mobile()?;
-        let api = self.with_state(state)?;
+        let api = Arc::new(self.with_state(state)?);
         let body = types::SdkMobileCodeRequest {
             mobile: mobile.into(),
             verify_code: code.expose().into(),
         };
         let state = state.0.expose_secret().to_string();
-        let answer = call(&self.retry, Kind::Write, operation, || {
-            let (api, d, body, state) = (
-                api.clone(),
-                self.device.clone(),
-                body.clone(),
-                state.clone(),
-            );
+        let device = &self.inner.device;
+        let answer = send(&self.inner.retry, &api, Kind::Write, operation, |api| {
+            let (body, state) = (body.clone(), state.clone());
             async move {
                 if register {
-                    device!(api.social_register_bind(), &d)
+                    device!(api.social_register_bind(), device)
                         .x_state_token(state)
                         .body(body)
                         .send()
                         .await
                 } else {
-                    device!(api.social_bind(), &d)
+                    device!(api.social_bind(), device)
                         .x_state_token(state)
                         .body(body)
                         .send()
@@ -510,15 +650,22 @@ impl SocialClient {
             mobile: mobile.into(),
             verify_code: code.expose().into(),
         };
-        let answer = call(&self.retry, Kind::Write, "loginByMobileVerifyCode", || {
-            let (api, d, body) = (self.api.clone(), self.device.clone(), body.clone());
-            async move {
-                device!(api.login_by_mobile_verify_code(), &d)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        })
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &inner.api,
+            Kind::Write,
+            "loginByMobileVerifyCode",
+            |api| {
+                let body = body.clone();
+                async move {
+                    device!(api.login_by_mobile_verify_code(), &inner.device)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         LoginOutcome::from_answer(answer)
     }
@@ -539,7 +686,9 @@ pub use genauth_api::types::SsoUser;
 /// Server-side SSO calls (`/api/v2/tenant`): session token → SSO ticket → user.
 ///
 /// The tenant access token (client credentials) is fetched on first use, cached, and renewed a
-/// minute before it expires; concurrent callers share one fetch.
+/// minute before it expires (at half its life when it lives less than two minutes), or once when
+/// a call is refused for it (PARAM.0030); concurrent callers share one fetch. Cheap to clone: a
+/// clone is one reference count.
 ///
 /// The server side of a social login: the app's back end turns the session it was handed into
 /// the user, through a one-time ticket bound to the device.
@@ -551,9 +700,14 @@ pub use genauth_api::types::SsoUser;
 /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
 /// # let app = sandbox.seed().app;
 /// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-bob");
-/// # let device = DeviceContext::new(&app.id, "Android 10", "156aysdna213sac", "Mozilla/5.0")
+/// # let device = DeviceContext::builder()
+/// #     .client_id(&app.id)
+/// #     .os_version("Android 10")
+/// #     .fingerprint("156aysdna213sac")
+/// #     .agent("Mozilla/5.0")
+/// #     .build()?
 /// #     .with_ip("10.10.10.1");
-/// # let social = SocialClient::new(sandbox.url(), device.clone())?;
+/// # let social = SocialClient::builder().host(sandbox.url()).device(device.clone()).build()?;
 /// # let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? else {
 /// #     return Err("expected SOCIAL_BIND".into());
 /// # };
@@ -563,7 +717,11 @@ pub use genauth_api::types::SsoUser;
 /// # let session = social.bind(&state, &mobile, code.as_str()).await?;
 /// use genauth::TenantClient;
 ///
-/// let tenant = TenantClient::new(sandbox.url(), &app.id, &app.secret)?;
+/// let tenant = TenantClient::builder()
+///     .host(sandbox.url())
+///     .client_id(&app.id)
+///     .client_secret(&app.secret)
+///     .build()?;
 /// let ticket = tenant.sso_ticket(&session, &device).await?;
 /// let user = tenant.verify_sso_ticket(&ticket, &device).await?;
 /// assert_eq!(user.mobile.as_deref(), Some("13800138000"));
@@ -573,10 +731,15 @@ pub use genauth_api::types::SsoUser;
 /// ```
 #[derive(Clone)]
 pub struct TenantClient {
-    api: genauth_api::Client,
+    inner: Arc<TenantInner>,
+}
+
+struct TenantInner {
+    api: Arc<genauth_api::Client>,
+    host: String,
     client_id: String,
     client_secret: SecretString,
-    token: Arc<TokenCache<SecretString>>,
+    token: TokenCache<SecretString>,
     retry: RetryPolicy,
     tenant_id: Option<String>,
 }
@@ -592,7 +755,7 @@ fn device_ip(device: &DeviceContext) -> Result<String> {
         .ok_or_else(|| {
             Error::input(
                 "device ip",
-                "the tenant SSO calls need the device's IP (DeviceContext::with_ip)",
+                "the tenant SSO calls need the device's IP (DeviceContextBuilder::ip)",
             )
         })
 }
@@ -600,79 +763,156 @@ fn device_ip(device: &DeviceContext) -> Result<String> {
 impl fmt::Debug for TenantClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantClient")
-            .field("client_id", &self.client_id)
+            .field("host", &self.inner.host)
+            .field("client_id", &self.inner.client_id)
+            .field("tenant_id", &self.inner.tenant_id)
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
 
-impl TenantClient {
-    /// A client for `host` with the application's client credentials.
-    pub fn new(host: &str, client_id: &str, client_secret: &str) -> Result<Self> {
-        if client_id.trim().is_empty() || client_secret.trim().is_empty() {
-            return Err(Error::Config(
-                "client_id and client_secret are required".into(),
-            ));
-        }
-        Ok(Self {
-            api: HttpSettings::new(host)?.client()?,
-            client_id: client_id.into(),
-            client_secret: client_secret.to_string().into(),
-            token: Arc::default(),
-            retry: RetryPolicy::default(),
-            tenant_id: None,
-        })
+/// Builds a [`TenantClient`]: the host and the application's client credentials are
+/// required. (The tenant SSO API has no language header: `lang` changes nothing here.)
+#[derive(Default)]
+pub struct TenantClientBuilder {
+    config: ClientConfig,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    tenant_id: Option<String>,
+}
+
+impl fmt::Debug for TenantClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantClientBuilder")
+            .field("config", &self.config)
+            .field("client_id", &self.client_id)
+            .field("tenant_id", &self.tenant_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantClientBuilder {
+    crate::config::config_setters!();
+
+    /// The application's client id (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
     }
 
-    /// The same client with another retry policy.
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+    /// The application's client secret (required).
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(secret.into().into());
         self
     }
 
     /// Sends `x-tenant-id` on the SSO calls (required for ISV applications only).
-    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Result<Self> {
-        let tenant_id = tenant_id.into();
-        plain_header("tenant id", &tenant_id)?;
-        self.tenant_id = Some(tenant_id);
-        Ok(self)
+    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
     }
 
-    /// From `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`.
-    pub fn from_env() -> Result<Self> {
-        Self::new(
-            &required_env("GENAUTH_APP_HOST")?,
-            &required_env("GENAUTH_APP_ID")?,
-            &required_env("GENAUTH_APP_SECRET")?,
-        )
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<TenantClient> {
+        let client_id = self
+            .client_id
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config("client_id is required (GENAUTH_APP_ID for from_env)".into())
+            })?;
+        let client_secret = self
+            .client_secret
+            .filter(|s| !s.expose_secret().trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config("client_secret is required (GENAUTH_APP_SECRET for from_env)".into())
+            })?;
+        if let Some(tenant_id) = &self.tenant_id {
+            plain_header("tenant_id", tenant_id).map_err(|e| Error::Config(e.to_string()))?;
+        }
+        let connection = self.config.connect(None)?;
+        Ok(TenantClient {
+            inner: Arc::new(TenantInner {
+                api: Arc::new(connection.api),
+                host: connection.host,
+                client_id,
+                client_secret,
+                token: TokenCache::default(),
+                retry: connection.retry,
+                tenant_id: self.tenant_id,
+            }),
+        })
     }
+}
 
-    async fn authorized(&self) -> Result<genauth_api::Client> {
-        let token = self
+/// The tenant access token as the SSO calls' credential: a 401 drops it and fetches one new
+/// token.
+struct TenantToken<'a>(&'a TenantInner);
+
+impl Credential for TenantToken<'_> {
+    type Grant = u64;
+
+    async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, u64)> {
+        let inner = self.0;
+        let (token, generation) = inner
             .token
             .get(|| async {
                 let body = types::TenantTokenRequest {
                     grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
-                    client_id: self.client_id.clone(),
-                    client_secret: self.client_secret.expose_secret().to_string(),
+                    client_id: inner.client_id.clone(),
+                    client_secret: inner.client_secret.expose_secret().to_string(),
                 };
-                let answer = call(&self.retry, Kind::Write, "getTenantToken", || {
-                    let (api, body) = (self.api.clone(), body.clone());
-                    async move { api.get_tenant_token().body(body).send().await }
-                })
+                let answer = send(
+                    &inner.retry,
+                    &inner.api,
+                    Kind::Write,
+                    "getTenantToken",
+                    |api| {
+                        let body = body.clone();
+                        async move { api.get_tenant_token().body(body).send().await }
+                    },
+                )
                 .await?;
-                let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
-                Ok((SecretString::from(answer.access_token), lifetime))
+                Ok((
+                    SecretString::from(answer.access_token),
+                    lifetime(answer.expires_in),
+                ))
             })
-            .await?
-            .expose_secret()
-            .to_string();
+            .await?;
         let mut headers = HeaderMap::new();
         insert(
             &mut headers,
             "authorization",
-            secret_header(&format!("Bearer {token}"))?,
+            secret_header(&format!("Bearer {}", token.expose_secret()))?,
         );
-        Ok(self.api.with_headers(headers))
+        Ok((Arc::new(inner.api.with_headers(headers)), generation))
+    }
+
+    async fn renew(&self, generation: u64) -> Result<Option<Arc<genauth_api::Client>>> {
+        self.0.token.invalidate(generation).await;
+        self.authorize().await.map(|(api, _)| Some(api))
+    }
+}
+
+impl TenantClient {
+    /// A builder.
+    pub fn builder() -> TenantClientBuilder {
+        TenantClientBuilder::default()
+    }
+
+    /// A builder set from `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`, to
+    /// adjust further before [`build`](TenantClientBuilder::build).
+    pub fn from_env() -> TenantClientBuilder {
+        let mut b = Self::builder();
+        if let Some(v) = env("GENAUTH_APP_HOST") {
+            b = b.host(v);
+        }
+        if let Some(v) = env("GENAUTH_APP_ID") {
+            b = b.client_id(v);
+        }
+        if let Some(v) = env("GENAUTH_APP_SECRET") {
+            b = b.client_secret(v);
+        }
+        b
     }
 
     /// Turns a session into a one-time SSO ticket; `device` must be the session's device.
@@ -682,7 +922,6 @@ impl TenantClient {
         device: &DeviceContext,
     ) -> Result<SsoTicket> {
         let ip = device_ip(device)?;
-        let api = self.authorized().await?;
         let body = types::SsoTicketRequest {
             session_token: session.session_token.expose_secret().to_string(),
             operating_sys_version: device.os_version.clone(),
@@ -691,19 +930,26 @@ impl TenantClient {
             agent: Some(device.agent.clone()),
             client_id: Some(device.client_id.clone()),
         };
-        let answer = call(&self.retry, Kind::Write, "createSsoTicket", || {
-            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
-            async move {
-                tenant!(api.create_sso_ticket(), tenant)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        })
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &TenantToken(inner),
+            Kind::Write,
+            "createSsoTicket",
+            |api| {
+                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
+                async move {
+                    tenant!(api.create_sso_ticket(), tenant)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         Ok(SsoTicket {
             ticket: answer.sso_ticket.into(),
-            expires_at: SystemTime::now() + Duration::from_secs(answer.expire.max(0) as u64),
+            expires_at: expires_after(answer.expire),
         })
     }
 
@@ -715,7 +961,6 @@ impl TenantClient {
         device: &DeviceContext,
     ) -> Result<SsoUser> {
         let ip = device_ip(device)?;
-        let api = self.authorized().await?;
         let body = types::SsoTicketVerifyRequest {
             sso_ticket: ticket.ticket.expose_secret().to_string(),
             operating_sys_version: device.os_version.clone(),
@@ -723,15 +968,22 @@ impl TenantClient {
             device_fingerprint: device.fingerprint.clone(),
             agent: Some(device.agent.clone()),
         };
-        let answer = call(&self.retry, Kind::Write, "verifySsoTicket", || {
-            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
-            async move {
-                tenant!(api.verify_sso_ticket(), tenant)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        })
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &TenantToken(inner),
+            Kind::Write,
+            "verifySsoTicket",
+            |api| {
+                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
+                async move {
+                    tenant!(api.verify_sso_ticket(), tenant)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         Ok(answer.data.user)
     }
@@ -743,7 +995,6 @@ impl TenantClient {
         device: &DeviceContext,
     ) -> Result<SocialSession> {
         let ip = device_ip(device)?;
-        let api = self.authorized().await?;
         let body = types::SessionTokenRefreshRequest {
             session_token: session.session_token.expose_secret().to_string(),
             operating_sys_version: device.os_version.clone(),
@@ -751,15 +1002,22 @@ impl TenantClient {
             device_fingerprint: device.fingerprint.clone(),
             agent: Some(device.agent.clone()),
         };
-        let answer = call(&self.retry, Kind::Write, "refreshSessionToken", || {
-            let (api, body, tenant) = (api.clone(), body.clone(), self.tenant_id.clone());
-            async move {
-                tenant!(api.refresh_session_token(), tenant)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        })
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &TenantToken(inner),
+            Kind::Write,
+            "refreshSessionToken",
+            |api| {
+                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
+                async move {
+                    tenant!(api.refresh_session_token(), tenant)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         SocialSession::from_parts(
             Some(answer.session_token),

@@ -6,11 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use genauth_api::types;
 use genauth_api::{ExecHook, HookFuture};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::error::{ApiCode, Error, Result};
+use crate::error::{Error, Result};
 
 /// Header names whose values are secrets: marked sensitive before a request leaves, so that
 /// reqwest and hyper never print them.
@@ -20,42 +19,25 @@ const SECRET_HEADERS: [HeaderName; 2] = [
     HeaderName::from_static("x-state-token"),
 ];
 
-/// Settings shared by every client: host, timeouts, language.
-#[derive(Debug, Clone)]
-pub(crate) struct HttpSettings {
-    pub host: String,
-    pub connect_timeout: Duration,
-    pub timeout: Duration,
-}
-
-impl HttpSettings {
-    pub fn new(host: &str) -> Result<Self> {
-        Ok(Self {
-            host: checked_host(host)?,
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(15),
-        })
-    }
-
-    /// The generated client on a fresh connection pool, with the exec hook.
-    pub fn client(&self) -> Result<genauth_api::Client> {
-        let http = genauth_api::http_client_builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(concat!("genauth-rust/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
-        let hook = Hook {
-            timer_floor: TimerFloor {
-                lead: self.timeout.saturating_sub(Duration::from_millis(100)),
-                sleep: std::sync::Mutex::new(None),
-            },
-        };
-        Ok(
-            genauth_api::Client::new_with_client(&self.host, http, Default::default())
-                .with_exec_hook(Arc::new(hook)),
-        )
-    }
+/// The generated client on `http`, with the exec hook: every request gets `timeout` and
+/// `user_agent` (unless the request sets its own), its secret headers marked sensitive, and a
+/// trace event.
+pub(crate) fn generated_client(
+    host: &str,
+    http: reqwest::Client,
+    timeout: Duration,
+    user_agent: HeaderValue,
+) -> genauth_api::Client {
+    let hook = Hook {
+        timeout,
+        user_agent,
+        timer_floor: TimerFloor {
+            lead: timeout.saturating_sub(Duration::from_millis(100)),
+            sleep: std::sync::Mutex::new(None),
+        },
+    };
+    genauth_api::Client::new_with_client(host, http, Default::default())
+        .with_exec_hook(Arc::new(hook))
 }
 
 /// A host every call can safely be sent to: `http` or `https` (any case), a host name, no user
@@ -107,23 +89,37 @@ impl TimerFloor {
         if self.lead.is_zero() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        let mut next = Box::pin(tokio::time::sleep(self.lead));
+        let Ok(mut slot) = self.sleep.lock() else {
+            return;
+        };
+        // A floor with more than half its lead left still expires before any timeout armed
+        // now: keep it. Replacing it on every request costs a timer insert and removal each
+        // (what 64 concurrent callers felt); this replaces it once per half lead.
+        let now = tokio::time::Instant::now();
+        if slot
+            .as_ref()
+            .is_some_and(|s| s.deadline() > now + self.lead / 2)
+        {
+            return;
+        }
+        let mut next = Box::pin(tokio::time::sleep_until(now + self.lead));
         // Polling registers it; the no-op waker makes its expiry wake nothing.
         let _ = next
             .as_mut()
             .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
         // The new floor is armed before the old one goes, so the wheel is never empty.
-        let old = self
-            .sleep
-            .lock()
-            .map(|mut slot| slot.replace(next))
-            .unwrap_or(None);
+        let old = slot.replace(next);
+        drop(slot);
         drop(old);
     }
 }
 
-/// Sends every request: marks secret headers sensitive and traces the call.
+/// Sends every request: sets its timeout and user agent, marks secret headers sensitive and
+/// traces the call.
 struct Hook {
+    /// Per request, so that it holds on a shared `reqwest::Client` too.
+    timeout: Duration,
+    user_agent: HeaderValue,
     timer_floor: TimerFloor,
 }
 
@@ -134,6 +130,13 @@ impl ExecHook for Hook {
         mut request: reqwest::Request,
         operation_id: &'static str,
     ) -> HookFuture<'a> {
+        if request.timeout().is_none() {
+            *request.timeout_mut() = Some(self.timeout);
+        }
+        request
+            .headers_mut()
+            .entry(reqwest::header::USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
         for name in &SECRET_HEADERS {
             if let Some(value) = request.headers_mut().get_mut(name) {
                 value.set_sensitive(true);
@@ -300,283 +303,6 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     short
 }
 
-/// The error of a generated `/api/v3` call: its declared error body is the envelope of an
-/// HTTP 429.
-pub(crate) type V3Error = genauth_api::Error<types::CommonResponseDto>;
-
-/// Maps the error body of an operation (its error schema) into [`Error`].
-pub(crate) trait ServiceError: Sized {
-    fn into_error(
-        self,
-        operation: &'static str,
-        http_status: u16,
-        retry_after: Option<u64>,
-    ) -> Error;
-}
-
-impl ServiceError for () {
-    fn into_error(
-        self,
-        operation: &'static str,
-        http_status: u16,
-        retry_after: Option<u64>,
-    ) -> Error {
-        Error::Http {
-            operation,
-            http_status,
-            retry_after,
-            excerpt: String::new(),
-        }
-    }
-}
-
-/// An HTTP 429 of the V3 API: the same typed error as an envelope with statusCode 429, with the
-/// answer's `Retry-After`.
-impl ServiceError for types::CommonResponseDto {
-    fn into_error(
-        self,
-        operation: &'static str,
-        http_status: u16,
-        retry_after: Option<u64>,
-    ) -> Error {
-        if let Some(id) = &self.request_id {
-            tracing::Span::current().record("request_id", id.as_str());
-        }
-        Error::Api {
-            operation,
-            status_code: self.status_code,
-            api_code: self.api_code.map(ApiCode::from),
-            message: self.message,
-            request_id: self.request_id,
-            retry_after,
-            http_status,
-        }
-    }
-}
-
-/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from now,
-/// at least 0).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
-}
-
-impl ServiceError for types::SdkError {
-    fn into_error(self, operation: &'static str, _http_status: u16, _: Option<u64>) -> Error {
-        Error::Social {
-            operation,
-            error_code: self.error_code,
-            error_msg: self.error_msg,
-        }
-    }
-}
-
-impl ServiceError for types::OidcError {
-    fn into_error(self, operation: &'static str, http_status: u16, _: Option<u64>) -> Error {
-        Error::OAuth {
-            operation,
-            http_status,
-            error: self.error,
-            description: self.error_description,
-        }
-    }
-}
-
-/// Turns a failed call of the generated client into [`Error`]; never panics, whatever the body.
-pub(crate) async fn map_error<E: ServiceError>(
-    operation: &'static str,
-    error: genauth_api::Error<E>,
-) -> Error {
-    use genauth_api::Error as G;
-    match error {
-        G::InvalidRequest(reason) => Error::InvalidInput {
-            field: "request",
-            reason,
-        },
-        G::CommunicationError(e) if e.is_timeout() => Error::Timeout { operation },
-        G::CommunicationError(e) => Error::Transport {
-            operation,
-            // A connect error means nothing reached the server.
-            sent: !e.is_connect(),
-            source: e,
-        },
-        G::ResponseBodyError(e) if e.is_timeout() => Error::Timeout { operation },
-        G::ResponseBodyError(e) => Error::Transport {
-            operation,
-            sent: true,
-            source: e,
-        },
-        G::ErrorResponse(value) => {
-            let status = value.status().as_u16();
-            let wait = retry_after(value.headers());
-            value.into_inner().into_error(operation, status, wait)
-        }
-        G::InvalidResponsePayload(bytes, e) => Error::Decode {
-            operation,
-            reason: if bytes.is_empty() {
-                "empty body".into()
-            } else {
-                e.to_string()
-            },
-            excerpt: excerpt(&bytes),
-        },
-        G::UnexpectedResponse(response) => {
-            let http_status = response.status().as_u16();
-            let retry_after = retry_after(response.headers());
-            match response.bytes().await {
-                Ok(body) => Error::Http {
-                    operation,
-                    http_status,
-                    retry_after,
-                    excerpt: excerpt(&body),
-                },
-                Err(e) => Error::Transport {
-                    operation,
-                    sent: true,
-                    source: e,
-                },
-            }
-        }
-        G::Custom(reason) => Error::Decode {
-            operation,
-            reason,
-            excerpt: String::new(),
-        },
-        G::InvalidUpgrade(_) => Error::Decode {
-            operation,
-            reason: "unexpected connection upgrade".into(),
-            excerpt: String::new(),
-        },
-    }
-}
-
-/// Runs a generated call and maps its error.
-///
-/// Takes a closure that makes the call, not the call's future: an `async fn` keeps a future
-/// passed as an argument and the same future being awaited side by side, so every layer that
-/// passed it on would double its size (kilobytes, copied on every call; see
-/// docs/benchmarks.md). Made here, the future is stored once.
-pub(crate) async fn run<T, E, M, F>(operation: &'static str, make: M) -> Result<T>
-where
-    E: ServiceError,
-    M: FnOnce() -> F,
-    F: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
-{
-    match make().await {
-        Ok(value) => Ok(value.into_inner()),
-        Err(e) => Err(map_error(operation, e).await),
-    }
-}
-
-/// The V3 envelope of an answer: success is statusCode 200, whatever the HTTP status.
-pub(crate) trait Envelope {
-    fn status(&self) -> (i64, &str, Option<i64>, Option<&str>);
-}
-
-macro_rules! envelope {
-    ($($t:ty),*) => {$(
-        impl Envelope for $t {
-            fn status(&self) -> (i64, &str, Option<i64>, Option<&str>) {
-                (self.status_code, &self.message, self.api_code, self.request_id.as_deref())
-            }
-        }
-    )*};
-}
-
-envelope!(
-    types::CommonResponseDto,
-    types::IsSuccessRespDto,
-    types::LoginTokenRespDto,
-    types::UserSingleRespDto,
-    types::VerifyUpdatePhoneRequestRespDto,
-    types::GetManagementTokenRespDto,
-    types::IdentityListRespDto,
-    types::GenerateBindExtIdpLinkRespDto
-);
-
-/// Runs a V3 call (made by `make`, as in [`run`]): maps errors, then refuses an envelope whose
-/// statusCode is not 200.
-pub(crate) async fn run_v3<T, M, F>(operation: &'static str, make: M) -> Result<T>
-where
-    T: Envelope,
-    M: FnOnce() -> F,
-    F: std::future::Future<
-            Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>,
-        >,
-{
-    let answer = run(operation, make).await?;
-    let (status_code, message, api_code, request_id) = answer.status();
-    if let Some(id) = request_id {
-        tracing::Span::current().record("request_id", id);
-    }
-    if status_code == 200 {
-        Ok(answer)
-    } else {
-        Err(Error::Api {
-            operation,
-            status_code,
-            api_code: api_code.map(ApiCode::from),
-            message: message.to_string(),
-            request_id: request_id.map(str::to_string),
-            retry_after: None,
-            http_status: 200,
-        })
-    }
-}
-
-/// A generated call under the retry policy and the operation's span (non-enveloped answers).
-pub(crate) async fn call<T, E, F, Fut>(
-    policy: &crate::retry::RetryPolicy,
-    kind: crate::retry::Kind,
-    operation: &'static str,
-    f: F,
-) -> Result<T>
-where
-    E: ServiceError,
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>>,
-{
-    crate::retry::with_retry(policy, kind, operation, || run(operation, &f)).await
-}
-
-/// A generated V3 call under the retry policy and the operation's span, envelope checked.
-pub(crate) async fn call_v3<T, F, Fut>(
-    policy: &crate::retry::RetryPolicy,
-    kind: crate::retry::Kind,
-    operation: &'static str,
-    f: F,
-) -> Result<T>
-where
-    T: Envelope,
-    F: Fn() -> Fut,
-    Fut: std::future::Future<
-            Output = Result<genauth_api::ResponseValue<T>, crate::transport::V3Error>,
-        >,
-{
-    crate::retry::with_retry(policy, kind, operation, || run_v3(operation, &f)).await
-}
-
-/// A payload the envelope promised but did not carry.
-pub(crate) fn missing_data(operation: &'static str) -> Error {
-    Error::Decode {
-        operation,
-        reason: "statusCode 200 without data".into(),
-        excerpt: String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::{TimerFloor, checked_host, excerpt};
@@ -614,9 +340,9 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn the_timer_floor_is_one_timer_and_needs_no_runtime() {
+    fn the_timer_floor_is_one_timer_renewed_at_half_its_lead_and_needs_no_runtime() {
         let floor = TimerFloor {
-            lead: Duration::from_secs(15),
+            lead: Duration::from_millis(40),
             sleep: std::sync::Mutex::new(None),
         };
         // Outside a runtime (a client used from a plain thread): nothing, no panic.
@@ -626,23 +352,26 @@ mod tests {
             .enable_time()
             .build()
             .expect("runtime");
+        let deadline = || {
+            floor
+                .sleep
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .map(|s| s.deadline())
+        };
         rt.block_on(async {
             floor.rearm();
-            let first = floor
-                .sleep
-                .lock()
-                .expect("lock")
-                .as_ref()
-                .map(|s| s.deadline());
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            let first = deadline();
+            assert!(first.is_some());
+            // More than half the lead left: the same timer (no timer work per request).
             floor.rearm();
-            let second = floor
-                .sleep
-                .lock()
-                .expect("lock")
-                .as_ref()
-                .map(|s| s.deadline());
-            assert!(first.is_some() && second > first, "{first:?} {second:?}");
+            assert_eq!(deadline(), first);
+            // Past half of it: a new floor, later than the old one.
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            floor.rearm();
+            let second = deadline();
+            assert!(second > first, "{first:?} {second:?}");
         });
         // The runtime is gone; dropping its timer is fine.
         drop(rt);

@@ -11,15 +11,30 @@ fn clients_leave_the_process_wide_crypto_provider_to_the_application() {
         .host("https://example.genauth.ai")
         .build()
         .expect("client");
-    let management =
-        genauth::ManagementClient::new("https://example.genauth.ai", "key-id", "key-secret")
-            .expect("client");
-    let social = genauth::SocialClient::new(
-        "https://example.genauth.ai",
-        genauth::DeviceContext::new("client", "Android 10", "fp", "agent"),
-    )
-    .expect("client");
-    let tenant = genauth::TenantClient::new("https://example.genauth.ai", "client", "secret")
+    let management = genauth::ManagementClient::builder()
+        .host("https://example.genauth.ai")
+        .access_key_id("key-id")
+        .access_key_secret("key-secret")
+        .build()
+        .expect("client");
+    let social = genauth::SocialClient::builder()
+        .host("https://example.genauth.ai")
+        .device(
+            genauth::DeviceContext::builder()
+                .client_id("client")
+                .os_version("Android 10")
+                .fingerprint("fp")
+                .agent("agent")
+                .build()
+                .expect("device"),
+        )
+        .build()
+        .expect("client");
+    let tenant = genauth::TenantClient::builder()
+        .host("https://example.genauth.ai")
+        .client_id("client")
+        .client_secret("secret")
+        .build()
         .expect("client");
     drop((auth, management, social, tenant));
     assert!(

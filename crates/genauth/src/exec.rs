@@ -1,0 +1,470 @@
+//! The one call path of every client, top to bottom: a [`Credential`] puts the headers and
+//! authentication on the generated client; [`send`] / [`send_v3`] run the call under the retry
+//! policy and the operation's tracing span ([`with_retry`]), renewing the credential once on a
+//! 401; each attempt goes through the transport (the exec hook in `transport`), its answer is
+//! checked ([`Envelope`] for the V3 API) and a failure becomes this crate's [`Error`]
+//! ([`map_error`]).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use genauth_api::types;
+use reqwest::header::HeaderMap;
+
+use crate::error::{ApiCode, Error, Result};
+use crate::retry::{Kind, RetryPolicy, retryable};
+use crate::transport::excerpt;
+
+/// The result of a generated call.
+pub(crate) type Generated<T, E> =
+    std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Headers and authentication
+// ---------------------------------------------------------------------------------------------
+
+/// What authenticates a client's calls: the generated client carrying its headers (app
+/// headers, a bearer token, a request signer ...), and how to renew it after a 401.
+pub(crate) trait Credential: Sync {
+    /// What [`authorize`](Self::authorize) used, handed back to [`renew`](Self::renew) (the
+    /// token set, a cache generation ...), so that a renewal replaces only what was refused.
+    type Grant: Send;
+
+    /// The generated client to send with now.
+    fn authorize(
+        &self,
+    ) -> impl Future<Output = Result<(Arc<genauth_api::Client>, Self::Grant)>> + Send;
+
+    /// The service answered 401 to a call made with `grant`: a renewed client to try once
+    /// more, or `None` when there is nothing to renew (the 401 goes to the caller).
+    fn renew(
+        &self,
+        grant: Self::Grant,
+    ) -> impl Future<Output = Result<Option<Arc<genauth_api::Client>>>> + Send;
+}
+
+/// A client whose headers never change (app headers only, signed requests, the social API's
+/// device headers): nothing to renew.
+impl Credential for Arc<genauth_api::Client> {
+    type Grant = ();
+
+    async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, ())> {
+        Ok((Arc::clone(self), ()))
+    }
+
+    async fn renew(&self, _: ()) -> Result<Option<Arc<genauth_api::Client>>> {
+        Ok(None)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The call: authorize, retry, renew once on a 401
+// ---------------------------------------------------------------------------------------------
+
+/// Runs a generated call made by `call` (given the authorized client) as operation
+/// `operation` of `kind`: authorized by `credential`, under `retry`, answers decoded as they
+/// are (the `/api/v2` and OIDC families).
+///
+/// `call` makes the call rather than being its future: an `async fn` keeps a future passed as
+/// an argument and the same future being awaited side by side, so every layer that passed it
+/// on would double its size (kilobytes, copied on every call; see docs/benchmarks.md).
+pub(crate) async fn send<C, T, E, F, Fut>(
+    retry: &RetryPolicy,
+    credential: &C,
+    kind: Kind,
+    operation: &'static str,
+    call: F,
+) -> Result<T>
+where
+    C: Credential,
+    E: ServiceError,
+    F: Fn(Arc<genauth_api::Client>) -> Fut,
+    Fut: Future<Output = Generated<T, E>>,
+{
+    execute(retry, credential, kind, operation, call, |_, answer| {
+        Ok(answer)
+    })
+    .await
+}
+
+/// [`send`] for the V3 API: an envelope whose statusCode is not 200 is an [`Error::Api`].
+pub(crate) async fn send_v3<C, T, F, Fut>(
+    retry: &RetryPolicy,
+    credential: &C,
+    kind: Kind,
+    operation: &'static str,
+    call: F,
+) -> Result<T>
+where
+    C: Credential,
+    T: Envelope,
+    F: Fn(Arc<genauth_api::Client>) -> Fut,
+    Fut: Future<Output = Generated<T, types::CommonResponseDto>>,
+{
+    execute(retry, credential, kind, operation, call, check_envelope).await
+}
+
+async fn execute<C, T, E, F, Fut>(
+    retry: &RetryPolicy,
+    credential: &C,
+    kind: Kind,
+    operation: &'static str,
+    call: F,
+    check: fn(&'static str, T) -> Result<T>,
+) -> Result<T>
+where
+    C: Credential,
+    E: ServiceError,
+    F: Fn(Arc<genauth_api::Client>) -> Fut,
+    Fut: Future<Output = Generated<T, E>>,
+{
+    let (api, grant) = credential.authorize().await?;
+    let first = with_retry(retry, kind, operation, || {
+        attempt(operation, || call(Arc::clone(&api)), check)
+    })
+    .await;
+    match first {
+        Err(refused) if refused.is_unauthorized() => {
+            // Boxed: the rare path would otherwise double the size of every call's future.
+            Box::pin(async {
+                let Some(api) = credential.renew(grant).await? else {
+                    return Err(refused);
+                };
+                with_retry(retry, kind, operation, || {
+                    attempt(operation, || call(Arc::clone(&api)), check)
+                })
+                .await
+            })
+            .await
+        }
+        other => other,
+    }
+}
+
+/// One attempt (the call made here, not passed in, for the reason given at [`send`]): the
+/// answer checked, a failure mapped.
+async fn attempt<T, E, M, Fut>(
+    operation: &'static str,
+    make: M,
+    check: fn(&'static str, T) -> Result<T>,
+) -> Result<T>
+where
+    E: ServiceError,
+    M: FnOnce() -> Fut,
+    Fut: Future<Output = Generated<T, E>>,
+{
+    match make().await {
+        Ok(value) => check(operation, value.into_inner()),
+        Err(e) => Err(map_error(operation, e).await),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Retries and the operation's span
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `attempt` under `policy`, inside the operation's tracing span.
+///
+/// The span `genauth` carries `operation`, `attempts`, `duration_ms`, `outcome` (`ok` or the
+/// error's kind) and `request_id` (recorded by the envelope check when the service gave one).
+/// Nothing secret is ever recorded.
+pub(crate) async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    kind: Kind,
+    operation: &'static str,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "genauth",
+        operation,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let result = async {
+        let mut tries = 1;
+        loop {
+            match attempt().await {
+                Ok(v) => return (Ok(v), tries),
+                Err(e) => {
+                    let wait = (tries < policy.max_attempts)
+                        .then(|| retryable(kind, &e))
+                        .flatten()
+                        .and_then(|retry_after| policy.delay(tries, retry_after));
+                    let Some(wait) = wait else {
+                        return (Err(e), tries);
+                    };
+                    tracing::debug!(
+                        attempt = tries,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %e,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    tries += 1;
+                }
+            }
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    let (result, tries) = result;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("attempts", tries);
+    span.record("duration_ms", duration_ms);
+    span.record("outcome", outcome(&result));
+    if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
+        span.record("request_id", id);
+    }
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
+        Err(e) => tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed"),
+    });
+    result
+}
+
+fn outcome<T>(result: &Result<T, Error>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(Error::Api { .. }) => "api_error",
+        Err(Error::Social { .. }) => "social_error",
+        Err(Error::OAuth { .. }) => "oauth_error",
+        Err(Error::Http { .. }) => "http_error",
+        Err(Error::Decode { .. }) => "decode_error",
+        Err(Error::Transport { .. }) => "transport_error",
+        Err(Error::Timeout { .. }) => "timeout",
+        Err(Error::InvalidInput { .. }) => "invalid_input",
+        Err(Error::Config(_)) => "config_error",
+        Err(Error::Token(_)) => "token_error",
+        Err(Error::RefreshRefused { .. }) => "refresh_refused",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. The answer: the V3 envelope
+// ---------------------------------------------------------------------------------------------
+
+/// The V3 envelope of an answer: success is statusCode 200, whatever the HTTP status.
+pub(crate) trait Envelope {
+    fn status(&self) -> (i64, &str, Option<i64>, Option<&str>);
+}
+
+macro_rules! envelope {
+    ($($t:ty),*) => {$(
+        impl Envelope for $t {
+            fn status(&self) -> (i64, &str, Option<i64>, Option<&str>) {
+                (self.status_code, &self.message, self.api_code, self.request_id.as_deref())
+            }
+        }
+    )*};
+}
+
+envelope!(
+    types::CommonResponseDto,
+    types::IsSuccessRespDto,
+    types::LoginTokenRespDto,
+    types::UserSingleRespDto,
+    types::VerifyUpdatePhoneRequestRespDto,
+    types::GetManagementTokenRespDto,
+    types::IdentityListRespDto,
+    types::GenerateBindExtIdpLinkRespDto
+);
+
+/// Refuses a V3 envelope whose statusCode is not 200 (whatever the HTTP status).
+fn check_envelope<T: Envelope>(operation: &'static str, answer: T) -> Result<T> {
+    let (status_code, message, api_code, request_id) = answer.status();
+    if let Some(id) = request_id {
+        tracing::Span::current().record("request_id", id);
+    }
+    if status_code == 200 {
+        Ok(answer)
+    } else {
+        Err(Error::Api {
+            operation,
+            status_code,
+            api_code: api_code.map(ApiCode::from),
+            message: message.to_string(),
+            request_id: request_id.map(str::to_string),
+            retry_after: None,
+            http_status: 200,
+        })
+    }
+}
+
+/// A payload the envelope promised but did not carry.
+pub(crate) fn missing_data(operation: &'static str) -> Error {
+    Error::Decode {
+        operation,
+        reason: "statusCode 200 without data".into(),
+        excerpt: String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Failures: this crate's Error
+// ---------------------------------------------------------------------------------------------
+
+/// Maps the error body of an operation (its error schema) into [`Error`].
+pub(crate) trait ServiceError: Sized {
+    fn into_error(
+        self,
+        operation: &'static str,
+        http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error;
+}
+
+impl ServiceError for () {
+    fn into_error(
+        self,
+        operation: &'static str,
+        http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error {
+        Error::Http {
+            operation,
+            http_status,
+            retry_after,
+            excerpt: String::new(),
+        }
+    }
+}
+
+/// An HTTP 429 of the V3 API: the same typed error as an envelope with statusCode 429, with the
+/// answer's `Retry-After`.
+impl ServiceError for types::CommonResponseDto {
+    fn into_error(
+        self,
+        operation: &'static str,
+        http_status: u16,
+        retry_after: Option<u64>,
+    ) -> Error {
+        if let Some(id) = &self.request_id {
+            tracing::Span::current().record("request_id", id.as_str());
+        }
+        Error::Api {
+            operation,
+            status_code: self.status_code,
+            api_code: self.api_code.map(ApiCode::from),
+            message: self.message,
+            request_id: self.request_id,
+            retry_after,
+            http_status,
+        }
+    }
+}
+
+/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from now,
+/// at least 0).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+impl ServiceError for types::SdkError {
+    fn into_error(self, operation: &'static str, _http_status: u16, _: Option<u64>) -> Error {
+        Error::Social {
+            operation,
+            error_code: self.error_code,
+            error_msg: self.error_msg,
+        }
+    }
+}
+
+impl ServiceError for types::OidcError {
+    fn into_error(self, operation: &'static str, http_status: u16, _: Option<u64>) -> Error {
+        Error::OAuth {
+            operation,
+            http_status,
+            error: self.error,
+            description: self.error_description,
+        }
+    }
+}
+
+/// Turns a failed call of the generated client into [`Error`]; never panics, whatever the body.
+pub(crate) async fn map_error<E: ServiceError>(
+    operation: &'static str,
+    error: genauth_api::Error<E>,
+) -> Error {
+    use genauth_api::Error as G;
+    match error {
+        G::InvalidRequest(reason) => Error::InvalidInput {
+            field: "request",
+            reason,
+        },
+        G::CommunicationError(e) if e.is_timeout() => Error::Timeout { operation },
+        G::CommunicationError(e) => Error::Transport {
+            operation,
+            // A connect error means nothing reached the server.
+            sent: !e.is_connect(),
+            source: e,
+        },
+        G::ResponseBodyError(e) if e.is_timeout() => Error::Timeout { operation },
+        G::ResponseBodyError(e) => Error::Transport {
+            operation,
+            sent: true,
+            source: e,
+        },
+        G::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let wait = retry_after(value.headers());
+            value.into_inner().into_error(operation, status, wait)
+        }
+        G::InvalidResponsePayload(bytes, e) => Error::Decode {
+            operation,
+            reason: if bytes.is_empty() {
+                "empty body".into()
+            } else {
+                e.to_string()
+            },
+            excerpt: excerpt(&bytes),
+        },
+        G::UnexpectedResponse(response) => {
+            let http_status = response.status().as_u16();
+            let retry_after = retry_after(response.headers());
+            match response.bytes().await {
+                Ok(body) => Error::Http {
+                    operation,
+                    http_status,
+                    retry_after,
+                    excerpt: excerpt(&body),
+                },
+                Err(e) => Error::Transport {
+                    operation,
+                    sent: true,
+                    source: e,
+                },
+            }
+        }
+        G::Custom(reason) => Error::Decode {
+            operation,
+            reason,
+            excerpt: String::new(),
+        },
+        G::InvalidUpgrade(_) => Error::Decode {
+            operation,
+            reason: "unexpected connection upgrade".into(),
+            excerpt: String::new(),
+        },
+    }
+}
