@@ -50,3 +50,45 @@ fn the_harness_runs_every_client_on_a_few_users() {
     assert!(conns("python") >= 6.0, "{stdout}");
     assert!(conns("raw") <= 2.0, "{stdout}");
 }
+
+#[test]
+fn the_concurrency_comparison_runs_on_a_few_calls() {
+    let output = Command::new(env!("CARGO_BIN_EXE_genauth-bench"))
+        .args([
+            "concurrency",
+            "--callers",
+            "4",
+            "--calls",
+            "40",
+            "--rounds",
+            "2",
+            "--allow-debug",
+        ])
+        .output()
+        .expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for row in ["| raw |", "| raw-timeouts |", "| genauth |"] {
+        assert_eq!(stdout.matches(row).count(), 1, "{row}:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("genauth/raw throughput, paired per round: median"),
+        "{stdout}"
+    );
+    // Every client made every call (the driver refuses a short count): the CPU column is a
+    // number for each.
+    let cpu = |client: &str| -> f64 {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {client} |")))
+            .and_then(|l| l.split('|').nth(7))
+            .and_then(|c| c.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    assert!(cpu("genauth") > 0.0 && cpu("raw") > 0.0, "{stdout}");
+}
