@@ -7,6 +7,7 @@
 
 pub mod generate;
 pub mod lint;
+pub mod msrv;
 pub mod postprocess;
 pub mod schema;
 pub mod spec;
@@ -43,6 +44,9 @@ pub enum Error {
     /// The generated tokens are not valid Rust (a progenitor bug).
     #[error("the generated code does not parse as Rust: {0}")]
     Syntax(String),
+    /// The rust-version check could not run.
+    #[error("msrv check: {0}")]
+    Msrv(String),
 }
 
 /// The root of the workspace (the parent of `xtask/`).

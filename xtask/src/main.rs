@@ -30,6 +30,9 @@ enum Command {
     /// Compare openapi/genauth.yaml with the service's own OpenAPI documents (openapi/upstream/);
     /// fails on a difference not listed in openapi/divergences.yaml and on a stale listed one.
     UpstreamCheck,
+    /// Check the declared rust-version without a second toolchain: no crate the published
+    /// crates build needs a newer Rust, and the toolchain is not older.
+    MsrvCheck,
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, xtask::Error> {
     match cli.command {
+        Command::MsrvCheck => Ok(if xtask::msrv::run_check()? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
         Command::UpstreamCheck => Ok(if xtask::upstream::run_check()? {
             ExitCode::SUCCESS
         } else {
