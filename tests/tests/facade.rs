@@ -680,7 +680,10 @@ async fn clients_clone_cheaply_and_debug_hides_secrets() {
         .await
         .expect("sign in");
     let clone = c.clone();
-    assert!(clone.tokens().await.is_some(), "clones share the token set");
+    assert!(
+        clone.tokens().await.expect("store").is_some(),
+        "clones share the token set"
+    );
     let debug = format!("{c:?} {tokens:?} {:?}", s.seed().app.id);
     assert!(!debug.contains(&s.seed().app.secret), "{debug}");
     assert!(

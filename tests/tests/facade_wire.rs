@@ -102,7 +102,8 @@ async fn what_the_facade_puts_on_the_wire() {
             )),
             SystemTime::now() + Duration::from_secs(3600),
         ))
-        .await;
+        .await
+        .expect("set");
     basic.refresh().await.expect("refresh");
     snapshot(&capture, "refresh_client_secret_basic");
 

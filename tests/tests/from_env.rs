@@ -74,7 +74,13 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
     assert!(e.to_string().contains("not http or https"), "{e}");
 
     // GENAUTH_ACCESS_TOKEN starts the client signed in.
-    let token = c.tokens().await.expect("tokens").access_token().clone();
+    let token = c
+        .tokens()
+        .await
+        .expect("store")
+        .expect("tokens")
+        .access_token()
+        .clone();
     set(&[(
         "GENAUTH_ACCESS_TOKEN",
         genauth::ExposeSecret::expose_secret(&token),

@@ -177,7 +177,9 @@ async fn flow(seen: &mut Seen) {
             },
         ),
     );
-    let no_retry = c.with_token_store(Arc::new(InMemoryTokenStore::new(c.tokens().await)));
+    let no_retry = c.with_token_store(Arc::new(InMemoryTokenStore::new(
+        c.tokens().await.expect("store"),
+    )));
     seen.text(format!("{no_retry:?} {:?}", RetryPolicy::default()));
     no_retry.get_profile().await.expect("retried past the 503");
 

@@ -212,7 +212,7 @@ async fn refresh() -> Res<()> {
         .await?;
     for round in 1..=3 {
         // An expired set (the sandbox still takes the refresh token).
-        let current = c.tokens().await.unwrap_or(t.clone());
+        let current = c.tokens().await?.unwrap_or(t.clone());
         c.set_tokens(TokenSet::new(
             SecretString::from(current.access_token().expose_secret().to_string()),
             current
@@ -220,7 +220,7 @@ async fn refresh() -> Res<()> {
                 .map(|r| SecretString::from(r.expose_secret().to_string())),
             SystemTime::now() - Duration::from_secs(1),
         ))
-        .await;
+        .await?;
         let before = s.request_count("/oidc/token");
         let started = Instant::now();
         let tasks: Vec<_> = (0..1000)

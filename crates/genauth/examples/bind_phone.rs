@@ -129,7 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // 1. Sign in.
-    if client.tokens().await.is_none() {
+    if client.tokens().await?.is_none() {
         let (username, password) = match &codes {
             Codes::Sandbox(s) => {
                 let u = s.seed().phoneless_user;

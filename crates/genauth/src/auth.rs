@@ -13,6 +13,7 @@ use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, missing_data, send, send_v3};
 use crate::phone::PhoneNumber;
+use crate::refresh::Refresher;
 use crate::retry::{Kind, RetryPolicy};
 use crate::tokens::{InMemoryTokenStore, PassCode, TokenSet, TokenStore, non_empty};
 use crate::transport::{insert, plain_header, secret_header};
@@ -127,7 +128,7 @@ impl Default for SignInOptions {
 }
 
 /// What every client of one app shares, whichever its user.
-struct App {
+pub(crate) struct App {
     api: genauth_api::Client,
     /// `api` with the app headers, made once.
     /// Shared, so that a call takes a reference count rather than a copy of the client.
@@ -138,14 +139,18 @@ struct App {
     method: TokenEndpointAuthMethod,
     app_headers: HeaderMap,
     retry: RetryPolicy,
-    refresh_skew: Duration,
+    pub(crate) refresh_skew: Duration,
+    /// How long callers get a failed refresh's error at once.
+    pub(crate) refresh_backoff: Duration,
+    /// How long a fleet's refresh lease lasts: a refresh request's timeout and a margin.
+    pub(crate) lease_ttl: Duration,
 }
 
 /// One user's client: the app, the user's token store and the lock that admits one refresh.
 struct Session {
     app: Arc<App>,
     store: Arc<dyn TokenStore>,
-    refresh_lock: tokio::sync::Mutex<()>,
+    refresher: Refresher,
     /// The generated client of the last access token used (see `user_api`).
     user_api: std::sync::Mutex<Option<(SecretString, Arc<genauth_api::Client>)>>,
 }
@@ -227,6 +232,7 @@ pub struct AuthenticationClientBuilder {
     real_ip: Option<String>,
     access_token: Option<SecretString>,
     refresh_skew: Option<Duration>,
+    refresh_backoff: Option<Duration>,
     store: Option<Arc<dyn TokenStore>>,
 }
 
@@ -277,6 +283,13 @@ impl AuthenticationClientBuilder {
     /// How long before its expiry the access token is renewed (default 60 s).
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.refresh_skew = Some(skew);
+        self
+    }
+
+    /// After a failed refresh, how long callers get its error at once instead of each sending
+    /// a refresh of their own (default 1 s).
+    pub fn refresh_backoff(mut self, backoff: Duration) -> Self {
+        self.refresh_backoff = Some(backoff);
         self
     }
 
@@ -366,6 +379,10 @@ impl AuthenticationClientBuilder {
             app_headers,
             retry: connection.retry,
             refresh_skew: self.refresh_skew.unwrap_or(Duration::from_secs(60)),
+            refresh_backoff: self
+                .refresh_backoff
+                .unwrap_or(crate::refresh::DEFAULT_FAILURE_BACKOFF),
+            lease_ttl: connection.timeout.saturating_add(Duration::from_secs(5)),
         };
         Ok(AuthenticationClient::session(Arc::new(app), store))
     }
@@ -417,7 +434,7 @@ impl AuthenticationClient {
             inner: Arc::new(Session {
                 app,
                 store,
-                refresh_lock: tokio::sync::Mutex::new(()),
+                refresher: Refresher::default(),
                 user_api: std::sync::Mutex::new(None),
             }),
         }
@@ -444,7 +461,7 @@ impl AuthenticationClient {
     /// bob.sign_in_by_username_password("bob", "bob-password-1").await?;
     /// assert_eq!(alice.get_profile().await?.username.as_deref(), Some("alice"));
     /// assert_eq!(bob.get_profile().await?.username.as_deref(), Some("bob"));
-    /// assert!(client.tokens().await.is_none());
+    /// assert!(client.tokens().await?.is_none());
     /// # Ok(()) }
     /// ```
     pub fn with_tokens(&self, tokens: Option<TokenSet>) -> Self {
@@ -456,9 +473,22 @@ impl AuthenticationClient {
         Self::session(Arc::clone(&self.inner.app), store)
     }
 
-    /// The signed-in user's token set.
-    pub async fn tokens(&self) -> Option<TokenSet> {
-        self.inner.store.load().await
+    /// The signed-in user's token set (`None` when signed out); an error when the token store
+    /// fails.
+    pub async fn tokens(&self) -> Result<Option<TokenSet>> {
+        self.load_tokens().await
+    }
+
+    pub(crate) fn app(&self) -> &App {
+        &self.inner.app
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.store
+    }
+
+    pub(crate) fn refresher(&self) -> &Refresher {
+        &self.inner.refresher
     }
 
     /// Replaces the token set (e.g. restored from storage).
@@ -490,17 +520,17 @@ impl AuthenticationClient {
     ///         refresh.map(SecretString::from),
     ///         expires_at,
     ///     ))
-    ///     .await;
+    ///     .await?;
     /// assert_eq!(restored.get_profile().await?.username.as_deref(), Some("alice"));
     /// # Ok(()) }
     /// ```
-    pub async fn set_tokens(&self, tokens: TokenSet) {
-        self.inner.store.save(Some(tokens)).await;
+    pub async fn set_tokens(&self, tokens: TokenSet) -> Result<()> {
+        Ok(self.inner.store.save(Some(tokens)).await?)
     }
 
     /// Forgets the token set.
-    pub async fn sign_out(&self) {
-        self.inner.store.save(None).await;
+    pub async fn sign_out(&self) -> Result<()> {
+        Ok(self.inner.store.save(None).await?)
     }
 
     /// The underlying HTTP client (its connection pool), e.g. to compare with raw requests.
@@ -517,7 +547,7 @@ impl AuthenticationClient {
     /// The generated client with the app's headers and `tokens`' access token, made once per
     /// access token (not per call: a header map and a client copy each time).
     fn user_api(&self, tokens: &TokenSet) -> Result<Arc<genauth_api::Client>> {
-        let token = tokens.access_token.expose_secret();
+        let token = tokens.access_token().expose_secret();
         if let Ok(slot) = self.inner.user_api.lock()
             && let Some((cached, api)) = slot.as_ref()
             && cached.expose_secret() == token
@@ -528,42 +558,9 @@ impl AuthenticationClient {
         insert(&mut headers, "authorization", secret_header(token)?);
         let api = Arc::new(self.inner.app.api.with_headers(headers));
         if let Ok(mut slot) = self.inner.user_api.lock() {
-            *slot = Some((tokens.access_token.clone(), Arc::clone(&api)));
+            *slot = Some((tokens.access_token().clone(), Arc::clone(&api)));
         }
         Ok(api)
-    }
-
-    /// The token set to use now: renewed first when it expires within the skew.
-    async fn fresh_tokens(&self) -> Result<TokenSet> {
-        let tokens = self.inner.store.load().await.ok_or_else(|| {
-            Error::Token("not signed in: sign in or set a token set first".into())
-        })?;
-        if !tokens.expires_within(self.inner.app.refresh_skew) {
-            return Ok(tokens);
-        }
-        if tokens.refresh_token.is_none() {
-            return if tokens.expires_within(Duration::ZERO) {
-                Err(Error::Token(
-                    "the access token has expired and there is no refresh token".into(),
-                ))
-            } else {
-                Ok(tokens)
-            };
-        }
-        self.refresh_replacing(&tokens, true).await
-    }
-
-    /// Refreshes unless another caller already replaced `stale` (single flight: the lock
-    /// admits one refresh; the others find the new set when they get the lock).
-    async fn refresh_replacing(&self, stale: &TokenSet, need_fresh: bool) -> Result<TokenSet> {
-        let _one_at_a_time = self.inner.refresh_lock.lock().await;
-        if let Some(current) = self.inner.store.load().await {
-            let replaced = !current.same_token_as(stale);
-            if replaced && !(need_fresh && current.expires_within(self.inner.app.refresh_skew)) {
-                return Ok(current);
-            }
-        }
-        self.refresh_now(stale).await
     }
 
     /// A V3 call with the app's headers only.
@@ -983,7 +980,7 @@ impl AuthenticationClient {
             .data
             .ok_or_else(|| missing_data("signInByCredentials"))?;
         let tokens = TokenSet::from_answer("signInByCredentials", data, None)?;
-        self.inner.store.save(Some(tokens.clone())).await;
+        self.inner.store.save(Some(tokens.clone())).await?;
         Ok(tokens)
     }
 
@@ -1004,26 +1001,24 @@ impl AuthenticationClient {
     /// let renewed = client.refresh().await?;
     /// assert!(!renewed.same_token_as(&first));
     /// // The refresh token rotated: the client keeps the new set, and calls go on working.
-    /// assert!(client.tokens().await.is_some_and(|t| t.same_token_as(&renewed)));
+    /// assert!(client.tokens().await?.is_some_and(|t| t.same_token_as(&renewed)));
     /// client.get_profile().await?;
     /// # Ok(()) }
     /// ```
     pub async fn refresh(&self) -> Result<TokenSet> {
-        // Load under the lock: a refresh that ran meanwhile has rotated the refresh token.
-        let _one_at_a_time = self.inner.refresh_lock.lock().await;
         let current = self
-            .inner
-            .store
-            .load()
-            .await
+            .load_tokens()
+            .await?
             .ok_or_else(|| Error::Token("not signed in".into()))?;
-        self.refresh_now(&current).await
+        // Shared with any refresh in flight; it renews `current` unless a newer set appears.
+        self.shared_refresh(current, true).await
     }
 
-    /// `/oidc/token` with the refresh token of `current` and the app's client auth method;
-    /// the caller holds the refresh lock. Refresh tokens rotate: the answer's replaces it.
-    async fn refresh_now(&self, current: &TokenSet) -> Result<TokenSet> {
-        let refresh = current.refresh_token.as_ref().ok_or_else(|| {
+    /// `/oidc/token` with the refresh token of `current` and the app's client auth method
+    /// (one flight at a time: see `refresh.rs`, which saves the answer). Refresh tokens
+    /// rotate: the answer's replaces it.
+    pub(crate) async fn refresh_now(&self, current: &TokenSet) -> Result<TokenSet> {
+        let refresh = current.refresh_token().ok_or_else(|| {
             Error::Token("no refresh token (sign in with scope offline_access)".into())
         })?;
         let mut headers = HeaderMap::new();
@@ -1068,14 +1063,8 @@ impl AuthenticationClient {
             },
             other => other,
         })?;
-        let previous_id_token = current
-            .id_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_string());
-        let tokens =
-            TokenSet::from_answer("getNewAccessTokenByRefreshToken", answer, previous_id_token)?;
-        self.inner.store.save(Some(tokens.clone())).await;
-        Ok(tokens)
+        let previous_id_token = current.id_token().map(|t| t.expose_secret().to_string());
+        TokenSet::from_answer("getNewAccessTokenByRefreshToken", answer, previous_id_token)
     }
 }
 
@@ -1092,10 +1081,10 @@ impl Credential for UserTokens<'_> {
     }
 
     async fn renew(&self, used: TokenSet) -> Result<Option<Arc<genauth_api::Client>>> {
-        if used.refresh_token.is_none() {
+        if used.refresh_token().is_none() {
             return Ok(None);
         }
-        let renewed = self.0.refresh_replacing(&used, false).await?;
+        let renewed = self.0.shared_refresh(used, false).await?;
         Ok(Some(self.0.user_api(&renewed)?))
     }
 }

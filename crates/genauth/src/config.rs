@@ -223,6 +223,7 @@ impl ClientConfig {
         let api = crate::transport::generated_client(&host, http, timeout, user_agent);
         Ok(Connection {
             api,
+            timeout,
             host,
             retry: self.retry.clone().unwrap_or_default(),
             lang,
@@ -234,6 +235,7 @@ impl ClientConfig {
 /// policy and the language header.
 pub(crate) struct Connection {
     pub api: genauth_api::Client,
+    pub timeout: Duration,
     pub host: String,
     pub retry: RetryPolicy,
     pub lang: Option<HeaderValue>,

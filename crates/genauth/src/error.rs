@@ -42,7 +42,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A `/api/v3` call answered an envelope whose statusCode is not 200 (whatever the HTTP
@@ -137,7 +137,7 @@ pub enum Error {
     /// | send a code (`send_bind_phone_code`, `send_code` ...) | a code is on its way; another within a minute is throttled | wait for it, or send again after `retry_after()` |
     /// | `bind_phone`, `update_phone`, `unbind_phone` | the phone changed and the code is spent | read `get_profile()` before trying again |
     /// | sign-in | a session exists but its tokens are lost (a pass code is spent) | sign in again (with a new code) |
-    /// | `refresh` | the refresh token was rotated and the new one is lost | sign in again: the old token is refused ([`Error::RefreshRefused`]) |
+    /// | `refresh` | nothing is lost: the refresh runs to its end apart from the caller, and its set is saved | call again: the saved set is used |
     /// | `SocialClient::bind`, `register_bind` | the account is bound, the state token spent, the session lost | log in again: the social login now answers `Success` |
     /// | `TenantClient::sso_ticket` | a ticket exists that nobody holds | ask for a new one (tickets expire) |
     /// | `link_identity`, `unlink_identity` | the link changed | repeat it: a second link changes nothing, a second unlink answers 404 |
@@ -147,9 +147,9 @@ pub enum Error {
         operation: &'static str,
         /// Whether the request may have reached the server.
         sent: bool,
-        /// The cause.
+        /// The cause (shared: one refresh's outcome goes to every caller waiting for it).
         #[source]
-        source: reqwest::Error,
+        source: std::sync::Arc<reqwest::Error>,
     },
     /// The call did not finish within the configured timeout.
     #[error("{operation}: timed out")]
@@ -165,6 +165,11 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The token store failed (its storage unreachable, or what it holds unreadable):
+    /// [`StoreError::is_retryable`](crate::StoreError::is_retryable) says whether to try
+    /// again. Not "signed out": the token set may well be there.
+    #[error(transparent)]
+    Store(#[from] crate::tokens::StoreError),
     /// A client could not be built from its settings.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -286,6 +291,7 @@ impl Error {
             } => Transience::Transient {
                 retry_after: *retry_after,
             },
+            Self::Store(e) if e.is_retryable() => Transience::Transient { retry_after: None },
             // A refusal (4xx), a server error the service answered for this very request
             // (500: trying again repeats it in practice), a decode or configuration problem.
             _ => Transience::Permanent,

@@ -243,6 +243,7 @@ fn outcome<T>(result: &Result<T, Error>) -> &'static str {
         Err(Error::InvalidInput { .. }) => "invalid_input",
         Err(Error::Config(_)) => "config_error",
         Err(Error::Token(_)) => "token_error",
+        Err(Error::Store(_)) => "store_error",
         Err(Error::RefreshRefused { .. }) => "refresh_refused",
     }
 }
@@ -417,13 +418,13 @@ pub(crate) async fn map_error<E: ServiceError>(
             operation,
             // A connect error means nothing reached the server.
             sent: !e.is_connect(),
-            source: e,
+            source: Arc::new(e),
         },
         G::ResponseBodyError(e) if e.is_timeout() => Error::Timeout { operation },
         G::ResponseBodyError(e) => Error::Transport {
             operation,
             sent: true,
-            source: e,
+            source: Arc::new(e),
         },
         G::ErrorResponse(value) => {
             let status = value.status().as_u16();
@@ -452,7 +453,7 @@ pub(crate) async fn map_error<E: ServiceError>(
                 Err(e) => Error::Transport {
                     operation,
                     sent: true,
-                    source: e,
+                    source: Arc::new(e),
                 },
             }
         }

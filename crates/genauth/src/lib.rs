@@ -58,6 +58,7 @@ mod error;
 mod exec;
 mod management;
 mod phone;
+mod refresh;
 mod retry;
 mod social;
 mod tokens;
@@ -81,7 +82,9 @@ pub use social::{
     DeviceContext, DeviceContextBuilder, LoginOutcome, SmsType, SocialClient, SocialClientBuilder,
     SocialSession, SsoTicket, SsoUser, StateToken, TenantClient, TenantClientBuilder,
 };
-pub use tokens::{InMemoryTokenStore, PassCode, StoreFuture, TokenSet, TokenStore};
+pub use tokens::{
+    InMemoryTokenStore, PassCode, RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore,
+};
 
 /// The crate README's example, compiled as a doctest so that it cannot drift.
 #[cfg(doctest)]

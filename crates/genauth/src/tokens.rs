@@ -1,42 +1,99 @@
-//! Token sets and the secret values the clients handle.
+//! Token sets, where they are kept ([`TokenStore`]), and the secret values the clients handle.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::RwLock;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// The tokens of a signed-in user. Every token is a [`SecretString`]: `Debug` shows
-/// `[REDACTED]`, and the memory is zeroed on drop.
-#[derive(Debug, Clone)]
-pub struct TokenSet {
-    pub(crate) access_token: SecretString,
-    pub(crate) id_token: Option<SecretString>,
-    pub(crate) refresh_token: Option<SecretString>,
-    pub(crate) token_type: String,
-    pub(crate) scope: Option<String>,
-    pub(crate) expires_at: SystemTime,
+/// `[REDACTED]`, and the memory is zeroed on drop. Cloning is a reference count.
+///
+/// A token set serialises (serde) for a [`TokenStore`] that keeps it outside the process:
+/// **the serialised form carries the tokens in clear** (a store holds secrets; protect it as
+/// such), with the times as Unix seconds.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use genauth::{ExposeSecret, SecretString, TokenSet};
+///
+/// let tokens = TokenSet::new(
+///     SecretString::from("access".to_string()),
+///     Some(SecretString::from("r3fresh-secret".to_string())),
+///     SystemTime::now() + Duration::from_secs(7200),
+/// )
+/// .with_id_token(SecretString::from("id".to_string()))
+/// .with_scope("openid profile offline_access");
+/// let stored = serde_json::to_string(&tokens)?;
+/// let back: TokenSet = serde_json::from_str(&stored)?;
+/// assert!(back.same_token_as(&tokens));
+/// assert_eq!(back.id_token().map(|t| t.expose_secret().to_string()).as_deref(), Some("id"));
+/// assert_eq!(back.scope(), Some("openid profile offline_access"));
+/// assert!(!format!("{back:?}").contains("r3fresh-secret"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TokenSet(Arc<Tokens>);
+
+#[derive(Clone)]
+struct Tokens {
+    access_token: SecretString,
+    id_token: Option<SecretString>,
+    refresh_token: Option<SecretString>,
+    token_type: String,
+    scope: Option<String>,
+    issued_at: SystemTime,
+    expires_at: SystemTime,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &self.0.access_token)
+            .field("id_token", &self.0.id_token)
+            .field("refresh_token", &self.0.refresh_token)
+            .field("token_type", &self.0.token_type)
+            .field("scope", &self.0.scope)
+            .field("issued_at", &self.0.issued_at)
+            .field("expires_at", &self.0.expires_at)
+            .finish()
+    }
 }
 
 impl TokenSet {
-    /// A token set from its parts (e.g. restored from your own storage).
+    /// A token set from its parts (e.g. restored from your own storage); add the id token and
+    /// the scope with [`with_id_token`](Self::with_id_token) and [`with_scope`](Self::with_scope).
     pub fn new(
         access_token: SecretString,
         refresh_token: Option<SecretString>,
         expires_at: SystemTime,
     ) -> Self {
-        Self {
+        Self(Arc::new(Tokens {
             access_token,
             id_token: None,
             refresh_token,
             token_type: "Bearer".into(),
             scope: None,
+            issued_at: SystemTime::now().min(expires_at),
             expires_at,
-        }
+        }))
+    }
+
+    /// The same set with an id token.
+    pub fn with_id_token(mut self, id_token: SecretString) -> Self {
+        Arc::make_mut(&mut self.0).id_token = Some(id_token);
+        self
+    }
+
+    /// The same set with the scopes granted.
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.0).scope = Some(scope.into());
+        self
     }
 
     /// A token set from a sign-in's or a refresh's answer.
@@ -61,54 +118,145 @@ impl TokenSet {
             .expires_in
             .or(data.expire_in)
             .ok_or_else(|| refuse("the token set has neither expires_in nor expire_in"))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Tokens {
             access_token: access_token.into(),
             id_token: data.id_token.or(fallback_id_token).map(Into::into),
             refresh_token: data.refresh_token.map(Into::into),
             token_type: data.token_type,
             scope: data.scope,
+            issued_at: SystemTime::now(),
             expires_at: expires_after(expires_in),
-        })
+        })))
     }
 
     /// The access token (`expose_secret()` to read it).
     pub fn access_token(&self) -> &SecretString {
-        &self.access_token
+        &self.0.access_token
     }
 
     /// The id token, when the sign-in gave one.
     pub fn id_token(&self) -> Option<&SecretString> {
-        self.id_token.as_ref()
+        self.0.id_token.as_ref()
     }
 
     /// The refresh token, when the scope had `offline_access`.
     pub fn refresh_token(&self) -> Option<&SecretString> {
-        self.refresh_token.as_ref()
+        self.0.refresh_token.as_ref()
     }
 
     /// `Bearer`.
     pub fn token_type(&self) -> &str {
-        &self.token_type
+        &self.0.token_type
     }
 
     /// The scopes granted.
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.0.scope.as_deref()
     }
 
     /// When the access token expires.
     pub fn expires_at(&self) -> SystemTime {
-        self.expires_at
+        self.0.expires_at
+    }
+
+    /// How long the access token lived when it was issued (or set).
+    pub fn lifetime(&self) -> Duration {
+        self.0
+            .expires_at
+            .duration_since(self.0.issued_at)
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Whether the access token expires within `skew` from now.
     pub fn expires_within(&self, skew: Duration) -> bool {
-        SystemTime::now() + skew >= self.expires_at
+        SystemTime::now()
+            .checked_add(skew)
+            .is_none_or(|then| then >= self.0.expires_at)
+    }
+
+    /// Whether the access token is due for renewal with `skew`: the skew is at most half the
+    /// token's lifetime, so that a token that lives no longer than the skew is not renewed on
+    /// every call.
+    pub(crate) fn due(&self, skew: Duration) -> bool {
+        self.expires_within(skew.min(self.lifetime() / 2))
     }
 
     /// Whether two sets carry the same access token.
     pub fn same_token_as(&self, other: &TokenSet) -> bool {
-        self.access_token.expose_secret() == other.access_token.expose_secret()
+        Arc::ptr_eq(&self.0, &other.0)
+            || self.0.access_token.expose_secret() == other.0.access_token.expose_secret()
+    }
+}
+
+/// The serialised form of a [`TokenSet`].
+#[derive(Serialize, Deserialize)]
+struct StoredTokens {
+    access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    /// Unix seconds.
+    issued_at: u64,
+    /// Unix seconds.
+    expires_at: u64,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn from_unix(secs: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs))
+        .unwrap_or_else(|| expires_after(i64::MAX))
+}
+
+impl Serialize for TokenSet {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        StoredTokens {
+            access_token: self.0.access_token.expose_secret().to_string(),
+            id_token: self
+                .0
+                .id_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
+            refresh_token: self
+                .0
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
+            token_type: self.0.token_type.clone(),
+            scope: self.0.scope.clone(),
+            issued_at: unix(self.0.issued_at),
+            expires_at: unix(self.0.expires_at),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenSet {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let s = StoredTokens::deserialize(deserializer)?;
+        Ok(Self(Arc::new(Tokens {
+            access_token: s.access_token.into(),
+            id_token: s.id_token.map(Into::into),
+            refresh_token: s.refresh_token.map(Into::into),
+            token_type: s.token_type,
+            scope: s.scope,
+            issued_at: from_unix(s.issued_at),
+            expires_at: from_unix(s.expires_at),
+        })))
     }
 }
 
@@ -122,24 +270,133 @@ pub(crate) fn expires_after(secs: i64) -> SystemTime {
         .unwrap_or(now)
 }
 
+/// A [`TokenStore`] that could not do what was asked: its storage is unreachable, refused,
+/// or holds something that is not a token set. [`is_retryable`](Self::is_retryable) says
+/// whether trying again later may succeed (an outage) or not (a refusal, bad data).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("token store: {message}")]
+pub struct StoreError {
+    message: String,
+    retryable: bool,
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// A failure that may pass (the storage is down, a timeout).
+    pub fn retryable(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+            source: source.map(Arc::from),
+        }
+    }
+
+    /// A failure that will not pass by itself (refused, unreadable data).
+    pub fn permanent(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+            source: source.map(Arc::from),
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
 /// The future a [`TokenStore`] returns.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type StoreFuture<'a, T> =
+    Pin<Box<dyn Future<Output = std::result::Result<T, StoreError>> + Send + 'a>>;
+
+/// What [`TokenStore::compare_and_set`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Swap {
+    /// The store held the expected set; it now holds the new one.
+    Saved,
+    /// The store held something else (another instance refreshed, or signed out): what it
+    /// holds now. Nothing was written.
+    Conflict(Option<TokenSet>),
+}
+
+/// The right to refresh a token set for a while, across every instance sharing a store (see
+/// [`TokenStore::try_lease`]). Its fencing token lets the store refuse a save from a holder
+/// whose lease has expired and passed to another.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshLease {
+    fencing_token: String,
+}
+
+impl fmt::Debug for RefreshLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshLease").finish_non_exhaustive()
+    }
+}
+
+impl RefreshLease {
+    /// A lease with a new random fencing token.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 16];
+        // Without randomness the token is still unique enough within a process: the time.
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            bytes.copy_from_slice(&nanos.to_le_bytes());
+        }
+        Self {
+            fencing_token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// A lease with the given fencing token (e.g. read back from the store).
+    pub fn with_fencing_token(token: impl Into<String>) -> Self {
+        Self {
+            fencing_token: token.into(),
+        }
+    }
+
+    /// The fencing token.
+    pub fn fencing_token(&self) -> &str {
+        &self.fencing_token
+    }
+}
+
+impl Default for RefreshLease {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Where an [`AuthenticationClient`](crate::AuthenticationClient) keeps its user's token set.
 ///
 /// The default, [`InMemoryTokenStore`], lives in the client (shared by its clones). A service
-/// that runs several instances, or that wants sign-ins to survive a restart, implements this
-/// over its own storage (Redis, a database ...), keyed by whatever identifies the user's session:
+/// that runs several instances, or that wants sign-ins to survive a restart, uses a shared
+/// store: `genauth-redis` has one for Redis; for other storage, implement this trait:
 ///
-/// * `load` is called before every user-level call, `save` after every sign-in and refresh.
-/// * Refresh tokens rotate: after a refresh only the new one works. Within one instance the
-///   client makes sure one refresh runs at a time; across a fleet, `save` should be a
-///   compare-and-set (or the store should hold a short lock while an instance refreshes), so
-///   that two instances do not both spend the same refresh token. An instance that loses the
-///   race simply loads the winner's set on its next call.
+/// * [`load`](Self::load) is called before every user-level call; [`save`](Self::save) after
+///   a sign-in, `set_tokens` and `sign_out`.
+/// * Refresh tokens rotate: after a refresh only the new one works. The client saves a
+///   refreshed set with [`compare_and_set`](Self::compare_and_set) against the set the refresh
+///   started from, so that two instances never both overwrite each other; the loser adopts the
+///   winner's set and never spends a used refresh token.
+/// * [`try_lease`](Self::try_lease) makes a fleet refresh once: one instance holds the lease
+///   and refreshes, the others wait for its set. The default grants it always (right for a
+///   store one process uses).
+/// * Failures are [`StoreError`]s (retryable or not): the client's call fails with
+///   [`Error::Store`](crate::Error::Store), never as "signed out".
 ///
-/// A store shared by two instances of a service (here a `Mutex`, standing for Redis or a
-/// database): a user signed in on one is signed in on the other.
+/// A store shared by two instances of a service (here a `Mutex`, standing for a database):
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -152,22 +409,42 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// #     .host(sandbox.url())
 /// #     .build()?;
 /// use std::sync::{Arc, Mutex};
-/// use genauth::{StoreFuture, TokenSet, TokenStore};
+/// use genauth::{StoreError, StoreFuture, Swap, TokenSet, TokenStore, RefreshLease};
 ///
 /// #[derive(Clone, Default)]
 /// struct SharedStore(Arc<Mutex<Option<TokenSet>>>);
 ///
+/// impl SharedStore {
+///     fn slot(&self) -> Result<std::sync::MutexGuard<'_, Option<TokenSet>>, StoreError> {
+///         self.0.lock().map_err(|_| StoreError::permanent("poisoned", None))
+///     }
+/// }
+///
 /// impl TokenStore for SharedStore {
 ///     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
-///         let tokens = self.0.lock().map(|t| t.clone()).unwrap_or(None);
+///         let tokens = self.slot().map(|t| t.clone());
 ///         Box::pin(async move { tokens })
 ///     }
 ///
 ///     fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()> {
-///         if let Ok(mut slot) = self.0.lock() {
-///             *slot = tokens;
-///         }
-///         Box::pin(async {})
+///         let saved = self.slot().map(|mut slot| *slot = tokens);
+///         Box::pin(async move { saved })
+///     }
+///
+///     fn compare_and_set<'a>(
+///         &'a self,
+///         expected: &'a TokenSet,
+///         new: TokenSet,
+///         _lease: Option<&'a RefreshLease>,
+///     ) -> StoreFuture<'a, Swap> {
+///         let swapped = self.slot().map(|mut slot| match slot.as_ref() {
+///             Some(current) if current.same_token_as(expected) => {
+///                 *slot = Some(new);
+///                 Swap::Saved
+///             }
+///             other => Swap::Conflict(other.cloned()),
+///         });
+///         Box::pin(async move { swapped })
 ///     }
 /// }
 ///
@@ -181,41 +458,134 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TokenStore: Send + Sync + 'static {
     /// The current token set, if any.
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>>;
-    /// Replaces the token set (`None` signs out).
+
+    /// Replaces the token set, whatever it was (`None` signs out).
     fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()>;
+
+    /// Replaces the set only if the store still holds `expected` (the same access token),
+    /// atomically; with a `lease`, only if that lease is still the store's current one.
+    fn compare_and_set<'a>(
+        &'a self,
+        expected: &'a TokenSet,
+        new: TokenSet,
+        lease: Option<&'a RefreshLease>,
+    ) -> StoreFuture<'a, Swap>;
+
+    /// Takes the refresh lease for `ttl` if nobody holds it: `Some` when taken, `None` when
+    /// another holder has it (the client then waits for that holder's set). The default
+    /// always grants it.
+    fn try_lease(&self, ttl: Duration) -> StoreFuture<'_, Option<RefreshLease>> {
+        let _ = ttl;
+        Box::pin(async { Ok(Some(RefreshLease::new())) })
+    }
+
+    /// Gives the lease back (a lease also ends by itself after its ttl).
+    fn release_lease(&self, lease: RefreshLease) -> StoreFuture<'_, ()> {
+        let _ = lease;
+        Box::pin(async { Ok(()) })
+    }
 }
 
-/// The default [`TokenStore`]: in memory.
+/// The default [`TokenStore`]: in memory, with a lease, so that clients sharing one (in one
+/// process) refresh once.
 #[derive(Default)]
-pub struct InMemoryTokenStore(RwLock<Option<TokenSet>>);
+pub struct InMemoryTokenStore {
+    tokens: RwLock<Option<TokenSet>>,
+    lease: Mutex<Option<(RefreshLease, std::time::Instant)>>,
+}
 
 impl InMemoryTokenStore {
     /// A store holding `tokens`.
     pub fn new(tokens: Option<TokenSet>) -> Self {
-        Self(RwLock::new(tokens))
+        Self {
+            tokens: RwLock::new(tokens),
+            lease: Mutex::new(None),
+        }
+    }
+
+    fn lease_holds(&self, lease: &RefreshLease) -> bool {
+        self.lease.lock().is_ok_and(|held| {
+            held.as_ref().is_some_and(|(current, until)| {
+                current == lease && *until > std::time::Instant::now()
+            })
+        })
     }
 }
 
 impl fmt::Debug for InMemoryTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let signed_in = self.0.read().map(|t| t.is_some()).unwrap_or(false);
+        let signed_in = self.tokens.read().map(|t| t.is_some()).unwrap_or(false);
         f.debug_struct("InMemoryTokenStore")
             .field("signed_in", &signed_in)
             .finish()
     }
 }
 
+fn poisoned() -> StoreError {
+    StoreError::permanent("the in-memory store's lock is poisoned", None)
+}
+
 impl TokenStore for InMemoryTokenStore {
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
-        let tokens = self.0.read().map(|t| t.clone()).unwrap_or(None);
+        let tokens = self
+            .tokens
+            .read()
+            .map(|t| t.clone())
+            .map_err(|_| poisoned());
         Box::pin(std::future::ready(tokens))
     }
 
     fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()> {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = tokens;
-        }
-        Box::pin(std::future::ready(()))
+        let saved = self
+            .tokens
+            .write()
+            .map(|mut slot| *slot = tokens)
+            .map_err(|_| poisoned());
+        Box::pin(std::future::ready(saved))
+    }
+
+    fn compare_and_set<'a>(
+        &'a self,
+        expected: &'a TokenSet,
+        new: TokenSet,
+        lease: Option<&'a RefreshLease>,
+    ) -> StoreFuture<'a, Swap> {
+        let swapped = self.tokens.write().map_err(|_| poisoned()).map(|mut slot| {
+            let fenced_out = lease.is_some_and(|l| !self.lease_holds(l));
+            match slot.as_ref() {
+                Some(current) if current.same_token_as(expected) && !fenced_out => {
+                    *slot = Some(new);
+                    Swap::Saved
+                }
+                other => Swap::Conflict(other.cloned()),
+            }
+        });
+        Box::pin(std::future::ready(swapped))
+    }
+
+    fn try_lease(&self, ttl: Duration) -> StoreFuture<'_, Option<RefreshLease>> {
+        let taken = self.lease.lock().map_err(|_| poisoned()).map(|mut held| {
+            let now = std::time::Instant::now();
+            if held.as_ref().is_some_and(|(_, until)| *until > now) {
+                return None;
+            }
+            let lease = RefreshLease::new();
+            let until = now
+                .checked_add(ttl)
+                .unwrap_or_else(|| now + Duration::from_secs(3600));
+            *held = Some((lease.clone(), until));
+            Some(lease)
+        });
+        Box::pin(std::future::ready(taken))
+    }
+
+    fn release_lease(&self, lease: RefreshLease) -> StoreFuture<'_, ()> {
+        let released = self.lease.lock().map_err(|_| poisoned()).map(|mut held| {
+            if held.as_ref().is_some_and(|(current, _)| *current == lease) {
+                *held = None;
+            }
+        });
+        Box::pin(std::future::ready(released))
     }
 }
 
