@@ -44,6 +44,9 @@ struct Slot {
     failed: Option<Failed>,
     /// A refreshed set the store could not take (expected, new): written on the next load.
     pending: Option<(TokenSet, TokenSet)>,
+    /// A lease the store could not take back: given back on the next load, so that the fleet
+    /// need not wait for it to expire.
+    unreleased: Option<RefreshLease>,
 }
 
 struct Failed {
@@ -85,6 +88,13 @@ impl AuthenticationClient {
     /// The store's token set, after writing a refreshed set it could not take before; while
     /// the store is down, that set stands in for it.
     pub(crate) async fn load_tokens(&self) -> Result<Option<TokenSet>> {
+        let unreleased = self.refresher().slot().unreleased.take();
+        if let Some(lease) = unreleased
+            && let Err(e) = self.store().release_lease(lease.clone()).await
+        {
+            tracing::debug!(error = %e, "the refresh lease still cannot be given back");
+            self.refresher().slot().unreleased.get_or_insert(lease);
+        }
         let pending = self.refresher().slot().pending.clone();
         if let Some((expected, new)) = pending {
             match self
@@ -204,9 +214,10 @@ impl AuthenticationClient {
             tokio::time::sleep(LEASE_POLL).await;
         };
         let outcome = self.refresh_under_lease(&lease, &adoptable).await;
-        if let Err(e) = self.store().release_lease(lease).await {
-            // It expires by itself.
-            tracing::debug!(error = %e, "the refresh lease was not released");
+        if let Err(e) = self.store().release_lease(lease.clone()).await {
+            // It expires by itself; until then, it is given back on the next load.
+            tracing::debug!(error = %e, "the refresh lease was not given back");
+            self.refresher().slot().unreleased = Some(lease);
         }
         outcome
     }
@@ -250,6 +261,21 @@ impl AuthenticationClient {
             .await
         {
             Ok(Swap::Saved) => Ok(refreshed),
+            // The lease passed to another holder (this refresh outlived it) but nobody has
+            // saved: the refresh token this one spent is dead, so its set must be the one kept.
+            Ok(Swap::Conflict(Some(held))) if held.same_token_as(&current) => {
+                match self
+                    .store()
+                    .compare_and_set(&current, refreshed.clone(), None)
+                    .await?
+                {
+                    Swap::Saved => Ok(refreshed),
+                    Swap::Conflict(Some(winner)) => Ok(winner),
+                    Swap::Conflict(None) => Err(Error::Token(
+                        "signed out while the session was being refreshed".into(),
+                    )),
+                }
+            }
             // Another instance saved first: its set is the store's; ours is dropped unused.
             Ok(Swap::Conflict(Some(winner))) => Ok(winner),
             Ok(Swap::Conflict(None)) => Err(Error::Token(

@@ -1,0 +1,362 @@
+//! A Redis-backed [`TokenStore`] for [genauth](https://docs.rs/genauth): the token sets of a
+//! fleet's users in one Redis, so that every instance of a service sees a user's session, and
+//! a fleet refreshes a session once.
+//!
+//! * Each session's token set is one key (`<prefix>tokens:<session>`), JSON, with an expiry.
+//! * A refreshed set is saved by compare-and-set, atomic in Redis (a Lua script compares the
+//!   stored set's access token with the one the refresh started from).
+//! * The refresh lease is a key of its own (`<prefix>lease:<session>`), taken with
+//!   `SET NX PX`; its random fencing token is checked by the compare-and-set script, so a
+//!   holder whose lease expired cannot overwrite its successor's set, and released only by
+//!   its holder.
+//! * One [`ConnectionManager`](redis::aio::ConnectionManager) for every session: it multiplexes
+//!   the calls on one connection and reconnects by itself after an outage. A Redis that does
+//!   not answer is a retryable [`StoreError`] (never "signed out"); the client keeps a set it
+//!   refreshed meanwhile and writes it when Redis is back.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use genauth::AuthenticationClient;
+//! use genauth_redis::RedisTokenStores;
+//!
+//! let stores = RedisTokenStores::builder("redis://127.0.0.1:6379")
+//!     .key_prefix("my-service:genauth:")
+//!     .connect()
+//!     .await?;
+//! let app = AuthenticationClient::from_env().build()?;
+//! // One client per user session, on the app's connection pool, its tokens in Redis.
+//! let alice = app.with_token_store(Arc::new(stores.session("alice")?));
+//! alice.sign_in_by_username_password("alice", "password").await?;
+//! // Any instance that builds the same session sees alice signed in.
+//! # Ok(()) }
+//! ```
+//!
+//! Why `redis` (redis-rs): the maintained, widely used client, with a connection manager that
+//! reconnects by itself, Lua scripts that load once and run by hash, and only the features
+//! this needs (`tokio-comp`, `connection-manager`, `script`: no cluster, TLS or JSON module).
+//! Why a crate of its own rather than a feature of genauth: a service that keeps its tokens
+//! elsewhere builds neither Redis nor this.
+
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::time::Duration;
+
+use genauth::{RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// Saves a refreshed set only if the stored set has the expected access token and, with a
+/// fencing token, only if the lease is still that one. Answers `+` (saved), `=<json>` (the
+/// stored set, unchanged) or `-` (nothing stored). `cjson` is Redis's own Lua JSON library.
+const COMPARE_AND_SET: &str = r#"
+if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[4] then
+  local held = redis.call('GET', KEYS[1])
+  if held then return '=' .. held end
+  return '-'
+end
+local current = redis.call('GET', KEYS[1])
+if not current then return '-' end
+local ok, decoded = pcall(cjson.decode, current)
+if ok and type(decoded) == 'table' and decoded['access_token'] == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return '+'
+end
+return '=' .. current
+"#;
+
+/// Deletes the lease only if it is still the caller's.
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+/// The default key prefix.
+pub const DEFAULT_KEY_PREFIX: &str = "genauth:";
+
+/// How long a stored set lives by default after its last write: the refresh token's usual
+/// lifetime is days to weeks; a session idle longer has to sign in again anyway.
+pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Builds [`RedisTokenStores`].
+pub struct RedisTokenStoresBuilder {
+    url: String,
+    key_prefix: String,
+    key_ttl: Duration,
+    connection_timeout: Duration,
+    response_timeout: Duration,
+    reconnect_attempts: usize,
+}
+
+impl fmt::Debug for RedisTokenStoresBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password: never shown.
+        f.debug_struct("RedisTokenStoresBuilder")
+            .field("key_prefix", &self.key_prefix)
+            .field("key_ttl", &self.key_ttl)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisTokenStoresBuilder {
+    /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]), e.g. to share a Redis between
+    /// services.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// How long a stored set lives after its last write (default [`DEFAULT_KEY_TTL`]).
+    pub fn key_ttl(mut self, ttl: Duration) -> Self {
+        self.key_ttl = ttl;
+        self
+    }
+
+    /// How long connecting may take (default 2 s).
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// How long a command may take (default 1 s); past it the call fails with a retryable
+    /// [`StoreError`].
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// Reconnection attempts after the connection drops, each with a growing wait (default
+    /// 3); calls made meanwhile fail with a retryable [`StoreError`], and a later call
+    /// reconnects.
+    pub fn reconnect_attempts(mut self, attempts: usize) -> Self {
+        self.reconnect_attempts = attempts;
+        self
+    }
+
+    /// Connects (once: every session's store shares the connection).
+    pub async fn connect(self) -> Result<RedisTokenStores, StoreError> {
+        if self.key_ttl < Duration::from_secs(1) {
+            return Err(StoreError::permanent(
+                "key_ttl must be at least a second",
+                None,
+            ));
+        }
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| StoreError::permanent("the Redis URL is not valid", Some(Box::new(e))))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.connection_timeout))
+            .set_response_timeout(Some(self.response_timeout))
+            .set_number_of_retries(self.reconnect_attempts)
+            .set_max_delay(Duration::from_secs(2));
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| store_error("connecting to Redis", e))?;
+        Ok(RedisTokenStores {
+            connection,
+            key_prefix: self.key_prefix,
+            key_ttl: self.key_ttl,
+            compare_and_set: redis::Script::new(COMPARE_AND_SET),
+            release: redis::Script::new(RELEASE),
+        })
+    }
+}
+
+/// One Redis connection for the token stores of every session; [`session`](Self::session)
+/// gives a session's [`TokenStore`]. Cheap to clone.
+#[derive(Clone)]
+pub struct RedisTokenStores {
+    connection: ConnectionManager,
+    key_prefix: String,
+    key_ttl: Duration,
+    compare_and_set: redis::Script,
+    release: redis::Script,
+}
+
+impl fmt::Debug for RedisTokenStores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStores")
+            .field("key_prefix", &self.key_prefix)
+            .field("key_ttl", &self.key_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisTokenStores {
+    /// A builder for the Redis at `url` (`redis://[:password@]host:port[/db]`).
+    pub fn builder(url: impl Into<String>) -> RedisTokenStoresBuilder {
+        RedisTokenStoresBuilder {
+            url: url.into(),
+            key_prefix: DEFAULT_KEY_PREFIX.into(),
+            key_ttl: DEFAULT_KEY_TTL,
+            connection_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(1),
+            reconnect_attempts: 3,
+        }
+    }
+
+    /// The token store of session `id` (a user id, a session id: whatever the service keys a
+    /// user's session by). Refused when empty.
+    pub fn session(&self, id: &str) -> Result<RedisTokenStore, StoreError> {
+        if id.is_empty() {
+            return Err(StoreError::permanent("the session id is empty", None));
+        }
+        Ok(RedisTokenStore {
+            stores: self.clone(),
+            tokens_key: format!("{}tokens:{id}", self.key_prefix),
+            lease_key: format!("{}lease:{id}", self.key_prefix),
+        })
+    }
+}
+
+/// The token store of one session (see [`RedisTokenStores::session`]).
+#[derive(Clone)]
+pub struct RedisTokenStore {
+    stores: RedisTokenStores,
+    tokens_key: String,
+    lease_key: String,
+}
+
+impl fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStore")
+            .field("tokens_key", &self.tokens_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Redis failure as a [`StoreError`]: retryable when the connection or the time failed
+/// (Redis may answer again), not when Redis refused the command.
+fn store_error(what: &str, e: redis::RedisError) -> StoreError {
+    let message = format!("{what} failed");
+    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+        StoreError::retryable(message, Some(Box::new(e)))
+    } else {
+        StoreError::permanent(message, Some(Box::new(e)))
+    }
+}
+
+fn decode(json: &str) -> Result<TokenSet, StoreError> {
+    serde_json::from_str(json).map_err(|e| {
+        // serde's message names the field, never the value.
+        StoreError::permanent("the stored token set is not readable", Some(Box::new(e)))
+    })
+}
+
+fn encode(tokens: &TokenSet) -> Result<String, StoreError> {
+    serde_json::to_string(tokens)
+        .map_err(|e| StoreError::permanent("the token set could not be encoded", Some(Box::new(e))))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisTokenStore {
+    fn connection(&self) -> ConnectionManager {
+        self.stores.connection.clone()
+    }
+}
+
+impl TokenStore for RedisTokenStore {
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+        Box::pin(async move {
+            let stored: Option<String> = redis::cmd("GET")
+                .arg(&self.tokens_key)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|e| store_error("reading the token set", e))?;
+            stored.as_deref().map(decode).transpose()
+        })
+    }
+
+    fn save(&self, tokens: Option<TokenSet>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut connection = self.connection();
+            match tokens {
+                Some(tokens) => redis::cmd("SET")
+                    .arg(&self.tokens_key)
+                    .arg(encode(&tokens)?)
+                    .arg("PX")
+                    .arg(millis(self.stores.key_ttl))
+                    .query_async::<()>(&mut connection)
+                    .await
+                    .map_err(|e| store_error("saving the token set", e)),
+                None => redis::cmd("DEL")
+                    .arg(&self.tokens_key)
+                    .query_async::<()>(&mut connection)
+                    .await
+                    .map_err(|e| store_error("deleting the token set", e)),
+            }
+        })
+    }
+
+    fn compare_and_set<'a>(
+        &'a self,
+        expected: &'a TokenSet,
+        new: TokenSet,
+        lease: Option<&'a RefreshLease>,
+    ) -> StoreFuture<'a, Swap> {
+        use genauth::ExposeSecret;
+        Box::pin(async move {
+            let answer: String = self
+                .stores
+                .compare_and_set
+                .key(&self.tokens_key)
+                .key(&self.lease_key)
+                .arg(expected.access_token().expose_secret())
+                .arg(encode(&new)?)
+                .arg(millis(self.stores.key_ttl))
+                .arg(lease.map(RefreshLease::fencing_token).unwrap_or_default())
+                .invoke_async(&mut self.connection())
+                .await
+                .map_err(|e| store_error("saving the refreshed token set", e))?;
+            match answer.split_at_checked(1) {
+                Some(("+", _)) => Ok(Swap::Saved),
+                Some(("=", held)) => Ok(Swap::Conflict(Some(decode(held)?))),
+                Some(("-", _)) => Ok(Swap::Conflict(None)),
+                _ => Err(StoreError::permanent(
+                    "the compare-and-set script answered something unexpected",
+                    None,
+                )),
+            }
+        })
+    }
+
+    fn try_lease(&self, ttl: Duration) -> StoreFuture<'_, Option<RefreshLease>> {
+        Box::pin(async move {
+            let lease = RefreshLease::new();
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(&self.lease_key)
+                .arg(lease.fencing_token())
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|e| store_error("taking the refresh lease", e))?;
+            Ok(taken.map(|_| lease))
+        })
+    }
+
+    fn release_lease(&self, lease: RefreshLease) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.stores
+                .release
+                .key(&self.lease_key)
+                .arg(lease.fencing_token())
+                .invoke_async::<i64>(&mut self.connection())
+                .await
+                .map(drop)
+                .map_err(|e| store_error("releasing the refresh lease", e))
+        })
+    }
+}
+
+/// The crate README's example, compiled as a doctest so that it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -1,0 +1,394 @@
+//! The Redis token store against a real `redis-server` (Debian's `redis-server`; `.ci/run`
+//! installs it when missing). Each test starts its own server on a free port, with its data in
+//! an append-only file so that a server stopped in the middle of a flow comes back with it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use genauth::{
+    AuthenticationClient, Error, ExposeSecret, RefreshLease, SecretString, Swap, TokenSet,
+    TokenStore,
+};
+use genauth_redis::RedisTokenStores;
+use genauth_sandbox::{Fault, FaultKind, Sandbox, SandboxHandle};
+
+/// A `redis-server` of this test: its own port and directory; stopped when dropped.
+struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("redis-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+        };
+        server.restart();
+        server
+    }
+
+    /// Starts (again) on the same port and directory.
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "redis-server could not start ({e}): install it \
+                     (apt-get install redis-server; .ci/run does)"
+                )
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.pings() {
+            assert!(Instant::now() < deadline, "redis-server did not answer");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn pings(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let mut answer = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut answer).is_ok()
+            && &answer == b"+PONG\r\n"
+    }
+
+    /// Stops the server at once (SIGKILL): every write was already on disk.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// A raw command, for what the store keeps.
+    fn command(&self, args: &[&str]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let mut request = format!("*{}\r\n", args.len());
+        for a in args {
+            request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(request.as_bytes()).expect("write");
+        s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).expect("read");
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn stores(redis: &RedisServer) -> RedisTokenStores {
+    RedisTokenStores::builder(redis.url())
+        .key_prefix("test:")
+        .response_timeout(Duration::from_millis(500))
+        .connection_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .expect("connect")
+}
+
+fn set(access: &str, refresh: &str) -> TokenSet {
+    TokenSet::new(
+        SecretString::from(access.to_string()),
+        Some(SecretString::from(refresh.to_string())),
+        SystemTime::now() + Duration::from_secs(3600),
+    )
+    .with_scope("openid offline_access")
+}
+
+#[tokio::test]
+async fn sets_round_trip_and_compare_and_set_is_atomic_on_the_access_token() {
+    let redis = RedisServer::start();
+    let stores = stores(&redis).await;
+    let store = stores.session("alice").expect("store");
+    assert!(store.load().await.expect("load").is_none());
+    let first = set("access-1", "refresh-1");
+    store.save(Some(first.clone())).await.expect("save");
+    let loaded = store.load().await.expect("load").expect("a set");
+    assert!(loaded.same_token_as(&first));
+    assert_eq!(loaded.scope(), Some("openid offline_access"));
+    // The key: prefixed, with an expiry.
+    assert!(
+        redis
+            .command(&["EXISTS", "test:tokens:alice"])
+            .contains(":1")
+    );
+    let pttl = redis.command(&["PTTL", "test:tokens:alice"]);
+    let pttl: i64 = pttl.trim_start_matches(':').trim().parse().expect("pttl");
+    assert!(pttl > 0, "the key expires: {pttl}");
+
+    let second = set("access-2", "refresh-2");
+    assert!(matches!(
+        store
+            .compare_and_set(&first, second.clone(), None)
+            .await
+            .expect("cas"),
+        Swap::Saved
+    ));
+    // A second refresh from the same starting set loses, and is told the winner's set.
+    match store
+        .compare_and_set(&first, set("access-3", "refresh-3"), None)
+        .await
+        .expect("cas")
+    {
+        Swap::Conflict(Some(winner)) => assert!(winner.same_token_as(&second)),
+        other => panic!("expected a conflict with the winner, got {other:?}"),
+    }
+    store.save(None).await.expect("sign out");
+    assert!(matches!(
+        store
+            .compare_and_set(&second, set("access-4", "r"), None)
+            .await
+            .expect("cas"),
+        Swap::Conflict(None)
+    ));
+    // Garbage under the key: a permanent, typed error without the data.
+    redis.command(&["SET", "test:tokens:alice", "not json"]);
+    let e = store.load().await.expect_err("unreadable");
+    assert!(!e.is_retryable(), "{e}");
+    // Sessions are separate keys.
+    let bob = stores.session("bob").expect("store");
+    assert!(bob.load().await.expect("load").is_none());
+    assert!(stores.session("").is_err());
+}
+
+#[tokio::test]
+async fn the_lease_is_exclusive_fenced_and_released_only_by_its_holder() {
+    let redis = RedisServer::start();
+    let stores = stores(&redis).await;
+    let store = stores.session("alice").expect("store");
+    let held = store
+        .try_lease(Duration::from_secs(5))
+        .await
+        .expect("lease")
+        .expect("taken");
+    assert!(
+        store
+            .try_lease(Duration::from_secs(5))
+            .await
+            .expect("lease")
+            .is_none(),
+        "held by another"
+    );
+    // Someone else's release does nothing.
+    store
+        .release_lease(RefreshLease::with_fencing_token("not-the-holder"))
+        .await
+        .expect("release");
+    assert!(
+        store
+            .try_lease(Duration::from_secs(5))
+            .await
+            .expect("lease")
+            .is_none()
+    );
+    // A save under a lease that is not the current one is refused, and nothing changes.
+    let first = set("access-1", "refresh-1");
+    store.save(Some(first.clone())).await.expect("save");
+    let stale = RefreshLease::with_fencing_token("expired-holder");
+    match store
+        .compare_and_set(&first, set("access-2", "refresh-2"), Some(&stale))
+        .await
+        .expect("cas")
+    {
+        Swap::Conflict(Some(current)) => assert!(current.same_token_as(&first)),
+        other => panic!("expected a fenced-out conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        store
+            .compare_and_set(&first, set("access-2", "refresh-2"), Some(&held))
+            .await
+            .expect("cas"),
+        Swap::Saved
+    ));
+    store.release_lease(held).await.expect("release");
+    let again = store
+        .try_lease(Duration::from_millis(200))
+        .await
+        .expect("lease");
+    assert!(again.is_some(), "released");
+    // A lease ends by itself.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        store
+            .try_lease(Duration::from_secs(1))
+            .await
+            .expect("lease")
+            .is_some()
+    );
+}
+
+async fn sandbox() -> SandboxHandle {
+    Sandbox::builder().start().await.expect("sandbox")
+}
+
+fn client(s: &SandboxHandle) -> AuthenticationClient {
+    let app = s.seed().app;
+    AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .build()
+        .expect("client")
+}
+
+fn expired(t: &TokenSet) -> TokenSet {
+    TokenSet::new(
+        SecretString::from(t.access_token().expose_secret().to_string()),
+        t.refresh_token()
+            .map(|r| SecretString::from(r.expose_secret().to_string())),
+        SystemTime::now() - Duration::from_secs(1),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_instances_over_one_redis_make_one_refresh() {
+    let redis = RedisServer::start();
+    let s = sandbox().await;
+    // Four instances: each its own HTTP client and its own Redis connection.
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        let stores = stores(&redis).await;
+        instances
+            .push(client(&s).with_token_store(Arc::new(stores.session("alice").expect("store"))));
+    }
+    let signed = instances[0]
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    for round in 1..=3u64 {
+        let current = instances[0]
+            .tokens()
+            .await
+            .expect("store")
+            .unwrap_or(signed.clone());
+        instances[0]
+            .set_tokens(expired(&current))
+            .await
+            .expect("set");
+        let calls: Vec<_> = (0..200)
+            .map(|i| {
+                let c = instances[i % 4].clone();
+                tokio::spawn(async move { c.get_profile().await })
+            })
+            .collect();
+        for call in calls {
+            call.await.expect("task").expect("every caller succeeds");
+        }
+        assert_eq!(
+            s.request_count("/oidc/token"),
+            round,
+            "one refresh for the fleet"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_mid_flow_is_a_typed_error_and_nothing_is_lost() {
+    let mut redis = RedisServer::start();
+    let s = sandbox().await;
+    let store = stores(&redis).await.session("alice").expect("store");
+    let c = client(&s).with_token_store(Arc::new(store.clone()));
+    let signed = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+
+    redis.stop();
+    let e = c.get_profile().await.expect_err("redis is down");
+    assert!(matches!(e, Error::Store(_)), "{e}");
+    assert!(e.is_retryable(), "{e}");
+    redis.restart();
+    let back = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.get_profile().await {
+            Ok(_) => break,
+            Err(e) => {
+                assert!(Instant::now() < back, "never reconnected: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(
+        c.tokens()
+            .await
+            .expect("store")
+            .expect("kept across the restart")
+            .same_token_as(&signed)
+    );
+
+    // Stopped while a refresh is on its way: the rotated set is kept, then written.
+    c.set_tokens(expired(&signed)).await.expect("set");
+    s.set_fault(
+        "/oidc/token",
+        Fault::next(1, FaultKind::Latency { ms: 300 }),
+    );
+    let refreshing = tokio::spawn({
+        let c = c.clone();
+        async move { c.refresh().await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    redis.stop();
+    let renewed = refreshing
+        .await
+        .expect("task")
+        .expect("the refresh itself worked");
+    redis.restart();
+    let back = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.get_profile().await {
+            Ok(_) => break,
+            Err(e) => {
+                assert!(Instant::now() < back, "never reconnected: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let stored = store.load().await.expect("load").expect("a set");
+    assert!(
+        stored.same_token_as(&renewed),
+        "the refreshed set reached Redis"
+    );
+    c.refresh()
+        .await
+        .expect("its rotated refresh token works: nothing was lost");
+}
