@@ -15,6 +15,14 @@
 //!   taking turns on one sandbox; both time their SDK calls and read codes from the sandbox
 //!   outbox over HTTP. Needs python3 and PyPI the first time (a venv under `target/tmp`), or
 //!   `GENAUTH_PYTHON` pointing at a python with `genauth==5.1.0` installed.
+//! * `fleet`: 4 client instances (separate HTTP clients, separate Redis connections) over one
+//!   Redis (`genauth-redis`; a `redis-server` started on a free port), 1,000 concurrent callers
+//!   on an expired token: refresh requests counted at the sandbox and the callers' latency; then
+//!   the per-call cost of the Redis store against the in-memory one, and the Redis commands per
+//!   call (`INFO stats`). Needs `redis-server` on the PATH.
+//! * `refresh-failure`: 1,000 callers on an expired token with the token endpoint failing (HTTP
+//!   502), then hanging (a 1 s timeout): refresh requests per backoff window and the slowest
+//!   caller's wait.
 //! * `raw-only N`, `generated-only N`, `facade-only N`, `flow-only N`: one path alone, for
 //!   `valgrind --tool=callgrind` and `perf record`.
 //!
@@ -520,6 +528,247 @@ fn main() -> Res<()> {
     }
     if which == "python" || which == "all" {
         single()?.block_on(python_vs_genauth())?;
+    }
+    let multi = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    };
+    if which == "fleet" || which == "all" {
+        multi()?.block_on(fleet())?;
+    }
+    if which == "refresh-failure" || which == "all" {
+        multi()?.block_on(refresh_failure())?;
+    }
+    Ok(())
+}
+
+/// A `redis-server` on a free port, no persistence; killed when dropped.
+struct Redis(std::process::Child, u16);
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Redis {
+    fn start() -> Res<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("redis-server could not start ({e}): apt-get install redis-server")
+            })?;
+        let redis = Self(child, port);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis.command("PING").is_err() {
+            if Instant::now() > deadline {
+                return Err("redis-server did not answer".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.1)
+    }
+
+    /// One inline command's answer.
+    fn command(&self, command: &str) -> Res<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.1))?;
+        s.write_all(format!("{command}\r\n").as_bytes())?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        let mut buf = vec![0u8; 16 * 1024];
+        let n = s.read(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).to_string())
+    }
+
+    /// Commands Redis has processed (INFO stats).
+    fn commands_processed(&self) -> Res<u64> {
+        let info = self.command("INFO stats")?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| "no total_commands_processed in INFO stats".into())
+    }
+}
+
+/// An expired copy of `t` (the sandbox still takes its tokens).
+fn expired(t: &TokenSet) -> TokenSet {
+    TokenSet::new(
+        SecretString::from(t.access_token().expose_secret().to_string()),
+        t.refresh_token()
+            .map(|r| SecretString::from(r.expose_secret().to_string())),
+        SystemTime::now() - Duration::from_secs(1),
+    )
+}
+
+/// `n` concurrent get-profile callers spread over `clients`: each caller's latency.
+async fn burst(clients: &[AuthenticationClient], n: usize) -> Res<Vec<Duration>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let c = clients[i % clients.len()].clone();
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let outcome = c.get_profile().await.map(drop);
+                (t.elapsed(), outcome)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(n);
+    for task in tasks {
+        let (latency, outcome) = task.await?;
+        latencies.push(latency);
+        if let Err(e) = outcome {
+            return Err(format!("a caller failed: {e}").into());
+        }
+    }
+    Ok(latencies)
+}
+
+async fn fleet() -> Res<()> {
+    use std::sync::Arc;
+    let redis = Redis::start()?;
+    let s = Sandbox::builder().start().await?;
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        let stores = genauth_redis::RedisTokenStores::builder(redis.url())
+            .connect()
+            .await?;
+        instances.push(client(&s)?.with_token_store(Arc::new(stores.session("alice")?)));
+    }
+    let mut current = instances[0]
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await?;
+    burst(&instances, 64).await?; // warm every pool
+    for round in 1..=3 {
+        instances[0].set_tokens(expired(&current)).await?;
+        let before = s.request_count("/oidc/token");
+        let started = Instant::now();
+        let latencies = burst(&instances, 1000).await?;
+        println!(
+            "fleet round {round}: 4 instances over one Redis, 1000 callers on an expired token: {} refresh request(s), all done in {:.1} ms, caller p50 {:.1} ms, p99 {:.1} ms",
+            s.request_count("/oidc/token") - before,
+            started.elapsed().as_secs_f64() * 1e3,
+            pct(&latencies, 0.5).as_secs_f64() * 1e3,
+            pct(&latencies, 0.99).as_secs_f64() * 1e3
+        );
+        current = instances[0].tokens().await?.ok_or("signed out")?;
+    }
+    // The per-call cost of the store: sequential get-profile, Redis against in-memory, on one
+    // client's pool, interleaved.
+    let with_redis = &instances[0];
+    let in_memory = with_redis.with_tokens(Some(current.clone()));
+    let (mut redis_times, mut memory_times, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
+    let calls = 2000;
+    let commands_before = redis.commands_processed()?;
+    let mut redis_calls = 0u64;
+    for i in 0..calls * 2 {
+        let (c, times) = if i % 2 == 0 {
+            (with_redis, &mut redis_times)
+        } else {
+            (&in_memory, &mut memory_times)
+        };
+        let t = Instant::now();
+        c.get_profile().await?;
+        times.push(t.elapsed());
+        if i % 2 == 0 {
+            redis_calls += 1;
+        }
+    }
+    // INFO itself is one command.
+    let commands = redis
+        .commands_processed()?
+        .saturating_sub(commands_before + 1);
+    for (r, m) in redis_times.iter().zip(&memory_times) {
+        diffs.push(r.as_secs_f64() - m.as_secs_f64());
+    }
+    diffs.sort_by(f64::total_cmp);
+    println!(
+        "store cost, {calls} sequential get-profile each: Redis store median {:.1} µs, in-memory {:.1} µs, median paired difference {:+.1} µs; Redis commands per call {:.2}",
+        median(redis_times).as_secs_f64() * 1e6,
+        median(memory_times).as_secs_f64() * 1e6,
+        diffs[diffs.len() / 2] * 1e6,
+        commands as f64 / redis_calls as f64
+    );
+    Ok(())
+}
+
+async fn refresh_failure() -> Res<()> {
+    use genauth_sandbox::{Fault, FaultKind};
+    let s = Sandbox::builder().start().await?;
+    let app = s.seed().app;
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .timeout(Duration::from_secs(1))
+        .retry_policy(genauth::RetryPolicy::disabled())
+        .build()?;
+    let signed = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await?;
+    for (what, fault) in [
+        (
+            "failing (HTTP 502)",
+            FaultKind::HttpError {
+                status: 502,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "hanging (3 s; 1 s timeout)",
+            FaultKind::Latency { ms: 3_000 },
+        ),
+    ] {
+        c.set_tokens(expired(&signed)).await?;
+        s.set_fault("/oidc/token", Fault::always(fault));
+        // Two bursts: the second within the 1 s backoff that follows the first's failure.
+        for burst_no in 1..=2 {
+            let before = s.request_count("/oidc/token");
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..1000)
+                .map(|_| {
+                    let c = c.clone();
+                    tokio::spawn(async move {
+                        let t = Instant::now();
+                        let failed = c.get_profile().await.is_err();
+                        (t.elapsed(), failed)
+                    })
+                })
+                .collect();
+            let mut slowest = Duration::ZERO;
+            let mut failed = 0;
+            for task in tasks {
+                let (latency, f) = task.await?;
+                slowest = slowest.max(latency);
+                failed += usize::from(f);
+            }
+            println!(
+                "refresh-failure, token endpoint {what}, burst {burst_no}: 1000 callers, {failed} failed, {} refresh request(s), slowest caller {:.0} ms, all in {:.0} ms",
+                s.request_count("/oidc/token") - before,
+                slowest.as_secs_f64() * 1e3,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        s.clear_faults();
+        tokio::time::sleep(Duration::from_millis(1_100)).await; // the backoff passes
     }
     Ok(())
 }
