@@ -152,7 +152,7 @@ struct Session {
     store: Arc<dyn TokenStore>,
     refresher: Refresher,
     /// The generated client of the last access token used (see `user_api`).
-    user_api: std::sync::Mutex<Option<(SecretString, Arc<genauth_api::Client>)>>,
+    user_api: std::sync::Mutex<Option<(TokenSet, Arc<genauth_api::Client>)>>,
 }
 
 /// The client for user-level calls of one GenAuth application.
@@ -547,18 +547,19 @@ impl AuthenticationClient {
     /// The generated client with the app's headers and `tokens`' access token, made once per
     /// access token (not per call: a header map and a client copy each time).
     fn user_api(&self, tokens: &TokenSet) -> Result<Arc<genauth_api::Client>> {
-        let token = tokens.access_token().expose_secret();
+        // `same_token_as` is a pointer comparison for the set the store keeps.
         if let Ok(slot) = self.inner.user_api.lock()
             && let Some((cached, api)) = slot.as_ref()
-            && cached.expose_secret() == token
+            && cached.same_token_as(tokens)
         {
             return Ok(Arc::clone(api));
         }
         let mut headers = self.inner.app.app_headers.clone();
+        let token = tokens.access_token().expose_secret();
         insert(&mut headers, "authorization", secret_header(token)?);
         let api = Arc::new(self.inner.app.api.with_headers(headers));
         if let Ok(mut slot) = self.inner.user_api.lock() {
-            *slot = Some((tokens.access_token().clone(), Arc::clone(&api)));
+            *slot = Some((tokens.clone(), Arc::clone(&api)));
         }
         Ok(api)
     }

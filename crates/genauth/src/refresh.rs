@@ -12,6 +12,7 @@
 //! * When the store cannot take the refreshed set (an outage), the set is kept here and
 //!   written as soon as the store answers again: nothing is lost.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,12 @@ type Outcome = Option<Result<TokenSet>>;
 
 /// The refresh state of one client (shared by its clones).
 #[derive(Default)]
-pub(crate) struct Refresher(Mutex<Slot>);
+pub(crate) struct Refresher {
+    slot: Mutex<Slot>,
+    /// Whether a set or a lease waits for the store (`pending`, `unreleased`): read on every
+    /// load without taking the lock.
+    deferred: AtomicBool,
+}
 
 #[derive(Default)]
 struct Slot {
@@ -58,9 +64,20 @@ struct Failed {
 impl Refresher {
     fn slot(&self) -> MutexGuard<'_, Slot> {
         // A panic while holding the lock leaves plain data behind: keep using it.
-        self.0
+        self.slot
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes what waits for the store (`pending`, `unreleased`), keeping `deferred` in step.
+    fn update<R>(&self, change: impl FnOnce(&mut Slot) -> R) -> R {
+        let mut slot = self.slot();
+        let result = change(&mut slot);
+        self.deferred.store(
+            slot.pending.is_some() || slot.unreleased.is_some(),
+            Ordering::Release,
+        );
+        result
     }
 }
 
@@ -88,12 +105,17 @@ impl AuthenticationClient {
     /// The store's token set, after writing a refreshed set it could not take before; while
     /// the store is down, that set stands in for it.
     pub(crate) async fn load_tokens(&self) -> Result<Option<TokenSet>> {
-        let unreleased = self.refresher().slot().unreleased.take();
+        if !self.refresher().deferred.load(Ordering::Acquire) {
+            return Ok(self.store().load().await?);
+        }
+        let unreleased = self.refresher().update(|slot| slot.unreleased.take());
         if let Some(lease) = unreleased
             && let Err(e) = self.store().release_lease(lease.clone()).await
         {
             tracing::debug!(error = %e, "the refresh lease still cannot be given back");
-            self.refresher().slot().unreleased.get_or_insert(lease);
+            self.refresher().update(|slot| {
+                slot.unreleased.get_or_insert(lease);
+            });
         }
         let pending = self.refresher().slot().pending.clone();
         if let Some((expected, new)) = pending {
@@ -102,8 +124,7 @@ impl AuthenticationClient {
                 .compare_and_set(&expected, new.clone(), None)
                 .await
             {
-                Ok(_) => {
-                    let mut slot = self.refresher().slot();
+                Ok(_) => self.refresher().update(|slot| {
                     if slot
                         .pending
                         .as_ref()
@@ -111,7 +132,7 @@ impl AuthenticationClient {
                     {
                         slot.pending = None;
                     }
-                }
+                }),
                 Err(e) => {
                     tracing::debug!(error = %e, "the token store still cannot take the refreshed set");
                     return Ok(Some(new));
@@ -217,7 +238,8 @@ impl AuthenticationClient {
         if let Err(e) = self.store().release_lease(lease.clone()).await {
             // It expires by itself; until then, it is given back on the next load.
             tracing::debug!(error = %e, "the refresh lease was not given back");
-            self.refresher().slot().unreleased = Some(lease);
+            self.refresher()
+                .update(|slot| slot.unreleased = Some(lease));
         }
         outcome
     }
@@ -284,7 +306,8 @@ impl AuthenticationClient {
             Err(e) => {
                 // The server has rotated the refresh token: the new set must not be lost.
                 tracing::warn!(error = %e, "the token store cannot take the refreshed set; kept until it can");
-                self.refresher().slot().pending = Some((current, refreshed.clone()));
+                let kept = (current, refreshed.clone());
+                self.refresher().update(|slot| slot.pending = Some(kept));
                 Ok(refreshed)
             }
         }
