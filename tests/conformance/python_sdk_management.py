@@ -40,4 +40,25 @@ check("unlink_identity -> statusCode 200", unlinked.get("statusCode") == 200, un
 missing = management.unlink_identity(user_id, "wechat-idp")
 check("unlink_identity of nothing -> 404", missing.get("statusCode") == 404, missing)
 
+# The administrator's phone binding: create a user with a verified phone, refuse it to another
+# user while owned (bind-phone's apiCode), free it and move it.
+got = management.get_user(user_id)
+check("get_user -> statusCode 200", got.get("statusCode") == 200, got)
+created = management.create_user(username="py-dana", phone="18800006001", phone_country_code="+86",
+                                  phone_verified=True)
+check("create_user with a verified phone -> 200", created.get("statusCode") == 200, created)
+dana = (created.get("data") or {})
+check("create_user: the phone is verified", dana.get("phoneVerified") is True, created)
+exists = management.is_user_exists(phone="18800006001")
+check("is_user_exists(phone) -> data.exists", (exists.get("data") or {}).get("exists") is True, exists)
+refused = management.update_user(user_id, phone="18800006001", phone_country_code="+86", phone_verified=True)
+check("update_user with another user's phone -> 409 / 1320004",
+      refused.get("statusCode") == 409 and refused.get("apiCode") == 1320004, refused)
+freed = management.update_user(dana.get("userId", ""), phone="")
+check("update_user phone '' frees it", freed.get("statusCode") == 200 and not (freed.get("data") or {}).get("phone"), freed)
+moved = management.update_user(user_id, phone="18800006001", phone_country_code="+86", phone_verified=True)
+check("update_user moves the phone", (moved.get("data") or {}).get("phone") == "18800006001", moved)
+owner = management.get_user("18800006001", user_id_type="phone")
+check("get_user by phone finds the new owner", (owner.get("data") or {}).get("userId") == user_id, owner)
+
 finish()

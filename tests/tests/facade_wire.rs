@@ -11,7 +11,7 @@ use common::capture::Capture;
 use genauth::{
     AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementAuth,
     ManagementClient, PhoneNumber, SecretString, SignInOptions, SocialClient, SocialSession,
-    TenantClient, TokenEndpointAuthMethod, TokenSet,
+    TenantClient, TokenEndpointAuthMethod, TokenSet, UserRef,
 };
 
 const APP_ID: &str = "62a6e4d3xxxxxxxxa3b3eb1a";
@@ -208,6 +208,32 @@ async fn what_the_facade_puts_on_the_wire() {
         .await
         .expect("unlink");
     snapshot(&capture, "management_unlink_identity");
+    // The administrator's phone calls (the capture answers the spec's examples).
+    let admin_phone = PhoneNumber::parse("+86 188 0000 8888").expect("phone");
+    m.find_user_by_phone(&admin_phone).await.expect("get-user");
+    snapshot(&capture, "management_find_user_by_phone");
+    m.is_user_exists(UserRef::Phone(&admin_phone))
+        .await
+        .expect("is-user-exists");
+    snapshot(&capture, "management_is_user_exists");
+    m.set_user_phone(UserRef::Id("6229ffaxxxxxxxxcade3e3d9"), &admin_phone)
+        .await
+        .expect("update-user");
+    snapshot(&capture, "management_set_user_phone");
+    m.clear_user_phone(UserRef::Username("bob"))
+        .await
+        .expect("update-user");
+    snapshot(&capture, "management_clear_user_phone");
+    m.create_user(genauth::api::types::CreateUserReqDto {
+        username: Some("carol".into()),
+        phone: Some("18800007777".into()),
+        phone_country_code: Some("+86".into()),
+        phone_verified: Some(true),
+        ..Default::default()
+    })
+    .await
+    .expect("create-user");
+    snapshot(&capture, "management_create_user");
     // With a management token: fetched once, the pool id comes from its claim.
     let m = management()
         .auth(ManagementAuth::Token)

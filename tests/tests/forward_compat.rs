@@ -66,6 +66,7 @@ fn decode(name: &str, value: Value) -> Option<Result<String, String>> {
     types!(
         CommonResponseDto,
         IsSuccessRespDto,
+        IsUserExistsRespDto,
         VerifyUpdatePhoneRequestRespDto,
         UserSingleRespDto,
         LoginTokenRespDto,

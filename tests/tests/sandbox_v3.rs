@@ -1255,3 +1255,127 @@ async fn the_sandbox_is_controlled_over_http() {
     assert!(h.sandbox.outbox().is_empty());
     assert_eq!(h.send_code("18800004444", "CHANNEL_LOGIN").await.len(), 4);
 }
+
+/// The management token headers of the harness's pool.
+async fn management_headers(h: &Harness) -> Vec<(&'static str, String)> {
+    let pool = h.sandbox.seed().user_pool;
+    let answer = h
+        .call(
+            "getManagementToken",
+            &[],
+            json!({"accessKeyId": pool.access_key_id, "accessKeySecret": pool.access_key_secret}),
+        )
+        .await;
+    let token = answer.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    vec![
+        ("authorization", format!("Bearer {token}")),
+        ("x-authing-userpool-id", pool.id),
+    ]
+}
+
+#[tokio::test]
+async fn management_user_calls_answer_as_the_spec_says() {
+    let h = Harness::new().await;
+    let mgmt = management_headers(&h).await;
+    // Unauthenticated: refused.
+    h.call(
+        "getUser",
+        &[],
+        json!({"userId": "bob", "userIdType": "username"}),
+    )
+    .await
+    .expect_err(401, Some(2020));
+    let bob = h
+        .call(
+            "getUser",
+            &mgmt,
+            json!({"userId": "bob", "userIdType": "username"}),
+        )
+        .await;
+    let bob_id = bob.expect_ok()["userId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.call("getUser", &mgmt, json!({"userId": "nobody-there"}))
+        .await
+        .expect_err(404, Some(2004));
+    h.call(
+        "getUser",
+        &mgmt,
+        json!({"userId": "x", "userIdType": "sync_relation"}),
+    )
+    .await
+    .expect_err(400, None);
+    // is-user-exists: exactly one identifier.
+    let exists = h
+        .call("isUserExists", &mgmt, json!({"username": "bob"}))
+        .await;
+    assert_eq!(exists.expect_ok()["exists"], true);
+    h.call("isUserExists", &mgmt, json!({}))
+        .await
+        .expect_err(400, None);
+    h.call(
+        "isUserExists",
+        &mgmt,
+        json!({"phone": "188", "email": "a@b.c"}),
+    )
+    .await
+    .expect_err(400, None);
+    // create-user: a verified phone; the phone and the username are unique.
+    let carol = h
+        .call(
+            "createUser",
+            &mgmt,
+            json!({"username": "carol", "phone": "18800007777", "phoneCountryCode": "+86", "phoneVerified": true}),
+        )
+        .await;
+    let carol_user = carol.expect_ok();
+    assert_eq!(carol_user["phoneVerified"], true);
+    assert_eq!(carol_user["phone"], "18800007777");
+    h.call("createUser", &mgmt, json!({"username": "carol"}))
+        .await
+        .expect_err(409, None);
+    h.call("createUser", &mgmt, json!({"phone": "18800007777"}))
+        .await
+        .expect_err(409, Some(1_320_004));
+    h.call("createUser", &mgmt, json!({"phone": "12ab"}))
+        .await
+        .expect_err(400, None);
+    // update-user: refused for a phone carol owns, then freed and moved.
+    h.call(
+        "updateUser",
+        &mgmt,
+        json!({"userId": bob_id, "phone": "18800007777", "phoneVerified": true}),
+    )
+    .await
+    .expect_err(409, Some(1_320_004));
+    let freed = h
+        .call(
+            "updateUser",
+            &mgmt,
+            json!({"userId": "carol", "phone": "", "options": {"userIdType": "username"}}),
+        )
+        .await;
+    assert_eq!(freed.expect_ok()["phoneVerified"], false);
+    let moved = h
+        .call(
+            "updateUser",
+            &mgmt,
+            json!({"userId": bob_id, "phone": "18800007777", "phoneVerified": true}),
+        )
+        .await;
+    assert_eq!(moved.expect_ok()["phone"], "18800007777");
+    h.call(
+        "updateUser",
+        &mgmt,
+        json!({"userId": bob_id, "username": "alice"}),
+    )
+    .await
+    .expect_err(409, None);
+    h.call("updateUser", &mgmt, json!({"userId": "missing-user"}))
+        .await
+        .expect_err(404, Some(2004));
+}

@@ -229,6 +229,51 @@ async fn send(c: &Client, op: &str) {
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
+        "getUser" => c
+            .get_user()
+            .user_id("18800008888")
+            .user_id_type(types::GetUserUserIdType::Phone)
+            .with_identities(true)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "isUserExists" => c
+            .is_user_exists()
+            .body_map(|b| b.phone(Some("18800008888".into())))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "createUser" => c
+            .create_user()
+            .body_map(|b| {
+                b.username(Some("carol".into()))
+                    .phone(Some("18800007777".into()))
+                    .phone_country_code(Some("+86".into()))
+                    .phone_verified(Some(true))
+                    .password(Some("carol-password-1".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "updateUser" => c
+            .update_user()
+            .body_map(|b| {
+                b.user_id("6229ffaxxxxxxxxcade3e3d9")
+                    .phone(Some("18800008888".into()))
+                    .phone_country_code(Some("+86".into()))
+                    .phone_verified(Some(true))
+                    .options(Some(types::UpdateUserOptionsDto {
+                        user_id_type: Some(types::UpdateUserOptionsDtoUserIdType::UserId),
+                        ..Default::default()
+                    }))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "loginByWechat" => device!(c.login_by_wechat())
             .body_map(|b| b.code("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z"))
             .send()

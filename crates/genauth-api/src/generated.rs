@@ -64,6 +64,812 @@ pub mod types {
             Default::default()
         }
     }
+    ///An external identity linked to a new user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct CreateIdentityDto {
+        ///Access token from the identity provider.
+        #[serde(
+            rename = "accessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<::std::string::String>,
+        ///The identity source id.
+        #[serde(rename = "extIdpId")]
+        pub ext_idp_id: ::std::string::String,
+        ///Ids of the identity source connections.
+        #[serde(rename = "originConnIds")]
+        pub origin_conn_ids: ::std::vec::Vec<::std::string::String>,
+        ///The identity provider.
+        pub provider: CreateIdentityDtoProvider,
+        ///Refresh token from the identity provider.
+        #[serde(
+            rename = "refreshToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+        ///The kind of identity (openid, unionid ...).
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+        ///The user id at the identity provider.
+        #[serde(rename = "userIdInIdp")]
+        pub user_id_in_idp: ::std::string::String,
+        ///The user as the identity provider describes it.
+        #[serde(rename = "userInfoInIdp")]
+        pub user_info_in_idp: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+    }
+    impl ::std::fmt::Debug for CreateIdentityDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateIdentityDto")
+                .field("access_token", &"[REDACTED]")
+                .field("ext_idp_id", &self.ext_idp_id)
+                .field("origin_conn_ids", &self.origin_conn_ids)
+                .field("provider", &self.provider)
+                .field("refresh_token", &"[REDACTED]")
+                .field("type_", &self.type_)
+                .field("user_id_in_idp", &self.user_id_in_idp)
+                .field("user_info_in_idp", &self.user_info_in_idp)
+                .finish()
+        }
+    }
+    impl CreateIdentityDto {
+        pub fn builder() -> builder::CreateIdentityDto {
+            Default::default()
+        }
+    }
+    ///The identity provider.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CreateIdentityDtoProvider {
+        #[serde(rename = "oidc")]
+        Oidc,
+        #[serde(rename = "oauth2")]
+        Oauth2,
+        #[serde(rename = "saml")]
+        Saml,
+        #[serde(rename = "ldap")]
+        Ldap,
+        #[serde(rename = "ad")]
+        Ad,
+        #[serde(rename = "cas")]
+        Cas,
+        #[serde(rename = "azure-ad")]
+        AzureAd,
+        #[serde(rename = "wechat")]
+        Wechat,
+        #[serde(rename = "google")]
+        Google,
+        #[serde(rename = "qq")]
+        Qq,
+        #[serde(rename = "wechatwork")]
+        Wechatwork,
+        #[serde(rename = "dingtalk")]
+        Dingtalk,
+        #[serde(rename = "weibo")]
+        Weibo,
+        #[serde(rename = "github")]
+        Github,
+        #[serde(rename = "alipay")]
+        Alipay,
+        #[serde(rename = "apple")]
+        Apple,
+        #[serde(rename = "baidu")]
+        Baidu,
+        #[serde(rename = "lark")]
+        Lark,
+        #[serde(rename = "gitlab")]
+        Gitlab,
+        #[serde(rename = "twitter")]
+        Twitter,
+        #[serde(rename = "facebook")]
+        Facebook,
+        #[serde(rename = "slack")]
+        Slack,
+        #[serde(rename = "linkedin")]
+        Linkedin,
+        #[serde(rename = "yidun")]
+        Yidun,
+        #[serde(rename = "qingcloud")]
+        Qingcloud,
+        #[serde(rename = "gitee")]
+        Gitee,
+        #[serde(rename = "instagram")]
+        Instagram,
+        #[serde(rename = "welink")]
+        Welink,
+        #[serde(rename = "huawei")]
+        Huawei,
+        #[serde(rename = "honor")]
+        Honor,
+        #[serde(rename = "xiaomi")]
+        Xiaomi,
+        #[serde(rename = "oppo")]
+        Oppo,
+        #[serde(rename = "aws")]
+        Aws,
+        #[serde(rename = "amazon")]
+        Amazon,
+        #[serde(rename = "douyin")]
+        Douyin,
+        #[serde(rename = "kuaishou")]
+        Kuaishou,
+        #[serde(rename = "line")]
+        Line,
+        #[serde(rename = "sdbz")]
+        Sdbz,
+    }
+    impl ::std::fmt::Display for CreateIdentityDtoProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Oidc => f.write_str("oidc"),
+                Self::Oauth2 => f.write_str("oauth2"),
+                Self::Saml => f.write_str("saml"),
+                Self::Ldap => f.write_str("ldap"),
+                Self::Ad => f.write_str("ad"),
+                Self::Cas => f.write_str("cas"),
+                Self::AzureAd => f.write_str("azure-ad"),
+                Self::Wechat => f.write_str("wechat"),
+                Self::Google => f.write_str("google"),
+                Self::Qq => f.write_str("qq"),
+                Self::Wechatwork => f.write_str("wechatwork"),
+                Self::Dingtalk => f.write_str("dingtalk"),
+                Self::Weibo => f.write_str("weibo"),
+                Self::Github => f.write_str("github"),
+                Self::Alipay => f.write_str("alipay"),
+                Self::Apple => f.write_str("apple"),
+                Self::Baidu => f.write_str("baidu"),
+                Self::Lark => f.write_str("lark"),
+                Self::Gitlab => f.write_str("gitlab"),
+                Self::Twitter => f.write_str("twitter"),
+                Self::Facebook => f.write_str("facebook"),
+                Self::Slack => f.write_str("slack"),
+                Self::Linkedin => f.write_str("linkedin"),
+                Self::Yidun => f.write_str("yidun"),
+                Self::Qingcloud => f.write_str("qingcloud"),
+                Self::Gitee => f.write_str("gitee"),
+                Self::Instagram => f.write_str("instagram"),
+                Self::Welink => f.write_str("welink"),
+                Self::Huawei => f.write_str("huawei"),
+                Self::Honor => f.write_str("honor"),
+                Self::Xiaomi => f.write_str("xiaomi"),
+                Self::Oppo => f.write_str("oppo"),
+                Self::Aws => f.write_str("aws"),
+                Self::Amazon => f.write_str("amazon"),
+                Self::Douyin => f.write_str("douyin"),
+                Self::Kuaishou => f.write_str("kuaishou"),
+                Self::Line => f.write_str("line"),
+                Self::Sdbz => f.write_str("sdbz"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateIdentityDtoProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "oidc" => Ok(Self::Oidc),
+                "oauth2" => Ok(Self::Oauth2),
+                "saml" => Ok(Self::Saml),
+                "ldap" => Ok(Self::Ldap),
+                "ad" => Ok(Self::Ad),
+                "cas" => Ok(Self::Cas),
+                "azure-ad" => Ok(Self::AzureAd),
+                "wechat" => Ok(Self::Wechat),
+                "google" => Ok(Self::Google),
+                "qq" => Ok(Self::Qq),
+                "wechatwork" => Ok(Self::Wechatwork),
+                "dingtalk" => Ok(Self::Dingtalk),
+                "weibo" => Ok(Self::Weibo),
+                "github" => Ok(Self::Github),
+                "alipay" => Ok(Self::Alipay),
+                "apple" => Ok(Self::Apple),
+                "baidu" => Ok(Self::Baidu),
+                "lark" => Ok(Self::Lark),
+                "gitlab" => Ok(Self::Gitlab),
+                "twitter" => Ok(Self::Twitter),
+                "facebook" => Ok(Self::Facebook),
+                "slack" => Ok(Self::Slack),
+                "linkedin" => Ok(Self::Linkedin),
+                "yidun" => Ok(Self::Yidun),
+                "qingcloud" => Ok(Self::Qingcloud),
+                "gitee" => Ok(Self::Gitee),
+                "instagram" => Ok(Self::Instagram),
+                "welink" => Ok(Self::Welink),
+                "huawei" => Ok(Self::Huawei),
+                "honor" => Ok(Self::Honor),
+                "xiaomi" => Ok(Self::Xiaomi),
+                "oppo" => Ok(Self::Oppo),
+                "aws" => Ok(Self::Aws),
+                "amazon" => Ok(Self::Amazon),
+                "douyin" => Ok(Self::Douyin),
+                "kuaishou" => Ok(Self::Kuaishou),
+                "line" => Ok(Self::Line),
+                "sdbz" => Ok(Self::Sdbz),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateIdentityDtoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateIdentityDtoProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Options of create-user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CreateUserOptionsDto {
+        ///Generate a random password.
+        #[serde(
+            rename = "autoGeneratePassword",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_generate_password: ::std::option::Option<bool>,
+        ///What departmentIds are.
+        #[serde(
+            rename = "departmentIdType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub department_id_type: ::std::option::Option<
+            CreateUserOptionsDtoDepartmentIdType,
+        >,
+        ///Keep an imported password hash as it is.
+        #[serde(
+            rename = "keepPassword",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub keep_password: ::std::option::Option<bool>,
+        ///How password is encrypted: none (the default), rsa or sm2.
+        #[serde(
+            rename = "passwordEncryptType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_encrypt_type: ::std::option::Option<
+            CreateUserOptionsDtoPasswordEncryptType,
+        >,
+        ///Ask the user to change the password at the first sign-in.
+        #[serde(
+            rename = "resetPasswordOnFirstLogin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reset_password_on_first_login: ::std::option::Option<bool>,
+        #[serde(
+            rename = "sendNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_notification: ::std::option::Option<SendCreateAccountNotificationDto>,
+    }
+    impl CreateUserOptionsDto {
+        pub fn builder() -> builder::CreateUserOptionsDto {
+            Default::default()
+        }
+    }
+    ///What departmentIds are.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CreateUserOptionsDtoDepartmentIdType {
+        #[serde(rename = "department_id")]
+        DepartmentId,
+        #[serde(rename = "open_department_id")]
+        OpenDepartmentId,
+        #[serde(rename = "sync_relation")]
+        SyncRelation,
+        #[serde(rename = "custom_field")]
+        CustomField,
+        #[serde(rename = "code")]
+        Code,
+    }
+    impl ::std::fmt::Display for CreateUserOptionsDtoDepartmentIdType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DepartmentId => f.write_str("department_id"),
+                Self::OpenDepartmentId => f.write_str("open_department_id"),
+                Self::SyncRelation => f.write_str("sync_relation"),
+                Self::CustomField => f.write_str("custom_field"),
+                Self::Code => f.write_str("code"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateUserOptionsDtoDepartmentIdType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "department_id" => Ok(Self::DepartmentId),
+                "open_department_id" => Ok(Self::OpenDepartmentId),
+                "sync_relation" => Ok(Self::SyncRelation),
+                "custom_field" => Ok(Self::CustomField),
+                "code" => Ok(Self::Code),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateUserOptionsDtoDepartmentIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateUserOptionsDtoDepartmentIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How password is encrypted: none (the default), rsa or sm2.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CreateUserOptionsDtoPasswordEncryptType {
+        #[serde(rename = "sm2")]
+        Sm2,
+        #[serde(rename = "rsa")]
+        Rsa,
+        #[serde(rename = "none")]
+        None,
+    }
+    impl ::std::fmt::Display for CreateUserOptionsDtoPasswordEncryptType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sm2 => f.write_str("sm2"),
+                Self::Rsa => f.write_str("rsa"),
+                Self::None => f.write_str("none"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateUserOptionsDtoPasswordEncryptType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sm2" => Ok(Self::Sm2),
+                "rsa" => Ok(Self::Rsa),
+                "none" => Ok(Self::None),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateUserOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateUserOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///An OTP factor enrolled with the new user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct CreateUserOtpDto {
+        ///The OTP recovery code.
+        #[serde(
+            rename = "recoveryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recovery_code: ::std::option::Option<::std::string::String>,
+        ///The OTP secret.
+        pub secret: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for CreateUserOtpDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateUserOtpDto")
+                .field("recovery_code", &"[REDACTED]")
+                .field("secret", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl CreateUserOtpDto {
+        pub fn builder() -> builder::CreateUserOtpDto {
+            Default::default()
+        }
+    }
+    ///A new user of the pool, as an administrator creates it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
+    pub struct CreateUserReqDto {
+        ///Address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///Date of birth (ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthdate: ::std::option::Option<::std::string::String>,
+        ///Browser of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser: ::std::option::Option<::std::string::String>,
+        ///City.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Company.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///Country.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Custom data (extended fields) as key/value pairs.
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Ids of the departments the user belongs to.
+        #[serde(
+            rename = "departmentIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub department_ids: ::std::vec::Vec<::std::string::String>,
+        ///Device of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device: ::std::option::Option<::std::string::String>,
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Whether the email address is verified.
+        #[serde(
+            rename = "emailVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_verified: ::std::option::Option<bool>,
+        ///The user id in an external system.
+        #[serde(
+            rename = "externalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_id: ::std::option::Option<::std::string::String>,
+        ///Family name.
+        #[serde(
+            rename = "familyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub family_name: ::std::option::Option<::std::string::String>,
+        ///Formatted address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub formatted: ::std::option::Option<::std::string::String>,
+        ///Gender: M, F or U (unknown).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<CreateUserReqDtoGender>,
+        ///Given name.
+        #[serde(
+            rename = "givenName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub given_name: ::std::option::Option<::std::string::String>,
+        ///External identities to link to the new user.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub identities: ::std::vec::Vec<CreateIdentityDto>,
+        ///Identity document number.
+        #[serde(
+            rename = "identityNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub identity_number: ::std::option::Option<::std::string::String>,
+        ///Locale.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        ///Metadata as key/value pairs.
+        #[serde(
+            rename = "metadataSource",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub metadata_source: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        ///Middle name.
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        ///Full name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nickname: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<CreateUserOptionsDto>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub otp: ::std::option::Option<CreateUserOtpDto>,
+        ///Password in clear (or encrypted as passwordEncryptType says); never logged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
+        ///Mobile number without the country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+        ///Whether the mobile number is verified (an administrator sets it without an SMS code).
+        #[serde(
+            rename = "phoneVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_verified: ::std::option::Option<bool>,
+        ///Avatar URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub photo: ::std::option::Option<::std::string::String>,
+        ///Postal code.
+        #[serde(
+            rename = "postalCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///Preferred username.
+        #[serde(
+            rename = "preferredUsername",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub preferred_username: ::std::option::Option<::std::string::String>,
+        ///Profile page URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile: ::std::option::Option<::std::string::String>,
+        ///Province.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub province: ::std::option::Option<::std::string::String>,
+        ///Region.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///Salt of an imported password hash.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub salt: ::std::option::Option<::std::string::String>,
+        ///Account status.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<CreateUserReqDtoStatus>,
+        ///Street address.
+        #[serde(
+            rename = "streetAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub street_address: ::std::option::Option<::std::string::String>,
+        ///Ids of the tenants the user belongs to.
+        #[serde(
+            rename = "tenantIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub tenant_ids: ::std::vec::Vec<::std::string::String>,
+        ///Username.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+        ///Website.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website: ::std::option::Option<::std::string::String>,
+        ///Time zone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zoneinfo: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for CreateUserReqDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CreateUserReqDto")
+                .field("address", &self.address)
+                .field("birthdate", &self.birthdate)
+                .field("browser", &self.browser)
+                .field("city", &self.city)
+                .field("company", &self.company)
+                .field("country", &self.country)
+                .field("custom_data", &self.custom_data)
+                .field("department_ids", &self.department_ids)
+                .field("device", &self.device)
+                .field("email", &self.email)
+                .field("email_verified", &self.email_verified)
+                .field("external_id", &self.external_id)
+                .field("family_name", &self.family_name)
+                .field("formatted", &self.formatted)
+                .field("gender", &self.gender)
+                .field("given_name", &self.given_name)
+                .field("identities", &self.identities)
+                .field("identity_number", &self.identity_number)
+                .field("locale", &self.locale)
+                .field("metadata_source", &self.metadata_source)
+                .field("middle_name", &self.middle_name)
+                .field("name", &self.name)
+                .field("nickname", &self.nickname)
+                .field("options", &self.options)
+                .field("otp", &self.otp)
+                .field("password", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .field("phone_verified", &self.phone_verified)
+                .field("photo", &self.photo)
+                .field("postal_code", &self.postal_code)
+                .field("preferred_username", &self.preferred_username)
+                .field("profile", &self.profile)
+                .field("province", &self.province)
+                .field("region", &self.region)
+                .field("salt", &"[REDACTED]")
+                .field("status", &self.status)
+                .field("street_address", &self.street_address)
+                .field("tenant_ids", &self.tenant_ids)
+                .field("username", &self.username)
+                .field("website", &self.website)
+                .field("zoneinfo", &self.zoneinfo)
+                .finish()
+        }
+    }
+    impl CreateUserReqDto {
+        pub fn builder() -> builder::CreateUserReqDto {
+            Default::default()
+        }
+    }
+    ///Gender: M, F or U (unknown).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CreateUserReqDtoGender {
+        M,
+        F,
+        U,
+    }
+    impl ::std::fmt::Display for CreateUserReqDtoGender {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::M => f.write_str("M"),
+                Self::F => f.write_str("F"),
+                Self::U => f.write_str("U"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateUserReqDtoGender {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "M" => Ok(Self::M),
+                "F" => Ok(Self::F),
+                "U" => Ok(Self::U),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateUserReqDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateUserReqDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Account status.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CreateUserReqDtoStatus {
+        Suspended,
+        Resigned,
+        Activated,
+        Archived,
+        Deactivated,
+    }
+    impl ::std::fmt::Display for CreateUserReqDtoStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Suspended => f.write_str("Suspended"),
+                Self::Resigned => f.write_str("Resigned"),
+                Self::Activated => f.write_str("Activated"),
+                Self::Archived => f.write_str("Archived"),
+                Self::Deactivated => f.write_str("Deactivated"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateUserReqDtoStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Suspended" => Ok(Self::Suspended),
+                "Resigned" => Ok(Self::Resigned),
+                "Activated" => Ok(Self::Activated),
+                "Archived" => Ok(Self::Archived),
+                "Deactivated" => Ok(Self::Deactivated),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateUserReqDtoStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateUserReqDtoStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The V3 envelope carrying a link URL.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GenerateBindExtIdpLinkRespDto {
@@ -141,6 +947,85 @@ pub mod types {
     impl GetManagementTokenRespDto {
         pub fn builder() -> builder::GetManagementTokenRespDto {
             Default::default()
+        }
+    }
+    ///`GetUserUserIdType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetUserUserIdType {
+        #[serde(rename = "user_id")]
+        UserId,
+        #[serde(rename = "external_id")]
+        ExternalId,
+        #[serde(rename = "phone")]
+        Phone,
+        #[serde(rename = "email")]
+        Email,
+        #[serde(rename = "username")]
+        Username,
+        #[serde(rename = "identity")]
+        Identity,
+        #[serde(rename = "sync_relation")]
+        SyncRelation,
+        #[serde(rename = "custom_field")]
+        CustomField,
+    }
+    impl ::std::fmt::Display for GetUserUserIdType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserId => f.write_str("user_id"),
+                Self::ExternalId => f.write_str("external_id"),
+                Self::Phone => f.write_str("phone"),
+                Self::Email => f.write_str("email"),
+                Self::Username => f.write_str("username"),
+                Self::Identity => f.write_str("identity"),
+                Self::SyncRelation => f.write_str("sync_relation"),
+                Self::CustomField => f.write_str("custom_field"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetUserUserIdType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_id" => Ok(Self::UserId),
+                "external_id" => Ok(Self::ExternalId),
+                "phone" => Ok(Self::Phone),
+                "email" => Ok(Self::Email),
+                "username" => Ok(Self::Username),
+                "identity" => Ok(Self::Identity),
+                "sync_relation" => Ok(Self::SyncRelation),
+                "custom_field" => Ok(Self::CustomField),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetUserUserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetUserUserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///An external identity linked to a user.
@@ -471,6 +1356,69 @@ pub mod types {
     }
     impl IsSuccessRespDto {
         pub fn builder() -> builder::IsSuccessRespDto {
+            Default::default()
+        }
+    }
+    ///Whether a user matches.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IsUserExistsDto {
+        ///Whether a user matches.
+        pub exists: bool,
+    }
+    impl IsUserExistsDto {
+        pub fn builder() -> builder::IsUserExistsDto {
+            Default::default()
+        }
+    }
+    ///The identifier to look for: one of phone, email, username, externalId.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct IsUserExistsReqDto {
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The user id in an external system.
+        #[serde(
+            rename = "externalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_id: ::std::option::Option<::std::string::String>,
+        ///Mobile number without the country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Username.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl IsUserExistsReqDto {
+        pub fn builder() -> builder::IsUserExistsReqDto {
+            Default::default()
+        }
+    }
+    ///The V3 envelope saying whether a user exists.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct IsUserExistsRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<IsUserExistsDto>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl IsUserExistsRespDto {
+        pub fn builder() -> builder::IsUserExistsRespDto {
             Default::default()
         }
     }
@@ -899,6 +1847,72 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl SdkSmsSendRequest {
         pub fn builder() -> builder::SdkSmsSendRequest {
+            Default::default()
+        }
+    }
+    ///Whether and how the new user is told about the account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SendCreateAccountNotificationDto {
+        ///The application whose templates the notification uses.
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        ///Send an email.
+        #[serde(
+            rename = "sendEmailNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_email_notification: ::std::option::Option<bool>,
+        ///Send an SMS.
+        #[serde(
+            rename = "sendPhoneNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_phone_notification: ::std::option::Option<bool>,
+    }
+    impl SendCreateAccountNotificationDto {
+        pub fn builder() -> builder::SendCreateAccountNotificationDto {
+            Default::default()
+        }
+    }
+    ///Whether and how the user is told that the password was reset.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SendResetPasswordNotificationDto {
+        ///The application whose templates the notification uses.
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        ///Send the email to this address instead.
+        #[serde(
+            rename = "inputSendEmailNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub input_send_email_notification: ::std::option::Option<::std::string::String>,
+        ///Send the SMS to this number instead.
+        #[serde(
+            rename = "inputSendPhoneNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub input_send_phone_notification: ::std::option::Option<::std::string::String>,
+        ///Send the default email.
+        #[serde(
+            rename = "sendDefaultEmailNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_default_email_notification: ::std::option::Option<bool>,
+        ///Send the default SMS.
+        #[serde(
+            rename = "sendDefaultPhoneNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_default_phone_notification: ::std::option::Option<bool>,
+    }
+    impl SendResetPasswordNotificationDto {
+        pub fn builder() -> builder::SendResetPasswordNotificationDto {
             Default::default()
         }
     }
@@ -1785,6 +2799,515 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             Default::default()
         }
     }
+    ///Options of update-user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UpdateUserOptionsDto {
+        ///Generate a random password.
+        #[serde(
+            rename = "autoGeneratePassword",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_generate_password: ::std::option::Option<bool>,
+        ///How password is encrypted: none (the default), rsa or sm2.
+        #[serde(
+            rename = "passwordEncryptType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_encrypt_type: ::std::option::Option<
+            UpdateUserOptionsDtoPasswordEncryptType,
+        >,
+        ///Ask the user to change the password at the first sign-in.
+        #[serde(
+            rename = "resetPasswordOnFirstLogin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reset_password_on_first_login: ::std::option::Option<bool>,
+        ///Ask the user to change the password at the next sign-in.
+        #[serde(
+            rename = "resetPasswordOnNextLogin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reset_password_on_next_login: ::std::option::Option<bool>,
+        #[serde(
+            rename = "sendPasswordResetedNotification",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_password_reseted_notification: ::std::option::Option<
+            SendResetPasswordNotificationDto,
+        >,
+        ///What userId is: user_id (the default), external_id, phone, email, username, identity, sync_relation or custom_field.
+        #[serde(
+            rename = "userIdType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id_type: ::std::option::Option<UpdateUserOptionsDtoUserIdType>,
+    }
+    impl UpdateUserOptionsDto {
+        pub fn builder() -> builder::UpdateUserOptionsDto {
+            Default::default()
+        }
+    }
+    ///How password is encrypted: none (the default), rsa or sm2.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UpdateUserOptionsDtoPasswordEncryptType {
+        #[serde(rename = "sm2")]
+        Sm2,
+        #[serde(rename = "rsa")]
+        Rsa,
+        #[serde(rename = "none")]
+        None,
+    }
+    impl ::std::fmt::Display for UpdateUserOptionsDtoPasswordEncryptType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sm2 => f.write_str("sm2"),
+                Self::Rsa => f.write_str("rsa"),
+                Self::None => f.write_str("none"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpdateUserOptionsDtoPasswordEncryptType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sm2" => Ok(Self::Sm2),
+                "rsa" => Ok(Self::Rsa),
+                "none" => Ok(Self::None),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateUserOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateUserOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///What userId is: user_id (the default), external_id, phone, email, username, identity, sync_relation or custom_field.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UpdateUserOptionsDtoUserIdType {
+        #[serde(rename = "user_id")]
+        UserId,
+        #[serde(rename = "external_id")]
+        ExternalId,
+        #[serde(rename = "phone")]
+        Phone,
+        #[serde(rename = "email")]
+        Email,
+        #[serde(rename = "username")]
+        Username,
+        #[serde(rename = "identity")]
+        Identity,
+        #[serde(rename = "sync_relation")]
+        SyncRelation,
+        #[serde(rename = "custom_field")]
+        CustomField,
+    }
+    impl ::std::fmt::Display for UpdateUserOptionsDtoUserIdType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserId => f.write_str("user_id"),
+                Self::ExternalId => f.write_str("external_id"),
+                Self::Phone => f.write_str("phone"),
+                Self::Email => f.write_str("email"),
+                Self::Username => f.write_str("username"),
+                Self::Identity => f.write_str("identity"),
+                Self::SyncRelation => f.write_str("sync_relation"),
+                Self::CustomField => f.write_str("custom_field"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpdateUserOptionsDtoUserIdType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_id" => Ok(Self::UserId),
+                "external_id" => Ok(Self::ExternalId),
+                "phone" => Ok(Self::Phone),
+                "email" => Ok(Self::Email),
+                "username" => Ok(Self::Username),
+                "identity" => Ok(Self::Identity),
+                "sync_relation" => Ok(Self::SyncRelation),
+                "custom_field" => Ok(Self::CustomField),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateUserOptionsDtoUserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateUserOptionsDtoUserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///What an administrator changes on a user: only the fields given change.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct UpdateUserReqDto {
+        ///Address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///Date of birth (ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthdate: ::std::option::Option<::std::string::String>,
+        ///Browser of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser: ::std::option::Option<::std::string::String>,
+        ///City.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Company.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///Country.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Custom data (extended fields) as key/value pairs.
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Device of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device: ::std::option::Option<::std::string::String>,
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Whether the email address is verified.
+        #[serde(
+            rename = "emailVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_verified: ::std::option::Option<bool>,
+        ///The user id in an external system.
+        #[serde(
+            rename = "externalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_id: ::std::option::Option<::std::string::String>,
+        ///Family name.
+        #[serde(
+            rename = "familyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub family_name: ::std::option::Option<::std::string::String>,
+        ///Formatted address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub formatted: ::std::option::Option<::std::string::String>,
+        ///Gender: M, F or U (unknown).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<UpdateUserReqDtoGender>,
+        ///Given name.
+        #[serde(
+            rename = "givenName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub given_name: ::std::option::Option<::std::string::String>,
+        ///Identity document number.
+        #[serde(
+            rename = "identityNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub identity_number: ::std::option::Option<::std::string::String>,
+        ///Locale.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        ///Metadata as key/value pairs.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Middle name.
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        ///Full name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nickname: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<UpdateUserOptionsDto>,
+        ///Password in clear (or encrypted as passwordEncryptType says); never logged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
+        ///Mobile number without the country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+        ///Whether the mobile number is verified (an administrator sets it without an SMS code).
+        #[serde(
+            rename = "phoneVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_verified: ::std::option::Option<bool>,
+        ///Avatar URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub photo: ::std::option::Option<::std::string::String>,
+        ///Postal code.
+        #[serde(
+            rename = "postalCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///Preferred username.
+        #[serde(
+            rename = "preferredUsername",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub preferred_username: ::std::option::Option<::std::string::String>,
+        ///Profile page URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile: ::std::option::Option<::std::string::String>,
+        ///Province.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub province: ::std::option::Option<::std::string::String>,
+        ///Region.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///Account status.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<UpdateUserReqDtoStatus>,
+        ///Street address.
+        #[serde(
+            rename = "streetAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub street_address: ::std::option::Option<::std::string::String>,
+        ///The user id.
+        #[serde(rename = "userId")]
+        pub user_id: ::std::string::String,
+        ///Username.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+        ///Website.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website: ::std::option::Option<::std::string::String>,
+        ///Time zone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zoneinfo: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for UpdateUserReqDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateUserReqDto")
+                .field("address", &self.address)
+                .field("birthdate", &self.birthdate)
+                .field("browser", &self.browser)
+                .field("city", &self.city)
+                .field("company", &self.company)
+                .field("country", &self.country)
+                .field("custom_data", &self.custom_data)
+                .field("device", &self.device)
+                .field("email", &self.email)
+                .field("email_verified", &self.email_verified)
+                .field("external_id", &self.external_id)
+                .field("family_name", &self.family_name)
+                .field("formatted", &self.formatted)
+                .field("gender", &self.gender)
+                .field("given_name", &self.given_name)
+                .field("identity_number", &self.identity_number)
+                .field("locale", &self.locale)
+                .field("metadata", &self.metadata)
+                .field("middle_name", &self.middle_name)
+                .field("name", &self.name)
+                .field("nickname", &self.nickname)
+                .field("options", &self.options)
+                .field("password", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .field("phone_verified", &self.phone_verified)
+                .field("photo", &self.photo)
+                .field("postal_code", &self.postal_code)
+                .field("preferred_username", &self.preferred_username)
+                .field("profile", &self.profile)
+                .field("province", &self.province)
+                .field("region", &self.region)
+                .field("status", &self.status)
+                .field("street_address", &self.street_address)
+                .field("user_id", &self.user_id)
+                .field("username", &self.username)
+                .field("website", &self.website)
+                .field("zoneinfo", &self.zoneinfo)
+                .finish()
+        }
+    }
+    impl UpdateUserReqDto {
+        pub fn builder() -> builder::UpdateUserReqDto {
+            Default::default()
+        }
+    }
+    ///Gender: M, F or U (unknown).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UpdateUserReqDtoGender {
+        M,
+        F,
+        U,
+    }
+    impl ::std::fmt::Display for UpdateUserReqDtoGender {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::M => f.write_str("M"),
+                Self::F => f.write_str("F"),
+                Self::U => f.write_str("U"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpdateUserReqDtoGender {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "M" => Ok(Self::M),
+                "F" => Ok(Self::F),
+                "U" => Ok(Self::U),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateUserReqDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserReqDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Account status.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UpdateUserReqDtoStatus {
+        Suspended,
+        Resigned,
+        Activated,
+        Archived,
+        Deactivated,
+    }
+    impl ::std::fmt::Display for UpdateUserReqDtoStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Suspended => f.write_str("Suspended"),
+                Self::Resigned => f.write_str("Resigned"),
+                Self::Activated => f.write_str("Activated"),
+                Self::Archived => f.write_str("Archived"),
+                Self::Deactivated => f.write_str("Deactivated"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpdateUserReqDtoStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Suspended" => Ok(Self::Suspended),
+                "Resigned" => Ok(Self::Resigned),
+                "Activated" => Ok(Self::Activated),
+                "Archived" => Ok(Self::Archived),
+                "Deactivated" => Ok(Self::Deactivated),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateUserReqDtoStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateUserReqDtoStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A user of the pool.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UserDto {
@@ -2620,6 +4143,1337 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                 }
             }
         }
+        #[derive(Clone)]
+        pub struct CreateIdentityDto {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ext_idp_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            origin_conn_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                super::CreateIdentityDtoProvider,
+                ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user_id_in_idp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            user_info_in_idp: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for CreateIdentityDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CreateIdentityDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("ext_idp_id", &self.ext_idp_id)
+                    .field("origin_conn_ids", &self.origin_conn_ids)
+                    .field("provider", &self.provider)
+                    .field("refresh_token", &"[REDACTED]")
+                    .field("type_", &self.type_)
+                    .field("user_id_in_idp", &self.user_id_in_idp)
+                    .field("user_info_in_idp", &self.user_info_in_idp)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for CreateIdentityDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    ext_idp_id: Err("no value supplied for ext_idp_id".to_string()),
+                    origin_conn_ids: Err(
+                        "no value supplied for origin_conn_ids".to_string(),
+                    ),
+                    provider: Err("no value supplied for provider".to_string()),
+                    refresh_token: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id_in_idp: Err(
+                        "no value supplied for user_id_in_idp".to_string(),
+                    ),
+                    user_info_in_idp: Err(
+                        "no value supplied for user_info_in_idp".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CreateIdentityDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn ext_idp_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ext_idp_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ext_idp_id: {e}")
+                    });
+                self
+            }
+            pub fn origin_conn_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.origin_conn_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for origin_conn_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateIdentityDtoProvider>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id_in_idp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id_in_idp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_id_in_idp: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_info_in_idp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_info_in_idp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_info_in_idp: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateIdentityDto> for super::CreateIdentityDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateIdentityDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    ext_idp_id: value.ext_idp_id?,
+                    origin_conn_ids: value.origin_conn_ids?,
+                    provider: value.provider?,
+                    refresh_token: value.refresh_token?,
+                    type_: value.type_?,
+                    user_id_in_idp: value.user_id_in_idp?,
+                    user_info_in_idp: value.user_info_in_idp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateIdentityDto> for CreateIdentityDto {
+            fn from(value: super::CreateIdentityDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    ext_idp_id: Ok(value.ext_idp_id),
+                    origin_conn_ids: Ok(value.origin_conn_ids),
+                    provider: Ok(value.provider),
+                    refresh_token: Ok(value.refresh_token),
+                    type_: Ok(value.type_),
+                    user_id_in_idp: Ok(value.user_id_in_idp),
+                    user_info_in_idp: Ok(value.user_info_in_idp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateUserOptionsDto {
+            auto_generate_password: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            department_id_type: ::std::result::Result<
+                ::std::option::Option<super::CreateUserOptionsDtoDepartmentIdType>,
+                ::std::string::String,
+            >,
+            keep_password: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            password_encrypt_type: ::std::result::Result<
+                ::std::option::Option<super::CreateUserOptionsDtoPasswordEncryptType>,
+                ::std::string::String,
+            >,
+            reset_password_on_first_login: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            send_notification: ::std::result::Result<
+                ::std::option::Option<super::SendCreateAccountNotificationDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateUserOptionsDto {
+            fn default() -> Self {
+                Self {
+                    auto_generate_password: Ok(Default::default()),
+                    department_id_type: Ok(Default::default()),
+                    keep_password: Ok(Default::default()),
+                    password_encrypt_type: Ok(Default::default()),
+                    reset_password_on_first_login: Ok(Default::default()),
+                    send_notification: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateUserOptionsDto {
+            pub fn auto_generate_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_generate_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for auto_generate_password: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn department_id_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserOptionsDtoDepartmentIdType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department_id_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for department_id_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keep_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keep_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keep_password: {e}")
+                    });
+                self
+            }
+            pub fn password_encrypt_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserOptionsDtoPasswordEncryptType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_encrypt_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_encrypt_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reset_password_on_first_login = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reset_password_on_first_login: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SendCreateAccountNotificationDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_notification: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateUserOptionsDto>
+        for super::CreateUserOptionsDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateUserOptionsDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_generate_password: value.auto_generate_password?,
+                    department_id_type: value.department_id_type?,
+                    keep_password: value.keep_password?,
+                    password_encrypt_type: value.password_encrypt_type?,
+                    reset_password_on_first_login: value.reset_password_on_first_login?,
+                    send_notification: value.send_notification?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateUserOptionsDto> for CreateUserOptionsDto {
+            fn from(value: super::CreateUserOptionsDto) -> Self {
+                Self {
+                    auto_generate_password: Ok(value.auto_generate_password),
+                    department_id_type: Ok(value.department_id_type),
+                    keep_password: Ok(value.keep_password),
+                    password_encrypt_type: Ok(value.password_encrypt_type),
+                    reset_password_on_first_login: Ok(
+                        value.reset_password_on_first_login,
+                    ),
+                    send_notification: Ok(value.send_notification),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct CreateUserOtpDto {
+            recovery_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for CreateUserOtpDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CreateUserOtpDto")
+                    .field("recovery_code", &"[REDACTED]")
+                    .field("secret", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for CreateUserOtpDto {
+            fn default() -> Self {
+                Self {
+                    recovery_code: Ok(Default::default()),
+                    secret: Err("no value supplied for secret".to_string()),
+                }
+            }
+        }
+        impl CreateUserOtpDto {
+            pub fn recovery_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recovery_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recovery_code: {e}")
+                    });
+                self
+            }
+            pub fn secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for secret: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateUserOtpDto> for super::CreateUserOtpDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateUserOtpDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    recovery_code: value.recovery_code?,
+                    secret: value.secret?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateUserOtpDto> for CreateUserOtpDto {
+            fn from(value: super::CreateUserOtpDto) -> Self {
+                Self {
+                    recovery_code: Ok(value.recovery_code),
+                    secret: Ok(value.secret),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct CreateUserReqDto {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birthdate: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            department_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            device: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email_verified: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            family_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<super::CreateUserReqDtoGender>,
+                ::std::string::String,
+            >,
+            given_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            identities: ::std::result::Result<
+                ::std::vec::Vec<super::CreateIdentityDto>,
+                ::std::string::String,
+            >,
+            identity_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata_source: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nickname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::CreateUserOptionsDto>,
+                ::std::string::String,
+            >,
+            otp: ::std::result::Result<
+                ::std::option::Option<super::CreateUserOtpDto>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_verified: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            photo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            preferred_username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            province: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            salt: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::CreateUserReqDtoStatus>,
+                ::std::string::String,
+            >,
+            street_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tenant_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            zoneinfo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for CreateUserReqDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CreateUserReqDto")
+                    .field("address", &self.address)
+                    .field("birthdate", &self.birthdate)
+                    .field("browser", &self.browser)
+                    .field("city", &self.city)
+                    .field("company", &self.company)
+                    .field("country", &self.country)
+                    .field("custom_data", &self.custom_data)
+                    .field("department_ids", &self.department_ids)
+                    .field("device", &self.device)
+                    .field("email", &self.email)
+                    .field("email_verified", &self.email_verified)
+                    .field("external_id", &self.external_id)
+                    .field("family_name", &self.family_name)
+                    .field("formatted", &self.formatted)
+                    .field("gender", &self.gender)
+                    .field("given_name", &self.given_name)
+                    .field("identities", &self.identities)
+                    .field("identity_number", &self.identity_number)
+                    .field("locale", &self.locale)
+                    .field("metadata_source", &self.metadata_source)
+                    .field("middle_name", &self.middle_name)
+                    .field("name", &self.name)
+                    .field("nickname", &self.nickname)
+                    .field("options", &self.options)
+                    .field("otp", &self.otp)
+                    .field("password", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .field("phone_verified", &self.phone_verified)
+                    .field("photo", &self.photo)
+                    .field("postal_code", &self.postal_code)
+                    .field("preferred_username", &self.preferred_username)
+                    .field("profile", &self.profile)
+                    .field("province", &self.province)
+                    .field("region", &self.region)
+                    .field("salt", &"[REDACTED]")
+                    .field("status", &self.status)
+                    .field("street_address", &self.street_address)
+                    .field("tenant_ids", &self.tenant_ids)
+                    .field("username", &self.username)
+                    .field("website", &self.website)
+                    .field("zoneinfo", &self.zoneinfo)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for CreateUserReqDto {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birthdate: Ok(Default::default()),
+                    browser: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    department_ids: Ok(Default::default()),
+                    device: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    email_verified: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
+                    family_name: Ok(Default::default()),
+                    formatted: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    given_name: Ok(Default::default()),
+                    identities: Ok(Default::default()),
+                    identity_number: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    metadata_source: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    nickname: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    otp: Ok(Default::default()),
+                    password: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    phone_country_code: Ok(Default::default()),
+                    phone_verified: Ok(Default::default()),
+                    photo: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    preferred_username: Ok(Default::default()),
+                    profile: Ok(Default::default()),
+                    province: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    salt: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    street_address: Ok(Default::default()),
+                    tenant_ids: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                    website: Ok(Default::default()),
+                    zoneinfo: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateUserReqDto {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birthdate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthdate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthdate: {e}")
+                    });
+                self
+            }
+            pub fn browser<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn department_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for department_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_verified: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn family_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.family_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for family_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for formatted: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserReqDtoGender>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn given_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.given_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for given_name: {e}")
+                    });
+                self
+            }
+            pub fn identities<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CreateIdentityDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identities = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identities: {e}")
+                    });
+                self
+            }
+            pub fn identity_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for identity_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn metadata_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for metadata_source: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nickname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nickname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nickname: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserOptionsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn otp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserOtpDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.otp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for otp: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_verified: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn photo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photo: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn preferred_username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_username: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
+                self
+            }
+            pub fn province<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.province = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for province: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn salt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.salt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for salt: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateUserReqDtoStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn street_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for street_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tenant_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_ids: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+            pub fn website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website: {e}")
+                    });
+                self
+            }
+            pub fn zoneinfo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoneinfo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoneinfo: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateUserReqDto> for super::CreateUserReqDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateUserReqDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birthdate: value.birthdate?,
+                    browser: value.browser?,
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    custom_data: value.custom_data?,
+                    department_ids: value.department_ids?,
+                    device: value.device?,
+                    email: value.email?,
+                    email_verified: value.email_verified?,
+                    external_id: value.external_id?,
+                    family_name: value.family_name?,
+                    formatted: value.formatted?,
+                    gender: value.gender?,
+                    given_name: value.given_name?,
+                    identities: value.identities?,
+                    identity_number: value.identity_number?,
+                    locale: value.locale?,
+                    metadata_source: value.metadata_source?,
+                    middle_name: value.middle_name?,
+                    name: value.name?,
+                    nickname: value.nickname?,
+                    options: value.options?,
+                    otp: value.otp?,
+                    password: value.password?,
+                    phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
+                    phone_verified: value.phone_verified?,
+                    photo: value.photo?,
+                    postal_code: value.postal_code?,
+                    preferred_username: value.preferred_username?,
+                    profile: value.profile?,
+                    province: value.province?,
+                    region: value.region?,
+                    salt: value.salt?,
+                    status: value.status?,
+                    street_address: value.street_address?,
+                    tenant_ids: value.tenant_ids?,
+                    username: value.username?,
+                    website: value.website?,
+                    zoneinfo: value.zoneinfo?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateUserReqDto> for CreateUserReqDto {
+            fn from(value: super::CreateUserReqDto) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birthdate: Ok(value.birthdate),
+                    browser: Ok(value.browser),
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    custom_data: Ok(value.custom_data),
+                    department_ids: Ok(value.department_ids),
+                    device: Ok(value.device),
+                    email: Ok(value.email),
+                    email_verified: Ok(value.email_verified),
+                    external_id: Ok(value.external_id),
+                    family_name: Ok(value.family_name),
+                    formatted: Ok(value.formatted),
+                    gender: Ok(value.gender),
+                    given_name: Ok(value.given_name),
+                    identities: Ok(value.identities),
+                    identity_number: Ok(value.identity_number),
+                    locale: Ok(value.locale),
+                    metadata_source: Ok(value.metadata_source),
+                    middle_name: Ok(value.middle_name),
+                    name: Ok(value.name),
+                    nickname: Ok(value.nickname),
+                    options: Ok(value.options),
+                    otp: Ok(value.otp),
+                    password: Ok(value.password),
+                    phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
+                    phone_verified: Ok(value.phone_verified),
+                    photo: Ok(value.photo),
+                    postal_code: Ok(value.postal_code),
+                    preferred_username: Ok(value.preferred_username),
+                    profile: Ok(value.profile),
+                    province: Ok(value.province),
+                    region: Ok(value.region),
+                    salt: Ok(value.salt),
+                    status: Ok(value.status),
+                    street_address: Ok(value.street_address),
+                    tenant_ids: Ok(value.tenant_ids),
+                    username: Ok(value.username),
+                    website: Ok(value.website),
+                    zoneinfo: Ok(value.zoneinfo),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct GenerateBindExtIdpLinkRespDto {
             api_code: ::std::result::Result<
@@ -3419,6 +6273,264 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
         impl ::std::convert::From<super::IsSuccessRespDto> for IsSuccessRespDto {
             fn from(value: super::IsSuccessRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IsUserExistsDto {
+            exists: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for IsUserExistsDto {
+            fn default() -> Self {
+                Self {
+                    exists: Err("no value supplied for exists".to_string()),
+                }
+            }
+        }
+        impl IsUserExistsDto {
+            pub fn exists<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exists = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exists: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IsUserExistsDto> for super::IsUserExistsDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IsUserExistsDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { exists: value.exists? })
+            }
+        }
+        impl ::std::convert::From<super::IsUserExistsDto> for IsUserExistsDto {
+            fn from(value: super::IsUserExistsDto) -> Self {
+                Self { exists: Ok(value.exists) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IsUserExistsReqDto {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IsUserExistsReqDto {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl IsUserExistsReqDto {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IsUserExistsReqDto> for super::IsUserExistsReqDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IsUserExistsReqDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    external_id: value.external_id?,
+                    phone: value.phone?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IsUserExistsReqDto> for IsUserExistsReqDto {
+            fn from(value: super::IsUserExistsReqDto) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    external_id: Ok(value.external_id),
+                    phone: Ok(value.phone),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IsUserExistsRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::IsUserExistsDto>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for IsUserExistsRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl IsUserExistsRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IsUserExistsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IsUserExistsRespDto>
+        for super::IsUserExistsRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IsUserExistsRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IsUserExistsRespDto> for IsUserExistsRespDto {
+            fn from(value: super::IsUserExistsRespDto) -> Self {
                 Self {
                     api_code: Ok(value.api_code),
                     data: Ok(value.data),
@@ -4541,6 +7653,236 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     captcha_token: Ok(value.captcha_token),
                     mobile: Ok(value.mobile),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SendCreateAccountNotificationDto {
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            send_email_notification: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            send_phone_notification: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SendCreateAccountNotificationDto {
+            fn default() -> Self {
+                Self {
+                    app_id: Ok(Default::default()),
+                    send_email_notification: Ok(Default::default()),
+                    send_phone_notification: Ok(Default::default()),
+                }
+            }
+        }
+        impl SendCreateAccountNotificationDto {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
+                self
+            }
+            pub fn send_email_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_email_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_email_notification: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_phone_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_phone_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_phone_notification: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SendCreateAccountNotificationDto>
+        for super::SendCreateAccountNotificationDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SendCreateAccountNotificationDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    send_email_notification: value.send_email_notification?,
+                    send_phone_notification: value.send_phone_notification?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SendCreateAccountNotificationDto>
+        for SendCreateAccountNotificationDto {
+            fn from(value: super::SendCreateAccountNotificationDto) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    send_email_notification: Ok(value.send_email_notification),
+                    send_phone_notification: Ok(value.send_phone_notification),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SendResetPasswordNotificationDto {
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            input_send_email_notification: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            input_send_phone_notification: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            send_default_email_notification: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            send_default_phone_notification: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SendResetPasswordNotificationDto {
+            fn default() -> Self {
+                Self {
+                    app_id: Ok(Default::default()),
+                    input_send_email_notification: Ok(Default::default()),
+                    input_send_phone_notification: Ok(Default::default()),
+                    send_default_email_notification: Ok(Default::default()),
+                    send_default_phone_notification: Ok(Default::default()),
+                }
+            }
+        }
+        impl SendResetPasswordNotificationDto {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
+                self
+            }
+            pub fn input_send_email_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_send_email_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for input_send_email_notification: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn input_send_phone_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_send_phone_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for input_send_phone_notification: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_default_email_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_default_email_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_default_email_notification: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_default_phone_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_default_phone_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_default_phone_notification: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SendResetPasswordNotificationDto>
+        for super::SendResetPasswordNotificationDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SendResetPasswordNotificationDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    input_send_email_notification: value.input_send_email_notification?,
+                    input_send_phone_notification: value.input_send_phone_notification?,
+                    send_default_email_notification: value
+                        .send_default_email_notification?,
+                    send_default_phone_notification: value
+                        .send_default_phone_notification?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SendResetPasswordNotificationDto>
+        for SendResetPasswordNotificationDto {
+            fn from(value: super::SendResetPasswordNotificationDto) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    input_send_email_notification: Ok(
+                        value.input_send_email_notification,
+                    ),
+                    input_send_phone_notification: Ok(
+                        value.input_send_phone_notification,
+                    ),
+                    send_default_email_notification: Ok(
+                        value.send_default_email_notification,
+                    ),
+                    send_default_phone_notification: Ok(
+                        value.send_default_phone_notification,
+                    ),
                 }
             }
         }
@@ -6926,6 +10268,979 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateUserOptionsDto {
+            auto_generate_password: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            password_encrypt_type: ::std::result::Result<
+                ::std::option::Option<super::UpdateUserOptionsDtoPasswordEncryptType>,
+                ::std::string::String,
+            >,
+            reset_password_on_first_login: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            reset_password_on_next_login: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            send_password_reseted_notification: ::std::result::Result<
+                ::std::option::Option<super::SendResetPasswordNotificationDto>,
+                ::std::string::String,
+            >,
+            user_id_type: ::std::result::Result<
+                ::std::option::Option<super::UpdateUserOptionsDtoUserIdType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UpdateUserOptionsDto {
+            fn default() -> Self {
+                Self {
+                    auto_generate_password: Ok(Default::default()),
+                    password_encrypt_type: Ok(Default::default()),
+                    reset_password_on_first_login: Ok(Default::default()),
+                    reset_password_on_next_login: Ok(Default::default()),
+                    send_password_reseted_notification: Ok(Default::default()),
+                    user_id_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateUserOptionsDto {
+            pub fn auto_generate_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auto_generate_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for auto_generate_password: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_encrypt_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpdateUserOptionsDtoPasswordEncryptType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_encrypt_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_encrypt_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reset_password_on_first_login = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reset_password_on_first_login: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reset_password_on_next_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reset_password_on_next_login = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for reset_password_on_next_login: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_password_reseted_notification<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SendResetPasswordNotificationDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_password_reseted_notification = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_password_reseted_notification: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpdateUserOptionsDtoUserIdType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateUserOptionsDto>
+        for super::UpdateUserOptionsDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateUserOptionsDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auto_generate_password: value.auto_generate_password?,
+                    password_encrypt_type: value.password_encrypt_type?,
+                    reset_password_on_first_login: value.reset_password_on_first_login?,
+                    reset_password_on_next_login: value.reset_password_on_next_login?,
+                    send_password_reseted_notification: value
+                        .send_password_reseted_notification?,
+                    user_id_type: value.user_id_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateUserOptionsDto> for UpdateUserOptionsDto {
+            fn from(value: super::UpdateUserOptionsDto) -> Self {
+                Self {
+                    auto_generate_password: Ok(value.auto_generate_password),
+                    password_encrypt_type: Ok(value.password_encrypt_type),
+                    reset_password_on_first_login: Ok(
+                        value.reset_password_on_first_login,
+                    ),
+                    reset_password_on_next_login: Ok(value.reset_password_on_next_login),
+                    send_password_reseted_notification: Ok(
+                        value.send_password_reseted_notification,
+                    ),
+                    user_id_type: Ok(value.user_id_type),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct UpdateUserReqDto {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birthdate: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            device: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email_verified: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            family_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<super::UpdateUserReqDtoGender>,
+                ::std::string::String,
+            >,
+            given_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            identity_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nickname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::UpdateUserOptionsDto>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_verified: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            photo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            preferred_username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            province: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::UpdateUserReqDtoStatus>,
+                ::std::string::String,
+            >,
+            street_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            zoneinfo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for UpdateUserReqDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UpdateUserReqDto")
+                    .field("address", &self.address)
+                    .field("birthdate", &self.birthdate)
+                    .field("browser", &self.browser)
+                    .field("city", &self.city)
+                    .field("company", &self.company)
+                    .field("country", &self.country)
+                    .field("custom_data", &self.custom_data)
+                    .field("device", &self.device)
+                    .field("email", &self.email)
+                    .field("email_verified", &self.email_verified)
+                    .field("external_id", &self.external_id)
+                    .field("family_name", &self.family_name)
+                    .field("formatted", &self.formatted)
+                    .field("gender", &self.gender)
+                    .field("given_name", &self.given_name)
+                    .field("identity_number", &self.identity_number)
+                    .field("locale", &self.locale)
+                    .field("metadata", &self.metadata)
+                    .field("middle_name", &self.middle_name)
+                    .field("name", &self.name)
+                    .field("nickname", &self.nickname)
+                    .field("options", &self.options)
+                    .field("password", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .field("phone_verified", &self.phone_verified)
+                    .field("photo", &self.photo)
+                    .field("postal_code", &self.postal_code)
+                    .field("preferred_username", &self.preferred_username)
+                    .field("profile", &self.profile)
+                    .field("province", &self.province)
+                    .field("region", &self.region)
+                    .field("status", &self.status)
+                    .field("street_address", &self.street_address)
+                    .field("user_id", &self.user_id)
+                    .field("username", &self.username)
+                    .field("website", &self.website)
+                    .field("zoneinfo", &self.zoneinfo)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for UpdateUserReqDto {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birthdate: Ok(Default::default()),
+                    browser: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    device: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    email_verified: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
+                    family_name: Ok(Default::default()),
+                    formatted: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    given_name: Ok(Default::default()),
+                    identity_number: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    nickname: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    password: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    phone_country_code: Ok(Default::default()),
+                    phone_verified: Ok(Default::default()),
+                    photo: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    preferred_username: Ok(Default::default()),
+                    profile: Ok(Default::default()),
+                    province: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    street_address: Ok(Default::default()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                    username: Ok(Default::default()),
+                    website: Ok(Default::default()),
+                    zoneinfo: Ok(Default::default()),
+                }
+            }
+        }
+        impl UpdateUserReqDto {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birthdate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthdate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthdate: {e}")
+                    });
+                self
+            }
+            pub fn browser<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn device<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn email_verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_verified: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn family_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.family_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for family_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for formatted: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpdateUserReqDtoGender>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn given_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.given_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for given_name: {e}")
+                    });
+                self
+            }
+            pub fn identity_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for identity_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nickname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nickname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nickname: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpdateUserOptionsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_verified: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn photo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photo: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn preferred_username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_username: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
+                self
+            }
+            pub fn province<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.province = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for province: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UpdateUserReqDtoStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn street_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for street_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+            pub fn website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website: {e}")
+                    });
+                self
+            }
+            pub fn zoneinfo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoneinfo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoneinfo: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateUserReqDto> for super::UpdateUserReqDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateUserReqDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birthdate: value.birthdate?,
+                    browser: value.browser?,
+                    city: value.city?,
+                    company: value.company?,
+                    country: value.country?,
+                    custom_data: value.custom_data?,
+                    device: value.device?,
+                    email: value.email?,
+                    email_verified: value.email_verified?,
+                    external_id: value.external_id?,
+                    family_name: value.family_name?,
+                    formatted: value.formatted?,
+                    gender: value.gender?,
+                    given_name: value.given_name?,
+                    identity_number: value.identity_number?,
+                    locale: value.locale?,
+                    metadata: value.metadata?,
+                    middle_name: value.middle_name?,
+                    name: value.name?,
+                    nickname: value.nickname?,
+                    options: value.options?,
+                    password: value.password?,
+                    phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
+                    phone_verified: value.phone_verified?,
+                    photo: value.photo?,
+                    postal_code: value.postal_code?,
+                    preferred_username: value.preferred_username?,
+                    profile: value.profile?,
+                    province: value.province?,
+                    region: value.region?,
+                    status: value.status?,
+                    street_address: value.street_address?,
+                    user_id: value.user_id?,
+                    username: value.username?,
+                    website: value.website?,
+                    zoneinfo: value.zoneinfo?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UpdateUserReqDto> for UpdateUserReqDto {
+            fn from(value: super::UpdateUserReqDto) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birthdate: Ok(value.birthdate),
+                    browser: Ok(value.browser),
+                    city: Ok(value.city),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    custom_data: Ok(value.custom_data),
+                    device: Ok(value.device),
+                    email: Ok(value.email),
+                    email_verified: Ok(value.email_verified),
+                    external_id: Ok(value.external_id),
+                    family_name: Ok(value.family_name),
+                    formatted: Ok(value.formatted),
+                    gender: Ok(value.gender),
+                    given_name: Ok(value.given_name),
+                    identity_number: Ok(value.identity_number),
+                    locale: Ok(value.locale),
+                    metadata: Ok(value.metadata),
+                    middle_name: Ok(value.middle_name),
+                    name: Ok(value.name),
+                    nickname: Ok(value.nickname),
+                    options: Ok(value.options),
+                    password: Ok(value.password),
+                    phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
+                    phone_verified: Ok(value.phone_verified),
+                    photo: Ok(value.photo),
+                    postal_code: Ok(value.postal_code),
+                    preferred_username: Ok(value.preferred_username),
+                    profile: Ok(value.profile),
+                    province: Ok(value.province),
+                    region: Ok(value.region),
+                    status: Ok(value.status),
+                    street_address: Ok(value.street_address),
+                    user_id: Ok(value.user_id),
+                    username: Ok(value.username),
+                    website: Ok(value.website),
+                    zoneinfo: Ok(value.zoneinfo),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UserDto {
             address: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -8733,6 +13048,24 @@ let response = client.bind_phone()
     pub fn bind_phone(&self) -> builder::BindPhone<'_> {
         builder::BindPhone::new(self)
     }
+    /**Create a user, e.g. with a verified phone (management)
+
+Administrators create a user of the pool. A phone given with phoneVerified true is bound
+at once, without an SMS code; a phone (or email, username) another user owns is refused
+(statusCode 409).
+
+
+Sends a `POST` request to `/api/v3/create-user`
+
+```ignore
+let response = client.create_user()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_user(&self) -> builder::CreateUser<'_> {
+        builder::CreateUser::new(self)
+    }
     /**Build the URL that links an external identity to a user
 
 Answers the URL a browser opens to link an identity-source account to the user identified
@@ -8816,6 +13149,52 @@ let response = client.get_profile()
 ```*/
     pub fn get_profile(&self) -> builder::GetProfile<'_> {
         builder::GetProfile::new(self)
+    }
+    /**Get a user by id, phone, email or username (management)
+
+Administrators look a user up. userIdType says what userId is: with phone, userId is the
+mobile number without its country code. An unknown user is statusCode 404 (apiCode 2004).
+
+
+Sends a `GET` request to `/api/v3/get-user`
+
+Arguments:
+- `flat_custom_data`: Return the custom data as top-level fields.
+- `user_id`: The user id, or the phone, email, username ... userIdType names.
+- `user_id_type`: What userId is (default user_id).
+- `with_custom_data`: Include the user's custom data.
+- `with_department_ids`: Include the ids of the user's departments.
+- `with_identities`: Include the user's external identities.
+- `with_post`: Include the user's posts.
+```ignore
+let response = client.get_user()
+    .flat_custom_data(flat_custom_data)
+    .user_id(user_id)
+    .user_id_type(user_id_type)
+    .with_custom_data(with_custom_data)
+    .with_department_ids(with_department_ids)
+    .with_identities(with_identities)
+    .with_post(with_post)
+    .send()
+    .await;
+```*/
+    pub fn get_user(&self) -> builder::GetUser<'_> {
+        builder::GetUser::new(self)
+    }
+    /**Whether a user with this phone, email, username or external id exists (management)
+
+Administrators check an identifier before giving it to a user.
+
+Sends a `POST` request to `/api/v3/is-user-exists`
+
+```ignore
+let response = client.is_user_exists()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn is_user_exists(&self) -> builder::IsUserExists<'_> {
+        builder::IsUserExists::new(self)
     }
     /**Link an external identity to a user (management)
 
@@ -8935,6 +13314,25 @@ let response = client.update_phone()
 ```*/
     pub fn update_phone(&self) -> builder::UpdatePhone<'_> {
         builder::UpdatePhone::new(self)
+    }
+    /**Update a user, e.g. set or clear its phone (management)
+
+Administrators change a user's fields; only the fields given change. This is how an
+administrator binds a phone: phone (with phoneCountryCode and phoneVerified), no SMS code.
+An empty phone frees the user's number. A phone another user owns is refused with the
+same statusCode 409 and apiCode as bind-phone. options.userIdType says what userId is.
+
+
+Sends a `POST` request to `/api/v3/update-user`
+
+```ignore
+let response = client.update_user()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_user(&self) -> builder::UpdateUser<'_> {
+        builder::UpdateUser::new(self)
     }
     /**Verify a request to change the phone number
 
@@ -10714,6 +15112,98 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::create_user`]
+
+[`Client::create_user`]: super::Client::create_user*/
+    #[derive(Debug, Clone)]
+    pub struct CreateUser<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateUserReqDto, String>,
+    }
+    impl<'a> CreateUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateUserReqDto>,
+            <V as std::convert::TryInto<
+                types::CreateUserReqDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateUserReqDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateUserReqDto,
+            ) -> types::builder::CreateUserReqDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/create-user`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UserSingleRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateUserReqDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/create-user", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::generate_link_ext_idp_url`]
 
 [`Client::generate_link_ext_idp_url`]: super::Client::generate_link_ext_idp_url*/
@@ -11188,6 +15678,299 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_profile",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_user`]
+
+[`Client::get_user`]: super::Client::get_user*/
+    #[derive(Debug, Clone)]
+    pub struct GetUser<'a> {
+        client: &'a super::Client,
+        flat_custom_data: Result<Option<bool>, String>,
+        user_id: Result<::std::string::String, String>,
+        user_id_type: Result<Option<types::GetUserUserIdType>, String>,
+        with_custom_data: Result<Option<bool>, String>,
+        with_department_ids: Result<Option<bool>, String>,
+        with_identities: Result<Option<bool>, String>,
+        with_post: Result<Option<bool>, String>,
+    }
+    impl<'a> GetUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                flat_custom_data: Ok(None),
+                user_id: Err("user_id was not initialized".to_string()),
+                user_id_type: Ok(None),
+                with_custom_data: Ok(None),
+                with_department_ids: Ok(None),
+                with_identities: Ok(None),
+                with_post: Ok(None),
+            }
+        }
+        pub fn flat_custom_data<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.flat_custom_data = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for flat_custom_data failed".to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetUserUserIdType>,
+        {
+            self.user_id_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `GetUserUserIdType` for user_id_type failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn with_custom_data<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_custom_data = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for with_custom_data failed".to_string()
+                });
+            self
+        }
+        pub fn with_department_ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_department_ids = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for with_department_ids failed".to_string()
+                });
+            self
+        }
+        pub fn with_identities<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_identities = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for with_identities failed".to_string()
+                });
+            self
+        }
+        pub fn with_post<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_post = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for with_post failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/get-user`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UserSingleRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self {
+                client,
+                flat_custom_data,
+                user_id,
+                user_id_type,
+                with_custom_data,
+                with_department_ids,
+                with_identities,
+                with_post,
+            } = self;
+            let flat_custom_data = flat_custom_data.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id_type = user_id_type.map_err(Error::InvalidRequest)?;
+            let with_custom_data = with_custom_data.map_err(Error::InvalidRequest)?;
+            let with_department_ids = with_department_ids
+                .map_err(Error::InvalidRequest)?;
+            let with_identities = with_identities.map_err(Error::InvalidRequest)?;
+            let with_post = with_post.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/get-user", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "flatCustomData",
+                        &flat_custom_data,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("userId", &user_id))
+                .query(&progenitor_client::QueryParam::new("userIdType", &user_id_type))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "withCustomData",
+                        &with_custom_data,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "withDepartmentIds",
+                        &with_department_ids,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "withIdentities",
+                        &with_identities,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("withPost", &with_post))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::is_user_exists`]
+
+[`Client::is_user_exists`]: super::Client::is_user_exists*/
+    #[derive(Debug, Clone)]
+    pub struct IsUserExists<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::IsUserExistsReqDto, String>,
+    }
+    impl<'a> IsUserExists<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::IsUserExistsReqDto>,
+            <V as std::convert::TryInto<
+                types::IsUserExistsReqDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `IsUserExistsReqDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::IsUserExistsReqDto,
+            ) -> types::builder::IsUserExistsReqDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/is-user-exists`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsUserExistsRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::IsUserExistsReqDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/is-user-exists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "is_user_exists",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -11830,6 +16613,98 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_phone",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_user`]
+
+[`Client::update_user`]: super::Client::update_user*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateUser<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpdateUserReqDto, String>,
+    }
+    impl<'a> UpdateUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateUserReqDto>,
+            <V as std::convert::TryInto<
+                types::UpdateUserReqDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateUserReqDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateUserReqDto,
+            ) -> types::builder::UpdateUserReqDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/update-user`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UserSingleRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateUserReqDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/update-user", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_user",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

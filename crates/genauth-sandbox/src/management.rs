@@ -1,5 +1,6 @@
-//! The management calls (get-management-token, link-identity, unlink-identity) and their
-//! authentication, in both of the service's ways.
+//! The management calls (get-management-token, the user calls get-user, is-user-exists,
+//! create-user and update-user, link-identity, unlink-identity) and their authentication, in
+//! both of the service's ways.
 //!
 //! * **Management token** (the Python, Java and Go SDKs): `authorization: Bearer <token from
 //!   get-management-token>` plus the user pool id in `x-authing-userpool-id` or
@@ -24,7 +25,8 @@ use genauth_api::signature::{signed_params, string_to_sign, verify};
 
 use crate::envelope::{ApiError, V3Json, ok};
 use crate::shared::{S, Shared, header};
-use crate::state::Identity;
+use crate::state::{Identity, State as Store, normalize_phone};
+use crate::v3::user_dto;
 use genauth_api::types;
 use serde_json::json;
 
@@ -234,4 +236,186 @@ pub(crate) async fn unlink_identity(
         return Err(ApiError::plain(404, "the user has no such identity"));
     }
     Ok(ok(Some(json!({"success": true}))))
+}
+
+/// The query of get-user.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GetUserQuery {
+    user_id: String,
+    #[serde(default)]
+    user_id_type: Option<String>,
+    #[serde(default)]
+    with_identities: bool,
+    #[serde(default)]
+    with_custom_data: bool,
+    #[serde(default)]
+    with_department_ids: bool,
+}
+
+/// The id of the user `id` names, read as `kind` says (user_id, phone, email, username);
+/// statusCode 404 (apiCode 2004) when no user matches, 400 for a kind the sandbox does not keep.
+fn find_user(store: &Store, id: &str, kind: &str) -> Result<String, ApiError> {
+    let found = match kind {
+        "user_id" => Some(store.user(id)?.id.clone()),
+        "phone" => {
+            // A number without its country code is a mainland one, as the service reads it.
+            let (cc, phone) = normalize_phone(id, None)?;
+            store.user_by_phone(&cc, &phone).map(|u| u.id.clone())
+        }
+        "email" => store
+            .user_by_login(id)
+            .filter(|u| u.email.as_deref() == Some(id))
+            .map(|u| u.id.clone()),
+        "username" => store
+            .user_by_login(id)
+            .filter(|u| u.username.as_deref() == Some(id))
+            .map(|u| u.id.clone()),
+        "external_id" => None,
+        other => {
+            return Err(ApiError::plain(
+                400,
+                format!(
+                    "userIdType {other:?} is not kept by the sandbox (user_id, phone, email, username, external_id)"
+                ),
+            ));
+        }
+    };
+    found.ok_or_else(|| ApiError::from(crate::state::UserNotFound))
+}
+
+pub(crate) async fn get_user(
+    State(s): S,
+    axum::extract::Query(q): axum::extract::Query<GetUserQuery>,
+) -> Result<Response, ApiError> {
+    let store = s.lock();
+    let id = find_user(
+        &store,
+        &q.user_id,
+        q.user_id_type.as_deref().unwrap_or("user_id"),
+    )?;
+    let u = store.user(&id)?;
+    Ok(ok(Some(user_dto(
+        u,
+        q.with_identities,
+        q.with_custom_data,
+        q.with_department_ids,
+    ))))
+}
+
+pub(crate) async fn is_user_exists(
+    State(s): S,
+    V3Json(body): V3Json<types::IsUserExistsReqDto>,
+) -> Result<Response, ApiError> {
+    let store = s.lock();
+    let exists = match (&body.phone, &body.email, &body.username, &body.external_id) {
+        (Some(phone), None, None, None) => {
+            let (cc, phone) = normalize_phone(phone, None)?;
+            store.user_by_phone(&cc, &phone).is_some()
+        }
+        (None, Some(email), None, None) => store
+            .user_by_login(email)
+            .is_some_and(|u| u.email.as_deref() == Some(email.as_str())),
+        (None, None, Some(username), None) => store
+            .user_by_login(username)
+            .is_some_and(|u| u.username.as_deref() == Some(username.as_str())),
+        (None, None, None, Some(_)) => false,
+        _ => {
+            return Err(ApiError::plain(
+                400,
+                "give exactly one of phone, email, username and externalId",
+            ));
+        }
+    };
+    Ok(ok(Some(json!({ "exists": exists }))))
+}
+
+pub(crate) async fn create_user(
+    State(s): S,
+    V3Json(body): V3Json<types::CreateUserReqDto>,
+) -> Result<Response, ApiError> {
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let phone = match &body.phone {
+        Some(phone) => {
+            let (cc, phone) = normalize_phone(phone, body.phone_country_code.as_deref())?;
+            // The same refusal as bind-phone's.
+            store.ensure_phone_free(&cc, &phone)?;
+            Some((cc, phone))
+        }
+        None => None,
+    };
+    let config = crate::config::UserConfig {
+        username: body.username.clone(),
+        email: body.email.clone(),
+        password: body.password.clone(),
+        phone: phone.as_ref().map(|(_, p)| p.clone()),
+        phone_country_code: phone.as_ref().map(|(cc, _)| cc.clone()),
+        name: body.name.clone(),
+        ..Default::default()
+    };
+    let id = store
+        .create_user(&config, now)
+        .map_err(|(status, message)| ApiError::plain(i64::from(status), message))?;
+    let user = store.user_mut(&id)?;
+    // A phone counts as verified only when the administrator says so.
+    user.phone_verified = user.phone.is_some() && body.phone_verified == Some(true);
+    user.custom_data = body.custom_data.clone();
+    let u = store.user(&id)?;
+    Ok(ok(Some(user_dto(u, false, true, false))))
+}
+
+pub(crate) async fn update_user(
+    State(s): S,
+    V3Json(body): V3Json<types::UpdateUserReqDto>,
+) -> Result<Response, ApiError> {
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let kind = body
+        .options
+        .as_ref()
+        .and_then(|o| o.user_id_type.as_ref())
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "user_id".into());
+    let id = find_user(&store, &body.user_id, &kind)?;
+    // The phone first: an empty one frees the number; another user's is refused as bind-phone
+    // refuses it.
+    match body.phone.as_deref() {
+        Some("") => store.set_phone(&id, None, now),
+        Some(phone) => {
+            let (cc, phone) = normalize_phone(phone, body.phone_country_code.as_deref())?;
+            let owner = store.user_by_phone(&cc, &phone).map(|u| u.id.clone());
+            if owner.as_deref().is_some_and(|o| o != id) {
+                return Err(crate::state::PhoneTaken.into());
+            }
+            store.set_phone(&id, Some((cc, phone)), now);
+            let verified = body.phone_verified.unwrap_or(false);
+            store.user_mut(&id)?.phone_verified = verified;
+        }
+        None => {
+            if let Some(verified) = body.phone_verified {
+                let user = store.user_mut(&id)?;
+                user.phone_verified = verified && user.phone.is_some();
+            }
+        }
+    }
+    for (login, value) in [("username", &body.username), ("email", &body.email)] {
+        if let Some(value) = value
+            && store.user_by_login(value).is_some_and(|u| u.id != id)
+        {
+            return Err(ApiError::plain(409, format!("this {login} is taken")));
+        }
+    }
+    store.update_logins(&id, body.username.clone(), body.email.clone());
+    let user = store.user_mut(&id)?;
+    if let Some(password) = &body.password {
+        user.password = Some(password.clone());
+    }
+    if let Some(name) = &body.name {
+        user.name = Some(name.clone());
+    }
+    user.custom_data.extend(body.custom_data.clone());
+    user.updated_at_ms = now;
+    let u = store.user(&id)?;
+    Ok(ok(Some(user_dto(u, false, true, false))))
 }

@@ -42,6 +42,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .merge(
             Router::new()
                 .route("/api/v3/link-identity", post(link_identity))
+                .route("/api/v3/get-user", get(crate::management::get_user))
+                .route(
+                    "/api/v3/is-user-exists",
+                    post(crate::management::is_user_exists),
+                )
+                .route("/api/v3/create-user", post(crate::management::create_user))
+                .route("/api/v3/update-user", post(crate::management::update_user))
                 .route("/api/v3/unlink-identity", post(unlink_identity))
                 .route_layer(axum::middleware::from_fn_with_state(
                     shared.clone(),

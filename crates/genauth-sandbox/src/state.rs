@@ -303,6 +303,27 @@ impl State {
         user.updated_at_ms = now_ms;
     }
 
+    /// Changes a user's user name and email (each when given), keeping the index in step; the
+    /// caller has checked that no other user has them.
+    pub fn update_logins(
+        &mut self,
+        user_id: &str,
+        username: Option<String>,
+        email: Option<String>,
+    ) {
+        let Some(user) = self.users.get_mut(user_id) else {
+            return;
+        };
+        for (slot, new) in [(&mut user.username, username), (&mut user.email, email)] {
+            let Some(new) = new else { continue };
+            if let Some(old) = slot.take() {
+                self.logins.remove(&old);
+            }
+            self.logins.insert(new.clone(), user_id.to_string());
+            *slot = Some(new);
+        }
+    }
+
     /// The user with this user name or email.
     pub fn user_by_login(&self, login: &str) -> Option<&User> {
         self.logins.get(login).and_then(|id| self.users.get(id))

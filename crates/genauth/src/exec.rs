@@ -275,7 +275,8 @@ envelope!(
     types::VerifyUpdatePhoneRequestRespDto,
     types::GetManagementTokenRespDto,
     types::IdentityListRespDto,
-    types::GenerateBindExtIdpLinkRespDto
+    types::GenerateBindExtIdpLinkRespDto,
+    types::IsUserExistsRespDto
 );
 
 /// Refuses a V3 envelope whose statusCode is not 200 (whatever the HTTP status).

@@ -74,7 +74,7 @@ pub use auth::{
 pub use config::ClientConfig;
 pub use error::{ApiCode, Error, Result};
 pub use management::{
-    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder,
+    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder, UserRef,
 };
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;

@@ -9,12 +9,52 @@ use genauth_api::types;
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::User;
 use crate::cache::TokenCache;
 use crate::config::{ClientConfig, env};
-use crate::error::{Error, Result};
+use crate::error::{ApiCode, Error, Result};
 use crate::exec::{Credential, missing_data, send_v3};
+use crate::phone::PhoneNumber;
 use crate::retry::{Kind, RetryPolicy};
 use crate::transport::{insert, plain_header, secret_header};
+
+/// A user as a management call names it: by id, or by an identifier the user owns.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum UserRef<'a> {
+    /// The user id.
+    Id(&'a str),
+    /// The user's mobile number.
+    Phone(&'a PhoneNumber),
+    /// The user's email address.
+    Email(&'a str),
+    /// The user's username.
+    Username(&'a str),
+    /// The user's id in an external system.
+    ExternalId(&'a str),
+}
+
+impl UserRef<'_> {
+    /// The value and the service's `userIdType` for it.
+    fn id_and_type(&self) -> (String, &'static str) {
+        match self {
+            Self::Id(id) => (id.to_string(), "user_id"),
+            // The service matches the number as stored, without its country code.
+            Self::Phone(phone) => (phone.national_number().to_string(), "phone"),
+            Self::Email(email) => (email.to_string(), "email"),
+            Self::Username(name) => (name.to_string(), "username"),
+            Self::ExternalId(id) => (id.to_string(), "external_id"),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let (value, _) = self.id_and_type();
+        if value.trim().is_empty() {
+            return Err(Error::input("user", "is empty"));
+        }
+        Ok(())
+    }
+}
 
 /// The host of the official SDKs' management clients, used when none is given.
 pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
@@ -391,6 +431,251 @@ impl ManagementClient {
     /// with the access key pair if needed, whichever the [`ManagementAuth`]).
     pub async fn user_pool_id(&self) -> Result<String> {
         self.inner.token_client().await.map(|(_, pool, _)| pool)
+    }
+
+    /// The user `user` names (statusCode 404, apiCode [`ApiCode::UserNotFound`], when none).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::UserRef;
+    ///
+    /// let bob = management.get_user(UserRef::Username("bob")).await?;
+    /// let again = management.get_user(UserRef::Id(&bob.user_id)).await?;
+    /// assert_eq!(again.username.as_deref(), Some("bob"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_user(&self, user: UserRef<'_>) -> Result<User> {
+        user.check()?;
+        let (id, kind) = user.id_and_type();
+        let kind: types::GetUserUserIdType = kind
+            .parse()
+            .map_err(|_| Error::input("user", "has no userIdType"))?;
+        let inner = &*self.inner;
+        let answer = send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Read,
+            "getUser",
+            |api| {
+                let id = id.clone();
+                async move {
+                    api.get_user()
+                        .user_id(id)
+                        .user_id_type(kind)
+                        .with_identities(true)
+                        .send()
+                        .await
+                }
+            },
+        )
+        .await?;
+        answer.data.ok_or_else(|| missing_data("getUser"))
+    }
+
+    /// The user who owns `phone`, or `None`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::PhoneNumber;
+    ///
+    /// let nobody = management.find_user_by_phone(&PhoneNumber::parse("+86 188 0000 1234")?).await?;
+    /// assert!(nobody.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn find_user_by_phone(&self, phone: &PhoneNumber) -> Result<Option<User>> {
+        match self.get_user(UserRef::Phone(phone)).await {
+            Ok(user) => Ok(Some(user)),
+            Err(e) if e.api_code() == Some(ApiCode::UserNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a user owns this phone, email, username or external id (a user id is refused:
+    /// use [`get_user`](Self::get_user)).
+    pub async fn is_user_exists(&self, user: UserRef<'_>) -> Result<bool> {
+        user.check()?;
+        let mut body = types::IsUserExistsReqDto::default();
+        match user {
+            UserRef::Phone(phone) => body.phone = Some(phone.national_number().into()),
+            UserRef::Email(email) => body.email = Some(email.into()),
+            UserRef::Username(name) => body.username = Some(name.into()),
+            UserRef::ExternalId(id) => body.external_id = Some(id.into()),
+            UserRef::Id(_) => {
+                return Err(Error::input(
+                    "user",
+                    "is-user-exists looks up a phone, email, username or external id, not a user id",
+                ));
+            }
+        }
+        let inner = &*self.inner;
+        let answer = send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Read,
+            "isUserExists",
+            |api| {
+                let body = body.clone();
+                async move { api.is_user_exists().body(body).send().await }
+            },
+        )
+        .await?;
+        Ok(answer
+            .data
+            .ok_or_else(|| missing_data("isUserExists"))?
+            .exists)
+    }
+
+    /// Creates a user. A phone given with `phone_verified` is bound at once, without an SMS
+    /// code; a phone another user owns is refused (statusCode 409, apiCode
+    /// [`ApiCode::PhoneAlreadyBound`]). A write: it is not sent twice.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::api::types::CreateUserReqDto;
+    ///
+    /// let carol = management
+    ///     .create_user(CreateUserReqDto {
+    ///         username: Some("carol".into()),
+    ///         phone: Some("18800007777".into()),
+    ///         phone_country_code: Some("+86".into()),
+    ///         phone_verified: Some(true),
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// assert!(carol.phone_verified);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_user(&self, user: types::CreateUserReqDto) -> Result<User> {
+        if let Some(phone) = &user.phone {
+            PhoneNumber::parse_with_default(
+                phone,
+                user.phone_country_code.as_deref().unwrap_or("+86"),
+            )?;
+        }
+        let inner = &*self.inner;
+        let answer = send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Write,
+            "createUser",
+            |api| {
+                let body = user.clone();
+                async move { api.create_user().body(body).send().await }
+            },
+        )
+        .await?;
+        answer.data.ok_or_else(|| missing_data("createUser"))
+    }
+
+    /// Updates a user: only the fields given change (`options.userIdType` says what `user_id`
+    /// is). For the phone, [`set_user_phone`](Self::set_user_phone) and
+    /// [`clear_user_phone`](Self::clear_user_phone) say it shorter.
+    pub async fn update_user(&self, update: types::UpdateUserReqDto) -> Result<User> {
+        if update.user_id.trim().is_empty() {
+            return Err(Error::input("user id", "is empty"));
+        }
+        if let Some(phone) = update.phone.as_deref().filter(|p| !p.is_empty()) {
+            PhoneNumber::parse_with_default(
+                phone,
+                update.phone_country_code.as_deref().unwrap_or("+86"),
+            )?;
+        }
+        let inner = &*self.inner;
+        let answer = send_v3(
+            &inner.retry,
+            &Authorized(inner),
+            Kind::Write,
+            "updateUser",
+            |api| {
+                let body = update.clone();
+                async move { api.update_user().body(body).send().await }
+            },
+        )
+        .await?;
+        answer.data.ok_or_else(|| missing_data("updateUser"))
+    }
+
+    /// Binds `phone` to a user as an administrator: no SMS code, the phone verified. A phone
+    /// another user owns is refused with the same apiCode as `bind_phone`
+    /// ([`ApiCode::PhoneAlreadyBound`]); free it first with
+    /// [`clear_user_phone`](Self::clear_user_phone).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::{ApiCode, PhoneNumber, UserRef};
+    ///
+    /// let phone = PhoneNumber::parse("+86 188 0000 9999")?;
+    /// let alice = management.set_user_phone(UserRef::Username("alice"), &phone).await?;
+    /// assert_eq!(alice.phone.as_deref(), Some("18800009999"));
+    /// // Bob cannot have it while alice does.
+    /// let refused = management.set_user_phone(UserRef::Username("bob"), &phone).await.unwrap_err();
+    /// assert_eq!(refused.api_code(), Some(ApiCode::PhoneAlreadyBound));
+    /// management.clear_user_phone(UserRef::Username("alice")).await?;
+    /// management.set_user_phone(UserRef::Username("bob"), &phone).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_user_phone(&self, user: UserRef<'_>, phone: &PhoneNumber) -> Result<User> {
+        let mut update = self.update_for(user)?;
+        update.phone = Some(phone.national_number().into());
+        update.phone_country_code = Some(phone.country_code().into());
+        update.phone_verified = Some(true);
+        self.update_user(update).await
+    }
+
+    /// Frees a user's phone (the number can then be given to another user).
+    pub async fn clear_user_phone(&self, user: UserRef<'_>) -> Result<User> {
+        let mut update = self.update_for(user)?;
+        update.phone = Some(String::new());
+        self.update_user(update).await
+    }
+
+    /// An update-user body naming `user`, nothing else set.
+    fn update_for(&self, user: UserRef<'_>) -> Result<types::UpdateUserReqDto> {
+        user.check()?;
+        let (id, kind) = user.id_and_type();
+        let kind: types::UpdateUserOptionsDtoUserIdType = kind
+            .parse()
+            .map_err(|_| Error::input("user", "has no userIdType"))?;
+        types::UpdateUserReqDto::builder()
+            .user_id(id)
+            .options(Some(types::UpdateUserOptionsDto {
+                user_id_type: Some(kind),
+                ..Default::default()
+            }))
+            .try_into()
+            .map_err(|e| Error::input("user", format!("{e}")))
     }
 
     /// Links an external account (`user_id_in_idp` at identity source `ext_idp_id`) to a user.

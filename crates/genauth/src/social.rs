@@ -1026,3 +1026,19 @@ impl TenantClient {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_lifetime_too_large_for_the_clock_does_not_panic() {
+        for expire in [i64::MAX, i64::MAX - 1, -5, i64::MIN] {
+            let session = SocialSession::from_parts(Some("st".into()), None, Some(expire))
+                .expect("a session");
+            if expire > 0 {
+                assert!(session.expires_at > SystemTime::now(), "{expire}");
+            }
+        }
+    }
+}

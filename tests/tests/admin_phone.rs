@@ -1,0 +1,222 @@
+//! The administrator's side of a phone's life, end to end through the facade against the
+//! sandbox: find a user by phone, create a user with a verified phone, refuse a phone another
+//! user owns (with bind-phone's apiCode), free it and move it; both management authentications.
+
+use genauth::api::types::{CreateUserReqDto, UpdateUserReqDto};
+use genauth::{
+    ApiCode, AuthenticationClient, ManagementAuth, ManagementClient, PhoneNumber, UserRef,
+};
+use genauth_sandbox::{Sandbox, SandboxHandle};
+
+fn management(s: &SandboxHandle, auth: ManagementAuth) -> ManagementClient {
+    let pool = s.seed().user_pool;
+    ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .auth(auth)
+        .build()
+        .expect("management client")
+}
+
+fn phone(s: &str) -> PhoneNumber {
+    PhoneNumber::parse(s).expect("phone")
+}
+
+#[tokio::test]
+async fn an_administrator_binds_frees_and_moves_a_phone() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    for auth in [ManagementAuth::Signature, ManagementAuth::Token] {
+        let m = management(&s, auth);
+        let number = if auth == ManagementAuth::Signature {
+            "+86 188 0000 7001"
+        } else {
+            "+86 188 0000 7002"
+        };
+        let username = format!("carol-{auth:?}").to_lowercase();
+        let p = phone(number);
+        assert!(m.find_user_by_phone(&p).await.expect("lookup").is_none());
+        assert!(!m.is_user_exists(UserRef::Phone(&p)).await.expect("exists"));
+
+        // A user created with a verified phone: bound at once, no SMS code.
+        let carol = m
+            .create_user(CreateUserReqDto {
+                username: Some(username.clone()),
+                phone: Some(p.national_number().into()),
+                phone_country_code: Some(p.country_code().into()),
+                phone_verified: Some(true),
+                password: Some("carol-password-1".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("created");
+        assert!(carol.phone_verified);
+        assert!(m.is_user_exists(UserRef::Phone(&p)).await.expect("exists"));
+        let found = m
+            .find_user_by_phone(&p)
+            .await
+            .expect("lookup")
+            .expect("found");
+        assert_eq!(found.user_id, carol.user_id);
+        assert!(
+            m.is_user_exists(UserRef::Username(&username))
+                .await
+                .expect("exists")
+        );
+
+        // Bob cannot have it while carol does: the same refusal as bind-phone's.
+        let refused = m
+            .set_user_phone(UserRef::Username("bob"), &p)
+            .await
+            .expect_err("owned by carol");
+        assert_eq!(
+            refused.api_code(),
+            Some(ApiCode::PhoneAlreadyBound),
+            "{refused}"
+        );
+        assert_eq!(refused.status_code(), Some(409));
+        // A second user with the same phone is refused the same way.
+        let twin = m
+            .create_user(CreateUserReqDto {
+                username: Some(format!("{username}-twin")),
+                phone: Some(p.national_number().into()),
+                ..Default::default()
+            })
+            .await
+            .expect_err("phone taken");
+        assert_eq!(twin.api_code(), Some(ApiCode::PhoneAlreadyBound), "{twin}");
+
+        // Freed, then moved to bob.
+        let freed = m
+            .clear_user_phone(UserRef::Id(&carol.user_id))
+            .await
+            .expect("freed");
+        assert!(freed.phone.is_none() && !freed.phone_verified);
+        let bob = m
+            .set_user_phone(UserRef::Username("bob"), &p)
+            .await
+            .expect("moved");
+        assert_eq!(bob.phone.as_deref(), Some(p.national_number()));
+        assert!(bob.phone_verified);
+        assert_eq!(
+            m.find_user_by_phone(&p)
+                .await
+                .expect("lookup")
+                .expect("bob")
+                .username
+                .as_deref(),
+            Some("bob")
+        );
+        m.clear_user_phone(UserRef::Username("bob"))
+            .await
+            .expect("freed again");
+    }
+}
+
+#[tokio::test]
+async fn update_user_refuses_a_phone_with_the_same_api_code_as_bind_phone() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let seed = s.seed();
+    let m = management(&s, ManagementAuth::Signature);
+    let p = phone("+86 188 0000 7100");
+    m.set_user_phone(UserRef::Username("bob"), &p)
+        .await
+        .expect("bob has it");
+    // The user's own call, bind-phone, for the same number.
+    let alice = AuthenticationClient::builder()
+        .app_id(&seed.app.id)
+        .app_secret(&seed.app.secret)
+        .host(s.url())
+        .build()
+        .expect("client");
+    alice
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    alice.send_bind_phone_code(&p).await.expect("code sent");
+    let code = s
+        .last_code(p.national_number(), "CHANNEL_BIND_PHONE")
+        .expect("code");
+    let by_user = alice
+        .bind_phone(&p, code.as_str())
+        .await
+        .expect_err("owned by bob");
+    let by_admin = m
+        .update_user(
+            UpdateUserReqDto::builder()
+                .user_id("alice")
+                .phone(Some(p.national_number().into()))
+                .phone_verified(Some(true))
+                .options(Some(genauth::api::types::UpdateUserOptionsDto {
+                    user_id_type: Some(
+                        genauth::api::types::UpdateUserOptionsDtoUserIdType::Username,
+                    ),
+                    ..Default::default()
+                }))
+                .try_into()
+                .expect("body"),
+        )
+        .await
+        .expect_err("owned by bob");
+    assert_eq!(by_admin.api_code(), by_user.api_code());
+    assert_eq!(by_admin.status_code(), by_user.status_code());
+    // Only the fields given change: a name, and the phone stays bob's.
+    let renamed = m
+        .update_user(
+            UpdateUserReqDto::builder()
+                .user_id("bob")
+                .name(Some("Bob B.".into()))
+                .options(Some(genauth::api::types::UpdateUserOptionsDto {
+                    user_id_type: Some(
+                        genauth::api::types::UpdateUserOptionsDtoUserIdType::Username,
+                    ),
+                    ..Default::default()
+                }))
+                .try_into()
+                .expect("body"),
+        )
+        .await
+        .expect("renamed");
+    assert_eq!(renamed.name.as_deref(), Some("Bob B."));
+    assert_eq!(renamed.phone.as_deref(), Some(p.national_number()));
+}
+
+#[tokio::test]
+async fn lookups_by_every_identifier_and_their_refusals() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let m = management(&s, ManagementAuth::Signature);
+    let bob = m.get_user(UserRef::Username("bob")).await.expect("bob");
+    assert_eq!(
+        m.get_user(UserRef::Id(&bob.user_id))
+            .await
+            .expect("by id")
+            .user_id,
+        bob.user_id
+    );
+    let missing = m
+        .get_user(UserRef::Id("6571c3a4e8d4e1b2c3d4ffff"))
+        .await
+        .expect_err("no such user");
+    assert_eq!(missing.api_code(), Some(ApiCode::UserNotFound));
+    assert!(!missing.is_retryable());
+    assert!(
+        !m.is_user_exists(UserRef::Email("nobody@example.com"))
+            .await
+            .expect("exists")
+    );
+    // Refused before anything is sent.
+    assert!(m.is_user_exists(UserRef::Id(&bob.user_id)).await.is_err());
+    assert!(m.get_user(UserRef::Username(" ")).await.is_err());
+    let bad_phone = m
+        .create_user(CreateUserReqDto {
+            phone: Some("12ab".into()),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad phone");
+    assert!(
+        matches!(bad_phone, genauth::Error::InvalidInput { .. }),
+        "{bad_phone}"
+    );
+    assert_eq!(s.request_count("/api/v3/create-user"), 0);
+}
