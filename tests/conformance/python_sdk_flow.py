@@ -18,8 +18,8 @@ from checks import check, finish
 url, app_id, app_secret, username, password, phone = sys.argv[1:7]
 
 
-def last_code(channel):
-    query = urllib.parse.urlencode({"phone": phone, "channel": channel})
+def last_code(channel, number=None):
+    query = urllib.parse.urlencode({"phone": number or phone, "channel": channel})
     with urllib.request.urlopen(url + "/__sandbox/outbox?" + query) as r:
         messages = json.load(r)
     return messages[-1]["code"] if messages else None
@@ -69,5 +69,34 @@ ok("unbind_phone", client.unbind_phone(last_code("CHANNEL_UNBIND_PHONE")))
 profile = client.get_profile()
 ok("get_profile after unbinding", profile)
 check("the phone is gone", (profile.get("data") or {}).get("phone") is None, profile)
+
+# The calls around a phone's life.
+info = client.get_security_level()
+ok("get_security_level (get-security-info)", info)
+check("security info: a password, no phone now", (info.get("data") or {}).get("passwordSet") is True
+      and (info.get("data") or {}).get("phoneBinded") is False, info)
+countries = client.get_country_list()
+ok("get_country_list", countries)
+check("the country list has +86", any(c.get("phoneCountryCode") == "+86" for c in countries.get("data") or []), countries)
+ok("get_application_enabled_ext_idps", client.get_application_enabled_ext_idps())
+
+new_phone = phone[:-4] + "4242"
+ok("send_sms CHANNEL_REGISTER", client.send_sms("CHANNEL_REGISTER", new_phone, "+86"))
+code = last_code("CHANNEL_REGISTER", new_phone)
+pre = client.pre_check_code("SMS", sms_code_payload={"phone": new_phone, "phoneCountryCode": "+86", "passCode": code,
+                                                     "channel": "CHANNEL_REGISTER"})
+check("pre_check_code says valid", (pre.get("data") or {}).get("isValid") is True, pre)
+signup = client.sign_up_by_phone_passcode(new_phone, code, "+86")
+ok("sign_up_by_phone_passcode (the code still good after the pre-check)", signup)
+check("the new user's phone is verified", (signup.get("data") or {}).get("phoneVerified") is True, signup)
+
+ok("send_sms CHANNEL_RESET_PASSWORD", client.send_sms("CHANNEL_RESET_PASSWORD", new_phone, "+86"))
+verified = client.verify_reset_password_request("PHONE_PASSCODE", phone_pass_code_payload={
+    "phoneNumber": new_phone, "phoneCountryCode": "+86", "passCode": last_code("CHANNEL_RESET_PASSWORD", new_phone)})
+ok("verify_reset_password_request", verified)
+token = (verified.get("data") or {}).get("passwordResetToken")
+ok("reset_password", client.reset_password("python-new-password-1", token))
+reused = client.reset_password("python-new-password-2", token)
+check("a reset token is good once", reused.get("statusCode") == 400, reused)
 
 finish()

@@ -53,11 +53,21 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
     let stdout = run_script("python_sdk_flow.py", args).await;
     println!("{stdout}");
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
-    // The sandbox saw it all: two codes to bind (one throttled) and one to unbind.
+    // The sandbox saw it all: two codes to bind (one throttled), one to unbind, then the
+    // sign-up and the password reset of a new phone.
     let outbox = sandbox.outbox();
     let channels: Vec<&str> = outbox.iter().map(|m| m.channel.as_str()).collect();
-    assert_eq!(channels, ["CHANNEL_BIND_PHONE", "CHANNEL_UNBIND_PHONE"]);
+    assert_eq!(
+        channels,
+        [
+            "CHANNEL_BIND_PHONE",
+            "CHANNEL_UNBIND_PHONE",
+            "CHANNEL_REGISTER",
+            "CHANNEL_RESET_PASSWORD"
+        ]
+    );
     assert_eq!(sandbox.users_with_phone("+86", "18800008888"), 0);
+    assert_eq!(sandbox.users_with_phone("+86", "18800004242"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,28 @@ async fn what_the_facade_puts_on_the_wire() {
         .await
         .expect("update");
     snapshot(&capture, "update_phone");
+    // The calls around the phone's life.
+    let new_phone = PhoneNumber::parse("+86 188 0000 5555").expect("phone");
+    c.pre_check_code(&new_phone, genauth::SmsChannel::ChannelRegister, "1234")
+        .await
+        .expect("pre-check-code");
+    snapshot(&capture, "pre_check_code");
+    c.sign_up_by_phone_pass_code(&new_phone, "1234")
+        .await
+        .expect("signup");
+    snapshot(&capture, "sign_up_by_phone_pass_code");
+    c.get_security_info().await.expect("security info");
+    snapshot(&capture, "get_security_info");
+    c.reset_password_by_phone(&new_phone, "1234", "new-passw0rd")
+        .await
+        .expect("reset");
+    snapshot(&capture, "reset_password_by_phone");
+    c.get_country_list().await.expect("countries");
+    snapshot(&capture, "get_country_list");
+    c.get_application_enabled_ext_idps()
+        .await
+        .expect("identity sources");
+    snapshot(&capture, "get_application_enabled_ext_idps");
     c.refresh().await.expect("refresh");
     snapshot(&capture, "refresh_client_secret_post");
     let basic = auth(&url, TokenEndpointAuthMethod::ClientSecretBasic);

@@ -1379,3 +1379,154 @@ async fn management_user_calls_answer_as_the_spec_says() {
         .await
         .expect_err(404, Some(2004));
 }
+
+#[tokio::test]
+async fn account_calls_keep_the_services_rules() {
+    let h = Harness::new().await;
+    let app = h.app_headers();
+    // pre-check-code spends nothing: the same code then signs up.
+    let code = h.send_code("18800005555", "CHANNEL_REGISTER").await;
+    let check = |code: &str| json!({"codeType": "SMS", "smsCodePayload": {"phone": "18800005555", "phoneCountryCode": "+86", "passCode": code, "channel": "CHANNEL_REGISTER"}});
+    for _ in 0..3 {
+        let valid = h.call("preCheckCode", &app, check(&code)).await;
+        assert_eq!(valid.expect_ok()["isValid"], true);
+    }
+    let wrong = if code == "0000" { "1111" } else { "0000" };
+    let invalid = h.call("preCheckCode", &app, check(wrong)).await;
+    assert_eq!(invalid.expect_ok()["isValid"], false);
+    // Sign-up by code: the phone bound and verified, the code spent; a second one refused.
+    let signup = json!({"connection": "PASSCODE", "passCodePayload": {"phone": "18800005555", "phoneCountryCode": "+86", "passCode": code}});
+    let user = h.call("signUp", &app, signup.clone()).await;
+    assert_eq!(user.expect_ok()["phoneVerified"], true);
+    h.call("signUp", &app, signup.clone())
+        .await
+        .expect_err(409, Some(1_320_004));
+    // A phone another user owns: refused before its code is spent.
+    let bobs = h.send_code("13800138000", "CHANNEL_REGISTER").await;
+    h.call(
+        "signUp",
+        &app,
+        json!({"connection": "PASSCODE", "passCodePayload": {"phone": "13800138000", "passCode": bobs}}),
+    )
+    .await
+    .expect_err(409, Some(1_320_004));
+    let still = h
+        .call(
+            "preCheckCode",
+            &app,
+            json!({"codeType": "SMS", "smsCodePayload": {"phone": "13800138000", "passCode": bobs, "channel": "CHANNEL_REGISTER"}}),
+        )
+        .await;
+    assert_eq!(
+        still.expect_ok()["isValid"],
+        true,
+        "the refused sign-up spent no code"
+    );
+
+    // Reset by phone: the token is good once, and expires.
+    let reset_code = h.send_code("13800138000", "CHANNEL_RESET_PASSWORD").await;
+    let verify = |code: &str| json!({"verifyMethod": "PHONE_PASSCODE", "phonePassCodePayload": {"phoneNumber": "13800138000", "phoneCountryCode": "+86", "passCode": code}});
+    let token = h
+        .call("verifyResetPasswordRequest", &app, verify(&reset_code))
+        .await;
+    let data = token.expect_ok();
+    assert_eq!(data["tokenExpiresIn"], 300);
+    let token = data["passwordResetToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.call("verifyResetPasswordRequest", &app, verify(&reset_code))
+        .await
+        .expect_err(400, Some(2300));
+    let reset = json!({"password": "bob-new-password-2", "passwordResetToken": token});
+    h.call("resetPassword", &app, reset.clone())
+        .await
+        .expect_ok();
+    h.call("resetPassword", &app, reset)
+        .await
+        .expect_err(400, None);
+    h.sign_in_password("bob", "bob-new-password-2", "openid")
+        .await
+        .expect_ok();
+    h.clock.advance(Duration::from_secs(61));
+    let again = h.send_code("13800138000", "CHANNEL_RESET_PASSWORD").await;
+    let token = h
+        .call("verifyResetPasswordRequest", &app, verify(&again))
+        .await;
+    let token = token.expect_ok()["passwordResetToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.clock.advance(Duration::from_secs(301));
+    h.call(
+        "resetPassword",
+        &app,
+        json!({"password": "too-late-password", "passwordResetToken": token}),
+    )
+    .await
+    .expect_err(400, None);
+    // No such user: 404.
+    let nobody = h.send_code("18800009090", "CHANNEL_RESET_PASSWORD").await;
+    h.call(
+        "verifyResetPasswordRequest",
+        &app,
+        json!({"verifyMethod": "PHONE_PASSCODE", "phonePassCodePayload": {"phoneNumber": "18800009090", "passCode": nobody}}),
+    )
+    .await
+    .expect_err(404, Some(2004));
+
+    // Security info, countries and identity sources.
+    let token = h.alice_token().await;
+    let info = h
+        .call("getSecurityInfo", &h.user_headers(&token), json!({}))
+        .await;
+    let info = info.expect_ok();
+    assert_eq!(info["phoneBinded"], false);
+    assert_eq!(info["passwordSet"], true);
+    h.call("getSecurityInfo", &app, json!({}))
+        .await
+        .expect_err(401, Some(2020));
+    let countries = h.call("getCountryList", &app, json!({})).await;
+    assert!(
+        countries
+            .expect_ok()
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["phoneCountryCode"] == "+86"))
+    );
+    let idps = h
+        .call("getApplicationEnabledExtIdps", &app, json!({}))
+        .await;
+    assert_eq!(idps.expect_ok()[0]["extIdpId"], "wechat-idp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_sign_ups_with_one_phone_code_create_one_user() {
+    let h = Harness::new().await;
+    let code = h.send_code("18800005656", "CHANNEL_REGISTER").await;
+    let before = h.sandbox.user_count();
+    let h = std::sync::Arc::new(h);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let h = h.clone();
+            let code = code.clone();
+            tokio::spawn(async move {
+                h.call(
+                    "signUp",
+                    &h.app_headers(),
+                    json!({"connection": "PASSCODE", "passCodePayload": {"phone": "18800005656", "passCode": code}}),
+                )
+                .await
+                .status_code()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        if t.await.expect("task") == 200 {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(h.sandbox.user_count(), before + 1);
+    assert_eq!(h.sandbox.users_with_phone("+86", "18800005656"), 1);
+}

@@ -229,6 +229,78 @@ async fn send(c: &Client, op: &str) {
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
+        "signUp" => c
+            .sign_up()
+            .body_map(|b| {
+                b.connection(types::SignUpDtoConnection::Passcode)
+                    .pass_code_payload(Some(types::SignUpByPassCodeDto {
+                        pass_code: "1234".into(),
+                        phone: Some("18800005555".into()),
+                        phone_country_code: Some("+86".into()),
+                        email: None,
+                    }))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "preCheckCode" => c
+            .pre_check_code()
+            .body_map(|b| {
+                b.code_type(types::PreCheckCodeDtoCodeType::Sms)
+                    .sms_code_payload(Some(types::PreCheckSmsCodeDto {
+                        channel: types::PreCheckSmsCodeDtoChannel::ChannelRegister,
+                        pass_code: "1234".into(),
+                        phone: "18800005555".into(),
+                        phone_country_code: Some("+86".into()),
+                    }))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getSecurityInfo" => c
+            .get_security_info()
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "verifyResetPasswordRequest" => c
+            .verify_reset_password_request()
+            .body_map(|b| {
+                b.verify_method(types::VerifyResetPasswordRequestDtoVerifyMethod::PhonePasscode)
+                    .phone_pass_code_payload(Some(types::ResetPasswordByPhonePassCodeDto {
+                        pass_code: "1234".into(),
+                        phone_number: "18800005555".into(),
+                        phone_country_code: Some("+86".into()),
+                    }))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "resetPassword" => c
+            .reset_password()
+            .body_map(|b| {
+                b.password("new-passw0rd")
+                    .password_reset_token("prt_9w3Vb6tQ2s")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getCountryList" => c
+            .get_country_list()
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "getApplicationEnabledExtIdps" => c
+            .get_application_enabled_ext_idps()
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "getUser" => c
             .get_user()
             .user_id("18800008888")

@@ -64,6 +64,25 @@ pub mod types {
             Default::default()
         }
     }
+    ///A country and its phone code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CountryDetailInfo {
+        ///ISO 3166-1 alpha-2 code.
+        pub alpha2: ::std::string::String,
+        ///ISO 3166-1 alpha-3 code.
+        pub alpha3: ::std::string::String,
+        ///Flag emoji.
+        pub flag: ::std::string::String,
+        pub name: LangObject,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(rename = "phoneCountryCode")]
+        pub phone_country_code: ::std::string::String,
+    }
+    impl CountryDetailInfo {
+        pub fn builder() -> builder::CountryDetailInfo {
+            Default::default()
+        }
+    }
     ///An external identity linked to a new user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CreateIdentityDto {
@@ -870,6 +889,307 @@ pub mod types {
             value.parse()
         }
     }
+    ///An identity source the application enables.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ExtIdpInfoDto {
+        ///Where to send a user to link this identity source.
+        #[serde(rename = "bindUrl")]
+        pub bind_url: ::std::string::String,
+        ///Desc.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desc: ::std::option::Option<::std::string::String>,
+        ///Desc en.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desc_en: ::std::option::Option<::std::string::String>,
+        ///The identity source id.
+        #[serde(rename = "extIdpId")]
+        pub ext_idp_id: ::std::string::String,
+        ///The identity provider type.
+        #[serde(rename = "extIdpType")]
+        pub ext_idp_type: ExtIdpInfoDtoExtIdpType,
+        ///The identity source connection identifier (ext_idp_conn_identifier).
+        pub identifier: ::std::string::String,
+        ///Logo URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo: ::std::option::Option<::std::string::String>,
+        ///Full name.
+        pub name: ::std::string::String,
+        ///Name en.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name_en: ::std::option::Option<::std::string::String>,
+        ///The kind of identity (openid, unionid ...).
+        #[serde(rename = "type")]
+        pub type_: ExtIdpInfoDtoType,
+    }
+    impl ExtIdpInfoDto {
+        pub fn builder() -> builder::ExtIdpInfoDto {
+            Default::default()
+        }
+    }
+    ///The identity provider type.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ExtIdpInfoDtoExtIdpType {
+        #[serde(rename = "social")]
+        Social,
+        #[serde(rename = "enterprise")]
+        Enterprise,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for ExtIdpInfoDtoExtIdpType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Social => f.write_str("social"),
+                Self::Enterprise => f.write_str("enterprise"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ExtIdpInfoDtoExtIdpType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "social" => Self::Social,
+                    "enterprise" => Self::Enterprise,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ExtIdpInfoDtoExtIdpType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ExtIdpInfoDtoExtIdpType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The kind of identity (openid, unionid ...).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ExtIdpInfoDtoType {
+        #[serde(rename = "oidc")]
+        Oidc,
+        #[serde(rename = "oauth2")]
+        Oauth2,
+        #[serde(rename = "saml")]
+        Saml,
+        #[serde(rename = "ldap")]
+        Ldap,
+        #[serde(rename = "ad")]
+        Ad,
+        #[serde(rename = "cas")]
+        Cas,
+        #[serde(rename = "azure-ad")]
+        AzureAd,
+        #[serde(rename = "wechat")]
+        Wechat,
+        #[serde(rename = "google")]
+        Google,
+        #[serde(rename = "qq")]
+        Qq,
+        #[serde(rename = "wechatwork")]
+        Wechatwork,
+        #[serde(rename = "dingtalk")]
+        Dingtalk,
+        #[serde(rename = "weibo")]
+        Weibo,
+        #[serde(rename = "github")]
+        Github,
+        #[serde(rename = "alipay")]
+        Alipay,
+        #[serde(rename = "apple")]
+        Apple,
+        #[serde(rename = "baidu")]
+        Baidu,
+        #[serde(rename = "lark")]
+        Lark,
+        #[serde(rename = "gitlab")]
+        Gitlab,
+        #[serde(rename = "twitter")]
+        Twitter,
+        #[serde(rename = "facebook")]
+        Facebook,
+        #[serde(rename = "slack")]
+        Slack,
+        #[serde(rename = "linkedin")]
+        Linkedin,
+        #[serde(rename = "yidun")]
+        Yidun,
+        #[serde(rename = "qingcloud")]
+        Qingcloud,
+        #[serde(rename = "gitee")]
+        Gitee,
+        #[serde(rename = "instagram")]
+        Instagram,
+        #[serde(rename = "welink")]
+        Welink,
+        #[serde(rename = "huawei")]
+        Huawei,
+        #[serde(rename = "honor")]
+        Honor,
+        #[serde(rename = "xiaomi")]
+        Xiaomi,
+        #[serde(rename = "oppo")]
+        Oppo,
+        #[serde(rename = "aws")]
+        Aws,
+        #[serde(rename = "amazon")]
+        Amazon,
+        #[serde(rename = "douyin")]
+        Douyin,
+        #[serde(rename = "kuaishou")]
+        Kuaishou,
+        #[serde(rename = "line")]
+        Line,
+        #[serde(rename = "sdbz")]
+        Sdbz,
+        /// A value this version of the SDK does not know (the service added it); kept as sent.
+        #[serde(untagged)]
+        Unknown(::std::string::String),
+    }
+    impl ::std::fmt::Display for ExtIdpInfoDtoType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::Oidc => f.write_str("oidc"),
+                Self::Oauth2 => f.write_str("oauth2"),
+                Self::Saml => f.write_str("saml"),
+                Self::Ldap => f.write_str("ldap"),
+                Self::Ad => f.write_str("ad"),
+                Self::Cas => f.write_str("cas"),
+                Self::AzureAd => f.write_str("azure-ad"),
+                Self::Wechat => f.write_str("wechat"),
+                Self::Google => f.write_str("google"),
+                Self::Qq => f.write_str("qq"),
+                Self::Wechatwork => f.write_str("wechatwork"),
+                Self::Dingtalk => f.write_str("dingtalk"),
+                Self::Weibo => f.write_str("weibo"),
+                Self::Github => f.write_str("github"),
+                Self::Alipay => f.write_str("alipay"),
+                Self::Apple => f.write_str("apple"),
+                Self::Baidu => f.write_str("baidu"),
+                Self::Lark => f.write_str("lark"),
+                Self::Gitlab => f.write_str("gitlab"),
+                Self::Twitter => f.write_str("twitter"),
+                Self::Facebook => f.write_str("facebook"),
+                Self::Slack => f.write_str("slack"),
+                Self::Linkedin => f.write_str("linkedin"),
+                Self::Yidun => f.write_str("yidun"),
+                Self::Qingcloud => f.write_str("qingcloud"),
+                Self::Gitee => f.write_str("gitee"),
+                Self::Instagram => f.write_str("instagram"),
+                Self::Welink => f.write_str("welink"),
+                Self::Huawei => f.write_str("huawei"),
+                Self::Honor => f.write_str("honor"),
+                Self::Xiaomi => f.write_str("xiaomi"),
+                Self::Oppo => f.write_str("oppo"),
+                Self::Aws => f.write_str("aws"),
+                Self::Amazon => f.write_str("amazon"),
+                Self::Douyin => f.write_str("douyin"),
+                Self::Kuaishou => f.write_str("kuaishou"),
+                Self::Line => f.write_str("line"),
+                Self::Sdbz => f.write_str("sdbz"),
+                Self::Unknown(value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ExtIdpInfoDtoType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            Ok(
+                match value {
+                    "oidc" => Self::Oidc,
+                    "oauth2" => Self::Oauth2,
+                    "saml" => Self::Saml,
+                    "ldap" => Self::Ldap,
+                    "ad" => Self::Ad,
+                    "cas" => Self::Cas,
+                    "azure-ad" => Self::AzureAd,
+                    "wechat" => Self::Wechat,
+                    "google" => Self::Google,
+                    "qq" => Self::Qq,
+                    "wechatwork" => Self::Wechatwork,
+                    "dingtalk" => Self::Dingtalk,
+                    "weibo" => Self::Weibo,
+                    "github" => Self::Github,
+                    "alipay" => Self::Alipay,
+                    "apple" => Self::Apple,
+                    "baidu" => Self::Baidu,
+                    "lark" => Self::Lark,
+                    "gitlab" => Self::Gitlab,
+                    "twitter" => Self::Twitter,
+                    "facebook" => Self::Facebook,
+                    "slack" => Self::Slack,
+                    "linkedin" => Self::Linkedin,
+                    "yidun" => Self::Yidun,
+                    "qingcloud" => Self::Qingcloud,
+                    "gitee" => Self::Gitee,
+                    "instagram" => Self::Instagram,
+                    "welink" => Self::Welink,
+                    "huawei" => Self::Huawei,
+                    "honor" => Self::Honor,
+                    "xiaomi" => Self::Xiaomi,
+                    "oppo" => Self::Oppo,
+                    "aws" => Self::Aws,
+                    "amazon" => Self::Amazon,
+                    "douyin" => Self::Douyin,
+                    "kuaishou" => Self::Kuaishou,
+                    "line" => Self::Line,
+                    "sdbz" => Self::Sdbz,
+                    other => Self::Unknown(other.to_string()),
+                },
+            )
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ExtIdpInfoDtoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ExtIdpInfoDtoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The V3 envelope carrying a link URL.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GenerateBindExtIdpLinkRespDto {
@@ -895,6 +1215,64 @@ pub mod types {
     }
     impl GenerateBindExtIdpLinkRespDto {
         pub fn builder() -> builder::GenerateBindExtIdpLinkRespDto {
+            Default::default()
+        }
+    }
+    ///The V3 envelope carrying the countries and their phone codes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetCountryListRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        ///The payload.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<CountryDetailInfo>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl GetCountryListRespDto {
+        pub fn builder() -> builder::GetCountryListRespDto {
+            Default::default()
+        }
+    }
+    ///The V3 envelope carrying the identity sources of the application.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetExtIdpsRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        ///The payload.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<ExtIdpInfoDto>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl GetExtIdpsRespDto {
+        pub fn builder() -> builder::GetExtIdpsRespDto {
             Default::default()
         }
     }
@@ -946,6 +1324,61 @@ pub mod types {
     }
     impl GetManagementTokenRespDto {
         pub fn builder() -> builder::GetManagementTokenRespDto {
+            Default::default()
+        }
+    }
+    ///What secures the account: what a client checks before unbinding a phone.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetSecurityInfoDto {
+        ///Whether an email address is bound.
+        #[serde(rename = "emailBinded")]
+        pub email_binded: bool,
+        ///Whether an MFA factor is enrolled.
+        #[serde(rename = "mfaEnrolled")]
+        pub mfa_enrolled: bool,
+        ///Strength of the password: 1 low, 2 medium, 3 high.
+        #[serde(rename = "passwordSecurityLevel")]
+        pub password_security_level: i64,
+        ///Whether a password is set.
+        #[serde(rename = "passwordSet")]
+        pub password_set: bool,
+        ///Whether a mobile number is bound.
+        #[serde(rename = "phoneBinded")]
+        pub phone_binded: bool,
+        ///Security score, 0 to 100.
+        #[serde(rename = "securityScore")]
+        pub security_score: i64,
+    }
+    impl GetSecurityInfoDto {
+        pub fn builder() -> builder::GetSecurityInfoDto {
+            Default::default()
+        }
+    }
+    ///The V3 envelope carrying what secures an account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GetSecurityInfoRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<GetSecurityInfoDto>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl GetSecurityInfoRespDto {
+        pub fn builder() -> builder::GetSecurityInfoRespDto {
             Default::default()
         }
     }
@@ -1422,6 +1855,36 @@ pub mod types {
             Default::default()
         }
     }
+    ///A text in each language.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LangObject {
+        #[serde(rename = "en-US")]
+        pub en_us: LangUnit,
+        #[serde(rename = "ja-JP")]
+        pub ja_jp: LangUnit,
+        #[serde(rename = "zh-CN")]
+        pub zh_cn: LangUnit,
+        #[serde(rename = "zh-TW")]
+        pub zh_tw: LangUnit,
+    }
+    impl LangObject {
+        pub fn builder() -> builder::LangObject {
+            Default::default()
+        }
+    }
+    ///A text in one language.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LangUnit {
+        ///Whether this language is on.
+        pub enabled: bool,
+        ///The text in this language.
+        pub value: ::std::string::String,
+    }
+    impl LangUnit {
+        pub fn builder() -> builder::LangUnit {
+            Default::default()
+        }
+    }
     ///The identity to link and the user to link it to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LinkIdentityDto {
@@ -1679,6 +2142,562 @@ a client reads whichever is present.
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///The V3 envelope carrying a password reset token.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PasswordResetVerifyResp {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ResetPasswordVerify>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl PasswordResetVerifyResp {
+        pub fn builder() -> builder::PasswordResetVerifyResp {
+            Default::default()
+        }
+    }
+    ///Whether the code is valid.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PreCheckCodeDataDto {
+        ///Whether the code is valid (and still unspent).
+        #[serde(rename = "isValid")]
+        pub is_valid: bool,
+        ///Why it is not.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
+    impl PreCheckCodeDataDto {
+        pub fn builder() -> builder::PreCheckCodeDataDto {
+            Default::default()
+        }
+    }
+    ///A code to check without spending it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PreCheckCodeDto {
+        ///What kind of code: SMS or EMAIL.
+        #[serde(rename = "codeType")]
+        pub code_type: PreCheckCodeDtoCodeType,
+        #[serde(
+            rename = "emailCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_code_payload: ::std::option::Option<PreCheckEmailCodeDto>,
+        #[serde(
+            rename = "smsCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sms_code_payload: ::std::option::Option<PreCheckSmsCodeDto>,
+    }
+    impl PreCheckCodeDto {
+        pub fn builder() -> builder::PreCheckCodeDto {
+            Default::default()
+        }
+    }
+    ///What kind of code: SMS or EMAIL.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PreCheckCodeDtoCodeType {
+        #[serde(rename = "SMS")]
+        Sms,
+        #[serde(rename = "EMAIL")]
+        Email,
+    }
+    impl ::std::fmt::Display for PreCheckCodeDtoCodeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sms => f.write_str("SMS"),
+                Self::Email => f.write_str("EMAIL"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PreCheckCodeDtoCodeType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SMS" => Ok(Self::Sms),
+                "EMAIL" => Ok(Self::Email),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreCheckCodeDtoCodeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreCheckCodeDtoCodeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The V3 envelope saying whether a code is valid.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PreCheckCodeRespDto {
+        ///Fine-grained error code; only present on failure.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<PreCheckCodeDataDto>,
+        ///Human-readable description of the outcome.
+        pub message: ::std::string::String,
+        ///Request id; present on failure.
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///Business status code; 200 means success, anything else is a failure.
+        #[serde(rename = "statusCode")]
+        pub status_code: i64,
+    }
+    impl PreCheckCodeRespDto {
+        pub fn builder() -> builder::PreCheckCodeRespDto {
+            Default::default()
+        }
+    }
+    ///An email code and what it was sent for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct PreCheckEmailCodeDto {
+        ///The channel the code was sent for.
+        pub channel: PreCheckEmailCodeDtoChannel,
+        ///Email address.
+        pub email: ::std::string::String,
+        ///The SMS or email code; never logged.
+        #[serde(rename = "passCode")]
+        pub pass_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for PreCheckEmailCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PreCheckEmailCodeDto")
+                .field("channel", &self.channel)
+                .field("email", &self.email)
+                .field("pass_code", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl PreCheckEmailCodeDto {
+        pub fn builder() -> builder::PreCheckEmailCodeDto {
+            Default::default()
+        }
+    }
+    ///The channel the code was sent for.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PreCheckEmailCodeDtoChannel {
+        #[serde(rename = "CHANNEL_LOGIN")]
+        ChannelLogin,
+        #[serde(rename = "CHANNEL_REGISTER")]
+        ChannelRegister,
+        #[serde(rename = "CHANNEL_RESET_PASSWORD")]
+        ChannelResetPassword,
+        #[serde(rename = "CHANNEL_VERIFY_EMAIL_LINK")]
+        ChannelVerifyEmailLink,
+        #[serde(rename = "CHANNEL_UPDATE_EMAIL")]
+        ChannelUpdateEmail,
+        #[serde(rename = "CHANNEL_BIND_EMAIL")]
+        ChannelBindEmail,
+        #[serde(rename = "CHANNEL_UNBIND_EMAIL")]
+        ChannelUnbindEmail,
+        #[serde(rename = "CHANNEL_VERIFY_MFA")]
+        ChannelVerifyMfa,
+        #[serde(rename = "CHANNEL_UNLOCK_ACCOUNT")]
+        ChannelUnlockAccount,
+        #[serde(rename = "CHANNEL_COMPLETE_EMAIL")]
+        ChannelCompleteEmail,
+        #[serde(rename = "CHANNEL_DELETE_ACCOUNT")]
+        ChannelDeleteAccount,
+    }
+    impl ::std::fmt::Display for PreCheckEmailCodeDtoChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ChannelLogin => f.write_str("CHANNEL_LOGIN"),
+                Self::ChannelRegister => f.write_str("CHANNEL_REGISTER"),
+                Self::ChannelResetPassword => f.write_str("CHANNEL_RESET_PASSWORD"),
+                Self::ChannelVerifyEmailLink => f.write_str("CHANNEL_VERIFY_EMAIL_LINK"),
+                Self::ChannelUpdateEmail => f.write_str("CHANNEL_UPDATE_EMAIL"),
+                Self::ChannelBindEmail => f.write_str("CHANNEL_BIND_EMAIL"),
+                Self::ChannelUnbindEmail => f.write_str("CHANNEL_UNBIND_EMAIL"),
+                Self::ChannelVerifyMfa => f.write_str("CHANNEL_VERIFY_MFA"),
+                Self::ChannelUnlockAccount => f.write_str("CHANNEL_UNLOCK_ACCOUNT"),
+                Self::ChannelCompleteEmail => f.write_str("CHANNEL_COMPLETE_EMAIL"),
+                Self::ChannelDeleteAccount => f.write_str("CHANNEL_DELETE_ACCOUNT"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PreCheckEmailCodeDtoChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CHANNEL_LOGIN" => Ok(Self::ChannelLogin),
+                "CHANNEL_REGISTER" => Ok(Self::ChannelRegister),
+                "CHANNEL_RESET_PASSWORD" => Ok(Self::ChannelResetPassword),
+                "CHANNEL_VERIFY_EMAIL_LINK" => Ok(Self::ChannelVerifyEmailLink),
+                "CHANNEL_UPDATE_EMAIL" => Ok(Self::ChannelUpdateEmail),
+                "CHANNEL_BIND_EMAIL" => Ok(Self::ChannelBindEmail),
+                "CHANNEL_UNBIND_EMAIL" => Ok(Self::ChannelUnbindEmail),
+                "CHANNEL_VERIFY_MFA" => Ok(Self::ChannelVerifyMfa),
+                "CHANNEL_UNLOCK_ACCOUNT" => Ok(Self::ChannelUnlockAccount),
+                "CHANNEL_COMPLETE_EMAIL" => Ok(Self::ChannelCompleteEmail),
+                "CHANNEL_DELETE_ACCOUNT" => Ok(Self::ChannelDeleteAccount),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreCheckEmailCodeDtoChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreCheckEmailCodeDtoChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///An SMS code, its phone and what it was sent for.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct PreCheckSmsCodeDto {
+        ///The channel the code was sent for.
+        pub channel: PreCheckSmsCodeDtoChannel,
+        ///The SMS or email code; never logged.
+        #[serde(rename = "passCode")]
+        pub pass_code: ::std::string::String,
+        ///Mobile number without the country code.
+        pub phone: ::std::string::String,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for PreCheckSmsCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PreCheckSmsCodeDto")
+                .field("channel", &self.channel)
+                .field("pass_code", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .finish()
+        }
+    }
+    impl PreCheckSmsCodeDto {
+        pub fn builder() -> builder::PreCheckSmsCodeDto {
+            Default::default()
+        }
+    }
+    ///The channel the code was sent for.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PreCheckSmsCodeDtoChannel {
+        #[serde(rename = "CHANNEL_LOGIN")]
+        ChannelLogin,
+        #[serde(rename = "CHANNEL_REGISTER")]
+        ChannelRegister,
+        #[serde(rename = "CHANNEL_RESET_PASSWORD")]
+        ChannelResetPassword,
+        #[serde(rename = "CHANNEL_BIND_PHONE")]
+        ChannelBindPhone,
+        #[serde(rename = "CHANNEL_UNBIND_PHONE")]
+        ChannelUnbindPhone,
+        #[serde(rename = "CHANNEL_BIND_MFA")]
+        ChannelBindMfa,
+        #[serde(rename = "CHANNEL_VERIFY_MFA")]
+        ChannelVerifyMfa,
+        #[serde(rename = "CHANNEL_UNBIND_MFA")]
+        ChannelUnbindMfa,
+        #[serde(rename = "CHANNEL_COMPLETE_PHONE")]
+        ChannelCompletePhone,
+        #[serde(rename = "CHANNEL_IDENTITY_VERIFICATION")]
+        ChannelIdentityVerification,
+        #[serde(rename = "CHANNEL_DELETE_ACCOUNT")]
+        ChannelDeleteAccount,
+    }
+    impl ::std::fmt::Display for PreCheckSmsCodeDtoChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ChannelLogin => f.write_str("CHANNEL_LOGIN"),
+                Self::ChannelRegister => f.write_str("CHANNEL_REGISTER"),
+                Self::ChannelResetPassword => f.write_str("CHANNEL_RESET_PASSWORD"),
+                Self::ChannelBindPhone => f.write_str("CHANNEL_BIND_PHONE"),
+                Self::ChannelUnbindPhone => f.write_str("CHANNEL_UNBIND_PHONE"),
+                Self::ChannelBindMfa => f.write_str("CHANNEL_BIND_MFA"),
+                Self::ChannelVerifyMfa => f.write_str("CHANNEL_VERIFY_MFA"),
+                Self::ChannelUnbindMfa => f.write_str("CHANNEL_UNBIND_MFA"),
+                Self::ChannelCompletePhone => f.write_str("CHANNEL_COMPLETE_PHONE"),
+                Self::ChannelIdentityVerification => {
+                    f.write_str("CHANNEL_IDENTITY_VERIFICATION")
+                }
+                Self::ChannelDeleteAccount => f.write_str("CHANNEL_DELETE_ACCOUNT"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PreCheckSmsCodeDtoChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CHANNEL_LOGIN" => Ok(Self::ChannelLogin),
+                "CHANNEL_REGISTER" => Ok(Self::ChannelRegister),
+                "CHANNEL_RESET_PASSWORD" => Ok(Self::ChannelResetPassword),
+                "CHANNEL_BIND_PHONE" => Ok(Self::ChannelBindPhone),
+                "CHANNEL_UNBIND_PHONE" => Ok(Self::ChannelUnbindPhone),
+                "CHANNEL_BIND_MFA" => Ok(Self::ChannelBindMfa),
+                "CHANNEL_VERIFY_MFA" => Ok(Self::ChannelVerifyMfa),
+                "CHANNEL_UNBIND_MFA" => Ok(Self::ChannelUnbindMfa),
+                "CHANNEL_COMPLETE_PHONE" => Ok(Self::ChannelCompletePhone),
+                "CHANNEL_IDENTITY_VERIFICATION" => Ok(Self::ChannelIdentityVerification),
+                "CHANNEL_DELETE_ACCOUNT" => Ok(Self::ChannelDeleteAccount),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreCheckSmsCodeDtoChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreCheckSmsCodeDtoChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The email address and its CHANNEL_RESET_PASSWORD code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct ResetPasswordByEmailPassCodeDto {
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The SMS or email code; never logged.
+        #[serde(rename = "passCode")]
+        pub pass_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for ResetPasswordByEmailPassCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ResetPasswordByEmailPassCodeDto")
+                .field("email", &self.email)
+                .field("pass_code", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl ResetPasswordByEmailPassCodeDto {
+        pub fn builder() -> builder::ResetPasswordByEmailPassCodeDto {
+            Default::default()
+        }
+    }
+    ///The phone and its CHANNEL_RESET_PASSWORD code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct ResetPasswordByPhonePassCodeDto {
+        ///The SMS or email code; never logged.
+        #[serde(rename = "passCode")]
+        pub pass_code: ::std::string::String,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+        ///Mobile number without the country code.
+        #[serde(rename = "phoneNumber")]
+        pub phone_number: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for ResetPasswordByPhonePassCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ResetPasswordByPhonePassCodeDto")
+                .field("pass_code", &"[REDACTED]")
+                .field("phone_country_code", &self.phone_country_code)
+                .field("phone_number", &self.phone_number)
+                .finish()
+        }
+    }
+    impl ResetPasswordByPhonePassCodeDto {
+        pub fn builder() -> builder::ResetPasswordByPhonePassCodeDto {
+            Default::default()
+        }
+    }
+    ///The new password and the reset token.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct ResetPasswordDto {
+        ///Password in clear (or encrypted as passwordEncryptType says); never logged.
+        pub password: ::std::string::String,
+        ///How password is encrypted: none (the default), rsa or sm2.
+        #[serde(
+            rename = "passwordEncryptType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_encrypt_type: ::std::option::Option<
+            ResetPasswordDtoPasswordEncryptType,
+        >,
+        ///The single-use token that allows the reset; never logged.
+        #[serde(rename = "passwordResetToken")]
+        pub password_reset_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for ResetPasswordDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ResetPasswordDto")
+                .field("password", &"[REDACTED]")
+                .field("password_encrypt_type", &self.password_encrypt_type)
+                .field("password_reset_token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl ResetPasswordDto {
+        pub fn builder() -> builder::ResetPasswordDto {
+            Default::default()
+        }
+    }
+    ///How password is encrypted: none (the default), rsa or sm2.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ResetPasswordDtoPasswordEncryptType {
+        #[serde(rename = "sm2")]
+        Sm2,
+        #[serde(rename = "rsa")]
+        Rsa,
+        #[serde(rename = "none")]
+        None,
+    }
+    impl ::std::fmt::Display for ResetPasswordDtoPasswordEncryptType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sm2 => f.write_str("sm2"),
+                Self::Rsa => f.write_str("rsa"),
+                Self::None => f.write_str("none"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResetPasswordDtoPasswordEncryptType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sm2" => Ok(Self::Sm2),
+                "rsa" => Ok(Self::Rsa),
+                "none" => Ok(Self::None),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResetPasswordDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ResetPasswordDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The single-use token a verified reset request gives.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct ResetPasswordVerify {
+        ///The single-use token that allows the reset; never logged.
+        #[serde(rename = "passwordResetToken")]
+        pub password_reset_token: ::std::string::String,
+        ///Seconds until the token expires.
+        #[serde(rename = "tokenExpiresIn")]
+        pub token_expires_in: i64,
+    }
+    impl ::std::fmt::Debug for ResetPasswordVerify {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ResetPasswordVerify")
+                .field("password_reset_token", &"[REDACTED]")
+                .field("token_expires_in", &self.token_expires_in)
+                .finish()
+        }
+    }
+    impl ResetPasswordVerify {
+        pub fn builder() -> builder::ResetPasswordVerify {
+            Default::default()
         }
     }
     ///A failure of the /api/v2 family.
@@ -2194,6 +3213,412 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for SignInOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The phone (or email) and the code that proves it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignUpByPassCodeDto {
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The SMS or email code; never logged.
+        #[serde(rename = "passCode")]
+        pub pass_code: ::std::string::String,
+        ///Mobile number without the country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignUpByPassCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignUpByPassCodeDto")
+                .field("email", &self.email)
+                .field("pass_code", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .finish()
+        }
+    }
+    impl SignUpByPassCodeDto {
+        pub fn builder() -> builder::SignUpByPassCodeDto {
+            Default::default()
+        }
+    }
+    ///The account and password of a password sign-up.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignUpByPasswordDto {
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Password in clear (or encrypted as passwordEncryptType says); never logged.
+        pub password: ::std::string::String,
+        ///Username.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignUpByPasswordDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignUpByPasswordDto")
+                .field("email", &self.email)
+                .field("password", &"[REDACTED]")
+                .field("username", &self.username)
+                .finish()
+        }
+    }
+    impl SignUpByPasswordDto {
+        pub fn builder() -> builder::SignUpByPasswordDto {
+            Default::default()
+        }
+    }
+    ///A sign-up: by password or by an SMS / email code (PASSCODE, a CHANNEL_REGISTER code).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignUpDto {
+        ///How the user signs up.
+        pub connection: SignUpDtoConnection,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<SignUpOptionsDto>,
+        #[serde(
+            rename = "passCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pass_code_payload: ::std::option::Option<SignUpByPassCodeDto>,
+        #[serde(
+            rename = "passwordPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_payload: ::std::option::Option<SignUpByPasswordDto>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile: ::std::option::Option<SignUpProfileDto>,
+    }
+    impl SignUpDto {
+        pub fn builder() -> builder::SignUpDto {
+            Default::default()
+        }
+    }
+    ///How the user signs up.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SignUpDtoConnection {
+        #[serde(rename = "PASSWORD")]
+        Password,
+        #[serde(rename = "PASSCODE")]
+        Passcode,
+    }
+    impl ::std::fmt::Display for SignUpDtoConnection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Password => f.write_str("PASSWORD"),
+                Self::Passcode => f.write_str("PASSCODE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SignUpDtoConnection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PASSWORD" => Ok(Self::Password),
+                "PASSCODE" => Ok(Self::Passcode),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SignUpDtoConnection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SignUpDtoConnection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Options of a sign-up.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignUpOptionsDto {
+        ///The end user IP.
+        #[serde(
+            rename = "clientIp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub client_ip: ::std::option::Option<::std::string::String>,
+        ///Context passed to pipeline functions.
+        pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Email pass code for information completion.
+        #[serde(
+            rename = "emailPassCodeForInformationCompletion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_pass_code_for_information_completion: ::std::option::Option<
+            ::std::string::String,
+        >,
+        ///How password is encrypted: none (the default), rsa or sm2.
+        #[serde(
+            rename = "passwordEncryptType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_encrypt_type: ::std::option::Option<
+            SignUpOptionsDtoPasswordEncryptType,
+        >,
+        ///Phone pass code for information completion.
+        #[serde(
+            rename = "phonePassCodeForInformationCompletion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_pass_code_for_information_completion: ::std::option::Option<
+            ::std::string::String,
+        >,
+    }
+    impl SignUpOptionsDto {
+        pub fn builder() -> builder::SignUpOptionsDto {
+            Default::default()
+        }
+    }
+    ///How password is encrypted: none (the default), rsa or sm2.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SignUpOptionsDtoPasswordEncryptType {
+        #[serde(rename = "sm2")]
+        Sm2,
+        #[serde(rename = "rsa")]
+        Rsa,
+        #[serde(rename = "none")]
+        None,
+    }
+    impl ::std::fmt::Display for SignUpOptionsDtoPasswordEncryptType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sm2 => f.write_str("sm2"),
+                Self::Rsa => f.write_str("rsa"),
+                Self::None => f.write_str("none"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SignUpOptionsDtoPasswordEncryptType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sm2" => Ok(Self::Sm2),
+                "rsa" => Ok(Self::Rsa),
+                "none" => Ok(Self::None),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SignUpOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SignUpOptionsDtoPasswordEncryptType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Profile fields of the new user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignUpProfileDto {
+        ///Address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///Date of birth (ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthdate: ::std::option::Option<::std::string::String>,
+        ///Browser of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub browser: ::std::option::Option<::std::string::String>,
+        ///Company.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        ///Country.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Custom data (extended fields) as key/value pairs.
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Device of the last sign-in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device: ::std::option::Option<::std::string::String>,
+        ///Email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Family name.
+        #[serde(
+            rename = "familyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub family_name: ::std::option::Option<::std::string::String>,
+        ///Formatted address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub formatted: ::std::option::Option<::std::string::String>,
+        ///Gender: M, F or U (unknown).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<SignUpProfileDtoGender>,
+        ///Given name.
+        #[serde(
+            rename = "givenName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub given_name: ::std::option::Option<::std::string::String>,
+        ///Locale.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        ///Locality.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locality: ::std::option::Option<::std::string::String>,
+        ///Middle name.
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        ///Full name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nickname: ::std::option::Option<::std::string::String>,
+        ///Mobile number without the country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///Avatar URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub photo: ::std::option::Option<::std::string::String>,
+        ///Postal code.
+        #[serde(
+            rename = "postalCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        ///Preferred username.
+        #[serde(
+            rename = "preferredUsername",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub preferred_username: ::std::option::Option<::std::string::String>,
+        ///Profile page URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile: ::std::option::Option<::std::string::String>,
+        ///Region.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<::std::string::String>,
+        ///Street address.
+        #[serde(
+            rename = "streetAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub street_address: ::std::option::Option<::std::string::String>,
+        ///Website.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub website: ::std::option::Option<::std::string::String>,
+        ///Time zone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zoneinfo: ::std::option::Option<::std::string::String>,
+    }
+    impl SignUpProfileDto {
+        pub fn builder() -> builder::SignUpProfileDto {
+            Default::default()
+        }
+    }
+    ///Gender: M, F or U (unknown).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SignUpProfileDtoGender {
+        M,
+        F,
+        U,
+    }
+    impl ::std::fmt::Display for SignUpProfileDtoGender {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::M => f.write_str("M"),
+                Self::F => f.write_str("F"),
+                Self::U => f.write_str("U"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SignUpProfileDtoGender {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "M" => Ok(Self::M),
+                "F" => Ok(Self::F),
+                "U" => Ok(Self::U),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SignUpProfileDtoGender {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SignUpProfileDtoGender {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3841,6 +5266,88 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             Default::default()
         }
     }
+    ///The proof that allows a password reset: a phone (or email) code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct VerifyResetPasswordRequestDto {
+        #[serde(
+            rename = "emailPassCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_pass_code_payload: ::std::option::Option<
+            ResetPasswordByEmailPassCodeDto,
+        >,
+        #[serde(
+            rename = "phonePassCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_pass_code_payload: ::std::option::Option<
+            ResetPasswordByPhonePassCodeDto,
+        >,
+        ///How the reset is verified.
+        #[serde(rename = "verifyMethod")]
+        pub verify_method: VerifyResetPasswordRequestDtoVerifyMethod,
+    }
+    impl VerifyResetPasswordRequestDto {
+        pub fn builder() -> builder::VerifyResetPasswordRequestDto {
+            Default::default()
+        }
+    }
+    ///How the reset is verified.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum VerifyResetPasswordRequestDtoVerifyMethod {
+        #[serde(rename = "EMAIL_PASSCODE")]
+        EmailPasscode,
+        #[serde(rename = "PHONE_PASSCODE")]
+        PhonePasscode,
+    }
+    impl ::std::fmt::Display for VerifyResetPasswordRequestDtoVerifyMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::EmailPasscode => f.write_str("EMAIL_PASSCODE"),
+                Self::PhonePasscode => f.write_str("PHONE_PASSCODE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VerifyResetPasswordRequestDtoVerifyMethod {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EMAIL_PASSCODE" => Ok(Self::EmailPasscode),
+                "PHONE_PASSCODE" => Ok(Self::PhonePasscode),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VerifyResetPasswordRequestDtoVerifyMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for VerifyResetPasswordRequestDtoVerifyMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///How the change of number is verified.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct VerifyUpdatePhoneRequestDto {
@@ -4140,6 +5647,119 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     message: Ok(value.message),
                     request_id: Ok(value.request_id),
                     status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CountryDetailInfo {
+            alpha2: ::std::result::Result<::std::string::String, ::std::string::String>,
+            alpha3: ::std::result::Result<::std::string::String, ::std::string::String>,
+            flag: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<super::LangObject, ::std::string::String>,
+            phone_country_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CountryDetailInfo {
+            fn default() -> Self {
+                Self {
+                    alpha2: Err("no value supplied for alpha2".to_string()),
+                    alpha3: Err("no value supplied for alpha3".to_string()),
+                    flag: Err("no value supplied for flag".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    phone_country_code: Err(
+                        "no value supplied for phone_country_code".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CountryDetailInfo {
+            pub fn alpha2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alpha2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alpha2: {e}")
+                    });
+                self
+            }
+            pub fn alpha3<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alpha3 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for alpha3: {e}")
+                    });
+                self
+            }
+            pub fn flag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.flag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for flag: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LangObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CountryDetailInfo> for super::CountryDetailInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CountryDetailInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alpha2: value.alpha2?,
+                    alpha3: value.alpha3?,
+                    flag: value.flag?,
+                    name: value.name?,
+                    phone_country_code: value.phone_country_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CountryDetailInfo> for CountryDetailInfo {
+            fn from(value: super::CountryDetailInfo) -> Self {
+                Self {
+                    alpha2: Ok(value.alpha2),
+                    alpha3: Ok(value.alpha3),
+                    flag: Ok(value.flag),
+                    name: Ok(value.name),
+                    phone_country_code: Ok(value.phone_country_code),
                 }
             }
         }
@@ -5475,6 +7095,219 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ExtIdpInfoDto {
+            bind_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            desc: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            desc_en: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ext_idp_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ext_idp_type: ::std::result::Result<
+                super::ExtIdpInfoDtoExtIdpType,
+                ::std::string::String,
+            >,
+            identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            logo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name_en: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ExtIdpInfoDtoType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ExtIdpInfoDto {
+            fn default() -> Self {
+                Self {
+                    bind_url: Err("no value supplied for bind_url".to_string()),
+                    desc: Ok(Default::default()),
+                    desc_en: Ok(Default::default()),
+                    ext_idp_id: Err("no value supplied for ext_idp_id".to_string()),
+                    ext_idp_type: Err("no value supplied for ext_idp_type".to_string()),
+                    identifier: Err("no value supplied for identifier".to_string()),
+                    logo: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    name_en: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ExtIdpInfoDto {
+            pub fn bind_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bind_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bind_url: {e}")
+                    });
+                self
+            }
+            pub fn desc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.desc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for desc: {e}")
+                    });
+                self
+            }
+            pub fn desc_en<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.desc_en = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for desc_en: {e}")
+                    });
+                self
+            }
+            pub fn ext_idp_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ext_idp_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ext_idp_id: {e}")
+                    });
+                self
+            }
+            pub fn ext_idp_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ExtIdpInfoDtoExtIdpType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ext_idp_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ext_idp_type: {e}")
+                    });
+                self
+            }
+            pub fn identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
+                self
+            }
+            pub fn logo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn name_en<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_en = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name_en: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ExtIdpInfoDtoType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExtIdpInfoDto> for super::ExtIdpInfoDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExtIdpInfoDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bind_url: value.bind_url?,
+                    desc: value.desc?,
+                    desc_en: value.desc_en?,
+                    ext_idp_id: value.ext_idp_id?,
+                    ext_idp_type: value.ext_idp_type?,
+                    identifier: value.identifier?,
+                    logo: value.logo?,
+                    name: value.name?,
+                    name_en: value.name_en?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ExtIdpInfoDto> for ExtIdpInfoDto {
+            fn from(value: super::ExtIdpInfoDto) -> Self {
+                Self {
+                    bind_url: Ok(value.bind_url),
+                    desc: Ok(value.desc),
+                    desc_en: Ok(value.desc_en),
+                    ext_idp_id: Ok(value.ext_idp_id),
+                    ext_idp_type: Ok(value.ext_idp_type),
+                    identifier: Ok(value.identifier),
+                    logo: Ok(value.logo),
+                    name: Ok(value.name),
+                    name_en: Ok(value.name_en),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct GenerateBindExtIdpLinkRespDto {
             api_code: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -5582,6 +7415,238 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         impl ::std::convert::From<super::GenerateBindExtIdpLinkRespDto>
         for GenerateBindExtIdpLinkRespDto {
             fn from(value: super::GenerateBindExtIdpLinkRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetCountryListRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::CountryDetailInfo>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for GetCountryListRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl GetCountryListRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CountryDetailInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetCountryListRespDto>
+        for super::GetCountryListRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetCountryListRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetCountryListRespDto>
+        for GetCountryListRespDto {
+            fn from(value: super::GetCountryListRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetExtIdpsRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ExtIdpInfoDto>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for GetExtIdpsRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl GetExtIdpsRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ExtIdpInfoDto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetExtIdpsRespDto> for super::GetExtIdpsRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetExtIdpsRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetExtIdpsRespDto> for GetExtIdpsRespDto {
+            fn from(value: super::GetExtIdpsRespDto) -> Self {
                 Self {
                     api_code: Ok(value.api_code),
                     data: Ok(value.data),
@@ -5781,6 +7846,255 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         impl ::std::convert::From<super::GetManagementTokenRespDto>
         for GetManagementTokenRespDto {
             fn from(value: super::GetManagementTokenRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetSecurityInfoDto {
+            email_binded: ::std::result::Result<bool, ::std::string::String>,
+            mfa_enrolled: ::std::result::Result<bool, ::std::string::String>,
+            password_security_level: ::std::result::Result<i64, ::std::string::String>,
+            password_set: ::std::result::Result<bool, ::std::string::String>,
+            phone_binded: ::std::result::Result<bool, ::std::string::String>,
+            security_score: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for GetSecurityInfoDto {
+            fn default() -> Self {
+                Self {
+                    email_binded: Err("no value supplied for email_binded".to_string()),
+                    mfa_enrolled: Err("no value supplied for mfa_enrolled".to_string()),
+                    password_security_level: Err(
+                        "no value supplied for password_security_level".to_string(),
+                    ),
+                    password_set: Err("no value supplied for password_set".to_string()),
+                    phone_binded: Err("no value supplied for phone_binded".to_string()),
+                    security_score: Err(
+                        "no value supplied for security_score".to_string(),
+                    ),
+                }
+            }
+        }
+        impl GetSecurityInfoDto {
+            pub fn email_binded<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_binded = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email_binded: {e}")
+                    });
+                self
+            }
+            pub fn mfa_enrolled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mfa_enrolled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mfa_enrolled: {e}")
+                    });
+                self
+            }
+            pub fn password_security_level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_security_level = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_security_level: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_set<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_set = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password_set: {e}")
+                    });
+                self
+            }
+            pub fn phone_binded<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_binded = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_binded: {e}")
+                    });
+                self
+            }
+            pub fn security_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.security_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for security_score: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetSecurityInfoDto> for super::GetSecurityInfoDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetSecurityInfoDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email_binded: value.email_binded?,
+                    mfa_enrolled: value.mfa_enrolled?,
+                    password_security_level: value.password_security_level?,
+                    password_set: value.password_set?,
+                    phone_binded: value.phone_binded?,
+                    security_score: value.security_score?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetSecurityInfoDto> for GetSecurityInfoDto {
+            fn from(value: super::GetSecurityInfoDto) -> Self {
+                Self {
+                    email_binded: Ok(value.email_binded),
+                    mfa_enrolled: Ok(value.mfa_enrolled),
+                    password_security_level: Ok(value.password_security_level),
+                    password_set: Ok(value.password_set),
+                    phone_binded: Ok(value.phone_binded),
+                    security_score: Ok(value.security_score),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GetSecurityInfoRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::GetSecurityInfoDto>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for GetSecurityInfoRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl GetSecurityInfoRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GetSecurityInfoDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GetSecurityInfoRespDto>
+        for super::GetSecurityInfoRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GetSecurityInfoRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GetSecurityInfoRespDto>
+        for GetSecurityInfoRespDto {
+            fn from(value: super::GetSecurityInfoRespDto) -> Self {
                 Self {
                     api_code: Ok(value.api_code),
                     data: Ok(value.data),
@@ -6541,6 +8855,154 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LangObject {
+            en_us: ::std::result::Result<super::LangUnit, ::std::string::String>,
+            ja_jp: ::std::result::Result<super::LangUnit, ::std::string::String>,
+            zh_cn: ::std::result::Result<super::LangUnit, ::std::string::String>,
+            zh_tw: ::std::result::Result<super::LangUnit, ::std::string::String>,
+        }
+        impl ::std::default::Default for LangObject {
+            fn default() -> Self {
+                Self {
+                    en_us: Err("no value supplied for en_us".to_string()),
+                    ja_jp: Err("no value supplied for ja_jp".to_string()),
+                    zh_cn: Err("no value supplied for zh_cn".to_string()),
+                    zh_tw: Err("no value supplied for zh_tw".to_string()),
+                }
+            }
+        }
+        impl LangObject {
+            pub fn en_us<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LangUnit>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.en_us = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for en_us: {e}")
+                    });
+                self
+            }
+            pub fn ja_jp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LangUnit>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ja_jp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ja_jp: {e}")
+                    });
+                self
+            }
+            pub fn zh_cn<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LangUnit>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zh_cn = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zh_cn: {e}")
+                    });
+                self
+            }
+            pub fn zh_tw<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LangUnit>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zh_tw = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zh_tw: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LangObject> for super::LangObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LangObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    en_us: value.en_us?,
+                    ja_jp: value.ja_jp?,
+                    zh_cn: value.zh_cn?,
+                    zh_tw: value.zh_tw?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LangObject> for LangObject {
+            fn from(value: super::LangObject) -> Self {
+                Self {
+                    en_us: Ok(value.en_us),
+                    ja_jp: Ok(value.ja_jp),
+                    zh_cn: Ok(value.zh_cn),
+                    zh_tw: Ok(value.zh_tw),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LangUnit {
+            enabled: ::std::result::Result<bool, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LangUnit {
+            fn default() -> Self {
+                Self {
+                    enabled: Err("no value supplied for enabled".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl LangUnit {
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LangUnit> for super::LangUnit {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LangUnit,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    enabled: value.enabled?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LangUnit> for LangUnit {
+            fn from(value: super::LangUnit) -> Self {
+                Self {
+                    enabled: Ok(value.enabled),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LinkIdentityDto {
             ext_idp_id: ::std::result::Result<
                 ::std::string::String,
@@ -7293,6 +9755,945 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     grant_type: Ok(value.grant_type),
                     redirect_uri: Ok(value.redirect_uri),
                     refresh_token: Ok(value.refresh_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PasswordResetVerifyResp {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::ResetPasswordVerify>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PasswordResetVerifyResp {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl PasswordResetVerifyResp {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResetPasswordVerify>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PasswordResetVerifyResp>
+        for super::PasswordResetVerifyResp {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PasswordResetVerifyResp,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PasswordResetVerifyResp>
+        for PasswordResetVerifyResp {
+            fn from(value: super::PasswordResetVerifyResp) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PreCheckCodeDataDto {
+            is_valid: ::std::result::Result<bool, ::std::string::String>,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PreCheckCodeDataDto {
+            fn default() -> Self {
+                Self {
+                    is_valid: Err("no value supplied for is_valid".to_string()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl PreCheckCodeDataDto {
+            pub fn is_valid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_valid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_valid: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreCheckCodeDataDto>
+        for super::PreCheckCodeDataDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreCheckCodeDataDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    is_valid: value.is_valid?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreCheckCodeDataDto> for PreCheckCodeDataDto {
+            fn from(value: super::PreCheckCodeDataDto) -> Self {
+                Self {
+                    is_valid: Ok(value.is_valid),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PreCheckCodeDto {
+            code_type: ::std::result::Result<
+                super::PreCheckCodeDtoCodeType,
+                ::std::string::String,
+            >,
+            email_code_payload: ::std::result::Result<
+                ::std::option::Option<super::PreCheckEmailCodeDto>,
+                ::std::string::String,
+            >,
+            sms_code_payload: ::std::result::Result<
+                ::std::option::Option<super::PreCheckSmsCodeDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PreCheckCodeDto {
+            fn default() -> Self {
+                Self {
+                    code_type: Err("no value supplied for code_type".to_string()),
+                    email_code_payload: Ok(Default::default()),
+                    sms_code_payload: Ok(Default::default()),
+                }
+            }
+        }
+        impl PreCheckCodeDto {
+            pub fn code_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PreCheckCodeDtoCodeType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code_type: {e}")
+                    });
+                self
+            }
+            pub fn email_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PreCheckEmailCodeDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sms_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PreCheckSmsCodeDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sms_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreCheckCodeDto> for super::PreCheckCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreCheckCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code_type: value.code_type?,
+                    email_code_payload: value.email_code_payload?,
+                    sms_code_payload: value.sms_code_payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreCheckCodeDto> for PreCheckCodeDto {
+            fn from(value: super::PreCheckCodeDto) -> Self {
+                Self {
+                    code_type: Ok(value.code_type),
+                    email_code_payload: Ok(value.email_code_payload),
+                    sms_code_payload: Ok(value.sms_code_payload),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PreCheckCodeRespDto {
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::PreCheckCodeDataDto>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PreCheckCodeRespDto {
+            fn default() -> Self {
+                Self {
+                    api_code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    request_id: Ok(Default::default()),
+                    status_code: Err("no value supplied for status_code".to_string()),
+                }
+            }
+        }
+        impl PreCheckCodeRespDto {
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PreCheckCodeDataDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreCheckCodeRespDto>
+        for super::PreCheckCodeRespDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreCheckCodeRespDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_code: value.api_code?,
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                    status_code: value.status_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreCheckCodeRespDto> for PreCheckCodeRespDto {
+            fn from(value: super::PreCheckCodeRespDto) -> Self {
+                Self {
+                    api_code: Ok(value.api_code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                    status_code: Ok(value.status_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct PreCheckEmailCodeDto {
+            channel: ::std::result::Result<
+                super::PreCheckEmailCodeDtoChannel,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            pass_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for PreCheckEmailCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("PreCheckEmailCodeDto")
+                    .field("channel", &self.channel)
+                    .field("email", &self.email)
+                    .field("pass_code", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for PreCheckEmailCodeDto {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    pass_code: Err("no value supplied for pass_code".to_string()),
+                }
+            }
+        }
+        impl PreCheckEmailCodeDto {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PreCheckEmailCodeDtoChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pass_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreCheckEmailCodeDto>
+        for super::PreCheckEmailCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreCheckEmailCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    email: value.email?,
+                    pass_code: value.pass_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreCheckEmailCodeDto> for PreCheckEmailCodeDto {
+            fn from(value: super::PreCheckEmailCodeDto) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    email: Ok(value.email),
+                    pass_code: Ok(value.pass_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct PreCheckSmsCodeDto {
+            channel: ::std::result::Result<
+                super::PreCheckSmsCodeDtoChannel,
+                ::std::string::String,
+            >,
+            pass_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for PreCheckSmsCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("PreCheckSmsCodeDto")
+                    .field("channel", &self.channel)
+                    .field("pass_code", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for PreCheckSmsCodeDto {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    pass_code: Err("no value supplied for pass_code".to_string()),
+                    phone: Err("no value supplied for phone".to_string()),
+                    phone_country_code: Ok(Default::default()),
+                }
+            }
+        }
+        impl PreCheckSmsCodeDto {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PreCheckSmsCodeDtoChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pass_code: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PreCheckSmsCodeDto> for super::PreCheckSmsCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PreCheckSmsCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    pass_code: value.pass_code?,
+                    phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PreCheckSmsCodeDto> for PreCheckSmsCodeDto {
+            fn from(value: super::PreCheckSmsCodeDto) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    pass_code: Ok(value.pass_code),
+                    phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct ResetPasswordByEmailPassCodeDto {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pass_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for ResetPasswordByEmailPassCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ResetPasswordByEmailPassCodeDto")
+                    .field("email", &self.email)
+                    .field("pass_code", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for ResetPasswordByEmailPassCodeDto {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    pass_code: Err("no value supplied for pass_code".to_string()),
+                }
+            }
+        }
+        impl ResetPasswordByEmailPassCodeDto {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pass_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordByEmailPassCodeDto>
+        for super::ResetPasswordByEmailPassCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordByEmailPassCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    pass_code: value.pass_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordByEmailPassCodeDto>
+        for ResetPasswordByEmailPassCodeDto {
+            fn from(value: super::ResetPasswordByEmailPassCodeDto) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    pass_code: Ok(value.pass_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct ResetPasswordByPhonePassCodeDto {
+            pass_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for ResetPasswordByPhonePassCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ResetPasswordByPhonePassCodeDto")
+                    .field("pass_code", &"[REDACTED]")
+                    .field("phone_country_code", &self.phone_country_code)
+                    .field("phone_number", &self.phone_number)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for ResetPasswordByPhonePassCodeDto {
+            fn default() -> Self {
+                Self {
+                    pass_code: Err("no value supplied for pass_code".to_string()),
+                    phone_country_code: Ok(Default::default()),
+                    phone_number: Err("no value supplied for phone_number".to_string()),
+                }
+            }
+        }
+        impl ResetPasswordByPhonePassCodeDto {
+            pub fn pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pass_code: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordByPhonePassCodeDto>
+        for super::ResetPasswordByPhonePassCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordByPhonePassCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pass_code: value.pass_code?,
+                    phone_country_code: value.phone_country_code?,
+                    phone_number: value.phone_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordByPhonePassCodeDto>
+        for ResetPasswordByPhonePassCodeDto {
+            fn from(value: super::ResetPasswordByPhonePassCodeDto) -> Self {
+                Self {
+                    pass_code: Ok(value.pass_code),
+                    phone_country_code: Ok(value.phone_country_code),
+                    phone_number: Ok(value.phone_number),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct ResetPasswordDto {
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            password_encrypt_type: ::std::result::Result<
+                ::std::option::Option<super::ResetPasswordDtoPasswordEncryptType>,
+                ::std::string::String,
+            >,
+            password_reset_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for ResetPasswordDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ResetPasswordDto")
+                    .field("password", &"[REDACTED]")
+                    .field("password_encrypt_type", &self.password_encrypt_type)
+                    .field("password_reset_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for ResetPasswordDto {
+            fn default() -> Self {
+                Self {
+                    password: Err("no value supplied for password".to_string()),
+                    password_encrypt_type: Ok(Default::default()),
+                    password_reset_token: Err(
+                        "no value supplied for password_reset_token".to_string(),
+                    ),
+                }
+            }
+        }
+        impl ResetPasswordDto {
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn password_encrypt_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResetPasswordDtoPasswordEncryptType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_encrypt_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_encrypt_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_reset_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_reset_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_reset_token: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordDto> for super::ResetPasswordDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password: value.password?,
+                    password_encrypt_type: value.password_encrypt_type?,
+                    password_reset_token: value.password_reset_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordDto> for ResetPasswordDto {
+            fn from(value: super::ResetPasswordDto) -> Self {
+                Self {
+                    password: Ok(value.password),
+                    password_encrypt_type: Ok(value.password_encrypt_type),
+                    password_reset_token: Ok(value.password_reset_token),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct ResetPasswordVerify {
+            password_reset_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token_expires_in: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for ResetPasswordVerify {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ResetPasswordVerify")
+                    .field("password_reset_token", &"[REDACTED]")
+                    .field("token_expires_in", &self.token_expires_in)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for ResetPasswordVerify {
+            fn default() -> Self {
+                Self {
+                    password_reset_token: Err(
+                        "no value supplied for password_reset_token".to_string(),
+                    ),
+                    token_expires_in: Err(
+                        "no value supplied for token_expires_in".to_string(),
+                    ),
+                }
+            }
+        }
+        impl ResetPasswordVerify {
+            pub fn password_reset_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_reset_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_reset_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_expires_in: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResetPasswordVerify>
+        for super::ResetPasswordVerify {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResetPasswordVerify,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password_reset_token: value.password_reset_token?,
+                    token_expires_in: value.token_expires_in?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResetPasswordVerify> for ResetPasswordVerify {
+            fn from(value: super::ResetPasswordVerify) -> Self {
+                Self {
+                    password_reset_token: Ok(value.password_reset_token),
+                    token_expires_in: Ok(value.token_expires_in),
                 }
             }
         }
@@ -8731,6 +12132,1018 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     password_encrypt_type: Ok(value.password_encrypt_type),
                     scope: Ok(value.scope),
                     tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignUpByPassCodeDto {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pass_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignUpByPassCodeDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignUpByPassCodeDto")
+                    .field("email", &self.email)
+                    .field("pass_code", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignUpByPassCodeDto {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    pass_code: Err("no value supplied for pass_code".to_string()),
+                    phone: Ok(Default::default()),
+                    phone_country_code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignUpByPassCodeDto {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pass_code: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUpByPassCodeDto>
+        for super::SignUpByPassCodeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUpByPassCodeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    pass_code: value.pass_code?,
+                    phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUpByPassCodeDto> for SignUpByPassCodeDto {
+            fn from(value: super::SignUpByPassCodeDto) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    pass_code: Ok(value.pass_code),
+                    phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignUpByPasswordDto {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignUpByPasswordDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignUpByPasswordDto")
+                    .field("email", &self.email)
+                    .field("password", &"[REDACTED]")
+                    .field("username", &self.username)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignUpByPasswordDto {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    password: Err("no value supplied for password".to_string()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignUpByPasswordDto {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUpByPasswordDto>
+        for super::SignUpByPasswordDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUpByPasswordDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    password: value.password?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUpByPasswordDto> for SignUpByPasswordDto {
+            fn from(value: super::SignUpByPasswordDto) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    password: Ok(value.password),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignUpDto {
+            connection: ::std::result::Result<
+                super::SignUpDtoConnection,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::SignUpOptionsDto>,
+                ::std::string::String,
+            >,
+            pass_code_payload: ::std::result::Result<
+                ::std::option::Option<super::SignUpByPassCodeDto>,
+                ::std::string::String,
+            >,
+            password_payload: ::std::result::Result<
+                ::std::option::Option<super::SignUpByPasswordDto>,
+                ::std::string::String,
+            >,
+            profile: ::std::result::Result<
+                ::std::option::Option<super::SignUpProfileDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignUpDto {
+            fn default() -> Self {
+                Self {
+                    connection: Err("no value supplied for connection".to_string()),
+                    options: Ok(Default::default()),
+                    pass_code_payload: Ok(Default::default()),
+                    password_payload: Ok(Default::default()),
+                    profile: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignUpDto {
+            pub fn connection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SignUpDtoConnection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpOptionsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn pass_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpByPassCodeDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pass_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pass_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpByPasswordDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpProfileDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUpDto> for super::SignUpDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUpDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    connection: value.connection?,
+                    options: value.options?,
+                    pass_code_payload: value.pass_code_payload?,
+                    password_payload: value.password_payload?,
+                    profile: value.profile?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUpDto> for SignUpDto {
+            fn from(value: super::SignUpDto) -> Self {
+                Self {
+                    connection: Ok(value.connection),
+                    options: Ok(value.options),
+                    pass_code_payload: Ok(value.pass_code_payload),
+                    password_payload: Ok(value.password_payload),
+                    profile: Ok(value.profile),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignUpOptionsDto {
+            client_ip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            email_pass_code_for_information_completion: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password_encrypt_type: ::std::result::Result<
+                ::std::option::Option<super::SignUpOptionsDtoPasswordEncryptType>,
+                ::std::string::String,
+            >,
+            phone_pass_code_for_information_completion: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignUpOptionsDto {
+            fn default() -> Self {
+                Self {
+                    client_ip: Ok(Default::default()),
+                    context: Err("no value supplied for context".to_string()),
+                    email_pass_code_for_information_completion: Ok(Default::default()),
+                    password_encrypt_type: Ok(Default::default()),
+                    phone_pass_code_for_information_completion: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignUpOptionsDto {
+            pub fn client_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_ip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_ip: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn email_pass_code_for_information_completion<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_pass_code_for_information_completion = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_pass_code_for_information_completion: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn password_encrypt_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpOptionsDtoPasswordEncryptType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_encrypt_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_encrypt_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_pass_code_for_information_completion<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_pass_code_for_information_completion = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_pass_code_for_information_completion: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUpOptionsDto> for super::SignUpOptionsDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUpOptionsDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_ip: value.client_ip?,
+                    context: value.context?,
+                    email_pass_code_for_information_completion: value
+                        .email_pass_code_for_information_completion?,
+                    password_encrypt_type: value.password_encrypt_type?,
+                    phone_pass_code_for_information_completion: value
+                        .phone_pass_code_for_information_completion?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUpOptionsDto> for SignUpOptionsDto {
+            fn from(value: super::SignUpOptionsDto) -> Self {
+                Self {
+                    client_ip: Ok(value.client_ip),
+                    context: Ok(value.context),
+                    email_pass_code_for_information_completion: Ok(
+                        value.email_pass_code_for_information_completion,
+                    ),
+                    password_encrypt_type: Ok(value.password_encrypt_type),
+                    phone_pass_code_for_information_completion: Ok(
+                        value.phone_pass_code_for_information_completion,
+                    ),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignUpProfileDto {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birthdate: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            device: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            family_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<super::SignUpProfileDtoGender>,
+                ::std::string::String,
+            >,
+            given_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locality: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nickname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            photo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            preferred_username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            profile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            zoneinfo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignUpProfileDto {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birthdate: Ok(Default::default()),
+                    browser: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    device: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    family_name: Ok(Default::default()),
+                    formatted: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    given_name: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    locality: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    nickname: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    photo: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    preferred_username: Ok(Default::default()),
+                    profile: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                    street_address: Ok(Default::default()),
+                    website: Ok(Default::default()),
+                    zoneinfo: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignUpProfileDto {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birthdate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthdate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthdate: {e}")
+                    });
+                self
+            }
+            pub fn browser<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn device<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn family_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.family_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for family_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for formatted: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignUpProfileDtoGender>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn given_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.given_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for given_name: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn locality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locality: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nickname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nickname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nickname: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn photo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.photo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for photo: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn preferred_username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred_username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_username: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn street_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for street_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website: {e}")
+                    });
+                self
+            }
+            pub fn zoneinfo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zoneinfo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zoneinfo: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignUpProfileDto> for super::SignUpProfileDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignUpProfileDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birthdate: value.birthdate?,
+                    browser: value.browser?,
+                    company: value.company?,
+                    country: value.country?,
+                    custom_data: value.custom_data?,
+                    device: value.device?,
+                    email: value.email?,
+                    family_name: value.family_name?,
+                    formatted: value.formatted?,
+                    gender: value.gender?,
+                    given_name: value.given_name?,
+                    locale: value.locale?,
+                    locality: value.locality?,
+                    middle_name: value.middle_name?,
+                    name: value.name?,
+                    nickname: value.nickname?,
+                    phone: value.phone?,
+                    photo: value.photo?,
+                    postal_code: value.postal_code?,
+                    preferred_username: value.preferred_username?,
+                    profile: value.profile?,
+                    region: value.region?,
+                    street_address: value.street_address?,
+                    website: value.website?,
+                    zoneinfo: value.zoneinfo?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignUpProfileDto> for SignUpProfileDto {
+            fn from(value: super::SignUpProfileDto) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birthdate: Ok(value.birthdate),
+                    browser: Ok(value.browser),
+                    company: Ok(value.company),
+                    country: Ok(value.country),
+                    custom_data: Ok(value.custom_data),
+                    device: Ok(value.device),
+                    email: Ok(value.email),
+                    family_name: Ok(value.family_name),
+                    formatted: Ok(value.formatted),
+                    gender: Ok(value.gender),
+                    given_name: Ok(value.given_name),
+                    locale: Ok(value.locale),
+                    locality: Ok(value.locality),
+                    middle_name: Ok(value.middle_name),
+                    name: Ok(value.name),
+                    nickname: Ok(value.nickname),
+                    phone: Ok(value.phone),
+                    photo: Ok(value.photo),
+                    postal_code: Ok(value.postal_code),
+                    preferred_username: Ok(value.preferred_username),
+                    profile: Ok(value.profile),
+                    region: Ok(value.region),
+                    street_address: Ok(value.street_address),
+                    website: Ok(value.website),
+                    zoneinfo: Ok(value.zoneinfo),
                 }
             }
         }
@@ -12452,6 +16865,101 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             }
         }
         #[derive(Clone, Debug)]
+        pub struct VerifyResetPasswordRequestDto {
+            email_pass_code_payload: ::std::result::Result<
+                ::std::option::Option<super::ResetPasswordByEmailPassCodeDto>,
+                ::std::string::String,
+            >,
+            phone_pass_code_payload: ::std::result::Result<
+                ::std::option::Option<super::ResetPasswordByPhonePassCodeDto>,
+                ::std::string::String,
+            >,
+            verify_method: ::std::result::Result<
+                super::VerifyResetPasswordRequestDtoVerifyMethod,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VerifyResetPasswordRequestDto {
+            fn default() -> Self {
+                Self {
+                    email_pass_code_payload: Ok(Default::default()),
+                    phone_pass_code_payload: Ok(Default::default()),
+                    verify_method: Err("no value supplied for verify_method".to_string()),
+                }
+            }
+        }
+        impl VerifyResetPasswordRequestDto {
+            pub fn email_pass_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResetPasswordByEmailPassCodeDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_pass_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for email_pass_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_pass_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResetPasswordByPhonePassCodeDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_pass_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_pass_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn verify_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::VerifyResetPasswordRequestDtoVerifyMethod,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verify_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verify_method: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerifyResetPasswordRequestDto>
+        for super::VerifyResetPasswordRequestDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerifyResetPasswordRequestDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email_pass_code_payload: value.email_pass_code_payload?,
+                    phone_pass_code_payload: value.phone_pass_code_payload?,
+                    verify_method: value.verify_method?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VerifyResetPasswordRequestDto>
+        for VerifyResetPasswordRequestDto {
+            fn from(value: super::VerifyResetPasswordRequestDto) -> Self {
+                Self {
+                    email_pass_code_payload: Ok(value.email_pass_code_payload),
+                    phone_pass_code_payload: Ok(value.phone_pass_code_payload),
+                    verify_method: Ok(value.verify_method),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct VerifyUpdatePhoneRequestDto {
             phone_pass_code_payload: ::std::result::Result<
                 super::UpdatePhoneByPhonePassCodeDto,
@@ -13097,6 +17605,39 @@ let response = client.generate_link_ext_idp_url()
     pub fn generate_link_ext_idp_url(&self) -> builder::GenerateLinkExtIdpUrl<'_> {
         builder::GenerateLinkExtIdpUrl::new(self)
     }
+    /**The identity sources the application enables
+
+Where the identifiers for social linking come from: each source's connection identifier
+(ext_idp_conn_identifier of generate-link-extidp-url), id and type.
+
+
+Sends a `GET` request to `/api/v3/get-application-enabled-extidps`
+
+```ignore
+let response = client.get_application_enabled_ext_idps()
+    .send()
+    .await;
+```*/
+    pub fn get_application_enabled_ext_idps(
+        &self,
+    ) -> builder::GetApplicationEnabledExtIdps<'_> {
+        builder::GetApplicationEnabledExtIdps::new(self)
+    }
+    /**The countries and their phone country codes
+
+What a client offers as phoneCountryCode.
+
+
+Sends a `GET` request to `/api/v3/get-country-list`
+
+```ignore
+let response = client.get_country_list()
+    .send()
+    .await;
+```*/
+    pub fn get_country_list(&self) -> builder::GetCountryList<'_> {
+        builder::GetCountryList::new(self)
+    }
     /**List the signed-in user's external identities
 
 Answers the social and enterprise identities linked to the user.
@@ -13149,6 +17690,23 @@ let response = client.get_profile()
 ```*/
     pub fn get_profile(&self) -> builder::GetProfile<'_> {
         builder::GetProfile::new(self)
+    }
+    /**What secures the signed-in user's account
+
+Whether a password, a phone, an email and an MFA factor are set, with a score: what a
+client checks before unbinding a phone (a phone that is the only way to sign in cannot
+be unbound).
+
+
+Sends a `GET` request to `/api/v3/get-security-info`
+
+```ignore
+let response = client.get_security_info()
+    .send()
+    .await;
+```*/
+    pub fn get_security_info(&self) -> builder::GetSecurityInfo<'_> {
+        builder::GetSecurityInfo::new(self)
     }
     /**Get a user by id, phone, email or username (management)
 
@@ -13211,6 +17769,39 @@ let response = client.link_identity()
     pub fn link_identity(&self) -> builder::LinkIdentity<'_> {
         builder::LinkIdentity::new(self)
     }
+    /**Check an SMS or email code without spending it
+
+Says whether a code is valid for its phone and channel; the code stays good for the call
+it was sent for (an invalid guess still counts against its attempts).
+
+
+Sends a `POST` request to `/api/v3/pre-check-code`
+
+```ignore
+let response = client.pre_check_code()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn pre_check_code(&self) -> builder::PreCheckCode<'_> {
+        builder::PreCheckCode::new(self)
+    }
+    /**Set a new password with a reset token
+
+The token is good once and until it expires.
+
+
+Sends a `POST` request to `/api/v3/reset-password`
+
+```ignore
+let response = client.reset_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reset_password(&self) -> builder::ResetPassword<'_> {
+        builder::ResetPassword::new(self)
+    }
     /**Send an SMS verification code
 
 Sends a 6-digit verification code to a phone number for one purpose (the channel). A code
@@ -13250,6 +17841,25 @@ let response = client.sign_in_by_credentials()
 ```*/
     pub fn sign_in_by_credentials(&self) -> builder::SignInByCredentials<'_> {
         builder::SignInByCredentials::new(self)
+    }
+    /**Sign up, e.g. by phone with a CHANNEL_REGISTER code
+
+Registers a user. With connection PASSCODE the phone (or email) is proven by a code sent
+for CHANNEL_REGISTER and bound, verified, to the new user; the code is spent. A phone
+another user owns is refused (statusCode 409, apiCode 1320004); one phone signs up once,
+however many requests race.
+
+
+Sends a `POST` request to `/api/v3/signup`
+
+```ignore
+let response = client.sign_up()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn sign_up(&self) -> builder::SignUp<'_> {
+        builder::SignUp::new(self)
     }
     /**Unbind the signed-in user's mobile phone number
 
@@ -13333,6 +17943,25 @@ let response = client.update_user()
 ```*/
     pub fn update_user(&self) -> builder::UpdateUser<'_> {
         builder::UpdateUser::new(self)
+    }
+    /**Prove a password reset with a phone code; get a reset token
+
+With verifyMethod PHONE_PASSCODE, the phone and its CHANNEL_RESET_PASSWORD code (spent
+here) give a single-use password reset token that expires after tokenExpiresIn seconds.
+
+
+Sends a `POST` request to `/api/v3/verify-reset-password-request`
+
+```ignore
+let response = client.verify_reset_password_request()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_reset_password_request(
+        &self,
+    ) -> builder::VerifyResetPasswordRequest<'_> {
+        builder::VerifyResetPasswordRequest::new(self)
     }
     /**Verify a request to change the phone number
 
@@ -15413,6 +20042,124 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_application_enabled_ext_idps`]
+
+[`Client::get_application_enabled_ext_idps`]: super::Client::get_application_enabled_ext_idps*/
+    #[derive(Debug, Clone)]
+    pub struct GetApplicationEnabledExtIdps<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetApplicationEnabledExtIdps<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-application-enabled-extidps`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetExtIdpsRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!(
+                "{}/api/v3/get-application-enabled-extidps", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_application_enabled_ext_idps",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_country_list`]
+
+[`Client::get_country_list`]: super::Client::get_country_list*/
+    #[derive(Debug, Clone)]
+    pub struct GetCountryList<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetCountryList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-country-list`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetCountryListRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/v3/get-country-list", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_country_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_identities`]
 
 [`Client::get_identities`]: super::Client::get_identities*/
@@ -15678,6 +20425,64 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_profile",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_security_info`]
+
+[`Client::get_security_info`]: super::Client::get_security_info*/
+    #[derive(Debug, Clone)]
+    pub struct GetSecurityInfo<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetSecurityInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-security-info`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetSecurityInfoRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/v3/get-security-info", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_security_info",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -16081,6 +20886,190 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::pre_check_code`]
+
+[`Client::pre_check_code`]: super::Client::pre_check_code*/
+    #[derive(Debug, Clone)]
+    pub struct PreCheckCode<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PreCheckCodeDto, String>,
+    }
+    impl<'a> PreCheckCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PreCheckCodeDto>,
+            <V as std::convert::TryInto<
+                types::PreCheckCodeDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `PreCheckCodeDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PreCheckCodeDto,
+            ) -> types::builder::PreCheckCodeDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/pre-check-code`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PreCheckCodeRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PreCheckCodeDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/pre-check-code", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "pre_check_code",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reset_password`]
+
+[`Client::reset_password`]: super::Client::reset_password*/
+    #[derive(Debug, Clone)]
+    pub struct ResetPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ResetPasswordDto, String>,
+    }
+    impl<'a> ResetPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResetPasswordDto>,
+            <V as std::convert::TryInto<
+                types::ResetPasswordDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ResetPasswordDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResetPasswordDto,
+            ) -> types::builder::ResetPasswordDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/reset-password`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ResetPasswordDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/reset-password", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reset_password",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::send_sms`]
 
 [`Client::send_sms`]: super::Client::send_sms*/
@@ -16245,6 +21234,92 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sign_in_by_credentials",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sign_up`]
+
+[`Client::sign_up`]: super::Client::sign_up*/
+    #[derive(Debug, Clone)]
+    pub struct SignUp<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::SignUpDto, String>,
+    }
+    impl<'a> SignUp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SignUpDto>,
+            <V as std::convert::TryInto<types::SignUpDto>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SignUpDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::SignUpDto) -> types::builder::SignUpDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/signup`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UserSingleRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::SignUpDto::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/signup", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sign_up",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -16705,6 +21780,104 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_reset_password_request`]
+
+[`Client::verify_reset_password_request`]: super::Client::verify_reset_password_request*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyResetPasswordRequest<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::VerifyResetPasswordRequestDto, String>,
+    }
+    impl<'a> VerifyResetPasswordRequest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyResetPasswordRequestDto>,
+            <V as std::convert::TryInto<
+                types::VerifyResetPasswordRequestDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `VerifyResetPasswordRequestDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyResetPasswordRequestDto,
+            ) -> types::builder::VerifyResetPasswordRequestDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/verify-reset-password-request`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PasswordResetVerifyResp>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyResetPasswordRequestDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/verify-reset-password-request", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_reset_password_request",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -159,6 +159,9 @@ pub struct Limits {
     pub max_code_attempts: u32,
     /// Lifetime of an updatePhoneToken, seconds (60).
     pub update_phone_token_ttl_secs: u64,
+    /// Lifetime of a password reset token, seconds (300).
+    #[serde(default = "default_reset_ttl")]
+    pub password_reset_token_ttl_secs: u64,
     /// Largest accepted request body, bytes (64 KiB).
     pub max_body_bytes: usize,
     /// Lifetime of a social login's state_token, seconds (600).
@@ -205,6 +208,9 @@ fn default_state_ttl() -> u64 {
 fn default_session_ttl() -> u64 {
     604_800
 }
+fn default_reset_ttl() -> u64 {
+    300
+}
 fn default_ticket_ttl() -> u64 {
     300
 }
@@ -219,6 +225,7 @@ impl Default for Limits {
             resend_interval_secs: 60,
             max_code_attempts: 5,
             update_phone_token_ttl_secs: 60,
+            password_reset_token_ttl_secs: default_reset_ttl(),
             max_body_bytes: 64 * 1024,
             state_token_ttl_secs: default_state_ttl(),
             session_ttl_secs: default_session_ttl(),
@@ -249,6 +256,34 @@ pub struct Config {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The identity sources the applications enable (get-application-enabled-extidps).
+    #[serde(default = "default_ext_idps")]
+    pub ext_idps: Vec<ExtIdpConfig>,
+}
+
+/// An identity source the applications enable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExtIdpConfig {
+    /// The connection identifier (`ext_idp_conn_identifier`).
+    pub identifier: String,
+    /// The identity source id (`extIdpId`).
+    pub ext_idp_id: String,
+    /// The provider type: `wechat`, `github`, `oidc` ...
+    pub kind: String,
+    /// `social` or `enterprise`.
+    pub ext_idp_type: String,
+    /// Its name.
+    pub name: String,
+}
+
+fn default_ext_idps() -> Vec<ExtIdpConfig> {
+    vec![ExtIdpConfig {
+        identifier: "wechat-mobile".into(),
+        ext_idp_id: "wechat-idp".into(),
+        kind: "wechat".into(),
+        ext_idp_type: "social".into(),
+        name: "WeChat".into(),
+    }]
 }
 
 fn default_access_ttl() -> u64 {
@@ -323,6 +358,7 @@ impl Default for Config {
             ],
             social_codes: Vec::new(),
             limits: Limits::default(),
+            ext_idps: default_ext_idps(),
         }
     }
 }

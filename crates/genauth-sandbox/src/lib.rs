@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod account;
 mod clock;
 mod config;
 mod control;

@@ -34,6 +34,31 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/oidc/token", post(oidc_token))
         .route("/api/v3/get-management-token", post(get_management_token))
         .route("/api/v3/get-identities", get(get_identities))
+        .route("/api/v3/signup", post(crate::account::sign_up))
+        .route(
+            "/api/v3/pre-check-code",
+            post(crate::account::pre_check_code),
+        )
+        .route(
+            "/api/v3/get-security-info",
+            get(crate::account::get_security_info),
+        )
+        .route(
+            "/api/v3/verify-reset-password-request",
+            post(crate::account::verify_reset_password_request),
+        )
+        .route(
+            "/api/v3/reset-password",
+            post(crate::account::reset_password),
+        )
+        .route(
+            "/api/v3/get-country-list",
+            get(crate::account::get_country_list),
+        )
+        .route(
+            "/api/v3/get-application-enabled-extidps",
+            get(crate::account::get_application_enabled_ext_idps),
+        )
         .route("/api/v3/unlink-extidp", post(unlink_extidp))
         .route(
             "/api/v3/generate-link-extidp-url",

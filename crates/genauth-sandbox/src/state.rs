@@ -92,7 +92,7 @@ pub struct State {
     pub users: HashMap<String, User>,
     /// phone key → user id; kept in step with `users` by `insert_user` and `set_phone`.
     phones: HashMap<String, String>,
-    /// user name or email → user id (neither changes after creation).
+    /// user name or email → user id (kept in step by `insert_user` and `update_logins`).
     logins: HashMap<String, String>,
     codes: HashMap<(String, String), PendingCode>,
     last_sent: HashMap<(String, String), u64>,
@@ -101,6 +101,8 @@ pub struct State {
     outbox_by_phone: HashMap<String, Vec<usize>>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
+    /// Password reset token → (user id, expiry in ms); taken out when used.
+    pub reset_tokens: HashMap<String, (String, u64)>,
     /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
     pub social: SocialState,
     pub limits: Limits,
@@ -216,6 +218,7 @@ impl State {
             outbox_by_phone: HashMap::new(),
             refresh_tokens: HashMap::new(),
             update_phone_tokens: HashMap::new(),
+            reset_tokens: HashMap::new(),
             social: Default::default(),
             limits: config.limits.clone(),
         };

@@ -1,6 +1,7 @@
 //! The administrator's side of a phone number: find a user by phone, create a user with a
 //! verified phone, try to give that phone to another user (refused while it is owned), free it
-//! and move it, and print each user as the pool sees it.
+//! and move it, and print each user as the pool sees it and each user's security info (signed
+//! in as that user: what a client checks before unbinding a phone).
 //!
 //! ```sh
 //! cargo run --example admin_phone
@@ -10,10 +11,12 @@
 //! pool. With `GENAUTH_ACCESS_KEY_ID`, `GENAUTH_ACCESS_KEY_SECRET` and `GENAUTH_HOST` (or
 //! `GENAUTH_APP_HOST`) set it runs against that user pool: it creates two users named
 //! `genauth-demo-<n>-a` and `-b`, and takes the phone from `GENAUTH_PHONE` (a number no user of
-//! the pool owns; it ends up bound to the second demo user, and is freed at the end).
+//! the pool owns; it ends up bound to the second demo user, and is freed at the end); with
+//! `GENAUTH_APP_ID`, `GENAUTH_APP_SECRET` and `GENAUTH_APP_HOST` too it prints their security
+//! info.
 
 use genauth::api::types::CreateUserReqDto;
-use genauth::{ApiCode, ManagementClient, PhoneNumber, User, UserRef};
+use genauth::{ApiCode, AuthenticationClient, ManagementClient, PhoneNumber, User, UserRef};
 
 /// One line for a user: who, and the phone the pool has for them.
 fn show(label: &str, user: &User) {
@@ -37,7 +40,7 @@ fn show(label: &str, user: &User) {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let real_pool = std::env::var("GENAUTH_ACCESS_KEY_ID").is_ok_and(|v| !v.trim().is_empty());
     // The embedded sandbox unless a real pool is configured; it lives until the end of main.
-    let (_sandbox, management, phone) = if real_pool {
+    let (sandbox, management, phone) = if real_pool {
         let phone = std::env::var("GENAUTH_PHONE")
             .map_err(|_| "set GENAUTH_PHONE to a number no user of the pool owns")?;
         println!("Using the user pool at GENAUTH_HOST / GENAUTH_APP_HOST");
@@ -80,6 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = management
         .create_user(CreateUserReqDto {
             username: Some(format!("genauth-demo-{run}-a")),
+            password: Some(format!("genauth-demo-{run}-password")),
             phone: Some(phone.national_number().into()),
             phone_country_code: Some(phone.country_code().into()),
             phone_verified: Some(true),
@@ -90,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let b = management
         .create_user(CreateUserReqDto {
             username: Some(format!("genauth-demo-{run}-b")),
+            password: Some(format!("genauth-demo-{run}-password")),
             ..Default::default()
         })
         .await?;
@@ -123,6 +128,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     show("owner of the phone", &owner);
     for id in [&a.user_id, &b.user_id] {
         show("user", &management.get_user(UserRef::Id(id)).await?);
+    }
+    // The app the users sign in to: the sandbox's, or GENAUTH_APP_* when set.
+    let app = match &sandbox {
+        Some(sandbox) => {
+            let app = sandbox.seed().app;
+            Some(
+                AuthenticationClient::builder()
+                    .app_id(&app.id)
+                    .app_secret(&app.secret)
+                    .host(sandbox.url())
+                    .build()?,
+            )
+        }
+        None if std::env::var("GENAUTH_APP_ID").is_ok() => {
+            Some(AuthenticationClient::from_env().build()?)
+        }
+        None => None,
+    };
+    if let Some(app) = app {
+        println!("6. Each user's security info, signed in as them");
+        for user in [&a, &b] {
+            let name = user.username.as_deref().unwrap_or_default();
+            let session = app.with_tokens(None);
+            session
+                .sign_in_by_username_password(name, &format!("genauth-demo-{run}-password"))
+                .await?;
+            let info = session.get_security_info().await?;
+            println!(
+                "   {name}: phone bound {}, password set {}, email bound {}, MFA {}, score {}",
+                info.phone_binded,
+                info.password_set,
+                info.email_binded,
+                info.mfa_enrolled,
+                info.security_score
+            );
+        }
     }
     if real_pool {
         management.clear_user_phone(UserRef::Id(&b.user_id)).await?;

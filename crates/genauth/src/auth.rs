@@ -565,7 +565,12 @@ impl AuthenticationClient {
     }
 
     /// A V3 call with the app's headers only.
-    async fn app_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
+    pub(crate) async fn app_call<T, F, Fut>(
+        &self,
+        kind: Kind,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T>
     where
         T: Envelope,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
@@ -577,7 +582,12 @@ impl AuthenticationClient {
 
     /// A V3 call as the signed-in user: a fresh token and, on statusCode 401, one refresh and
     /// one more try (see [`UserTokens`]).
-    async fn user_call<T, F, Fut>(&self, kind: Kind, operation: &'static str, call: F) -> Result<T>
+    pub(crate) async fn user_call<T, F, Fut>(
+        &self,
+        kind: Kind,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T>
     where
         T: Envelope,
         F: Fn(Arc<genauth_api::Client>) -> Fut,

@@ -276,7 +276,12 @@ envelope!(
     types::GetManagementTokenRespDto,
     types::IdentityListRespDto,
     types::GenerateBindExtIdpLinkRespDto,
-    types::IsUserExistsRespDto
+    types::IsUserExistsRespDto,
+    types::PreCheckCodeRespDto,
+    types::GetSecurityInfoRespDto,
+    types::PasswordResetVerifyResp,
+    types::GetCountryListRespDto,
+    types::GetExtIdpsRespDto
 );
 
 /// Refuses a V3 envelope whose statusCode is not 200 (whatever the HTTP status).

@@ -51,6 +51,7 @@ compile_error!(
      `rustls-aws-lc` or `native-tls`"
 );
 
+mod account;
 mod auth;
 mod cache;
 mod config;
@@ -67,6 +68,7 @@ mod transport;
 pub use genauth_api as api;
 pub use secrecy::{ExposeSecret, SecretString};
 
+pub use account::{Country, ExtIdp, PasswordResetToken, SecurityInfo};
 pub use auth::{
     AuthenticationClient, AuthenticationClientBuilder, Identity, ProfileOptions, SignInOptions,
     SmsChannel, TokenEndpointAuthMethod, User,

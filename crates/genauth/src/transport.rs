@@ -253,7 +253,7 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &'static str, value: HeaderV
 }
 
 /// Keys whose values are masked in body excerpts.
-const SECRET_KEYS: [&str; 10] = [
+const SECRET_KEYS: [&str; 11] = [
     "access_token",
     "id_token",
     "refresh_token",
@@ -261,6 +261,7 @@ const SECRET_KEYS: [&str; 10] = [
     "state_token",
     "sso_ticket",
     "updatePhoneToken",
+    "passwordResetToken",
     "passCode",
     "password",
     "client_secret",

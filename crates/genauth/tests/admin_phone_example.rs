@@ -36,6 +36,9 @@ fn the_admin_phone_example_binds_refuses_frees_and_moves() {
         "   freed: ",
         "   moved: ",
         "owner of the phone: genauth-demo-",
+        "6. Each user's security info, signed in as them",
+        "phone bound true, password set true",
+        "phone bound false, password set true",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
