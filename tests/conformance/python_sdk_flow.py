@@ -99,4 +99,26 @@ ok("reset_password", client.reset_password("python-new-password-1", token))
 reused = client.reset_password("python-new-password-2", token)
 check("a reset token is good once", reused.get("statusCode") == 400, reused)
 
+# The GenAuth-side WeChat mobile binding: a bind request (HTTP 301 with data.key), bound to the
+# new phone's user by a login code, then a native sign-in of the now linked account.
+def social_code(code, open_id):
+    request = urllib.request.Request(url + "/__sandbox/social-codes", method="POST",
+                                     data=json.dumps({"code": code, "userIdInIdp": open_id}).encode(),
+                                     headers={"content-type": "application/json"})
+    urllib.request.urlopen(request).read()
+
+
+social_code("py-wx-1", "openid-python")
+asked = client.auth_by_code_identity("py-wx-1", app_id=app_id)
+key = (asked.get("data") or {}).get("key")
+check("auth_by_code_identity of an unlinked account answers a bind key", bool(key), asked)
+ok("send_sms CHANNEL_LOGIN", client.send_sms("CHANNEL_LOGIN", new_phone, "+86"))
+bound = client.bind_by_phone_code(key, "bind-identity-by-phone-code", last_code("CHANNEL_LOGIN", new_phone),
+                                  new_phone, "+86")
+check("bind_by_phone_code answers the token set", bool(bound.get("access_token")), bound)
+social_code("py-wx-2", "openid-python")
+native = client.sign_in_by_mobile("wechat-mobile", "wechat", wechat_payload={"code": "py-wx-2"},
+                                  client_id=app_id, client_secret=app_secret)
+ok("sign_in_by_mobile of the linked account", native)
+
 finish()

@@ -54,7 +54,8 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
     println!("{stdout}");
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     // The sandbox saw it all: two codes to bind (one throttled), one to unbind, then the
-    // sign-up and the password reset of a new phone.
+    // sign-up and the password reset of a new phone, and the login code that bound a WeChat
+    // account to it.
     let outbox = sandbox.outbox();
     let channels: Vec<&str> = outbox.iter().map(|m| m.channel.as_str()).collect();
     assert_eq!(
@@ -63,11 +64,13 @@ async fn official_python_sdk_binds_and_unbinds_a_phone() {
             "CHANNEL_BIND_PHONE",
             "CHANNEL_UNBIND_PHONE",
             "CHANNEL_REGISTER",
-            "CHANNEL_RESET_PASSWORD"
+            "CHANNEL_RESET_PASSWORD",
+            "CHANNEL_LOGIN"
         ]
     );
     assert_eq!(sandbox.users_with_phone("+86", "18800008888"), 0);
     assert_eq!(sandbox.users_with_phone("+86", "18800004242"), 1);
+    assert_eq!(sandbox.users_linked_to("wechat", "openid-python").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

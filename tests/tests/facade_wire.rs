@@ -113,6 +113,24 @@ async fn what_the_facade_puts_on_the_wire() {
         .await
         .expect("identity sources");
     snapshot(&capture, "get_application_enabled_ext_idps");
+    // Native WeChat sign-in and the GenAuth-side binding's first step.
+    let sources = c
+        .get_application_enabled_ext_idps()
+        .await
+        .expect("identity sources");
+    capture.take();
+    // Other sessions on the same app: these sign-ins replace a session's token set.
+    let mobile = c.with_tokens(None);
+    mobile
+        .sign_in_by_mobile_wechat(&sources[0], "061Ysd000hNvzT1ze0400gQrXx1Ysd0Z")
+        .await
+        .expect("signin-by-mobile");
+    snapshot(&capture, "sign_in_by_mobile_wechat");
+    mobile
+        .wechat_mobile_login("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z", None)
+        .await
+        .expect("authByCodeIdentity");
+    snapshot(&capture, "wechat_mobile_login");
     c.refresh().await.expect("refresh");
     snapshot(&capture, "refresh_client_secret_post");
     let basic = auth(&url, TokenEndpointAuthMethod::ClientSecretBasic);

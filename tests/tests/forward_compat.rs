@@ -72,6 +72,7 @@ fn decode(name: &str, value: Value) -> Option<Result<String, String>> {
         PasswordResetVerifyResp,
         GetCountryListRespDto,
         GetExtIdpsRespDto,
+        WechatMobileLoginAnswer,
         VerifyUpdatePhoneRequestRespDto,
         UserSingleRespDto,
         LoginTokenRespDto,

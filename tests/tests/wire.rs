@@ -301,6 +301,55 @@ async fn send(c: &Client, op: &str) {
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
+        "signInByMobile" => c
+            .sign_in_by_mobile()
+            .body_map(|b| {
+                b.connection(types::SigninByMobileDtoConnection::Wechat)
+                    .ext_idp_connidentifier("wechat-mobile")
+                    .wechat_payload(Some(types::SignInByWechatPayloadDto {
+                        code: Some("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z".into()),
+                    }))
+                    .client_id(Some(APP_ID.into()))
+                    .client_secret(Some("3e2b7cxxxxxxxxxxxxxxxxxxxxxxxxx".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "wechatMobileAuthByCodeIdentity" => c
+            .wechat_mobile_auth_by_code_identity()
+            .body_map(|b| {
+                b.code("061Ysd000hNvzT1ze0400gQrXx1Ysd0Z")
+                    .app_id(Some(APP_ID.into()))
+                    .conn_id(Some("6076bacxxxxxxxxd80d993b5".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "wechatMobileBindByPhoneCode" => c
+            .wechat_mobile_bind_by_phone_code()
+            .body_map(|b| {
+                b.key("ecb_7Nb2xq0WvR4s")
+                    .action("bind-identity-by-phone-code")
+                    .code("1234")
+                    .phone("13800138000")
+                    .phone_country_code(Some("+86".into()))
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "wechatMobileRegister" => c
+            .wechat_mobile_register()
+            .body_map(|b| {
+                b.key("ecb_7Nb2xq0WvR4s")
+                    .action("create-federation-account")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "getUser" => c
             .get_user()
             .user_id("18800008888")

@@ -3010,6 +3010,88 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             Default::default()
         }
     }
+    ///The alipay payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByAlipayPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByAlipayPayloadDto {
+        pub fn builder() -> builder::SignInByAlipayPayloadDto {
+            Default::default()
+        }
+    }
+    ///The amazon payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignInByAmazonPayloadDto {
+        ///Access token from the provider.
+        pub access_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SignInByAmazonPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByAmazonPayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SignInByAmazonPayloadDto {
+        pub fn builder() -> builder::SignInByAmazonPayloadDto {
+            Default::default()
+        }
+    }
+    ///The apple payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByApplePayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByApplePayloadDto {
+        pub fn builder() -> builder::SignInByApplePayloadDto {
+            Default::default()
+        }
+    }
+    ///The baidu payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
+    pub struct SignInByBaiduPayloadDto {
+        ///Access token from the provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access_token: ::std::option::Option<::std::string::String>,
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignInByBaiduPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByBaiduPayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .field("code", &self.code)
+                .finish()
+        }
+    }
+    impl SignInByBaiduPayloadDto {
+        pub fn builder() -> builder::SignInByBaiduPayloadDto {
+            Default::default()
+        }
+    }
+    ///The ding talk payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByDingTalkPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+        ///Is sns code.
+        #[serde(
+            rename = "isSnsCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_sns_code: ::std::option::Option<bool>,
+    }
+    impl SignInByDingTalkPayloadDto {
+        pub fn builder() -> builder::SignInByDingTalkPayloadDto {
+            Default::default()
+        }
+    }
     ///Directory (LDAP or AD) credentials.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SignInByDirectoryPayloadDto {
@@ -3029,6 +3111,209 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl SignInByDirectoryPayloadDto {
         pub fn builder() -> builder::SignInByDirectoryPayloadDto {
+            Default::default()
+        }
+    }
+    ///The douyin payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByDouyinPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByDouyinPayloadDto {
+        pub fn builder() -> builder::SignInByDouyinPayloadDto {
+            Default::default()
+        }
+    }
+    ///The facebook payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignInByFacebookPayloadDto {
+        ///Access token from the provider.
+        pub access_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SignInByFacebookPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByFacebookPayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SignInByFacebookPayloadDto {
+        pub fn builder() -> builder::SignInByFacebookPayloadDto {
+            Default::default()
+        }
+    }
+    ///The gitee payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByGiteePayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByGiteePayloadDto {
+        pub fn builder() -> builder::SignInByGiteePayloadDto {
+            Default::default()
+        }
+    }
+    ///The github payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByGithubPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByGithubPayloadDto {
+        pub fn builder() -> builder::SignInByGithubPayloadDto {
+            Default::default()
+        }
+    }
+    ///The gitlab payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByGitlabPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByGitlabPayloadDto {
+        pub fn builder() -> builder::SignInByGitlabPayloadDto {
+            Default::default()
+        }
+    }
+    ///The google payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByGooglePayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByGooglePayloadDto {
+        pub fn builder() -> builder::SignInByGooglePayloadDto {
+            Default::default()
+        }
+    }
+    ///The huawei payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByHuaweiPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByHuaweiPayloadDto {
+        pub fn builder() -> builder::SignInByHuaweiPayloadDto {
+            Default::default()
+        }
+    }
+    ///The kuaishou payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByKuaishouPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByKuaishouPayloadDto {
+        pub fn builder() -> builder::SignInByKuaishouPayloadDto {
+            Default::default()
+        }
+    }
+    ///The lark block payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByLarkBlockPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByLarkBlockPayloadDto {
+        pub fn builder() -> builder::SignInByLarkBlockPayloadDto {
+            Default::default()
+        }
+    }
+    ///The lark internal payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByLarkInternalPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByLarkInternalPayloadDto {
+        pub fn builder() -> builder::SignInByLarkInternalPayloadDto {
+            Default::default()
+        }
+    }
+    ///The lark public payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByLarkPublicPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByLarkPublicPayloadDto {
+        pub fn builder() -> builder::SignInByLarkPublicPayloadDto {
+            Default::default()
+        }
+    }
+    ///The line payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignInByLinePayloadDto {
+        ///Access token from the provider.
+        pub access_token: ::std::string::String,
+        ///Id token from the provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id_token: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignInByLinePayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByLinePayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .field("id_token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SignInByLinePayloadDto {
+        pub fn builder() -> builder::SignInByLinePayloadDto {
+            Default::default()
+        }
+    }
+    ///The linked in payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByLinkedInPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByLinkedInPayloadDto {
+        pub fn builder() -> builder::SignInByLinkedInPayloadDto {
+            Default::default()
+        }
+    }
+    ///Options of a native social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByMobileOptionsDto {
+        ///Context passed to pipeline functions.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Custom data (extended fields) as key/value pairs.
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Scopes asked for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        ///Tenant id.
+        #[serde(
+            rename = "tenantId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tenant_id: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByMobileOptionsDto {
+        pub fn builder() -> builder::SignInByMobileOptionsDto {
+            Default::default()
+        }
+    }
+    ///The OPPO payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByOppoPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByOppoPayloadDto {
+        pub fn builder() -> builder::SignInByOppoPayloadDto {
             Default::default()
         }
     }
@@ -3097,6 +3382,179 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl SignInByPasswordPayloadDto {
         pub fn builder() -> builder::SignInByPasswordPayloadDto {
+            Default::default()
+        }
+    }
+    ///The QQ payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByQqPayloadDto {
+        ///Access token from the provider.
+        pub access_token: ::std::string::String,
+    }
+    impl SignInByQqPayloadDto {
+        pub fn builder() -> builder::SignInByQqPayloadDto {
+            Default::default()
+        }
+    }
+    ///The slack payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInBySlackPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInBySlackPayloadDto {
+        pub fn builder() -> builder::SignInBySlackPayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechat mini program code and phone payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+        #[serde(rename = "wxLoginInfo")]
+        pub wx_login_info: SignInByWechatMiniProgramCodePayloadDto,
+        #[serde(rename = "wxPhoneInfo")]
+        pub wx_phone_info: SignInByWechatMiniProgramPhoneInfoPayloadDto,
+    }
+    impl SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+        pub fn builder() -> builder::SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechat mini program code payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByWechatMiniProgramCodePayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+        ///Encrypted data.
+        #[serde(
+            rename = "encryptedData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub encrypted_data: ::std::option::Option<::std::string::String>,
+        ///Iv.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iv: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByWechatMiniProgramCodePayloadDto {
+        pub fn builder() -> builder::SignInByWechatMiniProgramCodePayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechat mini program phone info payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByWechatMiniProgramPhoneInfoPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByWechatMiniProgramPhoneInfoPayloadDto {
+        pub fn builder() -> builder::SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechat mini program phone payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByWechatMiniProgramPhonePayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+        ///Encrypted data.
+        #[serde(rename = "encryptedData")]
+        pub encrypted_data: ::std::string::String,
+        ///Iv.
+        pub iv: ::std::string::String,
+    }
+    impl SignInByWechatMiniProgramPhonePayloadDto {
+        pub fn builder() -> builder::SignInByWechatMiniProgramPhonePayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechat payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByWechatPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByWechatPayloadDto {
+        pub fn builder() -> builder::SignInByWechatPayloadDto {
+            Default::default()
+        }
+    }
+    ///The wechatwork agency payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByWechatworkAgencyPayloadDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByWechatworkAgencyPayloadDto {
+        pub fn builder() -> builder::SignInByWechatworkAgencyPayloadDto {
+            Default::default()
+        }
+    }
+    ///The WeChat Work payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByWechatworkDto {
+        ///The authorization code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByWechatworkDto {
+        pub fn builder() -> builder::SignInByWechatworkDto {
+            Default::default()
+        }
+    }
+    ///The weibo payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SignInByWeiboPayloadDto {
+        ///Access token from the provider.
+        pub access_token: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SignInByWeiboPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByWeiboPayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SignInByWeiboPayloadDto {
+        pub fn builder() -> builder::SignInByWeiboPayloadDto {
+            Default::default()
+        }
+    }
+    ///The xiaomi payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByXiaomiPayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+    }
+    impl SignInByXiaomiPayloadDto {
+        pub fn builder() -> builder::SignInByXiaomiPayloadDto {
+            Default::default()
+        }
+    }
+    ///The yidun payload of a native (mobile) social sign-in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
+    pub struct SignInByYidunPayloadDto {
+        ///Access token from the identity provider.
+        #[serde(
+            rename = "accessToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub access_token: ::std::option::Option<::std::string::String>,
+        ///Token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for SignInByYidunPayloadDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignInByYidunPayloadDto")
+                .field("access_token", &"[REDACTED]")
+                .field("token", &self.token)
+                .finish()
+        }
+    }
+    impl SignInByYidunPayloadDto {
+        pub fn builder() -> builder::SignInByYidunPayloadDto {
             Default::default()
         }
     }
@@ -3736,6 +4194,407 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for SigninByCredentialsDtoConnection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A native (mobile) social sign-in: the connection, its identity source and the provider's payload.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SigninByMobileDto {
+        #[serde(
+            rename = "alipayPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub alipay_payload: ::std::option::Option<SignInByAlipayPayloadDto>,
+        #[serde(
+            rename = "amazonPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub amazon_payload: ::std::option::Option<SignInByAmazonPayloadDto>,
+        #[serde(
+            rename = "applePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub apple_payload: ::std::option::Option<SignInByApplePayloadDto>,
+        #[serde(
+            rename = "baiduPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub baidu_payload: ::std::option::Option<SignInByBaiduPayloadDto>,
+        ///App id (client_secret_post).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_id: ::std::option::Option<::std::string::String>,
+        ///App secret (client_secret_post); never logged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret: ::std::option::Option<::std::string::String>,
+        ///How the user signs up.
+        pub connection: SigninByMobileDtoConnection,
+        #[serde(
+            rename = "dingTalkPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ding_talk_payload: ::std::option::Option<SignInByDingTalkPayloadDto>,
+        #[serde(
+            rename = "douyinPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub douyin_payload: ::std::option::Option<SignInByDouyinPayloadDto>,
+        ///The identity source connection identifier.
+        #[serde(rename = "extIdpConnidentifier")]
+        pub ext_idp_connidentifier: ::std::string::String,
+        #[serde(
+            rename = "facebookPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub facebook_payload: ::std::option::Option<SignInByFacebookPayloadDto>,
+        #[serde(
+            rename = "giteePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub gitee_payload: ::std::option::Option<SignInByGiteePayloadDto>,
+        #[serde(
+            rename = "githubPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub github_payload: ::std::option::Option<SignInByGithubPayloadDto>,
+        #[serde(
+            rename = "gitlabPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub gitlab_payload: ::std::option::Option<SignInByGitlabPayloadDto>,
+        #[serde(
+            rename = "googlePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub google_payload: ::std::option::Option<SignInByGooglePayloadDto>,
+        #[serde(
+            rename = "huaweiPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub huawei_payload: ::std::option::Option<SignInByHuaweiPayloadDto>,
+        #[serde(
+            rename = "kuaishouPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub kuaishou_payload: ::std::option::Option<SignInByKuaishouPayloadDto>,
+        #[serde(
+            rename = "larkBlockPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lark_block_payload: ::std::option::Option<SignInByLarkBlockPayloadDto>,
+        #[serde(
+            rename = "larkInternalPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lark_internal_payload: ::std::option::Option<SignInByLarkInternalPayloadDto>,
+        #[serde(
+            rename = "larkPublicPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lark_public_payload: ::std::option::Option<SignInByLarkPublicPayloadDto>,
+        #[serde(
+            rename = "linePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub line_payload: ::std::option::Option<SignInByLinePayloadDto>,
+        #[serde(
+            rename = "linkedInPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub linked_in_payload: ::std::option::Option<SignInByLinkedInPayloadDto>,
+        #[serde(
+            rename = "oppoPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub oppo_payload: ::std::option::Option<SignInByOppoPayloadDto>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<SignInByMobileOptionsDto>,
+        #[serde(
+            rename = "qqPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub qq_payload: ::std::option::Option<SignInByQqPayloadDto>,
+        #[serde(
+            rename = "slackPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub slack_payload: ::std::option::Option<SignInBySlackPayloadDto>,
+        #[serde(
+            rename = "wechatMiniProgramCodeAndPhonePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechat_mini_program_code_and_phone_payload: ::std::option::Option<
+            SignInByWechatMiniProgramCodeAndPhonePayloadDto,
+        >,
+        #[serde(
+            rename = "wechatMiniProgramCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechat_mini_program_code_payload: ::std::option::Option<
+            SignInByWechatMiniProgramCodePayloadDto,
+        >,
+        #[serde(
+            rename = "wechatMiniProgramPhonePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechat_mini_program_phone_payload: ::std::option::Option<
+            SignInByWechatMiniProgramPhonePayloadDto,
+        >,
+        #[serde(
+            rename = "wechatPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechat_payload: ::std::option::Option<SignInByWechatPayloadDto>,
+        #[serde(
+            rename = "wechatworkAgencyPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechatwork_agency_payload: ::std::option::Option<
+            SignInByWechatworkAgencyPayloadDto,
+        >,
+        #[serde(
+            rename = "wechatworkPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wechatwork_payload: ::std::option::Option<SignInByWechatworkDto>,
+        #[serde(
+            rename = "weiboPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub weibo_payload: ::std::option::Option<SignInByWeiboPayloadDto>,
+        #[serde(
+            rename = "xiaomiPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub xiaomi_payload: ::std::option::Option<SignInByXiaomiPayloadDto>,
+        #[serde(
+            rename = "yidunPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub yidun_payload: ::std::option::Option<SignInByYidunPayloadDto>,
+    }
+    impl ::std::fmt::Debug for SigninByMobileDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SigninByMobileDto")
+                .field("alipay_payload", &self.alipay_payload)
+                .field("amazon_payload", &self.amazon_payload)
+                .field("apple_payload", &self.apple_payload)
+                .field("baidu_payload", &self.baidu_payload)
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("connection", &self.connection)
+                .field("ding_talk_payload", &self.ding_talk_payload)
+                .field("douyin_payload", &self.douyin_payload)
+                .field("ext_idp_connidentifier", &self.ext_idp_connidentifier)
+                .field("facebook_payload", &self.facebook_payload)
+                .field("gitee_payload", &self.gitee_payload)
+                .field("github_payload", &self.github_payload)
+                .field("gitlab_payload", &self.gitlab_payload)
+                .field("google_payload", &self.google_payload)
+                .field("huawei_payload", &self.huawei_payload)
+                .field("kuaishou_payload", &self.kuaishou_payload)
+                .field("lark_block_payload", &self.lark_block_payload)
+                .field("lark_internal_payload", &self.lark_internal_payload)
+                .field("lark_public_payload", &self.lark_public_payload)
+                .field("line_payload", &self.line_payload)
+                .field("linked_in_payload", &self.linked_in_payload)
+                .field("oppo_payload", &self.oppo_payload)
+                .field("options", &self.options)
+                .field("qq_payload", &self.qq_payload)
+                .field("slack_payload", &self.slack_payload)
+                .field(
+                    "wechat_mini_program_code_and_phone_payload",
+                    &self.wechat_mini_program_code_and_phone_payload,
+                )
+                .field(
+                    "wechat_mini_program_code_payload",
+                    &self.wechat_mini_program_code_payload,
+                )
+                .field(
+                    "wechat_mini_program_phone_payload",
+                    &self.wechat_mini_program_phone_payload,
+                )
+                .field("wechat_payload", &self.wechat_payload)
+                .field("wechatwork_agency_payload", &self.wechatwork_agency_payload)
+                .field("wechatwork_payload", &self.wechatwork_payload)
+                .field("weibo_payload", &self.weibo_payload)
+                .field("xiaomi_payload", &self.xiaomi_payload)
+                .field("yidun_payload", &self.yidun_payload)
+                .finish()
+        }
+    }
+    impl SigninByMobileDto {
+        pub fn builder() -> builder::SigninByMobileDto {
+            Default::default()
+        }
+    }
+    ///How the user signs up.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SigninByMobileDtoConnection {
+        #[serde(rename = "apple")]
+        Apple,
+        #[serde(rename = "wechat")]
+        Wechat,
+        #[serde(rename = "alipay")]
+        Alipay,
+        #[serde(rename = "wechatwork")]
+        Wechatwork,
+        #[serde(rename = "wechatwork_agency")]
+        WechatworkAgency,
+        #[serde(rename = "lark_internal")]
+        LarkInternal,
+        #[serde(rename = "lark_public")]
+        LarkPublic,
+        #[serde(rename = "lark_block")]
+        LarkBlock,
+        #[serde(rename = "yidun")]
+        Yidun,
+        #[serde(rename = "wechat_mini_program_code")]
+        WechatMiniProgramCode,
+        #[serde(rename = "wechat_mini_program_phone")]
+        WechatMiniProgramPhone,
+        #[serde(rename = "wechat_mini_program_code_and_phone")]
+        WechatMiniProgramCodeAndPhone,
+        #[serde(rename = "google")]
+        Google,
+        #[serde(rename = "facebook")]
+        Facebook,
+        #[serde(rename = "qq")]
+        Qq,
+        #[serde(rename = "weibo")]
+        Weibo,
+        #[serde(rename = "baidu")]
+        Baidu,
+        #[serde(rename = "linkedin")]
+        Linkedin,
+        #[serde(rename = "dingtalk")]
+        Dingtalk,
+        #[serde(rename = "github")]
+        Github,
+        #[serde(rename = "gitee")]
+        Gitee,
+        #[serde(rename = "gitlab")]
+        Gitlab,
+        #[serde(rename = "douyin")]
+        Douyin,
+        #[serde(rename = "kuaishou")]
+        Kuaishou,
+        #[serde(rename = "xiaomi")]
+        Xiaomi,
+        #[serde(rename = "line")]
+        Line,
+        #[serde(rename = "slack")]
+        Slack,
+        #[serde(rename = "oppo")]
+        Oppo,
+        #[serde(rename = "huawei")]
+        Huawei,
+        #[serde(rename = "amazon")]
+        Amazon,
+    }
+    impl ::std::fmt::Display for SigninByMobileDtoConnection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Apple => f.write_str("apple"),
+                Self::Wechat => f.write_str("wechat"),
+                Self::Alipay => f.write_str("alipay"),
+                Self::Wechatwork => f.write_str("wechatwork"),
+                Self::WechatworkAgency => f.write_str("wechatwork_agency"),
+                Self::LarkInternal => f.write_str("lark_internal"),
+                Self::LarkPublic => f.write_str("lark_public"),
+                Self::LarkBlock => f.write_str("lark_block"),
+                Self::Yidun => f.write_str("yidun"),
+                Self::WechatMiniProgramCode => f.write_str("wechat_mini_program_code"),
+                Self::WechatMiniProgramPhone => f.write_str("wechat_mini_program_phone"),
+                Self::WechatMiniProgramCodeAndPhone => {
+                    f.write_str("wechat_mini_program_code_and_phone")
+                }
+                Self::Google => f.write_str("google"),
+                Self::Facebook => f.write_str("facebook"),
+                Self::Qq => f.write_str("qq"),
+                Self::Weibo => f.write_str("weibo"),
+                Self::Baidu => f.write_str("baidu"),
+                Self::Linkedin => f.write_str("linkedin"),
+                Self::Dingtalk => f.write_str("dingtalk"),
+                Self::Github => f.write_str("github"),
+                Self::Gitee => f.write_str("gitee"),
+                Self::Gitlab => f.write_str("gitlab"),
+                Self::Douyin => f.write_str("douyin"),
+                Self::Kuaishou => f.write_str("kuaishou"),
+                Self::Xiaomi => f.write_str("xiaomi"),
+                Self::Line => f.write_str("line"),
+                Self::Slack => f.write_str("slack"),
+                Self::Oppo => f.write_str("oppo"),
+                Self::Huawei => f.write_str("huawei"),
+                Self::Amazon => f.write_str("amazon"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SigninByMobileDtoConnection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "apple" => Ok(Self::Apple),
+                "wechat" => Ok(Self::Wechat),
+                "alipay" => Ok(Self::Alipay),
+                "wechatwork" => Ok(Self::Wechatwork),
+                "wechatwork_agency" => Ok(Self::WechatworkAgency),
+                "lark_internal" => Ok(Self::LarkInternal),
+                "lark_public" => Ok(Self::LarkPublic),
+                "lark_block" => Ok(Self::LarkBlock),
+                "yidun" => Ok(Self::Yidun),
+                "wechat_mini_program_code" => Ok(Self::WechatMiniProgramCode),
+                "wechat_mini_program_phone" => Ok(Self::WechatMiniProgramPhone),
+                "wechat_mini_program_code_and_phone" => {
+                    Ok(Self::WechatMiniProgramCodeAndPhone)
+                }
+                "google" => Ok(Self::Google),
+                "facebook" => Ok(Self::Facebook),
+                "qq" => Ok(Self::Qq),
+                "weibo" => Ok(Self::Weibo),
+                "baidu" => Ok(Self::Baidu),
+                "linkedin" => Ok(Self::Linkedin),
+                "dingtalk" => Ok(Self::Dingtalk),
+                "github" => Ok(Self::Github),
+                "gitee" => Ok(Self::Gitee),
+                "gitlab" => Ok(Self::Gitlab),
+                "douyin" => Ok(Self::Douyin),
+                "kuaishou" => Ok(Self::Kuaishou),
+                "xiaomi" => Ok(Self::Xiaomi),
+                "line" => Ok(Self::Line),
+                "slack" => Ok(Self::Slack),
+                "oppo" => Ok(Self::Oppo),
+                "huawei" => Ok(Self::Huawei),
+                "amazon" => Ok(Self::Amazon),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SigninByMobileDtoConnection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SigninByMobileDtoConnection {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -5442,6 +6301,32 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             Default::default()
         }
     }
+    ///A bind request for a WeChat account linked to no user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct WechatIdentityResolveRespDataDto {
+        ///Ids of the accounts the WeChat account may be bound to, when several match.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub accounts: ::std::vec::Vec<::std::string::String>,
+        ///The bind request's key, for byPhoneCode or register; never logged.
+        pub key: ::std::string::String,
+        ///How the account may be bound (bind-identity-by-phone-code, create-federation-account ...).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub methods: ::std::vec::Vec<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for WechatIdentityResolveRespDataDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WechatIdentityResolveRespDataDto")
+                .field("accounts", &self.accounts)
+                .field("key", &"[REDACTED]")
+                .field("methods", &self.methods)
+                .finish()
+        }
+    }
+    impl WechatIdentityResolveRespDataDto {
+        pub fn builder() -> builder::WechatIdentityResolveRespDataDto {
+            Default::default()
+        }
+    }
     ///The authorization code WeChat gave the app.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct WechatLoginRequest {
@@ -5455,6 +6340,168 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
     }
     impl WechatLoginRequest {
         pub fn builder() -> builder::WechatLoginRequest {
+            Default::default()
+        }
+    }
+    ///A WeChat authorization code from the mobile app, for the GenAuth-side binding flow.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WechatMobileAuthByCodeIdentityInput {
+        ///The application id.
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        ///The authorization code WeChat gave the app.
+        pub code: ::std::string::String,
+        ///The WeChat (mobile) identity source connection id.
+        #[serde(
+            rename = "connId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conn_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<SignInOptionsDto>,
+    }
+    impl WechatMobileAuthByCodeIdentityInput {
+        pub fn builder() -> builder::WechatMobileAuthByCodeIdentityInput {
+            Default::default()
+        }
+    }
+    ///Binds the WeChat account of a bind request to the user who owns a phone, proven by its code.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct WechatMobileBindByPhoneCodeInput {
+        ///bind-identity-by-phone-code.
+        pub action: ::std::string::String,
+        ///The phone's SMS code (CHANNEL_LOGIN); never logged.
+        pub code: ::std::string::String,
+        ///The bind request's key (from authByCodeIdentity); never logged.
+        pub key: ::std::string::String,
+        ///Mobile number without the country code.
+        pub phone: ::std::string::String,
+        ///Country code of the mobile number, e.g. +86.
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for WechatMobileBindByPhoneCodeInput {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WechatMobileBindByPhoneCodeInput")
+                .field("action", &self.action)
+                .field("code", &"[REDACTED]")
+                .field("key", &"[REDACTED]")
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .finish()
+        }
+    }
+    impl WechatMobileBindByPhoneCodeInput {
+        pub fn builder() -> builder::WechatMobileBindByPhoneCodeInput {
+            Default::default()
+        }
+    }
+    /**What the /api/v2/ecConn/wechatMobile calls answer. A sign-in is the token set itself, not
+enveloped (access_token, id_token, refresh_token, token_type, expire_in, scope), as the
+service's own document declares (LoginTokenResponseDataDto, WechatLoginTokenRespDto).
+authByCodeIdentity answers an account linked to no user, when the application asks how
+to bind, with HTTP 301 and an envelope (statusCode, code, message, data.key,
+data.methods, data.accounts: WechatIdentityResolveRespDto). A refusal is an envelope with
+statusCode and apiCode. Every field is optional so that one type decodes all three.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
+    pub struct WechatMobileLoginAnswer {
+        ///The access token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access_token: ::std::option::Option<::std::string::String>,
+        ///Fine-grained error code of a refusal.
+        #[serde(
+            rename = "apiCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_code: ::std::option::Option<i64>,
+        ///The bind request's code (1640 in the official mobile SDKs' handling).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<WechatIdentityResolveRespDataDto>,
+        ///Seconds the access token lives.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expire_in: ::std::option::Option<i64>,
+        ///Seconds the access token lives (the OAuth spelling).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in: ::std::option::Option<i64>,
+        ///The id token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id_token: ::std::option::Option<::std::string::String>,
+        ///Human-readable description of the outcome.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///The refresh token (scope offline_access).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+        ///Scopes granted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        ///The envelope's status (a bind request, a refusal).
+        #[serde(
+            rename = "statusCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_code: ::std::option::Option<i64>,
+        ///Bearer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_type: ::std::option::Option<::std::string::String>,
+        ///Id of the bind request.
+        #[serde(
+            rename = "uniqueId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub unique_id: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for WechatMobileLoginAnswer {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WechatMobileLoginAnswer")
+                .field("access_token", &"[REDACTED]")
+                .field("api_code", &self.api_code)
+                .field("code", &self.code)
+                .field("data", &self.data)
+                .field("expire_in", &self.expire_in)
+                .field("expires_in", &self.expires_in)
+                .field("id_token", &"[REDACTED]")
+                .field("message", &self.message)
+                .field("refresh_token", &"[REDACTED]")
+                .field("scope", &self.scope)
+                .field("status_code", &self.status_code)
+                .field("token_type", &self.token_type)
+                .field("unique_id", &self.unique_id)
+                .finish()
+        }
+    }
+    impl WechatMobileLoginAnswer {
+        pub fn builder() -> builder::WechatMobileLoginAnswer {
+            Default::default()
+        }
+    }
+    ///Creates a user from the WeChat account of a bind request and binds it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct WechatMobileRegisterInput {
+        ///create-federation-account.
+        pub action: ::std::string::String,
+        ///The bind request's key (from authByCodeIdentity); never logged.
+        pub key: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for WechatMobileRegisterInput {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WechatMobileRegisterInput")
+                .field("action", &self.action)
+                .field("key", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl WechatMobileRegisterInput {
+        pub fn builder() -> builder::WechatMobileRegisterInput {
             Default::default()
         }
     }
@@ -11602,6 +12649,283 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct SignInByAlipayPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByAlipayPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByAlipayPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByAlipayPayloadDto>
+        for super::SignInByAlipayPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByAlipayPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByAlipayPayloadDto>
+        for SignInByAlipayPayloadDto {
+            fn from(value: super::SignInByAlipayPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByAmazonPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByAmazonPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByAmazonPayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByAmazonPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                }
+            }
+        }
+        impl SignInByAmazonPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByAmazonPayloadDto>
+        for super::SignInByAmazonPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByAmazonPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByAmazonPayloadDto>
+        for SignInByAmazonPayloadDto {
+            fn from(value: super::SignInByAmazonPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByApplePayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByApplePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByApplePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByApplePayloadDto>
+        for super::SignInByApplePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByApplePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByApplePayloadDto>
+        for SignInByApplePayloadDto {
+            fn from(value: super::SignInByApplePayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByBaiduPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByBaiduPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByBaiduPayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("code", &self.code)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByBaiduPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByBaiduPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByBaiduPayloadDto>
+        for super::SignInByBaiduPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByBaiduPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    code: value.code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByBaiduPayloadDto>
+        for SignInByBaiduPayloadDto {
+            fn from(value: super::SignInByBaiduPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    code: Ok(value.code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByDingTalkPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            is_sns_code: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByDingTalkPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    is_sns_code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByDingTalkPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn is_sns_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_sns_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_sns_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByDingTalkPayloadDto>
+        for super::SignInByDingTalkPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByDingTalkPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    is_sns_code: value.is_sns_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByDingTalkPayloadDto>
+        for SignInByDingTalkPayloadDto {
+            fn from(value: super::SignInByDingTalkPayloadDto) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    is_sns_code: Ok(value.is_sns_code),
+                }
+            }
+        }
         #[derive(Clone)]
         pub struct SignInByDirectoryPayloadDto {
             password: ::std::result::Result<
@@ -11678,6 +13002,731 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     password: Ok(value.password),
                     s_am_account_name: Ok(value.s_am_account_name),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByDouyinPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByDouyinPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByDouyinPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByDouyinPayloadDto>
+        for super::SignInByDouyinPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByDouyinPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByDouyinPayloadDto>
+        for SignInByDouyinPayloadDto {
+            fn from(value: super::SignInByDouyinPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByFacebookPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByFacebookPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByFacebookPayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByFacebookPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                }
+            }
+        }
+        impl SignInByFacebookPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByFacebookPayloadDto>
+        for super::SignInByFacebookPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByFacebookPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByFacebookPayloadDto>
+        for SignInByFacebookPayloadDto {
+            fn from(value: super::SignInByFacebookPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByGiteePayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByGiteePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByGiteePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByGiteePayloadDto>
+        for super::SignInByGiteePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByGiteePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByGiteePayloadDto>
+        for SignInByGiteePayloadDto {
+            fn from(value: super::SignInByGiteePayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByGithubPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByGithubPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByGithubPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByGithubPayloadDto>
+        for super::SignInByGithubPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByGithubPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByGithubPayloadDto>
+        for SignInByGithubPayloadDto {
+            fn from(value: super::SignInByGithubPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByGitlabPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByGitlabPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByGitlabPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByGitlabPayloadDto>
+        for super::SignInByGitlabPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByGitlabPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByGitlabPayloadDto>
+        for SignInByGitlabPayloadDto {
+            fn from(value: super::SignInByGitlabPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByGooglePayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByGooglePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByGooglePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByGooglePayloadDto>
+        for super::SignInByGooglePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByGooglePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByGooglePayloadDto>
+        for SignInByGooglePayloadDto {
+            fn from(value: super::SignInByGooglePayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByHuaweiPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByHuaweiPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByHuaweiPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByHuaweiPayloadDto>
+        for super::SignInByHuaweiPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByHuaweiPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByHuaweiPayloadDto>
+        for SignInByHuaweiPayloadDto {
+            fn from(value: super::SignInByHuaweiPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByKuaishouPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByKuaishouPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByKuaishouPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByKuaishouPayloadDto>
+        for super::SignInByKuaishouPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByKuaishouPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByKuaishouPayloadDto>
+        for SignInByKuaishouPayloadDto {
+            fn from(value: super::SignInByKuaishouPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByLarkBlockPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByLarkBlockPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByLarkBlockPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByLarkBlockPayloadDto>
+        for super::SignInByLarkBlockPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByLarkBlockPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByLarkBlockPayloadDto>
+        for SignInByLarkBlockPayloadDto {
+            fn from(value: super::SignInByLarkBlockPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByLarkInternalPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByLarkInternalPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByLarkInternalPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByLarkInternalPayloadDto>
+        for super::SignInByLarkInternalPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByLarkInternalPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByLarkInternalPayloadDto>
+        for SignInByLarkInternalPayloadDto {
+            fn from(value: super::SignInByLarkInternalPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByLarkPublicPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByLarkPublicPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByLarkPublicPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByLarkPublicPayloadDto>
+        for super::SignInByLarkPublicPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByLarkPublicPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByLarkPublicPayloadDto>
+        for SignInByLarkPublicPayloadDto {
+            fn from(value: super::SignInByLarkPublicPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByLinePayloadDto {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByLinePayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByLinePayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("id_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByLinePayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                    id_token: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByLinePayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn id_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for id_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByLinePayloadDto>
+        for super::SignInByLinePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByLinePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    id_token: value.id_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByLinePayloadDto>
+        for SignInByLinePayloadDto {
+            fn from(value: super::SignInByLinePayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    id_token: Ok(value.id_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByLinkedInPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByLinkedInPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByLinkedInPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByLinkedInPayloadDto>
+        for super::SignInByLinkedInPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByLinkedInPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByLinkedInPayloadDto>
+        for SignInByLinkedInPayloadDto {
+            fn from(value: super::SignInByLinkedInPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByMobileOptionsDto {
+            context: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tenant_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByMobileOptionsDto {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                    tenant_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByMobileOptionsDto {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn tenant_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tenant_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tenant_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByMobileOptionsDto>
+        for super::SignInByMobileOptionsDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByMobileOptionsDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    custom_data: value.custom_data?,
+                    scope: value.scope?,
+                    tenant_id: value.tenant_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByMobileOptionsDto>
+        for SignInByMobileOptionsDto {
+            fn from(value: super::SignInByMobileOptionsDto) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    custom_data: Ok(value.custom_data),
+                    scope: Ok(value.scope),
+                    tenant_id: Ok(value.tenant_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByOppoPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByOppoPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByOppoPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByOppoPayloadDto>
+        for super::SignInByOppoPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByOppoPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByOppoPayloadDto>
+        for SignInByOppoPayloadDto {
+            fn from(value: super::SignInByOppoPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
             }
         }
         #[derive(Clone)]
@@ -11927,6 +13976,667 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     password: Ok(value.password),
                     phone: Ok(value.phone),
                     username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByQqPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByQqPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                }
+            }
+        }
+        impl SignInByQqPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByQqPayloadDto>
+        for super::SignInByQqPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByQqPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByQqPayloadDto> for SignInByQqPayloadDto {
+            fn from(value: super::SignInByQqPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInBySlackPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInBySlackPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInBySlackPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInBySlackPayloadDto>
+        for super::SignInBySlackPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInBySlackPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInBySlackPayloadDto>
+        for SignInBySlackPayloadDto {
+            fn from(value: super::SignInBySlackPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            wx_login_info: ::std::result::Result<
+                super::SignInByWechatMiniProgramCodePayloadDto,
+                ::std::string::String,
+            >,
+            wx_phone_info: ::std::result::Result<
+                super::SignInByWechatMiniProgramPhoneInfoPayloadDto,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            fn default() -> Self {
+                Self {
+                    wx_login_info: Err(
+                        "no value supplied for wx_login_info".to_string(),
+                    ),
+                    wx_phone_info: Err("no value supplied for wx_phone_info".to_string()),
+                }
+            }
+        }
+        impl SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            pub fn wx_login_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::SignInByWechatMiniProgramCodePayloadDto,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wx_login_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wx_login_info: {e}")
+                    });
+                self
+            }
+            pub fn wx_phone_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::SignInByWechatMiniProgramPhoneInfoPayloadDto,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wx_phone_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wx_phone_info: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatMiniProgramCodeAndPhonePayloadDto>
+        for super::SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatMiniProgramCodeAndPhonePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    wx_login_info: value.wx_login_info?,
+                    wx_phone_info: value.wx_phone_info?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatMiniProgramCodeAndPhonePayloadDto>
+        for SignInByWechatMiniProgramCodeAndPhonePayloadDto {
+            fn from(
+                value: super::SignInByWechatMiniProgramCodeAndPhonePayloadDto,
+            ) -> Self {
+                Self {
+                    wx_login_info: Ok(value.wx_login_info),
+                    wx_phone_info: Ok(value.wx_phone_info),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatMiniProgramCodePayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            encrypted_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            iv: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByWechatMiniProgramCodePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    encrypted_data: Ok(Default::default()),
+                    iv: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByWechatMiniProgramCodePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn encrypted_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encrypted_data: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn iv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iv = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for iv: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatMiniProgramCodePayloadDto>
+        for super::SignInByWechatMiniProgramCodePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatMiniProgramCodePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    encrypted_data: value.encrypted_data?,
+                    iv: value.iv?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatMiniProgramCodePayloadDto>
+        for SignInByWechatMiniProgramCodePayloadDto {
+            fn from(value: super::SignInByWechatMiniProgramCodePayloadDto) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    encrypted_data: Ok(value.encrypted_data),
+                    iv: Ok(value.iv),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatMiniProgramPhoneInfoPayloadDto>
+        for super::SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatMiniProgramPhoneInfoPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatMiniProgramPhoneInfoPayloadDto>
+        for SignInByWechatMiniProgramPhoneInfoPayloadDto {
+            fn from(value: super::SignInByWechatMiniProgramPhoneInfoPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatMiniProgramPhonePayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            encrypted_data: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            iv: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByWechatMiniProgramPhonePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    encrypted_data: Err(
+                        "no value supplied for encrypted_data".to_string(),
+                    ),
+                    iv: Err("no value supplied for iv".to_string()),
+                }
+            }
+        }
+        impl SignInByWechatMiniProgramPhonePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn encrypted_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encrypted_data: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn iv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iv = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for iv: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatMiniProgramPhonePayloadDto>
+        for super::SignInByWechatMiniProgramPhonePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatMiniProgramPhonePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    encrypted_data: value.encrypted_data?,
+                    iv: value.iv?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatMiniProgramPhonePayloadDto>
+        for SignInByWechatMiniProgramPhonePayloadDto {
+            fn from(value: super::SignInByWechatMiniProgramPhonePayloadDto) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    encrypted_data: Ok(value.encrypted_data),
+                    iv: Ok(value.iv),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByWechatPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByWechatPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatPayloadDto>
+        for super::SignInByWechatPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatPayloadDto>
+        for SignInByWechatPayloadDto {
+            fn from(value: super::SignInByWechatPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatworkAgencyPayloadDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByWechatworkAgencyPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByWechatworkAgencyPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatworkAgencyPayloadDto>
+        for super::SignInByWechatworkAgencyPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatworkAgencyPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatworkAgencyPayloadDto>
+        for SignInByWechatworkAgencyPayloadDto {
+            fn from(value: super::SignInByWechatworkAgencyPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByWechatworkDto {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByWechatworkDto {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByWechatworkDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWechatworkDto>
+        for super::SignInByWechatworkDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWechatworkDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWechatworkDto>
+        for SignInByWechatworkDto {
+            fn from(value: super::SignInByWechatworkDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByWeiboPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByWeiboPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByWeiboPayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByWeiboPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                }
+            }
+        }
+        impl SignInByWeiboPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByWeiboPayloadDto>
+        for super::SignInByWeiboPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByWeiboPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByWeiboPayloadDto>
+        for SignInByWeiboPayloadDto {
+            fn from(value: super::SignInByWeiboPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByXiaomiPayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SignInByXiaomiPayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                }
+            }
+        }
+        impl SignInByXiaomiPayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByXiaomiPayloadDto>
+        for super::SignInByXiaomiPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByXiaomiPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { code: value.code? })
+            }
+        }
+        impl ::std::convert::From<super::SignInByXiaomiPayloadDto>
+        for SignInByXiaomiPayloadDto {
+            fn from(value: super::SignInByXiaomiPayloadDto) -> Self {
+                Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SignInByYidunPayloadDto {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SignInByYidunPayloadDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignInByYidunPayloadDto")
+                    .field("access_token", &"[REDACTED]")
+                    .field("token", &self.token)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SignInByYidunPayloadDto {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByYidunPayloadDto {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByYidunPayloadDto>
+        for super::SignInByYidunPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByYidunPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByYidunPayloadDto>
+        for SignInByYidunPayloadDto {
+            fn from(value: super::SignInByYidunPayloadDto) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    token: Ok(value.token),
                 }
             }
         }
@@ -13352,6 +16062,873 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                     options: Ok(value.options),
                     pass_code_payload: Ok(value.pass_code_payload),
                     password_payload: Ok(value.password_payload),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SigninByMobileDto {
+            alipay_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByAlipayPayloadDto>,
+                ::std::string::String,
+            >,
+            amazon_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByAmazonPayloadDto>,
+                ::std::string::String,
+            >,
+            apple_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByApplePayloadDto>,
+                ::std::string::String,
+            >,
+            baidu_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByBaiduPayloadDto>,
+                ::std::string::String,
+            >,
+            client_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_secret: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection: ::std::result::Result<
+                super::SigninByMobileDtoConnection,
+                ::std::string::String,
+            >,
+            ding_talk_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByDingTalkPayloadDto>,
+                ::std::string::String,
+            >,
+            douyin_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByDouyinPayloadDto>,
+                ::std::string::String,
+            >,
+            ext_idp_connidentifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            facebook_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByFacebookPayloadDto>,
+                ::std::string::String,
+            >,
+            gitee_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByGiteePayloadDto>,
+                ::std::string::String,
+            >,
+            github_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByGithubPayloadDto>,
+                ::std::string::String,
+            >,
+            gitlab_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByGitlabPayloadDto>,
+                ::std::string::String,
+            >,
+            google_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByGooglePayloadDto>,
+                ::std::string::String,
+            >,
+            huawei_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByHuaweiPayloadDto>,
+                ::std::string::String,
+            >,
+            kuaishou_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByKuaishouPayloadDto>,
+                ::std::string::String,
+            >,
+            lark_block_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByLarkBlockPayloadDto>,
+                ::std::string::String,
+            >,
+            lark_internal_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByLarkInternalPayloadDto>,
+                ::std::string::String,
+            >,
+            lark_public_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByLarkPublicPayloadDto>,
+                ::std::string::String,
+            >,
+            line_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByLinePayloadDto>,
+                ::std::string::String,
+            >,
+            linked_in_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByLinkedInPayloadDto>,
+                ::std::string::String,
+            >,
+            oppo_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByOppoPayloadDto>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::SignInByMobileOptionsDto>,
+                ::std::string::String,
+            >,
+            qq_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByQqPayloadDto>,
+                ::std::string::String,
+            >,
+            slack_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInBySlackPayloadDto>,
+                ::std::string::String,
+            >,
+            wechat_mini_program_code_and_phone_payload: ::std::result::Result<
+                ::std::option::Option<
+                    super::SignInByWechatMiniProgramCodeAndPhonePayloadDto,
+                >,
+                ::std::string::String,
+            >,
+            wechat_mini_program_code_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWechatMiniProgramCodePayloadDto>,
+                ::std::string::String,
+            >,
+            wechat_mini_program_phone_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWechatMiniProgramPhonePayloadDto>,
+                ::std::string::String,
+            >,
+            wechat_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWechatPayloadDto>,
+                ::std::string::String,
+            >,
+            wechatwork_agency_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWechatworkAgencyPayloadDto>,
+                ::std::string::String,
+            >,
+            wechatwork_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWechatworkDto>,
+                ::std::string::String,
+            >,
+            weibo_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByWeiboPayloadDto>,
+                ::std::string::String,
+            >,
+            xiaomi_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByXiaomiPayloadDto>,
+                ::std::string::String,
+            >,
+            yidun_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByYidunPayloadDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SigninByMobileDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SigninByMobileDto")
+                    .field("alipay_payload", &self.alipay_payload)
+                    .field("amazon_payload", &self.amazon_payload)
+                    .field("apple_payload", &self.apple_payload)
+                    .field("baidu_payload", &self.baidu_payload)
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("connection", &self.connection)
+                    .field("ding_talk_payload", &self.ding_talk_payload)
+                    .field("douyin_payload", &self.douyin_payload)
+                    .field("ext_idp_connidentifier", &self.ext_idp_connidentifier)
+                    .field("facebook_payload", &self.facebook_payload)
+                    .field("gitee_payload", &self.gitee_payload)
+                    .field("github_payload", &self.github_payload)
+                    .field("gitlab_payload", &self.gitlab_payload)
+                    .field("google_payload", &self.google_payload)
+                    .field("huawei_payload", &self.huawei_payload)
+                    .field("kuaishou_payload", &self.kuaishou_payload)
+                    .field("lark_block_payload", &self.lark_block_payload)
+                    .field("lark_internal_payload", &self.lark_internal_payload)
+                    .field("lark_public_payload", &self.lark_public_payload)
+                    .field("line_payload", &self.line_payload)
+                    .field("linked_in_payload", &self.linked_in_payload)
+                    .field("oppo_payload", &self.oppo_payload)
+                    .field("options", &self.options)
+                    .field("qq_payload", &self.qq_payload)
+                    .field("slack_payload", &self.slack_payload)
+                    .field(
+                        "wechat_mini_program_code_and_phone_payload",
+                        &self.wechat_mini_program_code_and_phone_payload,
+                    )
+                    .field(
+                        "wechat_mini_program_code_payload",
+                        &self.wechat_mini_program_code_payload,
+                    )
+                    .field(
+                        "wechat_mini_program_phone_payload",
+                        &self.wechat_mini_program_phone_payload,
+                    )
+                    .field("wechat_payload", &self.wechat_payload)
+                    .field("wechatwork_agency_payload", &self.wechatwork_agency_payload)
+                    .field("wechatwork_payload", &self.wechatwork_payload)
+                    .field("weibo_payload", &self.weibo_payload)
+                    .field("xiaomi_payload", &self.xiaomi_payload)
+                    .field("yidun_payload", &self.yidun_payload)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SigninByMobileDto {
+            fn default() -> Self {
+                Self {
+                    alipay_payload: Ok(Default::default()),
+                    amazon_payload: Ok(Default::default()),
+                    apple_payload: Ok(Default::default()),
+                    baidu_payload: Ok(Default::default()),
+                    client_id: Ok(Default::default()),
+                    client_secret: Ok(Default::default()),
+                    connection: Err("no value supplied for connection".to_string()),
+                    ding_talk_payload: Ok(Default::default()),
+                    douyin_payload: Ok(Default::default()),
+                    ext_idp_connidentifier: Err(
+                        "no value supplied for ext_idp_connidentifier".to_string(),
+                    ),
+                    facebook_payload: Ok(Default::default()),
+                    gitee_payload: Ok(Default::default()),
+                    github_payload: Ok(Default::default()),
+                    gitlab_payload: Ok(Default::default()),
+                    google_payload: Ok(Default::default()),
+                    huawei_payload: Ok(Default::default()),
+                    kuaishou_payload: Ok(Default::default()),
+                    lark_block_payload: Ok(Default::default()),
+                    lark_internal_payload: Ok(Default::default()),
+                    lark_public_payload: Ok(Default::default()),
+                    line_payload: Ok(Default::default()),
+                    linked_in_payload: Ok(Default::default()),
+                    oppo_payload: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    qq_payload: Ok(Default::default()),
+                    slack_payload: Ok(Default::default()),
+                    wechat_mini_program_code_and_phone_payload: Ok(Default::default()),
+                    wechat_mini_program_code_payload: Ok(Default::default()),
+                    wechat_mini_program_phone_payload: Ok(Default::default()),
+                    wechat_payload: Ok(Default::default()),
+                    wechatwork_agency_payload: Ok(Default::default()),
+                    wechatwork_payload: Ok(Default::default()),
+                    weibo_payload: Ok(Default::default()),
+                    xiaomi_payload: Ok(Default::default()),
+                    yidun_payload: Ok(Default::default()),
+                }
+            }
+        }
+        impl SigninByMobileDto {
+            pub fn alipay_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByAlipayPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.alipay_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for alipay_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn amazon_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByAmazonPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amazon_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for amazon_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn apple_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByApplePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.apple_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for apple_payload: {e}")
+                    });
+                self
+            }
+            pub fn baidu_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByBaiduPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.baidu_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for baidu_payload: {e}")
+                    });
+                self
+            }
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn connection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SigninByMobileDtoConnection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection: {e}")
+                    });
+                self
+            }
+            pub fn ding_talk_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByDingTalkPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ding_talk_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ding_talk_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn douyin_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByDouyinPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.douyin_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for douyin_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ext_idp_connidentifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ext_idp_connidentifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ext_idp_connidentifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn facebook_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByFacebookPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.facebook_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for facebook_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn gitee_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByGiteePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gitee_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gitee_payload: {e}")
+                    });
+                self
+            }
+            pub fn github_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByGithubPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.github_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for github_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn gitlab_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByGitlabPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gitlab_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for gitlab_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn google_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByGooglePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn huawei_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByHuaweiPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.huawei_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for huawei_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn kuaishou_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByKuaishouPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kuaishou_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for kuaishou_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lark_block_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByLarkBlockPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lark_block_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for lark_block_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lark_internal_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByLarkInternalPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lark_internal_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for lark_internal_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn lark_public_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByLarkPublicPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lark_public_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for lark_public_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn line_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByLinePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_payload: {e}")
+                    });
+                self
+            }
+            pub fn linked_in_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByLinkedInPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked_in_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for linked_in_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn oppo_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByOppoPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.oppo_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for oppo_payload: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByMobileOptionsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn qq_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByQqPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.qq_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for qq_payload: {e}")
+                    });
+                self
+            }
+            pub fn slack_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInBySlackPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slack_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slack_payload: {e}")
+                    });
+                self
+            }
+            pub fn wechat_mini_program_code_and_phone_payload<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::SignInByWechatMiniProgramCodeAndPhonePayloadDto,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechat_mini_program_code_and_phone_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechat_mini_program_code_and_phone_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wechat_mini_program_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByWechatMiniProgramCodePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechat_mini_program_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechat_mini_program_code_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wechat_mini_program_phone_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::SignInByWechatMiniProgramPhonePayloadDto,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechat_mini_program_phone_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechat_mini_program_phone_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wechat_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByWechatPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechat_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechat_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wechatwork_agency_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByWechatworkAgencyPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechatwork_agency_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechatwork_agency_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wechatwork_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByWechatworkDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wechatwork_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wechatwork_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn weibo_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByWeiboPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.weibo_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for weibo_payload: {e}")
+                    });
+                self
+            }
+            pub fn xiaomi_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByXiaomiPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.xiaomi_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for xiaomi_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn yidun_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByYidunPayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.yidun_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for yidun_payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SigninByMobileDto> for super::SigninByMobileDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SigninByMobileDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    alipay_payload: value.alipay_payload?,
+                    amazon_payload: value.amazon_payload?,
+                    apple_payload: value.apple_payload?,
+                    baidu_payload: value.baidu_payload?,
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    connection: value.connection?,
+                    ding_talk_payload: value.ding_talk_payload?,
+                    douyin_payload: value.douyin_payload?,
+                    ext_idp_connidentifier: value.ext_idp_connidentifier?,
+                    facebook_payload: value.facebook_payload?,
+                    gitee_payload: value.gitee_payload?,
+                    github_payload: value.github_payload?,
+                    gitlab_payload: value.gitlab_payload?,
+                    google_payload: value.google_payload?,
+                    huawei_payload: value.huawei_payload?,
+                    kuaishou_payload: value.kuaishou_payload?,
+                    lark_block_payload: value.lark_block_payload?,
+                    lark_internal_payload: value.lark_internal_payload?,
+                    lark_public_payload: value.lark_public_payload?,
+                    line_payload: value.line_payload?,
+                    linked_in_payload: value.linked_in_payload?,
+                    oppo_payload: value.oppo_payload?,
+                    options: value.options?,
+                    qq_payload: value.qq_payload?,
+                    slack_payload: value.slack_payload?,
+                    wechat_mini_program_code_and_phone_payload: value
+                        .wechat_mini_program_code_and_phone_payload?,
+                    wechat_mini_program_code_payload: value
+                        .wechat_mini_program_code_payload?,
+                    wechat_mini_program_phone_payload: value
+                        .wechat_mini_program_phone_payload?,
+                    wechat_payload: value.wechat_payload?,
+                    wechatwork_agency_payload: value.wechatwork_agency_payload?,
+                    wechatwork_payload: value.wechatwork_payload?,
+                    weibo_payload: value.weibo_payload?,
+                    xiaomi_payload: value.xiaomi_payload?,
+                    yidun_payload: value.yidun_payload?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SigninByMobileDto> for SigninByMobileDto {
+            fn from(value: super::SigninByMobileDto) -> Self {
+                Self {
+                    alipay_payload: Ok(value.alipay_payload),
+                    amazon_payload: Ok(value.amazon_payload),
+                    apple_payload: Ok(value.apple_payload),
+                    baidu_payload: Ok(value.baidu_payload),
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    connection: Ok(value.connection),
+                    ding_talk_payload: Ok(value.ding_talk_payload),
+                    douyin_payload: Ok(value.douyin_payload),
+                    ext_idp_connidentifier: Ok(value.ext_idp_connidentifier),
+                    facebook_payload: Ok(value.facebook_payload),
+                    gitee_payload: Ok(value.gitee_payload),
+                    github_payload: Ok(value.github_payload),
+                    gitlab_payload: Ok(value.gitlab_payload),
+                    google_payload: Ok(value.google_payload),
+                    huawei_payload: Ok(value.huawei_payload),
+                    kuaishou_payload: Ok(value.kuaishou_payload),
+                    lark_block_payload: Ok(value.lark_block_payload),
+                    lark_internal_payload: Ok(value.lark_internal_payload),
+                    lark_public_payload: Ok(value.lark_public_payload),
+                    line_payload: Ok(value.line_payload),
+                    linked_in_payload: Ok(value.linked_in_payload),
+                    oppo_payload: Ok(value.oppo_payload),
+                    options: Ok(value.options),
+                    qq_payload: Ok(value.qq_payload),
+                    slack_payload: Ok(value.slack_payload),
+                    wechat_mini_program_code_and_phone_payload: Ok(
+                        value.wechat_mini_program_code_and_phone_payload,
+                    ),
+                    wechat_mini_program_code_payload: Ok(
+                        value.wechat_mini_program_code_payload,
+                    ),
+                    wechat_mini_program_phone_payload: Ok(
+                        value.wechat_mini_program_phone_payload,
+                    ),
+                    wechat_payload: Ok(value.wechat_payload),
+                    wechatwork_agency_payload: Ok(value.wechatwork_agency_payload),
+                    wechatwork_payload: Ok(value.wechatwork_payload),
+                    weibo_payload: Ok(value.weibo_payload),
+                    xiaomi_payload: Ok(value.xiaomi_payload),
+                    yidun_payload: Ok(value.yidun_payload),
                 }
             }
         }
@@ -17151,6 +20728,97 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             }
         }
         #[derive(Clone)]
+        pub struct WechatIdentityResolveRespDataDto {
+            accounts: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            methods: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for WechatIdentityResolveRespDataDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WechatIdentityResolveRespDataDto")
+                    .field("accounts", &self.accounts)
+                    .field("key", &"[REDACTED]")
+                    .field("methods", &self.methods)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for WechatIdentityResolveRespDataDto {
+            fn default() -> Self {
+                Self {
+                    accounts: Ok(Default::default()),
+                    key: Err("no value supplied for key".to_string()),
+                    methods: Ok(Default::default()),
+                }
+            }
+        }
+        impl WechatIdentityResolveRespDataDto {
+            pub fn accounts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.accounts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for accounts: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn methods<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.methods = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for methods: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WechatIdentityResolveRespDataDto>
+        for super::WechatIdentityResolveRespDataDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WechatIdentityResolveRespDataDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    accounts: value.accounts?,
+                    key: value.key?,
+                    methods: value.methods?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WechatIdentityResolveRespDataDto>
+        for WechatIdentityResolveRespDataDto {
+            fn from(value: super::WechatIdentityResolveRespDataDto) -> Self {
+                Self {
+                    accounts: Ok(value.accounts),
+                    key: Ok(value.key),
+                    methods: Ok(value.methods),
+                }
+            }
+        }
+        #[derive(Clone)]
         pub struct WechatLoginRequest {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -17193,6 +20861,597 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         impl ::std::convert::From<super::WechatLoginRequest> for WechatLoginRequest {
             fn from(value: super::WechatLoginRequest) -> Self {
                 Self { code: Ok(value.code) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WechatMobileAuthByCodeIdentityInput {
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            conn_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::SignInOptionsDto>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WechatMobileAuthByCodeIdentityInput {
+            fn default() -> Self {
+                Self {
+                    app_id: Ok(Default::default()),
+                    code: Err("no value supplied for code".to_string()),
+                    conn_id: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                }
+            }
+        }
+        impl WechatMobileAuthByCodeIdentityInput {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn conn_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conn_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conn_id: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInOptionsDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WechatMobileAuthByCodeIdentityInput>
+        for super::WechatMobileAuthByCodeIdentityInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WechatMobileAuthByCodeIdentityInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    code: value.code?,
+                    conn_id: value.conn_id?,
+                    options: value.options?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WechatMobileAuthByCodeIdentityInput>
+        for WechatMobileAuthByCodeIdentityInput {
+            fn from(value: super::WechatMobileAuthByCodeIdentityInput) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    code: Ok(value.code),
+                    conn_id: Ok(value.conn_id),
+                    options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct WechatMobileBindByPhoneCodeInput {
+            action: ::std::result::Result<::std::string::String, ::std::string::String>,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone: ::std::result::Result<::std::string::String, ::std::string::String>,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for WechatMobileBindByPhoneCodeInput {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WechatMobileBindByPhoneCodeInput")
+                    .field("action", &self.action)
+                    .field("code", &"[REDACTED]")
+                    .field("key", &"[REDACTED]")
+                    .field("phone", &self.phone)
+                    .field("phone_country_code", &self.phone_country_code)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for WechatMobileBindByPhoneCodeInput {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                    phone: Err("no value supplied for phone".to_string()),
+                    phone_country_code: Ok(Default::default()),
+                }
+            }
+        }
+        impl WechatMobileBindByPhoneCodeInput {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WechatMobileBindByPhoneCodeInput>
+        for super::WechatMobileBindByPhoneCodeInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WechatMobileBindByPhoneCodeInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    code: value.code?,
+                    key: value.key?,
+                    phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WechatMobileBindByPhoneCodeInput>
+        for WechatMobileBindByPhoneCodeInput {
+            fn from(value: super::WechatMobileBindByPhoneCodeInput) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    code: Ok(value.code),
+                    key: Ok(value.key),
+                    phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct WechatMobileLoginAnswer {
+            access_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::WechatIdentityResolveRespDataDto>,
+                ::std::string::String,
+            >,
+            expire_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            id_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unique_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for WechatMobileLoginAnswer {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WechatMobileLoginAnswer")
+                    .field("access_token", &"[REDACTED]")
+                    .field("api_code", &self.api_code)
+                    .field("code", &self.code)
+                    .field("data", &self.data)
+                    .field("expire_in", &self.expire_in)
+                    .field("expires_in", &self.expires_in)
+                    .field("id_token", &"[REDACTED]")
+                    .field("message", &self.message)
+                    .field("refresh_token", &"[REDACTED]")
+                    .field("scope", &self.scope)
+                    .field("status_code", &self.status_code)
+                    .field("token_type", &self.token_type)
+                    .field("unique_id", &self.unique_id)
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for WechatMobileLoginAnswer {
+            fn default() -> Self {
+                Self {
+                    access_token: Ok(Default::default()),
+                    api_code: Ok(Default::default()),
+                    code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    expire_in: Ok(Default::default()),
+                    expires_in: Ok(Default::default()),
+                    id_token: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    refresh_token: Ok(Default::default()),
+                    scope: Ok(Default::default()),
+                    status_code: Ok(Default::default()),
+                    token_type: Ok(Default::default()),
+                    unique_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl WechatMobileLoginAnswer {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn api_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_code: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WechatIdentityResolveRespDataDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn expire_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expire_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expire_in: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn id_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for id_token: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
+                self
+            }
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unique_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WechatMobileLoginAnswer>
+        for super::WechatMobileLoginAnswer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WechatMobileLoginAnswer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    api_code: value.api_code?,
+                    code: value.code?,
+                    data: value.data?,
+                    expire_in: value.expire_in?,
+                    expires_in: value.expires_in?,
+                    id_token: value.id_token?,
+                    message: value.message?,
+                    refresh_token: value.refresh_token?,
+                    scope: value.scope?,
+                    status_code: value.status_code?,
+                    token_type: value.token_type?,
+                    unique_id: value.unique_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WechatMobileLoginAnswer>
+        for WechatMobileLoginAnswer {
+            fn from(value: super::WechatMobileLoginAnswer) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    api_code: Ok(value.api_code),
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    expire_in: Ok(value.expire_in),
+                    expires_in: Ok(value.expires_in),
+                    id_token: Ok(value.id_token),
+                    message: Ok(value.message),
+                    refresh_token: Ok(value.refresh_token),
+                    scope: Ok(value.scope),
+                    status_code: Ok(value.status_code),
+                    token_type: Ok(value.token_type),
+                    unique_id: Ok(value.unique_id),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct WechatMobileRegisterInput {
+            action: ::std::result::Result<::std::string::String, ::std::string::String>,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for WechatMobileRegisterInput {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WechatMobileRegisterInput")
+                    .field("action", &self.action)
+                    .field("key", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for WechatMobileRegisterInput {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    key: Err("no value supplied for key".to_string()),
+                }
+            }
+        }
+        impl WechatMobileRegisterInput {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WechatMobileRegisterInput>
+        for super::WechatMobileRegisterInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WechatMobileRegisterInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    key: value.key?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WechatMobileRegisterInput>
+        for WechatMobileRegisterInput {
+            fn from(value: super::WechatMobileRegisterInput) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    key: Ok(value.key),
+                }
             }
         }
     }
@@ -17292,6 +21551,63 @@ const _: () = {
     {}
 };
 impl Client {
+    /**WeChat mobile sign-in, with a bind request for an unlinked account
+
+The GenAuth-side counterpart of /api/v2/sdk/social/bind. A WeChat account linked to a
+user signs in (HTTP 200, the token set). One linked to no user, when the application asks how
+to bind, answers a bind request: HTTP 301 with data.key and data.methods; finish it with
+byPhoneCode (bind to the user who owns a phone) or register (a new user).
+
+
+Sends a `POST` request to `/api/v2/ecConn/wechatMobile/authByCodeIdentity`
+
+```ignore
+let response = client.wechat_mobile_auth_by_code_identity()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn wechat_mobile_auth_by_code_identity(
+        &self,
+    ) -> builder::WechatMobileAuthByCodeIdentity<'_> {
+        builder::WechatMobileAuthByCodeIdentity::new(self)
+    }
+    /**Bind a bind request's WeChat account to a phone's user, and sign in
+
+The phone's CHANNEL_LOGIN code proves the user; the WeChat account is linked to the user
+who owns the phone, and the user signed in (the token set). No such user: apiCode 2004;
+a wrong code: 2001; an unknown or expired key: statusCode 400.
+
+
+Sends a `POST` request to `/api/v2/ecConn/wechatMobile/byPhoneCode`
+
+```ignore
+let response = client.wechat_mobile_bind_by_phone_code()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn wechat_mobile_bind_by_phone_code(
+        &self,
+    ) -> builder::WechatMobileBindByPhoneCode<'_> {
+        builder::WechatMobileBindByPhoneCode::new(self)
+    }
+    /**Create a user from a bind request's WeChat account, and sign in
+
+A new user is created, the WeChat account linked to it, and the user signed in.
+
+
+Sends a `POST` request to `/api/v2/ecConn/wechatMobile/register`
+
+```ignore
+let response = client.wechat_mobile_register()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn wechat_mobile_register(&self) -> builder::WechatMobileRegister<'_> {
+        builder::WechatMobileRegister::new(self)
+    }
     /**Sign in with a mobile number and an SMS code
 
 Signs in the user who owns the mobile number, checking a LOGIN_SMS code.
@@ -17842,6 +22158,27 @@ let response = client.sign_in_by_credentials()
     pub fn sign_in_by_credentials(&self) -> builder::SignInByCredentials<'_> {
         builder::SignInByCredentials::new(self)
     }
+    /**Native (mobile) social sign-in, e.g. with a WeChat code
+
+Signs in with the temporary credential a provider's mobile SDK gave the app (a WeChat
+authorization code in wechatPayload, say), for the identity source named by
+extIdpConnidentifier. The app authenticates as at /api/v3/signin (client_id and
+client_secret in the body for client_secret_post, a Basic header for
+client_secret_basic). An account linked to no user is refused with apiCode 1640: bind it
+with the ecConn wechatMobile calls, or link it (link-identity).
+
+
+Sends a `POST` request to `/api/v3/signin-by-mobile`
+
+```ignore
+let response = client.sign_in_by_mobile()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn sign_in_by_mobile(&self) -> builder::SignInByMobile<'_> {
+        builder::SignInByMobile::new(self)
+    }
     /**Sign up, e.g. by phone with a CHANNEL_REGISTER code
 
 Registers a user. With connection PASSCODE the phone (or email) is proven by a code sent
@@ -18014,6 +22351,268 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::wechat_mobile_auth_by_code_identity`]
+
+[`Client::wechat_mobile_auth_by_code_identity`]: super::Client::wechat_mobile_auth_by_code_identity*/
+    #[derive(Debug, Clone)]
+    pub struct WechatMobileAuthByCodeIdentity<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::WechatMobileAuthByCodeIdentityInput, String>,
+    }
+    impl<'a> WechatMobileAuthByCodeIdentity<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::WechatMobileAuthByCodeIdentityInput>,
+            <V as std::convert::TryInto<
+                types::WechatMobileAuthByCodeIdentityInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `WechatMobileAuthByCodeIdentityInput` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::WechatMobileAuthByCodeIdentityInput,
+            ) -> types::builder::WechatMobileAuthByCodeIdentityInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v2/ecConn/wechatMobile/authByCodeIdentity`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WechatMobileLoginAnswer>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::WechatMobileAuthByCodeIdentityInput::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v2/ecConn/wechatMobile/authByCodeIdentity", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "wechat_mobile_auth_by_code_identity",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::wechat_mobile_bind_by_phone_code`]
+
+[`Client::wechat_mobile_bind_by_phone_code`]: super::Client::wechat_mobile_bind_by_phone_code*/
+    #[derive(Debug, Clone)]
+    pub struct WechatMobileBindByPhoneCode<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::WechatMobileBindByPhoneCodeInput, String>,
+    }
+    impl<'a> WechatMobileBindByPhoneCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::WechatMobileBindByPhoneCodeInput>,
+            <V as std::convert::TryInto<
+                types::WechatMobileBindByPhoneCodeInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `WechatMobileBindByPhoneCodeInput` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::WechatMobileBindByPhoneCodeInput,
+            ) -> types::builder::WechatMobileBindByPhoneCodeInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v2/ecConn/wechatMobile/byPhoneCode`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WechatMobileLoginAnswer>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::WechatMobileBindByPhoneCodeInput::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v2/ecConn/wechatMobile/byPhoneCode", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "wechat_mobile_bind_by_phone_code",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::wechat_mobile_register`]
+
+[`Client::wechat_mobile_register`]: super::Client::wechat_mobile_register*/
+    #[derive(Debug, Clone)]
+    pub struct WechatMobileRegister<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::WechatMobileRegisterInput, String>,
+    }
+    impl<'a> WechatMobileRegister<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::WechatMobileRegisterInput>,
+            <V as std::convert::TryInto<
+                types::WechatMobileRegisterInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `WechatMobileRegisterInput` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::WechatMobileRegisterInput,
+            ) -> types::builder::WechatMobileRegisterInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v2/ecConn/wechatMobile/register`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WechatMobileLoginAnswer>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::WechatMobileRegisterInput::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v2/ecConn/wechatMobile/register", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "wechat_mobile_register",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::login_by_mobile_verify_code`]
 
 [`Client::login_by_mobile_verify_code`]: super::Client::login_by_mobile_verify_code*/
@@ -21234,6 +25833,98 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sign_in_by_credentials",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sign_in_by_mobile`]
+
+[`Client::sign_in_by_mobile`]: super::Client::sign_in_by_mobile*/
+    #[derive(Debug, Clone)]
+    pub struct SignInByMobile<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::SigninByMobileDto, String>,
+    }
+    impl<'a> SignInByMobile<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SigninByMobileDto>,
+            <V as std::convert::TryInto<
+                types::SigninByMobileDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SigninByMobileDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SigninByMobileDto,
+            ) -> types::builder::SigninByMobileDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/signin-by-mobile`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::LoginTokenRespDto>,
+            Error<types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SigninByMobileDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/signin-by-mobile", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sign_in_by_mobile",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -39,6 +39,7 @@ mod state;
 mod tenant;
 mod tokens;
 mod v3;
+mod wechat_mobile;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -212,7 +212,13 @@ pub(crate) async fn link_identity(
             u.identities.push(Identity {
                 identity_id: crate::state::new_id(),
                 ext_idp_id: body.ext_idp_id.clone(),
-                provider: "oidc".into(),
+                // The provider of the identity source, when the sandbox knows it.
+                provider: s
+                    .config
+                    .ext_idps
+                    .iter()
+                    .find(|e| e.ext_idp_id == body.ext_idp_id)
+                    .map_or_else(|| "oidc".into(), |e| e.kind.clone()),
                 // The service takes `generic` when the type is left out.
                 kind: body.type_.clone().unwrap_or_else(|| "generic".into()),
                 user_id_in_idp: body.user_id_in_idp.clone(),

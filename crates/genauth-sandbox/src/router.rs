@@ -36,6 +36,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v3/get-identities", get(get_identities))
         .route("/api/v3/signup", post(crate::account::sign_up))
         .route(
+            "/api/v3/signin-by-mobile",
+            post(crate::wechat_mobile::sign_in_by_mobile),
+        )
+        .route(
+            "/api/v2/ecConn/wechatMobile/authByCodeIdentity",
+            post(crate::wechat_mobile::auth_by_code_identity),
+        )
+        .route(
+            "/api/v2/ecConn/wechatMobile/byPhoneCode",
+            post(crate::wechat_mobile::bind_by_phone_code),
+        )
+        .route(
+            "/api/v2/ecConn/wechatMobile/register",
+            post(crate::wechat_mobile::register),
+        )
+        .route(
             "/api/v3/pre-check-code",
             post(crate::account::pre_check_code),
         )

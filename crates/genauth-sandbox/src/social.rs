@@ -157,7 +157,7 @@ fn check_mobile(mobile: &str) -> Result<(), SdkError> {
     }
 }
 
-fn linked_user(store: &Store, provider: &str, user_id_in_idp: &str) -> Option<String> {
+pub(crate) fn linked_user(store: &Store, provider: &str, user_id_in_idp: &str) -> Option<String> {
     store
         .users
         .values()

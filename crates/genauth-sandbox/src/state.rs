@@ -101,6 +101,8 @@ pub struct State {
     outbox_by_phone: HashMap<String, Vec<usize>>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
+    /// WeChat mobile bind requests (ecConn authByCodeIdentity), by key; taken out when used.
+    pub bind_requests: HashMap<String, StateGrant>,
     /// Password reset token → (user id, expiry in ms); taken out when used.
     pub reset_tokens: HashMap<String, (String, u64)>,
     /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
@@ -219,6 +221,7 @@ impl State {
             refresh_tokens: HashMap::new(),
             update_phone_tokens: HashMap::new(),
             reset_tokens: HashMap::new(),
+            bind_requests: HashMap::new(),
             social: Default::default(),
             limits: config.limits.clone(),
         };

@@ -129,16 +129,16 @@ impl Default for SignInOptions {
 
 /// What every client of one app shares, whichever its user.
 pub(crate) struct App {
-    api: genauth_api::Client,
+    pub(crate) api: genauth_api::Client,
     /// `api` with the app headers, made once.
     /// Shared, so that a call takes a reference count rather than a copy of the client.
-    app_api: Arc<genauth_api::Client>,
+    pub(crate) app_api: Arc<genauth_api::Client>,
     host: String,
     app_id: String,
     app_secret: Option<SecretString>,
     method: TokenEndpointAuthMethod,
-    app_headers: HeaderMap,
-    retry: RetryPolicy,
+    pub(crate) app_headers: HeaderMap,
+    pub(crate) retry: RetryPolicy,
     pub(crate) refresh_skew: Duration,
     /// How long callers get a failed refresh's error at once.
     pub(crate) refresh_backoff: Duration,
@@ -930,7 +930,10 @@ impl AuthenticationClient {
 
     /// The app's authentication at a token endpoint: a Basic header added to `headers`, or the
     /// `(client_id, client_secret)` to put in the body.
-    fn client_auth(&self, headers: &mut HeaderMap) -> Result<(Option<String>, Option<String>)> {
+    pub(crate) fn client_auth(
+        &self,
+        headers: &mut HeaderMap,
+    ) -> Result<(Option<String>, Option<String>)> {
         let secret = || {
             self.inner
                 .app

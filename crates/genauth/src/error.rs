@@ -358,6 +358,8 @@ api_codes! {
     MfaRequired = 1635 | 1636,
     /// The password must be reset.
     PasswordResetRequired = 1639 | 2058,
+    /// The external account is linked to no user: it must be bound first (identity binding).
+    IdentityBindingRequired = 1640 | 1641,
     /// The user must complete their profile.
     CompleteProfileRequired = 1642,
     /// The verification code is wrong.

@@ -64,6 +64,7 @@ mod retry;
 mod social;
 mod tokens;
 mod transport;
+mod wechat_mobile;
 
 pub use genauth_api as api;
 pub use secrecy::{ExposeSecret, SecretString};
@@ -87,6 +88,7 @@ pub use social::{
 pub use tokens::{
     InMemoryTokenStore, PassCode, RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore,
 };
+pub use wechat_mobile::{WechatBindRequest, WechatMobileOutcome};
 
 /// The crate README's example, compiled as a doctest so that it cannot drift.
 #[cfg(doctest)]

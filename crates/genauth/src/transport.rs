@@ -144,12 +144,16 @@ impl ExecHook for Hook {
         }
         // Events only: the operation's span (see `retry::with_retry`) is already current, and a
         // span entered with a guard across an `.await` would leak into other tasks.
-        let v3 = request.url().path().contains("/api/v3/");
+        let path = request.url().path();
+        let v3 = path.contains("/api/v3/");
+        let ec_conn = path.contains("/api/v2/ecConn/");
         Box::pin(async move {
             let started = Instant::now();
             let mut outcome = client.execute(request).await;
             if v3 && let Ok(response) = outcome {
                 outcome = throttled_as_envelope(response).await;
+            } else if ec_conn && let Ok(response) = outcome {
+                outcome = Ok(bind_request_as_answer(response));
             }
             self.timer_floor.rearm();
             let elapsed_us = started.elapsed().as_micros() as u64;
@@ -216,6 +220,19 @@ async fn throttled_as_envelope(response: reqwest::Response) -> reqwest::Result<r
         HeaderValue::from_static("application/json"),
     );
     Ok(reqwest::Response::from(rebuilt))
+}
+
+/// The ecConn calls answer a bind request (an account linked to no user) with HTTP 301 and a
+/// body (the service's own document: WechatIdentityResolveRespDto), not a redirect: passed on
+/// as an answer (HTTP 200, the same body and headers) so that the call decodes it and the facade
+/// reads its `data.key`. Any other answer passes untouched.
+fn bind_request_as_answer(response: reqwest::Response) -> reqwest::Response {
+    if response.status() != reqwest::StatusCode::MOVED_PERMANENTLY {
+        return response;
+    }
+    let mut rebuilt = http::Response::from(response);
+    *rebuilt.status_mut() = http::StatusCode::OK;
+    reqwest::Response::from(rebuilt)
 }
 
 /// A header value that carries a secret.
