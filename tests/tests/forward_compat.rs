@@ -73,6 +73,7 @@ fn decode(name: &str, value: Value) -> Option<Result<String, String>> {
         GetCountryListRespDto,
         GetExtIdpsRespDto,
         WechatMobileLoginAnswer,
+        SdkMobileResponse,
         VerifyUpdatePhoneRequestRespDto,
         UserSingleRespDto,
         LoginTokenRespDto,

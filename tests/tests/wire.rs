@@ -350,6 +350,28 @@ async fn send(c: &Client, op: &str) {
             .await
             .map(drop)
             .map_err(|e| e.to_string()),
+        "registerByMobileVerifyCode" => device!(c.register_by_mobile_verify_code())
+            .body_map(|b| b.mobile("13800138000").verify_code("123456"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "mobileByStateToken" => device!(c.mobile_by_state_token())
+            .x_state_token(STATE_TOKEN)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "updatePasswordByMobile" => device!(c.update_password_by_mobile())
+            .body_map(|b| {
+                b.mobile("13800138000")
+                    .verify_code("123456")
+                    .new_password("new-passw0rd")
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "getUser" => c
             .get_user()
             .user_id("18800008888")

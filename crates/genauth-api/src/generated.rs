@@ -2847,6 +2847,41 @@ a client reads whichever is present.
             Default::default()
         }
     }
+    ///The mobile number behind a state token, masked.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SdkMobileResponse {
+        ///The mobile number, masked (138****8000).
+        pub mobile: ::std::string::String,
+    }
+    impl SdkMobileResponse {
+        pub fn builder() -> builder::SdkMobileResponse {
+            Default::default()
+        }
+    }
+    ///A mobile number, its FORGET_PWD_SMS code and the new password.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SdkPasswordByMobileRequest {
+        ///Mobile number that received the code.
+        pub mobile: ::std::string::String,
+        ///The new password; never logged.
+        pub new_password: ::std::string::String,
+        ///The code that was received.
+        pub verify_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SdkPasswordByMobileRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SdkPasswordByMobileRequest")
+                .field("mobile", &self.mobile)
+                .field("new_password", &"[REDACTED]")
+                .field("verify_code", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SdkPasswordByMobileRequest {
+        pub fn builder() -> builder::SdkPasswordByMobileRequest {
+            Default::default()
+        }
+    }
     ///Which code to send to which mobile number.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SdkSmsSendRequest {
@@ -12023,6 +12058,135 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             fn from(value: super::SdkMobileCodeRequest) -> Self {
                 Self {
                     mobile: Ok(value.mobile),
+                    verify_code: Ok(value.verify_code),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SdkMobileResponse {
+            mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SdkMobileResponse {
+            fn default() -> Self {
+                Self {
+                    mobile: Err("no value supplied for mobile".to_string()),
+                }
+            }
+        }
+        impl SdkMobileResponse {
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SdkMobileResponse> for super::SdkMobileResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SdkMobileResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { mobile: value.mobile? })
+            }
+        }
+        impl ::std::convert::From<super::SdkMobileResponse> for SdkMobileResponse {
+            fn from(value: super::SdkMobileResponse) -> Self {
+                Self { mobile: Ok(value.mobile) }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SdkPasswordByMobileRequest {
+            mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
+            new_password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            verify_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SdkPasswordByMobileRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SdkPasswordByMobileRequest")
+                    .field("mobile", &self.mobile)
+                    .field("new_password", &"[REDACTED]")
+                    .field("verify_code", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SdkPasswordByMobileRequest {
+            fn default() -> Self {
+                Self {
+                    mobile: Err("no value supplied for mobile".to_string()),
+                    new_password: Err("no value supplied for new_password".to_string()),
+                    verify_code: Err("no value supplied for verify_code".to_string()),
+                }
+            }
+        }
+        impl SdkPasswordByMobileRequest {
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+            pub fn new_password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for new_password: {e}")
+                    });
+                self
+            }
+            pub fn verify_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verify_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verify_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SdkPasswordByMobileRequest>
+        for super::SdkPasswordByMobileRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SdkPasswordByMobileRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mobile: value.mobile?,
+                    new_password: value.new_password?,
+                    verify_code: value.verify_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SdkPasswordByMobileRequest>
+        for SdkPasswordByMobileRequest {
+            fn from(value: super::SdkPasswordByMobileRequest) -> Self {
+                Self {
+                    mobile: Ok(value.mobile),
+                    new_password: Ok(value.new_password),
                     verify_code: Ok(value.verify_code),
                 }
             }
@@ -21674,6 +21838,109 @@ let response = client.login_by_wechat()
     pub fn login_by_wechat(&self) -> builder::LoginByWechat<'_> {
         builder::LoginByWechat::new(self)
     }
+    /**The mobile number behind a state token
+
+During a login that continues with a state token (MFA, binding), the mobile number of the
+user it belongs to, masked as the service shows it (138****8000), so that the app can say
+where the code goes.
+
+
+Sends a `GET` request to `/api/v2/sdk/mobile-by-token`
+
+Arguments:
+- `x_agent`: User agent of the calling device.
+- `x_client_id`: The application's client id.
+- `x_device_fingerprint`: Fingerprint of the calling device; SSO tickets are bound to it.
+- `x_device_ip`: IP address of the calling device.
+- `x_l`: Language of the answers, e.g. en or zh.
+- `x_operating_sys_version`: Operating system of the calling device, e.g. Android 10.
+- `x_state_token`: The state_token answered by the login call that asked for a bind.
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+```ignore
+let response = client.mobile_by_state_token()
+    .x_agent(x_agent)
+    .x_client_id(x_client_id)
+    .x_device_fingerprint(x_device_fingerprint)
+    .x_device_ip(x_device_ip)
+    .x_l(x_l)
+    .x_operating_sys_version(x_operating_sys_version)
+    .x_state_token(x_state_token)
+    .x_tenant_id(x_tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn mobile_by_state_token(&self) -> builder::MobileByStateToken<'_> {
+        builder::MobileByStateToken::new(self)
+    }
+    /**Reset a forgotten password by mobile number and SMS code
+
+Sets a new password for the user who owns the mobile number, checking a FORGET_PWD_SMS
+code. Answers HTTP 200 with no body.
+
+
+Sends a `POST` request to `/api/v2/sdk/pwd/update-by-mobile`
+
+Arguments:
+- `x_agent`: User agent of the calling device.
+- `x_client_id`: The application's client id.
+- `x_device_fingerprint`: Fingerprint of the calling device; SSO tickets are bound to it.
+- `x_device_ip`: IP address of the calling device.
+- `x_l`: Language of the answers, e.g. en or zh.
+- `x_operating_sys_version`: Operating system of the calling device, e.g. Android 10.
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+- `body`
+```ignore
+let response = client.update_password_by_mobile()
+    .x_agent(x_agent)
+    .x_client_id(x_client_id)
+    .x_device_fingerprint(x_device_fingerprint)
+    .x_device_ip(x_device_ip)
+    .x_l(x_l)
+    .x_operating_sys_version(x_operating_sys_version)
+    .x_tenant_id(x_tenant_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_password_by_mobile(&self) -> builder::UpdatePasswordByMobile<'_> {
+        builder::UpdatePasswordByMobile::new(self)
+    }
+    /**Register a user by mobile number and SMS code, and sign in
+
+Creates the user who owns the mobile number, checking a REGISTER_SMS code, and answers
+the new user's session. A number that is already registered is refused
+(SDK.SOCIAL.1003); the code is then not spent.
+
+
+Sends a `POST` request to `/api/v2/sdk/register/mobile-verify-code`
+
+Arguments:
+- `x_agent`: User agent of the calling device.
+- `x_client_id`: The application's client id.
+- `x_device_fingerprint`: Fingerprint of the calling device; SSO tickets are bound to it.
+- `x_device_ip`: IP address of the calling device.
+- `x_l`: Language of the answers, e.g. en or zh.
+- `x_operating_sys_version`: Operating system of the calling device, e.g. Android 10.
+- `x_tenant_id`: Tenant id; required for ISV applications only.
+- `body`
+```ignore
+let response = client.register_by_mobile_verify_code()
+    .x_agent(x_agent)
+    .x_client_id(x_client_id)
+    .x_device_fingerprint(x_device_fingerprint)
+    .x_device_ip(x_device_ip)
+    .x_l(x_l)
+    .x_operating_sys_version(x_operating_sys_version)
+    .x_tenant_id(x_tenant_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn register_by_mobile_verify_code(
+        &self,
+    ) -> builder::RegisterByMobileVerifyCode<'_> {
+        builder::RegisterByMobileVerifyCode::new(self)
+    }
     /**Send an SMS verification code (social API)
 
 Sends a verification code to a mobile number for one purpose (type); BIND_MOBILE_SMS is the
@@ -23065,6 +23332,698 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "login_by_wechat",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::mobile_by_state_token`]
+
+[`Client::mobile_by_state_token`]: super::Client::mobile_by_state_token*/
+    #[derive(Debug, Clone)]
+    pub struct MobileByStateToken<'a> {
+        client: &'a super::Client,
+        x_agent: Result<::std::string::String, String>,
+        x_client_id: Result<::std::string::String, String>,
+        x_device_fingerprint: Result<::std::string::String, String>,
+        x_device_ip: Result<Option<::std::string::String>, String>,
+        x_l: Result<Option<::std::string::String>, String>,
+        x_operating_sys_version: Result<::std::string::String, String>,
+        x_state_token: Result<::std::string::String, String>,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> MobileByStateToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_agent: Err("x_agent was not initialized".to_string()),
+                x_client_id: Err("x_client_id was not initialized".to_string()),
+                x_device_fingerprint: Err(
+                    "x_device_fingerprint was not initialized".to_string(),
+                ),
+                x_device_ip: Ok(None),
+                x_l: Ok(None),
+                x_operating_sys_version: Err(
+                    "x_operating_sys_version was not initialized".to_string(),
+                ),
+                x_state_token: Err("x_state_token was not initialized".to_string()),
+                x_tenant_id: Ok(None),
+            }
+        }
+        pub fn x_agent<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_agent = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_agent failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_client_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_client_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_client_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_fingerprint<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_fingerprint = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_fingerprint failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_ip<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_ip = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_ip failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_l<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_l = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_l failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_operating_sys_version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_operating_sys_version = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_operating_sys_version failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_state_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_state_token = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_state_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v2/sdk/mobile-by-token`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SdkMobileResponse>, Error<types::SdkError>> {
+            let Self {
+                client,
+                x_agent,
+                x_client_id,
+                x_device_fingerprint,
+                x_device_ip,
+                x_l,
+                x_operating_sys_version,
+                x_state_token,
+                x_tenant_id,
+            } = self;
+            let x_agent = x_agent.map_err(Error::InvalidRequest)?;
+            let x_client_id = x_client_id.map_err(Error::InvalidRequest)?;
+            let x_device_fingerprint = x_device_fingerprint
+                .map_err(Error::InvalidRequest)?;
+            let x_device_ip = x_device_ip.map_err(Error::InvalidRequest)?;
+            let x_l = x_l.map_err(Error::InvalidRequest)?;
+            let x_operating_sys_version = x_operating_sys_version
+                .map_err(Error::InvalidRequest)?;
+            let x_state_token = x_state_token.map_err(Error::InvalidRequest)?;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v2/sdk/mobile-by-token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(9usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("x-agent", x_agent.to_string().try_into()?);
+            header_map.append("x-client-id", x_client_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "x-device-fingerprint",
+                    x_device_fingerprint.to_string().try_into()?,
+                );
+            if let Some(value) = x_device_ip {
+                header_map.append("x-device-ip", value.to_string().try_into()?);
+            }
+            if let Some(value) = x_l {
+                header_map.append("x-l", value.to_string().try_into()?);
+            }
+            header_map
+                .append(
+                    "x-operating-sys-version",
+                    x_operating_sys_version.to_string().try_into()?,
+                );
+            header_map.append("x-state-token", x_state_token.to_string().try_into()?);
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "mobile_by_state_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_password_by_mobile`]
+
+[`Client::update_password_by_mobile`]: super::Client::update_password_by_mobile*/
+    #[derive(Debug, Clone)]
+    pub struct UpdatePasswordByMobile<'a> {
+        client: &'a super::Client,
+        x_agent: Result<::std::string::String, String>,
+        x_client_id: Result<::std::string::String, String>,
+        x_device_fingerprint: Result<::std::string::String, String>,
+        x_device_ip: Result<Option<::std::string::String>, String>,
+        x_l: Result<Option<::std::string::String>, String>,
+        x_operating_sys_version: Result<::std::string::String, String>,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::SdkPasswordByMobileRequest, String>,
+    }
+    impl<'a> UpdatePasswordByMobile<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_agent: Err("x_agent was not initialized".to_string()),
+                x_client_id: Err("x_client_id was not initialized".to_string()),
+                x_device_fingerprint: Err(
+                    "x_device_fingerprint was not initialized".to_string(),
+                ),
+                x_device_ip: Ok(None),
+                x_l: Ok(None),
+                x_operating_sys_version: Err(
+                    "x_operating_sys_version was not initialized".to_string(),
+                ),
+                x_tenant_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn x_agent<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_agent = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_agent failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_client_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_client_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_client_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_fingerprint<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_fingerprint = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_fingerprint failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_ip<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_ip = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_ip failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_l<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_l = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_l failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_operating_sys_version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_operating_sys_version = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_operating_sys_version failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SdkPasswordByMobileRequest>,
+            <V as std::convert::TryInto<
+                types::SdkPasswordByMobileRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `SdkPasswordByMobileRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SdkPasswordByMobileRequest,
+            ) -> types::builder::SdkPasswordByMobileRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v2/sdk/pwd/update-by-mobile`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::SdkError>> {
+            let Self {
+                client,
+                x_agent,
+                x_client_id,
+                x_device_fingerprint,
+                x_device_ip,
+                x_l,
+                x_operating_sys_version,
+                x_tenant_id,
+                body,
+            } = self;
+            let x_agent = x_agent.map_err(Error::InvalidRequest)?;
+            let x_client_id = x_client_id.map_err(Error::InvalidRequest)?;
+            let x_device_fingerprint = x_device_fingerprint
+                .map_err(Error::InvalidRequest)?;
+            let x_device_ip = x_device_ip.map_err(Error::InvalidRequest)?;
+            let x_l = x_l.map_err(Error::InvalidRequest)?;
+            let x_operating_sys_version = x_operating_sys_version
+                .map_err(Error::InvalidRequest)?;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SdkPasswordByMobileRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v2/sdk/pwd/update-by-mobile", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(8usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("x-agent", x_agent.to_string().try_into()?);
+            header_map.append("x-client-id", x_client_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "x-device-fingerprint",
+                    x_device_fingerprint.to_string().try_into()?,
+                );
+            if let Some(value) = x_device_ip {
+                header_map.append("x-device-ip", value.to_string().try_into()?);
+            }
+            if let Some(value) = x_l {
+                header_map.append("x-l", value.to_string().try_into()?);
+            }
+            header_map
+                .append(
+                    "x-operating-sys-version",
+                    x_operating_sys_version.to_string().try_into()?,
+                );
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_password_by_mobile",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::register_by_mobile_verify_code`]
+
+[`Client::register_by_mobile_verify_code`]: super::Client::register_by_mobile_verify_code*/
+    #[derive(Debug, Clone)]
+    pub struct RegisterByMobileVerifyCode<'a> {
+        client: &'a super::Client,
+        x_agent: Result<::std::string::String, String>,
+        x_client_id: Result<::std::string::String, String>,
+        x_device_fingerprint: Result<::std::string::String, String>,
+        x_device_ip: Result<Option<::std::string::String>, String>,
+        x_l: Result<Option<::std::string::String>, String>,
+        x_operating_sys_version: Result<::std::string::String, String>,
+        x_tenant_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::SdkMobileCodeRequest, String>,
+    }
+    impl<'a> RegisterByMobileVerifyCode<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_agent: Err("x_agent was not initialized".to_string()),
+                x_client_id: Err("x_client_id was not initialized".to_string()),
+                x_device_fingerprint: Err(
+                    "x_device_fingerprint was not initialized".to_string(),
+                ),
+                x_device_ip: Ok(None),
+                x_l: Ok(None),
+                x_operating_sys_version: Err(
+                    "x_operating_sys_version was not initialized".to_string(),
+                ),
+                x_tenant_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn x_agent<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_agent = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_agent failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_client_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_client_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_client_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_fingerprint<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_fingerprint = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_fingerprint failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_device_ip<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_device_ip = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_device_ip failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_l<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_l = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_l failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_operating_sys_version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_operating_sys_version = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_operating_sys_version failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_tenant_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SdkMobileCodeRequest>,
+            <V as std::convert::TryInto<
+                types::SdkMobileCodeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `SdkMobileCodeRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SdkMobileCodeRequest,
+            ) -> types::builder::SdkMobileCodeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v2/sdk/register/mobile-verify-code`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SdkLoginResponse>, Error<types::SdkError>> {
+            let Self {
+                client,
+                x_agent,
+                x_client_id,
+                x_device_fingerprint,
+                x_device_ip,
+                x_l,
+                x_operating_sys_version,
+                x_tenant_id,
+                body,
+            } = self;
+            let x_agent = x_agent.map_err(Error::InvalidRequest)?;
+            let x_client_id = x_client_id.map_err(Error::InvalidRequest)?;
+            let x_device_fingerprint = x_device_fingerprint
+                .map_err(Error::InvalidRequest)?;
+            let x_device_ip = x_device_ip.map_err(Error::InvalidRequest)?;
+            let x_l = x_l.map_err(Error::InvalidRequest)?;
+            let x_operating_sys_version = x_operating_sys_version
+                .map_err(Error::InvalidRequest)?;
+            let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SdkMobileCodeRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v2/sdk/register/mobile-verify-code", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(8usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("x-agent", x_agent.to_string().try_into()?);
+            header_map.append("x-client-id", x_client_id.to_string().try_into()?);
+            header_map
+                .append(
+                    "x-device-fingerprint",
+                    x_device_fingerprint.to_string().try_into()?,
+                );
+            if let Some(value) = x_device_ip {
+                header_map.append("x-device-ip", value.to_string().try_into()?);
+            }
+            if let Some(value) = x_l {
+                header_map.append("x-l", value.to_string().try_into()?);
+            }
+            header_map
+                .append(
+                    "x-operating-sys-version",
+                    x_operating_sys_version.to_string().try_into()?,
+                );
+            if let Some(value) = x_tenant_id {
+                header_map.append("x-tenant-id", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "register_by_mobile_verify_code",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -101,6 +101,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(crate::social::login_wechat),
         )
         .route("/api/v2/sdk/sms/send", post(crate::social::sms_send))
+        .route(
+            "/api/v2/sdk/register/mobile-verify-code",
+            post(crate::social::register_mobile),
+        )
+        .route(
+            "/api/v2/sdk/mobile-by-token",
+            get(crate::social::mobile_by_token),
+        )
+        .route(
+            "/api/v2/sdk/pwd/update-by-mobile",
+            post(crate::social::password_by_mobile),
+        )
         .route("/api/v2/sdk/social/bind", post(crate::social::social_bind))
         .route(
             "/api/v2/sdk/social/register-bind",

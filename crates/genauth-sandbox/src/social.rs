@@ -386,3 +386,102 @@ pub async fn login_mobile(
     let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
     Ok(axum::Json(session).into_response())
 }
+
+/// `POST /api/v2/sdk/register/mobile-verify-code`: a new user with the mobile number (its
+/// REGISTER_SMS code), signed in.
+pub async fn register_mobile(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkMobileCodeRequest>,
+) -> Result<Response, SdkError> {
+    let device = s.device(&headers)?;
+    check_mobile(&body.mobile)?;
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    // Refused before the code is spent.
+    if store.user_by_phone("+86", &body.mobile).is_some() {
+        return Err(SdkError::new(
+            "SDK.SOCIAL.1003",
+            "this mobile number is already registered",
+        ));
+    }
+    store
+        .consume_code("+86", &body.mobile, "REGISTER_SMS", &body.verify_code, now)
+        .map_err(|p| p.sdk("REGISTER_SMS"))?;
+    let config = crate::config::UserConfig {
+        phone: Some(body.mobile.clone()),
+        phone_country_code: Some("+86".into()),
+        ..Default::default()
+    };
+    let user_id = store
+        .create_user(&config, now)
+        .map_err(|(_, message)| SdkError::new("SDK.SOCIAL.1003", message))?;
+    let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
+    Ok(axum::Json(session).into_response())
+}
+
+/// `GET /api/v2/sdk/mobile-by-token`: the masked mobile number of the user behind a state
+/// token (the user its social account is linked to).
+pub async fn mobile_by_token(State(s): S, headers: HeaderMap) -> Result<Response, SdkError> {
+    let device = s.device(&headers)?;
+    let state_token = header(&headers, "x-state-token")
+        .ok_or_else(|| SdkError::new("SDK.COMMON.1007", "the x-state-token header is required"))?;
+    let now = s.clock.now_ms();
+    let store = s.lock();
+    let grant = match store.social.state_tokens.get(state_token) {
+        Some(g) if g.app_id == device.app.id && now < g.expires_at_ms => g,
+        _ => {
+            return Err(SdkError::new(
+                "SDK.COMMON.1007",
+                "the state_token is invalid, expired or of another application",
+            ));
+        }
+    };
+    let phone = linked_user(&store, &grant.provider, &grant.user_id_in_idp)
+        .and_then(|id| store.user(&id).ok().and_then(|u| u.phone.clone()))
+        .ok_or_else(|| {
+            SdkError::new(
+                "SDK.COMMON.1009",
+                "no user with a mobile number is behind this state token",
+            )
+        })?;
+    let masked = match (phone.get(..3), phone.get(phone.len().saturating_sub(4)..)) {
+        (Some(head), Some(tail)) if phone.len() > 7 => format!("{head}****{tail}"),
+        _ => "****".into(),
+    };
+    Ok(axum::Json(json!({ "mobile": masked })).into_response())
+}
+
+/// `POST /api/v2/sdk/pwd/update-by-mobile`: a new password for the user who owns the mobile
+/// number (its FORGET_PWD_SMS code).
+pub async fn password_by_mobile(
+    State(s): S,
+    headers: HeaderMap,
+    SdkJson(body): SdkJson<types::SdkPasswordByMobileRequest>,
+) -> Result<Response, SdkError> {
+    s.device(&headers)?;
+    check_mobile(&body.mobile)?;
+    if body.new_password.is_empty() {
+        return Err(SdkError::new("PARAM.0001", "new_password is required"));
+    }
+    let now = s.clock.now_ms();
+    let mut store = s.lock();
+    let user_id = store
+        .user_by_phone("+86", &body.mobile)
+        .map(|u| u.id.clone())
+        .ok_or_else(|| SdkError::new("SDK.SOCIAL.1002", "no user has this mobile number"))?;
+    store
+        .consume_code(
+            "+86",
+            &body.mobile,
+            "FORGET_PWD_SMS",
+            &body.verify_code,
+            now,
+        )
+        .map_err(|p| p.sdk("FORGET_PWD_SMS"))?;
+    if let Ok(user) = store.user_mut(&user_id) {
+        user.password = Some(body.new_password.clone());
+        user.updated_at_ms = now;
+    }
+    Ok(StatusCode::OK.into_response())
+}

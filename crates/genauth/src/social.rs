@@ -669,6 +669,154 @@ impl SocialClient {
         .await?;
         LoginOutcome::from_answer(answer)
     }
+
+    /// Sends the code of [`reset_password_by_mobile`](Self::reset_password_by_mobile)
+    /// (FORGET_PWD_SMS), without a captcha token.
+    pub async fn send_forget_password_code(&self, mobile: &PhoneNumber) -> Result<()> {
+        self.send_code(mobile, SmsType::ForgetPassword, None).await
+    }
+
+    /// Registers a user with the mobile number (its REGISTER_SMS code) and answers the new
+    /// user's session. A registered number is refused (`SDK.SOCIAL.1003`), the code unspent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let device = genauth::DeviceContext::builder()
+    /// #     .client_id(&sandbox.seed().app.id)
+    /// #     .os_version("Android 10")
+    /// #     .fingerprint("fp-1")
+    /// #     .agent("agent")
+    /// #     .build()?;
+    /// # let social = genauth::SocialClient::builder().host(sandbox.url()).device(device).build()?;
+    /// let mobile = genauth::PhoneNumber::parse("13800001111")?;
+    /// social.send_register_code(&mobile).await?;
+    /// # let code = sandbox.last_code("13800001111", "REGISTER_SMS").unwrap_or_default();
+    /// let session = social.register_by_mobile_code(&mobile, code.as_str()).await?;
+    /// # let _ = session;
+    /// # Ok(()) }
+    /// ```
+    pub async fn register_by_mobile_code<C>(
+        &self,
+        mobile: &PhoneNumber,
+        code: C,
+    ) -> Result<SocialSession>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        let code = code.try_into()?;
+        let mobile = mobile.mainland_mobile()?;
+        let body = types::SdkMobileCodeRequest {
+            mobile: mobile.into(),
+            verify_code: code.expose().into(),
+        };
+        let inner = &*self.inner;
+        let answer = send(
+            &inner.retry,
+            &inner.api,
+            Kind::Write,
+            "registerByMobileVerifyCode",
+            |api| {
+                let body = body.clone();
+                async move {
+                    device!(api.register_by_mobile_verify_code(), &inner.device)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
+        .await?;
+        match LoginOutcome::from_answer(answer)? {
+            LoginOutcome::Success(session) => Ok(session),
+            other => Err(Error::Decode {
+                operation: "registerByMobileVerifyCode",
+                reason: format!("expected SUCCESS, got {other:?}"),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    /// The masked mobile number (138****8000) of the user behind a state token, during a login
+    /// that continues with it (MFA, binding): where the code will go.
+    pub async fn mobile_by_state_token(&self, state: &StateToken) -> Result<String> {
+        let api = Arc::new(self.with_state(state)?);
+        let token = state.0.expose_secret().to_string();
+        let device = &self.inner.device;
+        let answer = send(
+            &self.inner.retry,
+            &api,
+            Kind::Read,
+            "mobileByStateToken",
+            |api| {
+                let token = token.clone();
+                async move {
+                    device!(api.mobile_by_state_token(), device)
+                        .x_state_token(token)
+                        .send()
+                        .await
+                }
+            },
+        )
+        .await?;
+        Ok(answer.mobile)
+    }
+
+    /// Resets a forgotten password: the mobile number's FORGET_PWD_SMS code proves it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let device = genauth::DeviceContext::builder()
+    /// #     .client_id(&sandbox.seed().app.id)
+    /// #     .os_version("Android 10")
+    /// #     .fingerprint("fp-1")
+    /// #     .agent("agent")
+    /// #     .build()?;
+    /// # let social = genauth::SocialClient::builder().host(sandbox.url()).device(device).build()?;
+    /// let mobile = genauth::PhoneNumber::parse("13800138000")?; // bob's
+    /// social.send_forget_password_code(&mobile).await?;
+    /// # let code = sandbox.last_code("13800138000", "FORGET_PWD_SMS").unwrap_or_default();
+    /// social.reset_password_by_mobile(&mobile, code.as_str(), "bob-new-password-2").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reset_password_by_mobile<C>(
+        &self,
+        mobile: &PhoneNumber,
+        code: C,
+        new_password: &str,
+    ) -> Result<()>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
+        non_empty("new password", new_password)?;
+        let code = code.try_into()?;
+        let mobile = mobile.mainland_mobile()?;
+        let body = types::SdkPasswordByMobileRequest {
+            mobile: mobile.into(),
+            verify_code: code.expose().into(),
+            new_password: new_password.into(),
+        };
+        let inner = &*self.inner;
+        send(
+            &inner.retry,
+            &inner.api,
+            Kind::Write,
+            "updatePasswordByMobile",
+            |api| {
+                let body = body.clone();
+                async move {
+                    device!(api.update_password_by_mobile(), &inner.device)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
+        .await
+    }
 }
 
 /// A one-time SSO ticket.

@@ -1,0 +1,100 @@
+//! The `/api/v2/sdk` calls around a mobile number through the facade: register by SMS, the
+//! number behind a state token, and a forgotten password reset by SMS.
+
+use genauth::{AuthenticationClient, DeviceContext, LoginOutcome, PhoneNumber, SocialClient};
+use genauth_sandbox::{Sandbox, SandboxHandle};
+
+fn social(s: &SandboxHandle) -> SocialClient {
+    let device = DeviceContext::builder()
+        .client_id(&s.seed().app.id)
+        .os_version("Android 10")
+        .fingerprint("fp-1")
+        .agent("agent")
+        .build()
+        .expect("device");
+    SocialClient::builder()
+        .host(s.url())
+        .device(device)
+        .build()
+        .expect("social")
+}
+
+#[tokio::test]
+async fn register_by_sms_once_and_reset_a_forgotten_password() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let social = social(&s);
+    let mobile = PhoneNumber::parse("13800004545").expect("mobile");
+    social.send_register_code(&mobile).await.expect("sent");
+    let code = s.last_code("13800004545", "REGISTER_SMS").expect("code");
+    social
+        .register_by_mobile_code(&mobile, code.as_str())
+        .await
+        .expect("registered");
+    assert_eq!(s.users_with_phone("+86", "13800004545"), 1);
+    // A registered number: refused, and the refusal names it.
+    let bob = PhoneNumber::parse("13800138000").expect("bob");
+    social.send_register_code(&bob).await.expect("sent");
+    let bobs = s.last_code("13800138000", "REGISTER_SMS").expect("code");
+    let e = social
+        .register_by_mobile_code(&bob, bobs.as_str())
+        .await
+        .expect_err("registered already");
+    assert_eq!(e.error_code(), Some("SDK.SOCIAL.1003"), "{e}");
+
+    // Bob forgot his password.
+    social.send_forget_password_code(&bob).await.expect("sent");
+    let reset = s.last_code("13800138000", "FORGET_PWD_SMS").expect("code");
+    social
+        .reset_password_by_mobile(&bob, reset.as_str(), "bob-new-password-9")
+        .await
+        .expect("reset");
+    let app = s.seed().app;
+    let auth = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .build()
+        .expect("client");
+    auth.sign_in_by_username_password("bob", "bob-new-password-9")
+        .await
+        .expect("the new password works");
+    // Spent: the same code again is refused.
+    assert!(
+        social
+            .reset_password_by_mobile(&bob, reset.as_str(), "another-password")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_mobile_number_behind_a_state_token_is_masked() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let social = social(&s);
+    s.add_social_code("wx-st", "wechat", "openid-st");
+    let LoginOutcome::SocialBind(state) = social.login_by_wechat("wx-st").await.expect("login")
+    else {
+        panic!("expected SOCIAL_BIND");
+    };
+    // Linked to no user yet: nobody's number.
+    let e = social
+        .mobile_by_state_token(&state)
+        .await
+        .expect_err("no user");
+    assert_eq!(e.error_code(), Some("SDK.COMMON.1009"), "{e}");
+    // Linked to bob meanwhile (by an administrator): bob's number, masked.
+    let pool = s.seed().user_pool;
+    genauth::ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .build()
+        .expect("management")
+        .link_identity("6571c3a4e8d4e1b2c3d4a002", "wechat-idp", "openid-st", None)
+        .await
+        .expect("linked");
+    assert_eq!(
+        social.mobile_by_state_token(&state).await.expect("mobile"),
+        "138****8000"
+    );
+}
