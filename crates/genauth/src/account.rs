@@ -287,7 +287,27 @@ impl AuthenticationClient {
         self.reset_password(&token, password).await
     }
 
-    /// The countries and their phone country codes, for a client's country picker.
+    /// The countries and their phone country codes, for a client's country picker; a country's
+    /// code is what [`PhoneNumber::parse_with_default`] takes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let seed = sandbox.seed();
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&seed.app.id)
+    /// #     .app_secret(&seed.app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::PhoneNumber;
+    ///
+    /// let countries = client.get_country_list().await?;
+    /// let uk = countries.iter().find(|c| c.alpha2 == "GB").ok_or("no GB")?;
+    /// let phone = PhoneNumber::parse_with_default("7700 900123", &uk.phone_country_code)?;
+    /// assert_eq!(phone.country_code(), "+44");
+    /// # Ok(()) }
+    /// ```
     pub async fn get_country_list(&self) -> Result<Vec<Country>> {
         let answer = self
             .app_call(

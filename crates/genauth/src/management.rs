@@ -508,6 +508,24 @@ impl ManagementClient {
 
     /// Whether a user owns this phone, email, username or external id (a user id is refused:
     /// use [`get_user`](Self::get_user)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::{PhoneNumber, UserRef};
+    ///
+    /// assert!(management.is_user_exists(UserRef::Username("bob")).await?);
+    /// let free = PhoneNumber::parse("+86 188 0000 2468")?;
+    /// assert!(!management.is_user_exists(UserRef::Phone(&free)).await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn is_user_exists(&self, user: UserRef<'_>) -> Result<bool> {
         user.check()?;
         let mut body = types::IsUserExistsReqDto::default();
@@ -594,6 +612,31 @@ impl ManagementClient {
     /// Updates a user: only the fields given change (`options.userIdType` says what `user_id`
     /// is). For the phone, [`set_user_phone`](Self::set_user_phone) and
     /// [`clear_user_phone`](Self::clear_user_phone) say it shorter.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::api::types::{UpdateUserOptionsDto, UpdateUserOptionsDtoUserIdType, UpdateUserReqDto};
+    ///
+    /// let update: UpdateUserReqDto = UpdateUserReqDto::builder()
+    ///     .user_id("bob")
+    ///     .name(Some("Bob B.".into()))
+    ///     .options(Some(UpdateUserOptionsDto {
+    ///         user_id_type: Some(UpdateUserOptionsDtoUserIdType::Username),
+    ///         ..Default::default()
+    ///     }))
+    ///     .try_into()?;
+    /// let bob = management.update_user(update).await?;
+    /// assert_eq!(bob.name.as_deref(), Some("Bob B."));
+    /// # Ok(()) }
+    /// ```
     pub async fn update_user(&self, update: types::UpdateUserReqDto) -> Result<User> {
         if update.user_id.trim().is_empty() {
             return Err(Error::input("user id", "is empty"));
