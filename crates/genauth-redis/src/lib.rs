@@ -9,7 +9,7 @@
 //!   `SET NX PX`; its random fencing token is checked by the compare-and-set script, so a
 //!   holder whose lease expired cannot overwrite its successor's set, and released only by
 //!   its holder.
-//! * One [`ConnectionManager`](redis::aio::ConnectionManager) for every session: it multiplexes
+//! * One [`redis::aio::ConnectionManager`] for every session: it multiplexes
 //!   the calls on one connection and reconnects by itself after an outage. A Redis that does
 //!   not answer is a retryable [`StoreError`] (never "signed out"); the client keeps a set it
 //!   refreshed meanwhile and writes it when Redis is back.
