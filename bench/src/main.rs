@@ -325,16 +325,7 @@ async fn client(
             let http = http.build()?;
             // The facade's requests, header for header (see tests/tests/snapshots/facade_wire).
             let post = |path: &str, token: Option<&str>| {
-                let mut r = http
-                    .post(format!("{url}{path}"))
-                    .header("accept", "application/json")
-                    .header("api-version", "3.0.0")
-                    .header("x-authing-app-id", app_id)
-                    .header("x-genauth-app-id", app_id)
-                    .header("x-authing-sdk-version", "rust:0.1.0")
-                    .header("x-genauth-sdk-version", "rust:0.1.0")
-                    .header("x-authing-request-from", "sdk")
-                    .header("x-genauth-request-from", "sdk");
+                let mut r = facade_headers(http.post(format!("{url}{path}")), app_id);
                 if let Some(token) = token {
                     r = r.header("authorization", token);
                 }
@@ -396,6 +387,20 @@ async fn client(
     Ok(())
 }
 
+/// The headers the facade puts on an app's V3 call (tests/tests/snapshots/facade_wire), for the
+/// raw clients to send the same requests.
+fn facade_headers(request: reqwest::RequestBuilder, app_id: &str) -> reqwest::RequestBuilder {
+    request
+        .header("accept", "application/json")
+        .header("api-version", "3.0.0")
+        .header("x-authing-app-id", app_id)
+        .header("x-genauth-app-id", app_id)
+        .header("x-authing-sdk-version", "rust:0.1.0")
+        .header("x-genauth-sdk-version", "rust:0.1.0")
+        .header("x-authing-request-from", "sdk")
+        .header("x-genauth-request-from", "sdk")
+}
+
 /// `callers` tasks share `calls` get-profile calls on one client; prints
 /// `{"secs", "calls", "p50_us", "p99_us"}`.
 async fn concurrent_client(
@@ -455,17 +460,8 @@ async fn concurrent_client(
             let app_id = app_id.to_string();
             Arc::new(move || {
                 // The facade's request, header for header (facade_wire/get_profile.snap).
-                let request = http
-                    .get(&url)
-                    .header("accept", "application/json")
-                    .header("api-version", "3.0.0")
-                    .header("authorization", &token)
-                    .header("x-authing-app-id", &app_id)
-                    .header("x-genauth-app-id", &app_id)
-                    .header("x-authing-sdk-version", "rust:0.1.0")
-                    .header("x-genauth-sdk-version", "rust:0.1.0")
-                    .header("x-authing-request-from", "sdk")
-                    .header("x-genauth-request-from", "sdk");
+                let request =
+                    facade_headers(http.get(&url), &app_id).header("authorization", &token);
                 Box::pin(async move {
                     let v: Value = request.send().await?.json().await?;
                     if v["statusCode"] != 200 {

@@ -1,18 +1,12 @@
 //! The user's side of a phone's life through the facade: sign up by phone code, read the
 //! security info before unbinding, reset the password by phone, and the lists a client needs.
 
-use genauth::{AuthenticationClient, Error, PhoneNumber, SmsChannel};
-use genauth_sandbox::{Sandbox, SandboxHandle};
+mod common;
 
-fn client(s: &SandboxHandle) -> AuthenticationClient {
-    let app = s.seed().app;
-    AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-        .build()
-        .expect("client")
-}
+use genauth::{Error, PhoneNumber, SmsChannel};
+use genauth_sandbox::Sandbox;
+
+use common::app_client as client;
 
 #[tokio::test]
 async fn sign_up_by_phone_then_what_guards_the_unbind() {

@@ -3,13 +3,15 @@
 //! is not refreshed on every call, two instances over one store make one refresh, a store
 //! that fails is a typed error. Each test failed before the change.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use genauth::{
-    AuthenticationClient, Error, ExposeSecret, InMemoryTokenStore, RefreshLease, RetryPolicy,
-    SecretString, StoreError, StoreFuture, Swap, TokenSet, TokenStore,
+    AuthenticationClient, Error, InMemoryTokenStore, RefreshLease, RetryPolicy, StoreError,
+    StoreFuture, Swap, TokenSet, TokenStore,
 };
 use genauth_sandbox::{Config, Fault, FaultKind, ManualClock, Sandbox, SandboxHandle};
 
@@ -24,23 +26,7 @@ async fn sandbox(config: Config) -> SandboxHandle {
         .expect("sandbox")
 }
 
-fn builder(s: &SandboxHandle) -> genauth::AuthenticationClientBuilder {
-    let app = s.seed().app;
-    AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-}
-
-/// The set, made to look expired to the client (the server still takes its tokens).
-fn expired(t: &TokenSet) -> TokenSet {
-    TokenSet::new(
-        SecretString::from(t.access_token().expose_secret().to_string()),
-        t.refresh_token()
-            .map(|r| SecretString::from(r.expose_secret().to_string())),
-        SystemTime::now() - Duration::from_secs(1),
-    )
-}
+use common::{app_builder as builder, expired};
 
 async fn signed_in(c: &AuthenticationClient) -> TokenSet {
     c.sign_in_by_username_password("alice", "alice-password-1")

@@ -1,11 +1,13 @@
 //! Token management and retries, observed at the sandbox (request counts, faults, clock).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use genauth::{
-    AuthenticationClient, Error, ExposeSecret, InMemoryTokenStore, ManagementClient, PhoneNumber,
-    RetryPolicy, SecretString, TokenSet,
+    AuthenticationClient, Error, InMemoryTokenStore, ManagementClient, PhoneNumber, RetryPolicy,
+    TokenSet,
 };
 use genauth_sandbox::{Fault, FaultKind, ManualClock, Sandbox, SandboxHandle};
 
@@ -23,24 +25,10 @@ async fn setup() -> (SandboxHandle, ManualClock) {
 }
 
 fn client(s: &SandboxHandle) -> AuthenticationClient {
-    let app = s.seed().app;
-    AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-        .build()
-        .expect("client")
+    common::app_client(s)
 }
 
-/// The signed-in set, made to look expired to the client (the server still accepts it).
-fn expired(t: &TokenSet) -> TokenSet {
-    TokenSet::new(
-        SecretString::from(t.access_token().expose_secret().to_string()),
-        t.refresh_token()
-            .map(|r| SecretString::from(r.expose_secret().to_string())),
-        SystemTime::now() - Duration::from_secs(1),
-    )
-}
+use common::expired;
 
 #[tokio::test]
 async fn a_401_triggers_one_refresh_and_one_retry() {

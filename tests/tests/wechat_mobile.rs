@@ -4,22 +4,11 @@
 mod common;
 
 use common::Harness;
-use genauth::{
-    ApiCode, AuthenticationClient, Error, ExposeSecret, PhoneNumber, SmsChannel,
-    WechatMobileOutcome,
-};
-use genauth_sandbox::{Sandbox, SandboxHandle};
+use genauth::{ApiCode, Error, ExposeSecret, PhoneNumber, SmsChannel, WechatMobileOutcome};
+use genauth_sandbox::Sandbox;
 use serde_json::json;
 
-fn client(s: &SandboxHandle) -> AuthenticationClient {
-    let app = s.seed().app;
-    AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-        .build()
-        .expect("client")
-}
+use common::app_client as client;
 
 fn bind_request(outcome: WechatMobileOutcome) -> genauth::WechatBindRequest {
     match outcome {

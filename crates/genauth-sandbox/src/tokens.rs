@@ -128,6 +128,24 @@ impl Shared {
     }
 
     /// Access and id tokens, and a refresh token with offline_access.
+    /// A sign-in of `user_id` to `app`: counted on the user, and its token set as the app
+    /// spells the lifetime.
+    pub(crate) fn sign_in(
+        &self,
+        store: &mut Store,
+        user_id: &str,
+        app: &AppConfig,
+        scope: &str,
+    ) -> types::LoginTokenResponseDataDto {
+        if let Some(u) = store.users.get_mut(user_id) {
+            u.logins_count += 1;
+            u.last_login_ms = Some(self.now_ms());
+        }
+        let set = self.token_set(store, user_id, app, scope);
+        let field = self.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
+        set.answer(field)
+    }
+
     pub(crate) fn token_set(
         &self,
         store: &mut Store,

@@ -7,7 +7,6 @@ use genauth_api::types;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::config::LifetimeField;
 use crate::envelope::{ApiError, V3Json, done, ok};
 use crate::jwt::TokenProblem;
 use crate::oidc::client_auth;
@@ -458,13 +457,7 @@ pub(crate) async fn signin(
             ));
         }
     };
-    if let Some(u) = store.users.get_mut(&user_id) {
-        u.logins_count += 1;
-        u.last_login_ms = Some(now);
-    }
-    let set = s.token_set(&mut store, &user_id, app, &scope);
-    let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
-    Ok(ok(Some(set.answer(field))))
+    Ok(ok(Some(s.sign_in(&mut store, &user_id, app, &scope))))
 }
 
 pub(crate) async fn get_identities(State(s): S, headers: HeaderMap) -> Result<Response, ApiError> {

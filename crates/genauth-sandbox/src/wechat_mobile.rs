@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use genauth_api::types;
 use serde_json::json;
 
-use crate::config::{AppConfig, LifetimeField};
+use crate::config::AppConfig;
 use crate::envelope::{ApiError, V3Json, ok};
 use crate::oidc::client_auth;
 use crate::shared::{S, Shared};
@@ -39,13 +39,7 @@ fn token_answer(
     app: &AppConfig,
     scope: &str,
 ) -> Response {
-    if let Some(u) = store.users.get_mut(user_id) {
-        u.logins_count += 1;
-        u.last_login_ms = Some(s.now_ms());
-    }
-    let set = s.token_set(store, user_id, app, scope);
-    let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
-    axum::Json(set.answer(field)).into_response()
+    axum::Json(s.sign_in(store, user_id, app, scope)).into_response()
 }
 
 pub(crate) async fn sign_in_by_mobile(
@@ -104,13 +98,7 @@ pub(crate) async fn sign_in_by_mobile(
             "this account is linked to no user: bind it (ecConn wechatMobile) or link it (link-identity)",
         ));
     };
-    if let Some(u) = store.users.get_mut(&user_id) {
-        u.logins_count += 1;
-        u.last_login_ms = Some(s.now_ms());
-    }
-    let set = s.token_set(&mut store, &user_id, app, &scope);
-    let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
-    Ok(ok(Some(set.answer(field))))
+    Ok(ok(Some(s.sign_in(&mut store, &user_id, app, &scope))))
 }
 
 pub(crate) async fn auth_by_code_identity(
@@ -188,8 +176,14 @@ fn bind_request(
     }
 }
 
-/// Links the bind request's account to `user_id` and spends the request.
-fn link(store: &mut Store, key: &str, grant: &StateGrant, user_id: &str) -> Result<(), ApiError> {
+/// Links the bind request's account to `user_id`, spends the request and signs the user in.
+fn link_and_sign_in(
+    s: &Shared,
+    store: &mut Store,
+    key: &str,
+    grant: &StateGrant,
+    user_id: &str,
+) -> Result<Response, ApiError> {
     if linked_user(store, &grant.provider, &grant.user_id_in_idp).is_some() {
         return Err(ApiError::new(
             409,
@@ -206,7 +200,10 @@ fn link(store: &mut Store, key: &str, grant: &StateGrant, user_id: &str) -> Resu
         kind: "openid".into(),
         user_id_in_idp: grant.user_id_in_idp.clone(),
     });
-    Ok(())
+    let app = s
+        .app_by_id(&grant.app_id)
+        .ok_or_else(|| ApiError::plain(400, "the bind request's app is gone"))?;
+    Ok(token_answer(s, store, user_id, app, "openid profile"))
 }
 
 pub(crate) async fn bind_by_phone_code(
@@ -224,17 +221,7 @@ pub(crate) async fn bind_by_phone_code(
     store
         .consume_code(&cc, &phone, "CHANNEL_LOGIN", &body.code, now)
         .map_err(|p| p.v3("CHANNEL_LOGIN"))?;
-    link(&mut store, &body.key, &grant, &user_id)?;
-    let app = s
-        .app_by_id(&grant.app_id)
-        .ok_or_else(|| ApiError::plain(400, "the bind request's app is gone"))?;
-    Ok(token_answer(
-        &s,
-        &mut store,
-        &user_id,
-        app,
-        "openid profile",
-    ))
+    link_and_sign_in(&s, &mut store, &body.key, &grant, &user_id)
 }
 
 pub(crate) async fn register(
@@ -247,15 +234,5 @@ pub(crate) async fn register(
     let user_id = store
         .create_user(&Default::default(), now)
         .map_err(|(status, message)| ApiError::plain(i64::from(status), message))?;
-    link(&mut store, &body.key, &grant, &user_id)?;
-    let app = s
-        .app_by_id(&grant.app_id)
-        .ok_or_else(|| ApiError::plain(400, "the bind request's app is gone"))?;
-    Ok(token_answer(
-        &s,
-        &mut store,
-        &user_id,
-        app,
-        "openid profile",
-    ))
+    link_and_sign_in(&s, &mut store, &body.key, &grant, &user_id)
 }

@@ -313,3 +313,28 @@ pub fn node_modules(name: &str, packages: &[&str]) -> PathBuf {
     }
     dir.join("node_modules")
 }
+
+/// A builder of a facade client of the sandbox's default app.
+pub fn app_builder(s: &SandboxHandle) -> genauth::AuthenticationClientBuilder {
+    let app = s.seed().app;
+    genauth::AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+}
+
+/// A facade client of the sandbox's default app.
+pub fn app_client(s: &SandboxHandle) -> genauth::AuthenticationClient {
+    app_builder(s).build().expect("client")
+}
+
+/// `t`, made to look expired to the client (the sandbox still takes its tokens).
+pub fn expired(t: &genauth::TokenSet) -> genauth::TokenSet {
+    use genauth::{ExposeSecret, SecretString};
+    genauth::TokenSet::new(
+        SecretString::from(t.access_token().expose_secret().to_string()),
+        t.refresh_token()
+            .map(|r| SecretString::from(r.expose_secret().to_string())),
+        std::time::SystemTime::now() - std::time::Duration::from_secs(1),
+    )
+}
