@@ -124,7 +124,8 @@ impl genauth_api::RequestSigner for AccessKeySigner {
 
 #[derive(Clone)]
 struct ManagementToken {
-    token: SecretString,
+    /// The generated client carrying the token and the pool headers, made once per token.
+    api: Arc<genauth_api::Client>,
     user_pool_id: String,
 }
 
@@ -319,7 +320,7 @@ impl Credential for Authorized<'_> {
             ManagementAuth::Signature => Ok((Arc::clone(&self.0.signing), None)),
             ManagementAuth::Token => {
                 let (api, _, generation) = self.0.token_client().await?;
-                Ok((Arc::new(api), Some(generation)))
+                Ok((api, Some(generation)))
             }
         }
     }
@@ -330,7 +331,7 @@ impl Credential for Authorized<'_> {
         };
         self.0.token.invalidate(generation).await;
         let (api, _, _) = self.0.token_client().await?;
-        Ok(Some(Arc::new(api)))
+        Ok(Some(api))
     }
 }
 
@@ -352,7 +353,7 @@ pub(crate) fn scoped_user_pool_id(token: &str) -> Result<String> {
 impl Inner {
     /// The generated client with a management token (fetched with the access key pair when
     /// none is cached), the user pool id, and the token's cache generation.
-    async fn token_client(&self) -> Result<(genauth_api::Client, String, u64)> {
+    async fn token_client(&self) -> Result<(Arc<genauth_api::Client>, String, u64)> {
         let (t, generation) = self
             .token
             .get(|| async {
@@ -374,28 +375,34 @@ impl Inner {
                 let data = answer
                     .data
                     .ok_or_else(|| missing_data("getManagementToken"))?;
+                let user_pool_id = scoped_user_pool_id(&data.access_token)?;
                 let token = ManagementToken {
-                    user_pool_id: scoped_user_pool_id(&data.access_token)?,
-                    token: data.access_token.into(),
+                    api: Arc::new(self.token_api(&data.access_token, &user_pool_id)?),
+                    user_pool_id,
                 };
                 Ok((token, lifetime(data.expires_in)))
             })
             .await?;
+        Ok((t.api, t.user_pool_id, generation))
+    }
+
+    /// The generated client that sends `token` as a bearer, with the pool headers.
+    fn token_api(&self, token: &str, user_pool_id: &str) -> Result<genauth_api::Client> {
         let mut headers = HeaderMap::new();
         insert(
             &mut headers,
             "authorization",
-            secret_header(&format!("Bearer {}", t.token.expose_secret()))?,
+            secret_header(&format!("Bearer {token}"))?,
         );
         // Both header families: the service reads either (see the README's "Headers").
-        let pool = plain_header("user pool id", &t.user_pool_id)?;
+        let pool = plain_header("user pool id", user_pool_id)?;
         insert(&mut headers, "x-authing-userpool-id", pool.clone());
         insert(&mut headers, "x-genauth-userpool-id", pool);
         if let Some(lang) = &self.lang {
             insert(&mut headers, "x-authing-lang", lang.clone());
             insert(&mut headers, "x-genauth-lang", lang.clone());
         }
-        Ok((self.api.with_headers(headers), t.user_pool_id, generation))
+        Ok(self.api.with_headers(headers))
     }
 }
 

@@ -887,7 +887,8 @@ struct TenantInner {
     host: String,
     client_id: String,
     client_secret: SecretString,
-    token: TokenCache<SecretString>,
+    /// The generated client carrying the tenant access token.
+    token: TokenCache<Arc<genauth_api::Client>>,
     retry: RetryPolicy,
     tenant_id: Option<String>,
 }
@@ -1001,7 +1002,7 @@ impl Credential for TenantToken<'_> {
 
     async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, u64)> {
         let inner = self.0;
-        let (token, generation) = inner
+        inner
             .token
             .get(|| async {
                 let body = types::TenantTokenRequest {
@@ -1020,19 +1021,19 @@ impl Credential for TenantToken<'_> {
                     },
                 )
                 .await?;
+                // The client that sends the token, made once per token.
+                let mut headers = HeaderMap::new();
+                insert(
+                    &mut headers,
+                    "authorization",
+                    secret_header(&format!("Bearer {}", answer.access_token))?,
+                );
                 Ok((
-                    SecretString::from(answer.access_token),
+                    Arc::new(inner.api.with_headers(headers)),
                     lifetime(answer.expires_in),
                 ))
             })
-            .await?;
-        let mut headers = HeaderMap::new();
-        insert(
-            &mut headers,
-            "authorization",
-            secret_header(&format!("Bearer {}", token.expose_secret()))?,
-        );
-        Ok((Arc::new(inner.api.with_headers(headers)), generation))
+            .await
     }
 
     async fn renew(&self, generation: u64) -> Result<Option<Arc<genauth_api::Client>>> {
