@@ -316,13 +316,7 @@ async fn client(
             }
         }
         RustClient::Raw | RustClient::RawTimeouts => {
-            let mut http = genauth_api::http_client_builder().user_agent("genauth-rust/0.1.0");
-            if kind == RustClient::RawTimeouts {
-                http = http
-                    .connect_timeout(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(15));
-            }
-            let http = http.build()?;
+            let http = raw_http(kind)?;
             // The facade's requests, header for header (see tests/tests/snapshots/facade_wire).
             let post = |path: &str, token: Option<&str>| {
                 let mut r = facade_headers(http.post(format!("{url}{path}")), app_id);
@@ -387,6 +381,18 @@ async fn client(
     Ok(())
 }
 
+/// The raw clients' reqwest client: genauth's user agent and, for `raw-timeouts`, genauth's
+/// connect and request timeouts.
+fn raw_http(kind: RustClient) -> Res<reqwest::Client> {
+    let mut http = genauth_api::http_client_builder().user_agent("genauth-rust/0.1.0");
+    if kind == RustClient::RawTimeouts {
+        http = http
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15));
+    }
+    Ok(http.build()?)
+}
+
 /// The headers the facade puts on an app's V3 call (tests/tests/snapshots/facade_wire), for the
 /// raw clients to send the same requests.
 fn facade_headers(request: reqwest::RequestBuilder, app_id: &str) -> reqwest::RequestBuilder {
@@ -432,13 +438,7 @@ async fn concurrent_client(
             })
         }
         RustClient::Raw | RustClient::RawTimeouts => {
-            let mut http = genauth_api::http_client_builder().user_agent("genauth-rust/0.1.0");
-            if kind == RustClient::RawTimeouts {
-                http = http
-                    .connect_timeout(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(15));
-            }
-            let http = http.build()?;
+            let http = raw_http(kind)?;
             let signin: Value = http
                 .post(format!("{url}/api/v3/signin"))
                 .header("x-authing-app-id", app_id)

@@ -26,7 +26,25 @@ pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)>
 }
 
 /// Checks the app's token endpoint authentication; `Err` carries a reason.
-pub(crate) fn client_auth(
+/// The app of a token endpoint call (`/api/v3/signin`, `/api/v3/signin-by-mobile`),
+/// authenticated by its method; 401 naming what is wrong.
+pub(crate) fn authenticated_app<'a>(
+    s: &'a crate::shared::Shared,
+    headers: &HeaderMap,
+    body_id: Option<&str>,
+    body_secret: Option<&str>,
+) -> Result<&'a AppConfig, crate::envelope::ApiError> {
+    let app = s.app(headers)?;
+    client_auth(app, headers, body_id, body_secret).map_err(|reason| {
+        crate::envelope::ApiError::plain(
+            401,
+            format!("the app could not be authenticated: {reason}"),
+        )
+    })?;
+    Ok(app)
+}
+
+fn client_auth(
     app: &AppConfig,
     headers: &HeaderMap,
     body_id: Option<&str>,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::envelope::{ApiError, V3Json, done, ok};
 use crate::jwt::TokenProblem;
-use crate::oidc::client_auth;
+use crate::oidc::authenticated_app;
 use crate::shared::S;
 use crate::state::{Identity, UpdatePhoneGrant, normalize_phone, random_token};
 
@@ -353,16 +353,12 @@ pub(crate) async fn signin(
     headers: HeaderMap,
     V3Json(body): V3Json<types::SigninByCredentialsDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    client_auth(
-        app,
+    let app = authenticated_app(
+        &s,
         &headers,
         body.client_id.as_deref(),
         body.client_secret.as_deref(),
-    )
-    .map_err(|reason| {
-        ApiError::plain(401, format!("the app could not be authenticated: {reason}"))
-    })?;
+    )?;
     let options = body.options.clone().unwrap_or_default();
     let scope = options
         .scope

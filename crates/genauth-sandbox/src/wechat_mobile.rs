@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::AppConfig;
 use crate::envelope::{ApiError, V3Json, ok};
-use crate::oidc::client_auth;
+use crate::oidc::authenticated_app;
 use crate::shared::{S, Shared};
 use crate::social::linked_user;
 use crate::state::{Identity, State as Store, StateGrant, new_id, normalize_phone, random_token};
@@ -47,16 +47,12 @@ pub(crate) async fn sign_in_by_mobile(
     headers: HeaderMap,
     V3Json(body): V3Json<types::SigninByMobileDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    client_auth(
-        app,
+    let app = authenticated_app(
+        &s,
         &headers,
         body.client_id.as_deref(),
         body.client_secret.as_deref(),
-    )
-    .map_err(|reason| {
-        ApiError::plain(401, format!("the app could not be authenticated: {reason}"))
-    })?;
+    )?;
     if body.connection != types::SigninByMobileDtoConnection::Wechat {
         return Err(ApiError::plain(
             400,
