@@ -467,6 +467,8 @@ mod tests {
         );
         assert_eq!(config.users[0].username.as_deref(), Some("carol"));
         assert_eq!(config.apps[0].access_token_ttl_secs, 1_209_600);
+        assert_eq!(config.ext_idps[0].ext_idp_id, "wechat-idp");
+        assert_eq!(config.limits.password_reset_token_ttl_secs, 300);
     }
 
     #[test]
