@@ -552,13 +552,7 @@ fn concurrency(args: ConcurrencyArgs) -> Res<()> {
         return Err("--callers, --calls (at least --callers) and --rounds must be set".into());
     }
     let tools = workspace_root().join("target").join("tmp");
-    std::fs::create_dir_all(&tools)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let http = genauth_api::http_client_builder()
-        .pool_max_idle_per_host(0)
-        .build()?;
+    let (rt, http) = driver(&tools)?;
     let config = genauth_sandbox::Config::default();
     let app = config.apps[0].clone();
     let config_path = tools.join(format!("sandbox-conc-{}.json", std::process::id()));
@@ -895,6 +889,20 @@ fn percentile(v: &mut [f64], q: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// What a driver needs: `tools` created, a runtime of its own, and the client of its look-ups
+/// at the sandbox. That client keeps no connection alive: each look-up opens exactly one,
+/// which the connection count of a client then leaves out.
+fn driver(tools: &Path) -> Res<(tokio::runtime::Runtime, reqwest::Client)> {
+    std::fs::create_dir_all(tools)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let http = genauth_api::http_client_builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    Ok((rt, http))
+}
+
 fn run(args: RunArgs) -> Res<()> {
     if cfg!(debug_assertions) && !args.allow_debug {
         return Err(
@@ -909,15 +917,7 @@ fn run(args: RunArgs) -> Res<()> {
         .tools_dir
         .clone()
         .unwrap_or_else(|| workspace_root().join("target").join("tmp"));
-    std::fs::create_dir_all(&tools)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    // No kept-alive connection: each look-up at the sandbox opens exactly one, which the
-    // connection count of a client then leaves out.
-    let http = genauth_api::http_client_builder()
-        .pool_max_idle_per_host(0)
-        .build()?;
+    let (rt, http) = driver(&tools)?;
     println!(
         "genauth-bench: {} users per client per round, {} rounds, clients {}, build {}",
         args.users,
