@@ -43,6 +43,24 @@ pub(crate) trait Credential: Sync {
     ) -> impl Future<Output = Result<Option<Arc<genauth_api::Client>>>> + Send;
 }
 
+/// A credential lent to a call.
+impl<C: Credential + Send> Credential for &C {
+    type Grant = C::Grant;
+
+    fn authorize(
+        &self,
+    ) -> impl Future<Output = Result<(Arc<genauth_api::Client>, Self::Grant)>> + Send {
+        (**self).authorize()
+    }
+
+    fn renew(
+        &self,
+        grant: Self::Grant,
+    ) -> impl Future<Output = Result<Option<Arc<genauth_api::Client>>>> + Send {
+        (**self).renew(grant)
+    }
+}
+
 /// A client whose headers never change (app headers only, signed requests, the social API's
 /// device headers): nothing to renew.
 impl Credential for Arc<genauth_api::Client> {
@@ -67,14 +85,17 @@ impl Credential for Arc<genauth_api::Client> {
 ///
 /// `call` makes the call rather than being its future: an `async fn` keeps a future passed as
 /// an argument and the same future being awaited side by side, so every layer that passed it
-/// on would double its size (kilobytes, copied on every call; see docs/benchmarks.md).
-pub(crate) async fn send<C, T, E, F, Fut>(
+/// on would double its size (kilobytes, copied on every call; see docs/benchmarks.md). For the
+/// same reason `send`, `send_v3` and the clients' own helpers are plain functions returning
+/// [`execute`]'s future rather than `async fn`s awaiting it: each async layer holds its inner
+/// future in its own state and copies it there on every call.
+pub(crate) fn send<C, T, E, F, Fut>(
     retry: &RetryPolicy,
-    credential: &C,
+    credential: C,
     kind: Kind,
     operation: &'static str,
     call: F,
-) -> Result<T>
+) -> impl Future<Output = Result<Box<T>>>
 where
     C: Credential,
     E: ServiceError,
@@ -84,34 +105,38 @@ where
     execute(retry, credential, kind, operation, call, |_, answer| {
         Ok(answer)
     })
-    .await
 }
 
 /// [`send`] for the V3 API: an envelope whose statusCode is not 200 is an [`Error::Api`].
-pub(crate) async fn send_v3<C, T, F, Fut>(
+pub(crate) fn send_v3<C, T, F, Fut>(
     retry: &RetryPolicy,
-    credential: &C,
+    credential: C,
     kind: Kind,
     operation: &'static str,
     call: F,
-) -> Result<T>
+) -> impl Future<Output = Result<Box<T>>>
 where
     C: Credential,
     T: Envelope,
     F: Fn(Arc<genauth_api::Client>) -> Fut,
     Fut: Future<Output = Generated<T, types::CommonResponseDto>>,
 {
-    execute(retry, credential, kind, operation, call, check_envelope).await
+    execute(retry, credential, kind, operation, call, check_envelope)
 }
 
+/// The call: authorize, run the attempts, renew once on a 401.
+///
+/// The answer travels up the layers boxed, to the caller that takes it apart: an answer can be
+/// kilobytes (a full user is 1.3 KB), and every layer an answer passes through copies it; one
+/// allocation is cheaper.
 async fn execute<C, T, E, F, Fut>(
     retry: &RetryPolicy,
-    credential: &C,
+    credential: C,
     kind: Kind,
     operation: &'static str,
     call: F,
     check: fn(&'static str, T) -> Result<T>,
-) -> Result<T>
+) -> Result<Box<T>>
 where
     C: Credential,
     E: ServiceError,
@@ -142,21 +167,24 @@ where
 }
 
 /// One attempt (the call made here, not passed in, for the reason given at [`send`]): the
-/// answer checked, a failure mapped.
+/// answer checked and boxed (see [`execute`]), a failure mapped.
 async fn attempt<T, E, M, Fut>(
     operation: &'static str,
     make: M,
     check: fn(&'static str, T) -> Result<T>,
-) -> Result<T>
+) -> Result<Box<T>>
 where
     E: ServiceError,
     M: FnOnce() -> Fut,
     Fut: Future<Output = Generated<T, E>>,
 {
-    match make().await {
-        Ok(value) => check(operation, value.into_inner()),
-        Err(e) => Err(map_error(operation, e).await),
-    }
+    // The failure is taken out of the match before it is mapped (an await), so that the
+    // answer's place is not kept beside the mapping's future.
+    let failure = match make().await {
+        Ok(value) => return check(operation, value.into_inner()).map(Box::new),
+        Err(e) => e,
+    };
+    Err(map_error(operation, failure).await)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,15 +196,15 @@ where
 /// The span `genauth` carries `operation`, `attempts`, `duration_ms`, `outcome` (`ok` or the
 /// error's kind) and `request_id` (recorded by the envelope check when the service gave one).
 /// Nothing secret is ever recorded.
-pub(crate) async fn with_retry<T, F, Fut>(
+pub(crate) fn with_retry<T, F, Fut>(
     policy: &RetryPolicy,
     kind: Kind,
     operation: &'static str,
     mut attempt: F,
-) -> Result<T, Error>
+) -> impl Future<Output = Result<T, Error>>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Error>>,
+    Fut: Future<Output = Result<T, Error>>,
 {
     use tracing::Instrument;
     let span = tracing::info_span!(
@@ -187,47 +215,56 @@ where
         outcome = tracing::field::Empty,
         request_id = tracing::field::Empty,
     );
-    let started = std::time::Instant::now();
-    let result = async {
+    let recorder = span.clone();
+    // One future, instrumented as a whole (the outcome is recorded inside the span), rather
+    // than an async fn around an instrumented block: one layer less to copy per call.
+    async move {
+        // The clock is read only when the span or the events are wanted.
+        let timed = !recorder.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
+        let started = timed.then(std::time::Instant::now);
         let mut tries = 1;
-        loop {
-            match attempt().await {
-                Ok(v) => return (Ok(v), tries),
+        let result = loop {
+            // The failure is taken out of the match before the wait, so that the attempt's
+            // answer does not stay in the future's state across the sleep.
+            let e = match attempt().await {
+                Ok(v) => break Ok(v),
+                Err(e) => e,
+            };
+            let wait = (tries < policy.max_attempts)
+                .then(|| retryable(kind, &e))
+                .flatten()
+                .and_then(|retry_after| policy.delay(tries, retry_after));
+            let Some(wait) = wait else {
+                break Err(e);
+            };
+            tracing::debug!(
+                attempt = tries,
+                wait_ms = wait.as_millis() as u64,
+                error = %e,
+                "retrying"
+            );
+            drop(e);
+            tokio::time::sleep(wait).await;
+            tries += 1;
+        };
+        if let Some(started) = started {
+            let duration_ms = started.elapsed().as_millis() as u64;
+            recorder.record("attempts", tries);
+            recorder.record("duration_ms", duration_ms);
+            recorder.record("outcome", outcome(&result));
+            if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
+                recorder.record("request_id", id);
+            }
+            match &result {
+                Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
                 Err(e) => {
-                    let wait = (tries < policy.max_attempts)
-                        .then(|| retryable(kind, &e))
-                        .flatten()
-                        .and_then(|retry_after| policy.delay(tries, retry_after));
-                    let Some(wait) = wait else {
-                        return (Err(e), tries);
-                    };
-                    tracing::debug!(
-                        attempt = tries,
-                        wait_ms = wait.as_millis() as u64,
-                        error = %e,
-                        "retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                    tries += 1;
+                    tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed")
                 }
             }
         }
+        result
     }
-    .instrument(span.clone())
-    .await;
-    let (result, tries) = result;
-    let duration_ms = started.elapsed().as_millis() as u64;
-    span.record("attempts", tries);
-    span.record("duration_ms", duration_ms);
-    span.record("outcome", outcome(&result));
-    if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
-        span.record("request_id", id);
-    }
-    span.in_scope(|| match &result {
-        Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
-        Err(e) => tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed"),
-    });
-    result
+    .instrument(span)
 }
 
 fn outcome<T>(result: &Result<T, Error>) -> &'static str {
@@ -449,7 +486,8 @@ pub(crate) async fn map_error<E: ServiceError>(
         G::UnexpectedResponse(response) => {
             let http_status = response.status().as_u16();
             let retry_after = retry_after(response.headers());
-            match response.bytes().await {
+            // Boxed: this rare path would otherwise add a kilobyte to every call's future.
+            match Box::pin(response.bytes()).await {
                 Ok(body) => Error::Http {
                     operation,
                     http_status,

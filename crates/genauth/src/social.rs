@@ -487,7 +487,7 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(answer)
+        LoginOutcome::from_answer(*answer)
     }
 
     /// Sends an SMS code of `kind` to a mainland mobile number. `captcha_token` is the credential
@@ -539,7 +539,8 @@ impl SocialClient {
                     .await
             }
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Sends the code that [`bind`](Self::bind) needs (type BIND_MOBILE_SMS), without a
@@ -595,7 +596,7 @@ impl SocialClient {
             }
         })
         .await?;
-        match LoginOutcome::from_answer(answer)? {
+        match LoginOutcome::from_answer(*answer)? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
                 operation,
@@ -667,7 +668,7 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(answer)
+        LoginOutcome::from_answer(*answer)
     }
 
     /// Sends the code of [`reset_password_by_mobile`](Self::reset_password_by_mobile)
@@ -728,7 +729,7 @@ impl SocialClient {
             },
         )
         .await?;
-        match LoginOutcome::from_answer(answer)? {
+        match LoginOutcome::from_answer(*answer)? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
                 operation: "registerByMobileVerifyCode",
@@ -815,7 +816,8 @@ impl SocialClient {
                 }
             },
         )
-        .await
+        .await?;
+        Ok(())
     }
 }
 

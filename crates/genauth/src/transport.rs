@@ -147,29 +147,40 @@ impl ExecHook for Hook {
         let path = request.url().path();
         let v3 = path.contains("/api/v3/");
         let ec_conn = path.contains("/api/v2/ecConn/");
+        // The clock is read only when the event is wanted: two reads per call otherwise.
+        let timed = tracing::enabled!(tracing::Level::DEBUG);
+        // Made here, not inside the future: the future then keeps reqwest's 16-byte pending
+        // call instead of the whole request as well.
+        let pending = client.execute(request);
         Box::pin(async move {
-            let started = Instant::now();
-            let mut outcome = client.execute(request).await;
-            if v3 && let Ok(response) = outcome {
-                outcome = throttled_as_envelope(response).await;
-            } else if ec_conn && let Ok(response) = outcome {
-                outcome = Ok(bind_request_as_answer(response));
-            }
+            let started = timed.then(Instant::now);
+            let outcome = match pending.await {
+                // Boxed: the rare path would otherwise take most of this future's size.
+                Ok(response)
+                    if v3 && response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    Box::pin(throttled_as_envelope(response)).await
+                }
+                Ok(response) if ec_conn => Ok(bind_request_as_answer(response)),
+                other => other,
+            };
             self.timer_floor.rearm();
-            let elapsed_us = started.elapsed().as_micros() as u64;
-            match &outcome {
-                Ok(response) => tracing::debug!(
-                    operation = operation_id,
-                    http_status = response.status().as_u16(),
-                    elapsed_us,
-                    "answered"
-                ),
-                Err(e) => tracing::debug!(
-                    operation = operation_id,
-                    elapsed_us,
-                    error = %e,
-                    "no answer"
-                ),
+            if let Some(started) = started {
+                let elapsed_us = started.elapsed().as_micros() as u64;
+                match &outcome {
+                    Ok(response) => tracing::debug!(
+                        operation = operation_id,
+                        http_status = response.status().as_u16(),
+                        elapsed_us,
+                        "answered"
+                    ),
+                    Err(e) => tracing::debug!(
+                        operation = operation_id,
+                        elapsed_us,
+                        error = %e,
+                        "no answer"
+                    ),
+                }
             }
             outcome
         })
@@ -178,12 +189,9 @@ impl ExecHook for Hook {
 
 /// An HTTP 429 of the V3 API whose body is not the envelope (a gateway's HTML page, say),
 /// turned into the envelope `{statusCode: 429, message}` with the same headers, so that every
-/// throttled call reaches the caller as the same typed error (with its `Retry-After`). Any
-/// other answer passes untouched.
+/// throttled call reaches the caller as the same typed error (with its `Retry-After`). An
+/// answer that is the envelope passes untouched.
 async fn throttled_as_envelope(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
-        return Ok(response);
-    }
     let status = response.status();
     let headers = response.headers().clone();
     // At most 64 KiB: a throttling answer is small, and a huge one is not worth reading whole
@@ -410,5 +418,31 @@ mod tests {
         let e = excerpt(&[0xff; 1000]);
         assert!(e.chars().count() <= 201);
         assert_eq!(excerpt(b""), "");
+    }
+}
+#[cfg(test)]
+mod future_size {
+    use super::*;
+
+    /// Every request's future is boxed here: its rare paths (a 429 rewritten, the request
+    /// itself) once made it a kilobyte, allocated and filled on every call.
+    #[tokio::test]
+    async fn the_hook_future_stays_small() {
+        let hook = Hook {
+            timeout: Duration::from_secs(1),
+            user_agent: HeaderValue::from_static("genauth"),
+            timer_floor: TimerFloor {
+                lead: Duration::ZERO,
+                sleep: std::sync::Mutex::new(None),
+            },
+        };
+        let client = genauth_api::http_client_builder().build().expect("client");
+        let request = client
+            .get("http://127.0.0.1:1/api/v3/get-profile")
+            .build()
+            .expect("request");
+        let future = hook.exec(&client, request, "getProfile");
+        let size = std::mem::size_of_val(&*future);
+        assert!(size <= 320, "the hook's future is {size} B");
     }
 }

@@ -200,7 +200,7 @@ impl AuthenticationClient {
                 accounts: request.accounts,
             }));
         }
-        self.keep_ec_conn_tokens("wechatMobileAuthByCodeIdentity", answer)
+        self.keep_ec_conn_tokens("wechatMobileAuthByCodeIdentity", *answer)
             .await
             .map(WechatMobileOutcome::SignedIn)
     }
@@ -241,7 +241,7 @@ impl AuthenticationClient {
             },
         )
         .await?;
-        self.keep_ec_conn_tokens("wechatMobileBindByPhoneCode", answer)
+        self.keep_ec_conn_tokens("wechatMobileBindByPhoneCode", *answer)
             .await
     }
 
@@ -263,7 +263,7 @@ impl AuthenticationClient {
             },
         )
         .await?;
-        self.keep_ec_conn_tokens("wechatMobileRegister", answer)
+        self.keep_ec_conn_tokens("wechatMobileRegister", *answer)
             .await
     }
 
