@@ -8,6 +8,11 @@
 //! * **Secrets out of `Debug`.** A struct with a property the spec marks `x-genauth-sensitive: true`
 //!   (and its builder) gets a hand-made `Debug` that prints `[REDACTED]` for that field instead of
 //!   the derived one.
+//! * **Builders only for what is sent.** progenitor's builder interface makes a typify builder
+//!   (`types::builder::X`, with `X::builder()`) for every struct, answers included: more than
+//!   half of the generated file, and of `genauth-api`'s build time. Builders are kept for the
+//!   request bodies the operation builders use (`body_map`) and the types reachable from them
+//!   (so that a nested request value can be built the same way); an answer is only read.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -23,11 +28,14 @@ use crate::spec::Spec;
 pub fn apply(spec: &Spec, file: &mut syn::File) {
     let roots = response_schemas(spec);
     let sensitive = sensitive_properties(spec);
+    let bodies = request_bodies(&file.items);
     let Some(types) = module_items(&mut file.items, "types") else {
         return;
     };
     let open = answer_enums(types, &roots);
     open_enums(types, &open);
+    let sent = reachable(types, &bodies);
+    prune_builders(types, &sent);
     for (name, props) in &sensitive {
         let idents = redact(types, name, Secret::Wire(props));
         if let Some(builder) = module_items(types, "builder") {
@@ -109,28 +117,35 @@ fn type_idents(ty: &Type, out: &mut Vec<String>) {
 
 /// Enums of unit variants reachable from the answer types.
 fn answer_enums(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut structs: BTreeMap<String, &ItemStruct> = BTreeMap::new();
-    let mut enums: BTreeSet<String> = BTreeSet::new();
-    for item in types {
-        match item {
-            Item::Struct(s) => {
-                structs.insert(s.ident.to_string(), s);
-            }
+    let unit_enums: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
             Item::Enum(e) if e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)) => {
-                enums.insert(e.ident.to_string());
+                Some(e.ident.to_string())
             }
-            _ => {}
-        }
-    }
+            _ => None,
+        })
+        .collect();
+    reachable(types, roots)
+        .into_iter()
+        .filter(|name| unit_enums.contains(name))
+        .collect()
+}
+
+/// The names `roots` reach through struct fields: the roots, the structs their fields use, and
+/// so on (enums are reached but not walked into).
+fn reachable(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
+    let structs: BTreeMap<String, &ItemStruct> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), s)),
+            _ => None,
+        })
+        .collect();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut queue: VecDeque<String> = roots.iter().cloned().collect();
-    let mut open = BTreeSet::new();
     while let Some(name) = queue.pop_front() {
         if !seen.insert(name.clone()) {
-            continue;
-        }
-        if enums.contains(&name) {
-            open.insert(name);
             continue;
         }
         if let Some(s) = structs.get(&name) {
@@ -141,7 +156,54 @@ fn answer_enums(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
             queue.extend(idents);
         }
     }
-    open
+    seen
+}
+
+/// The types whose builders the operation builders use (`types::builder::X` in the top-level
+/// `mod builder`): the request bodies.
+fn request_bodies(items: &[Item]) -> BTreeSet<String> {
+    let Some(builders) = items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    }) else {
+        return BTreeSet::new();
+    };
+    let mut out = BTreeSet::new();
+    for item in builders {
+        let text = quote!(#item).to_string();
+        for rest in text.split("types :: builder :: ").skip(1) {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+/// Drops the builders (`types::builder::X` and `X::builder()`) of the structs not in `keep`.
+fn prune_builders(types: &mut Vec<Item>, keep: &BTreeSet<String>) {
+    let dropped = |item: &Item| match item {
+        Item::Struct(s) => !keep.contains(&s.ident.to_string()),
+        _ => impl_of(item).is_some_and(|(ty, _)| !keep.contains(&ty)),
+    };
+    if let Some(builder) = module_items(types, "builder") {
+        builder.retain(|item| !dropped(item));
+    }
+    // `impl X { pub fn builder() -> builder::X }` in `types`: an inherent impl whose only
+    // items are `builder`.
+    types.retain(|item| {
+        let Item::Impl(i) = item else { return true };
+        let only_builder = i.trait_.is_none()
+            && !i.items.is_empty()
+            && i.items
+                .iter()
+                .all(|it| matches!(it, syn::ImplItem::Fn(f) if f.sig.ident == "builder"));
+        !(only_builder && dropped(item))
+    });
 }
 
 /// The wire name of a variant or field: its `#[serde(rename = "...")]`, else its identifier.
