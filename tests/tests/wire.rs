@@ -366,7 +366,7 @@ async fn send(c: &Client, op: &str) {
             .body_map(|b| {
                 b.mobile("13800138000")
                     .verify_code("123456")
-                    .new_password("new-passw0rd")
+                    .password("new-passw0rd")
             })
             .send()
             .await

@@ -2713,13 +2713,16 @@ a client reads whichever is present.
         ///The mobile number, masked (138****8000).
         pub mobile: ::std::string::String,
     }
-    ///A mobile number, its FORGET_PWD_SMS code and the new password.
+    /**A mobile number, its FORGET_PWD_SMS code and the new password, named as in the public
+reference of this API family (OneAccess GetBackPwdByMobile: mobile, verify_code,
+password).
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SdkPasswordByMobileRequest {
         ///Mobile number that received the code.
         pub mobile: ::std::string::String,
         ///The new password; never logged.
-        pub new_password: ::std::string::String,
+        pub password: ::std::string::String,
         ///The code that was received.
         pub verify_code: ::std::string::String,
     }
@@ -2727,7 +2730,7 @@ a client reads whichever is present.
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("SdkPasswordByMobileRequest")
                 .field("mobile", &self.mobile)
-                .field("new_password", &"[REDACTED]")
+                .field("password", &"[REDACTED]")
                 .field("verify_code", &"[REDACTED]")
                 .finish()
         }
@@ -8873,7 +8876,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
         #[derive(Clone)]
         pub struct SdkPasswordByMobileRequest {
             mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
-            new_password: ::std::result::Result<
+            password: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
             >,
@@ -8886,7 +8889,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("SdkPasswordByMobileRequest")
                     .field("mobile", &self.mobile)
-                    .field("new_password", &"[REDACTED]")
+                    .field("password", &"[REDACTED]")
                     .field("verify_code", &"[REDACTED]")
                     .finish()
             }
@@ -8895,7 +8898,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             fn default() -> Self {
                 Self {
                     mobile: Err("no value supplied for mobile".to_string()),
-                    new_password: Err("no value supplied for new_password".to_string()),
+                    password: Err("no value supplied for password".to_string()),
                     verify_code: Err("no value supplied for verify_code".to_string()),
                 }
             }
@@ -8913,15 +8916,15 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     });
                 self
             }
-            pub fn new_password<T>(mut self, value: T) -> Self
+            pub fn password<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.new_password = value
+                self.password = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for new_password: {e}")
+                        format!("error converting supplied value for password: {e}")
                     });
                 self
             }
@@ -8946,7 +8949,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     mobile: value.mobile?,
-                    new_password: value.new_password?,
+                    password: value.password?,
                     verify_code: value.verify_code?,
                 })
             }
@@ -8956,7 +8959,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             fn from(value: super::SdkPasswordByMobileRequest) -> Self {
                 Self {
                     mobile: Ok(value.mobile),
-                    new_password: Ok(value.new_password),
+                    password: Ok(value.password),
                     verify_code: Ok(value.verify_code),
                 }
             }

@@ -461,8 +461,8 @@ pub async fn password_by_mobile(
 ) -> Result<Response, SdkError> {
     s.device(&headers)?;
     check_mobile(&body.mobile)?;
-    if body.new_password.is_empty() {
-        return Err(SdkError::new("PARAM.0001", "new_password is required"));
+    if body.password.is_empty() {
+        return Err(SdkError::new("PARAM.0001", "password is required"));
     }
     let now = s.clock.now_ms();
     let mut store = s.lock();
@@ -480,7 +480,7 @@ pub async fn password_by_mobile(
         )
         .map_err(|p| p.sdk("FORGET_PWD_SMS"))?;
     if let Ok(user) = store.user_mut(&user_id) {
-        user.password = Some(body.new_password.clone());
+        user.password = Some(body.password.clone());
         user.updated_at_ms = now;
     }
     Ok(StatusCode::OK.into_response())

@@ -798,7 +798,7 @@ impl SocialClient {
         let body = types::SdkPasswordByMobileRequest {
             mobile: mobile.into(),
             verify_code: code.expose().into(),
-            new_password: new_password.into(),
+            password: new_password.into(),
         };
         let inner = &*self.inner;
         send(
