@@ -1,7 +1,10 @@
 //! The `/api/v2/sdk` calls around a mobile number through the facade: register by SMS, the
 //! number behind a state token, and a forgotten password reset by SMS.
 
-use genauth::{AuthenticationClient, DeviceContext, LoginOutcome, PhoneNumber, SocialClient};
+use genauth::{
+    AuthenticationClient, DeviceContext, LoginOutcome, MobileRegistration, PhoneNumber,
+    SocialClient,
+};
 use genauth_sandbox::{Sandbox, SandboxHandle};
 
 fn social(s: &SandboxHandle) -> SocialClient {
@@ -97,4 +100,73 @@ async fn the_mobile_number_behind_a_state_token_is_masked() {
         social.mobile_by_state_token(&state).await.expect("mobile"),
         "138****8000"
     );
+}
+
+#[tokio::test]
+async fn register_by_sms_with_a_user_name_and_password_then_sign_in_with_them() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let social = social(&s);
+    let mobile = PhoneNumber::parse("13800004646").expect("mobile");
+    social.send_register_code(&mobile).await.expect("sent");
+    let code = s.last_code("13800004646", "REGISTER_SMS").expect("code");
+    // A user name another user has: refused, the code unspent.
+    let taken = MobileRegistration {
+        user_name: Some("alice".into()),
+        ..Default::default()
+    };
+    let e = social
+        .register_by_mobile_code_with(&mobile, code.as_str(), taken)
+        .await
+        .expect_err("alice is taken");
+    assert_eq!(e.error_code(), Some("SDK.SOCIAL.1003"), "{e}");
+    // Bad input is refused before anything is sent.
+    let sent = s.request_count("/api/v2/sdk/register/mobile-verify-code");
+    for bad in [
+        MobileRegistration {
+            user_name: Some(" ".into()),
+            ..Default::default()
+        },
+        MobileRegistration {
+            email: Some("dave.example.com".into()),
+            ..Default::default()
+        },
+        MobileRegistration {
+            password: Some(String::new().into()),
+            ..Default::default()
+        },
+    ] {
+        let e = social
+            .register_by_mobile_code_with(&mobile, code.as_str(), bad)
+            .await
+            .expect_err("bad input");
+        assert!(matches!(e, genauth::Error::InvalidInput { .. }), "{e}");
+    }
+    assert_eq!(
+        s.request_count("/api/v2/sdk/register/mobile-verify-code"),
+        sent
+    );
+    let dave = MobileRegistration {
+        user_name: Some("dave".into()),
+        name: Some("Dave".into()),
+        email: Some("dave@example.com".into()),
+        password: Some("dave-password-1".into()),
+    };
+    social
+        .register_by_mobile_code_with(&mobile, code.as_str(), dave)
+        .await
+        .expect("registered with the same code");
+    let app = s.seed().app;
+    let auth = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .build()
+        .expect("client");
+    auth.sign_in_by_username_password("dave", "dave-password-1")
+        .await
+        .expect("the user name and password work");
+    let user = auth.get_profile().await.expect("profile");
+    assert_eq!(user.phone.as_deref(), Some("13800004646"));
+    assert_eq!(user.email.as_deref(), Some("dave@example.com"));
+    assert_eq!(user.name.as_deref(), Some("Dave"));
 }

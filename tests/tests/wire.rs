@@ -351,7 +351,12 @@ async fn send(c: &Client, op: &str) {
             .map(drop)
             .map_err(|e| e.to_string()),
         "registerByMobileVerifyCode" => device!(c.register_by_mobile_verify_code())
-            .body_map(|b| b.mobile("13800138000").verify_code("123456"))
+            .body_map(|b| {
+                b.mobile("13800138000")
+                    .verify_code("123456")
+                    .user_name(Some("bob".to_string()))
+                    .pwd(Some("P@ssw0rd".to_string()))
+            })
             .send()
             .await
             .map(drop)

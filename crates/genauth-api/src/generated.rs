@@ -2740,6 +2740,77 @@ password).
             Default::default()
         }
     }
+    /**A mobile number, its REGISTER_SMS code and, optionally, the new user's profile and
+password; the fields of the API family's public reference (OneAccess RegisterByMobile).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct SdkRegisterByMobileRequest {
+        ///Birthday, yyyy-MM-dd.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attr_birthday: ::std::option::Option<::std::string::String>,
+        ///Gender.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attr_gender: ::std::option::Option<::std::string::String>,
+        ///Nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attr_nick_name: ::std::option::Option<::std::string::String>,
+        ///Email address (unique in the pool).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Custom attributes.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub extension: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Given name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///Avatar URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub head_img: ::std::option::Option<::std::string::String>,
+        ///Family name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        ///Middle name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        ///Mobile number that received the code.
+        pub mobile: ::std::string::String,
+        ///Full name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Password; never logged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pwd: ::std::option::Option<::std::string::String>,
+        ///User name (unique in the pool).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
+        ///The code that was received.
+        pub verify_code: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SdkRegisterByMobileRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SdkRegisterByMobileRequest")
+                .field("attr_birthday", &self.attr_birthday)
+                .field("attr_gender", &self.attr_gender)
+                .field("attr_nick_name", &self.attr_nick_name)
+                .field("email", &self.email)
+                .field("extension", &self.extension)
+                .field("first_name", &self.first_name)
+                .field("head_img", &self.head_img)
+                .field("last_name", &self.last_name)
+                .field("middle_name", &self.middle_name)
+                .field("mobile", &self.mobile)
+                .field("name", &self.name)
+                .field("pwd", &"[REDACTED]")
+                .field("user_name", &self.user_name)
+                .field("verify_code", &"[REDACTED]")
+                .finish()
+        }
+    }
+    impl SdkRegisterByMobileRequest {
+        pub fn builder() -> builder::SdkRegisterByMobileRequest {
+            Default::default()
+        }
+    }
     ///Which code to send to which mobile number.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SdkSmsSendRequest {
@@ -8960,6 +9031,321 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                 Self {
                     mobile: Ok(value.mobile),
                     password: Ok(value.password),
+                    verify_code: Ok(value.verify_code),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct SdkRegisterByMobileRequest {
+            attr_birthday: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            attr_gender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            attr_nick_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extension: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            head_img: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pwd: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            verify_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::fmt::Debug for SdkRegisterByMobileRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SdkRegisterByMobileRequest")
+                    .field("attr_birthday", &self.attr_birthday)
+                    .field("attr_gender", &self.attr_gender)
+                    .field("attr_nick_name", &self.attr_nick_name)
+                    .field("email", &self.email)
+                    .field("extension", &self.extension)
+                    .field("first_name", &self.first_name)
+                    .field("head_img", &self.head_img)
+                    .field("last_name", &self.last_name)
+                    .field("middle_name", &self.middle_name)
+                    .field("mobile", &self.mobile)
+                    .field("name", &self.name)
+                    .field("pwd", &"[REDACTED]")
+                    .field("user_name", &self.user_name)
+                    .field("verify_code", &"[REDACTED]")
+                    .finish()
+            }
+        }
+        impl ::std::default::Default for SdkRegisterByMobileRequest {
+            fn default() -> Self {
+                Self {
+                    attr_birthday: Ok(Default::default()),
+                    attr_gender: Ok(Default::default()),
+                    attr_nick_name: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    extension: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    head_img: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    mobile: Err("no value supplied for mobile".to_string()),
+                    name: Ok(Default::default()),
+                    pwd: Ok(Default::default()),
+                    user_name: Ok(Default::default()),
+                    verify_code: Err("no value supplied for verify_code".to_string()),
+                }
+            }
+        }
+        impl SdkRegisterByMobileRequest {
+            pub fn attr_birthday<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attr_birthday = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attr_birthday: {e}")
+                    });
+                self
+            }
+            pub fn attr_gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attr_gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attr_gender: {e}")
+                    });
+                self
+            }
+            pub fn attr_nick_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attr_nick_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attr_nick_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn extension<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extension = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn head_img<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.head_img = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for head_img: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn pwd<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pwd = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pwd: {e}")
+                    });
+                self
+            }
+            pub fn user_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_name: {e}")
+                    });
+                self
+            }
+            pub fn verify_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verify_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verify_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SdkRegisterByMobileRequest>
+        for super::SdkRegisterByMobileRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SdkRegisterByMobileRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attr_birthday: value.attr_birthday?,
+                    attr_gender: value.attr_gender?,
+                    attr_nick_name: value.attr_nick_name?,
+                    email: value.email?,
+                    extension: value.extension?,
+                    first_name: value.first_name?,
+                    head_img: value.head_img?,
+                    last_name: value.last_name?,
+                    middle_name: value.middle_name?,
+                    mobile: value.mobile?,
+                    name: value.name?,
+                    pwd: value.pwd?,
+                    user_name: value.user_name?,
+                    verify_code: value.verify_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SdkRegisterByMobileRequest>
+        for SdkRegisterByMobileRequest {
+            fn from(value: super::SdkRegisterByMobileRequest) -> Self {
+                Self {
+                    attr_birthday: Ok(value.attr_birthday),
+                    attr_gender: Ok(value.attr_gender),
+                    attr_nick_name: Ok(value.attr_nick_name),
+                    email: Ok(value.email),
+                    extension: Ok(value.extension),
+                    first_name: Ok(value.first_name),
+                    head_img: Ok(value.head_img),
+                    last_name: Ok(value.last_name),
+                    middle_name: Ok(value.middle_name),
+                    mobile: Ok(value.mobile),
+                    name: Ok(value.name),
+                    pwd: Ok(value.pwd),
+                    user_name: Ok(value.user_name),
                     verify_code: Ok(value.verify_code),
                 }
             }
@@ -18275,7 +18661,7 @@ pub mod builder {
         x_l: Result<Option<::std::string::String>, String>,
         x_operating_sys_version: Result<::std::string::String, String>,
         x_tenant_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::SdkMobileCodeRequest, String>,
+        body: Result<types::builder::SdkRegisterByMobileRequest, String>,
     }
     impl<'a> RegisterByMobileVerifyCode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18384,9 +18770,9 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SdkMobileCodeRequest>,
+            V: std::convert::TryInto<types::SdkRegisterByMobileRequest>,
             <V as std::convert::TryInto<
-                types::SdkMobileCodeRequest,
+                types::SdkRegisterByMobileRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
@@ -18394,7 +18780,8 @@ pub mod builder {
                 .map(From::from)
                 .map_err(|s| {
                     format!(
-                        "conversion to `SdkMobileCodeRequest` for body failed: {}", s
+                        "conversion to `SdkRegisterByMobileRequest` for body failed: {}",
+                        s
                     )
                 });
             self
@@ -18402,8 +18789,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::SdkMobileCodeRequest,
-            ) -> types::builder::SdkMobileCodeRequest,
+                types::builder::SdkRegisterByMobileRequest,
+            ) -> types::builder::SdkRegisterByMobileRequest,
         {
             self.body = self.body.map(f);
             self
@@ -18434,7 +18821,8 @@ pub mod builder {
             let x_tenant_id = x_tenant_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::SdkMobileCodeRequest::try_from(v).map_err(|e| e.to_string())
+                    types::SdkRegisterByMobileRequest::try_from(v)
+                        .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(

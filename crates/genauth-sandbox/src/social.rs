@@ -392,7 +392,7 @@ pub async fn login_mobile(
 pub async fn register_mobile(
     State(s): S,
     headers: HeaderMap,
-    SdkJson(body): SdkJson<types::SdkMobileCodeRequest>,
+    SdkJson(body): SdkJson<types::SdkRegisterByMobileRequest>,
 ) -> Result<Response, SdkError> {
     let device = s.device(&headers)?;
     check_mobile(&body.mobile)?;
@@ -405,12 +405,30 @@ pub async fn register_mobile(
             "this mobile number is already registered",
         ));
     }
+    for (field, login) in [("user_name", &body.user_name), ("email", &body.email)] {
+        if let Some(login) = login {
+            if login.trim().is_empty() {
+                return Err(SdkError::new("PARAM.0001", format!("{field} is empty")));
+            }
+            if store.user_by_login(login).is_some() {
+                return Err(SdkError::new(
+                    "SDK.SOCIAL.1003",
+                    format!("this {field} is already registered"),
+                ));
+            }
+        }
+    }
     store
         .consume_code("+86", &body.mobile, "REGISTER_SMS", &body.verify_code, now)
         .map_err(|p| p.sdk("REGISTER_SMS"))?;
+    // The profile fields the sandbox's users have; the others are accepted and not kept.
     let config = crate::config::UserConfig {
         phone: Some(body.mobile.clone()),
         phone_country_code: Some("+86".into()),
+        username: body.user_name.clone(),
+        email: body.email.clone(),
+        password: body.pwd.clone(),
+        name: body.name.clone(),
         ..Default::default()
     };
     let user_id = store

@@ -82,8 +82,9 @@ pub use management::{
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;
 pub use social::{
-    DeviceContext, DeviceContextBuilder, LoginOutcome, SmsType, SocialClient, SocialClientBuilder,
-    SocialSession, SsoTicket, SsoUser, StateToken, TenantClient, TenantClientBuilder,
+    DeviceContext, DeviceContextBuilder, LoginOutcome, MobileRegistration, SmsType, SocialClient,
+    SocialClientBuilder, SocialSession, SsoTicket, SsoUser, StateToken, TenantClient,
+    TenantClientBuilder,
 };
 pub use tokens::{
     InMemoryTokenStore, PassCode, RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore,

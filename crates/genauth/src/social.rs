@@ -239,6 +239,67 @@ impl DeviceContext {
     }
 }
 
+/// What [`SocialClient::register_by_mobile_code_with`] sets on the new user besides its mobile
+/// number. Every field is optional; the password is never printed.
+///
+/// ```
+/// let registration = genauth::MobileRegistration {
+///     user_name: Some("bob".into()),
+///     password: Some("bob-password-1".into()),
+///     ..Default::default()
+/// };
+/// assert!(!format!("{registration:?}").contains("bob-password-1"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MobileRegistration {
+    /// User name, unique in the user pool.
+    pub user_name: Option<String>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Email address, unique in the user pool.
+    pub email: Option<String>,
+    /// Password, to sign in with besides the mobile number's codes.
+    pub password: Option<SecretString>,
+}
+
+impl MobileRegistration {
+    /// The request body: the optional fields checked (present means not empty).
+    fn into_request(
+        self,
+        mobile: &str,
+        code: &PassCode,
+    ) -> Result<types::SdkRegisterByMobileRequest> {
+        let present = |field: &'static str, value: Option<String>| -> Result<Option<String>> {
+            if let Some(v) = &value {
+                non_empty(field, v)?;
+            }
+            Ok(value)
+        };
+        if let Some(email) = &self.email
+            && !email.contains('@')
+        {
+            return Err(Error::input("email", "is not an email address"));
+        }
+        let password = self.password.map(|p| p.expose_secret().to_string());
+        Ok(types::SdkRegisterByMobileRequest {
+            mobile: mobile.into(),
+            verify_code: code.expose().into(),
+            user_name: present("user name", self.user_name)?,
+            name: present("name", self.name)?,
+            email: present("email", self.email)?,
+            pwd: present("password", password)?,
+            head_img: None,
+            attr_gender: None,
+            attr_birthday: None,
+            attr_nick_name: None,
+            first_name: None,
+            middle_name: None,
+            last_name: None,
+            extension: Default::default(),
+        })
+    }
+}
+
 /// The state token of a social login waiting for its bind or register step (secret).
 #[derive(Debug, Clone)]
 pub struct StateToken(SecretString);
@@ -706,12 +767,54 @@ impl SocialClient {
     where
         C: TryInto<PassCode, Error = Error>,
     {
+        self.register_by_mobile_code_with(mobile, code, MobileRegistration::default())
+            .await
+    }
+
+    /// [`register_by_mobile_code`](Self::register_by_mobile_code) with the new user's user
+    /// name, name, email or password. A user name or email another user has is refused
+    /// (`SDK.SOCIAL.1003`), the code unspent; an empty field or an email without `@` is refused
+    /// before anything is sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let device = genauth::DeviceContext::builder()
+    /// #     .client_id(&sandbox.seed().app.id)
+    /// #     .os_version("Android 10")
+    /// #     .fingerprint("fp-1")
+    /// #     .agent("agent")
+    /// #     .build()?;
+    /// # let social = genauth::SocialClient::builder().host(sandbox.url()).device(device).build()?;
+    /// use genauth::MobileRegistration;
+    ///
+    /// let mobile = genauth::PhoneNumber::parse("13800001112")?;
+    /// social.send_register_code(&mobile).await?;
+    /// # let code = sandbox.last_code("13800001112", "REGISTER_SMS").unwrap_or_default();
+    /// let registration = MobileRegistration {
+    ///     user_name: Some("carol".into()),
+    ///     password: Some("carol-password-1".into()),
+    ///     ..Default::default()
+    /// };
+    /// let session = social
+    ///     .register_by_mobile_code_with(&mobile, code.as_str(), registration)
+    ///     .await?;
+    /// # let _ = session;
+    /// # Ok(()) }
+    /// ```
+    pub async fn register_by_mobile_code_with<C>(
+        &self,
+        mobile: &PhoneNumber,
+        code: C,
+        registration: MobileRegistration,
+    ) -> Result<SocialSession>
+    where
+        C: TryInto<PassCode, Error = Error>,
+    {
         let code = code.try_into()?;
         let mobile = mobile.mainland_mobile()?;
-        let body = types::SdkMobileCodeRequest {
-            mobile: mobile.into(),
-            verify_code: code.expose().into(),
-        };
+        let body = registration.into_request(mobile, &code)?;
         let inner = &*self.inner;
         let answer = send(
             &inner.retry,
