@@ -1,10 +1,9 @@
 //! The `/api/v2/sdk` calls around a mobile number through the facade: register by SMS, the
 //! number behind a state token, and a forgotten password reset by SMS.
 
-use genauth::{
-    AuthenticationClient, DeviceContext, LoginOutcome, MobileRegistration, PhoneNumber,
-    SocialClient,
-};
+mod common;
+
+use genauth::{DeviceContext, LoginOutcome, MobileRegistration, PhoneNumber, SocialClient};
 use genauth_sandbox::{Sandbox, SandboxHandle};
 
 fn social(s: &SandboxHandle) -> SocialClient {
@@ -51,13 +50,7 @@ async fn register_by_sms_once_and_reset_a_forgotten_password() {
         .reset_password_by_mobile(&bob, reset.as_str(), "bob-new-password-9")
         .await
         .expect("reset");
-    let app = s.seed().app;
-    let auth = AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-        .build()
-        .expect("client");
+    let auth = common::app_client(&s);
     auth.sign_in_by_username_password("bob", "bob-new-password-9")
         .await
         .expect("the new password works");
@@ -155,13 +148,7 @@ async fn register_by_sms_with_a_user_name_and_password_then_sign_in_with_them() 
         .register_by_mobile_code_with(&mobile, code.as_str(), dave)
         .await
         .expect("registered with the same code");
-    let app = s.seed().app;
-    let auth = AuthenticationClient::builder()
-        .app_id(&app.id)
-        .app_secret(&app.secret)
-        .host(s.url())
-        .build()
-        .expect("client");
+    let auth = common::app_client(&s);
     auth.sign_in_by_username_password("dave", "dave-password-1")
         .await
         .expect("the user name and password work");
