@@ -486,8 +486,7 @@ pub(crate) async fn map_error<E: ServiceError>(
         G::UnexpectedResponse(response) => {
             let http_status = response.status().as_u16();
             let retry_after = retry_after(response.headers());
-            // Boxed: this rare path would otherwise add a kilobyte to every call's future.
-            match Box::pin(response.bytes()).await {
+            match response.bytes().await {
                 Ok(body) => Error::Http {
                     operation,
                     http_status,
