@@ -189,8 +189,8 @@ impl ExecHook for Hook {
 
 /// An HTTP 429 of the V3 API whose body is not the envelope (a gateway's HTML page, say),
 /// turned into the envelope `{statusCode: 429, message}` with the same headers, so that every
-/// throttled call reaches the caller as the same typed error (with its `Retry-After`). An
-/// answer that is the envelope passes untouched.
+/// throttled call reaches the caller as the same typed error (with its `Retry-After`). Called
+/// for 429s only; a 429 that is the envelope passes untouched.
 async fn throttled_as_envelope(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let headers = response.headers().clone();
@@ -420,6 +420,7 @@ mod tests {
         assert_eq!(excerpt(b""), "");
     }
 }
+
 #[cfg(test)]
 mod future_size {
     use super::*;
