@@ -312,6 +312,13 @@ fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
     // The log is real: spans of our operations and reqwest's own records are in it.
     assert!(log.contains("genauth{operation=\"bindPhone\""), "{log}");
     assert!(log.contains("outcome=\"ok\""), "no outcome recorded");
+    // Timed when traced (the clock is read only then): the span's and the events' figures.
+    assert!(log.contains("attempts=1"), "no attempts recorded");
+    assert!(log.contains("duration_ms="), "no duration recorded");
+    assert!(
+        log.contains("elapsed_us="),
+        "the request's event has no time"
+    );
     assert!(log.contains("request_id="), "no request id recorded");
     assert!(
         log.contains("reqwest"),
