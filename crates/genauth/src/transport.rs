@@ -86,7 +86,7 @@ struct TimerFloor {
 
 impl TimerFloor {
     fn rearm(&self) {
-        if self.lead.is_zero() || tokio::runtime::Handle::try_current().is_err() {
+        if self.lead.is_zero() {
             return;
         }
         let Ok(mut slot) = self.sleep.lock() else {
@@ -100,6 +100,10 @@ impl TimerFloor {
             .as_ref()
             .is_some_and(|s| s.deadline() > now + self.lead / 2)
         {
+            return;
+        }
+        // Only a new timer needs the runtime (looked up here, not on every request).
+        if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         let mut next = Box::pin(tokio::time::sleep_until(now + self.lead));
