@@ -286,6 +286,28 @@ async fn flow(seen: &mut Seen) {
             access_key_secret: seed.user_pool.access_key_secret.clone(),
         }
     ));
+    // A new user's password given at registration, and a password reset by SMS.
+    seen.secret("registration password", "reg-passw0rd-7q");
+    seen.text(format!(
+        "{:?}",
+        genauth::MobileRegistration {
+            user_name: Some("erin".into()),
+            password: Some("reg-passw0rd-7q".into()),
+            ..Default::default()
+        }
+    ));
+    seen.text(format!(
+        "{:?} {:?}",
+        genauth::api::types::SdkRegisterByMobileRequest::builder()
+            .mobile("18800008888")
+            .verify_code(code.clone())
+            .pwd(Some("reg-passw0rd-7q".to_string())),
+        genauth::api::types::SdkPasswordByMobileRequest {
+            mobile: "18800008888".into(),
+            verify_code: code.clone(),
+            password: "reg-passw0rd-7q".into(),
+        }
+    ));
     sandbox.shutdown().await;
 }
 
