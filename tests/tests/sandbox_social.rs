@@ -1046,3 +1046,57 @@ async fn delays_have_exact_semantics_and_v2_faults_their_own_shape() {
     assert_eq!(a.body["error_msg"], "maintenance");
     assert!(h.sandbox.last_code(BOB_MOBILE, "BIND_MOBILE_SMS").is_none());
 }
+
+#[tokio::test]
+async fn the_sdk_register_and_reset_bodies_take_the_reference_field_names() {
+    let h = Harness::new().await;
+    // pwd/update-by-mobile: the new password is `password` (OneAccess GetBackPwdByMobile); a
+    // body with `new_password` instead is refused and leaves the code unspent.
+    let code = sdk_code(&h, BOB_MOBILE, "FORGET_PWD_SMS").await;
+    let old = h
+        .call(
+            "updatePasswordByMobile",
+            &device(&h, 0),
+            json!({"mobile": BOB_MOBILE, "verify_code": code, "new_password": "bob-new-9"}),
+        )
+        .await;
+    assert_eq!(old.status, 400, "{}", old.body);
+    let reset = h
+        .call(
+            "updatePasswordByMobile",
+            &device(&h, 0),
+            json!({"mobile": BOB_MOBILE, "verify_code": code, "password": "bob-new-9"}),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    // register/mobile-verify-code: an empty user name is refused and leaves the code unspent;
+    // the profile fields are kept.
+    let mobile = "18800007777";
+    let code = sdk_code(&h, mobile, "REGISTER_SMS").await;
+    let empty = h
+        .call(
+            "registerByMobileVerifyCode",
+            &device(&h, 0),
+            json!({"mobile": mobile, "verify_code": code, "user_name": " "}),
+        )
+        .await;
+    sdk_err(&empty, "PARAM.0001");
+    let ok = h
+        .call(
+            "registerByMobileVerifyCode",
+            &device(&h, 0),
+            json!({
+                "mobile": mobile,
+                "verify_code": code,
+                "user_name": "frank",
+                "email": "frank@example.com",
+                "pwd": "frank-passw0rd",
+                "attr_nick_name": "F",
+                "extension": {"team": "blue"},
+            }),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["status"], "SUCCESS", "{}", ok.body);
+    assert_eq!(h.sandbox.users_with_phone("+86", mobile), 1);
+}
