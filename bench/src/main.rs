@@ -698,70 +698,16 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The Python SDK's venv (made once; the same directory and marker as the conformance tests'
-/// `common::venv`, so the two share it); answers its python.
+/// The Python SDK's venv (made once, shared with the conformance tests:
+/// `genauth_devtools::sdks`); answers its python.
 fn python(tools: &Path) -> Res<PathBuf> {
-    const WANTED: &str = "genauth==5.1.0\nwebsockets";
-    let venv = tools.join("genauth-py-5.1.0");
-    let python = venv.join("bin").join("python");
-    let ready = venv.join(".installed");
-    if std::fs::read_to_string(&ready).ok().as_deref() != Some(WANTED) {
-        let ok = Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .status()?
-            .success()
-            && Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .args(["genauth==5.1.0", "websockets"])
-                .status()?
-                .success();
-        if !ok {
-            return Err("could not install the Python SDK (python3 -m venv, pip)".into());
-        }
-        std::fs::write(&ready, WANTED)?;
-    }
-    Ok(python)
+    Ok(genauth_devtools::sdks::python_sdk(tools)?)
 }
 
-/// The Node SDK (installed once; shared with the conformance tests' `common::node_modules`);
-/// answers the `node_modules` for `NODE_PATH`.
+/// The Node SDK (installed once, shared with the conformance tests); answers the
+/// `node_modules` for `NODE_PATH`.
 fn node_modules(tools: &Path) -> Res<PathBuf> {
-    const WANTED: &str = "authing-node-sdk@4.0.1";
-    let dir = tools.join("authing-node-sdk-4.0.1");
-    let ready = dir.join(".installed");
-    if std::fs::read_to_string(&ready).ok().as_deref() != Some(WANTED) {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(
-            dir.join("package.json"),
-            r#"{"name":"bench","private":true}"#,
-        )?;
-        let ok = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg("authing-node-sdk@4.0.1")
-            .status()?
-            .success();
-        if !ok {
-            return Err(
-                "could not install the Node SDK (npm install authing-node-sdk@4.0.1)".into(),
-            );
-        }
-        std::fs::write(&ready, WANTED)?;
-    }
-    Ok(dir.join("node_modules"))
+    Ok(genauth_devtools::sdks::node_sdk(tools)?)
 }
 
 /// How to start one client's process for users `first..first + count`.

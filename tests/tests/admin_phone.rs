@@ -220,3 +220,38 @@ async fn lookups_by_every_identifier_and_their_refusals() {
     );
     assert_eq!(s.request_count("/api/v3/create-user"), 0);
 }
+
+#[tokio::test]
+async fn both_signature_schemes_pass_the_sandbox_and_a_wrong_secret_is_refused_in_each() {
+    use genauth::SignatureScheme;
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let pool = s.seed().user_pool;
+    for scheme in SignatureScheme::ALL {
+        let builder = || {
+            ManagementClient::builder()
+                .host(s.url())
+                .access_key_id(&pool.access_key_id)
+                .signature_scheme(scheme)
+        };
+        let m = builder()
+            .access_key_secret(&pool.access_key_secret)
+            .build()
+            .expect("management client");
+        assert_eq!(m.signature_scheme(), scheme);
+        let alice = m
+            .get_user(UserRef::Username("alice"))
+            .await
+            .unwrap_or_else(|e| panic!("{scheme:?}: {e}"));
+        assert_eq!(alice.username.as_deref(), Some("alice"));
+        let wrong = builder()
+            .access_key_secret("not-the-secret")
+            .build()
+            .expect("management client");
+        let err = wrong
+            .get_user(UserRef::Username("alice"))
+            .await
+            .expect_err("a wrong secret is refused");
+        assert_eq!(err.status_code(), Some(401), "{scheme:?}: {err}");
+        assert_eq!(err.api_code(), Some(ApiCode::AccessKeySignature), "{err}");
+    }
+}

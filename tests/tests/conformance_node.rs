@@ -13,7 +13,8 @@ mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_node_sdk_runs_the_phone_flow_and_signed_management_calls() {
-    let node_path = common::node_modules("authing-node-sdk-4.0.1", &["authing-node-sdk@4.0.1"]);
+    let node_path =
+        genauth_devtools::sdks::node_sdk(&common::tools()).unwrap_or_else(|e| panic!("{e}"));
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let seed = sandbox.seed();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

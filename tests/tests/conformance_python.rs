@@ -15,7 +15,8 @@ mod common;
 /// Runs `tests/conformance/{script}` with `args` in the SDK's venv, off the runtime's threads
 /// (the sandbox answers meanwhile); answers its standard output, failing when the script does.
 async fn run_script(script: &str, args: Vec<String>) -> String {
-    let python = common::venv("genauth-py-5.1.0", &["genauth==5.1.0", "websockets"]);
+    let python =
+        genauth_devtools::sdks::python_sdk(&common::tools()).unwrap_or_else(|e| panic!("{e}"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("conformance")
         .join(script);

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use common::capture::Capture;
 use genauth::{
     AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementAuth,
-    ManagementClient, PhoneNumber, SecretString, SignInOptions, SocialClient, SocialSession,
-    TenantClient, TokenEndpointAuthMethod, TokenSet, UserRef,
+    ManagementClient, PhoneNumber, SecretString, SignInOptions, SignatureScheme, SocialClient,
+    SocialSession, TenantClient, TokenEndpointAuthMethod, TokenSet, UserRef,
 };
 
 const APP_ID: &str = "62a6e4d3xxxxxxxxa3b3eb1a";
@@ -274,6 +274,23 @@ async fn what_the_facade_puts_on_the_wire() {
     .await
     .expect("create-user");
     snapshot(&capture, "management_create_user");
+    // Signed in the GenAuth scheme (the default for *.genauth.ai): `GenAuth` over x-genauth-*,
+    // and no x-authing-* header at all.
+    let m = management()
+        .signature_scheme(SignatureScheme::GenAuth)
+        .build()
+        .expect("management");
+    m.link_identity(
+        "6229ffaxxxxxxxxcade3e3d9",
+        "6076bacxxxxxxxxd80d993b5",
+        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+        Some("openid"),
+    )
+    .await
+    .expect("link");
+    snapshot(&capture, "management_genauth_link_identity");
+    m.find_user_by_phone(&admin_phone).await.expect("get-user");
+    snapshot(&capture, "management_genauth_find_user_by_phone");
     // With a management token: fetched once, the pool id comes from its claim.
     let m = management()
         .auth(ManagementAuth::Token)

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::Harness;
+use genauth_api::signature::Scheme;
 use genauth_sandbox::{Clock, Config, UserConfig};
 use serde_json::{Value, json};
 
@@ -804,40 +805,41 @@ async fn the_outbox_is_readable_over_http() {
     );
 }
 
-/// Headers of a management call signed as `authing-node-sdk` 4.0.1 signs it, in the header
-/// family `prefix` (`x-authing` or `x-genauth`), at `date`, with `nonce`.
+/// Headers of a management call signed in `scheme` as the official SDKs sign it, with the
+/// signature headers (nonce, method, version, lang) in the family of `family` (the scheme's own
+/// for a good request), at `date`, with `nonce`.
 fn signed(
     h: &Harness,
     body: &Value,
-    prefix: &str,
+    (scheme, family): (Scheme, Scheme),
     date: std::time::SystemTime,
     nonce: &str,
     secret: &str,
 ) -> Vec<(String, String)> {
-    use genauth_api::signature::{sign, signed_params, string_to_sign};
+    use genauth_api::signature::{sign, signed_params};
     let pool = h.sandbox.seed().user_pool;
     let mut headers = reqwest::header::HeaderMap::new();
-    let mut add = |k: String, v: String| {
+    let mut add = |k: &str, v: &str| {
         headers.insert(
             reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            reqwest::header::HeaderValue::from_str(&v).expect("value"),
+            reqwest::header::HeaderValue::from_str(v).expect("value"),
         );
     };
-    add("date".into(), httpdate::fmt_http_date(date));
-    add(format!("{prefix}-signature-nonce"), nonce.into());
-    add(format!("{prefix}-signature-method"), "HMAC-SHA1".into());
-    add(format!("{prefix}-signature-version"), "1.0".into());
-    add(format!("{prefix}-lang"), "zh-CN".into());
+    add("date", &httpdate::fmt_http_date(date));
+    add(family.nonce_header(), nonce);
+    add(family.method_header(), "HMAC-SHA1");
+    add(family.version_header(), "1.0");
+    add(&format!("{}lang", family.header_prefix()), "zh-CN");
     let bytes = serde_json::to_vec(body).expect("json");
     let params = signed_params("POST", None, &bytes);
-    let text = string_to_sign("POST", "/api/v3/link-identity", &headers, &params);
+    let text = scheme.string_to_sign("POST", "/api/v3/link-identity", &headers, &params);
     let mut out: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect();
     out.push((
         "authorization".into(),
-        format!("authing {}:{}", pool.access_key_id, sign(secret, &text)),
+        scheme.authorization(&pool.access_key_id, &sign(secret, &text)),
     ));
     out
 }
@@ -850,85 +852,116 @@ fn refs(headers: &[(String, String)]) -> Vec<(&str, String)> {
 }
 
 #[tokio::test]
-async fn signed_management_calls_are_verified_and_good_once() {
+async fn signed_management_calls_are_verified_and_good_once_in_both_schemes() {
     let h = Harness::new().await;
     let secret = h.sandbox.seed().user_pool.access_key_secret;
     let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(h.clock.now_ms());
     let link = json!({"userIdInIdp": "oj-sig", "userId": "6571c3a4e8d4e1b2c3d4a001", "extIdpId": "wechat-idp", "isSocial": true, "options": {"z": 1, "a": "b"}});
-    // Both header families sign and verify.
-    for (prefix, nonce) in [("x-authing", "n-1"), ("x-genauth", "n-2")] {
-        let headers = signed(&h, &link, prefix, now, nonce, &secret);
+    for scheme in Scheme::ALL {
+        let own = (scheme, scheme);
+        let n = |i: u32| format!("{}-n-{i}", scheme.word());
+        let headers = signed(&h, &link, own, now, &n(1), &secret);
         let ok = h.call("linkIdentity", &refs(&headers), link.clone()).await;
-        assert_eq!(ok.expect_ok()["success"], true, "{prefix}");
-    }
-    // The same nonce again: a replay.
-    let replay = signed(&h, &link, "x-authing", now, "n-1", &secret);
-    h.call("linkIdentity", &refs(&replay), link.clone())
-        .await
-        .expect_err(401, Some(1306));
-    // Another body than the one signed.
-    let headers = signed(&h, &link, "x-authing", now, "n-3", &secret);
-    let mut tampered = link.clone();
-    tampered["userId"] = json!("6571c3a4e8d4e1b2c3d4a002");
-    let a = h.call("linkIdentity", &refs(&headers), tampered).await;
-    a.expect_err(401, Some(1302));
-    assert!(
-        a.body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("string to sign") && !m.contains(&secret)),
-        "{}",
-        a.body
-    );
-    // A wrong secret, a date outside the window, no nonce, an unknown method, a bad header.
-    let wrong = signed(&h, &link, "x-authing", now, "n-4", "not-the-secret");
-    h.call("linkIdentity", &refs(&wrong), link.clone())
-        .await
-        .expect_err(401, Some(1302));
-    let stale = signed(
-        &h,
-        &link,
-        "x-authing",
-        now - Duration::from_secs(16 * 60),
-        "n-5",
-        &secret,
-    );
-    h.call("linkIdentity", &refs(&stale), link.clone())
-        .await
-        .expect_err(401, Some(1303));
-    let mut no_nonce = signed(&h, &link, "x-authing", now, "n-6", &secret);
-    no_nonce.retain(|(k, _)| k != "x-authing-signature-nonce");
-    h.call("linkIdentity", &refs(&no_nonce), link.clone())
-        .await
-        .expect_err(401, Some(1304));
-    let mut md5 = signed(&h, &link, "x-authing", now, "n-7", &secret);
-    for (k, v) in &mut md5 {
-        if k == "x-authing-signature-method" {
-            *v = "HMAC-MD5".into();
+        assert_eq!(ok.expect_ok()["success"], true, "{scheme:?}");
+        // The same nonce again: a replay.
+        let replay = signed(&h, &link, own, now, &n(1), &secret);
+        h.call("linkIdentity", &refs(&replay), link.clone())
+            .await
+            .expect_err(401, Some(1306));
+        // Another body than the one signed.
+        let headers = signed(&h, &link, own, now, &n(3), &secret);
+        let mut tampered = link.clone();
+        tampered["userId"] = json!("6571c3a4e8d4e1b2c3d4a002");
+        let a = h.call("linkIdentity", &refs(&headers), tampered).await;
+        a.expect_err(401, Some(1302));
+        assert!(
+            a.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("string to sign") && !m.contains(&secret)),
+            "{}",
+            a.body
+        );
+        // A wrong secret, a date outside the window, no nonce, an unknown method.
+        let wrong = signed(&h, &link, own, now, &n(4), "not-the-secret");
+        h.call("linkIdentity", &refs(&wrong), link.clone())
+            .await
+            .expect_err(401, Some(1302));
+        let stale = signed(
+            &h,
+            &link,
+            own,
+            now - Duration::from_secs(16 * 60),
+            &n(5),
+            &secret,
+        );
+        h.call("linkIdentity", &refs(&stale), link.clone())
+            .await
+            .expect_err(401, Some(1303));
+        let mut no_nonce = signed(&h, &link, own, now, &n(6), &secret);
+        no_nonce.retain(|(k, _)| k != scheme.nonce_header());
+        h.call("linkIdentity", &refs(&no_nonce), link.clone())
+            .await
+            .expect_err(401, Some(1304));
+        let mut md5 = signed(&h, &link, own, now, &n(7), &secret);
+        for (k, v) in &mut md5 {
+            if k == scheme.method_header() {
+                *v = "HMAC-MD5".into();
+            }
+        }
+        h.call("linkIdentity", &refs(&md5), link.clone())
+            .await
+            .expect_err(401, Some(1305));
+        // A mix: this scheme's authorization with the signature headers of the other family
+        // only. Its canonical string covers none of them, so nothing vouches for the nonce.
+        let other = Scheme::ALL.into_iter().find(|o| *o != scheme).unwrap();
+        let mixed = signed(&h, &link, (scheme, other), now, &n(8), &secret);
+        let a = h.call("linkIdentity", &refs(&mixed), link.clone()).await;
+        a.expect_err(401, Some(1305));
+        // ... and with the other family's nonce beside this family's method and version.
+        let mut mixed = signed(&h, &link, own, now, &n(9), &secret);
+        for (k, _) in &mut mixed {
+            if k == scheme.nonce_header() {
+                *k = other.nonce_header().to_string();
+            }
+        }
+        h.call("linkIdentity", &refs(&mixed), link.clone())
+            .await
+            .expect_err(401, Some(1304));
+        for word in [
+            scheme.word().to_string(),
+            scheme.word().to_ascii_lowercase(),
+        ] {
+            h.call(
+                "linkIdentity",
+                &[("authorization", format!("{word} no-colon"))],
+                link.clone(),
+            )
+            .await
+            .expect_err(401, Some(1300));
+            h.call(
+                "linkIdentity",
+                &[("authorization", format!("{word} someone-else:c2ln"))],
+                link.clone(),
+            )
+            .await
+            .expect_err(401, Some(1301));
         }
     }
-    h.call("linkIdentity", &refs(&md5), link.clone())
-        .await
-        .expect_err(401, Some(1305));
-    h.call(
-        "linkIdentity",
-        &[("authorization", "authing no-colon".into())],
-        link.clone(),
-    )
-    .await
-    .expect_err(401, Some(1300));
-    h.call(
-        "linkIdentity",
-        &[("authorization", "authing someone-else:c2ln".into())],
-        link.clone(),
-    )
-    .await
-    .expect_err(401, Some(1301));
     // The window moves with the sandbox's clock: a date 10 minutes old still passes.
     h.clock.advance(Duration::from_secs(600));
-    let headers = signed(&h, &link, "x-authing", now, "n-8", &secret);
-    h.call("linkIdentity", &refs(&headers), link.clone())
-        .await
-        .expect_ok();
+    for scheme in Scheme::ALL {
+        let headers = signed(
+            &h,
+            &link,
+            (scheme, scheme),
+            now,
+            &format!("late-{scheme:?}"),
+            &secret,
+        );
+        h.call("linkIdentity", &refs(&headers), link.clone())
+            .await
+            .expect_ok();
+    }
 }
 
 #[tokio::test]

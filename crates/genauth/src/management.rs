@@ -68,9 +68,9 @@ pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ManagementAuth {
-    /// Every request signed with the access key pair (HMAC-SHA1), as the Node and C# SDKs do:
-    /// `authorization: authing <accessKeyId>:<signature>` with `date` and
-    /// `x-authing-signature-*` headers (see [`genauth_api::signature`]).
+    /// Every request signed with the access key pair (HMAC-SHA1), as the Node and C# SDKs do,
+    /// in the [`SignatureScheme`] the builder chose (see
+    /// [`ManagementClientBuilder::signature_scheme`]).
     #[default]
     Signature,
     /// A management token from get-management-token (fetched on first use, cached, renewed a
@@ -79,16 +79,44 @@ pub enum ManagementAuth {
     Token,
 }
 
+/// The service's two ways of signing a management call with the access key pair; they differ
+/// in the word of the `authorization` header and in the header family signed:
+/// [`Authing`](SignatureScheme::Authing) (`authorization: authing <id>:<sig>` over `date` and
+/// `x-authing-*`, as `authing-node-sdk` and the C# SDK sign) and
+/// [`GenAuth`](SignatureScheme::GenAuth) (`authorization: GenAuth <id>:<sig>` over `date` and
+/// `x-genauth-*`, as the GenAuth-branded Node SDK signs). See [`genauth_api::signature`].
+pub use genauth_api::signature::Scheme as SignatureScheme;
+
+/// The scheme a host is signed for when none is set: [`SignatureScheme::GenAuth`] for
+/// `genauth.ai` and its subdomains (the GenAuth-branded SDK, whose default host is
+/// `https://api.genauth.ai`, signs only so), [`SignatureScheme::Authing`] for every other host
+/// (`*.authing.cn`, private deployments, the sandbox: what `authing-node-sdk` and the C# SDK
+/// sign, against those hosts).
+pub fn default_signature_scheme(host: &str) -> SignatureScheme {
+    let name = reqwest::Url::parse(host)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let name = name.trim_end_matches('.');
+    if name == "genauth.ai" || name.ends_with(".genauth.ai") {
+        SignatureScheme::GenAuth
+    } else {
+        SignatureScheme::Authing
+    }
+}
+
 /// Signs management requests with the access key pair.
 struct AccessKeySigner {
     key_id: String,
     secret: SecretString,
+    scheme: SignatureScheme,
 }
 
 impl genauth_api::RequestSigner for AccessKeySigner {
     fn sign(&self, request: &mut reqwest::Request) -> std::result::Result<(), String> {
-        use genauth_api::signature::{METHOD, VERSION, sign, signed_params, string_to_sign};
+        use genauth_api::signature::{METHOD, VERSION, sign, signed_params};
         use reqwest::header::{HeaderName, HeaderValue};
+        let scheme = self.scheme;
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce)
             .map_err(|e| format!("no randomness for the signature nonce: {e}"))?;
@@ -97,9 +125,9 @@ impl genauth_api::RequestSigner for AccessKeySigner {
         let headers = request.headers_mut();
         for (name, value) in [
             ("date", date.as_str()),
-            ("x-authing-signature-nonce", nonce.as_str()),
-            ("x-authing-signature-method", METHOD),
-            ("x-authing-signature-version", VERSION),
+            (scheme.nonce_header(), nonce.as_str()),
+            (scheme.method_header(), METHOD),
+            (scheme.version_header(), VERSION),
         ] {
             let value = HeaderValue::from_str(value).map_err(|e| e.to_string())?;
             headers.insert(HeaderName::from_static(name), value);
@@ -110,9 +138,9 @@ impl genauth_api::RequestSigner for AccessKeySigner {
             .and_then(reqwest::Body::as_bytes)
             .unwrap_or_default();
         let params = signed_params(&method, request.url().query(), body);
-        let text = string_to_sign(&method, request.url().path(), request.headers(), &params);
+        let text = scheme.string_to_sign(&method, request.url().path(), request.headers(), &params);
         let signature = sign(self.secret.expose_secret(), &text);
-        let mut value = HeaderValue::from_str(&format!("authing {}:{signature}", self.key_id))
+        let mut value = HeaderValue::from_str(&scheme.authorization(&self.key_id, &signature))
             .map_err(|_| "the access key id cannot travel in a header".to_string())?;
         value.set_sensitive(true);
         request
@@ -181,6 +209,7 @@ struct Inner {
     retry: RetryPolicy,
     lang: Option<HeaderValue>,
     auth: ManagementAuth,
+    scheme: SignatureScheme,
 }
 
 impl fmt::Debug for ManagementClient {
@@ -189,6 +218,7 @@ impl fmt::Debug for ManagementClient {
             .field("host", &self.inner.host)
             .field("access_key_id", &self.inner.access_key_id)
             .field("auth", &self.inner.auth)
+            .field("signature_scheme", &self.inner.scheme)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
@@ -220,6 +250,7 @@ pub struct ManagementClientBuilder {
     access_key_id: Option<String>,
     access_key_secret: Option<SecretString>,
     auth: ManagementAuth,
+    signature_scheme: Option<SignatureScheme>,
 }
 
 impl fmt::Debug for ManagementClientBuilder {
@@ -228,6 +259,7 @@ impl fmt::Debug for ManagementClientBuilder {
             .field("config", &self.config)
             .field("access_key_id", &self.access_key_id)
             .field("auth", &self.auth)
+            .field("signature_scheme", &self.signature_scheme)
             .finish_non_exhaustive()
     }
 }
@@ -253,6 +285,29 @@ impl ManagementClientBuilder {
         self
     }
 
+    /// The scheme signed requests use; by default the host's
+    /// ([`default_signature_scheme`]: `GenAuth` for `*.genauth.ai`, `authing` elsewhere).
+    /// A signed request carries only its scheme's header family.
+    ///
+    /// ```
+    /// use genauth::{ManagementClient, SignatureScheme};
+    ///
+    /// let builder = || ManagementClient::builder().access_key_id("id").access_key_secret("secret");
+    /// assert_eq!(builder().build()?.signature_scheme(), SignatureScheme::GenAuth); // api.genauth.ai
+    /// let private = builder().host("https://core.example.com").build()?;
+    /// assert_eq!(private.signature_scheme(), SignatureScheme::Authing);
+    /// let chosen = builder()
+    ///     .host("https://core.example.com")
+    ///     .signature_scheme(SignatureScheme::GenAuth)
+    ///     .build()?;
+    /// assert_eq!(chosen.signature_scheme(), SignatureScheme::GenAuth);
+    /// # Ok::<(), genauth::Error>(())
+    /// ```
+    pub fn signature_scheme(mut self, scheme: SignatureScheme) -> Self {
+        self.signature_scheme = Some(scheme);
+        self
+    }
+
     /// Checks the settings and builds the client; a missing or malformed one is an error here.
     pub fn build(self) -> Result<ManagementClient> {
         let access_key_id = self
@@ -273,20 +328,28 @@ impl ManagementClientBuilder {
             })?;
         plain_header("access_key_id", &access_key_id).map_err(|e| Error::Config(e.to_string()))?;
         let connection = self.config.connect(Some(DEFAULT_MANAGEMENT_HOST))?;
-        // Signed requests: only the x-authing- family, so that the headers the service
-        // canonicalises are exactly the ones signed (as the Node SDK sends them).
+        let scheme = self
+            .signature_scheme
+            .unwrap_or_else(|| default_signature_scheme(&connection.host));
+        // Signed requests: only the scheme's header family, so that the headers the service
+        // canonicalises are exactly the ones signed (as the Node SDKs send them).
+        let (sdk_version, lang) = match scheme {
+            SignatureScheme::GenAuth => ("x-genauth-sdk-version", "x-genauth-lang"),
+            _ => ("x-authing-sdk-version", "x-authing-lang"),
+        };
         let mut headers = HeaderMap::new();
         insert(
             &mut headers,
-            "x-authing-sdk-version",
+            sdk_version,
             HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION"))),
         );
-        if let Some(lang) = &connection.lang {
-            insert(&mut headers, "x-authing-lang", lang.clone());
+        if let Some(lang_value) = &connection.lang {
+            insert(&mut headers, lang, lang_value.clone());
         }
         let signer = AccessKeySigner {
             key_id: access_key_id.clone(),
             secret: access_key_secret.clone(),
+            scheme,
         };
         let signing = connection
             .api
@@ -303,6 +366,7 @@ impl ManagementClientBuilder {
                 retry: connection.retry,
                 lang: connection.lang,
                 auth: self.auth,
+                scheme,
             }),
         })
     }
@@ -432,6 +496,11 @@ impl ManagementClient {
             b = b.access_key_secret(v);
         }
         b
+    }
+
+    /// The scheme signed calls use ([`ManagementClientBuilder::signature_scheme`]).
+    pub fn signature_scheme(&self) -> SignatureScheme {
+        self.inner.scheme
     }
 
     /// The user pool id, from a management token's `scoped_userpool_id` claim (fetching one
@@ -801,5 +870,19 @@ mod tests {
         let token = format!("h.{payload}.s");
         assert_eq!(scoped_user_pool_id(&token).expect("pool"), "pool-1");
         assert!(scoped_user_pool_id("not-a-jwt").is_err());
+    }
+
+    #[test]
+    fn the_default_scheme_follows_the_host() {
+        use super::{SignatureScheme::*, default_signature_scheme as scheme};
+        assert_eq!(scheme(super::DEFAULT_MANAGEMENT_HOST), GenAuth);
+        assert_eq!(scheme("https://genauth.ai"), GenAuth);
+        assert_eq!(scheme("https://MyPool.GenAuth.AI:8443/"), GenAuth);
+        assert_eq!(scheme("https://core.genauth.ai."), GenAuth);
+        assert_eq!(scheme("https://api.authing.cn"), Authing);
+        assert_eq!(scheme("https://mypool.authing.cn"), Authing);
+        assert_eq!(scheme("https://notgenauth.ai"), Authing);
+        assert_eq!(scheme("https://genauth.ai.example.com"), Authing);
+        assert_eq!(scheme("http://127.0.0.1:8080"), Authing);
     }
 }

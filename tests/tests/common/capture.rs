@@ -22,7 +22,7 @@ fn stable_value(
     headers: &HeaderMap,
     body: &[u8],
 ) -> String {
-    use genauth_api::signature::{signed_params, string_to_sign, verify};
+    use genauth_api::signature::{Scheme, signed_params, verify};
     match name {
         "date" => match httpdate::parse_http_date(value) {
             Ok(at)
@@ -42,16 +42,17 @@ fn stable_value(
                 format!("<NOT a 32-hex nonce: {value}>")
             }
         }
-        "authorization" if value.starts_with("authing ") => {
-            let Some((id, signature)) = value["authing ".len()..].split_once(':') else {
+        "authorization" if Scheme::of_authorization(value).is_some() => {
+            let Some((scheme, id, signature)) = Scheme::parse_authorization(value) else {
                 return format!("<malformed: {value}>");
             };
+            let word = scheme.word();
             let params = signed_params(method.as_str(), uri.query(), body);
-            let text = string_to_sign(method.as_str(), uri.path(), headers, &params);
+            let text = scheme.string_to_sign(method.as_str(), uri.path(), headers, &params);
             if verify(ACCESS_KEY_SECRET, &text, signature) {
-                format!("authing {id}:<HMAC-SHA1 signature, verified>")
+                format!("{word} {id}:<HMAC-SHA1 signature, verified>")
             } else {
-                format!("authing {id}:<signature that does NOT verify over {text:?}>")
+                format!("{word} {id}:<signature that does NOT verify over {text:?}>")
             }
         }
         _ => value.to_string(),

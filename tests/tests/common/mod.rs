@@ -6,7 +6,6 @@
 pub mod capture;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use genauth_sandbox::{Config, ManualClock, Sandbox, SandboxHandle};
@@ -244,76 +243,6 @@ impl Harness {
     }
 }
 
-/// A Python venv under the target directory with `packages` installed, made once; answers the
-/// path of its python. Needs python3 with venv and the PyPI registry.
-pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
-    // Tests of one binary run on parallel threads: one of them makes the venv while the
-    // others wait (two `venv --clear` at once would delete each other's installs).
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let python = venv.join("bin").join("python");
-    let ready = venv.join(".installed");
-    let wanted = packages.join("\n");
-    if std::fs::read_to_string(&ready).ok().as_deref() != Some(wanted.as_str()) {
-        let status = Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .status()
-            .expect("python3 runs (apt-get install python3-venv)");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(packages)
-            .status()
-            .expect("pip runs");
-        assert!(status.success(), "pip install {packages:?} failed");
-        std::fs::write(&ready, &wanted).expect("marker");
-    }
-    python
-}
-
-/// npm `packages` installed under the target directory, made once; answers the `node_modules`
-/// directory to put in `NODE_PATH`. Needs node and npm, and the npm registry.
-pub fn node_modules(name: &str, packages: &[&str]) -> PathBuf {
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let ready = dir.join(".installed");
-    let wanted = packages.join("\n");
-    if std::fs::read_to_string(&ready).ok().as_deref() != Some(wanted.as_str()) {
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("node dir");
-        // A package.json of our own, so npm installs here and not in a parent project.
-        std::fs::write(
-            dir.join("package.json"),
-            r#"{"name":"conformance","private":true}"#,
-        )
-        .expect("package.json");
-        let status = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .args(packages)
-            .status()
-            .expect("npm runs (apt-get install nodejs npm)");
-        assert!(status.success(), "npm install {packages:?} failed");
-        std::fs::write(&ready, &wanted).expect("marker");
-    }
-    dir.join("node_modules")
-}
-
 /// A builder of a facade client of the sandbox's default app.
 pub fn app_builder(s: &SandboxHandle) -> genauth::AuthenticationClientBuilder {
     let app = s.seed().app;
@@ -337,4 +266,9 @@ pub fn expired(t: &genauth::TokenSet) -> genauth::TokenSet {
             .map(|r| SecretString::from(r.expose_secret().to_string())),
         std::time::SystemTime::now() - std::time::Duration::from_secs(1),
     )
+}
+
+/// Where the tests' tools (the official SDKs, a redis-server) are fetched to: `target/tmp`.
+pub fn tools() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
