@@ -113,6 +113,9 @@ async fn countries_and_identity_sources() {
     let s = Sandbox::builder().start().await.expect("sandbox");
     let c = client(&s);
     let countries = c.get_country_list().await.expect("countries");
+    // The whole world, as the service answers it, in its four languages.
+    assert!(countries.len() >= 240, "{}", countries.len());
+    assert_eq!(countries.len(), genauth_api::countries::COUNTRIES.len());
     let china = countries
         .iter()
         .find(|c| c.alpha2 == "CN")

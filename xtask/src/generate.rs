@@ -1,4 +1,6 @@
-//! Spec → `generated.rs`, and the freshness diff.
+//! Every generated file of the workspace (spec → `generated.rs`; the country list →
+//! `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
+//! freshness diff.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
@@ -97,6 +99,16 @@ fn without_panics<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
 /// A unified diff from `on_disk` (the checked-in file) to `fresh` (what the spec gives), or
 /// `None` when they are equal.
 pub fn stale_diff(on_disk: &str, fresh: &str) -> Option<String> {
+    diff_of(
+        "crates/genauth-api/src/generated.rs",
+        "openapi/genauth.yaml",
+        on_disk,
+        fresh,
+    )
+}
+
+/// A unified diff of the file `name` from its checked-in text to what `source` gives.
+fn diff_of(name: &str, source: &str, on_disk: &str, fresh: &str) -> Option<String> {
     if on_disk == fresh {
         return None;
     }
@@ -105,9 +117,70 @@ pub fn stale_diff(on_disk: &str, fresh: &str) -> Option<String> {
         diff.unified_diff()
             .context_radius(3)
             .header(
-                "crates/genauth-api/src/generated.rs (checked in)",
-                "crates/genauth-api/src/generated.rs (from openapi/genauth.yaml)",
+                &format!("{name} (checked in)"),
+                &format!("{name} (from {source})"),
             )
             .to_string(),
     )
+}
+
+/// One generated file: where it goes (relative to the workspace), what it is made from, and
+/// its fresh text.
+pub struct Output {
+    /// The path, relative to the workspace root.
+    pub path: &'static str,
+    /// What it is generated from, for messages.
+    pub source: &'static str,
+    /// What it should hold.
+    pub text: String,
+}
+
+/// Every generated file, freshly made.
+pub fn outputs() -> Result<Vec<Output>, Error> {
+    Ok(vec![
+        Output {
+            path: "crates/genauth-api/src/generated.rs",
+            source: "openapi/genauth.yaml",
+            text: generate_file()?,
+        },
+        Output {
+            path: "crates/genauth-api/src/countries.rs",
+            source: "the keshvar crate (xtask/src/countries.rs)",
+            text: crate::countries::generate(),
+        },
+    ])
+}
+
+/// What [`write_or_check`] found for one file.
+pub enum Outcome {
+    /// The checked-in file is what it should be.
+    Fresh,
+    /// It was written anew.
+    Written,
+    /// `check` was asked and it is stale: the diff.
+    Stale(String),
+}
+
+/// Writes each generated file that differs from its checked-in copy, or with `check` only
+/// compares; answers each file's path, size and outcome.
+pub fn write_or_check(check: bool) -> Result<Vec<(std::path::PathBuf, usize, Outcome)>, Error> {
+    let root = crate::workspace_root();
+    let mut out = Vec::new();
+    for o in outputs()? {
+        let path = root.join(o.path);
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        let outcome = match diff_of(o.path, o.source, &on_disk, &o.text) {
+            None => Outcome::Fresh,
+            Some(diff) if check => Outcome::Stale(diff),
+            Some(_) => {
+                std::fs::write(&path, &o.text).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                Outcome::Written
+            }
+        };
+        out.push((path, o.text.len(), outcome));
+    }
+    Ok(out)
 }

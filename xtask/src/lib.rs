@@ -5,6 +5,7 @@
 //! --check` compares it with the checked-in file, and the snapshot tests in `tests/` call the same
 //! function, so the three can never disagree.
 
+pub mod countries;
 pub mod generate;
 pub mod lint;
 pub mod msrv;

@@ -16,7 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write crates/genauth-api/src/generated.rs from openapi/genauth.yaml (lints the spec first).
+    /// Write crates/genauth-api/src/generated.rs from openapi/genauth.yaml (lints the spec first)
+    /// and crates/genauth-api/src/countries.rs from the keshvar crate.
     Generate {
         /// Do not write: exit non-zero with a unified diff when the checked-in file is stale.
         #[arg(long)]
@@ -72,46 +73,34 @@ fn run(cli: Cli) -> Result<ExitCode, xtask::Error> {
         }
         Command::Generate { check, verbose } => {
             let started = std::time::Instant::now();
-            let fresh = xtask::generate_file()?;
-            let path = xtask::generated_path();
-            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-            if check {
-                match xtask::stale_diff(&on_disk, &fresh) {
-                    None => {
+            let mut code = ExitCode::SUCCESS;
+            for (path, len, outcome) in xtask::generate::write_or_check(check)? {
+                match outcome {
+                    xtask::generate::Outcome::Fresh if check => {
                         println!("{} is up to date", path.display());
-                        Ok(ExitCode::SUCCESS)
                     }
-                    Some(diff) => {
+                    xtask::generate::Outcome::Stale(diff) => {
                         print!("{diff}");
                         eprintln!(
                             "error: {} is stale; run `cargo xtask generate` and review the snapshots",
                             path.display()
                         );
-                        Ok(ExitCode::FAILURE)
+                        code = ExitCode::FAILURE;
+                    }
+                    outcome => {
+                        let written = matches!(outcome, xtask::generate::Outcome::Written);
+                        if verbose || written {
+                            println!(
+                                "{} {} ({len} bytes, {:.2?})",
+                                if written { "wrote" } else { "unchanged" },
+                                path.display(),
+                                started.elapsed()
+                            );
+                        }
                     }
                 }
-            } else {
-                if on_disk != fresh {
-                    std::fs::write(&path, &fresh).map_err(|source| xtask::Error::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                }
-                if verbose || on_disk != fresh {
-                    println!(
-                        "{} {} ({} bytes, {:.2?})",
-                        if on_disk == fresh {
-                            "unchanged"
-                        } else {
-                            "wrote"
-                        },
-                        path.display(),
-                        fresh.len(),
-                        started.elapsed()
-                    );
-                }
-                Ok(ExitCode::SUCCESS)
             }
+            Ok(code)
         }
     }
 }

@@ -19,6 +19,8 @@
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
+#[rustfmt::skip]
+pub mod countries;
 pub mod phone;
 pub mod seam;
 pub mod signature;

@@ -208,23 +208,22 @@ pub(crate) async fn get_country_list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     s.app(&headers)?;
-    let country = |alpha2: &str, alpha3: &str, code: &str, flag: &str, zh: &str, en: &str| {
-        let unit = |v: &str| json!({ "enabled": true, "value": v });
-        json!({
-            "alpha2": alpha2, "alpha3": alpha3, "phoneCountryCode": code, "flag": flag,
-            "name": { "zh-CN": unit(zh), "en-US": unit(en), "zh-TW": unit(zh), "ja-JP": unit(en) },
+    // The whole world, from the one table the phone rules read calling codes from.
+    let unit = |v: &str| json!({ "enabled": true, "value": v });
+    let countries: Vec<_> = genauth_api::countries::COUNTRIES
+        .iter()
+        .map(|c| {
+            json!({
+                "alpha2": c.alpha2, "alpha3": c.alpha3, "phoneCountryCode": c.calling_code,
+                "flag": c.flag,
+                "name": {
+                    "zh-CN": unit(c.name_zh_cn), "en-US": unit(c.name_en_us),
+                    "zh-TW": unit(c.name_zh_tw), "ja-JP": unit(c.name_ja_jp),
+                },
+            })
         })
-    };
-    Ok(ok(Some(json!([
-        country("CN", "CHN", "+86", "🇨🇳", "中国", "China"),
-        country("HK", "HKG", "+852", "🇭🇰", "中国香港", "Hong Kong"),
-        country("MO", "MAC", "+853", "🇲🇴", "中国澳门", "Macao"),
-        country("TW", "TWN", "+886", "🇹🇼", "中国台湾", "Taiwan"),
-        country("US", "USA", "+1", "🇺🇸", "美国", "United States"),
-        country("GB", "GBR", "+44", "🇬🇧", "英国", "United Kingdom"),
-        country("JP", "JPN", "+81", "🇯🇵", "日本", "Japan"),
-        country("SG", "SGP", "+65", "🇸🇬", "新加坡", "Singapore"),
-    ]))))
+        .collect();
+    Ok(ok(Some(json!(countries))))
 }
 
 pub(crate) async fn get_application_enabled_ext_idps(

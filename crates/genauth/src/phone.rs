@@ -4,8 +4,11 @@
 //! because GenAuth itself only needs the country code split off and mainland numbers checked):
 //!
 //! * Spaces, `-`, `.` and parentheses are separators and are dropped.
-//! * `+CC…` or `00CC…` is international. Country calling codes are prefix-free: the 1-digit
-//!   zones (1, 7), the 2-digit codes listed below, and 3 digits for everything else.
+//! * `+CC…` or `00CC…` is international. Country calling codes are prefix-free, so the code is
+//!   the one of get-country-list's countries that starts the number
+//!   ([`genauth_api::phone::calling_code_prefix`]; the table is
+//!   [`genauth_api::countries::COUNTRIES`], the same the sandbox answers get-country-list with);
+//!   a number no country's code starts is refused.
 //! * Without a prefix the number is national and takes the default country code (`+86` unless
 //!   told otherwise); a leading trunk `0` is dropped for other countries.
 //! * The number is then checked with the service's rules, shared with the sandbox
@@ -17,13 +20,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-
-/// The 2-digit country calling codes (all other codes after the 1-digit zones 1 and 7 have 3).
-const TWO_DIGIT_CODES: [&str; 44] = [
-    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
-    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
-    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
-];
 
 /// A checked phone number: country calling code and national number, as the API wants them.
 ///
@@ -82,18 +78,17 @@ impl PhoneNumber {
             (false, cleaned)
         };
         let (country_code, national) = if international {
-            let cc_len = if digits.starts_with('1') || digits.starts_with('7') {
-                1
-            } else if digits.len() >= 2 && TWO_DIGIT_CODES.contains(&&digits[..2]) {
-                2
-            } else {
-                3
-            };
-            if digits.len() <= cc_len {
-                return Err(bad("no national number after the country code"));
-            }
             if digits.starts_with('0') {
                 return Err(bad("a country calling code does not start with 0"));
+            }
+            let Some(code) = genauth_api::phone::calling_code_prefix(&digits) else {
+                return Err(bad(
+                    "no country's calling code starts it (see get-country-list)",
+                ));
+            };
+            let cc_len = code.len();
+            if digits.len() <= cc_len {
+                return Err(bad("no national number after the country code"));
             }
             (
                 format!("+{}", &digits[..cc_len]),
@@ -258,6 +253,7 @@ mod tests {
             "28800008888",
             "+86",
             "+0 1234567",
+            "+999 12345678",
             "+44 12",
             "+44 1234567890123456",
             "18800008888; DROP TABLE",
@@ -276,6 +272,28 @@ mod tests {
             );
         }
         assert!(PhoneNumber::parse_with_default("7700900123", "44x").is_err());
+        assert!(PhoneNumber::parse_with_default("7700900123", "+999").is_err());
+    }
+
+    #[test]
+    fn every_country_of_the_list_has_a_calling_code_that_parses() {
+        let countries = genauth_api::countries::COUNTRIES;
+        assert!(countries.len() >= 240, "{}", countries.len());
+        for c in countries {
+            let national = if c.calling_code == "+86" {
+                "18800008888"
+            } else {
+                "20001234"
+            };
+            let international = format!("{} {national}", c.calling_code);
+            let p = PhoneNumber::parse(&international)
+                .unwrap_or_else(|e| panic!("{} {}: {e}", c.alpha2, c.calling_code));
+            assert_eq!(p.country_code(), c.calling_code, "{}", c.alpha2);
+            assert_eq!(p.national_number(), national, "{}", c.alpha2);
+            let by_default = PhoneNumber::parse_with_default(national, c.calling_code)
+                .unwrap_or_else(|e| panic!("{} as default: {e}", c.alpha2));
+            assert_eq!(by_default, p);
+        }
     }
 
     #[test]
