@@ -253,5 +253,8 @@ async fn both_signature_schemes_pass_the_sandbox_and_a_wrong_secret_is_refused_i
             .expect_err("a wrong secret is refused");
         assert_eq!(err.status_code(), Some(401), "{scheme:?}: {err}");
         assert_eq!(err.api_code(), Some(ApiCode::AccessKeySignature), "{err}");
+        // The exact number the sandbox sent (1302: the signature does not match), not the group's.
+        assert_eq!(err.api_code_number(), Some(1302), "{err}");
+        assert!(err.to_string().contains("(apiCode 1302)"), "{err}");
     }
 }

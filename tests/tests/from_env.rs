@@ -16,6 +16,7 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         "GENAUTH_APP_ID",
         "GENAUTH_APP_SECRET",
         "GENAUTH_APP_HOST",
+        "GENAUTH_HOST",
         "GENAUTH_ACCESS_TOKEN",
         "GENAUTH_ACCESS_KEY_ID",
         "GENAUTH_ACCESS_KEY_SECRET",
@@ -34,9 +35,30 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
     let e = ManagementClient::from_env()
         .build()
         .expect_err("nothing set");
-    // The host defaults to the official one; the key pair must be given, and the error says
-    // where from.
+    // The key pair must be given, and the error says where from.
     assert!(e.to_string().contains("GENAUTH_ACCESS_KEY_ID"), "{e}");
+    // With the keys but no host, from_env does not fall back on the production host.
+    set(&[
+        ("GENAUTH_ACCESS_KEY_ID", "pasted-key-id"),
+        ("GENAUTH_ACCESS_KEY_SECRET", "pasted-key-secret"),
+    ]);
+    let e = ManagementClient::from_env()
+        .build()
+        .expect_err("no host from the environment");
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("GENAUTH_HOST") && m.contains("DEFAULT_MANAGEMENT_HOST")),
+        "{e}"
+    );
+    // ... unless it is asked for by name; the plain builder keeps the official default.
+    ManagementClient::from_env()
+        .host(genauth::DEFAULT_MANAGEMENT_HOST)
+        .build()
+        .expect("the official host, explicitly");
+    ManagementClient::builder()
+        .access_key_id("id")
+        .access_key_secret("secret")
+        .build()
+        .expect("the builder's default host");
 
     let s = Sandbox::builder().start().await.expect("sandbox");
     let seed = s.seed();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use genauth::{
-    AuthenticationClient, Error, InMemoryTokenStore, ManagementClient, PhoneNumber, RetryPolicy,
-    TokenSet,
+    AuthenticationClient, Error, ExposeSecret, InMemoryTokenStore, ManagementClient, PhoneNumber,
+    RetryPolicy, SecretString, TokenSet,
 };
 use genauth_sandbox::{Fault, FaultKind, ManualClock, Sandbox, SandboxHandle};
 
@@ -647,4 +647,43 @@ async fn a_timed_out_read_is_retried_and_a_timed_out_write_is_not() {
     );
     assert_eq!(s.request_count(route), 1, "a write is not sent twice");
     assert_eq!(s.outbox().len(), 1, "it was applied once");
+}
+
+#[tokio::test]
+async fn a_bearer_token_alone_is_scheduled_by_its_exp_claim() {
+    let (s, _clock) = setup().await;
+    let c = client(&s);
+    let signed_in = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    // What a front end would send: the access token and nothing else.
+    let bearer = SecretString::from(signed_in.access_token().expose_secret().to_string());
+    let alone = TokenSet::from_access_token(bearer.clone());
+    // The sandbox's JWT says when it expires; the set takes that, not a guess.
+    let diff = |a: std::time::SystemTime, b: std::time::SystemTime| {
+        a.duration_since(b)
+            .unwrap_or_else(|e| e.duration())
+            .as_secs()
+    };
+    assert!(
+        diff(alone.expires_at(), signed_in.expires_at()) <= 1,
+        "{:?} vs {:?}",
+        alone.expires_at(),
+        signed_in.expires_at()
+    );
+    assert!(alone.refresh_token().is_none());
+    // A client built from it calls as that user, and one built with the builder's
+    // access_token reads the same expiry.
+    let backend = c.with_tokens(Some(alone));
+    backend.get_profile().await.expect("profile as alice");
+    let built = common::app_builder(&s)
+        .access_token(bearer.expose_secret())
+        .build()
+        .expect("client");
+    let held = built.tokens().await.expect("store").expect("a token set");
+    assert!(diff(held.expires_at(), signed_in.expires_at()) <= 1);
+    // Not a JWT: valid for a year as far as scheduling goes; the server judges it.
+    let opaque = TokenSet::from_access_token(SecretString::from("opaque-token".to_string()));
+    assert!(!opaque.expires_within(std::time::Duration::from_secs(300 * 24 * 3600)));
 }

@@ -274,7 +274,8 @@ impl AuthenticationClientBuilder {
         self
     }
 
-    /// A user access token to start with (without a refresh token).
+    /// A user access token to start with (without a refresh token; its expiry read from its
+    /// `exp` claim, see [`TokenSet::from_access_token`]).
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.access_token = Some(token.into().into());
         self
@@ -359,14 +360,10 @@ impl AuthenticationClientBuilder {
                 ));
             }
             (Some(store), None) => store,
-            (None, token) => Arc::new(InMemoryTokenStore::new(token.map(|t| {
-                // A bare access token: its lifetime is the server's to judge (401 says when).
-                TokenSet::new(
-                    t,
-                    None,
-                    std::time::SystemTime::now() + Duration::from_secs(365 * 24 * 3600),
-                )
-            }))),
+            // A bare access token: its `exp` schedules it; the server judges it (401 says when).
+            (None, token) => Arc::new(InMemoryTokenStore::new(
+                token.map(TokenSet::from_access_token),
+            )),
         };
         let api = connection.api;
         let app = App {

@@ -194,6 +194,11 @@ impl ClientConfig {
         checked_host(host)
     }
 
+    /// Whether a host was set.
+    pub(crate) fn has_host(&self) -> bool {
+        self.host.is_some()
+    }
+
     /// Checks every setting and builds what a client calls through. `default_host` is used
     /// when no host was given (the management client has one).
     pub(crate) fn connect(&self, default_host: Option<&str>) -> Result<Connection> {

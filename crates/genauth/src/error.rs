@@ -55,8 +55,9 @@ pub enum Error {
         operation: &'static str,
         /// The envelope's statusCode (400, 401, 403, 404, 409, 422, 429, 500 ...).
         status_code: i64,
-        /// The envelope's apiCode, when it had one.
-        api_code: Option<ApiCode>,
+        /// The envelope's apiCode exactly as the service sent it, when it had one
+        /// ([`Error::api_code`] gives its typed group).
+        api_code: Option<i64>,
         /// The envelope's message.
         message: String,
         /// The envelope's requestId: quote it to GenAuth support.
@@ -194,8 +195,16 @@ impl Error {
         }
     }
 
-    /// The envelope's apiCode, for [`Error::Api`].
+    /// The envelope's apiCode as a typed group, for [`Error::Api`] (1302 and 1306 are both
+    /// [`ApiCode::AccessKeySignature`]); [`api_code_number`](Self::api_code_number) is the
+    /// exact number.
     pub fn api_code(&self) -> Option<ApiCode> {
+        self.api_code_number().map(ApiCode::from)
+    }
+
+    /// The envelope's apiCode exactly as the service sent it, for [`Error::Api`]: the number
+    /// to quote, and the one the error's text shows.
+    pub fn api_code_number(&self) -> Option<i64> {
         match self {
             Self::Api { api_code, .. } => *api_code,
             _ => None,
@@ -420,7 +429,7 @@ mod tests {
         let e = Error::Api {
             operation: "bindPhone",
             status_code: 400,
-            api_code: Some(ApiCode::VerificationCodeWrong),
+            api_code: Some(2001),
             message: "wrong code".into(),
             request_id: Some("r-1".into()),
             retry_after: None,
@@ -432,5 +441,23 @@ mod tests {
         );
         assert!(!e.is_retryable());
         assert_eq!(e.request_id(), Some("r-1"));
+        assert_eq!(e.api_code(), Some(ApiCode::VerificationCodeWrong));
+    }
+
+    #[test]
+    fn the_exact_api_code_is_kept_and_shown_beside_its_group() {
+        let e = Error::Api {
+            operation: "getUser",
+            status_code: 401,
+            api_code: Some(1302),
+            message: "the signature does not match".into(),
+            request_id: None,
+            retry_after: None,
+            http_status: 200,
+        };
+        assert_eq!(e.api_code(), Some(ApiCode::AccessKeySignature));
+        assert_eq!(e.api_code_number(), Some(1302));
+        assert!(e.to_string().contains("(apiCode 1302)"), "{e}");
+        assert!(!e.to_string().contains("1300"), "{e}");
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use genauth_api::types;
 use reqwest::header::HeaderMap;
 
-use crate::error::{ApiCode, Error, Result};
+use crate::error::{Error, Result};
 use crate::retry::{Kind, RetryPolicy, retryable};
 use crate::transport::excerpt;
 
@@ -333,7 +333,7 @@ fn check_envelope<T: Envelope>(operation: &'static str, answer: T) -> Result<T> 
         Err(Error::Api {
             operation,
             status_code,
-            api_code: api_code.map(ApiCode::from),
+            api_code,
             message: message.to_string(),
             request_id: request_id.map(str::to_string),
             retry_after: None,
@@ -396,7 +396,7 @@ impl ServiceError for types::CommonResponseDto {
         Error::Api {
             operation,
             status_code: self.status_code,
-            api_code: self.api_code.map(ApiCode::from),
+            api_code: self.api_code,
             message: self.message,
             request_id: self.request_id,
             retry_after,

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use genauth_api::types;
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -251,6 +250,8 @@ pub struct ManagementClientBuilder {
     access_key_secret: Option<SecretString>,
     auth: ManagementAuth,
     signature_scheme: Option<SignatureScheme>,
+    /// Set by `from_env`: a build without a host is refused, naming the variables.
+    host_from_env: bool,
 }
 
 impl fmt::Debug for ManagementClientBuilder {
@@ -327,7 +328,20 @@ impl ManagementClientBuilder {
                 )
             })?;
         plain_header("access_key_id", &access_key_id).map_err(|e| Error::Config(e.to_string()))?;
-        let connection = self.config.connect(Some(DEFAULT_MANAGEMENT_HOST))?;
+        // From the environment, no host is no default: keys pasted from a sandbox or a test
+        // pool must not go to production unnoticed.
+        let default_host = (!self.host_from_env).then_some(DEFAULT_MANAGEMENT_HOST);
+        let connection = self.config.connect(default_host).map_err(|e| {
+            if self.host_from_env && !self.config.has_host() {
+                Error::Config(
+                    "host is required: set GENAUTH_HOST (or GENAUTH_APP_HOST), or call \
+                     .host(genauth::DEFAULT_MANAGEMENT_HOST) for the official host"
+                        .into(),
+                )
+            } else {
+                e
+            }
+        })?;
         let scheme = self
             .signature_scheme
             .unwrap_or_else(|| default_signature_scheme(&connection.host));
@@ -401,17 +415,17 @@ impl Credential for Authorized<'_> {
 
 /// The user pool id in a management token (the JWT payload is URL-safe base64).
 pub(crate) fn scoped_user_pool_id(token: &str) -> Result<String> {
-    let bad = |why: &str| Error::Token(format!("the management token is not a usable JWT: {why}"));
-    let payload = token.split('.').nth(1).ok_or_else(|| bad("no payload"))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| bad("the payload is not base64url"))?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| bad("the payload is not JSON"))?;
+    let claims = crate::tokens::jwt_claims(token).ok_or_else(|| {
+        Error::Token("the management token is not a usable JWT: no readable payload".into())
+    })?;
     claims["scoped_userpool_id"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| bad("no scoped_userpool_id claim"))
+        .ok_or_else(|| {
+            Error::Token(
+                "the management token is not a usable JWT: no scoped_userpool_id claim".into(),
+            )
+        })
 }
 
 impl Inner {
@@ -482,10 +496,14 @@ impl ManagementClient {
     }
 
     /// A builder set from `GENAUTH_ACCESS_KEY_ID`, `GENAUTH_ACCESS_KEY_SECRET` and
-    /// `GENAUTH_HOST` (or `GENAUTH_APP_HOST`; [`DEFAULT_MANAGEMENT_HOST`] when neither is
-    /// set), to adjust further before [`build`](ManagementClientBuilder::build).
+    /// `GENAUTH_HOST` (or `GENAUTH_APP_HOST`), to adjust further before
+    /// [`build`](ManagementClientBuilder::build). Unlike [`builder`](Self::builder), a host is
+    /// required: without either variable (and no `.host(..)`), `build` refuses, naming them,
+    /// rather than sending the keys to [`DEFAULT_MANAGEMENT_HOST`];
+    /// `.host(DEFAULT_MANAGEMENT_HOST)` chooses it explicitly.
     pub fn from_env() -> ManagementClientBuilder {
         let mut b = Self::builder();
+        b.host_from_env = true;
         if let Some(host) = env("GENAUTH_HOST").or_else(|| env("GENAUTH_APP_HOST")) {
             b = b.host(host);
         }

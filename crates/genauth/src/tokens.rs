@@ -84,6 +84,43 @@ impl TokenSet {
         }))
     }
 
+    /// A token set from an access token alone, e.g. the bearer token a front end sends to
+    /// your back end. Its expiry is read from the JWT's `exp` claim (and its issue time from
+    /// `iat`), **not verified**: only to schedule renewal and to answer
+    /// [`expires_within`](Self::expires_within); the service judges the token on every call.
+    /// A token that is not a JWT, or has no `exp`, is taken as valid for a year (a 401 will say
+    /// otherwise). There is no refresh token: once it expires the user signs in again.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use genauth::{SecretString, TokenSet};
+    ///
+    /// // header.payload.signature, the payload {"sub":"u1","iat":1700000000,"exp":1700007200}
+    /// let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDA3MjAwfQ.c2ln";
+    /// let tokens = TokenSet::from_access_token(SecretString::from(jwt.to_string()));
+    /// assert_eq!(tokens.expires_at(), UNIX_EPOCH + Duration::from_secs(1_700_007_200));
+    /// assert_eq!(tokens.lifetime(), Duration::from_secs(7200));
+    /// assert!(tokens.refresh_token().is_none());
+    /// ```
+    pub fn from_access_token(access_token: SecretString) -> Self {
+        use secrecy::ExposeSecret;
+        let claims = jwt_claims(access_token.expose_secret());
+        let at = |name: &str| {
+            claims
+                .as_ref()
+                .and_then(|c| c.get(name))
+                .and_then(serde_json::Value::as_u64)
+                .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        };
+        let expires_at =
+            at("exp").unwrap_or_else(|| SystemTime::now() + Duration::from_secs(365 * 24 * 3600));
+        let mut set = Self::new(access_token, None, expires_at);
+        if let Some(iat) = at("iat").filter(|iat| *iat <= expires_at) {
+            Arc::make_mut(&mut set.0).issued_at = iat;
+        }
+        set
+    }
+
     /// The same set with an id token.
     pub fn with_id_token(mut self, id_token: SecretString) -> Self {
         Arc::make_mut(&mut self.0).id_token = Some(id_token);
@@ -262,6 +299,19 @@ impl<'de> Deserialize<'de> for TokenSet {
 
 /// Now plus `secs` seconds from a server; a negative number is now, and a number too large for
 /// the clock is as far as the clock goes (a server's number never panics the client).
+/// The payload of a JWT (URL-safe base64, padding tolerated), unverified; `None` when `token`
+/// is not one.
+pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .filter(serde_json::Value::is_object)
+}
+
 pub(crate) fn expires_after(secs: i64) -> SystemTime {
     let now = SystemTime::now();
     let secs = u64::try_from(secs).unwrap_or(0);

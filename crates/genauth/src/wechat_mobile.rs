@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::account::ExtIdp;
 use crate::auth::AuthenticationClient;
-use crate::error::{ApiCode, Error, Result};
+use crate::error::{Error, Result};
 use crate::exec::{missing_data, send, send_v3};
 use crate::phone::PhoneNumber;
 use crate::retry::Kind;
@@ -279,7 +279,7 @@ impl AuthenticationClient {
             return Err(Error::Api {
                 operation,
                 status_code,
-                api_code: answer.api_code.map(ApiCode::from),
+                api_code: answer.api_code,
                 message: answer.message.unwrap_or_default(),
                 request_id: answer.unique_id,
                 retry_after: None,
