@@ -1563,3 +1563,56 @@ async fn racing_sign_ups_with_one_phone_code_create_one_user() {
     assert_eq!(h.sandbox.user_count(), before + 1);
     assert_eq!(h.sandbox.users_with_phone("+86", "18800005656"), 1);
 }
+
+#[tokio::test]
+async fn the_start_banner_pastes_into_a_shell_and_names_every_user() {
+    let s = genauth_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .expect("sandbox");
+    let banner = s.banner();
+    // Pasted whole into a shell, it leaves the default app, the host and the key pair set.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{banner}\nenv"))
+        .env_clear()
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env: std::collections::HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let seed = s.seed();
+    assert_eq!(env["GENAUTH_APP_HOST"], s.url());
+    assert_eq!(env["GENAUTH_HOST"], s.url());
+    assert_eq!(env["GENAUTH_APP_ID"], seed.app.id);
+    assert_eq!(env["GENAUTH_APP_SECRET"], seed.app.secret);
+    assert_eq!(env["GENAUTH_ACCESS_KEY_ID"], seed.user_pool.access_key_id);
+    assert_eq!(
+        env["GENAUTH_ACCESS_KEY_SECRET"],
+        seed.user_pool.access_key_secret
+    );
+    env["GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD"]
+        .parse::<genauth::TokenEndpointAuthMethod>()
+        .expect("a method the facade takes");
+    // Every seeded user, with their password and phone, and every other app, as comments.
+    for user in &seed.users {
+        let name = user.username.as_deref().unwrap_or_default();
+        let line = banner
+            .lines()
+            .find(|l| l.starts_with(&format!("#   {name} / ")))
+            .unwrap_or_else(|| panic!("{name} in {banner}"));
+        if let Some(phone) = &user.phone {
+            assert!(line.ends_with(phone.as_str()), "{line}");
+        }
+    }
+    for app in seed.apps.iter().filter(|a| a.id != seed.app.id) {
+        assert!(banner.contains(&format!("#   {} / {}", app.id, app.secret)));
+    }
+}

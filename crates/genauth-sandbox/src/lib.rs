@@ -211,6 +211,89 @@ impl SandboxHandle {
         self.addr
     }
 
+    /// What the sandbox prints when it starts: one block of `export` lines for the default app
+    /// and the user pool (host included) that a shell takes as pasted, then the other apps,
+    /// every seeded user with their phone and password, and the outbox, as comments.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// let banner = sandbox.banner();
+    /// assert!(banner.contains(&format!("export GENAUTH_APP_HOST={}", sandbox.url())));
+    /// assert!(banner.contains("export GENAUTH_ACCESS_KEY_SECRET="));
+    /// # Ok(()) }
+    /// ```
+    pub fn banner(&self) -> String {
+        use std::fmt::Write;
+        let seed = self.seed();
+        let url = self.url();
+        let method = |m: TokenEndpointAuthMethod| match m {
+            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenEndpointAuthMethod::None => "none",
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "GenAuth sandbox listening on {url}");
+        let _ = writeln!(
+            out,
+            "# Sandbox-only credentials: they grant nothing anywhere else. Paste into a shell:"
+        );
+        let _ = writeln!(out, "export GENAUTH_APP_HOST={url}");
+        let _ = writeln!(out, "export GENAUTH_HOST={url}");
+        let _ = writeln!(out, "export GENAUTH_APP_ID={}", seed.app.id);
+        let _ = writeln!(out, "export GENAUTH_APP_SECRET={}", seed.app.secret);
+        let _ = writeln!(
+            out,
+            "export GENAUTH_TOKEN_ENDPOINT_AUTH_METHOD={}",
+            method(seed.app.token_endpoint_auth_method)
+        );
+        let _ = writeln!(
+            out,
+            "export GENAUTH_ACCESS_KEY_ID={}",
+            seed.user_pool.access_key_id
+        );
+        let _ = writeln!(
+            out,
+            "export GENAUTH_ACCESS_KEY_SECRET={}",
+            seed.user_pool.access_key_secret
+        );
+        let others: Vec<_> = seed.apps.iter().filter(|a| a.id != seed.app.id).collect();
+        if !others.is_empty() {
+            let _ = writeln!(
+                out,
+                "# Other apps (id / secret / token endpoint auth method):"
+            );
+            for app in others {
+                let _ = writeln!(
+                    out,
+                    "#   {} / {} / {}",
+                    app.id,
+                    app.secret,
+                    method(app.token_endpoint_auth_method)
+                );
+            }
+        }
+        let _ = writeln!(out, "# Users (username / password / phone):");
+        for user in &seed.users {
+            let phone = match (&user.phone, &user.phone_country_code) {
+                (Some(p), cc) => format!("{} {p}", cc.as_deref().unwrap_or("+86")),
+                (None, _) => "no phone".into(),
+            };
+            let _ = writeln!(
+                out,
+                "#   {} / {} / {phone}",
+                user.username.as_deref().unwrap_or("-"),
+                user.password.as_deref().unwrap_or("-"),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# SMS codes sent: curl {url}/__sandbox/outbox   token endpoint: POST {url}/oidc/token"
+        );
+        out
+    }
+
     /// The seeded credentials.
     pub fn seed(&self) -> Seed {
         let c = &self.shared.config;

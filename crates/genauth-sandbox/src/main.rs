@@ -52,24 +52,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let seed = sandbox.seed();
-    println!("GenAuth sandbox listening on {}", sandbox.url());
-    println!("  (sandbox-only credentials; they grant nothing anywhere else)");
-    for app in &seed.apps {
-        println!(
-            "  app      GENAUTH_APP_ID={} GENAUTH_APP_SECRET={} ({:?})",
-            app.id, app.secret, app.token_endpoint_auth_method
-        );
-    }
-    println!(
-        "  pool     GENAUTH_ACCESS_KEY_ID={} GENAUTH_ACCESS_KEY_SECRET={}",
-        seed.user_pool.access_key_id, seed.user_pool.access_key_secret
-    );
-    println!(
-        "  user     {} / {} (no phone yet)",
-        seed.phoneless_user.username, seed.phoneless_user.password
-    );
-    println!("  outbox   curl {}/__sandbox/outbox", sandbox.url());
+    print!("{}", sandbox.banner());
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     std::process::ExitCode::SUCCESS
