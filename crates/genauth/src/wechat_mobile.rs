@@ -90,7 +90,7 @@ impl AuthenticationClient {
     /// Native WeChat sign-in with the code the WeChat SDK gave the app, for `source` (one of
     /// [`get_application_enabled_ext_idps`](Self::get_application_enabled_ext_idps)). An
     /// account linked to no user is refused with apiCode 1640
-    /// ([`ApiCode::IdentityBindingRequired`]): bind it with
+    /// ([`ApiCode::IdentityBindingRequired`](crate::ApiCode::IdentityBindingRequired)): bind it with
     /// [`wechat_mobile_login`](Self::wechat_mobile_login) and its bind calls.
     ///
     /// ```
