@@ -258,3 +258,150 @@ async fn both_signature_schemes_pass_the_sandbox_and_a_wrong_secret_is_refused_i
         assert!(err.to_string().contains("(apiCode 1302)"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn phone_types_compose_in_management_calls() {
+    use genauth::{NewUser, UserExt};
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let m = management(&s, ManagementAuth::Signature);
+    let p = phone("+44 7700 900123");
+    let erin = m
+        .create_user(
+            NewUser::new()
+                .username("erin")
+                .phone(&p)
+                .password("erin-password-1"),
+        )
+        .await
+        .expect("created");
+    // The answer's phone reads back as the PhoneNumber it was made from, whatever its country.
+    assert_eq!(erin.phone_number(), Some(p.clone()));
+    assert!(erin.phone_verified);
+    let cn = phone("+86 188 0000 7303");
+    let gina = m
+        .create_user(NewUser::new().username("gina").phone(&cn))
+        .await
+        .expect("created");
+    let found = m
+        .find_user_by_phone(&cn)
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.user_id, gina.user_id);
+    assert_eq!(found.phone_number(), Some(cn));
+    // A user without a phone has none.
+    let frank = m
+        .create_user(NewUser::new().username("frank"))
+        .await
+        .expect("created");
+    assert_eq!(frank.phone_number(), None);
+}
+
+#[tokio::test]
+async fn bind_user_phone_refuses_a_user_who_has_another_phone_and_set_replaces_it() {
+    let s = Sandbox::builder().start().await.expect("sandbox");
+    let m = management(&s, ManagementAuth::Signature);
+    let first = phone("+86 188 0000 7101");
+    let second = phone("+86 188 0000 7102");
+    let alice = m
+        .bind_user_phone(UserRef::Username("alice"), &first)
+        .await
+        .expect("alice had no phone");
+    assert_eq!(alice.phone.as_deref(), Some("18800007101"));
+    // Again with the same phone: nothing to do.
+    m.bind_user_phone(UserRef::Username("alice"), &first)
+        .await
+        .expect("the same phone");
+    let writes = s.request_count("/api/v3/update-user");
+    let refused = m
+        .bind_user_phone(UserRef::Username("alice"), &second)
+        .await
+        .expect_err("alice has a phone");
+    assert!(
+        matches!(refused, genauth::Error::InvalidInput { field: "user", .. }),
+        "{refused}"
+    );
+    // Refused before anything was written, and the number is masked in the text.
+    assert_eq!(s.request_count("/api/v3/update-user"), writes);
+    assert!(!refused.to_string().contains("18800007101"), "{refused}");
+    // set_user_phone replaces, as documented.
+    let replaced = m
+        .set_user_phone(UserRef::Username("alice"), &second)
+        .await
+        .expect("replaced");
+    assert_eq!(replaced.phone.as_deref(), Some("18800007102"));
+}
+
+#[tokio::test]
+async fn move_user_phone_moves_and_gives_the_phone_back_when_the_set_fails() {
+    use genauth::UserExt;
+    use genauth_sandbox::{Fault, FaultKind};
+    let s = std::sync::Arc::new(Sandbox::builder().start().await.expect("sandbox"));
+    let m = management(&s, ManagementAuth::Signature);
+    let p = phone("+86 188 0000 7201");
+    // Nobody has it: it is simply set.
+    let moved = m
+        .move_user_phone(&p, UserRef::Username("alice"))
+        .await
+        .expect("set");
+    assert!(moved.from.is_none());
+    assert_eq!(moved.to.phone_number(), Some(p.clone()));
+    // From alice to bob.
+    let moved = m
+        .move_user_phone(&p, UserRef::Username("bob"))
+        .await
+        .expect("moved");
+    assert_eq!(
+        moved.from.and_then(|u| u.username).as_deref(),
+        Some("alice")
+    );
+    assert_eq!(moved.to.username.as_deref(), Some("bob"));
+    let alice = m.get_user(UserRef::Username("alice")).await.expect("alice");
+    assert_eq!(alice.phone_number(), None);
+    // To its owner: nothing moves.
+    let same = m
+        .move_user_phone(&p, UserRef::Username("bob"))
+        .await
+        .expect("no-op");
+    assert!(same.from.is_none());
+
+    // The set on the target fails after the phone was freed: it goes back to bob. The clear is
+    // applied at once and its answer held for a second; meanwhile the next update-user (the
+    // set on alice) is made to fail.
+    const UPDATE: &str = "/api/v3/update-user";
+    s.set_fault(
+        UPDATE,
+        Fault::next(1, FaultKind::ApplyThenDelay { ms: 1000 }),
+    );
+    let before = s.request_count(UPDATE);
+    let watcher = {
+        let s2 = std::sync::Arc::clone(&s);
+        tokio::spawn(async move {
+            while s2.request_count(UPDATE) == before {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            s2.set_fault(
+                UPDATE,
+                Fault::next(
+                    1,
+                    FaultKind::Envelope {
+                        status_code: 500,
+                        api_code: None,
+                        message: Some("injected".into()),
+                        error_code: None,
+                    },
+                ),
+            );
+        })
+    };
+    let err = m
+        .move_user_phone(&p, UserRef::Username("alice"))
+        .await
+        .expect_err("the set fails");
+    watcher.await.expect("watcher");
+    assert_eq!(err.status_code(), Some(500), "{err}");
+    let bob = m.get_user(UserRef::Username("bob")).await.expect("bob");
+    assert_eq!(bob.phone_number(), Some(p.clone()), "given back to bob");
+    let alice = m.get_user(UserRef::Username("alice")).await.expect("alice");
+    assert_eq!(alice.phone_number(), None);
+}

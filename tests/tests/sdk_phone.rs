@@ -157,3 +157,76 @@ async fn register_by_sms_with_a_user_name_and_password_then_sign_in_with_them() 
     assert_eq!(user.email.as_deref(), Some("dave@example.com"));
     assert_eq!(user.name.as_deref(), Some("Dave"));
 }
+
+#[tokio::test]
+async fn the_outbox_reads_as_typed_messages_over_http() {
+    use genauth_sandbox::{Outbox, OutboxError};
+    let s = genauth_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .expect("sandbox");
+    let c = common::app_client(&s);
+    c.sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    let phone = genauth::PhoneNumber::parse("+86 188 0000 6161").expect("phone");
+    let outbox = Outbox::new(s.url()).expect("reader");
+    assert_eq!(
+        outbox
+            .last_code("18800006161", "CHANNEL_BIND_PHONE")
+            .await
+            .expect("read"),
+        None
+    );
+    c.send_bind_phone_code(&phone).await.expect("sent");
+    let messages = outbox
+        .messages(Some("18800006161"), None)
+        .await
+        .expect("read");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].channel, "CHANNEL_BIND_PHONE");
+    assert_eq!(messages[0].phone_country_code, "+86");
+    // The same code the handle sees in-process, and the one that binds.
+    let code = outbox
+        .wait_for_code(
+            "18800006161",
+            "CHANNEL_BIND_PHONE",
+            0,
+            std::time::Duration::from_secs(2),
+        )
+        .await
+        .expect("a code");
+    assert_eq!(
+        Some(code.clone()),
+        s.last_code("18800006161", "CHANNEL_BIND_PHONE")
+    );
+    c.bind_phone(&phone, &code).await.expect("bound");
+    // Nothing arrives for another channel: a typed error after the wait, not a hang.
+    let none = outbox
+        .wait_for_code(
+            "18800006161",
+            "CHANNEL_LOGIN",
+            0,
+            std::time::Duration::from_millis(100),
+        )
+        .await;
+    assert!(matches!(none, Err(OutboxError::NoCode { .. })), "{none:?}");
+    // Something that is not an outbox, and nothing listening: typed errors naming the URL.
+    let wrong = Outbox::new(&format!("{}/api/v3", s.url())).expect("reader");
+    let e = wrong.messages(None, None).await.expect_err("not an outbox");
+    assert!(
+        matches!(e, OutboxError::NotAnOutbox { status: 404, .. }),
+        "{e}"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let closed = Outbox::new(&format!("http://127.0.0.1:{port}")).expect("reader");
+    let e = closed
+        .messages(None, None)
+        .await
+        .expect_err("nothing there");
+    assert!(matches!(e, OutboxError::Unreachable { .. }), "{e}");
+    assert!(e.to_string().contains(&port.to_string()), "{e}");
+}

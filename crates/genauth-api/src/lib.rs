@@ -8,7 +8,7 @@
 //!
 //! Build a client with [`Client::try_new`] (or [`Client::new_with_client`] and
 //! [`http_client_builder`]), not the generated `Client::new`: that one unwraps reqwest's
-//! builder, which panics under the default `rustls` feature when no crypto provider is
+//! builder, which panics under the `rustls` (ring) feature when no crypto provider is
 //! installed.
 //!
 //! `generated.rs` is written by `cargo xtask generate`; never edit it by hand.
@@ -30,11 +30,12 @@ pub use seam::{ExecHook, HookFuture, Inner, RequestSigner};
 
 /// A `reqwest::ClientBuilder` ready for this crate's TLS backend.
 ///
-/// With the default `rustls` feature it carries a TLS configuration of its own (rustls with the
-/// ring provider and the platform's certificate verifier), handed to reqwest: nothing is
-/// installed for the process, so an application stays free to install its own rustls crypto
-/// provider, before or after. (Only if the platform verifier cannot be set up does it fall back
-/// to [`install_crypto_provider`].)
+/// With the default `rustls-aws-lc` feature it is reqwest's own builder. With the `rustls`
+/// (ring) feature it carries a TLS configuration of its own (rustls with the ring provider and
+/// the platform's certificate verifier), handed to reqwest: nothing is installed for the
+/// process, so an application stays free to install its own rustls crypto provider, before or
+/// after. (Only if the platform verifier cannot be set up does it fall back to
+/// [`install_crypto_provider`].)
 pub fn http_client_builder() -> reqwest::ClientBuilder {
     #[cfg(feature = "rustls")]
     {
@@ -63,9 +64,10 @@ fn ring_tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
 /// (then the application's choice stands). Cheap and idempotent.
 ///
 /// genauth does not call it (its clients carry their own TLS configuration). Call it at
-/// start-up if your application builds its *own* `reqwest::Client` with plain
-/// `Client::builder()` and enables no TLS feature of reqwest itself: with the default feature,
-/// reqwest (unified across your dependency tree) has no provider of its own and would panic.
+/// start-up if you chose the `rustls` (ring) feature and your application builds its *own*
+/// `reqwest::Client` with plain `Client::builder()` and enables no TLS feature of reqwest
+/// itself: reqwest (unified across your dependency tree) then has no provider of its own and
+/// would panic. With the default `rustls-aws-lc` feature it does nothing.
 pub fn install_crypto_provider() {
     #[cfg(feature = "rustls")]
     {

@@ -94,9 +94,9 @@ impl Client {
     /// A client for `baseurl` on a fresh connection pool, with this crate's TLS set-up.
     ///
     /// Prefer it to the generated `Client::new`, which builds its reqwest client with
-    /// `unwrap()`: with the default `rustls` feature that panics unless a process-wide crypto
-    /// provider is installed (see [`crate::install_crypto_provider`]). This one installs it
-    /// and returns reqwest's error instead of panicking.
+    /// `unwrap()`: with the `rustls` (ring) feature that panics unless a process-wide crypto
+    /// provider is installed (see [`crate::install_crypto_provider`]). This one uses
+    /// [`crate::http_client_builder`] and returns reqwest's error instead of panicking.
     ///
     /// ```
     /// use genauth_api::ClientInfo;

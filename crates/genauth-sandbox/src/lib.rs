@@ -31,6 +31,8 @@ mod jwt;
 mod management;
 mod middleware;
 mod oidc;
+#[cfg(feature = "outbox-client")]
+mod outbox;
 mod router;
 mod serve;
 mod shared;
@@ -51,6 +53,8 @@ pub use config::{
 };
 pub use faults::{Fault, FaultKind};
 pub use management::DATE_WINDOW_SECS;
+#[cfg(feature = "outbox-client")]
+pub use outbox::{Outbox, OutboxError};
 pub use state::SmsMessage;
 
 /// Errors of starting or configuring the sandbox.

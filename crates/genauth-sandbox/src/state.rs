@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::config::{Config, Limits, SocialCode, UserConfig};
 
-/// One SMS the sandbox "sent".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One SMS the sandbox "sent" (an entry of `GET /__sandbox/outbox`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SmsMessage {
     /// Country calling code, e.g. "+86".
     pub phone_country_code: String,

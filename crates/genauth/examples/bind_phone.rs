@@ -28,9 +28,10 @@ fn mask(secret: &str) -> String {
     format!("…{tail} ({n} chars)")
 }
 
-/// Where SMS codes come from: the sandbox outbox, or a person.
+/// Where SMS codes come from: the sandbox outbox (read over HTTP, as any program can), or a
+/// person.
 enum Codes {
-    Sandbox(genauth_sandbox::SandboxHandle),
+    Sandbox(genauth_sandbox::SandboxHandle, genauth_sandbox::Outbox),
     Stdin,
 }
 
@@ -41,8 +42,9 @@ impl Codes {
         channel: &str,
     ) -> Result<String, Box<dyn std::error::Error>> {
         match self {
-            Codes::Sandbox(s) => Ok(s
+            Codes::Sandbox(_, outbox) => Ok(outbox
                 .last_code(phone.national_number(), channel)
+                .await?
                 .ok_or("no code in the sandbox outbox")?),
             Codes::Stdin => ask(&format!("SMS code sent to {phone} ({channel}): ")).await,
         }
@@ -107,9 +109,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .host(sandbox.url())
             .build()?;
         let host = sandbox.url().to_string();
+        let outbox = genauth_sandbox::Outbox::new(sandbox.url())?;
         (
             client,
-            Codes::Sandbox(sandbox),
+            Codes::Sandbox(sandbox, outbox),
             host,
             seed.app.id,
             seed.app.secret,
@@ -131,7 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Sign in.
     if client.tokens().await?.is_none() {
         let (username, password) = match &codes {
-            Codes::Sandbox(s) => {
+            Codes::Sandbox(s, _) => {
                 let u = s.seed().phoneless_user;
                 (u.username, u.password)
             }
@@ -161,7 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Bind a phone.
     let phone = match &codes {
-        Codes::Sandbox(_) => PhoneNumber::parse("+86 188 0000 8888")?,
+        Codes::Sandbox(..) => PhoneNumber::parse("+86 188 0000 8888")?,
         Codes::Stdin => match std::env::var("GENAUTH_PHONE") {
             Ok(p) => PhoneNumber::parse(&p)?,
             Err(_) => {
@@ -186,7 +189,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. Bind a social account to a mobile number.
     let wechat_code = match &codes {
-        Codes::Sandbox(s) => {
+        Codes::Sandbox(s, _) => {
             s.add_social_code("wx-demo-code", "wechat", "openid-of-alice");
             "wx-demo-code".to_string()
         }

@@ -47,8 +47,8 @@
 
 #[cfg(not(any(feature = "rustls", feature = "rustls-aws-lc", feature = "native-tls")))]
 compile_error!(
-    "genauth needs a TLS backend: enable one of its features `rustls` (the default), \
-     `rustls-aws-lc` or `native-tls`"
+    "genauth needs a TLS backend: enable one of its features `rustls-aws-lc` (the default), \
+     `rustls` (ring) or `native-tls`"
 );
 
 mod account;
@@ -77,8 +77,8 @@ pub use auth::{
 pub use config::ClientConfig;
 pub use error::{ApiCode, Error, Result};
 pub use management::{
-    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder,
-    SignatureScheme, UserRef, default_signature_scheme,
+    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder, NewUser,
+    PhoneMove, SignatureScheme, UserExt, UserRef, default_signature_scheme,
 };
 pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;

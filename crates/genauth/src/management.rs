@@ -55,6 +55,130 @@ impl UserRef<'_> {
     }
 }
 
+/// A user to create ([`ManagementClient::create_user`]), with the phone as a [`PhoneNumber`]:
+/// the fields an administrator usually sets, and [`NewUser::with_dto`] for every other field
+/// of the service's `CreateUserReqDto`.
+///
+/// ```
+/// use genauth::{NewUser, PhoneNumber};
+///
+/// let carol = NewUser::new()
+///     .username("carol")
+///     .phone(&PhoneNumber::parse("+86 188 0000 7777")?)
+///     .password("carol-password-1")
+///     .with_dto(|dto| dto.given_name = Some("Carol".into()));
+/// let dto = genauth::api::types::CreateUserReqDto::from(carol);
+/// assert_eq!(dto.phone.as_deref(), Some("18800007777"));
+/// assert_eq!(dto.phone_country_code.as_deref(), Some("+86"));
+/// assert_eq!(dto.phone_verified, Some(true));
+/// # Ok::<(), genauth::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct NewUser(types::CreateUserReqDto);
+
+impl NewUser {
+    /// A user with nothing set yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The username.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.0.username = Some(username.into());
+        self
+    }
+
+    /// The email address.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.0.email = Some(email.into());
+        self
+    }
+
+    /// The display name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.0.name = Some(name.into());
+        self
+    }
+
+    /// The mobile number, bound at once and verified (an administrator's binding: no SMS
+    /// code).
+    pub fn phone(mut self, phone: &PhoneNumber) -> Self {
+        self.0.phone = Some(phone.national_number().into());
+        self.0.phone_country_code = Some(phone.country_code().into());
+        self.0.phone_verified = Some(true);
+        self
+    }
+
+    /// The password (sent as the service takes it; redacted in `Debug`).
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.0.password = Some(password.into());
+        self
+    }
+
+    /// The id of the user in your own system.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.0.external_id = Some(id.into());
+        self
+    }
+
+    /// Any other field of the service's request, set on the generated body.
+    pub fn with_dto(mut self, f: impl FnOnce(&mut types::CreateUserReqDto)) -> Self {
+        f(&mut self.0);
+        self
+    }
+}
+
+impl From<NewUser> for types::CreateUserReqDto {
+    fn from(user: NewUser) -> Self {
+        user.0
+    }
+}
+
+/// What a [`User`] answer carries beyond its generated fields.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+/// # let pool = sandbox.seed().user_pool;
+/// # let management = genauth::ManagementClient::builder()
+/// #     .host(sandbox.url())
+/// #     .access_key_id(&pool.access_key_id)
+/// #     .access_key_secret(&pool.access_key_secret)
+/// #     .build()?;
+/// use genauth::{UserExt, UserRef};
+///
+/// let bob = management.get_user(UserRef::Username("bob")).await?;
+/// let phone = bob.phone_number().expect("bob has a phone");
+/// assert_eq!(phone.country_code(), "+86");
+/// let alice = management.get_user(UserRef::Username("alice")).await?;
+/// assert!(alice.phone_number().is_none());
+/// # Ok(()) }
+/// ```
+pub trait UserExt {
+    /// The user's mobile number as a [`PhoneNumber`] (its country code, `+86` when the answer
+    /// has none); `None` when the user has no phone, or one the phone rules do not take.
+    fn phone_number(&self) -> Option<PhoneNumber>;
+}
+
+impl UserExt for User {
+    fn phone_number(&self) -> Option<PhoneNumber> {
+        let phone = self.phone.as_deref().filter(|p| !p.is_empty())?;
+        let country_code = self.phone_country_code.as_deref().unwrap_or("+86");
+        PhoneNumber::parse_with_default(phone, country_code).ok()
+    }
+}
+
+/// What [`ManagementClient::move_user_phone`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PhoneMove {
+    /// The user who had the phone before, if someone did (and not the target).
+    pub from: Option<User>,
+    /// The user who has it now.
+    pub to: User,
+}
+
 /// The host of the official SDKs' management clients, used when none is given.
 pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
 
@@ -667,21 +791,24 @@ impl ManagementClient {
     /// #     .access_key_id(&pool.access_key_id)
     /// #     .access_key_secret(&pool.access_key_secret)
     /// #     .build()?;
-    /// use genauth::api::types::CreateUserReqDto;
+    /// use genauth::{NewUser, PhoneNumber, UserExt};
     ///
+    /// let phone = PhoneNumber::parse("+86 188 0000 7777")?;
     /// let carol = management
-    ///     .create_user(CreateUserReqDto {
-    ///         username: Some("carol".into()),
-    ///         phone: Some("18800007777".into()),
-    ///         phone_country_code: Some("+86".into()),
-    ///         phone_verified: Some(true),
-    ///         ..Default::default()
-    ///     })
+    ///     .create_user(NewUser::new().username("carol").phone(&phone))
     ///     .await?;
     /// assert!(carol.phone_verified);
+    /// assert_eq!(carol.phone_number(), Some(phone));
+    /// // The generated body works too, for every field the service takes.
+    /// let dave = genauth::api::types::CreateUserReqDto {
+    ///     username: Some("dave".into()),
+    ///     ..Default::default()
+    /// };
+    /// management.create_user(dave).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create_user(&self, user: types::CreateUserReqDto) -> Result<User> {
+    pub async fn create_user(&self, user: impl Into<types::CreateUserReqDto>) -> Result<User> {
+        let user: types::CreateUserReqDto = user.into();
         if let Some(phone) = &user.phone {
             PhoneNumber::parse_with_default(
                 phone,
@@ -756,10 +883,13 @@ impl ManagementClient {
         answer.data.ok_or_else(|| missing_data("updateUser"))
     }
 
-    /// Binds `phone` to a user as an administrator: no SMS code, the phone verified. A phone
-    /// another user owns is refused with the same apiCode as `bind_phone`
+    /// Sets a user's phone as an administrator: no SMS code, the phone verified. **A phone the
+    /// user already has is replaced** (where the user's own `bind_phone` refuses with
+    /// [`ApiCode::UserAlreadyHasPhone`]); [`bind_user_phone`](Self::bind_user_phone) refuses
+    /// instead. A phone another user owns is refused with the same apiCode as `bind_phone`
     /// ([`ApiCode::PhoneAlreadyBound`]); free it first with
-    /// [`clear_user_phone`](Self::clear_user_phone).
+    /// [`clear_user_phone`](Self::clear_user_phone), or move it with
+    /// [`move_user_phone`](Self::move_user_phone).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -789,6 +919,98 @@ impl ManagementClient {
         update.phone_country_code = Some(phone.country_code().into());
         update.phone_verified = Some(true);
         self.update_user(update).await
+    }
+
+    /// Binds `phone` to a user who has none, as an administrator (no SMS code, verified): like
+    /// [`set_user_phone`](Self::set_user_phone), but a user who already has another phone is
+    /// refused before anything is written ([`Error::InvalidInput`] naming the user), as the
+    /// user's own `bind_phone` is. Binding the phone the user already has changes nothing.
+    ///
+    /// The check is a read before the write: a phone set on the user by someone else between
+    /// the two is replaced.
+    pub async fn bind_user_phone(&self, user: UserRef<'_>, phone: &PhoneNumber) -> Result<User> {
+        let current = self.get_user(user).await?;
+        match current.phone_number() {
+            Some(has) if has == *phone => Ok(current),
+            Some(has) => Err(Error::input(
+                "user",
+                format!(
+                    "{} already has the phone {}; set_user_phone replaces it",
+                    current.user_id,
+                    crate::phone::masked(&has.e164())
+                ),
+            )),
+            None => {
+                self.set_user_phone(UserRef::Id(&current.user_id), phone)
+                    .await
+            }
+        }
+    }
+
+    /// Moves `phone` to the user `to`, from whoever has it (three calls: find the owner, free
+    /// the phone, set it on `to`).
+    ///
+    /// What it guarantees: no user ends with the phone unverified, and when setting it on `to`
+    /// fails after it was freed, the phone is given back to its owner before the error is
+    /// returned (if that too fails, an `error` event of the `genauth` target says so: the
+    /// phone then belongs to nobody).
+    /// What it cannot: the service has no atomic move, so between the freeing and the setting
+    /// another binding (a user's `bind_phone`, another administrator) can take the number;
+    /// then `to` is refused with [`ApiCode::PhoneAlreadyBound`] and the phone stays with
+    /// whoever took it. `to`'s own phone, if it has another, is replaced.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::{PhoneNumber, UserExt, UserRef};
+    ///
+    /// let phone = PhoneNumber::parse("+86 188 0000 4321")?;
+    /// management.set_user_phone(UserRef::Username("alice"), &phone).await?;
+    /// let moved = management.move_user_phone(&phone, UserRef::Username("bob")).await?;
+    /// assert_eq!(moved.from.and_then(|u| u.username).as_deref(), Some("alice"));
+    /// assert_eq!(moved.to.phone_number(), Some(phone));
+    /// # Ok(()) }
+    /// ```
+    pub async fn move_user_phone(&self, phone: &PhoneNumber, to: UserRef<'_>) -> Result<PhoneMove> {
+        let target = self.get_user(to).await?;
+        let owner = self
+            .find_user_by_phone(phone)
+            .await?
+            .filter(|owner| owner.user_id != target.user_id);
+        if let Some(owner) = &owner {
+            self.clear_user_phone(UserRef::Id(&owner.user_id)).await?;
+        }
+        match self
+            .set_user_phone(UserRef::Id(&target.user_id), phone)
+            .await
+        {
+            Ok(to) => Ok(PhoneMove { from: owner, to }),
+            Err(e) => {
+                let Some(owner) = &owner else {
+                    return Err(e);
+                };
+                if let Err(back) = self
+                    .set_user_phone(UserRef::Id(&owner.user_id), phone)
+                    .await
+                {
+                    tracing::error!(
+                        target: "genauth",
+                        phone = %crate::phone::masked(&phone.e164()),
+                        owner = %owner.user_id,
+                        error = %back,
+                        "moving the phone failed and giving it back failed too: it belongs to nobody now"
+                    );
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Frees a user's phone (the number can then be given to another user).

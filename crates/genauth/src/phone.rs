@@ -151,7 +151,7 @@ impl PhoneNumber {
 /// A phone number as error text shows it: personal data, so only its first 3 and last 2
 /// characters, and only its length when it is long (a megabyte of input does not become a
 /// megabyte of error message, nor of log).
-fn masked(input: &str) -> String {
+pub(crate) fn masked(input: &str) -> String {
     let chars: Vec<char> = input.trim().chars().collect();
     if chars.len() > 24 {
         return format!("<{} characters>", chars.len());

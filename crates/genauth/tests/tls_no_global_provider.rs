@@ -2,7 +2,7 @@
 //! its own rustls crypto provider afterwards still can. (A test binary of its own: the provider
 //! is process-wide state.)
 
-#[cfg(feature = "rustls")]
+#[cfg(any(feature = "rustls", feature = "rustls-aws-lc"))]
 #[test]
 fn clients_leave_the_process_wide_crypto_provider_to_the_application() {
     let auth = genauth::AuthenticationClient::builder()
