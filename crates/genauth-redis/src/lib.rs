@@ -206,6 +206,7 @@ impl RedisTokenStores {
         }
         Ok(RedisTokenStore {
             stores: self.clone(),
+            session: id.to_string(),
             tokens_key: format!("{}tokens:{id}", self.key_prefix),
             lease_key: format!("{}lease:{id}", self.key_prefix),
         })
@@ -216,6 +217,8 @@ impl RedisTokenStores {
 #[derive(Clone)]
 pub struct RedisTokenStore {
     stores: RedisTokenStores,
+    /// The session id, the store's label in logs.
+    session: String,
     tokens_key: String,
     lease_key: String,
 }
@@ -262,6 +265,10 @@ impl RedisTokenStore {
 }
 
 impl TokenStore for RedisTokenStore {
+    fn label(&self) -> Option<String> {
+        Some(self.session.clone())
+    }
+
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
         Box::pin(async move {
             let stored: Option<String> = redis::cmd("GET")

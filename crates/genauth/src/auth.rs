@@ -1024,7 +1024,8 @@ impl AuthenticationClient {
             .await?
             .ok_or_else(|| Error::Token("not signed in".into()))?;
         // Shared with any refresh in flight; it renews `current` unless a newer set appears.
-        self.shared_refresh(current, true).await
+        self.shared_refresh(current, crate::refresh::RefreshReason::Requested)
+            .await
     }
 
     /// `/oidc/token` with the refresh token of `current` and the app's client auth method
@@ -1101,7 +1102,10 @@ impl Credential for UserTokens<'_> {
         if used.refresh_token().is_none() {
             return Ok(None);
         }
-        let renewed = self.0.shared_refresh(used, false).await?;
+        let renewed = self
+            .0
+            .shared_refresh(used, crate::refresh::RefreshReason::Unauthorized)
+            .await?;
         Ok(Some(self.0.user_api(&renewed)?))
     }
 }

@@ -1,7 +1,7 @@
 //! The one call path of every client, top to bottom: a [`Credential`] puts the headers and
-//! authentication on the generated client; [`send`] / [`send_v3`] run the call under the retry
-//! policy and the operation's tracing span ([`with_retry`]), renewing the credential once on a
-//! 401; each attempt goes through the transport (the exec hook in `transport`), its answer is
+//! authentication on the generated client; [`send`] / [`send_v3`] run the call inside the
+//! operation's one tracing span ([`execute`]) under the retry policy ([`with_retry`]),
+//! renewing the credential once on a 401; each attempt goes through the transport (the exec hook in `transport`), its answer is
 //! checked ([`Envelope`] for the V3 API) and a failure becomes this crate's [`Error`]
 //! ([`map_error`]).
 
@@ -124,46 +124,94 @@ where
     execute(retry, credential, kind, operation, call, check_envelope)
 }
 
-/// The call: authorize, run the attempts, renew once on a 401.
+/// The call: authorize, run the attempts, renew once on a 401, all inside the operation's one
+/// tracing span.
+///
+/// The span `genauth` carries `operation`, `attempts` (every try: a retry and the try after a
+/// renewal on 401 count too), `duration_ms`, `outcome` (`ok` or the error's kind) and
+/// `request_id` (recorded once, by the answer's check, when the service gave one). A refresh of
+/// the user's tokens that the call waits for runs under a span of its own whose parent is this
+/// one. Nothing secret is ever recorded.
 ///
 /// The answer travels up the layers boxed, to the caller that takes it apart: an answer can be
 /// kilobytes (a full user is 1.3 KB), and every layer an answer passes through copies it; one
 /// allocation is cheaper.
-async fn execute<C, T, E, F, Fut>(
+fn execute<C, T, E, F, Fut>(
     retry: &RetryPolicy,
     credential: C,
     kind: Kind,
     operation: &'static str,
     call: F,
     check: fn(&'static str, T) -> Result<T>,
-) -> Result<Box<T>>
+) -> impl Future<Output = Result<Box<T>>>
 where
     C: Credential,
     E: ServiceError,
     F: Fn(Arc<genauth_api::Client>) -> Fut,
     Fut: Future<Output = Generated<T, E>>,
 {
-    let (api, grant) = credential.authorize().await?;
-    let first = with_retry(retry, kind, operation, || {
-        attempt(operation, || call(Arc::clone(&api)), check)
-    })
-    .await;
-    match first {
-        Err(refused) if refused.is_unauthorized() => {
-            // Boxed: the rare path would otherwise double the size of every call's future.
-            Box::pin(async {
-                let Some(api) = credential.renew(grant).await? else {
-                    return Err(refused);
-                };
-                with_retry(retry, kind, operation, || {
-                    attempt(operation, || call(Arc::clone(&api)), check)
-                })
-                .await
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "genauth",
+        operation,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let recorder = span.clone();
+    // One future, instrumented as a whole (the outcome is recorded inside the span).
+    async move {
+        // The clock is read only when the span or the events are wanted.
+        let timed = !recorder.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
+        let started = timed.then(std::time::Instant::now);
+        let (result, tries) = 'call: {
+            let (api, grant) = match credential.authorize().await {
+                Ok(authorized) => authorized,
+                Err(e) => break 'call (Err(e), 0),
+            };
+            let (first, tries) = with_retry(retry, kind, || {
+                attempt(operation, || call(Arc::clone(&api)), check)
             })
-            .await
+            .await;
+            match first {
+                Err(refused) if refused.is_unauthorized() => {
+                    // Boxed: the rare path would otherwise double the size of every call's
+                    // future.
+                    Box::pin(async {
+                        tracing::debug!(attempt = tries, error = %refused, "renewing the credential");
+                        let api = match credential.renew(grant).await {
+                            Ok(Some(api)) => api,
+                            Ok(None) => return (Err(refused), tries),
+                            Err(e) => return (Err(e), tries),
+                        };
+                        let (second, more) = with_retry(retry, kind, || {
+                            attempt(operation, || call(Arc::clone(&api)), check)
+                        })
+                        .await;
+                        (second, tries + more)
+                    })
+                    .await
+                }
+                other => (other, tries),
+            }
+        };
+        if let Some(started) = started {
+            let duration_ms = started.elapsed().as_millis() as u64;
+            recorder.record("attempts", tries);
+            recorder.record("duration_ms", duration_ms);
+            recorder.record("outcome", outcome(&result));
+            if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
+                recorder.record("request_id", id);
+            }
+            match &result {
+                Ok(_) => tracing::debug!(duration_ms, attempts = tries, "ok"),
+                Err(e) => tracing::debug!(duration_ms, attempts = tries, error = %e, "failed"),
+            }
         }
-        other => other,
+        result
     }
+    .instrument(span)
 }
 
 /// One attempt (the call made here, not passed in, for the reason given at [`send`]): the
@@ -191,80 +239,42 @@ where
 // 3. Retries and the operation's span
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `attempt` under `policy`, inside the operation's tracing span.
-///
-/// The span `genauth` carries `operation`, `attempts`, `duration_ms`, `outcome` (`ok` or the
-/// error's kind) and `request_id` (recorded by the envelope check when the service gave one).
-/// Nothing secret is ever recorded.
-pub(crate) fn with_retry<T, F, Fut>(
+/// Runs `attempt` under `policy` (inside the operation's span, made by [`execute`]); answers
+/// the outcome and how many tries it took.
+pub(crate) async fn with_retry<T, F, Fut>(
     policy: &RetryPolicy,
     kind: Kind,
-    operation: &'static str,
     mut attempt: F,
-) -> impl Future<Output = Result<T, Error>>
+) -> (Result<T, Error>, u32)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
-    use tracing::Instrument;
-    let span = tracing::info_span!(
-        "genauth",
-        operation,
-        attempts = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        request_id = tracing::field::Empty,
-    );
-    let recorder = span.clone();
-    // One future, instrumented as a whole (the outcome is recorded inside the span), rather
-    // than an async fn around an instrumented block: one layer less to copy per call.
-    async move {
-        // The clock is read only when the span or the events are wanted.
-        let timed = !recorder.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
-        let started = timed.then(std::time::Instant::now);
-        let mut tries = 1;
-        let result = loop {
-            // The failure is taken out of the match before the wait, so that the attempt's
-            // answer does not stay in the future's state across the sleep.
-            let e = match attempt().await {
-                Ok(v) => break Ok(v),
-                Err(e) => e,
-            };
-            let wait = (tries < policy.max_attempts)
-                .then(|| retryable(kind, &e))
-                .flatten()
-                .and_then(|retry_after| policy.delay(tries, retry_after));
-            let Some(wait) = wait else {
-                break Err(e);
-            };
-            tracing::debug!(
-                attempt = tries,
-                wait_ms = wait.as_millis() as u64,
-                error = %e,
-                "retrying"
-            );
-            drop(e);
-            tokio::time::sleep(wait).await;
-            tries += 1;
+    let mut tries = 1;
+    loop {
+        // The failure is taken out of the match before the wait, so that the attempt's answer
+        // does not stay in the future's state across the sleep.
+        let e = match attempt().await {
+            Ok(v) => return (Ok(v), tries),
+            Err(e) => e,
         };
-        if let Some(started) = started {
-            let duration_ms = started.elapsed().as_millis() as u64;
-            recorder.record("attempts", tries);
-            recorder.record("duration_ms", duration_ms);
-            recorder.record("outcome", outcome(&result));
-            if let Some(id) = result.as_ref().err().and_then(Error::request_id) {
-                recorder.record("request_id", id);
-            }
-            match &result {
-                Ok(_) => tracing::debug!(operation, duration_ms, attempts = tries, "ok"),
-                Err(e) => {
-                    tracing::debug!(operation, duration_ms, attempts = tries, error = %e, "failed")
-                }
-            }
-        }
-        result
+        let wait = (tries < policy.max_attempts)
+            .then(|| retryable(kind, &e))
+            .flatten()
+            .and_then(|retry_after| policy.delay(tries, retry_after));
+        let Some(wait) = wait else {
+            return (Err(e), tries);
+        };
+        tracing::debug!(
+            attempt = tries,
+            wait_ms = wait.as_millis() as u64,
+            error = %e,
+            "retrying"
+        );
+        drop(e);
+        tokio::time::sleep(wait).await;
+        tries += 1;
     }
-    .instrument(span)
 }
 
 fn outcome<T>(result: &Result<T, Error>) -> &'static str {
@@ -324,10 +334,12 @@ envelope!(
 /// Refuses a V3 envelope whose statusCode is not 200 (whatever the HTTP status).
 fn check_envelope<T: Envelope>(operation: &'static str, answer: T) -> Result<T> {
     let (status_code, message, api_code, request_id) = answer.status();
-    if let Some(id) = request_id {
-        tracing::Span::current().record("request_id", id);
-    }
     if status_code == 200 {
+        // A refusal's request id is recorded once the call ends (by `execute`), so that a
+        // retried or renewed call records only its last answer's.
+        if let Some(id) = request_id {
+            tracing::Span::current().record("request_id", id);
+        }
         Ok(answer)
     } else {
         Err(Error::Api {
@@ -390,9 +402,6 @@ impl ServiceError for types::CommonResponseDto {
         http_status: u16,
         retry_after: Option<u64>,
     ) -> Error {
-        if let Some(id) = &self.request_id {
-            tracing::Span::current().record("request_id", id.as_str());
-        }
         Error::Api {
             operation,
             status_code: self.status_code,

@@ -33,6 +33,33 @@ const LEASE_POLL: Duration = Duration::from_millis(20);
 
 type Outcome = Option<Result<TokenSet>>;
 
+/// Why a session is refreshed: said by the refresh's span and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefreshReason {
+    /// The access token expires within the skew (or has expired).
+    Expiring,
+    /// The service answered 401 to the access token.
+    Unauthorized,
+    /// [`AuthenticationClient::refresh`] was called.
+    Requested,
+}
+
+impl RefreshReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Expiring => "expiring",
+            Self::Unauthorized => "unauthorized",
+            Self::Requested => "requested",
+        }
+    }
+
+    /// Whether a set another instance saved must also be fresh to be adopted (a 401 says the
+    /// set in hand is dead, however fresh it looks: any other set will do).
+    fn need_fresh(self) -> bool {
+        self != Self::Unauthorized
+    }
+}
+
 /// The refresh state of one client (shared by its clones).
 #[derive(Default)]
 pub(crate) struct Refresher {
@@ -99,7 +126,7 @@ impl AuthenticationClient {
                 Ok(tokens)
             };
         }
-        self.shared_refresh(tokens, true).await
+        self.shared_refresh(tokens, RefreshReason::Expiring).await
     }
 
     /// The store's token set, after writing a refreshed set it could not take before; while
@@ -148,7 +175,7 @@ impl AuthenticationClient {
     pub(crate) async fn shared_refresh(
         &self,
         stale: TokenSet,
-        need_fresh: bool,
+        reason: RefreshReason,
     ) -> Result<TokenSet> {
         let mut flight = {
             let mut slot = self.refresher().slot();
@@ -164,9 +191,29 @@ impl AuthenticationClient {
                     let (tx, rx) = watch::channel(None);
                     slot.flight = Some(rx.clone());
                     let client = self.clone();
+                    // Its span's parent is the call that started it; `session` is the store's
+                    // label (`TokenStore::label`).
+                    let span = tracing::info_span!(
+                        "genauth_refresh",
+                        session = %self.store().label().unwrap_or_else(|| "-".into()),
+                        reason = reason.as_str(),
+                    );
+                    let need_fresh = reason.need_fresh();
                     // Its own task: it runs to its end whatever happens to the callers.
-                    tokio::spawn(async move {
+                    let flight = async move {
+                        tracing::info!("refreshing the session");
                         let outcome = client.refresh_flight(&stale, need_fresh).await;
+                        match &outcome {
+                            Ok(tokens) => tracing::info!(
+                                expires_in_s = tokens
+                                    .expires_at()
+                                    .duration_since(std::time::SystemTime::now())
+                                    .map(|d| d.as_secs())
+                                    .unwrap_or(0),
+                                "session refreshed"
+                            ),
+                            Err(e) => tracing::warn!(error = %e, "session refresh failed"),
+                        }
                         let mut slot = client.refresher().slot();
                         slot.flight = None;
                         slot.failed = outcome.as_ref().err().map(|error| Failed {
@@ -179,7 +226,8 @@ impl AuthenticationClient {
                         drop(slot);
                         // Nobody may be waiting any more: the outcome is saved regardless.
                         let _ = tx.send(Some(outcome));
-                    });
+                    };
+                    tokio::spawn(tracing::Instrument::instrument(flight, span));
                     rx
                 }
             }

@@ -534,6 +534,12 @@ pub trait TokenStore: Send + Sync + 'static {
         let _ = lease;
         Box::pin(async { Ok(()) })
     }
+
+    /// A name for the session this store holds, for logs (the refresh's span says
+    /// `session = <label>`): a user id, a session key. Never a token. The default has none.
+    fn label(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The default [`TokenStore`]: in memory, with a lease, so that clients sharing one (in one
@@ -542,6 +548,7 @@ pub trait TokenStore: Send + Sync + 'static {
 pub struct InMemoryTokenStore {
     tokens: RwLock<Option<TokenSet>>,
     lease: Mutex<Option<(RefreshLease, std::time::Instant)>>,
+    label: Option<String>,
 }
 
 impl InMemoryTokenStore {
@@ -550,7 +557,21 @@ impl InMemoryTokenStore {
         Self {
             tokens: RwLock::new(tokens),
             lease: Mutex::new(None),
+            label: None,
         }
+    }
+
+    /// The same store, named `label` in logs ([`TokenStore::label`]): a user id, say.
+    ///
+    /// ```
+    /// use genauth::{InMemoryTokenStore, TokenStore};
+    ///
+    /// let store = InMemoryTokenStore::new(None).with_label("user-42");
+    /// assert_eq!(store.label().as_deref(), Some("user-42"));
+    /// ```
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
     }
 
     fn lease_holds(&self, lease: &RefreshLease) -> bool {
@@ -567,6 +588,7 @@ impl fmt::Debug for InMemoryTokenStore {
         let signed_in = self.tokens.read().map(|t| t.is_some()).unwrap_or(false);
         f.debug_struct("InMemoryTokenStore")
             .field("signed_in", &signed_in)
+            .field("label", &self.label)
             .finish()
     }
 }
@@ -576,6 +598,10 @@ fn poisoned() -> StoreError {
 }
 
 impl TokenStore for InMemoryTokenStore {
+    fn label(&self) -> Option<String> {
+        self.label.clone()
+    }
+
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
         let tokens = self
             .tokens

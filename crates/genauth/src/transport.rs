@@ -146,7 +146,7 @@ impl ExecHook for Hook {
                 value.set_sensitive(true);
             }
         }
-        // Events only: the operation's span (see `retry::with_retry`) is already current, and a
+        // Events only: the operation's span (see `exec::execute`) is already current, and a
         // span entered with a guard across an `.await` would leak into other tasks.
         let path = request.url().path();
         let v3 = path.contains("/api/v3/");
