@@ -47,7 +47,7 @@ impl Capture {
 fn refreshes_are_visible_at_info_and_a_401_is_one_call_with_two_attempts() {
     let capture = Capture::default();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(tracing::Level::DEBUG)
         .with_span_events(FmtSpan::CLOSE)
         .with_ansi(false)
         .without_time()
@@ -120,6 +120,16 @@ fn refreshes_are_visible_at_info_and_a_401_is_one_call_with_two_attempts() {
                             && l.contains("genauth_refresh{")),
                     "{log}"
                 );
+                // The operation is named once per span, as the span spells it (never again by
+                // an event, nor in another spelling).
+                for line in log.lines() {
+                    assert_eq!(
+                        line.matches("operation=").count(),
+                        line.matches("genauth{").count(),
+                        "{line}"
+                    );
+                }
+                assert!(!log.contains("get_profile"), "{log}");
                 // Each field once: in every span of a line's context, and in its event.
                 for line in log.lines() {
                     for part in line.split("}:") {

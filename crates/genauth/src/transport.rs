@@ -132,7 +132,7 @@ impl ExecHook for Hook {
         &'a self,
         client: &'a reqwest::Client,
         mut request: reqwest::Request,
-        operation_id: &'static str,
+        _operation_id: &'static str,
     ) -> HookFuture<'a> {
         if request.timeout().is_none() {
             *request.timeout_mut() = Some(self.timeout);
@@ -172,14 +172,13 @@ impl ExecHook for Hook {
             if let Some(started) = started {
                 let elapsed_us = started.elapsed().as_micros() as u64;
                 match &outcome {
+                    // The span names the operation (its operationId): not repeated here.
                     Ok(response) => tracing::debug!(
-                        operation = operation_id,
                         http_status = response.status().as_u16(),
                         elapsed_us,
                         "answered"
                     ),
                     Err(e) => tracing::debug!(
-                        operation = operation_id,
                         elapsed_us,
                         error = %e,
                         "no answer"
