@@ -260,6 +260,11 @@ impl RedisServer {
         }
     }
 
+    /// Whether it was started and not stopped.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -295,5 +300,138 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis Cluster of `masters` masters with `replicas` replicas each, every node a
+/// [`RedisServer`] on its own loopback port (append-only files on, `cluster-node-timeout`
+/// 1 s so that a failover takes seconds), slots assigned and replicas attached by
+/// `redis-cli --cluster create`. Every node is stopped when dropped.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, creates the cluster, and answers once every node sees it healthy.
+    pub fn start(tools: &Path, masters: usize, replicas: usize) -> Result<Self> {
+        let binary = redis_server_binary(tools)?;
+        let cli = redis_cli_binary(tools)?;
+        let mut nodes = Vec::new();
+        for _ in 0..masters * (1 + replicas) {
+            nodes.push(RedisServer::start_with(
+                tools,
+                RedisOptions {
+                    persistent: true,
+                    binary: Some(binary.clone()),
+                    args: [
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        "1000",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                },
+            )?);
+        }
+        let mut create = Command::new(&cli);
+        create.arg("--cluster").arg("create");
+        for node in &nodes {
+            create.arg(format!("127.0.0.1:{}", node.port()));
+        }
+        create
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run(
+            &mut create,
+            "redis-cli --cluster create",
+            "redis-cli must be beside redis-server",
+        )?;
+        let cluster = Self { nodes };
+        cluster.wait_healthy(Duration::from_secs(30))?;
+        Ok(cluster)
+    }
+
+    /// `redis://127.0.0.1:<port>` of every node.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    /// The nodes, in the order they were started.
+    pub fn nodes(&self) -> &[RedisServer] {
+        &self.nodes
+    }
+
+    /// The node that is the master of `key`'s slot now.
+    pub fn master_of(&self, key: &str) -> Result<usize> {
+        let live = self.live()?;
+        let slot: u16 = live
+            .command(&["CLUSTER", "KEYSLOT", key])?
+            .trim()
+            .trim_start_matches(':')
+            .parse()
+            .map_err(|_| "CLUSTER KEYSLOT answered no number".to_string())?;
+        let nodes = live.command(&["CLUSTER", "NODES"])?;
+        for line in nodes.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 9 || !fields[2].contains("master") || fields[2].contains("fail") {
+                continue;
+            }
+            let serves = fields[8..].iter().any(|range| {
+                let (a, b) = range.split_once('-').unwrap_or((range, range));
+                matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&slot))
+            });
+            if serves {
+                let port = fields[1]
+                    .split(['@', ':'])
+                    .nth(1)
+                    .and_then(|p| p.parse::<u16>().ok());
+                if let Some(i) = self.nodes.iter().position(|n| Some(n.port()) == port) {
+                    return Ok(i);
+                }
+            }
+        }
+        Err(format!("no live master serves slot {slot}"))
+    }
+
+    /// Kills node `index` at once (SIGKILL), as a crashed master.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(node) = self.nodes.get_mut(index) {
+            node.stop();
+        }
+    }
+
+    /// Waits until every live node says `cluster_state:ok` and every live master that has
+    /// slots has its replicas connected.
+    pub fn wait_healthy(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let healthy = self.nodes.iter().filter(|n| n.is_running()).all(|n| {
+                n.command(&["CLUSTER", "INFO"])
+                    .is_ok_and(|info| info.contains("cluster_state:ok"))
+                    && n.command(&["INFO", "replication"]).is_ok_and(|info| {
+                        info.contains("role:slave") && info.contains("master_link_status:up")
+                            || info.contains("role:master")
+                    })
+            });
+            if healthy {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err("the Redis Cluster did not become healthy in time".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn live(&self) -> Result<&RedisServer> {
+        self.nodes
+            .iter()
+            .find(|n| n.is_running())
+            .ok_or_else(|| "no node of the cluster is running".to_string())
     }
 }

@@ -2,17 +2,27 @@
 //! fleet's users in one Redis, so that every instance of a service sees a user's session, and
 //! a fleet refreshes a session once.
 //!
-//! * Each session's token set is one key (`<prefix>tokens:<session>`), JSON, with an expiry.
+//! * Each session's token set is one key (`<prefix>{<session>}:tokens`), JSON, with an expiry.
+//!   The session id is the key's hash tag, so that a session's keys live in one slot of a
+//!   Redis Cluster and its scripts run there.
 //! * A refreshed set is saved by compare-and-set, atomic in Redis (a Lua script compares the
 //!   stored set's access token with the one the refresh started from).
-//! * The refresh lease is a key of its own (`<prefix>lease:<session>`), taken with
+//! * The refresh lease is a key of its own (`<prefix>{<session>}:lease`), taken with
 //!   `SET NX PX`; its random fencing token is checked by the compare-and-set script, so a
 //!   holder whose lease expired cannot overwrite its successor's set, and released only by
 //!   its holder.
-//! * One [`redis::aio::ConnectionManager`] for every session: it multiplexes
-//!   the calls on one connection and reconnects by itself after an outage. A Redis that does
-//!   not answer is a retryable [`StoreError`] (never "signed out"); the client keeps a set it
-//!   refreshed meanwhile and writes it when Redis is back.
+//! * One connection for every session: a [`redis::aio::ConnectionManager`] to one Redis, or
+//!   redis-rs's cluster connection to a Redis Cluster ([`RedisTokenStores::cluster_builder`],
+//!   or a `redis+cluster://host:port,host:port` URL), which follows MOVED and ASK and finds the
+//!   new master after a failover. Either multiplexes the calls and reconnects by itself. A
+//!   Redis that does not answer is a retryable [`StoreError`] (never "signed out"); the client
+//!   keeps a set it refreshed meanwhile and writes it when Redis is back.
+//! * With [`wait_for_replicas`](RedisTokenStoresBuilder::wait_for_replicas), a saved set is
+//!   acknowledged by that many replicas (`WAIT`) before the save returns, so that a failover
+//!   right after a refresh does not bring back the set whose refresh token was just spent.
+//! * Sessions stored under the keys of genauth-redis before the hash tags
+//!   (`<prefix>tokens:<session>`) are read once and moved to their new key on first load: users
+//!   stay signed in across the upgrade.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,8 +43,9 @@
 //! ```
 //!
 //! Why `redis` (redis-rs): the maintained, widely used client, with a connection manager that
-//! reconnects by itself, Lua scripts that load once and run by hash, and only the features
-//! this needs (`tokio-comp`, `connection-manager`, `script`: no cluster, TLS or JSON module).
+//! reconnects by itself, an async cluster client, Lua scripts that load once and run by hash,
+//! and only the features this needs (`tokio-comp`, `connection-manager`, `script`,
+//! `cluster-async`: no TLS or JSON module).
 //! Why a crate of its own rather than a feature of genauth: a service that keeps its tokens
 //! elsewhere builds neither Redis nor this.
 
@@ -44,7 +55,9 @@ use std::fmt;
 use std::time::Duration;
 
 use genauth::{RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 
 /// Saves a refreshed set only if the stored set has the expected access token and, with a
 /// fencing token, only if the lease is still that one. Answers `+` (saved), `=<json>` (the
@@ -82,7 +95,10 @@ pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Builds [`RedisTokenStores`].
 pub struct RedisTokenStoresBuilder {
-    url: String,
+    /// One URL, or the cluster's seed nodes.
+    nodes: Vec<String>,
+    cluster: bool,
+    wait_for_replicas: Option<(usize, Duration)>,
     key_prefix: String,
     key_ttl: Duration,
     connection_timeout: Duration,
@@ -94,6 +110,7 @@ impl fmt::Debug for RedisTokenStoresBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL may carry a password: never shown.
         f.debug_struct("RedisTokenStoresBuilder")
+            .field("cluster", &self.cluster)
             .field("key_prefix", &self.key_prefix)
             .field("key_ttl", &self.key_ttl)
             .field("connection_timeout", &self.connection_timeout)
@@ -137,6 +154,16 @@ impl RedisTokenStoresBuilder {
         self
     }
 
+    /// After each save of a token set, wait until `replicas` replicas of its master have it
+    /// (`WAIT`), at most `timeout` (default: no wait). A save that is not acknowledged in time
+    /// still stands on the master; it is logged. Use it with replicas that may be promoted (a
+    /// Redis Cluster, Sentinel): without it, a master lost right after a refresh may come back
+    /// as a replica without the new set, and that session must sign in again.
+    pub fn wait_for_replicas(mut self, replicas: usize, timeout: Duration) -> Self {
+        self.wait_for_replicas = (replicas > 0).then_some((replicas, timeout));
+        self
+    }
+
     /// Connects (once: every session's store shares the connection).
     pub async fn connect(self) -> Result<RedisTokenStores, StoreError> {
         if self.key_ttl < Duration::from_secs(1) {
@@ -145,18 +172,45 @@ impl RedisTokenStoresBuilder {
                 None,
             ));
         }
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| StoreError::permanent("the Redis URL is not valid", Some(Box::new(e))))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connection_timeout))
-            .set_response_timeout(Some(self.response_timeout))
-            .set_number_of_retries(self.reconnect_attempts)
-            .set_max_delay(Duration::from_secs(2));
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| store_error("connecting to Redis", e))?;
+        if self.key_prefix.contains(['{', '}']) {
+            return Err(StoreError::permanent(
+                "the key prefix must not contain '{' or '}': the session id is each key's hash tag",
+                None,
+            ));
+        }
+        let invalid = |e: redis::RedisError| {
+            StoreError::permanent("the Redis URL is not valid", Some(Box::new(e)))
+        };
+        let connection = if self.cluster {
+            let client = redis::cluster::ClusterClientBuilder::new(self.nodes.clone())
+                .connection_timeout(self.connection_timeout)
+                .response_timeout(self.response_timeout)
+                .retries(self.reconnect_attempts as u32)
+                .build()
+                .map_err(invalid)?;
+            Connection::Cluster(
+                client
+                    .get_async_connection()
+                    .await
+                    .map_err(|e| store_error("connecting to the Redis Cluster", e))?,
+            )
+        } else {
+            let url = self.nodes.first().map(String::as_str).unwrap_or_default();
+            let client = redis::Client::open(url).map_err(invalid)?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(self.connection_timeout))
+                .set_response_timeout(Some(self.response_timeout))
+                .set_number_of_retries(self.reconnect_attempts)
+                .set_max_delay(Duration::from_secs(2));
+            Connection::Single(
+                ConnectionManager::new_with_config(client, config)
+                    .await
+                    .map_err(|e| store_error("connecting to Redis", e))?,
+            )
+        };
         Ok(RedisTokenStores {
             connection,
+            wait_for_replicas: self.wait_for_replicas,
             key_prefix: self.key_prefix,
             key_ttl: self.key_ttl,
             compare_and_set: redis::Script::new(COMPARE_AND_SET),
@@ -169,7 +223,8 @@ impl RedisTokenStoresBuilder {
 /// gives a session's [`TokenStore`]. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisTokenStores {
-    connection: ConnectionManager,
+    connection: Connection,
+    wait_for_replicas: Option<(usize, Duration)>,
     key_prefix: String,
     key_ttl: Duration,
     compare_and_set: redis::Script,
@@ -179,6 +234,10 @@ pub struct RedisTokenStores {
 impl fmt::Debug for RedisTokenStores {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisTokenStores")
+            .field(
+                "cluster",
+                &matches!(self.connection, Connection::Cluster(_)),
+            )
             .field("key_prefix", &self.key_prefix)
             .field("key_ttl", &self.key_ttl)
             .finish_non_exhaustive()
@@ -186,10 +245,45 @@ impl fmt::Debug for RedisTokenStores {
 }
 
 impl RedisTokenStores {
-    /// A builder for the Redis at `url` (`redis://[:password@]host:port[/db]`).
+    /// A builder for the Redis at `url` (`redis://[:password@]host:port[/db]`), or for a Redis
+    /// Cluster given as `redis+cluster://[:password@]host:port,host:port,...` (its seed nodes:
+    /// the others are discovered).
     pub fn builder(url: impl Into<String>) -> RedisTokenStoresBuilder {
+        let url = url.into();
+        match url.strip_prefix("redis+cluster://") {
+            Some(rest) => {
+                // The credentials, if any, go with every node.
+                let (auth, hosts) = match rest.rsplit_once('@') {
+                    Some((auth, hosts)) => (format!("{auth}@"), hosts),
+                    None => (String::new(), rest),
+                };
+                let nodes: Vec<String> = hosts
+                    .split(',')
+                    .filter(|h| !h.trim().is_empty())
+                    .map(|h| format!("redis://{auth}{}", h.trim()))
+                    .collect();
+                Self::cluster_builder(nodes)
+            }
+            None => Self::new_builder(vec![url], false),
+        }
+    }
+
+    /// A builder for a Redis Cluster reached through `nodes` (`redis://host:port` each; one is
+    /// enough, the others are discovered). MOVED and ASK redirections are followed, and the
+    /// new master of a slot is found after a failover.
+    pub fn cluster_builder<I, S>(nodes: I) -> RedisTokenStoresBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::new_builder(nodes.into_iter().map(Into::into).collect(), true)
+    }
+
+    fn new_builder(nodes: Vec<String>, cluster: bool) -> RedisTokenStoresBuilder {
         RedisTokenStoresBuilder {
-            url: url.into(),
+            nodes,
+            cluster,
+            wait_for_replicas: None,
             key_prefix: DEFAULT_KEY_PREFIX.into(),
             key_ttl: DEFAULT_KEY_TTL,
             connection_timeout: Duration::from_secs(2),
@@ -207,8 +301,9 @@ impl RedisTokenStores {
         Ok(RedisTokenStore {
             stores: self.clone(),
             session: id.to_string(),
-            tokens_key: format!("{}tokens:{id}", self.key_prefix),
-            lease_key: format!("{}lease:{id}", self.key_prefix),
+            tokens_key: format!("{}{{{id}}}:tokens", self.key_prefix),
+            lease_key: format!("{}{{{id}}}:lease", self.key_prefix),
+            legacy_tokens_key: format!("{}tokens:{id}", self.key_prefix),
         })
     }
 }
@@ -220,6 +315,8 @@ pub struct RedisTokenStore {
     /// The session id, the store's label in logs.
     session: String,
     tokens_key: String,
+    /// Where genauth-redis kept the set before the hash tags: read once, moved.
+    legacy_tokens_key: String,
     lease_key: String,
 }
 
@@ -231,11 +328,20 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
-/// A Redis failure as a [`StoreError`]: retryable when the connection or the time failed
-/// (Redis may answer again), not when Redis refused the command.
+/// A Redis failure as a [`StoreError`]: retryable when the connection or the time failed, or
+/// the server said to try again (a cluster without a master for a slot during a failover:
+/// `CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `LOADING`, a write that reached a demoted master);
+/// not when Redis refused the command itself or the credentials.
 fn store_error(what: &str, e: redis::RedisError) -> StoreError {
+    use redis::{ErrorKind, RetryMethod};
     let message = format!("{what} failed");
-    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+    let transient = e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || (!matches!(e.kind(), ErrorKind::AuthenticationFailed | ErrorKind::Parse)
+            && !matches!(e.retry_method(), RetryMethod::NoRetry));
+    if transient {
         StoreError::retryable(message, Some(Box::new(e)))
     } else {
         StoreError::permanent(message, Some(Box::new(e)))
@@ -259,8 +365,114 @@ fn millis(d: Duration) -> u64 {
 }
 
 impl RedisTokenStore {
-    fn connection(&self) -> ConnectionManager {
+    fn connection(&self) -> Connection {
         self.stores.connection.clone()
+    }
+
+    /// Waits, if asked to, until the replicas have the token set just written.
+    async fn replicated(&self) {
+        let Some((replicas, timeout)) = self.stores.wait_for_replicas else {
+            return;
+        };
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(millis(timeout));
+        let acked = match self.connection() {
+            Connection::Single(mut c) => wait.query_async::<i64>(&mut c).await,
+            // WAIT names no key: sent to the master of the session's slot, where the write went.
+            Connection::Cluster(mut c) => c
+                .route_command(
+                    wait,
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
+                        &self.tokens_key,
+                        SlotAddr::Master,
+                    ))),
+                )
+                .await
+                .and_then(|v| Ok(redis::from_redis_value::<i64>(v)?)),
+        };
+        match acked {
+            Ok(n) if n >= replicas as i64 => {}
+            Ok(n) => tracing::warn!(
+                session = %self.session,
+                acked = n,
+                wanted = replicas,
+                "the token set was saved, but fewer replicas than asked have it yet"
+            ),
+            Err(e) => {
+                tracing::warn!(session = %self.session, error = %e, "WAIT for the replicas failed")
+            }
+        }
+    }
+
+    /// A set stored under the key of an earlier version, moved to today's key: `SET NX` (a set
+    /// saved meanwhile under the new key wins), then the old key deleted.
+    async fn migrate_legacy(&self) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection();
+        let legacy: Option<String> = redis::cmd("GET")
+            .arg(&self.legacy_tokens_key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error("reading the token set", e))?;
+        let Some(legacy) = legacy else {
+            return Ok(None);
+        };
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&self.tokens_key)
+            .arg(&legacy)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(self.stores.key_ttl))
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error("moving the token set to its new key", e))?;
+        let _: i64 = redis::cmd("DEL")
+            .arg(&self.legacy_tokens_key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error("deleting the token set's old key", e))?;
+        redis::cmd("GET")
+            .arg(&self.tokens_key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error("reading the token set", e))
+    }
+}
+
+/// The connection every session's store shares: to one Redis, or to a Redis Cluster.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
     }
 }
 
@@ -276,6 +488,10 @@ impl TokenStore for RedisTokenStore {
                 .query_async(&mut self.connection())
                 .await
                 .map_err(|e| store_error("reading the token set", e))?;
+            let stored = match stored {
+                Some(stored) => Some(stored),
+                None => self.migrate_legacy().await?,
+            };
             stored.as_deref().map(decode).transpose()
         })
     }
@@ -284,16 +500,22 @@ impl TokenStore for RedisTokenStore {
         Box::pin(async move {
             let mut connection = self.connection();
             match tokens {
-                Some(tokens) => redis::cmd("SET")
-                    .arg(&self.tokens_key)
-                    .arg(encode(&tokens)?)
-                    .arg("PX")
-                    .arg(millis(self.stores.key_ttl))
-                    .query_async::<()>(&mut connection)
-                    .await
-                    .map_err(|e| store_error("saving the token set", e)),
+                Some(tokens) => {
+                    redis::cmd("SET")
+                        .arg(&self.tokens_key)
+                        .arg(encode(&tokens)?)
+                        .arg("PX")
+                        .arg(millis(self.stores.key_ttl))
+                        .query_async::<()>(&mut connection)
+                        .await
+                        .map_err(|e| store_error("saving the token set", e))?;
+                    self.replicated().await;
+                    Ok(())
+                }
+                // Signing out also forgets a set under the old key.
                 None => redis::cmd("DEL")
                     .arg(&self.tokens_key)
+                    .arg(&self.legacy_tokens_key)
                     .query_async::<()>(&mut connection)
                     .await
                     .map_err(|e| store_error("deleting the token set", e)),
@@ -322,7 +544,10 @@ impl TokenStore for RedisTokenStore {
                 .await
                 .map_err(|e| store_error("saving the refreshed token set", e))?;
             match answer.split_at_checked(1) {
-                Some(("+", _)) => Ok(Swap::Saved),
+                Some(("+", _)) => {
+                    self.replicated().await;
+                    Ok(Swap::Saved)
+                }
                 Some(("=", held)) => Ok(Swap::Conflict(Some(decode(held)?))),
                 Some(("-", _)) => Ok(Swap::Conflict(None)),
                 _ => Err(StoreError::permanent(

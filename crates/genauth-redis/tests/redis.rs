@@ -86,10 +86,10 @@ async fn sets_round_trip_and_compare_and_set_is_atomic_on_the_access_token() {
     // The key: prefixed, with an expiry.
     assert!(
         redis
-            .command(&["EXISTS", "test:tokens:alice"])
+            .command(&["EXISTS", "test:{alice}:tokens"])
             .contains(":1")
     );
-    let pttl = redis.command(&["PTTL", "test:tokens:alice"]);
+    let pttl = redis.command(&["PTTL", "test:{alice}:tokens"]);
     let pttl: i64 = pttl.trim_start_matches(':').trim().parse().expect("pttl");
     assert!(pttl > 0, "the key expires: {pttl}");
 
@@ -119,7 +119,7 @@ async fn sets_round_trip_and_compare_and_set_is_atomic_on_the_access_token() {
         Swap::Conflict(None)
     ));
     // Garbage under the key: a permanent, typed error without the data.
-    redis.command(&["SET", "test:tokens:alice", "not json"]);
+    redis.command(&["SET", "test:{alice}:tokens", "not json"]);
     let e = store.load().await.expect_err("unreadable");
     assert!(!e.is_retryable(), "{e}");
     // Sessions are separate keys.
@@ -328,4 +328,72 @@ async fn redis_stopped_mid_flow_is_a_typed_error_and_nothing_is_lost() {
     c.refresh()
         .await
         .expect("its rotated refresh token works: nothing was lost");
+}
+
+#[tokio::test]
+async fn a_session_stored_under_the_old_key_is_moved_on_first_load() {
+    let redis = RedisServer::start();
+    let stores = stores(&redis).await;
+    let store = stores.session("dora").expect("store");
+    // What genauth-redis before the hash tags wrote: `<prefix>tokens:<session>`.
+    let old = set("access-old-key", "refresh-old-key");
+    let json = serde_json::to_string(&old).expect("json");
+    redis.command(&["SET", "test:tokens:dora", &json, "PX", "600000"]);
+    let loaded = store.load().await.expect("load").expect("still signed in");
+    assert!(loaded.same_token_as(&old));
+    // Moved: under the new key, with an expiry, and the old key gone.
+    assert!(
+        redis
+            .command(&["EXISTS", "test:{dora}:tokens"])
+            .contains(":1")
+    );
+    assert!(
+        redis
+            .command(&["EXISTS", "test:tokens:dora"])
+            .contains(":0")
+    );
+    let pttl = redis.command(&["PTTL", "test:{dora}:tokens"]);
+    assert!(!pttl.starts_with(":-"), "{pttl}");
+    // A set saved under the new key meanwhile wins over a stale old one.
+    let newer = set("access-newer", "refresh-newer");
+    store.save(Some(newer.clone())).await.expect("save");
+    redis.command(&["SET", "test:tokens:dora", &json]);
+    let loaded = store.load().await.expect("load").expect("signed in");
+    assert!(loaded.same_token_as(&newer));
+    // Signing out forgets both.
+    redis.command(&["SET", "test:tokens:dora", &json]);
+    store.save(None).await.expect("sign out");
+    assert!(store.load().await.expect("load").is_none());
+}
+
+#[tokio::test]
+async fn a_key_prefix_with_braces_is_refused_and_keys_share_the_sessions_hash_tag() {
+    let redis = RedisServer::start();
+    let err = RedisTokenStores::builder(redis.url())
+        .key_prefix("svc{x}:")
+        .connect()
+        .await
+        .expect_err("braces in the prefix");
+    assert!(err.to_string().contains("hash tag"), "{err}");
+    let stores = stores(&redis).await;
+    let store = stores.session("erin").expect("store");
+    store.save(Some(set("a", "r"))).await.expect("save");
+    let lease = store
+        .try_lease(Duration::from_secs(5))
+        .await
+        .expect("lease")
+        .expect("taken");
+    // Both keys carry the session as their hash tag: one slot in a Redis Cluster (the cluster
+    // tests run the scripts there).
+    assert!(
+        redis
+            .command(&["EXISTS", "test:{erin}:tokens"])
+            .contains(":1")
+    );
+    assert!(
+        redis
+            .command(&["EXISTS", "test:{erin}:lease"])
+            .contains(":1")
+    );
+    store.release_lease(lease).await.expect("released");
 }
