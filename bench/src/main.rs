@@ -21,6 +21,9 @@
 //! * `client raw|raw-timeouts|genauth` runs one Rust client's flow and prints one JSON line per
 //!   user.
 //!
+//! `fleet` simulates a fleet out of process (see `fleet.rs`): worker processes sharing user
+//! sessions in one Redis or a Redis Cluster, short-lived tokens, random calls.
+//!
 //! `concurrency` is the other comparison: one process per client (raw reqwest on one pool, then
 //! genauth on one client), each with `--callers` concurrent callers reading the signed-in
 //! user's profile (`get-profile`, a bearer call) for `--calls` calls in all; interleaved rounds;
@@ -45,6 +48,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
+
+mod fleet;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -91,6 +96,11 @@ enum Cmd {
         /// Calls in all.
         calls: usize,
     },
+    /// A fleet out of process: worker processes sharing user sessions in Redis (or a Redis
+    /// Cluster), short-lived tokens, random calls; refreshes per session, sessions lost.
+    Fleet(fleet::FleetArgs),
+    /// One worker of `fleet` (the driver starts these): one JSON line.
+    FleetWorker(fleet::WorkerArgs),
     /// Run one Rust client's flow: one JSON line per user.
     Client {
         /// Which client.
@@ -176,6 +186,12 @@ fn main() -> std::process::ExitCode {
             threads,
         } => serve(listen, &config, threads),
         Cmd::Concurrency(args) => concurrency(args),
+        Cmd::Fleet(args) => fleet::fleet(args, &workspace_root().join("target").join("tmp")),
+        Cmd::FleetWorker(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(fleet::worker(args))),
         Cmd::ConcurrentClient {
             kind,
             url,
@@ -783,7 +799,7 @@ impl Drop for Sandbox {
 }
 
 /// Starts the sandbox role on a free port; answers its URL once it serves.
-async fn start_sandbox(
+pub(crate) async fn start_sandbox(
     config: &Path,
     threads: usize,
     http: &reqwest::Client,
@@ -838,7 +854,7 @@ fn percentile(v: &mut [f64], q: f64) -> f64 {
 /// What a driver needs: `tools` created, a runtime of its own, and the client of its look-ups
 /// at the sandbox. That client keeps no connection alive: each look-up opens exactly one,
 /// which the connection count of a client then leaves out.
-fn driver(tools: &Path) -> Res<(tokio::runtime::Runtime, reqwest::Client)> {
+pub(crate) fn driver(tools: &Path) -> Res<(tokio::runtime::Runtime, reqwest::Client)> {
     std::fs::create_dir_all(tools)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

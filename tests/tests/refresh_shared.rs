@@ -164,17 +164,31 @@ async fn a_token_living_less_than_the_skew_is_not_refreshed_on_every_call() {
     assert_eq!(s.request_count(TOKEN), 1);
 }
 
+/// `t` with its issue and expiry times moved, as a stored set with them would be.
+fn aged(t: &TokenSet, issued_secs_ago: u64, expires_in_secs: u64) -> TokenSet {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut stored: serde_json::Value = serde_json::to_value(t).expect("serialises");
+    stored["issued_at"] = (now - issued_secs_ago).into();
+    stored["expires_at"] = (now + expires_in_secs).into();
+    serde_json::from_value(stored).expect("deserialises")
+}
+
 #[tokio::test]
-async fn the_skew_renews_a_token_before_it_expires() {
-    let mut config = Config::default();
-    config.apps[0].access_token_ttl_secs = 2;
-    let s = sandbox(config).await;
+async fn the_skew_renews_a_token_before_it_expires_and_uses_most_of_its_life() {
+    let s = sandbox(Config::default()).await;
     let c = builder(&s).build().expect("client");
     let first = signed_in(&c).await;
+    // A 12 s token with 2 s left: the skew is at most a twentieth of its life (0.6 s), so it
+    // is still used as it is.
+    c.set_tokens(aged(&first, 10, 2)).await.expect("set");
     c.get_profile().await.expect("profile");
-    assert_eq!(s.request_count(TOKEN), 0);
-    // Past half of its two seconds: renewed before the call, before it expires.
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(s.request_count(TOKEN), 0, "most of a short life is used");
+    // A 62 s token with 2 s left: within its skew (3.1 s), renewed before the call, before it
+    // expires.
+    c.set_tokens(aged(&first, 60, 2)).await.expect("set");
     c.get_profile().await.expect("profile");
     assert_eq!(s.request_count(TOKEN), 1);
     assert!(

@@ -1616,3 +1616,38 @@ async fn the_start_banner_pastes_into_a_shell_and_names_every_user() {
         assert!(banner.contains(&format!("#   {} / {}", app.id, app.secret)));
     }
 }
+
+#[tokio::test]
+async fn stats_count_refreshes_per_session_and_spent_tokens_presented_again() {
+    let s = genauth_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .expect("sandbox");
+    let c = common::app_client(&s);
+    let first = c
+        .sign_in_by_username_password("alice", "alice-password-1")
+        .await
+        .expect("sign in");
+    c.refresh().await.expect("refresh 1");
+    c.refresh().await.expect("refresh 2");
+    // A second session, never refreshed.
+    common::app_client(&s)
+        .sign_in_by_username_password("bob", "bob-password-1")
+        .await
+        .expect("sign in");
+    // The first set's refresh token was spent by refresh 1: presenting it again is a reuse.
+    let reused = c.with_tokens(Some(common::expired(&first)));
+    assert!(reused.get_profile().await.is_err());
+    let stats: Value = reqwest::get(format!("{}/__sandbox/stats", s.url()))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["sessions_started"], 2, "{stats}");
+    assert_eq!(stats["sessions_refreshed"], 1, "{stats}");
+    assert_eq!(stats["refreshes"], 2, "{stats}");
+    assert_eq!(stats["max_refreshes_per_session"], 2, "{stats}");
+    assert_eq!(stats["refresh_tokens_reused"], 1, "{stats}");
+    assert_eq!(stats["requests"]["/oidc/token"], 3, "{stats}");
+}

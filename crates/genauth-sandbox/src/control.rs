@@ -10,7 +10,7 @@
 //! | `GET`, `POST /__sandbox/users` | the users; create one (with or without a phone) |
 //! | `POST /__sandbox/reset` | back to the seed: users, codes, tokens, faults, settings |
 //! | `GET`, `PUT /__sandbox/settings` | code length, lifetimes, rate limit, for every app |
-//! | `GET /__sandbox/stats` | TCP connections accepted |
+//! | `GET /__sandbox/stats` | TCP connections accepted, requests per route, sign-in sessions and their refreshes, spent refresh tokens presented again |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +62,19 @@ fn body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, String> {
 /// (a benchmark tells a client that keeps its connections from one that opens one per call).
 async fn stats(State(s): S) -> Response {
     let accepted = s.connections.load(std::sync::atomic::Ordering::Relaxed);
-    axum::Json(json!({"connections_accepted": accepted})).into_response()
+    let requests = s.faults.counts();
+    let store = s.lock();
+    let stats = &store.refresh_stats;
+    axum::Json(json!({
+        "connections_accepted": accepted,
+        "requests": requests,
+        "sessions_started": stats.sessions,
+        "sessions_refreshed": stats.refreshes.len(),
+        "refreshes": stats.refreshes.values().sum::<u64>(),
+        "max_refreshes_per_session": stats.refreshes.values().max().copied().unwrap_or(0),
+        "refresh_tokens_reused": stats.reused,
+    }))
+    .into_response()
 }
 
 #[derive(Deserialize)]

@@ -125,6 +125,11 @@ impl Faults {
         self.map().clone()
     }
 
+    /// How many calls each route received.
+    pub fn counts(&self) -> HashMap<String, u64> {
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// How many calls `route` received (faulted or not).
     pub fn count(&self, route: &str) -> u64 {
         self.1

@@ -19,7 +19,7 @@ use genauth_sandbox::{Config, Sandbox};
   GET|POST /__sandbox/users                the users; create one, with or without a phone
   POST /__sandbox/reset                    back to the seed
   GET|PUT  /__sandbox/settings             code length, token lifetime, rate limit, limits
-  GET  /__sandbox/stats                    TCP connections accepted"
+  GET  /__sandbox/stats                    connections, requests per route, sessions and refreshes"
 )]
 struct Args {
     /// Address to listen on.

@@ -105,12 +105,20 @@ pub(crate) async fn oidc_token(
     let refresh_token = form.refresh_token.as_deref().unwrap_or_default();
     let now = s.now_ms();
     let mut store = s.lock();
-    let grant = store.refresh_tokens.remove(refresh_token).ok_or_else(|| {
-        OAuthError::bad(
+    let Some(grant) = store.refresh_tokens.remove(refresh_token) else {
+        if store.refresh_stats.spent.contains_key(refresh_token) {
+            store.refresh_stats.reused += 1;
+        }
+        return Err(OAuthError::bad(
             "invalid_grant",
             "the refresh token is invalid or was already used",
-        )
-    })?;
+        ));
+    };
+    let spent = &mut store.refresh_stats.spent;
+    if spent.len() >= 100_000 {
+        spent.retain(|_, expires_at_ms| *expires_at_ms > now);
+    }
+    spent.insert(refresh_token.to_string(), grant.expires_at_ms);
     if grant.app_id != app.id {
         return Err(OAuthError::bad(
             "invalid_grant",
@@ -129,7 +137,18 @@ pub(crate) async fn oidc_token(
             "the user no longer exists",
         ));
     }
-    let set = s.token_set(&mut store, &grant.user_id, app, &grant.scope);
+    *store
+        .refresh_stats
+        .refreshes
+        .entry(grant.session)
+        .or_default() += 1;
+    let set = s.token_set(
+        &mut store,
+        &grant.user_id,
+        app,
+        &grant.scope,
+        Some(grant.session),
+    );
     let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpiresIn);
     Ok(axum::Json(set.answer(field)).into_response())
 }

@@ -77,6 +77,23 @@ pub struct RefreshGrant {
     pub app_id: String,
     pub scope: String,
     pub expires_at_ms: u64,
+    /// The sign-in this refresh token descends from (a session: its refreshes keep it).
+    pub session: u64,
+}
+
+/// What the token endpoint saw of sessions, for `/__sandbox/stats`: refreshes per sign-in
+/// session, and spent refresh tokens presented again.
+#[derive(Debug, Default)]
+pub struct RefreshStats {
+    /// The last session number given.
+    pub sessions: u64,
+    /// Refreshes per session.
+    pub refreshes: HashMap<u64, u64>,
+    /// Refresh tokens already spent (one refresh each) → when they would have expired, to
+    /// tell a reuse from a token never issued; pruned of expired ones as it grows.
+    pub spent: HashMap<String, u64>,
+    /// Spent refresh tokens presented again.
+    pub reused: u64,
 }
 
 /// An updatePhoneToken's grant.
@@ -101,6 +118,7 @@ pub struct State {
     /// national number → positions in `outbox`, oldest first.
     outbox_by_phone: HashMap<String, Vec<usize>>,
     pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub refresh_stats: RefreshStats,
     pub update_phone_tokens: HashMap<String, UpdatePhoneGrant>,
     /// WeChat mobile bind requests (ecConn authByCodeIdentity), by key; taken out when used.
     pub bind_requests: HashMap<String, StateGrant>,
@@ -220,6 +238,7 @@ impl State {
             outbox: Vec::new(),
             outbox_by_phone: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            refresh_stats: RefreshStats::default(),
             update_phone_tokens: HashMap::new(),
             reset_tokens: HashMap::new(),
             bind_requests: HashMap::new(),

@@ -141,7 +141,7 @@ impl Shared {
             u.logins_count += 1;
             u.last_login_ms = Some(self.now_ms());
         }
-        let set = self.token_set(store, user_id, app, scope);
+        let set = self.token_set(store, user_id, app, scope, None);
         let field = self.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);
         set.answer(field)
     }
@@ -152,6 +152,7 @@ impl Shared {
         user_id: &str,
         app: &AppConfig,
         scope: &str,
+        session: Option<u64>,
     ) -> TokenSet {
         let ttl = self
             .settings()
@@ -166,6 +167,11 @@ impl Shared {
             .any(|s| s == "offline_access")
             .then(|| {
                 let token = random_token(43);
+                // A sign-in starts a session; a refresh keeps the one it renews.
+                let session = session.unwrap_or_else(|| {
+                    store.refresh_stats.sessions += 1;
+                    store.refresh_stats.sessions
+                });
                 store.refresh_tokens.insert(
                     token.clone(),
                     RefreshGrant {
@@ -173,6 +179,7 @@ impl Shared {
                         app_id: app.id.clone(),
                         scope: scope.into(),
                         expires_at_ms: self.now_ms() + app.refresh_token_ttl_secs * 1000,
+                        session,
                     },
                 );
                 token
@@ -247,7 +254,7 @@ mod tests {
         let app = &s.config.apps[0];
         let mut store = s.lock();
         let user = store.users.keys().next().cloned().expect("a seeded user");
-        let set = s.token_set(&mut store, &user, app, "openid offline_access");
+        let set = s.token_set(&mut store, &user, app, "openid offline_access", None);
         // The access and the id token, and nothing signed and thrown away.
         assert_eq!(s.signer.issued_len(), 2);
         let now = s.now_secs();
