@@ -102,7 +102,8 @@ fn app_client(url: &str, app_id: &str, app_secret: &str) -> Res<AuthenticationCl
 pub(crate) async fn worker(args: WorkerArgs) -> Res<()> {
     let stores = stores(&args.redis).await?;
     let app = app_client(&args.url, &args.app_id, &args.app_secret)?;
-    let until = Instant::now() + Duration::from_secs(args.duration_secs);
+    let begun = Instant::now();
+    let until = begun + Duration::from_secs(args.duration_secs);
     let mut tasks = Vec::new();
     for caller in 0..args.callers {
         let (stores, app) = (stores.clone(), app.clone());
@@ -111,6 +112,8 @@ pub(crate) async fn worker(args: WorkerArgs) -> Res<()> {
         tasks.push(tokio::spawn(async move {
             let mut histogram: BTreeMap<u64, u64> = BTreeMap::new();
             let mut failures: BTreeMap<&'static str, u64> = BTreeMap::new();
+            // Calls answered per 10 s window: what a failover does to the flow.
+            let mut timeline: BTreeMap<u64, u64> = BTreeMap::new();
             while Instant::now() < until {
                 // xorshift64: a different, repeatable sequence per worker and caller.
                 rng ^= rng << 13;
@@ -129,7 +132,10 @@ pub(crate) async fn worker(args: WorkerArgs) -> Res<()> {
                 let outcome = c.get_profile().await;
                 let us = started.elapsed().as_micros() as u64;
                 match outcome {
-                    Ok(_) => *histogram.entry(us / 10).or_default() += 1,
+                    Ok(_) => {
+                        *histogram.entry(us / 10).or_default() += 1;
+                        *timeline.entry(begun.elapsed().as_secs() / 10).or_default() += 1;
+                    }
                     Err(e) => {
                         *failures.entry(kind(&e)).or_default() += 1;
                         // A failed call is not hammered again at once.
@@ -137,13 +143,17 @@ pub(crate) async fn worker(args: WorkerArgs) -> Res<()> {
                     }
                 }
             }
-            (histogram, failures)
+            (histogram, failures, timeline)
         }));
     }
     let mut histogram: BTreeMap<u64, u64> = BTreeMap::new();
     let mut failures: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut timeline: BTreeMap<u64, u64> = BTreeMap::new();
     for task in tasks {
-        let (h, f) = task.await?;
+        let (h, f, t) = task.await?;
+        for (k, v) in t {
+            *timeline.entry(k).or_default() += v;
+        }
         for (k, v) in h {
             *histogram.entry(k).or_default() += v;
         }
@@ -151,7 +161,10 @@ pub(crate) async fn worker(args: WorkerArgs) -> Res<()> {
             *failures.entry(k).or_default() += v;
         }
     }
-    println!("{}", json!({"histogram": histogram, "failures": failures}));
+    println!(
+        "{}",
+        json!({"histogram": histogram, "failures": failures, "timeline": timeline})
+    );
     Ok(())
 }
 
@@ -178,7 +191,15 @@ impl Redis {
     fn url(&self) -> String {
         match self {
             Self::Single(r) => r.url(),
-            Self::Cluster(c) => c.urls()[0].replace("redis://", "redis+cluster://"),
+            // Every node as a seed: a connection made after a failover finds a live one.
+            Self::Cluster(c) => format!(
+                "redis+cluster://{}",
+                c.urls()
+                    .iter()
+                    .map(|u| u.trim_start_matches("redis://"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
         }
     }
 
@@ -303,6 +324,7 @@ pub(crate) fn fleet(args: FleetArgs, tools: &Path) -> Res<()> {
     }
     let mut histogram: BTreeMap<u64, u64> = BTreeMap::new();
     let mut failures: BTreeMap<String, u64> = BTreeMap::new();
+    let mut timeline: BTreeMap<u64, u64> = BTreeMap::new();
     for w in workers {
         let out = w.wait_with_output()?;
         if !out.status.success() {
@@ -319,6 +341,9 @@ pub(crate) fn fleet(args: FleetArgs, tools: &Path) -> Res<()> {
         }
         for (k, n) in v["failures"].as_object().into_iter().flatten() {
             *failures.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
+        }
+        for (k, n) in v["timeline"].as_object().into_iter().flatten() {
+            *timeline.entry(k.parse()?).or_default() += n.as_u64().unwrap_or(0);
         }
     }
     let elapsed = started.elapsed();
@@ -383,6 +408,14 @@ pub(crate) fn fleet(args: FleetArgs, tools: &Path) -> Res<()> {
         percentile(0.5),
         percentile(0.99),
         commands as f64 / calls.max(1) as f64
+    );
+    println!(
+        "calls answered per 10 s: {}",
+        timeline
+            .values()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     if let Some(at) = killed {
         println!("(a master was killed at {:.1} s)", at.as_secs_f64());

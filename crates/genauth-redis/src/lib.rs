@@ -360,6 +360,13 @@ fn encode(tokens: &TokenSet) -> Result<String, StoreError> {
         .map_err(|e| StoreError::permanent("the token set could not be encoded", Some(Box::new(e))))
 }
 
+/// `connected_slaves:<n>` of an `INFO replication` answer.
+fn connected_replicas(info: &str) -> Option<usize> {
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("connected_slaves:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -369,28 +376,61 @@ impl RedisTokenStore {
         self.stores.connection.clone()
     }
 
-    /// Waits, if asked to, until the replicas have the token set just written.
-    async fn replicated(&self) {
-        let Some((replicas, timeout)) = self.stores.wait_for_replicas else {
-            return;
-        };
-        let mut wait = redis::cmd("WAIT");
-        wait.arg(replicas).arg(millis(timeout));
-        let acked = match self.connection() {
-            Connection::Single(mut c) => wait.query_async::<i64>(&mut c).await,
-            // WAIT names no key: sent to the master of the session's slot, where the write went.
+    /// Runs `cmd` on the master of this session's slot (the node its writes went to).
+    async fn on_master<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> redis::RedisResult<T> {
+        match self.connection() {
+            Connection::Single(mut c) => cmd.query_async::<T>(&mut c).await,
+            // WAIT and INFO name no key: routed to the master of the session's slot.
             Connection::Cluster(mut c) => c
                 .route_command(
-                    wait,
+                    cmd,
                     RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
                         &self.tokens_key,
                         SlotAddr::Master,
                     ))),
                 )
                 .await
-                .and_then(|v| Ok(redis::from_redis_value::<i64>(v)?)),
+                .and_then(|v| Ok(redis::from_redis_value::<T>(v)?)),
+        }
+    }
+
+    /// Waits, if asked to, until the replicas have the token set just written.
+    ///
+    /// `WAIT` holds the connection it runs on (shared by every session of the process) until
+    /// the replicas answer or the timeout passes. So the master's connected replicas are
+    /// asked first (`INFO replication`), and a master with none (a replica just promoted
+    /// after a failover, its old master gone) is not waited on: waiting there would stall
+    /// every call of the process for the whole timeout at each save, and acknowledge
+    /// nothing. Fewer replicas than asked: the wait is for those there are.
+    async fn replicated(&self) {
+        let Some((replicas, timeout)) = self.stores.wait_for_replicas else {
+            return;
         };
-        match acked {
+        let mut info = redis::cmd("INFO");
+        info.arg("replication");
+        let connected = match self.on_master::<String>(info).await {
+            Ok(info) => connected_replicas(&info),
+            Err(e) => {
+                tracing::warn!(session = %self.session, error = %e, "INFO replication failed");
+                return;
+            }
+        };
+        let wanted = match connected {
+            Some(0) => {
+                tracing::warn!(
+                    session = %self.session,
+                    wanted = replicas,
+                    "the token set was saved on a master with no replica connected: not waited on"
+                );
+                return;
+            }
+            Some(n) => n.min(replicas),
+            // An INFO without the field (a proxy's answer): wait as asked.
+            None => replicas,
+        };
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(wanted).arg(millis(timeout));
+        match self.on_master::<i64>(wait).await {
             Ok(n) if n >= replicas as i64 => {}
             Ok(n) => tracing::warn!(
                 session = %self.session,
@@ -592,3 +632,20 @@ impl TokenStore for RedisTokenStore {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct CrateReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use super::connected_replicas;
+
+    #[test]
+    fn connected_replicas_read_from_info_replication() {
+        let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\nslave0:ip=127.0.0.1,port=7001\r\n";
+        assert_eq!(connected_replicas(info), Some(2));
+        assert_eq!(
+            connected_replicas("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"),
+            Some(0)
+        );
+        assert_eq!(connected_replicas("role:master\r\n"), None);
+        assert_eq!(connected_replicas("connected_slaves:many\r\n"), None);
+    }
+}

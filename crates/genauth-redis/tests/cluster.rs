@@ -258,6 +258,53 @@ async fn a_master_killed_mid_flow_costs_retryable_errors_and_loses_nothing() {
             .await
             .expect("the session works");
     }
+    // The promoted master has no replica (its old master is dead): a save there does not WAIT,
+    // which would hold the process's shared connection for the whole timeout at every save.
+    let promoted = cluster
+        .master_of(&format!("test:{{{}}}:tokens", ids[0]))
+        .expect("promoted master");
+    let waits = |node: usize| -> u64 {
+        let stats = cluster.nodes()[node]
+            .command(&["INFO", "commandstats"])
+            .expect("commandstats");
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_wait:calls="))
+            .and_then(|v| v.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = waits(promoted);
+    let store = fleet[2].0.session(&ids[0]).expect("store");
+    let tokens = store.load().await.expect("load").expect("kept");
+    store.save(Some(tokens)).await.expect("save");
+    assert_eq!(
+        waits(promoted),
+        before,
+        "no WAIT on a master without replicas"
+    );
+    // A master that still has its replica is waited on.
+    let other = ids
+        .iter()
+        .find(|id| {
+            cluster
+                .master_of(&format!("test:{{{id}}}:tokens"))
+                .is_ok_and(|m| m != promoted)
+        })
+        .expect("a session on another master");
+    let other_master = cluster
+        .master_of(&format!("test:{{{other}}}:tokens"))
+        .expect("master");
+    let before = waits(other_master);
+    let store = fleet[2].0.session(other).expect("store");
+    let tokens = store.load().await.expect("load").expect("kept");
+    store.save(Some(tokens)).await.expect("save");
+    assert_eq!(
+        waits(other_master),
+        before + 1,
+        "WAIT where a replica is connected"
+    );
+
     // No refresh token was used twice: one refresh per session (a second refresh with the same
     // token would have been refused, and its caller failed above).
     assert_eq!(

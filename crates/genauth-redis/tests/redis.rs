@@ -299,11 +299,21 @@ async fn redis_stopped_mid_flow_is_a_typed_error_and_nothing_is_lost() {
         "/oidc/token",
         Fault::next(1, FaultKind::Latency { ms: 300 }),
     );
+    let refreshes = s.request_count("/oidc/token");
     let refreshing = tokio::spawn({
         let c = c.clone();
         async move { c.refresh().await }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Stopped once the refresh request is at the server (its lease taken), not after a guess
+    // at how long that takes on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.request_count("/oidc/token") == refreshes {
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     redis.stop();
     let renewed = refreshing
         .await
