@@ -1,5 +1,5 @@
-//! The sandbox's layout stays walkable: its modules import each other without a circle, and the
-//! store (`state.rs`) knows nothing of HTTP.
+//! The sandbox's layout stays walkable: its modules import each other without a circle, the
+//! store (`state.rs`) knows nothing of HTTP, and every operation of the spec has a route.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -114,4 +114,44 @@ fn the_store_knows_nothing_of_http() {
     ] {
         assert!(!state.contains(http), "state.rs uses {http}");
     }
+}
+
+/// Every operation of the spec has a route: a request with its method and path gets an answer
+/// of its own (a refusal of the empty request is fine), never the router's "no such API".
+/// (The schemathesis run would notice a missing route too, but needs Python.)
+#[tokio::test]
+async fn every_operation_of_the_spec_gets_a_route() {
+    let sandbox = genauth_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .expect("sandbox");
+    let http = reqwest::Client::new();
+    assert!(genauth_api::operations::ALL.len() >= 40);
+    let mut missing = Vec::new();
+    for op in genauth_api::operations::ALL {
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).expect("method");
+        let answer = http
+            .request(method, format!("{}{}", sandbox.url(), op.path))
+            .send()
+            .await
+            .expect("the sandbox answers");
+        let body = answer.text().await.unwrap_or_default();
+        if body.contains("no such API") {
+            missing.push(format!("{} ({} {})", op.id, op.method, op.path));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations without a route: {missing:?}"
+    );
+    // And the check can fail: a path the spec does not have is "no such API".
+    let body = http
+        .post(format!("{}/api/v3/no-such-operation", sandbox.url()))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(body.contains("no such API"), "{body}");
 }

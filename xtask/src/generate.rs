@@ -1,5 +1,5 @@
-//! Every generated file of the workspace (spec → `generated.rs`; the country list →
-//! `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
+//! Every generated file of the workspace (spec → `generated.rs` and `operations.rs`; the
+//! country list → `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
 //! freshness diff.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -142,6 +142,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             path: "crates/genauth-api/src/generated.rs",
             source: "openapi/genauth.yaml",
             text: generate_file()?,
+        },
+        Output {
+            path: "crates/genauth-api/src/operations.rs",
+            source: "openapi/genauth.yaml",
+            text: crate::operations::generate(&crate::read(&crate::spec_path())?)?,
         },
         Output {
             path: "crates/genauth-api/src/countries.rs",

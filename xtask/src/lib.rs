@@ -1,14 +1,18 @@
-//! Generation, lint and freshness check of the genauth workspace.
+//! Generation, lint and freshness check of the genauth workspace. This file only declares the
+//! modules and re-exports; each does one thing:
 //!
-//! One function, [`generate`], turns `openapi/genauth.yaml` into the source of
-//! `crates/genauth-api/src/generated.rs`. `cargo xtask generate` writes it, `cargo xtask generate
-//! --check` compares it with the checked-in file, and the snapshot tests in `tests/` call the same
-//! function, so the three can never disagree.
+//! * `generate`: the client from the spec (progenitor, then `postprocess`), and every generated
+//!   file written or compared (`write_or_check`: `cargo xtask generate [--check]`); the snapshot
+//!   tests in `tests/` call the same functions, so they can never disagree.
+//! * `operations`: the operation table (`genauth_api::operations`); `countries`: the country list.
+//! * `lint`: the spec's rules; `schema`: example validation; `spec`: the spec's look-ups.
+//! * `upstream`: `cargo xtask upstream-check`; `msrv`: `cargo xtask msrv-check`.
 
 pub mod countries;
 pub mod generate;
 pub mod lint;
 pub mod msrv;
+pub mod operations;
 pub mod postprocess;
 pub mod schema;
 pub mod spec;

@@ -1,4 +1,7 @@
-//! `cargo xtask generate [--check]` and `cargo xtask lint`.
+//! The xtask's commands: `generate [--check]` (every generated file: the client, the operation
+//! table, the country list; `--check` fails with a diff when one is stale), `lint` (the spec's
+//! rules), `upstream-check` (our spec against the service's own documents, with coverage) and
+//! `msrv-check` (the declared rust-version builds). The work is in the library (`lib.rs`).
 
 use std::process::ExitCode;
 
@@ -16,8 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write crates/genauth-api/src/generated.rs from openapi/genauth.yaml (lints the spec first)
-    /// and crates/genauth-api/src/countries.rs from the keshvar crate.
+    /// Write crates/genauth-api/src/generated.rs and operations.rs from openapi/genauth.yaml
+    /// (lints the spec first) and crates/genauth-api/src/countries.rs from the keshvar crate.
     Generate {
         /// Do not write: exit non-zero with a unified diff when the checked-in file is stale.
         #[arg(long)]

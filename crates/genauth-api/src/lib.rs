@@ -21,6 +21,8 @@ mod generated;
 
 #[rustfmt::skip]
 pub mod countries;
+#[rustfmt::skip]
+pub mod operations;
 pub mod phone;
 pub mod seam;
 pub mod signature;

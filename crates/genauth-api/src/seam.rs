@@ -6,8 +6,9 @@
 //!
 //! * request-scoped headers (authentication: app id, user or management token), inserted into
 //!   every request the client sends, replacing any header of the same name;
-//! * an [`ExecHook`] that sends the request: the facade times it, traces it, reads the request
-//!   id and decides on retries there.
+//! * an [`ExecHook`] that sends the request: the facade's transport times it, traces it and
+//!   applies the request timeout there (retries are decided a layer up, by the facade's
+//!   executor around the whole generated call).
 //!
 //! ```
 //! use genauth_api::Client;

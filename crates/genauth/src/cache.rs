@@ -13,6 +13,21 @@ use crate::error::Result;
 /// every call).
 const MARGIN: Duration = Duration::from_secs(60);
 
+/// Now plus `secs` seconds from a server; a negative number is now, and a number too large for
+/// the clock is as far as the clock goes (a server's number never panics the client).
+pub(crate) fn expires_after(secs: i64) -> SystemTime {
+    let now = SystemTime::now();
+    let secs = u64::try_from(secs).unwrap_or(0);
+    now.checked_add(Duration::from_secs(secs))
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
+/// A server's `expires_in`, seconds: negative is zero.
+pub(crate) fn lifetime(expires_in: i64) -> Duration {
+    Duration::from_secs(expires_in.max(0) as u64)
+}
+
 /// The cache; `T` is whatever the client keeps with the token (e.g. the user pool id).
 pub(crate) struct TokenCache<T>(Mutex<Slot<T>>);
 

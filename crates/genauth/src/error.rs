@@ -1,6 +1,7 @@
 //! One error type for every call of the crate.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The result of every fallible call of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -170,7 +171,7 @@ pub enum Error {
     /// [`StoreError::is_retryable`](crate::StoreError::is_retryable) says whether to try
     /// again. Not "signed out": the token set may well be there.
     #[error(transparent)]
-    Store(#[from] crate::tokens::StoreError),
+    Store(#[from] StoreError),
     /// A client could not be built from its settings.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -411,9 +412,53 @@ impl fmt::Display for ApiCode {
     }
 }
 
+/// A [`TokenStore`](crate::TokenStore) that could not do what was asked: its storage is unreachable, refused,
+/// or holds something that is not a token set. [`is_retryable`](Self::is_retryable) says
+/// whether trying again later may succeed (an outage) or not (a refusal, bad data).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("token store: {message}")]
+pub struct StoreError {
+    message: String,
+    retryable: bool,
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// A failure that may pass (the storage is down, a timeout).
+    pub fn retryable(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+            source: source.map(Arc::from),
+        }
+    }
+
+    /// A failure that will not pass by itself (refused, unreadable data).
+    pub fn permanent(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+            source: source.map(Arc::from),
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use genauth_api::operations as op;
 
     #[test]
     fn api_codes_round_trip_and_unknown_is_kept() {
@@ -427,7 +472,7 @@ mod tests {
     #[test]
     fn api_error_text_keeps_codes_and_request_id() {
         let e = Error::Api {
-            operation: "bindPhone",
+            operation: op::BIND_PHONE.id,
             status_code: 400,
             api_code: Some(2001),
             message: "wrong code".into(),
@@ -447,7 +492,7 @@ mod tests {
     #[test]
     fn the_exact_api_code_is_kept_and_shown_beside_its_group() {
         let e = Error::Api {
-            operation: "getUser",
+            operation: op::GET_USER.id,
             status_code: 401,
             api_code: Some(1302),
             message: "the signature does not match".into(),

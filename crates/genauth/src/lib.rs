@@ -51,46 +51,40 @@ compile_error!(
      `rustls` (ring) or `native-tls`"
 );
 
-mod account;
 mod auth;
 mod cache;
 mod config;
 mod error;
 mod exec;
+mod input;
 mod management;
-mod phone;
-mod refresh;
 mod retry;
 mod social;
 mod tokens;
 mod transport;
-mod wechat_mobile;
 
 pub use genauth_api as api;
 pub use secrecy::{ExposeSecret, SecretString};
 
-pub use account::{Country, ExtIdp, PasswordResetToken, SecurityInfo};
 pub use auth::{
-    AuthenticationClient, AuthenticationClientBuilder, Identity, ProfileOptions, SignInOptions,
-    SmsChannel, TokenEndpointAuthMethod, User,
+    AuthenticationClient, AuthenticationClientBuilder, Country, ExtIdp, Identity,
+    PasswordResetToken, ProfileOptions, SecurityInfo, SignInOptions, SmsChannel,
+    TokenEndpointAuthMethod, User, WechatBindRequest, WechatMobileOutcome,
 };
 pub use config::ClientConfig;
-pub use error::{ApiCode, Error, Result};
+pub use error::{ApiCode, Error, Result, StoreError};
+pub use input::{PassCode, PhoneNumber};
 pub use management::{
     DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder, NewUser,
     PhoneMove, SignatureScheme, UserExt, UserRef, default_signature_scheme,
 };
-pub use phone::PhoneNumber;
 pub use retry::RetryPolicy;
 pub use social::{
     DeviceContext, DeviceContextBuilder, LoginOutcome, MobileRegistration, SmsType, SocialClient,
     SocialClientBuilder, SocialSession, SsoTicket, SsoUser, StateToken, TenantClient,
     TenantClientBuilder,
 };
-pub use tokens::{
-    InMemoryTokenStore, PassCode, RefreshLease, StoreError, StoreFuture, Swap, TokenSet, TokenStore,
-};
-pub use wechat_mobile::{WechatBindRequest, WechatMobileOutcome};
+pub use tokens::{InMemoryTokenStore, RefreshLease, StoreFuture, Swap, TokenSet, TokenStore};
 
 /// The crate README's example, compiled as a doctest so that it cannot drift.
 #[cfg(doctest)]

@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::cache::expires_after;
+use crate::error::{Error, Result, StoreError};
 
 /// The tokens of a signed-in user. Every token is a [`SecretString`]: `Debug` shows
 /// `[REDACTED]`, and the memory is zeroed on drop. Cloning is a reference count.
@@ -299,8 +300,6 @@ impl<'de> Deserialize<'de> for TokenSet {
     }
 }
 
-/// Now plus `secs` seconds from a server; a negative number is now, and a number too large for
-/// the clock is as far as the clock goes (a server's number never panics the client).
 /// The payload of a JWT (URL-safe base64, padding tolerated), unverified; `None` when `token`
 /// is not one.
 pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
@@ -312,57 +311,6 @@ pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
     serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .filter(serde_json::Value::is_object)
-}
-
-pub(crate) fn expires_after(secs: i64) -> SystemTime {
-    let now = SystemTime::now();
-    let secs = u64::try_from(secs).unwrap_or(0);
-    now.checked_add(Duration::from_secs(secs))
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
-}
-
-/// A [`TokenStore`] that could not do what was asked: its storage is unreachable, refused,
-/// or holds something that is not a token set. [`is_retryable`](Self::is_retryable) says
-/// whether trying again later may succeed (an outage) or not (a refusal, bad data).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("token store: {message}")]
-pub struct StoreError {
-    message: String,
-    retryable: bool,
-    #[source]
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
-}
-
-impl StoreError {
-    /// A failure that may pass (the storage is down, a timeout).
-    pub fn retryable(
-        message: impl Into<String>,
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        Self {
-            message: message.into(),
-            retryable: true,
-            source: source.map(Arc::from),
-        }
-    }
-
-    /// A failure that will not pass by itself (refused, unreadable data).
-    pub fn permanent(
-        message: impl Into<String>,
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        Self {
-            message: message.into(),
-            retryable: false,
-            source: source.map(Arc::from),
-        }
-    }
-
-    /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        self.retryable
-    }
 }
 
 /// The future a [`TokenStore`] returns.
@@ -667,85 +615,10 @@ impl TokenStore for InMemoryTokenStore {
     }
 }
 
-/// A one-time SMS code, checked (4 to 8 digits) before it is sent and kept secret.
-///
-/// Every call that takes a code takes a `&str` or `String` too and checks it the same way; the
-/// code never shows in `Debug` or in errors:
-///
-/// ```
-/// use genauth::{Error, PassCode};
-///
-/// let code = PassCode::new(" 123456 ")?; // surrounding spaces are dropped
-/// assert!(!format!("{code:?}").contains("123456"));
-/// assert!(matches!(PassCode::new("12ab"), Err(Error::InvalidInput { .. })));
-/// assert!(PassCode::new("123").is_err());
-/// # Ok::<(), genauth::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct PassCode(SecretString);
-
-impl PassCode {
-    /// Checks a code.
-    pub fn new(code: &str) -> Result<Self> {
-        let code = code.trim();
-        if !(4..=8).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::input("pass code", "must be 4 to 8 digits"));
-        }
-        Ok(Self(code.to_string().into()))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl TryFrom<&str> for PassCode {
-    type Error = Error;
-
-    fn try_from(code: &str) -> Result<Self> {
-        Self::new(code)
-    }
-}
-
-impl TryFrom<&String> for PassCode {
-    type Error = Error;
-
-    fn try_from(code: &String) -> Result<Self> {
-        Self::new(code)
-    }
-}
-
-impl TryFrom<String> for PassCode {
-    type Error = Error;
-
-    fn try_from(code: String) -> Result<Self> {
-        Self::new(&code)
-    }
-}
-
-/// Reads a required, non-empty secret.
-pub(crate) fn non_empty(field: &'static str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        Err(Error::input(field, "is empty"))
-    } else {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use genauth_api::types;
-
-    #[test]
-    fn pass_codes_are_checked_and_hidden() {
-        let code = PassCode::new(" 123456 ").expect("valid");
-        assert_eq!(code.expose(), "123456");
-        assert!(!format!("{code:?}").contains("123456"));
-        for bad in ["", "12a456", "123", "123456789"] {
-            assert!(PassCode::new(bad).is_err(), "{bad}");
-        }
-    }
 
     fn answer(expire_in: Option<i64>, expires_in: Option<i64>) -> types::LoginTokenResponseDataDto {
         types::LoginTokenResponseDataDto {

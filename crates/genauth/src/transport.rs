@@ -1,5 +1,7 @@
-//! The one place where calls of the generated client become this crate's results: shared HTTP
-//! settings, the exec hook (tracing, sensitive headers), error mapping and envelope checks.
+//! The transport under every generated call: the shared HTTP client and its settings, the exec
+//! hook (the request timeout, sensitive headers, DEBUG events per exchange), body excerpts with
+//! secrets masked, and a 429 page without an envelope made into one. The error mapping and the
+//! envelope checks are the executor's (`exec.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -427,6 +429,7 @@ mod tests {
 #[cfg(test)]
 mod future_size {
     use super::*;
+    use genauth_api::operations as op;
 
     /// Every request's future is boxed here: its rare paths (a 429 rewritten, the request
     /// itself) once made it a kilobyte, allocated and filled on every call.
@@ -445,7 +448,7 @@ mod future_size {
             .get("http://127.0.0.1:1/api/v3/get-profile")
             .build()
             .expect("request");
-        let future = hook.exec(&client, request, "getProfile");
+        let future = hook.exec(&client, request, op::GET_PROFILE.id);
         let size = std::mem::size_of_val(&*future);
         assert!(size <= 320, "the hook's future is {size} B");
     }

@@ -9,12 +9,15 @@ use std::time::SystemTime;
 use genauth_api::types;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{AuthenticationClient, SmsChannel, User};
+use super::client::AuthenticationClient;
+use super::user::{SmsChannel, User};
+use crate::cache::expires_after;
 use crate::error::{Error, Result};
 use crate::exec::missing_data;
-use crate::phone::PhoneNumber;
+use crate::input::PhoneNumber;
+use crate::input::{PassCode, non_empty};
 use crate::retry::Kind;
-use crate::tokens::{PassCode, expires_after, non_empty};
+use genauth_api::operations as op;
 
 /// A country and its phone country code (get-country-list).
 pub use genauth_api::types::CountryDetailInfo as Country;
@@ -100,12 +103,12 @@ impl AuthenticationClient {
             profile: None,
         };
         let answer = self
-            .app_call(Kind::Write, "signUp", |api| {
+            .app_call(Kind::Write, op::SIGN_UP.id, |api| {
                 let body = body.clone();
                 async move { api.sign_up().body(body).send().await }
             })
             .await?;
-        answer.data.ok_or_else(|| missing_data("signUp"))
+        answer.data.ok_or_else(|| missing_data(op::SIGN_UP.id))
     }
 
     /// Whether `code` is valid for `phone` and `channel`, without spending it: the code stays
@@ -156,14 +159,14 @@ impl AuthenticationClient {
             email_code_payload: None,
         };
         let answer = self
-            .app_call(Kind::Read, "preCheckCode", |api| {
+            .app_call(Kind::Read, op::PRE_CHECK_CODE.id, |api| {
                 let body = body.clone();
                 async move { api.pre_check_code().body(body).send().await }
             })
             .await?;
         Ok(answer
             .data
-            .ok_or_else(|| missing_data("preCheckCode"))?
+            .ok_or_else(|| missing_data(op::PRE_CHECK_CODE.id))?
             .is_valid)
     }
 
@@ -187,13 +190,15 @@ impl AuthenticationClient {
     /// # Ok(()) }
     /// ```
     pub async fn get_security_info(&self) -> Result<SecurityInfo> {
-        let answer = Box::pin(
-            self.user_call(Kind::Read, "getSecurityInfo", |api| async move {
-                api.get_security_info().send().await
-            }),
-        )
+        let answer = Box::pin(self.user_call(
+            Kind::Read,
+            op::GET_SECURITY_INFO.id,
+            |api| async move { api.get_security_info().send().await },
+        ))
         .await?;
-        answer.data.ok_or_else(|| missing_data("getSecurityInfo"))
+        answer
+            .data
+            .ok_or_else(|| missing_data(op::GET_SECURITY_INFO.id))
     }
 
     /// Sends the code that a password reset by phone needs (channel CHANNEL_RESET_PASSWORD).
@@ -222,14 +227,14 @@ impl AuthenticationClient {
             email_pass_code_payload: None,
         };
         let answer = self
-            .app_call(Kind::Write, "verifyResetPasswordRequest", |api| {
+            .app_call(Kind::Write, op::VERIFY_RESET_PASSWORD_REQUEST.id, |api| {
                 let body = body.clone();
                 async move { api.verify_reset_password_request().body(body).send().await }
             })
             .await?;
         let data = answer
             .data
-            .ok_or_else(|| missing_data("verifyResetPasswordRequest"))?;
+            .ok_or_else(|| missing_data(op::VERIFY_RESET_PASSWORD_REQUEST.id))?;
         Ok(PasswordResetToken {
             token: data.password_reset_token.into(),
             expires_at: expires_after(data.token_expires_in),
@@ -244,7 +249,7 @@ impl AuthenticationClient {
             password_reset_token: token.token.expose_secret().into(),
             password_encrypt_type: None,
         };
-        self.app_call(Kind::Write, "resetPassword", |api| {
+        self.app_call(Kind::Write, op::RESET_PASSWORD.id, |api| {
             let body = body.clone();
             async move { api.reset_password().body(body).send().await }
         })
@@ -312,7 +317,7 @@ impl AuthenticationClient {
         let answer = self
             .app_call(
                 Kind::Read,
-                "getCountryList",
+                op::GET_COUNTRY_LIST.id,
                 |api: Arc<genauth_api::Client>| async move { api.get_country_list().send().await },
             )
             .await?;
@@ -325,7 +330,7 @@ impl AuthenticationClient {
         let answer = self
             .app_call(
                 Kind::Read,
-                "getApplicationEnabledExtIdps",
+                op::GET_APPLICATION_ENABLED_EXT_IDPS.id,
                 |api: Arc<genauth_api::Client>| async move {
                     api.get_application_enabled_ext_idps().send().await
                 },

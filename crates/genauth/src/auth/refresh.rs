@@ -1,6 +1,7 @@
-//! Renewing a user's token set, as one shared operation.
+//! A user's session ([`Session`]: the app, the token store, the refresh state), and renewing
+//! its token set as one shared operation.
 //!
-//! * One refresh at a time per client ([`Refresher`]) and, with the store's lease, per fleet.
+//! * One refresh at a time per session and, with the store's lease, per fleet.
 //! * Its outcome, success or failure, goes to every caller waiting for it.
 //! * It runs as its own task, to its end whatever happens to the callers: a caller's future
 //!   dropped (a timeout around a call) never loses a refresh token the server has rotated.
@@ -13,14 +14,14 @@
 //!   written as soon as the store answers again: nothing is lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::auth::AuthenticationClient;
+use super::app::App;
 use crate::error::{Error, Result};
-use crate::tokens::{RefreshLease, Swap, TokenSet};
+use crate::tokens::{RefreshLease, Swap, TokenSet, TokenStore};
 
 /// How long callers get a failed refresh's error at once, by default.
 pub(crate) const DEFAULT_FAILURE_BACKOFF: Duration = Duration::from_secs(1);
@@ -40,7 +41,7 @@ pub(crate) enum RefreshReason {
     Expiring,
     /// The service answered 401 to the access token.
     Unauthorized,
-    /// [`AuthenticationClient::refresh`] was called.
+    /// [`AuthenticationClient::refresh`](crate::AuthenticationClient::refresh) was called.
     Requested,
 }
 
@@ -60,9 +61,11 @@ impl RefreshReason {
     }
 }
 
-/// The refresh state of one client (shared by its clones).
-#[derive(Default)]
-pub(crate) struct Refresher {
+/// One user's session: the app, the user's token store and the refresh state (shared by a
+/// client's clones, and by the refresh task that outlives a caller).
+pub(crate) struct Session {
+    pub(crate) app: Arc<App>,
+    pub(crate) store: Arc<dyn TokenStore>,
     slot: Mutex<Slot>,
     /// Whether a set or a lease waits for the store (`pending`, `unreleased`): read on every
     /// load without taking the lock.
@@ -88,7 +91,16 @@ struct Failed {
     until: Instant,
 }
 
-impl Refresher {
+impl Session {
+    pub(crate) fn new(app: Arc<App>, store: Arc<dyn TokenStore>) -> Self {
+        Self {
+            app,
+            store,
+            slot: Mutex::default(),
+            deferred: AtomicBool::new(false),
+        }
+    }
+
     fn slot(&self) -> MutexGuard<'_, Slot> {
         // A panic while holding the lock leaves plain data behind: keep using it.
         self.slot
@@ -108,13 +120,13 @@ impl Refresher {
     }
 }
 
-impl AuthenticationClient {
+impl Session {
     /// The token set to use now: renewed first when it is due (see [`TokenSet::due`]).
-    pub(crate) async fn fresh_tokens(&self) -> Result<TokenSet> {
+    pub(crate) async fn fresh_tokens(self: &Arc<Self>) -> Result<TokenSet> {
         let tokens = self.load_tokens().await?.ok_or_else(|| {
             Error::Token("not signed in: sign in or set a token set first".into())
         })?;
-        if !tokens.due(self.app().refresh_skew) {
+        if !tokens.due(self.app.refresh_skew) {
             return Ok(tokens);
         }
         if tokens.refresh_token().is_none() {
@@ -132,26 +144,26 @@ impl AuthenticationClient {
     /// The store's token set, after writing a refreshed set it could not take before; while
     /// the store is down, that set stands in for it.
     pub(crate) async fn load_tokens(&self) -> Result<Option<TokenSet>> {
-        if !self.refresher().deferred.load(Ordering::Acquire) {
-            return Ok(self.store().load().await?);
+        if !self.deferred.load(Ordering::Acquire) {
+            return Ok(self.store.load().await?);
         }
-        let unreleased = self.refresher().update(|slot| slot.unreleased.take());
+        let unreleased = self.update(|slot| slot.unreleased.take());
         if let Some(lease) = unreleased
-            && let Err(e) = self.store().release_lease(lease.clone()).await
+            && let Err(e) = self.store.release_lease(lease.clone()).await
         {
             tracing::debug!(error = %e, "the refresh lease still cannot be given back");
-            self.refresher().update(|slot| {
+            self.update(|slot| {
                 slot.unreleased.get_or_insert(lease);
             });
         }
-        let pending = self.refresher().slot().pending.clone();
+        let pending = self.slot().pending.clone();
         if let Some((expected, new)) = pending {
             match self
-                .store()
+                .store
                 .compare_and_set(&expected, new.clone(), None)
                 .await
             {
-                Ok(_) => self.refresher().update(|slot| {
+                Ok(_) => self.update(|slot| {
                     if slot
                         .pending
                         .as_ref()
@@ -166,19 +178,19 @@ impl AuthenticationClient {
                 }
             }
         }
-        Ok(self.store().load().await?)
+        Ok(self.store.load().await?)
     }
 
     /// Renews `stale` (or adopts a newer set), sharing one refresh among all callers.
     /// `need_fresh`: a replacement that is itself due is not good enough (false after a 401,
     /// where any other set is worth a try).
     pub(crate) async fn shared_refresh(
-        &self,
+        self: &Arc<Self>,
         stale: TokenSet,
         reason: RefreshReason,
     ) -> Result<TokenSet> {
         let mut flight = {
-            let mut slot = self.refresher().slot();
+            let mut slot = self.slot();
             if let Some(failed) = &slot.failed
                 && failed.until > Instant::now()
                 && failed.stale.same_token_as(&stale)
@@ -190,19 +202,19 @@ impl AuthenticationClient {
                 None => {
                     let (tx, rx) = watch::channel(None);
                     slot.flight = Some(rx.clone());
-                    let client = self.clone();
+                    let session = Arc::clone(self);
                     // Its span's parent is the call that started it; `session` is the store's
                     // label (`TokenStore::label`).
                     let span = tracing::info_span!(
                         "genauth_refresh",
-                        session = %self.store().label().unwrap_or_else(|| "-".into()),
+                        session = %self.store.label().unwrap_or_else(|| "-".into()),
                         reason = reason.as_str(),
                     );
                     let need_fresh = reason.need_fresh();
                     // Its own task: it runs to its end whatever happens to the callers.
                     let flight = async move {
                         tracing::info!("refreshing the session");
-                        let outcome = client.refresh_flight(&stale, need_fresh).await;
+                        let outcome = session.refresh_flight(&stale, need_fresh).await;
                         match &outcome {
                             Ok(tokens) => tracing::info!(
                                 expires_in_s = tokens
@@ -214,13 +226,13 @@ impl AuthenticationClient {
                             ),
                             Err(e) => tracing::warn!(error = %e, "session refresh failed"),
                         }
-                        let mut slot = client.refresher().slot();
+                        let mut slot = session.slot();
                         slot.flight = None;
                         slot.failed = outcome.as_ref().err().map(|error| Failed {
                             stale,
                             error: error.clone(),
                             until: Instant::now()
-                                .checked_add(client.app().refresh_backoff)
+                                .checked_add(session.app.refresh_backoff)
                                 .unwrap_or_else(Instant::now),
                         });
                         drop(slot);
@@ -241,7 +253,7 @@ impl AuthenticationClient {
             Err(_) => {
                 // The task ended without an outcome (it panicked): let the next caller start
                 // a new refresh.
-                let mut slot = self.refresher().slot();
+                let mut slot = self.slot();
                 if slot
                     .flight
                     .as_ref()
@@ -259,20 +271,20 @@ impl AuthenticationClient {
     /// otherwise take the store's lease (waiting for another holder's set meanwhile), refresh
     /// with the store's current refresh token, and save by compare-and-set.
     async fn refresh_flight(&self, stale: &TokenSet, need_fresh: bool) -> Result<TokenSet> {
-        let skew = self.app().refresh_skew;
+        let skew = self.app.refresh_skew;
         let adoptable = |current: &TokenSet| {
             !current.same_token_as(stale) && (!need_fresh || !current.due(skew))
         };
         let not_signed_in =
             || Error::Token("signed out while the session was being refreshed".into());
-        let ttl = self.app().lease_ttl;
+        let ttl = self.app.lease_ttl;
         let started = Instant::now();
         let lease = loop {
             let current = self.load_tokens().await?.ok_or_else(not_signed_in)?;
             if adoptable(&current) {
                 return Ok(current);
             }
-            if let Some(lease) = self.store().try_lease(ttl).await? {
+            if let Some(lease) = self.store.try_lease(ttl).await? {
                 break lease;
             }
             if started.elapsed() > ttl.saturating_mul(2) {
@@ -283,11 +295,10 @@ impl AuthenticationClient {
             tokio::time::sleep(LEASE_POLL).await;
         };
         let outcome = self.refresh_under_lease(&lease, &adoptable).await;
-        if let Err(e) = self.store().release_lease(lease.clone()).await {
+        if let Err(e) = self.store.release_lease(lease.clone()).await {
             // It expires by itself; until then, it is given back on the next load.
             tracing::debug!(error = %e, "the refresh lease was not given back");
-            self.refresher()
-                .update(|slot| slot.unreleased = Some(lease));
+            self.update(|slot| slot.unreleased = Some(lease));
         }
         outcome
     }
@@ -304,7 +315,7 @@ impl AuthenticationClient {
         if adoptable(&current) {
             return Ok(current);
         }
-        let refreshed = match self.refresh_now(&current).await {
+        let refreshed = match self.app.refresh_grant(&current).await {
             Ok(refreshed) => refreshed,
             Err(e) if e.oauth_error() == Some("invalid_grant") => {
                 // Another instance may have rotated the refresh token: its answer may have
@@ -312,7 +323,7 @@ impl AuthenticationClient {
                 // store again, for a short while, before giving up.
                 let until = Instant::now() + INVALID_GRANT_GRACE;
                 loop {
-                    if let Ok(Some(newer)) = self.store().load().await
+                    if let Ok(Some(newer)) = self.store.load().await
                         && !newer.same_token_as(&current)
                     {
                         return Ok(newer);
@@ -326,7 +337,7 @@ impl AuthenticationClient {
             Err(e) => return Err(e),
         };
         match self
-            .store()
+            .store
             .compare_and_set(&current, refreshed.clone(), Some(lease))
             .await
         {
@@ -335,7 +346,7 @@ impl AuthenticationClient {
             // saved: the refresh token this one spent is dead, so its set must be the one kept.
             Ok(Swap::Conflict(Some(held))) if held.same_token_as(&current) => {
                 match self
-                    .store()
+                    .store
                     .compare_and_set(&current, refreshed.clone(), None)
                     .await?
                 {
@@ -355,7 +366,7 @@ impl AuthenticationClient {
                 // The server has rotated the refresh token: the new set must not be lost.
                 tracing::warn!(error = %e, "the token store cannot take the refreshed set; kept until it can");
                 let kept = (current, refreshed.clone());
-                self.refresher().update(|slot| slot.pending = Some(kept));
+                self.update(|slot| slot.pending = Some(kept));
                 Ok(refreshed)
             }
         }

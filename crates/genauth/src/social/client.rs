@@ -1,5 +1,5 @@
-//! The `/api/v2/sdk` social API ([`SocialClient`]) and the server-side SSO calls
-//! ([`TenantClient`]).
+//! [`SocialClient`]: the `/api/v2/sdk` social API of a mobile app (WeChat sign-in, binding a
+//! mobile number to the social account, the SMS codes it needs).
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,48 +9,15 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cache::TokenCache;
-use crate::config::{ClientConfig, env};
+use super::device::{DeviceContext, device};
+use crate::cache::expires_after;
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::exec::{Credential, send};
-use crate::management::lifetime;
-use crate::phone::PhoneNumber;
+use crate::exec::send;
+use crate::input::{PassCode, PhoneNumber, non_empty};
 use crate::retry::{Kind, RetryPolicy};
-use crate::tokens::{PassCode, expires_after, non_empty};
-use crate::transport::{insert, plain_header, secret_header};
-
-/// Sets the device headers of a generated `/api/v2/sdk` builder: the required ones, and the
-/// optional ones the context has.
-macro_rules! device {
-    ($builder:expr, $d:expr) => {{
-        let d: &DeviceContext = $d;
-        let mut b = $builder
-            .x_operating_sys_version(d.os_version.clone())
-            .x_device_fingerprint(d.fingerprint.clone())
-            .x_agent(d.agent.clone())
-            .x_client_id(d.client_id.clone());
-        if let Some(ip) = &d.ip {
-            b = b.x_device_ip(ip.clone());
-        }
-        if let Some(language) = &d.language {
-            b = b.x_l(language.clone());
-        }
-        if let Some(tenant) = &d.tenant_id {
-            b = b.x_tenant_id(tenant.clone());
-        }
-        b
-    }};
-}
-
-/// Sets `x-tenant-id` on a generated `/api/v2/tenant` builder when the client has one.
-macro_rules! tenant {
-    ($builder:expr, $tenant:expr) => {{
-        match $tenant {
-            Some(t) => $builder.x_tenant_id(t),
-            None => $builder,
-        }
-    }};
-}
+use crate::transport::{insert, secret_header};
+use genauth_api::operations as op;
 
 /// What an SMS code of the `/api/v2/sdk` family is for. The service's list is open (the
 /// references differ), so any other type can be sent as [`SmsType::Other`].
@@ -87,155 +54,6 @@ impl SmsType {
             Self::UpdateMobile => "UPDATE_MOBILE_SMS",
             Self::Other(kind) => kind,
         }
-    }
-}
-
-/// The calling device, sent as the "std headers" on every `/api/v2/sdk` call. Built with
-/// [`DeviceContext::builder`], which checks every value (each is an HTTP header).
-///
-/// ```
-/// use genauth::DeviceContext;
-///
-/// let device = DeviceContext::builder()
-///     .client_id("6571c3a4e8d4e1b2c3d4e5f6")
-///     .os_version("Android 10")
-///     .fingerprint("156aysdna213sac")
-///     .agent("Mozilla/5.0")
-///     .ip("10.10.10.1")
-///     .build()?;
-/// assert_eq!(device.fingerprint, "156aysdna213sac");
-/// // A missing part, or one a header cannot carry, is refused naming the field.
-/// let err = DeviceContext::builder().client_id("app").os_version("Android 10").build();
-/// assert!(err.unwrap_err().to_string().contains("device fingerprint"));
-/// # Ok::<(), genauth::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DeviceContext {
-    /// The application's client id (required).
-    pub client_id: String,
-    /// Operating system, e.g. `Android 10` (required).
-    pub os_version: String,
-    /// Device fingerprint (required); SSO tickets are bound to it.
-    pub fingerprint: String,
-    /// User agent (required).
-    pub agent: String,
-    /// The device's IP.
-    pub ip: Option<String>,
-    /// Language, e.g. `en` or `zh`.
-    pub language: Option<String>,
-    /// Tenant id (ISV applications).
-    pub tenant_id: Option<String>,
-}
-
-/// Builds a [`DeviceContext`]; [`build`](Self::build) checks it.
-#[derive(Debug, Clone, Default)]
-pub struct DeviceContextBuilder {
-    client_id: String,
-    os_version: String,
-    fingerprint: String,
-    agent: String,
-    ip: Option<String>,
-    language: Option<String>,
-    tenant_id: Option<String>,
-}
-
-impl DeviceContextBuilder {
-    /// The application's client id (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = client_id.into();
-        self
-    }
-
-    /// Operating system, e.g. `Android 10` (required).
-    pub fn os_version(mut self, os_version: impl Into<String>) -> Self {
-        self.os_version = os_version.into();
-        self
-    }
-
-    /// Device fingerprint (required).
-    pub fn fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
-        self.fingerprint = fingerprint.into();
-        self
-    }
-
-    /// User agent (required).
-    pub fn agent(mut self, agent: impl Into<String>) -> Self {
-        self.agent = agent.into();
-        self
-    }
-
-    /// The device's IP (`x-device-ip`; the tenant SSO calls require it).
-    pub fn ip(mut self, ip: impl Into<String>) -> Self {
-        self.ip = Some(ip.into());
-        self
-    }
-
-    /// Language, e.g. `en` or `zh` (`x-l`).
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-
-    /// Tenant id (ISV applications).
-    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
-    /// The context, every part checked: required parts present, each one a valid header
-    /// value (visible ASCII); the error names the field.
-    pub fn build(self) -> Result<DeviceContext> {
-        let device = DeviceContext {
-            client_id: self.client_id,
-            os_version: self.os_version,
-            fingerprint: self.fingerprint,
-            agent: self.agent,
-            ip: self.ip,
-            language: self.language,
-            tenant_id: self.tenant_id,
-        };
-        device.check()?;
-        Ok(device)
-    }
-}
-
-impl DeviceContext {
-    /// A builder.
-    pub fn builder() -> DeviceContextBuilder {
-        DeviceContextBuilder::default()
-    }
-
-    /// The same context with the device's IP address (`x-device-ip`; the tenant SSO calls
-    /// require it).
-    pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
-        self.ip = Some(ip.into());
-        self
-    }
-
-    fn check(&self) -> Result<()> {
-        for (field, value) in [
-            ("client id", &self.client_id),
-            ("device os_version", &self.os_version),
-            ("device fingerprint", &self.fingerprint),
-            ("device agent", &self.agent),
-        ] {
-            if value.trim().is_empty() {
-                return Err(Error::input(field, "is required by the social API"));
-            }
-            plain_header(field, value)?;
-        }
-        // The optional ones, checked now too, not at the first call.
-        for (field, value) in [
-            ("device ip", &self.ip),
-            ("device language", &self.language),
-            ("device tenant id", &self.tenant_id),
-        ] {
-            if let Some(value) = value {
-                plain_header(field, value)?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -319,7 +137,7 @@ impl StateToken {
 /// A signed-in session of the social API.
 #[derive(Debug, Clone)]
 pub struct SocialSession {
-    /// The session token (secret); exchange it for an SSO ticket with [`TenantClient`].
+    /// The session token (secret); exchange it for an SSO ticket with [`TenantClient`](crate::TenantClient).
     pub session_token: SecretString,
     /// The id token (a JWT), when given.
     pub id_token: Option<SecretString>,
@@ -328,7 +146,7 @@ pub struct SocialSession {
 }
 
 impl SocialSession {
-    fn from_parts(
+    pub(crate) fn from_parts(
         session: Option<String>,
         id: Option<String>,
         expire: Option<i64>,
@@ -536,7 +354,7 @@ impl SocialClient {
             &inner.retry,
             &inner.api,
             Kind::Write,
-            "loginByWechat",
+            op::LOGIN_BY_WECHAT.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -591,15 +409,21 @@ impl SocialClient {
             captcha_token: captcha_token.map(str::to_string),
         };
         let inner = &*self.inner;
-        send(&inner.retry, &inner.api, Kind::Write, "sendSdkSms", |api| {
-            let body = body.clone();
-            async move {
-                device!(api.send_sdk_sms(), &inner.device)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        })
+        send(
+            &inner.retry,
+            &inner.api,
+            Kind::Write,
+            op::SEND_SDK_SMS.id,
+            |api| {
+                let body = body.clone();
+                async move {
+                    device!(api.send_sdk_sms(), &inner.device)
+                        .body(body)
+                        .send()
+                        .await
+                }
+            },
+        )
         .await?;
         Ok(())
     }
@@ -678,7 +502,7 @@ impl SocialClient {
     where
         C: TryInto<PassCode, Error = Error>,
     {
-        self.bind_step("socialBind", false, state, mobile, code.try_into()?)
+        self.bind_step(op::SOCIAL_BIND.id, false, state, mobile, code.try_into()?)
             .await
     }
 
@@ -693,8 +517,14 @@ impl SocialClient {
     where
         C: TryInto<PassCode, Error = Error>,
     {
-        self.bind_step("socialRegisterBind", true, state, mobile, code.try_into()?)
-            .await
+        self.bind_step(
+            op::SOCIAL_REGISTER_BIND.id,
+            true,
+            state,
+            mobile,
+            code.try_into()?,
+        )
+        .await
     }
 
     /// Signs in with a mobile number and its LOGIN_SMS code.
@@ -717,7 +547,7 @@ impl SocialClient {
             &inner.retry,
             &inner.api,
             Kind::Write,
-            "loginByMobileVerifyCode",
+            op::LOGIN_BY_MOBILE_VERIFY_CODE.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -820,7 +650,7 @@ impl SocialClient {
             &inner.retry,
             &inner.api,
             Kind::Write,
-            "registerByMobileVerifyCode",
+            op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -835,7 +665,7 @@ impl SocialClient {
         match LoginOutcome::from_answer(*answer)? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
-                operation: "registerByMobileVerifyCode",
+                operation: op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
                 reason: format!("expected SUCCESS, got {other:?}"),
                 excerpt: String::new(),
             }),
@@ -852,7 +682,7 @@ impl SocialClient {
             &self.inner.retry,
             &api,
             Kind::Read,
-            "mobileByStateToken",
+            op::MOBILE_BY_STATE_TOKEN.id,
             |api| {
                 let token = token.clone();
                 async move {
@@ -908,7 +738,7 @@ impl SocialClient {
             &inner.retry,
             &inner.api,
             Kind::Write,
-            "updatePasswordByMobile",
+            op::UPDATE_PASSWORD_BY_MOBILE.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -921,378 +751,5 @@ impl SocialClient {
         )
         .await?;
         Ok(())
-    }
-}
-
-/// A one-time SSO ticket.
-#[derive(Debug, Clone)]
-pub struct SsoTicket {
-    /// The ticket (secret).
-    pub ticket: SecretString,
-    /// When it expires.
-    pub expires_at: SystemTime,
-}
-
-/// The user an SSO ticket was issued for.
-pub use genauth_api::types::SsoUser;
-
-/// Server-side SSO calls (`/api/v2/tenant`): session token → SSO ticket → user.
-///
-/// The tenant access token (client credentials) is fetched on first use, cached, and renewed a
-/// minute before it expires (at half its life when it lives less than two minutes), or once when
-/// a call is refused for it (PARAM.0030); concurrent callers share one fetch. Cheap to clone: a
-/// clone is one reference count.
-///
-/// The server side of a social login: the app's back end turns the session it was handed into
-/// the user, through a one-time ticket bound to the device.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # use genauth::{DeviceContext, LoginOutcome, SocialClient};
-/// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
-/// # let app = sandbox.seed().app;
-/// # sandbox.add_social_code("wechat-code", "wechat", "openid-of-bob");
-/// # let device = DeviceContext::builder()
-/// #     .client_id(&app.id)
-/// #     .os_version("Android 10")
-/// #     .fingerprint("156aysdna213sac")
-/// #     .agent("Mozilla/5.0")
-/// #     .build()?
-/// #     .with_ip("10.10.10.1");
-/// # let social = SocialClient::builder().host(sandbox.url()).device(device.clone()).build()?;
-/// # let LoginOutcome::SocialBind(state) = social.login_by_wechat("wechat-code").await? else {
-/// #     return Err("expected SOCIAL_BIND".into());
-/// # };
-/// # let mobile = genauth::PhoneNumber::parse("13800138000")?;
-/// # social.send_bind_mobile_code(&mobile).await?;
-/// # let code = sandbox.last_code("13800138000", "BIND_MOBILE_SMS").unwrap_or_default();
-/// # let session = social.bind(&state, &mobile, code.as_str()).await?;
-/// use genauth::TenantClient;
-///
-/// let tenant = TenantClient::builder()
-///     .host(sandbox.url())
-///     .client_id(&app.id)
-///     .client_secret(&app.secret)
-///     .build()?;
-/// let ticket = tenant.sso_ticket(&session, &device).await?;
-/// let user = tenant.verify_sso_ticket(&ticket, &device).await?;
-/// assert_eq!(user.mobile.as_deref(), Some("13800138000"));
-/// // A ticket is good once.
-/// assert!(tenant.verify_sso_ticket(&ticket, &device).await.is_err());
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct TenantClient {
-    inner: Arc<TenantInner>,
-}
-
-struct TenantInner {
-    api: Arc<genauth_api::Client>,
-    host: String,
-    client_id: String,
-    client_secret: SecretString,
-    /// The generated client carrying the tenant access token.
-    token: TokenCache<Arc<genauth_api::Client>>,
-    retry: RetryPolicy,
-    tenant_id: Option<String>,
-}
-
-/// The device's IP, which the tenant SSO calls require in their bodies.
-fn device_ip(device: &DeviceContext) -> Result<String> {
-    device
-        .ip
-        .as_deref()
-        .map(str::trim)
-        .filter(|ip| !ip.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Error::input(
-                "device ip",
-                "the tenant SSO calls need the device's IP (DeviceContextBuilder::ip)",
-            )
-        })
-}
-
-impl fmt::Debug for TenantClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TenantClient")
-            .field("host", &self.inner.host)
-            .field("client_id", &self.inner.client_id)
-            .field("tenant_id", &self.inner.tenant_id)
-            .field("retry", &self.inner.retry)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`TenantClient`]: the host and the application's client credentials are
-/// required. (The tenant SSO API has no language header: `lang` changes nothing here.)
-#[derive(Default)]
-pub struct TenantClientBuilder {
-    config: ClientConfig,
-    client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    tenant_id: Option<String>,
-}
-
-impl fmt::Debug for TenantClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TenantClientBuilder")
-            .field("config", &self.config)
-            .field("client_id", &self.client_id)
-            .field("tenant_id", &self.tenant_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TenantClientBuilder {
-    crate::config::config_setters!();
-
-    /// The application's client id (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// The application's client secret (required).
-    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
-        self.client_secret = Some(secret.into().into());
-        self
-    }
-
-    /// Sends `x-tenant-id` on the SSO calls (required for ISV applications only).
-    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
-    /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<TenantClient> {
-        let client_id = self
-            .client_id
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| {
-                Error::Config("client_id is required (GENAUTH_APP_ID for from_env)".into())
-            })?;
-        let client_secret = self
-            .client_secret
-            .filter(|s| !s.expose_secret().trim().is_empty())
-            .ok_or_else(|| {
-                Error::Config("client_secret is required (GENAUTH_APP_SECRET for from_env)".into())
-            })?;
-        if let Some(tenant_id) = &self.tenant_id {
-            plain_header("tenant_id", tenant_id).map_err(|e| Error::Config(e.to_string()))?;
-        }
-        let connection = self.config.connect(None)?;
-        Ok(TenantClient {
-            inner: Arc::new(TenantInner {
-                api: Arc::new(connection.api),
-                host: connection.host,
-                client_id,
-                client_secret,
-                token: TokenCache::default(),
-                retry: connection.retry,
-                tenant_id: self.tenant_id,
-            }),
-        })
-    }
-}
-
-/// The tenant access token as the SSO calls' credential: a 401 drops it and fetches one new
-/// token.
-struct TenantToken<'a>(&'a TenantInner);
-
-impl Credential for TenantToken<'_> {
-    type Grant = u64;
-
-    async fn authorize(&self) -> Result<(Arc<genauth_api::Client>, u64)> {
-        let inner = self.0;
-        inner
-            .token
-            .get(|| async {
-                let body = types::TenantTokenRequest {
-                    grant_type: types::TenantTokenRequestGrantType::ClientCredentials,
-                    client_id: inner.client_id.clone(),
-                    client_secret: inner.client_secret.expose_secret().to_string(),
-                };
-                let answer = send(
-                    &inner.retry,
-                    &inner.api,
-                    Kind::Write,
-                    "getTenantToken",
-                    |api| {
-                        let body = body.clone();
-                        async move { api.get_tenant_token().body(body).send().await }
-                    },
-                )
-                .await?;
-                // The client that sends the token, made once per token.
-                let mut headers = HeaderMap::new();
-                insert(
-                    &mut headers,
-                    "authorization",
-                    secret_header(&format!("Bearer {}", answer.access_token))?,
-                );
-                Ok((
-                    Arc::new(inner.api.with_headers(headers)),
-                    lifetime(answer.expires_in),
-                ))
-            })
-            .await
-    }
-
-    async fn renew(&self, generation: u64) -> Result<Option<Arc<genauth_api::Client>>> {
-        self.0.token.invalidate(generation).await;
-        self.authorize().await.map(|(api, _)| Some(api))
-    }
-}
-
-impl TenantClient {
-    /// A builder.
-    pub fn builder() -> TenantClientBuilder {
-        TenantClientBuilder::default()
-    }
-
-    /// A builder set from `GENAUTH_APP_HOST`, `GENAUTH_APP_ID` and `GENAUTH_APP_SECRET`, to
-    /// adjust further before [`build`](TenantClientBuilder::build).
-    pub fn from_env() -> TenantClientBuilder {
-        let mut b = Self::builder();
-        if let Some(v) = env("GENAUTH_APP_HOST") {
-            b = b.host(v);
-        }
-        if let Some(v) = env("GENAUTH_APP_ID") {
-            b = b.client_id(v);
-        }
-        if let Some(v) = env("GENAUTH_APP_SECRET") {
-            b = b.client_secret(v);
-        }
-        b
-    }
-
-    /// Turns a session into a one-time SSO ticket; `device` must be the session's device.
-    pub async fn sso_ticket(
-        &self,
-        session: &SocialSession,
-        device: &DeviceContext,
-    ) -> Result<SsoTicket> {
-        let ip = device_ip(device)?;
-        let body = types::SsoTicketRequest {
-            session_token: session.session_token.expose_secret().to_string(),
-            operating_sys_version: device.os_version.clone(),
-            device_ip: ip,
-            device_fingerprint: device.fingerprint.clone(),
-            agent: Some(device.agent.clone()),
-            client_id: Some(device.client_id.clone()),
-        };
-        let inner = &*self.inner;
-        let answer = send(
-            &inner.retry,
-            &TenantToken(inner),
-            Kind::Write,
-            "createSsoTicket",
-            |api| {
-                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
-                async move {
-                    tenant!(api.create_sso_ticket(), tenant)
-                        .body(body)
-                        .send()
-                        .await
-                }
-            },
-        )
-        .await?;
-        Ok(SsoTicket {
-            ticket: answer.sso_ticket.into(),
-            expires_at: expires_after(answer.expire),
-        })
-    }
-
-    /// Verifies a ticket (once) and answers its user. `device` is the device the ticket was
-    /// issued for (the service checks its fingerprint).
-    pub async fn verify_sso_ticket(
-        &self,
-        ticket: &SsoTicket,
-        device: &DeviceContext,
-    ) -> Result<SsoUser> {
-        let ip = device_ip(device)?;
-        let body = types::SsoTicketVerifyRequest {
-            sso_ticket: ticket.ticket.expose_secret().to_string(),
-            operating_sys_version: device.os_version.clone(),
-            device_ip: ip,
-            device_fingerprint: device.fingerprint.clone(),
-            agent: Some(device.agent.clone()),
-        };
-        let inner = &*self.inner;
-        let answer = send(
-            &inner.retry,
-            &TenantToken(inner),
-            Kind::Write,
-            "verifySsoTicket",
-            |api| {
-                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
-                async move {
-                    tenant!(api.verify_sso_ticket(), tenant)
-                        .body(body)
-                        .send()
-                        .await
-                }
-            },
-        )
-        .await?;
-        Ok(answer.data.user)
-    }
-
-    /// Renews a session; the old session token stops working. `device` is the session's device.
-    pub async fn refresh_session(
-        &self,
-        session: &SocialSession,
-        device: &DeviceContext,
-    ) -> Result<SocialSession> {
-        let ip = device_ip(device)?;
-        let body = types::SessionTokenRefreshRequest {
-            session_token: session.session_token.expose_secret().to_string(),
-            operating_sys_version: device.os_version.clone(),
-            device_ip: ip,
-            device_fingerprint: device.fingerprint.clone(),
-            agent: Some(device.agent.clone()),
-        };
-        let inner = &*self.inner;
-        let answer = send(
-            &inner.retry,
-            &TenantToken(inner),
-            Kind::Write,
-            "refreshSessionToken",
-            |api| {
-                let (body, tenant) = (body.clone(), inner.tenant_id.clone());
-                async move {
-                    tenant!(api.refresh_session_token(), tenant)
-                        .body(body)
-                        .send()
-                        .await
-                }
-            },
-        )
-        .await?;
-        SocialSession::from_parts(
-            Some(answer.session_token),
-            answer.id_token,
-            Some(answer.expire),
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_session_lifetime_too_large_for_the_clock_does_not_panic() {
-        for expire in [i64::MAX, i64::MAX - 1, -5, i64::MIN] {
-            let session = SocialSession::from_parts(Some("st".into()), None, Some(expire))
-                .expect("a session");
-            if expire > 0 {
-                assert!(session.expires_at > SystemTime::now(), "{expire}");
-            }
-        }
     }
 }

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use genauth_api::types;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::account::ExtIdp;
-use crate::auth::AuthenticationClient;
+use super::account::ExtIdp;
+use super::client::AuthenticationClient;
 use crate::error::{Error, Result};
 use crate::exec::{missing_data, send, send_v3};
-use crate::phone::PhoneNumber;
+use crate::input::PhoneNumber;
+use crate::input::{PassCode, non_empty};
 use crate::retry::Kind;
-use crate::tokens::{PassCode, TokenSet, non_empty};
+use crate::tokens::TokenSet;
+use genauth_api::operations as op;
 
 /// Where a WeChat mobile sign-in stands.
 #[derive(Debug)]
@@ -68,21 +70,23 @@ impl AuthenticationClient {
     pub async fn sign_in_by_mobile(&self, mut body: types::SigninByMobileDto) -> Result<TokenSet> {
         non_empty("identity source", &body.ext_idp_connidentifier)?;
         let mut headers = self.app().app_headers.clone();
-        (body.client_id, body.client_secret) = self.client_auth(&mut headers)?;
+        (body.client_id, body.client_secret) = self.app().client_auth(&mut headers)?;
         let api = Arc::new(self.app().api.with_headers(headers));
         let answer = send_v3(
             &self.app().retry,
             &api,
             Kind::Write,
-            "signInByMobile",
+            op::SIGN_IN_BY_MOBILE.id,
             |api| {
                 let body = body.clone();
                 async move { api.sign_in_by_mobile().body(body).send().await }
             },
         )
         .await?;
-        let data = answer.data.ok_or_else(|| missing_data("signInByMobile"))?;
-        let tokens = TokenSet::from_answer("signInByMobile", data, None)?;
+        let data = answer
+            .data
+            .ok_or_else(|| missing_data(op::SIGN_IN_BY_MOBILE.id))?;
+        let tokens = TokenSet::from_answer(op::SIGN_IN_BY_MOBILE.id, data, None)?;
         self.store().save(Some(tokens.clone())).await?;
         Ok(tokens)
     }
@@ -179,7 +183,7 @@ impl AuthenticationClient {
             &self.app().retry,
             &api,
             Kind::Write,
-            "wechatMobileAuthByCodeIdentity",
+            op::WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -200,7 +204,7 @@ impl AuthenticationClient {
                 accounts: request.accounts,
             }));
         }
-        self.keep_ec_conn_tokens("wechatMobileAuthByCodeIdentity", *answer)
+        self.keep_ec_conn_tokens(op::WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY.id, *answer)
             .await
             .map(WechatMobileOutcome::SignedIn)
     }
@@ -229,7 +233,7 @@ impl AuthenticationClient {
             &self.app().retry,
             &api,
             Kind::Write,
-            "wechatMobileBindByPhoneCode",
+            op::WECHAT_MOBILE_BIND_BY_PHONE_CODE.id,
             |api| {
                 let body = body.clone();
                 async move {
@@ -241,7 +245,7 @@ impl AuthenticationClient {
             },
         )
         .await?;
-        self.keep_ec_conn_tokens("wechatMobileBindByPhoneCode", *answer)
+        self.keep_ec_conn_tokens(op::WECHAT_MOBILE_BIND_BY_PHONE_CODE.id, *answer)
             .await
     }
 
@@ -256,14 +260,14 @@ impl AuthenticationClient {
             &self.app().retry,
             &api,
             Kind::Write,
-            "wechatMobileRegister",
+            op::WECHAT_MOBILE_REGISTER.id,
             |api| {
                 let body = body.clone();
                 async move { api.wechat_mobile_register().body(body).send().await }
             },
         )
         .await?;
-        self.keep_ec_conn_tokens("wechatMobileRegister", *answer)
+        self.keep_ec_conn_tokens(op::WECHAT_MOBILE_REGISTER.id, *answer)
             .await
     }
 

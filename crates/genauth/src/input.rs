@@ -1,6 +1,7 @@
-//! Phone numbers, checked before anything is sent.
+//! What a user types, checked before anything is sent: phone numbers ([`PhoneNumber`]) and
+//! one-time SMS codes ([`PassCode`]).
 //!
-//! Rules (E.164 and the mainland China numbering plan; no metadata crate is pulled in for them,
+//! Phone number rules (E.164 and the mainland China numbering plan; no metadata crate is pulled in for them,
 //! because GenAuth itself only needs the country code split off and mainland numbers checked):
 //!
 //! * Spaces, `-`, `.` and parentheses are separators and are dropped.
@@ -18,6 +19,8 @@
 
 use std::fmt;
 use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 
@@ -185,6 +188,71 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// A one-time SMS code, checked (4 to 8 digits) before it is sent and kept secret.
+///
+/// Every call that takes a code takes a `&str` or `String` too and checks it the same way; the
+/// code never shows in `Debug` or in errors:
+///
+/// ```
+/// use genauth::{Error, PassCode};
+///
+/// let code = PassCode::new(" 123456 ")?; // surrounding spaces are dropped
+/// assert!(!format!("{code:?}").contains("123456"));
+/// assert!(matches!(PassCode::new("12ab"), Err(Error::InvalidInput { .. })));
+/// assert!(PassCode::new("123").is_err());
+/// # Ok::<(), genauth::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PassCode(SecretString);
+
+impl PassCode {
+    /// Checks a code.
+    pub fn new(code: &str) -> Result<Self> {
+        let code = code.trim();
+        if !(4..=8).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::input("pass code", "must be 4 to 8 digits"));
+        }
+        Ok(Self(code.to_string().into()))
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl TryFrom<&str> for PassCode {
+    type Error = Error;
+
+    fn try_from(code: &str) -> Result<Self> {
+        Self::new(code)
+    }
+}
+
+impl TryFrom<&String> for PassCode {
+    type Error = Error;
+
+    fn try_from(code: &String) -> Result<Self> {
+        Self::new(code)
+    }
+}
+
+impl TryFrom<String> for PassCode {
+    type Error = Error;
+
+    fn try_from(code: String) -> Result<Self> {
+        Self::new(&code)
+    }
+}
+
+/// Reads a required, non-empty secret.
+pub(crate) fn non_empty(field: &'static str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        Err(Error::input(field, "is empty"))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +370,15 @@ mod tests {
         assert_eq!(cn.mainland_mobile().expect("mainland"), "18800008888");
         let us = PhoneNumber::parse("+1 415 555 2671").expect("us");
         assert!(us.mainland_mobile().is_err());
+    }
+
+    #[test]
+    fn pass_codes_are_checked_and_hidden() {
+        let code = PassCode::new(" 123456 ").expect("valid");
+        assert_eq!(code.expose(), "123456");
+        assert!(!format!("{code:?}").contains("123456"));
+        for bad in ["", "12a456", "123", "123456789"] {
+            assert!(PassCode::new(bad).is_err(), "{bad}");
+        }
     }
 }
