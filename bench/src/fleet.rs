@@ -172,7 +172,7 @@ fn kind(e: &Error) -> &'static str {
     match e {
         Error::Store(s) if s.is_retryable() => "store_retryable",
         Error::Store(_) => "store_permanent",
-        Error::RefreshRefused { .. } => "refresh_refused",
+        Error::RefreshRefused(_) => "refresh_refused",
         Error::Token(_) => "token",
         Error::Api { .. } => "api",
         Error::Timeout { .. } => "timeout",

@@ -91,7 +91,14 @@ async fn the_request_timeout_holds_on_every_client() {
         .build()
         .expect("management");
     let e = management
-        .link_identity("6571c3a4e8d4e1b2c3d4a001", "idp", "openid-2", None)
+        .link_identity(
+            "6571c3a4e8d4e1b2c3d4a001",
+            genauth::ExternalIdentity {
+                ext_idp_id: "idp",
+                user_id_in_idp: "openid-2",
+                kind: None,
+            },
+        )
         .await
         .expect_err("slow");
     assert!(matches!(e, Error::Timeout { .. }), "{e}");
@@ -140,7 +147,14 @@ async fn clients_given_one_reqwest_client_share_its_connection_pool() {
             .await
             .expect("sign in");
         admin
-            .link_identity("6571c3a4e8d4e1b2c3d4a001", "idp", &format!("o-{i}"), None)
+            .link_identity(
+                "6571c3a4e8d4e1b2c3d4a001",
+                genauth::ExternalIdentity {
+                    ext_idp_id: "idp",
+                    user_id_in_idp: &format!("o-{i}"),
+                    kind: None,
+                },
+            )
             .await
             .expect("link");
         // The application's own call, on the same pool.

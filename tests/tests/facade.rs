@@ -297,7 +297,7 @@ async fn every_sign_in_and_refresh_with_each_client_auth_method() {
         let stale = c.with_tokens(Some(first));
         let e = stale.refresh().await.expect_err("rotated");
         assert!(
-            matches!(e, Error::RefreshRefused { ref error, .. } if error == "invalid_grant"),
+            matches!(e, Error::RefreshRefused(ref refused) if refused.error == "invalid_grant"),
             "{e}"
         );
         assert_eq!(
@@ -479,9 +479,31 @@ async fn management_links_identities_with_a_cached_token() {
         .expect("client");
     assert_eq!(m.user_pool_id().await.expect("pool"), pool.id);
     let alice = "6571c3a4e8d4e1b2c3d4a001";
-    m.link_identity(alice, "wechat-idp", "openid-a", Some("openid"))
+    m.link_identity(
+        alice,
+        genauth::ExternalIdentity {
+            ext_idp_id: "wechat-idp",
+            user_id_in_idp: "openid-a",
+            kind: Some("openid"),
+        },
+    )
+    .await
+    .expect("link");
+    // An empty part is refused before anything is sent.
+    let requests = s.request_count("/api/v3/link-identity");
+    let e = m
+        .link_identity(
+            alice,
+            genauth::ExternalIdentity {
+                ext_idp_id: "wechat-idp",
+                user_id_in_idp: " ",
+                kind: None,
+            },
+        )
         .await
-        .expect("link");
+        .expect_err("empty id at the source");
+    assert!(matches!(e, genauth::Error::InvalidInput { .. }), "{e}");
+    assert_eq!(s.request_count("/api/v3/link-identity"), requests);
     let c = client(&s, 0);
     c.sign_in_by_username_password("alice", "alice-password-1")
         .await

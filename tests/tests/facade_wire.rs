@@ -237,9 +237,11 @@ async fn what_the_facade_puts_on_the_wire() {
     let m = management().build().expect("management");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
-        "6076bacxxxxxxxxd80d993b5",
-        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
-        Some("openid"),
+        genauth::ExternalIdentity {
+            ext_idp_id: "6076bacxxxxxxxxd80d993b5",
+            user_id_in_idp: "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+            kind: Some("openid"),
+        },
     )
     .await
     .expect("link");
@@ -282,9 +284,11 @@ async fn what_the_facade_puts_on_the_wire() {
         .expect("management");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
-        "6076bacxxxxxxxxd80d993b5",
-        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
-        Some("openid"),
+        genauth::ExternalIdentity {
+            ext_idp_id: "6076bacxxxxxxxxd80d993b5",
+            user_id_in_idp: "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+            kind: Some("openid"),
+        },
     )
     .await
     .expect("link");
@@ -298,9 +302,11 @@ async fn what_the_facade_puts_on_the_wire() {
         .expect("management");
     m.link_identity(
         "6229ffaxxxxxxxxcade3e3d9",
-        "6076bacxxxxxxxxd80d993b5",
-        "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
-        None,
+        genauth::ExternalIdentity {
+            ext_idp_id: "6076bacxxxxxxxxd80d993b5",
+            user_id_in_idp: "oj7Nq05R-RRaqak0_YlMLnnIwsvg",
+            kind: None,
+        },
     )
     .await
     .expect("link");

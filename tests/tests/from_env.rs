@@ -1,6 +1,8 @@
 //! `from_env()` of each client. Its own test binary: the environment is process-wide.
 
-use genauth::{AuthenticationClient, Error, ManagementClient, TenantClient};
+use genauth::{
+    AuthenticationClient, DeviceContext, Error, ManagementClient, SocialClient, TenantClient,
+};
 use genauth_sandbox::Sandbox;
 
 fn set(vars: &[(&str, &str)]) {
@@ -88,6 +90,24 @@ async fn clients_build_from_the_environment_and_name_what_is_missing() {
         .expect("management client");
     assert_eq!(m.user_pool_id().await.expect("pool"), seed.user_pool.id);
     TenantClient::from_env().build().expect("tenant client");
+    // The social client takes the host from the environment and the device from the caller.
+    let device = DeviceContext::builder()
+        .client_id(&seed.app.id)
+        .os_version("Android 10")
+        .fingerprint("156aysdna213sac")
+        .agent("Mozilla/5.0")
+        .build()
+        .expect("device");
+    let e = SocialClient::from_env().build().expect_err("no device");
+    assert!(e.to_string().contains("device is required"), "{e}");
+    let social = SocialClient::from_env()
+        .device(device)
+        .build()
+        .expect("social client");
+    assert!(
+        format!("{social:?}").contains(s.url().trim_end_matches('/')),
+        "{social:?}"
+    );
     // A setter after from_env wins over the environment.
     let e = TenantClient::from_env()
         .host("ftp://elsewhere")

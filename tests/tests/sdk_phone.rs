@@ -86,7 +86,14 @@ async fn the_mobile_number_behind_a_state_token_is_masked() {
         .access_key_secret(&pool.access_key_secret)
         .build()
         .expect("management")
-        .link_identity("6571c3a4e8d4e1b2c3d4a002", "wechat-idp", "openid-st", None)
+        .link_identity(
+            "6571c3a4e8d4e1b2c3d4a002",
+            genauth::ExternalIdentity {
+                ext_idp_id: "wechat-idp",
+                user_id_in_idp: "openid-st",
+                kind: None,
+            },
+        )
         .await
         .expect("linked");
     assert_eq!(

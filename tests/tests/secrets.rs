@@ -254,9 +254,16 @@ async fn flow(seen: &mut Seen) {
         .build()
         .expect("management");
     // Signed requests (the default), then a management token.
-    m.link_identity("6571c3a4e8d4e1b2c3d4a001", "idp", "openid-9", None)
-        .await
-        .expect("link");
+    m.link_identity(
+        "6571c3a4e8d4e1b2c3d4a001",
+        genauth::ExternalIdentity {
+            ext_idp_id: "idp",
+            user_id_in_idp: "openid-9",
+            kind: None,
+        },
+    )
+    .await
+    .expect("link");
     seen.text(format!("{m:?}"));
     let with_token = ManagementClient::builder()
         .host(sandbox.url())

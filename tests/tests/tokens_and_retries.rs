@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use genauth::{
     AuthenticationClient, Error, ExposeSecret, InMemoryTokenStore, ManagementClient, PhoneNumber,
-    RetryPolicy, SecretString, TokenSet,
+    RetryPolicy, SecretString, Sleep, SleepFuture, TokenSet,
 };
 use genauth_sandbox::{Fault, FaultKind, ManualClock, Sandbox, SandboxHandle};
 
@@ -29,6 +29,24 @@ fn client(s: &SandboxHandle) -> AuthenticationClient {
 }
 
 use common::expired;
+
+/// A [`Sleep`] that records the waits and returns at once: back-off and `Retry-After` are
+/// checked by what was asked for, with no real sleep.
+#[derive(Default)]
+struct RecordedWaits(std::sync::Mutex<Vec<Duration>>);
+
+impl Sleep for RecordedWaits {
+    fn sleep(&self, wait: Duration) -> SleepFuture {
+        self.0.lock().expect("waits").push(wait);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl RecordedWaits {
+    fn take(&self) -> Vec<Duration> {
+        std::mem::take(&mut *self.0.lock().expect("waits"))
+    }
+}
 
 #[tokio::test]
 async fn a_401_triggers_one_refresh_and_one_retry() {
@@ -56,7 +74,7 @@ async fn a_refused_refresh_is_a_token_error_not_a_loop() {
     clock.advance(Duration::from_secs(2_592_001));
     let e = c.get_profile().await.expect_err("refresh refused");
     assert!(
-        matches!(e, Error::RefreshRefused { ref error, .. } if error == "invalid_grant"),
+        matches!(e, Error::RefreshRefused(ref refused) if refused.error == "invalid_grant"),
         "{e}"
     );
     assert_eq!(e.oauth_error(), Some("invalid_grant"));
@@ -147,7 +165,15 @@ async fn a_shared_token_store_serves_a_fleet() {
 #[tokio::test]
 async fn reads_are_retried_on_503_and_throttling() {
     let (s, _) = setup().await;
-    let c = client(&s);
+    let waits = Arc::new(RecordedWaits::default());
+    let app = s.seed().app;
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .sleep_impl(waits.clone())
+        .build()
+        .expect("client");
     c.sign_in_by_username_password("alice", "alice-password-1")
         .await
         .expect("sign in");
@@ -163,6 +189,14 @@ async fn reads_are_retried_on_503_and_throttling() {
     );
     c.get_profile().await.expect("third try answers");
     assert_eq!(s.request_count(PROFILE), 3);
+    // Two back-offs with equal jitter: 50–100 ms, then 100–200 ms.
+    let backoffs = waits.take();
+    assert_eq!(backoffs.len(), 2, "{backoffs:?}");
+    assert!(
+        (Duration::from_millis(50)..=Duration::from_millis(100)).contains(&backoffs[0])
+            && (Duration::from_millis(100)..=Duration::from_millis(200)).contains(&backoffs[1]),
+        "{backoffs:?}"
+    );
     s.set_fault(
         PROFILE,
         Fault::next(
@@ -188,9 +222,13 @@ async fn reads_are_retried_on_503_and_throttling() {
             },
         ),
     );
-    let t = Instant::now();
+    waits.take();
     c.get_profile().await.expect("after Retry-After");
-    assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(
+        waits.take(),
+        [Duration::from_secs(1)],
+        "Retry-After is the wait"
+    );
     // Three attempts at most.
     let before = s.request_count(PROFILE);
     s.set_fault(
@@ -314,7 +352,9 @@ async fn connection_failures_are_retried_with_backoff() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
+    let waits = Arc::new(RecordedWaits::default());
     let c = AuthenticationClient::builder()
+        .sleep_impl(waits.clone())
         .app_id("a")
         .app_secret("s")
         .host(format!("http://127.0.0.1:{port}"))
@@ -326,14 +366,16 @@ async fn connection_failures_are_retried_with_backoff() {
         .build()
         .expect("client");
     let p = PhoneNumber::parse("18800008888").expect("phone");
-    let t = Instant::now();
     let e = c.bind_phone(&p, "123456").await.expect_err("refused");
     assert!(matches!(e, Error::Transport { sent: false, .. }), "{e}");
-    // Two waits of at least half their back-off: 100 ms + 200 ms.
+    // A write, retried because nothing was sent: two waits, each at least half its back-off
+    // (200 ms, then 400 ms) and at most all of it.
+    let backoffs = waits.take();
+    assert_eq!(backoffs.len(), 2, "{backoffs:?}");
     assert!(
-        t.elapsed() >= Duration::from_millis(300),
-        "{:?}",
-        t.elapsed()
+        (Duration::from_millis(100)..=Duration::from_millis(200)).contains(&backoffs[0])
+            && (Duration::from_millis(200)..=Duration::from_millis(400)).contains(&backoffs[1]),
+        "{backoffs:?}"
     );
 }
 
@@ -353,8 +395,15 @@ async fn the_management_token_is_fetched_once_and_cached() {
         .map(|i| {
             let m = m.clone();
             tokio::spawn(async move {
-                m.link_identity(alice, "idp", &format!("id-{i}"), None)
-                    .await
+                m.link_identity(
+                    alice,
+                    genauth::ExternalIdentity {
+                        ext_idp_id: "idp",
+                        user_id_in_idp: &format!("id-{i}"),
+                        kind: None,
+                    },
+                )
+                .await
             })
         })
         .collect();
@@ -376,17 +425,31 @@ async fn a_management_token_refused_401_is_dropped_and_fetched_once() {
         .build()
         .expect("client");
     let alice = "6571c3a4e8d4e1b2c3d4a001";
-    m.link_identity(alice, "idp", "id-1", None)
-        .await
-        .expect("linked");
+    m.link_identity(
+        alice,
+        genauth::ExternalIdentity {
+            ext_idp_id: "idp",
+            user_id_in_idp: "id-1",
+            kind: None,
+        },
+    )
+    .await
+    .expect("linked");
     // The service's clock runs past the token's two hours; the client's cache still holds it.
     clock.advance(Duration::from_secs(7201));
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let m = m.clone();
             tokio::spawn(async move {
-                m.link_identity(alice, "idp", &format!("id-{i}"), None)
-                    .await
+                m.link_identity(
+                    alice,
+                    genauth::ExternalIdentity {
+                        ext_idp_id: "idp",
+                        user_id_in_idp: &format!("id-{i}"),
+                        kind: None,
+                    },
+                )
+                .await
             })
         })
         .collect();
@@ -411,8 +474,15 @@ async fn signed_management_calls_need_no_token_and_sign_every_try() {
         .map(|i| {
             let m = m.clone();
             tokio::spawn(async move {
-                m.link_identity(alice, "idp", &format!("id-{i}"), None)
-                    .await
+                m.link_identity(
+                    alice,
+                    genauth::ExternalIdentity {
+                        ext_idp_id: "idp",
+                        user_id_in_idp: &format!("id-{i}"),
+                        kind: None,
+                    },
+                )
+                .await
             })
         })
         .collect();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 
 use crate::error::{Error, Result};
-use crate::retry::RetryPolicy;
+use crate::retry::{Retry, RetryPolicy, Sleep};
 use crate::transport::{checked_host, plain_header};
 
 /// The settings shared by [`AuthenticationClient`](crate::AuthenticationClient),
@@ -47,6 +47,7 @@ pub struct ClientConfig {
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    sleep: Option<std::sync::Arc<dyn Sleep>>,
     lang: Option<String>,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
@@ -59,6 +60,7 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("custom_sleep", &self.sleep.is_some())
             .field("lang", &self.lang)
             .field("user_agent", &self.user_agent)
             .field("shared_http_client", &self.http.is_some())
@@ -108,6 +110,13 @@ macro_rules! config_setters {
             self
         }
 
+        /// How the client waits between retries (default: tokio's timer); see
+        /// [`Sleep`](crate::Sleep).
+        pub fn sleep_impl(mut self, sleep: std::sync::Arc<dyn $crate::Sleep>) -> Self {
+            self.config = self.config.sleep_impl(sleep);
+            self
+        }
+
         /// Language of the service's messages: `zh-CN` or `en-US`.
         pub fn lang(mut self, lang: impl Into<String>) -> Self {
             self.config = self.config.lang(lang);
@@ -154,6 +163,12 @@ impl ClientConfig {
     /// Timeout of each request, answer included (default 15 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// How the clients wait between retries (default: tokio's timer); see [`Sleep`].
+    pub fn sleep_impl(mut self, sleep: std::sync::Arc<dyn Sleep>) -> Self {
+        self.sleep = Some(sleep);
         self
     }
 
@@ -230,7 +245,7 @@ impl ClientConfig {
             api,
             timeout,
             host,
-            retry: self.retry.clone().unwrap_or_default(),
+            retry: Retry::new(self.retry.clone().unwrap_or_default(), self.sleep.clone()),
             lang,
         })
     }
@@ -242,7 +257,7 @@ pub(crate) struct Connection {
     pub api: genauth_api::Client,
     pub timeout: Duration,
     pub host: String,
-    pub retry: RetryPolicy,
+    pub retry: Retry,
     pub lang: Option<HeaderValue>,
 }
 

@@ -79,31 +79,13 @@ pub enum Error {
         error_msg: String,
     },
     /// The OAuth token endpoint refused (invalid_grant, invalid_client ...).
-    #[error("{operation}: OAuth error {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
-    OAuth {
-        /// The operation.
-        operation: &'static str,
-        /// HTTP status.
-        http_status: u16,
-        /// The OAuth error code.
-        error: String,
-        /// error_description.
-        description: Option<String>,
-    },
+    #[error("{}: OAuth error {}", .0.operation, .0.described())]
+    OAuth(OAuthError),
     /// The token endpoint refused to renew the session (`invalid_grant`: the refresh token was
     /// rotated away, revoked or expired; `invalid_client`: the app's credentials): the user
     /// must sign in again. The OAuth error is kept.
-    #[error("{operation}: the refresh was refused: OAuth error {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
-    RefreshRefused {
-        /// The operation.
-        operation: &'static str,
-        /// HTTP status.
-        http_status: u16,
-        /// The OAuth error code.
-        error: String,
-        /// error_description.
-        description: Option<String>,
-    },
+    #[error("{}: the refresh was refused: OAuth error {}", .0.operation, .0.described())]
+    RefreshRefused(OAuthError),
     /// An HTTP status the API does not document for this call (a gateway's 502 page, say).
     #[error("{operation}: unexpected HTTP {http_status}: {excerpt}")]
     Http {
@@ -238,8 +220,8 @@ impl Error {
         match self {
             Self::Api { http_status, .. }
             | Self::Http { http_status, .. }
-            | Self::OAuth { http_status, .. }
-            | Self::RefreshRefused { http_status, .. } => Some(*http_status),
+            | Self::OAuth(OAuthError { http_status, .. })
+            | Self::RefreshRefused(OAuthError { http_status, .. }) => Some(*http_status),
             _ => None,
         }
     }
@@ -248,7 +230,7 @@ impl Error {
     /// [`Error::RefreshRefused`].
     pub fn oauth_error(&self) -> Option<&str> {
         match self {
-            Self::OAuth { error, .. } | Self::RefreshRefused { error, .. } => Some(error),
+            Self::OAuth(e) | Self::RefreshRefused(e) => Some(&e.error),
             _ => None,
         }
     }
@@ -409,6 +391,31 @@ api_codes! {
 impl fmt::Display for ApiCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code())
+    }
+}
+
+/// An OAuth token endpoint's refusal (`{error, error_description}`), as [`Error::OAuth`] and
+/// [`Error::RefreshRefused`] carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthError {
+    /// The operation.
+    pub operation: &'static str,
+    /// HTTP status.
+    pub http_status: u16,
+    /// The OAuth error code (`invalid_grant`, `invalid_client` ...).
+    pub error: String,
+    /// `error_description`.
+    pub description: Option<String>,
+}
+
+impl OAuthError {
+    /// `error` and, when there is one, `: description`.
+    fn described(&self) -> String {
+        match &self.description {
+            Some(d) => format!("{}: {d}", self.error),
+            None => self.error.clone(),
+        }
     }
 }
 

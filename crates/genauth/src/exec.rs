@@ -1,6 +1,6 @@
 //! The one call path of every client, top to bottom: a [`Credential`] puts the headers and
 //! authentication on the generated client; [`send`] / [`send_v3`] run the call inside the
-//! operation's one tracing span ([`execute`]) under the retry policy ([`with_retry`]),
+//! operation's one tracing span ([`execute`]) under the client's retries ([`Retry::run`](crate::retry::Retry::run)),
 //! renewing the credential once on a 401; each attempt goes through the transport (the exec hook in `transport`), its answer is
 //! checked ([`Envelope`] for the V3 API) and a failure becomes this crate's [`Error`]
 //! ([`map_error`]).
@@ -12,7 +12,7 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 
 use crate::error::{Error, Result};
-use crate::retry::{Kind, RetryPolicy, retryable};
+use crate::retry::{Kind, Retry};
 use crate::transport::excerpt;
 
 /// The result of a generated call.
@@ -90,7 +90,7 @@ impl Credential for Arc<genauth_api::Client> {
 /// [`execute`]'s future rather than `async fn`s awaiting it: each async layer holds its inner
 /// future in its own state and copies it there on every call.
 pub(crate) fn send<C, T, E, F, Fut>(
-    retry: &RetryPolicy,
+    retry: &Retry,
     credential: C,
     kind: Kind,
     operation: &'static str,
@@ -109,7 +109,7 @@ where
 
 /// [`send`] for the V3 API: an envelope whose statusCode is not 200 is an [`Error::Api`].
 pub(crate) fn send_v3<C, T, F, Fut>(
-    retry: &RetryPolicy,
+    retry: &Retry,
     credential: C,
     kind: Kind,
     operation: &'static str,
@@ -137,7 +137,7 @@ where
 /// kilobytes (a full user is 1.3 KB), and every layer an answer passes through copies it; one
 /// allocation is cheaper.
 fn execute<C, T, E, F, Fut>(
-    retry: &RetryPolicy,
+    retry: &Retry,
     credential: C,
     kind: Kind,
     operation: &'static str,
@@ -170,7 +170,7 @@ where
                 Ok(authorized) => authorized,
                 Err(e) => break 'call (Err(e), 0),
             };
-            let (first, tries) = with_retry(retry, kind, || {
+            let (first, tries) = retry.run(kind, || {
                 attempt(operation, || call(Arc::clone(&api)), check)
             })
             .await;
@@ -185,7 +185,7 @@ where
                             Ok(None) => return (Err(refused), tries),
                             Err(e) => return (Err(e), tries),
                         };
-                        let (second, more) = with_retry(retry, kind, || {
+                        let (second, more) = retry.run(kind, || {
                             attempt(operation, || call(Arc::clone(&api)), check)
                         })
                         .await;
@@ -236,53 +236,15 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. Retries and the operation's span
+// 3. The operation's outcome, as its span records it
 // ---------------------------------------------------------------------------------------------
-
-/// Runs `attempt` under `policy` (inside the operation's span, made by [`execute`]); answers
-/// the outcome and how many tries it took.
-pub(crate) async fn with_retry<T, F, Fut>(
-    policy: &RetryPolicy,
-    kind: Kind,
-    mut attempt: F,
-) -> (Result<T, Error>, u32)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let mut tries = 1;
-    loop {
-        // The failure is taken out of the match before the wait, so that the attempt's answer
-        // does not stay in the future's state across the sleep.
-        let e = match attempt().await {
-            Ok(v) => return (Ok(v), tries),
-            Err(e) => e,
-        };
-        let wait = (tries < policy.max_attempts)
-            .then(|| retryable(kind, &e))
-            .flatten()
-            .and_then(|retry_after| policy.delay(tries, retry_after));
-        let Some(wait) = wait else {
-            return (Err(e), tries);
-        };
-        tracing::debug!(
-            attempt = tries,
-            wait_ms = wait.as_millis() as u64,
-            error = %e,
-            "retrying"
-        );
-        drop(e);
-        tokio::time::sleep(wait).await;
-        tries += 1;
-    }
-}
 
 fn outcome<T>(result: &Result<T, Error>) -> &'static str {
     match result {
         Ok(_) => "ok",
         Err(Error::Api { .. }) => "api_error",
         Err(Error::Social { .. }) => "social_error",
-        Err(Error::OAuth { .. }) => "oauth_error",
+        Err(Error::OAuth(_)) => "oauth_error",
         Err(Error::Http { .. }) => "http_error",
         Err(Error::Decode { .. }) => "decode_error",
         Err(Error::Transport { .. }) => "transport_error",
@@ -291,7 +253,7 @@ fn outcome<T>(result: &Result<T, Error>) -> &'static str {
         Err(Error::Config(_)) => "config_error",
         Err(Error::Token(_)) => "token_error",
         Err(Error::Store(_)) => "store_error",
-        Err(Error::RefreshRefused { .. }) => "refresh_refused",
+        Err(Error::RefreshRefused(_)) => "refresh_refused",
     }
 }
 
@@ -445,12 +407,12 @@ impl ServiceError for types::SdkError {
 
 impl ServiceError for types::OidcError {
     fn into_error(self, operation: &'static str, http_status: u16, _: Option<u64>) -> Error {
-        Error::OAuth {
+        Error::OAuth(crate::error::OAuthError {
             operation,
             http_status,
             error: self.error,
             description: self.error_description,
-        }
+        })
     }
 }
 

@@ -72,13 +72,14 @@ pub use auth::{
     TokenEndpointAuthMethod, User, WechatBindRequest, WechatMobileOutcome,
 };
 pub use config::ClientConfig;
-pub use error::{ApiCode, Error, Result, StoreError};
+pub use error::{ApiCode, Error, OAuthError, Result, StoreError};
 pub use input::{PassCode, PhoneNumber};
 pub use management::{
-    DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder, NewUser,
-    PhoneMove, SignatureScheme, UserExt, UserRef, default_signature_scheme,
+    DEFAULT_MANAGEMENT_HOST, ExternalIdentity, ManagementAuth, ManagementClient,
+    ManagementClientBuilder, NewUser, PhoneMove, SignatureScheme, UserExt, UserRef,
+    default_signature_scheme,
 };
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, Sleep, SleepFuture};
 pub use social::{
     DeviceContext, DeviceContextBuilder, LoginOutcome, MobileRegistration, SmsType, SocialClient,
     SocialClientBuilder, SocialSession, SsoTicket, SsoUser, StateToken, TenantClient,

@@ -6,8 +6,16 @@
 //! cut after sending), honouring `Retry-After`; [`Error::is_retryable`] follows the same rule. A write (send-sms, bind-phone,
 //! social/bind, sign-in ...) is never sent again once the request may have reached the server:
 //! its error comes back to the caller instead ([`Error::Transport`] with `sent: true`, say).
+//!
+//! Everything about retrying is here: the policy ([`RetryPolicy`]), the classification of a
+//! failure ([`classify`] → [`Decision`]), and the loop ([`Retry::run`]), which waits with the
+//! client's [`Sleep`] (tokio's timer unless a test gives one that only records the waits).
 
+use std::fmt;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Transience};
@@ -101,15 +109,133 @@ pub(crate) enum Kind {
     Write,
 }
 
-/// Whether `error` of an operation of `kind` may be retried, and the server's `Retry-After`:
-/// [`Error::transience`], the rule [`Error::is_retryable`] follows too, applied to the kind of
-/// operation. A timed-out or cut-off read is retried (it is idempotent; the wait grows by at
-/// most one request timeout per attempt); a write that may have reached the server never is.
-pub(crate) fn retryable(kind: Kind, error: &Error) -> Option<Option<u64>> {
+/// What to do after a failed try: the classification of [`classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Try again, after the policy's back-off or the server's `Retry-After` (seconds).
+    Retry {
+        /// The server's `Retry-After`, when it gave one.
+        retry_after: Option<u64>,
+    },
+    /// Give the error to the caller.
+    GiveUp,
+}
+
+/// Whether `error` of an operation of `kind` may be retried: [`Error::transience`], the rule
+/// [`Error::is_retryable`] follows too, applied to the kind of operation. A timed-out or
+/// cut-off read is retried (it is idempotent; the wait grows by at most one request timeout per
+/// attempt); a write that may have reached the server never is.
+pub(crate) fn classify(kind: Kind, error: &Error) -> Decision {
     match (kind, error.transience()) {
-        (_, Transience::NotSent) => Some(None),
-        (Kind::Read, Transience::Transient { retry_after }) => Some(retry_after),
-        _ => None,
+        (_, Transience::NotSent) => Decision::Retry { retry_after: None },
+        (Kind::Read, Transience::Transient { retry_after }) => Decision::Retry { retry_after },
+        _ => Decision::GiveUp,
+    }
+}
+
+/// How a client waits between tries. The default is tokio's timer; a test gives one that
+/// records the waits and returns at once, so that back-off and `Retry-After` are checked
+/// without sleeping.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use genauth::{AuthenticationClient, Sleep, SleepFuture};
+///
+/// /// Records every wait; never sleeps.
+/// #[derive(Default)]
+/// struct Recorded(Mutex<Vec<Duration>>);
+///
+/// impl Sleep for Recorded {
+///     fn sleep(&self, wait: Duration) -> SleepFuture {
+///         self.0.lock().unwrap().push(wait);
+///         Box::pin(std::future::ready(()))
+///     }
+/// }
+///
+/// let waits = Arc::new(Recorded::default());
+/// let client = AuthenticationClient::builder()
+///     .app_id("6571c3a4e8d4e1b2c3d4e5f6")
+///     .app_secret("app-secret")
+///     .host("https://example.genauth.ai")
+///     .sleep_impl(waits.clone())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), genauth::Error>(())
+/// ```
+pub trait Sleep: Send + Sync + 'static {
+    /// A future that completes after `wait`.
+    fn sleep(&self, wait: Duration) -> SleepFuture;
+}
+
+/// The future a [`Sleep`] returns.
+pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// tokio's timer.
+struct TokioSleep;
+
+impl Sleep for TokioSleep {
+    fn sleep(&self, wait: Duration) -> SleepFuture {
+        Box::pin(tokio::time::sleep(wait))
+    }
+}
+
+/// A client's retries: its policy and how it waits.
+#[derive(Clone)]
+pub(crate) struct Retry {
+    pub(crate) policy: RetryPolicy,
+    sleep: Arc<dyn Sleep>,
+}
+
+impl fmt::Debug for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.policy.fmt(f)
+    }
+}
+
+impl Retry {
+    pub(crate) fn new(policy: RetryPolicy, sleep: Option<Arc<dyn Sleep>>) -> Self {
+        Self {
+            policy,
+            sleep: sleep.unwrap_or_else(|| Arc::new(TokioSleep)),
+        }
+    }
+
+    /// Runs `attempt` under the policy (inside the operation's span, made by the executor);
+    /// answers the outcome and how many tries it took.
+    pub(crate) async fn run<T, F, Fut>(&self, kind: Kind, mut attempt: F) -> (Result<T, Error>, u32)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let policy = &self.policy;
+        let mut tries = 1;
+        loop {
+            // The failure is taken out of the match before the wait, so that the attempt's
+            // answer does not stay in the future's state across the sleep.
+            let e = match attempt().await {
+                Ok(v) => return (Ok(v), tries),
+                Err(e) => e,
+            };
+            let wait = match classify(kind, &e) {
+                Decision::Retry { retry_after } if tries < policy.max_attempts => {
+                    policy.delay(tries, retry_after)
+                }
+                _ => None,
+            };
+            let Some(wait) = wait else {
+                return (Err(e), tries);
+            };
+            tracing::debug!(
+                attempt = tries,
+                wait_ms = wait.as_millis() as u64,
+                error = %e,
+                "retrying"
+            );
+            drop(e);
+            self.sleep.sleep(wait).await;
+            tries += 1;
+        }
     }
 }
 
@@ -150,19 +276,21 @@ mod tests {
             retry_after: Some(1),
             excerpt: String::new(),
         };
-        assert_eq!(retryable(Kind::Read, &http(503)), Some(Some(1)));
-        assert_eq!(retryable(Kind::Write, &http(503)), None);
-        assert_eq!(retryable(Kind::Read, &api(429)), Some(None));
-        assert_eq!(retryable(Kind::Write, &api(429)), None);
-        assert_eq!(retryable(Kind::Read, &api(400)), None);
-        assert_eq!(retryable(Kind::Read, &http(500)), None);
-        assert_eq!(retryable(Kind::Read, &api(503)), Some(None));
-        assert_eq!(retryable(Kind::Write, &api(503)), None);
-        assert_eq!(retryable(Kind::Read, &api(500)), None);
+        let retry = |retry_after| Decision::Retry { retry_after };
+        use Decision::GiveUp;
+        assert_eq!(classify(Kind::Read, &http(503)), retry(Some(1)));
+        assert_eq!(classify(Kind::Write, &http(503)), GiveUp);
+        assert_eq!(classify(Kind::Read, &api(429)), retry(None));
+        assert_eq!(classify(Kind::Write, &api(429)), GiveUp);
+        assert_eq!(classify(Kind::Read, &api(400)), GiveUp);
+        assert_eq!(classify(Kind::Read, &http(500)), GiveUp);
+        assert_eq!(classify(Kind::Read, &api(503)), retry(None));
+        assert_eq!(classify(Kind::Write, &api(503)), GiveUp);
+        assert_eq!(classify(Kind::Read, &api(500)), GiveUp);
         // A timed-out read is tried again; a timed-out write is not (it may have been applied).
         let timeout = Error::Timeout { operation: "x" };
-        assert_eq!(retryable(Kind::Read, &timeout), Some(None));
-        assert_eq!(retryable(Kind::Write, &timeout), None);
+        assert_eq!(classify(Kind::Read, &timeout), retry(None));
+        assert_eq!(classify(Kind::Write, &timeout), GiveUp);
         // One rule: whatever the loop may retry for a read, is_retryable says yes, and back.
         for e in [
             http(503),
@@ -173,7 +301,7 @@ mod tests {
             api(503),
             timeout,
         ] {
-            assert_eq!(retryable(Kind::Read, &e).is_some(), e.is_retryable(), "{e}");
+            assert_eq!(classify(Kind::Read, &e) != GiveUp, e.is_retryable(), "{e}");
         }
     }
 }

@@ -282,6 +282,18 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &'static str, value: HeaderV
     headers.insert(HeaderName::from_static(name), value);
 }
 
+/// Inserts `x-authing-<name>` and `x-genauth-<name>`: the Authing SDKs send the first family,
+/// the GenAuth SDKs the second, and the service reads either; sending both works against a
+/// deployment that knows only one of them (see the README's "Headers"). Signed management
+/// calls do not use this: they send only their scheme's family.
+pub(crate) fn insert_both_families(headers: &mut HeaderMap, name: &str, value: HeaderValue) {
+    for family in ["x-authing-", "x-genauth-"] {
+        if let Ok(header) = HeaderName::from_bytes(format!("{family}{name}").as_bytes()) {
+            headers.insert(header, value.clone());
+        }
+    }
+}
+
 /// Keys whose values are masked in body excerpts.
 const SECRET_KEYS: [&str; 11] = [
     "access_token",

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 use crate::exec::send;
-use crate::retry::{Kind, RetryPolicy};
+use crate::retry::{Kind, Retry};
 use crate::tokens::TokenSet;
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
@@ -66,7 +66,7 @@ pub(crate) struct App {
     pub(crate) app_secret: Option<SecretString>,
     pub(crate) method: TokenEndpointAuthMethod,
     pub(crate) app_headers: HeaderMap,
-    pub(crate) retry: RetryPolicy,
+    pub(crate) retry: Retry,
     pub(crate) refresh_skew: Duration,
     /// How long callers get a failed refresh's error at once.
     pub(crate) refresh_backoff: Duration,
@@ -140,17 +140,7 @@ impl App {
         )
         .await
         .map_err(|e| match e {
-            Error::OAuth {
-                operation,
-                http_status,
-                error,
-                description,
-            } => Error::RefreshRefused {
-                operation,
-                http_status,
-                error,
-                description,
-            },
+            Error::OAuth(refused) => Error::RefreshRefused(refused),
             other => other,
         })?;
         let previous_id_token = current.id_token().map(|t| t.expose_secret().to_string());

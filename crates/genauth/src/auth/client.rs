@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, send_v3};
 use crate::retry::Kind;
 use crate::tokens::{InMemoryTokenStore, TokenSet, TokenStore};
-use crate::transport::{insert, plain_header, secret_header};
+use crate::transport::{insert, insert_both_families, plain_header, secret_header};
 
 /// What a client and its clones share: the user's session (the app, the token store, the
 /// refresh state) and the generated client of the last access token used.
@@ -196,29 +196,14 @@ impl AuthenticationClientBuilder {
         let connection = self.config.connect(None)?;
         let mut app_headers = HeaderMap::new();
         let id = plain_header("app_id", &app_id).map_err(|e| Error::Config(e.to_string()))?;
-        // Both header families: the Authing SDKs send x-authing-*, the GenAuth SDKs
-        // x-genauth-*, and the service reads either; sending both works against a deployment
-        // that knows only one of them (see the README's "Headers").
         let sdk_version =
             reqwest::header::HeaderValue::from_static(concat!("rust:", env!("CARGO_PKG_VERSION")));
         let request_from = reqwest::header::HeaderValue::from_static("sdk");
-        insert(&mut app_headers, "x-authing-app-id", id.clone());
-        insert(&mut app_headers, "x-genauth-app-id", id);
-        insert(
-            &mut app_headers,
-            "x-authing-sdk-version",
-            sdk_version.clone(),
-        );
-        insert(&mut app_headers, "x-genauth-sdk-version", sdk_version);
-        insert(
-            &mut app_headers,
-            "x-authing-request-from",
-            request_from.clone(),
-        );
-        insert(&mut app_headers, "x-genauth-request-from", request_from);
+        insert_both_families(&mut app_headers, "app-id", id);
+        insert_both_families(&mut app_headers, "sdk-version", sdk_version);
+        insert_both_families(&mut app_headers, "request-from", request_from);
         if let Some(lang) = &connection.lang {
-            insert(&mut app_headers, "x-authing-lang", lang.clone());
-            insert(&mut app_headers, "x-genauth-lang", lang.clone());
+            insert_both_families(&mut app_headers, "lang", lang.clone());
         }
         if let Some(ip) = &self.real_ip {
             let v = plain_header("real_ip", ip).map_err(|e| Error::Config(e.to_string()))?;

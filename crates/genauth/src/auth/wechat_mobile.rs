@@ -111,7 +111,8 @@ impl AuthenticationClient {
     /// # let pool = seed.user_pool;
     /// # let admin = genauth::ManagementClient::builder().host(sandbox.url())
     /// #     .access_key_id(&pool.access_key_id).access_key_secret(&pool.access_key_secret).build()?;
-    /// # admin.link_identity("6571c3a4e8d4e1b2c3d4a002", "wechat-idp", "openid-of-bob", Some("openid")).await?;
+    /// # admin.link_identity("6571c3a4e8d4e1b2c3d4a002", genauth::ExternalIdentity {
+    /// #     ext_idp_id: "wechat-idp", user_id_in_idp: "openid-of-bob", kind: Some("openid") }).await?;
     /// let wechat = client
     ///     .get_application_enabled_ext_idps()
     ///     .await?

@@ -13,8 +13,8 @@ use crate::cache::{TokenCache, lifetime};
 use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, missing_data, send_v3};
-use crate::retry::{Kind, RetryPolicy};
-use crate::transport::{insert, plain_header, secret_header};
+use crate::retry::{Kind, Retry};
+use crate::transport::{insert, insert_both_families, plain_header, secret_header};
 use genauth_api::operations as op;
 
 /// The host of the official SDKs' management clients, used when none is given.
@@ -147,9 +147,12 @@ struct ManagementToken {
 ///     .auth(ManagementAuth::Token)
 ///     .build()?;
 /// // Link alice's WeChat account, so that her WeChat login signs her in.
-/// management
-///     .link_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", "openid-of-alice", Some("openid"))
-///     .await?;
+/// let wechat = genauth::ExternalIdentity {
+///     ext_idp_id: "wechat-idp",
+///     user_id_in_idp: "openid-of-alice",
+///     kind: Some("openid"),
+/// };
+/// management.link_identity("6571c3a4e8d4e1b2c3d4a001", wechat).await?;
 /// with_token.unlink_identity("6571c3a4e8d4e1b2c3d4a001", "wechat-idp", None).await?;
 /// # Ok(()) }
 /// ```
@@ -167,7 +170,7 @@ struct Inner {
     access_key_id: String,
     access_key_secret: SecretString,
     token: TokenCache<ManagementToken>,
-    retry: RetryPolicy,
+    retry: Retry,
     lang: Option<HeaderValue>,
     auth: ManagementAuth,
     scheme: SignatureScheme,
@@ -434,13 +437,10 @@ impl Inner {
             "authorization",
             secret_header(&format!("Bearer {token}"))?,
         );
-        // Both header families: the service reads either (see the README's "Headers").
         let pool = plain_header("user pool id", user_pool_id)?;
-        insert(&mut headers, "x-authing-userpool-id", pool.clone());
-        insert(&mut headers, "x-genauth-userpool-id", pool);
+        insert_both_families(&mut headers, "userpool-id", pool);
         if let Some(lang) = &self.lang {
-            insert(&mut headers, "x-authing-lang", lang.clone());
-            insert(&mut headers, "x-genauth-lang", lang.clone());
+            insert_both_families(&mut headers, "lang", lang.clone());
         }
         Ok(self.api.with_headers(headers))
     }

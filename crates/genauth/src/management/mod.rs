@@ -12,4 +12,4 @@ pub use client::{
     DEFAULT_MANAGEMENT_HOST, ManagementAuth, ManagementClient, ManagementClientBuilder,
     SignatureScheme, default_signature_scheme,
 };
-pub use users::{NewUser, PhoneMove, UserExt, UserRef};
+pub use users::{ExternalIdentity, NewUser, PhoneMove, UserExt, UserRef};

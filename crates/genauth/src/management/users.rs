@@ -164,6 +164,18 @@ impl UserExt for User {
     }
 }
 
+/// An account at an external identity source, as [`ManagementClient::link_identity`] links
+/// it to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternalIdentity<'a> {
+    /// The identity source's id in the user pool (`extIdpId`).
+    pub ext_idp_id: &'a str,
+    /// The account's id at the source, e.g. a WeChat openid (`userIdInIdp`).
+    pub user_id_in_idp: &'a str,
+    /// The kind of that id, e.g. `openid` or `unionid` (`type`), when the source has several.
+    pub kind: Option<&'a str>,
+}
+
 /// What [`ManagementClient::move_user_phone`] did.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -537,19 +549,39 @@ impl ManagementClient {
             .map_err(|e| Error::input("user", format!("{e}")))
     }
 
-    /// Links an external account (`user_id_in_idp` at identity source `ext_idp_id`) to a user.
-    pub async fn link_identity(
-        &self,
-        user_id: &str,
-        ext_idp_id: &str,
-        user_id_in_idp: &str,
-        kind: Option<&str>,
-    ) -> Result<()> {
+    /// Links an external account to the user `user_id`.
+    ///
+    /// ```no_run
+    /// # async fn f(management: genauth::ManagementClient) -> genauth::Result<()> {
+    /// use genauth::ExternalIdentity;
+    ///
+    /// management
+    ///     .link_identity(
+    ///         "6571c3a4e8d4e1b2c3d4a001",
+    ///         ExternalIdentity {
+    ///             ext_idp_id: "wechat-idp",
+    ///             user_id_in_idp: "openid-of-alice",
+    ///             kind: Some("openid"),
+    ///         },
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn link_identity(&self, user_id: &str, identity: ExternalIdentity<'_>) -> Result<()> {
+        for (field, value) in [
+            ("user id", user_id),
+            ("ext_idp_id", identity.ext_idp_id),
+            ("user_id_in_idp", identity.user_id_in_idp),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::input(field, "is empty"));
+            }
+        }
         let body = types::LinkIdentityDto {
             user_id: user_id.into(),
-            ext_idp_id: ext_idp_id.into(),
-            user_id_in_idp: user_id_in_idp.into(),
-            type_: kind.map(Into::into),
+            ext_idp_id: identity.ext_idp_id.into(),
+            user_id_in_idp: identity.user_id_in_idp.into(),
+            type_: identity.kind.map(Into::into),
             is_social: None,
         };
         self.call(Kind::Write, op::LINK_IDENTITY.id, |api| {

@@ -11,11 +11,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::device::{DeviceContext, device};
 use crate::cache::expires_after;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
 use crate::exec::send;
 use crate::input::{PassCode, PhoneNumber, non_empty};
-use crate::retry::{Kind, RetryPolicy};
+use crate::retry::{Kind, Retry};
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
 
@@ -259,7 +259,7 @@ struct SocialInner {
     api: Arc<genauth_api::Client>,
     host: String,
     device: DeviceContext,
-    retry: RetryPolicy,
+    retry: Retry,
 }
 
 impl fmt::Debug for SocialClient {
@@ -314,6 +314,31 @@ impl SocialClient {
     /// A builder.
     pub fn builder() -> SocialClientBuilder {
         SocialClientBuilder::default()
+    }
+
+    /// A builder set from `GENAUTH_APP_HOST`, like the other clients' `from_env`. The device
+    /// is the end user's, not the process's: give it with
+    /// [`device`](SocialClientBuilder::device) before [`build`](SocialClientBuilder::build).
+    ///
+    /// ```no_run
+    /// use genauth::{DeviceContext, SocialClient};
+    ///
+    /// let device = DeviceContext::builder()
+    ///     .client_id("6571c3a4e8d4e1b2c3d4e5f6")
+    ///     .os_version("Android 10")
+    ///     .fingerprint("156aysdna213sac")
+    ///     .agent("Mozilla/5.0")
+    ///     .build()?;
+    /// let social = SocialClient::from_env().device(device).build()?;
+    /// # let _ = social;
+    /// # Ok::<(), genauth::Error>(())
+    /// ```
+    pub fn from_env() -> SocialClientBuilder {
+        let mut b = Self::builder();
+        if let Some(v) = env("GENAUTH_APP_HOST") {
+            b = b.host(v);
+        }
+        b
     }
 
     /// The same API, settings and connection pool for another device.

@@ -15,7 +15,7 @@ use crate::cache::{TokenCache, expires_after, lifetime};
 use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, send};
-use crate::retry::{Kind, RetryPolicy};
+use crate::retry::{Kind, Retry};
 use crate::transport::{insert, plain_header, secret_header};
 use genauth_api::operations as op;
 
@@ -99,7 +99,7 @@ struct TenantInner {
     client_secret: SecretString,
     /// The generated client carrying the tenant access token.
     token: TokenCache<Arc<genauth_api::Client>>,
-    retry: RetryPolicy,
+    retry: Retry,
     tenant_id: Option<String>,
 }
 
