@@ -100,6 +100,48 @@ fn the_sandbox_modules_import_each_other_without_a_circle() {
     }
 }
 
+/// The API families: each has its handlers and its `routes()`, and none imports another (what
+/// two share lives in `dto`, `auth`, `v2`, `envelope`, `tokens` or `state`).
+const FAMILIES: [&str; 7] = [
+    "v3",
+    "oidc",
+    "account",
+    "wechat_mobile",
+    "management",
+    "social",
+    "tenant",
+];
+
+#[test]
+fn no_family_imports_another_and_each_exports_its_routes() {
+    let sources = sources();
+    let graph = graph(&sources);
+    for family in FAMILIES {
+        let code = sources
+            .get(family)
+            .unwrap_or_else(|| panic!("no {family}.rs"));
+        assert!(
+            code.contains("pub(crate) fn routes("),
+            "{family}.rs exports no routes()"
+        );
+        for other in FAMILIES {
+            assert!(
+                !graph[family].contains(other),
+                "{family} imports the family {other}"
+            );
+        }
+        assert!(
+            sources["router"].contains(&format!("crate::{family}::routes(")),
+            "router.rs does not merge {family}'s routes"
+        );
+    }
+    // The router only merges: it names no handler.
+    assert!(
+        !sources["router"].contains(".route("),
+        "router.rs routes a path itself"
+    );
+}
+
 #[test]
 fn the_store_knows_nothing_of_http() {
     let sources = sources();

@@ -9,10 +9,10 @@ use genauth_api::types;
 use serde_json::json;
 
 use crate::config::UserConfig;
+use crate::dto::user_dto;
 use crate::envelope::{ApiError, V3Json, ok};
 use crate::shared::S;
 use crate::state::{normalize_phone, random_token};
-use crate::v3::user_dto;
 
 pub(crate) async fn sign_up(
     State(s): S,
@@ -252,4 +252,23 @@ pub(crate) async fn get_application_enabled_ext_idps(
         })
         .collect();
     Ok(ok(Some(json!(data))))
+}
+
+/// The routes of this family.
+pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v3/signup", post(sign_up))
+        .route("/api/v3/pre-check-code", post(pre_check_code))
+        .route("/api/v3/get-security-info", get(get_security_info))
+        .route(
+            "/api/v3/verify-reset-password-request",
+            post(verify_reset_password_request),
+        )
+        .route("/api/v3/reset-password", post(reset_password))
+        .route("/api/v3/get-country-list", get(get_country_list))
+        .route(
+            "/api/v3/get-application-enabled-extidps",
+            get(get_application_enabled_ext_idps),
+        )
 }

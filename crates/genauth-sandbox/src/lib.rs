@@ -22,9 +22,11 @@
 #![warn(missing_docs)]
 
 mod account;
+mod auth;
 mod clock;
 mod config;
 mod control;
+mod dto;
 mod envelope;
 mod faults;
 mod jwt;
@@ -40,19 +42,20 @@ mod social;
 mod state;
 mod tenant;
 mod tokens;
+mod v2;
 mod v3;
 mod wechat_mobile;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+pub use auth::DATE_WINDOW_SECS;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     AppConfig, Config, LifetimeField, Limits, RateLimit, SocialCode, TokenEndpointAuthMethod,
     UnlinkedSocial, UserConfig, UserPoolConfig,
 };
 pub use faults::{Fault, FaultKind};
-pub use management::DATE_WINDOW_SECS;
 #[cfg(feature = "outbox-client")]
 pub use outbox::{Outbox, OutboxError};
 pub use state::SmsMessage;

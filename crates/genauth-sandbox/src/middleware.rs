@@ -1,5 +1,5 @@
-//! The middleware in front of the API routes: fault injection (every route) and the per-app
-//! rate limit (`/api/v3`).
+//! The middleware in front of the API routes: fault injection and the per-app rate limit
+//! (every API route; the control routes have neither).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,8 +107,11 @@ pub async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
     }
 }
 
-/// Middleware in front of the `/api/v3` routes: an app over its `rate_limit` is answered HTTP 429
-/// with the envelope (statusCode 429, apiCode 2100) and `Retry-After`.
+/// Middleware in front of every API route. A request that names its app in `x-authing-app-id`
+/// or `x-genauth-app-id` (the `/api/v3` user and app calls) counts against that app's
+/// `rate_limit`; over it, the answer is HTTP 429 with the envelope (statusCode 429, apiCode
+/// 2100) and `Retry-After`. Requests that name no app that way (management calls, `/oidc/token`,
+/// the `/api/v2` families, which carry their client id elsewhere) are not limited.
 pub async fn rate_limit(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let app = request_header(req.headers(), "x-authing-app-id")
         .or_else(|| request_header(req.headers(), "x-genauth-app-id"))

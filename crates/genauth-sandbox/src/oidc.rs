@@ -1,75 +1,15 @@
-//! `/oidc/token`: the OAuth 2.0 token endpoint (refresh tokens rotate), and the app's client
-//! authentication that `/api/v3/signin` shares.
+//! `/oidc/token`: the OAuth 2.0 token endpoint (refresh tokens rotate). The app's client
+//! authentication is `auth.rs`'s, shared with `/api/v3/signin`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use genauth_api::types;
 
-use crate::config::{AppConfig, LifetimeField, TokenEndpointAuthMethod};
+use crate::auth::{basic_credentials, client_auth};
+use crate::config::LifetimeField;
 use crate::envelope::{OAuthError, OAuthForm};
-use crate::shared::{S, header};
-
-/// `authorization: Basic base64(id:secret)`.
-pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = header(headers, "authorization")?;
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    Some((id.to_string(), secret.to_string()))
-}
-
-/// Checks the app's token endpoint authentication; `Err` carries a reason.
-/// The app of a token endpoint call (`/api/v3/signin`, `/api/v3/signin-by-mobile`),
-/// authenticated by its method; 401 naming what is wrong.
-pub(crate) fn authenticated_app<'a>(
-    s: &'a crate::shared::Shared,
-    headers: &HeaderMap,
-    body_id: Option<&str>,
-    body_secret: Option<&str>,
-) -> Result<&'a AppConfig, crate::envelope::ApiError> {
-    let app = s.app(headers)?;
-    client_auth(app, headers, body_id, body_secret).map_err(|reason| {
-        crate::envelope::ApiError::plain(
-            401,
-            format!("the app could not be authenticated: {reason}"),
-        )
-    })?;
-    Ok(app)
-}
-
-fn client_auth(
-    app: &AppConfig,
-    headers: &HeaderMap,
-    body_id: Option<&str>,
-    body_secret: Option<&str>,
-) -> Result<(), String> {
-    match app.token_endpoint_auth_method {
-        TokenEndpointAuthMethod::ClientSecretPost => {
-            if body_id == Some(app.id.as_str()) && body_secret == Some(app.secret.as_str()) {
-                Ok(())
-            } else {
-                Err("client_secret_post: client_id and client_secret in the body are missing or wrong".into())
-            }
-        }
-        TokenEndpointAuthMethod::ClientSecretBasic => match basic_credentials(headers) {
-            Some((id, secret)) if id == app.id && secret == app.secret => Ok(()),
-            _ => Err(
-                "client_secret_basic: the authorization: Basic header is missing or wrong".into(),
-            ),
-        },
-        TokenEndpointAuthMethod::None => match body_id {
-            Some(id) if id != app.id => Err("client_id does not match the app".into()),
-            _ => Ok(()),
-        },
-    }
-}
+use crate::shared::S;
 
 pub(crate) async fn oidc_token(
     State(s): S,
@@ -151,4 +91,10 @@ pub(crate) async fn oidc_token(
     );
     let field = s.lifetime_field(app).unwrap_or(LifetimeField::ExpiresIn);
     Ok(axum::Json(set.answer(field)).into_response())
+}
+
+/// The routes of this family.
+pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
+    use axum::routing::post;
+    axum::Router::new().route("/oidc/token", post(oidc_token))
 }

@@ -3,11 +3,10 @@
 //! Success answers the payload directly; failure is HTTP 400 `{error_code, error_msg}` (codes in
 //! the crate README). Every `/api/v2/sdk` call checks the device headers and the client id.
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use genauth_api::types;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::config::{AppConfig, UnlinkedSocial};
@@ -15,34 +14,7 @@ use crate::shared::{S, Shared, header};
 use crate::state::{
     CodeProblem, Identity, Session, State as Store, StateGrant, User, new_id, random_token,
 };
-
-/// A failure of the /api/v2 family.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SdkError {
-    /// Dotted code, e.g. SDK.COMMON.1003.
-    pub code: &'static str,
-    /// Detail.
-    pub msg: String,
-}
-
-impl SdkError {
-    pub(crate) fn new(code: &'static str, msg: impl Into<String>) -> Self {
-        Self {
-            code,
-            msg: msg.into(),
-        }
-    }
-}
-
-impl IntoResponse for SdkError {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error_code": self.code, "error_msg": self.msg})),
-        )
-            .into_response()
-    }
-}
+use crate::v2::{SdkError, SdkJson};
 
 impl CodeProblem {
     /// The /api/v2 error for a code problem.
@@ -123,27 +95,6 @@ impl Shared {
     }
 }
 
-/// A JSON body of the /api/v2 family; malformed input is a 400 with PARAM.0002.
-pub struct SdkJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SdkJson<T> {
-    type Rejection = SdkError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                SdkError::new(
-                    "PARAM.0002",
-                    format!("could not read the request body: {e}"),
-                )
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(SdkJson)
-            .map_err(|e| SdkError::new("PARAM.0002", format!("invalid request body: {e}")))
-    }
-}
-
 /// Mainland mobile numbers: 11 digits starting with 1.
 fn check_mobile(mobile: &str) -> Result<(), SdkError> {
     // The service's rules (genauth_api::phone): the social API takes mainland mobiles only.
@@ -155,18 +106,6 @@ fn check_mobile(mobile: &str) -> Result<(), SdkError> {
             format!("mobile {mobile:?} is not an 11-digit mobile number"),
         ))
     }
-}
-
-pub(crate) fn linked_user(store: &Store, provider: &str, user_id_in_idp: &str) -> Option<String> {
-    store
-        .users
-        .values()
-        .find(|u| {
-            u.identities
-                .iter()
-                .any(|i| i.provider == provider && i.user_id_in_idp == user_id_in_idp)
-        })
-        .map(|u| u.id.clone())
 }
 
 pub async fn login_wechat(
@@ -183,7 +122,7 @@ pub async fn login_wechat(
             "the authorization code is invalid or was already used",
         )
     })?;
-    if let Some(user_id) = linked_user(&store, &social.provider, &social.user_id_in_idp) {
+    if let Some(user_id) = store.linked_user(&social.provider, &social.user_id_in_idp) {
         let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
         return Ok(axum::Json(session).into_response());
     }
@@ -278,7 +217,7 @@ async fn bind_common(
         }
         Some(g) => g.clone(),
     };
-    if let Some(other) = linked_user(&store, &grant.provider, &grant.user_id_in_idp) {
+    if let Some(other) = store.linked_user(&grant.provider, &grant.user_id_in_idp) {
         return Err(SdkError::new(
             "SDK.SOCIAL.1004",
             format!("this social account is already linked to user {other}"),
@@ -455,7 +394,8 @@ pub async fn mobile_by_token(State(s): S, headers: HeaderMap) -> Result<Response
             ));
         }
     };
-    let phone = linked_user(&store, &grant.provider, &grant.user_id_in_idp)
+    let phone = store
+        .linked_user(&grant.provider, &grant.user_id_in_idp)
         .and_then(|id| store.user(&id).ok().and_then(|u| u.phone.clone()))
         .ok_or_else(|| {
             SdkError::new(
@@ -502,4 +442,24 @@ pub async fn password_by_mobile(
         user.updated_at_ms = now;
     }
     Ok(StatusCode::OK.into_response())
+}
+
+/// The routes of this family.
+pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v2/sdk/login/wechat", post(login_wechat))
+        .route("/api/v2/sdk/sms/send", post(sms_send))
+        .route(
+            "/api/v2/sdk/register/mobile-verify-code",
+            post(register_mobile),
+        )
+        .route("/api/v2/sdk/mobile-by-token", get(mobile_by_token))
+        .route("/api/v2/sdk/pwd/update-by-mobile", post(password_by_mobile))
+        .route("/api/v2/sdk/social/bind", post(social_bind))
+        .route(
+            "/api/v2/sdk/social/register-bind",
+            post(social_register_bind),
+        )
+        .route("/api/v2/sdk/login/mobile-verify-code", post(login_mobile))
 }

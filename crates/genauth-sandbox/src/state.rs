@@ -227,6 +227,17 @@ impl std::fmt::Display for PhoneProblem {
 }
 
 impl State {
+    /// The user one of whose identities is `user_id_in_idp` at `provider`.
+    pub(crate) fn linked_user(&self, provider: &str, user_id_in_idp: &str) -> Option<String> {
+        self.users
+            .values()
+            .find(|u| {
+                u.identities
+                    .iter()
+                    .any(|i| i.provider == provider && i.user_id_in_idp == user_id_in_idp)
+            })
+            .map(|u| u.id.clone())
+    }
     /// The store seeded from `config` at time `now_ms`.
     pub fn new(config: &Config, now_ms: u64) -> Self {
         let mut state = Self {

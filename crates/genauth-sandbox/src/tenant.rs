@@ -9,8 +9,8 @@ use genauth_api::types;
 use serde_json::json;
 
 use crate::shared::{S, Shared, header};
-use crate::social::{SdkError, SdkJson};
 use crate::state::{Session, State as Store, Ticket, random_token};
+use crate::v2::{SdkError, SdkJson};
 
 /// The device fields of a tenant call's body: all but agent are required.
 pub(crate) fn check_device_fields(os: &str, ip: &str, fingerprint: &str) -> Result<(), SdkError> {
@@ -219,4 +219,20 @@ pub async fn session_refresh(
         map.remove("status");
     }
     Ok(axum::Json(fresh).into_response())
+}
+
+/// The routes of this family.
+pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v2/tenant/token", post(tenant_token))
+        .route(
+            "/api/v2/tenant/sso/session-token/sso-ticket",
+            post(sso_ticket),
+        )
+        .route("/api/v2/tenant/sso/sso-ticket/verify", post(sso_verify))
+        .route(
+            "/api/v2/tenant/sso/session-token/refresh",
+            post(session_refresh),
+        )
 }

@@ -9,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use genauth_api::types;
 use serde_json::json;
 
+use crate::auth::authenticated_app;
 use crate::config::AppConfig;
 use crate::envelope::{ApiError, V3Json, ok};
-use crate::oidc::authenticated_app;
 use crate::shared::{S, Shared};
-use crate::social::linked_user;
 use crate::state::{Identity, State as Store, StateGrant, new_id, normalize_phone, random_token};
 
 /// The methods a bind request offers.
@@ -87,7 +86,7 @@ pub(crate) async fn sign_in_by_mobile(
         .unwrap_or_else(|| "openid profile".into());
     let mut store = s.lock();
     let (provider, id_in_idp) = take_code(&mut store, code)?;
-    let Some(user_id) = linked_user(&store, &provider, &id_in_idp) else {
+    let Some(user_id) = store.linked_user(&provider, &id_in_idp) else {
         return Err(ApiError::new(
             403,
             1640,
@@ -116,7 +115,7 @@ pub(crate) async fn auth_by_code_identity(
     let now = s.now_ms();
     let mut store = s.lock();
     let (provider, user_id_in_idp) = take_code(&mut store, &body.code)?;
-    if let Some(user_id) = linked_user(&store, &provider, &user_id_in_idp) {
+    if let Some(user_id) = store.linked_user(&provider, &user_id_in_idp) {
         return Ok(token_answer(&s, &mut store, &user_id, app, &scope));
     }
     let key = format!("ecb_{}", random_token(24));
@@ -180,7 +179,10 @@ fn link_and_sign_in(
     grant: &StateGrant,
     user_id: &str,
 ) -> Result<Response, ApiError> {
-    if linked_user(store, &grant.provider, &grant.user_id_in_idp).is_some() {
+    if store
+        .linked_user(&grant.provider, &grant.user_id_in_idp)
+        .is_some()
+    {
         return Err(ApiError::new(
             409,
             2213,
@@ -231,4 +233,20 @@ pub(crate) async fn register(
         .create_user(&Default::default(), now)
         .map_err(|(status, message)| ApiError::plain(i64::from(status), message))?;
     link_and_sign_in(&s, &mut store, &body.key, &grant, &user_id)
+}
+
+/// The routes of this family.
+pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v3/signin-by-mobile", post(sign_in_by_mobile))
+        .route(
+            "/api/v2/ecConn/wechatMobile/authByCodeIdentity",
+            post(auth_by_code_identity),
+        )
+        .route(
+            "/api/v2/ecConn/wechatMobile/byPhoneCode",
+            post(bind_by_phone_code),
+        )
+        .route("/api/v2/ecConn/wechatMobile/register", post(register))
 }
