@@ -22,6 +22,16 @@
 //! The calls go through [`api`], the client generated from the OpenAPI spec; the
 //! `genauth-sandbox` crate is a local GenAuth service to develop and test against.
 //!
+//! **Vocabulary.** The clients speak their API family's words, because the service's families
+//! differ and a reader of its documents should find the same names here: the V3 API
+//! ([`AuthenticationClient`], [`ManagementClient`]) says *phone* and *sign in*
+//! (`bind_phone`, `sign_in_by_phone_pass_code`); the `/api/v2/sdk` social family
+//! ([`SocialClient`]) says *mobile* and *login* (`send_bind_mobile_code`,
+//! `login_by_mobile_code`, as its paths `login/mobile-verify-code` and `register/mobile`). Across
+//! all four clients: a builder (`builder()`, `from_env()`), the shared settings of
+//! [`ClientConfig`], a [`PhoneNumber`] for every number and a [`PassCode`] (or a `&str` checked
+//! as one) for every code, and a user named by [`UserRef`] in the management calls.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
