@@ -1,6 +1,10 @@
 //! What a refresh looks like in the logs: one span per call (the retry after a 401 counted as
 //! its second attempt), a refresh span naming the session and the reason with events at `info`,
-//! and each field once per line. (A test binary of its own: it installs a subscriber.)
+//! and each field once per line.
+//!
+//! A test binary of its own: tracing caches each callsite's interest process-wide, so a test
+//! running beside it on another thread (with no subscriber) can hide its spans (it failed so
+//! when it ran inside the `facade` binary).
 
 mod common;
 

@@ -2,21 +2,22 @@
 //! time: the management token and the tenant access token.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Mutex;
 
 use crate::error::Result;
+use crate::time::TimeSource;
 
 /// How long before expiry a cached token is renewed, at most: a token that lives less than
 /// twice this is renewed at half its life instead (else a 60 s token would be fetched again on
 /// every call).
 const MARGIN: Duration = Duration::from_secs(60);
 
-/// Now plus `secs` seconds from a server; a negative number is now, and a number too large for
-/// the clock is as far as the clock goes (a server's number never panics the client).
-pub(crate) fn expires_after(secs: i64) -> SystemTime {
-    let now = SystemTime::now();
+/// `now` plus `secs` seconds from a server; a negative number is now, and a number too large
+/// for the clock is as far as the clock goes (a server's number never panics the client).
+pub(crate) fn expires_after(now: SystemTime, secs: i64) -> SystemTime {
     let secs = u64::try_from(secs).unwrap_or(0);
     now.checked_add(Duration::from_secs(secs))
         .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
@@ -28,8 +29,12 @@ pub(crate) fn lifetime(expires_in: i64) -> Duration {
     Duration::from_secs(expires_in.max(0) as u64)
 }
 
-/// The cache; `T` is whatever the client keeps with the token (e.g. the user pool id).
-pub(crate) struct TokenCache<T>(Mutex<Slot<T>>);
+/// The cache; `T` is whatever the client keeps with the token (e.g. the user pool id). It reads
+/// the time from the client's clock.
+pub(crate) struct TokenCache<T> {
+    slot: Mutex<Slot<T>>,
+    time: Arc<dyn TimeSource>,
+}
 
 struct Slot<T> {
     value: Option<(T, SystemTime)>,
@@ -37,12 +42,16 @@ struct Slot<T> {
     generation: u64,
 }
 
-impl<T> Default for TokenCache<T> {
-    fn default() -> Self {
-        Self(Mutex::new(Slot {
-            value: None,
-            generation: 0,
-        }))
+impl<T> TokenCache<T> {
+    /// An empty cache that reads the time from `time`.
+    pub(crate) fn new(time: Arc<dyn TimeSource>) -> Self {
+        Self {
+            slot: Mutex::new(Slot {
+                value: None,
+                generation: 0,
+            }),
+            time,
+        }
     }
 }
 
@@ -63,21 +72,21 @@ impl<T: Clone> TokenCache<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(T, Duration)>>,
     {
-        let mut slot = self.0.lock().await;
+        let mut slot = self.slot.lock().await;
         if let Some((value, renew_at)) = slot.value.as_ref()
-            && SystemTime::now() < *renew_at
+            && self.time.now() < *renew_at
         {
             return Ok((value.clone(), slot.generation));
         }
         let (value, lifetime) = fetch().await?;
         slot.generation += 1;
-        slot.value = Some((value.clone(), renew_at(SystemTime::now(), lifetime)));
+        slot.value = Some((value.clone(), renew_at(self.time.now(), lifetime)));
         Ok((value, slot.generation))
     }
 
     /// Forgets the token of `generation` (answered 401), unless a newer one replaced it.
     pub(crate) async fn invalidate(&self, generation: u64) {
-        let mut slot = self.0.lock().await;
+        let mut slot = self.slot.lock().await;
         if slot.generation == generation {
             slot.value = None;
         }
@@ -105,7 +114,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_token_is_fetched_again_once_and_a_stale_refusal_keeps_the_new_one() {
-        let cache = TokenCache::<u32>::default();
+        let cache = TokenCache::<u32>::new(Arc::new(crate::SystemTimeSource));
         let fetches = std::sync::atomic::AtomicU32::new(0);
         let fetch = || async {
             let n = fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 
 use crate::error::{Error, Result};
-use crate::retry::{Retry, RetryPolicy, Sleep};
+use crate::retry::{Retry, RetryPolicy};
+use crate::time::{Sleep, SystemTimeSource, TimeSource};
 use crate::transport::{checked_host, plain_header};
 
 /// The settings shared by [`AuthenticationClient`](crate::AuthenticationClient),
@@ -48,6 +49,7 @@ pub struct ClientConfig {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     sleep: Option<std::sync::Arc<dyn Sleep>>,
+    time: Option<std::sync::Arc<dyn TimeSource>>,
     lang: Option<String>,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
@@ -61,6 +63,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("custom_sleep", &self.sleep.is_some())
+            .field("custom_time_source", &self.time.is_some())
             .field("lang", &self.lang)
             .field("user_agent", &self.user_agent)
             .field("shared_http_client", &self.http.is_some())
@@ -114,6 +117,13 @@ macro_rules! config_setters {
         /// [`Sleep`](crate::Sleep).
         pub fn sleep_impl(mut self, sleep: std::sync::Arc<dyn $crate::Sleep>) -> Self {
             self.config = self.config.sleep_impl(sleep);
+            self
+        }
+
+        /// What time the client reads (default: the system's clock); see
+        /// [`TimeSource`](crate::TimeSource).
+        pub fn time_source(mut self, time: std::sync::Arc<dyn $crate::TimeSource>) -> Self {
+            self.config = self.config.time_source(time);
             self
         }
 
@@ -175,6 +185,14 @@ impl ClientConfig {
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// What time the clients read: a token's expiry and the refresh skew, the refresh
+    /// back-off, the renewal of the cached management and tenant tokens, a signature's `date`
+    /// (default: the system's clock). See [`TimeSource`].
+    pub fn time_source(mut self, time: std::sync::Arc<dyn TimeSource>) -> Self {
+        self.time = Some(time);
         self
     }
 
@@ -241,24 +259,42 @@ impl ClientConfig {
                 .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?,
         };
         let api = crate::transport::generated_client(&host, http, timeout, user_agent);
+        let time: std::sync::Arc<dyn TimeSource> = self
+            .time
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(SystemTimeSource));
         Ok(Connection {
-            api,
+            api: std::sync::Arc::new(api),
             timeout,
             host,
-            retry: Retry::new(self.retry.clone().unwrap_or_default(), self.sleep.clone()),
+            retry: Retry::new(
+                self.retry.clone().unwrap_or_default(),
+                self.sleep.clone(),
+                time.clone(),
+            ),
             lang,
+            time,
         })
     }
 }
 
-/// A checked configuration: the generated client (with the exec hook), the host, the retry
-/// policy and the language header.
+/// A checked configuration, which every client holds: the generated client (with the exec
+/// hook), the host, the retry policy, the language header and the clock.
+#[derive(Clone)]
 pub(crate) struct Connection {
-    pub api: genauth_api::Client,
+    pub api: std::sync::Arc<genauth_api::Client>,
     pub timeout: Duration,
     pub host: String,
     pub retry: Retry,
     pub lang: Option<HeaderValue>,
+    pub time: std::sync::Arc<dyn TimeSource>,
+}
+
+impl Connection {
+    /// The current time, by the client's clock.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.time.now()
+    }
 }
 
 /// Reads an environment variable, `None` when unset or empty (for the clients' `from_env`).

@@ -13,6 +13,7 @@ use reqwest::header::HeaderMap;
 
 use crate::error::{Error, Result};
 use crate::retry::{Kind, Retry};
+use crate::time::TimeSource;
 use crate::transport::excerpt;
 
 /// The result of a generated call.
@@ -171,7 +172,7 @@ where
                 Err(e) => break 'call (Err(e), 0),
             };
             let (first, tries) = retry.run(kind, || {
-                attempt(operation, || call(Arc::clone(&api)), check)
+                attempt(operation, &*retry.time, || call(Arc::clone(&api)), check)
             })
             .await;
             match first {
@@ -186,7 +187,7 @@ where
                             Err(e) => return (Err(e), tries),
                         };
                         let (second, more) = retry.run(kind, || {
-                            attempt(operation, || call(Arc::clone(&api)), check)
+                            attempt(operation, &*retry.time, || call(Arc::clone(&api)), check)
                         })
                         .await;
                         (second, tries + more)
@@ -218,6 +219,7 @@ where
 /// answer checked and boxed (see [`execute`]), a failure mapped.
 async fn attempt<T, E, M, Fut>(
     operation: &'static str,
+    time: &dyn TimeSource,
     make: M,
     check: fn(&'static str, T) -> Result<T>,
 ) -> Result<Box<T>>
@@ -232,7 +234,7 @@ where
         Ok(value) => return check(operation, value.into_inner()).map(Box::new),
         Err(e) => e,
     };
-    Err(map_error(operation, failure).await)
+    Err(map_error(operation, time, failure).await)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,9 +378,9 @@ impl ServiceError for types::CommonResponseDto {
     }
 }
 
-/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from now,
-/// at least 0).
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
+/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (seconds from `now`,
+/// the client's clock, at least 0).
+pub(crate) fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<u64> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -388,11 +390,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<u64> {
         return Some(secs);
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    )
+    Some(at.duration_since(now).map(|d| d.as_secs()).unwrap_or(0))
 }
 
 impl ServiceError for types::SdkError {
@@ -419,6 +417,7 @@ impl ServiceError for types::OidcError {
 /// Turns a failed call of the generated client into [`Error`]; never panics, whatever the body.
 pub(crate) async fn map_error<E: ServiceError>(
     operation: &'static str,
+    time: &dyn TimeSource,
     error: genauth_api::Error<E>,
 ) -> Error {
     use genauth_api::Error as G;
@@ -442,7 +441,7 @@ pub(crate) async fn map_error<E: ServiceError>(
         },
         G::ErrorResponse(value) => {
             let status = value.status().as_u16();
-            let wait = retry_after(value.headers());
+            let wait = retry_after(value.headers(), time.now());
             value.into_inner().into_error(operation, status, wait)
         }
         G::InvalidResponsePayload(bytes, e) => Error::Decode {
@@ -456,7 +455,7 @@ pub(crate) async fn map_error<E: ServiceError>(
         },
         G::UnexpectedResponse(response) => {
             let http_status = response.status().as_u16();
-            let retry_after = retry_after(response.headers());
+            let retry_after = retry_after(response.headers(), time.now());
             match response.bytes().await {
                 Ok(body) => Error::Http {
                     operation,
@@ -481,5 +480,41 @@ pub(crate) async fn map_error<E: ServiceError>(
             reason: "unexpected connection upgrade".into(),
             excerpt: String::new(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    use super::*;
+
+    fn headers(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date_read_by_the_clients_clock() {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let now = at - Duration::from_secs(90);
+        assert_eq!(retry_after(&headers(" 7 "), now), Some(7));
+        assert_eq!(retry_after(&headers(date), now), Some(90));
+        // A date already past is no wait at all; by the system's clock it is long past.
+        assert_eq!(
+            retry_after(&headers(date), at + Duration::from_secs(5)),
+            Some(0)
+        );
+        assert_eq!(
+            retry_after(&headers(date), std::time::SystemTime::now()),
+            Some(0)
+        );
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

@@ -70,6 +70,7 @@ mod input;
 mod management;
 mod retry;
 mod social;
+mod time;
 mod tokens;
 mod transport;
 
@@ -89,12 +90,13 @@ pub use management::{
     ManagementClientBuilder, NewUser, PhoneMove, SignatureScheme, UserExt, UserRef,
     default_signature_scheme,
 };
-pub use retry::{RetryPolicy, Sleep, SleepFuture};
+pub use retry::RetryPolicy;
 pub use social::{
     DeviceContext, DeviceContextBuilder, LoginOutcome, MobileRegistration, SmsType, SocialClient,
     SocialClientBuilder, SocialSession, SsoTicket, SsoUser, StateToken, TenantClient,
     TenantClientBuilder,
 };
+pub use time::{Sleep, SleepFuture, SystemTimeSource, TimeSource};
 pub use tokens::{InMemoryTokenStore, RefreshLease, StoreFuture, Swap, TokenSet, TokenStore};
 
 /// The crate README's example, compiled as a doctest so that it cannot drift.

@@ -14,11 +14,11 @@
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Transience};
+use crate::time::{Sleep, TimeSource, TokioSleep};
 
 /// The retry policy of a client.
 ///
@@ -133,58 +133,13 @@ pub(crate) fn classify(kind: Kind, error: &Error) -> Decision {
     }
 }
 
-/// How a client waits between tries. The default is tokio's timer; a test gives one that
-/// records the waits and returns at once, so that back-off and `Retry-After` are checked
-/// without sleeping.
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use std::time::Duration;
-/// use genauth::{AuthenticationClient, Sleep, SleepFuture};
-///
-/// /// Records every wait; never sleeps.
-/// #[derive(Default)]
-/// struct Recorded(Mutex<Vec<Duration>>);
-///
-/// impl Sleep for Recorded {
-///     fn sleep(&self, wait: Duration) -> SleepFuture {
-///         self.0.lock().unwrap().push(wait);
-///         Box::pin(std::future::ready(()))
-///     }
-/// }
-///
-/// let waits = Arc::new(Recorded::default());
-/// let client = AuthenticationClient::builder()
-///     .app_id("6571c3a4e8d4e1b2c3d4e5f6")
-///     .app_secret("app-secret")
-///     .host("https://example.genauth.ai")
-///     .sleep_impl(waits.clone())
-///     .build()?;
-/// # let _ = client;
-/// # Ok::<(), genauth::Error>(())
-/// ```
-pub trait Sleep: Send + Sync + 'static {
-    /// A future that completes after `wait`.
-    fn sleep(&self, wait: Duration) -> SleepFuture;
-}
-
-/// The future a [`Sleep`] returns.
-pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// tokio's timer.
-struct TokioSleep;
-
-impl Sleep for TokioSleep {
-    fn sleep(&self, wait: Duration) -> SleepFuture {
-        Box::pin(tokio::time::sleep(wait))
-    }
-}
-
 /// A client's retries: its policy and how it waits.
 #[derive(Clone)]
 pub(crate) struct Retry {
     pub(crate) policy: RetryPolicy,
     sleep: Arc<dyn Sleep>,
+    /// The client's clock, which reads a `Retry-After` given as a date.
+    pub(crate) time: Arc<dyn TimeSource>,
 }
 
 impl fmt::Debug for Retry {
@@ -194,10 +149,15 @@ impl fmt::Debug for Retry {
 }
 
 impl Retry {
-    pub(crate) fn new(policy: RetryPolicy, sleep: Option<Arc<dyn Sleep>>) -> Self {
+    pub(crate) fn new(
+        policy: RetryPolicy,
+        sleep: Option<Arc<dyn Sleep>>,
+        time: Arc<dyn TimeSource>,
+    ) -> Self {
         Self {
             policy,
             sleep: sleep.unwrap_or_else(|| Arc::new(TokioSleep)),
+            time,
         }
     }
 

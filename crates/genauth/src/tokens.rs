@@ -143,6 +143,7 @@ impl TokenSet {
         operation: &'static str,
         data: genauth_api::types::LoginTokenResponseDataDto,
         fallback_id_token: Option<String>,
+        now: SystemTime,
     ) -> Result<Self> {
         let refuse = |reason: &str| Error::Decode {
             operation,
@@ -162,8 +163,8 @@ impl TokenSet {
             refresh_token: data.refresh_token.map(Into::into),
             token_type: data.token_type,
             scope: data.scope,
-            issued_at: SystemTime::now(),
-            expires_at: expires_after(expires_in),
+            issued_at: now,
+            expires_at: expires_after(now, expires_in),
         })))
     }
 
@@ -205,10 +206,14 @@ impl TokenSet {
             .unwrap_or(Duration::ZERO)
     }
 
-    /// Whether the access token expires within `skew` from now.
+    /// Whether the access token expires within `skew` from now (the system's clock).
     pub fn expires_within(&self, skew: Duration) -> bool {
-        SystemTime::now()
-            .checked_add(skew)
+        self.expires_within_at(SystemTime::now(), skew)
+    }
+
+    /// Whether the access token expires within `skew` from `now`.
+    pub(crate) fn expires_within_at(&self, now: SystemTime, skew: Duration) -> bool {
+        now.checked_add(skew)
             .is_none_or(|then| then >= self.0.expires_at)
     }
 
@@ -217,8 +222,8 @@ impl TokenSet {
     /// life (a 30 s token is renewed 1.5 s before it expires: about 1.05 refreshes per
     /// lifetime) and a token that lives no longer than the skew is not renewed on every call.
     /// A call that still meets an expired token is answered 401, renewed once and tried again.
-    pub(crate) fn due(&self, skew: Duration) -> bool {
-        self.expires_within(skew.min(self.lifetime() / 20))
+    pub(crate) fn due(&self, now: SystemTime, skew: Duration) -> bool {
+        self.expires_within_at(now, skew.min(self.lifetime() / 20))
     }
 
     /// Whether two sets carry the same access token.
@@ -254,7 +259,7 @@ fn unix(t: SystemTime) -> u64 {
 fn from_unix(secs: u64) -> SystemTime {
     UNIX_EPOCH
         .checked_add(Duration::from_secs(secs))
-        .unwrap_or_else(|| expires_after(i64::MAX))
+        .unwrap_or_else(|| expires_after(SystemTime::now(), i64::MAX))
 }
 
 impl Serialize for TokenSet {
@@ -635,14 +640,17 @@ mod tests {
     #[test]
     fn a_token_set_reads_either_spelling_of_its_lifetime() {
         for (expire_in, expires_in) in [(Some(60), None), (None, Some(60)), (Some(1), Some(60))] {
-            let t = TokenSet::from_answer("op", answer(expire_in, expires_in), None).expect("set");
+            let t =
+                TokenSet::from_answer("op", answer(expire_in, expires_in), None, SystemTime::now())
+                    .expect("set");
             assert!(
                 !t.expires_within(Duration::from_secs(30)),
                 "{expire_in:?} {expires_in:?}"
             );
             assert!(t.expires_within(Duration::from_secs(61)));
         }
-        let none = TokenSet::from_answer("op", answer(None, None), None).expect_err("no lifetime");
+        let none = TokenSet::from_answer("op", answer(None, None), None, SystemTime::now())
+            .expect_err("no lifetime");
         assert!(
             none.to_string()
                 .contains("neither expires_in nor expire_in"),
@@ -650,13 +658,14 @@ mod tests {
         );
         let mut no_access = answer(Some(60), None);
         no_access.access_token = None;
-        assert!(TokenSet::from_answer("op", no_access, None).is_err());
+        assert!(TokenSet::from_answer("op", no_access, None, SystemTime::now()).is_err());
     }
 
     #[test]
     fn a_lifetime_too_large_for_the_clock_does_not_panic() {
         for secs in [i64::MAX, i64::MAX - 1, u32::MAX as i64 * 1000, -5, i64::MIN] {
-            let t = TokenSet::from_answer("op", answer(Some(secs), None), None).expect("set");
+            let t = TokenSet::from_answer("op", answer(Some(secs), None), None, SystemTime::now())
+                .expect("set");
             if secs > 0 {
                 assert!(!t.expires_within(Duration::from_secs(3600)), "{secs}");
             }
@@ -665,7 +674,8 @@ mod tests {
 
     #[test]
     fn token_sets_hide_their_tokens() {
-        let t = TokenSet::from_answer("op", answer(Some(60), None), None).expect("set");
+        let t = TokenSet::from_answer("op", answer(Some(60), None), None, SystemTime::now())
+            .expect("set");
         let debug = format!("{t:?}");
         for s in ["acc-secret", "id-secret", "ref-secret"] {
             assert!(!debug.contains(s), "{debug}");

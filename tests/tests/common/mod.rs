@@ -272,3 +272,27 @@ pub fn expired(t: &genauth::TokenSet) -> genauth::TokenSet {
 pub fn tools() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
+
+/// The sandbox's [`ManualClock`] as the facade's clock: a client and the sandbox that read the
+/// same clock see the same time move when the test advances it (a token's expiry, a cached
+/// token's renewal, a signature's `date`), with no real wait.
+pub struct SharedClock(pub ManualClock);
+
+impl genauth::TimeSource for SharedClock {
+    fn now(&self) -> std::time::SystemTime {
+        use genauth_sandbox::Clock;
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.0.now_ms())
+    }
+}
+
+/// A sandbox on `config` with a manual clock, and that clock as a client's time source.
+pub async fn sandbox_with_clock(config: Config) -> (SandboxHandle, ManualClock, Arc<SharedClock>) {
+    let clock = ManualClock::new();
+    let s = Sandbox::builder()
+        .config(config)
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("sandbox");
+    (s, clock.clone(), Arc::new(SharedClock(clock)))
+}

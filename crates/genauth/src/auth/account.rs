@@ -237,7 +237,7 @@ impl AuthenticationClient {
             .ok_or_else(|| missing_data(op::VERIFY_RESET_PASSWORD_REQUEST.id))?;
         Ok(PasswordResetToken {
             token: data.password_reset_token.into(),
-            expires_at: expires_after(data.token_expires_in),
+            expires_at: expires_after(self.app().conn.now(), data.token_expires_in),
         })
     }
 

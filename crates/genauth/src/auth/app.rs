@@ -10,9 +10,10 @@ use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::config::Connection;
 use crate::error::{Error, Result};
 use crate::exec::send;
-use crate::retry::{Kind, Retry};
+use crate::retry::Kind;
 use crate::tokens::TokenSet;
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
@@ -57,16 +58,15 @@ impl std::str::FromStr for TokenEndpointAuthMethod {
 
 /// What every client of one app shares, whichever its user.
 pub(crate) struct App {
-    pub(crate) api: genauth_api::Client,
-    /// `api` with the app headers, made once.
+    /// The shared connection settings: the generated client, host, retries, clock.
+    pub(crate) conn: Connection,
+    /// `conn.api` with the app headers, made once.
     /// Shared, so that a call takes a reference count rather than a copy of the client.
     pub(crate) app_api: Arc<genauth_api::Client>,
-    pub(crate) host: String,
     pub(crate) app_id: String,
     pub(crate) app_secret: Option<SecretString>,
     pub(crate) method: TokenEndpointAuthMethod,
     pub(crate) app_headers: HeaderMap,
-    pub(crate) retry: Retry,
     pub(crate) refresh_skew: Duration,
     /// How long callers get a failed refresh's error at once.
     pub(crate) refresh_backoff: Duration,
@@ -122,9 +122,9 @@ impl App {
             code_verifier: None,
             redirect_uri: None,
         };
-        let api = Arc::new(self.api.with_headers(headers));
+        let api = Arc::new(self.conn.api.with_headers(headers));
         let answer = send(
-            &self.retry,
+            &self.conn.retry,
             &api,
             Kind::Write,
             op::GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN.id,
@@ -148,6 +148,7 @@ impl App {
             op::GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN.id,
             *answer,
             previous_id_token,
+            self.conn.now(),
         )
     }
 }

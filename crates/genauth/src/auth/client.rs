@@ -59,10 +59,10 @@ pub struct AuthenticationClient {
 impl fmt::Debug for AuthenticationClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticationClient")
-            .field("host", &self.app().host)
+            .field("host", &self.app().conn.host)
             .field("app_id", &self.app().app_id)
             .field("token_endpoint_auth_method", &self.app().method)
-            .field("retry", &self.app().retry)
+            .field("retry", &self.app().conn.retry)
             .finish_non_exhaustive()
     }
 }
@@ -221,19 +221,16 @@ impl AuthenticationClientBuilder {
                 token.map(TokenSet::from_access_token),
             )),
         };
-        let api = connection.api;
         let app = App {
-            app_api: Arc::new(api.with_headers(app_headers.clone())),
-            api,
-            host: connection.host,
+            app_api: Arc::new(connection.api.with_headers(app_headers.clone())),
+            lease_ttl: connection.timeout.saturating_add(Duration::from_secs(5)),
+            conn: connection,
             app_id,
             app_secret: self.app_secret,
             method: self.method,
             app_headers,
-            retry: connection.retry,
             refresh_skew: self.refresh_skew.unwrap_or(Duration::from_secs(60)),
             refresh_backoff: self.refresh_backoff.unwrap_or(DEFAULT_FAILURE_BACKOFF),
-            lease_ttl: connection.timeout.saturating_add(Duration::from_secs(5)),
         };
         Ok(AuthenticationClient::new_session(Arc::new(app), store))
     }
@@ -381,7 +378,7 @@ impl AuthenticationClient {
     /// The underlying HTTP client (its connection pool), e.g. to compare with raw requests.
     pub fn http_client(&self) -> &reqwest::Client {
         use genauth_api::ClientInfo;
-        self.app().api.client()
+        self.app().conn.api.client()
     }
 
     /// The app id.
@@ -402,7 +399,7 @@ impl AuthenticationClient {
         let mut headers = self.app().app_headers.clone();
         let token = tokens.access_token().expose_secret();
         insert(&mut headers, "authorization", secret_header(token)?);
-        let api = Arc::new(self.app().api.with_headers(headers));
+        let api = Arc::new(self.app().conn.api.with_headers(headers));
         if let Ok(mut slot) = self.inner.user_api.lock() {
             *slot = Some((tokens.clone(), Arc::clone(&api)));
         }
@@ -425,7 +422,7 @@ impl AuthenticationClient {
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
         let app = self.app();
-        send_v3(&app.retry, &app.app_api, kind, operation, call)
+        send_v3(&app.conn.retry, &app.app_api, kind, operation, call)
     }
 
     /// A V3 call as the signed-in user: a fresh token and, on statusCode 401, one refresh and
@@ -441,7 +438,13 @@ impl AuthenticationClient {
         F: Fn(Arc<genauth_api::Client>) -> Fut,
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
-        send_v3(&self.app().retry, UserTokens(self), kind, operation, call)
+        send_v3(
+            &self.app().conn.retry,
+            UserTokens(self),
+            kind,
+            operation,
+            call,
+        )
     }
 
     /// Renews the access token with the refresh token now, keeps and returns the new set.

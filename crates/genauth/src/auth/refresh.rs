@@ -15,9 +15,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::app::App;
 use crate::error::{Error, Result};
@@ -88,7 +89,7 @@ struct Slot {
 struct Failed {
     stale: TokenSet,
     error: Error,
-    until: Instant,
+    until: SystemTime,
 }
 
 impl Session {
@@ -126,11 +127,11 @@ impl Session {
         let tokens = self.load_tokens().await?.ok_or_else(|| {
             Error::Token("not signed in: sign in or set a token set first".into())
         })?;
-        if !tokens.due(self.app.refresh_skew) {
+        if !tokens.due(self.app.conn.now(), self.app.refresh_skew) {
             return Ok(tokens);
         }
         if tokens.refresh_token().is_none() {
-            return if tokens.expires_within(Duration::ZERO) {
+            return if tokens.expires_within_at(self.app.conn.now(), Duration::ZERO) {
                 Err(Error::Token(
                     "the access token has expired and there is no refresh token".into(),
                 ))
@@ -192,7 +193,7 @@ impl Session {
         let mut flight = {
             let mut slot = self.slot();
             if let Some(failed) = &slot.failed
-                && failed.until > Instant::now()
+                && failed.until > self.app.conn.now()
                 && failed.stale.same_token_as(&stale)
             {
                 return Err(failed.error.clone());
@@ -219,7 +220,7 @@ impl Session {
                             Ok(tokens) => tracing::info!(
                                 expires_in_s = tokens
                                     .expires_at()
-                                    .duration_since(std::time::SystemTime::now())
+                                    .duration_since(session.app.conn.now())
                                     .map(|d| d.as_secs())
                                     .unwrap_or(0),
                                 "session refreshed"
@@ -231,9 +232,10 @@ impl Session {
                         slot.failed = outcome.as_ref().err().map(|error| Failed {
                             stale,
                             error: error.clone(),
-                            until: Instant::now()
-                                .checked_add(session.app.refresh_backoff)
-                                .unwrap_or_else(Instant::now),
+                            until: {
+                                let now = session.app.conn.now();
+                                now.checked_add(session.app.refresh_backoff).unwrap_or(now)
+                            },
                         });
                         drop(slot);
                         // Nobody may be waiting any more: the outcome is saved regardless.
@@ -273,7 +275,8 @@ impl Session {
     async fn refresh_flight(&self, stale: &TokenSet, need_fresh: bool) -> Result<TokenSet> {
         let skew = self.app.refresh_skew;
         let adoptable = |current: &TokenSet| {
-            !current.same_token_as(stale) && (!need_fresh || !current.due(skew))
+            !current.same_token_as(stale)
+                && (!need_fresh || !current.due(self.app.conn.now(), skew))
         };
         let not_signed_in =
             || Error::Token("signed out while the session was being refreshed".into());

@@ -196,9 +196,9 @@ impl AuthenticationClient {
         });
         let mut headers = self.app().app_headers.clone();
         (body.client_id, body.client_secret) = self.app().client_auth(&mut headers)?;
-        let api = Arc::new(self.app().api.with_headers(headers));
+        let api = Arc::new(self.app().conn.api.with_headers(headers));
         let answer = send_v3(
-            &self.app().retry,
+            &self.app().conn.retry,
             &api,
             Kind::Write,
             op::SIGN_IN_BY_CREDENTIALS.id,
@@ -211,7 +211,12 @@ impl AuthenticationClient {
         let data = answer
             .data
             .ok_or_else(|| missing_data(op::SIGN_IN_BY_CREDENTIALS.id))?;
-        let tokens = TokenSet::from_answer(op::SIGN_IN_BY_CREDENTIALS.id, data, None)?;
+        let tokens = TokenSet::from_answer(
+            op::SIGN_IN_BY_CREDENTIALS.id,
+            data,
+            None,
+            self.app().conn.now(),
+        )?;
         self.store().save(Some(tokens.clone())).await?;
         Ok(tokens)
     }

@@ -71,9 +71,9 @@ impl AuthenticationClient {
         non_empty("identity source", &body.ext_idp_connidentifier)?;
         let mut headers = self.app().app_headers.clone();
         (body.client_id, body.client_secret) = self.app().client_auth(&mut headers)?;
-        let api = Arc::new(self.app().api.with_headers(headers));
+        let api = Arc::new(self.app().conn.api.with_headers(headers));
         let answer = send_v3(
-            &self.app().retry,
+            &self.app().conn.retry,
             &api,
             Kind::Write,
             op::SIGN_IN_BY_MOBILE.id,
@@ -86,7 +86,8 @@ impl AuthenticationClient {
         let data = answer
             .data
             .ok_or_else(|| missing_data(op::SIGN_IN_BY_MOBILE.id))?;
-        let tokens = TokenSet::from_answer(op::SIGN_IN_BY_MOBILE.id, data, None)?;
+        let tokens =
+            TokenSet::from_answer(op::SIGN_IN_BY_MOBILE.id, data, None, self.app().conn.now())?;
         self.store().save(Some(tokens.clone())).await?;
         Ok(tokens)
     }
@@ -181,7 +182,7 @@ impl AuthenticationClient {
         };
         let api = Arc::clone(&self.app().app_api);
         let answer = send(
-            &self.app().retry,
+            &self.app().conn.retry,
             &api,
             Kind::Write,
             op::WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY.id,
@@ -231,7 +232,7 @@ impl AuthenticationClient {
         };
         let api = Arc::clone(&self.app().app_api);
         let answer = send(
-            &self.app().retry,
+            &self.app().conn.retry,
             &api,
             Kind::Write,
             op::WECHAT_MOBILE_BIND_BY_PHONE_CODE.id,
@@ -258,7 +259,7 @@ impl AuthenticationClient {
         };
         let api = Arc::clone(&self.app().app_api);
         let answer = send(
-            &self.app().retry,
+            &self.app().conn.retry,
             &api,
             Kind::Write,
             op::WECHAT_MOBILE_REGISTER.id,
@@ -300,7 +301,7 @@ impl AuthenticationClient {
             expire_in: answer.expire_in,
             expires_in: answer.expires_in,
         };
-        let tokens = TokenSet::from_answer(operation, data, None)?;
+        let tokens = TokenSet::from_answer(operation, data, None, self.app().conn.now())?;
         self.store().save(Some(tokens.clone())).await?;
         Ok(tokens)
     }

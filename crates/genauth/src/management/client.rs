@@ -10,10 +10,11 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cache::{TokenCache, lifetime};
-use crate::config::{ClientConfig, env};
+use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, missing_data, send_v3};
-use crate::retry::{Kind, Retry};
+use crate::retry::Kind;
+use crate::time::TimeSource;
 use crate::transport::{insert, insert_both_families, plain_header, secret_header};
 use genauth_api::operations as op;
 
@@ -71,6 +72,8 @@ struct AccessKeySigner {
     key_id: String,
     secret: SecretString,
     scheme: SignatureScheme,
+    /// The client's clock, for the `date` signed.
+    time: Arc<dyn TimeSource>,
 }
 
 impl genauth_api::RequestSigner for AccessKeySigner {
@@ -82,7 +85,7 @@ impl genauth_api::RequestSigner for AccessKeySigner {
         getrandom::fill(&mut nonce)
             .map_err(|e| format!("no randomness for the signature nonce: {e}"))?;
         let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let date = httpdate::fmt_http_date(self.time.now());
         let headers = request.headers_mut();
         for (name, value) in [
             ("date", date.as_str()),
@@ -162,16 +165,14 @@ pub struct ManagementClient {
 }
 
 struct Inner {
-    /// The generated client without credentials (for get-management-token).
-    api: Arc<genauth_api::Client>,
-    /// `api` signing every request, made once.
+    /// The shared connection settings; `conn.api` carries no credentials (for
+    /// get-management-token).
+    conn: Connection,
+    /// `conn.api` signing every request, made once.
     signing: Arc<genauth_api::Client>,
-    host: String,
     access_key_id: String,
     access_key_secret: SecretString,
     token: TokenCache<ManagementToken>,
-    retry: Retry,
-    lang: Option<HeaderValue>,
     auth: ManagementAuth,
     scheme: SignatureScheme,
 }
@@ -179,11 +180,11 @@ struct Inner {
 impl fmt::Debug for ManagementClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagementClient")
-            .field("host", &self.inner.host)
+            .field("host", &self.inner.conn.host)
             .field("access_key_id", &self.inner.access_key_id)
             .field("auth", &self.inner.auth)
             .field("signature_scheme", &self.inner.scheme)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.conn.retry)
             .finish_non_exhaustive()
     }
 }
@@ -329,6 +330,7 @@ impl ManagementClientBuilder {
             key_id: access_key_id.clone(),
             secret: access_key_secret.clone(),
             scheme,
+            time: connection.time.clone(),
         };
         let signing = connection
             .api
@@ -336,14 +338,11 @@ impl ManagementClientBuilder {
             .with_signer(Arc::new(signer));
         Ok(ManagementClient {
             inner: Arc::new(Inner {
-                api: Arc::new(connection.api),
                 signing: Arc::new(signing),
-                host: connection.host,
+                token: TokenCache::new(connection.time.clone()),
+                conn: connection,
                 access_key_id,
                 access_key_secret,
-                token: TokenCache::default(),
-                retry: connection.retry,
-                lang: connection.lang,
                 auth: self.auth,
                 scheme,
             }),
@@ -405,8 +404,8 @@ impl Inner {
                     access_key_secret: self.access_key_secret.expose_secret().to_string(),
                 };
                 let answer = send_v3(
-                    &self.retry,
-                    &self.api,
+                    &self.conn.retry,
+                    &self.conn.api,
                     Kind::Write,
                     op::GET_MANAGEMENT_TOKEN.id,
                     |api| {
@@ -439,10 +438,10 @@ impl Inner {
         );
         let pool = plain_header("user pool id", user_pool_id)?;
         insert_both_families(&mut headers, "userpool-id", pool);
-        if let Some(lang) = &self.lang {
+        if let Some(lang) = &self.conn.lang {
             insert_both_families(&mut headers, "lang", lang.clone());
         }
-        Ok(self.api.with_headers(headers))
+        Ok(self.conn.api.with_headers(headers))
     }
 }
 
@@ -501,7 +500,7 @@ impl ManagementClient {
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
         let inner = &*self.inner;
-        send_v3(&inner.retry, Authorized(inner), kind, operation, call)
+        send_v3(&inner.conn.retry, Authorized(inner), kind, operation, call)
     }
 }
 

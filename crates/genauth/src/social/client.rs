@@ -11,11 +11,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::device::{DeviceContext, device};
 use crate::cache::expires_after;
-use crate::config::{ClientConfig, env};
+use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::send;
 use crate::input::{PassCode, PhoneNumber, non_empty};
-use crate::retry::{Kind, Retry};
+use crate::retry::Kind;
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
 
@@ -150,6 +150,7 @@ impl SocialSession {
         session: Option<String>,
         id: Option<String>,
         expire: Option<i64>,
+        now: SystemTime,
     ) -> Result<Self> {
         let session = session.ok_or_else(|| Error::Decode {
             operation: "socialLogin",
@@ -159,7 +160,7 @@ impl SocialSession {
         Ok(Self {
             session_token: session.into(),
             id_token: id.map(Into::into),
-            expires_at: expires_after(expire.unwrap_or(0)),
+            expires_at: expires_after(now, expire.unwrap_or(0)),
         })
     }
 }
@@ -192,7 +193,7 @@ pub enum LoginOutcome {
 }
 
 impl LoginOutcome {
-    fn from_answer(a: types::SdkLoginResponse) -> Result<Self> {
+    fn from_answer(a: types::SdkLoginResponse, now: SystemTime) -> Result<Self> {
         let state = a.state_token.map(StateToken::new);
         let need_state = |state: Option<StateToken>| {
             state.ok_or_else(|| Error::Decode {
@@ -206,6 +207,7 @@ impl LoginOutcome {
                 a.session_token,
                 a.id_token,
                 a.expire,
+                now,
             )?),
             types::SdkLoginStatus::SocialBind => Self::SocialBind(need_state(state)?),
             types::SdkLoginStatus::UserRegister => Self::UserRegister(need_state(state)?),
@@ -256,18 +258,17 @@ pub struct SocialClient {
 }
 
 struct SocialInner {
-    api: Arc<genauth_api::Client>,
-    host: String,
+    /// The shared connection settings.
+    conn: Connection,
     device: DeviceContext,
-    retry: Retry,
 }
 
 impl fmt::Debug for SocialClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocialClient")
-            .field("host", &self.inner.host)
+            .field("host", &self.inner.conn.host)
             .field("device", &self.inner.device)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.conn.retry)
             .finish_non_exhaustive()
     }
 }
@@ -301,10 +302,8 @@ impl SocialClientBuilder {
         let connection = self.config.connect(None)?;
         Ok(SocialClient {
             inner: Arc::new(SocialInner {
-                api: Arc::new(connection.api),
-                host: connection.host,
+                conn: connection,
                 device,
-                retry: connection.retry,
             }),
         })
     }
@@ -346,10 +345,8 @@ impl SocialClient {
         device.check()?;
         Ok(Self {
             inner: Arc::new(SocialInner {
-                api: Arc::clone(&self.inner.api),
-                host: self.inner.host.clone(),
+                conn: self.inner.conn.clone(),
                 device,
-                retry: self.inner.retry.clone(),
             }),
         })
     }
@@ -367,7 +364,7 @@ impl SocialClient {
             "x-state-token",
             secret_header(state.0.expose_secret())?,
         );
-        Ok(self.inner.api.with_headers(headers))
+        Ok(self.inner.conn.api.with_headers(headers))
     }
 
     /// Signs in with a WeChat authorization code.
@@ -376,8 +373,8 @@ impl SocialClient {
         let body = types::WechatLoginRequest { code: code.into() };
         let inner = &*self.inner;
         let answer = send(
-            &inner.retry,
-            &inner.api,
+            &inner.conn.retry,
+            &inner.conn.api,
             Kind::Write,
             op::LOGIN_BY_WECHAT.id,
             |api| {
@@ -391,7 +388,7 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(*answer)
+        LoginOutcome::from_answer(*answer, self.inner.conn.now())
     }
 
     /// Sends an SMS code of `kind` to a mainland mobile number. `captcha_token` is the credential
@@ -435,8 +432,8 @@ impl SocialClient {
         };
         let inner = &*self.inner;
         send(
-            &inner.retry,
-            &inner.api,
+            &inner.conn.retry,
+            &inner.conn.api,
             Kind::Write,
             op::SEND_SDK_SMS.id,
             |api| {
@@ -487,26 +484,32 @@ impl SocialClient {
         };
         let state = state.0.expose_secret().to_string();
         let device = &self.inner.device;
-        let answer = send(&self.inner.retry, &api, Kind::Write, operation, |api| {
-            let (body, state) = (body.clone(), state.clone());
-            async move {
-                if register {
-                    device!(api.social_register_bind(), device)
-                        .x_state_token(state)
-                        .body(body)
-                        .send()
-                        .await
-                } else {
-                    device!(api.social_bind(), device)
-                        .x_state_token(state)
-                        .body(body)
-                        .send()
-                        .await
+        let answer = send(
+            &self.inner.conn.retry,
+            &api,
+            Kind::Write,
+            operation,
+            |api| {
+                let (body, state) = (body.clone(), state.clone());
+                async move {
+                    if register {
+                        device!(api.social_register_bind(), device)
+                            .x_state_token(state)
+                            .body(body)
+                            .send()
+                            .await
+                    } else {
+                        device!(api.social_bind(), device)
+                            .x_state_token(state)
+                            .body(body)
+                            .send()
+                            .await
+                    }
                 }
-            }
-        })
+            },
+        )
         .await?;
-        match LoginOutcome::from_answer(*answer)? {
+        match LoginOutcome::from_answer(*answer, self.inner.conn.now())? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
                 operation,
@@ -569,8 +572,8 @@ impl SocialClient {
         };
         let inner = &*self.inner;
         let answer = send(
-            &inner.retry,
-            &inner.api,
+            &inner.conn.retry,
+            &inner.conn.api,
             Kind::Write,
             op::LOGIN_BY_MOBILE_VERIFY_CODE.id,
             |api| {
@@ -584,7 +587,7 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(*answer)
+        LoginOutcome::from_answer(*answer, self.inner.conn.now())
     }
 
     /// Sends the code of [`reset_password_by_mobile`](Self::reset_password_by_mobile)
@@ -672,8 +675,8 @@ impl SocialClient {
         let body = registration.into_request(mobile, &code)?;
         let inner = &*self.inner;
         let answer = send(
-            &inner.retry,
-            &inner.api,
+            &inner.conn.retry,
+            &inner.conn.api,
             Kind::Write,
             op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
             |api| {
@@ -687,7 +690,7 @@ impl SocialClient {
             },
         )
         .await?;
-        match LoginOutcome::from_answer(*answer)? {
+        match LoginOutcome::from_answer(*answer, self.inner.conn.now())? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
                 operation: op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
@@ -704,7 +707,7 @@ impl SocialClient {
         let token = state.0.expose_secret().to_string();
         let device = &self.inner.device;
         let answer = send(
-            &self.inner.retry,
+            &self.inner.conn.retry,
             &api,
             Kind::Read,
             op::MOBILE_BY_STATE_TOKEN.id,
@@ -760,8 +763,8 @@ impl SocialClient {
         };
         let inner = &*self.inner;
         send(
-            &inner.retry,
-            &inner.api,
+            &inner.conn.retry,
+            &inner.conn.api,
             Kind::Write,
             op::UPDATE_PASSWORD_BY_MOBILE.id,
             |api| {

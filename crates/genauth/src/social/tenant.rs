@@ -12,10 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use super::client::SocialSession;
 use super::device::{DeviceContext, device_ip};
 use crate::cache::{TokenCache, expires_after, lifetime};
-use crate::config::{ClientConfig, env};
+use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, send};
-use crate::retry::{Kind, Retry};
+use crate::retry::Kind;
 use crate::transport::{insert, plain_header, secret_header};
 use genauth_api::operations as op;
 
@@ -93,23 +93,22 @@ pub struct TenantClient {
 }
 
 struct TenantInner {
-    api: Arc<genauth_api::Client>,
-    host: String,
+    /// The shared connection settings.
+    conn: Connection,
     client_id: String,
     client_secret: SecretString,
     /// The generated client carrying the tenant access token.
     token: TokenCache<Arc<genauth_api::Client>>,
-    retry: Retry,
     tenant_id: Option<String>,
 }
 
 impl fmt::Debug for TenantClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantClient")
-            .field("host", &self.inner.host)
+            .field("host", &self.inner.conn.host)
             .field("client_id", &self.inner.client_id)
             .field("tenant_id", &self.inner.tenant_id)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.conn.retry)
             .finish_non_exhaustive()
     }
 }
@@ -175,12 +174,10 @@ impl TenantClientBuilder {
         let connection = self.config.connect(None)?;
         Ok(TenantClient {
             inner: Arc::new(TenantInner {
-                api: Arc::new(connection.api),
-                host: connection.host,
+                token: TokenCache::new(connection.time.clone()),
+                conn: connection,
                 client_id,
                 client_secret,
-                token: TokenCache::default(),
-                retry: connection.retry,
                 tenant_id: self.tenant_id,
             }),
         })
@@ -205,8 +202,8 @@ impl Credential for TenantToken<'_> {
                     client_secret: inner.client_secret.expose_secret().to_string(),
                 };
                 let answer = send(
-                    &inner.retry,
-                    &inner.api,
+                    &inner.conn.retry,
+                    &inner.conn.api,
                     Kind::Write,
                     op::GET_TENANT_TOKEN.id,
                     |api| {
@@ -223,7 +220,7 @@ impl Credential for TenantToken<'_> {
                     secret_header(&format!("Bearer {}", answer.access_token))?,
                 );
                 Ok((
-                    Arc::new(inner.api.with_headers(headers)),
+                    Arc::new(inner.conn.api.with_headers(headers)),
                     lifetime(answer.expires_in),
                 ))
             })
@@ -275,7 +272,7 @@ impl TenantClient {
     {
         let inner = &*self.inner;
         send(
-            &inner.retry,
+            &inner.conn.retry,
             TenantToken(inner),
             Kind::Write,
             operation,
@@ -312,7 +309,7 @@ impl TenantClient {
             .await?;
         Ok(SsoTicket {
             ticket: answer.sso_ticket.into(),
-            expires_at: expires_after(answer.expire),
+            expires_at: expires_after(self.inner.conn.now(), answer.expire),
         })
     }
 
@@ -376,6 +373,7 @@ impl TenantClient {
             Some(answer.session_token),
             answer.id_token,
             Some(answer.expire),
+            self.inner.conn.now(),
         )
     }
 }
@@ -387,8 +385,9 @@ mod tests {
     #[test]
     fn a_session_lifetime_too_large_for_the_clock_does_not_panic() {
         for expire in [i64::MAX, i64::MAX - 1, -5, i64::MIN] {
-            let session = SocialSession::from_parts(Some("st".into()), None, Some(expire))
-                .expect("a session");
+            let session =
+                SocialSession::from_parts(Some("st".into()), None, Some(expire), SystemTime::now())
+                    .expect("a session");
             if expire > 0 {
                 assert!(session.expires_at > SystemTime::now(), "{expire}");
             }

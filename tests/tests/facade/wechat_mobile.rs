@@ -1,14 +1,12 @@
 //! The GenAuth-side WeChat mobile binding and the native social sign-in, end to end through the
 //! facade against the sandbox, with the sandbox's answers checked against the spec.
 
-mod common;
-
-use common::Harness;
+use crate::common::Harness;
 use genauth::{ApiCode, Error, ExposeSecret, PhoneNumber, SmsChannel, WechatMobileOutcome};
 use genauth_sandbox::Sandbox;
 use serde_json::json;
 
-use common::app_client as client;
+use crate::common::app_client as client;
 
 fn bind_request(outcome: WechatMobileOutcome) -> genauth::WechatBindRequest {
     match outcome {

@@ -127,29 +127,7 @@ fn the_facade_modules_import_each_other_without_a_circle() {
         "the graph is read: {:?}",
         graph["auth/client"]
     );
-    fn visit(
-        m: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        on_path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) {
-        if done.contains(m) {
-            return;
-        }
-        if let Some(at) = on_path.iter().position(|p| p == m) {
-            panic!("import circle: {} -> {m}", on_path[at..].join(" -> "));
-        }
-        on_path.push(m.to_string());
-        for d in graph.get(m).into_iter().flatten() {
-            visit(d, graph, on_path, done);
-        }
-        on_path.pop();
-        done.insert(m.to_string());
-    }
-    let mut done = BTreeSet::new();
-    for m in graph.keys() {
-        visit(m, &graph, &mut Vec::new(), &mut done);
-    }
+    crate::assert_no_circle(&graph);
 }
 
 #[test]

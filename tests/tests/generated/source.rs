@@ -7,7 +7,7 @@
 fn generated_source_for_the_spec() {
     let source = xtask::generate_file().expect("the spec generates");
     insta::with_settings!({
-        snapshot_path => "snapshots",
+        snapshot_path => "../snapshots",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {

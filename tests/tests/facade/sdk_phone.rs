@@ -1,8 +1,6 @@
 //! The `/api/v2/sdk` calls around a mobile number through the facade: register by SMS, the
 //! number behind a state token, and a forgotten password reset by SMS.
 
-mod common;
-
 use genauth::{DeviceContext, LoginOutcome, MobileRegistration, PhoneNumber, SocialClient};
 use genauth_sandbox::{Sandbox, SandboxHandle};
 
@@ -50,7 +48,7 @@ async fn register_by_sms_once_and_reset_a_forgotten_password() {
         .reset_password_by_mobile(&bob, reset.as_str(), "bob-new-password-9")
         .await
         .expect("reset");
-    let auth = common::app_client(&s);
+    let auth = crate::common::app_client(&s);
     auth.sign_in_by_username_password("bob", "bob-new-password-9")
         .await
         .expect("the new password works");
@@ -155,7 +153,7 @@ async fn register_by_sms_with_a_user_name_and_password_then_sign_in_with_them() 
         .register_by_mobile_code_with(&mobile, code.as_str(), dave)
         .await
         .expect("registered with the same code");
-    let auth = common::app_client(&s);
+    let auth = crate::common::app_client(&s);
     auth.sign_in_by_username_password("dave", "dave-password-1")
         .await
         .expect("the user name and password work");
@@ -172,7 +170,7 @@ async fn the_outbox_reads_as_typed_messages_over_http() {
         .start()
         .await
         .expect("sandbox");
-    let c = common::app_client(&s);
+    let c = crate::common::app_client(&s);
     c.sign_in_by_username_password("alice", "alice-password-1")
         .await
         .expect("sign in");

@@ -1,7 +1,5 @@
 //! Token management and retries, observed at the sandbox (request counts, faults, clock).
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -25,10 +23,10 @@ async fn setup() -> (SandboxHandle, ManualClock) {
 }
 
 fn client(s: &SandboxHandle) -> AuthenticationClient {
-    common::app_client(s)
+    crate::common::app_client(s)
 }
 
-use common::expired;
+use crate::common::expired;
 
 /// A [`Sleep`] that records the waits and returns at once: back-off and `Retry-After` are
 /// checked by what was asked for, with no real sleep.
@@ -382,29 +380,11 @@ async fn connection_failures_are_retried_with_backoff() {
 #[tokio::test]
 async fn the_management_token_is_fetched_once_and_cached() {
     let (s, _) = setup().await;
-    let pool = s.seed().user_pool;
-    let m = ManagementClient::builder()
-        .host(s.url())
-        .access_key_id(&pool.access_key_id)
-        .access_key_secret(&pool.access_key_secret)
-        .auth(genauth::ManagementAuth::Token)
-        .build()
-        .expect("client");
-    let alice = "6571c3a4e8d4e1b2c3d4a001";
+    let m = management(&s, genauth::ManagementAuth::Token, None);
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let m = m.clone();
-            tokio::spawn(async move {
-                m.link_identity(
-                    alice,
-                    genauth::ExternalIdentity {
-                        ext_idp_id: "idp",
-                        user_id_in_idp: &format!("id-{i}"),
-                        kind: None,
-                    },
-                )
-                .await
-            })
+            tokio::spawn(async move { link(&m, &format!("id-{i}")).await })
         })
         .collect();
     for t in tasks {
@@ -416,41 +396,14 @@ async fn the_management_token_is_fetched_once_and_cached() {
 #[tokio::test]
 async fn a_management_token_refused_401_is_dropped_and_fetched_once() {
     let (s, clock) = setup().await;
-    let pool = s.seed().user_pool;
-    let m = ManagementClient::builder()
-        .host(s.url())
-        .access_key_id(&pool.access_key_id)
-        .access_key_secret(&pool.access_key_secret)
-        .auth(genauth::ManagementAuth::Token)
-        .build()
-        .expect("client");
-    let alice = "6571c3a4e8d4e1b2c3d4a001";
-    m.link_identity(
-        alice,
-        genauth::ExternalIdentity {
-            ext_idp_id: "idp",
-            user_id_in_idp: "id-1",
-            kind: None,
-        },
-    )
-    .await
-    .expect("linked");
+    let m = management(&s, genauth::ManagementAuth::Token, None);
+    link(&m, "id-1").await.expect("linked");
     // The service's clock runs past the token's two hours; the client's cache still holds it.
     clock.advance(Duration::from_secs(7201));
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let m = m.clone();
-            tokio::spawn(async move {
-                m.link_identity(
-                    alice,
-                    genauth::ExternalIdentity {
-                        ext_idp_id: "idp",
-                        user_id_in_idp: &format!("id-{i}"),
-                        kind: None,
-                    },
-                )
-                .await
-            })
+            tokio::spawn(async move { link(&m, &format!("id-{i}")).await })
         })
         .collect();
     for t in tasks {
@@ -459,31 +412,93 @@ async fn a_management_token_refused_401_is_dropped_and_fetched_once() {
     assert_eq!(s.request_count("/api/v3/get-management-token"), 2);
 }
 
+/// A management client of the seed's pool, authenticated as `auth`, reading `time`.
+fn management(
+    s: &SandboxHandle,
+    auth: genauth::ManagementAuth,
+    time: Option<Arc<crate::common::SharedClock>>,
+) -> ManagementClient {
+    let pool = s.seed().user_pool;
+    let mut b = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .auth(auth);
+    if let Some(time) = time {
+        b = b.time_source(time);
+    }
+    b.build().expect("client")
+}
+
+async fn link(m: &ManagementClient, id: &str) -> genauth::Result<()> {
+    m.link_identity(
+        "6571c3a4e8d4e1b2c3d4a001",
+        genauth::ExternalIdentity {
+            ext_idp_id: "idp",
+            user_id_in_idp: id,
+            kind: None,
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_management_token_is_renewed_before_it_expires_by_the_clients_clock() {
+    let (s, clock, time) = crate::common::sandbox_with_clock(Default::default()).await;
+    let m = management(&s, genauth::ManagementAuth::Token, Some(time));
+    link(&m, "id-1").await.expect("linked");
+    // 1 h 58 min 59 s on (the two-hour token has 61 s left): still the cached token.
+    clock.advance(Duration::from_secs(7_139));
+    link(&m, "id-2").await.expect("linked");
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 1);
+    // Two seconds more, within its last minute: renewed before the call, so no call meets a
+    // 401 (each was sent once).
+    clock.advance(Duration::from_secs(2));
+    link(&m, "id-3").await.expect("linked");
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 2);
+    assert_eq!(
+        s.request_count("/api/v3/link-identity"),
+        3,
+        "no 401, no retry"
+    );
+}
+
+#[tokio::test]
+async fn a_signature_is_dated_by_the_clients_clock() {
+    let (s, clock, time) = crate::common::sandbox_with_clock(Default::default()).await;
+    // The service's clock runs an hour ahead of this host's: a request dated by the system's
+    // clock is out of the signature's window and refused ...
+    clock.advance(Duration::from_secs(3_600));
+    let e = link(
+        &management(&s, genauth::ManagementAuth::Signature, None),
+        "id-1",
+    )
+    .await
+    .expect_err("dated an hour early");
+    assert_eq!(
+        e.api_code(),
+        Some(genauth::ApiCode::AccessKeySignature),
+        "{e}"
+    );
+    // ... and one dated by the client's clock (the same as the service's) is taken.
+    link(
+        &management(&s, genauth::ManagementAuth::Signature, Some(time)),
+        "id-2",
+    )
+    .await
+    .expect("dated by the shared clock");
+}
+
 #[tokio::test]
 async fn signed_management_calls_need_no_token_and_sign_every_try() {
     let (s, _) = setup().await;
     let pool = s.seed().user_pool;
-    let m = ManagementClient::builder()
-        .host(s.url())
-        .access_key_id(&pool.access_key_id)
-        .access_key_secret(&pool.access_key_secret)
-        .build()
-        .expect("client");
+    let m = management(&s, genauth::ManagementAuth::Signature, None);
     let alice = "6571c3a4e8d4e1b2c3d4a001";
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let m = m.clone();
-            tokio::spawn(async move {
-                m.link_identity(
-                    alice,
-                    genauth::ExternalIdentity {
-                        ext_idp_id: "idp",
-                        user_id_in_idp: &format!("id-{i}"),
-                        kind: None,
-                    },
-                )
-                .await
-            })
+            tokio::spawn(async move { link(&m, &format!("id-{i}")).await })
         })
         .collect();
     for t in tasks {
@@ -747,7 +762,7 @@ async fn a_bearer_token_alone_is_scheduled_by_its_exp_claim() {
     // access_token reads the same expiry.
     let backend = c.with_tokens(Some(alone));
     backend.get_profile().await.expect("profile as alice");
-    let built = common::app_builder(&s)
+    let built = crate::common::app_builder(&s)
         .access_token(bearer.expose_secret())
         .build()
         .expect("client");

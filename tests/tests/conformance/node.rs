@@ -9,12 +9,10 @@ use std::process::Command;
 
 use genauth_sandbox::Sandbox;
 
-mod common;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_node_sdk_runs_the_phone_flow_and_signed_management_calls() {
     let node_path =
-        genauth_devtools::sdks::node_sdk(&common::tools()).unwrap_or_else(|e| panic!("{e}"));
+        genauth_devtools::sdks::node_sdk(&crate::common::tools()).unwrap_or_else(|e| panic!("{e}"));
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let seed = sandbox.seed();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -61,30 +61,7 @@ fn the_sandbox_modules_import_each_other_without_a_circle() {
     let sources = sources();
     assert!(sources.len() >= 10, "{:?}", sources.keys());
     let graph = graph(&sources);
-    // Depth-first search for a back edge.
-    fn visit(
-        m: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        on_path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) {
-        if done.contains(m) {
-            return;
-        }
-        if let Some(at) = on_path.iter().position(|p| p == m) {
-            panic!("import circle: {} -> {m}", on_path[at..].join(" -> "));
-        }
-        on_path.push(m.to_string());
-        for d in graph.get(m).into_iter().flatten() {
-            visit(d, graph, on_path, done);
-        }
-        on_path.pop();
-        done.insert(m.to_string());
-    }
-    let mut done = BTreeSet::new();
-    for m in graph.keys() {
-        visit(m, &graph, &mut Vec::new(), &mut done);
-    }
+    crate::assert_no_circle(&graph);
     // One module per API family, and the store below them all.
     for family in [
         "v3",

@@ -1,12 +1,10 @@
 //! The user's side of a phone's life through the facade: sign up by phone code, read the
 //! security info before unbinding, reset the password by phone, and the lists a client needs.
 
-mod common;
-
 use genauth::{Error, PhoneNumber, SmsChannel};
 use genauth_sandbox::Sandbox;
 
-use common::app_client as client;
+use crate::common::app_client as client;
 
 #[tokio::test]
 async fn sign_up_by_phone_then_what_guards_the_unbind() {

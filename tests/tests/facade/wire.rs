@@ -3,11 +3,9 @@
 //! of the social API, the bearer tokens of the management and tenant calls. The capture server
 //! answers each operation's documented example, so every call also decodes it.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
-use common::capture::Capture;
+use crate::common::capture::Capture;
 use genauth::{
     AuthenticationClient, DeviceContext, ExposeSecret, LoginOutcome, ManagementAuth,
     ManagementClient, PhoneNumber, SecretString, SignInOptions, SignatureScheme, SocialClient,
@@ -37,7 +35,7 @@ fn snapshot(capture: &Capture, scenario: &str) {
         .collect::<Vec<_>>()
         .join("\n");
     insta::with_settings!({
-        snapshot_path => "snapshots/facade_wire",
+        snapshot_path => "../snapshots/facade_wire",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
@@ -231,7 +229,7 @@ async fn what_the_facade_puts_on_the_wire() {
         ManagementClient::builder()
             .host(&url)
             .access_key_id("60e043f8cxxxxxxxxxxxxxxxx")
-            .access_key_secret(common::capture::ACCESS_KEY_SECRET)
+            .access_key_secret(crate::common::capture::ACCESS_KEY_SECRET)
             .lang("en-US")
     };
     let m = management().build().expect("management");

@@ -10,13 +10,11 @@ use std::process::Command;
 
 use genauth_sandbox::Sandbox;
 
-mod common;
-
 /// Runs `tests/conformance/{script}` with `args` in the SDK's venv, off the runtime's threads
 /// (the sandbox answers meanwhile); answers its standard output, failing when the script does.
 async fn run_script(script: &str, args: Vec<String>) -> String {
-    let python =
-        genauth_devtools::sdks::python_sdk(&common::tools()).unwrap_or_else(|e| panic!("{e}"));
+    let python = genauth_devtools::sdks::python_sdk(&crate::common::tools())
+        .unwrap_or_else(|e| panic!("{e}"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("conformance")
         .join(script);

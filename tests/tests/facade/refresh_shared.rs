@@ -3,8 +3,6 @@
 //! is not refreshed on every call, two instances over one store make one refresh, a store
 //! that fails is a typed error. Each test failed before the change.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -26,7 +24,7 @@ async fn sandbox(config: Config) -> SandboxHandle {
         .expect("sandbox")
 }
 
-use common::{app_builder as builder, expired};
+use crate::common::{app_builder as builder, expired, sandbox_with_clock};
 
 async fn signed_in(c: &AuthenticationClient) -> TokenSet {
     c.sign_in_by_username_password("alice", "alice-password-1")
@@ -66,10 +64,12 @@ async fn a_cancelled_caller_does_not_lose_the_rotated_refresh_token() {
 
 #[tokio::test]
 async fn waiters_share_a_failed_refresh_and_a_backoff_follows_it() {
-    let s = sandbox(Config::default()).await;
+    // The back-off is read on the client's clock, which the test moves: no real wait.
+    let (s, clock, time) = sandbox_with_clock(Config::default()).await;
     let c = builder(&s)
         .retry_policy(RetryPolicy::disabled())
-        .refresh_backoff(Duration::from_millis(300))
+        .refresh_backoff(Duration::from_secs(30))
+        .time_source(time)
         .build()
         .expect("client");
     let signed = signed_in(&c).await;
@@ -96,9 +96,13 @@ async fn waiters_share_a_failed_refresh_and_a_backoff_follows_it() {
     let e = c.get_profile().await.expect_err("backing off");
     assert_eq!(e.http_status(), Some(502), "{e}");
     assert_eq!(s.request_count(TOKEN), 1);
-    // After it: one more try, which works once the endpoint is back.
+    // Still within it, 29 s later: the same.
     s.clear_faults();
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    clock.advance(Duration::from_secs(29));
+    c.get_profile().await.expect_err("still backing off");
+    assert_eq!(s.request_count(TOKEN), 1);
+    // After it: one more try, which works now that the endpoint is back.
+    clock.advance(Duration::from_secs(2));
     c.get_profile().await.expect("refreshed after the backoff");
     assert_eq!(s.request_count(TOKEN), 2);
 }
@@ -164,40 +168,28 @@ async fn a_token_living_less_than_the_skew_is_not_refreshed_on_every_call() {
     assert_eq!(s.request_count(TOKEN), 1);
 }
 
-/// `t` with its issue and expiry times moved, as a stored set with them would be.
-fn aged(t: &TokenSet, issued_secs_ago: u64, expires_in_secs: u64) -> TokenSet {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let mut stored: serde_json::Value = serde_json::to_value(t).expect("serialises");
-    stored["issued_at"] = (now - issued_secs_ago).into();
-    stored["expires_at"] = (now + expires_in_secs).into();
-    serde_json::from_value(stored).expect("deserialises")
-}
-
 #[tokio::test]
 async fn the_skew_renews_a_token_before_it_expires_and_uses_most_of_its_life() {
-    let s = sandbox(Config::default()).await;
-    let c = builder(&s).build().expect("client");
+    // A 62 s token: the skew is at most a twentieth of its life (3.1 s), not the default 60 s
+    // (which would renew it on every call). The client's clock is moved, not waited for.
+    let mut config = Config::default();
+    config.apps[0].access_token_ttl_secs = 62;
+    let (s, clock, time) = sandbox_with_clock(config).await;
+    let c = builder(&s).time_source(time).build().expect("client");
     let first = signed_in(&c).await;
-    // A 12 s token with 2 s left: the skew is at most a twentieth of its life (0.6 s), so it
-    // is still used as it is.
-    c.set_tokens(aged(&first, 10, 2)).await.expect("set");
+    // 58 s on, 4 s left: used as it is.
+    clock.advance(Duration::from_secs(58));
     c.get_profile().await.expect("profile");
     assert_eq!(s.request_count(TOKEN), 0, "most of a short life is used");
-    // A 62 s token with 2 s left: within its skew (3.1 s), renewed before the call, before it
-    // expires.
-    c.set_tokens(aged(&first, 60, 2)).await.expect("set");
+    // 59.5 s on, 2.5 s left: within the skew, renewed before the call, before it expires.
+    clock.advance(Duration::from_millis(1_500));
     c.get_profile().await.expect("profile");
     assert_eq!(s.request_count(TOKEN), 1);
-    assert!(
-        !c.tokens()
-            .await
-            .expect("store")
-            .expect("tokens")
-            .same_token_as(&first)
-    );
+    let renewed = c.tokens().await.expect("store").expect("tokens");
+    assert!(!renewed.same_token_as(&first));
+    // The new set is good for another 62 s by the same clock: not due again at once.
+    c.get_profile().await.expect("profile");
+    assert_eq!(s.request_count(TOKEN), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -343,12 +335,21 @@ async fn a_failing_store_is_a_typed_error_and_a_refreshed_set_waits_for_it() {
     // Down while a refresh saves: the rotated set is kept and used ...
     store.down.store(false, Ordering::SeqCst);
     c.set_tokens(expired(&signed)).await.expect("set");
-    s.set_fault(TOKEN, Fault::next(1, FaultKind::Latency { ms: 100 }));
+    s.set_fault(TOKEN, Fault::next(1, FaultKind::Latency { ms: 300 }));
+    let sent = s.request_count(TOKEN);
     let refreshing = tokio::spawn({
         let c = c.clone();
         async move { c.refresh().await }
     });
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // The store goes down once the refresh is at the service (which answers 300 ms later).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.request_count(TOKEN) == sent {
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never reached the service"
+        );
+        tokio::task::yield_now().await;
+    }
     store.down.store(true, Ordering::SeqCst);
     let renewed = refreshing.await.expect("task").expect("refreshed");
     assert!(!renewed.same_token_as(&signed));

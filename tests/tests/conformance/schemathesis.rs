@@ -11,8 +11,6 @@
 //!   generated from the spec);
 //! * the `/api/v2/tenant/sso` calls with a tenant access token.
 
-mod common;
-
 use std::process::Command;
 
 use genauth_sandbox::Sandbox;
@@ -40,9 +38,12 @@ async fn post_json(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
-    let python =
-        genauth_devtools::sdks::venv(&common::tools(), "schemathesis-4.32.5", &[SCHEMATHESIS])
-            .unwrap_or_else(|e| panic!("{e}"));
+    let python = genauth_devtools::sdks::venv(
+        &crate::common::tools(),
+        "schemathesis-4.32.5",
+        &[SCHEMATHESIS],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let sandbox = Sandbox::builder().start().await.expect("sandbox");
     let seed = sandbox.seed();
     let http = genauth_api::http_client_builder().build().expect("client");
