@@ -13,6 +13,9 @@
 //!   (progenitor's generated code builds header names with `HeaderName::from_static`, which
 //!   panics on an upper-case name).
 //! * Every `$ref` resolves and every security requirement names a declared scheme.
+//! * The retry exceptions table (`x-genauth-retry-exceptions`, see `operations.rs`): each entry
+//!   names an operation of the spec, says `idempotent` (a boolean) and `why` (the reason), and
+//!   differs from what the rule would say (an entry that agrees with the rule is noise).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -164,8 +167,48 @@ impl Lint<'_> {
         }
     }
 
+    /// The retry exceptions table: see the module doc.
+    fn check_retry_exceptions(&mut self) {
+        let key = crate::operations::EXCEPTIONS_KEY;
+        let Some(table) = self.spec.doc.get(key) else {
+            return;
+        };
+        if !table.is_object() {
+            self.push(key, "is not a mapping of operationId to its entry");
+            return;
+        }
+        let operations = self.spec.operations();
+        for (id, entry) in crate::operations::exceptions(self.spec) {
+            let at = format!("{key}.{id}");
+            let Some(op) = operations.iter().find(|op| op.id == id) else {
+                self.push(&at, "names no operation of the spec");
+                continue;
+            };
+            if entry
+                .get("why")
+                .and_then(Value::as_str)
+                .is_none_or(|why| why.trim().is_empty())
+            {
+                self.push(&at, "has no `why`");
+            }
+            match entry.get("idempotent").and_then(Value::as_bool) {
+                None => self.push(&at, "has no boolean `idempotent`"),
+                Some(said)
+                    if said == crate::operations::idempotent_by_rule(&op.method, op.path) =>
+                {
+                    self.push(
+                        &at,
+                        format!("says idempotent: {said}, which the rule says already; remove it"),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     fn run(&mut self) {
         let spec = self.spec;
+        self.check_retry_exceptions();
         let version = spec
             .doc
             .get("openapi")
@@ -526,5 +569,40 @@ components:
                 .any(|l| l.contains("response 200 (application/json): has no example")),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn retry_exceptions_name_an_operation_say_why_and_differ_from_the_rule() {
+        let table = |entries: &str| {
+            GOOD.replace(
+                "paths:",
+                &format!("x-genauth-retry-exceptions:\n{entries}paths:"),
+            )
+        };
+        // bindPhone is a POST /x: a write by the rule, so an exception makes it idempotent.
+        let ok = table("  bindPhone: { idempotent: true, why: it reads }\n");
+        assert_eq!(findings(&ok), Vec::<String>::new());
+        let f = findings(&table(
+            "  bindPhone: { idempotent: false, why: '' }\n  nothing: { idempotent: true, why: w }\n",
+        ));
+        assert!(
+            f.iter().any(|l| l.contains("bindPhone: has no `why`")),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|l| l.contains("which the rule says already")),
+            "{f:?}"
+        );
+        assert!(
+            f.iter().any(|l| l.contains("nothing: names no operation")),
+            "{f:?}"
+        );
+        let f = findings(&table("  bindPhone: { why: w }\n"));
+        assert!(
+            f.iter().any(|l| l.contains("has no boolean `idempotent`")),
+            "{f:?}"
+        );
+        let f = findings(&GOOD.replace("paths:", "x-genauth-retry-exceptions: [a]\npaths:"));
+        assert!(f.iter().any(|l| l.contains("is not a mapping")), "{f:?}");
     }
 }

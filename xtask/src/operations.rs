@@ -1,14 +1,62 @@
 //! The spec's operations → `crates/genauth-api/src/operations.rs`.
 //!
-//! One constant per operation (its operationId, HTTP method and path), named after the
-//! operationId in upper snake case, and `ALL` of them in the document's order. The
-//! facade names an operation with these (its span, its errors), never with a hand-typed string,
-//! and the sandbox's route test walks `ALL`.
+//! One constant per operation (its operationId, HTTP method and path, and whether it may be
+//! tried again: its retry class), named after the operationId in upper snake case, and `ALL` of
+//! them in the document's order. The facade names an operation with these (its span, its
+//! errors, its retries), never with a hand-typed string or class, and the sandbox's route test
+//! walks `ALL`.
+//!
+//! The retry class comes from one rule ([`idempotent_by_rule`]: GET, and a POST the service
+//! names as a read) and the exceptions table of `openapi/genauth.yaml`
+//! (`x-genauth-retry-exceptions`: operationId → `idempotent` and `why`), which the lint checks.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
+
+use serde_json::Value;
 
 use crate::Error;
 use crate::spec::Spec;
+
+/// A POST whose path's last segment starts with one of these is a read: the service names its
+/// read-only POSTs so (`get-users-batch`, `list-users`, `check-permission-string-resource`,
+/// `is-user-exists`, `search-departments`, `has-any-role`).
+pub const READ_PREFIXES: [&str; 6] = ["get-", "list-", "check-", "is-", "search-", "has-"];
+
+/// The key of the exceptions table in the spec's root.
+pub const EXCEPTIONS_KEY: &str = "x-genauth-retry-exceptions";
+
+/// The rule: a GET or HEAD may be tried again, and a POST the service names as a read
+/// ([`READ_PREFIXES`]); everything else (other POSTs, PUT, PATCH, DELETE) is a write, sent
+/// again only when its request never left.
+pub fn idempotent_by_rule(method: &str, path: &str) -> bool {
+    match method.to_ascii_uppercase().as_str() {
+        "GET" | "HEAD" => true,
+        "POST" => {
+            let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            READ_PREFIXES.iter().any(|prefix| last.starts_with(prefix))
+        }
+        _ => false,
+    }
+}
+
+/// The exceptions table: operationId → its entry (`idempotent`, `why`), as written.
+pub fn exceptions(spec: &Spec) -> BTreeMap<&str, &Value> {
+    spec.doc
+        .get(EXCEPTIONS_KEY)
+        .and_then(Value::as_object)
+        .map(|table| table.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default()
+}
+
+/// The retry class of `op`: its exception's `idempotent` when the table has one, else the rule.
+pub fn idempotent(op: &crate::spec::Operation<'_>, exceptions: &BTreeMap<&str, &Value>) -> bool {
+    exceptions
+        .get(op.id)
+        .and_then(|entry| entry.get("idempotent"))
+        .and_then(Value::as_bool)
+        .unwrap_or_else(|| idempotent_by_rule(&op.method, op.path))
+}
 
 /// The first lines of the generated file.
 pub const HEADER: &str = "\
@@ -40,27 +88,38 @@ pub fn const_name(operation_id: &str) -> String {
     out
 }
 
+/// The module docs and the `Operation` type, after the header.
+const PREAMBLE: &str = r#"
+//! Every operation of the spec: its operationId, HTTP method and path and its retry class, as
+//! constants named after the operationId (`BIND_PHONE` is `bindPhone`), and [`ALL`] of them in
+//! the spec's order.
+
+/// An operation of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The operationId, as the spans and errors of genauth name it.
+    pub id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template.
+    pub path: &'static str,
+    /// Whether a failure may be tried again after the request may have reached the service (a
+    /// timeout, a cut connection, HTTP 429 / 502 / 503 / 504): the reads (GET, and a POST the
+    /// service names `get-`, `list-`, `check-`, `is-`, `search-` or `has-`), with the exceptions
+    /// of `x-genauth-retry-exceptions` in openapi/genauth.yaml. A write is tried again only when
+    /// its request never left.
+    pub idempotent: bool,
+}
+"#;
+
 /// The file's text, from spec text.
 pub fn generate(spec_text: &str) -> Result<String, Error> {
     let spec = Spec::parse(spec_text)?;
     let mut names = std::collections::BTreeMap::new();
     let mut out = String::from(HEADER);
-    out.push_str(
-        "\n//! Every operation of the spec: its operationId, HTTP method and path, as constants named\n\
-         //! after the operationId (`BIND_PHONE` is `bindPhone`), and [`ALL`] of them in the spec's\n\
-         //! order.\n\n\
-         /// An operation of the spec.\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n\
-         pub struct Operation {\n    \
-         /// The operationId, as the spans and errors of genauth name it.\n    \
-         pub id: &'static str,\n    \
-         /// The HTTP method, upper case.\n    \
-         pub method: &'static str,\n    \
-         /// The path template.\n    \
-         pub path: &'static str,\n\
-         }\n",
-    );
+    out.push_str(PREAMBLE);
     let mut all = Vec::new();
+    let exceptions = exceptions(&spec);
     for op in spec.operations() {
         if op.id.is_empty() {
             continue; // the lint refuses such a spec before this runs
@@ -74,8 +133,19 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
         }
         let _ = write!(
             out,
-            "\n/// `{}`: {} `{}`\npub const {name}: Operation = Operation {{\n    id: {:?},\n    method: {:?},\n    path: {:?},\n}};\n",
-            op.id, op.method, op.path, op.id, op.method, op.path
+            "\n/// `{}`: {} `{}`{}\npub const {name}: Operation = Operation {{\n    id: {:?},\n    method: {:?},\n    path: {:?},\n    idempotent: {},\n}};\n",
+            op.id,
+            op.method,
+            op.path,
+            if idempotent(&op, &exceptions) {
+                ""
+            } else {
+                " (a write)"
+            },
+            op.id,
+            op.method,
+            op.path,
+            idempotent(&op, &exceptions),
         );
         all.push(name);
     }
@@ -89,7 +159,37 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::const_name;
+    use super::{const_name, idempotent_by_rule};
+
+    #[test]
+    fn the_retry_rule_takes_gets_and_the_posts_named_as_reads() {
+        for (method, path) in [
+            ("GET", "/api/v3/get-profile"),
+            ("get", "/api/v3/get-user"),
+            ("POST", "/api/v3/list-users"),
+            ("POST", "/api/v3/get-users-batch"),
+            ("POST", "/api/v3/is-user-exists"),
+            ("POST", "/api/v3/check-permission-string-resource"),
+            ("POST", "/api/v3/search-departments"),
+            ("POST", "/api/v3/has-any-role/"),
+        ] {
+            assert!(idempotent_by_rule(method, path), "{method} {path}");
+        }
+        for (method, path) in [
+            ("POST", "/api/v3/bind-phone"),
+            ("POST", "/api/v3/send-sms"),
+            ("POST", "/api/v3/pre-check-code"),
+            ("POST", "/api/v3/signin"),
+            ("POST", "/oidc/token"),
+            ("POST", "/api/v2/tenant/token"),
+            ("POST", "/api/v3/forget-list"),
+            ("DELETE", "/api/v3/get-something"),
+            ("PUT", "/api/v3/list-users"),
+            ("PATCH", "/api/v3/get-user"),
+        ] {
+            assert!(!idempotent_by_rule(method, path), "{method} {path}");
+        }
+    }
 
     #[test]
     fn names_are_upper_snake_case() {

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::retry::{Kind, Retry};
 use crate::time::TimeSource;
 use crate::transport::excerpt;
+use genauth_api::operations::Operation;
 
 /// The result of a generated call.
 pub(crate) type Generated<T, E> =
@@ -80,9 +81,9 @@ impl Credential for Arc<genauth_api::Client> {
 // 2. The call: authorize, retry, renew once on a 401
 // ---------------------------------------------------------------------------------------------
 
-/// Runs a generated call made by `call` (given the authorized client) as operation
-/// `operation` of `kind`: authorized by `credential`, under `retry`, answers decoded as they
-/// are (the `/api/v2` and OIDC families).
+/// Runs a generated call made by `call` (given the authorized client) as `operation` (its name
+/// for the span and errors, its retry class: [`Operation::idempotent`]): authorized by
+/// `credential`, under `retry`, answers decoded as they are (the `/api/v2` and OIDC families).
 ///
 /// `call` makes the call rather than being its future: an `async fn` keeps a future passed as
 /// an argument and the same future being awaited side by side, so every layer that passed it
@@ -93,8 +94,7 @@ impl Credential for Arc<genauth_api::Client> {
 pub(crate) fn send<C, T, E, F, Fut>(
     retry: &Retry,
     credential: C,
-    kind: Kind,
-    operation: &'static str,
+    operation: &'static Operation,
     call: F,
 ) -> impl Future<Output = Result<Box<T>>>
 where
@@ -103,17 +103,14 @@ where
     F: Fn(Arc<genauth_api::Client>) -> Fut,
     Fut: Future<Output = Generated<T, E>>,
 {
-    execute(retry, credential, kind, operation, call, |_, answer| {
-        Ok(answer)
-    })
+    execute(retry, credential, operation, call, |_, answer| Ok(answer))
 }
 
 /// [`send`] for the V3 API: an envelope whose statusCode is not 200 is an [`Error::Api`].
 pub(crate) fn send_v3<C, T, F, Fut>(
     retry: &Retry,
     credential: C,
-    kind: Kind,
-    operation: &'static str,
+    operation: &'static Operation,
     call: F,
 ) -> impl Future<Output = Result<Box<T>>>
 where
@@ -122,7 +119,7 @@ where
     F: Fn(Arc<genauth_api::Client>) -> Fut,
     Fut: Future<Output = Generated<T, types::CommonResponseDto>>,
 {
-    execute(retry, credential, kind, operation, call, check_envelope)
+    execute(retry, credential, operation, call, check_envelope)
 }
 
 /// The call: authorize, run the attempts, renew once on a 401, all inside the operation's one
@@ -140,8 +137,7 @@ where
 fn execute<C, T, E, F, Fut>(
     retry: &Retry,
     credential: C,
-    kind: Kind,
-    operation: &'static str,
+    operation: &'static Operation,
     call: F,
     check: fn(&'static str, T) -> Result<T>,
 ) -> impl Future<Output = Result<Box<T>>>
@@ -152,6 +148,12 @@ where
     Fut: Future<Output = Generated<T, E>>,
 {
     use tracing::Instrument;
+    let kind = if operation.idempotent {
+        Kind::Read
+    } else {
+        Kind::Write
+    };
+    let operation = operation.id;
     let span = tracing::info_span!(
         "genauth",
         operation,

@@ -100,7 +100,9 @@ impl RetryPolicy {
     }
 }
 
-/// Whether an operation may be repeated after it reached the server.
+/// Whether an operation may be repeated after it reached the server: its
+/// [`Operation::idempotent`](genauth_api::operations::Operation::idempotent), which the
+/// executor reads (`exec::execute`); no call site names a class by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Reads nothing but state (get-profile, get-identities ...).

@@ -378,6 +378,60 @@ async fn connection_failures_are_retried_with_backoff() {
 }
 
 #[tokio::test]
+async fn each_call_is_retried_by_its_operations_class() {
+    // The class comes from genauth_api::operations (the rule and the spec's exceptions):
+    // get-management-token is a read by the rule, pre-check-code an exception (it checks a code
+    // without spending it), send-sms a write (see writes_are_never_resent_once_they_may_have_arrived).
+    use genauth_api::operations as op;
+    const { assert!(op::GET_MANAGEMENT_TOKEN.idempotent && op::PRE_CHECK_CODE.idempotent) };
+    const { assert!(!op::SEND_SMS.idempotent && !op::BIND_PHONE.idempotent) };
+    let (s, _) = setup().await;
+    let waits = Arc::new(RecordedWaits::default());
+    let unavailable = || {
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        )
+    };
+    let pool = s.seed().user_pool;
+    let m = ManagementClient::builder()
+        .host(s.url())
+        .access_key_id(&pool.access_key_id)
+        .access_key_secret(&pool.access_key_secret)
+        .auth(genauth::ManagementAuth::Token)
+        .sleep_impl(waits.clone())
+        .build()
+        .expect("client");
+    s.set_fault("/api/v3/get-management-token", unavailable());
+    link(&m, "id-retried")
+        .await
+        .expect("the token fetch is tried again");
+    assert_eq!(s.request_count("/api/v3/get-management-token"), 2);
+    assert_eq!(waits.take().len(), 1);
+
+    let app = s.seed().app;
+    let c = AuthenticationClient::builder()
+        .app_id(&app.id)
+        .app_secret(&app.secret)
+        .host(s.url())
+        .sleep_impl(waits.clone())
+        .build()
+        .expect("client");
+    s.set_fault("/api/v3/pre-check-code", unavailable());
+    let phone = PhoneNumber::parse("18800008888").expect("phone");
+    let valid = c
+        .pre_check_code(&phone, genauth::SmsChannel::ChannelRegister, "000000")
+        .await
+        .expect("the check is tried again");
+    assert!(!valid, "no code was sent");
+    assert_eq!(s.request_count("/api/v3/pre-check-code"), 2);
+    assert_eq!(waits.take().len(), 1);
+}
+
+#[tokio::test]
 async fn the_management_token_is_fetched_once_and_cached() {
     let (s, _) = setup().await;
     let m = management(&s, genauth::ManagementAuth::Token, None);

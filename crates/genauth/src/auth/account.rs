@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::exec::missing_data;
 use crate::input::PhoneNumber;
 use crate::input::{PassCode, non_empty};
-use crate::retry::Kind;
 use genauth_api::operations as op;
 
 /// A country and its phone country code (get-country-list).
@@ -103,7 +102,7 @@ impl AuthenticationClient {
             profile: None,
         };
         let answer = self
-            .app_call(Kind::Write, op::SIGN_UP.id, |api| {
+            .app_call(&op::SIGN_UP, |api| {
                 let body = body.clone();
                 async move { api.sign_up().body(body).send().await }
             })
@@ -159,7 +158,7 @@ impl AuthenticationClient {
             email_code_payload: None,
         };
         let answer = self
-            .app_call(Kind::Read, op::PRE_CHECK_CODE.id, |api| {
+            .app_call(&op::PRE_CHECK_CODE, |api| {
                 let body = body.clone();
                 async move { api.pre_check_code().body(body).send().await }
             })
@@ -190,11 +189,9 @@ impl AuthenticationClient {
     /// # Ok(()) }
     /// ```
     pub async fn get_security_info(&self) -> Result<SecurityInfo> {
-        let answer = Box::pin(self.user_call(
-            Kind::Read,
-            op::GET_SECURITY_INFO.id,
-            |api| async move { api.get_security_info().send().await },
-        ))
+        let answer = Box::pin(self.user_call(&op::GET_SECURITY_INFO, |api| async move {
+            api.get_security_info().send().await
+        }))
         .await?;
         answer
             .data
@@ -227,7 +224,7 @@ impl AuthenticationClient {
             email_pass_code_payload: None,
         };
         let answer = self
-            .app_call(Kind::Write, op::VERIFY_RESET_PASSWORD_REQUEST.id, |api| {
+            .app_call(&op::VERIFY_RESET_PASSWORD_REQUEST, |api| {
                 let body = body.clone();
                 async move { api.verify_reset_password_request().body(body).send().await }
             })
@@ -249,7 +246,7 @@ impl AuthenticationClient {
             password_reset_token: token.token.expose_secret().into(),
             password_encrypt_type: None,
         };
-        self.app_call(Kind::Write, op::RESET_PASSWORD.id, |api| {
+        self.app_call(&op::RESET_PASSWORD, |api| {
             let body = body.clone();
             async move { api.reset_password().body(body).send().await }
         })
@@ -316,8 +313,7 @@ impl AuthenticationClient {
     pub async fn get_country_list(&self) -> Result<Vec<Country>> {
         let answer = self
             .app_call(
-                Kind::Read,
-                op::GET_COUNTRY_LIST.id,
+                &op::GET_COUNTRY_LIST,
                 |api: Arc<genauth_api::Client>| async move { api.get_country_list().send().await },
             )
             .await?;
@@ -329,8 +325,7 @@ impl AuthenticationClient {
     pub async fn get_application_enabled_ext_idps(&self) -> Result<Vec<ExtIdp>> {
         let answer = self
             .app_call(
-                Kind::Read,
-                op::GET_APPLICATION_ENABLED_EXT_IDPS.id,
+                &op::GET_APPLICATION_ENABLED_EXT_IDPS,
                 |api: Arc<genauth_api::Client>| async move {
                     api.get_application_enabled_ext_idps().send().await
                 },

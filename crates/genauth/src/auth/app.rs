@@ -13,7 +13,6 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::Connection;
 use crate::error::{Error, Result};
 use crate::exec::send;
-use crate::retry::Kind;
 use crate::tokens::TokenSet;
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
@@ -126,8 +125,7 @@ impl App {
         let answer = send(
             &self.conn.retry,
             &api,
-            Kind::Write,
-            op::GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN.id,
+            &op::GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN,
             |api| {
                 let body = body.clone();
                 async move {

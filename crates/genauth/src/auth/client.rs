@@ -15,9 +15,9 @@ use super::refresh::{DEFAULT_FAILURE_BACKOFF, RefreshReason, Session};
 use crate::config::{ClientConfig, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, send_v3};
-use crate::retry::Kind;
 use crate::tokens::{InMemoryTokenStore, TokenSet, TokenStore};
 use crate::transport::{insert, insert_both_families, plain_header, secret_header};
+use genauth_api::operations::Operation;
 
 /// What a client and its clones share: the user's session (the app, the token store, the
 /// refresh state) and the generated client of the last access token used.
@@ -412,8 +412,7 @@ impl AuthenticationClient {
     /// [`send`](crate::exec::send).
     pub(crate) fn app_call<T, F, Fut>(
         &self,
-        kind: Kind,
-        operation: &'static str,
+        operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
@@ -422,15 +421,14 @@ impl AuthenticationClient {
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
         let app = self.app();
-        send_v3(&app.conn.retry, &app.app_api, kind, operation, call)
+        send_v3(&app.conn.retry, &app.app_api, operation, call)
     }
 
     /// A V3 call as the signed-in user: a fresh token and, on statusCode 401, one refresh and
     /// one more try (see [`UserTokens`]).
     pub(crate) fn user_call<T, F, Fut>(
         &self,
-        kind: Kind,
-        operation: &'static str,
+        operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
@@ -438,13 +436,7 @@ impl AuthenticationClient {
         F: Fn(Arc<genauth_api::Client>) -> Fut,
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
-        send_v3(
-            &self.app().conn.retry,
-            UserTokens(self),
-            kind,
-            operation,
-            call,
-        )
+        send_v3(&self.app().conn.retry, UserTokens(self), operation, call)
     }
 
     /// Renews the access token with the refresh token now, keeps and returns the new set.
@@ -554,11 +546,9 @@ mod future_sizes {
         // The whole call path around the generated call (credential, retries, span, answer
         // check, error mapping): once 4.5 KB (an answer kept across the error path's awaits,
         // an async layer per helper), now under half a kilobyte.
-        let user = std::mem::size_of_val(&c.user_call(
-            Kind::Read,
-            op::GET_PROFILE.id,
-            |api| async move { api.get_profile().send().await },
-        ));
+        let user = std::mem::size_of_val(&c.user_call(&op::GET_PROFILE, |api| async move {
+            api.get_profile().send().await
+        }));
         assert!(
             user <= generated_profile + 640,
             "get-profile's call path {user} B, generated {generated_profile} B"

@@ -9,7 +9,6 @@ use super::client::AuthenticationClient;
 use crate::error::{Error, Result};
 use crate::exec::{missing_data, send_v3};
 use crate::input::{PassCode, PhoneNumber, non_empty};
-use crate::retry::Kind;
 use crate::tokens::TokenSet;
 use genauth_api::operations as op;
 
@@ -200,8 +199,7 @@ impl AuthenticationClient {
         let answer = send_v3(
             &self.app().conn.retry,
             &api,
-            Kind::Write,
-            op::SIGN_IN_BY_CREDENTIALS.id,
+            &op::SIGN_IN_BY_CREDENTIALS,
             |api| {
                 let body = body.clone();
                 async move { api.sign_in_by_credentials().body(body).send().await }

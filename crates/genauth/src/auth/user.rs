@@ -7,7 +7,6 @@ use super::client::AuthenticationClient;
 use crate::error::{Error, Result};
 use crate::exec::missing_data;
 use crate::input::{PassCode, PhoneNumber};
-use crate::retry::Kind;
 use genauth_api::operations as op;
 
 /// An external identity linked to a user.
@@ -31,7 +30,7 @@ pub struct ProfileOptions {
 impl AuthenticationClient {
     /// Sends an SMS code for `channel` to `phone`. One per minute per phone and channel.
     pub async fn send_sms(&self, channel: SmsChannel, phone: &PhoneNumber) -> Result<()> {
-        self.app_call(Kind::Write, op::SEND_SMS.id, |api| {
+        self.app_call(&op::SEND_SMS, |api| {
             // Made per attempt from the phone, rather than made once and cloned per attempt.
             let body = types::SendSmsDto {
                 channel,
@@ -67,7 +66,7 @@ impl AuthenticationClient {
             pass_code: code.expose().into(),
             phone_country_code: Some(phone.country_code().into()),
         };
-        self.user_call(Kind::Write, op::BIND_PHONE.id, |api| {
+        self.user_call(&op::BIND_PHONE, |api| {
             let body = body.clone();
             async move { api.bind_phone().body(body).send().await }
         })
@@ -106,7 +105,7 @@ impl AuthenticationClient {
         let body = types::UnbindPhoneDto {
             pass_code: code.expose().into(),
         };
-        self.user_call(Kind::Write, op::UNBIND_PHONE.id, |api| {
+        self.user_call(&op::UNBIND_PHONE, |api| {
             let body = body.clone();
             async move { api.unbind_phone().body(body).send().await }
         })
@@ -169,7 +168,7 @@ impl AuthenticationClient {
             },
         };
         let verified = self
-            .user_call(Kind::Write, op::VERIFY_UPDATE_PHONE_REQUEST.id, |api| {
+            .user_call(&op::VERIFY_UPDATE_PHONE_REQUEST, |api| {
                 let body = body.clone();
                 async move { api.verify_update_phone_request().body(body).send().await }
             })
@@ -181,7 +180,7 @@ impl AuthenticationClient {
         let body = types::UpdatePhoneDto {
             update_phone_token: token,
         };
-        self.user_call(Kind::Write, op::UPDATE_PHONE.id, |api| {
+        self.user_call(&op::UPDATE_PHONE, |api| {
             let body = body.clone();
             async move { api.update_phone().body(body).send().await }
         })
@@ -217,21 +216,19 @@ impl AuthenticationClient {
     pub async fn get_profile_with(&self, options: ProfileOptions) -> Result<User> {
         // Boxed: the call's future (2 KB) would otherwise be copied into every enclosing
         // future, the caller's included; measured cheaper than the copies (docs/benchmarks.md).
-        let answer = Box::pin(
-            self.user_call(Kind::Read, op::GET_PROFILE.id, |api| async move {
-                let mut call = api.get_profile();
-                if options.custom_data {
-                    call = call.with_custom_data(true);
-                }
-                if options.identities {
-                    call = call.with_identities(true);
-                }
-                if options.department_ids {
-                    call = call.with_department_ids(true);
-                }
-                call.send().await
-            }),
-        )
+        let answer = Box::pin(self.user_call(&op::GET_PROFILE, |api| async move {
+            let mut call = api.get_profile();
+            if options.custom_data {
+                call = call.with_custom_data(true);
+            }
+            if options.identities {
+                call = call.with_identities(true);
+            }
+            if options.department_ids {
+                call = call.with_department_ids(true);
+            }
+            call.send().await
+        }))
         .await?;
         answer.data.ok_or_else(|| missing_data(op::GET_PROFILE.id))
     }
@@ -239,7 +236,7 @@ impl AuthenticationClient {
     /// The signed-in user's external identities.
     pub async fn get_identities(&self) -> Result<Vec<Identity>> {
         let answer = self
-            .user_call(Kind::Read, op::GET_IDENTITIES.id, |api| async move {
+            .user_call(&op::GET_IDENTITIES, |api| async move {
                 api.get_identities().send().await
             })
             .await?;

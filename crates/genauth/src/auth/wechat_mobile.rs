@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::exec::{missing_data, send, send_v3};
 use crate::input::PhoneNumber;
 use crate::input::{PassCode, non_empty};
-use crate::retry::Kind;
 use crate::tokens::TokenSet;
 use genauth_api::operations as op;
 
@@ -75,8 +74,7 @@ impl AuthenticationClient {
         let answer = send_v3(
             &self.app().conn.retry,
             &api,
-            Kind::Write,
-            op::SIGN_IN_BY_MOBILE.id,
+            &op::SIGN_IN_BY_MOBILE,
             |api| {
                 let body = body.clone();
                 async move { api.sign_in_by_mobile().body(body).send().await }
@@ -184,8 +182,7 @@ impl AuthenticationClient {
         let answer = send(
             &self.app().conn.retry,
             &api,
-            Kind::Write,
-            op::WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY.id,
+            &op::WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY,
             |api| {
                 let body = body.clone();
                 async move {
@@ -234,8 +231,7 @@ impl AuthenticationClient {
         let answer = send(
             &self.app().conn.retry,
             &api,
-            Kind::Write,
-            op::WECHAT_MOBILE_BIND_BY_PHONE_CODE.id,
+            &op::WECHAT_MOBILE_BIND_BY_PHONE_CODE,
             |api| {
                 let body = body.clone();
                 async move {
@@ -261,8 +257,7 @@ impl AuthenticationClient {
         let answer = send(
             &self.app().conn.retry,
             &api,
-            Kind::Write,
-            op::WECHAT_MOBILE_REGISTER.id,
+            &op::WECHAT_MOBILE_REGISTER,
             |api| {
                 let body = body.clone();
                 async move { api.wechat_mobile_register().body(body).send().await }

@@ -13,10 +13,10 @@ use crate::cache::{TokenCache, lifetime};
 use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, Envelope, Generated, missing_data, send_v3};
-use crate::retry::Kind;
 use crate::time::TimeSource;
 use crate::transport::{insert, insert_both_families, plain_header, secret_header};
 use genauth_api::operations as op;
+use genauth_api::operations::Operation;
 
 /// The host of the official SDKs' management clients, used when none is given.
 pub const DEFAULT_MANAGEMENT_HOST: &str = "https://api.genauth.ai";
@@ -406,8 +406,7 @@ impl Inner {
                 let answer = send_v3(
                     &self.conn.retry,
                     &self.conn.api,
-                    Kind::Write,
-                    op::GET_MANAGEMENT_TOKEN.id,
+                    &op::GET_MANAGEMENT_TOKEN,
                     |api| {
                         let body = body.clone();
                         async move { api.get_management_token().body(body).send().await }
@@ -490,8 +489,7 @@ impl ManagementClient {
     /// `exec::send`.
     pub(crate) fn call<T, F, Fut>(
         &self,
-        kind: Kind,
-        operation: &'static str,
+        operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
@@ -500,7 +498,7 @@ impl ManagementClient {
         Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
     {
         let inner = &*self.inner;
-        send_v3(&inner.conn.retry, Authorized(inner), kind, operation, call)
+        send_v3(&inner.conn.retry, Authorized(inner), operation, call)
     }
 }
 

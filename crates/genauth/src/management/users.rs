@@ -9,7 +9,6 @@ use crate::auth::User;
 use crate::error::{ApiCode, Error, Result};
 use crate::exec::missing_data;
 use crate::input::PhoneNumber;
-use crate::retry::Kind;
 use genauth_api::operations as op;
 
 /// A user as a management call names it: by id, or by an identifier the user owns.
@@ -213,7 +212,7 @@ impl ManagementClient {
             .parse()
             .map_err(|_| Error::input("user", "has no userIdType"))?;
         let answer = self
-            .call(Kind::Read, op::GET_USER.id, |api| {
+            .call(&op::GET_USER, |api| {
                 let id = id.clone();
                 async move {
                     api.get_user()
@@ -290,7 +289,7 @@ impl ManagementClient {
             }
         }
         let answer = self
-            .call(Kind::Read, op::IS_USER_EXISTS.id, |api| {
+            .call(&op::IS_USER_EXISTS, |api| {
                 let body = body.clone();
                 async move { api.is_user_exists().body(body).send().await }
             })
@@ -340,7 +339,7 @@ impl ManagementClient {
             )?;
         }
         let answer = self
-            .call(Kind::Write, op::CREATE_USER.id, |api| {
+            .call(&op::CREATE_USER, |api| {
                 let body = user.clone();
                 async move { api.create_user().body(body).send().await }
             })
@@ -387,7 +386,7 @@ impl ManagementClient {
             )?;
         }
         let answer = self
-            .call(Kind::Write, op::UPDATE_USER.id, |api| {
+            .call(&op::UPDATE_USER, |api| {
                 let body = update.clone();
                 async move { api.update_user().body(body).send().await }
             })
@@ -584,7 +583,7 @@ impl ManagementClient {
             type_: identity.kind.map(Into::into),
             is_social: None,
         };
-        self.call(Kind::Write, op::LINK_IDENTITY.id, |api| {
+        self.call(&op::LINK_IDENTITY, |api| {
             let body = body.clone();
             async move { api.link_identity().body(body).send().await }
         })
@@ -605,7 +604,7 @@ impl ManagementClient {
             type_: kind.map(Into::into),
             is_social: None,
         };
-        self.call(Kind::Write, op::UNLINK_IDENTITY.id, |api| {
+        self.call(&op::UNLINK_IDENTITY, |api| {
             let body = body.clone();
             async move { api.unlink_identity().body(body).send().await }
         })

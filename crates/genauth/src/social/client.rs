@@ -15,9 +15,9 @@ use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::send;
 use crate::input::{PassCode, PhoneNumber, non_empty};
-use crate::retry::Kind;
 use crate::transport::{insert, secret_header};
 use genauth_api::operations as op;
+use genauth_api::operations::Operation;
 
 /// What an SMS code of the `/api/v2/sdk` family is for. The service's list is open (the
 /// references differ), so any other type can be sent as [`SmsType::Other`].
@@ -147,13 +147,14 @@ pub struct SocialSession {
 
 impl SocialSession {
     pub(crate) fn from_parts(
+        operation: &'static str,
         session: Option<String>,
         id: Option<String>,
         expire: Option<i64>,
         now: SystemTime,
     ) -> Result<Self> {
         let session = session.ok_or_else(|| Error::Decode {
-            operation: "socialLogin",
+            operation,
             reason: "SUCCESS without a session_token".into(),
             excerpt: String::new(),
         })?;
@@ -193,17 +194,22 @@ pub enum LoginOutcome {
 }
 
 impl LoginOutcome {
-    fn from_answer(a: types::SdkLoginResponse, now: SystemTime) -> Result<Self> {
+    fn from_answer(
+        operation: &'static str,
+        a: types::SdkLoginResponse,
+        now: SystemTime,
+    ) -> Result<Self> {
         let state = a.state_token.map(StateToken::new);
         let need_state = |state: Option<StateToken>| {
             state.ok_or_else(|| Error::Decode {
-                operation: "socialLogin",
+                operation,
                 reason: format!("{} without a state_token", a.status),
                 excerpt: String::new(),
             })
         };
         Ok(match a.status {
             types::SdkLoginStatus::Success => Self::Success(SocialSession::from_parts(
+                operation,
                 a.session_token,
                 a.id_token,
                 a.expire,
@@ -375,8 +381,7 @@ impl SocialClient {
         let answer = send(
             &inner.conn.retry,
             &inner.conn.api,
-            Kind::Write,
-            op::LOGIN_BY_WECHAT.id,
+            &op::LOGIN_BY_WECHAT,
             |api| {
                 let body = body.clone();
                 async move {
@@ -388,7 +393,7 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(*answer, self.inner.conn.now())
+        LoginOutcome::from_answer(op::LOGIN_BY_WECHAT.id, *answer, self.inner.conn.now())
     }
 
     /// Sends an SMS code of `kind` to a mainland mobile number. `captcha_token` is the credential
@@ -434,8 +439,7 @@ impl SocialClient {
         send(
             &inner.conn.retry,
             &inner.conn.api,
-            Kind::Write,
-            op::SEND_SDK_SMS.id,
+            &op::SEND_SDK_SMS,
             |api| {
                 let body = body.clone();
                 async move {
@@ -470,7 +474,7 @@ impl SocialClient {
 
     async fn bind_step(
         &self,
-        operation: &'static str,
+        operation: &'static Operation,
         register: bool,
         state: &StateToken,
         mobile: &PhoneNumber,
@@ -484,35 +488,29 @@ impl SocialClient {
         };
         let state = state.0.expose_secret().to_string();
         let device = &self.inner.device;
-        let answer = send(
-            &self.inner.conn.retry,
-            &api,
-            Kind::Write,
-            operation,
-            |api| {
-                let (body, state) = (body.clone(), state.clone());
-                async move {
-                    if register {
-                        device!(api.social_register_bind(), device)
-                            .x_state_token(state)
-                            .body(body)
-                            .send()
-                            .await
-                    } else {
-                        device!(api.social_bind(), device)
-                            .x_state_token(state)
-                            .body(body)
-                            .send()
-                            .await
-                    }
+        let answer = send(&self.inner.conn.retry, &api, operation, |api| {
+            let (body, state) = (body.clone(), state.clone());
+            async move {
+                if register {
+                    device!(api.social_register_bind(), device)
+                        .x_state_token(state)
+                        .body(body)
+                        .send()
+                        .await
+                } else {
+                    device!(api.social_bind(), device)
+                        .x_state_token(state)
+                        .body(body)
+                        .send()
+                        .await
                 }
-            },
-        )
+            }
+        })
         .await?;
-        match LoginOutcome::from_answer(*answer, self.inner.conn.now())? {
+        match LoginOutcome::from_answer(operation.id, *answer, self.inner.conn.now())? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
-                operation,
+                operation: operation.id,
                 reason: format!("expected SUCCESS, got {other:?}"),
                 excerpt: String::new(),
             }),
@@ -530,7 +528,7 @@ impl SocialClient {
     where
         C: TryInto<PassCode, Error = Error>,
     {
-        self.bind_step(op::SOCIAL_BIND.id, false, state, mobile, code.try_into()?)
+        self.bind_step(&op::SOCIAL_BIND, false, state, mobile, code.try_into()?)
             .await
     }
 
@@ -546,7 +544,7 @@ impl SocialClient {
         C: TryInto<PassCode, Error = Error>,
     {
         self.bind_step(
-            op::SOCIAL_REGISTER_BIND.id,
+            &op::SOCIAL_REGISTER_BIND,
             true,
             state,
             mobile,
@@ -574,8 +572,7 @@ impl SocialClient {
         let answer = send(
             &inner.conn.retry,
             &inner.conn.api,
-            Kind::Write,
-            op::LOGIN_BY_MOBILE_VERIFY_CODE.id,
+            &op::LOGIN_BY_MOBILE_VERIFY_CODE,
             |api| {
                 let body = body.clone();
                 async move {
@@ -587,7 +584,11 @@ impl SocialClient {
             },
         )
         .await?;
-        LoginOutcome::from_answer(*answer, self.inner.conn.now())
+        LoginOutcome::from_answer(
+            op::LOGIN_BY_MOBILE_VERIFY_CODE.id,
+            *answer,
+            self.inner.conn.now(),
+        )
     }
 
     /// Sends the code of [`reset_password_by_mobile`](Self::reset_password_by_mobile)
@@ -677,8 +678,7 @@ impl SocialClient {
         let answer = send(
             &inner.conn.retry,
             &inner.conn.api,
-            Kind::Write,
-            op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
+            &op::REGISTER_BY_MOBILE_VERIFY_CODE,
             |api| {
                 let body = body.clone();
                 async move {
@@ -690,7 +690,11 @@ impl SocialClient {
             },
         )
         .await?;
-        match LoginOutcome::from_answer(*answer, self.inner.conn.now())? {
+        match LoginOutcome::from_answer(
+            op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
+            *answer,
+            self.inner.conn.now(),
+        )? {
             LoginOutcome::Success(session) => Ok(session),
             other => Err(Error::Decode {
                 operation: op::REGISTER_BY_MOBILE_VERIFY_CODE.id,
@@ -709,8 +713,7 @@ impl SocialClient {
         let answer = send(
             &self.inner.conn.retry,
             &api,
-            Kind::Read,
-            op::MOBILE_BY_STATE_TOKEN.id,
+            &op::MOBILE_BY_STATE_TOKEN,
             |api| {
                 let token = token.clone();
                 async move {
@@ -765,8 +768,7 @@ impl SocialClient {
         send(
             &inner.conn.retry,
             &inner.conn.api,
-            Kind::Write,
-            op::UPDATE_PASSWORD_BY_MOBILE.id,
+            &op::UPDATE_PASSWORD_BY_MOBILE,
             |api| {
                 let body = body.clone();
                 async move {

@@ -15,9 +15,9 @@ use crate::cache::{TokenCache, expires_after, lifetime};
 use crate::config::{ClientConfig, Connection, env};
 use crate::error::{Error, Result};
 use crate::exec::{Credential, send};
-use crate::retry::Kind;
 use crate::transport::{insert, plain_header, secret_header};
 use genauth_api::operations as op;
+use genauth_api::operations::Operation;
 
 /// Sets `x-tenant-id` on a generated `/api/v2/tenant` builder when the client has one.
 macro_rules! tenant {
@@ -204,8 +204,7 @@ impl Credential for TenantToken<'_> {
                 let answer = send(
                     &inner.conn.retry,
                     &inner.conn.api,
-                    Kind::Write,
-                    op::GET_TENANT_TOKEN.id,
+                    &op::GET_TENANT_TOKEN,
                     |api| {
                         let body = body.clone();
                         async move { api.get_tenant_token().body(body).send().await }
@@ -260,7 +259,7 @@ impl TenantClient {
     /// never retried (each spends a session token or a ticket).
     fn sso_call<B, T, E, F, Fut>(
         &self,
-        operation: &'static str,
+        operation: &'static Operation,
         body: &B,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
@@ -274,7 +273,6 @@ impl TenantClient {
         send(
             &inner.conn.retry,
             TenantToken(inner),
-            Kind::Write,
             operation,
             move |api| call(api, inner.tenant_id.clone(), body.clone()),
         )
@@ -297,7 +295,7 @@ impl TenantClient {
         };
         let answer = self
             .sso_call(
-                op::CREATE_SSO_TICKET.id,
+                &op::CREATE_SSO_TICKET,
                 &body,
                 |api, tenant, body| async move {
                     tenant!(api.create_sso_ticket(), tenant)
@@ -330,7 +328,7 @@ impl TenantClient {
         };
         let answer = self
             .sso_call(
-                op::VERIFY_SSO_TICKET.id,
+                &op::VERIFY_SSO_TICKET,
                 &body,
                 |api, tenant, body| async move {
                     tenant!(api.verify_sso_ticket(), tenant)
@@ -359,7 +357,7 @@ impl TenantClient {
         };
         let answer = self
             .sso_call(
-                op::REFRESH_SESSION_TOKEN.id,
+                &op::REFRESH_SESSION_TOKEN,
                 &body,
                 |api, tenant, body| async move {
                     tenant!(api.refresh_session_token(), tenant)
@@ -370,6 +368,7 @@ impl TenantClient {
             )
             .await?;
         SocialSession::from_parts(
+            op::REFRESH_SESSION_TOKEN.id,
             Some(answer.session_token),
             answer.id_token,
             Some(answer.expire),
@@ -385,9 +384,14 @@ mod tests {
     #[test]
     fn a_session_lifetime_too_large_for_the_clock_does_not_panic() {
         for expire in [i64::MAX, i64::MAX - 1, -5, i64::MIN] {
-            let session =
-                SocialSession::from_parts(Some("st".into()), None, Some(expire), SystemTime::now())
-                    .expect("a session");
+            let session = SocialSession::from_parts(
+                op::REFRESH_SESSION_TOKEN.id,
+                Some("st".into()),
+                None,
+                Some(expire),
+                SystemTime::now(),
+            )
+            .expect("a session");
             if expire > 0 {
                 assert!(session.expires_at > SystemTime::now(), "{expire}");
             }
