@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use crate::dto::user_dto;
-use crate::envelope::{ApiError, V3Json, ok};
+use crate::envelope::{ApiError, V3Json, V3Query, ok};
 use crate::shared::S;
 use crate::state::{Identity, State as Store, normalize_phone};
 use genauth_api::types;
@@ -142,7 +142,7 @@ fn find_user(store: &Store, id: &str, kind: &str) -> Result<String, ApiError> {
 
 pub(crate) async fn get_user(
     State(s): S,
-    axum::extract::Query(q): axum::extract::Query<GetUserQuery>,
+    V3Query(q): V3Query<GetUserQuery>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
     let id = find_user(

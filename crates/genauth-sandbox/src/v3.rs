@@ -1,6 +1,6 @@
 //! The `/api/v3` user calls: phone binding and its codes, sign-in, profile and identities.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use genauth_api::types;
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::auth::authenticated_app;
 use crate::dto::{identities, user_dto};
-use crate::envelope::{ApiError, V3Json, done, ok};
+use crate::envelope::{ApiError, V3Json, V3Query, done, ok};
 use crate::jwt::TokenProblem;
 use crate::shared::S;
 use crate::state::{UpdatePhoneGrant, normalize_phone, random_token};
@@ -212,9 +212,8 @@ pub(crate) struct ProfileQuery {
 pub(crate) async fn get_profile(
     State(s): S,
     headers: HeaderMap,
-    query: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
+    V3Query(q): V3Query<ProfileQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::plain(400, format!("invalid query: {e}")))?;
     let app = s.app(&headers)?;
     let user_id = s.user_id(&headers, app)?;
     let store = s.lock();
@@ -373,9 +372,8 @@ pub(crate) struct LinkUrlQuery {
 
 pub(crate) async fn generate_link_extidp_url(
     State(s): S,
-    query: Result<Query<LinkUrlQuery>, axum::extract::rejection::QueryRejection>,
+    V3Query(q): V3Query<LinkUrlQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::plain(400, format!("invalid query: {e}")))?;
     if s.app_by_id(&q.app_id).is_none() {
         return Err(ApiError::plain(
             400,

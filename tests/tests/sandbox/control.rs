@@ -24,7 +24,7 @@ async fn bad_input_gets_a_clear_envelope_never_a_500() {
         (b"".to_vec(), "empty"),
         (
             br#"{"channel": 7, "phoneNumber": "18800008888"}"#.to_vec(),
-            "invalid request body",
+            "parameter channel is malformed: invalid type: integer `7`",
         ),
         (
             br#"{"channel": "CHANNEL_BIND_PHONE"}"#.to_vec(),
@@ -41,6 +41,25 @@ async fn bad_input_gets_a_clear_envelope_never_a_500() {
         h.check_schema("sendSms", 200, &v);
         assert_eq!(v["statusCode"], 400, "{v}");
         assert!(v["message"].as_str().unwrap_or("").contains(needle), "{v}");
+    }
+    // Under zh-CN a parameter is named as the service names it.
+    for (lang, body, message) in [
+        (
+            "x-authing-lang",
+            json!({"channel": "CHANNEL_BIND_PHONE"}),
+            "参数 phoneNumber 格式错误",
+        ),
+        (
+            "x-genauth-lang",
+            json!({"channel": 7, "phoneNumber": "18800008888"}),
+            "参数 channel 格式错误",
+        ),
+    ] {
+        let mut headers = h.app_headers();
+        headers.push((lang, "zh-CN".to_string()));
+        let answer = h.call("sendSms", &headers, body).await;
+        answer.expect_err(400, None);
+        assert_eq!(answer.body["message"], message);
     }
     let big = vec![b' '; 65 * 1024];
     let v: Value = post_raw("/api/v3/send-sms", big)

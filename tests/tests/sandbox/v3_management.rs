@@ -428,6 +428,31 @@ async fn management_user_calls_answer_as_the_spec_says() {
     )
     .await
     .expect_err(400, None);
+    // A parameter it cannot read: the envelope's 400 naming it (InvalidArgumentError, no apiCode),
+    // worded as the service words it under zh-CN; never axum's plain-text refusal.
+    let missing = h
+        .call("getUser", &mgmt, json!({"userIdType": "username"}))
+        .await;
+    missing.expect_err(400, None);
+    assert_eq!(missing.body["message"], "parameter userId is required");
+    let mut chinese = mgmt.clone();
+    chinese.push(("x-authing-lang", "zh-CN".to_string()));
+    let missing = h
+        .call("getUser", &chinese, json!({"userIdType": "username"}))
+        .await;
+    missing.expect_err(400, None);
+    assert_eq!(missing.body["message"], "参数 userId 格式错误");
+    let mut chinese = mgmt.clone();
+    chinese.push(("x-genauth-lang", "zh-CN".to_string()));
+    let flags = h
+        .call(
+            "getUser",
+            &chinese,
+            json!({"userId": "bob", "withCustomData": "maybe"}),
+        )
+        .await;
+    flags.expect_err(400, None);
+    assert_eq!(flags.body["message"], "参数 withCustomData 格式错误");
     // is-user-exists: exactly one identifier.
     let exists = h
         .call("isUserExists", &mgmt, json!({"username": "bob"}))
