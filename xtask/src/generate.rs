@@ -1,5 +1,5 @@
-//! Every generated file of the workspace (spec → `generated.rs` and `operations.rs`; the
-//! country list → `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
+//! Every generated file of the workspace (spec → `generated.rs`, `operations.rs` and
+//! `envelope.rs`; the country list → `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
 //! freshness diff.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -147,6 +147,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             path: "crates/genauth-api/src/operations.rs",
             source: "openapi/genauth.yaml",
             text: crate::operations::generate(&crate::read(&crate::spec_path())?)?,
+        },
+        Output {
+            path: "crates/genauth-api/src/envelope.rs",
+            source: "openapi/genauth.yaml",
+            text: crate::operations::generate_envelopes(&crate::read(&crate::spec_path())?)?,
         },
         Output {
             path: "crates/genauth-api/src/countries.rs",

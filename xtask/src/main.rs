@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write crates/genauth-api/src/generated.rs and operations.rs from openapi/genauth.yaml
+    /// Write crates/genauth-api/src/generated.rs, operations.rs and envelope.rs from openapi/genauth.yaml
     /// (lints the spec first) and crates/genauth-api/src/countries.rs from the keshvar crate.
     Generate {
         /// Do not write: exit non-zero with a unified diff when the checked-in file is stale.

@@ -157,6 +157,112 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
     Ok(out)
 }
 
+/// The answer schemas of the `/api/v3` operations that carry the V3 envelope (a required
+/// integer `statusCode` and string `message`, optional `apiCode` and `requestId`), with which of
+/// the four are required: schema name → (message required, apiCode required, requestId
+/// required), in name order.
+pub fn envelopes(spec: &Spec) -> BTreeMap<String, [bool; 3]> {
+    let mut out = BTreeMap::new();
+    for op in spec.operations() {
+        if !op.path.starts_with("/api/v3/") {
+            continue;
+        }
+        for (_, response) in spec.responses(&op) {
+            let refs = response
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|content| content.values())
+                .filter_map(|media| media.pointer("/schema/$ref")?.as_str());
+            for reference in refs {
+                let name = reference.rsplit('/').next().unwrap_or(reference);
+                let Some(schema) = spec.doc.pointer(&format!("/components/schemas/{name}")) else {
+                    continue;
+                };
+                let property = |key: &str| schema.pointer(&format!("/properties/{key}/type"));
+                let required = |key: &str| {
+                    schema
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| r.iter().any(|k| k == key))
+                };
+                let enveloped = property("statusCode").and_then(Value::as_str) == Some("integer")
+                    && required("statusCode")
+                    && property("message").and_then(Value::as_str) == Some("string")
+                    && property("apiCode").is_none_or(|t| t == "integer")
+                    && property("requestId").is_none_or(|t| t == "string");
+                if enveloped {
+                    out.insert(
+                        name.to_string(),
+                        [
+                            required("message"),
+                            required("apiCode"),
+                            required("requestId"),
+                        ],
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `crates/genauth-api/src/envelope.rs`, from spec text: the [`Envelope`] trait and its impl
+/// for every enveloped answer type ([`envelopes`]).
+pub fn generate_envelopes(spec_text: &str) -> Result<String, Error> {
+    let spec = Spec::parse(spec_text)?;
+    let mut out = String::from(HEADER);
+    out.push_str(ENVELOPE_PREAMBLE);
+    for (name, [message, api_code, request_id]) in envelopes(&spec) {
+        let message = if message {
+            "&self.message"
+        } else {
+            "self.message.as_deref().unwrap_or_default()"
+        };
+        let api_code = if api_code {
+            "Some(self.api_code)"
+        } else {
+            "self.api_code"
+        };
+        let request_id = if request_id {
+            "Some(self.request_id.as_str())"
+        } else {
+            "self.request_id.as_deref()"
+        };
+        let _ = write!(
+            out,
+            "\nimpl Envelope for types::{name} {{\n    \
+             fn status_code(&self) -> i64 {{\n        self.status_code\n    }}\n    \
+             fn message(&self) -> &str {{\n        {message}\n    }}\n    \
+             fn api_code(&self) -> Option<i64> {{\n        {api_code}\n    }}\n    \
+             fn request_id(&self) -> Option<&str> {{\n        {request_id}\n    }}\n}}\n"
+        );
+    }
+    Ok(out)
+}
+
+/// The envelope file's module docs and trait, after the header.
+const ENVELOPE_PREAMBLE: &str = r#"
+//! The V3 envelope, `{statusCode, message, apiCode?, requestId?}`, of every answer type of the
+//! `/api/v3` operations: success is statusCode 200, whatever the HTTP status. The facade reads
+//! every V3 answer through [`Envelope`]; a new operation's answer type gets its impl here from
+//! `cargo xtask generate`.
+
+use crate::types;
+
+/// An answer in the V3 envelope.
+pub trait Envelope {
+    /// `statusCode`: 200 is success; anything else is a refusal (400, 401, 403, 404 ...).
+    fn status_code(&self) -> i64;
+    /// `message`: what the service says (empty when it said nothing).
+    fn message(&self) -> &str;
+    /// `apiCode`: the refusal's fine-grained code, when it has one.
+    fn api_code(&self) -> Option<i64>;
+    /// `requestId`: the service's id of the request, when it gave one.
+    fn request_id(&self) -> Option<&str>;
+}
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::{const_name, idempotent_by_rule};

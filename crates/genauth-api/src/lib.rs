@@ -22,6 +22,8 @@ mod generated;
 #[rustfmt::skip]
 pub mod countries;
 #[rustfmt::skip]
+pub mod envelope;
+#[rustfmt::skip]
 pub mod operations;
 pub mod phone;
 pub mod seam;

@@ -265,41 +265,18 @@ fn outcome<T>(result: &Result<T, Error>) -> &'static str {
 // 4. The answer: the V3 envelope
 // ---------------------------------------------------------------------------------------------
 
-/// The V3 envelope of an answer: success is statusCode 200, whatever the HTTP status.
-pub(crate) trait Envelope {
-    fn status(&self) -> (i64, &str, Option<i64>, Option<&str>);
-}
-
-macro_rules! envelope {
-    ($($t:ty),*) => {$(
-        impl Envelope for $t {
-            fn status(&self) -> (i64, &str, Option<i64>, Option<&str>) {
-                (self.status_code, &self.message, self.api_code, self.request_id.as_deref())
-            }
-        }
-    )*};
-}
-
-envelope!(
-    types::CommonResponseDto,
-    types::IsSuccessRespDto,
-    types::LoginTokenRespDto,
-    types::UserSingleRespDto,
-    types::VerifyUpdatePhoneRequestRespDto,
-    types::GetManagementTokenRespDto,
-    types::IdentityListRespDto,
-    types::GenerateBindExtIdpLinkRespDto,
-    types::IsUserExistsRespDto,
-    types::PreCheckCodeRespDto,
-    types::GetSecurityInfoRespDto,
-    types::PasswordResetVerifyResp,
-    types::GetCountryListRespDto,
-    types::GetExtIdpsRespDto
-);
+/// The V3 envelope of an answer (success is statusCode 200, whatever the HTTP status),
+/// implemented by `cargo xtask generate` for every V3 answer type.
+pub(crate) use genauth_api::envelope::Envelope;
 
 /// Refuses a V3 envelope whose statusCode is not 200 (whatever the HTTP status).
 fn check_envelope<T: Envelope>(operation: &'static str, answer: T) -> Result<T> {
-    let (status_code, message, api_code, request_id) = answer.status();
+    let (status_code, message, api_code, request_id) = (
+        answer.status_code(),
+        answer.message(),
+        answer.api_code(),
+        answer.request_id(),
+    );
     if status_code == 200 {
         // A refusal's request id is recorded once the call ends (by `execute`), so that a
         // retried or renewed call records only its last answer's.

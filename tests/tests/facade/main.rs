@@ -3,6 +3,7 @@
 //! docs/benchmarks.md, "The test suite's wall time").
 
 mod admin_phone;
+mod any_operation;
 mod calls;
 mod client_config;
 mod errors;

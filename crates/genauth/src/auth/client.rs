@@ -439,6 +439,88 @@ impl AuthenticationClient {
         send_v3(&self.app().conn.retry, UserTokens(self), operation, call)
     }
 
+    /// Calls any V3 operation of the generated client ([`api`](crate::api)) with the app's
+    /// headers only (no user signed in), under this client's retries, timeouts, tracing span
+    /// and errors: for the operations this client has no method of its own for.
+    ///
+    /// `operation` names the call (its span and errors) and gives its retry class
+    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes. `call` makes
+    /// that call with the generated client it is given; it runs once per try. The answer is the
+    /// operation's envelope, whose statusCode is 200 (any other is an [`Error::Api`](crate::Error::Api)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let app = sandbox.seed().app;
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&app.id)
+    /// #     .app_secret(&app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::api::operations as op;
+    ///
+    /// let answer = client
+    ///     .send_as_app(&op::GET_COUNTRY_LIST, |api| async move {
+    ///         api.get_country_list().send().await
+    ///     })
+    ///     .await?;
+    /// assert!(answer.data.len() > 200);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_as_app<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    where
+        T: Envelope,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<
+                    genauth_api::ResponseValue<T>,
+                    genauth_api::Error<types::CommonResponseDto>,
+                >,
+            >,
+    {
+        self.app_call(operation, call).await.map(|answer| *answer)
+    }
+
+    /// [`send_as_app`](Self::send_as_app) as the signed-in user: the access token (refreshed
+    /// when it is about to expire) as the bearer and, on statusCode 401, one refresh and one more
+    /// try, as this client's own user calls do.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let app = sandbox.seed().app;
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&app.id)
+    /// #     .app_secret(&app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// use genauth::api::operations as op;
+    ///
+    /// client.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// let answer = client
+    ///     .send_as_user(&op::GET_SECURITY_INFO, |api| async move {
+    ///         api.get_security_info().send().await
+    ///     })
+    ///     .await?;
+    /// assert!(answer.data.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_as_user<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    where
+        T: Envelope,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<
+                    genauth_api::ResponseValue<T>,
+                    genauth_api::Error<types::CommonResponseDto>,
+                >,
+            >,
+    {
+        self.user_call(operation, call).await.map(|answer| *answer)
+    }
+
     /// Renews the access token with the refresh token now, keeps and returns the new set.
     /// Calls do this by themselves before the token expires; this is for when you want it now.
     ///

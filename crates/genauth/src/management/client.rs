@@ -482,6 +482,56 @@ impl ManagementClient {
         self.inner.token_client().await.map(|(_, pool, _)| pool)
     }
 
+    /// Calls any V3 management operation of the generated client ([`api`](crate::api)) with
+    /// this client's credential (the signature, or the management token renewed once after a
+    /// 401), under its retries, timeouts, tracing span and errors: for the operations this
+    /// client has no method of its own for.
+    ///
+    /// `operation` names the call (its span and errors) and gives its retry class
+    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes. `call` makes
+    /// that call with the generated client it is given; it runs once per try. The answer is the
+    /// operation's envelope, whose statusCode is 200 (any other is an [`Error::Api`](crate::Error::Api)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// use genauth::api::operations as op;
+    /// use genauth::api::types::GetUserUserIdType;
+    ///
+    /// let answer = management
+    ///     .send(&op::GET_USER, |api| async move {
+    ///         api.get_user()
+    ///             .user_id("bob")
+    ///             .user_id_type(GetUserUserIdType::Username)
+    ///             .send()
+    ///             .await
+    ///     })
+    ///     .await?;
+    /// let bob = answer.data.and_then(|user| user.username);
+    /// assert_eq!(bob.as_deref(), Some("bob"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn send<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    where
+        T: Envelope,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<
+                    genauth_api::ResponseValue<T>,
+                    genauth_api::Error<types::CommonResponseDto>,
+                >,
+            >,
+    {
+        self.call(operation, call).await.map(|answer| *answer)
+    }
+
     /// A V3 management call with the client's credential (the signature, or the management
     /// token renewed once after a 401), its retry class and span.
     ///
