@@ -8,6 +8,12 @@
 //! * **Secrets out of `Debug`.** A struct with a property the spec marks `x-genauth-sensitive: true`
 //!   (and its builder) gets a hand-made `Debug` that prints `[REDACTED]` for that field instead of
 //!   the derived one.
+//! * **Answers decode as the service sends them.** A field of an answer type that the spec calls
+//!   required decodes as its type's default when the answer leaves it out or sends `null`
+//!   (`#[serde(default, deserialize_with = "crate::lenient::or_default")]`), so that one field the
+//!   service omits does not fail the whole call; the answer structs derive `Default` and an open
+//!   enum's default is `Unknown("")` for that. The V3 envelope's `statusCode` stays required: it
+//!   is what tells an envelope from any other body. What is sent stays strict.
 //! * **Builders only for what is sent.** progenitor's builder interface makes a typify builder
 //!   (`types::builder::X`, with `X::builder()`) for every struct, answers included: more than
 //!   half of the generated file, and of `genauth-api`'s build time. Builders are kept for the
@@ -34,6 +40,7 @@ pub fn apply(spec: &Spec, file: &mut syn::File) {
     };
     let open = answer_enums(types, &roots);
     open_enums(types, &open);
+    lenient_answers(types, &roots, &open);
     let sent = reachable(types, &bodies);
     prune_builders(types, &sent);
     for (name, props) in &sensitive {
@@ -235,6 +242,183 @@ fn drop_derive(attrs: &mut [Attribute], trait_name: &str) {
             .filter(|p| p.segments.last().is_none_or(|s| s.ident != trait_name))
             .collect();
         *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+}
+
+/// Standard-library and serde_json names a field type may use that have a `Default`.
+const DEFAULT_STD: [&str; 17] = [
+    "std",
+    "string",
+    "String",
+    "vec",
+    "Vec",
+    "collections",
+    "HashMap",
+    "BTreeMap",
+    "option",
+    "Option",
+    "boxed",
+    "Box",
+    "serde_json",
+    "Map",
+    "Value",
+    "bool",
+    "str",
+];
+
+/// Whether `ty` is `Option<..>` (any path ending in `Option`).
+fn is_option(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+}
+
+/// Whether every name `ty` mentions has a `Default`: numbers, the std and serde_json types in
+/// [`DEFAULT_STD`], and the generated types in `defaultable`.
+fn has_default(ty: &Type, defaultable: &BTreeSet<String>) -> bool {
+    if is_option(ty) {
+        return true;
+    }
+    let mut idents = Vec::new();
+    type_idents(ty, &mut idents);
+    !idents.is_empty()
+        && idents.iter().all(|i| {
+            DEFAULT_STD.contains(&i.as_str())
+                || defaultable.contains(i)
+                || matches!(
+                    i.as_str(),
+                    "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64"
+                )
+        })
+}
+
+/// The rule "answers decode as the service sends them" (see the module doc).
+fn lenient_answers(types: &mut Vec<Item>, roots: &BTreeSet<String>, open: &BTreeSet<String>) {
+    let answers = reachable(types, roots);
+    let has_default_impl: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match impl_of(item) {
+            Some((ty, Some(tr))) if tr == "Default" => Some(ty),
+            _ => None,
+        })
+        .collect();
+    // Which answer structs can derive Default: every field's type has one (to a fixpoint, as a
+    // struct's fields may be other answer structs).
+    let structs: BTreeMap<String, Vec<Type>> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) if answers.contains(&s.ident.to_string()) => Some((
+                s.ident.to_string(),
+                s.fields.iter().map(|f| f.ty.clone()).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut defaultable: BTreeSet<String> = open.iter().cloned().collect();
+    defaultable.extend(has_default_impl.iter().cloned());
+    defaultable.extend(structs.keys().cloned());
+    loop {
+        let before = defaultable.len();
+        let dropped: Vec<String> = structs
+            .iter()
+            .filter(|(name, fields)| {
+                !has_default_impl.contains(*name)
+                    && defaultable.contains(*name)
+                    && !fields.iter().all(|ty| has_default(ty, &defaultable))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in dropped {
+            defaultable.remove(&name);
+        }
+        if defaultable.len() == before {
+            break;
+        }
+    }
+    let mut extra = Vec::new();
+    for item in types.iter_mut() {
+        match item {
+            Item::Struct(s) if structs.contains_key(&s.ident.to_string()) => {
+                let name = s.ident.to_string();
+                if defaultable.contains(&name) && !has_default_impl.contains(&name) {
+                    add_derive(&mut s.attrs, "Default");
+                }
+                for field in s.fields.iter_mut() {
+                    let Some(ident) = field.ident.clone() else {
+                        continue;
+                    };
+                    if is_option(&field.ty)
+                        || serde_name(&field.attrs, &ident) == "statusCode"
+                        || !has_default(&field.ty, &defaultable)
+                    {
+                        continue;
+                    }
+                    let (has_default_attr, has_with) = serde_keys(&field.attrs);
+                    if has_with {
+                        continue;
+                    }
+                    field.attrs.push(if has_default_attr {
+                        syn::parse_quote!(#[serde(deserialize_with = "crate::lenient::or_default")])
+                    } else {
+                        syn::parse_quote!(#[serde(default, deserialize_with = "crate::lenient::or_default")])
+                    });
+                }
+            }
+            Item::Enum(e) => {
+                let name = e.ident.to_string();
+                if open.contains(&name) && !has_default_impl.contains(&name) {
+                    let ident = e.ident.clone();
+                    extra.push(syn::parse_quote! {
+                        /// An answer that left the value out: not a value this SDK knows.
+                        impl ::std::default::Default for #ident {
+                            fn default() -> Self {
+                                Self::Unknown(::std::string::String::new())
+                            }
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    types.extend(extra);
+}
+
+/// Whether the `#[serde(...)]` attributes of a field set `default` and `deserialize_with` /
+/// `with`.
+fn serde_keys(attrs: &[Attribute]) -> (bool, bool) {
+    let (mut default, mut with) = (false, false);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("default") {
+                default = true;
+            } else if meta.path.is_ident("deserialize_with") || meta.path.is_ident("with") {
+                with = true;
+            }
+            if meta.input.peek(Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    (default, with)
+}
+
+/// Adds `trait_name` to the first `#[derive(...)]` of `attrs` when it is not there.
+fn add_derive(attrs: &mut [Attribute], trait_name: &str) {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        if paths
+            .iter()
+            .any(|p| p.segments.last().is_some_and(|s| s.ident == trait_name))
+        {
+            return;
+        }
+        let ident = Ident::new(trait_name, Span::call_site());
+        let paths: Vec<&syn::Path> = paths.iter().collect();
+        *attr = syn::parse_quote!(#[derive(#(#paths,)* #ident)]);
+        return;
     }
 }
 

@@ -39,7 +39,7 @@ pub mod types {
         }
     }
     ///The V3 envelope without a payload.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct CommonResponseDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -48,6 +48,7 @@ pub mod types {
         )]
         pub api_code: ::std::option::Option<i64>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure, quote it when reporting a problem.
         #[serde(
@@ -60,17 +61,22 @@ pub mod types {
         pub status_code: i64,
     }
     ///A country and its phone code.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct CountryDetailInfo {
         ///ISO 3166-1 alpha-2 code.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub alpha2: ::std::string::String,
         ///ISO 3166-1 alpha-3 code.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub alpha3: ::std::string::String,
         ///Flag emoji.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub flag: ::std::string::String,
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub name: LangObject,
         ///Country code of the mobile number, e.g. +86.
         #[serde(rename = "phoneCountryCode")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub phone_country_code: ::std::string::String,
     }
     ///An external identity linked to a new user.
@@ -880,10 +886,11 @@ pub mod types {
         }
     }
     ///An identity source the application enables.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct ExtIdpInfoDto {
         ///Where to send a user to link this identity source.
         #[serde(rename = "bindUrl")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub bind_url: ::std::string::String,
         ///Desc.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -893,22 +900,27 @@ pub mod types {
         pub desc_en: ::std::option::Option<::std::string::String>,
         ///The identity source id.
         #[serde(rename = "extIdpId")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub ext_idp_id: ::std::string::String,
         ///The identity provider type.
         #[serde(rename = "extIdpType")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub ext_idp_type: ExtIdpInfoDtoExtIdpType,
         ///The identity source connection identifier (ext_idp_conn_identifier).
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub identifier: ::std::string::String,
         ///Logo URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo: ::std::option::Option<::std::string::String>,
         ///Full name.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub name: ::std::string::String,
         ///Name en.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name_en: ::std::option::Option<::std::string::String>,
         ///The kind of identity (openid, unionid ...).
         #[serde(rename = "type")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub type_: ExtIdpInfoDtoType,
     }
     ///The identity provider type.
@@ -1176,7 +1188,7 @@ pub mod types {
         }
     }
     ///The V3 envelope carrying a link URL.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GenerateBindExtIdpLinkRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1187,6 +1199,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<LinkUrlData>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1199,7 +1212,7 @@ pub mod types {
         pub status_code: i64,
     }
     ///The V3 envelope carrying the countries and their phone codes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GetCountryListRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1209,8 +1222,10 @@ pub mod types {
         pub api_code: ::std::option::Option<i64>,
         ///The payload.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub data: ::std::vec::Vec<CountryDetailInfo>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1223,7 +1238,7 @@ pub mod types {
         pub status_code: i64,
     }
     ///The V3 envelope carrying the identity sources of the application.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GetExtIdpsRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1233,8 +1248,10 @@ pub mod types {
         pub api_code: ::std::option::Option<i64>,
         ///The payload.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub data: ::std::vec::Vec<ExtIdpInfoDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1270,7 +1287,7 @@ pub mod types {
         }
     }
     ///The V3 envelope carrying a management token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GetManagementTokenRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1281,6 +1298,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<ManagementTokenData>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1293,29 +1311,35 @@ pub mod types {
         pub status_code: i64,
     }
     ///What secures the account: what a client checks before unbinding a phone.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GetSecurityInfoDto {
         ///Whether an email address is bound.
         #[serde(rename = "emailBinded")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub email_binded: bool,
         ///Whether an MFA factor is enrolled.
         #[serde(rename = "mfaEnrolled")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub mfa_enrolled: bool,
         ///Strength of the password: 1 low, 2 medium, 3 high.
         #[serde(rename = "passwordSecurityLevel")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub password_security_level: i64,
         ///Whether a password is set.
         #[serde(rename = "passwordSet")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub password_set: bool,
         ///Whether a mobile number is bound.
         #[serde(rename = "phoneBinded")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub phone_binded: bool,
         ///Security score, 0 to 100.
         #[serde(rename = "securityScore")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub security_score: i64,
     }
     ///The V3 envelope carrying what secures an account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct GetSecurityInfoRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1326,6 +1350,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<GetSecurityInfoDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1417,7 +1442,7 @@ pub mod types {
         }
     }
     ///An external identity linked to a user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct IdentityDto {
         ///The provider's access token for the user, when the service keeps it (a secret).
         #[serde(
@@ -1427,14 +1452,18 @@ pub mod types {
         pub access_token: ::std::option::Option<::std::string::String>,
         ///Id of the identity source.
         #[serde(rename = "extIdpId")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub ext_idp_id: ::std::string::String,
         ///Id of the identity.
         #[serde(rename = "identityId")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub identity_id: ::std::string::String,
         ///Connections the identity came through.
         #[serde(rename = "originConnIds")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub origin_conn_ids: ::std::vec::Vec<::std::string::String>,
         ///Identity provider, e.g. wechat.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub provider: IdentityDtoProvider,
         ///The provider's refresh token for the user, when the service keeps it (a secret).
         #[serde(
@@ -1444,12 +1473,15 @@ pub mod types {
         pub refresh_token: ::std::option::Option<::std::string::String>,
         ///Kind of id the provider gave, e.g. openid or unionid.
         #[serde(rename = "type")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub type_: ::std::string::String,
         ///The user's id at the provider.
         #[serde(rename = "userIdInIdp")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user_id_in_idp: ::std::string::String,
         ///What the provider said about the user.
         #[serde(rename = "userInfoInIdp")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user_info_in_idp: ::serde_json::Map<
             ::std::string::String,
             ::serde_json::Value,
@@ -1675,7 +1707,7 @@ pub mod types {
         }
     }
     ///The V3 envelope carrying a list of identities.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct IdentityListRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1685,8 +1717,10 @@ pub mod types {
         pub api_code: ::std::option::Option<i64>,
         ///The identities.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub data: ::std::vec::Vec<IdentityDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1699,13 +1733,14 @@ pub mod types {
         pub status_code: i64,
     }
     ///Whether the operation took effect.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct IsSuccessDto {
         ///True when the operation took effect.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub success: bool,
     }
     ///The V3 envelope carrying a success flag.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct IsSuccessRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1716,6 +1751,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<IsSuccessDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1728,9 +1764,10 @@ pub mod types {
         pub status_code: i64,
     }
     ///Whether a user matches.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct IsUserExistsDto {
         ///Whether a user matches.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub exists: bool,
     }
     ///The identifier to look for: one of phone, email, username, externalId.
@@ -1758,7 +1795,7 @@ pub mod types {
         }
     }
     ///The V3 envelope saying whether a user exists.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct IsUserExistsRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1769,6 +1806,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<IsUserExistsDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1781,23 +1819,29 @@ pub mod types {
         pub status_code: i64,
     }
     ///A text in each language.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct LangObject {
         #[serde(rename = "en-US")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub en_us: LangUnit,
         #[serde(rename = "ja-JP")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub ja_jp: LangUnit,
         #[serde(rename = "zh-CN")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub zh_cn: LangUnit,
         #[serde(rename = "zh-TW")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub zh_tw: LangUnit,
     }
     ///A text in one language.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct LangUnit {
         ///Whether this language is on.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub enabled: bool,
         ///The text in this language.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub value: ::std::string::String,
     }
     ///The identity to link and the user to link it to.
@@ -1828,13 +1872,14 @@ pub mod types {
         }
     }
     ///Where to send the browser.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct LinkUrlData {
         ///The URL that starts the link flow.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub url: ::std::string::String,
     }
     ///The V3 envelope carrying a token set.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct LoginTokenRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -1845,6 +1890,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<LoginTokenResponseDataDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -1860,7 +1906,7 @@ pub mod types {
 OAuth spelling other official clients read from the same answer); neither is required, and
 a client reads whichever is present.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct LoginTokenResponseDataDto {
         ///Access token (a JWT) for the user-level calls.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1881,6 +1927,7 @@ a client reads whichever is present.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
         ///Token type, Bearer.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub token_type: ::std::string::String,
     }
     impl ::std::fmt::Debug for LoginTokenResponseDataDto {
@@ -1897,11 +1944,13 @@ a client reads whichever is present.
         }
     }
     ///A management token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct ManagementTokenData {
         ///The token, a JWT with the claim scoped_userpool_id.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub access_token: ::std::string::String,
         ///Seconds until the token expires.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub expires_in: i64,
     }
     impl ::std::fmt::Debug for ManagementTokenData {
@@ -1913,9 +1962,10 @@ a client reads whichever is present.
         }
     }
     ///An OAuth 2.0 error.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct OidcError {
         ///OAuth error code (invalid_grant, invalid_client, invalid_request, unsupported_grant_type).
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub error: ::std::string::String,
         ///Human-readable detail.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2035,7 +2085,7 @@ a client reads whichever is present.
         }
     }
     ///The V3 envelope carrying a password reset token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct PasswordResetVerifyResp {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -2046,6 +2096,7 @@ a client reads whichever is present.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<ResetPasswordVerify>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -2058,10 +2109,11 @@ a client reads whichever is present.
         pub status_code: i64,
     }
     ///Whether the code is valid.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct PreCheckCodeDataDto {
         ///Whether the code is valid (and still unspent).
         #[serde(rename = "isValid")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub is_valid: bool,
         ///Why it is not.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2145,7 +2197,7 @@ a client reads whichever is present.
         }
     }
     ///The V3 envelope saying whether a code is valid.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct PreCheckCodeRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -2156,6 +2208,7 @@ a client reads whichever is present.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<PreCheckCodeDataDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -2553,13 +2606,15 @@ a client reads whichever is present.
         }
     }
     ///The single-use token a verified reset request gives.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct ResetPasswordVerify {
         ///The single-use token that allows the reset; never logged.
         #[serde(rename = "passwordResetToken")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub password_reset_token: ::std::string::String,
         ///Seconds until the token expires.
         #[serde(rename = "tokenExpiresIn")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub token_expires_in: i64,
     }
     impl ::std::fmt::Debug for ResetPasswordVerify {
@@ -2571,15 +2626,17 @@ a client reads whichever is present.
         }
     }
     ///A failure of the /api/v2 family.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SdkError {
         ///Dotted error code, e.g. SDK.COMMON.1003.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub error_code: ::std::string::String,
         ///Human-readable detail.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub error_msg: ::std::string::String,
     }
     ///The outcome of a login step of the /api/v2/sdk family.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct SdkLoginResponse {
         ///JSON text with details of the next step, e.g. the bind-or-register flow.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2596,6 +2653,7 @@ a client reads whichever is present.
         ///Token of the login in progress (SOCIAL_BIND, USER_REGISTER, MFA_AUTH); single use, it expires.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state_token: ::std::option::Option<::std::string::String>,
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub status: SdkLoginStatus,
     }
     impl ::std::fmt::Debug for SdkLoginResponse {
@@ -2708,9 +2766,10 @@ a client reads whichever is present.
         }
     }
     ///The mobile number behind a state token, masked.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SdkMobileResponse {
         ///The mobile number, masked (138****8000).
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub mobile: ::std::string::String,
     }
     /**A mobile number, its FORGET_PWD_SMS code and the new password, named as in the public
@@ -2950,14 +3009,16 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///A renewed session.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct SessionTokenRefreshResponse {
         ///Seconds the new session token stays valid.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub expire: i64,
         ///A new id token.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id_token: ::std::option::Option<::std::string::String>,
         ///The new session token; the old one stops working.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub session_token: ::std::string::String,
     }
     impl ::std::fmt::Debug for SessionTokenRefreshResponse {
@@ -4690,11 +4751,13 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///A one-time SSO ticket.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct SsoTicketResponse {
         ///Seconds the ticket stays valid.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub expire: i64,
         ///The ticket; it verifies once.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub sso_ticket: ::std::string::String,
     }
     impl ::std::fmt::Debug for SsoTicketResponse {
@@ -4706,8 +4769,9 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///Wrapper of the user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SsoTicketUserData {
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user: SsoUser,
     }
     ///The ticket to verify and the device it was issued for.
@@ -4742,21 +4806,25 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///The user of a verified ticket.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SsoTicketVerifyResponse {
         ///Outcome code; "200" on success.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub code: ::std::string::String,
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub data: SsoTicketUserData,
         ///Human-readable outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
     }
     ///The user a ticket was issued for.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct SsoUser {
         ///Email address, when the user has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         ///Id of the user.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub id: ::std::string::String,
         ///Mobile number, when the user has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4766,6 +4834,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub name: ::std::option::Option<::std::string::String>,
         ///User name.
         #[serde(rename = "userName")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user_name: ::std::string::String,
     }
     ///A client-credentials grant, form-encoded.
@@ -4844,11 +4913,13 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///A tenant access token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct TenantTokenResponse {
         ///The token for the /api/v2/tenant/sso calls.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub access_token: ::std::string::String,
         ///Seconds until the token expires.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub expires_in: i64,
         ///An id token of the application.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4995,13 +5066,15 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///The token that authorises update-phone.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct UpdatePhoneTokenData {
         ///Seconds until the token expires.
         #[serde(rename = "tokenExpiresIn")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub token_expires_in: i64,
         ///Single-use token for update-phone.
         #[serde(rename = "updatePhoneToken")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub update_phone_token: ::std::string::String,
     }
     impl ::std::fmt::Debug for UpdatePhoneTokenData {
@@ -5522,7 +5595,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///A user of the pool.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct UserDto {
         ///Address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5544,6 +5617,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub country: ::std::option::Option<::std::string::String>,
         ///Creation time (ISO 8601).
         #[serde(rename = "createdAt")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub created_at: ::std::string::String,
         ///Custom data; present with withCustomData=true.
         #[serde(
@@ -5551,6 +5625,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             default,
             skip_serializing_if = "::serde_json::Map::is_empty"
         )]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         ///Ids of the user's departments; present with withDepartmentIds=true.
         #[serde(
@@ -5558,6 +5633,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub department_ids: ::std::vec::Vec<::std::string::String>,
         ///Device of the last sign-in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5567,6 +5643,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub email: ::std::option::Option<::std::string::String>,
         ///Whether the email address was verified.
         #[serde(rename = "emailVerified")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub email_verified: bool,
         ///Id of the user in an external system.
         #[serde(
@@ -5584,6 +5661,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub formatted: ::std::option::Option<::std::string::String>,
         ///Gender (M, F or U for unknown).
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub gender: UserDtoGender,
         ///Given name.
         #[serde(
@@ -5593,6 +5671,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub given_name: ::std::option::Option<::std::string::String>,
         ///External identities; present with withIdentities=true.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub identities: ::std::vec::Vec<IdentityDto>,
         ///Identity-card number.
         #[serde(
@@ -5674,6 +5753,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub phone_country_code: ::std::option::Option<::std::string::String>,
         ///Whether the phone number was verified (true after bind-phone).
         #[serde(rename = "phoneVerified")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub phone_verified: bool,
         ///Avatar URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5684,6 +5764,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub post_id_list: ::std::vec::Vec<::std::string::String>,
         ///Postal code.
         #[serde(
@@ -5712,6 +5793,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub register_source: ::std::vec::Vec<::std::string::String>,
         ///Whether the user must set a new password at the next sign-in.
         #[serde(
@@ -5720,6 +5802,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         )]
         pub reset_password_on_next_login: ::std::option::Option<bool>,
         ///Account status.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub status: UserDtoStatus,
         ///When the status last changed (ISO 8601).
         #[serde(
@@ -5741,9 +5824,11 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub tenant_id: ::std::option::Option<::std::string::String>,
         ///Time of the last change (ISO 8601).
         #[serde(rename = "updatedAt")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub updated_at: ::std::string::String,
         ///Unique id of the user.
         #[serde(rename = "userId")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user_id: ::std::string::String,
         ///Id of the source the user came from.
         #[serde(
@@ -5753,6 +5838,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub user_source_id: ::std::option::Option<::std::string::String>,
         ///How the user came to the pool (excel, register, adminCreated or sync).
         #[serde(rename = "userSourceType")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub user_source_type: UserDtoUserSourceType,
         ///User name, when the user has one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5762,6 +5848,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub website: ::std::option::Option<::std::string::String>,
         ///Employment status.
         #[serde(rename = "workStatus")]
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub work_status: UserDtoWorkStatus,
         ///Time zone.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6022,7 +6109,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///The V3 envelope carrying one user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct UserSingleRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -6033,6 +6120,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<UserDto>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -6193,7 +6281,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///The V3 envelope carrying an update-phone token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
     pub struct VerifyUpdatePhoneRequestRespDto {
         ///Fine-grained error code; only present on failure.
         #[serde(
@@ -6204,6 +6292,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<UpdatePhoneTokenData>,
         ///Human-readable description of the outcome.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub message: ::std::string::String,
         ///Request id; present on failure.
         #[serde(
@@ -6216,15 +6305,18 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub status_code: i64,
     }
     ///A bind request for a WeChat account linked to no user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
     pub struct WechatIdentityResolveRespDataDto {
         ///Ids of the accounts the WeChat account may be bound to, when several match.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub accounts: ::std::vec::Vec<::std::string::String>,
         ///The bind request's key, for byPhoneCode or register; never logged.
+        #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub key: ::std::string::String,
         ///How the account may be bound (bind-identity-by-phone-code, create-federation-account ...).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
         pub methods: ::std::vec::Vec<::std::string::String>,
     }
     impl ::std::fmt::Debug for WechatIdentityResolveRespDataDto {
@@ -16493,6 +16585,54 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for ExtIdpInfoDtoExtIdpType {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for ExtIdpInfoDtoType {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for IdentityDtoProvider {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for SdkLoginStatus {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for UserDtoGender {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for UserDtoStatus {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for UserDtoUserSourceType {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
+        }
+    }
+    /// An answer that left the value out: not a value this SDK knows.
+    impl ::std::default::Default for UserDtoWorkStatus {
+        fn default() -> Self {
+            Self::Unknown(::std::string::String::new())
         }
     }
 }

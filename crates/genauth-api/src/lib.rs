@@ -23,6 +23,7 @@ mod generated;
 pub mod countries;
 #[rustfmt::skip]
 pub mod envelope;
+mod lenient;
 #[rustfmt::skip]
 pub mod operations;
 pub mod phone;

@@ -1,6 +1,7 @@
 //! Answers the service may send tomorrow: every answer type of the spec decodes a full instance
 //! in which every enum holds a value this SDK has never seen and every object carries a field
-//! it does not know. Request enums stay closed.
+//! it does not know, and one in which any field the documents call required is left out or
+//! `null` (the envelope's `statusCode` excepted). Request enums stay closed.
 
 use std::collections::BTreeSet;
 
@@ -91,9 +92,8 @@ fn decode(name: &str, value: Value) -> Option<Result<String, String>> {
     )
 }
 
-#[test]
-fn every_answer_type_takes_unknown_enum_values_and_unknown_fields() {
-    let spec = Spec::load().expect("spec");
+/// The component schemas the spec's operations answer with.
+fn answer_names(spec: &Spec) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for op in spec.operations() {
         for (_, response) in spec.responses(&op) {
@@ -115,7 +115,13 @@ fn every_answer_type_takes_unknown_enum_values_and_unknown_fields() {
         }
     }
     assert!(names.len() >= 10, "{names:?}");
-    for name in &names {
+    names
+}
+
+#[test]
+fn every_answer_type_takes_unknown_enum_values_and_unknown_fields() {
+    let spec = Spec::load().expect("spec");
+    for name in &answer_names(&spec) {
         let schema = json!({"$ref": format!("#/components/schemas/{name}")});
         let value = instance(&spec, &schema, 0);
         match decode(name, value.clone()) {
@@ -128,6 +134,96 @@ fn every_answer_type_takes_unknown_enum_values_and_unknown_fields() {
             }
         }
     }
+}
+
+/// The JSON pointers of the properties `schema` requires in `value` (an instance of it), nested
+/// objects and the first item of arrays included.
+fn required_paths(spec: &Spec, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    let schema = spec.resolve(schema).unwrap_or(schema);
+    match value {
+        Value::Array(items) => {
+            if let (Some(first), Some(item_schema)) = (items.first(), schema.get("items")) {
+                required_paths(spec, item_schema, first, &format!("{at}/0"), out);
+            }
+        }
+        Value::Object(map) => {
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for (key, prop) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let Some(inner) = map.get(key) else { continue };
+                let path = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                if required.contains(&key.as_str()) {
+                    out.push(path.clone());
+                }
+                required_paths(spec, prop, inner, &path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` with the member at `pointer` removed (`None`) or replaced.
+fn with_member(value: &Value, pointer: &str, new: Option<Value>) -> Value {
+    let mut out = value.clone();
+    let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
+    let key = key.replace("~1", "/").replace("~0", "~");
+    match out.pointer_mut(parent) {
+        Some(Value::Object(map)) => match new {
+            Some(v) => {
+                map.insert(key, v);
+            }
+            None => {
+                map.remove(&key);
+            }
+        },
+        other => panic!("no object at {parent}: {other:?}"),
+    }
+    out
+}
+
+#[test]
+fn every_answer_type_decodes_a_required_field_left_out_or_null() {
+    let spec = Spec::load().expect("spec");
+    let mut checked = 0;
+    for name in &answer_names(&spec) {
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        let value = instance(&spec, &schema, 0);
+        let mut paths = Vec::new();
+        required_paths(&spec, &schema, &value, "", &mut paths);
+        // The envelope's statusCode is what tells it from any other body: it stays required.
+        paths.retain(|p| p != "/statusCode");
+        for path in paths {
+            for (what, changed) in [
+                ("left out", with_member(&value, &path, None)),
+                ("null", with_member(&value, &path, Some(Value::Null))),
+            ] {
+                match decode(name, changed.clone()) {
+                    Some(Ok(_)) => checked += 1,
+                    Some(Err(e)) => {
+                        panic!("{name} with {path} {what} does not decode: {e}\n{changed}")
+                    }
+                    None => panic!("answer type {name} is not listed in this test: add it"),
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} variants checked");
+}
+
+#[test]
+fn the_envelope_without_its_status_code_is_refused() {
+    let e = serde_json::from_value::<types::CommonResponseDto>(json!({"message": "m"}));
+    assert!(e.is_err(), "{e:?}");
 }
 
 #[test]
