@@ -71,6 +71,8 @@ pub struct Inner {
     headers: Arc<HeaderMap>,
     signer: Option<Arc<dyn RequestSigner>>,
     hook: Option<Arc<dyn ExecHook>>,
+    /// The operation a caller declared for the calls of this copy, checked before sending.
+    expected: Option<&'static str>,
 }
 
 impl fmt::Debug for Inner {
@@ -80,6 +82,7 @@ impl fmt::Debug for Inner {
             .field("headers", &self.headers)
             .field("signer", &self.signer.as_ref().map(|_| "RequestSigner"))
             .field("hook", &self.hook.as_ref().map(|_| "ExecHook"))
+            .field("expected", &self.expected)
             .finish()
     }
 }
@@ -130,6 +133,24 @@ impl Client {
         Self::new_with_client(&self.baseurl, self.client.clone(), inner)
     }
 
+    /// A copy of this client that makes only operation `operation_id`: a call of any other
+    /// operation is refused before it is sent ([`Error::InvalidRequest`](crate::Error)). The
+    /// facade gives it to a caller who declared the operation of the call they make, so that a
+    /// call cannot run under another operation's name and retry class.
+    ///
+    /// ```
+    /// let client = genauth_api::Client::try_new("http://127.0.0.1:9")?;
+    /// let profile_only = client.expecting(genauth_api::operations::GET_PROFILE.id);
+    /// // `profile_only.get_profile()` is sent; `profile_only.get_security_info()` is refused.
+    /// assert!(format!("{profile_only:?}").contains("getProfile"));
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
+    pub fn expecting(&self, operation_id: &'static str) -> Self {
+        let mut inner = self.inner.clone();
+        inner.expected = Some(operation_id);
+        Self::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+
     /// A copy of this client whose requests are sent through `hook`.
     pub fn with_exec_hook(&self, hook: Arc<dyn ExecHook>) -> Self {
         let mut inner = self.inner.clone();
@@ -142,8 +163,17 @@ impl ClientHooks<Inner> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        if let Some(expected) = self.inner.expected
+            && !same_operation(expected, info.operation_id)
+        {
+            return Err(progenitor_client::Error::InvalidRequest(format!(
+                "the call was declared as operation {expected} but makes {}: pass the constant \
+                 of the operation it makes",
+                info.operation_id
+            )));
+        }
         let headers = request.headers_mut();
         for (name, value) in self.inner.headers.iter() {
             headers.insert(name.clone(), value.clone());
@@ -164,6 +194,63 @@ impl ClientHooks<Inner> for Client {
         match &self.inner.hook {
             Some(hook) => hook.exec(&self.client, request, info.operation_id).await,
             None => self.client().execute(request).await,
+        }
+    }
+}
+
+/// Whether an operationId (`getUser`) and the generated method's name progenitor reports
+/// (`get_user`) are the same operation: equal but for case and underscores.
+fn same_operation(operation_id: &str, method: &str) -> bool {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    letters(operation_id) == letters(method)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    /// Polls a future that completes without I/O.
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("the refusal needs no I/O"),
+        }
+    }
+
+    #[test]
+    fn every_operation_matches_its_generated_method_and_no_other() {
+        assert!(super::same_operation("getUser", "get_user"));
+        assert!(super::same_operation(
+            "getApplicationEnabledExtIdps",
+            "get_application_enabled_ext_idps"
+        ));
+        assert!(!super::same_operation("getUser", "get_users"));
+        assert!(!super::same_operation("getUser", "update_user"));
+    }
+
+    #[test]
+    fn a_client_expecting_one_operation_refuses_another_before_sending() {
+        let client = crate::Client::try_new("http://127.0.0.1:9").expect("client");
+        let profile_only = client.expecting(crate::operations::GET_PROFILE.id);
+        let refused = ready(profile_only.get_security_info().send()).expect_err("refused");
+        match refused {
+            crate::Error::InvalidRequest(reason) => {
+                assert!(
+                    reason.contains("getProfile") && reason.contains("get_security_info"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -153,3 +153,36 @@ async fn app_and_user_operations_carry_their_credentials() {
         .expect("security info");
     assert!(info.data.is_some());
 }
+
+#[tokio::test]
+async fn a_call_of_another_operation_than_declared_is_refused_before_sending() {
+    let s = sandbox().await;
+    let m = management(&s);
+    // update-user (a write) declared as get-user (a read) would be retried: refused instead.
+    let e = m
+        .send(&op::GET_USER, |api| async move {
+            api.update_user()
+                .body_map(|body| body.user_id("nobody"))
+                .send()
+                .await
+        })
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&e, Error::InvalidInput { reason, .. } if reason.contains("update_user")),
+        "{e:?}"
+    );
+    assert_eq!(s.request_count("/api/v3/update-user"), 0);
+    let c = client(&s, 0);
+    let e = c
+        .send_as_app(&op::GET_COUNTRY_LIST, |api| async move {
+            api.get_application_enabled_ext_idps().send().await
+        })
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    assert_eq!(
+        s.request_count("/api/v3/get-application-enabled-extidps"),
+        0
+    );
+}

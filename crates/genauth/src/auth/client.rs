@@ -444,8 +444,9 @@ impl AuthenticationClient {
     /// and errors: for the operations this client has no method of its own for.
     ///
     /// `operation` names the call (its span and errors) and gives its retry class
-    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes. `call` makes
-    /// that call with the generated client it is given; it runs once per try. The answer is the
+    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes (a call of
+    /// another operation is refused before it is sent, [`Error::InvalidInput`](crate::Error::InvalidInput)).
+    /// `call` makes that call with the generated client it is given; it runs once per try. The answer is the
     /// operation's envelope, whose statusCode is 200 (any other is an [`Error::Api`](crate::Error::Api)).
     ///
     /// ```
@@ -479,7 +480,12 @@ impl AuthenticationClient {
                 >,
             >,
     {
-        self.app_call(operation, call).await.map(|answer| *answer)
+        // The call may make only the operation it was declared as: another would run under
+        // that one's name and retry class.
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        self.app_call(operation, expecting)
+            .await
+            .map(|answer| *answer)
     }
 
     /// [`send_as_app`](Self::send_as_app) as the signed-in user: the access token (refreshed
@@ -518,7 +524,12 @@ impl AuthenticationClient {
                 >,
             >,
     {
-        self.user_call(operation, call).await.map(|answer| *answer)
+        // The call may make only the operation it was declared as: another would run under
+        // that one's name and retry class.
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        self.user_call(operation, expecting)
+            .await
+            .map(|answer| *answer)
     }
 
     /// Renews the access token with the refresh token now, keeps and returns the new set.

@@ -488,8 +488,9 @@ impl ManagementClient {
     /// client has no method of its own for.
     ///
     /// `operation` names the call (its span and errors) and gives its retry class
-    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes. `call` makes
-    /// that call with the generated client it is given; it runs once per try. The answer is the
+    /// ([`Operation::idempotent`]): pass the constant of the operation `call` makes (a call of
+    /// another operation is refused before it is sent, [`Error::InvalidInput`](crate::Error::InvalidInput)).
+    /// `call` makes that call with the generated client it is given; it runs once per try. The answer is the
     /// operation's envelope, whose statusCode is 200 (any other is an [`Error::Api`](crate::Error::Api)).
     ///
     /// ```
@@ -529,7 +530,10 @@ impl ManagementClient {
                 >,
             >,
     {
-        self.call(operation, call).await.map(|answer| *answer)
+        // The call may make only the operation it was declared as: another would run under
+        // that one's name and retry class.
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        self.call(operation, expecting).await.map(|answer| *answer)
     }
 
     /// A V3 management call with the client's credential (the signature, or the management
