@@ -1,5 +1,6 @@
 //! Every generated file of the workspace (spec → `generated.rs`, `operations.rs` and
-//! `envelope.rs`; the country list → `countries.rs`), written or compared with the checked-in copy by [`write_or_check`], and the
+//! `envelope.rs`; the country list → `countries.rs`; the service's documented operations the spec
+//! lacks → the sandbox's `documented.json`), written or compared with the checked-in copy by [`write_or_check`], and the
 //! freshness diff.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -152,6 +153,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             path: "crates/genauth-api/src/envelope.rs",
             source: "openapi/genauth.yaml",
             text: crate::operations::generate_envelopes(&crate::read(&crate::spec_path())?)?,
+        },
+        Output {
+            path: "crates/genauth-sandbox/src/documented.json",
+            source: "openapi/upstream/ and openapi/genauth.yaml",
+            text: crate::documented::generate(&crate::Upstream::load()?, &crate::Spec::load()?)?,
         },
         Output {
             path: "crates/genauth-api/src/countries.rs",

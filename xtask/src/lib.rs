@@ -9,6 +9,7 @@
 //! * `upstream`: `cargo xtask upstream-check`; `msrv`: `cargo xtask msrv-check`.
 
 pub mod countries;
+pub mod documented;
 pub mod generate;
 pub mod lint;
 pub mod msrv;

@@ -20,7 +20,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write crates/genauth-api/src/generated.rs, operations.rs and envelope.rs from openapi/genauth.yaml
-    /// (lints the spec first) and crates/genauth-api/src/countries.rs from the keshvar crate.
+    /// (lints the spec first), crates/genauth-api/src/countries.rs from the keshvar crate and
+    /// crates/genauth-sandbox/src/documented.json from openapi/upstream/.
     Generate {
         /// Do not write: exit non-zero with a unified diff when the checked-in file is stale.
         #[arg(long)]

@@ -26,6 +26,7 @@ mod auth;
 mod clock;
 mod config;
 mod control;
+mod documented;
 mod dto;
 mod envelope;
 mod faults;

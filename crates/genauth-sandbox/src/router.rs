@@ -1,14 +1,13 @@
 //! The router of the whole sandbox: it merges the routes each API family exports (each family
 //! module's `routes()`), puts the families' middleware (rate limit, fault injection) in front
-//! of them, adds the control routes, and answers every other path with "no such API".
+//! of them, adds the control routes, answers the other operations of the service's documents
+//! from their schemas (`documented.rs`), and every other path with "no such API".
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
 
-use crate::envelope::ApiError;
 use crate::shared::Shared;
 
 /// The router of the whole sandbox.
@@ -32,15 +31,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
             crate::middleware::inject,
         ))
         .merge(crate::control::routes())
-        .fallback(no_route)
-        .method_not_allowed_fallback(no_route)
+        // The other operations of the service's documents, answered from their schemas; any
+        // other path is "no such API".
+        .fallback(crate::documented::answer)
+        .method_not_allowed_fallback(crate::documented::answer)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             std::time::Duration::from_secs(shared.config.limits.body_read_timeout_secs),
         ))
         .with_state(shared)
-}
-
-pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::plain(404, format!("no such API: {method} {}", uri.path()))
 }

@@ -6,6 +6,7 @@
 mod common;
 mod connections;
 mod control;
+mod documented;
 mod social;
 mod v3_management;
 mod v3_phone;

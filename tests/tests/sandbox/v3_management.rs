@@ -376,7 +376,7 @@ async fn the_genauth_header_family_works_everywhere() {
 }
 
 /// The management token headers of the harness's pool.
-async fn management_headers(h: &Harness) -> Vec<(&'static str, String)> {
+pub(crate) async fn management_headers(h: &Harness) -> Vec<(&'static str, String)> {
     let pool = h.sandbox.seed().user_pool;
     let answer = h
         .call(
