@@ -5,6 +5,8 @@
 //! against their schemas (a 400 envelope naming the parameter, nothing stored), and a
 //! schema-valid answer built from the answer schema, the same every time but for its
 //! `requestId`. Nothing here keeps state: what a phone flow needs is in the stateful families.
+//! The router puts the families' middleware in front of it too (request counts, the rate limit,
+//! fault injection), so a retry path of any operation can be tried offline.
 //!
 //! The operations come from `documented.json`, which `cargo xtask generate` writes from the
 //! documents (every one our spec lacks) and `cargo xtask generate --check` keeps fresh. The

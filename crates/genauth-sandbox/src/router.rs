@@ -13,6 +13,18 @@ use crate::shared::Shared;
 /// The router of the whole sandbox.
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.limits.max_body_bytes;
+    // The documented operations answered from their schemas get the same middleware as the
+    // families' routes: counted, rate-limited, faults injected.
+    let documented = axum::routing::any(crate::documented::answer)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::middleware::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::middleware::inject,
+        ))
+        .with_state(shared.clone());
     Router::new()
         .merge(crate::v3::routes())
         .merge(crate::oidc::routes())
@@ -33,7 +45,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .merge(crate::control::routes())
         // The other operations of the service's documents, answered from their schemas; any
         // other path is "no such API".
-        .fallback(crate::documented::answer)
+        .fallback_service(documented)
         .method_not_allowed_fallback(crate::documented::answer)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(

@@ -279,3 +279,32 @@ async fn documented_operations_check_the_caller_and_the_types() {
         .expect("json");
     assert_eq!(v["statusCode"], 404, "{v}");
 }
+
+#[tokio::test]
+async fn documented_operations_are_counted_and_take_faults() {
+    let h = Harness::new().await;
+    let management = management_headers(&h).await;
+    let send = || {
+        let mut req = h
+            .http
+            .post(format!("{}/api/v3/list-users", h.sandbox.url()));
+        for (k, v) in &management {
+            req = req.header(*k, v);
+        }
+        req.json(&json!({})).send()
+    };
+    h.sandbox.set_fault(
+        "/api/v3/list-users",
+        genauth_sandbox::Fault::next(
+            1,
+            genauth_sandbox::FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    assert_eq!(send().await.expect("answers").status(), 503);
+    let v: Value = send().await.expect("answers").json().await.expect("json");
+    assert_eq!(v["statusCode"], 200, "{v}");
+    assert_eq!(h.sandbox.request_count("/api/v3/list-users"), 2);
+}
