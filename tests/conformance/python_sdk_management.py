@@ -8,6 +8,9 @@ decodes the JWT payload with standard base64, while JWTs use the URL-safe alphab
 token whose payload encodes to '-' or '_' fails to decode (the real service's tokens too). The
 script swaps in a URL-safe decode_jwt before the first call.
 
+It also drives the user family the sandbox keeps state for: list_users with a filter and
+keywords, get_user_batch, list_archived_users, delete_users_batch.
+
 Usage: python python_sdk_management.py URL ACCESS_KEY_ID ACCESS_KEY_SECRET USER_ID
 Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
 """
@@ -60,5 +63,21 @@ moved = management.update_user(user_id, phone="18800006001", phone_country_code=
 check("update_user moves the phone", (moved.get("data") or {}).get("phone") == "18800006001", moved)
 owner = management.get_user("18800006001", user_id_type="phone")
 check("get_user by phone finds the new owner", (owner.get("data") or {}).get("userId") == user_id, owner)
+
+# The user family: list with filters, batch get, delete (stateful, on the store the phone flows use).
+listed = management.list_users(advanced_filter=[{"field": "phone", "operator": "EQUAL", "value": "18800006001"}])
+check("list_users by phone -> the owner", [u.get("userId") for u in ((listed.get("data") or {}).get("list") or [])] == [user_id], listed)
+found = management.list_users(keywords="py-dana", options={"pagination": {"page": 1, "limit": 10}})
+check("list_users by keyword -> dana", (found.get("data") or {}).get("totalCount") == 1, found)
+too_many = management.list_users(options={"pagination": {"page": 1, "limit": 51}})
+check("list_users limit 51 -> 400", too_many.get("statusCode") == 400, too_many)
+batch = management.get_user_batch(user_ids=user_id + "," + dana.get("userId", ""))
+check("get_user_batch -> both", [u.get("userId") for u in (batch.get("data") or [])] == [user_id, dana.get("userId")], batch)
+archived = management.list_archived_users()
+check("list_archived_users -> none", (archived.get("data") or {}).get("totalCount") == 0, archived)
+deleted = management.delete_users_batch(user_ids=[dana.get("userId", "")])
+check("delete_users_batch -> 200", deleted.get("statusCode") == 200, deleted)
+gone = management.get_user(dana.get("userId", ""))
+check("get_user of a deleted user -> 404", gone.get("statusCode") == 404, gone)
 
 finish()

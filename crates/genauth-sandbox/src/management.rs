@@ -276,6 +276,298 @@ pub(crate) async fn update_user(
     Ok(ok(Some(user_dto(u, false, true, false))))
 }
 
+// ---------------------------------------------------------------------------------------------
+// The user family beyond the spec (list, batch get, batch delete, archived), stateful on the one store
+// the phone flows use, with the shapes of the service's documents (UserPaginatedRespDto,
+// UserListRespDto, IsSuccessRespDto). The spec does not have them yet, so their bodies are
+// read here; what the documents refuse is refused the same way as by `documented.rs`.
+
+/// list-users' body (ListUsersRequestDto), as far as the sandbox reads it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ListUsersBody {
+    keywords: Option<String>,
+    advanced_filter: Option<Vec<Filter>>,
+    options: Option<ListOptions>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ListOptions {
+    pagination: Option<Pagination>,
+    fuzzy_search_on: Option<Vec<String>>,
+    sort: Option<Vec<Sorting>>,
+    with_identities: bool,
+    with_custom_data: bool,
+    with_department_ids: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Pagination {
+    page: Option<f64>,
+    limit: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Sorting {
+    key: String,
+    #[serde(default)]
+    order: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Filter {
+    field: String,
+    operator: String,
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+/// A user's field as text, for keywords and filters (`None` when it has none).
+fn field_of(u: &crate::state::User, field: &str) -> Result<Option<String>, ApiError> {
+    Ok(match field {
+        "id" | "userId" => Some(u.id.clone()),
+        "phone" => u.phone.clone(),
+        "phoneCountryCode" => u.phone_country_code.clone(),
+        "email" => u.email.clone(),
+        "username" => u.username.clone(),
+        "name" => u.name.clone(),
+        // Every user the sandbox keeps is active.
+        "status" => Some("Activated".into()),
+        "loginsCount" => Some(u.logins_count.to_string()),
+        // What the sandbox does not keep matches nothing.
+        "nickname" | "identityNumber" | "externalId" | "company" | "givenName" | "familyName"
+        | "middleName" | "profile" | "preferredUsername" | "website" | "address" | "formatted"
+        | "streetAddress" | "postalCode" => None,
+        other => {
+            return Err(ApiError::plain(
+                400,
+                format!("field {other:?} is not kept by the sandbox"),
+            ));
+        }
+    })
+}
+
+/// Whether `u` passes `filter`.
+fn passes(u: &crate::state::User, filter: &Filter) -> Result<bool, ApiError> {
+    let have = field_of(u, &filter.field)?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string).unwrap_or(v.to_string());
+    let want = text(&filter.value);
+    Ok(match filter.operator.as_str() {
+        "EQUAL" => have.as_deref() == Some(want.as_str()),
+        "NOT_EQUAL" => have.as_deref() != Some(want.as_str()),
+        "CONTAINS" => have.is_some_and(|h| h.contains(&want)),
+        "NOT_CONTAINS" => !have.is_some_and(|h| h.contains(&want)),
+        "IS_NULL" => have.is_none(),
+        "NOT_NULL" => have.is_some(),
+        "IN" => filter.value.as_array().is_some_and(|values| {
+            values
+                .iter()
+                .any(|v| have.as_deref() == Some(text(v).as_str()))
+        }),
+        other => {
+            return Err(ApiError::plain(
+                400,
+                format!(
+                    "operator {other:?} is not supported by the sandbox (EQUAL, NOT_EQUAL, CONTAINS, NOT_CONTAINS, IS_NULL, NOT_NULL, IN)"
+                ),
+            ));
+        }
+    })
+}
+
+/// The paginated answer `{totalCount, list}` in the envelope.
+fn page_of(list: Vec<types::UserDto>, total: usize) -> Response {
+    ok(Some(json!({ "totalCount": total, "list": list })))
+}
+
+/// list-users: keywords (over `fuzzySearchOn`, by default phone, email, name, user name),
+/// `advancedFilter`, sorting by createdAt / updatedAt, pagination (at most 50 a page, as the
+/// service).
+pub(crate) async fn list_users(
+    State(s): S,
+    V3Json(body): V3Json<ListUsersBody>,
+) -> Result<Response, ApiError> {
+    let options = body.options.unwrap_or_default();
+    let pagination = options.pagination.unwrap_or_default();
+    let page = pagination.page.unwrap_or(1.0);
+    let limit = pagination.limit.unwrap_or(10.0);
+    if limit > 50.0 {
+        return Err(ApiError::plain(400, "limit must less than 50"));
+    }
+    if page < 1.0 || limit < 1.0 {
+        return Err(ApiError::plain(400, "page and limit must be at least 1"));
+    }
+    let fuzzy = options.fuzzy_search_on.unwrap_or_else(|| {
+        ["phone", "email", "name", "username"]
+            .map(String::from)
+            .to_vec()
+    });
+    let store = s.lock();
+    let mut users = Vec::new();
+    for u in store.users() {
+        if let Some(keywords) = body.keywords.as_deref().filter(|k| !k.is_empty()) {
+            let mut hit = false;
+            for field in &fuzzy {
+                hit |= field_of(u, field)?.is_some_and(|v| v.contains(keywords));
+            }
+            if !hit {
+                continue;
+            }
+        }
+        let mut keep = true;
+        for filter in body.advanced_filter.iter().flatten() {
+            keep &= passes(u, filter)?;
+        }
+        if keep {
+            users.push(u);
+        }
+    }
+    // Oldest first unless a sort says otherwise; the id breaks ties, so pages are stable.
+    users.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+    for sort in options.sort.iter().flatten().rev() {
+        let descending = sort.order.as_deref() == Some("desc");
+        let key = |u: &crate::state::User| match sort.key.as_str() {
+            "updatedAt" => u.updated_at_ms,
+            _ => u.created_at_ms,
+        };
+        users.sort_by(|a, b| {
+            let order = key(a).cmp(&key(b));
+            if descending { order.reverse() } else { order }
+        });
+    }
+    let total = users.len();
+    let (page, limit) = (page as usize, limit as usize);
+    let list = users
+        .into_iter()
+        .skip((page - 1).saturating_mul(limit))
+        .take(limit)
+        .map(|u| {
+            user_dto(
+                u,
+                options.with_identities,
+                options.with_custom_data,
+                options.with_department_ids,
+            )
+        })
+        .collect();
+    Ok(page_of(list, total))
+}
+
+/// get-user-batch: the users the ids name (`userIds` repeated or comma-separated, 1 to 50), in
+/// the order asked; ids that name no user are left out.
+pub(crate) async fn get_user_batch(
+    State(s): S,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let flag = |key: &str| value(key) == Some("true");
+    let ids: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "userIds")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if value("userIds").is_none() {
+        let lang = crate::envelope::Lang::of(&headers);
+        return Err(crate::envelope::invalid_argument(
+            "",
+            "missing field `userIds`",
+            lang,
+        ));
+    }
+    if ids.is_empty() || ids.len() > 50 {
+        return Err(ApiError::plain(
+            400,
+            "parameter userIds must name 1 to 50 users",
+        ));
+    }
+    let kind = value("userIdType").unwrap_or("user_id");
+    let store = s.lock();
+    let mut list = Vec::new();
+    for id in ids {
+        match find_user(&store, id, kind) {
+            Ok(found) => list.push(user_dto(
+                store.user(&found)?,
+                flag("withIdentities"),
+                flag("withCustomData"),
+                flag("withDepartmentIds"),
+            )),
+            Err(e) if e.status_code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ok(Some(list)))
+}
+
+/// list-archived-users: the sandbox archives nobody (no call of it archives a user), so the
+/// list is empty, paginated as the service's (page and limit checked).
+pub(crate) async fn list_archived_users(
+    V3Query(q): V3Query<ArchivedQuery>,
+) -> Result<Response, ApiError> {
+    if q.limit.unwrap_or(10.0) > 50.0 {
+        return Err(ApiError::plain(400, "limit must less than 50"));
+    }
+    if q.page.unwrap_or(1.0) < 1.0 || q.limit.unwrap_or(10.0) < 1.0 {
+        return Err(ApiError::plain(400, "page and limit must be at least 1"));
+    }
+    Ok(page_of(Vec::new(), 0))
+}
+
+/// list-archived-users' query, as far as the sandbox reads it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ArchivedQuery {
+    #[serde(default)]
+    limit: Option<f64>,
+    #[serde(default)]
+    page: Option<f64>,
+}
+
+/// delete-users-batch's body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeleteUsersBody {
+    user_ids: Vec<String>,
+}
+
+/// delete-users-batch: every named user must exist (404 naming none is deleted otherwise); the
+/// users, their phones, user names and emails are freed at once.
+pub(crate) async fn delete_users_batch(
+    State(s): S,
+    V3Json(body): V3Json<DeleteUsersBody>,
+) -> Result<Response, ApiError> {
+    if body.user_ids.is_empty() || body.user_ids.len() > 50 {
+        return Err(ApiError::plain(
+            400,
+            "parameter userIds must name 1 to 50 users",
+        ));
+    }
+    let mut store = s.lock();
+    if let Some(missing) = body.user_ids.iter().find(|id| store.user(id).is_err()) {
+        return Err(ApiError::new(
+            404,
+            2004,
+            format!("user {missing:?} not found"),
+        ));
+    }
+    for id in &body.user_ids {
+        store.delete_user(id)?;
+    }
+    Ok(ok(Some(json!({ "success": true }))))
+}
+
 /// The routes of this family: get-management-token open, the others behind the management
 /// authentication (`auth::management_auth`: a management token or an access-key signature).
 pub(crate) fn routes(
@@ -289,6 +581,10 @@ pub(crate) fn routes(
         .route("/api/v3/create-user", post(create_user))
         .route("/api/v3/update-user", post(update_user))
         .route("/api/v3/unlink-identity", post(unlink_identity))
+        .route("/api/v3/list-users", post(list_users))
+        .route("/api/v3/get-user-batch", get(get_user_batch))
+        .route("/api/v3/delete-users-batch", post(delete_users_batch))
+        .route("/api/v3/list-archived-users", get(list_archived_users))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             crate::auth::management_auth,

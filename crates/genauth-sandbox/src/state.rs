@@ -303,6 +303,24 @@ impl State {
         self.users.get_mut(id).ok_or(UserNotFound)
     }
 
+    /// Every user, in no particular order.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// Removes a user and frees its phone, user name and email; its tokens stop working because
+    /// the user is gone.
+    pub fn delete_user(&mut self, id: &str) -> Result<User, UserNotFound> {
+        let user = self.users.remove(id).ok_or(UserNotFound)?;
+        if let (Some(cc), Some(phone)) = (&user.phone_country_code, &user.phone) {
+            self.phones.remove(&phone_key(cc, phone));
+        }
+        for login in [&user.username, &user.email].into_iter().flatten() {
+            self.logins.remove(login);
+        }
+        Ok(user)
+    }
+
     /// Adds a user (and indexes its phone).
     pub fn insert_user(&mut self, user: User) {
         if let (Some(cc), Some(phone)) = (&user.phone_country_code, &user.phone) {

@@ -8,6 +8,7 @@ mod connections;
 mod control;
 mod documented;
 mod social;
+mod users;
 mod v3_management;
 mod v3_phone;
 mod v3_tokens;

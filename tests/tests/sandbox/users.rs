@@ -1,0 +1,172 @@
+//! The user family beyond the spec, stateful on the store the phone flows use: list-users
+//! (keywords, filters, sorting, pagination), get-user-batch, delete-users-batch.
+
+use serde_json::{Value, json};
+
+use crate::common::Harness;
+use crate::v3_management::management_headers;
+
+async fn post(h: &Harness, path: &str, headers: &[(&str, String)], body: Value) -> Value {
+    let mut req = h.http.post(format!("{}{path}", h.sandbox.url()));
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    req.json(&body)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn get(h: &Harness, path: &str, headers: &[(&str, String)]) -> Value {
+    let mut req = h.http.get(format!("{}{path}", h.sandbox.url()));
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    req.send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json")
+}
+
+fn usernames(answer: &Value) -> Vec<String> {
+    answer["data"]["list"]
+        .as_array()
+        .or_else(|| answer["data"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["username"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn list_users_sees_what_the_phone_flows_do() {
+    let h = Harness::new().await;
+    let m = management_headers(&h).await;
+    let all = post(&h, "/api/v3/list-users", &m, json!({})).await;
+    assert_eq!(all["statusCode"], 200, "{all}");
+    assert_eq!(all["data"]["totalCount"], 2, "{all}");
+    // alice binds a phone with a code; list-users finds her by it, as keyword and as filter.
+    let token = h.alice_token().await;
+    let code = h.send_code("18800001111", "CHANNEL_BIND_PHONE").await;
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "18800001111", "phoneCountryCode": "+86", "passCode": code}),
+    )
+    .await
+    .expect_ok();
+    let by_keyword = post(&h, "/api/v3/list-users", &m, json!({"keywords": "1880000"})).await;
+    assert_eq!(usernames(&by_keyword), ["alice"], "{by_keyword}");
+    let by_filter = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"advancedFilter": [{"field": "phone", "operator": "EQUAL", "value": "18800001111"}]}),
+    )
+    .await;
+    assert_eq!(usernames(&by_filter), ["alice"], "{by_filter}");
+    assert_eq!(by_filter["data"]["list"][0]["phone"], "18800001111");
+    let without_phone = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"advancedFilter": [{"field": "phone", "operator": "IS_NULL"}]}),
+    )
+    .await;
+    assert_eq!(without_phone["data"]["totalCount"], 0, "{without_phone}");
+    // Pages are stable; at most 50 a page, worded as the service.
+    let first = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"options": {"pagination": {"page": 1, "limit": 1}}}),
+    )
+    .await;
+    let second = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"options": {"pagination": {"page": 2, "limit": 1}}}),
+    )
+    .await;
+    let (a, b) = (usernames(&first), usernames(&second));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_ne!(a, b);
+    assert_eq!(first["data"]["totalCount"], 2);
+    let too_many = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"options": {"pagination": {"limit": 51}}}),
+    )
+    .await;
+    assert_eq!(too_many["statusCode"], 400, "{too_many}");
+    assert_eq!(too_many["message"], "limit must less than 50");
+    let unknown = post(
+        &h,
+        "/api/v3/list-users",
+        &m,
+        json!({"advancedFilter": [{"field": "phone", "operator": "BETWEEN", "value": [1, 2]}]}),
+    )
+    .await;
+    assert_eq!(unknown["statusCode"], 400, "{unknown}");
+}
+
+#[tokio::test]
+async fn users_are_read_and_deleted_in_batches() {
+    let h = Harness::new().await;
+    let m = management_headers(&h).await;
+    let batch = get(
+        &h,
+        "/api/v3/get-user-batch?userIds=bob,nobody,alice&userIdType=username",
+        &m,
+    )
+    .await;
+    assert_eq!(batch["statusCode"], 200, "{batch}");
+    assert_eq!(usernames(&batch), ["bob", "alice"], "{batch}");
+    let missing = get(&h, "/api/v3/get-user-batch", &m).await;
+    assert_eq!(
+        missing["message"], "parameter userIds is required",
+        "{missing}"
+    );
+    let bob_id = batch["data"][0]["userId"].as_str().expect("id").to_string();
+    // One id that names nobody: nothing is deleted.
+    let refused = post(
+        &h,
+        "/api/v3/delete-users-batch",
+        &m,
+        json!({"userIds": [bob_id, "nobody"]}),
+    )
+    .await;
+    assert_eq!(refused["statusCode"], 404, "{refused}");
+    h.sign_in_password("bob", "bob-password-1", "openid")
+        .await
+        .expect_ok();
+    let deleted = post(
+        &h,
+        "/api/v3/delete-users-batch",
+        &m,
+        json!({"userIds": [bob_id]}),
+    )
+    .await;
+    assert_eq!(deleted["statusCode"], 200, "{deleted}");
+    // bob is gone: no sign-in, not listed, and his phone is free for bind-phone.
+    let refused = h.sign_in_password("bob", "bob-password-1", "openid").await;
+    assert_ne!(refused.status_code(), 200);
+    let all = post(&h, "/api/v3/list-users", &m, json!({})).await;
+    assert_eq!(usernames(&all), ["alice"], "{all}");
+    let token = h.alice_token().await;
+    let code = h.send_code("13800138000", "CHANNEL_BIND_PHONE").await;
+    h.call(
+        "bindPhone",
+        &h.user_headers(&token),
+        json!({"phoneNumber": "13800138000", "phoneCountryCode": "+86", "passCode": code}),
+    )
+    .await
+    .expect_ok();
+}
