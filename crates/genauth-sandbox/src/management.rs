@@ -192,6 +192,18 @@ pub(crate) async fn create_user(
 ) -> Result<Response, ApiError> {
     let now = s.now_ms();
     let mut store = s.lock();
+    let id = create_one(&mut store, &body, now)?;
+    let u = store.user(&id)?;
+    Ok(ok(Some(user_dto(u, false, true, false))))
+}
+
+/// Creates the user `body` describes: its phone refused when another user owns it (as
+/// bind-phone refuses it), verified only when the administrator says so.
+fn create_one(
+    store: &mut Store,
+    body: &types::CreateUserReqDto,
+    now: u64,
+) -> Result<String, ApiError> {
     let phone = match &body.phone {
         Some(phone) => {
             let (cc, phone) = normalize_phone(phone, body.phone_country_code.as_deref())?;
@@ -217,8 +229,7 @@ pub(crate) async fn create_user(
     // A phone counts as verified only when the administrator says so.
     user.phone_verified = user.phone.is_some() && body.phone_verified == Some(true);
     user.custom_data = body.custom_data.clone();
-    let u = store.user(&id)?;
-    Ok(ok(Some(user_dto(u, false, true, false))))
+    Ok(id)
 }
 
 pub(crate) async fn update_user(
@@ -511,6 +522,114 @@ pub(crate) async fn get_user_batch(
     Ok(ok(Some(list)))
 }
 
+/// create-users-batch's body: each item as create-user's.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct CreateUsersBody {
+    list: Vec<serde_json::Value>,
+}
+
+/// create-users-batch: 1 to 50 users, all or nothing (a refused one, a taken phone, user name
+/// or email, undoes those created before it); answers them in the order given.
+pub(crate) async fn create_users_batch(
+    State(s): S,
+    headers: axum::http::HeaderMap,
+    V3Json(body): V3Json<CreateUsersBody>,
+) -> Result<Response, ApiError> {
+    if body.list.is_empty() || body.list.len() > 50 {
+        return Err(ApiError::plain(
+            400,
+            "parameter list must hold 1 to 50 users",
+        ));
+    }
+    let lang = crate::envelope::Lang::of(&headers);
+    let mut items = Vec::with_capacity(body.list.len());
+    for (i, item) in body.list.into_iter().enumerate() {
+        let item: types::CreateUserReqDto =
+            serde_path_to_error::deserialize(item).map_err(|e| {
+                let inner = e.path().to_string();
+                let path = if inner == "." {
+                    format!("list[{i}]")
+                } else {
+                    format!("list[{i}].{inner}")
+                };
+                crate::envelope::invalid_argument(&path, &e.inner().to_string(), lang)
+            })?;
+        items.push(item);
+    }
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let mut created = Vec::new();
+    for item in &items {
+        match create_one(&mut store, item, now) {
+            Ok(id) => created.push(id),
+            Err(e) => {
+                for id in &created {
+                    let _ = store.delete_user(id);
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut list = Vec::with_capacity(created.len());
+    for id in &created {
+        list.push(user_dto(store.user(id)?, false, true, false));
+    }
+    Ok(ok(Some(list)))
+}
+
+/// get-user-identities: the identities linked to the user `userId` names.
+pub(crate) async fn get_user_identities(
+    State(s): S,
+    V3Query(q): V3Query<UserIdentitiesQuery>,
+) -> Result<Response, ApiError> {
+    let store = s.lock();
+    let id = find_user(
+        &store,
+        &q.user_id,
+        q.user_id_type.as_deref().unwrap_or("user_id"),
+    )?;
+    Ok(ok(Some(crate::dto::identities(
+        &store.user(&id)?.identities,
+    ))))
+}
+
+/// get-user-identities' query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserIdentitiesQuery {
+    user_id: String,
+    #[serde(default)]
+    user_id_type: Option<String>,
+}
+
+/// kick-users' body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KickUsersBody {
+    user_id: String,
+    app_ids: Vec<String>,
+}
+
+/// kick-users: ends the user's sessions in the apps named: their refresh tokens stop working at
+/// once (an access token already issued runs to its expiry: the sandbox does not revoke JWTs).
+pub(crate) async fn kick_users(
+    State(s): S,
+    V3Json(body): V3Json<KickUsersBody>,
+) -> Result<Response, ApiError> {
+    if body.app_ids.is_empty() || body.app_ids.len() > 50 {
+        return Err(ApiError::plain(
+            400,
+            "parameter appIds must name 1 to 50 apps",
+        ));
+    }
+    let mut store = s.lock();
+    store.user(&body.user_id)?;
+    store.refresh_tokens.retain(|_, grant| {
+        !(grant.user_id == body.user_id && body.app_ids.contains(&grant.app_id))
+    });
+    Ok(ok(Some(json!({ "success": true }))))
+}
+
 /// list-archived-users: the sandbox archives nobody (no call of it archives a user), so the
 /// list is empty, paginated as the service's (page and limit checked).
 pub(crate) async fn list_archived_users(
@@ -585,6 +704,9 @@ pub(crate) fn routes(
         .route("/api/v3/get-user-batch", get(get_user_batch))
         .route("/api/v3/delete-users-batch", post(delete_users_batch))
         .route("/api/v3/list-archived-users", get(list_archived_users))
+        .route("/api/v3/create-users-batch", post(create_users_batch))
+        .route("/api/v3/get-user-identities", get(get_user_identities))
+        .route("/api/v3/kick-users", post(kick_users))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             crate::auth::management_auth,

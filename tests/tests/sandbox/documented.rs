@@ -159,9 +159,12 @@ async fn send(
 }
 
 /// Documented operations the sandbox keeps state for (`management.rs`): their rules come first.
-const STATEFUL: [&str; 4] = [
+const STATEFUL: [&str; 7] = [
     "/api/v3/list-users",
     "/api/v3/list-archived-users",
+    "/api/v3/create-users-batch",
+    "/api/v3/get-user-identities",
+    "/api/v3/kick-users",
     "/api/v3/get-user-batch",
     "/api/v3/delete-users-batch",
 ];

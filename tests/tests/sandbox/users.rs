@@ -1,5 +1,6 @@
 //! The user family beyond the spec, stateful on the store the phone flows use: list-users
-//! (keywords, filters, sorting, pagination), get-user-batch, delete-users-batch.
+//! (keywords, filters, sorting, pagination), get-user-batch, delete-users-batch,
+//! create-users-batch, get-user-identities, kick-users.
 
 use serde_json::{Value, json};
 
@@ -169,4 +170,103 @@ async fn users_are_read_and_deleted_in_batches() {
     )
     .await
     .expect_ok();
+}
+
+#[tokio::test]
+async fn users_are_created_in_batches_all_or_nothing() {
+    let h = Harness::new().await;
+    let m = management_headers(&h).await;
+    let created = post(
+        &h,
+        "/api/v3/create-users-batch",
+        &m,
+        json!({"list": [
+            {"username": "carol", "phone": "18800002001", "phoneCountryCode": "+86"},
+            {"username": "dave", "email": "dave@example.com"},
+        ]}),
+    )
+    .await;
+    assert_eq!(created["statusCode"], 200, "{created}");
+    assert_eq!(usernames(&created), ["carol", "dave"], "{created}");
+    // The second one's phone is bob's: nothing of the batch stays.
+    let refused = post(
+        &h,
+        "/api/v3/create-users-batch",
+        &m,
+        json!({"list": [
+            {"username": "erin"},
+            {"username": "frank", "phone": "13800138000"},
+        ]}),
+    )
+    .await;
+    assert_eq!(refused["statusCode"], 409, "{refused}");
+    let all = post(&h, "/api/v3/list-users", &m, json!({})).await;
+    assert_eq!(all["data"]["totalCount"], 4, "{all}");
+    let malformed = post(
+        &h,
+        "/api/v3/create-users-batch",
+        &m,
+        json!({"list": [{"username": "gina"}, {"username": 7}]}),
+    )
+    .await;
+    assert_eq!(
+        malformed["message"],
+        "parameter list[1].username is malformed: invalid type: integer `7`, expected a string",
+        "{malformed}"
+    );
+}
+
+#[tokio::test]
+async fn identities_are_listed_and_kicked_sessions_cannot_refresh() {
+    let h = Harness::new().await;
+    let m = management_headers(&h).await;
+    let alice = h
+        .sign_in_password("alice", "alice-password-1", "openid offline_access")
+        .await;
+    let refresh_token = alice.expect_ok()["refresh_token"].clone();
+    let id = get(
+        &h,
+        "/api/v3/get-user-batch?userIds=alice&userIdType=username",
+        &m,
+    )
+    .await["data"][0]["userId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let linked = post(
+        &h,
+        "/api/v3/link-identity",
+        &m,
+        json!({"userId": id, "extIdpId": "idp-1", "userIdInIdp": "openid-1", "type": "openid"}),
+    )
+    .await;
+    assert_eq!(linked["statusCode"], 200, "{linked}");
+    let identities = get(&h, &format!("/api/v3/get-user-identities?userId={id}"), &m).await;
+    assert_eq!(
+        identities["data"][0]["userIdInIdp"], "openid-1",
+        "{identities}"
+    );
+    let app = h.sandbox.seed().app;
+    let kicked = post(
+        &h,
+        "/api/v3/kick-users",
+        &m,
+        json!({"userId": id, "appIds": [app.id]}),
+    )
+    .await;
+    assert_eq!(kicked["statusCode"], 200, "{kicked}");
+    let refreshed = h
+        .call(
+            "getNewAccessTokenByRefreshToken",
+            &[],
+            json!({"grant_type": "refresh_token", "refresh_token": refresh_token,
+                   "client_id": app.id, "client_secret": app.secret}),
+        )
+        .await;
+    assert_eq!(refreshed.status, 400, "{}", refreshed.body);
+    assert_eq!(
+        refreshed.body["error"], "invalid_grant",
+        "{}",
+        refreshed.body
+    );
 }
