@@ -388,6 +388,31 @@ fn passes(u: &crate::state::User, filter: &Filter) -> Result<bool, ApiError> {
     })
 }
 
+/// A page's number and size as the service reads them: page 1 and 10 a page by default, at
+/// most 50 a page (worded as the service words it).
+fn page_and_limit(page: Option<f64>, limit: Option<f64>) -> Result<(usize, usize), ApiError> {
+    let (page, limit) = (page.unwrap_or(1.0), limit.unwrap_or(10.0));
+    if limit > 50.0 {
+        return Err(ApiError::plain(400, "limit must less than 50"));
+    }
+    if page < 1.0 || limit < 1.0 {
+        return Err(ApiError::plain(400, "page and limit must be at least 1"));
+    }
+    Ok((page as usize, limit as usize))
+}
+
+/// A batch of `len` items of parameter `name` must hold 1 to 50 of them, as the documents say.
+fn batch_size(name: &str, len: usize, what: &str) -> Result<(), ApiError> {
+    if (1..=50).contains(&len) {
+        Ok(())
+    } else {
+        Err(ApiError::plain(
+            400,
+            format!("parameter {name} must name 1 to 50 {what}"),
+        ))
+    }
+}
+
 /// The paginated answer `{totalCount, list}` in the envelope.
 fn page_of(list: Vec<types::UserDto>, total: usize) -> Response {
     ok(Some(json!({ "totalCount": total, "list": list })))
@@ -402,14 +427,7 @@ pub(crate) async fn list_users(
 ) -> Result<Response, ApiError> {
     let options = body.options.unwrap_or_default();
     let pagination = options.pagination.unwrap_or_default();
-    let page = pagination.page.unwrap_or(1.0);
-    let limit = pagination.limit.unwrap_or(10.0);
-    if limit > 50.0 {
-        return Err(ApiError::plain(400, "limit must less than 50"));
-    }
-    if page < 1.0 || limit < 1.0 {
-        return Err(ApiError::plain(400, "page and limit must be at least 1"));
-    }
+    let (page, limit) = page_and_limit(pagination.page, pagination.limit)?;
     let fuzzy = options.fuzzy_search_on.unwrap_or_else(|| {
         ["phone", "email", "name", "username"]
             .map(String::from)
@@ -449,7 +467,6 @@ pub(crate) async fn list_users(
         });
     }
     let total = users.len();
-    let (page, limit) = (page as usize, limit as usize);
     let list = users
         .into_iter()
         .skip((page - 1).saturating_mul(limit))
@@ -498,12 +515,7 @@ pub(crate) async fn get_user_batch(
             lang,
         ));
     }
-    if ids.is_empty() || ids.len() > 50 {
-        return Err(ApiError::plain(
-            400,
-            "parameter userIds must name 1 to 50 users",
-        ));
-    }
+    batch_size("userIds", ids.len(), "users")?;
     let kind = value("userIdType").unwrap_or("user_id");
     let store = s.lock();
     let mut list = Vec::new();
@@ -535,12 +547,7 @@ pub(crate) async fn create_users_batch(
     headers: axum::http::HeaderMap,
     V3Json(body): V3Json<CreateUsersBody>,
 ) -> Result<Response, ApiError> {
-    if body.list.is_empty() || body.list.len() > 50 {
-        return Err(ApiError::plain(
-            400,
-            "parameter list must hold 1 to 50 users",
-        ));
-    }
+    batch_size("list", body.list.len(), "users")?;
     let lang = crate::envelope::Lang::of(&headers);
     let mut items = Vec::with_capacity(body.list.len());
     for (i, item) in body.list.into_iter().enumerate() {
@@ -616,12 +623,7 @@ pub(crate) async fn kick_users(
     State(s): S,
     V3Json(body): V3Json<KickUsersBody>,
 ) -> Result<Response, ApiError> {
-    if body.app_ids.is_empty() || body.app_ids.len() > 50 {
-        return Err(ApiError::plain(
-            400,
-            "parameter appIds must name 1 to 50 apps",
-        ));
-    }
+    batch_size("appIds", body.app_ids.len(), "apps")?;
     let mut store = s.lock();
     store.user(&body.user_id)?;
     store.refresh_tokens.retain(|_, grant| {
@@ -635,12 +637,7 @@ pub(crate) async fn kick_users(
 pub(crate) async fn list_archived_users(
     V3Query(q): V3Query<ArchivedQuery>,
 ) -> Result<Response, ApiError> {
-    if q.limit.unwrap_or(10.0) > 50.0 {
-        return Err(ApiError::plain(400, "limit must less than 50"));
-    }
-    if q.page.unwrap_or(1.0) < 1.0 || q.limit.unwrap_or(10.0) < 1.0 {
-        return Err(ApiError::plain(400, "page and limit must be at least 1"));
-    }
+    page_and_limit(q.page, q.limit)?;
     Ok(page_of(Vec::new(), 0))
 }
 
@@ -667,12 +664,7 @@ pub(crate) async fn delete_users_batch(
     State(s): S,
     V3Json(body): V3Json<DeleteUsersBody>,
 ) -> Result<Response, ApiError> {
-    if body.user_ids.is_empty() || body.user_ids.len() > 50 {
-        return Err(ApiError::plain(
-            400,
-            "parameter userIds must name 1 to 50 users",
-        ));
-    }
+    batch_size("userIds", body.user_ids.len(), "users")?;
     let mut store = s.lock();
     if let Some(missing) = body.user_ids.iter().find(|id| store.user(id).is_err()) {
         return Err(ApiError::new(
