@@ -10,6 +10,7 @@
 
 pub mod countries;
 pub mod documented;
+pub mod families;
 pub mod generate;
 pub mod lint;
 pub mod msrv;

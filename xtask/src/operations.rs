@@ -112,8 +112,8 @@ pub struct Operation {
 }
 "#;
 
-/// The file's text, from spec text.
-pub fn generate(spec_text: &str) -> Result<String, Error> {
+/// The file's text, from spec text and the families' operations.
+pub fn generate(spec_text: &str, families: &crate::families::Composition) -> Result<String, Error> {
     let spec = Spec::parse(spec_text)?;
     let mut names = std::collections::BTreeMap::new();
     let mut out = String::from(HEADER);
@@ -149,7 +149,35 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
         );
         all.push(name);
     }
-    out.push_str("\n/// Every operation, in the spec's order.\npub const ALL: &[Operation] = &[\n");
+    for op in &families.operations {
+        let name = const_name(&op.id);
+        if let Some(other) = names.insert(name.clone(), &op.id) {
+            return Err(Error::Parse(format!(
+                "operations {other} and {} both make the constant {name}",
+                op.id
+            )));
+        }
+        let idempotent = exceptions
+            .get(op.id.as_str())
+            .and_then(|entry| entry.get("idempotent"))
+            .and_then(Value::as_bool)
+            .unwrap_or_else(|| idempotent_by_rule(&op.method, &op.path));
+        let _ = write!(
+            out,
+            "\n/// `{}`: {} `{}`{} (feature `{}`)\npub const {name}: Operation = Operation {{\n    id: {:?},\n    method: {:?},\n    path: {:?},\n    idempotent: {},\n}};\n",
+            op.id,
+            op.method,
+            op.path,
+            if idempotent { "" } else { " (a write)" },
+            families.families[op.family].feature,
+            op.id,
+            op.method,
+            op.path,
+            idempotent,
+        );
+        all.push(name);
+    }
+    out.push_str("\n/// Every operation: the spec's, then the families', in their documents' order.\npub const ALL: &[Operation] = &[\n");
     for name in all {
         let _ = writeln!(out, "    {name},");
     }
@@ -159,9 +187,9 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
 
 /// The answer schemas of the `/api/v3` operations that carry the V3 envelope (a required
 /// integer `statusCode` and string `message`, optional `apiCode` and `requestId`), with which of
-/// the four are required: schema name → (message required, apiCode required, requestId
-/// required), in name order.
-pub fn envelopes(spec: &Spec) -> BTreeMap<String, [bool; 3]> {
+/// the other three are required (`None`: the schema has no such property): schema name →
+/// (message, apiCode, requestId), in name order.
+pub fn envelopes(spec: &Spec) -> BTreeMap<String, [Option<bool>; 3]> {
     let mut out = BTreeMap::new();
     for op in spec.operations() {
         if !op.path.starts_with("/api/v3/") {
@@ -192,12 +220,13 @@ pub fn envelopes(spec: &Spec) -> BTreeMap<String, [bool; 3]> {
                     && property("apiCode").is_none_or(|t| t == "integer")
                     && property("requestId").is_none_or(|t| t == "string");
                 if enveloped {
+                    let presence = |key: &str| property(key).map(|_| required(key));
                     out.insert(
                         name.to_string(),
                         [
-                            required("message"),
-                            required("apiCode"),
-                            required("requestId"),
+                            presence("message"),
+                            presence("apiCode"),
+                            presence("requestId"),
                         ],
                     );
                 }
@@ -213,32 +242,47 @@ pub fn generate_envelopes(spec_text: &str) -> Result<String, Error> {
     let spec = Spec::parse(spec_text)?;
     let mut out = String::from(HEADER);
     out.push_str(ENVELOPE_PREAMBLE);
-    for (name, [message, api_code, request_id]) in envelopes(&spec) {
-        let message = if message {
-            "&self.message"
-        } else {
-            "self.message.as_deref().unwrap_or_default()"
+    out.push_str(&envelope_impls(&spec, "Envelope", "types::", &[]));
+    Ok(out)
+}
+
+/// The [`Envelope`] impls of `spec`'s enveloped answer types ([`envelopes`]), for a file where
+/// `types` is their module and `trait_path` names the trait; the types of `elsewhere` are not
+/// the file's (a family's `CommonResponseDto` is the crate's).
+pub fn envelope_impls(spec: &Spec, trait_path: &str, types: &str, elsewhere: &[&str]) -> String {
+    use heck::ToPascalCase;
+    let mut out = String::new();
+    for (name, [message, api_code, request_id]) in envelopes(spec) {
+        if elsewhere.contains(&name.as_str()) {
+            continue;
+        }
+        // The type's Rust name, as typify makes it from the schema's (`QRCode` → `QrCode`).
+        let name = name.to_pascal_case();
+        let message = match message {
+            Some(true) => "&self.message",
+            Some(false) => "self.message.as_deref().unwrap_or_default()",
+            None => "\"\"",
         };
-        let api_code = if api_code {
-            "Some(self.api_code)"
-        } else {
-            "self.api_code"
+        let api_code = match api_code {
+            Some(true) => "Some(self.api_code)",
+            Some(false) => "self.api_code",
+            None => "None",
         };
-        let request_id = if request_id {
-            "Some(self.request_id.as_str())"
-        } else {
-            "self.request_id.as_deref()"
+        let request_id = match request_id {
+            Some(true) => "Some(self.request_id.as_str())",
+            Some(false) => "self.request_id.as_deref()",
+            None => "None",
         };
         let _ = write!(
             out,
-            "\nimpl Envelope for types::{name} {{\n    \
+            "\nimpl {trait_path} for {types}{name} {{\n    \
              fn status_code(&self) -> i64 {{\n        self.status_code\n    }}\n    \
              fn message(&self) -> &str {{\n        {message}\n    }}\n    \
              fn api_code(&self) -> Option<i64> {{\n        {api_code}\n    }}\n    \
              fn request_id(&self) -> Option<&str> {{\n        {request_id}\n    }}\n}}\n"
         );
     }
-    Ok(out)
+    out
 }
 
 /// The envelope file's module docs and trait, after the header.

@@ -95,3 +95,95 @@ fn a_divergence_needs_a_reason_and_evidence() {
     let unknown = "- operation: bindPhone\n  location: x\n  ours: a\n  upstream: b\n  reason: r\n  evidence: e\n  why: typo\n";
     assert!(parse_divergences(unknown).is_err());
 }
+
+#[test]
+fn every_operation_of_both_documents_is_generated_once() {
+    let spec = xtask::Spec::load().expect("spec");
+    let upstream = Upstream::load().expect("upstream documents");
+    let report = compare(&spec, &upstream);
+    let composition = xtask::families::compose(
+        &upstream,
+        &spec,
+        xtask::families::load().expect("family map"),
+    )
+    .expect("composes");
+    let line = xtask::upstream::generated_line(&report, &composition);
+    assert!(
+        line.contains("107 of 107 authentication") && line.contains("425 of 425 management"),
+        "{line}"
+    );
+    // Each name once: the operations' constants and methods cannot collide.
+    let mut names = std::collections::BTreeSet::new();
+    for op in &composition.operations {
+        assert!(names.insert(xtask::families::normal(&op.id)), "{}", op.id);
+    }
+    for op in spec.operations() {
+        assert!(names.insert(xtask::families::normal(op.id)), "{}", op.id);
+    }
+}
+
+#[test]
+fn a_controller_of_no_family_stops_the_generation_with_its_name() {
+    let spec = xtask::Spec::load().expect("spec");
+    let upstream = Upstream::load().expect("upstream documents");
+    let mut families = xtask::families::load().expect("family map");
+    for family in &mut families {
+        family
+            .controllers
+            .retain(|c| c != "RolesManagementController");
+    }
+    let err = xtask::families::compose(&upstream, &spec, families)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("RolesManagementController"),
+        "{err}"
+    );
+    // And a controller in two families.
+    let mut families = xtask::families::load().expect("family map");
+    let taken = families[0].controllers[0].clone();
+    families[1].controllers.push(taken.clone());
+    let err = xtask::families::compose(&upstream, &spec, families)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains(&taken), "{err}");
+}
+
+#[test]
+fn the_documents_defects_are_repaired_and_reported() {
+    let spec = xtask::Spec::load().expect("spec");
+    let upstream = Upstream::load().expect("upstream documents");
+    let composition = xtask::families::compose(
+        &upstream,
+        &spec,
+        xtask::families::load().expect("family map"),
+    )
+    .expect("composes");
+    let defects = composition.defects.join("\n");
+    // The default progenitor refuses (false for an object) is dropped and named.
+    assert!(
+        defects.contains("UpdateSecuritySettingsDto/properties/qrcodeLoginStrategy: default false"),
+        "{defects}"
+    );
+    let management = &composition.documents[1];
+    assert!(
+        management
+            .pointer("/components/schemas/UpdateSecuritySettingsDto/properties/qrcodeLoginStrategy/default")
+            .is_none()
+    );
+    // Every response has a description; statusCode is an integer.
+    for (path, item) in management["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                assert!(
+                    response.get("description").is_some(),
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        management.pointer("/components/schemas/IsSuccessRespDto/properties/statusCode/type"),
+        Some(&serde_json::json!("integer"))
+    );
+}

@@ -19,6 +19,13 @@
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
 mod generated;
 
+/// The service's authentication operations that the spec does not define, by family (features
+/// `auth-*`).
+pub mod authentication;
+/// The service's management operations that the spec does not define, by family (features
+/// `mgmt-*`).
+pub mod management;
+
 #[rustfmt::skip]
 pub mod countries;
 #[rustfmt::skip]

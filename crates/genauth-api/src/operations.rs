@@ -350,7 +350,4031 @@ pub const GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN: Operation = Operation {
     idempotent: false,
 };
 
-/// Every operation, in the spec's order.
+/// `authByCode`: POST `/api/v2/ecConn/wechatMobile/authByCode` (a write) (feature `auth-sign-in`)
+pub const AUTH_BY_CODE: Operation = Operation {
+    id: "authByCode",
+    method: "POST",
+    path: "/api/v2/ecConn/wechatMobile/authByCode",
+    idempotent: false,
+};
+
+/// `bindByAccount`: POST `/api/v2/ecConn/wechatMobile/byAccount` (a write) (feature `auth-sign-in`)
+pub const BIND_BY_ACCOUNT: Operation = Operation {
+    id: "bindByAccount",
+    method: "POST",
+    path: "/api/v2/ecConn/wechatMobile/byAccount",
+    idempotent: false,
+};
+
+/// `bindByAccountId`: POST `/api/v2/ecConn/wechatMobile/byAccountId` (a write) (feature `auth-sign-in`)
+pub const BIND_BY_ACCOUNT_ID: Operation = Operation {
+    id: "bindByAccountId",
+    method: "POST",
+    path: "/api/v2/ecConn/wechatMobile/byAccountId",
+    idempotent: false,
+};
+
+/// `bindByEmailCode`: POST `/api/v2/ecConn/wechatMobile/byEmailCode` (a write) (feature `auth-sign-in`)
+pub const BIND_BY_EMAIL_CODE: Operation = Operation {
+    id: "bindByEmailCode",
+    method: "POST",
+    path: "/api/v2/ecConn/wechatMobile/byEmailCode",
+    idempotent: false,
+};
+
+/// `selectAccount`: POST `/api/v2/ecConn/wechatMobile/select` (a write) (feature `auth-sign-in`)
+pub const SELECT_ACCOUNT: Operation = Operation {
+    id: "selectAccount",
+    method: "POST",
+    path: "/api/v2/ecConn/wechatMobile/select",
+    idempotent: false,
+};
+
+/// `validatePEMKey`: POST `/api/v2/oidc/validate_pem_key` (a write) (feature `auth-oidc`)
+pub const VALIDATE_PEM_KEY: Operation = Operation {
+    id: "validatePEMKey",
+    method: "POST",
+    path: "/api/v2/oidc/validate_pem_key",
+    idempotent: false,
+};
+
+/// `validateToken`: GET `/api/v2/oidc/validate_token` (feature `auth-oidc`)
+pub const VALIDATE_TOKEN: Operation = Operation {
+    id: "validateToken",
+    method: "GET",
+    path: "/api/v2/oidc/validate_token",
+    idempotent: true,
+};
+
+/// `upload`: POST `/api/v2/upload` (a write) (feature `auth-profile`)
+pub const UPLOAD: Operation = Operation {
+    id: "upload",
+    method: "POST",
+    path: "/api/v2/upload",
+    idempotent: false,
+};
+
+/// `bindEmail`: POST `/api/v3/bind-email` (a write) (feature `auth-profile`)
+pub const BIND_EMAIL: Operation = Operation {
+    id: "bindEmail",
+    method: "POST",
+    path: "/api/v3/bind-email",
+    idempotent: false,
+};
+
+/// `geneCaptchaCode`: GET `/api/v3/captcha-code` (feature `auth-sign-in`)
+pub const GENE_CAPTCHA_CODE: Operation = Operation {
+    id: "geneCaptchaCode",
+    method: "GET",
+    path: "/api/v3/captcha-code",
+    idempotent: true,
+};
+
+/// `changePushCodeStatus`: POST `/api/v3/change-pushcode-status` (a write) (feature `auth-sign-in`)
+pub const CHANGE_PUSH_CODE_STATUS: Operation = Operation {
+    id: "changePushCodeStatus",
+    method: "POST",
+    path: "/api/v3/change-pushcode-status",
+    idempotent: false,
+};
+
+/// `changeQRCodeStatus`: POST `/api/v3/change-qrcode-status` (a write) (feature `auth-sign-in`)
+pub const CHANGE_QR_CODE_STATUS: Operation = Operation {
+    id: "changeQRCodeStatus",
+    method: "POST",
+    path: "/api/v3/change-qrcode-status",
+    idempotent: false,
+};
+
+/// `checkPermissionByArrayResource`: POST `/api/v3/check-permission-array-resource` (feature `auth-profile`)
+pub const CHECK_PERMISSION_BY_ARRAY_RESOURCE: Operation = Operation {
+    id: "checkPermissionByArrayResource",
+    method: "POST",
+    path: "/api/v3/check-permission-array-resource",
+    idempotent: true,
+};
+
+/// `checkPermissionByStringResource`: POST `/api/v3/check-permission-string-resource` (feature `auth-profile`)
+pub const CHECK_PERMISSION_BY_STRING_RESOURCE: Operation = Operation {
+    id: "checkPermissionByStringResource",
+    method: "POST",
+    path: "/api/v3/check-permission-string-resource",
+    idempotent: true,
+};
+
+/// `checkPermissionByTreeResource`: POST `/api/v3/check-permission-tree-resource` (feature `auth-profile`)
+pub const CHECK_PERMISSION_BY_TREE_RESOURCE: Operation = Operation {
+    id: "checkPermissionByTreeResource",
+    method: "POST",
+    path: "/api/v3/check-permission-tree-resource",
+    idempotent: true,
+};
+
+/// `checkPushCodeStatus`: GET `/api/v3/check-pushcode-status` (feature `auth-sign-in`)
+pub const CHECK_PUSH_CODE_STATUS: Operation = Operation {
+    id: "checkPushCodeStatus",
+    method: "GET",
+    path: "/api/v3/check-pushcode-status",
+    idempotent: true,
+};
+
+/// `checkQRCodeStatus`: GET `/api/v3/check-qrcode-status` (feature `auth-sign-in`)
+pub const CHECK_QR_CODE_STATUS: Operation = Operation {
+    id: "checkQRCodeStatus",
+    method: "GET",
+    path: "/api/v3/check-qrcode-status",
+    idempotent: true,
+};
+
+/// `decryptWechatMiniProgramData`: POST `/api/v3/decrypt-wechat-miniprogram-data` (a write) (feature `auth-sign-in`)
+pub const DECRYPT_WECHAT_MINI_PROGRAM_DATA: Operation = Operation {
+    id: "decryptWechatMiniProgramData",
+    method: "POST",
+    path: "/api/v3/decrypt-wechat-miniprogram-data",
+    idempotent: false,
+};
+
+/// `deleteAccount`: POST `/api/v3/delete-account` (a write) (feature `auth-profile`)
+pub const DELETE_ACCOUNT: Operation = Operation {
+    id: "deleteAccount",
+    method: "POST",
+    path: "/api/v3/delete-account",
+    idempotent: false,
+};
+
+/// `enrollFactor`: POST `/api/v3/enroll-factor` (a write) (feature `auth-mfa`)
+pub const ENROLL_FACTOR: Operation = Operation {
+    id: "enrollFactor",
+    method: "POST",
+    path: "/api/v3/enroll-factor",
+    idempotent: false,
+};
+
+/// `exchangeTokenSetWithQRCodeTicket`: POST `/api/v3/exchange-tokenset-with-qrcode-ticket` (a write) (feature `auth-sign-in`)
+pub const EXCHANGE_TOKEN_SET_WITH_QR_CODE_TICKET: Operation = Operation {
+    id: "exchangeTokenSetWithQRCodeTicket",
+    method: "POST",
+    path: "/api/v3/exchange-tokenset-with-qrcode-ticket",
+    idempotent: false,
+};
+
+/// `geneFastpassQrcodeInfo`: POST `/api/v3/gene-fastpass-qrcode-info` (a write) (feature `auth-sign-in`)
+pub const GENE_FASTPASS_QRCODE_INFO: Operation = Operation {
+    id: "geneFastpassQrcodeInfo",
+    method: "POST",
+    path: "/api/v3/gene-fastpass-qrcode-info",
+    idempotent: false,
+};
+
+/// `geneQRCode`: POST `/api/v3/gene-qrcode` (a write) (feature `auth-sign-in`)
+pub const GENE_QR_CODE: Operation = Operation {
+    id: "geneQRCode",
+    method: "POST",
+    path: "/api/v3/gene-qrcode",
+    idempotent: false,
+};
+
+/// `getAlipayAuthInfo`: GET `/api/v3/get-alipay-authinfo` (feature `auth-sign-in`)
+pub const GET_ALIPAY_AUTH_INFO: Operation = Operation {
+    id: "getAlipayAuthInfo",
+    method: "GET",
+    path: "/api/v3/get-alipay-authinfo",
+    idempotent: true,
+};
+
+/// `getQRCodeStatus`: GET `/api/v3/get-app-login-qrcode-status` (feature `auth-sign-in`)
+pub const GET_QR_CODE_STATUS: Operation = Operation {
+    id: "getQRCodeStatus",
+    method: "GET",
+    path: "/api/v3/get-app-login-qrcode-status",
+    idempotent: true,
+};
+
+/// `getFactor`: GET `/api/v3/get-factor` (feature `auth-mfa`)
+pub const GET_FACTOR: Operation = Operation {
+    id: "getFactor",
+    method: "GET",
+    path: "/api/v3/get-factor",
+    idempotent: true,
+};
+
+/// `getFastpassParams`: GET `/api/v3/get-fastpass-client-apps` (feature `auth-sign-in`)
+pub const GET_FASTPASS_PARAMS: Operation = Operation {
+    id: "getFastpassParams",
+    method: "GET",
+    path: "/api/v3/get-fastpass-client-apps",
+    idempotent: true,
+};
+
+/// `getAccessibleApps`: GET `/api/v3/get-my-accessible-apps` (feature `auth-profile`)
+pub const GET_ACCESSIBLE_APPS: Operation = Operation {
+    id: "getAccessibleApps",
+    method: "GET",
+    path: "/api/v3/get-my-accessible-apps",
+    idempotent: true,
+};
+
+/// `userRelatedResourceAPIV3GetAuthorizedResources`: GET `/api/v3/get-my-authorized-resources` (feature `auth-profile`)
+pub const USER_RELATED_RESOURCE_APIV3_GET_AUTHORIZED_RESOURCES: Operation = Operation {
+    id: "userRelatedResourceAPIV3GetAuthorizedResources",
+    method: "GET",
+    path: "/api/v3/get-my-authorized-resources",
+    idempotent: true,
+};
+
+/// `getDepartmentList`: GET `/api/v3/get-my-department-list` (feature `auth-profile`)
+pub const GET_DEPARTMENT_LIST: Operation = Operation {
+    id: "getDepartmentList",
+    method: "GET",
+    path: "/api/v3/get-my-department-list",
+    idempotent: true,
+};
+
+/// `getGroupList`: GET `/api/v3/get-my-group-list` (feature `auth-profile`)
+pub const GET_GROUP_LIST: Operation = Operation {
+    id: "getGroupList",
+    method: "GET",
+    path: "/api/v3/get-my-group-list",
+    idempotent: true,
+};
+
+/// `getLoggedInApps`: GET `/api/v3/get-my-logged-in-apps` (feature `auth-profile`)
+pub const GET_LOGGED_IN_APPS: Operation = Operation {
+    id: "getLoggedInApps",
+    method: "GET",
+    path: "/api/v3/get-my-logged-in-apps",
+    idempotent: true,
+};
+
+/// `getLoginHistory`: GET `/api/v3/get-my-login-history` (feature `auth-profile`)
+pub const GET_LOGIN_HISTORY: Operation = Operation {
+    id: "getLoginHistory",
+    method: "GET",
+    path: "/api/v3/get-my-login-history",
+    idempotent: true,
+};
+
+/// `getRoleList`: GET `/api/v3/get-my-role-list` (feature `auth-profile`)
+pub const GET_ROLE_LIST: Operation = Operation {
+    id: "getRoleList",
+    method: "GET",
+    path: "/api/v3/get-my-role-list",
+    idempotent: true,
+};
+
+/// `getTenantList`: GET `/api/v3/get-my-tenant-list` (feature `auth-profile`)
+pub const GET_TENANT_LIST: Operation = Operation {
+    id: "getTenantList",
+    method: "GET",
+    path: "/api/v3/get-my-tenant-list",
+    idempotent: true,
+};
+
+/// `getPushLoginRelationApps`: POST `/api/v3/get-pushlogin-relation-apps` (feature `auth-sign-in`)
+pub const GET_PUSH_LOGIN_RELATION_APPS: Operation = Operation {
+    id: "getPushLoginRelationApps",
+    method: "POST",
+    path: "/api/v3/get-pushlogin-relation-apps",
+    idempotent: true,
+};
+
+/// `GetUserAuthorizedResourcesList`: GET `/api/v3/get-user-auth-resource-list` (feature `auth-profile`)
+pub const GET_USER_AUTHORIZED_RESOURCES_LIST: Operation = Operation {
+    id: "GetUserAuthorizedResourcesList",
+    method: "GET",
+    path: "/api/v3/get-user-auth-resource-list",
+    idempotent: true,
+};
+
+/// `getUserAuthResourcePermissionList`: POST `/api/v3/get-user-auth-resource-permission-list` (feature `auth-profile`)
+pub const GET_USER_AUTH_RESOURCE_PERMISSION_LIST: Operation = Operation {
+    id: "getUserAuthResourcePermissionList",
+    method: "POST",
+    path: "/api/v3/get-user-auth-resource-permission-list",
+    idempotent: true,
+};
+
+/// `getUserAuthResourceStruct`: POST `/api/v3/get-user-auth-resource-struct` (feature `auth-profile`)
+pub const GET_USER_AUTH_RESOURCE_STRUCT: Operation = Operation {
+    id: "getUserAuthResourceStruct",
+    method: "POST",
+    path: "/api/v3/get-user-auth-resource-struct",
+    idempotent: true,
+};
+
+/// `listPublicAccountsForSwitchLoggedIn`: GET `/api/v3/get-user-select-login-public-accounts` (feature `auth-profile`)
+pub const LIST_PUBLIC_ACCOUNTS_FOR_SWITCH_LOGGED_IN: Operation = Operation {
+    id: "listPublicAccountsForSwitchLoggedIn",
+    method: "GET",
+    path: "/api/v3/get-user-select-login-public-accounts",
+    idempotent: true,
+};
+
+/// `getWechatMpAccessToken`: POST `/api/v3/get-wechat-access-token` (feature `auth-sign-in`)
+pub const GET_WECHAT_MP_ACCESS_TOKEN: Operation = Operation {
+    id: "getWechatMpAccessToken",
+    method: "POST",
+    path: "/api/v3/get-wechat-access-token",
+    idempotent: true,
+};
+
+/// `getWechatMpAccessTokenInfo`: POST `/api/v3/get-wechat-access-token-info` (feature `auth-sign-in`)
+pub const GET_WECHAT_MP_ACCESS_TOKEN_INFO: Operation = Operation {
+    id: "getWechatMpAccessTokenInfo",
+    method: "POST",
+    path: "/api/v3/get-wechat-access-token-info",
+    idempotent: true,
+};
+
+/// `getWechatMiniprogramPhone`: POST `/api/v3/get-wechat-miniprogram-phone` (feature `auth-sign-in`)
+pub const GET_WECHAT_MINIPROGRAM_PHONE: Operation = Operation {
+    id: "getWechatMiniprogramPhone",
+    method: "POST",
+    path: "/api/v3/get-wechat-miniprogram-phone",
+    idempotent: true,
+};
+
+/// `linkExtIdp`: GET `/api/v3/link-extidp` (feature `auth-sign-in`)
+pub const LINK_EXT_IDP: Operation = Operation {
+    id: "linkExtIdp",
+    method: "GET",
+    path: "/api/v3/link-extidp",
+    idempotent: true,
+};
+
+/// `listEnrolledFactors`: GET `/api/v3/list-enrolled-factors` (feature `auth-mfa`)
+pub const LIST_ENROLLED_FACTORS: Operation = Operation {
+    id: "listEnrolledFactors",
+    method: "GET",
+    path: "/api/v3/list-enrolled-factors",
+    idempotent: true,
+};
+
+/// `listFactorsToEnroll`: GET `/api/v3/list-factors-to-enroll` (feature `auth-mfa`)
+pub const LIST_FACTORS_TO_ENROLL: Operation = Operation {
+    id: "listFactorsToEnroll",
+    method: "GET",
+    path: "/api/v3/list-factors-to-enroll",
+    idempotent: true,
+};
+
+/// `mfaOtpVerify`: POST `/api/v3/mfa-totp-verify` (a write) (feature `auth-mfa`)
+pub const MFA_OTP_VERIFY: Operation = Operation {
+    id: "mfaOtpVerify",
+    method: "POST",
+    path: "/api/v3/mfa-totp-verify",
+    idempotent: false,
+};
+
+/// `list`: GET `/api/v3/mydevices/list` (feature `auth-profile`)
+pub const LIST: Operation = Operation {
+    id: "list",
+    method: "GET",
+    path: "/api/v3/mydevices/list",
+    idempotent: true,
+};
+
+/// `revoke`: POST `/api/v3/mydevices/revoke-session` (a write) (feature `auth-profile`)
+pub const REVOKE: Operation = Operation {
+    id: "revoke",
+    method: "POST",
+    path: "/api/v3/mydevices/revoke-session",
+    idempotent: false,
+};
+
+/// `unbind`: POST `/api/v3/mydevices/unbind` (a write) (feature `auth-profile`)
+pub const UNBIND: Operation = Operation {
+    id: "unbind",
+    method: "POST",
+    path: "/api/v3/mydevices/unbind",
+    idempotent: false,
+};
+
+/// `qrCodeAppLogin`: POST `/api/v3/qrcode-app-login` (a write) (feature `auth-sign-in`)
+pub const QR_CODE_APP_LOGIN: Operation = Operation {
+    id: "qrCodeAppLogin",
+    method: "POST",
+    path: "/api/v3/qrcode-app-login",
+    idempotent: false,
+};
+
+/// `resetFactor`: POST `/api/v3/reset-factor` (a write) (feature `auth-mfa`)
+pub const RESET_FACTOR: Operation = Operation {
+    id: "resetFactor",
+    method: "POST",
+    path: "/api/v3/reset-factor",
+    idempotent: false,
+};
+
+/// `sendEmail`: POST `/api/v3/send-email` (a write) (feature `auth-sign-in`)
+pub const SEND_EMAIL: Operation = Operation {
+    id: "sendEmail",
+    method: "POST",
+    path: "/api/v3/send-email",
+    idempotent: false,
+};
+
+/// `sendEnrollFactorRequest`: POST `/api/v3/send-enroll-factor-request` (a write) (feature `auth-mfa`)
+pub const SEND_ENROLL_FACTOR_REQUEST: Operation = Operation {
+    id: "sendEnrollFactorRequest",
+    method: "POST",
+    path: "/api/v3/send-enroll-factor-request",
+    idempotent: false,
+};
+
+/// `signInByExtIdp`: GET `/api/v3/signin-by-extidp` (feature `auth-oidc`)
+pub const SIGN_IN_BY_EXT_IDP: Operation = Operation {
+    id: "signInByExtIdp",
+    method: "GET",
+    path: "/api/v3/signin-by-extidp",
+    idempotent: true,
+};
+
+/// `signInByPush`: POST `/api/v3/signin-by-push` (a write) (feature `auth-sign-in`)
+pub const SIGN_IN_BY_PUSH: Operation = Operation {
+    id: "signInByPush",
+    method: "POST",
+    path: "/api/v3/signin-by-push",
+    idempotent: false,
+};
+
+/// `switchLoginByUser`: POST `/api/v3/switch-login-by-user` (a write) (feature `auth-sign-in`)
+pub const SWITCH_LOGIN_BY_USER: Operation = Operation {
+    id: "switchLoginByUser",
+    method: "POST",
+    path: "/api/v3/switch-login-by-user",
+    idempotent: false,
+};
+
+/// `getSystemInfo`: GET `/api/v3/system` (feature `auth-sign-in`)
+pub const GET_SYSTEM_INFO: Operation = Operation {
+    id: "getSystemInfo",
+    method: "GET",
+    path: "/api/v3/system",
+    idempotent: true,
+};
+
+/// `unbindEmail`: POST `/api/v3/unbind-email` (a write) (feature `auth-profile`)
+pub const UNBIND_EMAIL: Operation = Operation {
+    id: "unbindEmail",
+    method: "POST",
+    path: "/api/v3/unbind-email",
+    idempotent: false,
+};
+
+/// `updateEmail`: POST `/api/v3/update-email` (a write) (feature `auth-profile`)
+pub const UPDATE_EMAIL: Operation = Operation {
+    id: "updateEmail",
+    method: "POST",
+    path: "/api/v3/update-email",
+    idempotent: false,
+};
+
+/// `updatePassword`: POST `/api/v3/update-password` (a write) (feature `auth-profile`)
+pub const UPDATE_PASSWORD: Operation = Operation {
+    id: "updatePassword",
+    method: "POST",
+    path: "/api/v3/update-password",
+    idempotent: false,
+};
+
+/// `updateProfile`: POST `/api/v3/update-profile` (a write) (feature `auth-profile`)
+pub const UPDATE_PROFILE: Operation = Operation {
+    id: "updateProfile",
+    method: "POST",
+    path: "/api/v3/update-profile",
+    idempotent: false,
+};
+
+/// `verifyDeleteAccountRequest`: POST `/api/v3/verify-delete-account-request` (a write) (feature `auth-profile`)
+pub const VERIFY_DELETE_ACCOUNT_REQUEST: Operation = Operation {
+    id: "verifyDeleteAccountRequest",
+    method: "POST",
+    path: "/api/v3/verify-delete-account-request",
+    idempotent: false,
+};
+
+/// `verifyUpdateEmailRequest`: POST `/api/v3/verify-update-email-request` (a write) (feature `auth-profile`)
+pub const VERIFY_UPDATE_EMAIL_REQUEST: Operation = Operation {
+    id: "verifyUpdateEmailRequest",
+    method: "POST",
+    path: "/api/v3/verify-update-email-request",
+    idempotent: false,
+};
+
+/// `initAuthenticationOptions`: GET `/api/v3/webauthn/authentication` (feature `auth-sign-in`)
+pub const INIT_AUTHENTICATION_OPTIONS: Operation = Operation {
+    id: "initAuthenticationOptions",
+    method: "GET",
+    path: "/api/v3/webauthn/authentication",
+    idempotent: true,
+};
+
+/// `verifyAuthentication`: POST `/api/v3/webauthn/authentication` (a write) (feature `auth-sign-in`)
+pub const VERIFY_AUTHENTICATION: Operation = Operation {
+    id: "verifyAuthentication",
+    method: "POST",
+    path: "/api/v3/webauthn/authentication",
+    idempotent: false,
+};
+
+/// `checkValidCredentialsByCredIds`: POST `/api/v3/webauthn/check-valid-credentials-by-credIds` (feature `auth-mfa`)
+pub const CHECK_VALID_CREDENTIALS_BY_CRED_IDS: Operation = Operation {
+    id: "checkValidCredentialsByCredIds",
+    method: "POST",
+    path: "/api/v3/webauthn/check-valid-credentials-by-credIds",
+    idempotent: true,
+};
+
+/// `listCredentialsByPage`: POST `/api/v3/webauthn/page-authenticator-device` (a write) (feature `auth-mfa`)
+pub const LIST_CREDENTIALS_BY_PAGE: Operation = Operation {
+    id: "listCredentialsByPage",
+    method: "POST",
+    path: "/api/v3/webauthn/page-authenticator-device",
+    idempotent: false,
+};
+
+/// `initRegisterOptions`: GET `/api/v3/webauthn/registration` (feature `auth-sign-in`)
+pub const INIT_REGISTER_OPTIONS: Operation = Operation {
+    id: "initRegisterOptions",
+    method: "GET",
+    path: "/api/v3/webauthn/registration",
+    idempotent: true,
+};
+
+/// `verifyRegister`: POST `/api/v3/webauthn/registration` (a write) (feature `auth-sign-in`)
+pub const VERIFY_REGISTER: Operation = Operation {
+    id: "verifyRegister",
+    method: "POST",
+    path: "/api/v3/webauthn/registration",
+    idempotent: false,
+};
+
+/// `RemoveCredential`: POST `/api/v3/webauthn/remove-credential/{credentialID}` (a write) (feature `auth-mfa`)
+pub const REMOVE_CREDENTIAL: Operation = Operation {
+    id: "RemoveCredential",
+    method: "POST",
+    path: "/api/v3/webauthn/remove-credential/{credentialID}",
+    idempotent: false,
+};
+
+/// `RemoveAllCredentials`: POST `/api/v3/webauthn/remove-credentials-by-authenticator-code` (a write) (feature `auth-mfa`)
+pub const REMOVE_ALL_CREDENTIALS: Operation = Operation {
+    id: "RemoveAllCredentials",
+    method: "POST",
+    path: "/api/v3/webauthn/remove-credentials-by-authenticator-code",
+    idempotent: false,
+};
+
+/// `handleAbortAuth`: POST `/interaction/oidc/{interactionKey}/abort` (a write) (feature `auth-oidc`)
+pub const HANDLE_ABORT_AUTH: Operation = Operation {
+    id: "handleAbortAuth",
+    method: "POST",
+    path: "/interaction/oidc/{interactionKey}/abort",
+    idempotent: false,
+};
+
+/// `handleConfirmAuth`: POST `/interaction/oidc/{interactionKey}/confirm` (a write) (feature `auth-oidc`)
+pub const HANDLE_CONFIRM_AUTH: Operation = Operation {
+    id: "handleConfirmAuth",
+    method: "POST",
+    path: "/interaction/oidc/{interactionKey}/confirm",
+    idempotent: false,
+};
+
+/// `finishLogin`: POST `/interaction/oidc/{interactionKey}/end` (a write) (feature `auth-oidc`)
+pub const FINISH_LOGIN: Operation = Operation {
+    id: "finishLogin",
+    method: "POST",
+    path: "/interaction/oidc/{interactionKey}/end",
+    idempotent: false,
+};
+
+/// `auth`: POST `/interaction/oidc/{interactionKey}/login` (a write) (feature `auth-oidc`)
+pub const AUTH: Operation = Operation {
+    id: "auth",
+    method: "POST",
+    path: "/interaction/oidc/{interactionKey}/login",
+    idempotent: false,
+};
+
+/// `verifyMfaToken`: POST `/mfa/token/introspection` (a write) (feature `auth-oidc`)
+pub const VERIFY_MFA_TOKEN: Operation = Operation {
+    id: "verifyMfaToken",
+    method: "POST",
+    path: "/mfa/token/introspection",
+    idempotent: false,
+};
+
+/// `jwks`: GET `/oidc/.well-known/jwks.json` (feature `auth-oidc`)
+pub const JWKS: Operation = Operation {
+    id: "jwks",
+    method: "GET",
+    path: "/oidc/.well-known/jwks.json",
+    idempotent: true,
+};
+
+/// `openIdConfiguration`: GET `/oidc/.well-known/openid-configuration` (feature `auth-oidc`)
+pub const OPEN_ID_CONFIGURATION: Operation = Operation {
+    id: "openIdConfiguration",
+    method: "GET",
+    path: "/oidc/.well-known/openid-configuration",
+    idempotent: true,
+};
+
+/// `frontChannelAuth`: GET `/oidc/auth` (feature `auth-oidc`)
+pub const FRONT_CHANNEL_AUTH: Operation = Operation {
+    id: "frontChannelAuth",
+    method: "GET",
+    path: "/oidc/auth",
+    idempotent: true,
+};
+
+/// `oidcUserInfoGet`: GET `/oidc/me` (feature `auth-oidc`)
+pub const OIDC_USER_INFO_GET: Operation = Operation {
+    id: "oidcUserInfoGet",
+    method: "GET",
+    path: "/oidc/me",
+    idempotent: true,
+};
+
+/// `oidcUserInfoPost`: POST `/oidc/me` (a write) (feature `auth-oidc`)
+pub const OIDC_USER_INFO_POST: Operation = Operation {
+    id: "oidcUserInfoPost",
+    method: "POST",
+    path: "/oidc/me",
+    idempotent: false,
+};
+
+/// `frontChannelLogout`: GET `/oidc/session/end` (feature `auth-oidc`)
+pub const FRONT_CHANNEL_LOGOUT: Operation = Operation {
+    id: "frontChannelLogout",
+    method: "GET",
+    path: "/oidc/session/end",
+    idempotent: true,
+};
+
+/// `introspectToken`: POST `/oidc/token/introspection` (a write) (feature `auth-oidc`)
+pub const INTROSPECT_TOKEN: Operation = Operation {
+    id: "introspectToken",
+    method: "POST",
+    path: "/oidc/token/introspection",
+    idempotent: false,
+};
+
+/// `revokeToken`: POST `/oidc/token/revocation` (a write) (feature `auth-oidc`)
+pub const REVOKE_TOKEN: Operation = Operation {
+    id: "revokeToken",
+    method: "POST",
+    path: "/oidc/token/revocation",
+    idempotent: false,
+};
+
+/// `metadataInternalGetRowBatch`: POST `/api/internal/v1/metadata/get-row-batch` (feature `mgmt-metadata`)
+pub const METADATA_INTERNAL_GET_ROW_BATCH: Operation = Operation {
+    id: "metadataInternalGetRowBatch",
+    method: "POST",
+    path: "/api/internal/v1/metadata/get-row-batch",
+    idempotent: true,
+};
+
+/// `listFields`: POST `/api/internal/v1/metadata/list-fields` (feature `mgmt-metadata`)
+pub const LIST_FIELDS: Operation = Operation {
+    id: "listFields",
+    method: "POST",
+    path: "/api/internal/v1/metadata/list-fields",
+    idempotent: true,
+};
+
+/// `metadataInternalUpdateRow`: POST `/api/internal/v1/metadata/update-row` (a write) (feature `mgmt-metadata`)
+pub const METADATA_INTERNAL_UPDATE_ROW: Operation = Operation {
+    id: "metadataInternalUpdateRow",
+    method: "POST",
+    path: "/api/internal/v1/metadata/update-row",
+    idempotent: false,
+};
+
+/// `addDepartmentMembers`: POST `/api/v3/add-department-members` (a write) (feature `mgmt-organizations`)
+pub const ADD_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "addDepartmentMembers",
+    method: "POST",
+    path: "/api/v3/add-department-members",
+    idempotent: false,
+};
+
+/// `addGroupMembers`: POST `/api/v3/add-group-members` (a write) (feature `mgmt-roles-groups`)
+pub const ADD_GROUP_MEMBERS: Operation = Operation {
+    id: "addGroupMembers",
+    method: "POST",
+    path: "/api/v3/add-group-members",
+    idempotent: false,
+};
+
+/// `addTenantDepartmentMembers`: POST `/api/v3/add-tenant-department-members` (a write) (feature `mgmt-tenants`)
+pub const ADD_TENANT_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "addTenantDepartmentMembers",
+    method: "POST",
+    path: "/api/v3/add-tenant-department-members",
+    idempotent: false,
+};
+
+/// `addTenantUsers`: POST `/api/v3/add-tenant-users` (a write) (feature `mgmt-tenants`)
+pub const ADD_TENANT_USERS: Operation = Operation {
+    id: "addTenantUsers",
+    method: "POST",
+    path: "/api/v3/add-tenant-users",
+    idempotent: false,
+};
+
+/// `addWhitelist`: POST `/api/v3/add-whitelist` (a write) (feature `mgmt-security`)
+pub const ADD_WHITELIST: Operation = Operation {
+    id: "addWhitelist",
+    method: "POST",
+    path: "/api/v3/add-whitelist",
+    idempotent: false,
+};
+
+/// `assignAsaAccount`: POST `/api/v3/assign-asa-account` (a write) (feature `mgmt-applications`)
+pub const ASSIGN_ASA_ACCOUNT: Operation = Operation {
+    id: "assignAsaAccount",
+    method: "POST",
+    path: "/api/v3/assign-asa-account",
+    idempotent: false,
+};
+
+/// `assignRole`: POST `/api/v3/assign-role` (a write) (feature `mgmt-roles-groups`)
+pub const ASSIGN_ROLE: Operation = Operation {
+    id: "assignRole",
+    method: "POST",
+    path: "/api/v3/assign-role",
+    idempotent: false,
+};
+
+/// `assignRoleBatch`: POST `/api/v3/assign-role-batch` (a write) (feature `mgmt-roles-groups`)
+pub const ASSIGN_ROLE_BATCH: Operation = Operation {
+    id: "assignRoleBatch",
+    method: "POST",
+    path: "/api/v3/assign-role-batch",
+    idempotent: false,
+};
+
+/// `associateTenantResource`: POST `/api/v3/associate-tenant-resource` (a write) (feature `mgmt-permissions`)
+pub const ASSOCIATE_TENANT_RESOURCE: Operation = Operation {
+    id: "associateTenantResource",
+    method: "POST",
+    path: "/api/v3/associate-tenant-resource",
+    idempotent: false,
+};
+
+/// `createVerifyDevice`: POST `/api/v3/authing-verify/create-device` (a write) (feature `mgmt-security`)
+pub const CREATE_VERIFY_DEVICE: Operation = Operation {
+    id: "createVerifyDevice",
+    method: "POST",
+    path: "/api/v3/authing-verify/create-device",
+    idempotent: false,
+};
+
+/// `authorizeApplicationAccess`: POST `/api/v3/authorize-application-access` (a write) (feature `mgmt-applications`)
+pub const AUTHORIZE_APPLICATION_ACCESS: Operation = Operation {
+    id: "authorizeApplicationAccess",
+    method: "POST",
+    path: "/api/v3/authorize-application-access",
+    idempotent: false,
+};
+
+/// `authorizeDataPolicies`: POST `/api/v3/authorize-data-policies` (a write) (feature `mgmt-permissions`)
+pub const AUTHORIZE_DATA_POLICIES: Operation = Operation {
+    id: "authorizeDataPolicies",
+    method: "POST",
+    path: "/api/v3/authorize-data-policies",
+    idempotent: false,
+};
+
+/// `authorizeResources`: POST `/api/v3/authorize-resources` (a write) (feature `mgmt-permissions`)
+pub const AUTHORIZE_RESOURCES: Operation = Operation {
+    id: "authorizeResources",
+    method: "POST",
+    path: "/api/v3/authorize-resources",
+    idempotent: false,
+};
+
+/// `deleteAuth`: DELETE `/api/v3/batch-applications-auth` (a write) (feature `mgmt-applications`)
+pub const DELETE_AUTH: Operation = Operation {
+    id: "deleteAuth",
+    method: "DELETE",
+    path: "/api/v3/batch-applications-auth",
+    idempotent: false,
+};
+
+/// `cancelSyncRiskOperation`: POST `/api/v3/cancel-sync-risk-operation` (a write) (feature `mgmt-identity-sources`)
+pub const CANCEL_SYNC_RISK_OPERATION: Operation = Operation {
+    id: "cancelSyncRiskOperation",
+    method: "POST",
+    path: "/api/v3/cancel-sync-risk-operation",
+    idempotent: false,
+};
+
+/// `changeExtIdpConnAssociationState`: POST `/api/v3/change-ext-idp-conn-association-state` (a write) (feature `mgmt-identity-sources`)
+pub const CHANGE_EXT_IDP_CONN_ASSOCIATION_STATE: Operation = Operation {
+    id: "changeExtIdpConnAssociationState",
+    method: "POST",
+    path: "/api/v3/change-ext-idp-conn-association-state",
+    idempotent: false,
+};
+
+/// `changeExtIdpConnState`: POST `/api/v3/change-ext-idp-conn-state` (a write) (feature `mgmt-identity-sources`)
+pub const CHANGE_EXT_IDP_CONN_STATE: Operation = Operation {
+    id: "changeExtIdpConnState",
+    method: "POST",
+    path: "/api/v3/change-ext-idp-conn-state",
+    idempotent: false,
+};
+
+/// `changeUserpoolTenanExtIdpConnState`: POST `/api/v3/change-userpool-tenant-ext-idp-conn-state` (a write) (feature `mgmt-applications`)
+pub const CHANGE_USERPOOL_TENAN_EXT_IDP_CONN_STATE: Operation = Operation {
+    id: "changeUserpoolTenanExtIdpConnState",
+    method: "POST",
+    path: "/api/v3/change-userpool-tenant-ext-idp-conn-state",
+    idempotent: false,
+};
+
+/// `checkDataPolicyExists`: GET `/api/v3/check-data-policy-exists` (feature `mgmt-permissions`)
+pub const CHECK_DATA_POLICY_EXISTS: Operation = Operation {
+    id: "checkDataPolicyExists",
+    method: "GET",
+    path: "/api/v3/check-data-policy-exists",
+    idempotent: true,
+};
+
+/// `checkDataResourceExists`: GET `/api/v3/check-data-resource-exists` (feature `mgmt-permissions`)
+pub const CHECK_DATA_RESOURCE_EXISTS: Operation = Operation {
+    id: "checkDataResourceExists",
+    method: "GET",
+    path: "/api/v3/check-data-resource-exists",
+    idempotent: true,
+};
+
+/// `checkDomainAvailable`: POST `/api/v3/check-domain-available` (feature `mgmt-applications`)
+pub const CHECK_DOMAIN_AVAILABLE: Operation = Operation {
+    id: "checkDomainAvailable",
+    method: "POST",
+    path: "/api/v3/check-domain-available",
+    idempotent: true,
+};
+
+/// `checkExternalUserPermission`: POST `/api/v3/check-external-user-permission` (feature `mgmt-permissions`)
+pub const CHECK_EXTERNAL_USER_PERMISSION: Operation = Operation {
+    id: "checkExternalUserPermission",
+    method: "POST",
+    path: "/api/v3/check-external-user-permission",
+    idempotent: true,
+};
+
+/// `checkPermission`: POST `/api/v3/check-permission` (feature `mgmt-permissions`)
+pub const CHECK_PERMISSION: Operation = Operation {
+    id: "checkPermission",
+    method: "POST",
+    path: "/api/v3/check-permission",
+    idempotent: true,
+};
+
+/// `checkPermissionNamespaceExists`: POST `/api/v3/check-permission-namespace-exists` (feature `mgmt-permissions`)
+pub const CHECK_PERMISSION_NAMESPACE_EXISTS: Operation = Operation {
+    id: "checkPermissionNamespaceExists",
+    method: "POST",
+    path: "/api/v3/check-permission-namespace-exists",
+    idempotent: true,
+};
+
+/// `checkParamsNamespace`: POST `/api/v3/check-role-params` (feature `mgmt-roles-groups`)
+pub const CHECK_PARAMS_NAMESPACE: Operation = Operation {
+    id: "checkParamsNamespace",
+    method: "POST",
+    path: "/api/v3/check-role-params",
+    idempotent: true,
+};
+
+/// `checkSessionStatus`: POST `/api/v3/check-session-status` (feature `mgmt-users`)
+pub const CHECK_SESSION_STATUS: Operation = Operation {
+    id: "checkSessionStatus",
+    method: "POST",
+    path: "/api/v3/check-session-status",
+    idempotent: true,
+};
+
+/// `checkUserSameLevelPermission`: POST `/api/v3/check-user-same-level-permission` (feature `mgmt-permissions`)
+pub const CHECK_USER_SAME_LEVEL_PERMISSION: Operation = Operation {
+    id: "checkUserSameLevelPermission",
+    method: "POST",
+    path: "/api/v3/check-user-same-level-permission",
+    idempotent: true,
+};
+
+/// `costContactClick`: POST `/api/v3/click-cost-contact` (a write) (feature `mgmt-events`)
+pub const COST_CONTACT_CLICK: Operation = Operation {
+    id: "costContactClick",
+    method: "POST",
+    path: "/api/v3/click-cost-contact",
+    idempotent: false,
+};
+
+/// `configEmailProvider`: POST `/api/v3/config-email-provider` (a write) (feature `mgmt-events`)
+pub const CONFIG_EMAIL_PROVIDER: Operation = Operation {
+    id: "configEmailProvider",
+    method: "POST",
+    path: "/api/v3/config-email-provider",
+    idempotent: false,
+};
+
+/// `createAccessKey`: POST `/api/v3/create-access-key` (a write) (feature `mgmt-applications`)
+pub const CREATE_ACCESS_KEY: Operation = Operation {
+    id: "createAccessKey",
+    method: "POST",
+    path: "/api/v3/create-access-key",
+    idempotent: false,
+};
+
+/// `createAdminRole`: POST `/api/v3/create-admin-role` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_ADMIN_ROLE: Operation = Operation {
+    id: "createAdminRole",
+    method: "POST",
+    path: "/api/v3/create-admin-role",
+    idempotent: false,
+};
+
+/// `createApplication`: POST `/api/v3/create-application` (a write) (feature `mgmt-applications`)
+pub const CREATE_APPLICATION: Operation = Operation {
+    id: "createApplication",
+    method: "POST",
+    path: "/api/v3/create-application",
+    idempotent: false,
+};
+
+/// `createDataResourceByArray`: POST `/api/v3/create-array-data-resource` (a write) (feature `mgmt-permissions`)
+pub const CREATE_DATA_RESOURCE_BY_ARRAY: Operation = Operation {
+    id: "createDataResourceByArray",
+    method: "POST",
+    path: "/api/v3/create-array-data-resource",
+    idempotent: false,
+};
+
+/// `createAsaAccount`: POST `/api/v3/create-asa-account` (a write) (feature `mgmt-applications`)
+pub const CREATE_ASA_ACCOUNT: Operation = Operation {
+    id: "createAsaAccount",
+    method: "POST",
+    path: "/api/v3/create-asa-account",
+    idempotent: false,
+};
+
+/// `createAsaAccountBatch`: POST `/api/v3/create-asa-accounts-batch` (a write) (feature `mgmt-applications`)
+pub const CREATE_ASA_ACCOUNT_BATCH: Operation = Operation {
+    id: "createAsaAccountBatch",
+    method: "POST",
+    path: "/api/v3/create-asa-accounts-batch",
+    idempotent: false,
+};
+
+/// `createDataPolicy`: POST `/api/v3/create-data-policy` (a write) (feature `mgmt-permissions`)
+pub const CREATE_DATA_POLICY: Operation = Operation {
+    id: "createDataPolicy",
+    method: "POST",
+    path: "/api/v3/create-data-policy",
+    idempotent: false,
+};
+
+/// `createDataResource`: POST `/api/v3/create-data-resource` (a write) (feature `mgmt-permissions`)
+pub const CREATE_DATA_RESOURCE: Operation = Operation {
+    id: "createDataResource",
+    method: "POST",
+    path: "/api/v3/create-data-resource",
+    idempotent: false,
+};
+
+/// `createDepartment`: POST `/api/v3/create-department` (a write) (feature `mgmt-organizations`)
+pub const CREATE_DEPARTMENT: Operation = Operation {
+    id: "createDepartment",
+    method: "POST",
+    path: "/api/v3/create-department",
+    idempotent: false,
+};
+
+/// `createDepartmentTree`: POST `/api/v3/create-department-tree` (a write) (feature `mgmt-organizations`)
+pub const CREATE_DEPARTMENT_TREE: Operation = Operation {
+    id: "createDepartmentTree",
+    method: "POST",
+    path: "/api/v3/create-department-tree",
+    idempotent: false,
+};
+
+/// `createDevice`: POST `/api/v3/create-device` (a write) (feature `mgmt-security`)
+pub const CREATE_DEVICE: Operation = Operation {
+    id: "createDevice",
+    method: "POST",
+    path: "/api/v3/create-device",
+    idempotent: false,
+};
+
+/// `createEventApp`: POST `/api/v3/create-event-app` (a write) (feature `mgmt-events`)
+pub const CREATE_EVENT_APP: Operation = Operation {
+    id: "createEventApp",
+    method: "POST",
+    path: "/api/v3/create-event-app",
+    idempotent: false,
+};
+
+/// `createExtIdp`: POST `/api/v3/create-ext-idp` (a write) (feature `mgmt-identity-sources`)
+pub const CREATE_EXT_IDP: Operation = Operation {
+    id: "createExtIdp",
+    method: "POST",
+    path: "/api/v3/create-ext-idp",
+    idempotent: false,
+};
+
+/// `createExtIdpConn`: POST `/api/v3/create-ext-idp-conn` (a write) (feature `mgmt-identity-sources`)
+pub const CREATE_EXT_IDP_CONN: Operation = Operation {
+    id: "createExtIdpConn",
+    method: "POST",
+    path: "/api/v3/create-ext-idp-conn",
+    idempotent: false,
+};
+
+/// `createGroup`: POST `/api/v3/create-group` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_GROUP: Operation = Operation {
+    id: "createGroup",
+    method: "POST",
+    path: "/api/v3/create-group",
+    idempotent: false,
+};
+
+/// `createGroupsBatch`: POST `/api/v3/create-groups-batch` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_GROUPS_BATCH: Operation = Operation {
+    id: "createGroupsBatch",
+    method: "POST",
+    path: "/api/v3/create-groups-batch",
+    idempotent: false,
+};
+
+/// `createMultipleTenantAdmin`: POST `/api/v3/create-multiple-tenant-admin` (a write) (feature `mgmt-tenants`)
+pub const CREATE_MULTIPLE_TENANT_ADMIN: Operation = Operation {
+    id: "createMultipleTenantAdmin",
+    method: "POST",
+    path: "/api/v3/create-multiple-tenant-admin",
+    idempotent: false,
+};
+
+/// `createNamespace`: POST `/api/v3/create-namespace` (a write) (feature `mgmt-permissions`)
+pub const CREATE_NAMESPACE: Operation = Operation {
+    id: "createNamespace",
+    method: "POST",
+    path: "/api/v3/create-namespace",
+    idempotent: false,
+};
+
+/// `createNamespacesBatch`: POST `/api/v3/create-namespaces-batch` (a write) (feature `mgmt-permissions`)
+pub const CREATE_NAMESPACES_BATCH: Operation = Operation {
+    id: "createNamespacesBatch",
+    method: "POST",
+    path: "/api/v3/create-namespaces-batch",
+    idempotent: false,
+};
+
+/// `createOrUpdateGroup`: POST `/api/v3/create-or-update-group` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_OR_UPDATE_GROUP: Operation = Operation {
+    id: "createOrUpdateGroup",
+    method: "POST",
+    path: "/api/v3/create-or-update-group",
+    idempotent: false,
+};
+
+/// `createOrganization`: POST `/api/v3/create-organization` (a write) (feature `mgmt-organizations`)
+pub const CREATE_ORGANIZATION: Operation = Operation {
+    id: "createOrganization",
+    method: "POST",
+    path: "/api/v3/create-organization",
+    idempotent: false,
+};
+
+/// `createPermissionNamespace`: POST `/api/v3/create-permission-namespace` (a write) (feature `mgmt-permissions`)
+pub const CREATE_PERMISSION_NAMESPACE: Operation = Operation {
+    id: "createPermissionNamespace",
+    method: "POST",
+    path: "/api/v3/create-permission-namespace",
+    idempotent: false,
+};
+
+/// `createPermissionNamespacesBatch`: POST `/api/v3/create-permission-namespaces-batch` (a write) (feature `mgmt-permissions`)
+pub const CREATE_PERMISSION_NAMESPACES_BATCH: Operation = Operation {
+    id: "createPermissionNamespacesBatch",
+    method: "POST",
+    path: "/api/v3/create-permission-namespaces-batch",
+    idempotent: false,
+};
+
+/// `createPipelineFunction`: POST `/api/v3/create-pipeline-function` (a write) (feature `mgmt-events`)
+pub const CREATE_PIPELINE_FUNCTION: Operation = Operation {
+    id: "createPipelineFunction",
+    method: "POST",
+    path: "/api/v3/create-pipeline-function",
+    idempotent: false,
+};
+
+/// `createPost`: POST `/api/v3/create-post` (a write) (feature `mgmt-organizations`)
+pub const CREATE_POST: Operation = Operation {
+    id: "createPost",
+    method: "POST",
+    path: "/api/v3/create-post",
+    idempotent: false,
+};
+
+/// `createPublicAccount`: POST `/api/v3/create-public-account` (a write) (feature `mgmt-public-accounts`)
+pub const CREATE_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "createPublicAccount",
+    method: "POST",
+    path: "/api/v3/create-public-account",
+    idempotent: false,
+};
+
+/// `createPublicAccountsBatch`: POST `/api/v3/create-public-accounts-batch` (a write) (feature `mgmt-public-accounts`)
+pub const CREATE_PUBLIC_ACCOUNTS_BATCH: Operation = Operation {
+    id: "createPublicAccountsBatch",
+    method: "POST",
+    path: "/api/v3/create-public-accounts-batch",
+    idempotent: false,
+};
+
+/// `createResource`: POST `/api/v3/create-resource` (a write) (feature `mgmt-permissions`)
+pub const CREATE_RESOURCE: Operation = Operation {
+    id: "createResource",
+    method: "POST",
+    path: "/api/v3/create-resource",
+    idempotent: false,
+};
+
+/// `createResourcesBatch`: POST `/api/v3/create-resources-batch` (a write) (feature `mgmt-permissions`)
+pub const CREATE_RESOURCES_BATCH: Operation = Operation {
+    id: "createResourcesBatch",
+    method: "POST",
+    path: "/api/v3/create-resources-batch",
+    idempotent: false,
+};
+
+/// `createRole`: POST `/api/v3/create-role` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_ROLE: Operation = Operation {
+    id: "createRole",
+    method: "POST",
+    path: "/api/v3/create-role",
+    idempotent: false,
+};
+
+/// `createRolesBatch`: POST `/api/v3/create-roles-batch` (a write) (feature `mgmt-roles-groups`)
+pub const CREATE_ROLES_BATCH: Operation = Operation {
+    id: "createRolesBatch",
+    method: "POST",
+    path: "/api/v3/create-roles-batch",
+    idempotent: false,
+};
+
+/// `createDataResourceByString`: POST `/api/v3/create-string-data-resource` (a write) (feature `mgmt-permissions`)
+pub const CREATE_DATA_RESOURCE_BY_STRING: Operation = Operation {
+    id: "createDataResourceByString",
+    method: "POST",
+    path: "/api/v3/create-string-data-resource",
+    idempotent: false,
+};
+
+/// `createSyncTask`: POST `/api/v3/create-sync-task` (a write) (feature `mgmt-identity-sources`)
+pub const CREATE_SYNC_TASK: Operation = Operation {
+    id: "createSyncTask",
+    method: "POST",
+    path: "/api/v3/create-sync-task",
+    idempotent: false,
+};
+
+/// `createTenant`: POST `/api/v3/create-tenant` (a write) (feature `mgmt-tenants`)
+pub const CREATE_TENANT: Operation = Operation {
+    id: "createTenant",
+    method: "POST",
+    path: "/api/v3/create-tenant",
+    idempotent: false,
+};
+
+/// `createTenantCooperator`: POST `/api/v3/create-tenant-cooperator` (a write) (feature `mgmt-tenants`)
+pub const CREATE_TENANT_COOPERATOR: Operation = Operation {
+    id: "createTenantCooperator",
+    method: "POST",
+    path: "/api/v3/create-tenant-cooperator",
+    idempotent: false,
+};
+
+/// `createTenantUser`: POST `/api/v3/create-tenant-user` (a write) (feature `mgmt-tenants`)
+pub const CREATE_TENANT_USER: Operation = Operation {
+    id: "createTenantUser",
+    method: "POST",
+    path: "/api/v3/create-tenant-user",
+    idempotent: false,
+};
+
+/// `createDataResourceByTree`: POST `/api/v3/create-tree-data-resource` (a write) (feature `mgmt-permissions`)
+pub const CREATE_DATA_RESOURCE_BY_TREE: Operation = Operation {
+    id: "createDataResourceByTree",
+    method: "POST",
+    path: "/api/v3/create-tree-data-resource",
+    idempotent: false,
+};
+
+/// `createUsersBatch`: POST `/api/v3/create-users-batch` (a write) (feature `mgmt-users`)
+pub const CREATE_USERS_BATCH: Operation = Operation {
+    id: "createUsersBatch",
+    method: "POST",
+    path: "/api/v3/create-users-batch",
+    idempotent: false,
+};
+
+/// `createWebhook`: POST `/api/v3/create-webhook` (a write) (feature `mgmt-events`)
+pub const CREATE_WEBHOOK: Operation = Operation {
+    id: "createWebhook",
+    method: "POST",
+    path: "/api/v3/create-webhook",
+    idempotent: false,
+};
+
+/// `defineEvent`: POST `/api/v3/define-event` (a write) (feature `mgmt-events`)
+pub const DEFINE_EVENT: Operation = Operation {
+    id: "defineEvent",
+    method: "POST",
+    path: "/api/v3/define-event",
+    idempotent: false,
+};
+
+/// `deleteAccessKey`: POST `/api/v3/delete-access-key` (a write) (feature `mgmt-applications`)
+pub const DELETE_ACCESS_KEY: Operation = Operation {
+    id: "deleteAccessKey",
+    method: "POST",
+    path: "/api/v3/delete-access-key",
+    idempotent: false,
+};
+
+/// `deleteAdminRolesBatch`: POST `/api/v3/delete-admin-roles` (a write) (feature `mgmt-roles-groups`)
+pub const DELETE_ADMIN_ROLES_BATCH: Operation = Operation {
+    id: "deleteAdminRolesBatch",
+    method: "POST",
+    path: "/api/v3/delete-admin-roles",
+    idempotent: false,
+};
+
+/// `deleteApplication`: POST `/api/v3/delete-application` (a write) (feature `mgmt-applications`)
+pub const DELETE_APPLICATION: Operation = Operation {
+    id: "deleteApplication",
+    method: "POST",
+    path: "/api/v3/delete-application",
+    idempotent: false,
+};
+
+/// `deleteAsaAccount`: POST `/api/v3/delete-asa-account` (a write) (feature `mgmt-applications`)
+pub const DELETE_ASA_ACCOUNT: Operation = Operation {
+    id: "deleteAsaAccount",
+    method: "POST",
+    path: "/api/v3/delete-asa-account",
+    idempotent: false,
+};
+
+/// `deleteAsaAccountBatch`: POST `/api/v3/delete-asa-accounts-batch` (a write) (feature `mgmt-applications`)
+pub const DELETE_ASA_ACCOUNT_BATCH: Operation = Operation {
+    id: "deleteAsaAccountBatch",
+    method: "POST",
+    path: "/api/v3/delete-asa-accounts-batch",
+    idempotent: false,
+};
+
+/// `batchDeleteCommonResource`: POST `/api/v3/delete-common-resources-batch` (a write) (feature `mgmt-permissions`)
+pub const BATCH_DELETE_COMMON_RESOURCE: Operation = Operation {
+    id: "batchDeleteCommonResource",
+    method: "POST",
+    path: "/api/v3/delete-common-resources-batch",
+    idempotent: false,
+};
+
+/// `deleteCustomFields`: POST `/api/v3/delete-custom-fields` (a write) (feature `mgmt-metadata`)
+pub const DELETE_CUSTOM_FIELDS: Operation = Operation {
+    id: "deleteCustomFields",
+    method: "POST",
+    path: "/api/v3/delete-custom-fields",
+    idempotent: false,
+};
+
+/// `deleteDataPolicy`: POST `/api/v3/delete-data-policy` (a write) (feature `mgmt-permissions`)
+pub const DELETE_DATA_POLICY: Operation = Operation {
+    id: "deleteDataPolicy",
+    method: "POST",
+    path: "/api/v3/delete-data-policy",
+    idempotent: false,
+};
+
+/// `deleteDataResource`: POST `/api/v3/delete-data-resource` (a write) (feature `mgmt-permissions`)
+pub const DELETE_DATA_RESOURCE: Operation = Operation {
+    id: "deleteDataResource",
+    method: "POST",
+    path: "/api/v3/delete-data-resource",
+    idempotent: false,
+};
+
+/// `deleteDepartment`: POST `/api/v3/delete-department` (a write) (feature `mgmt-organizations`)
+pub const DELETE_DEPARTMENT: Operation = Operation {
+    id: "deleteDepartment",
+    method: "POST",
+    path: "/api/v3/delete-department",
+    idempotent: false,
+};
+
+/// `deleteDepartmentSyncRelations`: POST `/api/v3/delete-department-sync-relations` (a write) (feature `mgmt-organizations`)
+pub const DELETE_DEPARTMENT_SYNC_RELATIONS: Operation = Operation {
+    id: "deleteDepartmentSyncRelations",
+    method: "POST",
+    path: "/api/v3/delete-department-sync-relations",
+    idempotent: false,
+};
+
+/// `terminalManagementDeleteDevice`: POST `/api/v3/delete-device` (a write) (feature `mgmt-security`)
+pub const TERMINAL_MANAGEMENT_DELETE_DEVICE: Operation = Operation {
+    id: "terminalManagementDeleteDevice",
+    method: "POST",
+    path: "/api/v3/delete-device",
+    idempotent: false,
+};
+
+/// `terminalUserDeleteDevice`: POST `/api/v3/delete-device-by-user` (a write) (feature `mgmt-users`)
+pub const TERMINAL_USER_DELETE_DEVICE: Operation = Operation {
+    id: "terminalUserDeleteDevice",
+    method: "POST",
+    path: "/api/v3/delete-device-by-user",
+    idempotent: false,
+};
+
+/// `deleteExtIdp`: POST `/api/v3/delete-ext-idp` (a write) (feature `mgmt-identity-sources`)
+pub const DELETE_EXT_IDP: Operation = Operation {
+    id: "deleteExtIdp",
+    method: "POST",
+    path: "/api/v3/delete-ext-idp",
+    idempotent: false,
+};
+
+/// `deleteExtIdpConn`: POST `/api/v3/delete-ext-idp-conn` (a write) (feature `mgmt-identity-sources`)
+pub const DELETE_EXT_IDP_CONN: Operation = Operation {
+    id: "deleteExtIdpConn",
+    method: "POST",
+    path: "/api/v3/delete-ext-idp-conn",
+    idempotent: false,
+};
+
+/// `deleteGroupsBatch`: POST `/api/v3/delete-groups-batch` (a write) (feature `mgmt-roles-groups`)
+pub const DELETE_GROUPS_BATCH: Operation = Operation {
+    id: "deleteGroupsBatch",
+    method: "POST",
+    path: "/api/v3/delete-groups-batch",
+    idempotent: false,
+};
+
+/// `deleteMultipleTenantAdmin`: POST `/api/v3/delete-multiple-tenant-admin` (a write) (feature `mgmt-tenants`)
+pub const DELETE_MULTIPLE_TENANT_ADMIN: Operation = Operation {
+    id: "deleteMultipleTenantAdmin",
+    method: "POST",
+    path: "/api/v3/delete-multiple-tenant-admin",
+    idempotent: false,
+};
+
+/// `deleteNamespace`: POST `/api/v3/delete-namespace` (a write) (feature `mgmt-permissions`)
+pub const DELETE_NAMESPACE: Operation = Operation {
+    id: "deleteNamespace",
+    method: "POST",
+    path: "/api/v3/delete-namespace",
+    idempotent: false,
+};
+
+/// `deleteNamespacesBatch`: POST `/api/v3/delete-namespaces-batch` (a write) (feature `mgmt-permissions`)
+pub const DELETE_NAMESPACES_BATCH: Operation = Operation {
+    id: "deleteNamespacesBatch",
+    method: "POST",
+    path: "/api/v3/delete-namespaces-batch",
+    idempotent: false,
+};
+
+/// `deleteOrganization`: POST `/api/v3/delete-organization` (a write) (feature `mgmt-organizations`)
+pub const DELETE_ORGANIZATION: Operation = Operation {
+    id: "deleteOrganization",
+    method: "POST",
+    path: "/api/v3/delete-organization",
+    idempotent: false,
+};
+
+/// `deletePermissionNamespace`: POST `/api/v3/delete-permission-namespace` (a write) (feature `mgmt-permissions`)
+pub const DELETE_PERMISSION_NAMESPACE: Operation = Operation {
+    id: "deletePermissionNamespace",
+    method: "POST",
+    path: "/api/v3/delete-permission-namespace",
+    idempotent: false,
+};
+
+/// `deletePermissionNamespacesBatch`: POST `/api/v3/delete-permission-namespaces-batch` (a write) (feature `mgmt-permissions`)
+pub const DELETE_PERMISSION_NAMESPACES_BATCH: Operation = Operation {
+    id: "deletePermissionNamespacesBatch",
+    method: "POST",
+    path: "/api/v3/delete-permission-namespaces-batch",
+    idempotent: false,
+};
+
+/// `deletePipelineFunction`: POST `/api/v3/delete-pipeline-function` (a write) (feature `mgmt-events`)
+pub const DELETE_PIPELINE_FUNCTION: Operation = Operation {
+    id: "deletePipelineFunction",
+    method: "POST",
+    path: "/api/v3/delete-pipeline-function",
+    idempotent: false,
+};
+
+/// `deletePublicAccountsBatch`: POST `/api/v3/delete-public-accounts-batch` (a write) (feature `mgmt-public-accounts`)
+pub const DELETE_PUBLIC_ACCOUNTS_BATCH: Operation = Operation {
+    id: "deletePublicAccountsBatch",
+    method: "POST",
+    path: "/api/v3/delete-public-accounts-batch",
+    idempotent: false,
+};
+
+/// `deleteResource`: POST `/api/v3/delete-resource` (a write) (feature `mgmt-permissions`)
+pub const DELETE_RESOURCE: Operation = Operation {
+    id: "deleteResource",
+    method: "POST",
+    path: "/api/v3/delete-resource",
+    idempotent: false,
+};
+
+/// `deleteResourcesBatch`: POST `/api/v3/delete-resources-batch` (a write) (feature `mgmt-permissions`)
+pub const DELETE_RESOURCES_BATCH: Operation = Operation {
+    id: "deleteResourcesBatch",
+    method: "POST",
+    path: "/api/v3/delete-resources-batch",
+    idempotent: false,
+};
+
+/// `deleteRolesBatch`: POST `/api/v3/delete-roles-batch` (a write) (feature `mgmt-roles-groups`)
+pub const DELETE_ROLES_BATCH: Operation = Operation {
+    id: "deleteRolesBatch",
+    method: "POST",
+    path: "/api/v3/delete-roles-batch",
+    idempotent: false,
+};
+
+/// `deleteTenant`: POST `/api/v3/delete-tenant` (a write) (feature `mgmt-tenants`)
+pub const DELETE_TENANT: Operation = Operation {
+    id: "deleteTenant",
+    method: "POST",
+    path: "/api/v3/delete-tenant",
+    idempotent: false,
+};
+
+/// `deleteTenantAdmin`: POST `/api/v3/delete-tenant-admin` (a write) (feature `mgmt-tenants`)
+pub const DELETE_TENANT_ADMIN: Operation = Operation {
+    id: "deleteTenantAdmin",
+    method: "POST",
+    path: "/api/v3/delete-tenant-admin",
+    idempotent: false,
+};
+
+/// `deleteTenantCooperator`: POST `/api/v3/delete-tenant-cooperator` (a write) (feature `mgmt-tenants`)
+pub const DELETE_TENANT_COOPERATOR: Operation = Operation {
+    id: "deleteTenantCooperator",
+    method: "POST",
+    path: "/api/v3/delete-tenant-cooperator",
+    idempotent: false,
+};
+
+/// `deleteTenantUser`: POST `/api/v3/delete-tenant-user` (a write) (feature `mgmt-tenants`)
+pub const DELETE_TENANT_USER: Operation = Operation {
+    id: "deleteTenantUser",
+    method: "POST",
+    path: "/api/v3/delete-tenant-user",
+    idempotent: false,
+};
+
+/// `deleteUserSyncRelations`: POST `/api/v3/delete-user-sync-relations` (a write) (feature `mgmt-users`)
+pub const DELETE_USER_SYNC_RELATIONS: Operation = Operation {
+    id: "deleteUserSyncRelations",
+    method: "POST",
+    path: "/api/v3/delete-user-sync-relations",
+    idempotent: false,
+};
+
+/// `deleteUsersBatch`: POST `/api/v3/delete-users-batch` (a write) (feature `mgmt-users`)
+pub const DELETE_USERS_BATCH: Operation = Operation {
+    id: "deleteUsersBatch",
+    method: "POST",
+    path: "/api/v3/delete-users-batch",
+    idempotent: false,
+};
+
+/// `deleteWebhook`: POST `/api/v3/delete-webhook` (a write) (feature `mgmt-events`)
+pub const DELETE_WEBHOOK: Operation = Operation {
+    id: "deleteWebhook",
+    method: "POST",
+    path: "/api/v3/delete-webhook",
+    idempotent: false,
+};
+
+/// `deleteWhitelist`: POST `/api/v3/delete-whitelist` (a write) (feature `mgmt-security`)
+pub const DELETE_WHITELIST: Operation = Operation {
+    id: "deleteWhitelist",
+    method: "POST",
+    path: "/api/v3/delete-whitelist",
+    idempotent: false,
+};
+
+/// `getDeviceStatus`: POST `/api/v3/device-status` (a write) (feature `mgmt-security`)
+pub const GET_DEVICE_STATUS: Operation = Operation {
+    id: "getDeviceStatus",
+    method: "POST",
+    path: "/api/v3/device-status",
+    idempotent: false,
+};
+
+/// `terminalManagementDisableDevice`: POST `/api/v3/disable-device` (a write) (feature `mgmt-security`)
+pub const TERMINAL_MANAGEMENT_DISABLE_DEVICE: Operation = Operation {
+    id: "terminalManagementDisableDevice",
+    method: "POST",
+    path: "/api/v3/disable-device",
+    idempotent: false,
+};
+
+/// `terminalUserDisableDevice`: POST `/api/v3/disable-device-by-user` (a write) (feature `mgmt-users`)
+pub const TERMINAL_USER_DISABLE_DEVICE: Operation = Operation {
+    id: "terminalUserDisableDevice",
+    method: "POST",
+    path: "/api/v3/disable-device-by-user",
+    idempotent: false,
+};
+
+/// `disableLdapServer`: POST `/api/v3/disable-ldap-server` (a write) (feature `mgmt-identity-sources`)
+pub const DISABLE_LDAP_SERVER: Operation = Operation {
+    id: "disableLdapServer",
+    method: "POST",
+    path: "/api/v3/disable-ldap-server",
+    idempotent: false,
+};
+
+/// `terminalManagementEnableDevice`: POST `/api/v3/enable-device` (a write) (feature `mgmt-security`)
+pub const TERMINAL_MANAGEMENT_ENABLE_DEVICE: Operation = Operation {
+    id: "terminalManagementEnableDevice",
+    method: "POST",
+    path: "/api/v3/enable-device",
+    idempotent: false,
+};
+
+/// `terminalUserEnableDevice`: POST `/api/v3/enable-device-by-user` (a write) (feature `mgmt-users`)
+pub const TERMINAL_USER_ENABLE_DEVICE: Operation = Operation {
+    id: "terminalUserEnableDevice",
+    method: "POST",
+    path: "/api/v3/enable-device-by-user",
+    idempotent: false,
+};
+
+/// `saveLdapConfigInfo`: POST `/api/v3/enable-ldap-server` (a write) (feature `mgmt-identity-sources`)
+pub const SAVE_LDAP_CONFIG_INFO: Operation = Operation {
+    id: "saveLdapConfigInfo",
+    method: "POST",
+    path: "/api/v3/enable-ldap-server",
+    idempotent: false,
+};
+
+/// `extIdpConnStateByApps`: GET `/api/v3/ext-idp-conn-apps` (feature `mgmt-identity-sources`)
+pub const EXT_IDP_CONN_STATE_BY_APPS: Operation = Operation {
+    id: "extIdpConnStateByApps",
+    method: "GET",
+    path: "/api/v3/ext-idp-conn-apps",
+    idempotent: true,
+};
+
+/// `generateInviteTenantUserLink`: POST `/api/v3/generate-invite-tenant-user-link` (a write) (feature `mgmt-tenants`)
+pub const GENERATE_INVITE_TENANT_USER_LINK: Operation = Operation {
+    id: "generateInviteTenantUserLink",
+    method: "POST",
+    path: "/api/v3/generate-invite-tenant-user-link",
+    idempotent: false,
+};
+
+/// `getAccessKey`: GET `/api/v3/get-access-key` (feature `mgmt-applications`)
+pub const GET_ACCESS_KEY: Operation = Operation {
+    id: "getAccessKey",
+    method: "GET",
+    path: "/api/v3/get-access-key",
+    idempotent: true,
+};
+
+/// `getAdminAuditLogs`: POST `/api/v3/get-admin-audit-logs` (feature `mgmt-events`)
+pub const GET_ADMIN_AUDIT_LOGS: Operation = Operation {
+    id: "getAdminAuditLogs",
+    method: "POST",
+    path: "/api/v3/get-admin-audit-logs",
+    idempotent: true,
+};
+
+/// `getAllDepartments`: GET `/api/v3/get-all-departments` (feature `mgmt-organizations`)
+pub const GET_ALL_DEPARTMENTS: Operation = Operation {
+    id: "getAllDepartments",
+    method: "GET",
+    path: "/api/v3/get-all-departments",
+    idempotent: true,
+};
+
+/// `getAllGroups`: GET `/api/v3/get-all-groups` (feature `mgmt-roles-groups`)
+pub const GET_ALL_GROUPS: Operation = Operation {
+    id: "getAllGroups",
+    method: "GET",
+    path: "/api/v3/get-all-groups",
+    idempotent: true,
+};
+
+/// `getAllRightsItem`: GET `/api/v3/get-all-rights-items` (feature `mgmt-events`)
+pub const GET_ALL_RIGHTS_ITEM: Operation = Operation {
+    id: "getAllRightsItem",
+    method: "GET",
+    path: "/api/v3/get-all-rights-items",
+    idempotent: true,
+};
+
+/// `getApplication`: GET `/api/v3/get-application` (feature `mgmt-applications`)
+pub const GET_APPLICATION: Operation = Operation {
+    id: "getApplication",
+    method: "GET",
+    path: "/api/v3/get-application",
+    idempotent: true,
+};
+
+/// `getApplicationPermissionStrategy`: GET `/api/v3/get-application-permission-strategy` (feature `mgmt-applications`)
+pub const GET_APPLICATION_PERMISSION_STRATEGY: Operation = Operation {
+    id: "getApplicationPermissionStrategy",
+    method: "GET",
+    path: "/api/v3/get-application-permission-strategy",
+    idempotent: true,
+};
+
+/// `getApplicationSecret`: GET `/api/v3/get-application-secret` (feature `mgmt-applications`)
+pub const GET_APPLICATION_SECRET: Operation = Operation {
+    id: "getApplicationSecret",
+    method: "GET",
+    path: "/api/v3/get-application-secret",
+    idempotent: true,
+};
+
+/// `getApplicationSimpleInfo`: GET `/api/v3/get-application-simple-info` (feature `mgmt-applications`)
+pub const GET_APPLICATION_SIMPLE_INFO: Operation = Operation {
+    id: "getApplicationSimpleInfo",
+    method: "GET",
+    path: "/api/v3/get-application-simple-info",
+    idempotent: true,
+};
+
+/// `getAsaAccount`: GET `/api/v3/get-asa-account` (feature `mgmt-applications`)
+pub const GET_ASA_ACCOUNT: Operation = Operation {
+    id: "getAsaAccount",
+    method: "GET",
+    path: "/api/v3/get-asa-account",
+    idempotent: true,
+};
+
+/// `getAsaAccountAssignedTargets`: GET `/api/v3/get-asa-account-assigned-targets` (feature `mgmt-applications`)
+pub const GET_ASA_ACCOUNT_ASSIGNED_TARGETS: Operation = Operation {
+    id: "getAsaAccountAssignedTargets",
+    method: "GET",
+    path: "/api/v3/get-asa-account-assigned-targets",
+    idempotent: true,
+};
+
+/// `getAsaAccountBatch`: POST `/api/v3/get-asa-accounts-batch` (feature `mgmt-applications`)
+pub const GET_ASA_ACCOUNT_BATCH: Operation = Operation {
+    id: "getAsaAccountBatch",
+    method: "POST",
+    path: "/api/v3/get-asa-accounts-batch",
+    idempotent: true,
+};
+
+/// `getAssignedAccount`: GET `/api/v3/get-assigned-account` (feature `mgmt-applications`)
+pub const GET_ASSIGNED_ACCOUNT: Operation = Operation {
+    id: "getAssignedAccount",
+    method: "GET",
+    path: "/api/v3/get-assigned-account",
+    idempotent: true,
+};
+
+/// `accessControlManagementGetAuthorizedResources`: GET `/api/v3/get-authorized-resources` (feature `mgmt-permissions`)
+pub const ACCESS_CONTROL_MANAGEMENT_GET_AUTHORIZED_RESOURCES: Operation = Operation {
+    id: "accessControlManagementGetAuthorizedResources",
+    method: "GET",
+    path: "/api/v3/get-authorized-resources",
+    idempotent: true,
+};
+
+/// `getCurrentPackageInfo`: GET `/api/v3/get-current-package-info` (feature `mgmt-events`)
+pub const GET_CURRENT_PACKAGE_INFO: Operation = Operation {
+    id: "getCurrentPackageInfo",
+    method: "GET",
+    path: "/api/v3/get-current-package-info",
+    idempotent: true,
+};
+
+/// `getCustomData`: GET `/api/v3/get-custom-data` (feature `mgmt-metadata`)
+pub const GET_CUSTOM_DATA: Operation = Operation {
+    id: "getCustomData",
+    method: "GET",
+    path: "/api/v3/get-custom-data",
+    idempotent: true,
+};
+
+/// `getCustomFields`: GET `/api/v3/get-custom-fields` (feature `mgmt-metadata`)
+pub const GET_CUSTOM_FIELDS: Operation = Operation {
+    id: "getCustomFields",
+    method: "GET",
+    path: "/api/v3/get-custom-fields",
+    idempotent: true,
+};
+
+/// `getDataPolicy`: GET `/api/v3/get-data-policy` (feature `mgmt-permissions`)
+pub const GET_DATA_POLICY: Operation = Operation {
+    id: "getDataPolicy",
+    method: "GET",
+    path: "/api/v3/get-data-policy",
+    idempotent: true,
+};
+
+/// `getDataResource`: GET `/api/v3/get-data-resource` (feature `mgmt-permissions`)
+pub const GET_DATA_RESOURCE: Operation = Operation {
+    id: "getDataResource",
+    method: "GET",
+    path: "/api/v3/get-data-resource",
+    idempotent: true,
+};
+
+/// `getDepartment`: GET `/api/v3/get-department` (feature `mgmt-organizations`)
+pub const GET_DEPARTMENT: Operation = Operation {
+    id: "getDepartment",
+    method: "GET",
+    path: "/api/v3/get-department",
+    idempotent: true,
+};
+
+/// `getDepartmentById`: GET `/api/v3/get-department-by-id` (feature `mgmt-organizations`)
+pub const GET_DEPARTMENT_BY_ID: Operation = Operation {
+    id: "getDepartmentById",
+    method: "GET",
+    path: "/api/v3/get-department-by-id",
+    idempotent: true,
+};
+
+/// `getDepartmentSyncRelations`: GET `/api/v3/get-department-sync-relations` (feature `mgmt-organizations`)
+pub const GET_DEPARTMENT_SYNC_RELATIONS: Operation = Operation {
+    id: "getDepartmentSyncRelations",
+    method: "GET",
+    path: "/api/v3/get-department-sync-relations",
+    idempotent: true,
+};
+
+/// `getPublicAccountDepartments`: GET `/api/v3/get-departments-of-public-account` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNT_DEPARTMENTS: Operation = Operation {
+    id: "getPublicAccountDepartments",
+    method: "GET",
+    path: "/api/v3/get-departments-of-public-account",
+    idempotent: true,
+};
+
+/// `getEmailProvider`: GET `/api/v3/get-email-provider` (feature `mgmt-events`)
+pub const GET_EMAIL_PROVIDER: Operation = Operation {
+    id: "getEmailProvider",
+    method: "GET",
+    path: "/api/v3/get-email-provider",
+    idempotent: true,
+};
+
+/// `getEmailTemplates`: GET `/api/v3/get-email-templates` (feature `mgmt-events`)
+pub const GET_EMAIL_TEMPLATES: Operation = Operation {
+    id: "getEmailTemplates",
+    method: "GET",
+    path: "/api/v3/get-email-templates",
+    idempotent: true,
+};
+
+/// `getExtIdp`: GET `/api/v3/get-ext-idp` (feature `mgmt-identity-sources`)
+pub const GET_EXT_IDP: Operation = Operation {
+    id: "getExtIdp",
+    method: "GET",
+    path: "/api/v3/get-ext-idp",
+    idempotent: true,
+};
+
+/// `getExternalUserResourceStruct`: POST `/api/v3/get-external-user-resource-struct` (feature `mgmt-permissions`)
+pub const GET_EXTERNAL_USER_RESOURCE_STRUCT: Operation = Operation {
+    id: "getExternalUserResourceStruct",
+    method: "POST",
+    path: "/api/v3/get-external-user-resource-struct",
+    idempotent: true,
+};
+
+/// `getGlobalMfaSettings`: GET `/api/v3/get-global-mfa-settings` (feature `mgmt-security`)
+pub const GET_GLOBAL_MFA_SETTINGS: Operation = Operation {
+    id: "getGlobalMfaSettings",
+    method: "GET",
+    path: "/api/v3/get-global-mfa-settings",
+    idempotent: true,
+};
+
+/// `getGroup`: GET `/api/v3/get-group` (feature `mgmt-roles-groups`)
+pub const GET_GROUP: Operation = Operation {
+    id: "getGroup",
+    method: "GET",
+    path: "/api/v3/get-group",
+    idempotent: true,
+};
+
+/// `getGroupAuthorizedResources`: GET `/api/v3/get-group-authorized-resources` (feature `mgmt-roles-groups`)
+pub const GET_GROUP_AUTHORIZED_RESOURCES: Operation = Operation {
+    id: "getGroupAuthorizedResources",
+    method: "GET",
+    path: "/api/v3/get-group-authorized-resources",
+    idempotent: true,
+};
+
+/// `getGroupsOfPublicAccount`: GET `/api/v3/get-groups-of-public-account` (feature `mgmt-public-accounts`)
+pub const GET_GROUPS_OF_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "getGroupsOfPublicAccount",
+    method: "GET",
+    path: "/api/v3/get-groups-of-public-account",
+    idempotent: true,
+};
+
+/// `findLastLoginAppsByDeviceIds`: POST `/api/v3/get-last-login-apps-by-deviceIds` (feature `mgmt-security`)
+pub const FIND_LAST_LOGIN_APPS_BY_DEVICE_IDS: Operation = Operation {
+    id: "findLastLoginAppsByDeviceIds",
+    method: "POST",
+    path: "/api/v3/get-last-login-apps-by-deviceIds",
+    idempotent: true,
+};
+
+/// `queryLdapConfigInfo`: GET `/api/v3/get-ldap-server-config` (feature `mgmt-identity-sources`)
+pub const QUERY_LDAP_CONFIG_INFO: Operation = Operation {
+    id: "queryLdapConfigInfo",
+    method: "GET",
+    path: "/api/v3/get-ldap-server-config",
+    idempotent: true,
+};
+
+/// `queryLdapLog`: GET `/api/v3/get-ldap-server-log` (feature `mgmt-identity-sources`)
+pub const QUERY_LDAP_LOG: Operation = Operation {
+    id: "queryLdapLog",
+    method: "GET",
+    path: "/api/v3/get-ldap-server-log",
+    idempotent: true,
+};
+
+/// `getBindPwd`: GET `/api/v3/get-ldap-server-random-pwd` (feature `mgmt-identity-sources`)
+pub const GET_BIND_PWD: Operation = Operation {
+    id: "getBindPwd",
+    method: "GET",
+    path: "/api/v3/get-ldap-server-random-pwd",
+    idempotent: true,
+};
+
+/// `queryLdapSubEntries`: GET `/api/v3/get-ldap-sub-entries` (feature `mgmt-identity-sources`)
+pub const QUERY_LDAP_SUB_ENTRIES: Operation = Operation {
+    id: "queryLdapSubEntries",
+    method: "GET",
+    path: "/api/v3/get-ldap-sub-entries",
+    idempotent: true,
+};
+
+/// `getMauPeriodUsageHistory`: GET `/api/v3/get-mau-period-usage-history` (feature `mgmt-events`)
+pub const GET_MAU_PERIOD_USAGE_HISTORY: Operation = Operation {
+    id: "getMauPeriodUsageHistory",
+    method: "GET",
+    path: "/api/v3/get-mau-period-usage-history",
+    idempotent: true,
+};
+
+/// `getUserMfaStatus`: GET `/api/v3/get-mfa-status` (feature `mgmt-users`)
+pub const GET_USER_MFA_STATUS: Operation = Operation {
+    id: "getUserMfaStatus",
+    method: "GET",
+    path: "/api/v3/get-mfa-status",
+    idempotent: true,
+};
+
+/// `getMfaTriggerData`: GET `/api/v3/get-mfa-trigger-data` (feature `mgmt-applications`)
+pub const GET_MFA_TRIGGER_DATA: Operation = Operation {
+    id: "getMfaTriggerData",
+    method: "GET",
+    path: "/api/v3/get-mfa-trigger-data",
+    idempotent: true,
+};
+
+/// `getMultipleTenantAdmin`: GET `/api/v3/get-multiple-tenant-admin` (feature `mgmt-tenants`)
+pub const GET_MULTIPLE_TENANT_ADMIN: Operation = Operation {
+    id: "getMultipleTenantAdmin",
+    method: "GET",
+    path: "/api/v3/get-multiple-tenant-admin",
+    idempotent: true,
+};
+
+/// `getNamespace`: GET `/api/v3/get-namespace` (feature `mgmt-permissions`)
+pub const GET_NAMESPACE: Operation = Operation {
+    id: "getNamespace",
+    method: "GET",
+    path: "/api/v3/get-namespace",
+    idempotent: true,
+};
+
+/// `getNamespacesBatch`: GET `/api/v3/get-namespaces-batch` (feature `mgmt-permissions`)
+pub const GET_NAMESPACES_BATCH: Operation = Operation {
+    id: "getNamespacesBatch",
+    method: "GET",
+    path: "/api/v3/get-namespaces-batch",
+    idempotent: true,
+};
+
+/// `getOrderDetail`: GET `/api/v3/get-order-detail` (feature `mgmt-events`)
+pub const GET_ORDER_DETAIL: Operation = Operation {
+    id: "getOrderDetail",
+    method: "GET",
+    path: "/api/v3/get-order-detail",
+    idempotent: true,
+};
+
+/// `getOrderPayDetail`: GET `/api/v3/get-order-pay-detail` (feature `mgmt-events`)
+pub const GET_ORDER_PAY_DETAIL: Operation = Operation {
+    id: "getOrderPayDetail",
+    method: "GET",
+    path: "/api/v3/get-order-pay-detail",
+    idempotent: true,
+};
+
+/// `getOrders`: GET `/api/v3/get-orders` (feature `mgmt-events`)
+pub const GET_ORDERS: Operation = Operation {
+    id: "getOrders",
+    method: "GET",
+    path: "/api/v3/get-orders",
+    idempotent: true,
+};
+
+/// `getOrganization`: GET `/api/v3/get-organization` (feature `mgmt-organizations`)
+pub const GET_ORGANIZATION: Operation = Operation {
+    id: "getOrganization",
+    method: "GET",
+    path: "/api/v3/get-organization",
+    idempotent: true,
+};
+
+/// `getOrganizationsBatch`: GET `/api/v3/get-organization-batch` (feature `mgmt-organizations`)
+pub const GET_ORGANIZATIONS_BATCH: Operation = Operation {
+    id: "getOrganizationsBatch",
+    method: "GET",
+    path: "/api/v3/get-organization-batch",
+    idempotent: true,
+};
+
+/// `getOtpSecretByUser`: GET `/api/v3/get-otp-secret-by-user` (feature `mgmt-users`)
+pub const GET_OTP_SECRET_BY_USER: Operation = Operation {
+    id: "getOtpSecretByUser",
+    method: "GET",
+    path: "/api/v3/get-otp-secret-by-user",
+    idempotent: true,
+};
+
+/// `getParentDepartment`: GET `/api/v3/get-parent-department` (feature `mgmt-organizations`)
+pub const GET_PARENT_DEPARTMENT: Operation = Operation {
+    id: "getParentDepartment",
+    method: "GET",
+    path: "/api/v3/get-parent-department",
+    idempotent: true,
+};
+
+/// `getPermissionNamespace`: GET `/api/v3/get-permission-namespace` (feature `mgmt-permissions`)
+pub const GET_PERMISSION_NAMESPACE: Operation = Operation {
+    id: "getPermissionNamespace",
+    method: "GET",
+    path: "/api/v3/get-permission-namespace",
+    idempotent: true,
+};
+
+/// `getPermissionNamespacesBatch`: GET `/api/v3/get-permission-namespaces-batch` (feature `mgmt-permissions`)
+pub const GET_PERMISSION_NAMESPACES_BATCH: Operation = Operation {
+    id: "getPermissionNamespacesBatch",
+    method: "GET",
+    path: "/api/v3/get-permission-namespaces-batch",
+    idempotent: true,
+};
+
+/// `getPipelineFunction`: GET `/api/v3/get-pipeline-function` (feature `mgmt-events`)
+pub const GET_PIPELINE_FUNCTION: Operation = Operation {
+    id: "getPipelineFunction",
+    method: "GET",
+    path: "/api/v3/get-pipeline-function",
+    idempotent: true,
+};
+
+/// `getPipelineLogs`: GET `/api/v3/get-pipeline-logs` (feature `mgmt-events`)
+pub const GET_PIPELINE_LOGS: Operation = Operation {
+    id: "getPipelineLogs",
+    method: "GET",
+    path: "/api/v3/get-pipeline-logs",
+    idempotent: true,
+};
+
+/// `getPost`: GET `/api/v3/get-post` (feature `mgmt-organizations`)
+pub const GET_POST: Operation = Operation {
+    id: "getPost",
+    method: "GET",
+    path: "/api/v3/get-post",
+    idempotent: true,
+};
+
+/// `getPostById`: POST `/api/v3/get-post-by-id` (feature `mgmt-organizations`)
+pub const GET_POST_BY_ID: Operation = Operation {
+    id: "getPostById",
+    method: "POST",
+    path: "/api/v3/get-post-by-id",
+    idempotent: true,
+};
+
+/// `getPostOfPublicUser`: GET `/api/v3/get-post-of-public-account` (feature `mgmt-public-accounts`)
+pub const GET_POST_OF_PUBLIC_USER: Operation = Operation {
+    id: "getPostOfPublicUser",
+    method: "GET",
+    path: "/api/v3/get-post-of-public-account",
+    idempotent: true,
+};
+
+/// `getPublicAccount`: GET `/api/v3/get-public-account` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "getPublicAccount",
+    method: "GET",
+    path: "/api/v3/get-public-account",
+    idempotent: true,
+};
+
+/// `getPublicAccountBatch`: GET `/api/v3/get-public-account-batch` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNT_BATCH: Operation = Operation {
+    id: "getPublicAccountBatch",
+    method: "GET",
+    path: "/api/v3/get-public-account-batch",
+    idempotent: true,
+};
+
+/// `getPublicAccountsOfDepartment`: GET `/api/v3/get-public-accounts-of-department` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNTS_OF_DEPARTMENT: Operation = Operation {
+    id: "getPublicAccountsOfDepartment",
+    method: "GET",
+    path: "/api/v3/get-public-accounts-of-department",
+    idempotent: true,
+};
+
+/// `getPublicAccountsOfGroup`: GET `/api/v3/get-public-accounts-of-group` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNTS_OF_GROUP: Operation = Operation {
+    id: "getPublicAccountsOfGroup",
+    method: "GET",
+    path: "/api/v3/get-public-accounts-of-group",
+    idempotent: true,
+};
+
+/// `getPublicAccountsOfPost`: GET `/api/v3/get-public-accounts-of-post` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNTS_OF_POST: Operation = Operation {
+    id: "getPublicAccountsOfPost",
+    method: "GET",
+    path: "/api/v3/get-public-accounts-of-post",
+    idempotent: true,
+};
+
+/// `getPublicAccountsOfRole`: GET `/api/v3/get-public-accounts-of-role` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNTS_OF_ROLE: Operation = Operation {
+    id: "getPublicAccountsOfRole",
+    method: "GET",
+    path: "/api/v3/get-public-accounts-of-role",
+    idempotent: true,
+};
+
+/// `getPublicAccountsOfUser`: GET `/api/v3/get-public-accounts-of-user` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNTS_OF_USER: Operation = Operation {
+    id: "getPublicAccountsOfUser",
+    method: "GET",
+    path: "/api/v3/get-public-accounts-of-user",
+    idempotent: true,
+};
+
+/// `getResource`: GET `/api/v3/get-resource` (feature `mgmt-permissions`)
+pub const GET_RESOURCE: Operation = Operation {
+    id: "getResource",
+    method: "GET",
+    path: "/api/v3/get-resource",
+    idempotent: true,
+};
+
+/// `getResourceAuthorizedTargets`: POST `/api/v3/get-resource-authorized-targets` (feature `mgmt-permissions`)
+pub const GET_RESOURCE_AUTHORIZED_TARGETS: Operation = Operation {
+    id: "getResourceAuthorizedTargets",
+    method: "POST",
+    path: "/api/v3/get-resource-authorized-targets",
+    idempotent: true,
+};
+
+/// `getResourcesBatch`: GET `/api/v3/get-resources-batch` (feature `mgmt-permissions`)
+pub const GET_RESOURCES_BATCH: Operation = Operation {
+    id: "getResourcesBatch",
+    method: "GET",
+    path: "/api/v3/get-resources-batch",
+    idempotent: true,
+};
+
+/// `getRole`: GET `/api/v3/get-role` (feature `mgmt-roles-groups`)
+pub const GET_ROLE: Operation = Operation {
+    id: "getRole",
+    method: "GET",
+    path: "/api/v3/get-role",
+    idempotent: true,
+};
+
+/// `getRoleAuthorizedResources`: GET `/api/v3/get-role-authorized-resources` (feature `mgmt-roles-groups`)
+pub const GET_ROLE_AUTHORIZED_RESOURCES: Operation = Operation {
+    id: "getRoleAuthorizedResources",
+    method: "GET",
+    path: "/api/v3/get-role-authorized-resources",
+    idempotent: true,
+};
+
+/// `getPublicAccountRoles`: GET `/api/v3/get-roles-of-public-account` (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNT_ROLES: Operation = Operation {
+    id: "getPublicAccountRoles",
+    method: "GET",
+    path: "/api/v3/get-roles-of-public-account",
+    idempotent: true,
+};
+
+/// `getSecuritySettings`: GET `/api/v3/get-security-settings` (feature `mgmt-security`)
+pub const GET_SECURITY_SETTINGS: Operation = Operation {
+    id: "getSecuritySettings",
+    method: "GET",
+    path: "/api/v3/get-security-settings",
+    idempotent: true,
+};
+
+/// `detailAuthSubject`: GET `/api/v3/get-subject-auth-detail` (feature `mgmt-applications`)
+pub const DETAIL_AUTH_SUBJECT: Operation = Operation {
+    id: "detailAuthSubject",
+    method: "GET",
+    path: "/api/v3/get-subject-auth-detail",
+    idempotent: true,
+};
+
+/// `getSyncJob`: GET `/api/v3/get-sync-job` (feature `mgmt-identity-sources`)
+pub const GET_SYNC_JOB: Operation = Operation {
+    id: "getSyncJob",
+    method: "GET",
+    path: "/api/v3/get-sync-job",
+    idempotent: true,
+};
+
+/// `getSyncTask`: GET `/api/v3/get-sync-task` (feature `mgmt-identity-sources`)
+pub const GET_SYNC_TASK: Operation = Operation {
+    id: "getSyncTask",
+    method: "GET",
+    path: "/api/v3/get-sync-task",
+    idempotent: true,
+};
+
+/// `getTenant`: GET `/api/v3/get-tenant` (feature `mgmt-tenants`)
+pub const GET_TENANT: Operation = Operation {
+    id: "getTenant",
+    method: "GET",
+    path: "/api/v3/get-tenant",
+    idempotent: true,
+};
+
+/// `getTenantByCode`: GET `/api/v3/get-tenant-by-code` (feature `mgmt-tenants`)
+pub const GET_TENANT_BY_CODE: Operation = Operation {
+    id: "getTenantByCode",
+    method: "GET",
+    path: "/api/v3/get-tenant-by-code",
+    idempotent: true,
+};
+
+/// `getTenantCooperator`: GET `/api/v3/get-tenant-cooperator` (feature `mgmt-tenants`)
+pub const GET_TENANT_COOPERATOR: Operation = Operation {
+    id: "getTenantCooperator",
+    method: "GET",
+    path: "/api/v3/get-tenant-cooperator",
+    idempotent: true,
+};
+
+/// `getTenantCooperatorMenu`: GET `/api/v3/get-tenant-cooperator-menu` (feature `mgmt-tenants`)
+pub const GET_TENANT_COOPERATOR_MENU: Operation = Operation {
+    id: "getTenantCooperatorMenu",
+    method: "GET",
+    path: "/api/v3/get-tenant-cooperator-menu",
+    idempotent: true,
+};
+
+/// `getTenantLittleInfo`: GET `/api/v3/get-tenant-little-info` (feature `mgmt-tenants`)
+pub const GET_TENANT_LITTLE_INFO: Operation = Operation {
+    id: "getTenantLittleInfo",
+    method: "GET",
+    path: "/api/v3/get-tenant-little-info",
+    idempotent: true,
+};
+
+/// `getTenantUser`: GET `/api/v3/get-tenant-user` (feature `mgmt-tenants`)
+pub const GET_TENANT_USER: Operation = Operation {
+    id: "getTenantUser",
+    method: "GET",
+    path: "/api/v3/get-tenant-user",
+    idempotent: true,
+};
+
+/// `getUsageInfo`: GET `/api/v3/get-usage-info` (feature `mgmt-events`)
+pub const GET_USAGE_INFO: Operation = Operation {
+    id: "getUsageInfo",
+    method: "GET",
+    path: "/api/v3/get-usage-info",
+    idempotent: true,
+};
+
+/// `getUserAccessibleApps`: GET `/api/v3/get-user-accessible-apps` (feature `mgmt-users`)
+pub const GET_USER_ACCESSIBLE_APPS: Operation = Operation {
+    id: "getUserAccessibleApps",
+    method: "GET",
+    path: "/api/v3/get-user-accessible-apps",
+    idempotent: true,
+};
+
+/// `getUserActionLogs`: POST `/api/v3/get-user-action-logs` (feature `mgmt-users`)
+pub const GET_USER_ACTION_LOGS: Operation = Operation {
+    id: "getUserActionLogs",
+    method: "POST",
+    path: "/api/v3/get-user-action-logs",
+    idempotent: true,
+};
+
+/// `getUserAuthorizedApps`: GET `/api/v3/get-user-authorized-apps` (feature `mgmt-users`)
+pub const GET_USER_AUTHORIZED_APPS: Operation = Operation {
+    id: "getUserAuthorizedApps",
+    method: "GET",
+    path: "/api/v3/get-user-authorized-apps",
+    idempotent: true,
+};
+
+/// `getUserAuthorizedResources`: GET `/api/v3/get-user-authorized-resources` (feature `mgmt-users`)
+pub const GET_USER_AUTHORIZED_RESOURCES: Operation = Operation {
+    id: "getUserAuthorizedResources",
+    method: "GET",
+    path: "/api/v3/get-user-authorized-resources",
+    idempotent: true,
+};
+
+/// `getUserBaseFields`: GET `/api/v3/get-user-base-fields` (feature `mgmt-metadata`)
+pub const GET_USER_BASE_FIELDS: Operation = Operation {
+    id: "getUserBaseFields",
+    method: "GET",
+    path: "/api/v3/get-user-base-fields",
+    idempotent: true,
+};
+
+/// `getUserBatch`: GET `/api/v3/get-user-batch` (feature `mgmt-users`)
+pub const GET_USER_BATCH: Operation = Operation {
+    id: "getUserBatch",
+    method: "GET",
+    path: "/api/v3/get-user-batch",
+    idempotent: true,
+};
+
+/// `getUserDepartments`: GET `/api/v3/get-user-departments` (feature `mgmt-users`)
+pub const GET_USER_DEPARTMENTS: Operation = Operation {
+    id: "getUserDepartments",
+    method: "GET",
+    path: "/api/v3/get-user-departments",
+    idempotent: true,
+};
+
+/// `getUserGroups`: GET `/api/v3/get-user-groups` (feature `mgmt-users`)
+pub const GET_USER_GROUPS: Operation = Operation {
+    id: "getUserGroups",
+    method: "GET",
+    path: "/api/v3/get-user-groups",
+    idempotent: true,
+};
+
+/// `getUserIdentities`: GET `/api/v3/get-user-identities` (feature `mgmt-users`)
+pub const GET_USER_IDENTITIES: Operation = Operation {
+    id: "getUserIdentities",
+    method: "GET",
+    path: "/api/v3/get-user-identities",
+    idempotent: true,
+};
+
+/// `getUserLoggedinIdentities`: GET `/api/v3/get-user-logged-in-identities` (feature `mgmt-users`)
+pub const GET_USER_LOGGEDIN_IDENTITIES: Operation = Operation {
+    id: "getUserLoggedinIdentities",
+    method: "GET",
+    path: "/api/v3/get-user-logged-in-identities",
+    idempotent: true,
+};
+
+/// `getUserLoggedinApps`: GET `/api/v3/get-user-loggedin-apps` (feature `mgmt-users`)
+pub const GET_USER_LOGGEDIN_APPS: Operation = Operation {
+    id: "getUserLoggedinApps",
+    method: "GET",
+    path: "/api/v3/get-user-loggedin-apps",
+    idempotent: true,
+};
+
+/// `getUserLoginHistory`: GET `/api/v3/get-user-login-history` (feature `mgmt-users`)
+pub const GET_USER_LOGIN_HISTORY: Operation = Operation {
+    id: "getUserLoginHistory",
+    method: "GET",
+    path: "/api/v3/get-user-login-history",
+    idempotent: true,
+};
+
+/// `getUserMfaInfo`: GET `/api/v3/get-user-mfa-info` (feature `mgmt-users`)
+pub const GET_USER_MFA_INFO: Operation = Operation {
+    id: "getUserMfaInfo",
+    method: "GET",
+    path: "/api/v3/get-user-mfa-info",
+    idempotent: true,
+};
+
+/// `getUserPasswordCiphertext`: POST `/api/v3/get-user-password-ciphertext` (feature `mgmt-users`)
+pub const GET_USER_PASSWORD_CIPHERTEXT: Operation = Operation {
+    id: "getUserPasswordCiphertext",
+    method: "POST",
+    path: "/api/v3/get-user-password-ciphertext",
+    idempotent: true,
+};
+
+/// `getUserPermissionList`: POST `/api/v3/get-user-permission-list` (feature `mgmt-permissions`)
+pub const GET_USER_PERMISSION_LIST: Operation = Operation {
+    id: "getUserPermissionList",
+    method: "POST",
+    path: "/api/v3/get-user-permission-list",
+    idempotent: true,
+};
+
+/// `getUserPost`: GET `/api/v3/get-user-post` (feature `mgmt-organizations`)
+pub const GET_USER_POST: Operation = Operation {
+    id: "getUserPost",
+    method: "GET",
+    path: "/api/v3/get-user-post",
+    idempotent: true,
+};
+
+/// `getUserPosts`: GET `/api/v3/get-user-posts` (feature `mgmt-organizations`)
+pub const GET_USER_POSTS: Operation = Operation {
+    id: "getUserPosts",
+    method: "GET",
+    path: "/api/v3/get-user-posts",
+    idempotent: true,
+};
+
+/// `getUserPrincipalAuthenticationInfo`: GET `/api/v3/get-user-principal-authentication-info` (feature `mgmt-users`)
+pub const GET_USER_PRINCIPAL_AUTHENTICATION_INFO: Operation = Operation {
+    id: "getUserPrincipalAuthenticationInfo",
+    method: "GET",
+    path: "/api/v3/get-user-principal-authentication-info",
+    idempotent: true,
+};
+
+/// `getUserResourcePermissionList`: POST `/api/v3/get-user-resource-permission-list` (feature `mgmt-permissions`)
+pub const GET_USER_RESOURCE_PERMISSION_LIST: Operation = Operation {
+    id: "getUserResourcePermissionList",
+    method: "POST",
+    path: "/api/v3/get-user-resource-permission-list",
+    idempotent: true,
+};
+
+/// `getUserResourceStruct`: POST `/api/v3/get-user-resource-struct` (feature `mgmt-permissions`)
+pub const GET_USER_RESOURCE_STRUCT: Operation = Operation {
+    id: "getUserResourceStruct",
+    method: "POST",
+    path: "/api/v3/get-user-resource-struct",
+    idempotent: true,
+};
+
+/// `getUserRoles`: GET `/api/v3/get-user-roles` (feature `mgmt-users`)
+pub const GET_USER_ROLES: Operation = Operation {
+    id: "getUserRoles",
+    method: "GET",
+    path: "/api/v3/get-user-roles",
+    idempotent: true,
+};
+
+/// `getUserSyncRelations`: GET `/api/v3/get-user-sync-relations` (feature `mgmt-users`)
+pub const GET_USER_SYNC_RELATIONS: Operation = Operation {
+    id: "getUserSyncRelations",
+    method: "GET",
+    path: "/api/v3/get-user-sync-relations",
+    idempotent: true,
+};
+
+/// `getUsersOfPublicAccount`: GET `/api/v3/get-users-of-public-account` (feature `mgmt-public-accounts`)
+pub const GET_USERS_OF_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "getUsersOfPublicAccount",
+    method: "GET",
+    path: "/api/v3/get-users-of-public-account",
+    idempotent: true,
+};
+
+/// `getWebhook`: GET `/api/v3/get-webhook` (feature `mgmt-events`)
+pub const GET_WEBHOOK: Operation = Operation {
+    id: "getWebhook",
+    method: "GET",
+    path: "/api/v3/get-webhook",
+    idempotent: true,
+};
+
+/// `getWebhookEventList`: GET `/api/v3/get-webhook-event-list` (feature `mgmt-events`)
+pub const GET_WEBHOOK_EVENT_LIST: Operation = Operation {
+    id: "getWebhookEventList",
+    method: "GET",
+    path: "/api/v3/get-webhook-event-list",
+    idempotent: true,
+};
+
+/// `getWebhookLogs`: POST `/api/v3/get-webhook-logs` (feature `mgmt-events`)
+pub const GET_WEBHOOK_LOGS: Operation = Operation {
+    id: "getWebhookLogs",
+    method: "POST",
+    path: "/api/v3/get-webhook-logs",
+    idempotent: true,
+};
+
+/// `hasAnyRole`: POST `/api/v3/has-any-role` (feature `mgmt-users`)
+pub const HAS_ANY_ROLE: Operation = Operation {
+    id: "hasAnyRole",
+    method: "POST",
+    path: "/api/v3/has-any-role",
+    idempotent: true,
+};
+
+/// `importOtp`: POST `/api/v3/import-otp` (a write) (feature `mgmt-users`)
+pub const IMPORT_OTP: Operation = Operation {
+    id: "importOtp",
+    method: "POST",
+    path: "/api/v3/import-otp",
+    idempotent: false,
+};
+
+/// `importTenant`: POST `/api/v3/import-tenant` (a write) (feature `mgmt-tenants`)
+pub const IMPORT_TENANT: Operation = Operation {
+    id: "importTenant",
+    method: "POST",
+    path: "/api/v3/import-tenant",
+    idempotent: false,
+};
+
+/// `importTenantHistory`: GET `/api/v3/import-tenant-history` (feature `mgmt-tenants`)
+pub const IMPORT_TENANT_HISTORY: Operation = Operation {
+    id: "importTenantHistory",
+    method: "GET",
+    path: "/api/v3/import-tenant-history",
+    idempotent: true,
+};
+
+/// `importTenantNotifyUser`: GET `/api/v3/import-tenant-notify-user` (feature `mgmt-tenants`)
+pub const IMPORT_TENANT_NOTIFY_USER: Operation = Operation {
+    id: "importTenantNotifyUser",
+    method: "GET",
+    path: "/api/v3/import-tenant-notify-user",
+    idempotent: true,
+};
+
+/// `findIpList`: GET `/api/v3/ip-list` (feature `mgmt-security`)
+pub const FIND_IP_LIST: Operation = Operation {
+    id: "findIpList",
+    method: "GET",
+    path: "/api/v3/ip-list",
+    idempotent: true,
+};
+
+/// `add`: POST `/api/v3/ip-list` (a write) (feature `mgmt-security`)
+pub const ADD: Operation = Operation {
+    id: "add",
+    method: "POST",
+    path: "/api/v3/ip-list",
+    idempotent: false,
+};
+
+/// `deleteById`: DELETE `/api/v3/ip-list/{id}` (a write) (feature `mgmt-security`)
+pub const DELETE_BY_ID: Operation = Operation {
+    id: "deleteById",
+    method: "DELETE",
+    path: "/api/v3/ip-list/{id}",
+    idempotent: false,
+};
+
+/// `isActionAllowed`: POST `/api/v3/is-action-allowed` (feature `mgmt-permissions`)
+pub const IS_ACTION_ALLOWED: Operation = Operation {
+    id: "isActionAllowed",
+    method: "POST",
+    path: "/api/v3/is-action-allowed",
+    idempotent: true,
+};
+
+/// `isUserInDepartment`: GET `/api/v3/is-user-in-department` (feature `mgmt-organizations`)
+pub const IS_USER_IN_DEPARTMENT: Operation = Operation {
+    id: "isUserInDepartment",
+    method: "GET",
+    path: "/api/v3/is-user-in-department",
+    idempotent: true,
+};
+
+/// `kickPublicAccounts`: POST `/api/v3/kick-public-accounts` (a write) (feature `mgmt-public-accounts`)
+pub const KICK_PUBLIC_ACCOUNTS: Operation = Operation {
+    id: "kickPublicAccounts",
+    method: "POST",
+    path: "/api/v3/kick-public-accounts",
+    idempotent: false,
+};
+
+/// `kickUsers`: POST `/api/v3/kick-users` (a write) (feature `mgmt-users`)
+pub const KICK_USERS: Operation = Operation {
+    id: "kickUsers",
+    method: "POST",
+    path: "/api/v3/kick-users",
+    idempotent: false,
+};
+
+/// `getAccessKeyList`: GET `/api/v3/list-access-key` (feature `mgmt-applications`)
+pub const GET_ACCESS_KEY_LIST: Operation = Operation {
+    id: "getAccessKeyList",
+    method: "GET",
+    path: "/api/v3/list-access-key",
+    idempotent: true,
+};
+
+/// `listApplicationActiveUsers`: POST `/api/v3/list-application-active-users` (feature `mgmt-applications`)
+pub const LIST_APPLICATION_ACTIVE_USERS: Operation = Operation {
+    id: "listApplicationActiveUsers",
+    method: "POST",
+    path: "/api/v3/list-application-active-users",
+    idempotent: true,
+};
+
+/// `listApplicationSimpleInfo`: GET `/api/v3/list-application-simple-info` (feature `mgmt-applications`)
+pub const LIST_APPLICATION_SIMPLE_INFO: Operation = Operation {
+    id: "listApplicationSimpleInfo",
+    method: "GET",
+    path: "/api/v3/list-application-simple-info",
+    idempotent: true,
+};
+
+/// `listApplications`: GET `/api/v3/list-applications` (feature `mgmt-applications`)
+pub const LIST_APPLICATIONS: Operation = Operation {
+    id: "listApplications",
+    method: "GET",
+    path: "/api/v3/list-applications",
+    idempotent: true,
+};
+
+/// `listAuthApplication`: POST `/api/v3/list-applications-auth` (feature `mgmt-applications`)
+pub const LIST_AUTH_APPLICATION: Operation = Operation {
+    id: "listAuthApplication",
+    method: "POST",
+    path: "/api/v3/list-applications-auth",
+    idempotent: true,
+};
+
+/// `listArchivedUsers`: GET `/api/v3/list-archived-users` (feature `mgmt-users`)
+pub const LIST_ARCHIVED_USERS: Operation = Operation {
+    id: "listArchivedUsers",
+    method: "GET",
+    path: "/api/v3/list-archived-users",
+    idempotent: true,
+};
+
+/// `listAsaAccount`: GET `/api/v3/list-asa-accounts` (feature `mgmt-applications`)
+pub const LIST_ASA_ACCOUNT: Operation = Operation {
+    id: "listAsaAccount",
+    method: "GET",
+    path: "/api/v3/list-asa-accounts",
+    idempotent: true,
+};
+
+/// `listChildrenDepartments`: GET `/api/v3/list-children-departments` (feature `mgmt-organizations`)
+pub const LIST_CHILDREN_DEPARTMENTS: Operation = Operation {
+    id: "listChildrenDepartments",
+    method: "GET",
+    path: "/api/v3/list-children-departments",
+    idempotent: true,
+};
+
+/// `listCommonResource`: GET `/api/v3/list-common-resource` (feature `mgmt-permissions`)
+pub const LIST_COMMON_RESOURCE: Operation = Operation {
+    id: "listCommonResource",
+    method: "GET",
+    path: "/api/v3/list-common-resource",
+    idempotent: true,
+};
+
+/// `listCustFields`: GET `/api/v3/list-custom-fields` (feature `mgmt-metadata`)
+pub const LIST_CUST_FIELDS: Operation = Operation {
+    id: "listCustFields",
+    method: "GET",
+    path: "/api/v3/list-custom-fields",
+    idempotent: true,
+};
+
+/// `listDataPolices`: GET `/api/v3/list-data-policies` (feature `mgmt-permissions`)
+pub const LIST_DATA_POLICES: Operation = Operation {
+    id: "listDataPolices",
+    method: "GET",
+    path: "/api/v3/list-data-policies",
+    idempotent: true,
+};
+
+/// `listDataPolicyTargets`: GET `/api/v3/list-data-policy-targets` (feature `mgmt-permissions`)
+pub const LIST_DATA_POLICY_TARGETS: Operation = Operation {
+    id: "listDataPolicyTargets",
+    method: "GET",
+    path: "/api/v3/list-data-policy-targets",
+    idempotent: true,
+};
+
+/// `listDataResources`: GET `/api/v3/list-data-resources` (feature `mgmt-permissions`)
+pub const LIST_DATA_RESOURCES: Operation = Operation {
+    id: "listDataResources",
+    method: "GET",
+    path: "/api/v3/list-data-resources",
+    idempotent: true,
+};
+
+/// `listDepartmentMemberIds`: GET `/api/v3/list-department-member-ids` (feature `mgmt-organizations`)
+pub const LIST_DEPARTMENT_MEMBER_IDS: Operation = Operation {
+    id: "listDepartmentMemberIds",
+    method: "GET",
+    path: "/api/v3/list-department-member-ids",
+    idempotent: true,
+};
+
+/// `listDepartmentMembers`: GET `/api/v3/list-department-members` (feature `mgmt-organizations`)
+pub const LIST_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "listDepartmentMembers",
+    method: "GET",
+    path: "/api/v3/list-department-members",
+    idempotent: true,
+};
+
+/// `listEventApps`: GET `/api/v3/list-event-apps` (feature `mgmt-events`)
+pub const LIST_EVENT_APPS: Operation = Operation {
+    id: "listEventApps",
+    method: "GET",
+    path: "/api/v3/list-event-apps",
+    idempotent: true,
+};
+
+/// `listEvents`: GET `/api/v3/list-events` (feature `mgmt-events`)
+pub const LIST_EVENTS: Operation = Operation {
+    id: "listEvents",
+    method: "GET",
+    path: "/api/v3/list-events",
+    idempotent: true,
+};
+
+/// `listExtIdp`: GET `/api/v3/list-ext-idp` (feature `mgmt-identity-sources`)
+pub const LIST_EXT_IDP: Operation = Operation {
+    id: "listExtIdp",
+    method: "GET",
+    path: "/api/v3/list-ext-idp",
+    idempotent: true,
+};
+
+/// `ListGroupMembers`: GET `/api/v3/list-group-members` (feature `mgmt-roles-groups`)
+pub const LIST_GROUP_MEMBERS: Operation = Operation {
+    id: "ListGroupMembers",
+    method: "GET",
+    path: "/api/v3/list-group-members",
+    idempotent: true,
+};
+
+/// `listGroups`: GET `/api/v3/list-groups` (feature `mgmt-roles-groups`)
+pub const LIST_GROUPS: Operation = Operation {
+    id: "listGroups",
+    method: "GET",
+    path: "/api/v3/list-groups",
+    idempotent: true,
+};
+
+/// `listInviteTennatUserRecords`: GET `/api/v3/list-invite-tenant-user-records` (feature `mgmt-tenants`)
+pub const LIST_INVITE_TENNAT_USER_RECORDS: Operation = Operation {
+    id: "listInviteTennatUserRecords",
+    method: "GET",
+    path: "/api/v3/list-invite-tenant-user-records",
+    idempotent: true,
+};
+
+/// `listMultipleTenantAdmin`: GET `/api/v3/list-multiple-tenant-admins` (feature `mgmt-tenants`)
+pub const LIST_MULTIPLE_TENANT_ADMIN: Operation = Operation {
+    id: "listMultipleTenantAdmin",
+    method: "GET",
+    path: "/api/v3/list-multiple-tenant-admins",
+    idempotent: true,
+};
+
+/// `ListNamespaceRoles`: GET `/api/v3/list-namespace-roles` (feature `mgmt-permissions`)
+pub const LIST_NAMESPACE_ROLES: Operation = Operation {
+    id: "ListNamespaceRoles",
+    method: "GET",
+    path: "/api/v3/list-namespace-roles",
+    idempotent: true,
+};
+
+/// `ListNamespaces`: GET `/api/v3/list-namespaces` (feature `mgmt-permissions`)
+pub const LIST_NAMESPACES: Operation = Operation {
+    id: "ListNamespaces",
+    method: "GET",
+    path: "/api/v3/list-namespaces",
+    idempotent: true,
+};
+
+/// `listOrganizations`: GET `/api/v3/list-organizations` (feature `mgmt-organizations`)
+pub const LIST_ORGANIZATIONS: Operation = Operation {
+    id: "listOrganizations",
+    method: "GET",
+    path: "/api/v3/list-organizations",
+    idempotent: true,
+};
+
+/// `ListPermissionNamespaceRoles`: GET `/api/v3/list-permission-namespace-roles` (feature `mgmt-permissions`)
+pub const LIST_PERMISSION_NAMESPACE_ROLES: Operation = Operation {
+    id: "ListPermissionNamespaceRoles",
+    method: "GET",
+    path: "/api/v3/list-permission-namespace-roles",
+    idempotent: true,
+};
+
+/// `ListPermissionNamespaces`: GET `/api/v3/list-permission-namespaces` (feature `mgmt-permissions`)
+pub const LIST_PERMISSION_NAMESPACES: Operation = Operation {
+    id: "ListPermissionNamespaces",
+    method: "GET",
+    path: "/api/v3/list-permission-namespaces",
+    idempotent: true,
+};
+
+/// `listPermissionView`: POST `/api/v3/list-permission-view/data` (a write) (feature `mgmt-permissions`)
+pub const LIST_PERMISSION_VIEW: Operation = Operation {
+    id: "listPermissionView",
+    method: "POST",
+    path: "/api/v3/list-permission-view/data",
+    idempotent: false,
+};
+
+/// `listPipelineFunctions`: GET `/api/v3/list-pipeline-functions` (feature `mgmt-events`)
+pub const LIST_PIPELINE_FUNCTIONS: Operation = Operation {
+    id: "listPipelineFunctions",
+    method: "GET",
+    path: "/api/v3/list-pipeline-functions",
+    idempotent: true,
+};
+
+/// `postList`: GET `/api/v3/list-post` (feature `mgmt-organizations`)
+pub const POST_LIST: Operation = Operation {
+    id: "postList",
+    method: "GET",
+    path: "/api/v3/list-post",
+    idempotent: true,
+};
+
+/// `listPublicAccounts`: POST `/api/v3/list-public-accounts` (feature `mgmt-public-accounts`)
+pub const LIST_PUBLIC_ACCOUNTS: Operation = Operation {
+    id: "listPublicAccounts",
+    method: "POST",
+    path: "/api/v3/list-public-accounts",
+    idempotent: true,
+};
+
+/// `listResourceTargets`: POST `/api/v3/list-resource-targets` (feature `mgmt-permissions`)
+pub const LIST_RESOURCE_TARGETS: Operation = Operation {
+    id: "listResourceTargets",
+    method: "POST",
+    path: "/api/v3/list-resource-targets",
+    idempotent: true,
+};
+
+/// `listResources`: GET `/api/v3/list-resources` (feature `mgmt-permissions`)
+pub const LIST_RESOURCES: Operation = Operation {
+    id: "listResources",
+    method: "GET",
+    path: "/api/v3/list-resources",
+    idempotent: true,
+};
+
+/// `listRoleAssignments`: GET `/api/v3/list-role-assignments` (feature `mgmt-roles-groups`)
+pub const LIST_ROLE_ASSIGNMENTS: Operation = Operation {
+    id: "listRoleAssignments",
+    method: "GET",
+    path: "/api/v3/list-role-assignments",
+    idempotent: true,
+};
+
+/// `listRoleDepartments`: GET `/api/v3/list-role-departments` (feature `mgmt-roles-groups`)
+pub const LIST_ROLE_DEPARTMENTS: Operation = Operation {
+    id: "listRoleDepartments",
+    method: "GET",
+    path: "/api/v3/list-role-departments",
+    idempotent: true,
+};
+
+/// `listRoleMembers`: GET `/api/v3/list-role-members` (feature `mgmt-roles-groups`)
+pub const LIST_ROLE_MEMBERS: Operation = Operation {
+    id: "listRoleMembers",
+    method: "GET",
+    path: "/api/v3/list-role-members",
+    idempotent: true,
+};
+
+/// `listRoles`: GET `/api/v3/list-roles` (feature `mgmt-roles-groups`)
+pub const LIST_ROLES: Operation = Operation {
+    id: "listRoles",
+    method: "GET",
+    path: "/api/v3/list-roles",
+    idempotent: true,
+};
+
+/// `listSimpleDataPolices`: GET `/api/v3/list-simple-data-policies` (feature `mgmt-permissions`)
+pub const LIST_SIMPLE_DATA_POLICES: Operation = Operation {
+    id: "listSimpleDataPolices",
+    method: "GET",
+    path: "/api/v3/list-simple-data-policies",
+    idempotent: true,
+};
+
+/// `listAuthSubject`: POST `/api/v3/list-subject-auth` (feature `mgmt-applications`)
+pub const LIST_AUTH_SUBJECT: Operation = Operation {
+    id: "listAuthSubject",
+    method: "POST",
+    path: "/api/v3/list-subject-auth",
+    idempotent: true,
+};
+
+/// `listSyncJobLogs`: GET `/api/v3/list-sync-job-logs` (feature `mgmt-identity-sources`)
+pub const LIST_SYNC_JOB_LOGS: Operation = Operation {
+    id: "listSyncJobLogs",
+    method: "GET",
+    path: "/api/v3/list-sync-job-logs",
+    idempotent: true,
+};
+
+/// `listSyncJobs`: GET `/api/v3/list-sync-jobs` (feature `mgmt-identity-sources`)
+pub const LIST_SYNC_JOBS: Operation = Operation {
+    id: "listSyncJobs",
+    method: "GET",
+    path: "/api/v3/list-sync-jobs",
+    idempotent: true,
+};
+
+/// `listSyncRiskOperations`: GET `/api/v3/list-sync-risk-operations` (feature `mgmt-identity-sources`)
+pub const LIST_SYNC_RISK_OPERATIONS: Operation = Operation {
+    id: "listSyncRiskOperations",
+    method: "GET",
+    path: "/api/v3/list-sync-risk-operations",
+    idempotent: true,
+};
+
+/// `listSyncTasks`: GET `/api/v3/list-sync-tasks` (feature `mgmt-identity-sources`)
+pub const LIST_SYNC_TASKS: Operation = Operation {
+    id: "listSyncTasks",
+    method: "GET",
+    path: "/api/v3/list-sync-tasks",
+    idempotent: true,
+};
+
+/// `listTenantAdmin`: POST `/api/v3/list-tenant-admin` (feature `mgmt-tenants`)
+pub const LIST_TENANT_ADMIN: Operation = Operation {
+    id: "listTenantAdmin",
+    method: "POST",
+    path: "/api/v3/list-tenant-admin",
+    idempotent: true,
+};
+
+/// `listTenantApplications`: GET `/api/v3/list-tenant-applications` (feature `mgmt-applications`)
+pub const LIST_TENANT_APPLICATIONS: Operation = Operation {
+    id: "listTenantApplications",
+    method: "GET",
+    path: "/api/v3/list-tenant-applications",
+    idempotent: true,
+};
+
+/// `listTenantCooperators`: GET `/api/v3/list-tenant-cooperators` (feature `mgmt-tenants`)
+pub const LIST_TENANT_COOPERATORS: Operation = Operation {
+    id: "listTenantCooperators",
+    method: "GET",
+    path: "/api/v3/list-tenant-cooperators",
+    idempotent: true,
+};
+
+/// `listTenantExtIdp`: GET `/api/v3/list-tenant-ext-idp` (feature `mgmt-identity-sources`)
+pub const LIST_TENANT_EXT_IDP: Operation = Operation {
+    id: "listTenantExtIdp",
+    method: "GET",
+    path: "/api/v3/list-tenant-ext-idp",
+    idempotent: true,
+};
+
+/// `listTenantUsers`: POST `/api/v3/list-tenant-users` (feature `mgmt-tenants`)
+pub const LIST_TENANT_USERS: Operation = Operation {
+    id: "listTenantUsers",
+    method: "POST",
+    path: "/api/v3/list-tenant-users",
+    idempotent: true,
+};
+
+/// `listTenants`: GET `/api/v3/list-tenants` (feature `mgmt-tenants`)
+pub const LIST_TENANTS: Operation = Operation {
+    id: "listTenants",
+    method: "GET",
+    path: "/api/v3/list-tenants",
+    idempotent: true,
+};
+
+/// `listUserBaseFields`: GET `/api/v3/list-user-base-fields` (feature `mgmt-metadata`)
+pub const LIST_USER_BASE_FIELDS: Operation = Operation {
+    id: "listUserBaseFields",
+    method: "GET",
+    path: "/api/v3/list-user-base-fields",
+    idempotent: true,
+};
+
+/// `listUsersLegacy`: GET `/api/v3/list-users` (feature `mgmt-users`)
+pub const LIST_USERS_LEGACY: Operation = Operation {
+    id: "listUsersLegacy",
+    method: "GET",
+    path: "/api/v3/list-users",
+    idempotent: true,
+};
+
+/// `listUsers`: POST `/api/v3/list-users` (feature `mgmt-users`)
+pub const LIST_USERS: Operation = Operation {
+    id: "listUsers",
+    method: "POST",
+    path: "/api/v3/list-users",
+    idempotent: true,
+};
+
+/// `listWebhooks`: GET `/api/v3/list-webhooks` (feature `mgmt-events`)
+pub const LIST_WEBHOOKS: Operation = Operation {
+    id: "listWebhooks",
+    method: "GET",
+    path: "/api/v3/list-webhooks",
+    idempotent: true,
+};
+
+/// `listWhitelists`: GET `/api/v3/list-whitelist` (feature `mgmt-security`)
+pub const LIST_WHITELISTS: Operation = Operation {
+    id: "listWhitelists",
+    method: "GET",
+    path: "/api/v3/list-whitelist",
+    idempotent: true,
+};
+
+/// `listOperateAll`: GET `/api/v3/metadata/all-operate` (feature `mgmt-metadata`)
+pub const LIST_OPERATE_ALL: Operation = Operation {
+    id: "listOperateAll",
+    method: "GET",
+    path: "/api/v3/metadata/all-operate",
+    idempotent: true,
+};
+
+/// `copyOperate`: POST `/api/v3/metadata/copy-operate` (a write) (feature `mgmt-metadata`)
+pub const COPY_OPERATE: Operation = Operation {
+    id: "copyOperate",
+    method: "POST",
+    path: "/api/v3/metadata/copy-operate",
+    idempotent: false,
+};
+
+/// `createField`: POST `/api/v3/metadata/create-field` (a write) (feature `mgmt-metadata`)
+pub const CREATE_FIELD: Operation = Operation {
+    id: "createField",
+    method: "POST",
+    path: "/api/v3/metadata/create-field",
+    idempotent: false,
+};
+
+/// `createModel`: POST `/api/v3/metadata/create-model` (a write) (feature `mgmt-metadata`)
+pub const CREATE_MODEL: Operation = Operation {
+    id: "createModel",
+    method: "POST",
+    path: "/api/v3/metadata/create-model",
+    idempotent: false,
+};
+
+/// `createOperate`: POST `/api/v3/metadata/create-operate` (a write) (feature `mgmt-metadata`)
+pub const CREATE_OPERATE: Operation = Operation {
+    id: "createOperate",
+    method: "POST",
+    path: "/api/v3/metadata/create-operate",
+    idempotent: false,
+};
+
+/// `createRow`: POST `/api/v3/metadata/create-row` (a write) (feature `mgmt-metadata`)
+pub const CREATE_ROW: Operation = Operation {
+    id: "createRow",
+    method: "POST",
+    path: "/api/v3/metadata/create-row",
+    idempotent: false,
+};
+
+/// `createRowRelation`: POST `/api/v3/metadata/create-row-relation` (a write) (feature `mgmt-metadata`)
+pub const CREATE_ROW_RELATION: Operation = Operation {
+    id: "createRowRelation",
+    method: "POST",
+    path: "/api/v3/metadata/create-row-relation",
+    idempotent: false,
+};
+
+/// `executeOperate`: POST `/api/v3/metadata/execute-operate` (a write) (feature `mgmt-metadata`)
+pub const EXECUTE_OPERATE: Operation = Operation {
+    id: "executeOperate",
+    method: "POST",
+    path: "/api/v3/metadata/execute-operate",
+    idempotent: false,
+};
+
+/// `exportMeatdata`: POST `/api/v3/metadata/export` (a write) (feature `mgmt-metadata`)
+pub const EXPORT_MEATDATA: Operation = Operation {
+    id: "exportMeatdata",
+    method: "POST",
+    path: "/api/v3/metadata/export",
+    idempotent: false,
+};
+
+/// `exportModel`: POST `/api/v3/metadata/export/model` (a write) (feature `mgmt-metadata`)
+pub const EXPORT_MODEL: Operation = Operation {
+    id: "exportModel",
+    method: "POST",
+    path: "/api/v3/metadata/export/model",
+    idempotent: false,
+};
+
+/// `listRow`: POST `/api/v3/metadata/filter` (a write) (feature `mgmt-metadata`)
+pub const LIST_ROW: Operation = Operation {
+    id: "listRow",
+    method: "POST",
+    path: "/api/v3/metadata/filter",
+    idempotent: false,
+};
+
+/// `getImportTemplate`: GET `/api/v3/metadata/get-import-template` (feature `mgmt-metadata`)
+pub const GET_IMPORT_TEMPLATE: Operation = Operation {
+    id: "getImportTemplate",
+    method: "GET",
+    path: "/api/v3/metadata/get-import-template",
+    idempotent: true,
+};
+
+/// `getModel`: GET `/api/v3/metadata/get-model` (feature `mgmt-metadata`)
+pub const GET_MODEL: Operation = Operation {
+    id: "getModel",
+    method: "GET",
+    path: "/api/v3/metadata/get-model",
+    idempotent: true,
+};
+
+/// `getRelationInfo`: POST `/api/v3/metadata/get-relation-info` (feature `mgmt-metadata`)
+pub const GET_RELATION_INFO: Operation = Operation {
+    id: "getRelationInfo",
+    method: "POST",
+    path: "/api/v3/metadata/get-relation-info",
+    idempotent: true,
+};
+
+/// `getRow`: GET `/api/v3/metadata/get-row` (feature `mgmt-metadata`)
+pub const GET_ROW: Operation = Operation {
+    id: "getRow",
+    method: "GET",
+    path: "/api/v3/metadata/get-row",
+    idempotent: true,
+};
+
+/// `getRowByValue`: GET `/api/v3/metadata/get-row-by-value` (feature `mgmt-metadata`)
+pub const GET_ROW_BY_VALUE: Operation = Operation {
+    id: "getRowByValue",
+    method: "GET",
+    path: "/api/v3/metadata/get-row-by-value",
+    idempotent: true,
+};
+
+/// `getRelationValue`: GET `/api/v3/metadata/get-row-relation` (feature `mgmt-metadata`)
+pub const GET_RELATION_VALUE: Operation = Operation {
+    id: "getRelationValue",
+    method: "GET",
+    path: "/api/v3/metadata/get-row-relation",
+    idempotent: true,
+};
+
+/// `importMetadata`: POST `/api/v3/metadata/import` (a write) (feature `mgmt-metadata`)
+pub const IMPORT_METADATA: Operation = Operation {
+    id: "importMetadata",
+    method: "POST",
+    path: "/api/v3/metadata/import",
+    idempotent: false,
+};
+
+/// `importModel`: POST `/api/v3/metadata/import/model` (a write) (feature `mgmt-metadata`)
+pub const IMPORT_MODEL: Operation = Operation {
+    id: "importModel",
+    method: "POST",
+    path: "/api/v3/metadata/import/model",
+    idempotent: false,
+};
+
+/// `listField`: GET `/api/v3/metadata/list-field` (feature `mgmt-metadata`)
+pub const LIST_FIELD: Operation = Operation {
+    id: "listField",
+    method: "GET",
+    path: "/api/v3/metadata/list-field",
+    idempotent: true,
+};
+
+/// `listModel`: GET `/api/v3/metadata/list-model` (feature `mgmt-metadata`)
+pub const LIST_MODEL: Operation = Operation {
+    id: "listModel",
+    method: "GET",
+    path: "/api/v3/metadata/list-model",
+    idempotent: true,
+};
+
+/// `listOperate`: GET `/api/v3/metadata/list-operate` (feature `mgmt-metadata`)
+pub const LIST_OPERATE: Operation = Operation {
+    id: "listOperate",
+    method: "GET",
+    path: "/api/v3/metadata/list-operate",
+    idempotent: true,
+};
+
+/// `remoteField`: POST `/api/v3/metadata/remove-field` (a write) (feature `mgmt-metadata`)
+pub const REMOTE_FIELD: Operation = Operation {
+    id: "remoteField",
+    method: "POST",
+    path: "/api/v3/metadata/remove-field",
+    idempotent: false,
+};
+
+/// `removeModel`: POST `/api/v3/metadata/remove-model` (a write) (feature `mgmt-metadata`)
+pub const REMOVE_MODEL: Operation = Operation {
+    id: "removeModel",
+    method: "POST",
+    path: "/api/v3/metadata/remove-model",
+    idempotent: false,
+};
+
+/// `removeOperate`: POST `/api/v3/metadata/remove-operate` (a write) (feature `mgmt-metadata`)
+pub const REMOVE_OPERATE: Operation = Operation {
+    id: "removeOperate",
+    method: "POST",
+    path: "/api/v3/metadata/remove-operate",
+    idempotent: false,
+};
+
+/// `removeRow`: POST `/api/v3/metadata/remove-row` (a write) (feature `mgmt-metadata`)
+pub const REMOVE_ROW: Operation = Operation {
+    id: "removeRow",
+    method: "POST",
+    path: "/api/v3/metadata/remove-row",
+    idempotent: false,
+};
+
+/// `removeRelationValue`: POST `/api/v3/metadata/remove-row-relation` (a write) (feature `mgmt-metadata`)
+pub const REMOVE_RELATION_VALUE: Operation = Operation {
+    id: "removeRelationValue",
+    method: "POST",
+    path: "/api/v3/metadata/remove-row-relation",
+    idempotent: false,
+};
+
+/// `capture`: POST `/api/v3/metadata/ueba/capture` (a write) (feature `mgmt-security`)
+pub const CAPTURE: Operation = Operation {
+    id: "capture",
+    method: "POST",
+    path: "/api/v3/metadata/ueba/capture",
+    idempotent: false,
+};
+
+/// `updateField`: POST `/api/v3/metadata/update-field` (a write) (feature `mgmt-metadata`)
+pub const UPDATE_FIELD: Operation = Operation {
+    id: "updateField",
+    method: "POST",
+    path: "/api/v3/metadata/update-field",
+    idempotent: false,
+};
+
+/// `updateModel`: POST `/api/v3/metadata/update-model` (a write) (feature `mgmt-metadata`)
+pub const UPDATE_MODEL: Operation = Operation {
+    id: "updateModel",
+    method: "POST",
+    path: "/api/v3/metadata/update-model",
+    idempotent: false,
+};
+
+/// `updateOperate`: POST `/api/v3/metadata/update-operate` (a write) (feature `mgmt-metadata`)
+pub const UPDATE_OPERATE: Operation = Operation {
+    id: "updateOperate",
+    method: "POST",
+    path: "/api/v3/metadata/update-operate",
+    idempotent: false,
+};
+
+/// `metaDataUpdateRow`: POST `/api/v3/metadata/update-row` (a write) (feature `mgmt-metadata`)
+pub const META_DATA_UPDATE_ROW: Operation = Operation {
+    id: "metaDataUpdateRow",
+    method: "POST",
+    path: "/api/v3/metadata/update-row",
+    idempotent: false,
+};
+
+/// `deleteRoles`: POST `/api/v3/multiple-namespace-delete-roles-batch` (a write) (feature `mgmt-roles-groups`)
+pub const DELETE_ROLES: Operation = Operation {
+    id: "deleteRoles",
+    method: "POST",
+    path: "/api/v3/multiple-namespace-delete-roles-batch",
+    idempotent: false,
+};
+
+/// `previewEmailTemplate`: POST `/api/v3/preview-email-template` (a write) (feature `mgmt-events`)
+pub const PREVIEW_EMAIL_TEMPLATE: Operation = Operation {
+    id: "previewEmailTemplate",
+    method: "POST",
+    path: "/api/v3/preview-email-template",
+    idempotent: false,
+};
+
+/// `verifyEvent`: POST `/api/v3/pub-event` (a write) (feature `mgmt-events`)
+pub const VERIFY_EVENT: Operation = Operation {
+    id: "verifyEvent",
+    method: "POST",
+    path: "/api/v3/pub-event",
+    idempotent: false,
+};
+
+/// `pubUserEvent`: POST `/api/v3/pub-userEvent` (a write) (feature `mgmt-events`)
+pub const PUB_USER_EVENT: Operation = Operation {
+    id: "pubUserEvent",
+    method: "POST",
+    path: "/api/v3/pub-userEvent",
+    idempotent: false,
+};
+
+/// `refreshApplicationSecret`: POST `/api/v3/refresh-application-secret` (a write) (feature `mgmt-applications`)
+pub const REFRESH_APPLICATION_SECRET: Operation = Operation {
+    id: "refreshApplicationSecret",
+    method: "POST",
+    path: "/api/v3/refresh-application-secret",
+    idempotent: false,
+};
+
+/// `removeDepartmentMembers`: POST `/api/v3/remove-department-members` (a write) (feature `mgmt-organizations`)
+pub const REMOVE_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "removeDepartmentMembers",
+    method: "POST",
+    path: "/api/v3/remove-department-members",
+    idempotent: false,
+};
+
+/// `RemoveGroupMembers`: POST `/api/v3/remove-group-members` (a write) (feature `mgmt-roles-groups`)
+pub const REMOVE_GROUP_MEMBERS: Operation = Operation {
+    id: "RemoveGroupMembers",
+    method: "POST",
+    path: "/api/v3/remove-group-members",
+    idempotent: false,
+};
+
+/// `removePost`: POST `/api/v3/remove-post` (a write) (feature `mgmt-organizations`)
+pub const REMOVE_POST: Operation = Operation {
+    id: "removePost",
+    method: "POST",
+    path: "/api/v3/remove-post",
+    idempotent: false,
+};
+
+/// `removeTenantDepartmentMembers`: POST `/api/v3/remove-tenant-department-members` (a write) (feature `mgmt-tenants`)
+pub const REMOVE_TENANT_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "removeTenantDepartmentMembers",
+    method: "POST",
+    path: "/api/v3/remove-tenant-department-members",
+    idempotent: false,
+};
+
+/// `removeTenantUsers`: POST `/api/v3/remove-tenant-users` (a write) (feature `mgmt-tenants`)
+pub const REMOVE_TENANT_USERS: Operation = Operation {
+    id: "removeTenantUsers",
+    method: "POST",
+    path: "/api/v3/remove-tenant-users",
+    idempotent: false,
+};
+
+/// `resetUserPrincipalAuthenticationInfo`: POST `/api/v3/reset-user-principal-authentication-info` (a write) (feature `mgmt-users`)
+pub const RESET_USER_PRINCIPAL_AUTHENTICATION_INFO: Operation = Operation {
+    id: "resetUserPrincipalAuthenticationInfo",
+    method: "POST",
+    path: "/api/v3/reset-user-principal-authentication-info",
+    idempotent: false,
+};
+
+/// `resignPublicAccountBatch`: POST `/api/v3/resign-public-account-batch` (a write) (feature `mgmt-public-accounts`)
+pub const RESIGN_PUBLIC_ACCOUNT_BATCH: Operation = Operation {
+    id: "resignPublicAccountBatch",
+    method: "POST",
+    path: "/api/v3/resign-public-account-batch",
+    idempotent: false,
+};
+
+/// `resignUser`: POST `/api/v3/resign-user` (a write) (feature `mgmt-users`)
+pub const RESIGN_USER: Operation = Operation {
+    id: "resignUser",
+    method: "POST",
+    path: "/api/v3/resign-user",
+    idempotent: false,
+};
+
+/// `resignUserBatch`: POST `/api/v3/resign-user-batch` (a write) (feature `mgmt-users`)
+pub const RESIGN_USER_BATCH: Operation = Operation {
+    id: "resignUserBatch",
+    method: "POST",
+    path: "/api/v3/resign-user-batch",
+    idempotent: false,
+};
+
+/// `reuploadPipelineFunction`: POST `/api/v3/reupload-pipeline-function` (a write) (feature `mgmt-events`)
+pub const REUPLOAD_PIPELINE_FUNCTION: Operation = Operation {
+    id: "reuploadPipelineFunction",
+    method: "POST",
+    path: "/api/v3/reupload-pipeline-function",
+    idempotent: false,
+};
+
+/// `revokeApplicationAccess`: POST `/api/v3/revoke-application-access` (a write) (feature `mgmt-applications`)
+pub const REVOKE_APPLICATION_ACCESS: Operation = Operation {
+    id: "revokeApplicationAccess",
+    method: "POST",
+    path: "/api/v3/revoke-application-access",
+    idempotent: false,
+};
+
+/// `revokeDataPolicy`: POST `/api/v3/revoke-data-policy` (a write) (feature `mgmt-permissions`)
+pub const REVOKE_DATA_POLICY: Operation = Operation {
+    id: "revokeDataPolicy",
+    method: "POST",
+    path: "/api/v3/revoke-data-policy",
+    idempotent: false,
+};
+
+/// `revokeRole`: POST `/api/v3/revoke-role` (a write) (feature `mgmt-roles-groups`)
+pub const REVOKE_ROLE: Operation = Operation {
+    id: "revokeRole",
+    method: "POST",
+    path: "/api/v3/revoke-role",
+    idempotent: false,
+};
+
+/// `revokeRoleBatch`: POST `/api/v3/revoke-role-batch` (a write) (feature `mgmt-roles-groups`)
+pub const REVOKE_ROLE_BATCH: Operation = Operation {
+    id: "revokeRoleBatch",
+    method: "POST",
+    path: "/api/v3/revoke-role-batch",
+    idempotent: false,
+};
+
+/// `findRiskListPolicy`: GET `/api/v3/risk-list-policy` (feature `mgmt-security`)
+pub const FIND_RISK_LIST_POLICY: Operation = Operation {
+    id: "findRiskListPolicy",
+    method: "GET",
+    path: "/api/v3/risk-list-policy",
+    idempotent: true,
+};
+
+/// `addRiskListPolicy`: POST `/api/v3/risk-list-policy` (a write) (feature `mgmt-security`)
+pub const ADD_RISK_LIST_POLICY: Operation = Operation {
+    id: "addRiskListPolicy",
+    method: "POST",
+    path: "/api/v3/risk-list-policy",
+    idempotent: false,
+};
+
+/// `deleteRiskListPolicyById`: DELETE `/api/v3/risk-list-policy/{id}` (a write) (feature `mgmt-security`)
+pub const DELETE_RISK_LIST_POLICY_BY_ID: Operation = Operation {
+    id: "deleteRiskListPolicyById",
+    method: "DELETE",
+    path: "/api/v3/risk-list-policy/{id}",
+    idempotent: false,
+};
+
+/// `searchDepartmentMembers`: GET `/api/v3/search-department-members` (feature `mgmt-organizations`)
+pub const SEARCH_DEPARTMENT_MEMBERS: Operation = Operation {
+    id: "searchDepartmentMembers",
+    method: "GET",
+    path: "/api/v3/search-department-members",
+    idempotent: true,
+};
+
+/// `searchDepartments`: POST `/api/v3/search-departments` (feature `mgmt-organizations`)
+pub const SEARCH_DEPARTMENTS: Operation = Operation {
+    id: "searchDepartments",
+    method: "POST",
+    path: "/api/v3/search-departments",
+    idempotent: true,
+};
+
+/// `searchDepartmentsList`: POST `/api/v3/search-departments-list` (feature `mgmt-organizations`)
+pub const SEARCH_DEPARTMENTS_LIST: Operation = Operation {
+    id: "searchDepartmentsList",
+    method: "POST",
+    path: "/api/v3/search-departments-list",
+    idempotent: true,
+};
+
+/// `searchOrganizations`: GET `/api/v3/search-organizations` (feature `mgmt-organizations`)
+pub const SEARCH_ORGANIZATIONS: Operation = Operation {
+    id: "searchOrganizations",
+    method: "GET",
+    path: "/api/v3/search-organizations",
+    idempotent: true,
+};
+
+/// `sendEmailBatch`: POST `/api/v3/send-email-batch` (a write) (feature `mgmt-tenants`)
+pub const SEND_EMAIL_BATCH: Operation = Operation {
+    id: "sendEmailBatch",
+    method: "POST",
+    path: "/api/v3/send-email-batch",
+    idempotent: false,
+};
+
+/// `sendInviteTenantUserEmail`: POST `/api/v3/send-invite-tenant-user-email` (a write) (feature `mgmt-tenants`)
+pub const SEND_INVITE_TENANT_USER_EMAIL: Operation = Operation {
+    id: "sendInviteTenantUserEmail",
+    method: "POST",
+    path: "/api/v3/send-invite-tenant-user-email",
+    idempotent: false,
+};
+
+/// `sendSmsBatch`: POST `/api/v3/send-sms-batch` (a write) (feature `mgmt-tenants`)
+pub const SEND_SMS_BATCH: Operation = Operation {
+    id: "sendSmsBatch",
+    method: "POST",
+    path: "/api/v3/send-sms-batch",
+    idempotent: false,
+};
+
+/// `setCustomData`: POST `/api/v3/set-custom-data` (a write) (feature `mgmt-metadata`)
+pub const SET_CUSTOM_DATA: Operation = Operation {
+    id: "setCustomData",
+    method: "POST",
+    path: "/api/v3/set-custom-data",
+    idempotent: false,
+};
+
+/// `setCustomFields`: POST `/api/v3/set-custom-fields` (a write) (feature `mgmt-metadata`)
+pub const SET_CUSTOM_FIELDS: Operation = Operation {
+    id: "setCustomFields",
+    method: "POST",
+    path: "/api/v3/set-custom-fields",
+    idempotent: false,
+};
+
+/// `setUsersMfaStatus`: POST `/api/v3/set-mfa-status` (a write) (feature `mgmt-users`)
+pub const SET_USERS_MFA_STATUS: Operation = Operation {
+    id: "setUsersMfaStatus",
+    method: "POST",
+    path: "/api/v3/set-mfa-status",
+    idempotent: false,
+};
+
+/// `setPublicAccountOfDepartments`: POST `/api/v3/set-public-account-of-departments` (a write) (feature `mgmt-public-accounts`)
+pub const SET_PUBLIC_ACCOUNT_OF_DEPARTMENTS: Operation = Operation {
+    id: "setPublicAccountOfDepartments",
+    method: "POST",
+    path: "/api/v3/set-public-account-of-departments",
+    idempotent: false,
+};
+
+/// `getPublicAccountOfGroups`: POST `/api/v3/set-public-account-of-groups` (a write) (feature `mgmt-public-accounts`)
+pub const GET_PUBLIC_ACCOUNT_OF_GROUPS: Operation = Operation {
+    id: "getPublicAccountOfGroups",
+    method: "POST",
+    path: "/api/v3/set-public-account-of-groups",
+    idempotent: false,
+};
+
+/// `setPublicAccountOfnPost`: POST `/api/v3/set-public-account-of-post` (a write) (feature `mgmt-public-accounts`)
+pub const SET_PUBLIC_ACCOUNT_OFN_POST: Operation = Operation {
+    id: "setPublicAccountOfnPost",
+    method: "POST",
+    path: "/api/v3/set-public-account-of-post",
+    idempotent: false,
+};
+
+/// `bindPublicAccountOfRoles`: POST `/api/v3/set-public-account-of-roles` (a write) (feature `mgmt-public-accounts`)
+pub const BIND_PUBLIC_ACCOUNT_OF_ROLES: Operation = Operation {
+    id: "bindPublicAccountOfRoles",
+    method: "POST",
+    path: "/api/v3/set-public-account-of-roles",
+    idempotent: false,
+};
+
+/// `bindUsersPublicAccount`: POST `/api/v3/set-public-account-of-users` (a write) (feature `mgmt-public-accounts`)
+pub const BIND_USERS_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "bindUsersPublicAccount",
+    method: "POST",
+    path: "/api/v3/set-public-account-of-users",
+    idempotent: false,
+};
+
+/// `setTenantAdmin`: POST `/api/v3/set-tenant-admin` (a write) (feature `mgmt-tenants`)
+pub const SET_TENANT_ADMIN: Operation = Operation {
+    id: "setTenantAdmin",
+    method: "POST",
+    path: "/api/v3/set-tenant-admin",
+    idempotent: false,
+};
+
+/// `setUserBaseFields`: POST `/api/v3/set-user-base-fields` (a write) (feature `mgmt-metadata`)
+pub const SET_USER_BASE_FIELDS: Operation = Operation {
+    id: "setUserBaseFields",
+    method: "POST",
+    path: "/api/v3/set-user-base-fields",
+    idempotent: false,
+};
+
+/// `setUserDepartments`: POST `/api/v3/set-user-departments` (a write) (feature `mgmt-users`)
+pub const SET_USER_DEPARTMENTS: Operation = Operation {
+    id: "setUserDepartments",
+    method: "POST",
+    path: "/api/v3/set-user-departments",
+    idempotent: false,
+};
+
+/// `setuserOfPublicAccount`: POST `/api/v3/set-user-of-public-accounts` (a write) (feature `mgmt-public-accounts`)
+pub const SETUSER_OF_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "setuserOfPublicAccount",
+    method: "POST",
+    path: "/api/v3/set-user-of-public-accounts",
+    idempotent: false,
+};
+
+/// `setUserPosts`: POST `/api/v3/set-user-posts` (a write) (feature `mgmt-organizations`)
+pub const SET_USER_POSTS: Operation = Operation {
+    id: "setUserPosts",
+    method: "POST",
+    path: "/api/v3/set-user-posts",
+    idempotent: false,
+};
+
+/// `terminalManagementSuspendDevice`: POST `/api/v3/suspend-device` (a write) (feature `mgmt-security`)
+pub const TERMINAL_MANAGEMENT_SUSPEND_DEVICE: Operation = Operation {
+    id: "terminalManagementSuspendDevice",
+    method: "POST",
+    path: "/api/v3/suspend-device",
+    idempotent: false,
+};
+
+/// `terminalUserSuspendDevice`: POST `/api/v3/suspend-device-by-user` (a write) (feature `mgmt-users`)
+pub const TERMINAL_USER_SUSPEND_DEVICE: Operation = Operation {
+    id: "terminalUserSuspendDevice",
+    method: "POST",
+    path: "/api/v3/suspend-device-by-user",
+    idempotent: false,
+};
+
+/// `changeIntoPublicAccount`: POST `/api/v3/transfer-into-public-account` (a write) (feature `mgmt-public-accounts`)
+pub const CHANGE_INTO_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "changeIntoPublicAccount",
+    method: "POST",
+    path: "/api/v3/transfer-into-public-account",
+    idempotent: false,
+};
+
+/// `triggerSyncRiskOperations`: POST `/api/v3/trigger-sync-risk-operations` (a write) (feature `mgmt-identity-sources`)
+pub const TRIGGER_SYNC_RISK_OPERATIONS: Operation = Operation {
+    id: "triggerSyncRiskOperations",
+    method: "POST",
+    path: "/api/v3/trigger-sync-risk-operations",
+    idempotent: false,
+};
+
+/// `triggerSyncTask`: POST `/api/v3/trigger-sync-task` (a write) (feature `mgmt-identity-sources`)
+pub const TRIGGER_SYNC_TASK: Operation = Operation {
+    id: "triggerSyncTask",
+    method: "POST",
+    path: "/api/v3/trigger-sync-task",
+    idempotent: false,
+};
+
+/// `triggerWebhook`: POST `/api/v3/trigger-webhook` (a write) (feature `mgmt-events`)
+pub const TRIGGER_WEBHOOK: Operation = Operation {
+    id: "triggerWebhook",
+    method: "POST",
+    path: "/api/v3/trigger-webhook",
+    idempotent: false,
+};
+
+/// `unassignAsaAccount`: POST `/api/v3/unassign-asa-account` (a write) (feature `mgmt-applications`)
+pub const UNASSIGN_ASA_ACCOUNT: Operation = Operation {
+    id: "unassignAsaAccount",
+    method: "POST",
+    path: "/api/v3/unassign-asa-account",
+    idempotent: false,
+};
+
+/// `unbindPublicAccountOfPost`: POST `/api/v3/unbind-public-account-of-post` (a write) (feature `mgmt-public-accounts`)
+pub const UNBIND_PUBLIC_ACCOUNT_OF_POST: Operation = Operation {
+    id: "unbindPublicAccountOfPost",
+    method: "POST",
+    path: "/api/v3/unbind-public-account-of-post",
+    idempotent: false,
+};
+
+/// `unbindUsersPublicAccount`: POST `/api/v3/unbind-public-account-of-user` (a write) (feature `mgmt-public-accounts`)
+pub const UNBIND_USERS_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "unbindUsersPublicAccount",
+    method: "POST",
+    path: "/api/v3/unbind-public-account-of-user",
+    idempotent: false,
+};
+
+/// `updateAccessKey`: POST `/api/v3/update-access-key` (a write) (feature `mgmt-applications`)
+pub const UPDATE_ACCESS_KEY: Operation = Operation {
+    id: "updateAccessKey",
+    method: "POST",
+    path: "/api/v3/update-access-key",
+    idempotent: false,
+};
+
+/// `updateApplicationMfaSettings`: POST `/api/v3/update-application-mfa-settings` (a write) (feature `mgmt-applications`)
+pub const UPDATE_APPLICATION_MFA_SETTINGS: Operation = Operation {
+    id: "updateApplicationMfaSettings",
+    method: "POST",
+    path: "/api/v3/update-application-mfa-settings",
+    idempotent: false,
+};
+
+/// `updateApplicationPermissionStrategy`: POST `/api/v3/update-application-permission-strategy` (a write) (feature `mgmt-applications`)
+pub const UPDATE_APPLICATION_PERMISSION_STRATEGY: Operation = Operation {
+    id: "updateApplicationPermissionStrategy",
+    method: "POST",
+    path: "/api/v3/update-application-permission-strategy",
+    idempotent: false,
+};
+
+/// `updateAsaAccount`: POST `/api/v3/update-asa-account` (a write) (feature `mgmt-applications`)
+pub const UPDATE_ASA_ACCOUNT: Operation = Operation {
+    id: "updateAsaAccount",
+    method: "POST",
+    path: "/api/v3/update-asa-account",
+    idempotent: false,
+};
+
+/// `enabledAuth`: POST `/api/v3/update-auth-enabled` (a write) (feature `mgmt-applications`)
+pub const ENABLED_AUTH: Operation = Operation {
+    id: "enabledAuth",
+    method: "POST",
+    path: "/api/v3/update-auth-enabled",
+    idempotent: false,
+};
+
+/// `updateDataPolicy`: POST `/api/v3/update-data-policy` (a write) (feature `mgmt-permissions`)
+pub const UPDATE_DATA_POLICY: Operation = Operation {
+    id: "updateDataPolicy",
+    method: "POST",
+    path: "/api/v3/update-data-policy",
+    idempotent: false,
+};
+
+/// `updateDataResource`: POST `/api/v3/update-data-resource` (a write) (feature `mgmt-permissions`)
+pub const UPDATE_DATA_RESOURCE: Operation = Operation {
+    id: "updateDataResource",
+    method: "POST",
+    path: "/api/v3/update-data-resource",
+    idempotent: false,
+};
+
+/// `updateDepartment`: POST `/api/v3/update-department` (a write) (feature `mgmt-organizations`)
+pub const UPDATE_DEPARTMENT: Operation = Operation {
+    id: "updateDepartment",
+    method: "POST",
+    path: "/api/v3/update-department",
+    idempotent: false,
+};
+
+/// `updateNodeStatus`: POST `/api/v3/update-department-status` (a write) (feature `mgmt-organizations`)
+pub const UPDATE_NODE_STATUS: Operation = Operation {
+    id: "updateNodeStatus",
+    method: "POST",
+    path: "/api/v3/update-department-status",
+    idempotent: false,
+};
+
+/// `updateEmailTemplate`: POST `/api/v3/update-email-template` (a write) (feature `mgmt-events`)
+pub const UPDATE_EMAIL_TEMPLATE: Operation = Operation {
+    id: "updateEmailTemplate",
+    method: "POST",
+    path: "/api/v3/update-email-template",
+    idempotent: false,
+};
+
+/// `updateExtIdp`: POST `/api/v3/update-ext-idp` (a write) (feature `mgmt-identity-sources`)
+pub const UPDATE_EXT_IDP: Operation = Operation {
+    id: "updateExtIdp",
+    method: "POST",
+    path: "/api/v3/update-ext-idp",
+    idempotent: false,
+};
+
+/// `updateExtIdpConn`: POST `/api/v3/update-ext-idp-conn` (a write) (feature `mgmt-identity-sources`)
+pub const UPDATE_EXT_IDP_CONN: Operation = Operation {
+    id: "updateExtIdpConn",
+    method: "POST",
+    path: "/api/v3/update-ext-idp-conn",
+    idempotent: false,
+};
+
+/// `updateGlobalMfaSettings`: POST `/api/v3/update-global-mfa-settings` (a write) (feature `mgmt-security`)
+pub const UPDATE_GLOBAL_MFA_SETTINGS: Operation = Operation {
+    id: "updateGlobalMfaSettings",
+    method: "POST",
+    path: "/api/v3/update-global-mfa-settings",
+    idempotent: false,
+};
+
+/// `updateGroup`: POST `/api/v3/update-group` (a write) (feature `mgmt-roles-groups`)
+pub const UPDATE_GROUP: Operation = Operation {
+    id: "updateGroup",
+    method: "POST",
+    path: "/api/v3/update-group",
+    idempotent: false,
+};
+
+/// `updateLdapConfigInfo`: POST `/api/v3/update-ldap-server-config` (a write) (feature `mgmt-identity-sources`)
+pub const UPDATE_LDAP_CONFIG_INFO: Operation = Operation {
+    id: "updateLdapConfigInfo",
+    method: "POST",
+    path: "/api/v3/update-ldap-server-config",
+    idempotent: false,
+};
+
+/// `updateLoginPageConfig`: POST `/api/v3/update-login-page-config` (a write) (feature `mgmt-applications`)
+pub const UPDATE_LOGIN_PAGE_CONFIG: Operation = Operation {
+    id: "updateLoginPageConfig",
+    method: "POST",
+    path: "/api/v3/update-login-page-config",
+    idempotent: false,
+};
+
+/// `updateMultipleTenantAdmin`: POST `/api/v3/update-multiple-tenant-admin` (a write) (feature `mgmt-tenants`)
+pub const UPDATE_MULTIPLE_TENANT_ADMIN: Operation = Operation {
+    id: "updateMultipleTenantAdmin",
+    method: "POST",
+    path: "/api/v3/update-multiple-tenant-admin",
+    idempotent: false,
+};
+
+/// `updateNamespace`: POST `/api/v3/update-namespace` (a write) (feature `mgmt-permissions`)
+pub const UPDATE_NAMESPACE: Operation = Operation {
+    id: "updateNamespace",
+    method: "POST",
+    path: "/api/v3/update-namespace",
+    idempotent: false,
+};
+
+/// `updateOrganization`: POST `/api/v3/update-organization` (a write) (feature `mgmt-organizations`)
+pub const UPDATE_ORGANIZATION: Operation = Operation {
+    id: "updateOrganization",
+    method: "POST",
+    path: "/api/v3/update-organization",
+    idempotent: false,
+};
+
+/// `updateOrganizationStatus`: POST `/api/v3/update-organization-status` (a write) (feature `mgmt-organizations`)
+pub const UPDATE_ORGANIZATION_STATUS: Operation = Operation {
+    id: "updateOrganizationStatus",
+    method: "POST",
+    path: "/api/v3/update-organization-status",
+    idempotent: false,
+};
+
+/// `updatePermissionNamespace`: POST `/api/v3/update-permission-namespace` (a write) (feature `mgmt-permissions`)
+pub const UPDATE_PERMISSION_NAMESPACE: Operation = Operation {
+    id: "updatePermissionNamespace",
+    method: "POST",
+    path: "/api/v3/update-permission-namespace",
+    idempotent: false,
+};
+
+/// `updatePipelineFunction`: POST `/api/v3/update-pipeline-function` (a write) (feature `mgmt-events`)
+pub const UPDATE_PIPELINE_FUNCTION: Operation = Operation {
+    id: "updatePipelineFunction",
+    method: "POST",
+    path: "/api/v3/update-pipeline-function",
+    idempotent: false,
+};
+
+/// `updatePipelineOrder`: POST `/api/v3/update-pipeline-order` (a write) (feature `mgmt-events`)
+pub const UPDATE_PIPELINE_ORDER: Operation = Operation {
+    id: "updatePipelineOrder",
+    method: "POST",
+    path: "/api/v3/update-pipeline-order",
+    idempotent: false,
+};
+
+/// `updatePost`: POST `/api/v3/update-post` (a write) (feature `mgmt-organizations`)
+pub const UPDATE_POST: Operation = Operation {
+    id: "updatePost",
+    method: "POST",
+    path: "/api/v3/update-post",
+    idempotent: false,
+};
+
+/// `updatePublicAccount`: POST `/api/v3/update-public-account` (a write) (feature `mgmt-public-accounts`)
+pub const UPDATE_PUBLIC_ACCOUNT: Operation = Operation {
+    id: "updatePublicAccount",
+    method: "POST",
+    path: "/api/v3/update-public-account",
+    idempotent: false,
+};
+
+/// `updatePublicAccountBatch`: POST `/api/v3/update-public-account-batch` (a write) (feature `mgmt-public-accounts`)
+pub const UPDATE_PUBLIC_ACCOUNT_BATCH: Operation = Operation {
+    id: "updatePublicAccountBatch",
+    method: "POST",
+    path: "/api/v3/update-public-account-batch",
+    idempotent: false,
+};
+
+/// `updateResource`: POST `/api/v3/update-resource` (a write) (feature `mgmt-permissions`)
+pub const UPDATE_RESOURCE: Operation = Operation {
+    id: "updateResource",
+    method: "POST",
+    path: "/api/v3/update-resource",
+    idempotent: false,
+};
+
+/// `updateRole`: POST `/api/v3/update-role` (a write) (feature `mgmt-roles-groups`)
+pub const UPDATE_ROLE: Operation = Operation {
+    id: "updateRole",
+    method: "POST",
+    path: "/api/v3/update-role",
+    idempotent: false,
+};
+
+/// `updateSecuritySettings`: POST `/api/v3/update-security-settings` (a write) (feature `mgmt-security`)
+pub const UPDATE_SECURITY_SETTINGS: Operation = Operation {
+    id: "updateSecuritySettings",
+    method: "POST",
+    path: "/api/v3/update-security-settings",
+    idempotent: false,
+};
+
+/// `updateSyncTask`: POST `/api/v3/update-sync-task` (a write) (feature `mgmt-identity-sources`)
+pub const UPDATE_SYNC_TASK: Operation = Operation {
+    id: "updateSyncTask",
+    method: "POST",
+    path: "/api/v3/update-sync-task",
+    idempotent: false,
+};
+
+/// `updateTenant`: POST `/api/v3/update-tenant` (a write) (feature `mgmt-tenants`)
+pub const UPDATE_TENANT: Operation = Operation {
+    id: "updateTenant",
+    method: "POST",
+    path: "/api/v3/update-tenant",
+    idempotent: false,
+};
+
+/// `updateTenantCooperator`: POST `/api/v3/update-tenant-cooperator` (a write) (feature `mgmt-tenants`)
+pub const UPDATE_TENANT_COOPERATOR: Operation = Operation {
+    id: "updateTenantCooperator",
+    method: "POST",
+    path: "/api/v3/update-tenant-cooperator",
+    idempotent: false,
+};
+
+/// `updateTenantUser`: POST `/api/v3/update-tenant-user` (a write) (feature `mgmt-tenants`)
+pub const UPDATE_TENANT_USER: Operation = Operation {
+    id: "updateTenantUser",
+    method: "POST",
+    path: "/api/v3/update-tenant-user",
+    idempotent: false,
+};
+
+/// `updateUserBatch`: POST `/api/v3/update-user-batch` (a write) (feature `mgmt-users`)
+pub const UPDATE_USER_BATCH: Operation = Operation {
+    id: "updateUserBatch",
+    method: "POST",
+    path: "/api/v3/update-user-batch",
+    idempotent: false,
+};
+
+/// `updateTenantQRCodeState`: POST `/api/v3/update-userpool-tenant-appqrcode-state` (a write) (feature `mgmt-applications`)
+pub const UPDATE_TENANT_QR_CODE_STATE: Operation = Operation {
+    id: "updateTenantQRCodeState",
+    method: "POST",
+    path: "/api/v3/update-userpool-tenant-appqrcode-state",
+    idempotent: false,
+};
+
+/// `updateUserPoolTenantConfig`: POST `/api/v3/update-userpool-tenant-config` (a write) (feature `mgmt-applications`)
+pub const UPDATE_USER_POOL_TENANT_CONFIG: Operation = Operation {
+    id: "updateUserPoolTenantConfig",
+    method: "POST",
+    path: "/api/v3/update-userpool-tenant-config",
+    idempotent: false,
+};
+
+/// `updateWebhook`: POST `/api/v3/update-webhook` (a write) (feature `mgmt-events`)
+pub const UPDATE_WEBHOOK: Operation = Operation {
+    id: "updateWebhook",
+    method: "POST",
+    path: "/api/v3/update-webhook",
+    idempotent: false,
+};
+
+/// `userConnectionPost`: POST `/api/v3/user-connection-post` (a write) (feature `mgmt-organizations`)
+pub const USER_CONNECTION_POST: Operation = Operation {
+    id: "userConnectionPost",
+    method: "POST",
+    path: "/api/v3/user-connection-post",
+    idempotent: false,
+};
+
+/// `findUserList`: GET `/api/v3/user-list` (feature `mgmt-security`)
+pub const FIND_USER_LIST: Operation = Operation {
+    id: "findUserList",
+    method: "GET",
+    path: "/api/v3/user-list",
+    idempotent: true,
+};
+
+/// `addUser`: POST `/api/v3/user-list` (a write) (feature `mgmt-security`)
+pub const ADD_USER: Operation = Operation {
+    id: "addUser",
+    method: "POST",
+    path: "/api/v3/user-list",
+    idempotent: false,
+};
+
+/// `deleteUserListById`: DELETE `/api/v3/user-list/{id}` (a write) (feature `mgmt-security`)
+pub const DELETE_USER_LIST_BY_ID: Operation = Operation {
+    id: "deleteUserListById",
+    method: "DELETE",
+    path: "/api/v3/user-list/{id}",
+    idempotent: false,
+};
+
+/// `userpollTenantConfig`: GET `/api/v3/userpool-tenant-config` (feature `mgmt-applications`)
+pub const USERPOLL_TENANT_CONFIG: Operation = Operation {
+    id: "userpollTenantConfig",
+    method: "GET",
+    path: "/api/v3/userpool-tenant-config",
+    idempotent: true,
+};
+
+/// `userFieldDecrypt`: POST `/api/v3/users/field/decrypt` (a write) (feature `mgmt-users`)
+pub const USER_FIELD_DECRYPT: Operation = Operation {
+    id: "userFieldDecrypt",
+    method: "POST",
+    path: "/api/v3/users/field/decrypt",
+    idempotent: false,
+};
+
+/// `getVerifyConfig`: GET `/api/v3/verify-config` (feature `mgmt-security`)
+pub const GET_VERIFY_CONFIG: Operation = Operation {
+    id: "getVerifyConfig",
+    method: "GET",
+    path: "/api/v3/verify-config",
+    idempotent: true,
+};
+
+/// `updateVerifyConfig`: PUT `/api/v3/verify-config` (a write) (feature `mgmt-security`)
+pub const UPDATE_VERIFY_CONFIG: Operation = Operation {
+    id: "updateVerifyConfig",
+    method: "PUT",
+    path: "/api/v3/verify-config",
+    idempotent: false,
+};
+
+/// `getVerifyConfigApp`: GET `/api/v3/verify-config-app` (feature `mgmt-security`)
+pub const GET_VERIFY_CONFIG_APP: Operation = Operation {
+    id: "getVerifyConfigApp",
+    method: "GET",
+    path: "/api/v3/verify-config-app",
+    idempotent: true,
+};
+
+/// `metaDataGetRowBatch`: POST `/get-row-batch` (feature `mgmt-metadata`)
+pub const META_DATA_GET_ROW_BATCH: Operation = Operation {
+    id: "metaDataGetRowBatch",
+    method: "POST",
+    path: "/get-row-batch",
+    idempotent: true,
+};
+
+/// Every operation: the spec's, then the families', in their documents' order.
 pub const ALL: &[Operation] = &[
     WECHAT_MOBILE_AUTH_BY_CODE_IDENTITY,
     WECHAT_MOBILE_BIND_BY_PHONE_CODE,
@@ -393,4 +4417,507 @@ pub const ALL: &[Operation] = &[
     VERIFY_RESET_PASSWORD_REQUEST,
     VERIFY_UPDATE_PHONE_REQUEST,
     GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN,
+    AUTH_BY_CODE,
+    BIND_BY_ACCOUNT,
+    BIND_BY_ACCOUNT_ID,
+    BIND_BY_EMAIL_CODE,
+    SELECT_ACCOUNT,
+    VALIDATE_PEM_KEY,
+    VALIDATE_TOKEN,
+    UPLOAD,
+    BIND_EMAIL,
+    GENE_CAPTCHA_CODE,
+    CHANGE_PUSH_CODE_STATUS,
+    CHANGE_QR_CODE_STATUS,
+    CHECK_PERMISSION_BY_ARRAY_RESOURCE,
+    CHECK_PERMISSION_BY_STRING_RESOURCE,
+    CHECK_PERMISSION_BY_TREE_RESOURCE,
+    CHECK_PUSH_CODE_STATUS,
+    CHECK_QR_CODE_STATUS,
+    DECRYPT_WECHAT_MINI_PROGRAM_DATA,
+    DELETE_ACCOUNT,
+    ENROLL_FACTOR,
+    EXCHANGE_TOKEN_SET_WITH_QR_CODE_TICKET,
+    GENE_FASTPASS_QRCODE_INFO,
+    GENE_QR_CODE,
+    GET_ALIPAY_AUTH_INFO,
+    GET_QR_CODE_STATUS,
+    GET_FACTOR,
+    GET_FASTPASS_PARAMS,
+    GET_ACCESSIBLE_APPS,
+    USER_RELATED_RESOURCE_APIV3_GET_AUTHORIZED_RESOURCES,
+    GET_DEPARTMENT_LIST,
+    GET_GROUP_LIST,
+    GET_LOGGED_IN_APPS,
+    GET_LOGIN_HISTORY,
+    GET_ROLE_LIST,
+    GET_TENANT_LIST,
+    GET_PUSH_LOGIN_RELATION_APPS,
+    GET_USER_AUTHORIZED_RESOURCES_LIST,
+    GET_USER_AUTH_RESOURCE_PERMISSION_LIST,
+    GET_USER_AUTH_RESOURCE_STRUCT,
+    LIST_PUBLIC_ACCOUNTS_FOR_SWITCH_LOGGED_IN,
+    GET_WECHAT_MP_ACCESS_TOKEN,
+    GET_WECHAT_MP_ACCESS_TOKEN_INFO,
+    GET_WECHAT_MINIPROGRAM_PHONE,
+    LINK_EXT_IDP,
+    LIST_ENROLLED_FACTORS,
+    LIST_FACTORS_TO_ENROLL,
+    MFA_OTP_VERIFY,
+    LIST,
+    REVOKE,
+    UNBIND,
+    QR_CODE_APP_LOGIN,
+    RESET_FACTOR,
+    SEND_EMAIL,
+    SEND_ENROLL_FACTOR_REQUEST,
+    SIGN_IN_BY_EXT_IDP,
+    SIGN_IN_BY_PUSH,
+    SWITCH_LOGIN_BY_USER,
+    GET_SYSTEM_INFO,
+    UNBIND_EMAIL,
+    UPDATE_EMAIL,
+    UPDATE_PASSWORD,
+    UPDATE_PROFILE,
+    VERIFY_DELETE_ACCOUNT_REQUEST,
+    VERIFY_UPDATE_EMAIL_REQUEST,
+    INIT_AUTHENTICATION_OPTIONS,
+    VERIFY_AUTHENTICATION,
+    CHECK_VALID_CREDENTIALS_BY_CRED_IDS,
+    LIST_CREDENTIALS_BY_PAGE,
+    INIT_REGISTER_OPTIONS,
+    VERIFY_REGISTER,
+    REMOVE_CREDENTIAL,
+    REMOVE_ALL_CREDENTIALS,
+    HANDLE_ABORT_AUTH,
+    HANDLE_CONFIRM_AUTH,
+    FINISH_LOGIN,
+    AUTH,
+    VERIFY_MFA_TOKEN,
+    JWKS,
+    OPEN_ID_CONFIGURATION,
+    FRONT_CHANNEL_AUTH,
+    OIDC_USER_INFO_GET,
+    OIDC_USER_INFO_POST,
+    FRONT_CHANNEL_LOGOUT,
+    INTROSPECT_TOKEN,
+    REVOKE_TOKEN,
+    METADATA_INTERNAL_GET_ROW_BATCH,
+    LIST_FIELDS,
+    METADATA_INTERNAL_UPDATE_ROW,
+    ADD_DEPARTMENT_MEMBERS,
+    ADD_GROUP_MEMBERS,
+    ADD_TENANT_DEPARTMENT_MEMBERS,
+    ADD_TENANT_USERS,
+    ADD_WHITELIST,
+    ASSIGN_ASA_ACCOUNT,
+    ASSIGN_ROLE,
+    ASSIGN_ROLE_BATCH,
+    ASSOCIATE_TENANT_RESOURCE,
+    CREATE_VERIFY_DEVICE,
+    AUTHORIZE_APPLICATION_ACCESS,
+    AUTHORIZE_DATA_POLICIES,
+    AUTHORIZE_RESOURCES,
+    DELETE_AUTH,
+    CANCEL_SYNC_RISK_OPERATION,
+    CHANGE_EXT_IDP_CONN_ASSOCIATION_STATE,
+    CHANGE_EXT_IDP_CONN_STATE,
+    CHANGE_USERPOOL_TENAN_EXT_IDP_CONN_STATE,
+    CHECK_DATA_POLICY_EXISTS,
+    CHECK_DATA_RESOURCE_EXISTS,
+    CHECK_DOMAIN_AVAILABLE,
+    CHECK_EXTERNAL_USER_PERMISSION,
+    CHECK_PERMISSION,
+    CHECK_PERMISSION_NAMESPACE_EXISTS,
+    CHECK_PARAMS_NAMESPACE,
+    CHECK_SESSION_STATUS,
+    CHECK_USER_SAME_LEVEL_PERMISSION,
+    COST_CONTACT_CLICK,
+    CONFIG_EMAIL_PROVIDER,
+    CREATE_ACCESS_KEY,
+    CREATE_ADMIN_ROLE,
+    CREATE_APPLICATION,
+    CREATE_DATA_RESOURCE_BY_ARRAY,
+    CREATE_ASA_ACCOUNT,
+    CREATE_ASA_ACCOUNT_BATCH,
+    CREATE_DATA_POLICY,
+    CREATE_DATA_RESOURCE,
+    CREATE_DEPARTMENT,
+    CREATE_DEPARTMENT_TREE,
+    CREATE_DEVICE,
+    CREATE_EVENT_APP,
+    CREATE_EXT_IDP,
+    CREATE_EXT_IDP_CONN,
+    CREATE_GROUP,
+    CREATE_GROUPS_BATCH,
+    CREATE_MULTIPLE_TENANT_ADMIN,
+    CREATE_NAMESPACE,
+    CREATE_NAMESPACES_BATCH,
+    CREATE_OR_UPDATE_GROUP,
+    CREATE_ORGANIZATION,
+    CREATE_PERMISSION_NAMESPACE,
+    CREATE_PERMISSION_NAMESPACES_BATCH,
+    CREATE_PIPELINE_FUNCTION,
+    CREATE_POST,
+    CREATE_PUBLIC_ACCOUNT,
+    CREATE_PUBLIC_ACCOUNTS_BATCH,
+    CREATE_RESOURCE,
+    CREATE_RESOURCES_BATCH,
+    CREATE_ROLE,
+    CREATE_ROLES_BATCH,
+    CREATE_DATA_RESOURCE_BY_STRING,
+    CREATE_SYNC_TASK,
+    CREATE_TENANT,
+    CREATE_TENANT_COOPERATOR,
+    CREATE_TENANT_USER,
+    CREATE_DATA_RESOURCE_BY_TREE,
+    CREATE_USERS_BATCH,
+    CREATE_WEBHOOK,
+    DEFINE_EVENT,
+    DELETE_ACCESS_KEY,
+    DELETE_ADMIN_ROLES_BATCH,
+    DELETE_APPLICATION,
+    DELETE_ASA_ACCOUNT,
+    DELETE_ASA_ACCOUNT_BATCH,
+    BATCH_DELETE_COMMON_RESOURCE,
+    DELETE_CUSTOM_FIELDS,
+    DELETE_DATA_POLICY,
+    DELETE_DATA_RESOURCE,
+    DELETE_DEPARTMENT,
+    DELETE_DEPARTMENT_SYNC_RELATIONS,
+    TERMINAL_MANAGEMENT_DELETE_DEVICE,
+    TERMINAL_USER_DELETE_DEVICE,
+    DELETE_EXT_IDP,
+    DELETE_EXT_IDP_CONN,
+    DELETE_GROUPS_BATCH,
+    DELETE_MULTIPLE_TENANT_ADMIN,
+    DELETE_NAMESPACE,
+    DELETE_NAMESPACES_BATCH,
+    DELETE_ORGANIZATION,
+    DELETE_PERMISSION_NAMESPACE,
+    DELETE_PERMISSION_NAMESPACES_BATCH,
+    DELETE_PIPELINE_FUNCTION,
+    DELETE_PUBLIC_ACCOUNTS_BATCH,
+    DELETE_RESOURCE,
+    DELETE_RESOURCES_BATCH,
+    DELETE_ROLES_BATCH,
+    DELETE_TENANT,
+    DELETE_TENANT_ADMIN,
+    DELETE_TENANT_COOPERATOR,
+    DELETE_TENANT_USER,
+    DELETE_USER_SYNC_RELATIONS,
+    DELETE_USERS_BATCH,
+    DELETE_WEBHOOK,
+    DELETE_WHITELIST,
+    GET_DEVICE_STATUS,
+    TERMINAL_MANAGEMENT_DISABLE_DEVICE,
+    TERMINAL_USER_DISABLE_DEVICE,
+    DISABLE_LDAP_SERVER,
+    TERMINAL_MANAGEMENT_ENABLE_DEVICE,
+    TERMINAL_USER_ENABLE_DEVICE,
+    SAVE_LDAP_CONFIG_INFO,
+    EXT_IDP_CONN_STATE_BY_APPS,
+    GENERATE_INVITE_TENANT_USER_LINK,
+    GET_ACCESS_KEY,
+    GET_ADMIN_AUDIT_LOGS,
+    GET_ALL_DEPARTMENTS,
+    GET_ALL_GROUPS,
+    GET_ALL_RIGHTS_ITEM,
+    GET_APPLICATION,
+    GET_APPLICATION_PERMISSION_STRATEGY,
+    GET_APPLICATION_SECRET,
+    GET_APPLICATION_SIMPLE_INFO,
+    GET_ASA_ACCOUNT,
+    GET_ASA_ACCOUNT_ASSIGNED_TARGETS,
+    GET_ASA_ACCOUNT_BATCH,
+    GET_ASSIGNED_ACCOUNT,
+    ACCESS_CONTROL_MANAGEMENT_GET_AUTHORIZED_RESOURCES,
+    GET_CURRENT_PACKAGE_INFO,
+    GET_CUSTOM_DATA,
+    GET_CUSTOM_FIELDS,
+    GET_DATA_POLICY,
+    GET_DATA_RESOURCE,
+    GET_DEPARTMENT,
+    GET_DEPARTMENT_BY_ID,
+    GET_DEPARTMENT_SYNC_RELATIONS,
+    GET_PUBLIC_ACCOUNT_DEPARTMENTS,
+    GET_EMAIL_PROVIDER,
+    GET_EMAIL_TEMPLATES,
+    GET_EXT_IDP,
+    GET_EXTERNAL_USER_RESOURCE_STRUCT,
+    GET_GLOBAL_MFA_SETTINGS,
+    GET_GROUP,
+    GET_GROUP_AUTHORIZED_RESOURCES,
+    GET_GROUPS_OF_PUBLIC_ACCOUNT,
+    FIND_LAST_LOGIN_APPS_BY_DEVICE_IDS,
+    QUERY_LDAP_CONFIG_INFO,
+    QUERY_LDAP_LOG,
+    GET_BIND_PWD,
+    QUERY_LDAP_SUB_ENTRIES,
+    GET_MAU_PERIOD_USAGE_HISTORY,
+    GET_USER_MFA_STATUS,
+    GET_MFA_TRIGGER_DATA,
+    GET_MULTIPLE_TENANT_ADMIN,
+    GET_NAMESPACE,
+    GET_NAMESPACES_BATCH,
+    GET_ORDER_DETAIL,
+    GET_ORDER_PAY_DETAIL,
+    GET_ORDERS,
+    GET_ORGANIZATION,
+    GET_ORGANIZATIONS_BATCH,
+    GET_OTP_SECRET_BY_USER,
+    GET_PARENT_DEPARTMENT,
+    GET_PERMISSION_NAMESPACE,
+    GET_PERMISSION_NAMESPACES_BATCH,
+    GET_PIPELINE_FUNCTION,
+    GET_PIPELINE_LOGS,
+    GET_POST,
+    GET_POST_BY_ID,
+    GET_POST_OF_PUBLIC_USER,
+    GET_PUBLIC_ACCOUNT,
+    GET_PUBLIC_ACCOUNT_BATCH,
+    GET_PUBLIC_ACCOUNTS_OF_DEPARTMENT,
+    GET_PUBLIC_ACCOUNTS_OF_GROUP,
+    GET_PUBLIC_ACCOUNTS_OF_POST,
+    GET_PUBLIC_ACCOUNTS_OF_ROLE,
+    GET_PUBLIC_ACCOUNTS_OF_USER,
+    GET_RESOURCE,
+    GET_RESOURCE_AUTHORIZED_TARGETS,
+    GET_RESOURCES_BATCH,
+    GET_ROLE,
+    GET_ROLE_AUTHORIZED_RESOURCES,
+    GET_PUBLIC_ACCOUNT_ROLES,
+    GET_SECURITY_SETTINGS,
+    DETAIL_AUTH_SUBJECT,
+    GET_SYNC_JOB,
+    GET_SYNC_TASK,
+    GET_TENANT,
+    GET_TENANT_BY_CODE,
+    GET_TENANT_COOPERATOR,
+    GET_TENANT_COOPERATOR_MENU,
+    GET_TENANT_LITTLE_INFO,
+    GET_TENANT_USER,
+    GET_USAGE_INFO,
+    GET_USER_ACCESSIBLE_APPS,
+    GET_USER_ACTION_LOGS,
+    GET_USER_AUTHORIZED_APPS,
+    GET_USER_AUTHORIZED_RESOURCES,
+    GET_USER_BASE_FIELDS,
+    GET_USER_BATCH,
+    GET_USER_DEPARTMENTS,
+    GET_USER_GROUPS,
+    GET_USER_IDENTITIES,
+    GET_USER_LOGGEDIN_IDENTITIES,
+    GET_USER_LOGGEDIN_APPS,
+    GET_USER_LOGIN_HISTORY,
+    GET_USER_MFA_INFO,
+    GET_USER_PASSWORD_CIPHERTEXT,
+    GET_USER_PERMISSION_LIST,
+    GET_USER_POST,
+    GET_USER_POSTS,
+    GET_USER_PRINCIPAL_AUTHENTICATION_INFO,
+    GET_USER_RESOURCE_PERMISSION_LIST,
+    GET_USER_RESOURCE_STRUCT,
+    GET_USER_ROLES,
+    GET_USER_SYNC_RELATIONS,
+    GET_USERS_OF_PUBLIC_ACCOUNT,
+    GET_WEBHOOK,
+    GET_WEBHOOK_EVENT_LIST,
+    GET_WEBHOOK_LOGS,
+    HAS_ANY_ROLE,
+    IMPORT_OTP,
+    IMPORT_TENANT,
+    IMPORT_TENANT_HISTORY,
+    IMPORT_TENANT_NOTIFY_USER,
+    FIND_IP_LIST,
+    ADD,
+    DELETE_BY_ID,
+    IS_ACTION_ALLOWED,
+    IS_USER_IN_DEPARTMENT,
+    KICK_PUBLIC_ACCOUNTS,
+    KICK_USERS,
+    GET_ACCESS_KEY_LIST,
+    LIST_APPLICATION_ACTIVE_USERS,
+    LIST_APPLICATION_SIMPLE_INFO,
+    LIST_APPLICATIONS,
+    LIST_AUTH_APPLICATION,
+    LIST_ARCHIVED_USERS,
+    LIST_ASA_ACCOUNT,
+    LIST_CHILDREN_DEPARTMENTS,
+    LIST_COMMON_RESOURCE,
+    LIST_CUST_FIELDS,
+    LIST_DATA_POLICES,
+    LIST_DATA_POLICY_TARGETS,
+    LIST_DATA_RESOURCES,
+    LIST_DEPARTMENT_MEMBER_IDS,
+    LIST_DEPARTMENT_MEMBERS,
+    LIST_EVENT_APPS,
+    LIST_EVENTS,
+    LIST_EXT_IDP,
+    LIST_GROUP_MEMBERS,
+    LIST_GROUPS,
+    LIST_INVITE_TENNAT_USER_RECORDS,
+    LIST_MULTIPLE_TENANT_ADMIN,
+    LIST_NAMESPACE_ROLES,
+    LIST_NAMESPACES,
+    LIST_ORGANIZATIONS,
+    LIST_PERMISSION_NAMESPACE_ROLES,
+    LIST_PERMISSION_NAMESPACES,
+    LIST_PERMISSION_VIEW,
+    LIST_PIPELINE_FUNCTIONS,
+    POST_LIST,
+    LIST_PUBLIC_ACCOUNTS,
+    LIST_RESOURCE_TARGETS,
+    LIST_RESOURCES,
+    LIST_ROLE_ASSIGNMENTS,
+    LIST_ROLE_DEPARTMENTS,
+    LIST_ROLE_MEMBERS,
+    LIST_ROLES,
+    LIST_SIMPLE_DATA_POLICES,
+    LIST_AUTH_SUBJECT,
+    LIST_SYNC_JOB_LOGS,
+    LIST_SYNC_JOBS,
+    LIST_SYNC_RISK_OPERATIONS,
+    LIST_SYNC_TASKS,
+    LIST_TENANT_ADMIN,
+    LIST_TENANT_APPLICATIONS,
+    LIST_TENANT_COOPERATORS,
+    LIST_TENANT_EXT_IDP,
+    LIST_TENANT_USERS,
+    LIST_TENANTS,
+    LIST_USER_BASE_FIELDS,
+    LIST_USERS_LEGACY,
+    LIST_USERS,
+    LIST_WEBHOOKS,
+    LIST_WHITELISTS,
+    LIST_OPERATE_ALL,
+    COPY_OPERATE,
+    CREATE_FIELD,
+    CREATE_MODEL,
+    CREATE_OPERATE,
+    CREATE_ROW,
+    CREATE_ROW_RELATION,
+    EXECUTE_OPERATE,
+    EXPORT_MEATDATA,
+    EXPORT_MODEL,
+    LIST_ROW,
+    GET_IMPORT_TEMPLATE,
+    GET_MODEL,
+    GET_RELATION_INFO,
+    GET_ROW,
+    GET_ROW_BY_VALUE,
+    GET_RELATION_VALUE,
+    IMPORT_METADATA,
+    IMPORT_MODEL,
+    LIST_FIELD,
+    LIST_MODEL,
+    LIST_OPERATE,
+    REMOTE_FIELD,
+    REMOVE_MODEL,
+    REMOVE_OPERATE,
+    REMOVE_ROW,
+    REMOVE_RELATION_VALUE,
+    CAPTURE,
+    UPDATE_FIELD,
+    UPDATE_MODEL,
+    UPDATE_OPERATE,
+    META_DATA_UPDATE_ROW,
+    DELETE_ROLES,
+    PREVIEW_EMAIL_TEMPLATE,
+    VERIFY_EVENT,
+    PUB_USER_EVENT,
+    REFRESH_APPLICATION_SECRET,
+    REMOVE_DEPARTMENT_MEMBERS,
+    REMOVE_GROUP_MEMBERS,
+    REMOVE_POST,
+    REMOVE_TENANT_DEPARTMENT_MEMBERS,
+    REMOVE_TENANT_USERS,
+    RESET_USER_PRINCIPAL_AUTHENTICATION_INFO,
+    RESIGN_PUBLIC_ACCOUNT_BATCH,
+    RESIGN_USER,
+    RESIGN_USER_BATCH,
+    REUPLOAD_PIPELINE_FUNCTION,
+    REVOKE_APPLICATION_ACCESS,
+    REVOKE_DATA_POLICY,
+    REVOKE_ROLE,
+    REVOKE_ROLE_BATCH,
+    FIND_RISK_LIST_POLICY,
+    ADD_RISK_LIST_POLICY,
+    DELETE_RISK_LIST_POLICY_BY_ID,
+    SEARCH_DEPARTMENT_MEMBERS,
+    SEARCH_DEPARTMENTS,
+    SEARCH_DEPARTMENTS_LIST,
+    SEARCH_ORGANIZATIONS,
+    SEND_EMAIL_BATCH,
+    SEND_INVITE_TENANT_USER_EMAIL,
+    SEND_SMS_BATCH,
+    SET_CUSTOM_DATA,
+    SET_CUSTOM_FIELDS,
+    SET_USERS_MFA_STATUS,
+    SET_PUBLIC_ACCOUNT_OF_DEPARTMENTS,
+    GET_PUBLIC_ACCOUNT_OF_GROUPS,
+    SET_PUBLIC_ACCOUNT_OFN_POST,
+    BIND_PUBLIC_ACCOUNT_OF_ROLES,
+    BIND_USERS_PUBLIC_ACCOUNT,
+    SET_TENANT_ADMIN,
+    SET_USER_BASE_FIELDS,
+    SET_USER_DEPARTMENTS,
+    SETUSER_OF_PUBLIC_ACCOUNT,
+    SET_USER_POSTS,
+    TERMINAL_MANAGEMENT_SUSPEND_DEVICE,
+    TERMINAL_USER_SUSPEND_DEVICE,
+    CHANGE_INTO_PUBLIC_ACCOUNT,
+    TRIGGER_SYNC_RISK_OPERATIONS,
+    TRIGGER_SYNC_TASK,
+    TRIGGER_WEBHOOK,
+    UNASSIGN_ASA_ACCOUNT,
+    UNBIND_PUBLIC_ACCOUNT_OF_POST,
+    UNBIND_USERS_PUBLIC_ACCOUNT,
+    UPDATE_ACCESS_KEY,
+    UPDATE_APPLICATION_MFA_SETTINGS,
+    UPDATE_APPLICATION_PERMISSION_STRATEGY,
+    UPDATE_ASA_ACCOUNT,
+    ENABLED_AUTH,
+    UPDATE_DATA_POLICY,
+    UPDATE_DATA_RESOURCE,
+    UPDATE_DEPARTMENT,
+    UPDATE_NODE_STATUS,
+    UPDATE_EMAIL_TEMPLATE,
+    UPDATE_EXT_IDP,
+    UPDATE_EXT_IDP_CONN,
+    UPDATE_GLOBAL_MFA_SETTINGS,
+    UPDATE_GROUP,
+    UPDATE_LDAP_CONFIG_INFO,
+    UPDATE_LOGIN_PAGE_CONFIG,
+    UPDATE_MULTIPLE_TENANT_ADMIN,
+    UPDATE_NAMESPACE,
+    UPDATE_ORGANIZATION,
+    UPDATE_ORGANIZATION_STATUS,
+    UPDATE_PERMISSION_NAMESPACE,
+    UPDATE_PIPELINE_FUNCTION,
+    UPDATE_PIPELINE_ORDER,
+    UPDATE_POST,
+    UPDATE_PUBLIC_ACCOUNT,
+    UPDATE_PUBLIC_ACCOUNT_BATCH,
+    UPDATE_RESOURCE,
+    UPDATE_ROLE,
+    UPDATE_SECURITY_SETTINGS,
+    UPDATE_SYNC_TASK,
+    UPDATE_TENANT,
+    UPDATE_TENANT_COOPERATOR,
+    UPDATE_TENANT_USER,
+    UPDATE_USER_BATCH,
+    UPDATE_TENANT_QR_CODE_STATE,
+    UPDATE_USER_POOL_TENANT_CONFIG,
+    UPDATE_WEBHOOK,
+    USER_CONNECTION_POST,
+    FIND_USER_LIST,
+    ADD_USER,
+    DELETE_USER_LIST_BY_ID,
+    USERPOLL_TENANT_CONFIG,
+    USER_FIELD_DECRYPT,
+    GET_VERIFY_CONFIG,
+    UPDATE_VERIFY_CONFIG,
+    GET_VERIFY_CONFIG_APP,
+    META_DATA_GET_ROW_BATCH,
 ];

@@ -52,6 +52,18 @@
 //! assert_eq!(client.get_profile().await?.phone.as_deref(), Some("18800008888"));
 //! # Ok(()) }
 //! ```
+//!
+//! ## Features
+//!
+//! * TLS: `rustls-aws-lc` (default), `rustls` (ring), `native-tls`.
+//! * The service's other operations, by family (off by default): `auth-sign-in`,
+//!   `auth-profile`, `auth-mfa`, `auth-oidc`, `mgmt-users`, `mgmt-organizations`,
+//!   `mgmt-roles-groups`, `mgmt-applications`, `mgmt-tenants`, `mgmt-permissions`,
+//!   `mgmt-metadata`, `mgmt-identity-sources`, `mgmt-public-accounts`, `mgmt-security`,
+//!   `mgmt-events`; `authentication`, `management` and `full` for a whole document or both.
+//!   Their methods are on the generated client that [`ManagementClient::send`] and
+//!   [`AuthenticationClient::send_as_user`] hand to their closure; their types are in
+//!   `genauth::api::{authentication,management}::types`.
 
 #![warn(missing_docs)]
 

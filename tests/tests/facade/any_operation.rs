@@ -9,7 +9,8 @@ use genauth_sandbox::{Fault, FaultKind};
 
 use crate::{client, sandbox};
 
-fn management(s: &genauth_sandbox::SandboxHandle) -> ManagementClient {
+/// A management client of the sandbox's pool, with a 1 ms retry back-off.
+pub(crate) fn management(s: &genauth_sandbox::SandboxHandle) -> ManagementClient {
     let pool = s.seed().user_pool;
     ManagementClient::builder()
         .host(s.url())

@@ -7,6 +7,7 @@ mod any_operation;
 mod calls;
 mod client_config;
 mod errors;
+mod families;
 mod phone_lifecycle;
 mod refresh_shared;
 mod sdk_phone;
