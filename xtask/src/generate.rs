@@ -252,7 +252,7 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
         Output {
             path: "crates/genauth-sandbox/src/documented.json".into(),
             source: "openapi/upstream/ and openapi/genauth.yaml",
-            text: crate::documented::generate(&crate::Upstream::load()?, &crate::Spec::load()?)?,
+            text: crate::documented::generate(&upstream, &spec)?,
         },
         Output {
             path: "crates/genauth-api/src/countries.rs".into(),

@@ -578,12 +578,7 @@ pub fn split_document(
     features: &[String],
     family_of: &BTreeMap<String, usize>,
 ) -> Result<Split, String> {
-    let normal = |s: &str| -> String {
-        s.chars()
-            .filter(|c| *c != '_')
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
+    let normal = crate::families::normal;
     let mut uses = Vec::new();
     let mut types = Vec::new();
     let mut methods: Vec<Vec<syn::ImplItem>> = vec![Vec::new(); features.len()];
