@@ -34,12 +34,22 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(adapt(spec.doc.clone()))
         .map_err(|e| Error::Parse(format!("not an OpenAPI 3.0 document: {e}")))?;
 
-    let settings = settings();
-    let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&openapi))?
+    let file = run_progenitor(&settings(), &spec, &openapi)?;
+    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+}
+
+/// progenitor over `openapi` (the document `spec` holds), as a syntax tree with the
+/// post-processing of [`postprocess::apply`](crate::postprocess::apply) done.
+fn run_progenitor(
+    settings: &GenerationSettings,
+    spec: &Spec,
+    openapi: &openapiv3::OpenAPI,
+) -> Result<syn::File, Error> {
+    let tokens = without_panics(|| Generator::new(settings).generate_tokens(openapi))?
         .map_err(|e| Error::Generator(e.to_string()))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax(e.to_string()))?;
-    crate::postprocess::apply(&spec, &mut file);
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+    crate::postprocess::apply(spec, &mut file);
+    Ok(file)
 }
 
 /// progenitor's settings, the same for the spec and every family.
@@ -87,11 +97,8 @@ pub fn generate_document(
         "crate::types::CommonResponseDto",
         std::iter::empty(),
     );
-    let tokens = without_panics(|| Generator::new(&settings).generate_tokens(&openapi))?
-        .map_err(|e| Error::Generator(e.to_string()))?;
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax(e.to_string()))?;
     let spec = Spec { doc: doc.clone() };
-    crate::postprocess::apply(&spec, &mut file);
+    let mut file = run_progenitor(&settings, &spec, &openapi)?;
     // The envelope impls join the types, to be gated with them.
     let impls = crate::operations::envelope_impls(
         &spec,
@@ -237,7 +244,7 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
         Output {
             path: "crates/genauth-api/src/generated.rs".into(),
             source: "openapi/genauth.yaml",
-            text: generate_file()?,
+            text: generate(&spec_text)?,
         },
         Output {
             path: "crates/genauth-api/src/operations.rs".into(),
@@ -247,7 +254,7 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
         Output {
             path: "crates/genauth-api/src/envelope.rs".into(),
             source: "openapi/genauth.yaml",
-            text: crate::operations::generate_envelopes(&crate::read(&crate::spec_path())?)?,
+            text: crate::operations::generate_envelopes(&spec_text)?,
         },
         Output {
             path: "crates/genauth-sandbox/src/documented.json".into(),

@@ -51,11 +51,16 @@ pub fn exceptions(spec: &Spec) -> BTreeMap<&str, &Value> {
 
 /// The retry class of `op`: its exception's `idempotent` when the table has one, else the rule.
 pub fn idempotent(op: &crate::spec::Operation<'_>, exceptions: &BTreeMap<&str, &Value>) -> bool {
+    class(op.id, &op.method, op.path, exceptions)
+}
+
+/// The retry class of the operation `id` (`method` `path`), from the exceptions or the rule.
+fn class(id: &str, method: &str, path: &str, exceptions: &BTreeMap<&str, &Value>) -> bool {
     exceptions
-        .get(op.id)
+        .get(id)
         .and_then(|entry| entry.get("idempotent"))
         .and_then(Value::as_bool)
-        .unwrap_or_else(|| idempotent_by_rule(&op.method, op.path))
+        .unwrap_or_else(|| idempotent_by_rule(method, path))
 }
 
 /// The first lines of the generated file.
@@ -157,11 +162,7 @@ pub fn generate(spec_text: &str, families: &crate::families::Composition) -> Res
                 op.id
             )));
         }
-        let idempotent = exceptions
-            .get(op.id.as_str())
-            .and_then(|entry| entry.get("idempotent"))
-            .and_then(Value::as_bool)
-            .unwrap_or_else(|| idempotent_by_rule(&op.method, &op.path));
+        let idempotent = class(&op.id, &op.method, &op.path, &exceptions);
         let _ = write!(
             out,
             "\n/// `{}`: {} `{}`{} (feature `{}`)\npub const {name}: Operation = Operation {{\n    id: {:?},\n    method: {:?},\n    path: {:?},\n    idempotent: {},\n}};\n",
