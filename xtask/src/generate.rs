@@ -6,6 +6,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
+use crate::postprocess::Serde;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 use serde_json::Value;
@@ -34,7 +35,7 @@ pub fn generate(spec_text: &str) -> Result<String, Error> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(adapt(spec.doc.clone()))
         .map_err(|e| Error::Parse(format!("not an OpenAPI 3.0 document: {e}")))?;
 
-    let file = run_progenitor(&settings(), &spec, &openapi)?;
+    let file = run_progenitor(&settings(), &spec, &openapi, Serde::Both)?;
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
 }
 
@@ -44,11 +45,12 @@ fn run_progenitor(
     settings: &GenerationSettings,
     spec: &Spec,
     openapi: &openapiv3::OpenAPI,
+    serde: Serde,
 ) -> Result<syn::File, Error> {
     let tokens = without_panics(|| Generator::new(settings).generate_tokens(openapi))?
         .map_err(|e| Error::Generator(e.to_string()))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax(e.to_string()))?;
-    crate::postprocess::apply(spec, &mut file);
+    crate::postprocess::apply(spec, &mut file, serde);
     Ok(file)
 }
 
@@ -98,7 +100,7 @@ pub fn generate_document(
         std::iter::empty(),
     );
     let spec = Spec { doc: doc.clone() };
-    let mut file = run_progenitor(&settings, &spec, &openapi)?;
+    let mut file = run_progenitor(&settings, &spec, &openapi, Serde::OneWay)?;
     // The envelope impls join the types, to be gated with them.
     let impls = crate::operations::envelope_impls(
         &spec,

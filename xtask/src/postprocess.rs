@@ -19,6 +19,13 @@
 //!   half of the generated file, and of `genauth-api`'s build time. Builders are kept for the
 //!   request bodies the operation builders use (`body_map`) and the types reachable from them
 //!   (so that a nested request value can be built the same way); an answer is only read.
+//! * **Serde one way, for the documents' families** ([`Serde::OneWay`]). A type only answers
+//!   reach derives `Deserialize` and not `Serialize`; a type only requests reach (bodies and
+//!   parameters) derives `Serialize` and not `Deserialize`; a type both reach keeps both. The
+//!   serde derives are most of what the families cost to compile (measured with `-Z
+//!   time-passes`: without them the management types type-check and borrow-check in 9 s instead
+//!   of 70 s); half of them were never used. Our spec's types keep both ([`Serde::Both`]): the
+//!   sandbox reads requests and writes answers with them.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -30,11 +37,22 @@ use syn::{Attribute, Fields, Ident, Item, ItemEnum, ItemStruct, Token, Type};
 
 use crate::spec::Spec;
 
+/// Which serde derives a generated type keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serde {
+    /// Both `Serialize` and `Deserialize`, whichever way the type travels.
+    Both,
+    /// Only the direction the type travels in: `Deserialize` for answers, `Serialize` for
+    /// requests, both for a type that travels both ways.
+    OneWay,
+}
+
 /// Applies every rule to the generated file.
-pub fn apply(spec: &Spec, file: &mut syn::File) {
+pub fn apply(spec: &Spec, file: &mut syn::File, serde: Serde) {
     let roots = response_schemas(spec);
     let sensitive = sensitive_properties(spec);
     let bodies = request_bodies(&file.items);
+    let params = request_types(&file.items);
     let Some(types) = module_items(&mut file.items, "types") else {
         return;
     };
@@ -43,6 +61,9 @@ pub fn apply(spec: &Spec, file: &mut syn::File) {
     lenient_answers(types, &roots, &open);
     let sent = reachable(types, &bodies);
     prune_builders(types, &sent);
+    if serde == Serde::OneWay {
+        one_way(types, &params, &roots);
+    }
     for (name, props) in &sensitive {
         let idents = redact(types, name, Secret::Wire(props));
         if let Some(builder) = module_items(types, "builder") {
@@ -169,10 +190,7 @@ fn reachable(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
 /// The types whose builders the operation builders use (`types::builder::X` in the top-level
 /// `mod builder`): the request bodies.
 fn request_bodies(items: &[Item]) -> BTreeSet<String> {
-    let Some(builders) = items.iter().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
-        _ => None,
-    }) else {
+    let Some(builders) = module_items_ref(items, "builder") else {
         return BTreeSet::new();
     };
     let mut out = BTreeSet::new();
@@ -189,6 +207,110 @@ fn request_bodies(items: &[Item]) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// Every type the operation builders hold (their bodies and parameters): what requests carry.
+fn request_types(items: &[Item]) -> BTreeSet<String> {
+    let mut idents = Vec::new();
+    for item in module_items_ref(items, "builder").into_iter().flatten() {
+        if let Item::Struct(s) = item {
+            for field in &s.fields {
+                type_idents(&field.ty, &mut idents);
+            }
+        }
+    }
+    idents.into_iter().collect()
+}
+
+/// The items of `mod name` among `items`, read-only.
+fn module_items_ref<'a>(items: &'a [Item], name: &str) -> Option<&'a Vec<Item>> {
+    items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == name => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    })
+}
+
+/// Drops `Serialize` from the types only answers reach and `Deserialize` from the types only
+/// requests reach (`sent` and `answered` are the roots: the operation builders' types and the
+/// response schemas). A type reached both ways, or neither, keeps both, and so does every type
+/// that one keeping a derive holds, however it is reached.
+fn one_way(types: &mut [Item], sent: &BTreeSet<String>, answered: &BTreeSet<String>) {
+    let all: BTreeSet<String> = types.iter().filter_map(type_item_name).collect();
+    let sent_all = held(types, sent);
+    let answered_all = held(types, answered);
+    let keep_de = held(
+        types,
+        &answered.union(&(&all - &sent_all)).cloned().collect(),
+    );
+    let keep_ser = held(
+        types,
+        &sent.union(&(&all - &answered_all)).cloned().collect(),
+    );
+    for item in types.iter_mut() {
+        let (name, attrs) = match item {
+            Item::Struct(s) => (s.ident.to_string(), &mut s.attrs),
+            Item::Enum(e) => (e.ident.to_string(), &mut e.attrs),
+            _ => continue,
+        };
+        let unused = match (keep_ser.contains(&name), keep_de.contains(&name)) {
+            (false, true) => "Serialize",
+            (true, false) => "Deserialize",
+            _ => continue,
+        };
+        // A type that derives only the unused one (typify writes the other by hand, e.g. a
+        // constrained string) keeps it: its `#[serde(..)]` attributes need a serde derive.
+        if derives(attrs, "Serialize") && derives(attrs, "Deserialize") {
+            drop_derive(attrs, unused);
+        }
+    }
+}
+
+/// The names `roots` hold, through struct fields and enum variants alike.
+fn held(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
+    let fields: BTreeMap<String, Vec<&Type>> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((
+                s.ident.to_string(),
+                s.fields.iter().map(|f| &f.ty).collect(),
+            )),
+            Item::Enum(e) => Some((
+                e.ident.to_string(),
+                e.variants
+                    .iter()
+                    .flat_map(|v| v.fields.iter().map(|f| &f.ty))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    while let Some(name) = queue.pop_front() {
+        if seen.insert(name.clone()) {
+            let mut idents = Vec::new();
+            for ty in fields.get(&name).into_iter().flatten() {
+                type_idents(ty, &mut idents);
+            }
+            queue.extend(idents);
+        }
+    }
+    seen
+}
+
+/// Whether `attrs` derive `trait_name`.
+fn derives(attrs: &[Attribute], trait_name: &str) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|attr| {
+            attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == trait_name))
+                })
+        })
 }
 
 /// Drops the builders (`types::builder::X` and `X::builder()`) of the structs not in `keep`.

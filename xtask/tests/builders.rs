@@ -57,3 +57,75 @@ fn request_types_keep_their_builders_and_answers_have_none() {
         );
     }
 }
+
+/// The serde derives of the committed `management/types.rs` type named `name`.
+fn serde_derives(source: &str, name: &str) -> (bool, bool) {
+    let file: syn::File = syn::parse_str(source).expect("parses");
+    for item in &file.items {
+        let (ident, attrs) = match item {
+            syn::Item::Struct(s) => (&s.ident, &s.attrs),
+            syn::Item::Enum(e) => (&e.ident, &e.attrs),
+            _ => continue,
+        };
+        if ident != name {
+            continue;
+        }
+        let derives: String = attrs
+            .iter()
+            .filter(|a| a.path().is_ident("derive"))
+            .map(|a| quote::quote!(#a).to_string())
+            .collect();
+        return (
+            derives.contains("Serialize"),
+            derives.contains("Deserialize"),
+        );
+    }
+    panic!("{name} is not in management/types.rs");
+}
+
+/// Serde one way for the documents' types (postprocess.rs, `Serde::OneWay`): what only answers
+/// hold is read, what only requests hold is written, what both hold keeps both; our spec's
+/// types keep both.
+#[test]
+fn the_documents_types_derive_serde_the_way_they_travel() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/genauth-api/src/management/types.rs"
+    );
+    let source = std::fs::read_to_string(path).expect("management/types.rs");
+    // (type, Serialize, Deserialize)
+    for (name, ser, de) in [
+        ("ListUsersRequestDto", true, false),  // list-users' body
+        ("ListUsersOptionsDto", true, false),  // inside it
+        ("UserPaginatedRespDto", false, true), // list-users' answer
+        ("UserDto", false, true),              // inside it
+        ("ApplicationMfaDto", true, true),     // sent in an update, read in an answer
+    ] {
+        assert_eq!(
+            serde_derives(&source, name),
+            (ser, de),
+            "{name}: (Serialize, Deserialize)"
+        );
+    }
+    let spec = xtask::generate_file().expect("generates");
+    assert_eq!(serde_derives_any(&spec, "UserDto"), (true, true));
+}
+
+/// As `serde_derives`, for a type inside `mod types` of our spec's generated file.
+fn serde_derives_any(source: &str, name: &str) -> (bool, bool) {
+    let file: syn::File = syn::parse_str(source).expect("parses");
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+        {
+            let inner: Vec<String> = m
+                .content
+                .iter()
+                .flat_map(|(_, items)| items)
+                .map(|i| quote::quote!(#i).to_string())
+                .collect();
+            return serde_derives(&inner.join("\n"), name);
+        }
+    }
+    panic!("no mod types");
+}

@@ -4,7 +4,7 @@
 
 #[cfg(any(feature = "auth-profile"))]
 ///`AccessibleAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AccessibleAppsDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub active: bool,
@@ -23,7 +23,7 @@ pub struct AccessibleAppsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AlipayAuthInfoDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AlipayAuthInfoDataDto {
     #[serde(rename = "authInfo")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -31,7 +31,7 @@ pub struct AlipayAuthInfoDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AppQrCodeLoginDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AppQrCodeLoginDto {
     pub action: AppQrCodeLoginDtoAction,
     #[serde(rename = "qrcodeId")]
@@ -45,18 +45,7 @@ impl AppQrCodeLoginDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AppQrCodeLoginDtoAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AppQrCodeLoginDtoAction {
     #[serde(rename = "APP_LOGIN")]
     AppLogin,
@@ -101,7 +90,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AppQrCodeLoginDtoAction 
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`ArrResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ArrResourceAuthAction {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -112,7 +101,7 @@ pub struct ArrResourceAuthAction {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`ArrayAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ArrayAuthorize {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -121,7 +110,7 @@ pub struct ArrayAuthorize {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticationCredentialDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthenticationCredentialDto {
     pub id: ::std::string::String,
     #[serde(rename = "rawId")]
@@ -138,7 +127,7 @@ impl AuthenticationCredentialDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticationOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct AuthenticationOptionsDto {
     #[serde(rename = "authenticationOptions")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -157,7 +146,7 @@ impl ::std::fmt::Debug for AuthenticationOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticatorAssertionResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthenticatorAssertionResponseDto {
     #[serde(rename = "authenticatorData")]
     pub authenticator_data: ::std::string::String,
@@ -175,7 +164,7 @@ impl AuthenticatorAssertionResponseDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticatorAttestationResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthenticatorAttestationResponseDto {
     #[serde(rename = "attestationObject")]
     pub attestation_object: ::std::string::String,
@@ -190,7 +179,7 @@ impl AuthenticatorAttestationResponseDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourceDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -211,17 +200,7 @@ pub struct AuthorizedResourceDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourceDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizedResourceDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -282,17 +261,7 @@ impl ::std::default::Default for AuthorizedResourceDtoEffect {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourceDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizedResourceDtoResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -360,7 +329,7 @@ for AuthorizedResourceDtoResourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourcePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -378,7 +347,7 @@ pub struct AuthorizedResourcePaginatedRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourcePagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<AuthorizedResourceDto>,
@@ -388,7 +357,7 @@ pub struct AuthorizedResourcePagingDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountIdInputApi`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BindByAccountIdInputApi {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -403,7 +372,7 @@ impl BindByAccountIdInputApi {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountInputApi`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct BindByAccountInputApi {
     pub account: ::std::string::String,
     pub action: ::std::string::String,
@@ -429,7 +398,7 @@ impl BindByAccountInputApi {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountsInputApi`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BindByAccountsInputApi {
     pub account: ::std::string::String,
     pub action: ::std::string::String,
@@ -443,7 +412,7 @@ impl BindByAccountsInputApi {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByEmailCodeInputApi`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BindByEmailCodeInputApi {
     pub action: ::std::string::String,
     pub code: ::std::string::String,
@@ -458,7 +427,7 @@ impl BindByEmailCodeInputApi {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`BindEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct BindEmailDto {
     pub email: ::std::string::String,
     #[serde(rename = "passCode")]
@@ -481,7 +450,7 @@ impl BindEmailDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangePushCodeStatusDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ChangePushCodeStatusDto {
     pub action: ChangePushCodeStatusDtoAction,
     #[serde(rename = "pushCodeId")]
@@ -495,18 +464,7 @@ impl ChangePushCodeStatusDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangePushCodeStatusDtoAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ChangePushCodeStatusDtoAction {
     #[serde(rename = "CONFIRM")]
     Confirm,
@@ -555,7 +513,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ChangePushCodeStatusDtoA
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangeQrCodeStatusDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ChangeQrCodeStatusDto {
     pub action: ChangeQrCodeStatusDtoAction,
     #[serde(rename = "qrcodeId")]
@@ -569,18 +527,7 @@ impl ChangeQrCodeStatusDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangeQrCodeStatusDtoAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ChangeQrCodeStatusDtoAction {
     #[serde(rename = "SCAN")]
     Scan,
@@ -640,7 +587,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ChangeQrCodeStatusDtoAct
     )
 )]
 ///`CheckDeviceCredentialIdDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct CheckDeviceCredentialIdDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -691,7 +638,7 @@ for CheckDeviceCredentialIdDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionArrayResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckPermissionArrayResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionArrayResourceDtoResourcesItem>,
@@ -819,7 +766,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionArrayResourceDtoResources
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionStringResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckPermissionStringResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionStringResourceDtoResourcesItem>,
@@ -947,7 +894,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionStringResourceDtoResource
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionTreeResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckPermissionTreeResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionTreeResourceDtoResourcesItem>,
@@ -1075,7 +1022,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionTreeResourceDtoResourcesI
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckPushCodeStatusDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPushCodeStatusDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub status: CheckPushCodeStatusDataDtoStatus,
@@ -1084,17 +1031,7 @@ pub struct CheckPushCodeStatusDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckPushCodeStatusDataDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CheckPushCodeStatusDataDtoStatus {
     #[serde(rename = "PUSHED")]
     Pushed,
@@ -1162,7 +1099,7 @@ for CheckPushCodeStatusDataDtoStatus {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckPushCodeStatusRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPushCodeStatusRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -1287,7 +1224,7 @@ pub struct CheckQrCodeStatusRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckResourcePermissionDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckResourcePermissionDataDto {
     #[serde(rename = "checkResultList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1295,7 +1232,7 @@ pub struct CheckResourcePermissionDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckResourcePermissionRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckResourcePermissionRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: ::std::string::String,
@@ -1309,7 +1246,7 @@ pub struct CheckResourcePermissionRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckResourcePermissionsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckResourcePermissionsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -1327,7 +1264,7 @@ pub struct CheckResourcePermissionsRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DecryptWechatMiniProgramDataDto {
     pub code: ::std::string::String,
     #[serde(rename = "encryptedData")]
@@ -1344,7 +1281,7 @@ impl DecryptWechatMiniProgramDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DecryptWechatMiniProgramDataRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -1362,7 +1299,7 @@ pub struct DecryptWechatMiniProgramDataRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccounDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAccounDto {
     #[serde(rename = "deleteAccountToken")]
     pub delete_account_token: ::std::string::String,
@@ -1375,7 +1312,7 @@ impl DeleteAccounDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByEmailPassCodeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct DeleteAccountByEmailPassCodeDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
@@ -1399,7 +1336,7 @@ impl DeleteAccountByEmailPassCodeDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPasswordDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct DeleteAccountByPasswordDto {
     pub password: ::std::string::String,
     #[serde(
@@ -1425,18 +1362,7 @@ impl DeleteAccountByPasswordDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPasswordDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteAccountByPasswordDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -1496,7 +1422,7 @@ impl ::std::default::Default for DeleteAccountByPasswordDtoPasswordEncryptType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPhonePassCodeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct DeleteAccountByPhonePassCodeDto {
     #[serde(rename = "passCode")]
     pub pass_code: ::std::string::String,
@@ -1526,14 +1452,14 @@ impl DeleteAccountByPhonePassCodeDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DepartmentI18nDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentI18nDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub name: LangObject,
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeviceInfo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DeviceInfo {
     #[serde(rename = "deviceId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1560,17 +1486,7 @@ pub struct DeviceInfo {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeviceInfoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeviceInfoStatus {
     #[serde(rename = "activated")]
     Activated,
@@ -1635,17 +1551,7 @@ impl ::std::default::Default for DeviceInfoStatus {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`DeviceInfoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeviceInfoType {
     Browser,
     Mobile,
@@ -1701,7 +1607,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DeviceInfoType {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EnrollFactorDto {
     #[serde(rename = "enrollmentData")]
     pub enrollment_data: EnrollFactorEnrollmentDataDto,
@@ -1718,18 +1624,7 @@ impl EnrollFactorDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDtoFactorType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EnrollFactorDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -1786,7 +1681,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EnrollFactorDtoFactorTyp
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorEnrollmentDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Default, PartialEq)]
 pub struct EnrollFactorEnrollmentDataDto {
     #[serde(
         rename = "isExternalPhoto",
@@ -1816,7 +1711,7 @@ impl EnrollFactorEnrollmentDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EnrollFactorRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -1832,7 +1727,7 @@ pub struct EnrollFactorRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ExchangeTokenSetWithQRcodeTicketDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct ExchangeTokenSetWithQRcodeTicketDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -1858,7 +1753,7 @@ impl ExchangeTokenSetWithQRcodeTicketDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FactorDto {
     #[serde(rename = "factorId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1871,17 +1766,7 @@ pub struct FactorDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorDtoFactorType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FactorDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -1944,7 +1829,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FactorDtoFactorType {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorProfile`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FactorProfile {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
@@ -1967,7 +1852,7 @@ impl FactorProfile {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorToEnrollDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FactorToEnrollDto {
     #[serde(rename = "factorType")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1975,17 +1860,7 @@ pub struct FactorToEnrollDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorToEnrollDtoFactorType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FactorToEnrollDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -2073,7 +1948,7 @@ pub struct FastpassUserInfoDto {
     )
 )]
 ///`FinishLoginParams`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct FinishLoginParams(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -2124,18 +1999,7 @@ for FinishLoginParams {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`FrontChannelAuthResponseMode`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FrontChannelAuthResponseMode {
     #[serde(rename = "web_message")]
     WebMessage,
@@ -2192,18 +2056,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FrontChannelAuthResponse
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`FrontChannelAuthResponseType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FrontChannelAuthResponseType {
     #[serde(rename = "none")]
     None,
@@ -2307,7 +2160,7 @@ pub struct GeneFastpassQrCodeRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenePushCodeDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GenePushCodeDataDto {
     #[serde(rename = "expireTime")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -2318,7 +2171,7 @@ pub struct GenePushCodeDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenePushCodeRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GenePushCodeRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2365,14 +2218,14 @@ pub struct GeneQrCodeRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateBindExtIdpLinkDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GenerateBindExtIdpLinkDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub url: ::std::string::String,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateBindExtIdpLinkRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GenerateBindExtIdpLinkRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2390,7 +2243,7 @@ pub struct GenerateBindExtIdpLinkRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GenerateQrcodeDto {
     #[serde(rename = "autoMergeQrCode", default)]
     pub auto_merge_qr_code: bool,
@@ -2418,18 +2271,7 @@ impl GenerateQrcodeDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GenerateQrcodeDtoType {
     #[serde(rename = "MOBILE_APP")]
     MobileApp,
@@ -2482,7 +2324,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GenerateQrcodeDtoType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GeoIp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeoIp {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub city_name: ::std::string::String,
@@ -2505,7 +2347,7 @@ pub struct GeoIp {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GeoIpLocation`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeoIpLocation {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub lat: f64,
@@ -2514,7 +2356,7 @@ pub struct GeoIpLocation {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetAccessibleAppsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAccessibleAppsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2532,7 +2374,7 @@ pub struct GetAccessibleAppsRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetAlipayAuthInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAlipayAuthInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2550,7 +2392,7 @@ pub struct GetAlipayAuthInfoRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetAuthenticationOptionsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAuthenticationOptionsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2568,18 +2410,7 @@ pub struct GetAuthenticationOptionsRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListOrderBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetDepartmentListOrderBy {
     Asc,
     Desc,
@@ -2632,18 +2463,7 @@ impl ::std::default::Default for GetDepartmentListOrderBy {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListSortBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetDepartmentListSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -2702,7 +2522,7 @@ impl ::std::default::Default for GetDepartmentListSortBy {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`GetFactorRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetFactorRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2747,7 +2567,7 @@ pub struct GetFastpassQrCodeRelationAppsRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoggedInAppsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetLoggedInAppsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2765,7 +2585,7 @@ pub struct GetLoggedInAppsRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoginHistoryRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetLoginHistoryRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2783,7 +2603,7 @@ pub struct GetLoginHistoryRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetPublicAccountDataRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetPublicAccountDataRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2801,7 +2621,7 @@ pub struct GetPublicAccountDataRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct GetPushCodeRelationAppsDataDto {
     #[serde(
         rename = "appIds",
@@ -2813,7 +2633,7 @@ pub struct GetPushCodeRelationAppsDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetPushCodeRelationAppsDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -2828,7 +2648,7 @@ impl GetPushCodeRelationAppsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetPushCodeRelationAppsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2846,7 +2666,7 @@ pub struct GetPushCodeRelationAppsRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetRegistrationOptionsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetRegistrationOptionsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2864,7 +2684,7 @@ pub struct GetRegistrationOptionsRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetTenantListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetTenantListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2882,7 +2702,7 @@ pub struct GetTenantListRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceListDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourceListDataDto {
     #[serde(rename = "userPermissionList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -2890,7 +2710,7 @@ pub struct GetUserAuthResourceListDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourceListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -2908,7 +2728,7 @@ pub struct GetUserAuthResourceListRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionList`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourcePermissionList {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -2920,7 +2740,7 @@ pub struct GetUserAuthResourcePermissionList {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionListDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourcePermissionListDataDto {
     #[serde(rename = "permissionList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -2928,7 +2748,7 @@ pub struct GetUserAuthResourcePermissionListDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserAuthResourcePermissionListDto {
     pub resources: ::std::vec::Vec<GetUserAuthResourcePermissionListDtoResourcesItem>,
 }
@@ -3057,7 +2877,7 @@ for GetUserAuthResourcePermissionListDtoResourcesItem {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourcePermissionListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3075,7 +2895,7 @@ pub struct GetUserAuthResourcePermissionListRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourceStructDataDto {
     #[serde(
         rename = "arrResourceAuthAction",
@@ -3104,17 +2924,7 @@ pub struct GetUserAuthResourceStructDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructDataDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserAuthResourceStructDataDtoResourceType {
     #[serde(rename = "TREE")]
     Tree,
@@ -3174,7 +2984,7 @@ for GetUserAuthResourceStructDataDtoResourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserAuthResourceStructDto {
     pub resource: ::std::string::String,
 }
@@ -3186,7 +2996,7 @@ impl GetUserAuthResourceStructDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserAuthResourceStructRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3204,7 +3014,7 @@ pub struct GetUserAuthResourceStructRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserSelectLoginPublicAccountsDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserSelectLoginPublicAccountsDataDto {
     #[serde(
         rename = "originUser",
@@ -3219,7 +3029,7 @@ pub struct GetUserSelectLoginPublicAccountsDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserSelectLoginPublicAccountsOriginUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserSelectLoginPublicAccountsOriginUserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub avatar: ::std::option::Option<::std::string::String>,
@@ -3238,17 +3048,7 @@ pub struct GetUserSelectLoginPublicAccountsOriginUserDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserSelectLoginPublicAccountsOriginUserDtoUsertype`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserSelectLoginPublicAccountsOriginUserDtoUsertype {
     #[serde(rename = "1")]
     X1,
@@ -3305,7 +3105,7 @@ for GetUserSelectLoginPublicAccountsOriginUserDtoUsertype {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct GetWechatAccessTokenDataDto {
     #[serde(rename = "accessToken")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3325,7 +3125,7 @@ impl ::std::fmt::Debug for GetWechatAccessTokenDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct GetWechatAccessTokenDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -3349,7 +3149,7 @@ impl GetWechatAccessTokenDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWechatAccessTokenInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3367,7 +3167,7 @@ pub struct GetWechatAccessTokenInfoRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWechatAccessTokenRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3385,7 +3185,7 @@ pub struct GetWechatAccessTokenRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWechatMiniProgramPhoneDataDto {
     #[serde(rename = "countryCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3399,7 +3199,7 @@ pub struct GetWechatMiniProgramPhoneDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetWechatMiniProgramPhoneDto {
     pub code: ::std::string::String,
     #[serde(rename = "extIdpConnidentifier")]
@@ -3413,7 +3213,7 @@ impl GetWechatMiniProgramPhoneDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWechatMiniProgramPhoneRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3431,7 +3231,7 @@ pub struct GetWechatMiniProgramPhoneRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GroupDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -3452,7 +3252,7 @@ pub struct GroupDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GroupListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3470,7 +3270,7 @@ pub struct GroupListRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`IdentityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct IdentityDto {
     #[serde(
         rename = "accessToken",
@@ -3521,17 +3321,7 @@ impl ::std::fmt::Debug for IdentityDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`IdentityDtoProvider`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum IdentityDtoProvider {
     #[serde(rename = "oidc")]
     Oidc,
@@ -3730,14 +3520,14 @@ impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
 }
 #[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
 ///`IsSuccessDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsSuccessDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
 }
 #[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
 ///`IsSuccessRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsSuccessRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3755,7 +3545,7 @@ pub struct IsSuccessRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LangObject`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LangObject {
     #[serde(rename = "en-US")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3772,7 +3562,7 @@ pub struct LangObject {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LangUnit`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LangUnit {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub enabled: bool,
@@ -3788,7 +3578,7 @@ pub struct LangUnit {
     )
 )]
 ///`ListDeviceCredentialDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ListDeviceCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -3839,7 +3629,7 @@ for ListDeviceCredentialDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListEnrolledFactorsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListEnrolledFactorsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3857,7 +3647,7 @@ pub struct ListEnrolledFactorsRespDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListFactorsToEnrollRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListFactorsToEnrollRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3875,7 +3665,7 @@ pub struct ListFactorsToEnrollRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`ListPublicAccountDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListPublicAccountDataDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub avatar: ::std::option::Option<::std::string::String>,
@@ -3892,17 +3682,7 @@ pub struct ListPublicAccountDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`ListPublicAccountDataDtoUsertype`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListPublicAccountDataDtoUsertype {
     #[serde(rename = "1")]
     X1,
@@ -3958,7 +3738,7 @@ for ListPublicAccountDataDtoUsertype {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListWebAuthnAuthenticatorDeviceDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListWebAuthnAuthenticatorDeviceDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<
@@ -3970,7 +3750,7 @@ pub struct ListWebAuthnAuthenticatorDeviceDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LoggedInAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LoggedInAppsDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub active: bool,
@@ -3989,7 +3769,7 @@ pub struct LoggedInAppsDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LoginHistoryDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LoginHistoryDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -4035,7 +3815,7 @@ pub struct LoginHistoryDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LoginHistoryPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LoginHistoryPaginatedRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<LoginHistoryDto>,
@@ -4045,7 +3825,7 @@ pub struct LoginHistoryPaginatedRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`LoginTokenRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LoginTokenRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4090,7 +3870,7 @@ impl ::std::fmt::Debug for LoginTokenResponseDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`MfaOtpVerityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct MfaOtpVerityDto {
     pub totp: ::std::string::String,
 }
@@ -4102,7 +3882,7 @@ impl MfaOtpVerityDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`MfaOtpVerityRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MfaOtpVerityRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4120,7 +3900,7 @@ pub struct MfaOtpVerityRespDto {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`MfaTokenIntrospectEndpointParams`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct MfaTokenIntrospectEndpointParams {
     pub token: ::std::string::String,
 }
@@ -4140,7 +3920,7 @@ impl MfaTokenIntrospectEndpointParams {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`MfaTokenIntrospectResponse`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MfaTokenIntrospectResponse {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub active: bool,
@@ -4158,7 +3938,7 @@ pub struct MfaTokenIntrospectResponse {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`OidcDiscoveryMetadata`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OidcDiscoveryMetadata {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub authorization_endpoint: ::std::string::String,
@@ -4217,17 +3997,7 @@ pub struct OidcDiscoveryMetadata {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`OidcDiscoveryMetadataResponseTypesSupportedItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum OidcDiscoveryMetadataResponseTypesSupportedItem {
     #[serde(rename = "none")]
     None,
@@ -4307,7 +4077,7 @@ for OidcDiscoveryMetadataResponseTypesSupportedItem {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`OpenResource`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OpenResource {
     #[serde(
         rename = "arrAuthorize",
@@ -4333,17 +4103,7 @@ pub struct OpenResource {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`OpenResourceResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum OpenResourceResourceType {
     #[serde(rename = "TREE")]
     Tree,
@@ -4402,14 +4162,14 @@ impl ::std::convert::TryFrom<::std::string::String> for OpenResourceResourceType
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`OtpVerityRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OtpVerityRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub verified: bool,
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`ParsedUserAgent`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ParsedUserAgent {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub browser: ::std::string::String,
@@ -4420,7 +4180,7 @@ pub struct ParsedUserAgent {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`PolicyCondition`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PolicyCondition {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub operator: PolicyConditionOperator,
@@ -4431,17 +4191,7 @@ pub struct PolicyCondition {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`PolicyConditionOperator`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PolicyConditionOperator {
     Bool,
     DateEquals,
@@ -4554,17 +4304,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionOperator 
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`PolicyConditionParam`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PolicyConditionParam {
     UserPoolId,
     AppId,
@@ -4681,7 +4421,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionParam {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicAccountSwitchLoginDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicAccountSwitchLoginDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<SignInBySwitchOptionsDto>,
@@ -4696,7 +4436,7 @@ impl PublicAccountSwitchLoginDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialCreationOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialCreationOptionsDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub challenge: ::std::string::String,
@@ -4715,7 +4455,7 @@ pub struct PublicKeyCredentialCreationOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialDescriptorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialDescriptorDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
@@ -4727,7 +4467,7 @@ pub struct PublicKeyCredentialDescriptorDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialParametersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialParametersDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub alg: f64,
@@ -4737,7 +4477,7 @@ pub struct PublicKeyCredentialParametersDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialRequestOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialRequestOptionsDto {
     #[serde(
         rename = "allowCredentials",
@@ -4756,7 +4496,7 @@ pub struct PublicKeyCredentialRequestOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialRpEntityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialRpEntityDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
@@ -4765,7 +4505,7 @@ pub struct PublicKeyCredentialRpEntityDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicKeyCredentialUserEntityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicKeyCredentialUserEntityDto {
     #[serde(rename = "displayName")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -4785,7 +4525,7 @@ pub struct QrCodeStatusBriefUserInfoDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`RegistrationCredentialDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegistrationCredentialDto {
     pub id: ::std::string::String,
     #[serde(rename = "rawId")]
@@ -4804,7 +4544,7 @@ impl RegistrationCredentialDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`RegistrationOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct RegistrationOptionsDto {
     #[serde(rename = "registrationOptions")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -4830,7 +4570,7 @@ impl ::std::fmt::Debug for RegistrationOptionsDto {
     )
 )]
 ///`RemoveDeviceCredentialDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct RemoveDeviceCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -4881,7 +4621,7 @@ for RemoveDeviceCredentialDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ResetFactorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResetFactorDto {
     #[serde(rename = "factorId")]
     pub factor_id: ::std::string::String,
@@ -4894,7 +4634,7 @@ impl ResetFactorDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ResetFactorRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResetFactorRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4910,7 +4650,7 @@ pub struct ResetFactorRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`RevokeDeviceSessionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RevokeDeviceSessionDto {
     #[serde(rename = "deviceId")]
     pub device_id: ::std::string::String,
@@ -4923,7 +4663,7 @@ impl RevokeDeviceSessionDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`RoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -4948,7 +4688,7 @@ pub struct RoleDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`RoleListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4966,7 +4706,7 @@ pub struct RoleListRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendEmailDto {
     pub channel: SendEmailDtoChannel,
     pub email: ::std::string::String,
@@ -4979,18 +4719,7 @@ impl SendEmailDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDtoChannel`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SendEmailDtoChannel {
     #[serde(rename = "CHANNEL_LOGIN")]
     ChannelLogin,
@@ -5075,7 +4804,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SendEmailDtoChannel {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendEmailRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5091,7 +4820,7 @@ pub struct SendEmailRespDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendEnrollFactorRequestDataDto {
     #[serde(rename = "enrollmentToken")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5101,7 +4830,7 @@ pub struct SendEnrollFactorRequestDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendEnrollFactorRequestDto {
     #[serde(rename = "factorType")]
     pub factor_type: SendEnrollFactorRequestDtoFactorType,
@@ -5115,18 +4844,7 @@ impl SendEnrollFactorRequestDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDtoFactorType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SendEnrollFactorRequestDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -5184,7 +4902,7 @@ for SendEnrollFactorRequestDtoFactorType {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestOtpDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendEnrollFactorRequestOtpDataDto {
     #[serde(rename = "qrCodeDataUrl")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5198,7 +4916,7 @@ pub struct SendEnrollFactorRequestOtpDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendEnrollFactorRequestRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5216,18 +4934,7 @@ pub struct SendEnrollFactorRequestRespDto {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`SignInByExtIdpResponseType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SignInByExtIdpResponseType {
     #[serde(rename = "none")]
     None,
@@ -5300,7 +5007,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SignInByExtIdpResponseTy
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByPushDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SignInByPushDto {
     pub account: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5314,7 +5021,7 @@ impl SignInByPushDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByPushOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SignInByPushOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub context: ::std::option::Option<::std::string::String>,
@@ -5335,7 +5042,7 @@ impl SignInByPushOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInBySwitchOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SignInBySwitchOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5356,7 +5063,7 @@ impl SignInBySwitchOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByWebAuthnOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SignInByWebAuthnOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5377,7 +5084,7 @@ impl SignInByWebAuthnOptionsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInFastpassDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SignInFastpassDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<SignInFastpassOptionsDto>,
@@ -5390,7 +5097,7 @@ impl SignInFastpassDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInFastpassOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SignInFastpassOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5411,7 +5118,7 @@ impl SignInFastpassOptionsDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`StrAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct StrAuthorize {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -5420,7 +5127,7 @@ pub struct StrAuthorize {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`StrResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct StrResourceAuthAction {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -5430,7 +5137,7 @@ pub struct StrResourceAuthAction {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SystemInfoResp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SystemInfoResp {
     #[serde(rename = "publicIps")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5444,7 +5151,7 @@ pub struct SystemInfoResp {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SystmeInfoRsaConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SystmeInfoRsaConfig {
     #[serde(rename = "publicKey")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5452,7 +5159,7 @@ pub struct SystmeInfoRsaConfig {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SystmeInfoSm2Config`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SystmeInfoSm2Config {
     #[serde(rename = "publicKey")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5460,7 +5167,7 @@ pub struct SystmeInfoSm2Config {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SystmeInfoVersion`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SystmeInfoVersion {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub console: ::std::string::String,
@@ -5471,7 +5178,7 @@ pub struct SystmeInfoVersion {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TerminalSessionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TerminalSessionDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub device: DeviceInfo,
@@ -5485,7 +5192,7 @@ pub struct TerminalSessionDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TerminalSessionRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TerminalSessionRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5503,7 +5210,7 @@ pub struct TerminalSessionRespDto {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenIntrospectEndpointParams`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct TokenIntrospectEndpointParams {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -5529,7 +5236,7 @@ impl TokenIntrospectEndpointParams {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenIntrospectResponse`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TokenIntrospectResponse {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub active: bool,
@@ -5552,7 +5259,7 @@ pub struct TokenIntrospectResponse {
 }
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenRevocationEndpointParams`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct TokenRevocationEndpointParams {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -5578,7 +5285,7 @@ impl TokenRevocationEndpointParams {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TreeAuthBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeAuthBo {
     #[serde(rename = "nodeActions")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5597,7 +5304,7 @@ pub struct TreeAuthBo {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TreeAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeAuthorize {
     #[serde(rename = "authList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5605,7 +5312,7 @@ pub struct TreeAuthorize {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TreeResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct TreeResourceAuthAction {
     #[serde(
         rename = "nodeAuthActionList",
@@ -5617,7 +5324,7 @@ pub struct TreeResourceAuthAction {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TreeStructs`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeStructs {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -5994,7 +5701,7 @@ impl<'de> ::serde::Deserialize<'de> for TreeStructsValue {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UnbindDeviceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UnbindDeviceDto {
     #[serde(rename = "deviceId")]
     pub device_id: ::std::string::String,
@@ -6007,7 +5714,7 @@ impl UnbindDeviceDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UnbindEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UnbindEmailDto {
     #[serde(rename = "passCode")]
     pub pass_code: ::std::string::String,
@@ -6026,7 +5733,7 @@ impl UnbindEmailDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailByEmailPassCodeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateEmailByEmailPassCodeDto {
     #[serde(rename = "newEmail")]
     pub new_email: ::std::string::String,
@@ -6048,7 +5755,7 @@ impl UpdateEmailByEmailPassCodeDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateEmailDto {
     #[serde(rename = "updateEmailToken")]
     pub update_email_token: ::std::string::String,
@@ -6061,7 +5768,7 @@ impl UpdateEmailDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdatePasswordDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UpdatePasswordDto {
     #[serde(rename = "newPassword")]
     pub new_password: ::std::string::String,
@@ -6094,18 +5801,7 @@ impl UpdatePasswordDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdatePasswordDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePasswordDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -6165,7 +5861,7 @@ impl ::std::default::Default for UpdatePasswordDtoPasswordEncryptType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateUserProfileDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateUserProfileDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -6247,18 +5943,7 @@ impl UpdateUserProfileDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateUserProfileDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateUserProfileDtoGender {
     M,
     F,
@@ -6314,7 +5999,7 @@ impl ::std::default::Default for UpdateUserProfileDtoGender {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UploadDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UploadDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub key: ::std::string::String,
@@ -6323,7 +6008,7 @@ pub struct UploadDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UploadDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct UploadDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub folder: ::std::option::Option<::std::string::String>,
@@ -6341,7 +6026,7 @@ impl UploadDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UploadRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UploadRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6359,7 +6044,7 @@ pub struct UploadRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserAuthResourceListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserAuthResourceListDto {
     #[serde(rename = "namespaceCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -6377,7 +6062,7 @@ pub struct UserAuthResourceListDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6395,7 +6080,7 @@ pub struct UserDepartmentPaginatedRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<UserDepartmentRespDto>,
@@ -6405,7 +6090,7 @@ pub struct UserDepartmentPagingDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -6475,7 +6160,7 @@ pub struct UserDepartmentRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -6673,17 +6358,7 @@ pub struct UserDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoGender {
     M,
     F,
@@ -6739,17 +6414,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoGender {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoStatus {
     Suspended,
     Resigned,
@@ -6811,17 +6476,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoStatus {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDtoUserSourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoUserSourceType {
     #[serde(rename = "excel")]
     Excel,
@@ -6884,17 +6539,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoUserSourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDtoWorkStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoWorkStatus {
     Closed,
     Active,
@@ -6947,18 +6592,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserRelatedResourceApiv3GetAuthorizedResourcesResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserRelatedResourceApiv3GetAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -7021,7 +6655,7 @@ for UserRelatedResourceApiv3GetAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7039,7 +6673,7 @@ pub struct UserSingleRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserTenantListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserTenantListDto {
     #[serde(rename = "joinAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -7060,7 +6694,7 @@ pub struct UserTenantListDto {
     )
 )]
 ///`ValidatePemKeyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ValidatePemKeyDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -7111,7 +6745,7 @@ for ValidatePemKeyDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyAuthenticationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct VerifyAuthenticationDto {
     #[serde(rename = "authenticationCredential")]
     pub authentication_credential: AuthenticationCredentialDto,
@@ -7137,7 +6771,7 @@ impl VerifyAuthenticationDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyAuthenticationResultDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyAuthenticationResultDto {
     #[serde(rename = "tokenSet", skip_serializing_if = "::std::option::Option::is_none")]
     pub token_set: ::std::option::Option<LoginTokenResponseDataDto>,
@@ -7146,7 +6780,7 @@ pub struct VerifyAuthenticationResultDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyAuthenticationResultRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyAuthenticationResultRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7164,7 +6798,7 @@ pub struct VerifyAuthenticationResultRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyDeleteAccountRequestDataDto {
     #[serde(rename = "deleteAccountToken")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -7175,7 +6809,7 @@ pub struct VerifyDeleteAccountRequestDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct VerifyDeleteAccountRequestDto {
     #[serde(
         rename = "emailPassCodePayload",
@@ -7203,18 +6837,7 @@ impl VerifyDeleteAccountRequestDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDtoVerifyMethod`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum VerifyDeleteAccountRequestDtoVerifyMethod {
     #[serde(rename = "PHONE_PASSCODE")]
     PhonePasscode,
@@ -7268,7 +6891,7 @@ for VerifyDeleteAccountRequestDtoVerifyMethod {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyDeleteAccountRequestRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7286,7 +6909,7 @@ pub struct VerifyDeleteAccountRequestRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct VerifyRegistrationDto {
     #[serde(
         rename = "authenticatorCode",
@@ -7317,18 +6940,7 @@ impl VerifyRegistrationDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDtoAuthenticatorCode`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum VerifyRegistrationDtoAuthenticatorCode {
     #[serde(rename = "fingerprint")]
     Fingerprint,
@@ -7382,14 +6994,14 @@ for VerifyRegistrationDtoAuthenticatorCode {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationResultDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyRegistrationResultDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub verified: bool,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationResultRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyRegistrationResultRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7407,7 +7019,7 @@ pub struct VerifyRegistrationResultRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyUpdateEmailRequestData {
     #[serde(rename = "tokenExpiresIn")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -7418,7 +7030,7 @@ pub struct VerifyUpdateEmailRequestData {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct VerifyUpdateEmailRequestDto {
     #[serde(rename = "emailPassCodePayload")]
     pub email_pass_code_payload: UpdateEmailByEmailPassCodeDto,
@@ -7433,18 +7045,7 @@ impl VerifyUpdateEmailRequestDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestDtoVerifyMethod`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum VerifyUpdateEmailRequestDtoVerifyMethod {
     #[serde(rename = "EMAIL_PASSCODE")]
     EmailPasscode,
@@ -7490,7 +7091,7 @@ for VerifyUpdateEmailRequestDtoVerifyMethod {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyUpdateEmailRequestRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7508,7 +7109,7 @@ pub struct VerifyUpdateEmailRequestRespDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`WebAuthnCheckValidCredentialsByCredIdsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebAuthnCheckValidCredentialsByCredIdsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7535,7 +7136,7 @@ pub struct WebAuthnCheckValidCredentialsByCredIdsRespDto {
     )
 )]
 ///`WebAuthnRemoveCredentialDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct WebAuthnRemoveCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -7586,7 +7187,7 @@ for WebAuthnRemoveCredentialDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`WechatLoginTokenRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct WechatLoginTokenRespDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub access_token: ::std::option::Option<::std::string::String>,
@@ -7616,7 +7217,7 @@ impl ::std::fmt::Debug for WechatLoginTokenRespDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`WechatMobileAuthByCodeInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct WechatMobileAuthByCodeInput {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,

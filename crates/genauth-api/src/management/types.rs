@@ -4,18 +4,7 @@
 
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AccessControlManagementGetAuthorizedResourcesResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AccessControlManagementGetAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -78,18 +67,7 @@ for AccessControlManagementGetAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AccessControlManagementGetAuthorizedResourcesTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AccessControlManagementGetAuthorizedResourcesTargetType {
     #[serde(rename = "USER")]
     User,
@@ -148,7 +126,7 @@ for AccessControlManagementGetAuthorizedResourcesTargetType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ActionAuth`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ActionAuth {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: ::std::string::String,
@@ -158,7 +136,7 @@ pub struct ActionAuth {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`AddDepartmentMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AddDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -182,18 +160,7 @@ impl AddDepartmentMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`AddDepartmentMembersReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AddDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -261,7 +228,7 @@ impl ::std::default::Default for AddDepartmentMembersReqDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AddGroupMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AddGroupMembersReqDto {
     pub code: ::std::string::String,
     #[serde(rename = "userIds")]
@@ -275,7 +242,7 @@ impl AddGroupMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantDepartmentMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AddTenantDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -309,18 +276,7 @@ impl AddTenantDepartmentMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantDepartmentMembersReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AddTenantDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -388,7 +344,7 @@ impl ::std::default::Default for AddTenantDepartmentMembersReqDtoDepartmentIdTyp
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantUsersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AddTenantUsersDto {
     #[serde(rename = "linkUserIds")]
     pub link_user_ids: ::std::vec::Vec<::std::string::String>,
@@ -403,7 +359,7 @@ impl AddTenantUsersDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`AddWhitelistDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AddWhitelistDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub list: ::std::vec::Vec<::std::string::String>,
@@ -418,18 +374,7 @@ impl AddWhitelistDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`AddWhitelistDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AddWhitelistDtoType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -482,7 +427,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AddWhitelistDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AdminAuditLogDto {
     #[serde(rename = "adminUserAvatar")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -539,17 +484,7 @@ pub struct AdminAuditLogDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogDtoOperationType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AdminAuditLogDtoOperationType {
     #[serde(rename = "all")]
     All,
@@ -668,17 +603,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AdminAuditLogDtoOperatio
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AdminAuditLogDtoResourceType {
     #[serde(rename = "all")]
     All,
@@ -847,7 +772,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AdminAuditLogDtoResource
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogRespData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AdminAuditLogRespData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<AdminAuditLogDto>,
@@ -857,7 +782,7 @@ pub struct AdminAuditLogRespData {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AdminAuditLogRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -875,7 +800,7 @@ pub struct AdminAuditLogRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AliExmailEmailProviderConfig {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub sender: ::std::string::String,
@@ -885,7 +810,7 @@ pub struct AliExmailEmailProviderConfig {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfigInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AliExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
@@ -913,7 +838,7 @@ impl AliExmailEmailProviderConfigInput {
     )
 )]
 ///`Any`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(transparent)]
 pub struct Any(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
 #[cfg(
@@ -983,7 +908,7 @@ for Any {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`AppDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AppDto {
     #[serde(rename = "appDefaultLoginStrategy")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1003,17 +928,7 @@ pub struct AppDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`AppDtoAppDefaultLoginStrategy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AppDtoAppDefaultLoginStrategy {
     #[serde(rename = "ALLOW_ALL")]
     AllowAll,
@@ -1068,7 +983,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AppDtoAppDefaultLoginStr
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`AppListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AppListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -1086,7 +1001,7 @@ pub struct AppListRespDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationAgreementDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationAgreementDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub content: ::std::string::String,
@@ -1101,17 +1016,7 @@ pub struct ApplicationAgreementDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationAgreementDtoDisplayAtItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationAgreementDtoDisplayAtItem {
     LoginPage,
     RegisterPage,
@@ -1165,17 +1070,7 @@ for ApplicationAgreementDtoDisplayAtItem {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationAgreementDtoLang`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationAgreementDtoLang {
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -1238,7 +1133,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ApplicationAgreementDtoL
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationBrandingConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationBrandingConfig {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub agreements: ::std::vec::Vec<ApplicationAgreementDto>,
@@ -1284,17 +1179,7 @@ pub struct ApplicationBrandingConfig {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationBrandingConfigDefaultLanguage`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationBrandingConfigDefaultLanguage {
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -1358,17 +1243,7 @@ for ApplicationBrandingConfigDefaultLanguage {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationBrandingConfigGuardVersion`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationBrandingConfigGuardVersion {
     Advanced,
     Classical,
@@ -1428,7 +1303,7 @@ impl ::std::default::Default for ApplicationBrandingConfigGuardVersion {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationBrandingConfigInputDto {
     #[serde(
         rename = "customBackground",
@@ -1502,18 +1377,7 @@ impl ApplicationBrandingConfigInputDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDtoDefaultLanguage`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationBrandingConfigInputDtoDefaultLanguage {
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -1571,18 +1435,7 @@ for ApplicationBrandingConfigInputDtoDefaultLanguage {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDtoGuardVersion`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationBrandingConfigInputDtoGuardVersion {
     Advanced,
     Classical,
@@ -1636,7 +1489,7 @@ impl ::std::default::Default for ApplicationBrandingConfigInputDtoGuardVersion {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDefaultLoginMethod`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationDefaultLoginMethod {
     #[serde(rename = "adExtIdpConnId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -1656,17 +1509,7 @@ pub struct ApplicationDefaultLoginMethod {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDefaultLoginMethodConnectionType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDefaultLoginMethodConnectionType {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -1734,7 +1577,7 @@ for ApplicationDefaultLoginMethodConnectionType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationDefaultLoginMethodInput {
     #[serde(
         rename = "adExtIdpConnId",
@@ -1767,18 +1610,7 @@ impl ApplicationDefaultLoginMethodInput {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInputConnectionType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDefaultLoginMethodInputConnectionType {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -1840,18 +1672,7 @@ for ApplicationDefaultLoginMethodInputConnectionType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInputQrcodeType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDefaultLoginMethodInputQrcodeType {
     #[serde(rename = "SELF_BUILT_APP")]
     SelfBuiltApp,
@@ -1905,17 +1726,7 @@ for ApplicationDefaultLoginMethodInputQrcodeType {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDefaultLoginMethodQrcodeType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDefaultLoginMethodQrcodeType {
     #[serde(rename = "SELF_BUILT_APP")]
     SelfBuiltApp,
@@ -1975,7 +1786,7 @@ for ApplicationDefaultLoginMethodQrcodeType {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationDto {
     #[serde(
         rename = "appDescription",
@@ -2070,17 +1881,7 @@ pub struct ApplicationDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDtoAppType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDtoAppType {
     #[serde(rename = "web")]
     Web,
@@ -2151,17 +1952,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ApplicationDtoAppType {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDtoDefaultProtocol`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationDtoDefaultProtocol {
     #[serde(rename = "oidc")]
     Oidc,
@@ -2228,7 +2019,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ApplicationDtoDefaultPro
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationEnabledExtIdpConnDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationEnabledExtIdpConnDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
@@ -2259,17 +2050,7 @@ pub struct ApplicationEnabledExtIdpConnDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationEnabledExtIdpConnDtoExtIdpConnType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationEnabledExtIdpConnDtoExtIdpConnType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -2603,17 +2384,7 @@ for ApplicationEnabledExtIdpConnDtoExtIdpConnType {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationEnabledExtIdpConnDtoExtIdpType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationEnabledExtIdpConnDtoExtIdpType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -2813,7 +2584,7 @@ for ApplicationEnabledExtIdpConnDtoExtIdpType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationEnabledExtIdpConnInputDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationEnabledExtIdpConnInputDto {
     #[serde(rename = "extIdpConnId")]
     pub ext_idp_conn_id: ::std::string::String,
@@ -2826,7 +2597,7 @@ impl ApplicationEnabledExtIdpConnInputDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationLoginConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationLoginConfigDto {
     #[serde(rename = "defaultLoginMethod")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -2848,17 +2619,7 @@ pub struct ApplicationLoginConfigDto {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationLoginConfigDtoEnabledBasicLoginMethodsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationLoginConfigDtoEnabledBasicLoginMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -2931,7 +2692,7 @@ for ApplicationLoginConfigDtoEnabledBasicLoginMethodsItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationLoginConfigInputDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationLoginConfigInputDto {
     #[serde(
         rename = "defaultLoginMethod",
@@ -2966,18 +2727,7 @@ impl ApplicationLoginConfigInputDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -3062,7 +2812,7 @@ impl ApplicationMfaDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPaginatedDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationPaginatedDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ApplicationDto>,
@@ -3072,7 +2822,7 @@ pub struct ApplicationPaginatedDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3090,7 +2840,7 @@ pub struct ApplicationPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationPermissionRecordItem {
     pub effect: ApplicationPermissionRecordItemEffect,
     #[serde(rename = "inheritByChildren", default = "defaults::default_bool::<true>")]
@@ -3113,18 +2863,7 @@ impl ApplicationPermissionRecordItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItemEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationPermissionRecordItemEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -3174,18 +2913,7 @@ for ApplicationPermissionRecordItemEffect {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItemTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationPermissionRecordItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -3243,7 +2971,7 @@ for ApplicationPermissionRecordItemTargetType {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationRegisterConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationRegisterConfig {
     #[serde(rename = "defaultRegisterMethod")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3256,17 +2984,7 @@ pub struct ApplicationRegisterConfig {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationRegisterConfigDefaultRegisterMethod`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationRegisterConfigDefaultRegisterMethod {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -3322,17 +3040,7 @@ for ApplicationRegisterConfigDefaultRegisterMethod {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationRegisterConfigEnabledBasicRegisterMethodsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationRegisterConfigEnabledBasicRegisterMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -3393,7 +3101,7 @@ for ApplicationRegisterConfigEnabledBasicRegisterMethodsItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApplicationRegisterConfigInputDto {
     #[serde(rename = "defaultRegisterMethod")]
     pub default_register_method: ApplicationRegisterConfigInputDtoDefaultRegisterMethod,
@@ -3410,18 +3118,7 @@ impl ApplicationRegisterConfigInputDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDtoDefaultRegisterMethod`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationRegisterConfigInputDtoDefaultRegisterMethod {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -3472,18 +3169,7 @@ for ApplicationRegisterConfigInputDtoDefaultRegisterMethod {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDtoEnabledBasicRegisterMethodsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationRegisterConfigInputDtoEnabledBasicRegisterMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -3540,7 +3226,7 @@ for ApplicationRegisterConfigInputDtoEnabledBasicRegisterMethodsItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationSimpleInfoDto {
     #[serde(
         rename = "appDescription",
@@ -3568,17 +3254,7 @@ pub struct ApplicationSimpleInfoDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoDtoAppType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ApplicationSimpleInfoDtoAppType {
     #[serde(rename = "web")]
     Web,
@@ -3649,7 +3325,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ApplicationSimpleInfoDto
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoPaginatedDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationSimpleInfoPaginatedDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ApplicationSimpleInfoDto>,
@@ -3659,7 +3335,7 @@ pub struct ApplicationSimpleInfoPaginatedDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationSimpleInfoPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3677,7 +3353,7 @@ pub struct ApplicationSimpleInfoPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationSimpleInfoSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3695,7 +3371,7 @@ pub struct ApplicationSimpleInfoSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3727,7 +3403,7 @@ pub struct ApplicationSingleRespDto {
     )
 )]
 ///`ApplicationTabMethodsSortConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ApplicationTabMethodsSortConfigDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -3799,7 +3475,7 @@ for ApplicationTabMethodsSortConfigDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ArchivedUsersListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ArchivedUsersListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListArchivedUsersRespDto>,
@@ -3809,7 +3485,7 @@ pub struct ArchivedUsersListPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ArrResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ArrResourceAuthAction {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -3820,7 +3496,7 @@ pub struct ArrResourceAuthAction {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ArrayAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ArrayAuthorize {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -3829,7 +3505,7 @@ pub struct ArrayAuthorize {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountDto {
     #[serde(rename = "accountId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3843,7 +3519,7 @@ pub struct AsaAccountDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3861,7 +3537,7 @@ pub struct AsaAccountListRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountPaginatedDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountPaginatedDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<AsaAccountDto>,
@@ -3871,7 +3547,7 @@ pub struct AsaAccountPaginatedDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3889,7 +3565,7 @@ pub struct AsaAccountPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountSingleNullableRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountSingleNullableRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3907,7 +3583,7 @@ pub struct AsaAccountSingleNullableRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -3925,7 +3601,7 @@ pub struct AsaAccountSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountTargetDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AsaAccountTargetDto {
     #[serde(rename = "targetIdentifier")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -3936,17 +3612,7 @@ pub struct AsaAccountTargetDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountTargetDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AsaAccountTargetDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -4009,7 +3675,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AsaAccountTargetDtoTarge
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AssignAsaAccountItem {
     #[serde(rename = "targetIdentifiers")]
     pub target_identifiers: ::std::vec::Vec<::std::string::String>,
@@ -4024,18 +3690,7 @@ impl AssignAsaAccountItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountItemTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AssignAsaAccountItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -4092,7 +3747,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AssignAsaAccountItemTarg
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AssignAsaAccountsDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -4108,7 +3763,7 @@ impl AssignAsaAccountsDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AssignRoleBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AssignRoleBatchDto {
     pub roles: ::std::vec::Vec<RoleCodeDto>,
     pub targets: ::std::vec::Vec<TargetDto>,
@@ -4121,7 +3776,7 @@ impl AssignRoleBatchDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AssignRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AssignRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -4143,7 +3798,7 @@ impl AssignRoleDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AssociateTenantResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AssociateTenantResourceDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -4160,7 +3815,7 @@ impl AssociateTenantResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParams`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct AuthEnvParams {
     #[serde(
         rename = "browserType",
@@ -4199,18 +3854,7 @@ impl AuthEnvParams {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsBrowserType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthEnvParamsBrowserType {
     #[serde(rename = "IE")]
     Ie,
@@ -4277,18 +3921,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsBrowserType
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsDeviceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthEnvParamsDeviceType {
     #[serde(rename = "PC")]
     Pc,
@@ -4336,18 +3969,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsDeviceType 
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsSystemType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthEnvParamsSystemType {
     Windows,
     #[serde(rename = "MacOS")]
@@ -4402,7 +4024,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsSystemType 
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AuthorizeApplicationAccessDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthorizeApplicationAccessDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -4416,7 +4038,7 @@ impl AuthorizeApplicationAccessDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourceItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthorizeResourceItem {
     pub resources: ::std::vec::Vec<ResourceItemDto>,
     #[serde(rename = "targetIdentifiers")]
@@ -4432,18 +4054,7 @@ impl AuthorizeResourceItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourceItemTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizeResourceItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -4500,7 +4111,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthorizeResourceItemTar
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourcesDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AuthorizeResourcesDto {
     pub list: ::std::vec::Vec<AuthorizeResourceItem>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4520,7 +4131,7 @@ impl AuthorizeResourcesDto {
     )
 )]
 ///`AuthorizedResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourceDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -4547,17 +4158,7 @@ pub struct AuthorizedResourceDto {
     )
 )]
 ///`AuthorizedResourceDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizedResourceDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -4654,17 +4255,7 @@ impl ::std::default::Default for AuthorizedResourceDtoEffect {
     )
 )]
 ///`AuthorizedResourceDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizedResourceDtoResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -4756,7 +4347,7 @@ for AuthorizedResourceDtoResourceType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AuthorizedResourceListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourceListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4774,7 +4365,7 @@ pub struct AuthorizedResourceListRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-permissions"))]
 ///`AuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourcePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4792,7 +4383,7 @@ pub struct AuthorizedResourcePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-permissions"))]
 ///`AuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AuthorizedResourcePagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<AuthorizedResourceDto>,
@@ -4802,7 +4393,7 @@ pub struct AuthorizedResourcePagingDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CancelSyncRiskOperationDto {
     #[serde(rename = "syncRiskOperationIds")]
     pub sync_risk_operation_ids: ::std::vec::Vec<f64>,
@@ -4815,7 +4406,7 @@ impl CancelSyncRiskOperationDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationsDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CancelSyncRiskOperationsDataDto {
     #[serde(rename = "faildList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -4826,7 +4417,7 @@ pub struct CancelSyncRiskOperationsDataDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CancelSyncRiskOperationsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -4930,7 +4521,7 @@ for CasIdPConfig {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CellDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CellDto {
     #[serde(rename = "fieldId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -4954,7 +4545,7 @@ impl ChangeEmailStrategyDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ChangeExtIdpAssociationStateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ChangeExtIdpAssociationStateDto {
     pub association: bool,
     pub id: ::std::string::String,
@@ -4969,7 +4560,7 @@ impl ChangeExtIdpAssociationStateDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ChangeExtIdpConnStateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ChangeExtIdpConnStateDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -5006,7 +4597,7 @@ impl ChangePhoneStrategyDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ChangeUserPoolTenantExtIdpConnDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ChangeUserPoolTenantExtIdpConnDto {
     #[serde(rename = "connIds")]
     pub conn_ids: ::std::vec::Vec<::std::string::String>,
@@ -5020,7 +4611,7 @@ impl ChangeUserPoolTenantExtIdpConnDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CheckDomainAvailable`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckDomainAvailable {
     pub domain: ::std::string::String,
 }
@@ -5032,14 +4623,14 @@ impl CheckDomainAvailable {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CheckDomainAvailableDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckDomainAvailableDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub available: bool,
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CheckDomainAvailableSecretRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckDomainAvailableSecretRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5057,7 +4648,7 @@ pub struct CheckDomainAvailableSecretRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckExternalUserPermissionDataDto {
     #[serde(rename = "checkResultList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5065,7 +4656,7 @@ pub struct CheckExternalUserPermissionDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckExternalUserPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -5256,7 +4847,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckExternalUserPermissionDtoResourcesI
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckExternalUserPermissionRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5269,7 +4860,7 @@ pub struct CheckExternalUserPermissionRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckExternalUserPermissionsRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: ::std::string::String,
@@ -5283,7 +4874,7 @@ pub struct CheckExternalUserPermissionsRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataPolicyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckParamsDataPolicyRespDto {
     #[serde(rename = "isValid")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5293,7 +4884,7 @@ pub struct CheckParamsDataPolicyRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataPolicyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckParamsDataPolicyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5311,7 +4902,7 @@ pub struct CheckParamsDataPolicyResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckParamsDataResourceRespDto {
     #[serde(rename = "isValid")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5321,7 +4912,7 @@ pub struct CheckParamsDataResourceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckParamsDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5339,7 +4930,7 @@ pub struct CheckParamsDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPermissionDataDto {
     #[serde(rename = "checkResultList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5347,7 +4938,7 @@ pub struct CheckPermissionDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -5536,7 +5127,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionDtoResourcesItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionNamespaceExistsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CheckPermissionNamespaceExistsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<CheckPermissionNamespaceExistsDtoCode>,
@@ -5873,7 +5464,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionNamespaceExistsDtoName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionNamespaceExistsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPermissionNamespaceExistsRespDto {
     #[serde(rename = "isValid")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5883,7 +5474,7 @@ pub struct CheckPermissionNamespaceExistsRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPermissionRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5896,7 +5487,7 @@ pub struct CheckPermissionRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckPermissionsRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: ::std::string::String,
@@ -5910,7 +5501,7 @@ pub struct CheckPermissionsRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CheckRoleParamsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckRoleParamsDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5925,7 +5516,7 @@ impl CheckRoleParamsDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CheckRoleParamsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckRoleParamsRespDto {
     #[serde(rename = "isValid")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5935,14 +5526,14 @@ pub struct CheckRoleParamsRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CheckSessionStatusDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckSessionStatusDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub active: bool,
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CheckSessionStatusDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckSessionStatusDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -5957,7 +5548,7 @@ impl CheckSessionStatusDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CheckSessionStatusRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckSessionStatusRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -5975,7 +5566,7 @@ pub struct CheckSessionStatusRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckUserSameLevelPermissionDataDto {
     #[serde(rename = "checkLevelResultList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -5983,7 +5574,7 @@ pub struct CheckUserSameLevelPermissionDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CheckUserSameLevelPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -6180,7 +5771,7 @@ for CheckUserSameLevelPermissionDtoResourceNodeCodesItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckUserSameLevelPermissionRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: ::std::string::String,
@@ -6192,7 +5783,7 @@ pub struct CheckUserSameLevelPermissionRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckUserSameLevelPermissionResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6224,7 +5815,7 @@ pub struct CheckUserSameLevelPermissionResponseDto {
     )
 )]
 ///`ClickCostContactDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ClickCostContactDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -6296,7 +5887,7 @@ for ClickCostContactDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CommonResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -6340,17 +5931,7 @@ pub struct CommonResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourceDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CommonResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -6417,7 +5998,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CommonResourceDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CommonResourcePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6435,7 +6016,7 @@ pub struct CommonResourcePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourcePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CommonResourcePagingDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6473,7 +6054,7 @@ impl Condition {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ConfigEmailProviderDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConfigEmailProviderDto {
     #[serde(
         rename = "aliExmailConfig",
@@ -6509,18 +6090,7 @@ impl ConfigEmailProviderDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ConfigEmailProviderDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ConfigEmailProviderDtoType {
     #[serde(rename = "ali")]
     Ali,
@@ -6594,7 +6164,7 @@ impl CookieSettingsDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostCurrentPackageInfo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostCurrentPackageInfo {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -6610,7 +6180,7 @@ pub struct CostCurrentPackageInfo {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetAllRightItemRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetAllRightItemRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6628,7 +6198,7 @@ pub struct CostGetAllRightItemRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetCurrentPackageRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetCurrentPackageRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6646,7 +6216,7 @@ pub struct CostGetCurrentPackageRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetCurrentUsageRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetCurrentUsageRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6664,7 +6234,7 @@ pub struct CostGetCurrentUsageRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetMauPeriodUsageHistoryRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetMauPeriodUsageHistoryRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6682,7 +6252,7 @@ pub struct CostGetMauPeriodUsageHistoryRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderDetailRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetOrderDetailRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6700,7 +6270,7 @@ pub struct CostGetOrderDetailRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderPayDetail`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetOrderPayDetail {
     #[serde(rename = "channelOrderNo")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -6729,7 +6299,7 @@ pub struct CostGetOrderPayDetail {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderPayDetailRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetOrderPayDetailRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6747,7 +6317,7 @@ pub struct CostGetOrderPayDetailRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrdersRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CostGetOrdersRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6765,7 +6335,7 @@ pub struct CostGetOrdersRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CountCustomFieldsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CountCustomFieldsDto {
     #[serde(rename = "adminVisible")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -6778,7 +6348,7 @@ pub struct CountCustomFieldsDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAccessKeyDto {
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
     pub tenant_id: ::std::option::Option<::std::string::String>,
@@ -6795,7 +6365,7 @@ impl CreateAccessKeyDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct CreateAccessKeyRespDto {
     #[serde(rename = "accessKeyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -6837,7 +6407,7 @@ impl ::std::fmt::Debug for CreateAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateAccessKeyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -6855,7 +6425,7 @@ pub struct CreateAccessKeyResponseDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateAdminRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAdminRoleDto {
     pub code: ::std::string::String,
     pub name: ::std::string::String,
@@ -6868,7 +6438,7 @@ impl CreateAdminRoleDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateApplicationDto {
     #[serde(
         rename = "appDescription",
@@ -6970,18 +6540,7 @@ impl CreateApplicationDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDtoAppType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateApplicationDtoAppType {
     #[serde(rename = "web")]
     Web,
@@ -7052,18 +6611,7 @@ impl ::std::default::Default for CreateApplicationDtoAppType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDtoDefaultProtocol`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateApplicationDtoDefaultProtocol {
     #[serde(rename = "oidc")]
     Oidc,
@@ -7125,7 +6673,7 @@ for CreateApplicationDtoDefaultProtocol {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationRespDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateApplicationRespDataDto {
     #[serde(
         rename = "appDescription",
@@ -7220,17 +6768,7 @@ pub struct CreateApplicationRespDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationRespDataDtoAppType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateApplicationRespDataDtoAppType {
     #[serde(rename = "web")]
     Web,
@@ -7302,17 +6840,7 @@ for CreateApplicationRespDataDtoAppType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationRespDataDtoDefaultProtocol`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateApplicationRespDataDtoDefaultProtocol {
     #[serde(rename = "oidc")]
     Oidc,
@@ -7380,7 +6908,7 @@ for CreateApplicationRespDataDtoDefaultProtocol {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateApplicationRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -7398,7 +6926,7 @@ pub struct CreateApplicationRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateArrayDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -7740,7 +7268,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateArrayDataResourceDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateArrayDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -8101,17 +7629,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateArrayDataResourceRespDtoResourceNa
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateArrayDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -8171,7 +7689,7 @@ for CreateArrayDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateArrayDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -8189,7 +7707,7 @@ pub struct CreateArrayDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAsaAccountDto {
     #[serde(rename = "accountInfo")]
     pub account_info: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -8204,7 +7722,7 @@ impl CreateAsaAccountDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountsBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAsaAccountsBatchDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -8218,7 +7736,7 @@ impl CreateAsaAccountsBatchDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountsBatchItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAsaAccountsBatchItemDto {
     #[serde(rename = "accountInfo")]
     pub account_info: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -8231,7 +7749,7 @@ impl CreateAsaAccountsBatchItemDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateAuthorizeDataPolicyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateAuthorizeDataPolicyDto {
     #[serde(rename = "policyIds")]
     pub policy_ids: ::std::vec::Vec<::std::string::String>,
@@ -8246,7 +7764,7 @@ impl CreateAuthorizeDataPolicyDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataPolicyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateDataPolicyDto {
     #[serde(rename = "policyName")]
     pub policy_name: CreateDataPolicyDtoPolicyName,
@@ -8420,7 +7938,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataPolicyDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataPolicyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -8607,7 +8125,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataPolicyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateDataPolicyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -8625,7 +8143,7 @@ pub struct CreateDataPolicyResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -9127,7 +8645,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDtoStruct`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum CreateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
@@ -9319,18 +8837,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateDataResourceDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -9383,7 +8890,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceDtoTyp
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct CreateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -9743,7 +9250,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceRespDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceRespDtoStruct`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum CreateDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
@@ -9936,17 +9443,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceRespDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -10005,7 +9502,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceRespDt
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct CreateDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -10022,7 +9519,7 @@ pub struct CreateDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateDepartmentReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
@@ -10072,18 +9569,7 @@ impl CreateDepartmentReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -10151,7 +9637,7 @@ impl ::std::default::Default for CreateDepartmentReqDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentTreeReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateDepartmentTreeReqDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub children: ::std::vec::Vec<::std::string::String>,
@@ -10169,7 +9655,7 @@ impl CreateDepartmentTreeReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentTreeRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateDepartmentTreeRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -10187,7 +9673,7 @@ pub struct CreateDepartmentTreeRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateEventAppDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateEventAppDto {
     pub identifier: ::std::string::String,
     pub logo: ::std::string::String,
@@ -10201,7 +9687,7 @@ impl CreateEventAppDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpConnDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateExtIdpConnDto {
     #[serde(rename = "displayName")]
     pub display_name: ::std::string::String,
@@ -10229,18 +9715,7 @@ impl CreateExtIdpConnDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpConnDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateExtIdpConnDtoType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -10567,7 +10042,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateExtIdpConnDtoType 
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateExtIdpDto {
     pub name: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -10583,18 +10058,7 @@ impl CreateExtIdpDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateExtIdpDtoType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -10787,7 +10251,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateExtIdpDtoType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateFunctionModelDto {
     #[serde(
         rename = "dataType",
@@ -10811,18 +10275,7 @@ impl CreateFunctionModelDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDtoDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateFunctionModelDtoDataType {
     #[serde(rename = "list")]
     List,
@@ -10877,18 +10330,7 @@ impl ::std::default::Default for CreateFunctionModelDtoDataType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateFunctionModelDtoType {
     #[serde(rename = "ueba")]
     Ueba,
@@ -10965,7 +10407,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelDtoTy
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateFunctionModelFieldDto {
     pub default: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "dropDown")]
@@ -11010,18 +10452,7 @@ impl CreateFunctionModelFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelFieldDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateFunctionModelFieldDtoType {
     Text,
     Textarea,
@@ -11089,7 +10520,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelField
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateGroupBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateGroupBatchReqDto {
     pub list: ::std::vec::Vec<CreateGroupReqDto>,
 }
@@ -11101,7 +10532,7 @@ impl CreateGroupBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateGroupReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateGroupReqDto {
     pub code: ::std::string::String,
     #[serde(
@@ -11123,7 +10554,7 @@ impl CreateGroupReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateIdentityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreateIdentityDto {
     #[serde(
         rename = "accessToken",
@@ -11170,18 +10601,7 @@ impl CreateIdentityDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateIdentityDtoProvider`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateIdentityDtoProvider {
     #[serde(rename = "oidc")]
     Oidc,
@@ -11374,7 +10794,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateIdentityDtoProvide
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateMultipleTenantAdminDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateMultipleTenantAdminDto {
     #[serde(
         rename = "apiAuthorized",
@@ -11404,7 +10824,7 @@ impl CreateMultipleTenantAdminDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateNamespaceDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11418,7 +10838,7 @@ impl CreateNamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespacesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateNamespacesBatchDto {
     pub list: ::std::vec::Vec<CreateNamespacesBatchItemDto>,
 }
@@ -11430,7 +10850,7 @@ impl CreateNamespacesBatchDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespacesBatchItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateNamespacesBatchItemDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11444,7 +10864,7 @@ impl CreateNamespacesBatchItemDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateOperateModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateOperateModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub icon: ::std::string::String,
@@ -11464,7 +10884,7 @@ impl CreateOperateModelDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateOrUpdateGroupDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateOrUpdateGroupDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub created: bool,
@@ -11473,7 +10893,7 @@ pub struct CreateOrUpdateGroupDataDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateOrUpdateGroupReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateOrUpdateGroupReqDto {
     pub code: ::std::string::String,
     pub description: ::serde_json::Value,
@@ -11489,7 +10909,7 @@ impl CreateOrUpdateGroupReqDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateOrUpdateGroupRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateOrUpdateGroupRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -11507,7 +10927,7 @@ pub struct CreateOrUpdateGroupRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateOrganizationReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateOrganizationReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
@@ -11538,7 +10958,7 @@ impl CreateOrganizationReqDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePermissionNamespaceDto {
     pub code: CreatePermissionNamespaceDtoCode,
     pub name: CreatePermissionNamespaceDtoName,
@@ -11877,7 +11297,7 @@ impl<'de> ::serde::Deserialize<'de> for CreatePermissionNamespaceDtoName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespaceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreatePermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -11886,7 +11306,7 @@ pub struct CreatePermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreatePermissionNamespaceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -11904,7 +11324,7 @@ pub struct CreatePermissionNamespaceResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespacesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePermissionNamespacesBatchDto {
     pub list: ::std::vec::Vec<CreatePermissionNamespacesBatchItemDto>,
 }
@@ -11916,7 +11336,7 @@ impl CreatePermissionNamespacesBatchDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespacesBatchItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePermissionNamespacesBatchItemDto {
     pub code: CreatePermissionNamespacesBatchItemDtoCode,
     pub name: CreatePermissionNamespacesBatchItemDtoName,
@@ -12254,7 +11674,7 @@ impl<'de> ::serde::Deserialize<'de> for CreatePermissionNamespacesBatchItemDtoNa
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreatePipelineFunctionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePipelineFunctionDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
@@ -12286,18 +11706,7 @@ impl CreatePipelineFunctionDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreatePipelineFunctionDtoScene`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreatePipelineFunctionDtoScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -12394,7 +11803,7 @@ impl CreatePostDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreatePostRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreatePostRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -12412,7 +11821,7 @@ pub struct CreatePostRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePublicAccountBatchReqDto {
     pub list: ::std::vec::Vec<CreatePublicAccountReqDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12426,7 +11835,7 @@ impl CreatePublicAccountBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountFromUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePublicAccountFromUserDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -12439,7 +11848,7 @@ impl CreatePublicAccountFromUserDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreatePublicAccountOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -12484,18 +11893,7 @@ impl CreatePublicAccountOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreatePublicAccountOptionsDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -12563,18 +11961,7 @@ impl ::std::default::Default for CreatePublicAccountOptionsDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreatePublicAccountOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -12634,7 +12021,7 @@ impl ::std::default::Default for CreatePublicAccountOptionsDtoPasswordEncryptTyp
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOtpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreatePublicAccountOtpDto {
     #[serde(
         rename = "recoveryCode",
@@ -12660,7 +12047,7 @@ impl CreatePublicAccountOtpDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreatePublicAccountReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -12882,18 +12269,7 @@ impl CreatePublicAccountReqDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreatePublicAccountReqDtoGender {
     M,
     F,
@@ -12949,18 +12325,7 @@ impl ::std::default::Default for CreatePublicAccountReqDtoGender {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreatePublicAccountReqDtoStatus {
     Suspended,
     Resigned,
@@ -13022,7 +12387,7 @@ impl ::std::default::Default for CreatePublicAccountReqDtoStatus {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateRelationValueDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateRelationValueDto {
     #[serde(rename = "fieldId")]
     pub field_id: ::std::string::String,
@@ -13041,7 +12406,7 @@ impl CreateRelationValueDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceBatchItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateResourceBatchItemDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -13064,18 +12429,7 @@ impl CreateResourceBatchItemDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceBatchItemDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateResourceBatchItemDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -13136,7 +12490,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateResourceBatchItemD
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -13161,18 +12515,7 @@ impl CreateResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -13233,7 +12576,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateResourceDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourcesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateResourcesBatchDto {
     pub list: ::std::vec::Vec<CreateResourceBatchItemDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13247,7 +12590,7 @@ impl CreateResourcesBatchDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -13268,7 +12611,7 @@ impl CreateRoleDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateRolesBatch`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateRolesBatch {
     pub list: ::std::vec::Vec<RoleListItem>,
 }
@@ -13280,7 +12623,7 @@ impl CreateRolesBatch {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateRowDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateRowDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId")]
@@ -13455,7 +12798,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateRowDtoRowId {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateStringDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -13957,7 +13300,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateStringDataResourceDtoStruct {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateStringDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -14489,17 +13832,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateStringDataResourceRespDtoStruct {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateStringDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -14559,7 +13892,7 @@ for CreateStringDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateStringDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -14577,7 +13910,7 @@ pub struct CreateStringDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateSyncTaskDto {
     #[serde(rename = "clientConfig")]
     pub client_config: SyncTaskClientConfig,
@@ -14615,18 +13948,7 @@ impl CreateSyncTaskDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskFlow`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateSyncTaskDtoSyncTaskFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -14675,18 +13997,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateSyncTaskDtoSyncTas
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskTrigger`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateSyncTaskDtoSyncTaskTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -14740,18 +14051,7 @@ for CreateSyncTaskDtoSyncTaskTrigger {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateSyncTaskDtoSyncTaskType {
     #[serde(rename = "lark")]
     Lark,
@@ -14848,7 +14148,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateSyncTaskDtoSyncTas
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantCooperatorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateTenantCooperatorDto {
     #[serde(rename = "apiAuthorized", default)]
     pub api_authorized: bool,
@@ -14874,7 +14174,7 @@ impl CreateTenantCooperatorDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateTenantDto {
     #[serde(
         rename = "adminAmount",
@@ -14926,7 +14226,7 @@ impl CreateTenantDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateTenantRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -14944,7 +14244,7 @@ pub struct CreateTenantRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateTenantUserOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -14977,18 +14277,7 @@ impl CreateTenantUserOptionsDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateTenantUserOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -15048,7 +14337,7 @@ impl ::std::default::Default for CreateTenantUserOptionsDtoPasswordEncryptType {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreateTenantUserReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -15155,18 +14444,7 @@ impl CreateTenantUserReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserReqDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateTenantUserReqDtoGender {
     M,
     F,
@@ -15216,7 +14494,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateTenantUserReqDtoGe
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateTerminalDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateTerminalDto {
     #[serde(default)]
     pub cookie: bool,
@@ -15264,18 +14542,7 @@ impl CreateTerminalDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateTerminalDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateTerminalDtoType {
     Browser,
     Mobile,
@@ -15325,7 +14592,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateTerminalDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateTreeDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -15667,7 +14934,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateTreeDataResourceDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateTreeDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -16028,17 +15295,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateTreeDataResourceRespDtoResourceNam
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateTreeDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -16098,7 +15355,7 @@ for CreateTreeDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateTreeDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -16116,7 +15373,7 @@ pub struct CreateTreeDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateUebaDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateUebaDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -16146,7 +15403,7 @@ pub struct CreateUebaRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateUserBatchReqDto {
     pub list: ::std::vec::Vec<CreateUserInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16160,7 +15417,7 @@ impl CreateUserBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreateUserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -16398,18 +15655,7 @@ impl CreateUserInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateUserInfoDtoGender {
     M,
     F,
@@ -16465,18 +15711,7 @@ impl ::std::default::Default for CreateUserInfoDtoGender {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateUserInfoDtoStatus {
     Suspended,
     Resigned,
@@ -16538,7 +15773,7 @@ impl ::std::default::Default for CreateUserInfoDtoStatus {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateUserOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -16583,18 +15818,7 @@ impl CreateUserOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateUserOptionsDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -16662,18 +15886,7 @@ impl ::std::default::Default for CreateUserOptionsDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateUserOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -16733,7 +15946,7 @@ impl ::std::default::Default for CreateUserOptionsDtoPasswordEncryptType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOtpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreateUserOtpDto {
     #[serde(
         rename = "recoveryCode",
@@ -16759,7 +15972,7 @@ impl CreateUserOtpDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct CreateWebhookDto {
     #[serde(rename = "contentType")]
     pub content_type: CreateWebhookDtoContentType,
@@ -16792,18 +16005,7 @@ impl CreateWebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDtoContentType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateWebhookDtoContentType {
     #[serde(rename = "application/json")]
     ApplicationJson,
@@ -16856,18 +16058,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookDtoContentT
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDtoEventsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CreateWebhookDtoEventsItem {
     #[serde(rename = "test")]
     Test,
@@ -17230,7 +16421,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookDtoEventsIt
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateWebhookRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -17248,7 +16439,7 @@ pub struct CreateWebhookRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CurrentUsageDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CurrentUsageDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub amount: ::std::string::String,
@@ -17265,14 +16456,14 @@ pub struct CurrentUsageDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CurrentUsageRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CurrentUsageRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub usages: ::std::vec::Vec<CurrentUsageDto>,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CustomFieldDto {
     #[serde(
         rename = "createdAt",
@@ -17312,17 +16503,7 @@ pub struct CustomFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldDtoDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CustomFieldDtoDataType {
     #[serde(rename = "STRING")]
     String,
@@ -17389,17 +16570,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CustomFieldDtoDataType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CustomFieldDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -17475,7 +16646,7 @@ impl CustomFieldI18n {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CustomFieldListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -17508,7 +16679,7 @@ impl CustomFieldSelectOption {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DataPoliciesPaginatedRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListDataPoliciesRespDto>,
@@ -17518,7 +16689,7 @@ pub struct DataPoliciesPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataPoliciesSimplePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DataPoliciesSimplePaginatedRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListSimpleDataPoliciesRespDto>,
@@ -17531,7 +16702,7 @@ pub struct DataPoliciesSimplePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataResourceSimpleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DataResourceSimpleRespDto {
     #[serde(rename = "resourceId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -18071,7 +17242,7 @@ impl<'de> ::serde::Deserialize<'de> for DataResourceTreeStructsValue {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataResourcesPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DataResourcesPaginatedRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListDataResourcesRespDto>,
@@ -18081,7 +17252,7 @@ pub struct DataResourcesPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataStatementPermissionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStatementPermissionDto {
     pub effect: DataStatementPermissionDtoEffect,
     pub permissions: ::std::vec::Vec<::std::string::String>,
@@ -18094,18 +17265,7 @@ impl DataStatementPermissionDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataStatementPermissionDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DataStatementPermissionDtoEffect {
     #[serde(rename = "DENY")]
     Deny,
@@ -18155,7 +17315,7 @@ for DataStatementPermissionDtoEffect {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataSubjectRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DataSubjectRespDto {
     #[serde(rename = "authorizationTime")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -18172,17 +17332,7 @@ pub struct DataSubjectRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataSubjectRespDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DataSubjectRespDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -18245,7 +17395,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DataSubjectRespDtoTarget
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`DefineEventDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DefineEventDto {
     #[serde(rename = "eventDescription")]
     pub event_description: ::std::string::String,
@@ -18260,7 +17410,7 @@ impl DefineEventDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAccessKeyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAccessKeyDto {
     #[serde(rename = "accessKeyId")]
     pub access_key_id: ::std::string::String,
@@ -18273,7 +17423,7 @@ impl DeleteAccessKeyDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteAdminRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAdminRoleDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -18286,7 +17436,7 @@ impl DeleteAdminRoleDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteApplicationDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -18299,7 +17449,7 @@ impl DeleteApplicationDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationPermissionRecordItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteApplicationPermissionRecordItem {
     #[serde(
         rename = "namespaceCode",
@@ -18319,18 +17469,7 @@ impl DeleteApplicationPermissionRecordItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationPermissionRecordItemTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteApplicationPermissionRecordItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -18388,7 +17527,7 @@ for DeleteApplicationPermissionRecordItemTargetType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAsaAccountBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAsaAccountBatchDto {
     #[serde(rename = "accountIds")]
     pub account_ids: ::std::vec::Vec<::std::string::String>,
@@ -18403,7 +17542,7 @@ impl DeleteAsaAccountBatchDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAsaAccountDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAsaAccountDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -18418,7 +17557,7 @@ impl DeleteAsaAccountDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteAuthorizeDataPolicyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteAuthorizeDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -18435,18 +17574,7 @@ impl DeleteAuthorizeDataPolicyDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteAuthorizeDataPolicyDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteAuthorizeDataPolicyDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -18504,7 +17632,7 @@ for DeleteAuthorizeDataPolicyDtoTargetType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteCommonResourcesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteCommonResourcesBatchDto {
     pub ids: ::std::vec::Vec<::std::string::String>,
 }
@@ -18516,7 +17644,7 @@ impl DeleteCommonResourcesBatchDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteCustomFieldDto {
     pub key: ::std::string::String,
     #[serde(rename = "targetType")]
@@ -18530,18 +17658,7 @@ impl DeleteCustomFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteCustomFieldDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -18598,7 +17715,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomFieldDtoTarg
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldsReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteCustomFieldsReqDto {
     pub list: ::std::vec::Vec<DeleteCustomFieldDto>,
     #[serde(rename = "tenantId")]
@@ -18612,7 +17729,7 @@ impl DeleteCustomFieldsReqDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteDataPolicyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -18625,7 +17742,7 @@ impl DeleteDataPolicyDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteDataResourceDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: DeleteDataResourceDtoNamespaceCode,
@@ -18960,7 +18077,7 @@ impl<'de> ::serde::Deserialize<'de> for DeleteDataResourceDtoResourceCode {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteDepartmentReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -18982,18 +18099,7 @@ impl DeleteDepartmentReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -19061,7 +18167,7 @@ impl ::std::default::Default for DeleteDepartmentReqDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentSyncRelationReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteDepartmentSyncRelationReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -19082,18 +18188,7 @@ impl DeleteDepartmentSyncRelationReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentSyncRelationReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteDepartmentSyncRelationReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -19162,7 +18257,7 @@ impl ::std::default::Default for DeleteDepartmentSyncRelationReqDtoDepartmentIdT
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`DeleteExtIdpConnDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteExtIdpConnDto {
     pub id: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -19176,7 +18271,7 @@ impl DeleteExtIdpConnDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`DeleteExtIdpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteExtIdpDto {
     pub id: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -19190,7 +18285,7 @@ impl DeleteExtIdpDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteGroupsReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteGroupsReqDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -19203,7 +18298,7 @@ impl DeleteGroupsReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteMultipleTenantAdminBodyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteMultipleTenantAdminBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -19216,7 +18311,7 @@ impl DeleteMultipleTenantAdminBodyDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteNamespaceDto {
     pub code: ::std::string::String,
 }
@@ -19228,7 +18323,7 @@ impl DeleteNamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteNamespacesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteNamespacesBatchDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -19241,7 +18336,7 @@ impl DeleteNamespacesBatchDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteOrganizationReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteOrganizationReqDto {
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
@@ -19256,7 +18351,7 @@ impl DeleteOrganizationReqDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeletePermissionNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeletePermissionNamespaceDto {
     pub code: DeletePermissionNamespaceDtoCode,
 }
@@ -19428,7 +18523,7 @@ impl<'de> ::serde::Deserialize<'de> for DeletePermissionNamespaceDtoCode {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeletePermissionNamespacesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeletePermissionNamespacesBatchDto {
     pub codes: ::std::vec::Vec<::std::string::String>,
 }
@@ -19440,7 +18535,7 @@ impl DeletePermissionNamespacesBatchDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`DeletePipelineFunctionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeletePipelineFunctionDto {
     #[serde(rename = "funcId")]
     pub func_id: ::std::string::String,
@@ -19453,7 +18548,7 @@ impl DeletePipelineFunctionDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeletePublicAccountsBatchDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<DeletePublicAccountsBatchOptionsDto>,
@@ -19468,7 +18563,7 @@ impl DeletePublicAccountsBatchDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeletePublicAccountsBatchOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -19492,18 +18587,7 @@ impl DeletePublicAccountsBatchOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeletePublicAccountsBatchOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -19583,7 +18667,7 @@ impl ::std::default::Default for DeletePublicAccountsBatchOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteResourceDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -19597,7 +18681,7 @@ impl DeleteResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteResourcesBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DeleteResourcesBatchDto {
     #[serde(
         rename = "codeList",
@@ -19618,7 +18702,7 @@ impl DeleteResourcesBatchDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteRoleBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteRoleBatchDto {
     #[serde(rename = "roleList")]
     pub role_list: ::std::vec::Vec<RoleCodeAndNamespaceDto>,
@@ -19631,7 +18715,7 @@ impl DeleteRoleBatchDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteRoleDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -19646,7 +18730,7 @@ impl DeleteRoleDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteTenantCooperatorBodyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteTenantCooperatorBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -19659,7 +18743,7 @@ impl DeleteTenantCooperatorBodyDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteTenantDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteTenantDto {
     #[serde(rename = "tenantId")]
     pub tenant_id: ::std::string::String,
@@ -19672,7 +18756,7 @@ impl DeleteTenantDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteTerminalDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteTerminalDto {
     pub id: ::std::string::String,
 }
@@ -19684,7 +18768,7 @@ impl DeleteTerminalDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteTerminalUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteTerminalUserDto {
     pub id: ::std::string::String,
     #[serde(rename = "userId")]
@@ -19698,7 +18782,7 @@ impl DeleteTerminalUserDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUserSyncRelationReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteUserSyncRelationReqDto {
     pub provider: ::std::string::String,
     #[serde(rename = "userId")]
@@ -19717,18 +18801,7 @@ impl DeleteUserSyncRelationReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUserSyncRelationReqDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteUserSyncRelationReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -19808,7 +18881,7 @@ impl ::std::default::Default for DeleteUserSyncRelationReqDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteUsersBatchDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<DeleteUsersBatchOptionsDto>,
@@ -19823,7 +18896,7 @@ impl DeleteUsersBatchDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteUsersBatchOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -19847,18 +18920,7 @@ impl DeleteUsersBatchOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteUsersBatchOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -19938,7 +19000,7 @@ impl ::std::default::Default for DeleteUsersBatchOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`DeleteWebhookDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteWebhookDto {
     #[serde(rename = "webhookIds")]
     pub webhook_ids: ::std::vec::Vec<::std::string::String>,
@@ -19951,7 +19013,7 @@ impl DeleteWebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`DeleteWebhookRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DeleteWebhookRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -19967,7 +19029,7 @@ pub struct DeleteWebhookRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteWhitelistDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeleteWhitelistDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub list: ::std::vec::Vec<::std::string::String>,
@@ -19982,18 +19044,7 @@ impl DeleteWhitelistDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteWhitelistDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeleteWhitelistDtoType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -20046,7 +19097,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DeleteWhitelistDtoType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allow: ::std::option::Option<::std::string::String>,
@@ -20146,7 +19197,7 @@ impl DepartmentI18nDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20164,7 +19215,7 @@ pub struct DepartmentListRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20182,7 +19233,7 @@ pub struct DepartmentPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<DepartmentDto>,
@@ -20192,7 +19243,7 @@ pub struct DepartmentPagingDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DepartmentSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20210,7 +19261,7 @@ pub struct DepartmentSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DepartmentSortingDto {
     pub field: DepartmentSortingDtoField,
     pub order: DepartmentSortingDtoOrder,
@@ -20223,18 +19274,7 @@ impl DepartmentSortingDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDtoField`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DepartmentSortingDtoField {
     #[serde(rename = "updatedAt")]
     UpdatedAt,
@@ -20287,18 +19327,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DepartmentSortingDtoFiel
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDtoOrder`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DepartmentSortingDtoOrder {
     #[serde(rename = "desc")]
     Desc,
@@ -20347,18 +19376,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DepartmentSortingDtoOrde
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DetailAuthSubjectTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DetailAuthSubjectTargetType {
     #[serde(rename = "USER")]
     User,
@@ -20419,7 +19437,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DetailAuthSubjectTargetT
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeviceStatusRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DeviceStatusRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20437,7 +19455,7 @@ pub struct DeviceStatusRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeviceStatusResponseDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct DeviceStatusResponseDataDto {
     #[serde(rename = "diffTime", skip_serializing_if = "::std::option::Option::is_none")]
     pub diff_time: ::std::option::Option<f64>,
@@ -20446,17 +19464,7 @@ pub struct DeviceStatusResponseDataDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeviceStatusResponseDataDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeviceStatusResponseDataDtoStatus {
     #[serde(rename = "activated")]
     Activated,
@@ -20516,7 +19524,7 @@ for DeviceStatusResponseDataDtoStatus {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DropDownItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DropDownItemDto {
     pub key: ::std::string::String,
     pub label: ::std::string::String,
@@ -20529,7 +19537,7 @@ impl DropDownItemDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailProviderDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailProviderDto {
     #[serde(
         rename = "aliExmailConfig",
@@ -20558,17 +19566,7 @@ pub struct EmailProviderDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailProviderDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmailProviderDtoType {
     #[serde(rename = "ali")]
     Ali,
@@ -20631,7 +19629,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailProviderDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailProviderRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailProviderRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20649,7 +19647,7 @@ pub struct EmailProviderRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateCategoryDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailTemplateCategoryDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub desc: ::std::string::String,
@@ -20664,7 +19662,7 @@ pub struct EmailTemplateCategoryDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailTemplateDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub content: ::std::string::String,
@@ -20696,17 +19694,7 @@ pub struct EmailTemplateDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateDtoTplEngine`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmailTemplateDtoTplEngine {
     #[serde(rename = "handlebar")]
     Handlebar,
@@ -20767,17 +19755,7 @@ impl ::std::default::Default for EmailTemplateDtoTplEngine {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmailTemplateDtoType {
     #[serde(rename = "WELCOME_EMAIL")]
     WelcomeEmail,
@@ -20894,7 +19872,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateSingleItemRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailTemplateSingleItemRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20912,7 +19890,7 @@ pub struct EmailTemplateSingleItemRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ErrorEmailMsg`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ErrorEmailMsg {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub email: ::std::string::String,
@@ -20921,7 +19899,7 @@ pub struct ErrorEmailMsg {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EventAppDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub identifier: ::std::string::String,
@@ -20932,7 +19910,7 @@ pub struct EventAppDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EventAppPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -20950,7 +19928,7 @@ pub struct EventAppPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EventAppPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<EventAppDto>,
@@ -20960,7 +19938,7 @@ pub struct EventAppPagingDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`Expand`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Expand {
     pub field: ::std::string::String,
     pub select: ::std::vec::Vec<::std::string::String>,
@@ -20973,7 +19951,7 @@ impl Expand {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ExportMetadataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ExportMetadataDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -20986,7 +19964,7 @@ impl ExportMetadataDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ExportModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ExportModelDto {
     #[serde(rename = "idList")]
     pub id_list: ::std::vec::Vec<::std::string::String>,
@@ -21001,7 +19979,7 @@ impl ExportModelDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetail`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpConnDetail {
     #[serde(rename = "associationMode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -21032,17 +20010,7 @@ pub struct ExtIdpConnDetail {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetailAssociationMode`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ExtIdpConnDetailAssociationMode {
     #[serde(rename = "none")]
     None,
@@ -21101,7 +20069,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ExtIdpConnDetailAssociat
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetailSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpConnDetailSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -21119,17 +20087,7 @@ pub struct ExtIdpConnDetailSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetailType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ExtIdpConnDetailType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -21462,18 +20420,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ExtIdpConnDetailType {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnStateByAppsType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ExtIdpConnStateByAppsType {
     #[serde(rename = "social")]
     Social,
@@ -21522,7 +20469,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ExtIdpConnStateByAppsTyp
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpDetail`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpDetail {
     #[serde(rename = "autoJoin")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -21543,7 +20490,7 @@ pub struct ExtIdpDetail {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpDetailSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpDetailSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -21561,7 +20508,7 @@ pub struct ExtIdpDetailSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
@@ -21577,7 +20524,7 @@ pub struct ExtIdpDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -21595,7 +20542,7 @@ pub struct ExtIdpListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ExtIdpDto>,
@@ -21605,7 +20552,7 @@ pub struct ExtIdpListPagingDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ExtIdpSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -21623,7 +20570,7 @@ pub struct ExtIdpSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FilterDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FilterDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub conditions: ::std::vec::Vec<Condition>,
@@ -21669,18 +20616,7 @@ impl FilterDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindIpListIpType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FindIpListIpType {
     #[serde(rename = "BLACK")]
     Black,
@@ -21729,18 +20665,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FindIpListIpType {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindRiskListPolicyOptObject`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FindRiskListPolicyOptObject {
     #[serde(rename = "IP")]
     Ip,
@@ -21789,18 +20714,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FindRiskListPolicyOptObj
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindUserListUserListType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FindUserListUserListType {
     #[serde(rename = "BLACK")]
     Black,
@@ -21849,7 +20763,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FindUserListUserListType
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionFieldListResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionFieldListResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -21867,7 +20781,7 @@ pub struct FunctionFieldListResDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -21903,17 +20817,7 @@ pub struct FunctionModelDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelDtoDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FunctionModelDtoDataType {
     #[serde(rename = "list")]
     List,
@@ -21974,17 +20878,7 @@ impl ::std::default::Default for FunctionModelDtoDataType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum FunctionModelDtoType {
     #[serde(rename = "ueba")]
     Ueba,
@@ -22067,7 +20961,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FunctionModelDtoType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelFieldDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub default: ::std::string::String,
@@ -22125,7 +21019,7 @@ pub struct FunctionModelFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelFieldIdDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FunctionModelFieldIdDto {
     pub id: ::std::string::String,
     #[serde(rename = "modelId")]
@@ -22139,7 +21033,7 @@ impl FunctionModelFieldIdDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelFieldResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelFieldResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22157,7 +21051,7 @@ pub struct FunctionModelFieldResDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelIdDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FunctionModelIdDto {
     pub id: ::std::string::String,
 }
@@ -22169,7 +21063,7 @@ impl FunctionModelIdDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelListDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22187,7 +21081,7 @@ pub struct FunctionModelListDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelOperateIdDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FunctionModelOperateIdDto {
     #[serde(rename = "customConfig")]
     pub custom_config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -22203,7 +21097,7 @@ impl FunctionModelOperateIdDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22221,7 +21115,7 @@ pub struct FunctionModelResDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelValueListDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<
@@ -22233,7 +21127,7 @@ pub struct FunctionModelValueListDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueListResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelValueListResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22246,7 +21140,7 @@ pub struct FunctionModelValueListResDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FunctionModelValueResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22259,7 +21153,7 @@ pub struct FunctionModelValueResDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GenerateInviteTenantUserLink`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GenerateInviteTenantUserLink {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -22277,7 +21171,7 @@ impl GenerateInviteTenantUserLink {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`GeoIp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeoIp {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub city_name: ::std::string::String,
@@ -22300,7 +21194,7 @@ pub struct GeoIp {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`GeoIpLocation`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeoIpLocation {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub lat: f64,
@@ -22309,7 +21203,7 @@ pub struct GeoIpLocation {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAccessKeyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct GetAccessKeyRespDto {
     #[serde(rename = "accessKeyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -22351,7 +21245,7 @@ impl ::std::fmt::Debug for GetAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAccessKeyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAccessKeyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22369,7 +21263,7 @@ pub struct GetAccessKeyResponseDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetAdminAuditLogsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GetAdminAuditLogsDto {
     #[serde(rename = "clientIp", skip_serializing_if = "::std::option::Option::is_none")]
     pub client_ip: ::std::option::Option<::std::string::String>,
@@ -22407,18 +21301,7 @@ impl GetAdminAuditLogsDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetAllDepartmentsDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetAllDepartmentsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -22474,7 +21357,7 @@ impl ::std::default::Default for GetAllDepartmentsDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationPermissionStrategyDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetApplicationPermissionStrategyDataDto {
     #[serde(rename = "permissionStrategy")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -22482,17 +21365,7 @@ pub struct GetApplicationPermissionStrategyDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationPermissionStrategyDataDtoPermissionStrategy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetApplicationPermissionStrategyDataDtoPermissionStrategy {
     #[serde(rename = "ALLOW_ALL")]
     AllowAll,
@@ -22549,7 +21422,7 @@ for GetApplicationPermissionStrategyDataDtoPermissionStrategy {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationPermissionStrategyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetApplicationPermissionStrategyRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22567,7 +21440,7 @@ pub struct GetApplicationPermissionStrategyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationSecretDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct GetApplicationSecretDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub secret: ::std::string::String,
@@ -22582,7 +21455,7 @@ impl ::std::fmt::Debug for GetApplicationSecretDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationSecretRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetApplicationSecretRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22600,7 +21473,7 @@ pub struct GetApplicationSecretRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountAssignedTargetDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAsaAccountAssignedTargetDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<AsaAccountTargetDto>,
@@ -22610,7 +21483,7 @@ pub struct GetAsaAccountAssignedTargetDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountAssignedTargetRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetAsaAccountAssignedTargetRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22628,7 +21501,7 @@ pub struct GetAsaAccountAssignedTargetRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetAsaAccountBatchDto {
     #[serde(rename = "accountIds")]
     pub account_ids: ::std::vec::Vec<::std::string::String>,
@@ -22643,18 +21516,7 @@ impl GetAsaAccountBatchDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAssignedAccountTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetAssignedAccountTargetType {
     #[serde(rename = "USER")]
     User,
@@ -22711,7 +21573,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetAssignedAccountTarget
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomDataRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetCustomDataRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -22729,18 +21591,7 @@ pub struct GetCustomDataRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomDataTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetCustomDataTargetType {
     #[serde(rename = "USER")]
     User,
@@ -22797,18 +21648,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetCustomDataTargetType 
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomFieldsTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetCustomFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -22865,7 +21705,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetCustomFieldsTargetTyp
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataPolicyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -23051,7 +21891,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataPolicyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetDataPolicyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -23069,7 +21909,7 @@ pub struct GetDataPolicyResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct GetDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -23430,7 +22270,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataResourceRespDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceRespDtoStruct`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum GetDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
@@ -23622,17 +22462,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataResourceRespDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -23691,7 +22521,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetDataResourceRespDtoTy
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct GetDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -23708,18 +22538,7 @@ pub struct GetDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetDepartmentDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -23786,18 +22605,7 @@ impl ::std::default::Default for GetDepartmentDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetDepartmentSyncRelationsDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetDepartmentSyncRelationsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -23865,7 +22673,7 @@ impl ::std::default::Default for GetDepartmentSyncRelationsDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetEmailTemplatesDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetEmailTemplatesDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub categories: ::std::vec::Vec<EmailTemplateCategoryDto>,
@@ -23874,7 +22682,7 @@ pub struct GetEmailTemplatesDataDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetEmailTemplatesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetEmailTemplatesRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -23892,18 +22700,7 @@ pub struct GetEmailTemplatesRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`GetExtIdpType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetExtIdpType {
     #[serde(rename = "social")]
     Social,
@@ -23952,7 +22749,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetExtIdpType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetExternalUserResourceStructDataDto {
     #[serde(
         rename = "arrResourceAuthAction",
@@ -23981,17 +22778,7 @@ pub struct GetExternalUserResourceStructDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructDataDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetExternalUserResourceStructDataDtoResourceType {
     #[serde(rename = "TREE")]
     Tree,
@@ -24051,7 +22838,7 @@ for GetExternalUserResourceStructDataDtoResourceType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetExternalUserResourceStructDto {
     #[serde(rename = "externalId")]
     pub external_id: ::std::string::String,
@@ -24068,7 +22855,7 @@ impl GetExternalUserResourceStructDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetExternalUserResourceStructRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24086,18 +22873,7 @@ pub struct GetExternalUserResourceStructRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GetGroupAuthorizedResourcesResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetGroupAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -24159,18 +22935,7 @@ for GetGroupAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetGroupsOfPublicAccountUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetGroupsOfPublicAccountUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24250,7 +23015,7 @@ impl ::std::default::Default for GetGroupsOfPublicAccountUserIdType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetImportTemplateResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetImportTemplateResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24263,7 +23028,7 @@ pub struct GetImportTemplateResDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-applications"))]
 ///`GetMapInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetMapInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24346,18 +23111,7 @@ impl GetMfaInfoDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetMfaTriggerDataUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetMfaTriggerDataUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24436,7 +23190,7 @@ impl ::std::default::Default for GetMfaTriggerDataUserIdType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetOrdersRes`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetOrdersRes {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<OrderItem>,
@@ -24446,18 +23200,7 @@ pub struct GetOrdersRes {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetOtpSecretByUserUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetOtpSecretByUserUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24536,7 +23279,7 @@ impl ::std::default::Default for GetOtpSecretByUserUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetOtpSecretRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetOtpSecretRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24554,18 +23297,7 @@ pub struct GetOtpSecretRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetParentDepartmentDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetParentDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -24633,7 +23365,7 @@ impl ::std::default::Default for GetParentDepartmentDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceListResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetPermissionNamespaceListResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24651,7 +23383,7 @@ pub struct GetPermissionNamespaceListResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetPermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -24660,7 +23392,7 @@ pub struct GetPermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetPermissionNamespaceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -24678,7 +23410,7 @@ pub struct GetPermissionNamespaceResponseDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetPostByIdListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GetPostByIdListDto {
     #[serde(rename = "idList", skip_serializing_if = "::std::option::Option::is_none")]
     pub id_list: ::std::option::Option<::std::string::String>,
@@ -24696,18 +23428,7 @@ impl GetPostByIdListDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountBatchUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountBatchUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24786,18 +23507,7 @@ impl ::std::default::Default for GetPublicAccountBatchUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsOrderBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountDepartmentsOrderBy {
     Asc,
     Desc,
@@ -24851,18 +23561,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsOrderBy {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsSortBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountDepartmentsSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -24922,18 +23621,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsSortBy {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountDepartmentsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25013,18 +23701,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountRolesUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountRolesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25103,18 +23780,7 @@ impl ::std::default::Default for GetPublicAccountRolesUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetPublicAccountUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25193,7 +23859,7 @@ impl ::std::default::Default for GetPublicAccountUserIdType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetRelationInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetRelationInfoDto {
     #[serde(rename = "idList")]
     pub id_list: ::std::vec::Vec<::std::string::String>,
@@ -25208,7 +23874,7 @@ impl GetRelationInfoDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetResourceAuthorizedTargetDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ResourceAuthorizedTargetDto>,
@@ -25218,7 +23884,7 @@ pub struct GetResourceAuthorizedTargetDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetResourceAuthorizedTargetRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -25236,7 +23902,7 @@ pub struct GetResourceAuthorizedTargetRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetResourceAuthorizedTargetsDto {
     #[serde(default = "defaults::get_resource_authorized_targets_dto_limit")]
     pub limit: f64,
@@ -25259,18 +23925,7 @@ impl GetResourceAuthorizedTargetsDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetsDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetResourceAuthorizedTargetsDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -25328,18 +23983,7 @@ for GetResourceAuthorizedTargetsDtoTargetType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GetRoleAuthorizedResourcesResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetRoleAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -25401,7 +24045,7 @@ for GetRoleAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetRowBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetRowBatchDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -25416,7 +24060,7 @@ impl GetRowBatchDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetSubjectAuthDataDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -25445,17 +24089,7 @@ pub struct GetSubjectAuthDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthDataDtoAuthType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetSubjectAuthDataDtoAuthType {
     #[serde(rename = "DEFAULT")]
     Default,
@@ -25518,17 +24152,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetSubjectAuthDataDtoAut
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthDataDtoReqTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetSubjectAuthDataDtoReqTargetType {
     #[serde(rename = "USER")]
     User,
@@ -25596,17 +24220,7 @@ for GetSubjectAuthDataDtoReqTargetType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthDataDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetSubjectAuthDataDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -25673,7 +24287,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetSubjectAuthDataDtoTar
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetSubjectAuthRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -25691,7 +24305,7 @@ pub struct GetSubjectAuthRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GetTenantUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetTenantUserDto {
     #[serde(
         rename = "linkUserId",
@@ -25711,18 +24325,7 @@ impl GetTenantUserDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAccessibleAppsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserAccessibleAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25801,7 +24404,7 @@ impl ::std::default::Default for GetUserAccessibleAppsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserActionLogsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GetUserActionLogsDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -25836,18 +24439,7 @@ impl GetUserActionLogsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedAppsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserAuthorizedAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25926,18 +24518,7 @@ impl ::std::default::Default for GetUserAuthorizedAppsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedResourcesResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -25999,18 +24580,7 @@ for GetUserAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedResourcesUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserAuthorizedResourcesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26090,18 +24660,7 @@ impl ::std::default::Default for GetUserAuthorizedResourcesUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserBatchUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserBatchUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26180,18 +24739,7 @@ impl ::std::default::Default for GetUserBatchUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsOrderBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserDepartmentsOrderBy {
     Asc,
     Desc,
@@ -26244,18 +24792,7 @@ impl ::std::default::Default for GetUserDepartmentsOrderBy {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsSortBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserDepartmentsSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -26314,18 +24851,7 @@ impl ::std::default::Default for GetUserDepartmentsSortBy {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserDepartmentsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26404,18 +24930,7 @@ impl ::std::default::Default for GetUserDepartmentsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserGroupsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserGroupsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26494,18 +25009,7 @@ impl ::std::default::Default for GetUserGroupsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserIdentitiesUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserIdentitiesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26584,18 +25088,7 @@ impl ::std::default::Default for GetUserIdentitiesUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoggedinAppsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserLoggedinAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26674,18 +25167,7 @@ impl ::std::default::Default for GetUserLoggedinAppsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoggedinIdentitiesUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserLoggedinIdentitiesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26765,18 +25247,7 @@ impl ::std::default::Default for GetUserLoggedinIdentitiesUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoginHistoryUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserLoginHistoryUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26855,18 +25326,7 @@ impl ::std::default::Default for GetUserLoginHistoryUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserMfaInfoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserMfaInfoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26945,18 +25405,7 @@ impl ::std::default::Default for GetUserMfaInfoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserMfaStatusUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserMfaStatusUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -27035,14 +25484,14 @@ impl ::std::default::Default for GetUserMfaStatusUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserPasswordCiphertextDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub ciphertext: ::std::string::String,
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserPasswordCiphertextDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -27060,18 +25509,7 @@ impl GetUserPasswordCiphertextDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserPasswordCiphertextDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -27151,7 +25589,7 @@ impl ::std::default::Default for GetUserPasswordCiphertextDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserPasswordCiphertextRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27169,7 +25607,7 @@ pub struct GetUserPasswordCiphertextRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserPermissionListDataDto {
     #[serde(rename = "userPermissionList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -27177,7 +25615,7 @@ pub struct GetUserPermissionListDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserPermissionListDto {
     #[serde(
         rename = "namespaceCodes",
@@ -27196,7 +25634,7 @@ impl GetUserPermissionListDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserPermissionListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27209,18 +25647,7 @@ pub struct GetUserPermissionListRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPrincipalAuthenticationInfoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserPrincipalAuthenticationInfoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -27300,7 +25727,7 @@ impl ::std::default::Default for GetUserPrincipalAuthenticationInfoUserIdType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionList`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserResourcePermissionList {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -27312,7 +25739,7 @@ pub struct GetUserResourcePermissionList {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionListDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserResourcePermissionListDataDto {
     #[serde(rename = "permissionList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -27320,7 +25747,7 @@ pub struct GetUserResourcePermissionListDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserResourcePermissionListDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
@@ -27500,7 +25927,7 @@ impl<'de> ::serde::Deserialize<'de> for GetUserResourcePermissionListDtoResource
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserResourcePermissionListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27518,7 +25945,7 @@ pub struct GetUserResourcePermissionListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserResourceStructDataDto {
     #[serde(
         rename = "arrResourceAuthAction",
@@ -27547,17 +25974,7 @@ pub struct GetUserResourceStructDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructDataDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserResourceStructDataDtoResourceType {
     #[serde(rename = "TREE")]
     Tree,
@@ -27617,7 +26034,7 @@ for GetUserResourceStructDataDtoResourceType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetUserResourceStructDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
@@ -27634,7 +26051,7 @@ impl GetUserResourceStructDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetUserResourceStructRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27652,18 +26069,7 @@ pub struct GetUserResourceStructRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserRolesUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserRolesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -27742,18 +26148,7 @@ impl ::std::default::Default for GetUserRolesUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserSyncRelationsUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum GetUserSyncRelationsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -27832,7 +26227,7 @@ impl ::std::default::Default for GetUserSyncRelationsUserIdType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhookRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWebhookRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27850,7 +26245,7 @@ pub struct GetWebhookRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhooksData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWebhooksData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<WebhookDto>,
@@ -27860,7 +26255,7 @@ pub struct GetWebhooksData {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhooksRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWebhooksRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27878,7 +26273,7 @@ pub struct GetWebhooksRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GoodsPackageDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GoodsPackageDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub amount: ::std::string::String,
@@ -27900,7 +26295,7 @@ pub struct GoodsPackageDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GroupBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupBo {
     #[serde(rename = "groupCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -27914,7 +26309,7 @@ pub struct GroupBo {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -27935,7 +26330,7 @@ pub struct GroupDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27959,7 +26354,7 @@ pub struct GroupListRespDto {
     )
 )]
 ///`GroupPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -27983,7 +26378,7 @@ pub struct GroupPaginatedRespDto {
     )
 )]
 ///`GroupPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ResGroupDto>,
@@ -27993,7 +26388,7 @@ pub struct GroupPagingDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GroupSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28011,7 +26406,7 @@ pub struct GroupSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct HasAnyRoleDto {
     #[serde(rename = "hasAnyRole")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -28019,7 +26414,7 @@ pub struct HasAnyRoleDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HasAnyRoleOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -28043,18 +26438,7 @@ impl HasAnyRoleOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum HasAnyRoleOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -28133,7 +26517,7 @@ impl ::std::default::Default for HasAnyRoleOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HasAnyRoleReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<HasAnyRoleOptionsDto>,
@@ -28149,7 +26533,7 @@ impl HasAnyRoleReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct HasAnyRoleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28167,7 +26551,7 @@ pub struct HasAnyRoleRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasRoleRolesDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HasRoleRolesDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -28276,7 +26660,7 @@ for ISsoPageCustomizationSettingsDto {
     )
 )]
 ///`IdentityDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct IdentityDto {
     #[serde(
         rename = "accessToken",
@@ -28345,17 +26729,7 @@ impl ::std::fmt::Debug for IdentityDto {
     )
 )]
 ///`IdentityDtoProvider`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum IdentityDtoProvider {
     #[serde(rename = "oidc")]
     Oidc,
@@ -28590,7 +26964,7 @@ impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`IdentityListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IdentityListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28608,7 +26982,7 @@ pub struct IdentityListRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportMetadataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ImportMetadataDto {
     pub file: ::std::string::String,
 }
@@ -28620,7 +26994,7 @@ impl ImportMetadataDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ImportModelDto {
     pub file: ::std::string::String,
     #[serde(rename = "modelId")]
@@ -28634,7 +27008,7 @@ impl ImportModelDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpItemDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct ImportOtpItemDataDto {
     #[serde(
         rename = "recoveryCode",
@@ -28660,7 +27034,7 @@ impl ImportOtpItemDataDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct ImportOtpItemDto {
     pub otp: ImportOtpItemDataDto,
     #[serde(rename = "userId")]
@@ -28683,7 +27057,7 @@ impl ImportOtpItemDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ImportOtpReqDto {
     pub list: ::std::vec::Vec<ImportOtpItemDto>,
 }
@@ -28695,14 +27069,14 @@ impl ImportOtpReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ImportTenantDto {
     #[serde(rename = "excelUrl")]
     pub excel_url: ::std::string::String,
@@ -28715,7 +27089,7 @@ impl ImportTenantDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantHistoryDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantHistoryDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<
@@ -28727,7 +27101,7 @@ pub struct ImportTenantHistoryDataDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantHistoryRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantHistoryRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28745,7 +27119,7 @@ pub struct ImportTenantHistoryRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantNotifyUseDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantNotifyUseDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<
@@ -28757,7 +27131,7 @@ pub struct ImportTenantNotifyUseDataDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantNotifyUserRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantNotifyUserRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28775,7 +27149,7 @@ pub struct ImportTenantNotifyUserRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ImportTenantRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28793,7 +27167,7 @@ pub struct ImportTenantRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecord`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct InviteTenantUserRecord {
     #[serde(rename = "activatedAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -28816,7 +27190,7 @@ pub struct InviteTenantUserRecord {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecordListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct InviteTenantUserRecordListDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<InviteTenantUserRecord>,
@@ -28826,7 +27200,7 @@ pub struct InviteTenantUserRecordListDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecordListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct InviteTenantUserRecordListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28844,7 +27218,7 @@ pub struct InviteTenantUserRecordListRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUsersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct InviteTenantUsersDto {
     #[serde(rename = "errMsgs")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -28854,7 +27228,7 @@ pub struct InviteTenantUsersDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUsersRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct InviteTenantUsersRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28872,7 +27246,7 @@ pub struct InviteTenantUsersRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListCreateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct IpListCreateDto {
     #[serde(rename = "addType")]
     pub add_type: ::std::string::String,
@@ -28894,7 +27268,7 @@ impl IpListCreateDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IpListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28912,7 +27286,7 @@ pub struct IpListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IpListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<IpListRespDto>,
@@ -28922,7 +27296,7 @@ pub struct IpListPagingDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IpListRespDto {
     #[serde(rename = "addType")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -28943,14 +27317,14 @@ pub struct IpListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsActionAllowedDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub allowed: bool,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct IsActionAllowedDto {
     pub action: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -28967,7 +27341,7 @@ impl IsActionAllowedDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedRespDtp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsActionAllowedRespDtp {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -28998,7 +27372,7 @@ pub struct IsActionAllowedRespDtp {
     )
 )]
 ///`IsSuccessDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsSuccessDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
@@ -29017,7 +27391,7 @@ pub struct IsSuccessDto {
     )
 )]
 ///`IsSuccessRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsSuccessRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29035,7 +27409,7 @@ pub struct IsSuccessRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsUserInDepartmentDataDto {
     #[serde(rename = "inDepartment")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -29043,18 +27417,7 @@ pub struct IsUserInDepartmentDataDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum IsUserInDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -29122,7 +27485,7 @@ impl ::std::default::Default for IsUserInDepartmentDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsUserInDepartmentRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29140,7 +27503,7 @@ pub struct IsUserInDepartmentRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct KickPublicAccountsDto {
     #[serde(rename = "appIds")]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
@@ -29157,7 +27520,7 @@ impl KickPublicAccountsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct KickPublicAccountsOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -29181,18 +27544,7 @@ impl KickPublicAccountsOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum KickPublicAccountsOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -29272,7 +27624,7 @@ impl ::std::default::Default for KickPublicAccountsOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct KickUsersDto {
     #[serde(rename = "appIds")]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
@@ -29289,7 +27641,7 @@ impl KickUsersDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct KickUsersOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -29313,18 +27665,7 @@ impl KickUsersOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum KickUsersOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -29469,7 +27810,7 @@ impl LangUnit {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`LanguageCoinfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LanguageCoinfigDto {
     pub global: LanguageCoinfigGlobalDto,
 }
@@ -29495,7 +27836,7 @@ impl LanguageCoinfigDto {
     )
 )]
 ///`LanguageCoinfigGlobalDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct LanguageCoinfigGlobalDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -29567,7 +27908,7 @@ for LanguageCoinfigGlobalDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapConfigInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapConfigInfoDto {
     #[serde(rename = "baseDn")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -29614,7 +27955,7 @@ pub struct LdapConfigInfoDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapConfigInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapConfigInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29632,7 +27973,7 @@ pub struct LdapConfigInfoRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapGetBindPwdRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapGetBindPwdRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29650,7 +27991,7 @@ pub struct LdapGetBindPwdRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapLogDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapLogDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -29660,7 +28001,7 @@ pub struct LdapLogDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapLogRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapLogRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29678,7 +28019,7 @@ pub struct LdapLogRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapOperateRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LdapOperateRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29696,7 +28037,7 @@ pub struct LdapOperateRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapSaveDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LdapSaveDto {
     #[serde(rename = "ldapDomain")]
     pub ldap_domain: ::std::string::String,
@@ -29711,7 +28052,7 @@ impl LdapSaveDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapSetEnabledFlagDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LdapSetEnabledFlagDto {
     pub enabled: bool,
 }
@@ -29723,7 +28064,7 @@ impl LdapSetEnabledFlagDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapUpdateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LdapUpdateDto {
     #[serde(rename = "bindPwd", skip_serializing_if = "::std::option::Option::is_none")]
     pub bind_pwd: ::std::option::Option<::std::string::String>,
@@ -29736,7 +28077,7 @@ impl LdapUpdateDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAccessKeyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct ListAccessKeyRespDto {
     #[serde(rename = "accessKeyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -29778,7 +28119,7 @@ impl ::std::fmt::Debug for ListAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAccessKeyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListAccessKeyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -29796,7 +28137,7 @@ pub struct ListAccessKeyResponseDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationActiveUsersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListApplicationActiveUsersDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -29811,7 +28152,7 @@ impl ListApplicationActiveUsersDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationActiveUsersOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ListApplicationActiveUsersOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
@@ -29830,7 +28171,7 @@ impl ListApplicationActiveUsersOptionsDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationAuthDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub effect: ListApplicationAuthDataDtoEffect,
@@ -29853,17 +28194,7 @@ pub struct ListApplicationAuthDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDataDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationAuthDataDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -29919,17 +28250,7 @@ for ListApplicationAuthDataDtoEffect {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDataDtoPermissionType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationAuthDataDtoPermissionType {
     #[serde(rename = "ALL")]
     All,
@@ -29985,17 +28306,7 @@ for ListApplicationAuthDataDtoPermissionType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDataDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationAuthDataDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -30063,7 +28374,7 @@ for ListApplicationAuthDataDtoTargetType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListApplicationAuthDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -30095,18 +28406,7 @@ impl ListApplicationAuthDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationAuthDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -30155,7 +28455,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListApplicationAuthDtoEf
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthPaginatedDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationAuthPaginatedDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListApplicationAuthDataDto>,
@@ -30165,7 +28465,7 @@ pub struct ListApplicationAuthPaginatedDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationAuthPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30183,7 +28483,7 @@ pub struct ListApplicationAuthPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationSubjectDataDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -30202,17 +28502,7 @@ pub struct ListApplicationSubjectDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectDataDtoAppType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationSubjectDataDtoAppType {
     #[serde(rename = "INTEGRATED")]
     Integrated,
@@ -30268,17 +28558,7 @@ for ListApplicationSubjectDataDtoAppType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectDataDtoEffect`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListApplicationSubjectDataDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -30334,14 +28614,14 @@ for ListApplicationSubjectDataDtoEffect {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectDataListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationSubjectDataListDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListApplicationSubjectDataDto>,
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListApplicationSubjectRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30359,7 +28639,7 @@ pub struct ListApplicationSubjectRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListArchivedUsersRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListArchivedUsersRespDto {
     #[serde(rename = "archivedAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -30370,7 +28650,7 @@ pub struct ListArchivedUsersRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListArchivedUsersSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListArchivedUsersSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30388,7 +28668,7 @@ pub struct ListArchivedUsersSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAuthSubjectDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListAuthSubjectDto {
     #[serde(rename = "appName", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_name: ::std::option::Option<::std::string::String>,
@@ -30415,18 +28695,7 @@ impl ListAuthSubjectDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAuthSubjectDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListAuthSubjectDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -30487,18 +28756,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListAuthSubjectDtoTarget
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListChildrenDepartmentsDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListChildrenDepartmentsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -30566,7 +28824,7 @@ impl ::std::default::Default for ListChildrenDepartmentsDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCistomFieldsResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListCistomFieldsResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30584,18 +28842,7 @@ pub struct ListCistomFieldsResDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustFieldsDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListCustFieldsDataType {
     #[serde(rename = "STRING")]
     String,
@@ -30660,18 +28907,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListCustFieldsDataType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustFieldsTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListCustFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -30728,7 +28964,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListCustFieldsTargetType
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustomFieldsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListCustomFieldsDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub count: CountCustomFieldsDto,
@@ -30737,7 +28973,7 @@ pub struct ListCustomFieldsDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataPoliciesPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30755,7 +28991,7 @@ pub struct ListDataPoliciesPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPoliciesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataPoliciesRespDto {
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -30945,7 +29181,7 @@ impl<'de> ::serde::Deserialize<'de> for ListDataPoliciesRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPageDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataPolicySubjectPageDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<DataSubjectRespDto>,
@@ -30958,7 +29194,7 @@ pub struct ListDataPolicySubjectPageDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataPolicySubjectPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -30976,18 +29212,7 @@ pub struct ListDataPolicySubjectPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicyTargetsTargetTypeItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDataPolicyTargetsTargetTypeItem {
     #[serde(rename = "USER")]
     User,
@@ -31045,7 +29270,7 @@ for ListDataPolicyTargetsTargetTypeItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataResourcesPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataResourcesPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -31063,7 +29288,7 @@ pub struct ListDataResourcesPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataResourcesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataResourcesRespDto {
     #[serde(rename = "authorizationNum")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -31773,17 +29998,7 @@ impl<'de> ::serde::Deserialize<'de> for ListDataResourcesRespDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataResourcesRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDataResourcesRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -31842,18 +30057,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListDataResourcesRespDto
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMemberIdsDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDepartmentMemberIdsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -31921,18 +30125,7 @@ impl ::std::default::Default for ListDepartmentMemberIdsDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDepartmentMembersDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -32000,18 +30193,7 @@ impl ::std::default::Default for ListDepartmentMembersDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersOrderBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDepartmentMembersOrderBy {
     Asc,
     Desc,
@@ -32064,18 +30246,7 @@ impl ::std::default::Default for ListDepartmentMembersOrderBy {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersSortBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListDepartmentMembersSortBy {
     Default,
     JoinDepartmentAt,
@@ -32128,7 +30299,7 @@ impl ::std::default::Default for ListDepartmentMembersSortBy {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListPermissionViewDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keyword: ::std::option::Option<::std::string::String>,
@@ -32155,7 +30326,7 @@ impl ListPermissionViewDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListPermissionViewPaginatedRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<ListPermissionViewRespDto>,
@@ -32165,7 +30336,7 @@ pub struct ListPermissionViewPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListPermissionViewRespDto {
     #[serde(rename = "dataPolicyList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -32205,7 +30376,7 @@ pub struct ListPermissionViewRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListPermissionViewResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -32223,18 +30394,7 @@ pub struct ListPermissionViewResponseDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListPipelineFunctionsScene`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListPipelineFunctionsScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -32311,7 +30471,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListPipelineFunctionsSce
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsAdvancedFilterItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListPublicAccountsAdvancedFilterItemDto {
     pub field: ::std::string::String,
     pub operator: ListPublicAccountsAdvancedFilterItemDtoOperator,
@@ -32326,18 +30486,7 @@ impl ListPublicAccountsAdvancedFilterItemDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsAdvancedFilterItemDtoOperator`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListPublicAccountsAdvancedFilterItemDtoOperator {
     #[serde(rename = "EQUAL")]
     Equal,
@@ -32419,7 +30568,7 @@ for ListPublicAccountsAdvancedFilterItemDtoOperator {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListPublicAccountsOptionsDto {
     #[serde(
         rename = "fuzzySearchOn",
@@ -32455,18 +30604,7 @@ impl ListPublicAccountsOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsOptionsDtoFuzzySearchOnItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListPublicAccountsOptionsDtoFuzzySearchOnItem {
     #[serde(rename = "id")]
     Id,
@@ -32584,7 +30722,7 @@ for ListPublicAccountsOptionsDtoFuzzySearchOnItem {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsRequestDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ListPublicAccountsRequestDto {
     #[serde(
         rename = "advancedFilter",
@@ -32611,7 +30749,7 @@ impl ListPublicAccountsRequestDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListResourceTargetsDataDto {
     #[serde(rename = "authUserList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -32619,7 +30757,7 @@ pub struct ListResourceTargetsDataDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListResourceTargetsDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -32634,7 +30772,7 @@ impl ListResourceTargetsDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsDtoResp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListResourceTargetsDtoResp {
     #[serde(rename = "actionAuthList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -32644,7 +30782,7 @@ pub struct ListResourceTargetsDtoResp {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListResourceTargetsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -32662,18 +30800,7 @@ pub struct ListResourceTargetsRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourcesType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListResourcesType {
     #[serde(rename = "DATA")]
     Data,
@@ -32734,18 +30861,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListResourcesType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`ListRoleAssignmentsTargetTypeItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListRoleAssignmentsTargetTypeItem {
     #[serde(rename = "USER")]
     User,
@@ -32795,7 +30911,7 @@ for ListRoleAssignmentsTargetTypeItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListSimpleDataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListSimpleDataPoliciesPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -32813,7 +30929,7 @@ pub struct ListSimpleDataPoliciesPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListSimpleDataPoliciesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListSimpleDataPoliciesRespDto {
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -32995,18 +31111,7 @@ impl<'de> ::serde::Deserialize<'de> for ListSimpleDataPoliciesRespDtoPolicyName 
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobLogsAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListSyncJobLogsAction {
     CreateUser,
     UpdateUser,
@@ -33089,18 +31194,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobLogsAction {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobLogsObjectType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListSyncJobLogsObjectType {
     #[serde(rename = "DEPARTMENT")]
     Department,
@@ -33149,18 +31243,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobLogsObjectTyp
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobsSyncTrigger`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListSyncJobsSyncTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -33213,18 +31296,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobsSyncTrigger 
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncRiskOperationsObjectTypeItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListSyncRiskOperationsObjectTypeItem {
     #[serde(rename = "DEPARTMENT")]
     Department,
@@ -33274,18 +31346,7 @@ for ListSyncRiskOperationsObjectTypeItem {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncRiskOperationsStatusItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListSyncRiskOperationsStatusItem {
     #[serde(rename = "PENDING")]
     Pending,
@@ -33347,7 +31408,7 @@ for ListSyncRiskOperationsStatusItem {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantAdminDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListTenantAdminDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
@@ -33366,18 +31427,7 @@ impl ListTenantAdminDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListTenantExtIdpType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListTenantExtIdpType {
     #[serde(rename = "social")]
     Social,
@@ -33426,7 +31476,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListTenantExtIdpType {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListTenantUserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
@@ -33443,7 +31493,7 @@ impl ListTenantUserDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantUsersOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ListTenantUsersOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
@@ -33456,18 +31506,7 @@ impl ListTenantUsersOptionsDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListUserBaseFieldsDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListUserBaseFieldsDataType {
     #[serde(rename = "STRING")]
     String,
@@ -33532,18 +31571,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUserBaseFieldsDataTy
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListUserBaseFieldsTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListUserBaseFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -33600,7 +31628,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUserBaseFieldsTarget
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersAdvancedFilterItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListUsersAdvancedFilterItemDto {
     pub field: ::std::string::String,
     pub operator: ListUsersAdvancedFilterItemDtoOperator,
@@ -33615,18 +31643,7 @@ impl ListUsersAdvancedFilterItemDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersAdvancedFilterItemDtoOperator`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListUsersAdvancedFilterItemDtoOperator {
     #[serde(rename = "EQUAL")]
     Equal,
@@ -33708,18 +31725,7 @@ for ListUsersAdvancedFilterItemDtoOperator {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersLegacyStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListUsersLegacyStatus {
     Suspended,
     Resigned,
@@ -33775,7 +31781,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUsersLegacyStatus {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListUsersOptionsDto {
     #[serde(rename = "flatCustomData", default)]
     pub flat_custom_data: bool,
@@ -33820,18 +31826,7 @@ impl ListUsersOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersOptionsDtoFuzzySearchOnItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListUsersOptionsDtoFuzzySearchOnItem {
     #[serde(rename = "id")]
     Id,
@@ -33949,7 +31944,7 @@ for ListUsersOptionsDtoFuzzySearchOnItem {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersRequestDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ListUsersRequestDto {
     #[serde(
         rename = "advancedFilter",
@@ -33976,7 +31971,7 @@ impl ListUsersRequestDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogs`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListWebhookLogs {
     #[serde(default = "defaults::list_webhook_logs_limit")]
     pub limit: f64,
@@ -33993,7 +31988,7 @@ impl ListWebhookLogs {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogsData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListWebhookLogsData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<WebhookLogDto>,
@@ -34003,7 +31998,7 @@ pub struct ListWebhookLogsData {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListWebhookLogsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34021,7 +32016,7 @@ pub struct ListWebhookLogsRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`ListWebhooksDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListWebhooksDto {
     #[serde(default = "defaults::list_webhooks_dto_limit")]
     pub limit: f64,
@@ -34045,18 +32040,7 @@ impl ListWebhooksDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`ListWhitelistsType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ListWhitelistsType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -34284,14 +32268,14 @@ impl LoginPassowrdFailCheckConfigDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`MauPeriodUsageHistory`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MauPeriodUsageHistory {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub records: ::std::vec::Vec<MauPeriodUsageHistoryDto>,
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`MauPeriodUsageHistoryDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MauPeriodUsageHistoryDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub amount: ::std::string::String,
@@ -34306,7 +32290,7 @@ pub struct MauPeriodUsageHistoryDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`MetadataListResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MetadataListResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34417,7 +32401,7 @@ pub struct MfaSettingsRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MultipleTenantAdminDto {
     #[serde(
         rename = "apiAuthorized",
@@ -34439,7 +32423,7 @@ pub struct MultipleTenantAdminDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MultipleTenantAdminListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<MultipleTenantAdminDto>,
@@ -34449,7 +32433,7 @@ pub struct MultipleTenantAdminListPagingDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct MultipleTenantAdminPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34467,7 +32451,7 @@ pub struct MultipleTenantAdminPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -34476,7 +32460,7 @@ pub struct NamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34494,7 +32478,7 @@ pub struct NamespaceListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<NamespacesListRespDto>,
@@ -34504,7 +32488,7 @@ pub struct NamespaceListPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34522,7 +32506,7 @@ pub struct NamespaceListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34540,7 +32524,7 @@ pub struct NamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRolesListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceRolesListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34558,7 +32542,7 @@ pub struct NamespaceRolesListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRolesListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceRolesListRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -34574,7 +32558,7 @@ pub struct NamespaceRolesListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespacesListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespacesListRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -34599,7 +32583,7 @@ pub struct NamespacesListRespDto {
     )
 )]
 ///`Node`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(transparent)]
 pub struct Node(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
 #[cfg(
@@ -34669,7 +32653,7 @@ for Node {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NodeBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NodeBo {
     #[serde(rename = "nodeCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -34853,7 +32837,7 @@ for OidcConfig {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`OpenEventDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OpenEventDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -34868,7 +32852,7 @@ pub struct OpenEventDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`OpenEventPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OpenEventPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -34886,7 +32870,7 @@ pub struct OpenEventPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`OpenEventPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OpenEventPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<OpenEventDto>,
@@ -34896,7 +32880,7 @@ pub struct OpenEventPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`OpenResource`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OpenResource {
     #[serde(
         rename = "arrAuthorize",
@@ -34922,17 +32906,7 @@ pub struct OpenResource {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`OpenResourceResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum OpenResourceResourceType {
     #[serde(rename = "TREE")]
     Tree,
@@ -34991,7 +32965,7 @@ impl ::std::convert::TryFrom<::std::string::String> for OpenResourceResourceType
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`OperateModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OperateModelDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -35021,7 +32995,7 @@ pub struct OperateModelDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`OrderItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrderItem {
     #[serde(rename = "actualAmount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -35053,7 +33027,7 @@ pub struct OrderItem {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrganizationDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allow: ::std::option::Option<::std::string::String>,
@@ -35120,7 +33094,7 @@ pub struct OrganizationDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrganizationListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35152,7 +33126,7 @@ impl OrganizationNameI18nDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrganizationPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35170,7 +33144,7 @@ pub struct OrganizationPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrganizationPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<OrganizationDto>,
@@ -35180,7 +33154,7 @@ pub struct OrganizationPagingDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct OrganizationSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35198,7 +33172,7 @@ pub struct OrganizationSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`OtpSecretRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct OtpSecretRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub secret: ::std::string::String,
@@ -35218,7 +33192,7 @@ impl ::std::fmt::Debug for OtpSecretRespDto {
     )
 )]
 ///`PaginationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PaginationDto {
     #[serde(default = "defaults::pagination_dto_limit")]
     pub limit: f64,
@@ -35256,7 +33230,7 @@ impl PaginationDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`ParsedUserAgent`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ParsedUserAgent {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub browser: ::std::string::String,
@@ -35267,7 +33241,7 @@ pub struct ParsedUserAgent {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceCheckExistsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceCheckExistsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35285,7 +33259,7 @@ pub struct PermissionNamespaceCheckExistsRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35303,7 +33277,7 @@ pub struct PermissionNamespaceListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PermissionNamespacesListRespDto>,
@@ -35313,7 +33287,7 @@ pub struct PermissionNamespaceListPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceRolesListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35331,7 +33305,7 @@ pub struct PermissionNamespaceRolesListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceRolesListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PermissionNamespaceRolesListRespDto>,
@@ -35341,7 +33315,7 @@ pub struct PermissionNamespaceRolesListPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespaceRolesListRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -35355,7 +33329,7 @@ pub struct PermissionNamespaceRolesListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespacesListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PermissionNamespacesListRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -35366,7 +33340,7 @@ pub struct PermissionNamespacesListRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PipelineFunctionDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -35410,17 +33384,7 @@ pub struct PipelineFunctionDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionDtoScene`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PipelineFunctionDtoScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -35503,17 +33467,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PipelineFunctionDtoScene
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PipelineFunctionDtoStatus {
     #[serde(rename = "uploading")]
     Uploading,
@@ -35572,7 +33526,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PipelineFunctionDtoStatu
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PipelineFunctionPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35590,7 +33544,7 @@ pub struct PipelineFunctionPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PipelineFunctionPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PipelineFunctionDto>,
@@ -35600,7 +33554,7 @@ pub struct PipelineFunctionPagingDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PipelineFunctionSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -35618,7 +33572,7 @@ pub struct PipelineFunctionSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PolicyBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PolicyBo {
     #[serde(rename = "dataPolicyId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -35635,7 +33589,7 @@ pub struct PolicyBo {
     )
 )]
 ///`PolicyCondition`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PolicyCondition {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub operator: PolicyConditionOperator,
@@ -35652,17 +33606,7 @@ pub struct PolicyCondition {
     )
 )]
 ///`PolicyConditionOperator`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PolicyConditionOperator {
     Bool,
     DateEquals,
@@ -35805,17 +33749,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionOperator 
     )
 )]
 ///`PolicyConditionParam`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PolicyConditionParam {
     UserPoolId,
     AppId,
@@ -35956,7 +33890,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionParam {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -35965,7 +33899,7 @@ pub struct PostDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostInfoDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -35977,7 +33911,7 @@ pub struct PostInfoDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostItemDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -35995,7 +33929,7 @@ pub struct PostItemDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36013,7 +33947,7 @@ pub struct PostListRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36031,7 +33965,7 @@ pub struct PostPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PostItemDto>,
@@ -36041,7 +33975,7 @@ pub struct PostPagingDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PostRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36059,7 +33993,7 @@ pub struct PostRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PreviewEmailTemplateDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub content: ::std::string::String,
@@ -36070,7 +34004,7 @@ pub struct PreviewEmailTemplateDataDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PreviewEmailTemplateDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::string::String>,
@@ -36099,18 +34033,7 @@ impl PreviewEmailTemplateDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDtoTplEngine`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PreviewEmailTemplateDtoTplEngine {
     #[serde(rename = "handlebar")]
     Handlebar,
@@ -36166,18 +34089,7 @@ impl ::std::default::Default for PreviewEmailTemplateDtoTplEngine {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PreviewEmailTemplateDtoType {
     #[serde(rename = "WELCOME_EMAIL")]
     WelcomeEmail,
@@ -36288,14 +34200,14 @@ impl ::std::convert::TryFrom<::std::string::String> for PreviewEmailTemplateDtoT
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PreviewEmailTemplateRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub data: PreviewEmailTemplateDataDto,
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`PrincipalAuthenticationInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PrincipalAuthenticationInfoDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub authenticated: bool,
@@ -36314,7 +34226,7 @@ pub struct PrincipalAuthenticationInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`PrincipalAuthenticationInfoPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PrincipalAuthenticationInfoPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36332,7 +34244,7 @@ pub struct PrincipalAuthenticationInfoPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`PrincipalAuthenticationInfoPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PrincipalAuthenticationInfoPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PrincipalAuthenticationInfoDto>,
@@ -36342,7 +34254,7 @@ pub struct PrincipalAuthenticationInfoPagingDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PubEventDto {
     #[serde(rename = "eventData")]
     pub event_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -36357,7 +34269,7 @@ impl PubEventDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventRespDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PubEventRespDataDto {
     #[serde(rename = "errMsg", skip_serializing_if = "::std::option::Option::is_none")]
     pub err_msg: ::std::option::Option<bool>,
@@ -36366,7 +34278,7 @@ pub struct PubEventRespDataDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PubEventRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36384,7 +34296,7 @@ pub struct PubEventRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicAccountDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -36572,17 +34484,7 @@ pub struct PublicAccountDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PublicAccountDtoGender {
     M,
     F,
@@ -36638,17 +34540,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PublicAccountDtoGender {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PublicAccountDtoStatus {
     Suspended,
     Resigned,
@@ -36710,17 +34602,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PublicAccountDtoStatus {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDtoUserSourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PublicAccountDtoUserSourceType {
     #[serde(rename = "excel")]
     Excel,
@@ -36783,17 +34665,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PublicAccountDtoUserSour
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDtoWorkStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum PublicAccountDtoWorkStatus {
     Closed,
     Active,
@@ -36846,7 +34718,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PublicAccountDtoWorkStat
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicAccountListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36864,7 +34736,7 @@ pub struct PublicAccountListRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicAccountPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36882,7 +34754,7 @@ pub struct PublicAccountPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicAccountPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<PublicAccountDto>,
@@ -36892,7 +34764,7 @@ pub struct PublicAccountPagingDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PublicAccountSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -36945,7 +34817,7 @@ impl QrcodeLoginStrategyDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`QueryTerminalAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct QueryTerminalAppsDto {
     #[serde(rename = "deviceIds")]
     pub device_ids: ::std::vec::Vec<::std::string::String>,
@@ -36960,7 +34832,7 @@ impl QueryTerminalAppsDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ReUploadPipelineFunctionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ReUploadPipelineFunctionDto {
     #[serde(rename = "funcId")]
     pub func_id: ::std::string::String,
@@ -36973,7 +34845,7 @@ impl ReUploadPipelineFunctionDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RefreshApplicationSecretDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct RefreshApplicationSecretDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub secret: ::std::string::String,
@@ -36988,7 +34860,7 @@ impl ::std::fmt::Debug for RefreshApplicationSecretDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RefreshApplicationSecretDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RefreshApplicationSecretDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -37001,7 +34873,7 @@ impl RefreshApplicationSecretDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RefreshApplicationSecretRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RefreshApplicationSecretRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -37052,7 +34924,7 @@ impl RelationOptionalRange {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RelationValueListDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<::std::string::String>,
@@ -37062,7 +34934,7 @@ pub struct RelationValueListDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListResDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RelationValueListResDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -37080,7 +34952,7 @@ pub struct RelationValueListResDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemoveDepartmentMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -37104,18 +34976,7 @@ impl RemoveDepartmentMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemoveDepartmentMembersReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RemoveDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -37183,7 +35044,7 @@ impl ::std::default::Default for RemoveDepartmentMembersReqDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RemoveGroupMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveGroupMembersReqDto {
     pub code: ::std::string::String,
     #[serde(rename = "userIds")]
@@ -37197,7 +35058,7 @@ impl RemoveGroupMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemovePostDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemovePostDto {
     pub code: ::std::string::String,
 }
@@ -37209,7 +35070,7 @@ impl RemovePostDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RemoveRelationValueDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveRelationValueDto {
     #[serde(rename = "fieldIds")]
     pub field_ids: ::std::vec::Vec<::std::string::String>,
@@ -37227,7 +35088,7 @@ impl RemoveRelationValueDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RemoveRowDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveRowDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -37244,7 +35105,7 @@ impl RemoveRowDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantDepartmentMembersReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveTenantDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -37278,18 +35139,7 @@ impl RemoveTenantDepartmentMembersReqDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantDepartmentMembersReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RemoveTenantDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -37358,7 +35208,7 @@ impl ::std::default::Default for RemoveTenantDepartmentMembersReqDtoDepartmentId
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantUsersDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RemoveTenantUsersDto {
     #[serde(
         rename = "linkUserIds",
@@ -37389,7 +35239,7 @@ impl RemoveTenantUsersDto {
     )
 )]
 ///`ResGroupDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResGroupDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -37410,7 +35260,7 @@ pub struct ResGroupDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResetUserPrincipalAuthenticationInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<ResetUserPrincipalAuthenticationInfoOptionsDto>,
@@ -37425,7 +35275,7 @@ impl ResetUserPrincipalAuthenticationInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResetUserPrincipalAuthenticationInfoOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -37449,18 +35299,7 @@ impl ResetUserPrincipalAuthenticationInfoOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -37542,7 +35381,7 @@ for ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResignUserBatchReqDto {
     #[serde(
         rename = "userIdType",
@@ -37560,18 +35399,7 @@ impl ResignUserBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserBatchReqDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResignUserBatchReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -37650,14 +35478,14 @@ impl ::std::default::Default for ResignUserBatchReqDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResignUserDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResignUserReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResignUserReqDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -37675,18 +35503,7 @@ impl ResignUserReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResignUserReqDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResignUserReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -37765,7 +35582,7 @@ impl ::std::default::Default for ResignUserReqDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResignUserRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -37798,7 +35615,7 @@ impl ResourceAction {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceAuthorizedTargetDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourceAuthorizedTargetDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -37811,17 +35628,7 @@ pub struct ResourceAuthorizedTargetDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceAuthorizedTargetDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResourceAuthorizedTargetDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -37885,7 +35692,7 @@ for ResourceAuthorizedTargetDtoTargetType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -37912,17 +35719,7 @@ pub struct ResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -37989,7 +35786,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ResourceDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ResourceItemDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     pub code: ::std::string::String,
@@ -38004,18 +35801,7 @@ impl ResourceItemDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceItemDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ResourceItemDtoResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -38076,7 +35862,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ResourceItemDtoResourceT
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourceListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -38094,7 +35880,7 @@ pub struct ResourceListRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourcePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -38112,7 +35898,7 @@ pub struct ResourcePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourcePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourcePagingDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -38133,7 +35919,7 @@ pub struct ResourcePagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourceRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -38182,7 +35968,7 @@ pub struct Result {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RevokeApplicationAccessDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RevokeApplicationAccessDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -38196,7 +35982,7 @@ impl RevokeApplicationAccessDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RevokeRoleBatchDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RevokeRoleBatchDto {
     pub roles: ::std::vec::Vec<RoleCodeDto>,
     pub targets: ::std::vec::Vec<TargetDto>,
@@ -38209,7 +35995,7 @@ impl RevokeRoleBatchDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RevokeRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RevokeRoleDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -38224,7 +36010,7 @@ impl RevokeRoleDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`RightItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RightItemDto {
     #[serde(rename = "dataType")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -38241,7 +36027,7 @@ pub struct RightItemDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`RightItemRes`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RightItemRes {
     #[serde(rename = "rightsItems")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -38249,7 +36035,7 @@ pub struct RightItemRes {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RiskListItemDto {
     #[serde(rename = "addAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -38274,7 +36060,7 @@ pub struct RiskListItemDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RiskListPolicyCreateDto {
     pub action: RiskListPolicyCreateDtoAction,
     #[serde(rename = "countThr")]
@@ -38306,18 +36092,7 @@ impl RiskListPolicyCreateDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoAction {
     #[serde(rename = "ADD_IP_BLACK_LIST")]
     AddIpBlackList,
@@ -38366,18 +36141,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoA
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoEventStateType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoEventStateType {
     #[serde(rename = "password_wrong")]
     PasswordWrong,
@@ -38427,18 +36191,7 @@ for RiskListPolicyCreateDtoEventStateType {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoIpCond`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoIpCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -38487,18 +36240,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoI
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoIpRange`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoIpRange {
     #[serde(rename = "ALL")]
     All,
@@ -38547,18 +36289,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoI
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoLimitList`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoLimitList {
     #[serde(rename = "FORBID_LOGIN")]
     ForbidLogin,
@@ -38608,18 +36339,7 @@ for RiskListPolicyCreateDtoLimitList {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoOptObject`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoOptObject {
     #[serde(rename = "IP")]
     Ip,
@@ -38669,18 +36389,7 @@ for RiskListPolicyCreateDtoOptObject {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoRemoveType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoRemoveType {
     #[serde(rename = "MANUAL")]
     Manual,
@@ -38730,18 +36439,7 @@ for RiskListPolicyCreateDtoRemoveType {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoUserCond`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoUserCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -38790,18 +36488,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoU
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoUserRange`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyCreateDtoUserRange {
     #[serde(rename = "ALL")]
     All,
@@ -38851,7 +36538,7 @@ for RiskListPolicyCreateDtoUserRange {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RiskListPolicyPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<RiskListPolicyRespDto>,
@@ -38861,7 +36548,7 @@ pub struct RiskListPolicyPagingDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RiskListPolicyRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub action: RiskListPolicyRespDtoAction,
@@ -38903,17 +36590,7 @@ pub struct RiskListPolicyRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoAction`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoAction {
     #[serde(rename = "ADD_IP_BLACK_LIST")]
     AddIpBlackList,
@@ -38968,17 +36645,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoAct
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoEventStateType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoEventStateType {
     #[serde(rename = "password_wrong")]
     PasswordWrong,
@@ -39034,17 +36701,7 @@ for RiskListPolicyRespDtoEventStateType {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoIpCond`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoIpCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -39099,17 +36756,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoIpC
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoIpRange`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoIpRange {
     #[serde(rename = "ALL")]
     All,
@@ -39164,17 +36811,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoIpR
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoLimitList`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoLimitList {
     #[serde(rename = "FORBID_LOGIN")]
     ForbidLogin,
@@ -39229,17 +36866,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoLim
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoOptObject`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoOptObject {
     #[serde(rename = "IP")]
     Ip,
@@ -39294,17 +36921,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoOpt
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoRemoveType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoRemoveType {
     #[serde(rename = "MANUAL")]
     Manual,
@@ -39359,17 +36976,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoRem
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoUserCond`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoUserCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -39424,17 +37031,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoUse
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDtoUserRange`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RiskListPolicyRespDtoUserRange {
     #[serde(rename = "ALL")]
     All,
@@ -39489,7 +37086,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoUse
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleAuthorizedResourcePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39507,7 +37104,7 @@ pub struct RoleAuthorizedResourcePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleAuthorizedResourcePagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<RoleAuthorizedResourcesRespDto>,
@@ -39517,7 +37114,7 @@ pub struct RoleAuthorizedResourcePagingDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleAuthorizedResourcesRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -39533,17 +37130,7 @@ pub struct RoleAuthorizedResourcesRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcesRespDtoResourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum RoleAuthorizedResourcesRespDtoResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -39611,7 +37198,7 @@ for RoleAuthorizedResourcesRespDtoResourceType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`RoleBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleBo {
     #[serde(rename = "roleCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -39625,7 +37212,7 @@ pub struct RoleBo {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCheckParamsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleCheckParamsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39638,7 +37225,7 @@ pub struct RoleCheckParamsRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCodeAndNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RoleCodeAndNamespaceDto {
     pub code: ::std::string::String,
     pub namespace: ::std::string::String,
@@ -39651,7 +37238,7 @@ impl RoleCodeAndNamespaceDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCodeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RoleCodeDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -39665,7 +37252,7 @@ impl RoleCodeDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleDepartmentListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39683,7 +37270,7 @@ pub struct RoleDepartmentListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleDepartmentListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<RoleDepartmentRespDto>,
@@ -39693,7 +37280,7 @@ pub struct RoleDepartmentListPagingDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleDepartmentRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -39706,7 +37293,7 @@ pub struct RoleDepartmentRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -39731,7 +37318,7 @@ pub struct RoleDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListItem`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RoleListItem {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -39747,7 +37334,7 @@ impl RoleListItem {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListPageDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleListPageDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub data: ::std::vec::Vec<RolePermissionListDto>,
@@ -39757,7 +37344,7 @@ pub struct RoleListPageDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListPageRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleListPageRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39775,7 +37362,7 @@ pub struct RoleListPageRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RolePaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RolePaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39793,7 +37380,7 @@ pub struct RolePaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RolePagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RolePagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<RoleDto>,
@@ -39803,7 +37390,7 @@ pub struct RolePagingDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RolePermissionListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RolePermissionListDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -39835,7 +37422,7 @@ pub struct RolePermissionListDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RoleSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -39853,7 +37440,7 @@ pub struct RoleSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RowDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct RowDto {
     #[serde(rename = "cellList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -39950,7 +37537,7 @@ for SamlIdpConfig {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ScopeDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ScopeDto {
     #[serde(rename = "fieldId")]
     pub field_id: ::std::string::String,
@@ -39966,18 +37553,7 @@ impl ScopeDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentMembersDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SearchDepartmentMembersDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -40045,7 +37621,7 @@ impl ::std::default::Default for SearchDepartmentMembersDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsFilterItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SearchDepartmentsFilterItemDto {
     pub field: ::std::string::String,
     pub operator: SearchDepartmentsFilterItemDtoOperator,
@@ -40060,18 +37636,7 @@ impl SearchDepartmentsFilterItemDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsFilterItemDtoOperator`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SearchDepartmentsFilterItemDtoOperator {
     #[serde(rename = "BETWEEN")]
     Between,
@@ -40137,7 +37702,7 @@ for SearchDepartmentsFilterItemDtoOperator {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SearchDepartmentsListReqDto {
     #[serde(
         rename = "advancedFilter",
@@ -40178,18 +37743,7 @@ impl SearchDepartmentsListReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDtoOrderBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SearchDepartmentsListReqDtoOrderBy {
     #[serde(rename = "ASC")]
     Asc,
@@ -40245,18 +37799,7 @@ impl ::std::default::Default for SearchDepartmentsListReqDtoOrderBy {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDtoSortBy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SearchDepartmentsListReqDtoSortBy {
     #[serde(rename = "updatedAt")]
     UpdatedAt,
@@ -40312,7 +37855,7 @@ impl ::std::default::Default for SearchDepartmentsListReqDtoSortBy {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SearchDepartmentsReqDto {
     pub keywords: ::std::string::String,
     #[serde(rename = "organizationCode")]
@@ -40330,7 +37873,7 @@ impl SearchDepartmentsReqDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`SecuritySettingsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SecuritySettingsDto {
     #[serde(
         rename = "allowedOrigins",
@@ -40384,7 +37927,7 @@ pub struct SecuritySettingsDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`SecuritySettingsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SecuritySettingsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -40489,7 +38032,7 @@ impl ::std::default::Default for SelfUnlockAccountConfigDtoStrategy {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SendCreateAccountNotificationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SendCreateAccountNotificationDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -40506,14 +38049,14 @@ impl SendCreateAccountNotificationDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendEmailBatchDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendEmailBatchDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`SendGridEmailProviderConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendGridEmailProviderConfig {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub apikey: ::std::string::String,
@@ -40522,7 +38065,7 @@ pub struct SendGridEmailProviderConfig {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`SendGridEmailProviderConfigInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendGridEmailProviderConfigInput {
     pub apikey: ::std::string::String,
     pub sender: ::std::string::String,
@@ -40549,7 +38092,7 @@ impl SendGridEmailProviderConfigInput {
     )
 )]
 ///`SendInviteTenantUserEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct SendInviteTenantUserEmailDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -40621,7 +38164,7 @@ for SendInviteTenantUserEmailDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendManyTenantEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendManyTenantEmailDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -40637,7 +38180,7 @@ impl SendManyTenantEmailDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendManyTenantSmsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendManyTenantSmsDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -40653,7 +38196,7 @@ impl SendManyTenantSmsDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SendResetPasswordNotificationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SendResetPasswordNotificationDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -40680,14 +38223,14 @@ impl SendResetPasswordNotificationDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendSmsBatchDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendSmsBatchDataDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub success: bool,
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendSmsBatchRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SendSmsBatchRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -40705,7 +38248,7 @@ pub struct SendSmsBatchRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendTenantEmailDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendTenantEmailDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -40726,7 +38269,7 @@ impl SendTenantEmailDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendTenantSmsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SendTenantSmsDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -40749,7 +38292,7 @@ impl SendTenantSmsDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetCustomDataDto {
     pub key: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -40764,7 +38307,7 @@ impl SetCustomDataDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetCustomDataReqDto {
     pub list: ::std::vec::Vec<SetCustomDataDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -40784,18 +38327,7 @@ impl SetCustomDataReqDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataReqDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SetCustomDataReqDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -40852,7 +38384,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomDataReqDtoTarge
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetCustomFieldDto {
     #[serde(
         rename = "appIds",
@@ -40907,18 +38439,7 @@ impl SetCustomFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDtoDataType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SetCustomFieldDtoDataType {
     #[serde(rename = "STRING")]
     String,
@@ -40979,18 +38500,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomFieldDtoDataTyp
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SetCustomFieldDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -41047,7 +38557,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomFieldDtoTargetT
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldsReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetCustomFieldsReqDto {
     pub list: ::std::vec::Vec<SetCustomFieldDto>,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -41061,7 +38571,7 @@ impl SetCustomFieldsReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`SetMfaStatusDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetMfaStatusDto {
     #[serde(rename = "mfaTriggerData")]
     pub mfa_trigger_data: GetMfaInfoDataDto,
@@ -41081,18 +38591,7 @@ impl SetMfaStatusDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`SetMfaStatusDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SetMfaStatusDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -41171,7 +38670,7 @@ impl ::std::default::Default for SetMfaStatusDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetPublicAccountBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountId")]
     pub public_account_id: ::std::string::String,
@@ -41186,7 +38685,7 @@ impl SetPublicAccountBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetUserBaseFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserBaseFieldDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<CustomFieldI18n>,
@@ -41217,7 +38716,7 @@ impl SetUserBaseFieldDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetUserBaseFieldsReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserBaseFieldsReqDto {
     pub list: ::std::vec::Vec<SetUserBaseFieldDto>,
 }
@@ -41229,7 +38728,7 @@ impl SetUserBaseFieldsReqDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserDepartmentDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -41249,7 +38748,7 @@ impl SetUserDepartmentDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserDepartmentsDto {
     pub departments: ::std::vec::Vec<SetUserDepartmentDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -41265,7 +38764,7 @@ impl SetUserDepartmentsDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserDepartmentsOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -41289,18 +38788,7 @@ impl SetUserDepartmentsOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SetUserDepartmentsOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -41380,7 +38868,7 @@ impl ::std::default::Default for SetUserDepartmentsOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserGroupsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserGroupsDto {
     #[serde(rename = "groupIds")]
     pub group_ids: ::std::vec::Vec<::std::string::String>,
@@ -41395,7 +38883,7 @@ impl SetUserGroupsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserOfPublicAccountBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserOfPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountIds")]
     pub public_account_ids: ::std::vec::Vec<::std::string::String>,
@@ -41410,7 +38898,7 @@ impl SetUserOfPublicAccountBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SetUserPostsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserPostsDto {
     #[serde(rename = "postIds")]
     pub post_ids: ::std::vec::Vec<::std::string::String>,
@@ -41425,7 +38913,7 @@ impl SetUserPostsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserRolesDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetUserRolesDto {
     #[serde(rename = "roleIds")]
     pub role_ids: ::std::vec::Vec<::std::string::String>,
@@ -41440,7 +38928,7 @@ impl SetUserRolesDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`SmtpEmailProviderConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SmtpEmailProviderConfig {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub secure: bool,
@@ -41456,7 +38944,7 @@ pub struct SmtpEmailProviderConfig {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`SmtpEmailProviderConfigInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SmtpEmailProviderConfigInput {
     #[serde(default)]
     pub secure: bool,
@@ -41475,7 +38963,7 @@ impl SmtpEmailProviderConfigInput {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SortingDto {
     pub field: SortingDtoField,
     pub order: SortingDtoOrder,
@@ -41488,18 +38976,7 @@ impl SortingDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDtoField`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SortingDtoField {
     #[serde(rename = "createdAt")]
     CreatedAt,
@@ -41608,18 +39085,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SortingDtoField {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDtoOrder`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SortingDtoOrder {
     #[serde(rename = "desc")]
     Desc,
@@ -41668,7 +39134,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SortingDtoOrder {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`StrAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct StrAuthorize {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -41677,7 +39143,7 @@ pub struct StrAuthorize {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`StrResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct StrResourceAuthAction {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -41687,7 +39153,7 @@ pub struct StrResourceAuthAction {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectDto {
     pub id: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -41703,18 +39169,7 @@ impl SubjectDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SubjectDtoType {
     #[serde(rename = "USER")]
     User,
@@ -41771,7 +39226,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SubjectDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SubjectRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
@@ -41783,17 +39238,7 @@ pub struct SubjectRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SubjectRespDtoType {
     #[serde(rename = "USER")]
     User,
@@ -41856,7 +39301,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SubjectRespDtoType {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`SuspendTerminalDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SuspendTerminalDto {
     #[serde(rename = "endTime")]
     pub end_time: f64,
@@ -41870,7 +39315,7 @@ impl SuspendTerminalDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`SuspendTerminalUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SuspendTerminalUserDto {
     #[serde(rename = "endTime")]
     pub end_time: ::std::string::String,
@@ -41886,7 +39331,7 @@ impl SuspendTerminalUserDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncJobDto {
     #[serde(rename = "accountCountAll")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -41938,17 +39383,7 @@ pub struct SyncJobDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobDtoSyncFlow`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncJobDtoSyncFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -42003,17 +39438,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncJobDtoSyncFlow {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobDtoSyncStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncJobDtoSyncStatus {
     #[serde(rename = "free")]
     Free,
@@ -42080,17 +39505,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncJobDtoSyncStatus {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobDtoSyncTrigger`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncJobDtoSyncTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -42149,7 +39564,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncJobDtoSyncTrigger {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncJobPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -42167,7 +39582,7 @@ pub struct SyncJobPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncJobPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<SyncJobDto>,
@@ -42177,7 +39592,7 @@ pub struct SyncJobPagingDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncJobSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -42195,7 +39610,7 @@ pub struct SyncJobSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations"))]
 ///`SyncRelationListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncRelationListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -42213,7 +39628,7 @@ pub struct SyncRelationListRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncRiskOperationDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -42245,17 +39660,7 @@ pub struct SyncRiskOperationDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationDtoObjectType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncRiskOperationDtoObjectType {
     #[serde(rename = "DEPARTMENT")]
     Department,
@@ -42310,17 +39715,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncRiskOperationDtoObje
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncRiskOperationDtoStatus {
     #[serde(rename = "PENDING")]
     Pending,
@@ -42387,7 +39782,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncRiskOperationDtoStat
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncRiskOperationPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -42405,7 +39800,7 @@ pub struct SyncRiskOperationPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncRiskOperationPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<SyncRiskOperationDto>,
@@ -42415,7 +39810,7 @@ pub struct SyncRiskOperationPagingDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskActiveDirectoryClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SyncTaskActiveDirectoryClientConfig {
     #[serde(
         rename = "syncIdentityProviderCode",
@@ -42433,7 +39828,7 @@ impl SyncTaskActiveDirectoryClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SyncTaskClientConfig {
     #[serde(
         rename = "activeDirectoryConfig",
@@ -42511,7 +39906,7 @@ impl SyncTaskClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDingtalkClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskDingtalkClientConfig {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub aes_key: ::std::option::Option<::std::string::String>,
@@ -42544,7 +39939,7 @@ impl SyncTaskDingtalkClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncTaskDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -42608,17 +40003,7 @@ pub struct SyncTaskDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDtoLastSyncStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncTaskDtoLastSyncStatus {
     #[serde(rename = "free")]
     Free,
@@ -42685,17 +40070,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncTaskDtoLastSyncStatu
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDtoSyncFlow`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncTaskDtoSyncFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -42750,17 +40125,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncTaskDtoSyncFlow {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDtoSyncTaskType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncTaskDtoSyncTaskType {
     #[serde(rename = "lark")]
     Lark,
@@ -42863,17 +40228,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncTaskDtoSyncTaskType 
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDtoSyncTrigger`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SyncTaskDtoSyncTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -42948,7 +40303,7 @@ impl SyncTaskFieldMapping {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskFxiaokeClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskFxiaokeClientConfig {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -42978,7 +40333,7 @@ impl SyncTaskFxiaokeClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskItalentClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskItalentClientConfig {
     pub app_key: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -43002,7 +40357,7 @@ impl SyncTaskItalentClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskKayangClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskKayangClientConfig {
     pub account: ::std::string::String,
     pub endpoint: ::std::string::String,
@@ -43026,7 +40381,7 @@ impl SyncTaskKayangClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskLarkClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskLarkClientConfig {
     pub app_id: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -43054,7 +40409,7 @@ impl SyncTaskLarkClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskLdapClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SyncTaskLdapClientConfig {
     #[serde(rename = "bindCredentials")]
     pub bind_credentials: ::std::string::String,
@@ -43078,7 +40433,7 @@ impl SyncTaskLdapClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskMaycurClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskMaycurClientConfig {
     pub app_code: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -43102,7 +40457,7 @@ impl SyncTaskMaycurClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskMokaClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SyncTaskMokaClientConfig {
     #[serde(rename = "apiCode_department")]
     pub api_code_department: ::std::string::String,
@@ -43123,7 +40478,7 @@ impl SyncTaskMokaClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncTaskPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43141,7 +40496,7 @@ pub struct SyncTaskPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncTaskPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<SyncTaskDto>,
@@ -43167,7 +40522,7 @@ impl SyncTaskProvisioningScope {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskScimClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskScimClientConfig {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
@@ -43201,7 +40556,7 @@ impl SyncTaskScimClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SyncTaskSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43312,7 +40667,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncTaskTimedSchedulerCy
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskWechatworkClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskWechatworkClientConfig {
     #[serde(rename = "agentUrl", skip_serializing_if = "::std::option::Option::is_none")]
     pub agent_url: ::std::option::Option<::std::string::String>,
@@ -43347,7 +40702,7 @@ impl SyncTaskWechatworkClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskXiaoshouyiClientConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct SyncTaskXiaoshouyiClientConfig {
     pub client_id: ::std::string::String,
     pub client_secret: ::std::string::String,
@@ -43387,7 +40742,7 @@ impl SyncTaskXiaoshouyiClientConfig {
     )
 )]
 ///`TabConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct TabConfigDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -43459,7 +40814,7 @@ for TabConfigDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`TargetDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TargetDto {
     #[serde(rename = "targetIdentifier")]
     pub target_identifier: ::std::string::String,
@@ -43474,18 +40829,7 @@ impl TargetDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`TargetDtoTargetType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum TargetDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -43542,7 +40886,7 @@ impl ::std::convert::TryFrom<::std::string::String> for TargetDtoTargetType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`TenantApplicationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantApplicationDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -43566,7 +40910,7 @@ pub struct TenantApplicationDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`TenantApplicationListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantApplicationListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43584,7 +40928,7 @@ pub struct TenantApplicationListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`TenantApplicationListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantApplicationListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<TenantApplicationDto>,
@@ -43594,7 +40938,7 @@ pub struct TenantApplicationListPagingDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantCooperatorDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub external: bool,
@@ -43614,7 +40958,7 @@ pub struct TenantCooperatorDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantCooperatorListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<TenantCooperatorDto>,
@@ -43624,7 +40968,7 @@ pub struct TenantCooperatorListPagingDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantCooperatorPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43642,7 +40986,7 @@ pub struct TenantCooperatorPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorSingleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantCooperatorSingleDto {
     #[serde(rename = "authorizedPoliciesCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -43652,7 +40996,7 @@ pub struct TenantCooperatorSingleDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantCooperatorSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43670,7 +41014,7 @@ pub struct TenantCooperatorSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantDto {
     #[serde(rename = "appIds")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -43874,7 +41218,7 @@ impl<'de> ::serde::Deserialize<'de> for TenantDtoName {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -43892,7 +41236,7 @@ pub struct TenantListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<TenantRespDto>,
@@ -43902,7 +41246,7 @@ pub struct TenantListPagingDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantRespDto {
     #[serde(rename = "appIds")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -44120,7 +41464,7 @@ impl<'de> ::serde::Deserialize<'de> for TenantRespDtoName {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -44138,7 +41482,7 @@ pub struct TenantSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct TenantUserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -44269,17 +41613,7 @@ impl ::std::fmt::Debug for TenantUserDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum TenantUserDtoGender {
     M,
     F,
@@ -44335,7 +41669,7 @@ impl ::std::convert::TryFrom<::std::string::String> for TenantUserDtoGender {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantUserListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -44353,7 +41687,7 @@ pub struct TenantUserListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantUserListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<TenantUserDto>,
@@ -44363,7 +41697,7 @@ pub struct TenantUserListPagingDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TenantUserSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -44381,7 +41715,7 @@ pub struct TenantUserSingleRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TencentExmailEmailProviderConfig {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub sender: ::std::string::String,
@@ -44391,7 +41725,7 @@ pub struct TencentExmailEmailProviderConfig {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfigInput`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TencentExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
@@ -44405,7 +41739,7 @@ impl TencentExmailEmailProviderConfigInput {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`TerminalBaseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TerminalBaseDto {
     pub id: ::std::string::String,
 }
@@ -44417,7 +41751,7 @@ impl TerminalBaseDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`TerminalInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TerminalInfoDto {
     #[serde(rename = "deviceUniqueId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -44427,7 +41761,7 @@ pub struct TerminalInfoDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`TerminalInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TerminalInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -44445,7 +41779,7 @@ pub struct TerminalInfoRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`TreeAuthBo`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeAuthBo {
     #[serde(rename = "nodeActions")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -44464,7 +41798,7 @@ pub struct TreeAuthBo {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`TreeAuthorize`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeAuthorize {
     #[serde(rename = "authList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -44472,7 +41806,7 @@ pub struct TreeAuthorize {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`TreeResourceAuthAction`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct TreeResourceAuthAction {
     #[serde(
         rename = "nodeAuthActionList",
@@ -44484,7 +41818,7 @@ pub struct TreeResourceAuthAction {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`TreeStructs`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TreeStructs {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
@@ -45008,7 +42342,7 @@ impl<'de> ::serde::Deserialize<'de> for TreeStructsValue {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncRiskOperationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TriggerSyncRiskOperationDto {
     #[serde(rename = "syncRiskOperationIds")]
     pub sync_risk_operation_ids: ::std::vec::Vec<f64>,
@@ -45021,7 +42355,7 @@ impl TriggerSyncRiskOperationDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncRiskOperationsDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerSyncRiskOperationsDataDto {
     #[serde(rename = "faildList")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -45032,7 +42366,7 @@ pub struct TriggerSyncRiskOperationsDataDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncRiskOperationsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerSyncRiskOperationsRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -45050,7 +42384,7 @@ pub struct TriggerSyncRiskOperationsRespDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerSyncTaskDataDto {
     #[serde(rename = "syncJobId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -45058,7 +42392,7 @@ pub struct TriggerSyncTaskDataDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TriggerSyncTaskDto {
     #[serde(rename = "syncTaskId")]
     pub sync_task_id: f64,
@@ -45071,7 +42405,7 @@ impl TriggerSyncTaskDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerSyncTaskRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -45089,14 +42423,14 @@ pub struct TriggerSyncTaskRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerWebhookData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub response: Any,
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TriggerWebhookDto {
     #[serde(
         rename = "requestBody",
@@ -45121,7 +42455,7 @@ impl TriggerWebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct TriggerWebhookRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -45139,7 +42473,7 @@ pub struct TriggerWebhookRespDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UnbindPublicAccountBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UnbindPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountId")]
     pub public_account_id: ::std::string::String,
@@ -45154,7 +42488,7 @@ impl UnbindPublicAccountBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAccessKeyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateAccessKeyDto {
     #[serde(rename = "accessKeyId")]
     pub access_key_id: ::std::string::String,
@@ -45168,7 +42502,7 @@ impl UpdateAccessKeyDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateApplicationMfaSettingsDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -45197,18 +42531,7 @@ impl UpdateApplicationMfaSettingsDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDtoDisabledFactorsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateApplicationMfaSettingsDtoDisabledFactorsItem {
     #[serde(rename = "OTP")]
     Otp,
@@ -45267,18 +42590,7 @@ for UpdateApplicationMfaSettingsDtoDisabledFactorsItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDtoEnabledFactorsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateApplicationMfaSettingsDtoEnabledFactorsItem {
     #[serde(rename = "OTP")]
     Otp,
@@ -45337,7 +42649,7 @@ for UpdateApplicationMfaSettingsDtoEnabledFactorsItem {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationPermissionStrategyDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateApplicationPermissionStrategyDataDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -45352,18 +42664,7 @@ impl UpdateApplicationPermissionStrategyDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationPermissionStrategyDataDtoPermissionStrategy`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateApplicationPermissionStrategyDataDtoPermissionStrategy {
     #[serde(rename = "ALLOW_ALL")]
     AllowAll,
@@ -45416,7 +42717,7 @@ for UpdateApplicationPermissionStrategyDataDtoPermissionStrategy {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAsaAccountDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateAsaAccountDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -45433,7 +42734,7 @@ impl UpdateAsaAccountDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAuthEnabledDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateAuthEnabledDto {
     pub enabled: bool,
     pub id: ::std::string::String,
@@ -45446,7 +42747,7 @@ impl UpdateAuthEnabledDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -45629,7 +42930,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataPolicyDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -45816,7 +43117,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateDataPolicyResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -45834,7 +43135,7 @@ pub struct UpdateDataPolicyResponseDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateDataResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -46338,7 +43639,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceDtoStruct`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum UpdateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
@@ -46530,7 +43831,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct UpdateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -46890,7 +44191,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceRespDtoResourceName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceRespDtoStruct`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum UpdateDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
@@ -47083,17 +44384,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceRespDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceRespDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateDataResourceRespDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -47152,7 +44443,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateDataResourceRespDt
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct UpdateDataResourceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -47169,7 +44460,7 @@ pub struct UpdateDataResourceResponseDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateDepartmentReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
@@ -47223,18 +44514,7 @@ impl UpdateDepartmentReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentReqDtoDepartmentIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -47302,7 +44582,7 @@ impl ::std::default::Default for UpdateDepartmentReqDtoDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentStatusReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateDepartmentStatusReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -47316,7 +44596,7 @@ impl UpdateDepartmentStatusReqDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateEmailTemplateDto {
     pub content: ::std::string::String,
     #[serde(rename = "customizeEnabled")]
@@ -47350,18 +44630,7 @@ impl UpdateEmailTemplateDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDtoTplEngine`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateEmailTemplateDtoTplEngine {
     #[serde(rename = "handlebar")]
     Handlebar,
@@ -47416,18 +44685,7 @@ impl ::std::default::Default for UpdateEmailTemplateDtoTplEngine {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateEmailTemplateDtoType {
     #[serde(rename = "WELCOME_EMAIL")]
     WelcomeEmail,
@@ -47538,7 +44796,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoTy
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateExtIdpConnDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateExtIdpConnDto {
     #[serde(rename = "displayName")]
     pub display_name: ::std::string::String,
@@ -47562,7 +44820,7 @@ impl UpdateExtIdpConnDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateExtIdpDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateExtIdpDto {
     pub id: ::std::string::String,
     pub name: ::std::string::String,
@@ -47577,7 +44835,7 @@ impl UpdateExtIdpDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateFunctionModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub description: ::serde_json::Value,
@@ -47599,18 +44857,7 @@ impl UpdateFunctionModelDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateFunctionModelDtoType {
     #[serde(rename = "ueba")]
     Ueba,
@@ -47687,7 +44934,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateFunctionModelDtoTy
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelFieldDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateFunctionModelFieldDto {
     pub default: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "dropDown")]
@@ -47726,7 +44973,7 @@ impl UpdateFunctionModelFieldDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`UpdateGroupReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateGroupReqDto {
     pub code: ::std::string::String,
     #[serde(
@@ -47749,7 +44996,7 @@ impl UpdateGroupReqDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateLoginConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateLoginConfig {
     pub config: LanguageCoinfigDto,
     #[serde(rename = "createTenantScenes")]
@@ -47783,7 +45030,7 @@ impl UpdateLoginConfig {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateLoginConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateLoginConfigDto {
     pub update: UpdateLoginConfig,
 }
@@ -47795,7 +45042,7 @@ impl UpdateLoginConfigDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateMultipleTenantAdminDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateMultipleTenantAdminDto {
     #[serde(
         rename = "apiAuthorized",
@@ -47830,7 +45077,7 @@ impl UpdateNamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateNamespaceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateNamespaceRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -47848,7 +45095,7 @@ pub struct UpdateNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateOperateModelDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateOperateModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub icon: ::std::string::String,
@@ -47869,7 +45116,7 @@ impl UpdateOperateModelDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateOrganizationReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateOrganizationReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
@@ -47913,7 +45160,7 @@ impl UpdateOrganizationReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateOrganizationStatusReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateOrganizationStatusReqDto {
     #[serde(rename = "rootNodeId")]
     pub root_node_id: ::std::string::String,
@@ -47928,7 +45175,7 @@ impl UpdateOrganizationStatusReqDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdatePermissionNamespaceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePermissionNamespaceDto {
     pub code: UpdatePermissionNamespaceDtoCode,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -48425,7 +45672,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdatePermissionNamespaceDtoNewCode {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdatePermissionNamespaceRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdatePermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -48434,7 +45681,7 @@ pub struct UpdatePermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdatePermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdatePermissionNamespaceResponseDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -48452,7 +45699,7 @@ pub struct UpdatePermissionNamespaceResponseDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineFunctionDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePipelineFunctionDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
@@ -48488,7 +45735,7 @@ impl UpdatePipelineFunctionDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineOrderDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePipelineOrderDto {
     pub order: ::std::vec::Vec<::std::string::String>,
     pub scene: UpdatePipelineOrderDtoScene,
@@ -48501,18 +45748,7 @@ impl UpdatePipelineOrderDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineOrderDtoScene`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePipelineOrderDtoScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -48589,7 +45825,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdatePipelineOrderDtoSc
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePublicAccountBatchOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -48627,18 +45863,7 @@ impl UpdatePublicAccountBatchOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountBatchOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -48699,7 +45924,7 @@ impl ::std::default::Default for UpdatePublicAccountBatchOptionsDtoPasswordEncry
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePublicAccountBatchReqDto {
     pub list: ::std::vec::Vec<UpdatePublicAccountInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -48713,7 +45938,7 @@ impl UpdatePublicAccountBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UpdatePublicAccountInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -48876,18 +46101,7 @@ impl UpdatePublicAccountInfoDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountInfoDtoGender {
     M,
     F,
@@ -48944,18 +46158,7 @@ impl ::std::default::Default for UpdatePublicAccountInfoDtoGender {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountInfoDtoStatus {
     Suspended,
     Resigned,
@@ -49018,7 +46221,7 @@ impl ::std::default::Default for UpdatePublicAccountInfoDtoStatus {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdatePublicAccountOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -49065,18 +46268,7 @@ impl UpdatePublicAccountOptionsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -49136,18 +46328,7 @@ impl ::std::default::Default for UpdatePublicAccountOptionsDtoPasswordEncryptTyp
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDtoUserIdType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -49227,7 +46408,7 @@ impl ::std::default::Default for UpdatePublicAccountOptionsDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UpdatePublicAccountReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -49393,18 +46574,7 @@ impl UpdatePublicAccountReqDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountReqDtoGender {
     M,
     F,
@@ -49460,18 +46630,7 @@ impl ::std::default::Default for UpdatePublicAccountReqDtoGender {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdatePublicAccountReqDtoStatus {
     Suspended,
     Resigned,
@@ -49533,7 +46692,7 @@ impl ::std::default::Default for UpdatePublicAccountReqDtoStatus {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateResourceDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -49558,18 +46717,7 @@ impl UpdateResourceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateResourceDtoType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -49630,7 +46778,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateResourceDtoType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`UpdateRoleDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -49654,7 +46802,7 @@ impl UpdateRoleDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateRowDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateRowDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId")]
@@ -49672,7 +46820,7 @@ impl UpdateRowDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UpdateSecuritySettingsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateSecuritySettingsDto {
     #[serde(
         rename = "allowedOrigins",
@@ -49774,7 +46922,7 @@ impl UpdateSecuritySettingsDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateSyncTaskDto {
     #[serde(
         rename = "clientConfig",
@@ -49833,18 +46981,7 @@ impl UpdateSyncTaskDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskFlow`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateSyncTaskDtoSyncTaskFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -49893,18 +47030,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateSyncTaskDtoSyncTas
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskTrigger`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateSyncTaskDtoSyncTaskTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -49958,18 +47084,7 @@ for UpdateSyncTaskDtoSyncTaskTrigger {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateSyncTaskDtoSyncTaskType {
     #[serde(rename = "lark")]
     Lark,
@@ -50066,7 +47181,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateSyncTaskDtoSyncTas
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateTenantAppqrcodeState`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTenantAppqrcodeState {
     pub enabled: bool,
 }
@@ -50078,7 +47193,7 @@ impl UpdateTenantAppqrcodeState {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantCooperatorDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTenantCooperatorDto {
     #[serde(rename = "apiAuthorized")]
     pub api_authorized: bool,
@@ -50092,7 +47207,7 @@ impl UpdateTenantCooperatorDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTenantDto {
     #[serde(
         rename = "appIds",
@@ -50125,7 +47240,7 @@ impl UpdateTenantDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTenantUserDto {
     #[serde(
         rename = "linkUserId",
@@ -50146,7 +47261,7 @@ impl UpdateTenantUserDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UpdateTerminalDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTerminalDto {
     pub id: ::std::string::String,
 }
@@ -50158,7 +47273,7 @@ impl UpdateTerminalDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateTerminalUserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateTerminalUserDto {
     pub id: ::std::string::String,
     #[serde(rename = "userId")]
@@ -50172,7 +47287,7 @@ impl UpdateTerminalUserDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchOptionsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateUserBatchOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -50210,18 +47325,7 @@ impl UpdateUserBatchOptionsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchOptionsDtoPasswordEncryptType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateUserBatchOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -50281,7 +47385,7 @@ impl ::std::default::Default for UpdateUserBatchOptionsDtoPasswordEncryptType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateUserBatchReqDto {
     pub list: ::std::vec::Vec<UpdateUserInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -50295,7 +47399,7 @@ impl UpdateUserBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UpdateUserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -50461,18 +47565,7 @@ impl UpdateUserInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateUserInfoDtoGender {
     M,
     F,
@@ -50528,18 +47621,7 @@ impl ::std::default::Default for UpdateUserInfoDtoGender {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateUserInfoDtoStatus {
     Suspended,
     Resigned,
@@ -50601,7 +47683,7 @@ impl ::std::default::Default for UpdateUserInfoDtoStatus {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateUserPoolTenantLoginConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UpdateUserPoolTenantLoginConfigDto {
     pub update: UpdateLoginConfig,
 }
@@ -50613,7 +47695,7 @@ impl UpdateUserPoolTenantLoginConfigDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 pub struct UpdateWebhookDto {
     #[serde(
         rename = "contentType",
@@ -50655,18 +47737,7 @@ impl UpdateWebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDtoContentType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateWebhookDtoContentType {
     #[serde(rename = "application/json")]
     ApplicationJson,
@@ -50719,18 +47790,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookDtoContentT
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDtoEventsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UpdateWebhookDtoEventsItem {
     #[serde(rename = "test")]
     Test,
@@ -51093,7 +48153,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookDtoEventsIt
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhooksRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateWebhooksRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -51125,7 +48185,7 @@ pub struct UpdateWebhooksRespDto {
     )
 )]
 ///`User`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(transparent)]
 pub struct User(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
 #[cfg(
@@ -51195,7 +48255,7 @@ for User {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserActionLogDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -51249,17 +48309,7 @@ pub struct UserActionLogDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogDtoEventType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserActionLogDtoEventType {
     #[serde(rename = "login")]
     Login,
@@ -51378,7 +48428,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserActionLogDtoEventTyp
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogRespData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserActionLogRespData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<UserActionLogDto>,
@@ -51388,7 +48438,7 @@ pub struct UserActionLogRespData {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserActionLogRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -51406,7 +48456,7 @@ pub struct UserActionLogRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations", feature = "mgmt-public-accounts"))]
 ///`UserConnectionPostDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserConnectionPostDto {
     #[serde(rename = "postId")]
     pub post_id: ::std::string::String,
@@ -51421,7 +48471,7 @@ impl UserConnectionPostDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -51439,7 +48489,7 @@ pub struct UserDepartmentPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<UserDepartmentRespDto>,
@@ -51449,7 +48499,7 @@ pub struct UserDepartmentPagingDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDepartmentRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub code: ::std::string::String,
@@ -51528,7 +48578,7 @@ pub struct UserDepartmentRespDto {
     )
 )]
 ///`UserDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -51735,17 +48785,7 @@ pub struct UserDto {
     )
 )]
 ///`UserDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoGender {
     M,
     F,
@@ -51846,17 +48886,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoGender {
     )
 )]
 ///`UserDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoStatus {
     Suspended,
     Resigned,
@@ -51963,17 +48993,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoStatus {
     )
 )]
 ///`UserDtoUserSourceType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoUserSourceType {
     #[serde(rename = "excel")]
     Excel,
@@ -52081,17 +49101,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoUserSourceType {
     )
 )]
 ///`UserDtoWorkStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserDtoWorkStatus {
     Closed,
     Active,
@@ -52180,7 +49190,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserFieldDecryptReqDto {
     pub data: ::std::vec::Vec<UserFieldDecryptReqItemDto>,
     #[serde(rename = "privateKey")]
@@ -52194,7 +49204,7 @@ impl UserFieldDecryptReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserFieldDecryptReqItemDto {
     #[serde(rename = "encryptedContent")]
     pub encrypted_content: ::std::string::String,
@@ -52214,7 +49224,7 @@ impl UserFieldDecryptReqItemDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserFieldDecryptRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52232,7 +49242,7 @@ pub struct UserFieldDecryptRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptRespItemDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserFieldDecryptRespItemDto {
     #[serde(rename = "decryptedContent")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52247,7 +49257,7 @@ pub struct UserFieldDecryptRespItemDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserIdListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserIdListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52265,7 +49275,7 @@ pub struct UserIdListRespDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct UserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
@@ -52297,18 +49307,7 @@ impl UserInfoDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserInfoDtoGender`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserInfoDtoGender {
     M,
     F,
@@ -52358,7 +49357,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserInfoDtoGender {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListCreateDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserListCreateDto {
     #[serde(rename = "addType")]
     pub add_type: ::std::string::String,
@@ -52381,7 +49380,7 @@ impl UserListCreateDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserListPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52399,7 +49398,7 @@ pub struct UserListPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserListPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<RiskListItemDto>,
@@ -52409,7 +49408,7 @@ pub struct UserListPagingDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPolicyPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserListPolicyPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52427,7 +49426,7 @@ pub struct UserListPolicyPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52445,7 +49444,7 @@ pub struct UserListRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoggedInAppsDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52462,7 +49461,7 @@ pub struct UserLoggedInAppsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInAppsListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoggedInAppsListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52480,7 +49479,7 @@ pub struct UserLoggedInAppsListRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInIdentitiesDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoggedInIdentitiesDto {
     #[serde(rename = "identityId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52500,7 +49499,7 @@ pub struct UserLoggedInIdentitiesDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInIdentitiesRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoggedInIdentitiesRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52518,7 +49517,7 @@ pub struct UserLoggedInIdentitiesRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoginHistoryDto {
     #[serde(rename = "appId")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52545,7 +49544,7 @@ pub struct UserLoginHistoryDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoginHistoryPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52563,7 +49562,7 @@ pub struct UserLoginHistoryPaginatedRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserLoginHistoryPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<UserLoginHistoryDto>,
@@ -52573,7 +49572,7 @@ pub struct UserLoginHistoryPagingDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserMfaRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserMfaRespDto {
     #[serde(rename = "emailMfaStatus")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52590,7 +49589,7 @@ pub struct UserMfaRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserMfaSingleRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserMfaSingleRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52615,7 +49614,7 @@ pub struct UserMfaSingleRespDto {
     )
 )]
 ///`UserPaginatedRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserPaginatedRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52640,7 +49639,7 @@ pub struct UserPaginatedRespDto {
     )
 )]
 ///`UserPagingDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserPagingDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub list: ::std::vec::Vec<UserDto>,
@@ -52650,7 +49649,7 @@ pub struct UserPagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UserPermissionListDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserPermissionListDto {
     #[serde(rename = "namespaceCode")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52668,7 +49667,7 @@ pub struct UserPermissionListDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UserPoolTenantConfigDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserPoolTenantConfigDto {
     #[serde(rename = "createTenantScenes")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52726,17 +49725,7 @@ pub struct UserPoolTenantConfigDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UserPoolTenantConfigDtoEnableSwitchType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum UserPoolTenantConfigDtoEnableSwitchType {
     #[serde(rename = "tenant-console")]
     TenantConsole,
@@ -52796,7 +49785,7 @@ for UserPoolTenantConfigDtoEnableSwitchType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UserPoolTenantConfigDtoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserPoolTenantConfigDtoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52809,7 +49798,7 @@ pub struct UserPoolTenantConfigDtoRespDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations"))]
 ///`UserSyncRelationDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UserSyncRelationDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub provider: ::std::string::String,
@@ -52873,7 +49862,7 @@ impl VerifyConfigDataDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`VerifyConfigInfoRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct VerifyConfigInfoRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -52891,7 +49880,7 @@ pub struct VerifyConfigInfoRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookCategoryDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebhookCategoryDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub name: ::std::string::String,
@@ -52903,7 +49892,7 @@ pub struct WebhookCategoryDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct WebhookDto {
     #[serde(rename = "contentType")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -52947,17 +49936,7 @@ impl ::std::fmt::Debug for WebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookDtoContentType`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum WebhookDtoContentType {
     #[serde(rename = "application/json")]
     ApplicationJson,
@@ -53016,17 +49995,7 @@ impl ::std::convert::TryFrom<::std::string::String> for WebhookDtoContentType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookDtoEventsItem`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum WebhookDtoEventsItem {
     #[serde(rename = "test")]
     Test,
@@ -53395,7 +50364,7 @@ impl ::std::convert::TryFrom<::std::string::String> for WebhookDtoEventsItem {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookEventDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebhookEventDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub category: ::std::string::String,
@@ -53409,7 +50378,7 @@ pub struct WebhookEventDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookEventListData`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebhookEventListData {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub categories: ::std::vec::Vec<WebhookCategoryDto>,
@@ -53418,7 +50387,7 @@ pub struct WebhookEventListData {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookEventListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebhookEventListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -53436,7 +50405,7 @@ pub struct WebhookEventListRespDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookLogDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WebhookLogDto {
     #[serde(
         rename = "errorMessage",
@@ -53471,7 +50440,7 @@ pub struct WebhookLogDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`WhitelistListRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WhitelistListRespDto {
     #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub api_code: ::std::option::Option<i64>,
@@ -53489,7 +50458,7 @@ pub struct WhitelistListRespDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`WhitelistRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct WhitelistRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
