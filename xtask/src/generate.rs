@@ -78,8 +78,9 @@ pub const FAMILY_HEADER: &str = "\
 /// Generates one document's modules from its composed document
 /// ([`families::compose`](crate::families::compose)): progenitor once over the document, the
 /// same post-processing as the spec's, the [`Envelope`](crate::operations::envelope_impls)
-/// impls, then split by family ([`split_document`](crate::postprocess::split_document)).
-/// Answers (path, text) for `<document>/types.rs` and each family's file.
+/// impls, then split by family ([`split_document`](crate::split::split_document)).
+/// Answers (path, text) for `<document>/types.rs` (in `genauth-api-types`) and each family's
+/// file.
 pub fn generate_document(
     composition: &crate::families::Composition,
     document: &str,
@@ -101,13 +102,23 @@ pub fn generate_document(
     );
     let spec = Spec { doc: doc.clone() };
     let mut file = run_progenitor(&settings, &spec, &openapi, Serde::OneWay)?;
-    // The envelope impls join the types, to be gated with them.
-    let impls = crate::operations::envelope_impls(
-        &spec,
-        "crate::envelope::Envelope",
-        "",
-        &["CommonResponseDto"],
-    );
+    // The envelope impls join the types, to be gated with them; the aliases of the generic
+    // `Enveloped` have its impl.
+    let mut elsewhere = vec!["CommonResponseDto".to_string()];
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+            && let Some((_, items)) = m.content.as_ref()
+        {
+            elsewhere.extend(items.iter().filter_map(|item| match item {
+                syn::Item::Type(t) => Some(t.ident.to_string()),
+                _ => None,
+            }));
+        }
+    }
+    let elsewhere: Vec<&str> = elsewhere.iter().map(String::as_str).collect();
+    let impls =
+        crate::operations::envelope_impls(&spec, "crate::envelope::Envelope", "", &elsewhere);
     let impls: syn::File = syn::parse_str(&impls).map_err(|e| Error::Syntax(e.to_string()))?;
     for item in &mut file.items {
         if let syn::Item::Mod(m) = item
@@ -133,15 +144,15 @@ pub fn generate_document(
             Some((crate::families::normal(&op.id), at))
         })
         .collect();
-    let split = crate::postprocess::split_document(file, &features, &family_of)
-        .map_err(Error::Generator)?;
+    let split =
+        crate::split::split_document(file, &features, &family_of).map_err(Error::Generator)?;
     let render = |items: Vec<syn::Item>| {
         let mut file: syn::File = syn::parse_quote!();
         file.items = items;
         format!("{FAMILY_HEADER}{}", prettyplease::unparse(&file))
     };
     let mut out = vec![(
-        format!("crates/genauth-api/src/{document}/types.rs"),
+        format!("crates/genauth-api-types/src/{document}/types.rs"),
         render(split.types),
     )];
     for (items, &at) in split.families.into_iter().zip(&positions) {
@@ -274,7 +285,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             text: crate::families::defects_text(&composition),
         },
     ];
-    for (krate, pass_through) in [("genauth-api", None), ("genauth", Some("genauth-api"))] {
+    for (krate, pass_through) in [
+        ("genauth-api-types", None),
+        ("genauth-api", Some("genauth-api-types")),
+        ("genauth", Some("genauth-api")),
+    ] {
         let path = format!("crates/{krate}/Cargo.toml");
         let manifest = crate::read(&crate::workspace_root().join(&path))?;
         out.push(Output {
@@ -288,6 +303,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             path: format!("crates/genauth-api/src/{document}/mod.rs"),
             source: "openapi/families.yaml",
             text: crate::families::module_index(&composition, document),
+        });
+        out.push(Output {
+            path: format!("crates/genauth-api-types/src/{document}/mod.rs"),
+            source: "openapi/families.yaml",
+            text: crate::families::types_index(&composition, document),
         });
     }
     for document in ["authentication", "management"] {

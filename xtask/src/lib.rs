@@ -18,6 +18,7 @@ pub mod operations;
 pub mod postprocess;
 pub mod schema;
 pub mod spec;
+pub mod split;
 pub mod upstream;
 
 use std::path::PathBuf;

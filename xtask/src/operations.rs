@@ -248,17 +248,19 @@ pub fn generate_envelopes(spec_text: &str) -> Result<String, Error> {
 }
 
 /// The [`Envelope`] impls of `spec`'s enveloped answer types ([`envelopes`]), for a file where
-/// `types` is their module and `trait_path` names the trait; the types of `elsewhere` are not
-/// the file's (a family's `CommonResponseDto` is the crate's).
+/// `types` is their module and `trait_path` names the trait; the types of `elsewhere` (schema
+/// or Rust names) are not the file's or have the trait already (a family's `CommonResponseDto`
+/// is the crate's; an alias of `Enveloped` has its generic impl).
 pub fn envelope_impls(spec: &Spec, trait_path: &str, types: &str, elsewhere: &[&str]) -> String {
     use heck::ToPascalCase;
     let mut out = String::new();
     for (name, [message, api_code, request_id]) in envelopes(spec) {
-        if elsewhere.contains(&name.as_str()) {
+        // The type's Rust name, as typify makes it from the schema's (`QRCode` → `QrCode`).
+        let rust = name.to_pascal_case();
+        if elsewhere.contains(&name.as_str()) || elsewhere.contains(&rust.as_str()) {
             continue;
         }
-        // The type's Rust name, as typify makes it from the schema's (`QRCode` → `QrCode`).
-        let name = name.to_pascal_case();
+        let name = rust;
         let message = match message {
             Some(true) => "&self.message",
             Some(false) => "self.message.as_deref().unwrap_or_default()",
@@ -289,23 +291,13 @@ pub fn envelope_impls(spec: &Spec, trait_path: &str, types: &str, elsewhere: &[&
 /// The envelope file's module docs and trait, after the header.
 const ENVELOPE_PREAMBLE: &str = r#"
 //! The V3 envelope, `{statusCode, message, apiCode?, requestId?}`, of every answer type of the
-//! `/api/v3` operations: success is statusCode 200, whatever the HTTP status. The facade reads
-//! every V3 answer through [`Envelope`]; a new operation's answer type gets its impl here from
-//! `cargo xtask generate`.
+//! `/api/v3` operations: the trait and the generic types are `genauth-api-types`'
+//! ([`Envelope`], [`Enveloped`], [`Page`]), re-exported here; a new operation's answer type of
+//! the spec gets its impl here from `cargo xtask generate`.
+
+pub use genauth_api_types::envelope::{Envelope, Enveloped, Page};
 
 use crate::types;
-
-/// An answer in the V3 envelope.
-pub trait Envelope {
-    /// `statusCode`: 200 is success; anything else is a refusal (400, 401, 403, 404 ...).
-    fn status_code(&self) -> i64;
-    /// `message`: what the service says (empty when it said nothing).
-    fn message(&self) -> &str;
-    /// `apiCode`: the refusal's fine-grained code, when it has one.
-    fn api_code(&self) -> Option<i64>;
-    /// `requestId`: the service's id of the request, when it gave one.
-    fn request_id(&self) -> Option<&str>;
-}
 "#;
 
 #[cfg(test)]

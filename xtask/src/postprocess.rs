@@ -26,6 +26,13 @@
 //!   time-passes`: without them the management types type-check and borrow-check in 9 s instead
 //!   of 70 s); half of them were never used. Our spec's types keep both ([`Serde::Both`]): the
 //!   sandbox reads requests and writes answers with them.
+//! * **One envelope type for the documents' answers** ([`Serde::OneWay`]). An answer struct that
+//!   is the V3 envelope and nothing more (`statusCode`, `message`, `data`, `apiCode?`,
+//!   `requestId?`, each decoded as the lenient rule decodes it) becomes an alias of the crate's
+//!   one generic `crate::envelope::Enveloped<Data>`: its fields, names and decoding are the same,
+//!   and its `Deserialize` is compiled once instead of once per operation (the management
+//!   document has 182 such wrappers). A page of a list (`list`, `totalCount`) becomes
+//!   `crate::envelope::Page<Item>` the same way (47 in management).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -36,6 +43,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Fields, Ident, Item, ItemEnum, ItemStruct, Token, Type};
 
 use crate::spec::Spec;
+use crate::split::type_item_name;
 
 /// Which serde derives a generated type keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +71,7 @@ pub fn apply(spec: &Spec, file: &mut syn::File, serde: Serde) {
     prune_builders(types, &sent);
     if serde == Serde::OneWay {
         one_way(types, &params, &roots);
+        shared_shapes(types, &sensitive);
     }
     for (name, props) in &sensitive {
         let idents = redact(types, name, Secret::Wire(props));
@@ -311,6 +320,136 @@ fn derives(attrs: &[Attribute], trait_name: &str) -> bool {
                         .any(|p| p.segments.last().is_some_and(|s| s.ident == trait_name))
                 })
         })
+}
+
+/// How a field of a shared shape is written, for [`shared_shapes`].
+#[derive(Clone, Copy)]
+enum Slot {
+    /// This type, with no serde keys of its own but `rename`.
+    Plain(&'static str),
+    /// This type, read by the lenient rule (`default`, `deserialize_with`).
+    Lenient(&'static str),
+    /// The shape's parameter: any type, read by the lenient rule (or any `Option`, plain).
+    Param,
+    /// `Vec` of the shape's parameter, read by the lenient rule.
+    VecOfParam,
+}
+
+/// A shape's fields: (wire name, how it is written, required).
+type ShapeFields = &'static [(&'static str, Slot, bool)];
+
+/// The generic types of `crate::envelope` that the documents' answer structs of one shape
+/// become aliases of: (path, fields).
+const SHAPES: [(&str, ShapeFields); 2] = [
+    (
+        "crate::envelope::Enveloped",
+        &[
+            ("statusCode", Slot::Plain("i64"), true),
+            ("message", Slot::Lenient("::std::string::String"), true),
+            ("data", Slot::Param, true),
+            ("apiCode", Slot::Plain("::std::option::Option<i64>"), true),
+            (
+                "requestId",
+                Slot::Plain("::std::option::Option<::std::string::String>"),
+                false,
+            ),
+        ],
+    ),
+    (
+        "crate::envelope::Page",
+        &[
+            ("list", Slot::VecOfParam, true),
+            ("totalCount", Slot::Lenient("f64"), true),
+        ],
+    ),
+];
+
+/// The rule "one envelope type for the documents' answers" (see the module doc): each answer
+/// struct that is exactly one of the [`SHAPES`] (and holds no secret, and derives
+/// `Deserialize` only) becomes `pub type X = crate::envelope::Enveloped<Data>;` (or `Page<Item>`),
+/// and its own impls go (the generic type has them). Answers the aliased names.
+fn shared_shapes(
+    types: &mut Vec<Item>,
+    sensitive: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let lenient = |attrs: &[Attribute]| serde_keys(attrs) == (true, true);
+    let plain = |attrs: &[Attribute]| serde_keys(attrs) == (false, false);
+    let text = |ty: &Type| quote!(#ty).to_string().replace(' ', "");
+    let vec_of = |ty: &Type| -> Option<Type> {
+        let Type::Path(p) = ty else { return None };
+        let last = p.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        match (last.ident == "Vec", args.args.first()) {
+            (true, Some(syn::GenericArgument::Type(inner))) if args.args.len() == 1 => {
+                Some(inner.clone())
+            }
+            _ => None,
+        }
+    };
+    let fit = |fields: &syn::FieldsNamed, shape: ShapeFields| -> Option<Type> {
+        let mut param = None;
+        let mut seen = BTreeSet::new();
+        for field in &fields.named {
+            let wire = serde_name(&field.attrs, field.ident.as_ref()?);
+            let (_, kind, _) = shape.iter().find(|(name, _, _)| *name == wire)?;
+            let (ty, attrs) = (&field.ty, &field.attrs[..]);
+            let fits = match *kind {
+                Slot::Plain(want) => text(ty) == want && plain(attrs),
+                Slot::Lenient(want) => text(ty) == want && lenient(attrs),
+                Slot::Param => {
+                    param = Some(ty.clone());
+                    lenient(attrs) || (is_option(ty) && plain(attrs))
+                }
+                Slot::VecOfParam => {
+                    param = vec_of(ty);
+                    param.is_some() && lenient(attrs)
+                }
+            };
+            if !fits {
+                return None;
+            }
+            seen.insert(wire);
+        }
+        let complete = shape
+            .iter()
+            .all(|(name, _, required)| !required || seen.contains(*name));
+        if complete { param } else { None }
+    };
+    let mut aliased = BTreeSet::new();
+    for item in types.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let name = s.ident.to_string();
+        if !derives(&s.attrs, "Deserialize")
+            || derives(&s.attrs, "Serialize")
+            || !s.generics.params.is_empty()
+            || sensitive.contains_key(&name)
+        {
+            continue;
+        }
+        let Fields::Named(fields) = &s.fields else {
+            continue;
+        };
+        let Some((path, param)) = SHAPES
+            .iter()
+            .find_map(|(path, shape)| Some((*path, fit(fields, shape)?)))
+        else {
+            continue;
+        };
+        let Ok(path) = syn::parse_str::<syn::Path>(path) else {
+            continue;
+        };
+        let docs = s.attrs.iter().filter(|a| a.path().is_ident("doc"));
+        let ident = &s.ident;
+        *item = syn::parse_quote! {
+            #(#docs)*
+            pub type #ident = #path<#param>;
+        };
+        aliased.insert(name);
+    }
+    types.retain(|item| impl_of(item).is_none_or(|(ty, _)| !aliased.contains(&ty)));
+    aliased
 }
 
 /// Drops the builders (`types::builder::X` and `X::builder()`) of the structs not in `keep`.
@@ -671,226 +810,4 @@ fn redact(items: &mut Vec<Item>, name: &str, secret: Secret<'_>) -> BTreeSet<Str
     };
     items.insert(index + 1, debug);
     redacted
-}
-
-/// One document's generated file, split into its shared `types` module and one module per
-/// family (see [`split_document`]).
-pub struct Split {
-    /// The items of `<document>/types.rs`: every type, each behind the features of the
-    /// families whose operations reach it.
-    pub types: Vec<Item>,
-    /// The items of each family's file, in `features` order: its methods on the crate's
-    /// `Client` and its operation builders.
-    pub families: Vec<Vec<Item>>,
-}
-
-/// Splits a document's generated file by family. `features` are the families' features;
-/// `family_of` takes an operation's name (without case or `_`) to its index there.
-///
-/// * progenitor's own `Client` (struct, constructors, `ClientInfo`, hook assertion, prelude) is
-///   left out: the methods go on the crate's one [`Client`](crate::generate), whose seam and
-///   headers they then use.
-/// * Each method and operation builder goes to its operation's family.
-/// * A type (its struct or enum, its impls, its typify builder, a default that builds it) is
-///   compiled when one of the families whose operations reach it is: `#[cfg(any(feature = ..))]`
-///   from the operations' builders through the types' fields, so that a type several families
-///   share is generated once.
-pub fn split_document(
-    file: syn::File,
-    features: &[String],
-    family_of: &BTreeMap<String, usize>,
-) -> Result<Split, String> {
-    let normal = crate::families::normal;
-    let mut uses = Vec::new();
-    let mut types = Vec::new();
-    let mut methods: Vec<Vec<syn::ImplItem>> = vec![Vec::new(); features.len()];
-    let mut builders: Vec<Vec<Item>> = vec![Vec::new(); features.len()];
-    let mut builder_uses = Vec::new();
-    let is_client = |ty: &Type| matches!(ty, Type::Path(p) if p.path.is_ident("Client"));
-    for item in file.items {
-        match item {
-            Item::Use(mut u) => {
-                u.vis = syn::Visibility::Inherited;
-                uses.push(Item::Use(u));
-            }
-            Item::Mod(m) if m.ident == "types" => {
-                types = m.content.map(|(_, items)| items).unwrap_or_default();
-            }
-            Item::Mod(m) if m.ident == "builder" => {
-                for item in m.content.map(|(_, items)| items).unwrap_or_default() {
-                    let name = match &item {
-                        Item::Struct(s) => s.ident.to_string(),
-                        Item::Impl(i) => last_ident(&i.self_ty).unwrap_or_default(),
-                        _ => {
-                            builder_uses.push(item);
-                            continue;
-                        }
-                    };
-                    let family = *family_of
-                        .get(&normal(&name))
-                        .ok_or_else(|| format!("operation builder {name} is of no family"))?;
-                    builders[family].push(item);
-                }
-            }
-            Item::Impl(i) if is_client(&i.self_ty) && i.trait_.is_none() => {
-                for it in i.items {
-                    let syn::ImplItem::Fn(f) = &it else { continue };
-                    if f.sig.ident == "new" || f.sig.ident == "new_with_client" {
-                        continue;
-                    }
-                    let name = f.sig.ident.to_string();
-                    let family = *family_of
-                        .get(&normal(&name))
-                        .ok_or_else(|| format!("method {name} is of no family"))?;
-                    methods[family].push(it);
-                }
-            }
-            _ => {} // progenitor's Client struct, ClientInfo, hook assertion, prelude
-        }
-    }
-
-    // Which families reach each type.
-    let names: BTreeSet<String> = types.iter().filter_map(type_item_name).collect();
-    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for item in &types {
-        if let Some(name) = type_item_name(item) {
-            let mut found = BTreeSet::new();
-            idents(quote!(#item), &mut found);
-            found.retain(|i| names.contains(i) && *i != name);
-            deps.entry(name).or_default().extend(found);
-        }
-    }
-    let mut reached: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    for family in 0..features.len() {
-        let mut roots = BTreeSet::new();
-        for item in &builders[family] {
-            idents(quote!(#item), &mut roots);
-        }
-        for it in &methods[family] {
-            idents(quote!(#it), &mut roots);
-        }
-        let mut queue: Vec<String> = roots.into_iter().filter(|r| names.contains(r)).collect();
-        while let Some(name) = queue.pop() {
-            if reached.entry(name.clone()).or_default().insert(family) {
-                queue.extend(deps.get(&name).into_iter().flatten().cloned());
-            }
-        }
-    }
-    let cfg = |families: &BTreeSet<usize>| -> Attribute {
-        let names = families.iter().map(|&f| features[f].as_str());
-        syn::parse_quote!(#[cfg(any(#(feature = #names),*))])
-    };
-    let gate = |item: &mut Item, families: &BTreeSet<usize>| {
-        let attr = cfg(families);
-        match item {
-            Item::Struct(i) => i.attrs.insert(0, attr),
-            Item::Enum(i) => i.attrs.insert(0, attr),
-            Item::Impl(i) => i.attrs.insert(0, attr),
-            Item::Type(i) => i.attrs.insert(0, attr),
-            Item::Fn(i) => i.attrs.insert(0, attr),
-            Item::Const(i) => i.attrs.insert(0, attr),
-            _ => {}
-        }
-    };
-    let none = BTreeSet::new();
-    let families_of = |name: &str| reached.get(name).unwrap_or(&none).clone();
-    for item in &mut types {
-        match item {
-            Item::Mod(m) if m.ident == "builder" => {
-                for inner in m.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
-                    if let Some(name) = type_item_name(inner) {
-                        let families = families_of(&name);
-                        gate(inner, &families);
-                    }
-                }
-            }
-            Item::Mod(m) if m.ident == "defaults" => {
-                // A default that builds a type is compiled with it (the families that reach
-                // every type it names).
-                for inner in m.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
-                    let mut found = BTreeSet::new();
-                    idents(quote!(#inner), &mut found);
-                    let mut families: Option<BTreeSet<usize>> = None;
-                    for name in found.iter().filter(|i| names.contains(*i)) {
-                        let of = families_of(name);
-                        families = Some(match families {
-                            None => of,
-                            Some(f) => f.intersection(&of).copied().collect(),
-                        });
-                    }
-                    if let Some(families) = families {
-                        gate(inner, &families);
-                    }
-                }
-            }
-            other => {
-                if let Some(name) = type_item_name(other) {
-                    let families = families_of(&name);
-                    gate(other, &families);
-                }
-            }
-        }
-    }
-
-    let mut out = Vec::new();
-    for (family_methods, family_builders) in methods.into_iter().zip(builders) {
-        let mut items = uses.clone();
-        items.push(syn::parse_quote!(
-            use crate::Client;
-        ));
-        items.push(syn::parse_quote!(
-            use super::types;
-        ));
-        let methods = family_methods;
-        items.push(syn::parse_quote! {
-            impl Client {
-                #(#methods)*
-            }
-        });
-        let inner = builder_uses.iter().chain(family_builders.iter());
-        items.push(syn::parse_quote! {
-            #[allow(clippy::all)]
-            pub mod builder {
-                #(#inner)*
-            }
-        });
-        out.push(items);
-    }
-    Ok(Split {
-        types,
-        families: out,
-    })
-}
-
-/// The type an item of `types` defines or implements (a struct, enum or alias; an impl's self
-/// type).
-fn type_item_name(item: &Item) -> Option<String> {
-    match item {
-        Item::Struct(s) => Some(s.ident.to_string()),
-        Item::Enum(e) => Some(e.ident.to_string()),
-        Item::Type(t) => Some(t.ident.to_string()),
-        Item::Impl(i) => last_ident(&i.self_ty),
-        _ => None,
-    }
-}
-
-/// The last identifier of a path type (`super::X<'a>` → X).
-fn last_ident(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-}
-
-/// Every identifier in `tokens`.
-fn idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
-    for token in tokens {
-        match token {
-            proc_macro2::TokenTree::Ident(i) => {
-                out.insert(i.to_string());
-            }
-            proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
-            _ => {}
-        }
-    }
 }

@@ -2,23 +2,13 @@
 // Do not edit by hand: change the spec and run `cargo xtask generate`.
 
 //! The V3 envelope, `{statusCode, message, apiCode?, requestId?}`, of every answer type of the
-//! `/api/v3` operations: success is statusCode 200, whatever the HTTP status. The facade reads
-//! every V3 answer through [`Envelope`]; a new operation's answer type gets its impl here from
-//! `cargo xtask generate`.
+//! `/api/v3` operations: the trait and the generic types are `genauth-api-types`'
+//! ([`Envelope`], [`Enveloped`], [`Page`]), re-exported here; a new operation's answer type of
+//! the spec gets its impl here from `cargo xtask generate`.
+
+pub use genauth_api_types::envelope::{Envelope, Enveloped, Page};
 
 use crate::types;
-
-/// An answer in the V3 envelope.
-pub trait Envelope {
-    /// `statusCode`: 200 is success; anything else is a refusal (400, 401, 403, 404 ...).
-    fn status_code(&self) -> i64;
-    /// `message`: what the service says (empty when it said nothing).
-    fn message(&self) -> &str;
-    /// `apiCode`: the refusal's fine-grained code, when it has one.
-    fn api_code(&self) -> Option<i64>;
-    /// `requestId`: the service's id of the request, when it gave one.
-    fn request_id(&self) -> Option<&str>;
-}
 
 impl Envelope for types::CommonResponseDto {
     fn status_code(&self) -> i64 {

@@ -7,12 +7,11 @@
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
 
-/// The request and answer types of the authentication families: each compiled when a family
-/// whose operations use it is on.
+/// The request and answer types of the authentication families (`genauth-api-types`): each
+/// compiled when a family whose operations use it is on.
 #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
 #[rustfmt::skip]
-#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
-pub mod types;
+pub use genauth_api_types::authentication::types;
 
 /// Signing up and in (passwords, codes, WebAuthn, identity providers, WeChat), sending codes, public configuration.
 ///

@@ -7,12 +7,11 @@
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
 
-/// The request and answer types of the management families: each compiled when a family
-/// whose operations use it is on.
+/// The request and answer types of the management families (`genauth-api-types`): each
+/// compiled when a family whose operations use it is on.
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events"))]
 #[rustfmt::skip]
-#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
-pub mod types;
+pub use genauth_api_types::management::types;
 
 /// Users (create, find, list, update, delete, identities, sessions, login history, devices) and their action logs.
 ///

@@ -772,32 +772,10 @@ impl ::std::convert::TryFrom<::std::string::String> for AdminAuditLogDtoResource
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogRespData`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AdminAuditLogRespData {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<AdminAuditLogDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type AdminAuditLogRespData = crate::envelope::Page<AdminAuditLogDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AdminAuditLogRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AdminAuditLogRespData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AdminAuditLogRespDto = crate::envelope::Enveloped<AdminAuditLogRespData>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfig`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -983,22 +961,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AppDtoAppDefaultLoginStr
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`AppListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AppListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<AppDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AppListRespDto = crate::envelope::Enveloped<::std::vec::Vec<AppDto>>;
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationAgreementDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2812,32 +2775,12 @@ impl ApplicationMfaDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPaginatedDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationPaginatedDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ApplicationDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ApplicationPaginatedDataDto = crate::envelope::Page<ApplicationDto>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ApplicationPaginatedDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ApplicationPaginatedRespDto = crate::envelope::Enveloped<
+    ApplicationPaginatedDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3325,68 +3268,22 @@ impl ::std::convert::TryFrom<::std::string::String> for ApplicationSimpleInfoDto
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoPaginatedDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationSimpleInfoPaginatedDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ApplicationSimpleInfoDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ApplicationSimpleInfoPaginatedDataDto = crate::envelope::Page<
+    ApplicationSimpleInfoDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationSimpleInfoPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ApplicationSimpleInfoPaginatedDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ApplicationSimpleInfoPaginatedRespDto = crate::envelope::Enveloped<
+    ApplicationSimpleInfoPaginatedDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSimpleInfoSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationSimpleInfoSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ApplicationSimpleInfoDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ApplicationSimpleInfoSingleRespDto = crate::envelope::Enveloped<
+    ApplicationSimpleInfoDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ApplicationSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ApplicationDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ApplicationSingleRespDto = crate::envelope::Enveloped<ApplicationDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -3475,14 +3372,7 @@ for ApplicationTabMethodsSortConfigDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ArchivedUsersListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ArchivedUsersListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListArchivedUsersRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ArchivedUsersListPagingDto = crate::envelope::Page<ListArchivedUsersRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ArrResourceAuthAction`
 #[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
@@ -3519,86 +3409,23 @@ pub struct AsaAccountDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AsaAccountListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<AsaAccountDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AsaAccountListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<AsaAccountDto>,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountPaginatedDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AsaAccountPaginatedDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<AsaAccountDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type AsaAccountPaginatedDataDto = crate::envelope::Page<AsaAccountDto>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AsaAccountPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AsaAccountPaginatedDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AsaAccountPaginatedRespDto = crate::envelope::Enveloped<
+    AsaAccountPaginatedDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountSingleNullableRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AsaAccountSingleNullableRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AsaAccountDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AsaAccountSingleNullableRespDto = crate::envelope::Enveloped<AsaAccountDto>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AsaAccountSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AsaAccountDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AsaAccountSingleRespDto = crate::envelope::Enveloped<AsaAccountDto>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AsaAccountTargetDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -4347,50 +4174,17 @@ for AuthorizedResourceDtoResourceType {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AuthorizedResourceListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AuthorizedResourceListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<AuthorizedResourceDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AuthorizedResourceListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<AuthorizedResourceDto>,
+>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-permissions"))]
 ///`AuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AuthorizedResourcePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AuthorizedResourcePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AuthorizedResourcePaginatedRespDto = crate::envelope::Enveloped<
+    AuthorizedResourcePagingDto,
+>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-permissions"))]
 ///`AuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AuthorizedResourcePagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<AuthorizedResourceDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type AuthorizedResourcePagingDto = crate::envelope::Page<AuthorizedResourceDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4417,22 +4211,9 @@ pub struct CancelSyncRiskOperationsDataDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CancelSyncRiskOperationsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CancelSyncRiskOperationsDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CancelSyncRiskOperationsRespDto = crate::envelope::Enveloped<
+    CancelSyncRiskOperationsDataDto,
+>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -4630,22 +4411,9 @@ pub struct CheckDomainAvailableDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CheckDomainAvailableSecretRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckDomainAvailableSecretRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckDomainAvailableDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckDomainAvailableSecretRespDto = crate::envelope::Enveloped<
+    CheckDomainAvailableDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -4847,17 +4615,9 @@ impl<'de> ::serde::Deserialize<'de> for CheckExternalUserPermissionDtoResourcesI
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckExternalUserPermissionRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckExternalUserPermissionDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckExternalUserPermissionRespDto = crate::envelope::Enveloped<
+    CheckExternalUserPermissionDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionsRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -4884,22 +4644,9 @@ pub struct CheckParamsDataPolicyRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataPolicyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckParamsDataPolicyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckParamsDataPolicyRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckParamsDataPolicyResponseDto = crate::envelope::Enveloped<
+    CheckParamsDataPolicyRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataResourceRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -4912,22 +4659,9 @@ pub struct CheckParamsDataResourceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckParamsDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckParamsDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckParamsDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckParamsDataResourceResponseDto = crate::envelope::Enveloped<
+    CheckParamsDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -5474,17 +5208,7 @@ pub struct CheckPermissionNamespaceExistsRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckPermissionRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckPermissionDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckPermissionRespDto = crate::envelope::Enveloped<CheckPermissionDataDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionsRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -5548,22 +5272,9 @@ impl CheckSessionStatusDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CheckSessionStatusRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckSessionStatusRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckSessionStatusDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckSessionStatusRespDto = crate::envelope::Enveloped<
+    CheckSessionStatusDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -5783,22 +5494,9 @@ pub struct CheckUserSameLevelPermissionRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckUserSameLevelPermissionResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckUserSameLevelPermissionDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckUserSameLevelPermissionResponseDto = crate::envelope::Enveloped<
+    CheckUserSameLevelPermissionDataDto,
+>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -5998,22 +5696,9 @@ impl ::std::convert::TryFrom<::std::string::String> for CommonResourceDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CommonResourcePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CommonResourcePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CommonResourcePaginatedRespDto = crate::envelope::Enveloped<
+    CommonResourcePagingDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CommonResourcePagingDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6180,94 +5865,23 @@ pub struct CostCurrentPackageInfo {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetAllRightItemRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetAllRightItemRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RightItemRes,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetAllRightItemRespDto = crate::envelope::Enveloped<RightItemRes>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetCurrentPackageRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetCurrentPackageRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CostCurrentPackageInfo,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetCurrentPackageRespDto = crate::envelope::Enveloped<
+    CostCurrentPackageInfo,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetCurrentUsageRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetCurrentUsageRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CurrentUsageRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetCurrentUsageRespDto = crate::envelope::Enveloped<CurrentUsageRespDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetMauPeriodUsageHistoryRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetMauPeriodUsageHistoryRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: MauPeriodUsageHistory,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetMauPeriodUsageHistoryRespDto = crate::envelope::Enveloped<
+    MauPeriodUsageHistory,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderDetailRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetOrderDetailRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OrderItem,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetOrderDetailRespDto = crate::envelope::Enveloped<OrderItem>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderPayDetail`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6299,40 +5913,12 @@ pub struct CostGetOrderPayDetail {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrderPayDetailRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetOrderPayDetailRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CostGetOrderPayDetail,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetOrderPayDetailRespDto = crate::envelope::Enveloped<
+    CostGetOrderPayDetail,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostGetOrdersRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CostGetOrdersRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetOrdersRes,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CostGetOrdersRespDto = crate::envelope::Enveloped<GetOrdersRes>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CountCustomFieldsDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6407,22 +5993,9 @@ impl ::std::fmt::Debug for CreateAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateAccessKeyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<CreateAccessKeyRespDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateAccessKeyResponseDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<CreateAccessKeyRespDto>,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateAdminRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -6908,22 +6481,9 @@ for CreateApplicationRespDataDtoDefaultProtocol {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateApplicationRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateApplicationRespDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateApplicationRespDto = crate::envelope::Enveloped<
+    CreateApplicationRespDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -7689,22 +7249,9 @@ for CreateArrayDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateArrayDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateArrayDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateArrayDataResourceResponseDto = crate::envelope::Enveloped<
+    CreateArrayDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -8125,22 +7672,9 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataPolicyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateDataPolicyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateDataPolicyRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateDataPolicyResponseDto = crate::envelope::Enveloped<
+    CreateDataPolicyRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -9655,22 +9189,7 @@ impl CreateDepartmentTreeReqDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentTreeRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateDepartmentTreeRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: Result,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateDepartmentTreeRespDto = crate::envelope::Enveloped<Result>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateEventAppDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -10909,22 +10428,9 @@ impl CreateOrUpdateGroupReqDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateOrUpdateGroupRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateOrUpdateGroupRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateOrUpdateGroupDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateOrUpdateGroupRespDto = crate::envelope::Enveloped<
+    CreateOrUpdateGroupDataDto,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateOrganizationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -11306,22 +10812,9 @@ pub struct CreatePermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreatePermissionNamespaceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreatePermissionNamespaceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreatePermissionNamespaceResponseDto = crate::envelope::Enveloped<
+    CreatePermissionNamespaceRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespacesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -11803,22 +11296,7 @@ impl CreatePostDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreatePostRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreatePostRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PostInfoDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreatePostRespDto = crate::envelope::Enveloped<PostInfoDto>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -13892,22 +13370,9 @@ for CreateStringDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateStringDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateStringDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateStringDataResourceResponseDto = crate::envelope::Enveloped<
+    CreateStringDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -14226,22 +13691,7 @@ impl CreateTenantDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateTenantRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateTenantRespDto = crate::envelope::Enveloped<TenantDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -15355,22 +14805,9 @@ for CreateTreeDataResourceRespDtoType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateTreeDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CreateTreeDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateTreeDataResourceResponseDto = crate::envelope::Enveloped<
+    CreateTreeDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateUebaDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -16421,22 +15858,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookDtoEventsIt
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CreateWebhookRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: WebhookDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateWebhookRespDto = crate::envelope::Enveloped<WebhookDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CurrentUsageDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -16646,22 +16068,9 @@ impl CustomFieldI18n {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CustomFieldListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<CustomFieldDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CustomFieldListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<CustomFieldDto>,
+>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldSelectOption`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -16679,27 +16088,12 @@ impl CustomFieldSelectOption {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DataPoliciesPaginatedRespDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListDataPoliciesRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type DataPoliciesPaginatedRespDto = crate::envelope::Page<ListDataPoliciesRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataPoliciesSimplePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DataPoliciesSimplePaginatedRespDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListSimpleDataPoliciesRespDto>,
-    #[serde(
-        rename = "totalCount",
-        default = "defaults::data_policies_simple_paginated_resp_dto_total_count"
-    )]
-    #[serde(deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type DataPoliciesSimplePaginatedRespDto = crate::envelope::Page<
+    ListSimpleDataPoliciesRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataResourceSimpleRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -17242,14 +16636,7 @@ impl<'de> ::serde::Deserialize<'de> for DataResourceTreeStructsValue {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataResourcesPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DataResourcesPaginatedRespDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListDataResourcesRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type DataResourcesPaginatedRespDto = crate::envelope::Page<ListDataResourcesRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataStatementPermissionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -19197,40 +18584,12 @@ impl DepartmentI18nDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DepartmentListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<DepartmentDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type DepartmentListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<DepartmentDto>,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DepartmentPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: DepartmentPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type DepartmentPaginatedRespDto = crate::envelope::Enveloped<DepartmentPagingDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentPagingDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -19243,22 +18602,7 @@ pub struct DepartmentPagingDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DepartmentSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: DepartmentDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type DepartmentSingleRespDto = crate::envelope::Enveloped<DepartmentDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -19437,22 +18781,9 @@ impl ::std::convert::TryFrom<::std::string::String> for DetailAuthSubjectTargetT
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeviceStatusRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DeviceStatusRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<DeviceStatusResponseDataDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type DeviceStatusRespDto = crate::envelope::Enveloped<
+    ::std::option::Option<DeviceStatusResponseDataDto>,
+>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeviceStatusResponseDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -19629,22 +18960,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailProviderDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailProviderRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct EmailProviderRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: EmailProviderDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type EmailProviderRespDto = crate::envelope::Enveloped<EmailProviderDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateCategoryDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -19872,22 +19188,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateSingleItemRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct EmailTemplateSingleItemRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: EmailTemplateDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type EmailTemplateSingleItemRespDto = crate::envelope::Enveloped<EmailTemplateDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ErrorEmailMsg`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -19910,32 +19211,10 @@ pub struct EventAppDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct EventAppPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: EventAppPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type EventAppPaginatedRespDto = crate::envelope::Enveloped<EventAppPagingDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct EventAppPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<EventAppDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type EventAppPagingDto = crate::envelope::Page<EventAppDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`Expand`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -20069,22 +19348,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ExtIdpConnDetailAssociat
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetailSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ExtIdpConnDetailSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ExtIdpConnDetail,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ExtIdpConnDetailSingleRespDto = crate::envelope::Enveloped<ExtIdpConnDetail>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnDetailType`
 #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -20490,22 +19754,7 @@ pub struct ExtIdpDetail {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpDetailSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ExtIdpDetailSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ExtIdpDetail,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ExtIdpDetailSingleRespDto = crate::envelope::Enveloped<ExtIdpDetail>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -20524,50 +19773,13 @@ pub struct ExtIdpDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ExtIdpListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ExtIdpListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ExtIdpListPaginatedRespDto = crate::envelope::Enveloped<ExtIdpListPagingDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ExtIdpListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ExtIdpDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ExtIdpListPagingDto = crate::envelope::Page<ExtIdpDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ExtIdpSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ExtIdpDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ExtIdpSingleRespDto = crate::envelope::Enveloped<ExtIdpDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FilterDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -20763,22 +19975,9 @@ impl ::std::convert::TryFrom<::std::string::String> for FindUserListUserListType
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionFieldListResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionFieldListResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<FunctionModelFieldDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type FunctionFieldListResDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<FunctionModelFieldDto>,
+>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -21033,22 +20232,7 @@ impl FunctionModelFieldIdDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelFieldResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionModelFieldResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: FunctionModelFieldDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type FunctionModelFieldResDto = crate::envelope::Enveloped<FunctionModelFieldDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelIdDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -21097,60 +20281,20 @@ impl FunctionModelOperateIdDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionModelResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: FunctionModelDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type FunctionModelResDto = crate::envelope::Enveloped<FunctionModelDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueListDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionModelValueListDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type FunctionModelValueListDto = crate::envelope::Page<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueListResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionModelValueListResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: FunctionModelValueListDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type FunctionModelValueListResDto = crate::envelope::Enveloped<
+    FunctionModelValueListDto,
+>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct FunctionModelValueResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RowDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type FunctionModelValueResDto = crate::envelope::Enveloped<RowDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GenerateInviteTenantUserLink`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -21245,22 +20389,9 @@ impl ::std::fmt::Debug for GetAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAccessKeyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAccessKeyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<GetAccessKeyRespDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetAccessKeyResponseDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<GetAccessKeyRespDto>,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetAdminAuditLogsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -21422,22 +20553,9 @@ for GetApplicationPermissionStrategyDataDtoPermissionStrategy {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationPermissionStrategyRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetApplicationPermissionStrategyRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetApplicationPermissionStrategyDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetApplicationPermissionStrategyRespDto = crate::envelope::Enveloped<
+    GetApplicationPermissionStrategyDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationSecretDataDto`
 #[derive(::serde::Deserialize, Clone, PartialEq, Default)]
@@ -21455,50 +20573,17 @@ impl ::std::fmt::Debug for GetApplicationSecretDataDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetApplicationSecretRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetApplicationSecretRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetApplicationSecretDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetApplicationSecretRespDto = crate::envelope::Enveloped<
+    GetApplicationSecretDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountAssignedTargetDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAsaAccountAssignedTargetDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<AsaAccountTargetDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type GetAsaAccountAssignedTargetDataDto = crate::envelope::Page<AsaAccountTargetDto>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountAssignedTargetRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAsaAccountAssignedTargetRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetAsaAccountAssignedTargetDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetAsaAccountAssignedTargetRespDto = crate::envelope::Enveloped<
+    GetAsaAccountAssignedTargetDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -21573,22 +20658,9 @@ impl ::std::convert::TryFrom<::std::string::String> for GetAssignedAccountTarget
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomDataRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetCustomDataRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetCustomDataRespDto = crate::envelope::Enveloped<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomDataTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -21891,22 +20963,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataPolicyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetDataPolicyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetDataPolicyRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetDataPolicyResponseDto = crate::envelope::Enveloped<GetDataPolicyRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
@@ -22682,22 +21739,7 @@ pub struct GetEmailTemplatesDataDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetEmailTemplatesRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetEmailTemplatesRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetEmailTemplatesDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetEmailTemplatesRespDto = crate::envelope::Enveloped<GetEmailTemplatesDataDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`GetExtIdpType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -22855,22 +21897,9 @@ impl GetExternalUserResourceStructDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetExternalUserResourceStructRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetExternalUserResourceStructDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetExternalUserResourceStructRespDto = crate::envelope::Enveloped<
+    GetExternalUserResourceStructDataDto,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GetGroupAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -23015,35 +22044,10 @@ impl ::std::default::Default for GetGroupsOfPublicAccountUserIdType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetImportTemplateResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetImportTemplateResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RowDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetImportTemplateResDto = crate::envelope::Enveloped<RowDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-applications"))]
 ///`GetMapInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetMapInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetMfaInfoDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetMapInfoRespDto = crate::envelope::Enveloped<GetMfaInfoDataDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-applications"))]
 ///`GetMfaInfoDataDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
@@ -23279,22 +22283,7 @@ impl ::std::default::Default for GetOtpSecretByUserUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetOtpSecretRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetOtpSecretRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OtpSecretRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetOtpSecretRespDto = crate::envelope::Enveloped<OtpSecretRespDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetParentDepartmentDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -23365,22 +22354,9 @@ impl ::std::default::Default for GetParentDepartmentDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceListResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetPermissionNamespaceListResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<GetPermissionNamespaceRespDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetPermissionNamespaceListResponseDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<GetPermissionNamespaceRespDto>,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -23392,22 +22368,9 @@ pub struct GetPermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetPermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetPermissionNamespaceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetPermissionNamespaceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetPermissionNamespaceResponseDto = crate::envelope::Enveloped<
+    GetPermissionNamespaceRespDto,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetPostByIdListDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -23874,32 +22837,14 @@ impl GetRelationInfoDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetResourceAuthorizedTargetDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ResourceAuthorizedTargetDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type GetResourceAuthorizedTargetDataDto = crate::envelope::Page<
+    ResourceAuthorizedTargetDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetResourceAuthorizedTargetRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetResourceAuthorizedTargetDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetResourceAuthorizedTargetRespDto = crate::envelope::Enveloped<
+    GetResourceAuthorizedTargetDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -24287,22 +23232,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetSubjectAuthDataDtoTar
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetSubjectAuthRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetSubjectAuthRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetSubjectAuthDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetSubjectAuthRespDto = crate::envelope::Enveloped<GetSubjectAuthDataDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GetTenantUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -25589,22 +24519,9 @@ impl ::std::default::Default for GetUserPasswordCiphertextDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserPasswordCiphertextRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserPasswordCiphertextDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserPasswordCiphertextRespDto = crate::envelope::Enveloped<
+    GetUserPasswordCiphertextDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -25634,17 +24551,9 @@ impl GetUserPermissionListDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserPermissionListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserPermissionListDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserPermissionListRespDto = crate::envelope::Enveloped<
+    GetUserPermissionListDataDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPrincipalAuthenticationInfoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -25927,22 +24836,9 @@ impl<'de> ::serde::Deserialize<'de> for GetUserResourcePermissionListDtoResource
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserResourcePermissionListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserResourcePermissionListDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserResourcePermissionListRespDto = crate::envelope::Enveloped<
+    GetUserResourcePermissionListDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -26051,22 +24947,9 @@ impl GetUserResourceStructDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserResourceStructRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserResourceStructDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserResourceStructRespDto = crate::envelope::Enveloped<
+    GetUserResourceStructDataDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserRolesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -26227,50 +25110,13 @@ impl ::std::default::Default for GetUserSyncRelationsUserIdType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhookRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWebhookRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: WebhookDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetWebhookRespDto = crate::envelope::Enveloped<WebhookDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhooksData`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWebhooksData {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<WebhookDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type GetWebhooksData = crate::envelope::Page<WebhookDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetWebhooksRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWebhooksRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetWebhooksData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetWebhooksRespDto = crate::envelope::Enveloped<GetWebhooksData>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GoodsPackageDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -26330,22 +25176,7 @@ pub struct GroupDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<GroupDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GroupListRespDto = crate::envelope::Enveloped<::std::vec::Vec<GroupDto>>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -26354,22 +25185,7 @@ pub struct GroupListRespDto {
     )
 )]
 ///`GroupPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GroupPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GroupPaginatedRespDto = crate::envelope::Enveloped<GroupPagingDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -26378,32 +25194,10 @@ pub struct GroupPaginatedRespDto {
     )
 )]
 ///`GroupPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ResGroupDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type GroupPagingDto = crate::envelope::Page<ResGroupDto>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GroupDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GroupSingleRespDto = crate::envelope::Enveloped<GroupDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -26533,22 +25327,7 @@ impl HasAnyRoleReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct HasAnyRoleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: HasAnyRoleDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type HasAnyRoleRespDto = crate::envelope::Enveloped<HasAnyRoleDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasRoleRolesDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -26964,22 +25743,7 @@ impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`IdentityListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IdentityListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<IdentityDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IdentityListRespDto = crate::envelope::Enveloped<::std::vec::Vec<IdentityDto>>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportMetadataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -27089,82 +25853,27 @@ impl ImportTenantDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantHistoryDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ImportTenantHistoryDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ImportTenantHistoryDataDto = crate::envelope::Page<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantHistoryRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ImportTenantHistoryRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ImportTenantHistoryDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ImportTenantHistoryRespDto = crate::envelope::Enveloped<
+    ImportTenantHistoryDataDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantNotifyUseDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ImportTenantNotifyUseDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ImportTenantNotifyUseDataDto = crate::envelope::Page<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantNotifyUserRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ImportTenantNotifyUserRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ImportTenantNotifyUseDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ImportTenantNotifyUserRespDto = crate::envelope::Enveloped<
+    ImportTenantNotifyUseDataDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ImportTenantRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ImportTenantDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ImportTenantRespDto = crate::envelope::Enveloped<ImportTenantDataDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecord`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -27190,32 +25899,12 @@ pub struct InviteTenantUserRecord {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecordListDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct InviteTenantUserRecordListDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<InviteTenantUserRecord>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type InviteTenantUserRecordListDto = crate::envelope::Page<InviteTenantUserRecord>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUserRecordListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct InviteTenantUserRecordListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: InviteTenantUserRecordListDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type InviteTenantUserRecordListRespDto = crate::envelope::Enveloped<
+    InviteTenantUserRecordListDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUsersDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -27228,22 +25917,7 @@ pub struct InviteTenantUsersDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`InviteTenantUsersRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct InviteTenantUsersRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: InviteTenantUsersDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type InviteTenantUsersRespDto = crate::envelope::Enveloped<InviteTenantUsersDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -27268,32 +25942,10 @@ impl IpListCreateDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IpListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: IpListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IpListPaginatedRespDto = crate::envelope::Enveloped<IpListPagingDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IpListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<IpListRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type IpListPagingDto = crate::envelope::Page<IpListRespDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -27341,22 +25993,7 @@ impl IsActionAllowedDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedRespDtp`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IsActionAllowedRespDtp {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: IsActionAllowedDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IsActionAllowedRespDtp = crate::envelope::Enveloped<IsActionAllowedDataDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -27391,22 +26028,7 @@ pub struct IsSuccessDto {
     )
 )]
 ///`IsSuccessRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IsSuccessRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: IsSuccessDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IsSuccessRespDto = crate::envelope::Enveloped<IsSuccessDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -27485,22 +26107,9 @@ impl ::std::default::Default for IsUserInDepartmentDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IsUserInDepartmentRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: IsUserInDepartmentDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IsUserInDepartmentRespDto = crate::envelope::Enveloped<
+    IsUserInDepartmentDataDto,
+>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -27955,40 +26564,10 @@ pub struct LdapConfigInfoDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapConfigInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LdapConfigInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: LdapConfigInfoDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type LdapConfigInfoRespDto = crate::envelope::Enveloped<LdapConfigInfoDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapGetBindPwdRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LdapGetBindPwdRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::string::String,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type LdapGetBindPwdRespDto = crate::envelope::Enveloped<::std::string::String>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapLogDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -28001,40 +26580,10 @@ pub struct LdapLogDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapLogRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LdapLogRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: LdapLogDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type LdapLogRespDto = crate::envelope::Enveloped<LdapLogDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapOperateRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LdapOperateRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: bool,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type LdapOperateRespDto = crate::envelope::Enveloped<bool>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapSaveDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -28119,22 +26668,9 @@ impl ::std::fmt::Debug for ListAccessKeyRespDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAccessKeyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListAccessKeyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<ListAccessKeyRespDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListAccessKeyResponseDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<ListAccessKeyRespDto>,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationActiveUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -28455,32 +26991,14 @@ impl ::std::convert::TryFrom<::std::string::String> for ListApplicationAuthDtoEf
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthPaginatedDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListApplicationAuthPaginatedDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListApplicationAuthDataDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ListApplicationAuthPaginatedDataDto = crate::envelope::Page<
+    ListApplicationAuthDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListApplicationAuthPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListApplicationAuthPaginatedDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListApplicationAuthPaginatedRespDto = crate::envelope::Enveloped<
+    ListApplicationAuthPaginatedDataDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -28621,22 +27139,9 @@ pub struct ListApplicationSubjectDataListDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationSubjectRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListApplicationSubjectRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListApplicationSubjectDataListDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListApplicationSubjectRespDto = crate::envelope::Enveloped<
+    ListApplicationSubjectDataListDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListArchivedUsersRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -28650,22 +27155,9 @@ pub struct ListArchivedUsersRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListArchivedUsersSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListArchivedUsersSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ArchivedUsersListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListArchivedUsersSingleRespDto = crate::envelope::Enveloped<
+    ArchivedUsersListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAuthSubjectDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -28824,22 +27316,7 @@ impl ::std::default::Default for ListChildrenDepartmentsDepartmentIdType {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCistomFieldsResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListCistomFieldsResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListCustomFieldsDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListCistomFieldsResDto = crate::envelope::Enveloped<ListCustomFieldsDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustFieldsDataType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -28973,22 +27450,9 @@ pub struct ListCustomFieldsDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListDataPoliciesPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: DataPoliciesPaginatedRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListDataPoliciesPaginatedRespDto = crate::envelope::Enveloped<
+    DataPoliciesPaginatedRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPoliciesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -29181,35 +27645,12 @@ impl<'de> ::serde::Deserialize<'de> for ListDataPoliciesRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPageDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListDataPolicySubjectPageDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<DataSubjectRespDto>,
-    #[serde(
-        rename = "totalCount",
-        default = "defaults::list_data_policy_subject_page_dto_total_count"
-    )]
-    #[serde(deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ListDataPolicySubjectPageDto = crate::envelope::Page<DataSubjectRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListDataPolicySubjectPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListDataPolicySubjectPageDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListDataPolicySubjectPaginatedRespDto = crate::envelope::Enveloped<
+    ListDataPolicySubjectPageDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicyTargetsTargetTypeItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -29270,22 +27711,9 @@ for ListDataPolicyTargetsTargetTypeItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataResourcesPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListDataResourcesPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: DataResourcesPaginatedRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListDataResourcesPaginatedRespDto = crate::envelope::Enveloped<
+    DataResourcesPaginatedRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataResourcesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -30326,14 +28754,9 @@ impl ListPermissionViewDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListPermissionViewPaginatedRespDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<ListPermissionViewRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ListPermissionViewPaginatedRespDto = crate::envelope::Page<
+    ListPermissionViewRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -30376,22 +28799,9 @@ pub struct ListPermissionViewRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListPermissionViewResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListPermissionViewPaginatedRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListPermissionViewResponseDto = crate::envelope::Enveloped<
+    ListPermissionViewPaginatedRespDto,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListPipelineFunctionsScene`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -30782,22 +29192,9 @@ pub struct ListResourceTargetsDtoResp {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListResourceTargetsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListResourceTargetsDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListResourceTargetsRespDto = crate::envelope::Enveloped<
+    ListResourceTargetsDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourcesType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -30911,22 +29308,9 @@ for ListRoleAssignmentsTargetTypeItem {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListSimpleDataPoliciesPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListSimpleDataPoliciesPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: DataPoliciesSimplePaginatedRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListSimpleDataPoliciesPaginatedRespDto = crate::envelope::Enveloped<
+    DataPoliciesSimplePaginatedRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListSimpleDataPoliciesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -31988,32 +30372,10 @@ impl ListWebhookLogs {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogsData`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListWebhookLogsData {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<WebhookLogDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ListWebhookLogsData = crate::envelope::Page<WebhookLogDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListWebhookLogsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ListWebhookLogsData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListWebhookLogsRespDto = crate::envelope::Enveloped<ListWebhookLogsData>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`ListWebhooksDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -32290,17 +30652,7 @@ pub struct MauPeriodUsageHistoryDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`MetadataListResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct MetadataListResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<RowDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type MetadataListResDto = crate::envelope::Enveloped<::std::vec::Vec<RowDto>>;
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`MfaSettingsDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -32423,32 +30775,14 @@ pub struct MultipleTenantAdminDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct MultipleTenantAdminListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<MultipleTenantAdminDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type MultipleTenantAdminListPagingDto = crate::envelope::Page<
+    MultipleTenantAdminDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct MultipleTenantAdminPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: MultipleTenantAdminListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type MultipleTenantAdminPaginatedRespDto = crate::envelope::Enveloped<
+    MultipleTenantAdminListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -32460,86 +30794,25 @@ pub struct NamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct NamespaceListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: NamespaceListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type NamespaceListPaginatedRespDto = crate::envelope::Enveloped<
+    NamespaceListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct NamespaceListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<NamespacesListRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type NamespaceListPagingDto = crate::envelope::Page<NamespacesListRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct NamespaceListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<NamespaceDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type NamespaceListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<NamespaceDto>,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct NamespaceRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: NamespaceDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type NamespaceRespDto = crate::envelope::Enveloped<NamespaceDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRolesListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct NamespaceRolesListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: NamespaceRolesListRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type NamespaceRolesListPaginatedRespDto = crate::envelope::Enveloped<
+    NamespaceRolesListRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceRolesListRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -32852,32 +31125,10 @@ pub struct OpenEventDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`OpenEventPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OpenEventPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OpenEventPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type OpenEventPaginatedRespDto = crate::envelope::Enveloped<OpenEventPagingDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`OpenEventPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OpenEventPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<OpenEventDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type OpenEventPagingDto = crate::envelope::Page<OpenEventDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`OpenResource`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -33094,22 +31345,9 @@ pub struct OrganizationDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OrganizationListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<OrganizationDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type OrganizationListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<OrganizationDto>,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationNameI18nDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -33126,50 +31364,15 @@ impl OrganizationNameI18nDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OrganizationPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OrganizationPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type OrganizationPaginatedRespDto = crate::envelope::Enveloped<
+    OrganizationPagingDto,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OrganizationPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<OrganizationDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type OrganizationPagingDto = crate::envelope::Page<OrganizationDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`OrganizationSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct OrganizationSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OrganizationDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type OrganizationSingleRespDto = crate::envelope::Enveloped<OrganizationDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`OtpSecretRespDto`
 #[derive(::serde::Deserialize, Clone, PartialEq, Default)]
@@ -33241,78 +31444,29 @@ pub struct ParsedUserAgent {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceCheckExistsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PermissionNamespaceCheckExistsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckPermissionNamespaceExistsRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PermissionNamespaceCheckExistsRespDto = crate::envelope::Enveloped<
+    CheckPermissionNamespaceExistsRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PermissionNamespaceListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PermissionNamespaceListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PermissionNamespaceListPaginatedRespDto = crate::envelope::Enveloped<
+    PermissionNamespaceListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PermissionNamespaceListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PermissionNamespacesListRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PermissionNamespaceListPagingDto = crate::envelope::Page<
+    PermissionNamespacesListRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PermissionNamespaceRolesListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PermissionNamespaceRolesListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PermissionNamespaceRolesListPaginatedRespDto = crate::envelope::Enveloped<
+    PermissionNamespaceRolesListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PermissionNamespaceRolesListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PermissionNamespaceRolesListRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PermissionNamespaceRolesListPagingDto = crate::envelope::Page<
+    PermissionNamespaceRolesListRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceRolesListRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -33526,50 +31680,15 @@ impl ::std::convert::TryFrom<::std::string::String> for PipelineFunctionDtoStatu
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PipelineFunctionPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PipelineFunctionPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PipelineFunctionPaginatedRespDto = crate::envelope::Enveloped<
+    PipelineFunctionPagingDto,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PipelineFunctionPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PipelineFunctionDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PipelineFunctionPagingDto = crate::envelope::Page<PipelineFunctionDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`PipelineFunctionSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PipelineFunctionSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PipelineFunctionDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PipelineFunctionSingleRespDto = crate::envelope::Enveloped<PipelineFunctionDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PolicyBo`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -33929,68 +32048,16 @@ pub struct PostItemDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PostListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<PostDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PostListRespDto = crate::envelope::Enveloped<::std::vec::Vec<PostDto>>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PostPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PostPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PostPaginatedRespDto = crate::envelope::Enveloped<PostPagingDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PostPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PostItemDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PostPagingDto = crate::envelope::Page<PostItemDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`PostRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PostRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PostDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PostRespDto = crate::envelope::Enveloped<PostDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -34226,32 +32293,14 @@ pub struct PrincipalAuthenticationInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`PrincipalAuthenticationInfoPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PrincipalAuthenticationInfoPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PrincipalAuthenticationInfoPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PrincipalAuthenticationInfoPaginatedRespDto = crate::envelope::Enveloped<
+    PrincipalAuthenticationInfoPagingDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`PrincipalAuthenticationInfoPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PrincipalAuthenticationInfoPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PrincipalAuthenticationInfoDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PrincipalAuthenticationInfoPagingDto = crate::envelope::Page<
+    PrincipalAuthenticationInfoDto,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -34278,22 +32327,7 @@ pub struct PubEventRespDataDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PubEventRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PubEventRespDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PubEventRespDto = crate::envelope::Enveloped<PubEventRespDataDto>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -34718,68 +32752,20 @@ impl ::std::convert::TryFrom<::std::string::String> for PublicAccountDtoWorkStat
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PublicAccountListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<PublicAccountDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PublicAccountListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<PublicAccountDto>,
+>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PublicAccountPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PublicAccountPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PublicAccountPaginatedRespDto = crate::envelope::Enveloped<
+    PublicAccountPagingDto,
+>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PublicAccountPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<PublicAccountDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type PublicAccountPagingDto = crate::envelope::Page<PublicAccountDto>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`PublicAccountSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct PublicAccountSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: PublicAccountDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type PublicAccountSingleRespDto = crate::envelope::Enveloped<PublicAccountDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`QrcodeLoginStrategyDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -34873,22 +32859,9 @@ impl RefreshApplicationSecretDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RefreshApplicationSecretRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RefreshApplicationSecretRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RefreshApplicationSecretDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RefreshApplicationSecretRespDto = crate::envelope::Enveloped<
+    RefreshApplicationSecretDataDto,
+>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`RegisterAnomalyDetectionConfigDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -34924,32 +32897,10 @@ impl RelationOptionalRange {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RelationValueListDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<::std::string::String>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type RelationValueListDto = crate::envelope::Page<::std::string::String>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListResDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RelationValueListResDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RelationValueListDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RelationValueListResDto = crate::envelope::Enveloped<RelationValueListDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemoveDepartmentMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -35582,22 +33533,7 @@ impl ::std::default::Default for ResignUserReqDtoUserIdType {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ResignUserRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ResignUserDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ResignUserRespDto = crate::envelope::Enveloped<ResignUserDataDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceAction`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -35862,40 +33798,10 @@ impl ::std::convert::TryFrom<::std::string::String> for ResourceItemDtoResourceT
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ResourceListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<ResourceDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ResourceListRespDto = crate::envelope::Enveloped<::std::vec::Vec<ResourceDto>>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ResourcePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ResourcePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ResourcePaginatedRespDto = crate::envelope::Enveloped<ResourcePagingDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourcePagingDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -35919,22 +33825,7 @@ pub struct ResourcePagingDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ResourceRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ResourceDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ResourceRespDto = crate::envelope::Enveloped<ResourceDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -36538,14 +34429,7 @@ for RiskListPolicyCreateDtoUserRange {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RiskListPolicyPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<RiskListPolicyRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type RiskListPolicyPagingDto = crate::envelope::Page<RiskListPolicyRespDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -37086,32 +34970,14 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyRespDtoUse
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleAuthorizedResourcePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RoleAuthorizedResourcePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleAuthorizedResourcePaginatedRespDto = crate::envelope::Enveloped<
+    RoleAuthorizedResourcePagingDto,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleAuthorizedResourcePagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<RoleAuthorizedResourcesRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type RoleAuthorizedResourcePagingDto = crate::envelope::Page<
+    RoleAuthorizedResourcesRespDto,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleAuthorizedResourcesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -37212,17 +35078,7 @@ pub struct RoleBo {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCheckParamsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleCheckParamsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckRoleParamsRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleCheckParamsRespDto = crate::envelope::Enveloped<CheckRoleParamsRespDto>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCodeAndNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -37252,32 +35108,12 @@ impl RoleCodeDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleDepartmentListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RoleDepartmentListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleDepartmentListPaginatedRespDto = crate::envelope::Enveloped<
+    RoleDepartmentListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleDepartmentListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<RoleDepartmentRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type RoleDepartmentListPagingDto = crate::envelope::Page<RoleDepartmentRespDto>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleDepartmentRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -37344,50 +35180,13 @@ pub struct RoleListPageDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListPageRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleListPageRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RoleListPageDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleListPageRespDto = crate::envelope::Enveloped<RoleListPageDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RolePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RolePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RolePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RolePaginatedRespDto = crate::envelope::Enveloped<RolePagingDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RolePagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RolePagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<RoleDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type RolePagingDto = crate::envelope::Page<RoleDto>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RolePermissionListDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -37422,22 +35221,7 @@ pub struct RolePermissionListDto {
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RoleDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleSingleRespDto = crate::envelope::Enveloped<RoleDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RowDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -37927,22 +35711,7 @@ pub struct SecuritySettingsDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`SecuritySettingsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SecuritySettingsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SecuritySettingsDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SecuritySettingsRespDto = crate::envelope::Enveloped<SecuritySettingsDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`SelfUnlockAccountConfigDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -38230,22 +35999,7 @@ pub struct SendSmsBatchDataDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendSmsBatchRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SendSmsBatchRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SendSmsBatchDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SendSmsBatchRespDto = crate::envelope::Enveloped<SendSmsBatchDataDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendTenantEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -39564,68 +37318,18 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncJobDtoSyncTrigger {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncJobPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SyncJobPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncJobPaginatedRespDto = crate::envelope::Enveloped<SyncJobPagingDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncJobPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<SyncJobDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type SyncJobPagingDto = crate::envelope::Page<SyncJobDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncJobSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncJobSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SyncJobDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncJobSingleRespDto = crate::envelope::Enveloped<SyncJobDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations"))]
 ///`SyncRelationListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncRelationListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserSyncRelationDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncRelationListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<UserSyncRelationDto>,
+>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -39782,32 +37486,12 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncRiskOperationDtoStat
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncRiskOperationPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SyncRiskOperationPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncRiskOperationPaginatedRespDto = crate::envelope::Enveloped<
+    SyncRiskOperationPagingDto,
+>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncRiskOperationPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncRiskOperationPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<SyncRiskOperationDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type SyncRiskOperationPagingDto = crate::envelope::Page<SyncRiskOperationDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskActiveDirectoryClientConfig`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -40478,32 +38162,10 @@ impl SyncTaskMokaClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncTaskPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SyncTaskPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncTaskPaginatedRespDto = crate::envelope::Enveloped<SyncTaskPagingDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncTaskPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<SyncTaskDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type SyncTaskPagingDto = crate::envelope::Page<SyncTaskDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskProvisioningScope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -40556,22 +38218,7 @@ impl SyncTaskScimClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SyncTaskSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SyncTaskDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SyncTaskSingleRespDto = crate::envelope::Enveloped<SyncTaskDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskTimedScheduler`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -40910,32 +38557,12 @@ pub struct TenantApplicationDto {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`TenantApplicationListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantApplicationListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantApplicationListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantApplicationListPaginatedRespDto = crate::envelope::Enveloped<
+    TenantApplicationListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`TenantApplicationListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantApplicationListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<TenantApplicationDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type TenantApplicationListPagingDto = crate::envelope::Page<TenantApplicationDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -40958,32 +38585,12 @@ pub struct TenantCooperatorDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantCooperatorListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<TenantCooperatorDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type TenantCooperatorListPagingDto = crate::envelope::Page<TenantCooperatorDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantCooperatorPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantCooperatorListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantCooperatorPaginatedRespDto = crate::envelope::Enveloped<
+    TenantCooperatorListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorSingleDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -40996,22 +38603,9 @@ pub struct TenantCooperatorSingleDto {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantCooperatorSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantCooperatorSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantCooperatorSingleDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantCooperatorSingleRespDto = crate::envelope::Enveloped<
+    TenantCooperatorSingleDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -41218,32 +38812,10 @@ impl<'de> ::serde::Deserialize<'de> for TenantDtoName {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantListPaginatedRespDto = crate::envelope::Enveloped<TenantListPagingDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<TenantRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type TenantListPagingDto = crate::envelope::Page<TenantRespDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -41464,22 +39036,7 @@ impl<'de> ::serde::Deserialize<'de> for TenantRespDtoName {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantSingleRespDto = crate::envelope::Enveloped<TenantRespDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserDto`
 #[derive(::serde::Deserialize, Clone, PartialEq, Default)]
@@ -41669,50 +39226,15 @@ impl ::std::convert::TryFrom<::std::string::String> for TenantUserDtoGender {
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantUserListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantUserListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantUserListPaginatedRespDto = crate::envelope::Enveloped<
+    TenantUserListPagingDto,
+>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantUserListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<TenantUserDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type TenantUserListPagingDto = crate::envelope::Page<TenantUserDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TenantUserSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TenantUserDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TenantUserSingleRespDto = crate::envelope::Enveloped<TenantUserDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfig`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -41761,22 +39283,7 @@ pub struct TerminalInfoDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`TerminalInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TerminalInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TerminalInfoDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TerminalInfoRespDto = crate::envelope::Enveloped<TerminalInfoDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`TreeAuthBo`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -42366,22 +39873,9 @@ pub struct TriggerSyncRiskOperationsDataDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncRiskOperationsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TriggerSyncRiskOperationsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TriggerSyncRiskOperationsDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TriggerSyncRiskOperationsRespDto = crate::envelope::Enveloped<
+    TriggerSyncRiskOperationsDataDto,
+>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -42405,22 +39899,7 @@ impl TriggerSyncTaskDto {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TriggerSyncTaskRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TriggerSyncTaskDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TriggerSyncTaskRespDto = crate::envelope::Enveloped<TriggerSyncTaskDataDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookData`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -42455,22 +39934,7 @@ impl TriggerWebhookDto {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TriggerWebhookRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: TriggerWebhookData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TriggerWebhookRespDto = crate::envelope::Enveloped<TriggerWebhookData>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UnbindPublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -43117,22 +40581,9 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataPolicyRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UpdateDataPolicyResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UpdateDataPolicyRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UpdateDataPolicyResponseDto = crate::envelope::Enveloped<
+    UpdateDataPolicyRespDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -45077,22 +42528,7 @@ impl UpdateNamespaceDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateNamespaceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UpdateNamespaceRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UpdateNamespaceDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UpdateNamespaceRespDto = crate::envelope::Enveloped<UpdateNamespaceDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateOperateModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -45681,22 +43117,9 @@ pub struct UpdatePermissionNamespaceRespDto {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdatePermissionNamespaceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UpdatePermissionNamespaceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UpdatePermissionNamespaceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UpdatePermissionNamespaceResponseDto = crate::envelope::Enveloped<
+    UpdatePermissionNamespaceRespDto,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineFunctionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -48153,22 +45576,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookDtoEventsIt
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhooksRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UpdateWebhooksRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: WebhookDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UpdateWebhooksRespDto = crate::envelope::Enveloped<WebhookDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -48428,32 +45836,10 @@ impl ::std::convert::TryFrom<::std::string::String> for UserActionLogDtoEventTyp
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogRespData`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserActionLogRespData {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<UserActionLogDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserActionLogRespData = crate::envelope::Page<UserActionLogDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserActionLogRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserActionLogRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserActionLogRespData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserActionLogRespDto = crate::envelope::Enveloped<UserActionLogRespData>;
 #[cfg(any(feature = "mgmt-organizations", feature = "mgmt-public-accounts"))]
 ///`UserConnectionPostDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -48471,32 +45857,12 @@ impl UserConnectionPostDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserDepartmentPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserDepartmentPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserDepartmentPaginatedRespDto = crate::envelope::Enveloped<
+    UserDepartmentPagingDto,
+>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserDepartmentPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<UserDepartmentRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserDepartmentPagingDto = crate::envelope::Page<UserDepartmentRespDto>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`UserDepartmentRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49224,22 +46590,9 @@ impl UserFieldDecryptReqItemDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserFieldDecryptRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserFieldDecryptRespItemDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserFieldDecryptRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<UserFieldDecryptRespItemDto>,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptRespItemDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49257,22 +46610,9 @@ pub struct UserFieldDecryptRespItemDto {
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserIdListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserIdListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<::std::string::String>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserIdListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<::std::string::String>,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserInfoDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -49380,68 +46720,18 @@ impl UserListCreateDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserListPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserListPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserListPaginatedRespDto = crate::envelope::Enveloped<UserListPagingDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserListPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<RiskListItemDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserListPagingDto = crate::envelope::Page<RiskListItemDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListPolicyPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserListPolicyPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RiskListPolicyPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserListPolicyPaginatedRespDto = crate::envelope::Enveloped<
+    RiskListPolicyPagingDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserListRespDto = crate::envelope::Enveloped<::std::vec::Vec<UserDto>>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInAppsDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49461,22 +46751,9 @@ pub struct UserLoggedInAppsDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInAppsListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserLoggedInAppsListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserLoggedInAppsDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserLoggedInAppsListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<UserLoggedInAppsDto>,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInIdentitiesDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49499,22 +46776,9 @@ pub struct UserLoggedInIdentitiesDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoggedInIdentitiesRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserLoggedInIdentitiesRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserLoggedInIdentitiesDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserLoggedInIdentitiesRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<UserLoggedInIdentitiesDto>,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49544,32 +46808,12 @@ pub struct UserLoginHistoryDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserLoginHistoryPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserLoginHistoryPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserLoginHistoryPaginatedRespDto = crate::envelope::Enveloped<
+    UserLoginHistoryPagingDto,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserLoginHistoryPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserLoginHistoryPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<UserLoginHistoryDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserLoginHistoryPagingDto = crate::envelope::Page<UserLoginHistoryDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserMfaRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49589,22 +46833,7 @@ pub struct UserMfaRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserMfaSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserMfaSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserMfaRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserMfaSingleRespDto = crate::envelope::Enveloped<UserMfaRespDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -49614,22 +46843,7 @@ pub struct UserMfaSingleRespDto {
     )
 )]
 ///`UserPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserPaginatedRespDto = crate::envelope::Enveloped<UserPagingDto>;
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -49639,14 +46853,7 @@ pub struct UserPaginatedRespDto {
     )
 )]
 ///`UserPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<UserDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserPagingDto = crate::envelope::Page<UserDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UserPermissionListDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49785,17 +46992,9 @@ for UserPoolTenantConfigDtoEnableSwitchType {
 }
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UserPoolTenantConfigDtoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserPoolTenantConfigDtoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserPoolTenantConfigDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserPoolTenantConfigDtoRespDto = crate::envelope::Enveloped<
+    UserPoolTenantConfigDto,
+>;
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations"))]
 ///`UserSyncRelationDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -49862,22 +47061,7 @@ impl VerifyConfigDataDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`VerifyConfigInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct VerifyConfigInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: VerifyConfigDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type VerifyConfigInfoRespDto = crate::envelope::Enveloped<VerifyConfigDataDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookCategoryDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -50387,22 +47571,7 @@ pub struct WebhookEventListData {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookEventListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct WebhookEventListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: WebhookEventListData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type WebhookEventListRespDto = crate::envelope::Enveloped<WebhookEventListData>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookLogDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -50440,22 +47609,7 @@ pub struct WebhookLogDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`WhitelistListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct WhitelistListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: WhitelistRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type WhitelistListRespDto = crate::envelope::Enveloped<WhitelistRespDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`WhitelistRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -89633,593 +86787,8 @@ impl ::std::default::Default for WebhookDtoEventsItem {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for AdminAuditLogRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for AppListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ApplicationPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ApplicationSimpleInfoPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ApplicationSimpleInfoSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ApplicationSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for AsaAccountListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for AsaAccountPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for AsaAccountSingleNullableRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for AsaAccountSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for AuthorizedResourceListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for AuthorizedResourcePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for CancelSyncRiskOperationsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for CheckDomainAvailableSecretRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CheckExternalUserPermissionRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CheckParamsDataPolicyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CheckParamsDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CheckPermissionRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for CheckSessionStatusRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CheckUserSameLevelPermissionResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CommonResourcePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetAllRightItemRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetCurrentPackageRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetCurrentUsageRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetMauPeriodUsageHistoryRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetOrderDetailRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetOrderPayDetailRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CostGetOrdersRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for CreateAccessKeyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for CreateApplicationRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreateArrayDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreateDataPolicyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "mgmt-permissions"))]
 impl crate::envelope::Envelope for CreateDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for CreateDepartmentTreeRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for CreateOrUpdateGroupRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreatePermissionNamespaceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for CreatePostRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreateStringDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for CreateTenantRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreateTreeDataResourceResponseDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
@@ -90249,232 +86818,7 @@ impl crate::envelope::Envelope for CreateUebaRespDto {
     }
 }
 #[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for CreateWebhookRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for CustomFieldListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
 impl crate::envelope::Envelope for DeleteWebhookRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for DepartmentListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for DepartmentPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for DepartmentSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for DeviceStatusRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for EmailProviderRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for EmailTemplateSingleItemRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for EventAppPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for ExtIdpConnDetailSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for ExtIdpDetailSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for ExtIdpListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for ExtIdpSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for FunctionFieldListResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for FunctionModelFieldResDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
@@ -90503,836 +86847,8 @@ impl crate::envelope::Envelope for FunctionModelListDto {
         self.request_id.as_deref()
     }
 }
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for FunctionModelResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for FunctionModelValueListResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for FunctionModelValueResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetAccessKeyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetApplicationPermissionStrategyRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetApplicationSecretRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetAsaAccountAssignedTargetRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for GetCustomDataRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetDataPolicyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "mgmt-permissions"))]
 impl crate::envelope::Envelope for GetDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for GetEmailTemplatesRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetExternalUserResourceStructRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for GetImportTemplateResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetMapInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for GetOtpSecretRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetPermissionNamespaceListResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetPermissionNamespaceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetResourceAuthorizedTargetRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for GetSubjectAuthRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for GetUserPasswordCiphertextRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetUserPermissionListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetUserResourcePermissionListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetUserResourceStructRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for GetWebhookRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for GetWebhooksRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for GroupListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl crate::envelope::Envelope for GroupPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for GroupSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for HasAnyRoleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for IdentityListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for ImportTenantHistoryRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for ImportTenantNotifyUserRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for ImportTenantRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for InviteTenantUserRecordListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for InviteTenantUsersRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for IpListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for IsActionAllowedRespDtp {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-permissions",
-        feature = "mgmt-metadata",
-        feature = "mgmt-identity-sources",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl crate::envelope::Envelope for IsSuccessRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for IsUserInDepartmentRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for LdapConfigInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for LdapGetBindPwdRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for LdapLogRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for LdapOperateRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ListAccessKeyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ListApplicationAuthPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for ListApplicationSubjectRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for ListArchivedUsersSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for ListCistomFieldsResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListDataPoliciesPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListDataPolicySubjectPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListDataResourcesPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListPermissionViewResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListResourceTargetsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ListSimpleDataPoliciesPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for ListWebhookLogsRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
@@ -91361,1110 +86877,8 @@ impl crate::envelope::Envelope for MfaSettingsRespDto {
         self.request_id.as_deref()
     }
 }
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for MultipleTenantAdminPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for NamespaceListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for NamespaceListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for NamespaceRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for NamespaceRolesListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for OpenEventPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for OrganizationListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for OrganizationPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for OrganizationSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for PermissionNamespaceCheckExistsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for PermissionNamespaceListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for PermissionNamespaceRolesListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for PipelineFunctionPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for PipelineFunctionSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for PostListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for PostPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for PostRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for PrincipalAuthenticationInfoPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for PubEventRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl crate::envelope::Envelope for PublicAccountListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl crate::envelope::Envelope for PublicAccountPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl crate::envelope::Envelope for PublicAccountSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for RefreshApplicationSecretRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl crate::envelope::Envelope for RelationValueListResDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
-impl crate::envelope::Envelope for ResignUserRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ResourceListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ResourcePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for ResourceRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RoleAuthorizedResourcePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RoleCheckParamsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RoleDepartmentListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RoleListPageRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RolePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-roles-groups"))]
-impl crate::envelope::Envelope for RoleSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for SecuritySettingsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for SendSmsBatchRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for SyncJobPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for SyncJobSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for SyncRelationListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for SyncRiskOperationPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for SyncTaskPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for SyncTaskSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for TenantApplicationListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantCooperatorPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantCooperatorSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantUserListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl crate::envelope::Envelope for TenantUserSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for TerminalInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for TriggerSyncRiskOperationsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-identity-sources"))]
-impl crate::envelope::Envelope for TriggerSyncTaskRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for TriggerWebhookRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for UpdateDataPolicyResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "mgmt-permissions"))]
 impl crate::envelope::Envelope for UpdateDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for UpdateNamespaceRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for UpdatePermissionNamespaceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for UpdateWebhooksRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserActionLogRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
-impl crate::envelope::Envelope for UserDepartmentPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserFieldDecryptRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl crate::envelope::Envelope for UserIdListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for UserListPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for UserListPolicyPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserLoggedInAppsListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserLoggedInIdentitiesRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserLoginHistoryPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl crate::envelope::Envelope for UserMfaSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications"
-    )
-)]
-impl crate::envelope::Envelope for UserPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl crate::envelope::Envelope for UserPoolTenantConfigDtoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for VerifyConfigInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl crate::envelope::Envelope for WebhookEventListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for WhitelistListRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }

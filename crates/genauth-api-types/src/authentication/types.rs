@@ -329,32 +329,12 @@ for AuthorizedResourceDtoResourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourcePaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AuthorizedResourcePaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AuthorizedResourcePagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type AuthorizedResourcePaginatedRespDto = crate::envelope::Enveloped<
+    AuthorizedResourcePagingDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourcePagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct AuthorizedResourcePagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<AuthorizedResourceDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type AuthorizedResourcePagingDto = crate::envelope::Page<AuthorizedResourceDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountIdInputApi`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1099,22 +1079,9 @@ for CheckPushCodeStatusDataDtoStatus {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckPushCodeStatusRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckPushCodeStatusRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckPushCodeStatusDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckPushCodeStatusRespDto = crate::envelope::Enveloped<
+    CheckPushCodeStatusDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckQrCodeStatusDataDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1246,22 +1213,9 @@ pub struct CheckResourcePermissionRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckResourcePermissionsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CheckResourcePermissionsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: CheckResourcePermissionDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckResourcePermissionsRespDto = crate::envelope::Enveloped<
+    CheckResourcePermissionDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1281,22 +1235,9 @@ impl DecryptWechatMiniProgramDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DecryptWechatMiniProgramDataRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type DecryptWechatMiniProgramDataRespDto = crate::envelope::Enveloped<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccounDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2171,22 +2112,7 @@ pub struct GenePushCodeDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenePushCodeRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GenePushCodeRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GenePushCodeDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GenePushCodeRespDto = crate::envelope::Enveloped<GenePushCodeDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneQrCodeDataDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2225,22 +2151,9 @@ pub struct GenerateBindExtIdpLinkDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateBindExtIdpLinkRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GenerateBindExtIdpLinkRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GenerateBindExtIdpLinkDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GenerateBindExtIdpLinkRespDto = crate::envelope::Enveloped<
+    GenerateBindExtIdpLinkDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2356,58 +2269,17 @@ pub struct GeoIpLocation {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetAccessibleAppsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAccessibleAppsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<AccessibleAppsDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetAccessibleAppsRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<AccessibleAppsDto>,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetAlipayAuthInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAlipayAuthInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AlipayAuthInfoDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetAlipayAuthInfoRespDto = crate::envelope::Enveloped<AlipayAuthInfoDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetAuthenticationOptionsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetAuthenticationOptionsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: AuthenticationOptionsDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetAuthenticationOptionsRespDto = crate::envelope::Enveloped<
+    AuthenticationOptionsDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -2522,22 +2394,7 @@ impl ::std::default::Default for GetDepartmentListSortBy {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`GetFactorRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetFactorRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: FactorDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetFactorRespDto = crate::envelope::Enveloped<FactorDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetFastpassQrCodeRelationAppsDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -2567,58 +2424,19 @@ pub struct GetFastpassQrCodeRelationAppsRespDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoggedInAppsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetLoggedInAppsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<LoggedInAppsDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetLoggedInAppsRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<LoggedInAppsDto>,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoginHistoryRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetLoginHistoryRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: LoginHistoryPaginatedRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetLoginHistoryRespDto = crate::envelope::Enveloped<
+    LoginHistoryPaginatedRespDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetPublicAccountDataRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetPublicAccountDataRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<GetUserSelectLoginPublicAccountsDataDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetPublicAccountDataRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<GetUserSelectLoginPublicAccountsDataDto>,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
@@ -2648,58 +2466,19 @@ impl GetPushCodeRelationAppsDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetPushCodeRelationAppsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetPushCodeRelationAppsDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetPushCodeRelationAppsRespDto = crate::envelope::Enveloped<
+    GetPushCodeRelationAppsDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetRegistrationOptionsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetRegistrationOptionsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: RegistrationOptionsDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetRegistrationOptionsRespDto = crate::envelope::Enveloped<
+    RegistrationOptionsDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetTenantListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetTenantListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<UserTenantListDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetTenantListRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<UserTenantListDto>,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceListDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2710,22 +2489,9 @@ pub struct GetUserAuthResourceListDataDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserAuthResourceListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserAuthResourceListDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserAuthResourceListRespDto = crate::envelope::Enveloped<
+    GetUserAuthResourceListDataDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionList`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2877,22 +2643,9 @@ for GetUserAuthResourcePermissionListDtoResourcesItem {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserAuthResourcePermissionListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserAuthResourcePermissionListDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserAuthResourcePermissionListRespDto = crate::envelope::Enveloped<
+    GetUserAuthResourcePermissionListDataDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2996,22 +2749,9 @@ impl GetUserAuthResourceStructDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetUserAuthResourceStructRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetUserAuthResourceStructDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetUserAuthResourceStructRespDto = crate::envelope::Enveloped<
+    GetUserAuthResourceStructDataDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserSelectLoginPublicAccountsDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3149,40 +2889,14 @@ impl GetWechatAccessTokenDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenInfoRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWechatAccessTokenInfoRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetWechatAccessTokenDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetWechatAccessTokenInfoRespDto = crate::envelope::Enveloped<
+    GetWechatAccessTokenDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWechatAccessTokenRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetWechatAccessTokenDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetWechatAccessTokenRespDto = crate::envelope::Enveloped<
+    GetWechatAccessTokenDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3213,22 +2927,9 @@ impl GetWechatMiniProgramPhoneDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GetWechatMiniProgramPhoneRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: GetWechatMiniProgramPhoneDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetWechatMiniProgramPhoneRespDto = crate::envelope::Enveloped<
+    GetWechatMiniProgramPhoneDataDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GroupDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3252,22 +2953,7 @@ pub struct GroupDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`GroupListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<GroupDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GroupListRespDto = crate::envelope::Enveloped<::std::vec::Vec<GroupDto>>;
 #[cfg(any(feature = "auth-profile"))]
 ///`IdentityDto`
 #[derive(::serde::Deserialize, Clone, PartialEq, Default)]
@@ -3527,22 +3213,7 @@ pub struct IsSuccessDto {
 }
 #[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
 ///`IsSuccessRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct IsSuccessRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: IsSuccessDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type IsSuccessRespDto = crate::envelope::Enveloped<IsSuccessDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`LangObject`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3629,40 +3300,14 @@ for ListDeviceCredentialDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListEnrolledFactorsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListEnrolledFactorsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<FactorDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListEnrolledFactorsRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<FactorDto>,
+>;
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListFactorsToEnrollRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListFactorsToEnrollRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<FactorToEnrollDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type ListFactorsToEnrollRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<FactorToEnrollDto>,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`ListPublicAccountDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3738,16 +3383,9 @@ for ListPublicAccountDataDtoUsertype {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`ListWebAuthnAuthenticatorDeviceDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct ListWebAuthnAuthenticatorDeviceDataDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type ListWebAuthnAuthenticatorDeviceDataDto = crate::envelope::Page<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`LoggedInAppsDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3815,32 +3453,10 @@ pub struct LoginHistoryDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`LoginHistoryPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LoginHistoryPaginatedRespDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<LoginHistoryDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type LoginHistoryPaginatedRespDto = crate::envelope::Page<LoginHistoryDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`LoginTokenRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct LoginTokenRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: LoginTokenResponseDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type LoginTokenRespDto = crate::envelope::Enveloped<LoginTokenResponseDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`LoginTokenResponseDataDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
@@ -3882,22 +3498,7 @@ impl MfaOtpVerityDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`MfaOtpVerityRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct MfaOtpVerityRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: OtpVerityRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type MfaOtpVerityRespDto = crate::envelope::Enveloped<OtpVerityRespDto>;
 #[cfg(any(feature = "auth-oidc"))]
 ///`MfaTokenIntrospectEndpointParams`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -4688,22 +4289,7 @@ pub struct RoleDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`RoleListRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleListRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<RoleDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type RoleListRespDto = crate::envelope::Enveloped<::std::vec::Vec<RoleDto>>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4916,22 +4502,9 @@ pub struct SendEnrollFactorRequestOtpDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct SendEnrollFactorRequestRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: SendEnrollFactorRequestDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type SendEnrollFactorRequestRespDto = crate::envelope::Enveloped<
+    SendEnrollFactorRequestDataDto,
+>;
 #[cfg(any(feature = "auth-oidc"))]
 ///`SignInByExtIdpResponseType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -5192,22 +4765,9 @@ pub struct TerminalSessionDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`TerminalSessionRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct TerminalSessionRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<TerminalSessionDto>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type TerminalSessionRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<TerminalSessionDto>,
+>;
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenIntrospectEndpointParams`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -6026,22 +5586,7 @@ impl UploadDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UploadRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UploadRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UploadDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UploadRespDto = crate::envelope::Enveloped<UploadDataDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`UserAuthResourceListDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6062,32 +5607,12 @@ pub struct UserAuthResourceListDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentPaginatedRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserDepartmentPaginatedRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserDepartmentPagingDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserDepartmentPaginatedRespDto = crate::envelope::Enveloped<
+    UserDepartmentPagingDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentPagingDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserDepartmentPagingDto {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub list: ::std::vec::Vec<UserDepartmentRespDto>,
-    #[serde(rename = "totalCount")]
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
-}
+pub type UserDepartmentPagingDto = crate::envelope::Page<UserDepartmentRespDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`UserDepartmentRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6655,22 +6180,7 @@ for UserRelatedResourceApiv3GetAuthorizedResourcesResourceType {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UserSingleRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserSingleRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: UserDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UserSingleRespDto = crate::envelope::Enveloped<UserDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`UserTenantListDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6780,22 +6290,9 @@ pub struct VerifyAuthenticationResultDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyAuthenticationResultRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct VerifyAuthenticationResultRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: VerifyAuthenticationResultDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type VerifyAuthenticationResultRespDto = crate::envelope::Enveloped<
+    VerifyAuthenticationResultDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -6891,22 +6388,9 @@ for VerifyDeleteAccountRequestDtoVerifyMethod {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct VerifyDeleteAccountRequestRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: VerifyDeleteAccountRequestDataDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type VerifyDeleteAccountRequestRespDto = crate::envelope::Enveloped<
+    VerifyDeleteAccountRequestDataDto,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -7001,22 +6485,9 @@ pub struct VerifyRegistrationResultDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationResultRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct VerifyRegistrationResultRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: VerifyRegistrationResultDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type VerifyRegistrationResultRespDto = crate::envelope::Enveloped<
+    VerifyRegistrationResultDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestData`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -7091,42 +6562,14 @@ for VerifyUpdateEmailRequestDtoVerifyMethod {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct VerifyUpdateEmailRequestRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: VerifyUpdateEmailRequestData,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type VerifyUpdateEmailRequestRespDto = crate::envelope::Enveloped<
+    VerifyUpdateEmailRequestData,
+>;
 #[cfg(any(feature = "auth-mfa"))]
 ///`WebAuthnCheckValidCredentialsByCredIdsRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct WebAuthnCheckValidCredentialsByCredIdsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub data: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type WebAuthnCheckValidCredentialsByCredIdsRespDto = crate::envelope::Enveloped<
+    ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+>;
 #[cfg(
     any(
         feature = "auth-sign-in",
@@ -12144,68 +11587,8 @@ impl ::std::default::Default for UserDtoWorkStatus {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for AuthorizedResourcePaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for CheckPushCodeStatusRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "auth-sign-in"))]
 impl crate::envelope::Envelope for CheckQrCodeStatusRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for CheckResourcePermissionsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for DecryptWechatMiniProgramDataRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
@@ -12250,97 +11633,7 @@ impl crate::envelope::Envelope for GeneFastpassQrCodeRespDto {
     }
 }
 #[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GenePushCodeRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
 impl crate::envelope::Envelope for GeneQrCodeRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GenerateBindExtIdpLinkRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetAccessibleAppsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetAlipayAuthInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetAuthenticationOptionsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for GetFactorRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
@@ -12369,276 +11662,6 @@ impl crate::envelope::Envelope for GetFastpassQrCodeRelationAppsRespDto {
         self.request_id.as_deref()
     }
 }
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetLoggedInAppsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetLoginHistoryRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetPublicAccountDataRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetPushCodeRelationAppsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetRegistrationOptionsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetTenantListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetUserAuthResourceListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetUserAuthResourcePermissionListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GetUserAuthResourceStructRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetWechatAccessTokenInfoRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetWechatAccessTokenRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetWechatMiniProgramPhoneRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for GroupListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
-impl crate::envelope::Envelope for IsSuccessRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for ListEnrolledFactorsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for ListFactorsToEnrollRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for LoginTokenRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for MfaOtpVerityRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "auth-mfa"))]
 impl crate::envelope::Envelope for ResetFactorRespDto {
     fn status_code(&self) -> i64 {
@@ -12654,158 +11677,8 @@ impl crate::envelope::Envelope for ResetFactorRespDto {
         self.request_id.as_deref()
     }
 }
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for RoleListRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "auth-sign-in"))]
 impl crate::envelope::Envelope for SendEmailRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for SendEnrollFactorRequestRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for TerminalSessionRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for UserDepartmentPaginatedRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for UserSingleRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for VerifyAuthenticationResultRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for VerifyDeleteAccountRequestRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for VerifyRegistrationResultRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl crate::envelope::Envelope for VerifyUpdateEmailRequestRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-mfa"))]
-impl crate::envelope::Envelope for WebAuthnCheckValidCredentialsByCredIdsRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
