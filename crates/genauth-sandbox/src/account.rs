@@ -200,7 +200,7 @@ pub(crate) async fn reset_password(
     let user = store.user_mut(&user_id)?;
     user.password = Some(body.password.clone());
     user.updated_at_ms = now;
-    Ok(ok(Some(json!({ "success": true }))))
+    Ok(crate::envelope::success())
 }
 
 pub(crate) async fn get_country_list(

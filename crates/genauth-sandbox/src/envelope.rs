@@ -114,6 +114,11 @@ pub fn ok<T: serde::Serialize>(data: Option<T>) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
+/// A V3 success whose payload is `{"success": true}` (the documents' `IsSuccessRespDto`).
+pub fn success() -> Response {
+    ok(Some(serde_json::json!({ "success": true })))
+}
+
 /// A V3 success without a payload.
 pub fn done() -> Response {
     ok::<()>(None)

@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::response::Response;
 
 use crate::dto::user_dto;
-use crate::envelope::{ApiError, V3Json, V3Query, ok};
+use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
+use crate::lookup::{find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{Identity, State as Store, normalize_phone};
 use genauth_api::types;
@@ -75,7 +76,7 @@ pub(crate) async fn link_identity(
             });
         }
     }
-    Ok(ok(Some(json!({"success": true}))))
+    Ok(crate::envelope::success())
 }
 
 pub(crate) async fn unlink_identity(
@@ -91,7 +92,7 @@ pub(crate) async fn unlink_identity(
     if u.identities.len() == before {
         return Err(ApiError::plain(404, "the user has no such identity"));
     }
-    Ok(ok(Some(json!({"success": true}))))
+    Ok(crate::envelope::success())
 }
 
 /// The query of get-user.
@@ -107,37 +108,6 @@ pub(crate) struct GetUserQuery {
     with_custom_data: bool,
     #[serde(default)]
     with_department_ids: bool,
-}
-
-/// The id of the user `id` names, read as `kind` says (user_id, phone, email, username);
-/// statusCode 404 (apiCode 2004) when no user matches, 400 for a kind the sandbox does not keep.
-fn find_user(store: &Store, id: &str, kind: &str) -> Result<String, ApiError> {
-    let found = match kind {
-        "user_id" => Some(store.user(id)?.id.clone()),
-        "phone" => {
-            // A number without its country code is a mainland one, as the service reads it.
-            let (cc, phone) = normalize_phone(id, None)?;
-            store.user_by_phone(&cc, &phone).map(|u| u.id.clone())
-        }
-        "email" => store
-            .user_by_login(id)
-            .filter(|u| u.email.as_deref() == Some(id))
-            .map(|u| u.id.clone()),
-        "username" => store
-            .user_by_login(id)
-            .filter(|u| u.username.as_deref() == Some(id))
-            .map(|u| u.id.clone()),
-        "external_id" => None,
-        other => {
-            return Err(ApiError::plain(
-                400,
-                format!(
-                    "userIdType {other:?} is not kept by the sandbox (user_id, phone, email, username, external_id)"
-                ),
-            ));
-        }
-    };
-    found.ok_or_else(|| ApiError::from(crate::state::UserNotFound))
 }
 
 pub(crate) async fn get_user(
@@ -245,36 +215,94 @@ pub(crate) async fn update_user(
         .map(|t| t.to_string())
         .unwrap_or_else(|| "user_id".into());
     let id = find_user(&store, &body.user_id, &kind)?;
-    // The phone first: an empty one frees the number; another user's is refused as bind-phone
-    // refuses it.
-    match body.phone.as_deref() {
-        Some("") => store.set_phone(&id, None, now),
+    let phone = check_update(&store, &id, &body, &mut Claims::default())?;
+    apply_update(&mut store, &id, &body, phone, now)?;
+    let u = store.user(&id)?;
+    Ok(ok(Some(user_dto(u, false, true, false))))
+}
+
+/// The phones, user names and emails a batch of updates gives out, and to whom: a later
+/// update of the same batch cannot take them for another user.
+#[derive(Default)]
+struct Claims(std::collections::HashMap<String, String>);
+
+impl Claims {
+    fn claim(
+        &mut self,
+        key: String,
+        id: &str,
+        taken: impl FnOnce() -> ApiError,
+    ) -> Result<(), ApiError> {
+        match self.0.get(&key) {
+            Some(owner) if owner != id => Err(taken()),
+            _ => {
+                self.0.insert(key, id.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What update-user and update-user-batch refuse before anything changes: a malformed phone,
+/// another user's phone (as bind-phone refuses it), another user's user name or email (409).
+/// Answers the normalised phone to set (`Some(None)`: free the user's phone).
+fn check_update(
+    store: &Store,
+    id: &str,
+    body: &types::UpdateUserReqDto,
+    claims: &mut Claims,
+) -> Result<Option<Option<(String, String)>>, ApiError> {
+    let phone = match body.phone.as_deref() {
+        Some("") => Some(None),
         Some(phone) => {
             let (cc, phone) = normalize_phone(phone, body.phone_country_code.as_deref())?;
             let owner = store.user_by_phone(&cc, &phone).map(|u| u.id.clone());
             if owner.as_deref().is_some_and(|o| o != id) {
                 return Err(crate::state::PhoneTaken.into());
             }
-            store.set_phone(&id, Some((cc, phone)), now);
-            let verified = body.phone_verified.unwrap_or(false);
-            store.user_mut(&id)?.phone_verified = verified;
+            claims.claim(format!("phone {cc} {phone}"), id, || {
+                crate::state::PhoneTaken.into()
+            })?;
+            Some(Some((cc, phone)))
+        }
+        None => None,
+    };
+    for (login, value) in [("username", &body.username), ("email", &body.email)] {
+        if let Some(value) = value {
+            let taken = || ApiError::plain(409, format!("this {login} is taken"));
+            if store.user_by_login(value).is_some_and(|u| u.id != id) {
+                return Err(taken());
+            }
+            claims.claim(format!("login {value}"), id, taken)?;
+        }
+    }
+    Ok(phone)
+}
+
+/// Applies an update [`check_update`] passed: the phone first (an empty one frees the number),
+/// then user name, email, password, name and custom data.
+fn apply_update(
+    store: &mut Store,
+    id: &str,
+    body: &types::UpdateUserReqDto,
+    phone: Option<Option<(String, String)>>,
+    now: u64,
+) -> Result<(), ApiError> {
+    match phone {
+        Some(None) => store.set_phone(id, None, now),
+        Some(Some(phone)) => {
+            store.set_phone(id, Some(phone), now);
+            store.user_mut(id)?.phone_verified = body.phone_verified.unwrap_or(false);
         }
         None => {
             if let Some(verified) = body.phone_verified {
-                let user = store.user_mut(&id)?;
+                let user = store.user_mut(id)?;
                 user.phone_verified = verified && user.phone.is_some();
             }
         }
     }
-    for (login, value) in [("username", &body.username), ("email", &body.email)] {
-        if let Some(value) = value
-            && store.user_by_login(value).is_some_and(|u| u.id != id)
-        {
-            return Err(ApiError::plain(409, format!("this {login} is taken")));
-        }
-    }
-    store.update_logins(&id, body.username.clone(), body.email.clone());
-    let user = store.user_mut(&id)?;
+    store.update_logins(id, body.username.clone(), body.email.clone());
+    let user = store.user_mut(id)?;
     if let Some(password) = &body.password {
         user.password = Some(password.clone());
     }
@@ -283,8 +311,38 @@ pub(crate) async fn update_user(
     }
     user.custom_data.extend(body.custom_data.clone());
     user.updated_at_ms = now;
-    let u = store.user(&id)?;
-    Ok(ok(Some(user_dto(u, false, true, false))))
+    Ok(())
+}
+
+/// update-user-batch's body: the updates (each as update-user's, by user id).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct UpdateUsersBody {
+    list: Vec<types::UpdateUserReqDto>,
+}
+
+/// update-user-batch: 1 to 50 updates, all or nothing: every user must exist (404), and no
+/// update may take a phone, user name or email another user has, or another update of the
+/// batch gives out (409). Answers the updated users.
+pub(crate) async fn update_user_batch(
+    State(s): S,
+    V3Json(body): V3Json<UpdateUsersBody>,
+) -> Result<Response, ApiError> {
+    batch_size("list", body.list.len(), "users")?;
+    let now = s.now_ms();
+    let mut store = s.lock();
+    let mut claims = Claims::default();
+    let mut checked = Vec::with_capacity(body.list.len());
+    for update in &body.list {
+        let id = store.user(&update.user_id)?.id.clone();
+        let phone = check_update(&store, &id, update, &mut claims)?;
+        checked.push((id, phone));
+    }
+    let mut list = Vec::with_capacity(checked.len());
+    for ((id, phone), update) in checked.into_iter().zip(&body.list) {
+        apply_update(&mut store, &id, update, phone, now)?;
+        list.push(user_dto(store.user(&id)?, false, true, false));
+    }
+    Ok(ok(Some(list)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,19 +444,6 @@ fn passes(u: &crate::state::User, filter: &Filter) -> Result<bool, ApiError> {
             ));
         }
     })
-}
-
-/// A page's number and size as the service reads them: page 1 and 10 a page by default, at
-/// most 50 a page (worded as the service words it).
-fn page_and_limit(page: Option<f64>, limit: Option<f64>) -> Result<(usize, usize), ApiError> {
-    let (page, limit) = (page.unwrap_or(1.0), limit.unwrap_or(10.0));
-    if limit > 50.0 {
-        return Err(ApiError::plain(400, "limit must less than 50"));
-    }
-    if page < 1.0 || limit < 1.0 {
-        return Err(ApiError::plain(400, "page and limit must be at least 1"));
-    }
-    Ok((page as usize, limit as usize))
 }
 
 /// A batch of `len` items of parameter `name` must hold 1 to 50 of them, as the documents say.
@@ -629,7 +674,7 @@ pub(crate) async fn kick_users(
     store.refresh_tokens.retain(|_, grant| {
         !(grant.user_id == body.user_id && body.app_ids.contains(&grant.app_id))
     });
-    Ok(ok(Some(json!({ "success": true }))))
+    Ok(success())
 }
 
 /// list-archived-users: the sandbox archives nobody (no call of it archives a user), so the
@@ -676,7 +721,7 @@ pub(crate) async fn delete_users_batch(
     for id in &body.user_ids {
         store.delete_user(id)?;
     }
-    Ok(ok(Some(json!({ "success": true }))))
+    Ok(success())
 }
 
 /// The routes of this family: get-management-token open, the others behind the management
@@ -691,6 +736,7 @@ pub(crate) fn routes(
         .route("/api/v3/is-user-exists", post(is_user_exists))
         .route("/api/v3/create-user", post(create_user))
         .route("/api/v3/update-user", post(update_user))
+        .route("/api/v3/update-user-batch", post(update_user_batch))
         .route("/api/v3/unlink-identity", post(unlink_identity))
         .route("/api/v3/list-users", post(list_users))
         .route("/api/v3/get-user-batch", get(get_user_batch))

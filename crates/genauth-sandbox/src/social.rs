@@ -123,6 +123,19 @@ pub async fn login_wechat(
         )
     })?;
     if let Some(user_id) = store.linked_user(&social.provider, &social.user_id_in_idp) {
+        let used = store.user(&user_id).ok().and_then(|u| {
+            u.identities
+                .iter()
+                .find(|i| {
+                    i.provider == social.provider && i.user_id_in_idp == social.user_id_in_idp
+                })
+                .map(|i| crate::user_records::SignInIdentity {
+                    identity_id: i.identity_id.clone(),
+                    ext_idp_id: i.ext_idp_id.clone(),
+                    provider: i.provider.clone(),
+                })
+        });
+        store.records.sign_in(&user_id, &device.app.id, now, used);
         let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
         return Ok(axum::Json(session).into_response());
     }
@@ -276,15 +289,24 @@ async fn bind_common(
         }
     };
     if let Some(user) = store.users.get_mut(&user_id) {
-        user.identities.push(Identity {
+        let identity = Identity {
             identity_id: new_id(),
             ext_idp_id: grant.provider.clone(),
             provider: grant.provider.clone(),
             kind: "openid".into(),
             user_id_in_idp: grant.user_id_in_idp.clone(),
-        });
+        };
+        let used = crate::user_records::SignInIdentity {
+            identity_id: identity.identity_id.clone(),
+            ext_idp_id: identity.ext_idp_id.clone(),
+            provider: identity.provider.clone(),
+        };
+        user.identities.push(identity);
         user.logins_count += 1;
         user.last_login_ms = Some(now);
+        store
+            .records
+            .sign_in(&user_id, &device.app.id, now, Some(used));
     }
     let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
     Ok(axum::Json(session).into_response())
@@ -322,6 +344,7 @@ pub async fn login_mobile(
     store
         .consume_code("+86", &body.mobile, "LOGIN_SMS", &body.verify_code, now)
         .map_err(|p| p.sdk("LOGIN_SMS"))?;
+    store.records.sign_in(&user_id, &device.app.id, now, None);
     let session = s.new_session(&mut store, &user_id, device.app, &device.fingerprint);
     Ok(axum::Json(session).into_response())
 }

@@ -126,6 +126,8 @@ pub struct State {
     pub reset_tokens: HashMap<String, (String, u64)>,
     /// The /api/v2 family's state tokens, sessions, tickets and tenant tokens.
     pub social: SocialState,
+    /// Sign-ins, roles and groups (`records.rs`).
+    pub(crate) records: crate::user_records::Records,
     pub limits: Limits,
 }
 
@@ -254,6 +256,7 @@ impl State {
             reset_tokens: HashMap::new(),
             bind_requests: HashMap::new(),
             social: Default::default(),
+            records: Default::default(),
             limits: config.limits.clone(),
         };
         for code in &config.social_codes {
@@ -318,6 +321,7 @@ impl State {
         for login in [&user.username, &user.email].into_iter().flatten() {
             self.logins.remove(login);
         }
+        self.records.forget_user(id);
         Ok(user)
     }
 

@@ -140,6 +140,7 @@ impl Shared {
         if let Some(u) = store.users.get_mut(user_id) {
             u.logins_count += 1;
             u.last_login_ms = Some(self.now_ms());
+            store.records.sign_in(user_id, &app.id, self.now_ms(), None);
         }
         let set = self.token_set(store, user_id, app, scope, None);
         let field = self.lifetime_field(app).unwrap_or(LifetimeField::ExpireIn);

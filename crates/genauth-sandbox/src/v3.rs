@@ -195,7 +195,7 @@ pub(crate) async fn update_phone(
     store.set_phone(&user_id, Some((grant.phone_country_code, grant.phone)), now);
     // The service may answer data.success here; clients must take it (the spec's envelope has
     // no data, and unknown fields are ignored).
-    Ok(ok(Some(json!({"success": true}))))
+    Ok(crate::envelope::success())
 }
 
 #[derive(Deserialize)]

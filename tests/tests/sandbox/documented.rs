@@ -10,7 +10,7 @@ use crate::common::Harness;
 use crate::v3_management::management_headers;
 
 /// The sandbox's table of documented operations (what `cargo xtask generate` wrote).
-fn documented() -> Value {
+pub(crate) fn documented() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../crates/genauth-sandbox/src/documented.json"
@@ -38,6 +38,76 @@ fn resolve<'a>(schemas: &'a Value, schema: &'a Value) -> &'a Value {
         }
     }
     schema
+}
+
+/// Whether `value` fits `schema` as far as a client decoding it cares: the type of every
+/// value, every required property present (not `null`), enum values among the documented
+/// ones; properties the schema does not name are allowed (the service adds fields).
+pub(crate) fn conforms(
+    schemas: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+) -> Result<(), String> {
+    let schema = resolve(schemas, schema);
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {values:?}"));
+    }
+    let fits = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => value.is_string(),
+        Some("number") => value.is_number(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("boolean") => value.is_boolean(),
+        Some("array") => {
+            let Some(items) = value.as_array() else {
+                return Err(format!("{at}: {value} is not an array"));
+            };
+            for (i, item) in items.iter().enumerate() {
+                conforms(schemas, &schema["items"], item, &format!("{at}[{i}]"))?;
+            }
+            true
+        }
+        Some("object") | None if schema.get("properties").is_some() => {
+            let Some(map) = value.as_object() else {
+                return Err(format!("{at}: {value} is not an object"));
+            };
+            for key in schema["required"].as_array().into_iter().flatten() {
+                let key = key.as_str().unwrap_or_default();
+                if map.get(key).is_none_or(Value::is_null) {
+                    return Err(format!("{at}: required {key} is missing"));
+                }
+            }
+            for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+                if let Some(v) = map.get(key).filter(|v| !v.is_null()) {
+                    conforms(schemas, property, v, &format!("{at}.{key}"))?;
+                }
+            }
+            true
+        }
+        Some("object") => value.is_object(),
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!("{at}: {value} is not a {}", schema["type"]))
+    }
+}
+
+/// `answer` checked against the documented answer schema of the operation at `path`.
+pub(crate) fn answer_conforms(doc: &Value, path: &str, answer: &Value) {
+    let op = doc["operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|op| op["path"] == path)
+        .unwrap_or_else(|| panic!("{path} is not documented"));
+    let schemas = &doc["schemas"][op["family"].as_str().unwrap_or_default()];
+    if let Err(why) = conforms(schemas, &op["answer"], answer, "answer") {
+        panic!("{path}: {why}\n{answer}");
+    }
 }
 
 /// The least a caller must send: required properties only, the first enum value, the minimum
@@ -159,8 +229,20 @@ async fn send(
 }
 
 /// Documented operations the sandbox keeps state for (`management.rs`): their rules come first.
-const STATEFUL: [&str; 7] = [
+const STATEFUL: [&str; 19] = [
     "/api/v3/list-users",
+    "/api/v3/update-user-batch",
+    "/api/v3/get-user-login-history",
+    "/api/v3/get-user-loggedin-apps",
+    "/api/v3/get-user-logged-in-identities",
+    "/api/v3/create-role",
+    "/api/v3/assign-role",
+    "/api/v3/revoke-role",
+    "/api/v3/get-user-roles",
+    "/api/v3/create-group",
+    "/api/v3/add-group-members",
+    "/api/v3/remove-group-members",
+    "/api/v3/get-user-groups",
     "/api/v3/list-archived-users",
     "/api/v3/create-users-batch",
     "/api/v3/get-user-identities",
@@ -196,11 +278,16 @@ async fn every_documented_operation_answers_as_its_documents_say() {
         let (status, body) = send(&h, &http, &call, headers).await;
         assert!(status < 500, "{label}: HTTP {status} {body}");
         if STATEFUL.contains(&op["path"].as_str().unwrap_or_default()) {
-            // The user family's own rules may refuse the least request (an empty batch).
+            // The user family's own rules may refuse the least request (an empty batch, a
+            // role that does not exist); what they answer fits the documents.
             assert!(
                 body["statusCode"].as_i64().is_some_and(|c| c < 500),
                 "{label}: {body}"
             );
+            if body["statusCode"] == 200 {
+                let path = op["path"].as_str().unwrap_or_default();
+                answer_conforms(&doc, path, &body);
+            }
             answered += 1;
             continue;
         }

@@ -7,6 +7,7 @@ mod common;
 mod connections;
 mod control;
 mod documented;
+mod records;
 mod social;
 mod users;
 mod v3_management;
