@@ -5,7 +5,9 @@
 //!
 //! One entry per operation (family, method, path, operationId as the documents spell it after
 //! the controller prefix, who may call it, its query parameters, its JSON body schema, its
-//! answer's status and schema), and each family's component schemas, minified, in a fixed order.
+//! answer's status and schema), and each family's component schemas, minified, in a fixed order;
+//! from the documents with their defects repaired as for the generated client
+//! ([`crate::families`]).
 
 use serde_json::{Map, Value, json};
 
@@ -22,9 +24,16 @@ pub fn generate(upstream: &Upstream, spec: &Spec) -> Result<String, Error> {
         .collect();
     let mut operations = Vec::new();
     let mut schemas = Map::new();
+    // The documents as the client is generated from them: their defects repaired by the same
+    // rules (counts and envelope codes are integers, defaults that do not fit are dropped ...),
+    // so that the sandbox reads a request as the generated client writes it.
+    let mut repaired = [upstream.authentication.clone(), upstream.management.clone()];
+    for (name, doc) in ["authentication", "management"].iter().zip(&mut repaired) {
+        crate::families::repair_document(name, doc, &mut Vec::new());
+    }
     for (family, doc) in [
-        ("authentication", &upstream.authentication),
-        ("management", &upstream.management),
+        ("authentication", &repaired[0]),
+        ("management", &repaired[1]),
     ] {
         schemas.insert(
             family.into(),

@@ -17,7 +17,8 @@
 //!   requires gets one; a `default` that does not fit its schema (a `null` for a string, `false`
 //!   for an object) is dropped; a `required` property that is not described is no longer
 //!   required; `statusCode` and `apiCode`, which the documents type `number` everywhere, are
-//!   integers (the service sends integers, and the envelope is read as one).
+//!   integers (the service sends integers, and the envelope is read as one), and so are the
+//!   counts `page`, `limit` and `totalCount` ([`COUNTS`]), properties and query parameters.
 //! * **Dates are strings**, as in the spec: `format: date-time` is dropped, so that an answer
 //!   whose date the service writes otherwise still decodes.
 //! * **What the facade needs of every operation.** Each `/api/v3` operation gets the 429 answer
@@ -391,13 +392,14 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Repairs one document in place, reporting each defect.
-fn repair_document(name: &str, doc: &mut Value, defects: &mut Vec<String>) {
+/// Repairs one document in place, reporting each defect (also what the sandbox's table of the
+/// documents is made from: [`crate::documented`]).
+pub(crate) fn repair_document(name: &str, doc: &mut Value, defects: &mut Vec<String>) {
     let components = doc
         .pointer("/components/schemas")
         .cloned()
         .unwrap_or_else(|| json!({}));
-    let mut integers = 0;
+    let (mut integers, mut counts) = (0, 0);
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -411,6 +413,14 @@ fn repair_document(name: &str, doc: &mut Value, defects: &mut Vec<String>) {
                 {
                     *t = json!("integer");
                     integers += 1;
+                }
+            }
+            for key in COUNTS {
+                if let Some(t) = schema.pointer_mut(&format!("/properties/{key}/type"))
+                    && t == "number"
+                {
+                    *t = json!("integer");
+                    counts += 1;
                 }
             }
             mark_secrets(schema);
@@ -435,12 +445,20 @@ fn repair_document(name: &str, doc: &mut Value, defects: &mut Vec<String>) {
                     .flatten()
                     .enumerate()
                 {
+                    let counted = p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| COUNTS.contains(&n));
                     if let Some(schema) = p.get_mut("schema") {
                         let location = format!(
                             "{name}: {} {path} parameter {i}",
                             method.to_ascii_uppercase()
                         );
                         repair_schema(schema, &location, &components, defects);
+                        if counted && schema.get("type").is_some_and(|t| t == "number") {
+                            schema["type"] = json!("integer");
+                            counts += 1;
+                        }
                     }
                 }
                 for (status, response) in op
@@ -470,7 +488,16 @@ fn repair_document(name: &str, doc: &mut Value, defects: &mut Vec<String>) {
             "{name}: {undescribed} responses have no description, which OpenAPI requires: given one"
         ));
     }
+    if counts > 0 {
+        defects.push(format!(
+            "{name}: {counts} page / limit / totalCount properties and parameters are typed number; they count, and the service sends and takes integers: read as integer"
+        ));
+    }
 }
+
+/// The names of the properties and query parameters that count things (a page's number and
+/// size, a list's total): integers, which the documents type `number`.
+const COUNTS: [&str; 3] = ["page", "limit", "totalCount"];
 
 /// Marks the properties whose names say they hold a secret.
 fn mark_secrets(schema: &mut Value) {

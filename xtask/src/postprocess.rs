@@ -359,7 +359,7 @@ const SHAPES: [(&str, ShapeFields); 2] = [
         "crate::envelope::Page",
         &[
             ("list", Slot::VecOfParam, true),
-            ("totalCount", Slot::Lenient("f64"), true),
+            ("totalCount", Slot::Lenient("i64"), true),
         ],
     ),
 ];

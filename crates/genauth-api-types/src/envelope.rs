@@ -67,7 +67,7 @@ impl<T: Clone> From<&Enveloped<T>> for Enveloped<T> {
 /// A page of a list, `{list, totalCount}`: the one type behind every answer of the service's
 /// documents that is a page and nothing more (`types::UserPagingDto` is `Page<UserDto>`),
 /// decoded as the service sends it (`list` and `totalCount` left out or `null` decode as empty
-/// and 0).
+/// and 0; `totalCount` is an integer, which the documents type `number`).
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(bound(deserialize = "T: ::serde::Deserialize<'de>"))]
 pub struct Page<T> {
@@ -80,7 +80,7 @@ pub struct Page<T> {
         default,
         deserialize_with = "crate::lenient::or_default"
     )]
-    pub total_count: f64,
+    pub total_count: i64,
 }
 
 impl<T: Clone> From<&Page<T>> for Page<T> {

@@ -228,8 +228,10 @@ fn kind(schema: &Value) -> &str {
 fn check_query(name: &str, value: &str, schema: &Value, lang: Lang) -> Result<(), ApiError> {
     let bad = |detail: String| Err(invalid_argument(name, &detail, lang));
     match kind(schema) {
-        "number" | "integer" if value.parse::<f64>().is_err() => {
-            bad(format!("invalid number {value:?}"))
+        "number" if value.parse::<f64>().is_err() => bad(format!("invalid number {value:?}")),
+        // The service reads JSON as JavaScript does: 2.0 is the integer 2.
+        "integer" if !value.parse::<f64>().is_ok_and(|n| n.fract() == 0.0) => {
+            bad(format!("invalid integer {value:?}"))
         }
         "boolean" if value != "true" && value != "false" => {
             bad(format!("invalid boolean {value:?}"))
@@ -339,7 +341,8 @@ fn check(
             }
             Ok(())
         }
-        "number" | "integer" if !value.is_number() => wrong("a number"),
+        "number" if !value.is_number() => wrong("a number"),
+        "integer" if !value.as_f64().is_some_and(|n| n.fract() == 0.0) => wrong("an integer"),
         "boolean" if !value.is_boolean() => wrong("a boolean"),
         _ => Ok(()),
     }

@@ -34,7 +34,7 @@ async fn the_user_family_answers_decode_into_the_documents_types() {
         .filter_map(|u| u.username.clone())
         .collect();
     assert_eq!(names, ["bob"], "{page:?}");
-    assert_eq!(page.data.total_count, 1.0);
+    assert_eq!(page.data.total_count, 1);
 
     let batch = m
         .send(&op::GET_USER_BATCH, |api| async move {

@@ -362,6 +362,21 @@ async fn documented_operations_check_the_caller_and_the_types() {
         .expect("json");
     assert_eq!(v["statusCode"], 400, "{v}");
     assert_eq!(v["message"], "参数 options.pagination.page 格式错误", "{v}");
+    // A count is an integer (the documents say number: defects.txt); 2.0 is one, as the service
+    // reads JSON, 1.5 is not.
+    let page = |p: &'static str| {
+        let m = management.clone();
+        let path = format!("/api/v3/list-roles?page={p}");
+        let h = &h;
+        async move { h.get(&path, &m).await }
+    };
+    assert_eq!(page("2.0").await["statusCode"], 200);
+    let v = page("1.5").await;
+    assert_eq!(v["statusCode"], 400, "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("page")),
+        "{v}"
+    );
     // A user operation without a signed-in user.
     let v: Value = h
         .http

@@ -5718,7 +5718,7 @@ pub struct CommonResourcePagingDto {
     pub status_code: i64,
     #[serde(rename = "totalCount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
+    pub total_count: i64,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`Condition`
@@ -19801,12 +19801,12 @@ pub struct FilterDto {
     pub get_relation_field_detail: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::filter_dto_limit")]
-    pub limit: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
-    #[serde(default = "defaults::filter_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
     #[serde(rename = "previewRelation", default)]
     pub preview_relation: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -22849,12 +22849,12 @@ pub type GetResourceAuthorizedTargetRespDto = crate::envelope::Enveloped<
 ///`GetResourceAuthorizedTargetsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GetResourceAuthorizedTargetsDto {
-    #[serde(default = "defaults::get_resource_authorized_targets_dto_limit")]
-    pub limit: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
     #[serde(default = "defaults::get_resource_authorized_targets_dto_namespace")]
     pub namespace: ::std::string::String,
-    #[serde(default = "defaults::get_resource_authorized_targets_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
     pub resource: ::std::string::String,
     #[serde(
         rename = "targetType",
@@ -26576,7 +26576,7 @@ pub struct LdapLogDto {
     pub list: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "totalCount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
+    pub total_count: i64,
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapLogRespDto`
@@ -26918,10 +26918,10 @@ pub struct ListApplicationAuthDto {
     pub effect: ::std::option::Option<ListApplicationAuthDtoEffect>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
-    #[serde(default = "defaults::list_application_auth_dto_limit")]
-    pub limit: f64,
-    #[serde(default = "defaults::list_application_auth_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
     #[serde(
         rename = "targetName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -28731,18 +28731,18 @@ impl ::std::default::Default for ListDepartmentMembersSortBy {
 pub struct ListPermissionViewDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keyword: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::list_permission_view_dto_limit")]
-    pub limit: f64,
-    #[serde(default = "defaults::list_permission_view_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::default::Default for ListPermissionViewDto {
     fn default() -> Self {
         Self {
             keyword: Default::default(),
-            limit: defaults::list_permission_view_dto_limit(),
-            page: defaults::list_permission_view_dto_page(),
+            limit: defaults::default_u64::<i64, 10>(),
+            page: defaults::default_u64::<i64, 1>(),
         }
     }
 }
@@ -30357,10 +30357,10 @@ impl ListUsersRequestDto {
 ///`ListWebhookLogs`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListWebhookLogs {
-    #[serde(default = "defaults::list_webhook_logs_limit")]
-    pub limit: f64,
-    #[serde(default = "defaults::list_webhook_logs_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
     #[serde(rename = "webhookId")]
     pub webhook_id: ::std::string::String,
 }
@@ -30380,17 +30380,17 @@ pub type ListWebhookLogsRespDto = crate::envelope::Enveloped<ListWebhookLogsData
 ///`ListWebhooksDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ListWebhooksDto {
-    #[serde(default = "defaults::list_webhooks_dto_limit")]
-    pub limit: f64,
-    #[serde(default = "defaults::list_webhooks_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 impl ::std::default::Default for ListWebhooksDto {
     fn default() -> Self {
         Self {
-            limit: defaults::list_webhooks_dto_limit(),
-            page: defaults::list_webhooks_dto_page(),
+            limit: defaults::default_u64::<i64, 10>(),
+            page: defaults::default_u64::<i64, 1>(),
         }
     }
 }
@@ -30577,7 +30577,7 @@ pub struct LoginFailCheckConfigDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub enabled: bool,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub limit: f64,
+    pub limit: i64,
     #[serde(rename = "timeInterval")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub time_interval: f64,
@@ -30614,7 +30614,7 @@ pub struct LoginPassowrdFailCheckConfigDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub enabled: bool,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub limit: f64,
+    pub limit: i64,
     #[serde(rename = "timeInterval")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub time_interval: f64,
@@ -31397,10 +31397,10 @@ impl ::std::fmt::Debug for OtpSecretRespDto {
 ///`PaginationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PaginationDto {
-    #[serde(default = "defaults::pagination_dto_limit")]
-    pub limit: f64,
-    #[serde(default = "defaults::pagination_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 10>")]
+    pub limit: ::std::num::NonZeroU64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
 }
 #[cfg(
     any(
@@ -31413,8 +31413,8 @@ pub struct PaginationDto {
 impl ::std::default::Default for PaginationDto {
     fn default() -> Self {
         Self {
-            limit: defaults::pagination_dto_limit(),
-            page: defaults::pagination_dto_page(),
+            limit: defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
+            page: defaults::default_u64::<i64, 1>(),
         }
     }
 }
@@ -32869,7 +32869,7 @@ pub struct RegisterAnomalyDetectionConfigDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub enabled: bool,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub limit: f64,
+    pub limit: i64,
     #[serde(rename = "timeInterval")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub time_interval: f64,
@@ -33821,7 +33821,7 @@ pub struct ResourcePagingDto {
     pub status_code: i64,
     #[serde(rename = "totalCount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
+    pub total_count: i64,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceRespDto`
@@ -35174,9 +35174,9 @@ impl RoleListItem {
 pub struct RoleListPageDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub data: ::std::vec::Vec<RolePermissionListDto>,
-    #[serde(rename = "totalCount", default = "defaults::role_list_page_dto_total_count")]
+    #[serde(rename = "totalCount", default = "defaults::default_u64::<i64, 10>")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
-    pub total_count: f64,
+    pub total_count: i64,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListPageRespDto`
@@ -35494,8 +35494,8 @@ pub struct SearchDepartmentsListReqDto {
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub advanced_filter: ::std::vec::Vec<SearchDepartmentsFilterItemDto>,
-    #[serde(default = "defaults::search_departments_list_req_dto_limit")]
-    pub limit: f64,
+    #[serde(default = "defaults::default_u64::<i64, 10>")]
+    pub limit: i64,
     #[serde(
         rename = "orderBy",
         default = "defaults::search_departments_list_req_dto_order_by"
@@ -35503,8 +35503,8 @@ pub struct SearchDepartmentsListReqDto {
     pub order_by: SearchDepartmentsListReqDtoOrderBy,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
-    #[serde(default = "defaults::search_departments_list_req_dto_page")]
-    pub page: f64,
+    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    pub page: i64,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sort: ::std::vec::Vec<DepartmentSortingDto>,
     #[serde(
@@ -63293,9 +63293,9 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
         preview_relation: ::std::result::Result<bool, ::std::string::String>,
         scope: ::std::result::Result<
             ::std::option::Option<super::ScopeDto>,
@@ -63321,9 +63321,9 @@ pub mod builder {
                 filter_relation: Ok(Default::default()),
                 get_relation_field_detail: Ok(Default::default()),
                 keywords: Ok(Default::default()),
-                limit: Ok(super::defaults::filter_dto_limit()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
                 model_id: Err("no value supplied for model_id".to_string()),
-                page: Ok(super::defaults::filter_dto_page()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
                 preview_relation: Ok(Default::default()),
                 scope: Ok(Default::default()),
                 show_field_id: Ok(Default::default()),
@@ -63420,7 +63420,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -63442,7 +63442,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -64589,9 +64589,9 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct GetResourceAuthorizedTargetsDto {
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
         resource: ::std::result::Result<::std::string::String, ::std::string::String>,
         target_type: ::std::result::Result<
             ::std::option::Option<super::GetResourceAuthorizedTargetsDtoTargetType>,
@@ -64602,11 +64602,11 @@ pub mod builder {
     impl ::std::default::Default for GetResourceAuthorizedTargetsDto {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::get_resource_authorized_targets_dto_limit()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
                 namespace: Ok(
                     super::defaults::get_resource_authorized_targets_dto_namespace(),
                 ),
-                page: Ok(super::defaults::get_resource_authorized_targets_dto_page()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
                 resource: Err("no value supplied for resource".to_string()),
                 target_type: Ok(Default::default()),
             }
@@ -64616,7 +64616,7 @@ pub mod builder {
     impl GetResourceAuthorizedTargetsDto {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -64638,7 +64638,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -67002,8 +67002,8 @@ pub mod builder {
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<f64, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
         target_name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -67020,8 +67020,8 @@ pub mod builder {
                 app_id: Err("no value supplied for app_id".to_string()),
                 effect: Ok(Default::default()),
                 enabled: Ok(Default::default()),
-                limit: Ok(super::defaults::list_application_auth_dto_limit()),
-                page: Ok(super::defaults::list_application_auth_dto_page()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
                 target_name: Ok(Default::default()),
                 target_type_list: Ok(Default::default()),
             }
@@ -67065,7 +67065,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -67075,7 +67075,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -67287,16 +67287,16 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<f64, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-permissions"))]
     impl ::std::default::Default for ListPermissionViewDto {
         fn default() -> Self {
             Self {
                 keyword: Ok(Default::default()),
-                limit: Ok(super::defaults::list_permission_view_dto_limit()),
-                page: Ok(super::defaults::list_permission_view_dto_page()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
             }
         }
     }
@@ -67316,7 +67316,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -67326,7 +67326,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -68388,16 +68388,16 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-events"))]
     #[derive(Clone, Debug)]
     pub struct ListWebhookLogs {
-        limit: ::std::result::Result<f64, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
         webhook_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for ListWebhookLogs {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::list_webhook_logs_limit()),
-                page: Ok(super::defaults::list_webhook_logs_page()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
                 webhook_id: Err("no value supplied for webhook_id".to_string()),
             }
         }
@@ -68406,7 +68406,7 @@ pub mod builder {
     impl ListWebhookLogs {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -68416,7 +68416,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -68463,15 +68463,15 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
     #[derive(Clone, Debug)]
     pub struct ListWebhooksDto {
-        limit: ::std::result::Result<f64, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
     impl ::std::default::Default for ListWebhooksDto {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::list_webhooks_dto_limit()),
-                page: Ok(super::defaults::list_webhooks_dto_page()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
             }
         }
     }
@@ -68479,7 +68479,7 @@ pub mod builder {
     impl ListWebhooksDto {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -68489,7 +68489,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -68797,7 +68797,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct LoginFailCheckConfigDto {
         enabled: ::std::result::Result<bool, ::std::string::String>,
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         time_interval: ::std::result::Result<f64, ::std::string::String>,
         unit: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -68828,7 +68828,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -68958,7 +68958,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct LoginPassowrdFailCheckConfigDto {
         enabled: ::std::result::Result<bool, ::std::string::String>,
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         time_interval: ::std::result::Result<f64, ::std::string::String>,
         unit: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -68989,7 +68989,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -69163,8 +69163,8 @@ pub mod builder {
     )]
     #[derive(Clone, Debug)]
     pub struct PaginationDto {
-        limit: ::std::result::Result<f64, ::std::string::String>,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
     }
     #[cfg(
         any(
@@ -69177,8 +69177,10 @@ pub mod builder {
     impl ::std::default::Default for PaginationDto {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::pagination_dto_limit()),
-                page: Ok(super::defaults::pagination_dto_page()),
+                limit: Ok(
+                    super::defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
+                ),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
             }
         }
     }
@@ -69193,7 +69195,7 @@ pub mod builder {
     impl PaginationDto {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -69203,7 +69205,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -69780,7 +69782,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct RegisterAnomalyDetectionConfigDto {
         enabled: ::std::result::Result<bool, ::std::string::String>,
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         time_interval: ::std::result::Result<f64, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-security"))]
@@ -69809,7 +69811,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -71815,7 +71817,7 @@ pub mod builder {
             ::std::vec::Vec<super::SearchDepartmentsFilterItemDto>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<f64, ::std::string::String>,
+        limit: ::std::result::Result<i64, ::std::string::String>,
         order_by: ::std::result::Result<
             super::SearchDepartmentsListReqDtoOrderBy,
             ::std::string::String,
@@ -71824,7 +71826,7 @@ pub mod builder {
             ::std::string::String,
             ::std::string::String,
         >,
-        page: ::std::result::Result<f64, ::std::string::String>,
+        page: ::std::result::Result<i64, ::std::string::String>,
         sort: ::std::result::Result<
             ::std::vec::Vec<super::DepartmentSortingDto>,
             ::std::string::String,
@@ -71845,14 +71847,14 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 advanced_filter: Ok(Default::default()),
-                limit: Ok(super::defaults::search_departments_list_req_dto_limit()),
+                limit: Ok(super::defaults::default_u64::<i64, 10>()),
                 order_by: Ok(
                     super::defaults::search_departments_list_req_dto_order_by(),
                 ),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
-                page: Ok(super::defaults::search_departments_list_req_dto_page()),
+                page: Ok(super::defaults::default_u64::<i64, 1>()),
                 sort: Ok(Default::default()),
                 sort_by: Ok(super::defaults::search_departments_list_req_dto_sort_by()),
                 tenant_id: Ok(Default::default()),
@@ -71879,7 +71881,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -71913,7 +71915,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<i64>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -85419,6 +85421,20 @@ pub mod defaults {
     {
         T::try_from(V).unwrap()
     }
+    pub(super) fn default_u64<T, const V: u64>() -> T
+    where
+        T: ::std::convert::TryFrom<u64>,
+        <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
+    {
+        T::try_from(V).unwrap()
+    }
+    pub(super) fn default_nzu64<T, const V: u64>() -> T
+    where
+        T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
+        <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
+    {
+        T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+    }
     #[cfg(any(feature = "mgmt-organizations"))]
     pub(super) fn add_department_members_req_dto_department_id_type() -> super::AddDepartmentMembersReqDtoDepartmentIdType {
         super::AddDepartmentMembersReqDtoDepartmentIdType::DepartmentId
@@ -85692,9 +85708,6 @@ pub mod defaults {
     pub(super) fn create_user_options_dto_password_encrypt_type() -> super::CreateUserOptionsDtoPasswordEncryptType {
         super::CreateUserOptionsDtoPasswordEncryptType::None
     }
-    pub(super) fn data_policies_simple_paginated_resp_dto_total_count() -> f64 {
-        10_f64
-    }
     #[cfg(any(feature = "mgmt-organizations"))]
     pub(super) fn delete_department_req_dto_department_id_type() -> super::DeleteDepartmentReqDtoDepartmentIdType {
         super::DeleteDepartmentReqDtoDepartmentIdType::DepartmentId
@@ -85737,15 +85750,6 @@ pub mod defaults {
     pub(super) fn email_template_dto_tpl_engine() -> super::EmailTemplateDtoTplEngine {
         super::EmailTemplateDtoTplEngine::Handlebar
     }
-    pub(super) fn filter_dto_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn filter_dto_page() -> f64 {
-        1_f64
-    }
-    pub(super) fn get_resource_authorized_targets_dto_limit() -> f64 {
-        10_f64
-    }
     #[cfg(
         any(
             feature = "mgmt-users",
@@ -85764,9 +85768,6 @@ pub mod defaults {
     pub(super) fn get_resource_authorized_targets_dto_namespace() -> ::std::string::String {
         "default".to_string()
     }
-    pub(super) fn get_resource_authorized_targets_dto_page() -> f64 {
-        1_f64
-    }
     #[cfg(any(feature = "mgmt-users"))]
     pub(super) fn get_user_password_ciphertext_dto_user_id_type() -> super::GetUserPasswordCiphertextDtoUserIdType {
         super::GetUserPasswordCiphertextDtoUserIdType::UserId
@@ -85782,21 +85783,6 @@ pub mod defaults {
     #[cfg(any(feature = "mgmt-users"))]
     pub(super) fn kick_users_options_dto_user_id_type() -> super::KickUsersOptionsDtoUserIdType {
         super::KickUsersOptionsDtoUserIdType::UserId
-    }
-    pub(super) fn list_application_auth_dto_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn list_application_auth_dto_page() -> f64 {
-        1_f64
-    }
-    pub(super) fn list_data_policy_subject_page_dto_total_count() -> f64 {
-        10_f64
-    }
-    pub(super) fn list_permission_view_dto_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn list_permission_view_dto_page() -> f64 {
-        1_f64
     }
     #[cfg(any(feature = "mgmt-public-accounts"))]
     pub(super) fn list_public_accounts_options_dto_fuzzy_search_on() -> ::std::vec::Vec<
@@ -85823,18 +85809,6 @@ pub mod defaults {
             super::ListUsersOptionsDtoFuzzySearchOnItem::Nickname,
             super::ListUsersOptionsDtoFuzzySearchOnItem::IdentityNumber
         ]
-    }
-    pub(super) fn list_webhook_logs_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn list_webhook_logs_page() -> f64 {
-        1_f64
-    }
-    pub(super) fn list_webhooks_dto_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn list_webhooks_dto_page() -> f64 {
-        1_f64
     }
     #[cfg(
         any(
@@ -85871,12 +85845,6 @@ pub mod defaults {
     )]
     pub(super) fn login_passowrd_fail_check_config_dto_unit() -> ::std::string::String {
         "Second".to_string()
-    }
-    pub(super) fn pagination_dto_limit() -> f64 {
-        10_f64
-    }
-    pub(super) fn pagination_dto_page() -> f64 {
-        1_f64
     }
     #[cfg(any(feature = "mgmt-events"))]
     pub(super) fn preview_email_template_dto_tpl_engine() -> super::PreviewEmailTemplateDtoTplEngine {
@@ -85956,18 +85924,9 @@ pub mod defaults {
     pub(super) fn role_list_item_namespace() -> ::std::string::String {
         "default".to_string()
     }
-    pub(super) fn role_list_page_dto_total_count() -> f64 {
-        10_f64
-    }
-    pub(super) fn search_departments_list_req_dto_limit() -> f64 {
-        10_f64
-    }
     #[cfg(any(feature = "mgmt-organizations"))]
     pub(super) fn search_departments_list_req_dto_order_by() -> super::SearchDepartmentsListReqDtoOrderBy {
         super::SearchDepartmentsListReqDtoOrderBy::Desc
-    }
-    pub(super) fn search_departments_list_req_dto_page() -> f64 {
-        1_f64
     }
     #[cfg(any(feature = "mgmt-organizations"))]
     pub(super) fn search_departments_list_req_dto_sort_by() -> super::SearchDepartmentsListReqDtoSortBy {

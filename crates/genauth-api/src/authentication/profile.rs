@@ -1057,9 +1057,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetDepartmentList<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         order_by: Result<Option<types::GetDepartmentListOrderBy>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         sort_by: Result<Option<types::GetDepartmentListSortBy>, String>,
         with_custom_data: Result<Option<bool>, String>,
     }
@@ -1076,12 +1076,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn order_by<V>(mut self, value: V) -> Self
@@ -1099,12 +1099,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn sort_by<V>(mut self, value: V) -> Self
@@ -1319,8 +1319,8 @@ pub mod builder {
         app_id: Result<Option<::std::string::String>, String>,
         client_ip: Result<Option<::std::string::String>, String>,
         end: Result<Option<f64>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         start: Result<Option<f64>, String>,
         success: Result<Option<bool>, String>,
     }
@@ -1375,22 +1375,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn start<V>(mut self, value: V) -> Self
@@ -1952,8 +1952,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct List<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> List<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1965,22 +1965,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/mydevices/list`

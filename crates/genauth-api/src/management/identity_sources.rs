@@ -1635,10 +1635,10 @@ pub mod builder {
         connection: Result<Option<f64>, String>,
         end_time: Result<Option<f64>, String>,
         error_code: Result<Option<f64>, String>,
-        limit: Result<f64, String>,
+        limit: Result<i64, String>,
         message: Result<Option<::std::string::String>, String>,
         operation_number: Result<Option<f64>, String>,
-        page: Result<f64, String>,
+        page: Result<i64, String>,
         start_time: Result<Option<f64>, String>,
         type_: Result<f64, String>,
     }
@@ -1689,11 +1689,11 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn message<V>(mut self, value: V) -> Self
@@ -1723,11 +1723,11 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn start_time<V>(mut self, value: V) -> Self
@@ -1895,8 +1895,8 @@ pub mod builder {
     pub struct QueryLdapSubEntries<'a> {
         client: &'a super::Client,
         dn: Result<Option<::std::string::String>, String>,
-        limit: Result<f64, String>,
-        page: Result<f64, String>,
+        limit: Result<i64, String>,
+        page: Result<i64, String>,
     }
     impl<'a> QueryLdapSubEntries<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1922,20 +1922,20 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/get-ldap-sub-entries`
@@ -2238,9 +2238,9 @@ pub mod builder {
     pub struct ListSyncJobLogs<'a> {
         client: &'a super::Client,
         action: Result<Option<types::ListSyncJobLogsAction>, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         object_type: Result<Option<types::ListSyncJobLogsObjectType>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         success: Result<Option<bool>, String>,
         sync_job_id: Result<f64, String>,
     }
@@ -2270,12 +2270,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn object_type<V>(mut self, value: V) -> Self
@@ -2293,12 +2293,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn success<V>(mut self, value: V) -> Self
@@ -2393,8 +2393,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSyncJobs<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         sync_task_id: Result<f64, String>,
         sync_trigger: Result<Option<types::ListSyncJobsSyncTrigger>, String>,
     }
@@ -2410,22 +2410,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn sync_task_id<V>(mut self, value: V) -> Self
@@ -2511,12 +2511,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSyncRiskOperations<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         object_type: Result<
             Option<::std::vec::Vec<types::ListSyncRiskOperationsObjectTypeItem>>,
             String,
         >,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         status: Result<
             Option<::std::vec::Vec<types::ListSyncRiskOperationsStatusItem>>,
             String,
@@ -2536,12 +2536,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn object_type<V>(mut self, value: V) -> Self
@@ -2561,12 +2561,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
@@ -2656,8 +2656,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListSyncTasks<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> ListSyncTasks<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2669,22 +2669,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/list-sync-tasks`
@@ -2745,8 +2745,8 @@ pub mod builder {
     pub struct ListTenantExtIdp<'a> {
         client: &'a super::Client,
         app_id: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::ListTenantExtIdpType>, String>,
     }
@@ -2776,22 +2776,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn tenant_id<V>(mut self, value: V) -> Self

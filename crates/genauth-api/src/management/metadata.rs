@@ -1042,8 +1042,8 @@ pub mod builder {
         data_type: Result<types::ListCustFieldsDataType, String>,
         keyword: Result<Option<::std::string::String>, String>,
         lang: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         target_type: Result<types::ListCustFieldsTargetType, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         user_visible: Result<Option<bool>, String>,
@@ -1128,22 +1128,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn target_type<V>(mut self, value: V) -> Self
@@ -1275,8 +1275,8 @@ pub mod builder {
         data_type: Result<types::ListUserBaseFieldsDataType, String>,
         keyword: Result<Option<::std::string::String>, String>,
         lang: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         target_type: Result<types::ListUserBaseFieldsTargetType, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         user_visible: Result<Option<bool>, String>,
@@ -1361,22 +1361,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn target_type<V>(mut self, value: V) -> Self
@@ -2990,9 +2990,9 @@ pub mod builder {
     pub struct GetRelationValue<'a> {
         client: &'a super::Client,
         field_id: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         model_id: Result<::std::string::String, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         row_id: Result<::std::string::String, String>,
     }
     impl<'a> GetRelationValue<'a> {
@@ -3020,12 +3020,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn model_id<V>(mut self, value: V) -> Self
@@ -3042,12 +3042,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn row_id<V>(mut self, value: V) -> Self
@@ -3444,9 +3444,9 @@ pub mod builder {
     pub struct ListOperate<'a> {
         client: &'a super::Client,
         keywords: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         model_id: Result<::std::string::String, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> ListOperate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3473,12 +3473,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn model_id<V>(mut self, value: V) -> Self
@@ -3495,12 +3495,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/metadata/list-operate`

@@ -3354,10 +3354,10 @@ pub mod builder {
             String,
         >,
         include_children_departments: Result<Option<bool>, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
         order_by: Result<Option<types::ListDepartmentMembersOrderBy>, String>,
         organization_code: Result<::std::string::String, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         sort_by: Result<Option<types::ListDepartmentMembersSortBy>, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         with_custom_data: Result<Option<bool>, String>,
@@ -3424,12 +3424,15 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn order_by<V>(mut self, value: V) -> Self
@@ -3459,12 +3462,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn sort_by<V>(mut self, value: V) -> Self
@@ -3655,8 +3658,8 @@ pub mod builder {
     pub struct ListOrganizations<'a> {
         client: &'a super::Client,
         fetch_all: Result<Option<bool>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         status: Result<Option<bool>, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         with_custom_data: Result<Option<bool>, String>,
@@ -3687,22 +3690,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
@@ -3833,8 +3836,8 @@ pub mod builder {
         client: &'a super::Client,
         flat_custom_data: Result<Option<bool>, String>,
         keywords: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         skip_count: Result<Option<bool>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_metadata: Result<Option<bool>, String>,
@@ -3879,22 +3882,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn skip_count<V>(mut self, value: V) -> Self
@@ -4212,9 +4215,9 @@ pub mod builder {
         >,
         include_children_departments: Result<Option<bool>, String>,
         keywords: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         organization_code: Result<::std::string::String, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_department_ids: Result<Option<bool>, String>,
@@ -4291,12 +4294,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn organization_code<V>(mut self, value: V) -> Self
@@ -4313,12 +4316,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn tenant_id<V>(mut self, value: V) -> Self
@@ -4684,8 +4687,8 @@ pub mod builder {
     pub struct SearchOrganizations<'a> {
         client: &'a super::Client,
         keywords: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         with_custom_data: Result<Option<bool>, String>,
     }
@@ -4714,22 +4717,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn tenant_id<V>(mut self, value: V) -> Self

@@ -659,9 +659,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPublicAccountDepartments<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         order_by: Result<Option<types::GetPublicAccountDepartmentsOrderBy>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         sort_by: Result<Option<types::GetPublicAccountDepartmentsSortBy>, String>,
         user_id: Result<::std::string::String, String>,
         user_id_type: Result<
@@ -687,12 +687,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn order_by<V>(mut self, value: V) -> Self
@@ -710,12 +710,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn sort_by<V>(mut self, value: V) -> Self

@@ -2114,8 +2114,8 @@ pub mod builder {
     pub struct ListGroupMembers<'a> {
         client: &'a super::Client,
         code: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_department_ids: Result<Option<bool>, String>,
         with_identities: Result<Option<bool>, String>,
@@ -2146,22 +2146,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn with_custom_data<V>(mut self, value: V) -> Self
@@ -2291,8 +2291,8 @@ pub mod builder {
         client: &'a super::Client,
         flat_custom_data: Result<Option<bool>, String>,
         keywords: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_metadata: Result<Option<bool>, String>,
     }
@@ -2335,22 +2335,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn with_custom_data<V>(mut self, value: V) -> Self
@@ -2462,9 +2462,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListRoleAssignments<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         namespace_code: Result<Option<::std::string::String>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         query: Result<Option<::std::string::String>, String>,
         role_code: Result<::std::string::String, String>,
         target_type: Result<
@@ -2486,12 +2486,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn namespace_code<V>(mut self, value: V) -> Self
@@ -2509,12 +2509,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn query<V>(mut self, value: V) -> Self
@@ -2633,9 +2633,9 @@ pub mod builder {
     pub struct ListRoleDepartments<'a> {
         client: &'a super::Client,
         code: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         namespace: Result<Option<::std::string::String>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> ListRoleDepartments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2661,12 +2661,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn namespace<V>(mut self, value: V) -> Self
@@ -2684,12 +2684,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/list-role-departments`
@@ -2754,9 +2754,9 @@ pub mod builder {
     pub struct ListRoleMembers<'a> {
         client: &'a super::Client,
         code: Result<::std::string::String, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         namespace: Result<Option<::std::string::String>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_department_ids: Result<Option<bool>, String>,
         with_identities: Result<Option<bool>, String>,
@@ -2788,12 +2788,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn namespace<V>(mut self, value: V) -> Self
@@ -2811,12 +2811,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn with_custom_data<V>(mut self, value: V) -> Self
@@ -2948,9 +2948,9 @@ pub mod builder {
     pub struct ListRoles<'a> {
         client: &'a super::Client,
         keywords: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         namespace: Result<Option<::std::string::String>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> ListRoles<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2977,12 +2977,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn namespace<V>(mut self, value: V) -> Self
@@ -3000,12 +3000,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/list-roles`

@@ -1296,8 +1296,8 @@ pub mod builder {
     pub struct FindIpList<'a> {
         client: &'a super::Client,
         ip_type: Result<types::FindIpListIpType, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> FindIpList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1321,22 +1321,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/ip-list`
@@ -1732,9 +1732,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct FindRiskListPolicy<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
         opt_object: Result<types::FindRiskListPolicyOptObject, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
     }
     impl<'a> FindRiskListPolicy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1747,12 +1747,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn opt_object<V>(mut self, value: V) -> Self
@@ -1769,12 +1769,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v3/risk-list-policy`
@@ -2289,8 +2289,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct FindUserList<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<i64>, String>,
+        page: Result<Option<i64>, String>,
         user_list_type: Result<types::FindUserListUserListType, String>,
     }
     impl<'a> FindUserList<'a> {
@@ -2304,22 +2304,22 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn user_list_type<V>(mut self, value: V) -> Self

@@ -1959,9 +1959,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUserDepartments<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
         order_by: Result<Option<types::GetUserDepartmentsOrderBy>, String>,
-        page: Result<Option<f64>, String>,
+        page: Result<Option<i64>, String>,
         sort_by: Result<Option<types::GetUserDepartmentsSortBy>, String>,
         user_id: Result<::std::string::String, String>,
         user_id_type: Result<Option<types::GetUserDepartmentsUserIdType>, String>,
@@ -1984,12 +1984,15 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn order_by<V>(mut self, value: V) -> Self
@@ -2007,12 +2010,12 @@ pub mod builder {
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn sort_by<V>(mut self, value: V) -> Self
@@ -2544,8 +2547,8 @@ pub mod builder {
         app_id: Result<Option<::std::string::String>, String>,
         client_ip: Result<Option<::std::string::String>, String>,
         end: Result<Option<f64>, String>,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<i64>, String>,
         start: Result<Option<f64>, String>,
         user_id: Result<::std::string::String, String>,
         user_id_type: Result<Option<types::GetUserLoginHistoryUserIdType>, String>,
@@ -2602,22 +2605,25 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn start<V>(mut self, value: V) -> Self
@@ -3500,8 +3506,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListArchivedUsers<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<i64>, String>,
         start_at: Result<Option<f64>, String>,
     }
     impl<'a> ListArchivedUsers<'a> {
@@ -3515,22 +3521,25 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn start_at<V>(mut self, value: V) -> Self
@@ -3602,8 +3611,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUsersLegacy<'a> {
         client: &'a super::Client,
-        limit: Result<Option<f64>, String>,
-        page: Result<Option<f64>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<i64>, String>,
         status: Result<Option<types::ListUsersLegacyStatus>, String>,
         updated_at_end: Result<Option<f64>, String>,
         updated_at_start: Result<Option<f64>, String>,
@@ -3629,22 +3638,25 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn page<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.page = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `f64` for page failed".to_string());
+                .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
