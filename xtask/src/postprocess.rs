@@ -12,8 +12,11 @@
 //!   required decodes as its type's default when the answer leaves it out or sends `null`
 //!   (`#[serde(default, deserialize_with = "crate::lenient::or_default")]`), so that one field the
 //!   service omits does not fail the whole call; the answer structs derive `Default` and an open
-//!   enum's default is `Unknown("")` for that. The V3 envelope's `statusCode` stays required: it
-//!   is what tells an envelope from any other body. What is sent stays strict.
+//!   enum's default is `Unknown("")` for that; a required field of a type with no default (an
+//!   untagged `oneOf` enum) is read as an `Option`. The V3 envelope's `statusCode` stays
+//!   required (in the answer type itself, not in its data): it is what tells an envelope from
+//!   any other body. What is sent stays strict. The rules name types as typify does
+//!   (`GeneQRCodeRespDto` is `GeneQrCodeRespDto`).
 //! * **Builders only for what is sent.** progenitor's builder interface makes a typify builder
 //!   (`types::builder::X`, with `X::builder()`) for every struct, answers included: more than
 //!   half of the generated file, and of `genauth-api`'s build time. Builders are kept for the
@@ -106,7 +109,9 @@ fn response_schemas(spec: &Spec) -> BTreeSet<String> {
                     .and_then(Value::as_str)
                     .and_then(|r| r.rsplit('/').next())
                 {
-                    out.insert(name.to_string());
+                    // The type's Rust name, as typify makes it (`GeneQRCodeRespDto` →
+                    // `GeneQrCodeRespDto`), which is what the rules compare.
+                    out.insert(heck::ToPascalCase::to_pascal_case(name));
                 }
             }
         }
@@ -535,7 +540,11 @@ fn is_option(ty: &Type) -> bool {
 /// Whether every name `ty` mentions has a `Default`: numbers, the std and serde_json types in
 /// [`DEFAULT_STD`], and the generated types in `defaultable`.
 fn has_default(ty: &Type, defaultable: &BTreeSet<String>) -> bool {
-    if is_option(ty) {
+    // A container is empty by default, whatever it holds.
+    let container = matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| {
+        matches!(s.ident.to_string().as_str(), "Option" | "Vec" | "HashMap" | "BTreeMap" | "Map")
+    }));
+    if container {
         return true;
     }
     let mut idents = Vec::new();
@@ -576,6 +585,32 @@ fn lenient_answers(types: &mut Vec<Item>, roots: &BTreeSet<String>, open: &BTree
     let mut defaultable: BTreeSet<String> = open.iter().cloned().collect();
     defaultable.extend(has_default_impl.iter().cloned());
     defaultable.extend(structs.keys().cloned());
+    // A required answer field of a type with no default (an untagged `oneOf` enum) is read as
+    // an `Option`: `None` when the answer leaves it out or sends `null`. Then every answer
+    // struct's fields have a default.
+    for item in types.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        if !structs.contains_key(&s.ident.to_string()) {
+            continue;
+        }
+        for field in s.fields.iter_mut() {
+            let (_, has_with) = serde_keys(&field.attrs);
+            if !has_with && !has_default(&field.ty, &defaultable) {
+                let ty = &field.ty;
+                field.ty = syn::parse_quote!(::std::option::Option<#ty>);
+            }
+        }
+    }
+    let structs: BTreeMap<String, Vec<Type>> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) if answers.contains(&s.ident.to_string()) => Some((
+                s.ident.to_string(),
+                s.fields.iter().map(|f| f.ty.clone()).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
     loop {
         let before = defaultable.len();
         let dropped: Vec<String> = structs
@@ -606,8 +641,11 @@ fn lenient_answers(types: &mut Vec<Item>, roots: &BTreeSet<String>, open: &BTree
                     let Some(ident) = field.ident.clone() else {
                         continue;
                     };
+                    // The envelope's statusCode stays required: it tells an envelope from any
+                    // other body. A statusCode inside an answer's data is a field like others.
                     if is_option(&field.ty)
-                        || serde_name(&field.attrs, &ident) == "statusCode"
+                        || (roots.contains(&name)
+                            && serde_name(&field.attrs, &ident) == "statusCode")
                         || !has_default(&field.ty, &defaultable)
                     {
                         continue;

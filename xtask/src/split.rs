@@ -228,3 +228,38 @@ fn idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
         }
     }
 }
+
+/// Each operation builder of the families' files (`items` of [`Split::families`]) whose `send`
+/// answers a type of the document: (the builder's name without case or `_`, the type's name).
+/// An operation that answers bytes or nothing has no entry.
+pub fn answer_types(families: &[Vec<Item>]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for items in families {
+        for item in items {
+            let Item::Mod(m) = item else { continue };
+            for inner in m.content.iter().flat_map(|(_, items)| items) {
+                let Item::Impl(i) = inner else { continue };
+                let Some(builder) = last_ident(&i.self_ty) else {
+                    continue;
+                };
+                for it in &i.items {
+                    let syn::ImplItem::Fn(f) = it else { continue };
+                    if f.sig.ident != "send" {
+                        continue;
+                    }
+                    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+                        continue;
+                    };
+                    let text = quote!(#ty).to_string().replace(' ', "");
+                    if let Some(rest) = text.split("ResponseValue<types::").nth(1)
+                        && let Some(name) = rest.split('>').next()
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        out.push((crate::families::normal(&builder), name.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

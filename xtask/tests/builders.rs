@@ -166,8 +166,11 @@ fn the_documents_envelopes_and_pages_are_aliases_of_one_generic_type() {
         ("CreateAccessKeyRespDto", "struct"),
         // totalCount is a boolean in the document
         ("DepartmentPagingDto", "struct"),
-        // also sent: it derives Serialize
-        ("MfaSettingsRespDto", "struct"),
+        // the document's MFASettingsRespDto: the rules name types as typify does
+        (
+            "MfaSettingsRespDto",
+            "crate::envelope::Enveloped<MfaSettingsDto>",
+        ),
     ] {
         assert_eq!(find(name).as_deref(), Some(is), "{name}");
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod documents;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -315,4 +316,24 @@ pub async fn sandbox_with_clock(config: Config) -> (SandboxHandle, ManualClock, 
         .await
         .expect("sandbox");
     (s, clock.clone(), Arc::new(SharedClock(clock)))
+}
+
+/// The management token headers of the harness's pool.
+pub async fn management_headers(h: &Harness) -> Vec<(&'static str, String)> {
+    let pool = h.sandbox.seed().user_pool;
+    let answer = h
+        .call(
+            "getManagementToken",
+            &[],
+            json!({"accessKeyId": pool.access_key_id, "accessKeySecret": pool.access_key_secret}),
+        )
+        .await;
+    let token = answer.expect_ok()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    vec![
+        ("authorization", format!("Bearer {token}")),
+        ("x-authing-userpool-id", pool.id),
+    ]
 }

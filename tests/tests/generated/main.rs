@@ -2,8 +2,10 @@
 //! form of every operation, and answers the service may send tomorrow. One test binary (see
 //! docs/benchmarks.md).
 
+mod answers;
 #[path = "../common/mod.rs"]
 mod common;
+mod families;
 mod forward_compat;
 mod source;
 mod wire;

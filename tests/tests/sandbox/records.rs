@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::common::Harness;
-use crate::documented::{answer_conforms, documented};
+use crate::common::documents::{answer_conforms, documented};
 use crate::v3_management::management_headers;
 
 /// alice's user id, from list-users.

@@ -249,7 +249,7 @@ async fn identities_are_listed_and_kicked_sessions_cannot_refresh() {
 #[tokio::test]
 async fn users_are_updated_in_batches_all_or_nothing() {
     let h = Harness::new().await;
-    let doc = crate::documented::documented();
+    let doc = crate::common::documents::documented();
     let m = management_headers(&h).await;
     let batch = h
         .get(
@@ -319,7 +319,7 @@ async fn users_are_updated_in_batches_all_or_nothing() {
                 {"userId": bob, "phone": "18800002222", "email": "bob@new.example"}]}),
         )
         .await;
-    crate::documented::answer_conforms(&doc, "/api/v3/update-user-batch", &updated);
+    crate::common::documents::answer_conforms(&doc, "/api/v3/update-user-batch", &updated);
     assert_eq!(updated["data"][0]["name"], "Alice A.", "{updated}");
     assert_eq!(updated["data"][1]["phone"], "18800002222", "{updated}");
     assert_eq!(updated["data"][1]["email"], "bob@new.example", "{updated}");

@@ -375,25 +375,7 @@ async fn the_genauth_header_family_works_everywhere() {
     assert!(ids[0]["userInfoInIdp"].is_object() && ids[0]["originConnIds"].is_array());
 }
 
-/// The management token headers of the harness's pool.
-pub(crate) async fn management_headers(h: &Harness) -> Vec<(&'static str, String)> {
-    let pool = h.sandbox.seed().user_pool;
-    let answer = h
-        .call(
-            "getManagementToken",
-            &[],
-            json!({"accessKeyId": pool.access_key_id, "accessKeySecret": pool.access_key_secret}),
-        )
-        .await;
-    let token = answer.expect_ok()["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    vec![
-        ("authorization", format!("Bearer {token}")),
-        ("x-authing-userpool-id", pool.id),
-    ]
-}
+pub(crate) use crate::common::management_headers;
 
 #[tokio::test]
 async fn management_user_calls_answer_as_the_spec_says() {

@@ -1084,13 +1084,14 @@ pub type CheckPushCodeStatusRespDto = crate::envelope::Enveloped<
 >;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckQrCodeStatusDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CheckQrCodeStatusDataDto {
     #[serde(
         rename = "briefUserInfo",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub brief_user_info: ::std::option::Option<QrCodeStatusBriefUserInfoDto>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub status: CheckQrCodeStatusDataDtoStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ticket: ::std::option::Option<::std::string::String>,
@@ -1099,18 +1100,7 @@ pub struct CheckQrCodeStatusDataDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckQrCodeStatusDataDtoStatus`
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum CheckQrCodeStatusDataDtoStatus {
     #[serde(rename = "PENDING")]
     Pending,
@@ -1124,17 +1114,21 @@ pub enum CheckQrCodeStatusDataDtoStatus {
     Expired,
     #[serde(rename = "ERROR")]
     Error,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
 }
 #[cfg(any(feature = "auth-sign-in"))]
 impl ::std::fmt::Display for CheckQrCodeStatusDataDtoStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
+        match self {
             Self::Pending => f.write_str("PENDING"),
             Self::Scanned => f.write_str("SCANNED"),
             Self::Authorized => f.write_str("AUTHORIZED"),
             Self::Cancelled => f.write_str("CANCELLED"),
             Self::Expired => f.write_str("EXPIRED"),
             Self::Error => f.write_str("ERROR"),
+            Self::Unknown(value) => f.write_str(value),
         }
     }
 }
@@ -1144,15 +1138,17 @@ impl ::std::str::FromStr for CheckQrCodeStatusDataDtoStatus {
     fn from_str(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "PENDING" => Ok(Self::Pending),
-            "SCANNED" => Ok(Self::Scanned),
-            "AUTHORIZED" => Ok(Self::Authorized),
-            "CANCELLED" => Ok(Self::Cancelled),
-            "EXPIRED" => Ok(Self::Expired),
-            "ERROR" => Ok(Self::Error),
-            _ => Err("invalid value".into()),
-        }
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "SCANNED" => Self::Scanned,
+                "AUTHORIZED" => Self::Authorized,
+                "CANCELLED" => Self::Cancelled,
+                "EXPIRED" => Self::Expired,
+                "ERROR" => Self::Error,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
     }
 }
 #[cfg(any(feature = "auth-sign-in"))]
@@ -1175,20 +1171,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CheckQrCodeStatusDataDto
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`CheckQrCodeStatusRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct CheckQrCodeStatusRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: CheckQrCodeStatusDataDto,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CheckQrCodeStatusRespDto = crate::envelope::Enveloped<CheckQrCodeStatusDataDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckResourcePermissionDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -1864,20 +1847,25 @@ impl ::std::convert::TryFrom<::std::string::String> for FactorToEnrollDtoFactorT
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`FastpassQrCodeRelationAppDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FastpassQrCodeRelationAppDto {
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logo: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub name: ::std::string::String,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`FastpassUserInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FastpassUserInfoDto {
     #[serde(rename = "displayName")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub display_name: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub id: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub photo: ::std::string::String,
 }
 #[cfg(
@@ -2070,35 +2058,29 @@ impl ::std::convert::TryFrom<::std::string::String> for FrontChannelAuthResponse
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneFastpassQrCodeInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeneFastpassQrCodeInfoDto {
     #[serde(rename = "apiHost")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub api_host: ::std::string::String,
     #[serde(rename = "appId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub app_id: ::std::string::String,
     #[serde(rename = "qrcodeId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub qrcode_id: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub scene: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub user: FastpassUserInfoDto,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub userpool: FastpassUserInfoDto,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneFastpassQrCodeRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct GeneFastpassQrCodeRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<GeneFastpassQrCodeInfoDto>,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GeneFastpassQrCodeRespDto = crate::envelope::Enveloped<
+    ::std::option::Option<GeneFastpassQrCodeInfoDto>,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenePushCodeDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2115,7 +2097,7 @@ pub struct GenePushCodeDataDto {
 pub type GenePushCodeRespDto = crate::envelope::Enveloped<GenePushCodeDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneQrCodeDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GeneQrCodeDataDto {
     #[serde(
         rename = "customLogoUrl",
@@ -2123,25 +2105,14 @@ pub struct GeneQrCodeDataDto {
     )]
     pub custom_logo_url: ::std::option::Option<::std::string::String>,
     #[serde(rename = "qrcodeId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub qrcode_id: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub url: ::std::string::String,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneQrCodeRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct GeneQrCodeRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: GeneQrCodeDataDto,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GeneQrCodeRespDto = crate::envelope::Enveloped<GeneQrCodeDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateBindExtIdpLinkDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -2397,31 +2368,21 @@ impl ::std::default::Default for GetDepartmentListSortBy {
 pub type GetFactorRespDto = crate::envelope::Enveloped<FactorDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetFastpassQrCodeRelationAppsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct GetFastpassQrCodeRelationAppsDto {
     #[serde(
         rename = "relationApps",
         default,
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
     pub relation_apps: ::std::vec::Vec<FastpassQrCodeRelationAppDto>,
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetFastpassQrCodeRelationAppsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct GetFastpassQrCodeRelationAppsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: GetFastpassQrCodeRelationAppsDto,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetFastpassQrCodeRelationAppsRespDto = crate::envelope::Enveloped<
+    GetFastpassQrCodeRelationAppsDto,
+>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoggedInAppsRespDto`
 pub type GetLoggedInAppsRespDto = crate::envelope::Enveloped<
@@ -3459,7 +3420,7 @@ pub type LoginHistoryPaginatedRespDto = crate::envelope::Page<LoginHistoryDto>;
 pub type LoginTokenRespDto = crate::envelope::Enveloped<LoginTokenResponseDataDto>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`LoginTokenResponseDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct LoginTokenResponseDataDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub access_token: ::std::option::Option<::std::string::String>,
@@ -4118,10 +4079,12 @@ pub struct PublicKeyCredentialUserEntityDto {
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`QrCodeStatusBriefUserInfoDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct QrCodeStatusBriefUserInfoDto {
     #[serde(rename = "displayName")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub display_name: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub photo: ::std::string::String,
 }
 #[cfg(any(feature = "auth-sign-in"))]
@@ -11482,6 +11445,13 @@ impl ::std::default::Default for CheckPushCodeStatusDataDtoStatus {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "auth-sign-in"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for CheckQrCodeStatusDataDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "auth-profile"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for DeviceInfoType {
@@ -11587,68 +11557,8 @@ impl ::std::default::Default for UserDtoWorkStatus {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for CheckQrCodeStatusRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "auth-mfa"))]
 impl crate::envelope::Envelope for EnrollFactorRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GeneFastpassQrCodeRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GeneQrCodeRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "auth-sign-in"))]
-impl crate::envelope::Envelope for GetFastpassQrCodeRelationAppsRespDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }

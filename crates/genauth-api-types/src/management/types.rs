@@ -5715,6 +5715,7 @@ pub struct CommonResourcePagingDto {
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "statusCode")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub status_code: i64,
     #[serde(rename = "totalCount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -8424,7 +8425,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceDtoTyp
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CreateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -8435,7 +8436,7 @@ pub struct CreateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub resource_name: CreateDataResourceRespDtoResourceName,
     #[serde(rename = "struct")]
-    pub struct_: CreateDataResourceRespDtoStruct,
+    pub struct_: ::std::option::Option<CreateDataResourceRespDtoStruct>,
     #[serde(rename = "type")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub type_: CreateDataResourceRespDtoType,
@@ -9036,21 +9037,9 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceRespDt
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
-pub struct CreateDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: CreateDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateDataResourceResponseDto = crate::envelope::Enveloped<
+    CreateDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -14824,20 +14813,9 @@ impl CreateUebaDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateUebaRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct CreateUebaRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type CreateUebaRespDto = crate::envelope::Enveloped<
+    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -20966,7 +20944,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataPolicyRespDtoPolicyName {
 pub type GetDataPolicyResponseDto = crate::envelope::Enveloped<GetDataPolicyRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -20980,7 +20958,7 @@ pub struct GetDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub resource_name: GetDataResourceRespDtoResourceName,
     #[serde(rename = "struct")]
-    pub struct_: GetDataResourceRespDtoStruct,
+    pub struct_: ::std::option::Option<GetDataResourceRespDtoStruct>,
     #[serde(rename = "type")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub type_: GetDataResourceRespDtoType,
@@ -21578,21 +21556,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetDataResourceRespDtoTy
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
-pub struct GetDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: GetDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type GetDataResourceResponseDto = crate::envelope::Enveloped<GetDataResourceRespDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetDepartmentDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -30655,9 +30619,10 @@ pub struct MauPeriodUsageHistoryDto {
 pub type MetadataListResDto = crate::envelope::Enveloped<::std::vec::Vec<RowDto>>;
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`MfaSettingsDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct MfaSettingsDto {
     #[serde(rename = "enabledFactors")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub enabled_factors: ::std::vec::Vec<MfaSettingsDtoEnabledFactorsItem>,
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
@@ -30672,7 +30637,6 @@ impl MfaSettingsDto {
     ::serde::Deserialize,
     ::serde::Serialize,
     Clone,
-    Copy,
     Debug,
     Eq,
     Hash,
@@ -30689,15 +30653,19 @@ pub enum MfaSettingsDtoEnabledFactorsItem {
     Email,
     #[serde(rename = "FACE")]
     Face,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 impl ::std::fmt::Display for MfaSettingsDtoEnabledFactorsItem {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
+        match self {
             Self::Otp => f.write_str("OTP"),
             Self::Sms => f.write_str("SMS"),
             Self::Email => f.write_str("EMAIL"),
             Self::Face => f.write_str("FACE"),
+            Self::Unknown(value) => f.write_str(value),
         }
     }
 }
@@ -30707,13 +30675,15 @@ impl ::std::str::FromStr for MfaSettingsDtoEnabledFactorsItem {
     fn from_str(
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "OTP" => Ok(Self::Otp),
-            "SMS" => Ok(Self::Sms),
-            "EMAIL" => Ok(Self::Email),
-            "FACE" => Ok(Self::Face),
-            _ => Err("invalid value".into()),
-        }
+        Ok(
+            match value {
+                "OTP" => Self::Otp,
+                "SMS" => Self::Sms,
+                "EMAIL" => Self::Email,
+                "FACE" => Self::Face,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
     }
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
@@ -30737,20 +30707,7 @@ for MfaSettingsDtoEnabledFactorsItem {
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`MfaSettingsRespDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct MfaSettingsRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: MfaSettingsDto,
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type MfaSettingsRespDto = crate::envelope::Enveloped<MfaSettingsDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`MultipleTenantAdminDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -33818,6 +33775,7 @@ pub struct ResourcePagingDto {
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "statusCode")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub status_code: i64,
     #[serde(rename = "totalCount")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
@@ -41282,7 +41240,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoStructString {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -41293,7 +41251,7 @@ pub struct UpdateDataResourceRespDto {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub resource_name: UpdateDataResourceRespDtoResourceName,
     #[serde(rename = "struct")]
-    pub struct_: UpdateDataResourceRespDtoStruct,
+    pub struct_: ::std::option::Option<UpdateDataResourceRespDtoStruct>,
     #[serde(rename = "type")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub type_: UpdateDataResourceRespDtoType,
@@ -41894,21 +41852,9 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateDataResourceRespDt
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceResponseDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
-pub struct UpdateDataResourceResponseDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    pub data: UpdateDataResourceRespDto,
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
-}
+pub type UpdateDataResourceResponseDto = crate::envelope::Enveloped<
+    UpdateDataResourceRespDto,
+>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -86404,6 +86350,13 @@ impl ::std::default::Default for ListDataResourcesRespDtoType {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for MfaSettingsDtoEnabledFactorsItem {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for OpenResourceResourceType {
@@ -86746,36 +86699,6 @@ impl ::std::default::Default for WebhookDtoEventsItem {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for CreateDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl crate::envelope::Envelope for CreateUebaRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
 #[cfg(any(feature = "mgmt-events"))]
 impl crate::envelope::Envelope for DeleteWebhookRespDto {
     fn status_code(&self) -> i64 {
@@ -86793,51 +86716,6 @@ impl crate::envelope::Envelope for DeleteWebhookRespDto {
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 impl crate::envelope::Envelope for FunctionModelListDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for GetDataResourceResponseDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
-impl crate::envelope::Envelope for MfaSettingsRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl crate::envelope::Envelope for UpdateDataResourceResponseDto {
     fn status_code(&self) -> i64 {
         self.status_code
     }
