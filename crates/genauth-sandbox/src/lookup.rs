@@ -51,3 +51,23 @@ pub(crate) fn page_and_limit(
     }
     Ok((page as usize, limit as usize))
 }
+
+/// A query that names one user: `userId`, read as `userIdType` says (`user_id` unless named).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserRef {
+    user_id: String,
+    #[serde(default)]
+    user_id_type: Option<String>,
+}
+
+impl UserRef {
+    /// The id of the user named ([`find_user`]).
+    pub(crate) fn find(&self, store: &Store) -> Result<String, ApiError> {
+        find_user(
+            store,
+            &self.user_id,
+            self.user_id_type.as_deref().unwrap_or("user_id"),
+        )
+    }
+}

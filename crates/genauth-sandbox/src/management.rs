@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use crate::dto::user_dto;
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{find_user, page_and_limit};
+use crate::lookup::{UserRef, find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{Identity, State as Store, normalize_phone};
 use genauth_api::types;
@@ -632,26 +632,13 @@ pub(crate) async fn create_users_batch(
 /// get-user-identities: the identities linked to the user `userId` names.
 pub(crate) async fn get_user_identities(
     State(s): S,
-    V3Query(q): V3Query<UserIdentitiesQuery>,
+    V3Query(q): V3Query<UserRef>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
-    let id = find_user(
-        &store,
-        &q.user_id,
-        q.user_id_type.as_deref().unwrap_or("user_id"),
-    )?;
+    let id = q.find(&store)?;
     Ok(ok(Some(crate::dto::identities(
         &store.user(&id)?.identities,
     ))))
-}
-
-/// get-user-identities' query.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UserIdentitiesQuery {
-    user_id: String,
-    #[serde(default)]
-    user_id_type: Option<String>,
 }
 
 /// kick-users' body.

@@ -15,7 +15,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{find_user, page_and_limit};
+use crate::lookup::{UserRef, find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Group, Role, SignIn, SignInIdentity};
@@ -59,25 +59,13 @@ fn group_dto(store: &Store, group: &Group) -> Value {
     })
 }
 
-/// A query naming one user.
+/// get-user-roles' query: the user, and the namespace of the roles (any, unless named).
 #[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UserQuery {
-    user_id: String,
-    #[serde(default)]
-    user_id_type: Option<String>,
+pub(crate) struct RolesQuery {
+    #[serde(flatten)]
+    user: UserRef,
     #[serde(default)]
     namespace: Option<String>,
-}
-
-impl UserQuery {
-    fn user(&self, store: &Store) -> Result<String, ApiError> {
-        find_user(
-            store,
-            &self.user_id,
-            self.user_id_type.as_deref().unwrap_or("user_id"),
-        )
-    }
 }
 
 /// get-user-login-history's query.
@@ -155,10 +143,10 @@ pub(crate) async fn login_history(
 /// get-user-loggedin-apps: each app the user has signed in to, once, most recent first.
 pub(crate) async fn loggedin_apps(
     State(s): S,
-    V3Query(q): V3Query<UserQuery>,
+    V3Query(q): V3Query<UserRef>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
-    let id = q.user(&store)?;
+    let id = q.find(&store)?;
     let mut seen = BTreeSet::new();
     let list: Vec<Value> = store
         .records
@@ -174,10 +162,10 @@ pub(crate) async fn loggedin_apps(
 /// get-user-logged-in-identities: each identity the user has signed in through, once.
 pub(crate) async fn logged_in_identities(
     State(s): S,
-    V3Query(q): V3Query<UserQuery>,
+    V3Query(q): V3Query<UserRef>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
-    let id = q.user(&store)?;
+    let id = q.find(&store)?;
     let used: BTreeSet<&SignInIdentity> = store
         .records
         .sign_ins
@@ -361,10 +349,10 @@ pub(crate) async fn revoke_role(
 /// get-user-roles: the roles the user is a member of, in `namespace` when one is named.
 pub(crate) async fn user_roles(
     State(s): S,
-    V3Query(q): V3Query<UserQuery>,
+    V3Query(q): V3Query<RolesQuery>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
-    let id = q.user(&store)?;
+    let id = q.user.find(&store)?;
     let list: Vec<Value> = store
         .records
         .roles
@@ -477,10 +465,10 @@ pub(crate) async fn remove_group_members(
 /// get-user-groups: the groups the user is a member of.
 pub(crate) async fn user_groups(
     State(s): S,
-    V3Query(q): V3Query<UserQuery>,
+    V3Query(q): V3Query<UserRef>,
 ) -> Result<Response, ApiError> {
     let store = s.lock();
-    let id = q.user(&store)?;
+    let id = q.find(&store)?;
     let list: Vec<Value> = store
         .records
         .groups
