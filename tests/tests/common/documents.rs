@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::Harness;
+use super::{Harness, management_headers};
 
 /// The sandbox's table of documented operations (what `cargo xtask generate` wrote).
 pub fn documented() -> Value {
@@ -219,4 +219,43 @@ pub async fn send(
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Who calls the documented operations: a client that does not follow redirects (the
+/// documents' 302s are the answer), and the headers of each caller the documents name.
+pub struct Callers {
+    /// The client.
+    pub http: reqwest::Client,
+    management: Vec<(&'static str, String)>,
+    app: Vec<(&'static str, String)>,
+    user: Vec<(&'static str, String)>,
+}
+
+impl Callers {
+    /// The harness's management token, its app, and alice signed in to it.
+    pub async fn new(h: &Harness) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let management = management_headers(h).await;
+        let app = h.app_headers();
+        let mut user = h.user_headers(&h.alice_token().await);
+        user.extend(app.clone());
+        Self {
+            http,
+            management,
+            app,
+            user,
+        }
+    }
+
+    /// The headers of the caller the operation `op` (an entry of [`documented`]) asks for.
+    pub fn headers(&self, op: &Value) -> &[(&'static str, String)] {
+        match op["auth"].as_str() {
+            Some("management") => &self.management,
+            Some("user") => &self.user,
+            _ => &self.app,
+        }
+    }
 }

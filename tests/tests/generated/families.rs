@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::documents::{call_of, documented, resolve, send};
-use crate::common::{Harness, management_headers};
+use crate::common::Harness;
+use crate::common::documents::{Callers, call_of, documented, resolve, send};
 
 /// A decoder of an answer's body into one generated type.
 pub type Decode = fn(&[u8]) -> Result<(), String>;
@@ -66,16 +66,9 @@ fn tomorrow(schemas: &Value, answer_schema: &Value, answer: &Value) -> Vec<(Stri
 #[tokio::test]
 async fn every_family_answer_decodes_today_and_tomorrow() {
     let h = Harness::new().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let callers = Callers::new(&h).await;
     let doc = documented();
     let operations = doc["operations"].as_array().expect("operations");
-    let management = management_headers(&h).await;
-    let app = h.app_headers();
-    let mut user = h.user_headers(&h.alice_token().await);
-    user.extend(app.clone());
     let (mut decoded, mut variants) = (0, 0);
     let mut failures = Vec::new();
     for (method, path, decode) in super::answers::ANSWERS {
@@ -88,12 +81,8 @@ async fn every_family_answer_decodes_today_and_tomorrow() {
             continue;
         };
         let schemas = &doc["schemas"][op["family"].as_str().unwrap_or_default()];
-        let headers = match op["auth"].as_str() {
-            Some("management") => &management,
-            Some("user") => &user,
-            _ => &app,
-        };
-        let (status, answer) = send(&h, &http, &call_of(schemas, op), headers).await;
+        let call = call_of(schemas, op);
+        let (status, answer) = send(&h, &callers.http, &call, callers.headers(op)).await;
         if status != 200 || answer.is_null() {
             continue; // a redirect or a stateful refusal: nothing to decode
         }

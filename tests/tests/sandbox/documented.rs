@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::common::Harness;
-use crate::common::documents::{answer_conforms, call_of, documented, send};
+use crate::common::documents::{Callers, answer_conforms, call_of, documented, send};
 use crate::v3_management::management_headers;
 
 /// Documented operations the sandbox keeps state for (`management.rs`): their rules come first.
@@ -35,28 +35,18 @@ const STATEFUL: [&str; 19] = [
 #[tokio::test]
 async fn every_documented_operation_answers_as_its_documents_say() {
     let h = Harness::new().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let callers = Callers::new(&h).await;
+    let http = &callers.http;
     let doc = documented();
     let operations = doc["operations"].as_array().expect("operations");
     assert!(operations.len() > 500, "{}", operations.len());
-    let management = management_headers(&h).await;
-    let app = h.app_headers();
-    let mut user = h.user_headers(&h.alice_token().await);
-    user.extend(app.clone());
     let (mut answered, mut refused_missing) = (0, 0);
     for op in operations {
         let schemas = &doc["schemas"][op["family"].as_str().unwrap_or_default()];
         let label = format!("{} {}", op["method"], op["path"]);
-        let headers = match op["auth"].as_str() {
-            Some("management") => &management,
-            Some("user") => &user,
-            _ => &app,
-        };
+        let headers = callers.headers(op);
         let call = call_of(schemas, op);
-        let (status, body) = send(&h, &http, &call, headers).await;
+        let (status, body) = send(&h, http, &call, headers).await;
         assert!(status < 500, "{label}: HTTP {status} {body}");
         if STATEFUL.contains(&op["path"].as_str().unwrap_or_default()) {
             // The user family's own rules may refuse the least request (an empty batch, a
@@ -96,7 +86,7 @@ async fn every_documented_operation_answers_as_its_documents_say() {
             None
         };
         if let Some(name) = missing {
-            let (status, body) = send(&h, &http, &without, headers).await;
+            let (status, body) = send(&h, http, &without, headers).await;
             assert_eq!(status, 200, "{label} without {name}: {body}");
             assert_eq!(body["statusCode"], 400, "{label} without {name}: {body}");
             assert_eq!(
