@@ -8,8 +8,9 @@ decodes the JWT payload with standard base64, while JWTs use the URL-safe alphab
 token whose payload encodes to '-' or '_' fails to decode (the real service's tokens too). The
 script swaps in a URL-safe decode_jwt before the first call.
 
-It also drives the user family the sandbox keeps state for: list_users with a filter and
-keywords, get_user_batch, list_archived_users, delete_users_batch.
+It also drives the user family the sandbox keeps state for: get_user by id, phone, user name and
+e-mail, list_users with a filter and keywords, get_user_batch, list_archived_users,
+delete_users_batch; roles, groups, MFA information and real-name authentications.
 
 Usage: python python_sdk_management.py URL ACCESS_KEY_ID ACCESS_KEY_SECRET USER_ID
 Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
@@ -47,8 +48,8 @@ check("unlink_identity of nothing -> 404", missing.get("statusCode") == 404, mis
 # user while owned (bind-phone's apiCode), free it and move it.
 got = management.get_user(user_id)
 check("get_user -> statusCode 200", got.get("statusCode") == 200, got)
-created = management.create_user(username="py-dana", phone="18800006001", phone_country_code="+86",
-                                  phone_verified=True)
+created = management.create_user(username="py-dana", email="dana@example.com", phone="18800006001",
+                                  phone_country_code="+86", phone_verified=True)
 check("create_user with a verified phone -> 200", created.get("statusCode") == 200, created)
 dana = (created.get("data") or {})
 check("create_user: the phone is verified", dana.get("phoneVerified") is True, created)
@@ -63,6 +64,33 @@ moved = management.update_user(user_id, phone="18800006001", phone_country_code=
 check("update_user moves the phone", (moved.get("data") or {}).get("phone") == "18800006001", moved)
 owner = management.get_user("18800006001", user_id_type="phone")
 check("get_user by phone finds the new owner", (owner.get("data") or {}).get("userId") == user_id, owner)
+
+by_name = management.get_user("py-dana", user_id_type="username")
+check("get_user by username -> dana", (by_name.get("data") or {}).get("userId") == dana.get("userId"), by_name)
+by_email = management.get_user("dana@example.com", user_id_type="email")
+check("get_user by email -> dana", (by_email.get("data") or {}).get("userId") == dana.get("userId"), by_email)
+
+# What the store keeps beside the profile: roles, groups, MFA factors, real-name authentications.
+role = management.create_role("py-editor", name="Editor")
+check("create_role -> 200", role.get("statusCode") == 200, role)
+assigned = management.assign_role([{"targetType": "USER", "targetIdentifier": user_id}], "py-editor")
+check("assign_role -> 200", assigned.get("statusCode") == 200, assigned)
+roles = management.get_user_roles(user_id)
+check("get_user_roles -> py-editor", [r.get("code") for r in ((roles.get("data") or {}).get("list") or [])] == ["py-editor"], roles)
+group = management.create_group("STATIC", "the python group", "Python", "py-group")
+check("create_group -> 200", group.get("statusCode") == 200, group)
+joined = management.add_group_members([user_id], "py-group")
+check("add_group_members -> 200", joined.get("statusCode") == 200, joined)
+groups = management.get_user_groups(user_id)
+check("get_user_groups -> py-group", [g.get("code") for g in ((groups.get("data") or {}).get("list") or [])] == ["py-group"], groups)
+mfa = management.get_user_mfa_info(user_id)
+check("get_user_mfa_info -> sms disabled", (mfa.get("data") or {}).get("smsMfaStatus") == "disabled", mfa)
+principal = management.get_user_principal_authentication_info("py-dana", user_id_type="username")
+check("get_user_principal_authentication_info -> none", (principal.get("data") or {}).get("totalCount") == 0, principal)
+reset = management.reset_user_principal_authentication_info(user_id)
+check("reset_user_principal_authentication_info -> 200", reset.get("statusCode") == 200, reset)
+history = management.get_user_login_history(user_id)
+check("get_user_login_history -> 200", history.get("statusCode") == 200, history)
 
 # The user family: list with filters, batch get, delete (stateful, on the store the phone flows use).
 listed = management.list_users(advanced_filter=[{"field": "phone", "operator": "EQUAL", "value": "18800006001"}])

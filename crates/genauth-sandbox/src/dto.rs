@@ -67,7 +67,10 @@ pub(crate) fn user_dto(
             Default::default()
         },
         department_ids: if with_department_ids {
-            Vec::new()
+            u.departments
+                .iter()
+                .map(|m| m.department_id.clone())
+                .collect()
         } else {
             Default::default()
         },
@@ -87,7 +90,11 @@ pub(crate) fn user_dto(
         last_login_app: None,
         last_mfa_time: None,
         locale: None,
-        main_department_id: None,
+        main_department_id: u
+            .departments
+            .iter()
+            .find(|m| m.is_main)
+            .map(|m| m.department_id.clone()),
         middle_name: None,
         nickname: None,
         password_last_set_at: None,

@@ -29,12 +29,14 @@ mod control;
 mod documented;
 mod dto;
 mod envelope;
+mod factors;
 mod faults;
 mod jwt;
 mod lookup;
 mod management;
 mod middleware;
 mod oidc;
+mod organizations;
 #[cfg(feature = "outbox-client")]
 mod outbox;
 mod records;

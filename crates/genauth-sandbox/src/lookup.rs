@@ -1,6 +1,6 @@
 //! How the management calls name a user and a page, shared by the families that read them
-//! (`management.rs`, `records.rs`): a user by id, phone, email or user name; page and limit as
-//! the service reads them.
+//! (`management.rs`, `records.rs`, `organizations.rs`, `factors.rs`): a user by id, phone,
+//! email or user name; page and limit as the service reads them; a code or name it accepts.
 
 use crate::envelope::ApiError;
 use crate::state::{State as Store, normalize_phone};
@@ -70,4 +70,15 @@ impl UserRef {
             self.user_id_type.as_deref().unwrap_or("user_id"),
         )
     }
+}
+
+/// A code or name the service would refuse: empty, or longer than 64 characters.
+pub(crate) fn check_code(name: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() || value.chars().count() > 64 {
+        return Err(ApiError::plain(
+            400,
+            format!("parameter {name} must hold 1 to 64 characters"),
+        ));
+    }
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! use: each sign-in (get-user-login-history, get-user-loggedin-apps,
 //! get-user-logged-in-identities), and roles and groups with their members (create-role,
 //! assign-role, revoke-role, get-user-roles; create-group, add-group-members,
-//! remove-group-members, get-user-groups). A deleted user leaves every role and group.
+//! remove-group-members, get-user-groups), and real-name authentications (none: the sandbox
+//! verifies no one; get- and reset-user-principal-authentication-info find the user). A
+//! deleted user leaves every role and group.
 //!
 //! What the sandbox does not know it says plainly: its apps have no names, logos or login pages
 //! (the app id stands for the name, the others are empty), a sign-in's client IP is empty, and a
@@ -15,7 +17,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{UserRef, find_user, page_and_limit};
+use crate::lookup::{UserRef, check_code, find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Group, Role, SignIn, SignInIdentity};
@@ -199,17 +201,6 @@ pub(crate) struct CreateRoleBody {
     namespace: Option<String>,
     #[serde(default)]
     disable_time: Option<String>,
-}
-
-/// A code or name the service would refuse: empty, or longer than 64 characters.
-fn check_code(name: &str, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() || value.chars().count() > 64 {
-        return Err(ApiError::plain(
-            400,
-            format!("parameter {name} must hold 1 to 64 characters"),
-        ));
-    }
-    Ok(())
 }
 
 /// create-role: a role of `code` in `namespace` (`default` unless named); a code already taken
@@ -479,6 +470,47 @@ pub(crate) async fn user_groups(
     Ok(ok(Some(json!({ "totalCount": list.len(), "list": list }))))
 }
 
+/// get-user-principal-authentication-info: the user's real-name authentications. The sandbox
+/// verifies none (it reaches no identity registry), so a user it knows has none; a user it does
+/// not know is 404 as everywhere.
+pub(crate) async fn principal_authentication_info(
+    State(s): S,
+    V3Query(q): V3Query<UserRef>,
+) -> Result<Response, ApiError> {
+    let store = s.lock();
+    q.find(&store)?;
+    Ok(ok(Some(json!({ "totalCount": 0, "list": [] }))))
+}
+
+/// How reset-user-principal-authentication-info names the user.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResetPrincipalOptions {
+    #[serde(default)]
+    user_id_type: Option<String>,
+}
+
+/// reset-user-principal-authentication-info's body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResetPrincipalBody {
+    user_id: String,
+    #[serde(default)]
+    options: Option<ResetPrincipalOptions>,
+}
+
+/// reset-user-principal-authentication-info: clears the user's real-name authentications
+/// (there are none to clear in the sandbox); 404 for a user it does not know.
+pub(crate) async fn reset_principal_authentication_info(
+    State(s): S,
+    V3Json(body): V3Json<ResetPrincipalBody>,
+) -> Result<Response, ApiError> {
+    let kind = body.options.unwrap_or_default().user_id_type;
+    let store = s.lock();
+    find_user(&store, &body.user_id, kind.as_deref().unwrap_or("user_id"))?;
+    Ok(success())
+}
+
 /// The routes of these records, behind the management authentication.
 pub(crate) fn routes(
     shared: &std::sync::Arc<crate::shared::Shared>,
@@ -499,6 +531,14 @@ pub(crate) fn routes(
         .route("/api/v3/add-group-members", post(add_group_members))
         .route("/api/v3/remove-group-members", post(remove_group_members))
         .route("/api/v3/get-user-groups", get(user_groups))
+        .route(
+            "/api/v3/get-user-principal-authentication-info",
+            get(principal_authentication_info),
+        )
+        .route(
+            "/api/v3/reset-user-principal-authentication-info",
+            post(reset_principal_authentication_info),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             crate::auth::management_auth,

@@ -32,6 +32,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .merge(crate::wechat_mobile::routes())
         .merge(crate::management::routes(&shared))
         .merge(crate::records::routes(&shared))
+        .merge(crate::organizations::routes(&shared))
+        .merge(crate::factors::routes(&shared))
         .merge(crate::social::routes())
         .merge(crate::tenant::routes())
         // Every API route, not the control routes: rate-limited per app, faults injected.

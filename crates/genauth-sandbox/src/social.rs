@@ -284,6 +284,7 @@ async fn bind_common(
                 last_login_ms: None,
                 identities: Vec::new(),
                 custom_data: Default::default(),
+                departments: Vec::new(),
             });
             id
         }

@@ -53,6 +53,8 @@ pub struct User {
     pub last_login_ms: Option<u64>,
     pub identities: Vec<Identity>,
     pub custom_data: Map<String, Value>,
+    /// The departments the user is a member of (`organizations.rs`).
+    pub(crate) departments: Vec<crate::user_records::Membership>,
 }
 
 impl User {
@@ -151,6 +153,7 @@ fn user_from_config(u: &UserConfig, now_ms: u64) -> User {
         last_login_ms: None,
         identities: Vec::new(),
         custom_data: Map::new(),
+        departments: Vec::new(),
     }
 }
 

@@ -284,6 +284,7 @@ pub(crate) async fn signin(
                         last_login_ms: None,
                         identities: Vec::new(),
                         custom_data: options.custom_data.clone(),
+                        departments: Vec::new(),
                     });
                     id
                 }

@@ -10,7 +10,7 @@ use crate::common::documents::{Callers, answer_conforms, call_of, documented, se
 use crate::v3_management::management_headers;
 
 /// Documented operations the sandbox keeps state for (`management.rs`): their rules come first.
-const STATEFUL: [&str; 19] = [
+const STATEFUL: [&str; 34] = [
     "/api/v3/list-users",
     "/api/v3/update-user-batch",
     "/api/v3/get-user-login-history",
@@ -30,6 +30,21 @@ const STATEFUL: [&str; 19] = [
     "/api/v3/kick-users",
     "/api/v3/get-user-batch",
     "/api/v3/delete-users-batch",
+    "/api/v3/create-organization",
+    "/api/v3/create-department",
+    "/api/v3/set-user-departments",
+    "/api/v3/add-department-members",
+    "/api/v3/remove-department-members",
+    "/api/v3/get-user-departments",
+    "/api/v3/is-user-in-department",
+    "/api/v3/send-enroll-factor-request",
+    "/api/v3/enroll-factor",
+    "/api/v3/list-enrolled-factors",
+    "/api/v3/get-factor",
+    "/api/v3/reset-factor",
+    "/api/v3/get-user-mfa-info",
+    "/api/v3/get-user-principal-authentication-info",
+    "/api/v3/reset-user-principal-authentication-info",
 ];
 
 #[tokio::test]

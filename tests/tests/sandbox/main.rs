@@ -6,6 +6,7 @@
 mod common;
 mod connections;
 mod control;
+mod departments;
 mod documented;
 mod records;
 mod social;
