@@ -96,8 +96,12 @@ fn entry(family: &str, method: &str, path: &str, op: &Value) -> Value {
         })
         .collect();
     let content = op.pointer("/requestBody/content");
+    // A JSON body's schema, or a form's (`form` says which).
     let body = content
-        .and_then(|c| c.pointer("/application~1json/schema"))
+        .and_then(|c| {
+            c.pointer("/application~1json/schema")
+                .or_else(|| c.pointer("/application~1x-www-form-urlencoded/schema"))
+        })
         .cloned()
         .unwrap_or(Value::Null);
     let form = content.is_some_and(|c| c.get("application/x-www-form-urlencoded").is_some());

@@ -80,7 +80,7 @@ pub const FAMILY_HEADER: &str = "\
 /// same post-processing as the spec's, the [`Envelope`](crate::operations::envelope_impls)
 /// impls, then split by family ([`split_document`](crate::split::split_document)).
 /// Answers (path, text) for `<document>/types.rs` (in `genauth-api-types`) and each family's
-/// file, and each operation's answer type ([`answer_types`](crate::split::answer_types)).
+/// file, and how each operation is called ([`call_shapes`](crate::split::call_shapes)).
 pub fn generate_document(
     composition: &crate::families::Composition,
     document: &str,
@@ -105,15 +105,26 @@ pub fn generate_document(
     // The envelope impls join the types, to be gated with them; the aliases of the generic
     // `Enveloped` have its impl.
     let mut elsewhere = vec!["CommonResponseDto".to_string()];
+    // The V3 envelopes among the answer types: the aliases of `Enveloped` and those that get
+    // an impl.
+    let mut enveloped: std::collections::BTreeSet<String> = crate::operations::envelopes(&spec)
+        .into_keys()
+        .map(|name| heck::ToPascalCase::to_pascal_case(name.as_str()))
+        .collect();
     for item in &file.items {
         if let syn::Item::Mod(m) = item
             && m.ident == "types"
             && let Some((_, items)) = m.content.as_ref()
         {
-            elsewhere.extend(items.iter().filter_map(|item| match item {
-                syn::Item::Type(t) => Some(t.ident.to_string()),
-                _ => None,
-            }));
+            for item in items {
+                if let syn::Item::Type(t) = item {
+                    elsewhere.push(t.ident.to_string());
+                    let ty = &t.ty;
+                    if quote::quote!(#ty).to_string().contains("Enveloped") {
+                        enveloped.insert(t.ident.to_string());
+                    }
+                }
+            }
         }
     }
     let elsewhere: Vec<&str> = elsewhere.iter().map(String::as_str).collect();
@@ -146,7 +157,7 @@ pub fn generate_document(
         .collect();
     let split =
         crate::split::split_document(file, &features, &family_of).map_err(Error::Generator)?;
-    let answers = crate::split::answer_types(&split.families);
+    let shapes = crate::split::call_shapes(&split.families, &enveloped);
     let render = |items: Vec<syn::Item>| {
         let mut file: syn::File = syn::parse_quote!();
         file.items = items;
@@ -159,27 +170,24 @@ pub fn generate_document(
     for (items, &at) in split.families.into_iter().zip(&positions) {
         out.push((composition.families[at].file(), render(items)));
     }
-    Ok((out, answers))
+    Ok((out, shapes))
 }
 
-/// An operation builder's name (without case or `_`) and the name of the type it answers.
-pub type AnswerType = (String, String);
-
-/// One document's generated files (path, text) and its operations' answer types.
-pub type Document = (Vec<(String, String)>, Vec<AnswerType>);
+/// One document's generated files (path, text) and how each of its operations is called.
+pub type Document = (Vec<(String, String)>, Vec<crate::split::CallShape>);
 
 /// `tests/tests/generated/answers.rs`: every family operation that answers a type, with the
 /// type (`ANSWERS`: method, path, a decoder of its body into the generated type), for the test
 /// that decodes every answer the sandbox gives (`tests/tests/generated/families.rs`).
 fn answers_table(
     composition: &crate::families::Composition,
-    answers: &[(String, Vec<AnswerType>)],
+    answers: &[(String, Vec<crate::split::CallShape>)],
 ) -> String {
     let mut rows = Vec::new();
-    for (document, pairs) in answers {
-        let by_name: std::collections::BTreeMap<&str, &str> = pairs
+    for (document, shapes) in answers {
+        let by_name: std::collections::BTreeMap<&str, &str> = shapes
             .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .filter_map(|s| Some((s.builder.as_str(), s.answer.as_deref()?)))
             .collect();
         for op in &composition.operations {
             if composition.families[op.family].document != *document {
@@ -210,6 +218,123 @@ fn answers_table(
     }
     out.push_str("];\n");
     out
+}
+
+/// `tests/tests/generated/trips.rs`: for every family operation, a function that makes it
+/// through the facade (`ManagementClient::send`, or `AuthenticationClient::send_as_app` /
+/// `send_as_user` as the caller asks; their `send_plain` twins for an answer that is not a V3
+/// envelope) with the generated
+/// builder, its required parameters and its body converted from the JSON the test gives
+/// (`TRIPS`: method, path, the function), for the round trip of
+/// `tests/tests/generated/round_trip.rs`.
+fn trips_table(
+    composition: &crate::families::Composition,
+    shapes: &[(String, Vec<crate::split::CallShape>)],
+) -> String {
+    let mut rows = Vec::new();
+    for (document, shapes) in shapes {
+        let by_name: std::collections::BTreeMap<&str, &crate::split::CallShape> =
+            shapes.iter().map(|s| (s.builder.as_str(), s)).collect();
+        for op in &composition.operations {
+            if composition.families[op.family].document != *document {
+                continue;
+            }
+            if let Some(shape) = by_name.get(crate::families::normal(&op.id).as_str()) {
+                rows.push((
+                    op.path.clone(),
+                    op.method.clone(),
+                    document.clone(),
+                    *shape,
+                    op,
+                ));
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let mut table = String::new();
+    let mut functions = String::new();
+    for (path, method, document, shape, op) in rows {
+        // One function per operation, named by its document and builder method.
+        let function = format!("{}_{}", &document[..1], shape.method);
+        table.push_str(&format!("    (\"{method}\", \"{path}\", {function}),\n"));
+        let types = format!("genauth_api::{document}::types::");
+        let rust = |ty: &str| ty.replace("types::", &types);
+        let mut args = String::new();
+        let mut names = Vec::new();
+        for (setter, ty) in &shape.required {
+            args.push_str(&format!(
+                "        let {setter}: {} = arg(query, \"{setter}\")?;\n",
+                rust(ty)
+            ));
+            names.push(setter.clone());
+        }
+        if let Some(ty) = &shape.body {
+            args.push_str(&format!(
+                "        let body: {} = arg(body, \"\")?;\n",
+                rust(ty)
+            ));
+            names.push("body".into());
+        }
+        let clones: String = names
+            .iter()
+            .map(|n| format!("                let {n} = {n}.clone();\n"))
+            .collect();
+        let setters: String = names.iter().map(|n| format!(".{n}({n})")).collect();
+        let constant = crate::operations::const_name(&op.id);
+        let call = format!(
+            "move |api: std::sync::Arc<genauth_api::Client>| {{\n{clones}                async move {{ api.{}(){setters}.send().await }}\n            }}",
+            shape.method
+        );
+        // An envelope is checked (`send`), any other answer decoded as it is (`send_plain`).
+        let plain = if shape.enveloped { "" } else { "plain_" };
+        let send = if document == "management" {
+            format!(
+                "        Ok(clients\n            .management\n            .send_{plain}(\n            &op::{constant},\n            {call},\n        )\n            .await\n            .map(drop))\n"
+            )
+            .replace("send_(", "send(")
+            .replace("send_plain_(", "send_plain(")
+        } else {
+            format!(
+                "        let call = {call};\n        Ok(match via {{\n            Via::User => clients.user.send_{plain}as_user(&op::{constant}, call).await.map(drop),\n            _ => clients.user.send_{plain}as_app(&op::{constant}, call).await.map(drop),\n        }})\n"
+            )
+        };
+        let via = if document == "management" {
+            "_via"
+        } else {
+            "via"
+        };
+        let query = if shape.required.is_empty() {
+            "_query"
+        } else {
+            "query"
+        };
+        let body = if shape.body.is_some() {
+            "body"
+        } else {
+            "_body"
+        };
+        functions.push_str(&format!(
+            "\nfn {function}<'a>(\n    clients: &'a Clients,\n    {via}: Via,\n    {query}: &'a Value,\n    {body}: &'a Value,\n) -> Trip<'a> {{\n    Box::pin(async move {{\n{args}{send}    }})\n}}\n"
+        ));
+    }
+    let source = format!(
+        "//! Every operation of the families, made through the facade with its generated\n\
+         //! builder: (method, path, a function that converts the\n\
+         //! required parameters and the body from JSON, sends them and decodes the answer).\n\n\
+         // Each value is cloned for each try, whatever its type.\n\
+         #![allow(clippy::clone_on_copy)]\n\n\
+         use genauth::api::operations as op;\n\
+         use serde_json::Value;\n\n\
+         use super::round_trip::{{Clients, MakeTrip, Trip, Via, arg}};\n\n\
+         pub const TRIPS: &[(&str, &str, MakeTrip)] = &[\n{table}];\n{functions}"
+    );
+    // Written by prettyplease (the test binary declares it `#[rustfmt::skip]`).
+    let pretty = syn::parse_file(&source)
+        .map(|file| prettyplease::unparse(&file))
+        .unwrap_or(source);
+    format!(
+        "// @generated by `cargo xtask generate` from the families' operations: do not edit.\n{pretty}"
+    )
 }
 
 /// Generates from `openapi/genauth.yaml`.
@@ -377,6 +502,11 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
         path: "tests/tests/generated/answers.rs".into(),
         source: "the families' operations",
         text: answers_table(&composition, &answers),
+    });
+    out.push(Output {
+        path: "tests/tests/generated/trips.rs".into(),
+        source: "the families' operations",
+        text: trips_table(&composition, &answers),
     });
     Ok(out)
 }

@@ -28,7 +28,9 @@
 //!   serde derives are most of what the families cost to compile (measured with `-Z
 //!   time-passes`: without them the management types type-check and borrow-check in 9 s instead
 //!   of 70 s); half of them were never used. Our spec's types keep both ([`Serde::Both`]): the
-//!   sandbox reads requests and writes answers with them.
+//!   sandbox reads requests and writes answers with them. The request types of the families
+//!   derive `Deserialize` too under the types crate's feature `deserialize-requests` (off by
+//!   default), for the tests that build every request from JSON.
 //! * **One envelope type for the documents' answers** ([`Serde::OneWay`]). An answer struct that
 //!   is the V3 envelope and nothing more (`statusCode`, `message`, `data`, `apiCode?`,
 //!   `requestId?`, each decoded as the lenient rule decodes it) becomes an alias of the crate's
@@ -275,6 +277,13 @@ fn one_way(types: &mut [Item], sent: &BTreeSet<String>, answered: &BTreeSet<Stri
         // constrained string) keeps it: its `#[serde(..)]` attributes need a serde derive.
         if derives(attrs, "Serialize") && derives(attrs, "Deserialize") {
             drop_derive(attrs, unused);
+            // A request type reads JSON too when asked (feature `deserialize-requests`: for
+            // servers and tests that build requests from JSON).
+            if unused == "Deserialize" {
+                attrs.push(syn::parse_quote!(
+                    #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+                ));
+            }
         }
     }
 }

@@ -229,37 +229,148 @@ fn idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Each operation builder of the families' files (`items` of [`Split::families`]) whose `send`
-/// answers a type of the document: (the builder's name without case or `_`, the type's name).
-/// An operation that answers bytes or nothing has no entry.
-pub fn answer_types(families: &[Vec<Item>]) -> Vec<(String, String)> {
+/// How one operation builder of the families is called, read from the generated code: the
+/// client's method that makes it, the setters of its required parameters with the types their
+/// values convert into, its body's type, and the type `send` answers.
+#[derive(Clone, Debug, Default)]
+pub struct CallShape {
+    /// The builder's name without case or `_` ([`crate::families::normal`]).
+    pub builder: String,
+    /// The client's method (`get_user_departments`).
+    pub method: String,
+    /// Each required parameter's setter and its value's type (`types::X` as written).
+    pub required: Vec<(String, String)>,
+    /// The body's type, when the operation has a JSON body.
+    pub body: Option<String>,
+    /// The type `send` answers, when it answers one of the document's types.
+    pub answer: Option<String>,
+    /// Whether that type is a V3 envelope (the facade's `send` takes it).
+    pub enveloped: bool,
+}
+
+/// The type `V` converts into in a setter's `where V: TryInto<T>`.
+fn setter_type(f: &syn::ImplItemFn) -> Option<String> {
+    let clause = f.sig.generics.where_clause.as_ref()?;
+    clause.predicates.iter().find_map(|p| {
+        let syn::WherePredicate::Type(pt) = p else {
+            return None;
+        };
+        pt.bounds.iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(t) = b else {
+                return None;
+            };
+            let last = t.path.segments.last()?;
+            if last.ident != "TryInto" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(ty) => Some(quote!(#ty).to_string().replace(' ', "")),
+                _ => None,
+            })
+        })
+    })
+}
+
+/// The fields `new` starts as `Err(..)`: the required ones.
+fn required_fields(f: &syn::ImplItemFn) -> Vec<String> {
     let mut out = Vec::new();
-    for items in families {
-        for item in items {
-            let Item::Mod(m) = item else { continue };
-            for inner in m.content.iter().flat_map(|(_, items)| items) {
-                let Item::Impl(i) = inner else { continue };
-                let Some(builder) = last_ident(&i.self_ty) else {
-                    continue;
-                };
-                for it in &i.items {
-                    let syn::ImplItem::Fn(f) = it else { continue };
-                    if f.sig.ident != "send" {
-                        continue;
-                    }
-                    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
-                        continue;
-                    };
-                    let text = quote!(#ty).to_string().replace(' ', "");
-                    if let Some(rest) = text.split("ResponseValue<types::").nth(1)
-                        && let Some(name) = rest.split('>').next()
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
-                        out.push((crate::families::normal(&builder), name.to_string()));
-                    }
-                }
+    for stmt in &f.block.stmts {
+        let syn::Stmt::Expr(syn::Expr::Struct(s), _) = stmt else {
+            continue;
+        };
+        for field in &s.fields {
+            let syn::Member::Named(name) = &field.member else {
+                continue;
+            };
+            if let syn::Expr::Call(call) = &field.expr
+                && let syn::Expr::Path(p) = &*call.func
+                && p.path.is_ident("Err")
+            {
+                out.push(name.to_string());
             }
         }
     }
     out
+}
+
+/// Every operation builder of the families' files (`items` of [`Split::families`]) and how it
+/// is called; `enveloped` names the document's types that are V3 envelopes.
+pub fn call_shapes(families: &[Vec<Item>], enveloped: &BTreeSet<String>) -> Vec<CallShape> {
+    let mut methods = BTreeMap::new();
+    let mut shapes: BTreeMap<String, CallShape> = BTreeMap::new();
+    for items in families {
+        for item in items {
+            match item {
+                Item::Impl(i) if last_ident(&i.self_ty).as_deref() == Some("Client") => {
+                    for it in &i.items {
+                        let syn::ImplItem::Fn(f) = it else { continue };
+                        let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+                            continue;
+                        };
+                        if let Some(builder) = last_ident(ty) {
+                            methods
+                                .insert(crate::families::normal(&builder), f.sig.ident.to_string());
+                        }
+                    }
+                }
+                Item::Mod(m) => {
+                    for inner in m.content.iter().flat_map(|(_, items)| items) {
+                        let Item::Impl(i) = inner else { continue };
+                        let Some(builder) = last_ident(&i.self_ty) else {
+                            continue;
+                        };
+                        let key = crate::families::normal(&builder);
+                        let fns: Vec<&syn::ImplItemFn> = i
+                            .items
+                            .iter()
+                            .filter_map(|it| match it {
+                                syn::ImplItem::Fn(f) => Some(f),
+                                _ => None,
+                            })
+                            .collect();
+                        let Some(new) = fns.iter().find(|f| f.sig.ident == "new") else {
+                            continue;
+                        };
+                        let required = required_fields(new);
+                        let shape = shapes.entry(key.clone()).or_default();
+                        shape.builder = key;
+                        for f in &fns {
+                            let name = f.sig.ident.to_string();
+                            if name == "body" {
+                                shape.body = setter_type(f);
+                            } else if required.contains(&name)
+                                && let Some(ty) = setter_type(f)
+                            {
+                                shape.required.push((name, ty));
+                            } else if name == "send"
+                                && let syn::ReturnType::Type(_, ty) = &f.sig.output
+                            {
+                                let text = quote!(#ty).to_string().replace(' ', "");
+                                if let Some(rest) = text.split("ResponseValue<types::").nth(1)
+                                    && let Some(answer) = rest.split('>').next()
+                                    && answer
+                                        .chars()
+                                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                                {
+                                    shape.enveloped = enveloped.contains(answer);
+                                    shape.answer = Some(answer.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    shapes
+        .into_values()
+        .filter_map(|mut shape| {
+            shape.method = methods.get(&shape.builder)?.clone();
+            Some(shape)
+        })
+        .collect()
 }

@@ -107,7 +107,7 @@ where
 }
 
 /// [`send`] for the V3 API: an envelope whose statusCode is not 200 is an [`Error::Api`].
-pub(crate) fn send_v3<C, T, F, Fut>(
+pub(crate) fn send_v3<C, T, E, F, Fut>(
     retry: &Retry,
     credential: C,
     operation: &'static Operation,
@@ -116,8 +116,9 @@ pub(crate) fn send_v3<C, T, F, Fut>(
 where
     C: Credential,
     T: Envelope,
+    E: ServiceError,
     F: Fn(Arc<genauth_api::Client>) -> Fut,
-    Fut: Future<Output = Generated<T, types::CommonResponseDto>>,
+    Fut: Future<Output = Generated<T, E>>,
 {
     execute(retry, credential, operation, call, check_envelope)
 }
@@ -310,8 +311,10 @@ pub(crate) fn missing_data(operation: &'static str) -> Error {
 // 5. Failures: this crate's Error
 // ---------------------------------------------------------------------------------------------
 
-/// Maps the error body of an operation (its error schema) into [`Error`].
-pub(crate) trait ServiceError: Sized {
+/// Maps the error body of an operation (its error schema) into [`Error`]. Public in this
+/// private module, so that [`ErrorBody`](crate::ErrorBody) can stand on it and no one outside
+/// can name it (a sealed trait).
+pub trait ServiceError: Sized {
     fn into_error(
         self,
         operation: &'static str,
@@ -319,6 +322,15 @@ pub(crate) trait ServiceError: Sized {
         retry_after: Option<u64>,
     ) -> Error;
 }
+
+/// The error body of an operation of the generated client, as its documents declare it: the
+/// V3 envelope (`CommonResponseDto`), the social API's `SdkError`, OAuth's `OidcError`, or none
+/// (`()`, an operation whose documents give no error schema). The clients' `send` methods take
+/// an operation with any of them; each becomes this crate's [`Error`]. Sealed: only this crate
+/// implements it.
+pub trait ErrorBody: ServiceError {}
+
+impl<E: ServiceError> ErrorBody for E {}
 
 impl ServiceError for () {
     fn into_error(

@@ -96,6 +96,7 @@ pub use auth::{
 };
 pub use config::ClientConfig;
 pub use error::{ApiCode, Error, OAuthError, Result, StoreError};
+pub use exec::ErrorBody;
 pub use input::{PassCode, PhoneNumber};
 pub use management::{
     DEFAULT_MANAGEMENT_HOST, ExternalIdentity, ManagementAuth, ManagementClient,

@@ -110,6 +110,22 @@ pub fn minimal(schemas: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
         return first.clone();
     }
+    // A schema that says nothing (a required property the documents left without one): the
+    // service's own answers and the official SDKs send text there.
+    if [
+        "type",
+        "properties",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "items",
+        "required",
+    ]
+    .iter()
+    .all(|k| schema.get(k).is_none())
+    {
+        return json!("x");
+    }
     match schema
         .get("type")
         .and_then(Value::as_str)

@@ -187,3 +187,78 @@ async fn a_call_of_another_operation_than_declared_is_refused_before_sending() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_answer_that_is_no_envelope_is_sent_plain_and_its_failures_are_typed() {
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    // The OIDC discovery document: no statusCode, decoded as it is.
+    let discovery = c
+        .send_plain_as_app(&op::OPEN_ID_CONFIGURATION, |api| async move {
+            api.open_id_configuration().send().await
+        })
+        .await
+        .expect("discovery");
+    assert!(!discovery.issuer.is_empty(), "{discovery:?}");
+    // A read answered 503 once is tried again; a 500 after that comes back as Error::Http.
+    s.set_fault(
+        "/oidc/.well-known/openid-configuration",
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    c.send_plain_as_app(&op::OPEN_ID_CONFIGURATION, |api| async move {
+        api.open_id_configuration().send().await
+    })
+    .await
+    .expect("tried again");
+    assert_eq!(s.request_count("/oidc/.well-known/openid-configuration"), 3);
+    // No user signed in: refused before sending, as send_as_user is.
+    let e = c
+        .send_plain_as_user(&op::OIDC_USER_INFO_GET, |api| async move {
+            api.oidc_user_info_get().send().await
+        })
+        .await
+        .expect_err("no user");
+    assert!(matches!(e, Error::Token(_)), "{e:?}");
+    assert_eq!(s.request_count("/oidc/me"), 0);
+    // Management: a 500 is typed, and another operation than declared is refused.
+    let m = management(&s);
+    s.set_fault(
+        "/api/v3/get-post",
+        Fault::next(
+            1,
+            FaultKind::HttpError {
+                status: 500,
+                retry_after_secs: None,
+            },
+        ),
+    );
+    let e = m
+        .send_plain(&op::GET_POST, |api| async move {
+            api.get_post().code("engineer").send().await
+        })
+        .await
+        .expect_err("500");
+    assert!(
+        matches!(
+            e,
+            Error::Http {
+                http_status: 500,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = m
+        .send_plain(&op::GET_POST, |api| async move {
+            api.get_user_post().user_id("nobody").send().await
+        })
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+}

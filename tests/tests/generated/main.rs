@@ -7,5 +7,8 @@ mod answers;
 mod common;
 mod families;
 mod forward_compat;
+mod round_trip;
 mod source;
+#[rustfmt::skip]
+mod trips;
 mod wire;

@@ -32,6 +32,7 @@ pub struct AlipayAuthInfoDataDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AppQrCodeLoginDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AppQrCodeLoginDto {
     pub action: AppQrCodeLoginDtoAction,
     #[serde(rename = "qrcodeId")]
@@ -46,6 +47,7 @@ impl AppQrCodeLoginDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AppQrCodeLoginDtoAction`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AppQrCodeLoginDtoAction {
     #[serde(rename = "APP_LOGIN")]
     AppLogin,
@@ -111,6 +113,7 @@ pub struct ArrayAuthorize {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticationCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthenticationCredentialDto {
     pub id: ::std::string::String,
     #[serde(rename = "rawId")]
@@ -147,6 +150,7 @@ impl ::std::fmt::Debug for AuthenticationOptionsDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticatorAssertionResponseDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthenticatorAssertionResponseDto {
     #[serde(rename = "authenticatorData")]
     pub authenticator_data: ::std::string::String,
@@ -165,6 +169,7 @@ impl AuthenticatorAssertionResponseDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`AuthenticatorAttestationResponseDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthenticatorAttestationResponseDto {
     #[serde(rename = "attestationObject")]
     pub attestation_object: ::std::string::String,
@@ -338,6 +343,7 @@ pub type AuthorizedResourcePagingDto = crate::envelope::Page<AuthorizedResourceD
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountIdInputApi`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct BindByAccountIdInputApi {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -353,6 +359,7 @@ impl BindByAccountIdInputApi {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountInputApi`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct BindByAccountInputApi {
     pub account: ::std::string::String,
     pub action: ::std::string::String,
@@ -379,6 +386,7 @@ impl BindByAccountInputApi {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountsInputApi`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct BindByAccountsInputApi {
     pub account: ::std::string::String,
     pub action: ::std::string::String,
@@ -393,6 +401,7 @@ impl BindByAccountsInputApi {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByEmailCodeInputApi`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct BindByEmailCodeInputApi {
     pub action: ::std::string::String,
     pub code: ::std::string::String,
@@ -408,6 +417,7 @@ impl BindByEmailCodeInputApi {
 #[cfg(any(feature = "auth-profile"))]
 ///`BindEmailDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct BindEmailDto {
     pub email: ::std::string::String,
     #[serde(rename = "passCode")]
@@ -431,6 +441,7 @@ impl BindEmailDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangePushCodeStatusDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ChangePushCodeStatusDto {
     pub action: ChangePushCodeStatusDtoAction,
     #[serde(rename = "pushCodeId")]
@@ -445,6 +456,7 @@ impl ChangePushCodeStatusDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangePushCodeStatusDtoAction`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ChangePushCodeStatusDtoAction {
     #[serde(rename = "CONFIRM")]
     Confirm,
@@ -494,6 +506,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ChangePushCodeStatusDtoA
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangeQrCodeStatusDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ChangeQrCodeStatusDto {
     pub action: ChangeQrCodeStatusDtoAction,
     #[serde(rename = "qrcodeId")]
@@ -508,6 +521,7 @@ impl ChangeQrCodeStatusDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ChangeQrCodeStatusDtoAction`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ChangeQrCodeStatusDtoAction {
     #[serde(rename = "SCAN")]
     Scan,
@@ -569,6 +583,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ChangeQrCodeStatusDtoAct
 ///`CheckDeviceCredentialIdDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckDeviceCredentialIdDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -619,6 +634,7 @@ for CheckDeviceCredentialIdDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionArrayResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckPermissionArrayResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionArrayResourceDtoResourcesItem>,
@@ -747,6 +763,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionArrayResourceDtoResources
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionStringResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckPermissionStringResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionStringResourceDtoResourcesItem>,
@@ -875,6 +892,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionStringResourceDtoResource
 #[cfg(any(feature = "auth-profile"))]
 ///`CheckPermissionTreeResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckPermissionTreeResourceDto {
     pub action: ::std::string::String,
     pub resources: ::std::vec::Vec<CheckPermissionTreeResourceDtoResourcesItem>,
@@ -1202,6 +1220,7 @@ pub type CheckResourcePermissionsRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DecryptWechatMiniProgramDataDto {
     pub code: ::std::string::String,
     #[serde(rename = "encryptedData")]
@@ -1224,6 +1243,7 @@ pub type DecryptWechatMiniProgramDataRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccounDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccounDto {
     #[serde(rename = "deleteAccountToken")]
     pub delete_account_token: ::std::string::String,
@@ -1237,6 +1257,7 @@ impl DeleteAccounDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByEmailPassCodeDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccountByEmailPassCodeDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
@@ -1261,6 +1282,7 @@ impl DeleteAccountByEmailPassCodeDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPasswordDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccountByPasswordDto {
     pub password: ::std::string::String,
     #[serde(
@@ -1287,6 +1309,7 @@ impl DeleteAccountByPasswordDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPasswordDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteAccountByPasswordDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -1347,6 +1370,7 @@ impl ::std::default::Default for DeleteAccountByPasswordDtoPasswordEncryptType {
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPhonePassCodeDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccountByPhonePassCodeDto {
     #[serde(rename = "passCode")]
     pub pass_code: ::std::string::String,
@@ -1532,6 +1556,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DeviceInfoType {
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct EnrollFactorDto {
     #[serde(rename = "enrollmentData")]
     pub enrollment_data: EnrollFactorEnrollmentDataDto,
@@ -1549,6 +1574,7 @@ impl EnrollFactorDto {
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDtoFactorType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum EnrollFactorDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -1606,6 +1632,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EnrollFactorDtoFactorTyp
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorEnrollmentDataDto`
 #[derive(::serde::Serialize, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct EnrollFactorEnrollmentDataDto {
     #[serde(
         rename = "isExternalPhoto",
@@ -1652,6 +1679,7 @@ pub struct EnrollFactorRespDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ExchangeTokenSetWithQRcodeTicketDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ExchangeTokenSetWithQRcodeTicketDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -1754,6 +1782,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FactorDtoFactorType {
 #[cfg(any(feature = "auth-mfa"))]
 ///`FactorProfile`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FactorProfile {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
@@ -1879,6 +1908,7 @@ pub struct FastpassUserInfoDto {
 ///`FinishLoginParams`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FinishLoginParams(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -1929,6 +1959,7 @@ for FinishLoginParams {
 #[cfg(any(feature = "auth-oidc"))]
 ///`FrontChannelAuthResponseMode`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum FrontChannelAuthResponseMode {
     #[serde(rename = "web_message")]
     WebMessage,
@@ -1986,6 +2017,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FrontChannelAuthResponse
 #[cfg(any(feature = "auth-oidc"))]
 ///`FrontChannelAuthResponseType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum FrontChannelAuthResponseType {
     #[serde(rename = "none")]
     None,
@@ -2128,6 +2160,7 @@ pub type GenerateBindExtIdpLinkRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GenerateQrcodeDto {
     #[serde(rename = "autoMergeQrCode", default)]
     pub auto_merge_qr_code: bool,
@@ -2156,6 +2189,7 @@ impl GenerateQrcodeDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GenerateQrcodeDtoType {
     #[serde(rename = "MOBILE_APP")]
     MobileApp,
@@ -2254,6 +2288,7 @@ pub type GetAuthenticationOptionsRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetDepartmentListOrderBy {
     Asc,
     Desc,
@@ -2307,6 +2342,7 @@ impl ::std::default::Default for GetDepartmentListOrderBy {
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetDepartmentListSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -2413,6 +2449,7 @@ pub struct GetPushCodeRelationAppsDataDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetPushCodeRelationAppsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetPushCodeRelationAppsDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -2476,6 +2513,7 @@ pub struct GetUserAuthResourcePermissionListDataDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourcePermissionListDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserAuthResourcePermissionListDto {
     pub resources: ::std::vec::Vec<GetUserAuthResourcePermissionListDtoResourcesItem>,
 }
@@ -2699,6 +2737,7 @@ for GetUserAuthResourceStructDataDtoResourceType {
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceStructDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserAuthResourceStructDto {
     pub resource: ::std::string::String,
 }
@@ -2827,6 +2866,7 @@ impl ::std::fmt::Debug for GetWechatAccessTokenDataDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatAccessTokenDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetWechatAccessTokenDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -2875,6 +2915,7 @@ pub struct GetWechatMiniProgramPhoneDataDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetWechatMiniProgramPhoneDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetWechatMiniProgramPhoneDto {
     pub code: ::std::string::String,
     #[serde(rename = "extIdpConnidentifier")]
@@ -3212,6 +3253,7 @@ pub struct LangUnit {
 ///`ListDeviceCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListDeviceCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -3448,6 +3490,7 @@ impl ::std::fmt::Debug for LoginTokenResponseDataDto {
 #[cfg(any(feature = "auth-mfa"))]
 ///`MfaOtpVerityDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct MfaOtpVerityDto {
     pub totp: ::std::string::String,
 }
@@ -3463,6 +3506,7 @@ pub type MfaOtpVerityRespDto = crate::envelope::Enveloped<OtpVerityRespDto>;
 #[cfg(any(feature = "auth-oidc"))]
 ///`MfaTokenIntrospectEndpointParams`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct MfaTokenIntrospectEndpointParams {
     pub token: ::std::string::String,
 }
@@ -3984,6 +4028,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionParam {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicAccountSwitchLoginDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct PublicAccountSwitchLoginDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<SignInBySwitchOptionsDto>,
@@ -4090,6 +4135,7 @@ pub struct QrCodeStatusBriefUserInfoDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`RegistrationCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RegistrationCredentialDto {
     pub id: ::std::string::String,
     #[serde(rename = "rawId")]
@@ -4136,6 +4182,7 @@ impl ::std::fmt::Debug for RegistrationOptionsDto {
 ///`RemoveDeviceCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveDeviceCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -4186,6 +4233,7 @@ for RemoveDeviceCredentialDto {
 #[cfg(any(feature = "auth-mfa"))]
 ///`ResetFactorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResetFactorDto {
     #[serde(rename = "factorId")]
     pub factor_id: ::std::string::String,
@@ -4215,6 +4263,7 @@ pub struct ResetFactorRespDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`RevokeDeviceSessionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RevokeDeviceSessionDto {
     #[serde(rename = "deviceId")]
     pub device_id: ::std::string::String,
@@ -4256,6 +4305,7 @@ pub type RoleListRespDto = crate::envelope::Enveloped<::std::vec::Vec<RoleDto>>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendEmailDto {
     pub channel: SendEmailDtoChannel,
     pub email: ::std::string::String,
@@ -4269,6 +4319,7 @@ impl SendEmailDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDtoChannel`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SendEmailDtoChannel {
     #[serde(rename = "CHANNEL_LOGIN")]
     ChannelLogin,
@@ -4380,6 +4431,7 @@ pub struct SendEnrollFactorRequestDataDto {
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendEnrollFactorRequestDto {
     #[serde(rename = "factorType")]
     pub factor_type: SendEnrollFactorRequestDtoFactorType,
@@ -4394,6 +4446,7 @@ impl SendEnrollFactorRequestDto {
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDtoFactorType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SendEnrollFactorRequestDtoFactorType {
     #[serde(rename = "OTP")]
     Otp,
@@ -4471,6 +4524,7 @@ pub type SendEnrollFactorRequestRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-oidc"))]
 ///`SignInByExtIdpResponseType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SignInByExtIdpResponseType {
     #[serde(rename = "none")]
     None,
@@ -4544,6 +4598,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SignInByExtIdpResponseTy
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByPushDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInByPushDto {
     pub account: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4558,6 +4613,7 @@ impl SignInByPushDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByPushOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInByPushOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub context: ::std::option::Option<::std::string::String>,
@@ -4579,6 +4635,7 @@ impl SignInByPushOptionsDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInBySwitchOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInBySwitchOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -4600,6 +4657,7 @@ impl SignInBySwitchOptionsDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInByWebAuthnOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInByWebAuthnOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -4621,6 +4679,7 @@ impl SignInByWebAuthnOptionsDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInFastpassDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInFastpassDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<SignInFastpassOptionsDto>,
@@ -4634,6 +4693,7 @@ impl SignInFastpassDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SignInFastpassOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SignInFastpassOptionsDto {
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -4734,6 +4794,7 @@ pub type TerminalSessionRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenIntrospectEndpointParams`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TokenIntrospectEndpointParams {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -4783,6 +4844,7 @@ pub struct TokenIntrospectResponse {
 #[cfg(any(feature = "auth-oidc"))]
 ///`TokenRevocationEndpointParams`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TokenRevocationEndpointParams {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -5225,6 +5287,7 @@ impl<'de> ::serde::Deserialize<'de> for TreeStructsValue {
 #[cfg(any(feature = "auth-profile"))]
 ///`UnbindDeviceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UnbindDeviceDto {
     #[serde(rename = "deviceId")]
     pub device_id: ::std::string::String,
@@ -5238,6 +5301,7 @@ impl UnbindDeviceDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UnbindEmailDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UnbindEmailDto {
     #[serde(rename = "passCode")]
     pub pass_code: ::std::string::String,
@@ -5257,6 +5321,7 @@ impl UnbindEmailDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailByEmailPassCodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateEmailByEmailPassCodeDto {
     #[serde(rename = "newEmail")]
     pub new_email: ::std::string::String,
@@ -5279,6 +5344,7 @@ impl UpdateEmailByEmailPassCodeDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateEmailDto {
     #[serde(rename = "updateEmailToken")]
     pub update_email_token: ::std::string::String,
@@ -5292,6 +5358,7 @@ impl UpdateEmailDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdatePasswordDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePasswordDto {
     #[serde(rename = "newPassword")]
     pub new_password: ::std::string::String,
@@ -5325,6 +5392,7 @@ impl UpdatePasswordDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdatePasswordDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePasswordDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -5385,6 +5453,7 @@ impl ::std::default::Default for UpdatePasswordDtoPasswordEncryptType {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateUserProfileDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserProfileDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -5467,6 +5536,7 @@ impl UpdateUserProfileDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateUserProfileDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateUserProfileDtoGender {
     M,
     F,
@@ -5532,6 +5602,7 @@ pub struct UploadDataDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`UploadDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UploadDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub folder: ::std::option::Option<::std::string::String>,
@@ -6081,6 +6152,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
 #[cfg(any(feature = "auth-profile"))]
 ///`UserRelatedResourceApiv3GetAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UserRelatedResourceApiv3GetAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -6169,6 +6241,7 @@ pub struct UserTenantListDto {
 ///`ValidatePemKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ValidatePemKeyDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -6219,6 +6292,7 @@ for ValidatePemKeyDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyAuthenticationDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct VerifyAuthenticationDto {
     #[serde(rename = "authenticationCredential")]
     pub authentication_credential: AuthenticationCredentialDto,
@@ -6270,6 +6344,7 @@ pub struct VerifyDeleteAccountRequestDataDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct VerifyDeleteAccountRequestDto {
     #[serde(
         rename = "emailPassCodePayload",
@@ -6298,6 +6373,7 @@ impl VerifyDeleteAccountRequestDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDtoVerifyMethod`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum VerifyDeleteAccountRequestDtoVerifyMethod {
     #[serde(rename = "PHONE_PASSCODE")]
     PhonePasscode,
@@ -6357,6 +6433,7 @@ pub type VerifyDeleteAccountRequestRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct VerifyRegistrationDto {
     #[serde(
         rename = "authenticatorCode",
@@ -6388,6 +6465,7 @@ impl VerifyRegistrationDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDtoAuthenticatorCode`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum VerifyRegistrationDtoAuthenticatorCode {
     #[serde(rename = "fingerprint")]
     Fingerprint,
@@ -6465,6 +6543,7 @@ pub struct VerifyUpdateEmailRequestData {
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct VerifyUpdateEmailRequestDto {
     #[serde(rename = "emailPassCodePayload")]
     pub email_pass_code_payload: UpdateEmailByEmailPassCodeDto,
@@ -6480,6 +6559,7 @@ impl VerifyUpdateEmailRequestDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestDtoVerifyMethod`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum VerifyUpdateEmailRequestDtoVerifyMethod {
     #[serde(rename = "EMAIL_PASSCODE")]
     EmailPasscode,
@@ -6544,6 +6624,7 @@ pub type WebAuthnCheckValidCredentialsByCredIdsRespDto = crate::envelope::Envelo
 ///`WebAuthnRemoveCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct WebAuthnRemoveCredentialDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -6624,6 +6705,7 @@ impl ::std::fmt::Debug for WechatLoginTokenRespDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`WechatMobileAuthByCodeInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct WechatMobileAuthByCodeInput {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,

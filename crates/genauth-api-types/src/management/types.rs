@@ -5,6 +5,7 @@
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AccessControlManagementGetAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AccessControlManagementGetAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -68,6 +69,7 @@ for AccessControlManagementGetAuthorizedResourcesResourceType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AccessControlManagementGetAuthorizedResourcesTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AccessControlManagementGetAuthorizedResourcesTargetType {
     #[serde(rename = "USER")]
     User,
@@ -137,6 +139,7 @@ pub struct ActionAuth {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`AddDepartmentMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AddDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -161,6 +164,7 @@ impl AddDepartmentMembersReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`AddDepartmentMembersReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AddDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -229,6 +233,7 @@ impl ::std::default::Default for AddDepartmentMembersReqDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AddGroupMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AddGroupMembersReqDto {
     pub code: ::std::string::String,
     #[serde(rename = "userIds")]
@@ -243,6 +248,7 @@ impl AddGroupMembersReqDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantDepartmentMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AddTenantDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -277,6 +283,7 @@ impl AddTenantDepartmentMembersReqDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantDepartmentMembersReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AddTenantDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -345,6 +352,7 @@ impl ::std::default::Default for AddTenantDepartmentMembersReqDtoDepartmentIdTyp
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`AddTenantUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AddTenantUsersDto {
     #[serde(rename = "linkUserIds")]
     pub link_user_ids: ::std::vec::Vec<::std::string::String>,
@@ -360,6 +368,7 @@ impl AddTenantUsersDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`AddWhitelistDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AddWhitelistDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub list: ::std::vec::Vec<::std::string::String>,
@@ -375,6 +384,7 @@ impl AddWhitelistDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`AddWhitelistDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AddWhitelistDtoType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -789,6 +799,7 @@ pub struct AliExmailEmailProviderConfig {
 #[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfigInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AliExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
@@ -1267,6 +1278,7 @@ impl ::std::default::Default for ApplicationBrandingConfigGuardVersion {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationBrandingConfigInputDto {
     #[serde(
         rename = "customBackground",
@@ -1341,6 +1353,7 @@ impl ApplicationBrandingConfigInputDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDtoDefaultLanguage`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationBrandingConfigInputDtoDefaultLanguage {
     #[serde(rename = "zh-CN")]
     ZhCn,
@@ -1399,6 +1412,7 @@ for ApplicationBrandingConfigInputDtoDefaultLanguage {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDtoGuardVersion`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationBrandingConfigInputDtoGuardVersion {
     Advanced,
     Classical,
@@ -1541,6 +1555,7 @@ for ApplicationDefaultLoginMethodConnectionType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationDefaultLoginMethodInput {
     #[serde(
         rename = "adExtIdpConnId",
@@ -1574,6 +1589,7 @@ impl ApplicationDefaultLoginMethodInput {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInputConnectionType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationDefaultLoginMethodInputConnectionType {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -1636,6 +1652,7 @@ for ApplicationDefaultLoginMethodInputConnectionType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationDefaultLoginMethodInputQrcodeType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationDefaultLoginMethodInputQrcodeType {
     #[serde(rename = "SELF_BUILT_APP")]
     SelfBuiltApp,
@@ -2548,6 +2565,7 @@ for ApplicationEnabledExtIdpConnDtoExtIdpType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationEnabledExtIdpConnInputDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationEnabledExtIdpConnInputDto {
     #[serde(rename = "extIdpConnId")]
     pub ext_idp_conn_id: ::std::string::String,
@@ -2656,6 +2674,7 @@ for ApplicationLoginConfigDtoEnabledBasicLoginMethodsItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationLoginConfigInputDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationLoginConfigInputDto {
     #[serde(
         rename = "defaultLoginMethod",
@@ -2691,6 +2710,7 @@ impl ApplicationLoginConfigInputDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -2784,6 +2804,7 @@ pub type ApplicationPaginatedRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationPermissionRecordItem {
     pub effect: ApplicationPermissionRecordItemEffect,
     #[serde(rename = "inheritByChildren", default = "defaults::default_bool::<true>")]
@@ -2807,6 +2828,7 @@ impl ApplicationPermissionRecordItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItemEffect`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationPermissionRecordItemEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -2857,6 +2879,7 @@ for ApplicationPermissionRecordItemEffect {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItemTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationPermissionRecordItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -3045,6 +3068,7 @@ for ApplicationRegisterConfigEnabledBasicRegisterMethodsItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationRegisterConfigInputDto {
     #[serde(rename = "defaultRegisterMethod")]
     pub default_register_method: ApplicationRegisterConfigInputDtoDefaultRegisterMethod,
@@ -3062,6 +3086,7 @@ impl ApplicationRegisterConfigInputDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDtoDefaultRegisterMethod`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationRegisterConfigInputDtoDefaultRegisterMethod {
     #[serde(rename = "PASSCODE")]
     Passcode,
@@ -3113,6 +3138,7 @@ for ApplicationRegisterConfigInputDtoDefaultRegisterMethod {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationRegisterConfigInputDtoEnabledBasicRegisterMethodsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ApplicationRegisterConfigInputDtoEnabledBasicRegisterMethodsItem {
     #[serde(rename = "PHONE_CODE")]
     PhoneCode,
@@ -3302,6 +3328,7 @@ pub type ApplicationSingleRespDto = crate::envelope::Enveloped<ApplicationDto>;
 ///`ApplicationTabMethodsSortConfigDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationTabMethodsSortConfigDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -3503,6 +3530,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AsaAccountTargetDtoTarge
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AssignAsaAccountItem {
     #[serde(rename = "targetIdentifiers")]
     pub target_identifiers: ::std::vec::Vec<::std::string::String>,
@@ -3518,6 +3546,7 @@ impl AssignAsaAccountItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountItemTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AssignAsaAccountItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -3575,6 +3604,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AssignAsaAccountItemTarg
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AssignAsaAccountsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AssignAsaAccountsDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -3591,6 +3621,7 @@ impl AssignAsaAccountsDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AssignRoleBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AssignRoleBatchDto {
     pub roles: ::std::vec::Vec<RoleCodeDto>,
     pub targets: ::std::vec::Vec<TargetDto>,
@@ -3604,6 +3635,7 @@ impl AssignRoleBatchDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AssignRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AssignRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -3626,6 +3658,7 @@ impl AssignRoleDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AssociateTenantResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AssociateTenantResourceDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -3643,6 +3676,7 @@ impl AssociateTenantResourceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParams`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthEnvParams {
     #[serde(
         rename = "browserType",
@@ -3682,6 +3716,7 @@ impl AuthEnvParams {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsBrowserType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AuthEnvParamsBrowserType {
     #[serde(rename = "IE")]
     Ie,
@@ -3749,6 +3784,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsBrowserType
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsDeviceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AuthEnvParamsDeviceType {
     #[serde(rename = "PC")]
     Pc,
@@ -3797,6 +3833,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsDeviceType 
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthEnvParamsSystemType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AuthEnvParamsSystemType {
     Windows,
     #[serde(rename = "MacOS")]
@@ -3852,6 +3889,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthEnvParamsSystemType 
 #[cfg(any(feature = "mgmt-applications"))]
 ///`AuthorizeApplicationAccessDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthorizeApplicationAccessDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -3866,6 +3904,7 @@ impl AuthorizeApplicationAccessDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourceItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthorizeResourceItem {
     pub resources: ::std::vec::Vec<ResourceItemDto>,
     #[serde(rename = "targetIdentifiers")]
@@ -3882,6 +3921,7 @@ impl AuthorizeResourceItem {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourceItemTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum AuthorizeResourceItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -3939,6 +3979,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthorizeResourceItemTar
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`AuthorizeResourcesDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AuthorizeResourcesDto {
     pub list: ::std::vec::Vec<AuthorizeResourceItem>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4188,6 +4229,7 @@ pub type AuthorizedResourcePagingDto = crate::envelope::Page<AuthorizedResourceD
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CancelSyncRiskOperationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CancelSyncRiskOperationDto {
     #[serde(rename = "syncRiskOperationIds")]
     pub sync_risk_operation_ids: ::std::vec::Vec<f64>,
@@ -4327,6 +4369,7 @@ impl ChangeEmailStrategyDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ChangeExtIdpAssociationStateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ChangeExtIdpAssociationStateDto {
     pub association: bool,
     pub id: ::std::string::String,
@@ -4342,6 +4385,7 @@ impl ChangeExtIdpAssociationStateDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ChangeExtIdpConnStateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ChangeExtIdpConnStateDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -4379,6 +4423,7 @@ impl ChangePhoneStrategyDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ChangeUserPoolTenantExtIdpConnDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ChangeUserPoolTenantExtIdpConnDto {
     #[serde(rename = "connIds")]
     pub conn_ids: ::std::vec::Vec<::std::string::String>,
@@ -4393,6 +4438,7 @@ impl ChangeUserPoolTenantExtIdpConnDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CheckDomainAvailable`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckDomainAvailable {
     pub domain: ::std::string::String,
 }
@@ -4425,6 +4471,7 @@ pub struct CheckExternalUserPermissionDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckExternalUserPermissionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckExternalUserPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -4673,6 +4720,7 @@ pub struct CheckPermissionDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -4862,6 +4910,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckPermissionDtoResourcesItem {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckPermissionNamespaceExistsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckPermissionNamespaceExistsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<CheckPermissionNamespaceExistsDtoCode>,
@@ -5226,6 +5275,7 @@ pub struct CheckPermissionsRespDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CheckRoleParamsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckRoleParamsDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5258,6 +5308,7 @@ pub struct CheckSessionStatusDataDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CheckSessionStatusDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckSessionStatusDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -5286,6 +5337,7 @@ pub struct CheckUserSameLevelPermissionDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CheckUserSameLevelPermissionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CheckUserSameLevelPermissionDto {
     pub action: ::std::string::String,
     #[serde(
@@ -5515,6 +5567,7 @@ pub type CheckUserSameLevelPermissionResponseDto = crate::envelope::Enveloped<
 ///`ClickCostContactDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ClickCostContactDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -5741,6 +5794,7 @@ impl Condition {
 #[cfg(any(feature = "mgmt-events"))]
 ///`ConfigEmailProviderDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ConfigEmailProviderDto {
     #[serde(
         rename = "aliExmailConfig",
@@ -5777,6 +5831,7 @@ impl ConfigEmailProviderDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`ConfigEmailProviderDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ConfigEmailProviderDtoType {
     #[serde(rename = "ali")]
     Ali,
@@ -5936,6 +5991,7 @@ pub struct CountCustomFieldsDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAccessKeyDto {
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
     pub tenant_id: ::std::option::Option<::std::string::String>,
@@ -6000,6 +6056,7 @@ pub type CreateAccessKeyResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateAdminRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAdminRoleDto {
     pub code: ::std::string::String,
     pub name: ::std::string::String,
@@ -6013,6 +6070,7 @@ impl CreateAdminRoleDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateApplicationDto {
     #[serde(
         rename = "appDescription",
@@ -6115,6 +6173,7 @@ impl CreateApplicationDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDtoAppType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateApplicationDtoAppType {
     #[serde(rename = "web")]
     Web,
@@ -6186,6 +6245,7 @@ impl ::std::default::Default for CreateApplicationDtoAppType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateApplicationDtoDefaultProtocol`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateApplicationDtoDefaultProtocol {
     #[serde(rename = "oidc")]
     Oidc,
@@ -6488,6 +6548,7 @@ pub type CreateApplicationRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateArrayDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateArrayDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -7256,6 +7317,7 @@ pub type CreateArrayDataResourceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAsaAccountDto {
     #[serde(rename = "accountInfo")]
     pub account_info: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -7271,6 +7333,7 @@ impl CreateAsaAccountDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountsBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAsaAccountsBatchDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -7285,6 +7348,7 @@ impl CreateAsaAccountsBatchDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAsaAccountsBatchItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAsaAccountsBatchItemDto {
     #[serde(rename = "accountInfo")]
     pub account_info: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -7298,6 +7362,7 @@ impl CreateAsaAccountsBatchItemDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateAuthorizeDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAuthorizeDataPolicyDto {
     #[serde(rename = "policyIds")]
     pub policy_ids: ::std::vec::Vec<::std::string::String>,
@@ -7313,6 +7378,7 @@ impl CreateAuthorizeDataPolicyDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDataPolicyDto {
     #[serde(rename = "policyName")]
     pub policy_name: CreateDataPolicyDtoPolicyName,
@@ -7679,6 +7745,7 @@ pub type CreateDataPolicyResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -8182,6 +8249,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoResourceName {
 ///`CreateDataResourceDtoStruct`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
     String(CreateDataResourceDtoStructString),
@@ -8373,6 +8441,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoStructString {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateDataResourceDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateDataResourceDtoType {
     #[serde(rename = "TREE")]
     Tree,
@@ -9043,6 +9112,7 @@ pub type CreateDataResourceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDepartmentReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
@@ -9093,6 +9163,7 @@ impl CreateDepartmentReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -9161,6 +9232,7 @@ impl ::std::default::Default for CreateDepartmentReqDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateDepartmentTreeReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDepartmentTreeReqDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub children: ::std::vec::Vec<::std::string::String>,
@@ -9182,6 +9254,7 @@ pub type CreateDepartmentTreeRespDto = crate::envelope::Enveloped<Result>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateEventAppDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateEventAppDto {
     pub identifier: ::std::string::String,
     pub logo: ::std::string::String,
@@ -9196,6 +9269,7 @@ impl CreateEventAppDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpConnDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateExtIdpConnDto {
     #[serde(rename = "displayName")]
     pub display_name: ::std::string::String,
@@ -9224,6 +9298,7 @@ impl CreateExtIdpConnDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpConnDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateExtIdpConnDtoType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -9551,6 +9626,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateExtIdpConnDtoType 
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateExtIdpDto {
     pub name: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9567,6 +9643,7 @@ impl CreateExtIdpDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateExtIdpDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateExtIdpDtoType {
     #[serde(rename = "oidc")]
     Oidc,
@@ -9760,6 +9837,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateExtIdpDtoType {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateFunctionModelDto {
     #[serde(
         rename = "dataType",
@@ -9784,6 +9862,7 @@ impl CreateFunctionModelDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDtoDataType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateFunctionModelDtoDataType {
     #[serde(rename = "list")]
     List,
@@ -9839,6 +9918,7 @@ impl ::std::default::Default for CreateFunctionModelDtoDataType {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateFunctionModelDtoType {
     #[serde(rename = "ueba")]
     Ueba,
@@ -9916,6 +9996,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelDtoTy
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateFunctionModelFieldDto {
     pub default: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "dropDown")]
@@ -9961,6 +10042,7 @@ impl CreateFunctionModelFieldDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateFunctionModelFieldDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateFunctionModelFieldDtoType {
     Text,
     Textarea,
@@ -10029,6 +10111,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelField
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateGroupBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateGroupBatchReqDto {
     pub list: ::std::vec::Vec<CreateGroupReqDto>,
 }
@@ -10041,6 +10124,7 @@ impl CreateGroupBatchReqDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateGroupReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateGroupReqDto {
     pub code: ::std::string::String,
     #[serde(
@@ -10063,6 +10147,7 @@ impl CreateGroupReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateIdentityDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateIdentityDto {
     #[serde(
         rename = "accessToken",
@@ -10110,6 +10195,7 @@ impl CreateIdentityDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateIdentityDtoProvider`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateIdentityDtoProvider {
     #[serde(rename = "oidc")]
     Oidc,
@@ -10303,6 +10389,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateIdentityDtoProvide
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateMultipleTenantAdminDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateMultipleTenantAdminDto {
     #[serde(
         rename = "apiAuthorized",
@@ -10333,6 +10420,7 @@ impl CreateMultipleTenantAdminDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateNamespaceDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10347,6 +10435,7 @@ impl CreateNamespaceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespacesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateNamespacesBatchDto {
     pub list: ::std::vec::Vec<CreateNamespacesBatchItemDto>,
 }
@@ -10359,6 +10448,7 @@ impl CreateNamespacesBatchDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespacesBatchItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateNamespacesBatchItemDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10373,6 +10463,7 @@ impl CreateNamespacesBatchItemDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateOperateModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateOperateModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub icon: ::std::string::String,
@@ -10402,6 +10493,7 @@ pub struct CreateOrUpdateGroupDataDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateOrUpdateGroupReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateOrUpdateGroupReqDto {
     pub code: ::std::string::String,
     pub description: ::serde_json::Value,
@@ -10423,6 +10515,7 @@ pub type CreateOrUpdateGroupRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`CreateOrganizationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateOrganizationReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
@@ -10454,6 +10547,7 @@ impl CreateOrganizationReqDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePermissionNamespaceDto {
     pub code: CreatePermissionNamespaceDtoCode,
     pub name: CreatePermissionNamespaceDtoName,
@@ -10807,6 +10901,7 @@ pub type CreatePermissionNamespaceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespacesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePermissionNamespacesBatchDto {
     pub list: ::std::vec::Vec<CreatePermissionNamespacesBatchItemDto>,
 }
@@ -10819,6 +10914,7 @@ impl CreatePermissionNamespacesBatchDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreatePermissionNamespacesBatchItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePermissionNamespacesBatchItemDto {
     pub code: CreatePermissionNamespacesBatchItemDtoCode,
     pub name: CreatePermissionNamespacesBatchItemDtoName,
@@ -11157,6 +11253,7 @@ impl<'de> ::serde::Deserialize<'de> for CreatePermissionNamespacesBatchItemDtoNa
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreatePipelineFunctionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePipelineFunctionDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
@@ -11189,6 +11286,7 @@ impl CreatePipelineFunctionDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreatePipelineFunctionDtoScene`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreatePipelineFunctionDtoScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -11289,6 +11387,7 @@ pub type CreatePostRespDto = crate::envelope::Enveloped<PostInfoDto>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountBatchReqDto {
     pub list: ::std::vec::Vec<CreatePublicAccountReqDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11303,6 +11402,7 @@ impl CreatePublicAccountBatchReqDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountFromUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountFromUserDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -11316,6 +11416,7 @@ impl CreatePublicAccountFromUserDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -11361,6 +11462,7 @@ impl CreatePublicAccountOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreatePublicAccountOptionsDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -11429,6 +11531,7 @@ impl ::std::default::Default for CreatePublicAccountOptionsDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreatePublicAccountOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -11489,6 +11592,7 @@ impl ::std::default::Default for CreatePublicAccountOptionsDtoPasswordEncryptTyp
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOtpDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountOtpDto {
     #[serde(
         rename = "recoveryCode",
@@ -11515,6 +11619,7 @@ impl CreatePublicAccountOtpDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -11737,6 +11842,7 @@ impl CreatePublicAccountReqDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreatePublicAccountReqDtoGender {
     M,
     F,
@@ -11793,6 +11899,7 @@ impl ::std::default::Default for CreatePublicAccountReqDtoGender {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreatePublicAccountReqDtoStatus {
     Suspended,
     Resigned,
@@ -11855,6 +11962,7 @@ impl ::std::default::Default for CreatePublicAccountReqDtoStatus {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateRelationValueDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateRelationValueDto {
     #[serde(rename = "fieldId")]
     pub field_id: ::std::string::String,
@@ -11874,6 +11982,7 @@ impl CreateRelationValueDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceBatchItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateResourceBatchItemDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -11897,6 +12006,7 @@ impl CreateResourceBatchItemDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceBatchItemDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateResourceBatchItemDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -11958,6 +12068,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateResourceBatchItemD
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -11983,6 +12094,7 @@ impl CreateResourceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourceDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -12044,6 +12156,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateResourceDtoType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateResourcesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateResourcesBatchDto {
     pub list: ::std::vec::Vec<CreateResourceBatchItemDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12058,6 +12171,7 @@ impl CreateResourcesBatchDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -12079,6 +12193,7 @@ impl CreateRoleDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateRolesBatch`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateRolesBatch {
     pub list: ::std::vec::Vec<RoleListItem>,
 }
@@ -12091,6 +12206,7 @@ impl CreateRolesBatch {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CreateRowDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateRowDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId")]
@@ -12266,6 +12382,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateRowDtoRowId {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateStringDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateStringDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -13365,6 +13482,7 @@ pub type CreateStringDataResourceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateSyncTaskDto {
     #[serde(rename = "clientConfig")]
     pub client_config: SyncTaskClientConfig,
@@ -13403,6 +13521,7 @@ impl CreateSyncTaskDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskFlow`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateSyncTaskDtoSyncTaskFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -13452,6 +13571,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateSyncTaskDtoSyncTas
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskTrigger`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateSyncTaskDtoSyncTaskTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -13506,6 +13626,7 @@ for CreateSyncTaskDtoSyncTaskTrigger {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`CreateSyncTaskDtoSyncTaskType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateSyncTaskDtoSyncTaskType {
     #[serde(rename = "lark")]
     Lark,
@@ -13603,6 +13724,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateSyncTaskDtoSyncTas
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantCooperatorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantCooperatorDto {
     #[serde(rename = "apiAuthorized", default)]
     pub api_authorized: bool,
@@ -13629,6 +13751,7 @@ impl CreateTenantCooperatorDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantDto {
     #[serde(
         rename = "adminAmount",
@@ -13684,6 +13807,7 @@ pub type CreateTenantRespDto = crate::envelope::Enveloped<TenantDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantUserOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -13717,6 +13841,7 @@ impl CreateTenantUserOptionsDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateTenantUserOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -13777,6 +13902,7 @@ impl ::std::default::Default for CreateTenantUserOptionsDtoPasswordEncryptType {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserReqDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantUserReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -13884,6 +14010,7 @@ impl CreateTenantUserReqDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserReqDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateTenantUserReqDtoGender {
     M,
     F,
@@ -13934,6 +14061,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateTenantUserReqDtoGe
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateTerminalDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTerminalDto {
     #[serde(default)]
     pub cookie: bool,
@@ -13982,6 +14110,7 @@ impl CreateTerminalDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateTerminalDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateTerminalDtoType {
     Browser,
     Mobile,
@@ -14032,6 +14161,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateTerminalDtoType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateTreeDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTreeDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -14800,6 +14930,7 @@ pub type CreateTreeDataResourceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-security"))]
 ///`CreateUebaDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUebaDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -14819,6 +14950,7 @@ pub type CreateUebaRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserBatchReqDto {
     pub list: ::std::vec::Vec<CreateUserInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14833,6 +14965,7 @@ impl CreateUserBatchReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -15071,6 +15204,7 @@ impl CreateUserInfoDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateUserInfoDtoGender {
     M,
     F,
@@ -15127,6 +15261,7 @@ impl ::std::default::Default for CreateUserInfoDtoGender {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateUserInfoDtoStatus {
     Suspended,
     Resigned,
@@ -15189,6 +15324,7 @@ impl ::std::default::Default for CreateUserInfoDtoStatus {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -15234,6 +15370,7 @@ impl CreateUserOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateUserOptionsDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -15302,6 +15439,7 @@ impl ::std::default::Default for CreateUserOptionsDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateUserOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -15362,6 +15500,7 @@ impl ::std::default::Default for CreateUserOptionsDtoPasswordEncryptType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOtpDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserOtpDto {
     #[serde(
         rename = "recoveryCode",
@@ -15388,6 +15527,7 @@ impl CreateUserOtpDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateWebhookDto {
     #[serde(rename = "contentType")]
     pub content_type: CreateWebhookDtoContentType,
@@ -15421,6 +15561,7 @@ impl CreateWebhookDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDtoContentType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateWebhookDtoContentType {
     #[serde(rename = "application/json")]
     ApplicationJson,
@@ -15474,6 +15615,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookDtoContentT
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateWebhookDtoEventsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateWebhookDtoEventsItem {
     #[serde(rename = "test")]
     Test,
@@ -16618,6 +16760,7 @@ pub type DataResourcesPaginatedRespDto = crate::envelope::Page<ListDataResources
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataStatementPermissionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DataStatementPermissionDto {
     pub effect: DataStatementPermissionDtoEffect,
     pub permissions: ::std::vec::Vec<::std::string::String>,
@@ -16631,6 +16774,7 @@ impl DataStatementPermissionDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataStatementPermissionDtoEffect`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DataStatementPermissionDtoEffect {
     #[serde(rename = "DENY")]
     Deny,
@@ -16761,6 +16905,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DataSubjectRespDtoTarget
 #[cfg(any(feature = "mgmt-events"))]
 ///`DefineEventDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DefineEventDto {
     #[serde(rename = "eventDescription")]
     pub event_description: ::std::string::String,
@@ -16776,6 +16921,7 @@ impl DefineEventDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAccessKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccessKeyDto {
     #[serde(rename = "accessKeyId")]
     pub access_key_id: ::std::string::String,
@@ -16789,6 +16935,7 @@ impl DeleteAccessKeyDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteAdminRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAdminRoleDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -16802,6 +16949,7 @@ impl DeleteAdminRoleDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteApplicationDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -16815,6 +16963,7 @@ impl DeleteApplicationDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationPermissionRecordItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteApplicationPermissionRecordItem {
     #[serde(
         rename = "namespaceCode",
@@ -16835,6 +16984,7 @@ impl DeleteApplicationPermissionRecordItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteApplicationPermissionRecordItemTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteApplicationPermissionRecordItemTargetType {
     #[serde(rename = "USER")]
     User,
@@ -16893,6 +17043,7 @@ for DeleteApplicationPermissionRecordItemTargetType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAsaAccountBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAsaAccountBatchDto {
     #[serde(rename = "accountIds")]
     pub account_ids: ::std::vec::Vec<::std::string::String>,
@@ -16908,6 +17059,7 @@ impl DeleteAsaAccountBatchDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DeleteAsaAccountDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAsaAccountDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -16923,6 +17075,7 @@ impl DeleteAsaAccountDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteAuthorizeDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAuthorizeDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -16940,6 +17093,7 @@ impl DeleteAuthorizeDataPolicyDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteAuthorizeDataPolicyDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteAuthorizeDataPolicyDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -16998,6 +17152,7 @@ for DeleteAuthorizeDataPolicyDtoTargetType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteCommonResourcesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteCommonResourcesBatchDto {
     pub ids: ::std::vec::Vec<::std::string::String>,
 }
@@ -17010,6 +17165,7 @@ impl DeleteCommonResourcesBatchDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteCustomFieldDto {
     pub key: ::std::string::String,
     #[serde(rename = "targetType")]
@@ -17024,6 +17180,7 @@ impl DeleteCustomFieldDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteCustomFieldDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -17081,6 +17238,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DeleteCustomFieldDtoTarg
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DeleteCustomFieldsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteCustomFieldsReqDto {
     pub list: ::std::vec::Vec<DeleteCustomFieldDto>,
     #[serde(rename = "tenantId")]
@@ -17095,6 +17253,7 @@ impl DeleteCustomFieldsReqDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -17108,6 +17267,7 @@ impl DeleteDataPolicyDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteDataResourceDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: DeleteDataResourceDtoNamespaceCode,
@@ -17443,6 +17603,7 @@ impl<'de> ::serde::Deserialize<'de> for DeleteDataResourceDtoResourceCode {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteDepartmentReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -17465,6 +17626,7 @@ impl DeleteDepartmentReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -17533,6 +17695,7 @@ impl ::std::default::Default for DeleteDepartmentReqDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentSyncRelationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteDepartmentSyncRelationReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -17554,6 +17717,7 @@ impl DeleteDepartmentSyncRelationReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentSyncRelationReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteDepartmentSyncRelationReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -17623,6 +17787,7 @@ impl ::std::default::Default for DeleteDepartmentSyncRelationReqDtoDepartmentIdT
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`DeleteExtIdpConnDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteExtIdpConnDto {
     pub id: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -17637,6 +17802,7 @@ impl DeleteExtIdpConnDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`DeleteExtIdpDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteExtIdpDto {
     pub id: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -17651,6 +17817,7 @@ impl DeleteExtIdpDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteGroupsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteGroupsReqDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -17664,6 +17831,7 @@ impl DeleteGroupsReqDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteMultipleTenantAdminBodyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteMultipleTenantAdminBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -17677,6 +17845,7 @@ impl DeleteMultipleTenantAdminBodyDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteNamespaceDto {
     pub code: ::std::string::String,
 }
@@ -17689,6 +17858,7 @@ impl DeleteNamespaceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteNamespacesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteNamespacesBatchDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -17702,6 +17872,7 @@ impl DeleteNamespacesBatchDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteOrganizationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteOrganizationReqDto {
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
@@ -17717,6 +17888,7 @@ impl DeleteOrganizationReqDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeletePermissionNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePermissionNamespaceDto {
     pub code: DeletePermissionNamespaceDtoCode,
 }
@@ -17889,6 +18061,7 @@ impl<'de> ::serde::Deserialize<'de> for DeletePermissionNamespaceDtoCode {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeletePermissionNamespacesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePermissionNamespacesBatchDto {
     pub codes: ::std::vec::Vec<::std::string::String>,
 }
@@ -17901,6 +18074,7 @@ impl DeletePermissionNamespacesBatchDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`DeletePipelineFunctionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePipelineFunctionDto {
     #[serde(rename = "funcId")]
     pub func_id: ::std::string::String,
@@ -17914,6 +18088,7 @@ impl DeletePipelineFunctionDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePublicAccountsBatchDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<DeletePublicAccountsBatchOptionsDto>,
@@ -17929,6 +18104,7 @@ impl DeletePublicAccountsBatchDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePublicAccountsBatchOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -17953,6 +18129,7 @@ impl DeletePublicAccountsBatchOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeletePublicAccountsBatchOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -18033,6 +18210,7 @@ impl ::std::default::Default for DeletePublicAccountsBatchOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteResourceDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -18047,6 +18225,7 @@ impl DeleteResourceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteResourcesBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteResourcesBatchDto {
     #[serde(
         rename = "codeList",
@@ -18068,6 +18247,7 @@ impl DeleteResourcesBatchDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteRoleBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteRoleBatchDto {
     #[serde(rename = "roleList")]
     pub role_list: ::std::vec::Vec<RoleCodeAndNamespaceDto>,
@@ -18081,6 +18261,7 @@ impl DeleteRoleBatchDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteRoleDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
@@ -18096,6 +18277,7 @@ impl DeleteRoleDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteTenantCooperatorBodyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteTenantCooperatorBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -18109,6 +18291,7 @@ impl DeleteTenantCooperatorBodyDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`DeleteTenantDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteTenantDto {
     #[serde(rename = "tenantId")]
     pub tenant_id: ::std::string::String,
@@ -18122,6 +18305,7 @@ impl DeleteTenantDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteTerminalDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteTerminalDto {
     pub id: ::std::string::String,
 }
@@ -18134,6 +18318,7 @@ impl DeleteTerminalDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteTerminalUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteTerminalUserDto {
     pub id: ::std::string::String,
     #[serde(rename = "userId")]
@@ -18148,6 +18333,7 @@ impl DeleteTerminalUserDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUserSyncRelationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteUserSyncRelationReqDto {
     pub provider: ::std::string::String,
     #[serde(rename = "userId")]
@@ -18167,6 +18353,7 @@ impl DeleteUserSyncRelationReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUserSyncRelationReqDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteUserSyncRelationReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -18247,6 +18434,7 @@ impl ::std::default::Default for DeleteUserSyncRelationReqDtoUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteUsersBatchDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<DeleteUsersBatchOptionsDto>,
@@ -18262,6 +18450,7 @@ impl DeleteUsersBatchDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteUsersBatchOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -18286,6 +18475,7 @@ impl DeleteUsersBatchOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteUsersBatchOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -18366,6 +18556,7 @@ impl ::std::default::Default for DeleteUsersBatchOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-events"))]
 ///`DeleteWebhookDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteWebhookDto {
     #[serde(rename = "webhookIds")]
     pub webhook_ids: ::std::vec::Vec<::std::string::String>,
@@ -18395,6 +18586,7 @@ pub struct DeleteWebhookRespDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteWhitelistDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteWhitelistDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub list: ::std::vec::Vec<::std::string::String>,
@@ -18410,6 +18602,7 @@ impl DeleteWhitelistDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteWhitelistDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DeleteWhitelistDtoType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -18584,6 +18777,7 @@ pub type DepartmentSingleRespDto = crate::envelope::Enveloped<DepartmentDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DepartmentSortingDto {
     pub field: DepartmentSortingDtoField,
     pub order: DepartmentSortingDtoOrder,
@@ -18597,6 +18791,7 @@ impl DepartmentSortingDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDtoField`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DepartmentSortingDtoField {
     #[serde(rename = "updatedAt")]
     UpdatedAt,
@@ -18650,6 +18845,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DepartmentSortingDtoFiel
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentSortingDtoOrder`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DepartmentSortingDtoOrder {
     #[serde(rename = "desc")]
     Desc,
@@ -18699,6 +18895,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DepartmentSortingDtoOrde
 #[cfg(any(feature = "mgmt-applications"))]
 ///`DetailAuthSubjectTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum DetailAuthSubjectTargetType {
     #[serde(rename = "USER")]
     User,
@@ -18834,6 +19031,7 @@ for DeviceStatusResponseDataDtoStatus {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DropDownItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DropDownItemDto {
     pub key: ::std::string::String,
     pub label: ::std::string::String,
@@ -19196,6 +19394,7 @@ pub type EventAppPagingDto = crate::envelope::Page<EventAppDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`Expand`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct Expand {
     pub field: ::std::string::String,
     pub select: ::std::vec::Vec<::std::string::String>,
@@ -19209,6 +19408,7 @@ impl Expand {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ExportMetadataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ExportMetadataDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -19222,6 +19422,7 @@ impl ExportMetadataDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ExportModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ExportModelDto {
     #[serde(rename = "idList")]
     pub id_list: ::std::vec::Vec<::std::string::String>,
@@ -19663,6 +19864,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ExtIdpConnDetailType {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpConnStateByAppsType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ExtIdpConnStateByAppsType {
     #[serde(rename = "social")]
     Social,
@@ -19761,6 +19963,7 @@ pub type ExtIdpSingleRespDto = crate::envelope::Enveloped<ExtIdpDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FilterDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FilterDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub conditions: ::std::vec::Vec<Condition>,
@@ -19807,6 +20010,7 @@ impl FilterDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindIpListIpType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum FindIpListIpType {
     #[serde(rename = "BLACK")]
     Black,
@@ -19856,6 +20060,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FindIpListIpType {
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindRiskListPolicyOptObject`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum FindRiskListPolicyOptObject {
     #[serde(rename = "IP")]
     Ip,
@@ -19905,6 +20110,7 @@ impl ::std::convert::TryFrom<::std::string::String> for FindRiskListPolicyOptObj
 #[cfg(any(feature = "mgmt-security"))]
 ///`FindUserListUserListType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum FindUserListUserListType {
     #[serde(rename = "BLACK")]
     Black,
@@ -20197,6 +20403,7 @@ pub struct FunctionModelFieldDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelFieldIdDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FunctionModelFieldIdDto {
     pub id: ::std::string::String,
     #[serde(rename = "modelId")]
@@ -20214,6 +20421,7 @@ pub type FunctionModelFieldResDto = crate::envelope::Enveloped<FunctionModelFiel
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelIdDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FunctionModelIdDto {
     pub id: ::std::string::String,
 }
@@ -20244,6 +20452,7 @@ pub struct FunctionModelListDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelOperateIdDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct FunctionModelOperateIdDto {
     #[serde(rename = "customConfig")]
     pub custom_config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -20276,6 +20485,7 @@ pub type FunctionModelValueResDto = crate::envelope::Enveloped<RowDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GenerateInviteTenantUserLink`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GenerateInviteTenantUserLink {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -20373,6 +20583,7 @@ pub type GetAccessKeyResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetAdminAuditLogsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetAdminAuditLogsDto {
     #[serde(rename = "clientIp", skip_serializing_if = "::std::option::Option::is_none")]
     pub client_ip: ::std::option::Option<::std::string::String>,
@@ -20411,6 +20622,7 @@ impl GetAdminAuditLogsDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetAllDepartmentsDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetAllDepartmentsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -20565,6 +20777,7 @@ pub type GetAsaAccountAssignedTargetRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAsaAccountBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetAsaAccountBatchDto {
     #[serde(rename = "accountIds")]
     pub account_ids: ::std::vec::Vec<::std::string::String>,
@@ -20580,6 +20793,7 @@ impl GetAsaAccountBatchDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetAssignedAccountTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetAssignedAccountTargetType {
     #[serde(rename = "USER")]
     User,
@@ -20642,6 +20856,7 @@ pub type GetCustomDataRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomDataTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetCustomDataTargetType {
     #[serde(rename = "USER")]
     User,
@@ -20699,6 +20914,7 @@ impl ::std::convert::TryFrom<::std::string::String> for GetCustomDataTargetType 
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetCustomFieldsTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetCustomFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -21560,6 +21776,7 @@ pub type GetDataResourceResponseDto = crate::envelope::Enveloped<GetDataResource
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetDepartmentDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -21627,6 +21844,7 @@ impl ::std::default::Default for GetDepartmentDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetDepartmentSyncRelationsDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetDepartmentSyncRelationsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -21707,6 +21925,7 @@ pub type GetEmailTemplatesRespDto = crate::envelope::Enveloped<GetEmailTemplates
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`GetExtIdpType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetExtIdpType {
     #[serde(rename = "social")]
     Social,
@@ -21845,6 +22064,7 @@ for GetExternalUserResourceStructDataDtoResourceType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetExternalUserResourceStructDto {
     #[serde(rename = "externalId")]
     pub external_id: ::std::string::String,
@@ -21867,6 +22087,7 @@ pub type GetExternalUserResourceStructRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GetGroupAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetGroupAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -21929,6 +22150,7 @@ for GetGroupAuthorizedResourcesResourceType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetGroupsOfPublicAccountUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetGroupsOfPublicAccountUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22080,6 +22302,7 @@ impl GetMfaInfoDataDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`GetMfaTriggerDataUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetMfaTriggerDataUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22169,6 +22392,7 @@ pub struct GetOrdersRes {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetOtpSecretByUserUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetOtpSecretByUserUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22251,6 +22475,7 @@ pub type GetOtpSecretRespDto = crate::envelope::Enveloped<OtpSecretRespDto>;
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetParentDepartmentDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetParentDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -22338,6 +22563,7 @@ pub type GetPermissionNamespaceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`GetPostByIdListDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetPostByIdListDto {
     #[serde(rename = "idList", skip_serializing_if = "::std::option::Option::is_none")]
     pub id_list: ::std::option::Option<::std::string::String>,
@@ -22356,6 +22582,7 @@ impl GetPostByIdListDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountBatchUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountBatchUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22435,6 +22662,7 @@ impl ::std::default::Default for GetPublicAccountBatchUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountDepartmentsOrderBy {
     Asc,
     Desc,
@@ -22489,6 +22717,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsOrderBy {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountDepartmentsSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -22549,6 +22778,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsSortBy {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountDepartmentsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountDepartmentsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22629,6 +22859,7 @@ impl ::std::default::Default for GetPublicAccountDepartmentsUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountRolesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountRolesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22708,6 +22939,7 @@ impl ::std::default::Default for GetPublicAccountRolesUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`GetPublicAccountUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetPublicAccountUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -22787,6 +23019,7 @@ impl ::std::default::Default for GetPublicAccountUserIdType {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetRelationInfoDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetRelationInfoDto {
     #[serde(rename = "idList")]
     pub id_list: ::std::vec::Vec<::std::string::String>,
@@ -22812,6 +23045,7 @@ pub type GetResourceAuthorizedTargetRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetResourceAuthorizedTargetsDto {
     #[serde(default = "defaults::default_u64::<i64, 10>")]
     pub limit: i64,
@@ -22835,6 +23069,7 @@ impl GetResourceAuthorizedTargetsDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetResourceAuthorizedTargetsDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetResourceAuthorizedTargetsDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -22893,6 +23128,7 @@ for GetResourceAuthorizedTargetsDtoTargetType {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GetRoleAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetRoleAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -22955,6 +23191,7 @@ for GetRoleAuthorizedResourcesResourceType {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetRowBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetRowBatchDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -23200,6 +23437,7 @@ pub type GetSubjectAuthRespDto = crate::envelope::Enveloped<GetSubjectAuthDataDt
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GetTenantUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetTenantUserDto {
     #[serde(
         rename = "linkUserId",
@@ -23220,6 +23458,7 @@ impl GetTenantUserDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAccessibleAppsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserAccessibleAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23299,6 +23538,7 @@ impl ::std::default::Default for GetUserAccessibleAppsUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserActionLogsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserActionLogsDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -23334,6 +23574,7 @@ impl GetUserActionLogsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedAppsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserAuthorizedAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23413,6 +23654,7 @@ impl ::std::default::Default for GetUserAuthorizedAppsUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserAuthorizedResourcesResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -23475,6 +23717,7 @@ for GetUserAuthorizedResourcesResourceType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserAuthorizedResourcesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserAuthorizedResourcesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23555,6 +23798,7 @@ impl ::std::default::Default for GetUserAuthorizedResourcesUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserBatchUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserBatchUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23634,6 +23878,7 @@ impl ::std::default::Default for GetUserBatchUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserDepartmentsOrderBy {
     Asc,
     Desc,
@@ -23687,6 +23932,7 @@ impl ::std::default::Default for GetUserDepartmentsOrderBy {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserDepartmentsSortBy {
     DepartmentCreatedAt,
     JoinDepartmentAt,
@@ -23746,6 +23992,7 @@ impl ::std::default::Default for GetUserDepartmentsSortBy {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserDepartmentsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserDepartmentsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23825,6 +24072,7 @@ impl ::std::default::Default for GetUserDepartmentsUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserGroupsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserGroupsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23904,6 +24152,7 @@ impl ::std::default::Default for GetUserGroupsUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserIdentitiesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserIdentitiesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -23983,6 +24232,7 @@ impl ::std::default::Default for GetUserIdentitiesUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoggedinAppsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserLoggedinAppsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24062,6 +24312,7 @@ impl ::std::default::Default for GetUserLoggedinAppsUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoggedinIdentitiesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserLoggedinIdentitiesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24142,6 +24393,7 @@ impl ::std::default::Default for GetUserLoggedinIdentitiesUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserLoginHistoryUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserLoginHistoryUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24221,6 +24473,7 @@ impl ::std::default::Default for GetUserLoginHistoryUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserMfaInfoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserMfaInfoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24300,6 +24553,7 @@ impl ::std::default::Default for GetUserMfaInfoUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserMfaStatusUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserMfaStatusUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24386,6 +24640,7 @@ pub struct GetUserPasswordCiphertextDataDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserPasswordCiphertextDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -24404,6 +24659,7 @@ impl GetUserPasswordCiphertextDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPasswordCiphertextDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserPasswordCiphertextDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24497,6 +24753,7 @@ pub struct GetUserPermissionListDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserPermissionListDto {
     #[serde(
         rename = "namespaceCodes",
@@ -24521,6 +24778,7 @@ pub type GetUserPermissionListRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserPrincipalAuthenticationInfoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserPrincipalAuthenticationInfoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24621,6 +24879,7 @@ pub struct GetUserResourcePermissionListDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourcePermissionListDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserResourcePermissionListDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
@@ -24895,6 +25154,7 @@ for GetUserResourceStructDataDtoResourceType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserResourceStructDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetUserResourceStructDto {
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
@@ -24917,6 +25177,7 @@ pub type GetUserResourceStructRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserRolesUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserRolesUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -24996,6 +25257,7 @@ impl ::std::default::Default for GetUserRolesUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserSyncRelationsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum GetUserSyncRelationsUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25173,6 +25435,7 @@ pub struct HasAnyRoleDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct HasAnyRoleOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -25197,6 +25460,7 @@ impl HasAnyRoleOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum HasAnyRoleOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -25276,6 +25540,7 @@ impl ::std::default::Default for HasAnyRoleOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct HasAnyRoleReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<HasAnyRoleOptionsDto>,
@@ -25295,6 +25560,7 @@ pub type HasAnyRoleRespDto = crate::envelope::Enveloped<HasAnyRoleDto>;
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasRoleRolesDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct HasRoleRolesDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -25711,6 +25977,7 @@ pub type IdentityListRespDto = crate::envelope::Enveloped<::std::vec::Vec<Identi
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportMetadataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportMetadataDto {
     pub file: ::std::string::String,
 }
@@ -25723,6 +25990,7 @@ impl ImportMetadataDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportModelDto {
     pub file: ::std::string::String,
     #[serde(rename = "modelId")]
@@ -25737,6 +26005,7 @@ impl ImportModelDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpItemDataDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportOtpItemDataDto {
     #[serde(
         rename = "recoveryCode",
@@ -25763,6 +26032,7 @@ impl ImportOtpItemDataDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpItemDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportOtpItemDto {
     pub otp: ImportOtpItemDataDto,
     #[serde(rename = "userId")]
@@ -25786,6 +26056,7 @@ impl ImportOtpItemDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ImportOtpReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportOtpReqDto {
     pub list: ::std::vec::Vec<ImportOtpItemDto>,
 }
@@ -25805,6 +26076,7 @@ pub struct ImportTenantDataDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ImportTenantDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ImportTenantDto {
     #[serde(rename = "excelUrl")]
     pub excel_url: ::std::string::String,
@@ -25885,6 +26157,7 @@ pub type InviteTenantUsersRespDto = crate::envelope::Enveloped<InviteTenantUsers
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct IpListCreateDto {
     #[serde(rename = "addType")]
     pub add_type: ::std::string::String,
@@ -25941,6 +26214,7 @@ pub struct IsActionAllowedDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct IsActionAllowedDto {
     pub action: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -26004,6 +26278,7 @@ pub struct IsUserInDepartmentDataDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`IsUserInDepartmentDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum IsUserInDepartmentDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -26077,6 +26352,7 @@ pub type IsUserInDepartmentRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickPublicAccountsDto {
     #[serde(rename = "appIds")]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
@@ -26094,6 +26370,7 @@ impl KickPublicAccountsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickPublicAccountsOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -26118,6 +26395,7 @@ impl KickPublicAccountsOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum KickPublicAccountsOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26198,6 +26476,7 @@ impl ::std::default::Default for KickPublicAccountsOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickUsersDto {
     #[serde(rename = "appIds")]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
@@ -26215,6 +26494,7 @@ impl KickUsersDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickUsersOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -26239,6 +26519,7 @@ impl KickUsersOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum KickUsersOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -26384,6 +26665,7 @@ impl LangUnit {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`LanguageCoinfigDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct LanguageCoinfigDto {
     pub global: LanguageCoinfigGlobalDto,
 }
@@ -26411,6 +26693,7 @@ impl LanguageCoinfigDto {
 ///`LanguageCoinfigGlobalDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct LanguageCoinfigGlobalDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -26551,6 +26834,7 @@ pub type LdapOperateRespDto = crate::envelope::Enveloped<bool>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapSaveDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct LdapSaveDto {
     #[serde(rename = "ldapDomain")]
     pub ldap_domain: ::std::string::String,
@@ -26566,6 +26850,7 @@ impl LdapSaveDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapSetEnabledFlagDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct LdapSetEnabledFlagDto {
     pub enabled: bool,
 }
@@ -26578,6 +26863,7 @@ impl LdapSetEnabledFlagDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`LdapUpdateDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct LdapUpdateDto {
     #[serde(rename = "bindPwd", skip_serializing_if = "::std::option::Option::is_none")]
     pub bind_pwd: ::std::option::Option<::std::string::String>,
@@ -26638,6 +26924,7 @@ pub type ListAccessKeyResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationActiveUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListApplicationActiveUsersDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -26653,6 +26940,7 @@ impl ListApplicationActiveUsersDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationActiveUsersOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListApplicationActiveUsersOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
@@ -26875,6 +27163,7 @@ for ListApplicationAuthDataDtoTargetType {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListApplicationAuthDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -26907,6 +27196,7 @@ impl ListApplicationAuthDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListApplicationAuthDtoEffect`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListApplicationAuthDtoEffect {
     #[serde(rename = "ALLOW")]
     Allow,
@@ -27125,6 +27415,7 @@ pub type ListArchivedUsersSingleRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAuthSubjectDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListAuthSubjectDto {
     #[serde(rename = "appName", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_name: ::std::option::Option<::std::string::String>,
@@ -27152,6 +27443,7 @@ impl ListAuthSubjectDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ListAuthSubjectDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListAuthSubjectDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -27213,6 +27505,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListAuthSubjectDtoTarget
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListChildrenDepartmentsDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListChildrenDepartmentsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -27284,6 +27577,7 @@ pub type ListCistomFieldsResDto = crate::envelope::Enveloped<ListCustomFieldsDto
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustFieldsDataType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListCustFieldsDataType {
     #[serde(rename = "STRING")]
     String,
@@ -27349,6 +27643,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListCustFieldsDataType {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustFieldsTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListCustFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -27618,6 +27913,7 @@ pub type ListDataPolicySubjectPaginatedRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicyTargetsTargetTypeItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListDataPolicyTargetsTargetTypeItem {
     #[serde(rename = "USER")]
     User,
@@ -28450,6 +28746,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListDataResourcesRespDto
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMemberIdsDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListDepartmentMemberIdsDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -28518,6 +28815,7 @@ impl ::std::default::Default for ListDepartmentMemberIdsDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListDepartmentMembersDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -28586,6 +28884,7 @@ impl ::std::default::Default for ListDepartmentMembersDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListDepartmentMembersOrderBy {
     Asc,
     Desc,
@@ -28639,6 +28938,7 @@ impl ::std::default::Default for ListDepartmentMembersOrderBy {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`ListDepartmentMembersSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListDepartmentMembersSortBy {
     Default,
     JoinDepartmentAt,
@@ -28692,6 +28992,7 @@ impl ::std::default::Default for ListDepartmentMembersSortBy {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPermissionViewDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keyword: ::std::option::Option<::std::string::String>,
@@ -28769,6 +29070,7 @@ pub type ListPermissionViewResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListPipelineFunctionsScene`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListPipelineFunctionsScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -28846,6 +29148,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListPipelineFunctionsSce
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsAdvancedFilterItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPublicAccountsAdvancedFilterItemDto {
     pub field: ::std::string::String,
     pub operator: ListPublicAccountsAdvancedFilterItemDtoOperator,
@@ -28861,6 +29164,7 @@ impl ListPublicAccountsAdvancedFilterItemDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsAdvancedFilterItemDtoOperator`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListPublicAccountsAdvancedFilterItemDtoOperator {
     #[serde(rename = "EQUAL")]
     Equal,
@@ -28943,6 +29247,7 @@ for ListPublicAccountsAdvancedFilterItemDtoOperator {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPublicAccountsOptionsDto {
     #[serde(
         rename = "fuzzySearchOn",
@@ -28979,6 +29284,7 @@ impl ListPublicAccountsOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsOptionsDtoFuzzySearchOnItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListPublicAccountsOptionsDtoFuzzySearchOnItem {
     #[serde(rename = "id")]
     Id,
@@ -29097,6 +29403,7 @@ for ListPublicAccountsOptionsDtoFuzzySearchOnItem {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsRequestDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPublicAccountsRequestDto {
     #[serde(
         rename = "advancedFilter",
@@ -29132,6 +29439,7 @@ pub struct ListResourceTargetsDataDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListResourceTargetsDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "namespaceCode")]
@@ -29162,6 +29470,7 @@ pub type ListResourceTargetsRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourcesType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListResourcesType {
     #[serde(rename = "DATA")]
     Data,
@@ -29223,6 +29532,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListResourcesType {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`ListRoleAssignmentsTargetTypeItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListRoleAssignmentsTargetTypeItem {
     #[serde(rename = "USER")]
     User,
@@ -29460,6 +29770,7 @@ impl<'de> ::serde::Deserialize<'de> for ListSimpleDataPoliciesRespDtoPolicyName 
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobLogsAction`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListSyncJobLogsAction {
     CreateUser,
     UpdateUser,
@@ -29543,6 +29854,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobLogsAction {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobLogsObjectType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListSyncJobLogsObjectType {
     #[serde(rename = "DEPARTMENT")]
     Department,
@@ -29592,6 +29904,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobLogsObjectTyp
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncJobsSyncTrigger`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListSyncJobsSyncTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -29645,6 +29958,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListSyncJobsSyncTrigger 
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncRiskOperationsObjectTypeItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListSyncRiskOperationsObjectTypeItem {
     #[serde(rename = "DEPARTMENT")]
     Department,
@@ -29695,6 +30009,7 @@ for ListSyncRiskOperationsObjectTypeItem {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListSyncRiskOperationsStatusItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListSyncRiskOperationsStatusItem {
     #[serde(rename = "PENDING")]
     Pending,
@@ -29757,6 +30072,7 @@ for ListSyncRiskOperationsStatusItem {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantAdminDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListTenantAdminDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
@@ -29776,6 +30092,7 @@ impl ListTenantAdminDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ListTenantExtIdpType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListTenantExtIdpType {
     #[serde(rename = "social")]
     Social,
@@ -29825,6 +30142,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListTenantExtIdpType {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListTenantUserDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
@@ -29842,6 +30160,7 @@ impl ListTenantUserDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`ListTenantUsersOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListTenantUsersOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
@@ -29855,6 +30174,7 @@ impl ListTenantUsersOptionsDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListUserBaseFieldsDataType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListUserBaseFieldsDataType {
     #[serde(rename = "STRING")]
     String,
@@ -29920,6 +30240,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUserBaseFieldsDataTy
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListUserBaseFieldsTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListUserBaseFieldsTargetType {
     #[serde(rename = "USER")]
     User,
@@ -29977,6 +30298,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUserBaseFieldsTarget
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersAdvancedFilterItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListUsersAdvancedFilterItemDto {
     pub field: ::std::string::String,
     pub operator: ListUsersAdvancedFilterItemDtoOperator,
@@ -29992,6 +30314,7 @@ impl ListUsersAdvancedFilterItemDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersAdvancedFilterItemDtoOperator`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListUsersAdvancedFilterItemDtoOperator {
     #[serde(rename = "EQUAL")]
     Equal,
@@ -30074,6 +30397,7 @@ for ListUsersAdvancedFilterItemDtoOperator {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersLegacyStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListUsersLegacyStatus {
     Suspended,
     Resigned,
@@ -30130,6 +30454,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUsersLegacyStatus {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListUsersOptionsDto {
     #[serde(rename = "flatCustomData", default)]
     pub flat_custom_data: bool,
@@ -30175,6 +30500,7 @@ impl ListUsersOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersOptionsDtoFuzzySearchOnItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListUsersOptionsDtoFuzzySearchOnItem {
     #[serde(rename = "id")]
     Id,
@@ -30293,6 +30619,7 @@ for ListUsersOptionsDtoFuzzySearchOnItem {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersRequestDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListUsersRequestDto {
     #[serde(
         rename = "advancedFilter",
@@ -30320,6 +30647,7 @@ impl ListUsersRequestDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogs`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListWebhookLogs {
     #[serde(default = "defaults::default_u64::<i64, 10>")]
     pub limit: i64,
@@ -30343,6 +30671,7 @@ pub type ListWebhookLogsRespDto = crate::envelope::Enveloped<ListWebhookLogsData
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`ListWebhooksDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListWebhooksDto {
     #[serde(default = "defaults::default_u64::<i64, 10>")]
     pub limit: i64,
@@ -30367,6 +30696,7 @@ impl ListWebhooksDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`ListWhitelistsType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ListWhitelistsType {
     #[serde(rename = "USERNAME")]
     Username,
@@ -31353,6 +31683,7 @@ impl ::std::fmt::Debug for OtpSecretRespDto {
 )]
 ///`PaginationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct PaginationDto {
     #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 10>")]
     pub limit: ::std::num::NonZeroU64,
@@ -32029,6 +32360,7 @@ pub struct PreviewEmailTemplateDataDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct PreviewEmailTemplateDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::string::String>,
@@ -32058,6 +32390,7 @@ impl PreviewEmailTemplateDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDtoTplEngine`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum PreviewEmailTemplateDtoTplEngine {
     #[serde(rename = "handlebar")]
     Handlebar,
@@ -32114,6 +32447,7 @@ impl ::std::default::Default for PreviewEmailTemplateDtoTplEngine {
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum PreviewEmailTemplateDtoType {
     #[serde(rename = "WELCOME_EMAIL")]
     WelcomeEmail,
@@ -32261,6 +32595,7 @@ pub type PrincipalAuthenticationInfoPagingDto = crate::envelope::Page<
 #[cfg(any(feature = "mgmt-events"))]
 ///`PubEventDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct PubEventDto {
     #[serde(rename = "eventData")]
     pub event_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -32761,6 +33096,7 @@ impl QrcodeLoginStrategyDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`QueryTerminalAppsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct QueryTerminalAppsDto {
     #[serde(rename = "deviceIds")]
     pub device_ids: ::std::vec::Vec<::std::string::String>,
@@ -32776,6 +33112,7 @@ impl QueryTerminalAppsDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`ReUploadPipelineFunctionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ReUploadPipelineFunctionDto {
     #[serde(rename = "funcId")]
     pub func_id: ::std::string::String,
@@ -32804,6 +33141,7 @@ impl ::std::fmt::Debug for RefreshApplicationSecretDataDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RefreshApplicationSecretDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RefreshApplicationSecretDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -32861,6 +33199,7 @@ pub type RelationValueListResDto = crate::envelope::Enveloped<RelationValueListD
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemoveDepartmentMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -32885,6 +33224,7 @@ impl RemoveDepartmentMembersReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemoveDepartmentMembersReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RemoveDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -32953,6 +33293,7 @@ impl ::std::default::Default for RemoveDepartmentMembersReqDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RemoveGroupMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveGroupMembersReqDto {
     pub code: ::std::string::String,
     #[serde(rename = "userIds")]
@@ -32967,6 +33308,7 @@ impl RemoveGroupMembersReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`RemovePostDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemovePostDto {
     pub code: ::std::string::String,
 }
@@ -32979,6 +33321,7 @@ impl RemovePostDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RemoveRelationValueDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveRelationValueDto {
     #[serde(rename = "fieldIds")]
     pub field_ids: ::std::vec::Vec<::std::string::String>,
@@ -32997,6 +33340,7 @@ impl RemoveRelationValueDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RemoveRowDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveRowDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -33014,6 +33358,7 @@ impl RemoveRowDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantDepartmentMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveTenantDepartmentMembersReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -33048,6 +33393,7 @@ impl RemoveTenantDepartmentMembersReqDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantDepartmentMembersReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RemoveTenantDepartmentMembersReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -33117,6 +33463,7 @@ impl ::std::default::Default for RemoveTenantDepartmentMembersReqDtoDepartmentId
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RemoveTenantUsersDto {
     #[serde(
         rename = "linkUserIds",
@@ -33169,6 +33516,7 @@ pub struct ResGroupDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResetUserPrincipalAuthenticationInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub options: ::std::option::Option<ResetUserPrincipalAuthenticationInfoOptionsDto>,
@@ -33184,6 +33532,7 @@ impl ResetUserPrincipalAuthenticationInfoDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResetUserPrincipalAuthenticationInfoOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -33208,6 +33557,7 @@ impl ResetUserPrincipalAuthenticationInfoOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -33290,6 +33640,7 @@ for ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResignUserBatchReqDto {
     #[serde(
         rename = "userIdType",
@@ -33308,6 +33659,7 @@ impl ResignUserBatchReqDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserBatchReqDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ResignUserBatchReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -33394,6 +33746,7 @@ pub struct ResignUserDataDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResignUserReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResignUserReqDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
@@ -33412,6 +33765,7 @@ impl ResignUserReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResignUserReqDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ResignUserReqDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -33680,6 +34034,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ResourceDtoType {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResourceItemDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
     pub code: ::std::string::String,
@@ -33695,6 +34050,7 @@ impl ResourceItemDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceItemDtoResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum ResourceItemDtoResourceType {
     #[serde(rename = "DATA")]
     Data,
@@ -33818,6 +34174,7 @@ pub struct Result {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RevokeApplicationAccessDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RevokeApplicationAccessDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -33832,6 +34189,7 @@ impl RevokeApplicationAccessDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RevokeRoleBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RevokeRoleBatchDto {
     pub roles: ::std::vec::Vec<RoleCodeDto>,
     pub targets: ::std::vec::Vec<TargetDto>,
@@ -33845,6 +34203,7 @@ impl RevokeRoleBatchDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RevokeRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RevokeRoleDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -33910,6 +34269,7 @@ pub struct RiskListItemDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RiskListPolicyCreateDto {
     pub action: RiskListPolicyCreateDtoAction,
     #[serde(rename = "countThr")]
@@ -33942,6 +34302,7 @@ impl RiskListPolicyCreateDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoAction`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoAction {
     #[serde(rename = "ADD_IP_BLACK_LIST")]
     AddIpBlackList,
@@ -33991,6 +34352,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoA
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoEventStateType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoEventStateType {
     #[serde(rename = "password_wrong")]
     PasswordWrong,
@@ -34041,6 +34403,7 @@ for RiskListPolicyCreateDtoEventStateType {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoIpCond`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoIpCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -34090,6 +34453,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoI
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoIpRange`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoIpRange {
     #[serde(rename = "ALL")]
     All,
@@ -34139,6 +34503,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoI
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoLimitList`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoLimitList {
     #[serde(rename = "FORBID_LOGIN")]
     ForbidLogin,
@@ -34189,6 +34554,7 @@ for RiskListPolicyCreateDtoLimitList {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoOptObject`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoOptObject {
     #[serde(rename = "IP")]
     Ip,
@@ -34239,6 +34605,7 @@ for RiskListPolicyCreateDtoOptObject {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoRemoveType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoRemoveType {
     #[serde(rename = "MANUAL")]
     Manual,
@@ -34289,6 +34656,7 @@ for RiskListPolicyCreateDtoRemoveType {
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoUserCond`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoUserCond {
     #[serde(rename = "NO_LIMIT")]
     NoLimit,
@@ -34338,6 +34706,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RiskListPolicyCreateDtoU
 #[cfg(any(feature = "mgmt-security"))]
 ///`RiskListPolicyCreateDtoUserRange`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum RiskListPolicyCreateDtoUserRange {
     #[serde(rename = "ALL")]
     All,
@@ -35040,6 +35409,7 @@ pub type RoleCheckParamsRespDto = crate::envelope::Enveloped<CheckRoleParamsResp
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCodeAndNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RoleCodeAndNamespaceDto {
     pub code: ::std::string::String,
     pub namespace: ::std::string::String,
@@ -35053,6 +35423,7 @@ impl RoleCodeAndNamespaceDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleCodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RoleCodeDto {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -35113,6 +35484,7 @@ pub struct RoleDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct RoleListItem {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -35280,6 +35652,7 @@ for SamlIdpConfig {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ScopeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ScopeDto {
     #[serde(rename = "fieldId")]
     pub field_id: ::std::string::String,
@@ -35296,6 +35669,7 @@ impl ScopeDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentMembersDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SearchDepartmentMembersDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -35364,6 +35738,7 @@ impl ::std::default::Default for SearchDepartmentMembersDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsFilterItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SearchDepartmentsFilterItemDto {
     pub field: ::std::string::String,
     pub operator: SearchDepartmentsFilterItemDtoOperator,
@@ -35379,6 +35754,7 @@ impl SearchDepartmentsFilterItemDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsFilterItemDtoOperator`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SearchDepartmentsFilterItemDtoOperator {
     #[serde(rename = "BETWEEN")]
     Between,
@@ -35445,6 +35821,7 @@ for SearchDepartmentsFilterItemDtoOperator {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SearchDepartmentsListReqDto {
     #[serde(
         rename = "advancedFilter",
@@ -35486,6 +35863,7 @@ impl SearchDepartmentsListReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDtoOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SearchDepartmentsListReqDtoOrderBy {
     #[serde(rename = "ASC")]
     Asc,
@@ -35542,6 +35920,7 @@ impl ::std::default::Default for SearchDepartmentsListReqDtoOrderBy {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDtoSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SearchDepartmentsListReqDtoSortBy {
     #[serde(rename = "updatedAt")]
     UpdatedAt,
@@ -35598,6 +35977,7 @@ impl ::std::default::Default for SearchDepartmentsListReqDtoSortBy {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SearchDepartmentsReqDto {
     pub keywords: ::std::string::String,
     #[serde(rename = "organizationCode")]
@@ -35760,6 +36140,7 @@ impl ::std::default::Default for SelfUnlockAccountConfigDtoStrategy {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SendCreateAccountNotificationDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendCreateAccountNotificationDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -35793,6 +36174,7 @@ pub struct SendGridEmailProviderConfig {
 #[cfg(any(feature = "mgmt-events"))]
 ///`SendGridEmailProviderConfigInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendGridEmailProviderConfigInput {
     pub apikey: ::std::string::String,
     pub sender: ::std::string::String,
@@ -35821,6 +36203,7 @@ impl SendGridEmailProviderConfigInput {
 ///`SendInviteTenantUserEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendInviteTenantUserEmailDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -35892,6 +36275,7 @@ for SendInviteTenantUserEmailDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendManyTenantEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendManyTenantEmailDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -35908,6 +36292,7 @@ impl SendManyTenantEmailDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendManyTenantSmsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendManyTenantSmsDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -35924,6 +36309,7 @@ impl SendManyTenantSmsDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SendResetPasswordNotificationDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendResetPasswordNotificationDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
@@ -35961,6 +36347,7 @@ pub type SendSmsBatchRespDto = crate::envelope::Enveloped<SendSmsBatchDataDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendTenantEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendTenantEmailDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -35982,6 +36369,7 @@ impl SendTenantEmailDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`SendTenantSmsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SendTenantSmsDto {
     #[serde(rename = "adminName")]
     pub admin_name: ::std::string::String,
@@ -36005,6 +36393,7 @@ impl SendTenantSmsDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetCustomDataDto {
     pub key: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -36020,6 +36409,7 @@ impl SetCustomDataDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetCustomDataReqDto {
     pub list: ::std::vec::Vec<SetCustomDataDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36040,6 +36430,7 @@ impl SetCustomDataReqDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomDataReqDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SetCustomDataReqDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -36097,6 +36488,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomDataReqDtoTarge
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetCustomFieldDto {
     #[serde(
         rename = "appIds",
@@ -36152,6 +36544,7 @@ impl SetCustomFieldDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDtoDataType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SetCustomFieldDtoDataType {
     #[serde(rename = "STRING")]
     String,
@@ -36213,6 +36606,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomFieldDtoDataTyp
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SetCustomFieldDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -36270,6 +36664,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SetCustomFieldDtoTargetT
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetCustomFieldsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetCustomFieldsReqDto {
     pub list: ::std::vec::Vec<SetCustomFieldDto>,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -36284,6 +36679,7 @@ impl SetCustomFieldsReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`SetMfaStatusDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetMfaStatusDto {
     #[serde(rename = "mfaTriggerData")]
     pub mfa_trigger_data: GetMfaInfoDataDto,
@@ -36304,6 +36700,7 @@ impl SetMfaStatusDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`SetMfaStatusDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SetMfaStatusDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -36383,6 +36780,7 @@ impl ::std::default::Default for SetMfaStatusDtoUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetPublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountId")]
     pub public_account_id: ::std::string::String,
@@ -36398,6 +36796,7 @@ impl SetPublicAccountBatchReqDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetUserBaseFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserBaseFieldDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<CustomFieldI18n>,
@@ -36429,6 +36828,7 @@ impl SetUserBaseFieldDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetUserBaseFieldsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserBaseFieldsReqDto {
     pub list: ::std::vec::Vec<SetUserBaseFieldDto>,
 }
@@ -36441,6 +36841,7 @@ impl SetUserBaseFieldsReqDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserDepartmentDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -36461,6 +36862,7 @@ impl SetUserDepartmentDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserDepartmentsDto {
     pub departments: ::std::vec::Vec<SetUserDepartmentDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36477,6 +36879,7 @@ impl SetUserDepartmentsDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserDepartmentsOptionsDto {
     #[serde(
         rename = "userIdType",
@@ -36501,6 +36904,7 @@ impl SetUserDepartmentsOptionsDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SetUserDepartmentsOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -36581,6 +36985,7 @@ impl ::std::default::Default for SetUserDepartmentsOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserGroupsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserGroupsDto {
     #[serde(rename = "groupIds")]
     pub group_ids: ::std::vec::Vec<::std::string::String>,
@@ -36596,6 +37001,7 @@ impl SetUserGroupsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserOfPublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserOfPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountIds")]
     pub public_account_ids: ::std::vec::Vec<::std::string::String>,
@@ -36611,6 +37017,7 @@ impl SetUserOfPublicAccountBatchReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`SetUserPostsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserPostsDto {
     #[serde(rename = "postIds")]
     pub post_ids: ::std::vec::Vec<::std::string::String>,
@@ -36626,6 +37033,7 @@ impl SetUserPostsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetUserRolesDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserRolesDto {
     #[serde(rename = "roleIds")]
     pub role_ids: ::std::vec::Vec<::std::string::String>,
@@ -36657,6 +37065,7 @@ pub struct SmtpEmailProviderConfig {
 #[cfg(any(feature = "mgmt-events"))]
 ///`SmtpEmailProviderConfigInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SmtpEmailProviderConfigInput {
     #[serde(default)]
     pub secure: bool,
@@ -36676,6 +37085,7 @@ impl SmtpEmailProviderConfigInput {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SortingDto {
     pub field: SortingDtoField,
     pub order: SortingDtoOrder,
@@ -36689,6 +37099,7 @@ impl SortingDto {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDtoField`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SortingDtoField {
     #[serde(rename = "createdAt")]
     CreatedAt,
@@ -36798,6 +37209,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SortingDtoField {
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SortingDtoOrder`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SortingDtoOrder {
     #[serde(rename = "desc")]
     Desc,
@@ -36866,6 +37278,7 @@ pub struct StrResourceAuthAction {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SubjectDto {
     pub id: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36882,6 +37295,7 @@ impl SubjectDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`SubjectDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SubjectDtoType {
     #[serde(rename = "USER")]
     User,
@@ -37014,6 +37428,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SubjectRespDtoType {
 #[cfg(any(feature = "mgmt-security"))]
 ///`SuspendTerminalDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SuspendTerminalDto {
     #[serde(rename = "endTime")]
     pub end_time: f64,
@@ -37028,6 +37443,7 @@ impl SuspendTerminalDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`SuspendTerminalUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SuspendTerminalUserDto {
     #[serde(rename = "endTime")]
     pub end_time: ::std::string::String,
@@ -37453,6 +37869,7 @@ pub type SyncRiskOperationPagingDto = crate::envelope::Page<SyncRiskOperationDto
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskActiveDirectoryClientConfig`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskActiveDirectoryClientConfig {
     #[serde(
         rename = "syncIdentityProviderCode",
@@ -37471,6 +37888,7 @@ impl SyncTaskActiveDirectoryClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskClientConfig`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskClientConfig {
     #[serde(
         rename = "activeDirectoryConfig",
@@ -37549,6 +37967,7 @@ impl SyncTaskClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskDingtalkClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskDingtalkClientConfig {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub aes_key: ::std::option::Option<::std::string::String>,
@@ -37946,6 +38365,7 @@ impl SyncTaskFieldMapping {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskFxiaokeClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskFxiaokeClientConfig {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -37976,6 +38396,7 @@ impl SyncTaskFxiaokeClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskItalentClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskItalentClientConfig {
     pub app_key: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -38000,6 +38421,7 @@ impl SyncTaskItalentClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskKayangClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskKayangClientConfig {
     pub account: ::std::string::String,
     pub endpoint: ::std::string::String,
@@ -38024,6 +38446,7 @@ impl SyncTaskKayangClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskLarkClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskLarkClientConfig {
     pub app_id: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -38052,6 +38475,7 @@ impl SyncTaskLarkClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskLdapClientConfig`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskLdapClientConfig {
     #[serde(rename = "bindCredentials")]
     pub bind_credentials: ::std::string::String,
@@ -38076,6 +38500,7 @@ impl SyncTaskLdapClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskMaycurClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskMaycurClientConfig {
     pub app_code: ::std::string::String,
     pub app_secret: ::std::string::String,
@@ -38100,6 +38525,7 @@ impl SyncTaskMaycurClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskMokaClientConfig`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskMokaClientConfig {
     #[serde(rename = "apiCode_department")]
     pub api_code_department: ::std::string::String,
@@ -38143,6 +38569,7 @@ impl SyncTaskProvisioningScope {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskScimClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskScimClientConfig {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
@@ -38273,6 +38700,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SyncTaskTimedSchedulerCy
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskWechatworkClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskWechatworkClientConfig {
     #[serde(rename = "agentUrl", skip_serializing_if = "::std::option::Option::is_none")]
     pub agent_url: ::std::option::Option<::std::string::String>,
@@ -38308,6 +38736,7 @@ impl SyncTaskWechatworkClientConfig {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskXiaoshouyiClientConfig`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskXiaoshouyiClientConfig {
     pub client_id: ::std::string::String,
     pub client_secret: ::std::string::String,
@@ -38349,6 +38778,7 @@ impl SyncTaskXiaoshouyiClientConfig {
 ///`TabConfigDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TabConfigDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -38420,6 +38850,7 @@ for TabConfigDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`TargetDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TargetDto {
     #[serde(rename = "targetIdentifier")]
     pub target_identifier: ::std::string::String,
@@ -38435,6 +38866,7 @@ impl TargetDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`TargetDtoTargetType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum TargetDtoTargetType {
     #[serde(rename = "USER")]
     User,
@@ -39206,6 +39638,7 @@ pub struct TencentExmailEmailProviderConfig {
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfigInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TencentExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
@@ -39220,6 +39653,7 @@ impl TencentExmailEmailProviderConfigInput {
 #[cfg(any(feature = "mgmt-security"))]
 ///`TerminalBaseDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TerminalBaseDto {
     pub id: ::std::string::String,
 }
@@ -39808,6 +40242,7 @@ impl<'de> ::serde::Deserialize<'de> for TreeStructsValue {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncRiskOperationDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TriggerSyncRiskOperationDto {
     #[serde(rename = "syncRiskOperationIds")]
     pub sync_risk_operation_ids: ::std::vec::Vec<f64>,
@@ -39845,6 +40280,7 @@ pub struct TriggerSyncTaskDataDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`TriggerSyncTaskDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TriggerSyncTaskDto {
     #[serde(rename = "syncTaskId")]
     pub sync_task_id: f64,
@@ -39868,6 +40304,7 @@ pub struct TriggerWebhookData {
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TriggerWebhookDto {
     #[serde(
         rename = "requestBody",
@@ -39896,6 +40333,7 @@ pub type TriggerWebhookRespDto = crate::envelope::Enveloped<TriggerWebhookData>;
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UnbindPublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UnbindPublicAccountBatchReqDto {
     #[serde(rename = "publicAccountId")]
     pub public_account_id: ::std::string::String,
@@ -39911,6 +40349,7 @@ impl UnbindPublicAccountBatchReqDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAccessKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateAccessKeyDto {
     #[serde(rename = "accessKeyId")]
     pub access_key_id: ::std::string::String,
@@ -39925,6 +40364,7 @@ impl UpdateAccessKeyDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateApplicationMfaSettingsDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -39954,6 +40394,7 @@ impl UpdateApplicationMfaSettingsDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDtoDisabledFactorsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateApplicationMfaSettingsDtoDisabledFactorsItem {
     #[serde(rename = "OTP")]
     Otp,
@@ -40013,6 +40454,7 @@ for UpdateApplicationMfaSettingsDtoDisabledFactorsItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationMfaSettingsDtoEnabledFactorsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateApplicationMfaSettingsDtoEnabledFactorsItem {
     #[serde(rename = "OTP")]
     Otp,
@@ -40072,6 +40514,7 @@ for UpdateApplicationMfaSettingsDtoEnabledFactorsItem {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationPermissionStrategyDataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateApplicationPermissionStrategyDataDto {
     #[serde(rename = "appId")]
     pub app_id: ::std::string::String,
@@ -40087,6 +40530,7 @@ impl UpdateApplicationPermissionStrategyDataDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateApplicationPermissionStrategyDataDtoPermissionStrategy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateApplicationPermissionStrategyDataDtoPermissionStrategy {
     #[serde(rename = "ALLOW_ALL")]
     AllowAll,
@@ -40140,6 +40584,7 @@ for UpdateApplicationPermissionStrategyDataDtoPermissionStrategy {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAsaAccountDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateAsaAccountDto {
     #[serde(rename = "accountId")]
     pub account_id: ::std::string::String,
@@ -40157,6 +40602,7 @@ impl UpdateAsaAccountDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateAuthEnabledDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateAuthEnabledDto {
     pub enabled: bool,
     pub id: ::std::string::String,
@@ -40170,6 +40616,7 @@ impl UpdateAuthEnabledDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateDataPolicyDto {
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
@@ -40545,6 +40992,7 @@ pub type UpdateDataPolicyResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateDataResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<::std::string::String>,
@@ -41050,6 +41498,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoResourceName {
 ///`UpdateDataResourceDtoStruct`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
     String(UpdateDataResourceDtoStructString),
@@ -41858,6 +42307,7 @@ pub type UpdateDataResourceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateDepartmentReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
@@ -41912,6 +42362,7 @@ impl UpdateDepartmentReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentReqDtoDepartmentIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateDepartmentReqDtoDepartmentIdType {
     #[serde(rename = "department_id")]
     DepartmentId,
@@ -41980,6 +42431,7 @@ impl ::std::default::Default for UpdateDepartmentReqDtoDepartmentIdType {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentStatusReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateDepartmentStatusReqDto {
     #[serde(rename = "departmentId")]
     pub department_id: ::std::string::String,
@@ -41994,6 +42446,7 @@ impl UpdateDepartmentStatusReqDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateEmailTemplateDto {
     pub content: ::std::string::String,
     #[serde(rename = "customizeEnabled")]
@@ -42028,6 +42481,7 @@ impl UpdateEmailTemplateDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDtoTplEngine`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateEmailTemplateDtoTplEngine {
     #[serde(rename = "handlebar")]
     Handlebar,
@@ -42083,6 +42537,7 @@ impl ::std::default::Default for UpdateEmailTemplateDtoTplEngine {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateEmailTemplateDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateEmailTemplateDtoType {
     #[serde(rename = "WELCOME_EMAIL")]
     WelcomeEmail,
@@ -42194,6 +42649,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoTy
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateExtIdpConnDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateExtIdpConnDto {
     #[serde(rename = "displayName")]
     pub display_name: ::std::string::String,
@@ -42218,6 +42674,7 @@ impl UpdateExtIdpConnDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateExtIdpDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateExtIdpDto {
     pub id: ::std::string::String,
     pub name: ::std::string::String,
@@ -42233,6 +42690,7 @@ impl UpdateExtIdpDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateFunctionModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub description: ::serde_json::Value,
@@ -42255,6 +42713,7 @@ impl UpdateFunctionModelDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateFunctionModelDtoType {
     #[serde(rename = "ueba")]
     Ueba,
@@ -42332,6 +42791,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateFunctionModelDtoTy
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateFunctionModelFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateFunctionModelFieldDto {
     pub default: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "dropDown")]
@@ -42371,6 +42831,7 @@ impl UpdateFunctionModelFieldDto {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`UpdateGroupReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateGroupReqDto {
     pub code: ::std::string::String,
     #[serde(
@@ -42394,6 +42855,7 @@ impl UpdateGroupReqDto {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateLoginConfig`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateLoginConfig {
     pub config: LanguageCoinfigDto,
     #[serde(rename = "createTenantScenes")]
@@ -42428,6 +42890,7 @@ impl UpdateLoginConfig {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateLoginConfigDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateLoginConfigDto {
     pub update: UpdateLoginConfig,
 }
@@ -42440,6 +42903,7 @@ impl UpdateLoginConfigDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateMultipleTenantAdminDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateMultipleTenantAdminDto {
     #[serde(
         rename = "apiAuthorized",
@@ -42478,6 +42942,7 @@ pub type UpdateNamespaceRespDto = crate::envelope::Enveloped<UpdateNamespaceDto>
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateOperateModelDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateOperateModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub icon: ::std::string::String,
@@ -42499,6 +42964,7 @@ impl UpdateOperateModelDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateOrganizationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateOrganizationReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
@@ -42543,6 +43009,7 @@ impl UpdateOrganizationReqDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateOrganizationStatusReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateOrganizationStatusReqDto {
     #[serde(rename = "rootNodeId")]
     pub root_node_id: ::std::string::String,
@@ -42558,6 +43025,7 @@ impl UpdateOrganizationStatusReqDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdatePermissionNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePermissionNamespaceDto {
     pub code: UpdatePermissionNamespaceDtoCode,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -43069,6 +43537,7 @@ pub type UpdatePermissionNamespaceResponseDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineFunctionDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePipelineFunctionDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
@@ -43105,6 +43574,7 @@ impl UpdatePipelineFunctionDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineOrderDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePipelineOrderDto {
     pub order: ::std::vec::Vec<::std::string::String>,
     pub scene: UpdatePipelineOrderDtoScene,
@@ -43118,6 +43588,7 @@ impl UpdatePipelineOrderDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdatePipelineOrderDtoScene`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePipelineOrderDtoScene {
     #[serde(rename = "PRE_REGISTER")]
     PreRegister,
@@ -43195,6 +43666,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdatePipelineOrderDtoSc
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountBatchOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -43233,6 +43705,7 @@ impl UpdatePublicAccountBatchOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountBatchOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -43294,6 +43767,7 @@ impl ::std::default::Default for UpdatePublicAccountBatchOptionsDtoPasswordEncry
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountBatchReqDto {
     pub list: ::std::vec::Vec<UpdatePublicAccountInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -43308,6 +43782,7 @@ impl UpdatePublicAccountBatchReqDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -43471,6 +43946,7 @@ impl UpdatePublicAccountInfoDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountInfoDtoGender {
     M,
     F,
@@ -43528,6 +44004,7 @@ impl ::std::default::Default for UpdatePublicAccountInfoDtoGender {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountInfoDtoStatus {
     Suspended,
     Resigned,
@@ -43591,6 +44068,7 @@ impl ::std::default::Default for UpdatePublicAccountInfoDtoStatus {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -43638,6 +44116,7 @@ impl UpdatePublicAccountOptionsDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -43698,6 +44177,7 @@ impl ::std::default::Default for UpdatePublicAccountOptionsDtoPasswordEncryptTyp
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDtoUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountOptionsDtoUserIdType {
     #[serde(rename = "user_id")]
     UserId,
@@ -43778,6 +44258,7 @@ impl ::std::default::Default for UpdatePublicAccountOptionsDtoUserIdType {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -43944,6 +44425,7 @@ impl UpdatePublicAccountReqDto {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountReqDtoGender {
     M,
     F,
@@ -44000,6 +44482,7 @@ impl ::std::default::Default for UpdatePublicAccountReqDtoGender {
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdatePublicAccountReqDtoStatus {
     Suspended,
     Resigned,
@@ -44062,6 +44545,7 @@ impl ::std::default::Default for UpdatePublicAccountReqDtoStatus {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateResourceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<ResourceAction>,
@@ -44087,6 +44571,7 @@ impl UpdateResourceDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateResourceDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateResourceDtoType {
     #[serde(rename = "DATA")]
     Data,
@@ -44148,6 +44633,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateResourceDtoType {
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`UpdateRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateRoleDto {
     pub code: ::std::string::String,
     #[serde(
@@ -44172,6 +44658,7 @@ impl UpdateRoleDto {
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`UpdateRowDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateRowDto {
     pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(rename = "modelId")]
@@ -44190,6 +44677,7 @@ impl UpdateRowDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`UpdateSecuritySettingsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateSecuritySettingsDto {
     #[serde(
         rename = "allowedOrigins",
@@ -44292,6 +44780,7 @@ impl UpdateSecuritySettingsDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateSyncTaskDto {
     #[serde(
         rename = "clientConfig",
@@ -44351,6 +44840,7 @@ impl UpdateSyncTaskDto {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskFlow`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateSyncTaskDtoSyncTaskFlow {
     #[serde(rename = "upstream")]
     Upstream,
@@ -44400,6 +44890,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateSyncTaskDtoSyncTas
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskTrigger`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateSyncTaskDtoSyncTaskTrigger {
     #[serde(rename = "manually")]
     Manually,
@@ -44454,6 +44945,7 @@ for UpdateSyncTaskDtoSyncTaskTrigger {
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`UpdateSyncTaskDtoSyncTaskType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateSyncTaskDtoSyncTaskType {
     #[serde(rename = "lark")]
     Lark,
@@ -44551,6 +45043,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateSyncTaskDtoSyncTas
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateTenantAppqrcodeState`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTenantAppqrcodeState {
     pub enabled: bool,
 }
@@ -44563,6 +45056,7 @@ impl UpdateTenantAppqrcodeState {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantCooperatorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTenantCooperatorDto {
     #[serde(rename = "apiAuthorized")]
     pub api_authorized: bool,
@@ -44577,6 +45071,7 @@ impl UpdateTenantCooperatorDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTenantDto {
     #[serde(
         rename = "appIds",
@@ -44610,6 +45105,7 @@ impl UpdateTenantDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`UpdateTenantUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTenantUserDto {
     #[serde(
         rename = "linkUserId",
@@ -44631,6 +45127,7 @@ impl UpdateTenantUserDto {
 #[cfg(any(feature = "mgmt-security"))]
 ///`UpdateTerminalDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTerminalDto {
     pub id: ::std::string::String,
 }
@@ -44643,6 +45140,7 @@ impl UpdateTerminalDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateTerminalUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateTerminalUserDto {
     pub id: ::std::string::String,
     #[serde(rename = "userId")]
@@ -44657,6 +45155,7 @@ impl UpdateTerminalUserDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserBatchOptionsDto {
     #[serde(rename = "autoGeneratePassword", default)]
     pub auto_generate_password: bool,
@@ -44695,6 +45194,7 @@ impl UpdateUserBatchOptionsDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateUserBatchOptionsDtoPasswordEncryptType {
     #[serde(rename = "sm2")]
     Sm2,
@@ -44755,6 +45255,7 @@ impl ::std::default::Default for UpdateUserBatchOptionsDtoPasswordEncryptType {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserBatchReqDto {
     pub list: ::std::vec::Vec<UpdateUserInfoDto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -44769,6 +45270,7 @@ impl UpdateUserBatchReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub address: ::std::option::Option<::std::string::String>,
@@ -44935,6 +45437,7 @@ impl UpdateUserInfoDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateUserInfoDtoGender {
     M,
     F,
@@ -44991,6 +45494,7 @@ impl ::std::default::Default for UpdateUserInfoDtoGender {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateUserInfoDtoStatus {
     Suspended,
     Resigned,
@@ -45053,6 +45557,7 @@ impl ::std::default::Default for UpdateUserInfoDtoStatus {
 #[cfg(any(feature = "mgmt-applications"))]
 ///`UpdateUserPoolTenantLoginConfigDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserPoolTenantLoginConfigDto {
     pub update: UpdateLoginConfig,
 }
@@ -45065,6 +45570,7 @@ impl UpdateUserPoolTenantLoginConfigDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateWebhookDto {
     #[serde(
         rename = "contentType",
@@ -45107,6 +45613,7 @@ impl UpdateWebhookDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDtoContentType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateWebhookDtoContentType {
     #[serde(rename = "application/json")]
     ApplicationJson,
@@ -45160,6 +45667,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookDtoContentT
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhookDtoEventsItem`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateWebhookDtoEventsItem {
     #[serde(rename = "test")]
     Test,
@@ -45789,6 +46297,7 @@ pub type UserActionLogRespDto = crate::envelope::Enveloped<UserActionLogRespData
 #[cfg(any(feature = "mgmt-organizations", feature = "mgmt-public-accounts"))]
 ///`UserConnectionPostDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserConnectionPostDto {
     #[serde(rename = "postId")]
     pub post_id: ::std::string::String,
@@ -46503,6 +47012,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserFieldDecryptReqDto {
     pub data: ::std::vec::Vec<UserFieldDecryptReqItemDto>,
     #[serde(rename = "privateKey")]
@@ -46517,6 +47027,7 @@ impl UserFieldDecryptReqDto {
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserFieldDecryptReqItemDto {
     #[serde(rename = "encryptedContent")]
     pub encrypted_content: ::std::string::String,
@@ -46562,6 +47073,7 @@ pub type UserIdListRespDto = crate::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserInfoDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
@@ -46594,6 +47106,7 @@ impl UserInfoDto {
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`UserInfoDtoGender`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UserInfoDtoGender {
     M,
     F,
@@ -46644,6 +47157,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UserInfoDtoGender {
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserListCreateDto {
     #[serde(rename = "addType")]
     pub add_type: ::std::string::String,

@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use genauth_api::types;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -410,15 +409,16 @@ impl AuthenticationClient {
     ///
     /// A plain function returning the call's future, not an `async fn` around it: see
     /// [`send`](crate::exec::send).
-    pub(crate) fn app_call<T, F, Fut>(
+    pub(crate) fn app_call<T, E, F, Fut>(
         &self,
         operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
         T: Envelope,
+        E: crate::exec::ServiceError,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
-        Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
+        Fut: std::future::Future<Output = Generated<T, E>>,
     {
         let app = self.app();
         send_v3(&app.conn.retry, &app.app_api, operation, call)
@@ -426,15 +426,16 @@ impl AuthenticationClient {
 
     /// A V3 call as the signed-in user: a fresh token and, on statusCode 401, one refresh and
     /// one more try (see [`UserTokens`]).
-    pub(crate) fn user_call<T, F, Fut>(
+    pub(crate) fn user_call<T, E, F, Fut>(
         &self,
         operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
         T: Envelope,
+        E: crate::exec::ServiceError,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
-        Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
+        Fut: std::future::Future<Output = Generated<T, E>>,
     {
         send_v3(&self.app().conn.retry, UserTokens(self), operation, call)
     }
@@ -469,15 +470,17 @@ impl AuthenticationClient {
     /// assert!(answer.data.len() > 200);
     /// # Ok(()) }
     /// ```
-    pub async fn send_as_app<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    pub async fn send_as_app<T, E, F, Fut>(
+        &self,
+        operation: &'static Operation,
+        call: F,
+    ) -> Result<T>
     where
         T: Envelope,
+        E: crate::ErrorBody,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
         Fut: std::future::Future<
-                Output = std::result::Result<
-                    genauth_api::ResponseValue<T>,
-                    genauth_api::Error<types::CommonResponseDto>,
-                >,
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
             >,
     {
         // The call may make only the operation it was declared as: another would run under
@@ -513,15 +516,17 @@ impl AuthenticationClient {
     /// assert!(answer.data.is_some());
     /// # Ok(()) }
     /// ```
-    pub async fn send_as_user<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    pub async fn send_as_user<T, E, F, Fut>(
+        &self,
+        operation: &'static Operation,
+        call: F,
+    ) -> Result<T>
     where
         T: Envelope,
+        E: crate::ErrorBody,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
         Fut: std::future::Future<
-                Output = std::result::Result<
-                    genauth_api::ResponseValue<T>,
-                    genauth_api::Error<types::CommonResponseDto>,
-                >,
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
             >,
     {
         // The call may make only the operation it was declared as: another would run under
@@ -530,6 +535,106 @@ impl AuthenticationClient {
         self.user_call(operation, expecting)
             .await
             .map(|answer| *answer)
+    }
+
+    /// [`send_as_app`](Self::send_as_app) for an operation whose answer is not a V3 envelope
+    /// (the OIDC endpoints, and others whose documents give another shape or none: `()`): the
+    /// answer is the operation's type as decoded, with no statusCode to check; a failure the
+    /// service answers with an HTTP status is an [`Error::Http`](crate::Error::Http) (an
+    /// [`Error::OAuth`](crate::Error::OAuth) for an OAuth error body). The app's headers,
+    /// retries, timeouts and span are [`send_as_app`](Self::send_as_app)'s.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let app = sandbox.seed().app;
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&app.id)
+    /// #     .app_secret(&app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// // The operation's family is a cargo feature (`auth-oidc`, or `full`).
+    /// # #[cfg(feature = "auth-oidc")] {
+    /// use genauth::api::operations as op;
+    ///
+    /// let discovery = client
+    ///     .send_plain_as_app(&op::OPEN_ID_CONFIGURATION, |api| async move {
+    ///         api.open_id_configuration().send().await
+    ///     })
+    ///     .await?;
+    /// println!("{}", discovery.issuer);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_plain_as_app<T, E, F, Fut>(
+        &self,
+        operation: &'static Operation,
+        call: F,
+    ) -> Result<T>
+    where
+        E: crate::ErrorBody,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
+            >,
+    {
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        let app = self.app();
+        crate::exec::send(&app.conn.retry, &app.app_api, operation, expecting)
+            .await
+            .map(|answer| *answer)
+    }
+
+    /// [`send_plain_as_app`](Self::send_plain_as_app) as the signed-in user, with
+    /// [`send_as_user`](Self::send_as_user)'s bearer token, refreshed when it is about to
+    /// expire and once more after a 401.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let app = sandbox.seed().app;
+    /// # let client = genauth::AuthenticationClient::builder()
+    /// #     .app_id(&app.id)
+    /// #     .app_secret(&app.secret)
+    /// #     .host(sandbox.url())
+    /// #     .build()?;
+    /// // The operation's family is a cargo feature (`auth-oidc`, or `full`).
+    /// # #[cfg(feature = "auth-oidc")] {
+    /// use genauth::api::operations as op;
+    ///
+    /// client.sign_in_by_username_password("alice", "alice-password-1").await?;
+    /// // /oidc/me answers the user's claims; its documents give no schema, so `()`.
+    /// client
+    ///     .send_plain_as_user(&op::OIDC_USER_INFO_GET, |api| async move {
+    ///         api.oidc_user_info_get().send().await
+    ///     })
+    ///     .await?;
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_plain_as_user<T, E, F, Fut>(
+        &self,
+        operation: &'static Operation,
+        call: F,
+    ) -> Result<T>
+    where
+        E: crate::ErrorBody,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
+            >,
+    {
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        crate::exec::send(
+            &self.app().conn.retry,
+            UserTokens(self),
+            operation,
+            expecting,
+        )
+        .await
+        .map(|answer| *answer)
     }
 
     /// Renews the access token with the refresh token now, keeps and returns the new set.
@@ -597,6 +702,7 @@ mod future_sizes {
     use super::*;
     use crate::{PhoneNumber, SmsChannel};
     use genauth_api::operations as op;
+    use genauth_api::types;
 
     /// A call's future is moved (copied) through every layer that awaits it, on every call, so
     /// its size is part of the facade's overhead (docs/benchmarks.md). Passing a future into an

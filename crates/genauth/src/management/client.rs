@@ -519,15 +519,13 @@ impl ManagementClient {
     /// assert_eq!(bob.as_deref(), Some("bob"));
     /// # Ok(()) }
     /// ```
-    pub async fn send<T, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
+    pub async fn send<T, E, F, Fut>(&self, operation: &'static Operation, call: F) -> Result<T>
     where
         T: Envelope,
+        E: crate::ErrorBody,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
         Fut: std::future::Future<
-                Output = std::result::Result<
-                    genauth_api::ResponseValue<T>,
-                    genauth_api::Error<types::CommonResponseDto>,
-                >,
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
             >,
     {
         // The call may make only the operation it was declared as: another would run under
@@ -536,20 +534,71 @@ impl ManagementClient {
         self.call(operation, expecting).await.map(|answer| *answer)
     }
 
+    /// [`send`](Self::send) for an operation whose answer is not a V3 envelope (its documents
+    /// give another shape, or none: `()`): the answer is the operation's type as decoded, with
+    /// no statusCode to check; a failure the service answers with an HTTP status is an
+    /// [`Error::Http`](crate::Error::Http) or, with a V3 envelope as its body, an
+    /// [`Error::Api`](crate::Error::Api). The credential, retries, timeouts and span are
+    /// [`send`](Self::send)'s.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = genauth_sandbox::Sandbox::builder().start().await?;
+    /// # let pool = sandbox.seed().user_pool;
+    /// # let management = genauth::ManagementClient::builder()
+    /// #     .host(sandbox.url())
+    /// #     .access_key_id(&pool.access_key_id)
+    /// #     .access_key_secret(&pool.access_key_secret)
+    /// #     .build()?;
+    /// // The operation's family is a cargo feature (`mgmt-organizations`, or `full`).
+    /// # #[cfg(feature = "mgmt-organizations")] {
+    /// use genauth::api::operations as op;
+    ///
+    /// // get-post answers the post itself, not an envelope, as its documents say.
+    /// let post = management
+    ///     .send_plain(&op::GET_POST, |api| async move {
+    ///         api.get_post().code("engineer").send().await
+    ///     })
+    ///     .await?;
+    /// println!("{}", post.name);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_plain<T, E, F, Fut>(
+        &self,
+        operation: &'static Operation,
+        call: F,
+    ) -> Result<T>
+    where
+        E: crate::ErrorBody,
+        F: Fn(Arc<genauth_api::Client>) -> Fut,
+        Fut: std::future::Future<
+                Output = std::result::Result<genauth_api::ResponseValue<T>, genauth_api::Error<E>>,
+            >,
+    {
+        let expecting = |api: Arc<genauth_api::Client>| call(Arc::new(api.expecting(operation.id)));
+        let inner = &*self.inner;
+        crate::exec::send(&inner.conn.retry, Authorized(inner), operation, expecting)
+            .await
+            .map(|answer| *answer)
+    }
+
     /// A V3 management call with the client's credential (the signature, or the management
     /// token renewed once after a 401), its retry class and span.
     ///
     /// A plain function returning the call's future, not an `async fn` around it: see
     /// `exec::send`.
-    pub(crate) fn call<T, F, Fut>(
+    pub(crate) fn call<T, E, F, Fut>(
         &self,
         operation: &'static Operation,
         call: F,
     ) -> impl std::future::Future<Output = Result<Box<T>>>
     where
         T: Envelope,
+        E: crate::exec::ServiceError,
         F: Fn(Arc<genauth_api::Client>) -> Fut,
-        Fut: std::future::Future<Output = Generated<T, types::CommonResponseDto>>,
+        Fut: std::future::Future<Output = Generated<T, E>>,
     {
         let inner = &*self.inner;
         send_v3(&inner.conn.retry, Authorized(inner), operation, call)
