@@ -756,3 +756,29 @@ pub fn manifest_features(
     let head = manifest[..next].trim_end_matches('\n');
     Ok(format!("{head}\n{block}\n{}", &manifest[next..]))
 }
+
+/// Writes the composed documents (authentication, then management: the families' operations
+/// and the schemas they reach, repaired) into `dir` as `<document>.json`; answers the paths.
+pub fn write_composed(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    let spec = Spec::parse(&crate::read(&crate::spec_path())?)?;
+    let composition = compose(&Upstream::load()?, &spec, load()?)?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (name, doc) in ["authentication", "management"]
+        .into_iter()
+        .zip(&composition.documents)
+    {
+        let path = dir.join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(doc)
+            .map_err(|e| Error::Parse(format!("the composed {name} document: {e}")))?;
+        std::fs::write(&path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        out.push(path);
+    }
+    Ok(out)
+}

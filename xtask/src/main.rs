@@ -1,7 +1,8 @@
 //! The xtask's commands: `generate [--check]` (every generated file: the client, the operation
 //! table, the country list; `--check` fails with a diff when one is stale), `lint` (the spec's
-//! rules), `upstream-check` (our spec against the service's own documents, with coverage) and
-//! `msrv-check` (the declared rust-version builds). The work is in the library (`lib.rs`).
+//! rules), `upstream-check` (our spec against the service's own documents, with coverage),
+//! `msrv-check` (the declared rust-version builds) and `composed DIR` (the composed documents
+//! `generate` works from, for other tools). The work is in the library (`lib.rs`).
 
 use std::process::ExitCode;
 
@@ -38,6 +39,13 @@ enum Command {
     /// Check the declared rust-version without a second toolchain: no crate the published
     /// crates build needs a newer Rust, and the toolchain is not older.
     MsrvCheck,
+    /// Write the composed documents `generate` works from (the families' operations of the
+    /// service's documents, repaired) as `authentication.json` and `management.json` into DIR,
+    /// for other tools (schemathesis runs over them in the tests).
+    Composed {
+        /// The directory to write into (created if missing).
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +70,12 @@ fn run(cli: Cli) -> Result<ExitCode, xtask::Error> {
         } else {
             ExitCode::FAILURE
         }),
+        Command::Composed { dir } => {
+            for path in xtask::families::write_composed(&dir)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lint => {
             let spec = xtask::Spec::load()?;
             let findings = xtask::lint(&spec);

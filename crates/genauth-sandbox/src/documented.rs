@@ -362,6 +362,15 @@ fn instance(schemas: Option<&Map<String, Value>>, schema: &Value, depth: usize) 
         }
         return Value::Object(merged);
     }
+    // One of several shapes: the first (an answer that fits it fits the whole).
+    if let Some(first) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+        .and_then(|v| v.first())
+    {
+        return instance(schemas, first, depth);
+    }
     if let Some(default) = schema.get("default").filter(|d| !d.is_null()) {
         return default.clone();
     }

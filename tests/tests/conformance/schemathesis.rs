@@ -9,7 +9,13 @@
 //!   authenticate in the body);
 //! * the `/api/v2/sdk` social calls with a real client id (the other device headers are
 //!   generated from the spec);
-//! * the `/api/v2/tenant/sso` calls with a tenant access token.
+//! * the `/api/v2/tenant/sso` calls with a tenant access token;
+//! * every operation of the service's documents that the spec does not define (503), from the
+//!   documents as `cargo xtask generate` composes them (`xtask composed`): the management
+//!   document with the management token, the authentication document with the app and a
+//!   signed-in user. A V3 refusal is an HTTP 200 envelope without `data` (statusCode 400 and
+//!   so on, as the service answers it): each 200 answer schema of theirs also admits that
+//!   refusal (`refusals_admitted`), and nothing else is loosened.
 
 use std::process::Command;
 
@@ -89,9 +95,51 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .expect("json");
     let tenant_token = tenant["access_token"].as_str().expect("token").to_string();
 
+    // schemathesis keeps a cache (and replays past failures) in `.schemathesis/` under its
+    // working directory: a fresh one under the target directory, never the source tree.
+    let workdir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-run");
+    let _ = std::fs::remove_dir_all(&workdir);
+    std::fs::create_dir_all(&workdir).expect("schemathesis working directory");
+    let composed = xtask::families::write_composed(&workdir.join("documents")).expect("composed");
+    for path in &composed {
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+        std::fs::write(path, refusals_admitted(doc).to_string()).expect("write");
+    }
+    let [authentication, management] = [&composed[0], &composed[1]].map(|p| p.to_path_buf());
+
     let spec = xtask::spec_path();
     let url = sandbox.url().to_string();
+    let documents = |doc: &std::path::Path| {
+        vec![
+            "--spec".to_string(),
+            doc.display().to_string(),
+            "--phases".into(),
+            "coverage,fuzzing".into(),
+            "-n".into(),
+            "3".into(),
+        ]
+    };
+    let mut documented_management = documents(&management);
+    documented_management.extend([
+        "-H".into(),
+        format!("authorization: Bearer {mgmt_token}"),
+        "-H".into(),
+        format!("x-authing-userpool-id: {}", seed.user_pool.id),
+    ]);
+    let mut documented_authentication = documents(&authentication);
+    documented_authentication.extend([
+        "-H".into(),
+        format!("x-authing-app-id: {}", seed.app.id),
+        "-H".into(),
+        format!("authorization: {user_token}"),
+    ]);
     let passes: Vec<(&str, Vec<String>)> = vec![
+        ("documented management operations", documented_management),
+        (
+            "documented authentication operations",
+            documented_authentication,
+        ),
         (
             "user calls",
             vec![
@@ -140,25 +188,28 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             ],
         ),
     ];
-    // schemathesis keeps a cache (and replays past failures) in `.schemathesis/` under its
-    // working directory: a fresh one under the target directory, never the source tree.
-    let workdir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-run");
-    let _ = std::fs::remove_dir_all(&workdir);
-    std::fs::create_dir_all(&workdir).expect("schemathesis working directory");
     for (name, args) in passes {
+        // A pass names its own document (`--spec`) and examples, or takes the spec's and 40.
+        let (document, args) = match args.iter().position(|a| a == "--spec") {
+            Some(at) => {
+                let mut args = args.clone();
+                let document = args.remove(at + 1);
+                args.remove(at);
+                (std::path::PathBuf::from(document), args)
+            }
+            None => {
+                let mut args = args.clone();
+                args.extend(["-n".into(), "40".into()]);
+                (spec.clone(), args)
+            }
+        };
         let mut cmd = Command::new(&python);
         cmd.current_dir(&workdir);
         cmd.args(["-m", "schemathesis.cli", "run"])
-            .arg(&spec)
+            .arg(&document)
             .args(["-u", &url])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
-            .args([
-                "-n",
-                "40",
-                "--generation-deterministic",
-                "--request-timeout",
-                "5",
-            ])
+            .args(["--generation-deterministic", "--request-timeout", "5"])
             .args(&args)
             .env("SCHEMATHESIS_TELEMETRY", "false")
             .env("NO_COLOR", "1");
@@ -181,4 +232,42 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             "{name}: nothing was tested:\n{stdout}"
         );
     }
+}
+
+/// The composed document `doc` with each 200 answer of its V3 operations (every path but the
+/// OAuth ones, `/oidc` and `/mfa`) admitting the V3 refusal as well: an envelope whose
+/// statusCode is not 200, without `data`, which the service answers with HTTP 200.
+fn refusals_admitted(mut doc: Value) -> Value {
+    doc["components"]["schemas"]["V3Refusal"] = json!({
+        "type": "object",
+        "required": ["statusCode", "message"],
+        "properties": {
+            "statusCode": {"type": "integer", "not": {"enum": [200]}},
+            "message": {"type": "string"},
+            "apiCode": {"type": "integer"},
+            "requestId": {"type": "string"},
+        },
+    });
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for (path, item) in paths.iter_mut() {
+        if path.starts_with("/oidc") || path.starts_with("/mfa") {
+            continue;
+        }
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            for code in ["200", "201"] {
+                if let Some(schema) = op.pointer_mut(&format!(
+                    "/responses/{code}/content/application~1json/schema"
+                )) {
+                    let documented = schema.take();
+                    *schema =
+                        json!({"anyOf": [documented, {"$ref": "#/components/schemas/V3Refusal"}]});
+                }
+            }
+        }
+    }
+    doc
 }
