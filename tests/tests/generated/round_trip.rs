@@ -6,6 +6,11 @@
 //! their `send_plain` twins when the answer is not a V3 envelope); the sandbox checks the
 //! request against the documents and its answer decodes into the operation's type.
 //!
+//! The requests go through a recording relay in front of the sandbox: the wire form of each
+//! (method, path and query, content type, body; not the credentials, which the facade's own
+//! wire tests cover) is one entry of a reviewed snapshot per document
+//! (`snapshots/families_wire/`).
+//!
 //! So for each operation: the builder takes the values the documents allow (a `limit` of 1 is
 //! a `NonZeroU64`, an enum's first value is a variant), the wire form the generated client
 //! makes is the one the documents describe (the sandbox refuses anything else with 400), and
@@ -13,6 +18,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -78,18 +88,109 @@ const REFUSED_WITH_400: [(&str, &str); 4] = [
     ("/api/v3/update-user-batch", "1 to 50"),
 ];
 
+/// A relay in front of the sandbox that records each request's wire form.
+#[derive(Clone)]
+struct Relay {
+    upstream: String,
+    http: reqwest::Client,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// The paths of the credentials' own calls, left out of the record.
+const CREDENTIAL_PATHS: [&str; 3] = [
+    "/api/v3/get-management-token",
+    "/oidc/token",
+    "/api/v3/signin",
+];
+
+async fn relay(
+    axum::extract::State(r): axum::extract::State<Relay>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let shown = match serde_json::from_slice::<Value>(&body) {
+        Ok(json) => serde_json::to_string_pretty(&json).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&body).into_owned(),
+    };
+    if !CREDENTIAL_PATHS.contains(&uri.path()) {
+        r.seen.lock().expect("lock").push((
+            uri.path().to_string(),
+            format!("{method} {target}\ncontent-type: {content_type}\n{shown}"),
+        ));
+    }
+    let mut req = r.http.request(method, format!("{}{target}", r.upstream));
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            req = req.header(name, value);
+        }
+    }
+    let answer = req.body(body).send().await.expect("the sandbox answers");
+    let status = answer.status();
+    let mut out = HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            out.append(name, value.clone());
+        }
+    }
+    let bytes = answer.bytes().await.expect("body");
+    (status, out, bytes).into_response()
+}
+
+impl Relay {
+    async fn start(upstream: &str) -> (String, Relay) {
+        let relay_state = Relay {
+            upstream: upstream.trim_end_matches('/').to_string(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            seen: Arc::default(),
+        };
+        let app = axum::Router::new()
+            .fallback(relay)
+            .with_state(relay_state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), relay_state)
+    }
+
+    fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.seen.lock().expect("lock"))
+    }
+}
+
 #[tokio::test]
 async fn every_family_operation_makes_a_round_trip_through_the_facade() {
     let h = Harness::new().await;
     let seed = h.sandbox.seed();
+    let (url, relay) = Relay::start(h.sandbox.url()).await;
     let clients = Clients {
         management: genauth::ManagementClient::builder()
-            .host(h.sandbox.url())
+            .host(&url)
             .access_key_id(&seed.user_pool.access_key_id)
             .access_key_secret(&seed.user_pool.access_key_secret)
             .build()
             .expect("management client"),
-        user: crate::common::app_client(&h.sandbox),
+        user: genauth::AuthenticationClient::builder()
+            .app_id(&seed.app.id)
+            .app_secret(&seed.app.secret)
+            .host(&url)
+            .build()
+            .expect("client"),
     };
     clients
         .user
@@ -100,6 +201,8 @@ async fn every_family_operation_makes_a_round_trip_through_the_facade() {
     let operations = doc["operations"].as_array().expect("operations");
     let (mut answered, mut refused) = (0, Vec::new());
     let mut failures = Vec::new();
+    let mut wire: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    relay.take();
     for (method, path, trip) in super::trips::TRIPS {
         let label = format!("{method} {path}");
         let Some(op) = operations
@@ -143,7 +246,32 @@ async fn every_family_operation_makes_a_round_trip_through_the_facade() {
             Some("user") => Via::User,
             _ => Via::App,
         };
-        match trip(&clients, via, &Value::Object(query), &body).await {
+        let outcome = trip(&clients, via, &Value::Object(query), &body).await;
+        let sent: Vec<String> = relay
+            .take()
+            .into_iter()
+            .filter(|(_, text)| !text.is_empty())
+            .map(|(_, text)| text)
+            .collect();
+        let document = op["family"].as_str().unwrap_or_default().to_string();
+        // The operation's own request; after it, only a redirect followed (named by its
+        // request line), never a second try: the least request is answered at once.
+        match sent.split_first() {
+            Some((first, followed)) => {
+                let mut entry = format!(
+                    "## {}\n{first}\n",
+                    op["id"].as_str().unwrap_or_default()
+                );
+                for next in followed {
+                    let line = next.lines().next().unwrap_or_default();
+                    entry.push_str(&format!("(redirect followed: {line})\n"));
+                }
+                wire.entry(document).or_default().push(entry);
+            }
+            None if outcome.is_err() => {}
+            None => failures.push(format!("{label}: nothing was sent")),
+        }
+        match outcome {
             Err(why) => failures.push(format!("{label}: the request: {why}")),
             Ok(Ok(())) => answered += 1,
             Ok(Err(genauth::Error::Api {
@@ -175,4 +303,13 @@ async fn every_family_operation_makes_a_round_trip_through_the_facade() {
         "trips for every operation"
     );
     assert!(refused.len() < 40, "{}", refused.join("\n"));
+    insta::with_settings!({
+        snapshot_path => "../snapshots/families_wire",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        for (document, entries) in &wire {
+            insta::assert_snapshot!(document.as_str(), entries.join("\n"));
+        }
+    });
 }
