@@ -114,8 +114,10 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         vec![
             "--spec".to_string(),
             doc.display().to_string(),
+            // Fuzzing only: the coverage phase's edge cases (25,000 requests over these
+            // documents) found nothing fuzzing did not, at three times the time.
             "--phases".into(),
-            "coverage,fuzzing".into(),
+            "fuzzing".into(),
             "-n".into(),
             "3".into(),
         ]

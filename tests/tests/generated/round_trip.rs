@@ -258,10 +258,7 @@ async fn every_family_operation_makes_a_round_trip_through_the_facade() {
         // request line), never a second try: the least request is answered at once.
         match sent.split_first() {
             Some((first, followed)) => {
-                let mut entry = format!(
-                    "## {}\n{first}\n",
-                    op["id"].as_str().unwrap_or_default()
-                );
+                let mut entry = format!("## {}\n{first}\n", op["id"].as_str().unwrap_or_default());
                 for next in followed {
                     let line = next.lines().next().unwrap_or_default();
                     entry.push_str(&format!("(redirect followed: {line})\n"));
