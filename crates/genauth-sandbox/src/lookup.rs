@@ -72,6 +72,27 @@ impl UserRef {
     }
 }
 
+/// A body's `options` that say how its `userId` reads (set-user-departments,
+/// reset-user-principal-authentication-info).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserIdOptions {
+    #[serde(default)]
+    user_id_type: Option<String>,
+}
+
+impl UserIdOptions {
+    /// The id of the user `user_id` names, read as `options` say (`user_id` unless named).
+    pub(crate) fn find(
+        options: Option<&Self>,
+        store: &Store,
+        user_id: &str,
+    ) -> Result<String, ApiError> {
+        let kind = options.and_then(|o| o.user_id_type.as_deref());
+        find_user(store, user_id, kind.unwrap_or("user_id"))
+    }
+}
+
 /// A code or name the service would refuse: empty, or longer than 64 characters.
 pub(crate) fn check_code(name: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() || value.chars().count() > 64 {

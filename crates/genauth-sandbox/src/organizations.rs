@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::dto::iso;
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{check_code, find_user, page_and_limit};
+use crate::lookup::{UserIdOptions, check_code, find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Department, Membership, Organization};
@@ -241,14 +241,6 @@ pub(crate) struct DepartmentPlace {
     is_main_department: bool,
 }
 
-/// How set-user-departments names the user.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UserIdOptions {
-    #[serde(default)]
-    user_id_type: Option<String>,
-}
-
 /// set-user-departments' body.
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -265,10 +257,9 @@ pub(crate) async fn set_user_departments(
     State(s): S,
     V3Json(body): V3Json<SetDepartmentsBody>,
 ) -> Result<Response, ApiError> {
-    let kind = body.options.unwrap_or_default().user_id_type;
     let now = s.now_ms();
     let mut store = s.lock();
-    let id = find_user(&store, &body.user_id, kind.as_deref().unwrap_or("user_id"))?;
+    let id = UserIdOptions::find(body.options.as_ref(), &store, &body.user_id)?;
     if body
         .departments
         .iter()

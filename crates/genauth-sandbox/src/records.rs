@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{UserRef, check_code, find_user, page_and_limit};
+use crate::lookup::{UserIdOptions, UserRef, check_code, find_user, page_and_limit};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Group, Role, SignIn, SignInIdentity};
@@ -482,21 +482,13 @@ pub(crate) async fn principal_authentication_info(
     Ok(ok(Some(json!({ "totalCount": 0, "list": [] }))))
 }
 
-/// How reset-user-principal-authentication-info names the user.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ResetPrincipalOptions {
-    #[serde(default)]
-    user_id_type: Option<String>,
-}
-
 /// reset-user-principal-authentication-info's body.
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResetPrincipalBody {
     user_id: String,
     #[serde(default)]
-    options: Option<ResetPrincipalOptions>,
+    options: Option<UserIdOptions>,
 }
 
 /// reset-user-principal-authentication-info: clears the user's real-name authentications
@@ -505,9 +497,8 @@ pub(crate) async fn reset_principal_authentication_info(
     State(s): S,
     V3Json(body): V3Json<ResetPrincipalBody>,
 ) -> Result<Response, ApiError> {
-    let kind = body.options.unwrap_or_default().user_id_type;
     let store = s.lock();
-    find_user(&store, &body.user_id, kind.as_deref().unwrap_or("user_id"))?;
+    UserIdOptions::find(body.options.as_ref(), &store, &body.user_id)?;
     Ok(success())
 }
 
