@@ -106,8 +106,7 @@ pub(crate) async fn get_security_info(
     State(s): S,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let store = s.lock();
     let u = store.user(&user_id)?;
     let password_level = match u.password.as_deref().map(str::len) {

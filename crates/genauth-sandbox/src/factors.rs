@@ -74,8 +74,7 @@ pub(crate) async fn send_enroll_factor_request(
     headers: HeaderMap,
     V3Json(body): V3Json<EnrollRequestBody>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (app, user_id) = s.signed_in(&headers)?;
     sms_only(&body.factor_type)?;
     let number = body
         .profile
@@ -142,8 +141,7 @@ pub(crate) async fn enroll_factor(
     headers: HeaderMap,
     V3Json(body): V3Json<EnrollBody>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     sms_only(&body.factor_type)?;
     let now = s.now_ms();
     let mut store = s.lock();
@@ -180,8 +178,7 @@ pub(crate) async fn list_enrolled_factors(
     State(s): S,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let store = s.lock();
     let list: Vec<Value> = store
         .records
@@ -210,8 +207,7 @@ pub(crate) async fn get_factor(
     headers: HeaderMap,
     V3Query(q): V3Query<FactorRef>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let store = s.lock();
     let factor = store
         .records
@@ -228,8 +224,7 @@ pub(crate) async fn reset_factor(
     headers: HeaderMap,
     V3Json(body): V3Json<FactorRef>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let mut store = s.lock();
     let before = store.records.factors.len();
     store

@@ -52,6 +52,17 @@ pub(crate) fn page_and_limit(
     Ok((page as usize, limit as usize))
 }
 
+/// Page `page` (from 1) of `items`, `limit` a page, and how many items there are in all.
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
+    page: usize,
+    limit: usize,
+) -> (usize, impl Iterator<Item = T>) {
+    let total = items.len();
+    let skip = page.saturating_sub(1).saturating_mul(limit);
+    (total, items.into_iter().skip(skip).take(limit))
+}
+
 /// A query that names one user: `userId`, read as `userIdType` says (`user_id` unless named).
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

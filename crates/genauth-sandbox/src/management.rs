@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use crate::dto::user_dto;
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{UserRef, find_user, page_and_limit};
+use crate::lookup::{UserRef, find_user, page_and_limit, paginate};
 use crate::shared::S;
 use crate::state::{Identity, State as Store, normalize_phone};
 use genauth_api::types;
@@ -511,11 +511,8 @@ pub(crate) async fn list_users(
             if descending { order.reverse() } else { order }
         });
     }
-    let total = users.len();
+    let (total, users) = paginate(users, page, limit);
     let list = users
-        .into_iter()
-        .skip((page - 1).saturating_mul(limit))
-        .take(limit)
         .map(|u| {
             user_dto(
                 u,

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::dto::iso;
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{UserIdOptions, check_code, find_user, page_and_limit};
+use crate::lookup::{UserIdOptions, check_code, find_user, page_and_limit, paginate};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Department, Membership, Organization};
@@ -437,11 +437,8 @@ pub(crate) async fn user_departments(
             ));
         }
     }
-    let total = places.len();
+    let (total, places) = paginate(places, page, limit);
     let list: Vec<Value> = places
-        .into_iter()
-        .skip((page - 1) * limit)
-        .take(limit)
         .map(|(m, d)| {
             let mut dto = json!({
                 "organizationCode": d.organization_code,

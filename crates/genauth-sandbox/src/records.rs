@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, V3Json, V3Query, ok, success};
-use crate::lookup::{UserIdOptions, UserRef, check_code, find_user, page_and_limit};
+use crate::lookup::{UserIdOptions, UserRef, check_code, find_user, page_and_limit, paginate};
 use crate::shared::S;
 use crate::state::{State as Store, new_id};
 use crate::user_records::{Group, Role, SignIn, SignInIdentity};
@@ -127,11 +127,8 @@ pub(crate) async fn login_history(
         .filter(|_| ip_matches)
         .collect();
     found.reverse();
-    let total = found.len();
+    let (total, found) = paginate(found, page, limit);
     let list: Vec<Value> = found
-        .into_iter()
-        .skip((page - 1) * limit)
-        .take(limit)
         .map(|r| {
             let mut map = app_fields(&r.app_id);
             map.insert("clientIp".into(), json!(""));

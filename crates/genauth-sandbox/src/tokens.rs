@@ -28,6 +28,14 @@ pub(crate) fn bearer_or_raw(headers: &HeaderMap) -> Option<&str> {
 // Issuing and checking tokens, for the handlers: one place for every token the sandbox signs.
 
 impl Shared {
+    /// A user route's caller: the app named by the app-id header and the user of the access
+    /// token in `authorization`, which must be that app's.
+    pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Result<(&AppConfig, String), ApiError> {
+        let app = self.app(headers)?;
+        let user_id = self.user_id(headers, app)?;
+        Ok((app, user_id))
+    }
+
     /// The user of the access token in `authorization` (raw or `Bearer `).
     pub(crate) fn user_id(&self, headers: &HeaderMap, app: &AppConfig) -> Result<String, ApiError> {
         let token = bearer_or_raw(headers).ok_or_else(|| {

@@ -34,8 +34,7 @@ pub(crate) async fn bind_phone(
     headers: HeaderMap,
     V3Json(body): V3Json<types::BindPhoneDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let (cc, phone) = normalize_phone(&body.phone_number, body.phone_country_code.as_deref())?;
     let now = s.now_ms();
     let mut store = s.lock();
@@ -60,8 +59,7 @@ pub(crate) async fn unbind_phone(
     headers: HeaderMap,
     V3Json(body): V3Json<types::UnbindPhoneDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let now = s.now_ms();
     let mut store = s.lock();
     let user = store.user(&user_id)?;
@@ -90,8 +88,7 @@ pub(crate) async fn verify_update_phone_request(
     headers: HeaderMap,
     V3Json(body): V3Json<types::VerifyUpdatePhoneRequestDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let p = body.phone_pass_code_payload;
     let (new_cc, new_phone) =
         normalize_phone(&p.new_phone_number, p.new_phone_country_code.as_deref())?;
@@ -176,8 +173,7 @@ pub(crate) async fn update_phone(
     headers: HeaderMap,
     V3Json(body): V3Json<types::UpdatePhoneDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let now = s.now_ms();
     let mut store = s.lock();
     let grant = store
@@ -214,8 +210,7 @@ pub(crate) async fn get_profile(
     headers: HeaderMap,
     V3Query(q): V3Query<ProfileQuery>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let store = s.lock();
     let u = store.user(&user_id)?;
     let data = user_dto(
@@ -337,8 +332,7 @@ pub(crate) async fn signin(
 }
 
 pub(crate) async fn get_identities(State(s): S, headers: HeaderMap) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let store = s.lock();
     let u = store.user(&user_id)?;
     Ok(ok(Some(identities(&u.identities))))
@@ -349,8 +343,7 @@ pub(crate) async fn unlink_extidp(
     headers: HeaderMap,
     V3Json(body): V3Json<types::UnlinkExtIdpDto>,
 ) -> Result<Response, ApiError> {
-    let app = s.app(&headers)?;
-    let user_id = s.user_id(&headers, app)?;
+    let (_, user_id) = s.signed_in(&headers)?;
     let mut store = s.lock();
     let u = store.user_mut(&user_id)?;
     let before = u.identities.len();
