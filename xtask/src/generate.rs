@@ -163,10 +163,24 @@ pub fn generate_document(
         file.items = items;
         format!("{FAMILY_HEADER}{}", prettyplease::unparse(&file))
     };
+    let part_of: std::collections::BTreeMap<String, String> = composition
+        .families
+        .iter()
+        .filter(|f| f.document == document)
+        .map(|f| (f.feature.clone(), f.types.clone()))
+        .collect();
+    let parts =
+        crate::parts::share_out(split.types, &part_of, document).map_err(Error::Generator)?;
     let mut out = vec![(
         format!("crates/genauth-api-types/src/{document}/types.rs"),
-        render(split.types),
+        render(parts.core),
     )];
+    for (part, items) in parts.parts {
+        out.push((
+            format!("crates/genauth-api-types-{part}/src/{document}/types.rs"),
+            crate::parts::in_part(&render(items)),
+        ));
+    }
     for (items, &at) in split.families.into_iter().zip(&positions) {
         out.push((composition.families[at].file(), render(items)));
     }
@@ -337,6 +351,42 @@ fn trips_table(
     )
 }
 
+/// The spec's generated source (as [`generate`] makes it) in its two files: the client
+/// (`genauth-api`'s `generated.rs`, its `types` module re-exported from `genauth-api-types`)
+/// and the types (`genauth-api-types`' `spec.rs`: `mod types` and the [`Envelope`] impls of the
+/// spec's enveloped answers), so that a build compiles the types beside the HTTP and TLS stack.
+///
+/// [`Envelope`]: crate::operations::envelope_impls
+pub fn split_spec(source: &str, spec_text: &str) -> Result<(String, String), Error> {
+    let spec = Spec::parse(spec_text)?;
+    let mut file = syn::parse_file(source).map_err(|e| Error::Syntax(e.to_string()))?;
+    let at = file
+        .items
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"))
+        .ok_or_else(|| Error::Generator("the spec's source has no `mod types`".into()))?;
+    let types = std::mem::replace(
+        &mut file.items[at],
+        syn::parse_quote!(
+            pub use genauth_api_types::spec::types;
+        ),
+    );
+    let client = format!("{HEADER}{}", prettyplease::unparse(&file));
+    let impls =
+        crate::operations::envelope_impls(&spec, "crate::envelope::Envelope", "types::", &[]);
+    let impls: syn::File = syn::parse_str(&impls).map_err(|e| Error::Syntax(e.to_string()))?;
+    let mut types_file: syn::File = syn::parse_quote!();
+    types_file.items.push(types);
+    types_file.items.extend(impls.items);
+    let types = format!(
+        "{HEADER}//! The request and answer types of genauth's own spec (openapi/genauth.yaml): the\n\
+         //! operations `genauth-api` generates at its root, which re-exports them as\n\
+         //! `genauth_api::types`; and the V3 envelope of each of its `/api/v3` answers.\n\n{}",
+        prettyplease::unparse(&types_file)
+    );
+    Ok((client, types))
+}
+
 /// Generates from `openapi/genauth.yaml`.
 pub fn generate_file() -> Result<String, Error> {
     generate(&crate::read(&crate::spec_path())?)
@@ -396,7 +446,7 @@ pub fn stale_diff(on_disk: &str, fresh: &str) -> Option<String> {
 }
 
 /// A unified diff of the file `name` from its checked-in text to what `source` gives.
-fn diff_of(name: &str, source: &str, on_disk: &str, fresh: &str) -> Option<String> {
+pub fn diff_of(name: &str, source: &str, on_disk: &str, fresh: &str) -> Option<String> {
     if on_disk == fresh {
         return None;
     }
@@ -423,17 +473,26 @@ pub struct Output {
     pub text: String,
 }
 
+/// What a family's feature turns on in a crate's manifest.
+type FeatureValues = dyn Fn(&crate::families::Family) -> Vec<String>;
+
 /// Every generated file, freshly made.
 pub fn outputs() -> Result<Vec<Output>, Error> {
     let spec_text = crate::read(&crate::spec_path())?;
     let spec = Spec::parse(&spec_text)?;
     let upstream = crate::Upstream::load()?;
     let composition = crate::families::compose(&upstream, &spec, crate::families::load()?)?;
+    let (client, spec_types) = split_spec(&generate(&spec_text)?, &spec_text)?;
     let mut out = vec![
         Output {
             path: "crates/genauth-api/src/generated.rs".into(),
             source: "openapi/genauth.yaml",
-            text: generate(&spec_text)?,
+            text: client,
+        },
+        Output {
+            path: "crates/genauth-api-types/src/spec.rs".into(),
+            source: "openapi/genauth.yaml",
+            text: spec_types,
         },
         Output {
             path: "crates/genauth-api/src/operations.rs".into(),
@@ -443,7 +502,7 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
         Output {
             path: "crates/genauth-api/src/envelope.rs".into(),
             source: "openapi/genauth.yaml",
-            text: crate::operations::generate_envelopes(&spec_text)?,
+            text: crate::operations::generate_envelopes(),
         },
         Output {
             path: "crates/genauth-sandbox/src/documented.json".into(),
@@ -461,17 +520,48 @@ pub fn outputs() -> Result<Vec<Output>, Error> {
             text: crate::families::defects_text(&composition),
         },
     ];
-    for (krate, pass_through) in [
-        ("genauth-api-types", None),
-        ("genauth-api", Some("genauth-api-types")),
-        ("genauth", Some("genauth-api")),
-    ] {
+    let through_api = |f: &crate::families::Family| {
+        let part = f.types_crate();
+        vec![
+            format!("genauth-api-types/{}", f.feature),
+            format!("dep:{part}"),
+            format!("{part}/{}", f.feature),
+        ]
+    };
+    let through = |krate: &'static str| {
+        move |f: &crate::families::Family| vec![format!("{krate}/{}", f.feature)]
+    };
+    let blocks: [(&str, &FeatureValues); 3] = [
+        ("genauth-api-types", &|_| Vec::new()),
+        ("genauth-api", &through_api),
+        ("genauth", &through("genauth-api")),
+    ];
+    for (krate, values) in blocks {
         let path = format!("crates/{krate}/Cargo.toml");
         let manifest = crate::read(&crate::workspace_root().join(&path))?;
         out.push(Output {
-            text: crate::families::manifest_features(&manifest, &composition, pass_through)?,
+            text: crate::families::manifest_features(&manifest, &composition, values)?,
             path,
             source: "openapi/families.yaml",
+        });
+    }
+    let root_manifest = crate::read(&crate::workspace_root().join("Cargo.toml"))?;
+    for part in crate::parts::parts(&composition) {
+        let krate = format!("genauth-api-types-{part}");
+        if !root_manifest.contains(&format!("\"crates/{krate}\"")) {
+            return Err(Error::Generator(format!(
+                "openapi/families.yaml names the types crate {krate}: add \"crates/{krate}\" to the workspace's members and `{krate} = {{ path = \"crates/{krate}\", version = ... }}` to its dependencies in Cargo.toml"
+            )));
+        }
+        out.push(Output {
+            path: format!("crates/{krate}/Cargo.toml"),
+            source: "openapi/families.yaml",
+            text: crate::parts::part_manifest(&composition, &part),
+        });
+        out.push(Output {
+            path: format!("crates/{krate}/src/lib.rs"),
+            source: "openapi/families.yaml",
+            text: crate::parts::part_lib(&composition, &part),
         });
     }
     for document in ["authentication", "management"] {

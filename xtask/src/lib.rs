@@ -15,6 +15,7 @@ pub mod generate;
 pub mod lint;
 pub mod msrv;
 pub mod operations;
+pub mod parts;
 pub mod postprocess;
 pub mod schema;
 pub mod spec;
@@ -77,6 +78,15 @@ pub fn generated_path() -> PathBuf {
         .join("genauth-api")
         .join("src")
         .join("generated.rs")
+}
+
+/// `crates/genauth-api-types/src/spec.rs`, the spec's types ([`generate::split_spec`]).
+pub fn spec_types_path() -> PathBuf {
+    workspace_root()
+        .join("crates")
+        .join("genauth-api-types")
+        .join("src")
+        .join("spec.rs")
 }
 
 pub(crate) fn read(path: &std::path::Path) -> Result<String, Error> {

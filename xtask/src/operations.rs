@@ -237,14 +237,11 @@ pub fn envelopes(spec: &Spec) -> BTreeMap<String, [Option<bool>; 3]> {
     out
 }
 
-/// `crates/genauth-api/src/envelope.rs`, from spec text: the [`Envelope`] trait and its impl
-/// for every enveloped answer type ([`envelopes`]).
-pub fn generate_envelopes(spec_text: &str) -> Result<String, Error> {
-    let spec = Spec::parse(spec_text)?;
-    let mut out = String::from(HEADER);
-    out.push_str(ENVELOPE_PREAMBLE);
-    out.push_str(&envelope_impls(&spec, "Envelope", "types::", &[]));
-    Ok(out)
+/// `crates/genauth-api/src/envelope.rs`: the re-export of the [`Envelope`] trait and its generic
+/// types. The impls for the spec's enveloped answer types ([`envelopes`]) are with those types
+/// in `genauth-api-types` ([`split_spec`](crate::generate::split_spec)).
+pub fn generate_envelopes() -> String {
+    format!("{HEADER}{ENVELOPE_PREAMBLE}")
 }
 
 /// The [`Envelope`] impls of `spec`'s enveloped answer types ([`envelopes`]), for a file where
@@ -293,11 +290,10 @@ const ENVELOPE_PREAMBLE: &str = r#"
 //! The V3 envelope, `{statusCode, message, apiCode?, requestId?}`, of every answer type of the
 //! `/api/v3` operations: the trait and the generic types are `genauth-api-types`'
 //! ([`Envelope`], [`Enveloped`], [`Page`]), re-exported here; a new operation's answer type of
-//! the spec gets its impl here from `cargo xtask generate`.
+//! the spec gets its impl beside it in `genauth-api-types` (`spec.rs`) from
+//! `cargo xtask generate`.
 
 pub use genauth_api_types::envelope::{Envelope, Enveloped, Page};
-
-use crate::types;
 "#;
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ use proc_macro2::Span;
 use quote::quote;
 use serde_json::Value;
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Fields, Ident, Item, ItemEnum, ItemStruct, Token, Type};
+use syn::{Attribute, Fields, Ident, Item, ItemEnum, Token, Type};
 
 use crate::spec::Spec;
 use crate::split::type_item_name;
@@ -179,28 +179,7 @@ fn answer_enums(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
 /// The names `roots` reach through struct fields: the roots, the structs their fields use, and
 /// so on (enums are reached but not walked into).
 fn reachable(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
-    let structs: BTreeMap<String, &ItemStruct> = types
-        .iter()
-        .filter_map(|item| match item {
-            Item::Struct(s) => Some((s.ident.to_string(), s)),
-            _ => None,
-        })
-        .collect();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
-    while let Some(name) = queue.pop_front() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        if let Some(s) = structs.get(&name) {
-            let mut idents = Vec::new();
-            for field in &s.fields {
-                type_idents(&field.ty, &mut idents);
-            }
-            queue.extend(idents);
-        }
-    }
-    seen
+    walk(types, roots, false)
 }
 
 /// The types whose builders the operation builders use (`types::builder::X` in the top-level
@@ -290,6 +269,12 @@ fn one_way(types: &mut [Item], sent: &BTreeSet<String>, answered: &BTreeSet<Stri
 
 /// The names `roots` hold, through struct fields and enum variants alike.
 fn held(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
+    walk(types, roots, true)
+}
+
+/// The names `roots` reach through the types' fields: struct fields, and enum variants' when
+/// `into_enums`.
+fn walk(types: &[Item], roots: &BTreeSet<String>, into_enums: bool) -> BTreeSet<String> {
     let fields: BTreeMap<String, Vec<&Type>> = types
         .iter()
         .filter_map(|item| match item {
@@ -297,7 +282,7 @@ fn held(types: &[Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
                 s.ident.to_string(),
                 s.fields.iter().map(|f| &f.ty).collect(),
             )),
-            Item::Enum(e) => Some((
+            Item::Enum(e) if into_enums => Some((
                 e.ident.to_string(),
                 e.variants
                     .iter()

@@ -84,10 +84,10 @@ pub fn split_document(
     }
 
     // Which families reach each type.
-    let names: BTreeSet<String> = types.iter().filter_map(type_item_name).collect();
+    let names: BTreeSet<String> = types.iter().filter_map(defined_name).collect();
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in &types {
-        if let Some(name) = type_item_name(item) {
+        if let Some(name) = owner(item, &names) {
             let mut found = BTreeSet::new();
             idents(quote!(#item), &mut found);
             found.retain(|i| names.contains(i) && *i != name);
@@ -132,7 +132,7 @@ pub fn split_document(
         match item {
             Item::Mod(m) if m.ident == "builder" => {
                 for inner in m.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
-                    if let Some(name) = type_item_name(inner) {
+                    if let Some(name) = owner(inner, &names) {
                         let families = families_of(&name);
                         gate(inner, &families);
                     }
@@ -158,7 +158,7 @@ pub fn split_document(
                 }
             }
             other => {
-                if let Some(name) = type_item_name(other) {
+                if let Some(name) = owner(other, &names) {
                     let families = families_of(&name);
                     gate(other, &families);
                 }
@@ -196,6 +196,49 @@ pub fn split_document(
     })
 }
 
+/// The type an item defines: a struct, enum or alias.
+pub(crate) fn defined_name(item: &Item) -> Option<String> {
+    match item {
+        Item::Struct(s) => Some(s.ident.to_string()),
+        Item::Enum(e) => Some(e.ident.to_string()),
+        Item::Type(t) => Some(t.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The document's type (one of `names`) an item of `types` is compiled with: the type it
+/// defines; for an impl, its self type when that is one of `names`, else the first of `names`
+/// among the trait's arguments (`impl From<X> for serde_json::Map<..>` goes with X, not with
+/// every type that holds a `Map`).
+fn owner(item: &Item, names: &BTreeSet<String>) -> Option<String> {
+    let Item::Impl(i) = item else {
+        return defined_name(item);
+    };
+    let own = last_ident(&i.self_ty);
+    if own.as_ref().is_some_and(|n| names.contains(n)) {
+        return own;
+    }
+    if let Some((path, _)) = &i.trait_ {
+        let mut ordered = Vec::new();
+        ordered_idents(quote!(#path), &mut ordered);
+        if let Some(name) = ordered.into_iter().find(|n| names.contains(n)) {
+            return Some(name);
+        }
+    }
+    own
+}
+
+/// Every identifier in `tokens`, in order.
+fn ordered_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+            proc_macro2::TokenTree::Group(g) => ordered_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
 /// The type an item of `types` defines or implements (a struct, enum or alias; an impl's self
 /// type).
 pub(crate) fn type_item_name(item: &Item) -> Option<String> {
@@ -217,7 +260,7 @@ fn last_ident(ty: &Type) -> Option<String> {
 }
 
 /// Every identifier in `tokens`.
-fn idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
+pub(crate) fn idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
     for token in tokens {
         match token {
             proc_macro2::TokenTree::Ident(i) => {

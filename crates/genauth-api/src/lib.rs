@@ -30,7 +30,6 @@ pub mod management;
 pub mod countries;
 #[rustfmt::skip]
 pub mod envelope;
-mod lenient;
 #[rustfmt::skip]
 pub mod operations;
 pub mod phone;

@@ -7,11 +7,23 @@
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
 
-/// The request and answer types of the authentication families (`genauth-api-types`): each
-/// compiled when a family whose operations use it is on.
+/// The request and answer types of the authentication families: each compiled when a family
+/// whose operations use it is on, in the crate of that family's types
+/// (`genauth-api-types-<part>`, or `genauth-api-types` for the types of two such crates).
 #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
 #[rustfmt::skip]
-pub use genauth_api_types::authentication::types;
+#[allow(unused_imports)]
+pub mod types {
+    pub use genauth_api_types::authentication::types::*;
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+    pub use genauth_api_types_part1::authentication::types::*;
+    /// The builders of the request bodies (`body_map`).
+    pub mod builder {
+        pub use genauth_api_types::authentication::types::builder::*;
+        #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+        pub use genauth_api_types_part1::authentication::types::builder::*;
+    }
+}
 
 /// Signing up and in (passwords, codes, WebAuthn, identity providers, WeChat), sending codes, public configuration.
 ///

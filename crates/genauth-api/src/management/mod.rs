@@ -7,11 +7,27 @@
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
 
-/// The request and answer types of the management families (`genauth-api-types`): each
-/// compiled when a family whose operations use it is on.
+/// The request and answer types of the management families: each compiled when a family
+/// whose operations use it is on, in the crate of that family's types
+/// (`genauth-api-types-<part>`, or `genauth-api-types` for the types of two such crates).
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events"))]
 #[rustfmt::skip]
-pub use genauth_api_types::management::types;
+#[allow(unused_imports)]
+pub mod types {
+    pub use genauth_api_types::management::types::*;
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events"))]
+    pub use genauth_api_types_part1::management::types::*;
+    #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts"))]
+    pub use genauth_api_types_part2::management::types::*;
+    /// The builders of the request bodies (`body_map`).
+    pub mod builder {
+        pub use genauth_api_types::management::types::builder::*;
+        #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events"))]
+        pub use genauth_api_types_part1::management::types::builder::*;
+        #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts"))]
+        pub use genauth_api_types_part2::management::types::builder::*;
+    }
+}
 
 /// Users (create, find, list, update, delete, identities, sessions, login history, devices) and their action logs.
 ///
