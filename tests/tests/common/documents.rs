@@ -176,6 +176,8 @@ pub struct Call {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// The body is sent as a form (`application/x-www-form-urlencoded`), each field as text.
+    pub form: bool,
 }
 
 pub fn call_of(schemas: &Value, op: &Value) -> Call {
@@ -200,14 +202,14 @@ pub fn call_of(schemas: &Value, op: &Value) -> Call {
             (p["name"].as_str().unwrap_or_default().to_string(), text)
         })
         .collect();
-    let body =
-        (!op["body"].is_null() && op["form"] == false).then(|| minimal(schemas, &op["body"], 0));
+    let body = (!op["body"].is_null()).then(|| minimal(schemas, &op["body"], 0));
     Call {
         method: Method::from_bytes(op["method"].as_str().unwrap_or("GET").as_bytes())
             .expect("method"),
         path,
         query,
         body,
+        form: op["form"] == true,
     }
 }
 
@@ -228,8 +230,16 @@ pub async fn send(
     for (k, v) in headers {
         req = req.header(*k, v);
     }
-    if let Some(body) = &call.body {
-        req = req.json(body);
+    match &call.body {
+        Some(Value::Object(fields)) if call.form => {
+            let pairs: Vec<(&String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect();
+            req = req.form(&pairs);
+        }
+        Some(body) => req = req.json(body),
+        None => {}
     }
     let resp = req.send().await.expect("answers");
     let status = resp.status().as_u16();

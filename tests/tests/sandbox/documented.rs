@@ -102,6 +102,18 @@ async fn every_documented_operation_answers_as_its_documents_say() {
         };
         if let Some(name) = missing {
             let (status, body) = send(&h, http, &without, headers).await;
+            if without.form {
+                // The OAuth endpoints refuse as OAuth 2.0 does (RFC 6749 5.2).
+                assert_eq!(status, 400, "{label} without {name}: {body}");
+                assert_eq!(body["error"], "invalid_request", "{label}: {body}");
+                assert_eq!(
+                    body["error_description"],
+                    format!("missing required parameter '{name}'"),
+                    "{label}: {body}"
+                );
+                refused_missing += 1;
+                continue;
+            }
             assert_eq!(status, 200, "{label} without {name}: {body}");
             assert_eq!(body["statusCode"], 400, "{label} without {name}: {body}");
             assert_eq!(
@@ -175,6 +187,28 @@ async fn documented_operations_check_the_caller_and_the_types() {
         .await
         .expect("json");
     assert_eq!(v["statusCode"], 401, "{v}");
+    // A form body is read as a form: a required field left out is refused as OAuth refuses
+    // (HTTP 400, invalid_request), naming it.
+    let introspect = |body: &'static str| {
+        h.http
+            .post(url("/mfa/token/introspection"))
+            .header("x-authing-app-id", h.app_id())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let refused = introspect("other=1").await.expect("answers");
+    assert_eq!(refused.status(), 400);
+    let v: Value = refused.json().await.expect("json");
+    assert_eq!(v["error"], "invalid_request", "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|m| m.contains("'token'")),
+        "{v}"
+    );
+    let answered = introspect("token=abc").await.expect("answers");
+    assert_eq!(answered.status(), 200);
     // No document has this path.
     let v: Value = h
         .http
