@@ -9,6 +9,7 @@
 //! * `upstream`: `cargo xtask upstream-check`; `msrv`: `cargo xtask msrv-check`.
 
 pub mod countries;
+pub mod derive;
 pub mod documented;
 pub mod families;
 pub mod generate;
@@ -56,6 +57,9 @@ pub enum Error {
     /// The rust-version check could not run.
     #[error("msrv check: {0}")]
     Msrv(String),
+    /// `upstream-derive` could not install, run or read the derivation.
+    #[error("upstream-derive: {0}")]
+    Derive(String),
 }
 
 /// The root of the workspace (the parent of `xtask/`).

@@ -1,7 +1,8 @@
 //! The xtask's commands: `generate [--check]` (every generated file: the client, the operation
 //! table, the country list; `--check` fails with a diff when one is stale), `lint` (the spec's
 //! rules), `upstream-check` (our spec against the service's own documents, with coverage),
-//! `msrv-check` (the declared rust-version builds) and `composed DIR` (the composed documents
+//! `upstream-derive [--check]` (openapi/upstream/2024/ from the official Node SDK), `msrv-check`
+//! (the declared rust-version builds) and `composed DIR` (the composed documents
 //! `generate` works from, for other tools). The work is in the library (`lib.rs`).
 
 use std::process::ExitCode;
@@ -36,6 +37,13 @@ enum Command {
     /// Compare openapi/genauth.yaml with the service's own OpenAPI documents (openapi/upstream/);
     /// fails on a difference not listed in openapi/divergences.yaml and on a stale listed one.
     UpstreamCheck,
+    /// Write openapi/upstream/2024/ from the official Node SDK's TypeScript source (pinned in
+    /// xtask/derive/package-lock.json; installed under target/tmp on first use, needs node and npm).
+    UpstreamDerive {
+        /// Do not write: exit non-zero with a unified diff when a vendored file is stale.
+        #[arg(long)]
+        check: bool,
+    },
     /// Check the declared rust-version without a second toolchain: no crate the published
     /// crates build needs a newer Rust, and the toolchain is not older.
     MsrvCheck,
@@ -70,6 +78,22 @@ fn run(cli: Cli) -> Result<ExitCode, xtask::Error> {
         } else {
             ExitCode::FAILURE
         }),
+        Command::UpstreamDerive { check } => {
+            let stale = xtask::derive::run(check)?;
+            for diff in &stale {
+                print!("{diff}");
+            }
+            if stale.is_empty() {
+                let done = if check { "is up to date" } else { "written" };
+                println!("{} {done}", xtask::derive::out_dir().display());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "error: openapi/upstream/2024/ is stale; run `cargo xtask upstream-derive`"
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
         Command::Composed { dir } => {
             for path in xtask::families::write_composed(&dir)? {
                 println!("wrote {}", path.display());

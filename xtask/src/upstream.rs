@@ -22,6 +22,13 @@
 //! * Defaults, lengths and descriptions are documentation and are not compared; header parameters are
 //!   not compared either (upstream declares none: its headers are the SDKs' convention, which our
 //!   `securitySchemes` describe).
+//!
+//! Both generations are compared: the service's documents of 2023 (`openapi/upstream/`) and those
+//! derived from the official Node SDK of 2024 (`openapi/upstream/2024/`, `cargo xtask
+//! upstream-derive`). A divergence names its generation (`generation: "2024"`; 2023 when left
+//! out), and the check ends with the generation each of our operations is found in. Of the 2024
+//! documents, a value TypeScript types as `any` is not compared: the SDK's generator writes an
+//! object without properties and a schema without a type both as `any`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,27 +43,52 @@ use crate::{Error, read, workspace_root};
 /// How deep nested schemas are followed (upstream has recursive tree types).
 const MAX_DEPTH: usize = 8;
 
-/// The two vendored upstream documents.
+/// The two vendored upstream documents of one generation.
 #[derive(Debug, Clone)]
 pub struct Upstream {
+    /// Which: `2023` (the service's own documents of 2023-01, `openapi/upstream/`) or `2024`
+    /// (derived from the official Node SDK, `openapi/upstream/2024/`, [`crate::derive`]).
+    pub generation: &'static str,
     /// The authentication API (107 operations in the 2023-01 documents).
     pub authentication: Value,
     /// The management API (425 operations).
     pub management: Value,
 }
 
+/// The generation of the service's own documents, `openapi/upstream/`.
+pub const GENERATION_2023: &str = "2023";
+/// The generation derived from the official Node SDK, `openapi/upstream/2024/`.
+pub const GENERATION_2024: &str = "2024";
+
 impl Upstream {
     /// Reads `openapi/upstream/genauth-{authentication,management}-api.structure.json`.
     pub fn load() -> Result<Self, Error> {
+        Self::load_from(GENERATION_2023, &upstream_dir())
+    }
+
+    /// Reads the same two documents of 2024, `openapi/upstream/2024/`.
+    pub fn load_2024() -> Result<Self, Error> {
+        Self::load_from(GENERATION_2024, &crate::derive::out_dir())
+    }
+
+    fn load_from(generation: &'static str, dir: &std::path::Path) -> Result<Self, Error> {
         let parse = |name: &str| -> Result<Value, Error> {
-            let path = upstream_dir().join(name);
+            let path = dir.join(name);
             serde_json::from_str(&read(&path)?)
                 .map_err(|e| Error::Parse(format!("{}: {e}", path.display())))
         };
         Ok(Self {
+            generation,
             authentication: parse("genauth-authentication-api.structure.json")?,
             management: parse("genauth-management-api.structure.json")?,
         })
+    }
+
+    /// Whether a document of this generation has `method` (lowercase) `path`.
+    pub fn has(&self, method: &str, path: &str) -> bool {
+        [&self.authentication, &self.management]
+            .iter()
+            .any(|doc| doc["paths"][path].get(method).is_some())
     }
 }
 
@@ -73,6 +105,8 @@ pub fn divergences_path() -> PathBuf {
 /// One difference between our spec and upstream.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Difference {
+    /// The upstream generation compared with ([`Upstream::generation`]).
+    pub generation: &'static str,
     /// Our operationId.
     pub operation: String,
     /// Where, e.g. `data.expires_in (presence)` or `query withDepartmentIds (presence)`.
@@ -85,6 +119,9 @@ pub struct Difference {
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.generation != GENERATION_2023 {
+            write!(f, "[{}] ", self.generation)?;
+        }
         write!(
             f,
             "{} · {} · {} · {}",
@@ -97,6 +134,9 @@ impl fmt::Display for Difference {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Divergence {
+    /// The upstream generation it is a difference from: `2023` (the default) or `2024`.
+    #[serde(default = "generation_2023")]
+    pub generation: String,
     /// Our operationId.
     pub operation: String,
     /// The location, as the check prints it.
@@ -113,7 +153,8 @@ pub struct Divergence {
 
 impl Divergence {
     fn matches(&self, d: &Difference) -> bool {
-        self.operation == d.operation
+        self.generation == d.generation
+            && self.operation == d.operation
             && self.location == d.location
             && self.ours == d.ours
             && self.upstream == d.upstream
@@ -138,9 +179,15 @@ pub fn parse_divergences(text: &str) -> Result<Vec<Divergence>, Error> {
     Ok(list)
 }
 
+fn generation_2023() -> String {
+    GENERATION_2023.to_string()
+}
+
 /// What the comparison found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The upstream generation compared with.
+    pub generation: &'static str,
     /// Every difference, sorted.
     pub differences: Vec<Difference>,
     /// Our operations that upstream does not have, as `operationId (METHOD path)`.
@@ -153,13 +200,21 @@ pub struct Report {
     pub covered_management: usize,
     /// Operations of the management document.
     pub total_management: usize,
+    /// Differences from the 2023 documents that the 2024 documents do not show for the same
+    /// operation and place ([`supersede`]): the service changed, and ours follows the newer.
+    pub superseded: Vec<Difference>,
 }
 
 impl Report {
     /// `coverage: 14 of 107 authentication operations, 3 of 425 management operations; 9 not upstream`.
     pub fn coverage_line(&self) -> String {
         format!(
-            "coverage: {} of {} authentication operations, {} of {} management operations; {} of ours not in upstream",
+            "coverage{}: {} of {} authentication operations, {} of {} management operations; {} of ours not in upstream",
+            if self.generation == GENERATION_2023 {
+                String::new()
+            } else {
+                format!(" ({})", self.generation)
+            },
             self.covered_authentication,
             self.total_authentication,
             self.covered_management,
@@ -189,6 +244,10 @@ impl Outcome {
 
 /// Holds `report` against `divergences`.
 pub fn check(report: &Report, divergences: &[Divergence]) -> Outcome {
+    let divergences: Vec<&Divergence> = divergences
+        .iter()
+        .filter(|v| v.generation == report.generation)
+        .collect();
     let mut out = Outcome::default();
     for d in &report.differences {
         if divergences.iter().any(|v| v.matches(d)) {
@@ -200,7 +259,7 @@ pub fn check(report: &Report, divergences: &[Divergence]) -> Outcome {
     out.stale = divergences
         .iter()
         .filter(|v| !report.differences.iter().any(|d| v.matches(d)))
-        .cloned()
+        .map(|v| (*v).clone())
         .collect();
     out
 }
@@ -208,6 +267,7 @@ pub fn check(report: &Report, divergences: &[Divergence]) -> Outcome {
 /// Compares every operation of `ours` with upstream.
 pub fn compare(ours: &Spec, upstream: &Upstream) -> Report {
     let mut report = Report {
+        generation: upstream.generation,
         total_authentication: count_operations(&upstream.authentication),
         total_management: count_operations(&upstream.management),
         ..Report::default()
@@ -237,6 +297,7 @@ pub fn compare(ours: &Spec, upstream: &Upstream) -> Report {
         let ours_doc = Doc(&ours.doc);
         let up_doc = Doc(doc);
         let mut sink = Sink {
+            generation: upstream.generation,
             operation: op.id.to_string(),
             out: &mut report.differences,
         };
@@ -467,6 +528,7 @@ impl<'a> Doc<'a> {
 }
 
 struct Sink<'a> {
+    generation: &'static str,
     operation: String,
     out: &'a mut Vec<Difference>,
 }
@@ -474,6 +536,7 @@ struct Sink<'a> {
 impl Sink<'_> {
     fn push(&mut self, location: &str, ours: String, upstream: String) {
         self.out.push(Difference {
+            generation: self.generation,
             operation: self.operation.clone(),
             location: location.to_string(),
             ours,
@@ -539,6 +602,11 @@ fn same_type(ours: &Option<String>, upstream: &Option<String>) -> bool {
 
 /// Compares two schemas at `loc`.
 fn compare_nodes(sink: &mut Sink<'_>, loc: &str, ours: &Node, upstream: &Node) {
+    // The 2024 documents come through TypeScript, whose `any` is the SDK generator's rendering
+    // of both an object without properties and a schema without a type: it says nothing.
+    if sink.generation == GENERATION_2024 && upstream.ty.is_none() && upstream.props.is_none() {
+        return;
+    }
     if !same_type(&ours.ty, &upstream.ty) {
         sink.push(
             &format!("{loc} (type)"),
@@ -602,17 +670,84 @@ fn compare_nodes(sink: &mut Sink<'_>, loc: &str, ours: &Node, upstream: &Node) {
     }
 }
 
+/// Moves out of `older` (the report against the 2023 documents) every difference that `newer`
+/// (against 2024) does not show for an operation both have: the newer documents say what ours
+/// says, so it is explained by the service's change, not a divergence to list.
+pub fn supersede(older: &mut Report, newer: &Report, spec: &Spec, upstream_2024: &Upstream) {
+    let in_newer: BTreeSet<&str> = spec
+        .operations()
+        .into_iter()
+        .filter(|op| upstream_2024.has(&op.method.to_lowercase(), op.path))
+        .map(|op| op.id)
+        .collect();
+    let (superseded, kept): (Vec<Difference>, Vec<Difference>) =
+        std::mem::take(&mut older.differences)
+            .into_iter()
+            .partition(|d| {
+                in_newer.contains(d.operation.as_str())
+                    && !newer
+                        .differences
+                        .iter()
+                        .any(|n| n.operation == d.operation && n.location == d.location)
+            });
+    older.differences = kept;
+    older.superseded = superseded;
+}
+
+/// Both generations' reports for `spec`, the 2023 one with what 2024 explains moved out
+/// ([`supersede`]).
+pub fn reports(spec: &Spec) -> Result<(Report, Report), Error> {
+    let (older, newer) = (Upstream::load()?, Upstream::load_2024()?);
+    let mut report_2023 = compare(spec, &older);
+    let report_2024 = compare(spec, &newer);
+    supersede(&mut report_2023, &report_2024, spec, &newer);
+    Ok((report_2023, report_2024))
+}
+
 /// Runs the whole check on the files of this workspace and prints it; `Ok(true)` when it passed.
 pub fn run_check() -> Result<bool, Error> {
     let spec = Spec::load()?;
     let upstream = Upstream::load()?;
+    let newer = Upstream::load_2024()?;
     let divergences = parse_divergences(&read(&divergences_path())?)?;
-    let report = compare(&spec, &upstream);
-    let outcome = check(&report, &divergences);
-    print!("{}", render(&report, &outcome));
-    let composition = crate::families::compose(&upstream, &spec, crate::families::load()?)?;
-    println!("{}", generated_line(&report, &composition));
-    Ok(outcome.passed())
+    let mut passed = true;
+    let (report_2023, report_2024) = reports(&spec)?;
+    for report in [&report_2023, &report_2024] {
+        let outcome = check(report, &divergences);
+        println!("--- against the {} documents", report.generation);
+        print!("{}", render(report, &outcome));
+        passed &= outcome.passed();
+        if report.generation == GENERATION_2023 {
+            let composition = crate::families::compose(&upstream, &spec, crate::families::load()?)?;
+            println!("{}", generated_line(report, &composition));
+        }
+    }
+    println!("--- our operations by generation");
+    print!("{}", render_generations(&spec, &upstream, &newer));
+    Ok(passed)
+}
+
+/// Which generation each of our operations is found in: one line per operation,
+/// `operationId (METHOD path): 2023 and 2024` (or `2023 only`, `2024 only`, `neither`), and
+/// a count of each.
+pub fn render_generations(ours: &Spec, older: &Upstream, newer: &Upstream) -> String {
+    use std::fmt::Write;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut s = String::new();
+    for op in ours.operations() {
+        let method = op.method.to_lowercase();
+        let found = match (older.has(&method, op.path), newer.has(&method, op.path)) {
+            (true, true) => "2023 and 2024",
+            (true, false) => "2023 only",
+            (false, true) => "2024 only",
+            (false, false) => "neither",
+        };
+        *counts.entry(found).or_default() += 1;
+        let _ = writeln!(s, "  {}: {found}", op.label());
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(s, "by generation: {}", summary.join(", "));
+    s
 }
 
 /// `generated: 107 of 107 authentication operations (22 from our spec, 85 from the documents), ...`:
@@ -669,6 +804,16 @@ pub fn render(report: &Report, outcome: &Outcome) -> String {
     let _ = writeln!(s, "not in upstream ({}):", report.not_upstream.len());
     for label in &report.not_upstream {
         let _ = writeln!(s, "  {label}");
+    }
+    if !report.superseded.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} difference(s) the 2024 documents explain (ours says what they say):",
+            report.superseded.len()
+        );
+        for d in &report.superseded {
+            let _ = writeln!(s, "  {d}");
+        }
     }
     let _ = writeln!(
         s,

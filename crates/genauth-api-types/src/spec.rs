@@ -224,6 +224,12 @@ pub mod types {
         Line,
         #[serde(rename = "sdbz")]
         Sdbz,
+        #[serde(rename = "zjzwfw")]
+        Zjzwfw,
+        #[serde(rename = "zzding")]
+        Zzding,
+        #[serde(rename = "seeyona8v5")]
+        Seeyona8v5,
     }
     impl ::std::fmt::Display for CreateIdentityDtoProvider {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -266,6 +272,9 @@ pub mod types {
                 Self::Kuaishou => f.write_str("kuaishou"),
                 Self::Line => f.write_str("line"),
                 Self::Sdbz => f.write_str("sdbz"),
+                Self::Zjzwfw => f.write_str("zjzwfw"),
+                Self::Zzding => f.write_str("zzding"),
+                Self::Seeyona8v5 => f.write_str("seeyona8v5"),
             }
         }
     }
@@ -313,6 +322,9 @@ pub mod types {
                 "kuaishou" => Ok(Self::Kuaishou),
                 "line" => Ok(Self::Line),
                 "sdbz" => Ok(Self::Sdbz),
+                "zjzwfw" => Ok(Self::Zjzwfw),
+                "zzding" => Ok(Self::Zzding),
+                "seeyona8v5" => Ok(Self::Seeyona8v5),
                 _ => Err("invalid value".into()),
             }
         }
@@ -1072,6 +1084,12 @@ pub mod types {
         Line,
         #[serde(rename = "sdbz")]
         Sdbz,
+        #[serde(rename = "zjzwfw")]
+        Zjzwfw,
+        #[serde(rename = "zzding")]
+        Zzding,
+        #[serde(rename = "seeyona8v5")]
+        Seeyona8v5,
         /// A value this version of the SDK does not know (the service added it); kept as sent.
         #[serde(untagged)]
         Unknown(::std::string::String),
@@ -1117,6 +1135,9 @@ pub mod types {
                 Self::Kuaishou => f.write_str("kuaishou"),
                 Self::Line => f.write_str("line"),
                 Self::Sdbz => f.write_str("sdbz"),
+                Self::Zjzwfw => f.write_str("zjzwfw"),
+                Self::Zzding => f.write_str("zzding"),
+                Self::Seeyona8v5 => f.write_str("seeyona8v5"),
                 Self::Unknown(value) => f.write_str(value),
             }
         }
@@ -1166,6 +1187,9 @@ pub mod types {
                     "kuaishou" => Self::Kuaishou,
                     "line" => Self::Line,
                     "sdbz" => Self::Sdbz,
+                    "zjzwfw" => Self::Zjzwfw,
+                    "zzding" => Self::Zzding,
+                    "seeyona8v5" => Self::Seeyona8v5,
                     other => Self::Unknown(other.to_string()),
                 },
             )
@@ -1591,6 +1615,12 @@ pub mod types {
         Line,
         #[serde(rename = "sdbz")]
         Sdbz,
+        #[serde(rename = "zjzwfw")]
+        Zjzwfw,
+        #[serde(rename = "zzding")]
+        Zzding,
+        #[serde(rename = "seeyona8v5")]
+        Seeyona8v5,
         /// A value this version of the SDK does not know (the service added it); kept as sent.
         #[serde(untagged)]
         Unknown(::std::string::String),
@@ -1636,6 +1666,9 @@ pub mod types {
                 Self::Kuaishou => f.write_str("kuaishou"),
                 Self::Line => f.write_str("line"),
                 Self::Sdbz => f.write_str("sdbz"),
+                Self::Zjzwfw => f.write_str("zjzwfw"),
+                Self::Zzding => f.write_str("zzding"),
+                Self::Seeyona8v5 => f.write_str("seeyona8v5"),
                 Self::Unknown(value) => f.write_str(value),
             }
         }
@@ -1685,6 +1718,9 @@ pub mod types {
                     "kuaishou" => Self::Kuaishou,
                     "line" => Self::Line,
                     "sdbz" => Self::Sdbz,
+                    "zjzwfw" => Self::Zjzwfw,
+                    "zzding" => Self::Zzding,
+                    "seeyona8v5" => Self::Seeyona8v5,
                     other => Self::Unknown(other.to_string()),
                 },
             )
@@ -3134,6 +3170,57 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             Default::default()
         }
     }
+    ///The douyin mini program code and phone payload of a native (mobile) social sign-in (2024 documents).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+        #[serde(rename = "loginParams")]
+        pub login_params: SignInByDouyinMiniProgramCodePayloadDto,
+        #[serde(rename = "phoneParams")]
+        pub phone_params: SignInByDouyinMiniProgramPhoneInfoPayloadDto,
+    }
+    impl SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+        pub fn builder() -> builder::SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            Default::default()
+        }
+    }
+    ///The douyin mini program code payload of a native (mobile) social sign-in (2024 documents).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SignInByDouyinMiniProgramCodePayloadDto {
+        ///The authorization code.
+        pub code: ::std::string::String,
+        ///Encrypted data.
+        #[serde(
+            rename = "encryptedData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub encrypted_data: ::std::option::Option<::std::string::String>,
+        ///Iv.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iv: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByDouyinMiniProgramCodePayloadDto {
+        pub fn builder() -> builder::SignInByDouyinMiniProgramCodePayloadDto {
+            Default::default()
+        }
+    }
+    ///The douyin mini program phone payload of a native (mobile) social sign-in (2024 documents).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+        ///Encrypted data.
+        #[serde(
+            rename = "encryptedData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub encrypted_data: ::std::option::Option<::std::string::String>,
+        ///Iv.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iv: ::std::option::Option<::std::string::String>,
+    }
+    impl SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+        pub fn builder() -> builder::SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            Default::default()
+        }
+    }
     ///The douyin payload of a native (mobile) social sign-in.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SignInByDouyinPayloadDto {
@@ -3839,7 +3926,7 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         }
     }
     ///Options of a sign-up.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct SignUpOptionsDto {
         ///The end user IP.
         #[serde(
@@ -3865,6 +3952,12 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub password_encrypt_type: ::std::option::Option<
             SignUpOptionsDtoPasswordEncryptType,
         >,
+        ///The password to set when signing up with a phone pass code (2024 documents); never logged.
+        #[serde(
+            rename = "passwordForPhonePassCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub password_for_phone_pass_code: ::std::option::Option<::std::string::String>,
         ///Phone pass code for information completion.
         #[serde(
             rename = "phonePassCodeForInformationCompletion",
@@ -3873,6 +3966,24 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         pub phone_pass_code_for_information_completion: ::std::option::Option<
             ::std::string::String,
         >,
+    }
+    impl ::std::fmt::Debug for SignUpOptionsDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SignUpOptionsDto")
+                .field("client_ip", &self.client_ip)
+                .field("context", &self.context)
+                .field(
+                    "email_pass_code_for_information_completion",
+                    &self.email_pass_code_for_information_completion,
+                )
+                .field("password_encrypt_type", &self.password_encrypt_type)
+                .field("password_for_phone_pass_code", &"[REDACTED]")
+                .field(
+                    "phone_pass_code_for_information_completion",
+                    &self.phone_pass_code_for_information_completion,
+                )
+                .finish()
+        }
     }
     impl SignUpOptionsDto {
         pub fn builder() -> builder::SignUpOptionsDto {
@@ -4009,6 +4120,12 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         ///Mobile number without the country code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: ::std::option::Option<::std::string::String>,
+        ///Country code of the phone, e.g. +86 (2024 documents).
+        #[serde(
+            rename = "phoneCountryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_country_code: ::std::option::Option<::std::string::String>,
         ///Avatar URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub photo: ::std::option::Option<::std::string::String>,
@@ -4258,6 +4375,20 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         )]
         pub ding_talk_payload: ::std::option::Option<SignInByDingTalkPayloadDto>,
         #[serde(
+            rename = "douyinMiniProgramCodeAndPhonePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub douyin_mini_program_code_and_phone_payload: ::std::option::Option<
+            SignInByDouyinMiniProgramCodeAndPhonePayloadDto,
+        >,
+        #[serde(
+            rename = "douyinMiniProgramCodePayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub douyin_mini_program_code_payload: ::std::option::Option<
+            SignInByDouyinMiniProgramCodePayloadDto,
+        >,
+        #[serde(
             rename = "douyinPayload",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
@@ -4407,6 +4538,14 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                 .field("client_secret", &"[REDACTED]")
                 .field("connection", &self.connection)
                 .field("ding_talk_payload", &self.ding_talk_payload)
+                .field(
+                    "douyin_mini_program_code_and_phone_payload",
+                    &self.douyin_mini_program_code_and_phone_payload,
+                )
+                .field(
+                    "douyin_mini_program_code_payload",
+                    &self.douyin_mini_program_code_payload,
+                )
                 .field("douyin_payload", &self.douyin_payload)
                 .field("ext_idp_connidentifier", &self.ext_idp_connidentifier)
                 .field("facebook_payload", &self.facebook_payload)
@@ -4489,6 +4628,10 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
         WechatMiniProgramPhone,
         #[serde(rename = "wechat_mini_program_code_and_phone")]
         WechatMiniProgramCodeAndPhone,
+        #[serde(rename = "douyin_mini_program_code")]
+        DouyinMiniProgramCode,
+        #[serde(rename = "douyin_mini_program_code_and_phone")]
+        DouyinMiniProgramCodeAndPhone,
         #[serde(rename = "google")]
         Google,
         #[serde(rename = "facebook")]
@@ -4543,6 +4686,10 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                 Self::WechatMiniProgramCodeAndPhone => {
                     f.write_str("wechat_mini_program_code_and_phone")
                 }
+                Self::DouyinMiniProgramCode => f.write_str("douyin_mini_program_code"),
+                Self::DouyinMiniProgramCodeAndPhone => {
+                    f.write_str("douyin_mini_program_code_and_phone")
+                }
                 Self::Google => f.write_str("google"),
                 Self::Facebook => f.write_str("facebook"),
                 Self::Qq => f.write_str("qq"),
@@ -4583,6 +4730,10 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
                 "wechat_mini_program_phone" => Ok(Self::WechatMiniProgramPhone),
                 "wechat_mini_program_code_and_phone" => {
                     Ok(Self::WechatMiniProgramCodeAndPhone)
+                }
+                "douyin_mini_program_code" => Ok(Self::DouyinMiniProgramCode),
+                "douyin_mini_program_code_and_phone" => {
+                    Ok(Self::DouyinMiniProgramCodeAndPhone)
                 }
                 "google" => Ok(Self::Google),
                 "facebook" => Ok(Self::Facebook),
@@ -5718,6 +5869,17 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub main_department_id: ::std::option::Option<::std::string::String>,
+        ///Data of the user's data-object extension fields (2024 documents).
+        #[serde(
+            rename = "metadataSource",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        #[serde(deserialize_with = "crate::lenient::or_default")]
+        pub metadata_source: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
         ///Middle name.
         #[serde(
             rename = "middleName",
@@ -5801,6 +5963,12 @@ UPDATE_MOBILE_SMS, MFA_AUTH_SMS, CHANGE_PWD_SMS, UPDATE_PWD_SMS; other values pa
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reset_password_on_next_login: ::std::option::Option<bool>,
+        ///When the user signed up (2024 documents).
+        #[serde(
+            rename = "signedUp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub signed_up: ::std::option::Option<::std::string::String>,
         ///Account status.
         #[serde(default, deserialize_with = "crate::lenient::or_default")]
         pub status: UserDtoStatus,
@@ -10329,6 +10497,227 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            login_params: ::std::result::Result<
+                super::SignInByDouyinMiniProgramCodePayloadDto,
+                ::std::string::String,
+            >,
+            phone_params: ::std::result::Result<
+                super::SignInByDouyinMiniProgramPhoneInfoPayloadDto,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            fn default() -> Self {
+                Self {
+                    login_params: Err("no value supplied for login_params".to_string()),
+                    phone_params: Err("no value supplied for phone_params".to_string()),
+                }
+            }
+        }
+        impl SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            pub fn login_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::SignInByDouyinMiniProgramCodePayloadDto,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.login_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for login_params: {e}")
+                    });
+                self
+            }
+            pub fn phone_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::SignInByDouyinMiniProgramPhoneInfoPayloadDto,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_params: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByDouyinMiniProgramCodeAndPhonePayloadDto>
+        for super::SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByDouyinMiniProgramCodeAndPhonePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    login_params: value.login_params?,
+                    phone_params: value.phone_params?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByDouyinMiniProgramCodeAndPhonePayloadDto>
+        for SignInByDouyinMiniProgramCodeAndPhonePayloadDto {
+            fn from(
+                value: super::SignInByDouyinMiniProgramCodeAndPhonePayloadDto,
+            ) -> Self {
+                Self {
+                    login_params: Ok(value.login_params),
+                    phone_params: Ok(value.phone_params),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByDouyinMiniProgramCodePayloadDto {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            encrypted_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            iv: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByDouyinMiniProgramCodePayloadDto {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    encrypted_data: Ok(Default::default()),
+                    iv: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByDouyinMiniProgramCodePayloadDto {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn encrypted_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encrypted_data: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn iv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iv = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for iv: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByDouyinMiniProgramCodePayloadDto>
+        for super::SignInByDouyinMiniProgramCodePayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByDouyinMiniProgramCodePayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    encrypted_data: value.encrypted_data?,
+                    iv: value.iv?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByDouyinMiniProgramCodePayloadDto>
+        for SignInByDouyinMiniProgramCodePayloadDto {
+            fn from(value: super::SignInByDouyinMiniProgramCodePayloadDto) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    encrypted_data: Ok(value.encrypted_data),
+                    iv: Ok(value.iv),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            encrypted_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            iv: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            fn default() -> Self {
+                Self {
+                    encrypted_data: Ok(Default::default()),
+                    iv: Ok(Default::default()),
+                }
+            }
+        }
+        impl SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            pub fn encrypted_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.encrypted_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for encrypted_data: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn iv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iv = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for iv: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SignInByDouyinMiniProgramPhoneInfoPayloadDto>
+        for super::SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SignInByDouyinMiniProgramPhoneInfoPayloadDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    encrypted_data: value.encrypted_data?,
+                    iv: value.iv?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SignInByDouyinMiniProgramPhoneInfoPayloadDto>
+        for SignInByDouyinMiniProgramPhoneInfoPayloadDto {
+            fn from(value: super::SignInByDouyinMiniProgramPhoneInfoPayloadDto) -> Self {
+                Self {
+                    encrypted_data: Ok(value.encrypted_data),
+                    iv: Ok(value.iv),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SignInByDouyinPayloadDto {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -12510,7 +12899,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SignUpOptionsDto {
             client_ip: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -12528,10 +12917,32 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                 ::std::option::Option<super::SignUpOptionsDtoPasswordEncryptType>,
                 ::std::string::String,
             >,
+            password_for_phone_pass_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             phone_pass_code_for_information_completion: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for SignUpOptionsDto {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SignUpOptionsDto")
+                    .field("client_ip", &self.client_ip)
+                    .field("context", &self.context)
+                    .field(
+                        "email_pass_code_for_information_completion",
+                        &self.email_pass_code_for_information_completion,
+                    )
+                    .field("password_encrypt_type", &self.password_encrypt_type)
+                    .field("password_for_phone_pass_code", &"[REDACTED]")
+                    .field(
+                        "phone_pass_code_for_information_completion",
+                        &self.phone_pass_code_for_information_completion,
+                    )
+                    .finish()
+            }
         }
         impl ::std::default::Default for SignUpOptionsDto {
             fn default() -> Self {
@@ -12540,6 +12951,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     context: Err("no value supplied for context".to_string()),
                     email_pass_code_for_information_completion: Ok(Default::default()),
                     password_encrypt_type: Ok(Default::default()),
+                    password_for_phone_pass_code: Ok(Default::default()),
                     phone_pass_code_for_information_completion: Ok(Default::default()),
                 }
             }
@@ -12604,6 +13016,20 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     });
                 self
             }
+            pub fn password_for_phone_pass_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_for_phone_pass_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_for_phone_pass_code: {e}"
+                        )
+                    });
+                self
+            }
             pub fn phone_pass_code_for_information_completion<T>(
                 mut self,
                 value: T,
@@ -12633,6 +13059,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     email_pass_code_for_information_completion: value
                         .email_pass_code_for_information_completion?,
                     password_encrypt_type: value.password_encrypt_type?,
+                    password_for_phone_pass_code: value.password_for_phone_pass_code?,
                     phone_pass_code_for_information_completion: value
                         .phone_pass_code_for_information_completion?,
                 })
@@ -12647,6 +13074,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                         value.email_pass_code_for_information_completion,
                     ),
                     password_encrypt_type: Ok(value.password_encrypt_type),
+                    password_for_phone_pass_code: Ok(value.password_for_phone_pass_code),
                     phone_pass_code_for_information_completion: Ok(
                         value.phone_pass_code_for_information_completion,
                     ),
@@ -12727,6 +13155,10 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            phone_country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             photo: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -12781,6 +13213,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     name: Ok(Default::default()),
                     nickname: Ok(Default::default()),
                     phone: Ok(Default::default()),
+                    phone_country_code: Ok(Default::default()),
                     photo: Ok(Default::default()),
                     postal_code: Ok(Default::default()),
                     preferred_username: Ok(Default::default()),
@@ -13013,6 +13446,20 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     });
                 self
             }
+            pub fn phone_country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for phone_country_code: {e}"
+                        )
+                    });
+                self
+            }
             pub fn photo<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -13138,6 +13585,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     name: value.name?,
                     nickname: value.nickname?,
                     phone: value.phone?,
+                    phone_country_code: value.phone_country_code?,
                     photo: value.photo?,
                     postal_code: value.postal_code?,
                     preferred_username: value.preferred_username?,
@@ -13170,6 +13618,7 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     name: Ok(value.name),
                     nickname: Ok(value.nickname),
                     phone: Ok(value.phone),
+                    phone_country_code: Ok(value.phone_country_code),
                     photo: Ok(value.photo),
                     postal_code: Ok(value.postal_code),
                     preferred_username: Ok(value.preferred_username),
@@ -13423,6 +13872,16 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                 ::std::option::Option<super::SignInByDingTalkPayloadDto>,
                 ::std::string::String,
             >,
+            douyin_mini_program_code_and_phone_payload: ::std::result::Result<
+                ::std::option::Option<
+                    super::SignInByDouyinMiniProgramCodeAndPhonePayloadDto,
+                >,
+                ::std::string::String,
+            >,
+            douyin_mini_program_code_payload: ::std::result::Result<
+                ::std::option::Option<super::SignInByDouyinMiniProgramCodePayloadDto>,
+                ::std::string::String,
+            >,
             douyin_payload: ::std::result::Result<
                 ::std::option::Option<super::SignInByDouyinPayloadDto>,
                 ::std::string::String,
@@ -13545,6 +14004,14 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     .field("client_secret", &"[REDACTED]")
                     .field("connection", &self.connection)
                     .field("ding_talk_payload", &self.ding_talk_payload)
+                    .field(
+                        "douyin_mini_program_code_and_phone_payload",
+                        &self.douyin_mini_program_code_and_phone_payload,
+                    )
+                    .field(
+                        "douyin_mini_program_code_payload",
+                        &self.douyin_mini_program_code_payload,
+                    )
                     .field("douyin_payload", &self.douyin_payload)
                     .field("ext_idp_connidentifier", &self.ext_idp_connidentifier)
                     .field("facebook_payload", &self.facebook_payload)
@@ -13595,6 +14062,8 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     client_secret: Ok(Default::default()),
                     connection: Err("no value supplied for connection".to_string()),
                     ding_talk_payload: Ok(Default::default()),
+                    douyin_mini_program_code_and_phone_payload: Ok(Default::default()),
+                    douyin_mini_program_code_payload: Ok(Default::default()),
                     douyin_payload: Ok(Default::default()),
                     ext_idp_connidentifier: Err(
                         "no value supplied for ext_idp_connidentifier".to_string(),
@@ -13736,6 +14205,43 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for ding_talk_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn douyin_mini_program_code_and_phone_payload<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::SignInByDouyinMiniProgramCodeAndPhonePayloadDto,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.douyin_mini_program_code_and_phone_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for douyin_mini_program_code_and_phone_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn douyin_mini_program_code_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SignInByDouyinMiniProgramCodePayloadDto>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.douyin_mini_program_code_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for douyin_mini_program_code_payload: {e}"
                         )
                     });
                 self
@@ -14176,6 +14682,10 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     client_secret: value.client_secret?,
                     connection: value.connection?,
                     ding_talk_payload: value.ding_talk_payload?,
+                    douyin_mini_program_code_and_phone_payload: value
+                        .douyin_mini_program_code_and_phone_payload?,
+                    douyin_mini_program_code_payload: value
+                        .douyin_mini_program_code_payload?,
                     douyin_payload: value.douyin_payload?,
                     ext_idp_connidentifier: value.ext_idp_connidentifier?,
                     facebook_payload: value.facebook_payload?,
@@ -14220,6 +14730,12 @@ statusCode and apiCode. Every field is optional so that one type decodes all thr
                     client_secret: Ok(value.client_secret),
                     connection: Ok(value.connection),
                     ding_talk_payload: Ok(value.ding_talk_payload),
+                    douyin_mini_program_code_and_phone_payload: Ok(
+                        value.douyin_mini_program_code_and_phone_payload,
+                    ),
+                    douyin_mini_program_code_payload: Ok(
+                        value.douyin_mini_program_code_payload,
+                    ),
                     douyin_payload: Ok(value.douyin_payload),
                     ext_idp_connidentifier: Ok(value.ext_idp_connidentifier),
                     facebook_payload: Ok(value.facebook_payload),

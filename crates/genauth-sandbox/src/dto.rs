@@ -55,6 +55,9 @@ pub(crate) fn user_dto(
         created_at: iso(u.created_at_ms),
         updated_at: iso(u.updated_at_ms),
         status_changed_at: Some(iso(u.created_at_ms)),
+        // The 2024 documents' sign-up time; the sandbox has no data-object extension fields.
+        signed_up: Some(iso(u.created_at_ms)),
+        metadata_source: Default::default(),
         reset_password_on_next_login: Some(false),
         identities: if with_identities {
             identities(&u.identities)
