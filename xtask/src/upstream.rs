@@ -694,14 +694,13 @@ pub fn supersede(older: &mut Report, newer: &Report, spec: &Spec, upstream_2024:
     older.superseded = superseded;
 }
 
-/// Both generations' reports for `spec`, the 2023 one with what 2024 explains moved out
-/// ([`supersede`]).
-pub fn reports(spec: &Spec) -> Result<(Report, Report), Error> {
-    let (older, newer) = (Upstream::load()?, Upstream::load_2024()?);
-    let mut report_2023 = compare(spec, &older);
-    let report_2024 = compare(spec, &newer);
-    supersede(&mut report_2023, &report_2024, spec, &newer);
-    Ok((report_2023, report_2024))
+/// Both generations' reports for `spec`, the 2023 one (against `older`) with what 2024 (`newer`)
+/// explains moved out ([`supersede`]).
+pub fn reports(spec: &Spec, older: &Upstream, newer: &Upstream) -> (Report, Report) {
+    let mut report_2023 = compare(spec, older);
+    let report_2024 = compare(spec, newer);
+    supersede(&mut report_2023, &report_2024, spec, newer);
+    (report_2023, report_2024)
 }
 
 /// Runs the whole check on the files of this workspace and prints it; `Ok(true)` when it passed.
@@ -711,7 +710,7 @@ pub fn run_check() -> Result<bool, Error> {
     let newer = Upstream::load_2024()?;
     let divergences = parse_divergences(&read(&divergences_path())?)?;
     let mut passed = true;
-    let (report_2023, report_2024) = reports(&spec)?;
+    let (report_2023, report_2024) = reports(&spec, &upstream, &newer);
     for report in [&report_2023, &report_2024] {
         let outcome = check(report, &divergences);
         println!("--- against the {} documents", report.generation);
