@@ -169,6 +169,13 @@ pub fn parse_divergences(text: &str) -> Result<Vec<Divergence>, Error> {
     let list: Vec<Divergence> =
         serde_yaml::from_str(text).map_err(|e| Error::Parse(format!("divergences: {e}")))?;
     for d in &list {
+        // A generation the check never compares with would be neither matched nor stale.
+        if ![GENERATION_2023, GENERATION_2024].contains(&d.generation.as_str()) {
+            return Err(Error::Parse(format!(
+                "divergences: {} · {}: generation {:?} is not {GENERATION_2023} or {GENERATION_2024}",
+                d.operation, d.location, d.generation
+            )));
+        }
         if d.reason.trim().is_empty() || d.evidence.trim().is_empty() {
             return Err(Error::Parse(format!(
                 "divergences: {} · {} needs a reason and evidence",

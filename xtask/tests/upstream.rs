@@ -115,6 +115,9 @@ fn a_divergence_needs_a_reason_and_evidence() {
     assert!(e.to_string().contains("needs a reason and evidence"), "{e}");
     let unknown = "- operation: bindPhone\n  location: x\n  ours: a\n  upstream: b\n  reason: r\n  evidence: e\n  why: typo\n";
     assert!(parse_divergences(unknown).is_err());
+    let generation = "- generation: \"2025\"\n  operation: bindPhone\n  location: x\n  ours: a\n  upstream: b\n  reason: r\n  evidence: e\n";
+    let e = parse_divergences(generation).expect_err("no such generation");
+    assert!(e.to_string().contains("is not 2023 or 2024"), "{e}");
 }
 
 #[test]

@@ -233,7 +233,6 @@ fn kind(schema: &Value) -> &str {
 }
 
 /// A form body (`application/x-www-form-urlencoded`) against its object `schema`: every required
-/// field present, each known field's text of its type.
 /// field present, each known field's text of its type. A refusal is what an OAuth 2.0 server
 /// answers (RFC 6749 5.2): `invalid_request`, naming the parameter.
 fn check_form(
