@@ -51,8 +51,12 @@ function enumOf(where, decl) {
       values.push(-Number(init.operand.text));
     } else report(where, `enum member ${member.name.getText()} without a literal value`);
   }
-  const types = new Set(values.map((v) => typeof v));
-  return { enum: values, type: types.size === 1 && types.has("number") ? "number" : "string" };
+  const types = [...new Set(values.map((v) => typeof v))].sort();
+  if (types.length > 1) {
+    // Members of both kinds (`'_-1' = -1` beside strings): one of an enum of each kind.
+    return { oneOf: types.map((type) => ({ enum: values.filter((v) => typeof v === type), type })) };
+  }
+  return { enum: values, type: types[0] === "number" ? "number" : "string" };
 }
 
 for (const file of files) {
@@ -135,7 +139,7 @@ function schemaOf(where, node) {
     if (value !== undefined) return { enum: [value], type: typeof value };
   }
   if (ts.isUnionTypeNode(node)) {
-    // `T | null` is T, nullable; a union of literals of one type an enum; any other union oneOf.
+    // `T | null` is T, nullable; a union of literals of one type an enum; any other union anyOf (a TypeScript union is inclusive: a value may be of several members).
     const isNull = (t) => ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword;
     const members = node.types.filter((t) => !isNull(t));
     const nullable = members.length < node.types.length ? { nullable: true } : {};
@@ -145,7 +149,7 @@ function schemaOf(where, node) {
       return { enum: values, type: types[0], ...nullable };
     }
     if (members.length === 1) return { ...schemaOf(where, members[0]), ...nullable };
-    return { oneOf: members.map((t, i) => schemaOf(`${where}|${i}`, t)), ...nullable };
+    return { anyOf: members.map((t, i) => schemaOf(`${where}|${i}`, t)), ...nullable };
   }
   if (ts.isTypeReferenceNode(node)) {
     const name = node.typeName.getText();
@@ -276,6 +280,16 @@ function operationsOf(className, file) {
           operation.parameters.push({ in: "query", name: field, required: !param.optional, schema });
         }
       }
+    }
+    // Path parameters: each `{name}` of the template, typed by the method's parameter of that
+    // name (compared without case: `{credentialID}` is `credentialId`), a string where it has
+    // none (reported). The SDK sends the template as it is; the service's path has a value there.
+    for (const [, field] of url.text.matchAll(/\{([^}]+)\}/g)) {
+      const key = [...params.keys()].find((k) => k.toLowerCase() === field.toLowerCase());
+      let schema = { type: "string" };
+      if (key) schema = schemaOf(`${where}(${field})`, params.get(key).type);
+      else report(where, `path parameter ${field} is not a parameter: typed string`);
+      operation.parameters.push({ in: "path", name: field, required: true, schema });
     }
     const data = request.get("data");
     if (data) {

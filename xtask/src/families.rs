@@ -1,12 +1,15 @@
-//! The composition of what `genauth-api` generates: the service's own documents
-//! (`openapi/upstream/`, every operation) with `openapi/genauth.yaml` as the overlay.
+//! The composition of what `genauth-api` generates: the service's own documents, both
+//! generations merged ([`crate::merge`]: `openapi/upstream/` and `openapi/upstream/2024/`, every
+//! operation of either), with `openapi/genauth.yaml` as the overlay.
 //!
 //! * **The overlay wins.** An operation our spec defines (same method and path) is generated from
 //!   the spec alone, into `generated.rs`; the documents' copy of it is left out here. What differs
 //!   between the two is `upstream-check`'s business (`openapi/divergences.yaml`).
 //! * **Families.** Every other operation goes to the family of its controller
 //!   (`openapi/families.yaml`): one module of `genauth-api` per family, behind a cargo feature.
-//!   A controller in no family, or in two, stops the generation with its name.
+//!   A controller in no family, or in two, stops the generation with its name. An operation
+//!   only the 2023 documents have (marked by the merge) goes to its document's family marked
+//!   `deprecated: true`, whose methods are `#[deprecated]` ([`crate::split`]).
 //! * **Names.** An operationId `<Controller>_<name>` is called `<name>`; where two operations
 //!   (in either document, or one of our spec) share a `<name>`, each keeps its controller, without
 //!   the word `Controller`, in front: `TerminalUserController_deleteDevice` →
@@ -72,7 +75,13 @@ pub struct Family {
     /// The crate of its types: `genauth-api-types-<types>` (see [`crate::parts`]).
     pub types: String,
     /// The documents' controllers it takes.
+    #[serde(default)]
     pub controllers: Vec<String>,
+    /// Whether it is its document's deprecated family: it takes the operations only the 2023
+    /// documents have ([`crate::merge`]), whatever their controller, and is left out of the
+    /// document's feature (`authentication`, `management`), though not of `full`.
+    #[serde(default)]
+    pub deprecated: bool,
 }
 
 impl Family {
@@ -159,7 +168,14 @@ pub fn compose(
     families: Vec<Family>,
 ) -> Result<Composition, Error> {
     let mut by_controller: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut deprecated_of: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, family) in families.iter().enumerate() {
+        if family.deprecated && deprecated_of.insert(family.document.as_str(), i).is_some() {
+            return Err(Error::Parse(format!(
+                "openapi/families.yaml: the {} document has two deprecated families",
+                family.document
+            )));
+        }
         if !matches!(family.document.as_str(), "authentication" | "management") {
             return Err(Error::Parse(format!(
                 "openapi/families.yaml: family {} names document {:?} (authentication or management)",
@@ -205,6 +221,7 @@ pub fn compose(
     // Every operation the families take, with its controller and bare name.
     struct Found {
         document: usize,
+        family: usize,
         controller: String,
         bare: String,
         method: String,
@@ -235,8 +252,20 @@ pub fn compose(
                         "{name} document: {method} {path} has operationId {id:?}, not <Controller>_<name>"
                     ))
                 })?;
-                match by_controller.get(controller) {
-                    Some(&f) if families[f].document == *name => {}
+                // Gone since 2023 (`crate::merge`); the 2023 documents' own `deprecated` of an
+                // operation 2024 still has does not move it.
+                let deprecated = op.get("deprecated") == Some(&Value::Bool(true))
+                    && op.get("x-genauth-generation").and_then(Value::as_str) == Some("2023");
+                let family = match by_controller.get(controller) {
+                    _ if deprecated => match deprecated_of.get(name.as_str()) {
+                        Some(&f) => f,
+                        None => {
+                            return Err(Error::Parse(format!(
+                                "openapi/families.yaml: {id} is deprecated (only the 2023 documents have it), but the {name} document has no deprecated family"
+                            )));
+                        }
+                    },
+                    Some(&f) if families[f].document == *name => f,
                     Some(&f) => {
                         return Err(Error::Parse(format!(
                             "openapi/families.yaml: controller {controller} is of the {name} document, but family {} is of the {} one",
@@ -245,10 +274,12 @@ pub fn compose(
                     }
                     None => {
                         unmapped.insert(format!("{controller} ({name})"));
+                        0
                     }
-                }
+                };
                 found.push(Found {
                     document: d,
+                    family,
                     controller: controller.to_string(),
                     bare: bare.to_string(),
                     method: method.to_string(),
@@ -301,7 +332,7 @@ pub fn compose(
                 "two operations of the documents are both named {id}, even with their controllers"
             )));
         }
-        let family = by_controller[f.controller.as_str()];
+        let family = f.family;
         let doc = &documents[f.document].1;
         let mut op = doc["paths"][&f.path][&f.method].clone();
         op["operationId"] = json!(id);
@@ -752,12 +783,23 @@ pub fn manifest_features(
         let names: Vec<String> = composition
             .families
             .iter()
-            .filter(|f| f.document == document)
+            .filter(|f| f.document == document && !f.deprecated)
             .map(|f| format!("\"{}\"", f.feature))
             .collect();
         block.push_str(&format!("{document} = [{}]\n", names.join(", ")));
     }
-    block.push_str("full = [\"authentication\", \"management\"]\n");
+    let mut full = vec![
+        "\"authentication\"".to_string(),
+        "\"management\"".to_string(),
+    ];
+    full.extend(
+        composition
+            .families
+            .iter()
+            .filter(|f| f.deprecated)
+            .map(|f| format!("\"{}\"", f.feature)),
+    );
+    block.push_str(&format!("full = [{}]\n", full.join(", ")));
     block.push_str(END);
     block.push('\n');
     if let (Some(start), Some(end)) = (manifest.find(BEGIN), manifest.find(END)) {
@@ -779,7 +821,7 @@ pub fn manifest_features(
 /// and the schemas they reach, repaired) into `dir` as `<document>.json`; answers the paths.
 pub fn write_composed(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, Error> {
     let spec = Spec::parse(&crate::read(&crate::spec_path())?)?;
-    let composition = compose(&Upstream::load()?, &spec, load()?)?;
+    let composition = compose(&crate::merge::load()?, &spec, load()?)?;
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,

@@ -140,11 +140,13 @@ pub fn generate_document(
         }
     }
     let mut features = Vec::new();
+    let mut deprecated = Vec::new();
     let mut positions = Vec::new();
     for (i, family) in composition.families.iter().enumerate() {
         if family.document == document {
             positions.push(i);
             features.push(family.feature.clone());
+            deprecated.push(family.deprecated);
         }
     }
     let family_of: std::collections::BTreeMap<String, usize> = composition
@@ -155,8 +157,8 @@ pub fn generate_document(
             Some((crate::families::normal(&op.id), at))
         })
         .collect();
-    let split =
-        crate::split::split_document(file, &features, &family_of).map_err(Error::Generator)?;
+    let split = crate::split::split_document(file, &features, &deprecated, &family_of)
+        .map_err(Error::Generator)?;
     let shapes = crate::split::call_shapes(&split.families, &enveloped);
     let render = |items: Vec<syn::Item>| {
         let mut file: syn::File = syn::parse_quote!();
@@ -335,8 +337,9 @@ fn trips_table(
         "//! Every operation of the families, made through the facade with its generated\n\
          //! builder: (method, path, a function that converts the\n\
          //! required parameters and the body from JSON, sends them and decodes the answer).\n\n\
-         // Each value is cloned for each try, whatever its type.\n\
-         #![allow(clippy::clone_on_copy)]\n\n\
+         // Each value is cloned for each try, whatever its type; the deprecated families'\n\
+         // operations (only the 2023 documents have them) are made too.\n\
+         #![allow(clippy::clone_on_copy, deprecated)]\n\n\
          use genauth::api::operations as op;\n\
          use serde_json::Value;\n\n\
          use super::round_trip::{{Clients, MakeTrip, Trip, Via, arg}};\n\n\
@@ -480,7 +483,7 @@ type FeatureValues = dyn Fn(&crate::families::Family) -> Vec<String>;
 pub fn outputs() -> Result<Vec<Output>, Error> {
     let spec_text = crate::read(&crate::spec_path())?;
     let spec = Spec::parse(&spec_text)?;
-    let upstream = crate::Upstream::load()?;
+    let upstream = crate::merge::load()?;
     let composition = crate::families::compose(&upstream, &spec, crate::families::load()?)?;
     let (client, spec_types) = split_spec(&generate(&spec_text)?, &spec_text)?;
     let mut out = vec![

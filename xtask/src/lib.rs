@@ -14,6 +14,7 @@ pub mod documented;
 pub mod families;
 pub mod generate;
 pub mod lint;
+pub mod merge;
 pub mod msrv;
 pub mod operations;
 pub mod parts;

@@ -278,8 +278,8 @@ pub fn envelope_impls(spec: &Spec, trait_path: &str, types: &str, elsewhere: &[&
             "\nimpl {trait_path} for {types}{name} {{\n    \
              fn status_code(&self) -> i64 {{\n        self.status_code\n    }}\n    \
              fn message(&self) -> &str {{\n        {message}\n    }}\n    \
-             fn api_code(&self) -> Option<i64> {{\n        {api_code}\n    }}\n    \
-             fn request_id(&self) -> Option<&str> {{\n        {request_id}\n    }}\n}}\n"
+             fn api_code(&self) -> ::std::option::Option<i64> {{\n        {api_code}\n    }}\n    \
+             fn request_id(&self) -> ::std::option::Option<&str> {{\n        {request_id}\n    }}\n}}\n"
         );
     }
     out

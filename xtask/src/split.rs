@@ -32,6 +32,7 @@ pub struct Split {
 pub fn split_document(
     file: syn::File,
     features: &[String],
+    deprecated: &[bool],
     family_of: &BTreeMap<String, usize>,
 ) -> Result<Split, String> {
     let normal = crate::families::normal;
@@ -167,7 +168,21 @@ pub fn split_document(
     }
 
     let mut out = Vec::new();
-    for (family_methods, family_builders) in methods.into_iter().zip(builders) {
+    for (family, (mut family_methods, family_builders)) in
+        methods.into_iter().zip(builders).enumerate()
+    {
+        if deprecated.get(family).copied().unwrap_or(false) {
+            // Only the service's 2023 documents have these operations (`crate::merge`).
+            for it in &mut family_methods {
+                if let syn::ImplItem::Fn(f) = it {
+                    f.attrs.push(syn::parse_quote!(
+                        #[deprecated(
+                            note = "only the service's 2023 documents have this operation; the 2024 ones (the official SDK's) do not"
+                        )]
+                    ));
+                }
+            }
+        }
         let mut items = uses.clone();
         items.push(syn::parse_quote!(
             use crate::Client;

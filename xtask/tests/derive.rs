@@ -81,6 +81,12 @@ export class ManagementClient {
       data: requestBody,
     });
   }
+  public async deleteItem(itemID: number): Promise<UserDto> {
+    return await this.httpClient.request({
+      method: "DELETE",
+      url: "/api/v3/items/{itemId}/{other}",
+    });
+  }
   public async handWritten(x: string) {
     const api = `/api/v3/${x}`;
     return await this.httpClient.request({ method: "GET", url: api });
@@ -118,11 +124,17 @@ export type UserDto = {
     identities?: Array<IdentityDto>;
     phone?: string | null;
     odd?: IdentityDto & { extra: string };
+    either?: (IdentityDto | string);
+    status?: UserDto.status;
 };
 export namespace UserDto {
     export enum gender {
         M = 'M',
         F = 'F',
+    }
+    export enum status {
+        PASS = 'pass',
+        '_-1' = -1,
     }
 }
 "#,
@@ -159,6 +171,15 @@ export namespace UserDto {
         post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/UserDto"
     );
+    // Path parameters: from the template, typed by the method's parameter of that name (without
+    // case), a string (reported) where there is none.
+    assert_eq!(
+        derived.management["paths"]["/api/v3/items/{itemId}/{other}"]["delete"]["parameters"],
+        json!([
+            {"in": "path", "name": "itemId", "required": true, "schema": {"type": "number"}},
+            {"in": "path", "name": "other", "required": true, "schema": {"type": "string"}},
+        ])
+    );
     let user = &derived.management["components"]["schemas"]["UserDto"];
     assert_eq!(user["required"], json!(["userId"]));
     assert_eq!(
@@ -172,6 +193,18 @@ export namespace UserDto {
     assert_eq!(
         user["properties"]["phone"],
         json!({"type": "string", "nullable": true})
+    );
+    // A union of types is inclusive (anyOf); an enum of strings and numbers one of each kind.
+    assert_eq!(
+        user["properties"]["either"],
+        json!({"anyOf": [{"$ref": "#/components/schemas/IdentityDto"}, {"type": "string"}]})
+    );
+    assert_eq!(
+        user["properties"]["status"],
+        json!({"oneOf": [
+            {"enum": [-1], "type": "number"},
+            {"enum": ["pass"], "type": "string"}
+        ]})
     );
     let identity = &derived.management["components"]["schemas"]["IdentityDto"];
     assert_eq!(
@@ -193,6 +226,12 @@ export namespace UserDto {
         "{unmapped}"
     );
     assert!(
+        unmapped.contains(
+            "ManagementClient.deleteItem: path parameter other is not a parameter: typed string"
+        ),
+        "{unmapped}"
+    );
+    assert!(
         unmapped.contains("models/UserDto.ts.odd: type IntersectionType"),
         "{unmapped}"
     );
@@ -201,5 +240,5 @@ export namespace UserDto {
         "{unmapped}"
     );
     assert!(!unmapped.contains("helper"), "{unmapped}");
-    assert_eq!(derived.unmapped.len(), 3, "{unmapped}");
+    assert_eq!(derived.unmapped.len(), 4, "{unmapped}");
 }

@@ -4,7 +4,7 @@
 //! Part of the request and answer types of the GenAuth service's own OpenAPI documents,
 //! generated for [genauth-api](https://docs.rs/genauth-api), which re-exports them as
 //! `authentication::types` and `management::types`: the types only the families
-//! `auth-sign-in`, `auth-profile`, `auth-mfa`, `auth-oidc`, `mgmt-permissions`, `mgmt-metadata`, `mgmt-security`, `mgmt-events` use, each compiled when one of them is on (the features of the same names).
+//! `auth-sign-in`, `auth-profile`, `auth-mfa`, `auth-oidc`, `auth-webauthn`, `auth-invitations`, `auth-approvals`, `auth-deprecated`, `mgmt-permissions`, `mgmt-metadata`, `mgmt-security`, `mgmt-events`, `mgmt-invitations` use, each compiled when one of them is on (the features of the same names).
 //! The types these share with another crate's families, and each document's `error`,
 //! are in [genauth-api-types](https://docs.rs/genauth-api-types). The types are in
 //! crates of their own so that a build compiles them side by side.
@@ -12,7 +12,7 @@
 /// The authentication document's types of this crate's families.
 pub mod authentication {
     /// The authentication document's types.
-    #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc", feature = "auth-webauthn", feature = "auth-invitations", feature = "auth-approvals", feature = "auth-deprecated"))]
     #[rustfmt::skip]
     #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
     pub mod types;
@@ -21,7 +21,7 @@ pub mod authentication {
 /// The management document's types of this crate's families.
 pub mod management {
     /// The management document's types.
-    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events", feature = "mgmt-invitations"))]
     #[rustfmt::skip]
     #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
     pub mod types;

@@ -4,7 +4,7 @@
 //! Part of the request and answer types of the GenAuth service's own OpenAPI documents,
 //! generated for [genauth-api](https://docs.rs/genauth-api), which re-exports them as
 //! `authentication::types` and `management::types`: the types only the families
-//! `mgmt-users`, `mgmt-organizations`, `mgmt-roles-groups`, `mgmt-applications`, `mgmt-tenants`, `mgmt-identity-sources`, `mgmt-public-accounts` use, each compiled when one of them is on (the features of the same names).
+//! `mgmt-users`, `mgmt-organizations`, `mgmt-roles-groups`, `mgmt-applications`, `mgmt-tenants`, `mgmt-identity-sources`, `mgmt-public-accounts`, `mgmt-approvals`, `mgmt-deprecated` use, each compiled when one of them is on (the features of the same names).
 //! The types these share with another crate's families, and each document's `error`,
 //! are in [genauth-api-types](https://docs.rs/genauth-api-types). The types are in
 //! crates of their own so that a build compiles them side by side.
@@ -12,7 +12,7 @@
 /// The management document's types of this crate's families.
 pub mod management {
     /// The management document's types.
-    #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts"))]
+    #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-approvals", feature = "mgmt-deprecated"))]
     #[rustfmt::skip]
     #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
     pub mod types;

@@ -17159,10 +17159,10 @@ impl crate::envelope::Envelope for types::CommonResponseDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17173,10 +17173,10 @@ impl crate::envelope::Envelope for types::GenerateBindExtIdpLinkRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17187,10 +17187,10 @@ impl crate::envelope::Envelope for types::GetCountryListRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17201,10 +17201,10 @@ impl crate::envelope::Envelope for types::GetExtIdpsRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17215,10 +17215,10 @@ impl crate::envelope::Envelope for types::GetManagementTokenRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17229,10 +17229,10 @@ impl crate::envelope::Envelope for types::GetSecurityInfoRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17243,10 +17243,10 @@ impl crate::envelope::Envelope for types::IdentityListRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17257,10 +17257,10 @@ impl crate::envelope::Envelope for types::IsSuccessRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17271,10 +17271,10 @@ impl crate::envelope::Envelope for types::IsUserExistsRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17285,10 +17285,10 @@ impl crate::envelope::Envelope for types::LoginTokenRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17299,10 +17299,10 @@ impl crate::envelope::Envelope for types::PasswordResetVerifyResp {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17313,10 +17313,10 @@ impl crate::envelope::Envelope for types::PreCheckCodeRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17327,10 +17327,10 @@ impl crate::envelope::Envelope for types::UserSingleRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -17341,10 +17341,10 @@ impl crate::envelope::Envelope for types::VerifyUpdatePhoneRequestRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }

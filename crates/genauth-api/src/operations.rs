@@ -350,7 +350,15 @@ pub const GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN: Operation = Operation {
     idempotent: false,
 };
 
-/// `authByCode`: POST `/api/v2/ecConn/wechatMobile/authByCode` (a write) (feature `auth-sign-in`)
+/// `listSubjectAuth`: POST `/api/v2/applications/subject/person/list` (a write) (feature `auth-approvals`)
+pub const LIST_SUBJECT_AUTH: Operation = Operation {
+    id: "listSubjectAuth",
+    method: "POST",
+    path: "/api/v2/applications/subject/person/list",
+    idempotent: false,
+};
+
+/// `authByCode`: POST `/api/v2/ecConn/wechatMobile/authByCode` (a write) (feature `auth-deprecated`)
 pub const AUTH_BY_CODE: Operation = Operation {
     id: "authByCode",
     method: "POST",
@@ -390,7 +398,7 @@ pub const SELECT_ACCOUNT: Operation = Operation {
     idempotent: false,
 };
 
-/// `validatePEMKey`: POST `/api/v2/oidc/validate_pem_key` (a write) (feature `auth-oidc`)
+/// `validatePEMKey`: POST `/api/v2/oidc/validate_pem_key` (a write) (feature `auth-deprecated`)
 pub const VALIDATE_PEM_KEY: Operation = Operation {
     id: "validatePEMKey",
     method: "POST",
@@ -398,7 +406,7 @@ pub const VALIDATE_PEM_KEY: Operation = Operation {
     idempotent: false,
 };
 
-/// `validateToken`: GET `/api/v2/oidc/validate_token` (feature `auth-oidc`)
+/// `validateToken`: GET `/api/v2/oidc/validate_token` (feature `auth-deprecated`)
 pub const VALIDATE_TOKEN: Operation = Operation {
     id: "validateToken",
     method: "GET",
@@ -406,12 +414,52 @@ pub const VALIDATE_TOKEN: Operation = Operation {
     idempotent: true,
 };
 
-/// `upload`: POST `/api/v2/upload` (a write) (feature `auth-profile`)
+/// `upload`: POST `/api/v2/upload` (a write) (feature `auth-deprecated`)
 pub const UPLOAD: Operation = Operation {
     id: "upload",
     method: "POST",
     path: "/api/v2/upload",
     idempotent: false,
+};
+
+/// `getEnablePermissionApplyApplicationList`: GET `/api/v3/applications-permission-applicable` (feature `auth-approvals`)
+pub const GET_ENABLE_PERMISSION_APPLY_APPLICATION_LIST: Operation = Operation {
+    id: "getEnablePermissionApplyApplicationList",
+    method: "GET",
+    path: "/api/v3/applications-permission-applicable",
+    idempotent: true,
+};
+
+/// `getApproval`: GET `/api/v3/approval` (feature `auth-approvals`)
+pub const GET_APPROVAL: Operation = Operation {
+    id: "getApproval",
+    method: "GET",
+    path: "/api/v3/approval",
+    idempotent: true,
+};
+
+/// `createApproval`: POST `/api/v3/approval` (a write) (feature `auth-approvals`)
+pub const CREATE_APPROVAL: Operation = Operation {
+    id: "createApproval",
+    method: "POST",
+    path: "/api/v3/approval",
+    idempotent: false,
+};
+
+/// `batchCreateApproval`: POST `/api/v3/approval-batch` (a write) (feature `auth-approvals`)
+pub const BATCH_CREATE_APPROVAL: Operation = Operation {
+    id: "batchCreateApproval",
+    method: "POST",
+    path: "/api/v3/approval-batch",
+    idempotent: false,
+};
+
+/// `listInitiatedApprovals`: GET `/api/v3/approval-initiated-list` (feature `auth-approvals`)
+pub const LIST_INITIATED_APPROVALS: Operation = Operation {
+    id: "listInitiatedApprovals",
+    method: "GET",
+    path: "/api/v3/approval-initiated-list",
+    idempotent: true,
 };
 
 /// `bindEmail`: POST `/api/v3/bind-email` (a write) (feature `auth-profile`)
@@ -422,7 +470,7 @@ pub const BIND_EMAIL: Operation = Operation {
     idempotent: false,
 };
 
-/// `geneCaptchaCode`: GET `/api/v3/captcha-code` (feature `auth-sign-in`)
+/// `geneCaptchaCode`: GET `/api/v3/captcha-code` (feature `auth-deprecated`)
 pub const GENE_CAPTCHA_CODE: Operation = Operation {
     id: "geneCaptchaCode",
     method: "GET",
@@ -486,6 +534,22 @@ pub const CHECK_QR_CODE_STATUS: Operation = Operation {
     idempotent: true,
 };
 
+/// `clearMyAllUniversalInvitationLinks`: POST `/api/v3/clear-my-all-invitation-links` (a write) (feature `auth-invitations`)
+pub const CLEAR_MY_ALL_UNIVERSAL_INVITATION_LINKS: Operation = Operation {
+    id: "clearMyAllUniversalInvitationLinks",
+    method: "POST",
+    path: "/api/v3/clear-my-all-invitation-links",
+    idempotent: false,
+};
+
+/// `decryptDouyinMiniProgramData`: POST `/api/v3/decrypt-douyin-miniprogram-data` (a write) (feature `auth-sign-in`)
+pub const DECRYPT_DOUYIN_MINI_PROGRAM_DATA: Operation = Operation {
+    id: "decryptDouyinMiniProgramData",
+    method: "POST",
+    path: "/api/v3/decrypt-douyin-miniprogram-data",
+    idempotent: false,
+};
+
 /// `decryptWechatMiniProgramData`: POST `/api/v3/decrypt-wechat-miniprogram-data` (a write) (feature `auth-sign-in`)
 pub const DECRYPT_WECHAT_MINI_PROGRAM_DATA: Operation = Operation {
     id: "decryptWechatMiniProgramData",
@@ -534,6 +598,22 @@ pub const GENE_QR_CODE: Operation = Operation {
     idempotent: false,
 };
 
+/// `generateInviteToken`: POST `/api/v3/generate-policy-invitation-token` (a write) (feature `auth-invitations`)
+pub const GENERATE_INVITE_TOKEN: Operation = Operation {
+    id: "generateInviteToken",
+    method: "POST",
+    path: "/api/v3/generate-policy-invitation-token",
+    idempotent: false,
+};
+
+/// `generateUniversalInvitationByMember`: POST `/api/v3/generate-universal-invitation-link-by-member` (a write) (feature `auth-invitations`)
+pub const GENERATE_UNIVERSAL_INVITATION_BY_MEMBER: Operation = Operation {
+    id: "generateUniversalInvitationByMember",
+    method: "POST",
+    path: "/api/v3/generate-universal-invitation-link-by-member",
+    idempotent: false,
+};
+
 /// `getAlipayAuthInfo`: GET `/api/v3/get-alipay-authinfo` (feature `auth-sign-in`)
 pub const GET_ALIPAY_AUTH_INFO: Operation = Operation {
     id: "getAlipayAuthInfo",
@@ -547,6 +627,14 @@ pub const GET_QR_CODE_STATUS: Operation = Operation {
     id: "getQRCodeStatus",
     method: "GET",
     path: "/api/v3/get-app-login-qrcode-status",
+    idempotent: true,
+};
+
+/// `getCaptchaCodeAndToken`: GET `/api/v3/get-captcha-code` (feature `auth-sign-in`)
+pub const GET_CAPTCHA_CODE_AND_TOKEN: Operation = Operation {
+    id: "getCaptchaCodeAndToken",
+    method: "GET",
+    path: "/api/v3/get-captcha-code",
     idempotent: true,
 };
 
@@ -630,11 +718,35 @@ pub const GET_TENANT_LIST: Operation = Operation {
     idempotent: true,
 };
 
+/// `getInviteCodeContext`: GET `/api/v3/get-policy-invitation-context` (feature `auth-invitations`)
+pub const GET_INVITE_CODE_CONTEXT: Operation = Operation {
+    id: "getInviteCodeContext",
+    method: "GET",
+    path: "/api/v3/get-policy-invitation-context",
+    idempotent: true,
+};
+
 /// `getPushLoginRelationApps`: POST `/api/v3/get-pushlogin-relation-apps` (feature `auth-sign-in`)
 pub const GET_PUSH_LOGIN_RELATION_APPS: Operation = Operation {
     id: "getPushLoginRelationApps",
     method: "POST",
     path: "/api/v3/get-pushlogin-relation-apps",
+    idempotent: true,
+};
+
+/// `fetchQrCodeStatus`: GET `/api/v3/get-qrcode-status` (feature `auth-sign-in`)
+pub const FETCH_QR_CODE_STATUS: Operation = Operation {
+    id: "fetchQrCodeStatus",
+    method: "GET",
+    path: "/api/v3/get-qrcode-status",
+    idempotent: true,
+};
+
+/// `getUniversalInvitationPublicConfig`: GET `/api/v3/get-universal-invitation-public-config` (feature `auth-invitations`)
+pub const GET_UNIVERSAL_INVITATION_PUBLIC_CONFIG: Operation = Operation {
+    id: "getUniversalInvitationPublicConfig",
+    method: "GET",
+    path: "/api/v3/get-universal-invitation-public-config",
     idempotent: true,
 };
 
@@ -686,7 +798,7 @@ pub const GET_WECHAT_MP_ACCESS_TOKEN_INFO: Operation = Operation {
     idempotent: true,
 };
 
-/// `getWechatMiniprogramPhone`: POST `/api/v3/get-wechat-miniprogram-phone` (feature `auth-sign-in`)
+/// `getWechatMiniprogramPhone`: POST `/api/v3/get-wechat-miniprogram-phone` (feature `auth-deprecated`)
 pub const GET_WECHAT_MINIPROGRAM_PHONE: Operation = Operation {
     id: "getWechatMiniprogramPhone",
     method: "POST",
@@ -694,7 +806,15 @@ pub const GET_WECHAT_MINIPROGRAM_PHONE: Operation = Operation {
     idempotent: true,
 };
 
-/// `linkExtIdp`: GET `/api/v3/link-extidp` (feature `auth-sign-in`)
+/// `signupByPolicy`: POST `/api/v3/join-by-invitation` (a write) (feature `auth-invitations`)
+pub const SIGNUP_BY_POLICY: Operation = Operation {
+    id: "signupByPolicy",
+    method: "POST",
+    path: "/api/v3/join-by-invitation",
+    idempotent: false,
+};
+
+/// `linkExtIdp`: GET `/api/v3/link-extidp` (feature `auth-deprecated`)
 pub const LINK_EXT_IDP: Operation = Operation {
     id: "linkExtIdp",
     method: "GET",
@@ -766,6 +886,14 @@ pub const RESET_FACTOR: Operation = Operation {
     idempotent: false,
 };
 
+/// `getEnablePermissionApplyRoleList`: GET `/api/v3/roles-permission-applicable` (feature `auth-approvals`)
+pub const GET_ENABLE_PERMISSION_APPLY_ROLE_LIST: Operation = Operation {
+    id: "getEnablePermissionApplyRoleList",
+    method: "GET",
+    path: "/api/v3/roles-permission-applicable",
+    idempotent: true,
+};
+
 /// `sendEmail`: POST `/api/v3/send-email` (a write) (feature `auth-sign-in`)
 pub const SEND_EMAIL: Operation = Operation {
     id: "sendEmail",
@@ -782,7 +910,23 @@ pub const SEND_ENROLL_FACTOR_REQUEST: Operation = Operation {
     idempotent: false,
 };
 
-/// `signInByExtIdp`: GET `/api/v3/signin-by-extidp` (feature `auth-oidc`)
+/// `setPushCodeStatus`: POST `/api/v3/set-pushcode-status` (a write) (feature `auth-sign-in`)
+pub const SET_PUSH_CODE_STATUS: Operation = Operation {
+    id: "setPushCodeStatus",
+    method: "POST",
+    path: "/api/v3/set-pushcode-status",
+    idempotent: false,
+};
+
+/// `setQrCodeStatus`: POST `/api/v3/set-qrcode-status` (a write) (feature `auth-sign-in`)
+pub const SET_QR_CODE_STATUS: Operation = Operation {
+    id: "setQrCodeStatus",
+    method: "POST",
+    path: "/api/v3/set-qrcode-status",
+    idempotent: false,
+};
+
+/// `signInByExtIdp`: GET `/api/v3/signin-by-extidp` (feature `auth-deprecated`)
 pub const SIGN_IN_BY_EXT_IDP: Operation = Operation {
     id: "signInByExtIdp",
     method: "GET",
@@ -795,6 +939,14 @@ pub const SIGN_IN_BY_PUSH: Operation = Operation {
     id: "signInByPush",
     method: "POST",
     path: "/api/v3/signin-by-push",
+    idempotent: false,
+};
+
+/// `signupByUniversal`: POST `/api/v3/signup-by-invitation` (a write) (feature `auth-invitations`)
+pub const SIGNUP_BY_UNIVERSAL: Operation = Operation {
+    id: "signupByUniversal",
+    method: "POST",
+    path: "/api/v3/signup-by-invitation",
     idempotent: false,
 };
 
@@ -846,6 +998,14 @@ pub const UPDATE_PROFILE: Operation = Operation {
     idempotent: false,
 };
 
+/// `validatePassword`: POST `/api/v3/validate-password` (a write) (feature `auth-sign-in`)
+pub const VALIDATE_PASSWORD: Operation = Operation {
+    id: "validatePassword",
+    method: "POST",
+    path: "/api/v3/validate-password",
+    idempotent: false,
+};
+
 /// `verifyDeleteAccountRequest`: POST `/api/v3/verify-delete-account-request` (a write) (feature `auth-profile`)
 pub const VERIFY_DELETE_ACCOUNT_REQUEST: Operation = Operation {
     id: "verifyDeleteAccountRequest",
@@ -854,11 +1014,51 @@ pub const VERIFY_DELETE_ACCOUNT_REQUEST: Operation = Operation {
     idempotent: false,
 };
 
+/// `verifyInviteCode`: POST `/api/v3/verify-invite-code` (a write) (feature `auth-invitations`)
+pub const VERIFY_INVITE_CODE: Operation = Operation {
+    id: "verifyInviteCode",
+    method: "POST",
+    path: "/api/v3/verify-invite-code",
+    idempotent: false,
+};
+
 /// `verifyUpdateEmailRequest`: POST `/api/v3/verify-update-email-request` (a write) (feature `auth-profile`)
 pub const VERIFY_UPDATE_EMAIL_REQUEST: Operation = Operation {
     id: "verifyUpdateEmailRequest",
     method: "POST",
     path: "/api/v3/verify-update-email-request",
+    idempotent: false,
+};
+
+/// `updateWebAuthnAdminCredential`: PUT `/api/v3/webauthn/admin/credentials/{credentialId}` (a write) (feature `auth-webauthn`)
+pub const UPDATE_WEB_AUTHN_ADMIN_CREDENTIAL: Operation = Operation {
+    id: "updateWebAuthnAdminCredential",
+    method: "PUT",
+    path: "/api/v3/webauthn/admin/credentials/{credentialId}",
+    idempotent: false,
+};
+
+/// `deleteWebAuthnAdminCredential`: DELETE `/api/v3/webauthn/admin/credentials/{credentialId}/{userId}/{appId}` (a write) (feature `auth-webauthn`)
+pub const DELETE_WEB_AUTHN_ADMIN_CREDENTIAL: Operation = Operation {
+    id: "deleteWebAuthnAdminCredential",
+    method: "DELETE",
+    path: "/api/v3/webauthn/admin/credentials/{credentialId}/{userId}/{appId}",
+    idempotent: false,
+};
+
+/// `webAuthnAdminInitialize`: POST `/api/v3/webauthn/admin/initialize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_ADMIN_INITIALIZE: Operation = Operation {
+    id: "webAuthnAdminInitialize",
+    method: "POST",
+    path: "/api/v3/webauthn/admin/initialize",
+    idempotent: false,
+};
+
+/// `webAuthnAdminRegisterFinalize`: POST `/api/v3/webauthn/admin/registration/finalize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_ADMIN_REGISTER_FINALIZE: Operation = Operation {
+    id: "webAuthnAdminRegisterFinalize",
+    method: "POST",
+    path: "/api/v3/webauthn/admin/registration/finalize",
     idempotent: false,
 };
 
@@ -886,12 +1086,76 @@ pub const CHECK_VALID_CREDENTIALS_BY_CRED_IDS: Operation = Operation {
     idempotent: true,
 };
 
+/// `listWebAuthnCredentials`: GET `/api/v3/webauthn/credentials` (feature `auth-webauthn`)
+pub const LIST_WEB_AUTHN_CREDENTIALS: Operation = Operation {
+    id: "listWebAuthnCredentials",
+    method: "GET",
+    path: "/api/v3/webauthn/credentials",
+    idempotent: true,
+};
+
+/// `updateWebAuthnCredential`: PUT `/api/v3/webauthn/credentials/{credentialId}` (a write) (feature `auth-webauthn`)
+pub const UPDATE_WEB_AUTHN_CREDENTIAL: Operation = Operation {
+    id: "updateWebAuthnCredential",
+    method: "PUT",
+    path: "/api/v3/webauthn/credentials/{credentialId}",
+    idempotent: false,
+};
+
+/// `deleteWebAuthnCredential`: DELETE `/api/v3/webauthn/credentials/{credentialId}` (a write) (feature `auth-webauthn`)
+pub const DELETE_WEB_AUTHN_CREDENTIAL: Operation = Operation {
+    id: "deleteWebAuthnCredential",
+    method: "DELETE",
+    path: "/api/v3/webauthn/credentials/{credentialId}",
+    idempotent: false,
+};
+
+/// `webAuthnLoginFinalize`: POST `/api/v3/webauthn/login/finalize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_LOGIN_FINALIZE: Operation = Operation {
+    id: "webAuthnLoginFinalize",
+    method: "POST",
+    path: "/api/v3/webauthn/login/finalize",
+    idempotent: false,
+};
+
+/// `webAuthnLoginInitialize`: POST `/api/v3/webauthn/login/initialize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_LOGIN_INITIALIZE: Operation = Operation {
+    id: "webAuthnLoginInitialize",
+    method: "POST",
+    path: "/api/v3/webauthn/login/initialize",
+    idempotent: false,
+};
+
+/// `webAuthnMfaBindInitialize`: POST `/api/v3/webauthn/mfa-bind/initialize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_MFA_BIND_INITIALIZE: Operation = Operation {
+    id: "webAuthnMfaBindInitialize",
+    method: "POST",
+    path: "/api/v3/webauthn/mfa-bind/initialize",
+    idempotent: false,
+};
+
+/// `webAuthnMfaVerifyInitialize`: POST `/api/v3/webauthn/mfa-verify/initialize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_MFA_VERIFY_INITIALIZE: Operation = Operation {
+    id: "webAuthnMfaVerifyInitialize",
+    method: "POST",
+    path: "/api/v3/webauthn/mfa-verify/initialize",
+    idempotent: false,
+};
+
 /// `listCredentialsByPage`: POST `/api/v3/webauthn/page-authenticator-device` (a write) (feature `auth-mfa`)
 pub const LIST_CREDENTIALS_BY_PAGE: Operation = Operation {
     id: "listCredentialsByPage",
     method: "POST",
     path: "/api/v3/webauthn/page-authenticator-device",
     idempotent: false,
+};
+
+/// `listWebAuthnPersonCredentials`: GET `/api/v3/webauthn/person/credentials` (feature `auth-webauthn`)
+pub const LIST_WEB_AUTHN_PERSON_CREDENTIALS: Operation = Operation {
+    id: "listWebAuthnPersonCredentials",
+    method: "GET",
+    path: "/api/v3/webauthn/person/credentials",
+    idempotent: true,
 };
 
 /// `initRegisterOptions`: GET `/api/v3/webauthn/registration` (feature `auth-sign-in`)
@@ -907,6 +1171,22 @@ pub const VERIFY_REGISTER: Operation = Operation {
     id: "verifyRegister",
     method: "POST",
     path: "/api/v3/webauthn/registration",
+    idempotent: false,
+};
+
+/// `webAuthnRegisterFinalize`: POST `/api/v3/webauthn/registration/finalize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_REGISTER_FINALIZE: Operation = Operation {
+    id: "webAuthnRegisterFinalize",
+    method: "POST",
+    path: "/api/v3/webauthn/registration/finalize",
+    idempotent: false,
+};
+
+/// `webAuthnRegisterInitialize`: POST `/api/v3/webauthn/registration/initialize` (a write) (feature `auth-webauthn`)
+pub const WEB_AUTHN_REGISTER_INITIALIZE: Operation = Operation {
+    id: "webAuthnRegisterInitialize",
+    method: "POST",
+    path: "/api/v3/webauthn/registration/initialize",
     idempotent: false,
 };
 
@@ -926,7 +1206,7 @@ pub const REMOVE_ALL_CREDENTIALS: Operation = Operation {
     idempotent: false,
 };
 
-/// `handleAbortAuth`: POST `/interaction/oidc/{interactionKey}/abort` (a write) (feature `auth-oidc`)
+/// `handleAbortAuth`: POST `/interaction/oidc/{interactionKey}/abort` (a write) (feature `auth-deprecated`)
 pub const HANDLE_ABORT_AUTH: Operation = Operation {
     id: "handleAbortAuth",
     method: "POST",
@@ -934,7 +1214,7 @@ pub const HANDLE_ABORT_AUTH: Operation = Operation {
     idempotent: false,
 };
 
-/// `handleConfirmAuth`: POST `/interaction/oidc/{interactionKey}/confirm` (a write) (feature `auth-oidc`)
+/// `handleConfirmAuth`: POST `/interaction/oidc/{interactionKey}/confirm` (a write) (feature `auth-deprecated`)
 pub const HANDLE_CONFIRM_AUTH: Operation = Operation {
     id: "handleConfirmAuth",
     method: "POST",
@@ -942,7 +1222,7 @@ pub const HANDLE_CONFIRM_AUTH: Operation = Operation {
     idempotent: false,
 };
 
-/// `finishLogin`: POST `/interaction/oidc/{interactionKey}/end` (a write) (feature `auth-oidc`)
+/// `finishLogin`: POST `/interaction/oidc/{interactionKey}/end` (a write) (feature `auth-deprecated`)
 pub const FINISH_LOGIN: Operation = Operation {
     id: "finishLogin",
     method: "POST",
@@ -950,7 +1230,7 @@ pub const FINISH_LOGIN: Operation = Operation {
     idempotent: false,
 };
 
-/// `auth`: POST `/interaction/oidc/{interactionKey}/login` (a write) (feature `auth-oidc`)
+/// `auth`: POST `/interaction/oidc/{interactionKey}/login` (a write) (feature `auth-deprecated`)
 pub const AUTH: Operation = Operation {
     id: "auth",
     method: "POST",
@@ -1030,7 +1310,7 @@ pub const REVOKE_TOKEN: Operation = Operation {
     idempotent: false,
 };
 
-/// `metadataInternalGetRowBatch`: POST `/api/internal/v1/metadata/get-row-batch` (feature `mgmt-metadata`)
+/// `metadataInternalGetRowBatch`: POST `/api/internal/v1/metadata/get-row-batch` (feature `mgmt-deprecated`)
 pub const METADATA_INTERNAL_GET_ROW_BATCH: Operation = Operation {
     id: "metadataInternalGetRowBatch",
     method: "POST",
@@ -1038,7 +1318,7 @@ pub const METADATA_INTERNAL_GET_ROW_BATCH: Operation = Operation {
     idempotent: true,
 };
 
-/// `listFields`: POST `/api/internal/v1/metadata/list-fields` (feature `mgmt-metadata`)
+/// `listFields`: POST `/api/internal/v1/metadata/list-fields` (feature `mgmt-deprecated`)
 pub const LIST_FIELDS: Operation = Operation {
     id: "listFields",
     method: "POST",
@@ -1046,7 +1326,7 @@ pub const LIST_FIELDS: Operation = Operation {
     idempotent: true,
 };
 
-/// `metadataInternalUpdateRow`: POST `/api/internal/v1/metadata/update-row` (a write) (feature `mgmt-metadata`)
+/// `metadataInternalUpdateRow`: POST `/api/internal/v1/metadata/update-row` (a write) (feature `mgmt-deprecated`)
 pub const METADATA_INTERNAL_UPDATE_ROW: Operation = Operation {
     id: "metadataInternalUpdateRow",
     method: "POST",
@@ -1062,11 +1342,35 @@ pub const ADD_DEPARTMENT_MEMBERS: Operation = Operation {
     idempotent: false,
 };
 
+/// `addDevice`: POST `/api/v3/add-device` (a write) (feature `mgmt-security`)
+pub const ADD_DEVICE: Operation = Operation {
+    id: "addDevice",
+    method: "POST",
+    path: "/api/v3/add-device",
+    idempotent: false,
+};
+
 /// `addGroupMembers`: POST `/api/v3/add-group-members` (a write) (feature `mgmt-roles-groups`)
 pub const ADD_GROUP_MEMBERS: Operation = Operation {
     id: "addGroupMembers",
     method: "POST",
     path: "/api/v3/add-group-members",
+    idempotent: false,
+};
+
+/// `addPolicyUserAttribution`: POST `/api/v3/add-invitation-policy-user-attribution` (a write) (feature `mgmt-invitations`)
+pub const ADD_POLICY_USER_ATTRIBUTION: Operation = Operation {
+    id: "addPolicyUserAttribution",
+    method: "POST",
+    path: "/api/v3/add-invitation-policy-user-attribution",
+    idempotent: false,
+};
+
+/// `addPolicyUserAttributionsBatch`: POST `/api/v3/add-invitation-policy-user-attributions-batch` (a write) (feature `mgmt-invitations`)
+pub const ADD_POLICY_USER_ATTRIBUTIONS_BATCH: Operation = Operation {
+    id: "addPolicyUserAttributionsBatch",
+    method: "POST",
+    path: "/api/v3/add-invitation-policy-user-attributions-batch",
     idempotent: false,
 };
 
@@ -1091,6 +1395,62 @@ pub const ADD_WHITELIST: Operation = Operation {
     id: "addWhitelist",
     method: "POST",
     path: "/api/v3/add-whitelist",
+    idempotent: false,
+};
+
+/// `addWhitelistOfApp`: POST `/api/v3/add-whitelist-of-app` (a write) (feature `mgmt-security`)
+pub const ADD_WHITELIST_OF_APP: Operation = Operation {
+    id: "addWhitelistOfApp",
+    method: "POST",
+    path: "/api/v3/add-whitelist-of-app",
+    idempotent: false,
+};
+
+/// `getApprovalDetail`: GET `/api/v3/approval` (feature `mgmt-approvals`)
+pub const GET_APPROVAL_DETAIL: Operation = Operation {
+    id: "getApprovalDetail",
+    method: "GET",
+    path: "/api/v3/approval",
+    idempotent: true,
+};
+
+/// `batchProcessApproval`: PUT `/api/v3/approval-batch-process` (a write) (feature `mgmt-approvals`)
+pub const BATCH_PROCESS_APPROVAL: Operation = Operation {
+    id: "batchProcessApproval",
+    method: "PUT",
+    path: "/api/v3/approval-batch-process",
+    idempotent: false,
+};
+
+/// `listClosedApprovals`: GET `/api/v3/approval-closed-list` (feature `mgmt-approvals`)
+pub const LIST_CLOSED_APPROVALS: Operation = Operation {
+    id: "listClosedApprovals",
+    method: "GET",
+    path: "/api/v3/approval-closed-list",
+    idempotent: true,
+};
+
+/// `listApprovalLogs`: GET `/api/v3/approval-log-list` (feature `mgmt-approvals`)
+pub const LIST_APPROVAL_LOGS: Operation = Operation {
+    id: "listApprovalLogs",
+    method: "GET",
+    path: "/api/v3/approval-log-list",
+    idempotent: true,
+};
+
+/// `listPendingApprovals`: GET `/api/v3/approval-pending-list` (feature `mgmt-approvals`)
+pub const LIST_PENDING_APPROVALS: Operation = Operation {
+    id: "listPendingApprovals",
+    method: "GET",
+    path: "/api/v3/approval-pending-list",
+    idempotent: true,
+};
+
+/// `processApproval`: PUT `/api/v3/approval-process` (a write) (feature `mgmt-approvals`)
+pub const PROCESS_APPROVAL: Operation = Operation {
+    id: "processApproval",
+    method: "PUT",
+    path: "/api/v3/approval-process",
     idempotent: false,
 };
 
@@ -1163,6 +1523,46 @@ pub const DELETE_AUTH: Operation = Operation {
     id: "deleteAuth",
     method: "DELETE",
     path: "/api/v3/batch-applications-auth",
+    idempotent: false,
+};
+
+/// `approveUniversalInvitationApplicants`: POST `/api/v3/batch-approval-universal-invitation-applicants` (a write) (feature `mgmt-invitations`)
+pub const APPROVE_UNIVERSAL_INVITATION_APPLICANTS: Operation = Operation {
+    id: "approveUniversalInvitationApplicants",
+    method: "POST",
+    path: "/api/v3/batch-approval-universal-invitation-applicants",
+    idempotent: false,
+};
+
+/// `batchCreateDnef`: POST `/api/v3/batch-create-dnef` (a write) (feature `mgmt-metadata`)
+pub const BATCH_CREATE_DNEF: Operation = Operation {
+    id: "batchCreateDnef",
+    method: "POST",
+    path: "/api/v3/batch-create-dnef",
+    idempotent: false,
+};
+
+/// `deleteInvitees`: POST `/api/v3/batch-delete-invitation-invitees` (a write) (feature `mgmt-invitations`)
+pub const DELETE_INVITEES: Operation = Operation {
+    id: "deleteInvitees",
+    method: "POST",
+    path: "/api/v3/batch-delete-invitation-invitees",
+    idempotent: false,
+};
+
+/// `getUserEncryptPasswordBatch`: POST `/api/v3/batch-get-user-encrypt-password` (a write) (feature `mgmt-users`)
+pub const GET_USER_ENCRYPT_PASSWORD_BATCH: Operation = Operation {
+    id: "getUserEncryptPasswordBatch",
+    method: "POST",
+    path: "/api/v3/batch-get-user-encrypt-password",
+    idempotent: false,
+};
+
+/// `rejectUniversalInvitationApplicants`: POST `/api/v3/batch-reject-universal-invitation-applicant` (a write) (feature `mgmt-invitations`)
+pub const REJECT_UNIVERSAL_INVITATION_APPLICANTS: Operation = Operation {
+    id: "rejectUniversalInvitationApplicants",
+    method: "POST",
+    path: "/api/v3/batch-reject-universal-invitation-applicant",
     idempotent: false,
 };
 
@@ -1246,6 +1646,14 @@ pub const CHECK_PERMISSION_NAMESPACE_EXISTS: Operation = Operation {
     idempotent: true,
 };
 
+/// `checkRoleMutualExclusion`: POST `/api/v3/check-role-mutual-exclusion` (feature `mgmt-roles-groups`)
+pub const CHECK_ROLE_MUTUAL_EXCLUSION: Operation = Operation {
+    id: "checkRoleMutualExclusion",
+    method: "POST",
+    path: "/api/v3/check-role-mutual-exclusion",
+    idempotent: true,
+};
+
 /// `checkParamsNamespace`: POST `/api/v3/check-role-params` (feature `mgmt-roles-groups`)
 pub const CHECK_PARAMS_NAMESPACE: Operation = Operation {
     id: "checkParamsNamespace",
@@ -1270,7 +1678,7 @@ pub const CHECK_USER_SAME_LEVEL_PERMISSION: Operation = Operation {
     idempotent: true,
 };
 
-/// `costContactClick`: POST `/api/v3/click-cost-contact` (a write) (feature `mgmt-events`)
+/// `costContactClick`: POST `/api/v3/click-cost-contact` (a write) (feature `mgmt-deprecated`)
 pub const COST_CONTACT_CLICK: Operation = Operation {
     id: "costContactClick",
     method: "POST",
@@ -1283,6 +1691,14 @@ pub const CONFIG_EMAIL_PROVIDER: Operation = Operation {
     id: "configEmailProvider",
     method: "POST",
     path: "/api/v3/config-email-provider",
+    idempotent: false,
+};
+
+/// `copyInvitationPolicyById`: POST `/api/v3/copy-invitation-policy-by-id` (a write) (feature `mgmt-invitations`)
+pub const COPY_INVITATION_POLICY_BY_ID: Operation = Operation {
+    id: "copyInvitationPolicyById",
+    method: "POST",
+    path: "/api/v3/copy-invitation-policy-by-id",
     idempotent: false,
 };
 
@@ -1374,6 +1790,14 @@ pub const CREATE_DEVICE: Operation = Operation {
     idempotent: false,
 };
 
+/// `createDnef`: POST `/api/v3/create-dnef` (a write) (feature `mgmt-metadata`)
+pub const CREATE_DNEF: Operation = Operation {
+    id: "createDnef",
+    method: "POST",
+    path: "/api/v3/create-dnef",
+    idempotent: false,
+};
+
 /// `createEventApp`: POST `/api/v3/create-event-app` (a write) (feature `mgmt-events`)
 pub const CREATE_EVENT_APP: Operation = Operation {
     id: "createEventApp",
@@ -1411,6 +1835,22 @@ pub const CREATE_GROUPS_BATCH: Operation = Operation {
     id: "createGroupsBatch",
     method: "POST",
     path: "/api/v3/create-groups-batch",
+    idempotent: false,
+};
+
+/// `createInvitationPolicy`: POST `/api/v3/create-invitation-policy` (a write) (feature `mgmt-invitations`)
+pub const CREATE_INVITATION_POLICY: Operation = Operation {
+    id: "createInvitationPolicy",
+    method: "POST",
+    path: "/api/v3/create-invitation-policy",
+    idempotent: false,
+};
+
+/// `createInvitationRoster`: POST `/api/v3/create-invitation-roster` (a write) (feature `mgmt-invitations`)
+pub const CREATE_INVITATION_ROSTER: Operation = Operation {
+    id: "createInvitationRoster",
+    method: "POST",
+    path: "/api/v3/create-invitation-roster",
     idempotent: false,
 };
 
@@ -1566,6 +2006,14 @@ pub const CREATE_TENANT_COOPERATOR: Operation = Operation {
     idempotent: false,
 };
 
+/// `createTenantEnterpriseCertification`: POST `/api/v3/create-tenant-enterprise-certification` (a write) (feature `mgmt-tenants`)
+pub const CREATE_TENANT_ENTERPRISE_CERTIFICATION: Operation = Operation {
+    id: "createTenantEnterpriseCertification",
+    method: "POST",
+    path: "/api/v3/create-tenant-enterprise-certification",
+    idempotent: false,
+};
+
 /// `createTenantUser`: POST `/api/v3/create-tenant-user` (a write) (feature `mgmt-tenants`)
 pub const CREATE_TENANT_USER: Operation = Operation {
     id: "createTenantUser",
@@ -1694,7 +2142,7 @@ pub const DELETE_DEPARTMENT_SYNC_RELATIONS: Operation = Operation {
     idempotent: false,
 };
 
-/// `terminalManagementDeleteDevice`: POST `/api/v3/delete-device` (a write) (feature `mgmt-security`)
+/// `terminalManagementDeleteDevice`: POST `/api/v3/delete-device` (a write) (feature `mgmt-deprecated`)
 pub const TERMINAL_MANAGEMENT_DELETE_DEVICE: Operation = Operation {
     id: "terminalManagementDeleteDevice",
     method: "POST",
@@ -1707,6 +2155,14 @@ pub const TERMINAL_USER_DELETE_DEVICE: Operation = Operation {
     id: "terminalUserDeleteDevice",
     method: "POST",
     path: "/api/v3/delete-device-by-user",
+    idempotent: false,
+};
+
+/// `deleteDnef`: POST `/api/v3/delete-dnef` (a write) (feature `mgmt-metadata`)
+pub const DELETE_DNEF: Operation = Operation {
+    id: "deleteDnef",
+    method: "POST",
+    path: "/api/v3/delete-dnef",
     idempotent: false,
 };
 
@@ -1734,7 +2190,31 @@ pub const DELETE_GROUPS_BATCH: Operation = Operation {
     idempotent: false,
 };
 
-/// `deleteMultipleTenantAdmin`: POST `/api/v3/delete-multiple-tenant-admin` (a write) (feature `mgmt-tenants`)
+/// `batchDeleteInvitationPolicies`: POST `/api/v3/delete-invitation-policies-batch` (a write) (feature `mgmt-invitations`)
+pub const BATCH_DELETE_INVITATION_POLICIES: Operation = Operation {
+    id: "batchDeleteInvitationPolicies",
+    method: "POST",
+    path: "/api/v3/delete-invitation-policies-batch",
+    idempotent: false,
+};
+
+/// `deleteInvitationRoster`: POST `/api/v3/delete-invitation-roster` (a write) (feature `mgmt-invitations`)
+pub const DELETE_INVITATION_ROSTER: Operation = Operation {
+    id: "deleteInvitationRoster",
+    method: "POST",
+    path: "/api/v3/delete-invitation-roster",
+    idempotent: false,
+};
+
+/// `deleteInvitationRosterBatch`: POST `/api/v3/delete-invitation-rosters-batch` (a write) (feature `mgmt-invitations`)
+pub const DELETE_INVITATION_ROSTER_BATCH: Operation = Operation {
+    id: "deleteInvitationRosterBatch",
+    method: "POST",
+    path: "/api/v3/delete-invitation-rosters-batch",
+    idempotent: false,
+};
+
+/// `deleteMultipleTenantAdmin`: POST `/api/v3/delete-multiple-tenant-admin` (a write) (feature `mgmt-deprecated`)
 pub const DELETE_MULTIPLE_TENANT_ADMIN: Operation = Operation {
     id: "deleteMultipleTenantAdmin",
     method: "POST",
@@ -1838,7 +2318,7 @@ pub const DELETE_TENANT_ADMIN: Operation = Operation {
     idempotent: false,
 };
 
-/// `deleteTenantCooperator`: POST `/api/v3/delete-tenant-cooperator` (a write) (feature `mgmt-tenants`)
+/// `deleteTenantCooperator`: POST `/api/v3/delete-tenant-cooperator` (a write) (feature `mgmt-deprecated`)
 pub const DELETE_TENANT_COOPERATOR: Operation = Operation {
     id: "deleteTenantCooperator",
     method: "POST",
@@ -1886,6 +2366,14 @@ pub const DELETE_WHITELIST: Operation = Operation {
     idempotent: false,
 };
 
+/// `deleteWhitelistOfApp`: POST `/api/v3/delete-whitelist-of-app` (a write) (feature `mgmt-security`)
+pub const DELETE_WHITELIST_OF_APP: Operation = Operation {
+    id: "deleteWhitelistOfApp",
+    method: "POST",
+    path: "/api/v3/delete-whitelist-of-app",
+    idempotent: false,
+};
+
 /// `getDeviceStatus`: POST `/api/v3/device-status` (a write) (feature `mgmt-security`)
 pub const GET_DEVICE_STATUS: Operation = Operation {
     id: "getDeviceStatus",
@@ -1894,7 +2382,7 @@ pub const GET_DEVICE_STATUS: Operation = Operation {
     idempotent: false,
 };
 
-/// `terminalManagementDisableDevice`: POST `/api/v3/disable-device` (a write) (feature `mgmt-security`)
+/// `terminalManagementDisableDevice`: POST `/api/v3/disable-device` (a write) (feature `mgmt-deprecated`)
 pub const TERMINAL_MANAGEMENT_DISABLE_DEVICE: Operation = Operation {
     id: "terminalManagementDisableDevice",
     method: "POST",
@@ -1910,6 +2398,14 @@ pub const TERMINAL_USER_DISABLE_DEVICE: Operation = Operation {
     idempotent: false,
 };
 
+/// `disableGlobalMfaSettings`: POST `/api/v3/disable-global-mfa-settings` (a write) (feature `mgmt-security`)
+pub const DISABLE_GLOBAL_MFA_SETTINGS: Operation = Operation {
+    id: "disableGlobalMfaSettings",
+    method: "POST",
+    path: "/api/v3/disable-global-mfa-settings",
+    idempotent: false,
+};
+
 /// `disableLdapServer`: POST `/api/v3/disable-ldap-server` (a write) (feature `mgmt-identity-sources`)
 pub const DISABLE_LDAP_SERVER: Operation = Operation {
     id: "disableLdapServer",
@@ -1918,7 +2414,7 @@ pub const DISABLE_LDAP_SERVER: Operation = Operation {
     idempotent: false,
 };
 
-/// `terminalManagementEnableDevice`: POST `/api/v3/enable-device` (a write) (feature `mgmt-security`)
+/// `terminalManagementEnableDevice`: POST `/api/v3/enable-device` (a write) (feature `mgmt-deprecated`)
 pub const TERMINAL_MANAGEMENT_ENABLE_DEVICE: Operation = Operation {
     id: "terminalManagementEnableDevice",
     method: "POST",
@@ -1950,11 +2446,27 @@ pub const EXT_IDP_CONN_STATE_BY_APPS: Operation = Operation {
     idempotent: true,
 };
 
+/// `filterUniversalInvitationApplicants`: POST `/api/v3/filter-universal-invitation-applicants` (a write) (feature `mgmt-invitations`)
+pub const FILTER_UNIVERSAL_INVITATION_APPLICANTS: Operation = Operation {
+    id: "filterUniversalInvitationApplicants",
+    method: "POST",
+    path: "/api/v3/filter-universal-invitation-applicants",
+    idempotent: false,
+};
+
 /// `generateInviteTenantUserLink`: POST `/api/v3/generate-invite-tenant-user-link` (a write) (feature `mgmt-tenants`)
 pub const GENERATE_INVITE_TENANT_USER_LINK: Operation = Operation {
     id: "generateInviteTenantUserLink",
     method: "POST",
     path: "/api/v3/generate-invite-tenant-user-link",
+    idempotent: false,
+};
+
+/// `generateUniversalInvitation`: POST `/api/v3/generate-universal-invitation-link` (a write) (feature `mgmt-invitations`)
+pub const GENERATE_UNIVERSAL_INVITATION: Operation = Operation {
+    id: "generateUniversalInvitation",
+    method: "POST",
+    path: "/api/v3/generate-universal-invitation-link",
     idempotent: false,
 };
 
@@ -2118,6 +2630,14 @@ pub const GET_DEPARTMENT: Operation = Operation {
     idempotent: true,
 };
 
+/// `getDepartmentAvailableApps`: POST `/api/v3/get-department-available-app` (feature `mgmt-organizations`)
+pub const GET_DEPARTMENT_AVAILABLE_APPS: Operation = Operation {
+    id: "getDepartmentAvailableApps",
+    method: "POST",
+    path: "/api/v3/get-department-available-app",
+    idempotent: true,
+};
+
 /// `getDepartmentById`: GET `/api/v3/get-department-by-id` (feature `mgmt-organizations`)
 pub const GET_DEPARTMENT_BY_ID: Operation = Operation {
     id: "getDepartmentById",
@@ -2139,6 +2659,30 @@ pub const GET_PUBLIC_ACCOUNT_DEPARTMENTS: Operation = Operation {
     id: "getPublicAccountDepartments",
     method: "GET",
     path: "/api/v3/get-departments-of-public-account",
+    idempotent: true,
+};
+
+/// `getDeviceExclusiveRuleSettings`: GET `/api/v3/get-device-exclusive-rule-settings` (feature `mgmt-security`)
+pub const GET_DEVICE_EXCLUSIVE_RULE_SETTINGS: Operation = Operation {
+    id: "getDeviceExclusiveRuleSettings",
+    method: "GET",
+    path: "/api/v3/get-device-exclusive-rule-settings",
+    idempotent: true,
+};
+
+/// `getDeviceExclusiveValidScopeSettings`: GET `/api/v3/get-device-exclusive-valid-scope-settings` (feature `mgmt-security`)
+pub const GET_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS: Operation = Operation {
+    id: "getDeviceExclusiveValidScopeSettings",
+    method: "GET",
+    path: "/api/v3/get-device-exclusive-valid-scope-settings",
+    idempotent: true,
+};
+
+/// `getDeviceExclusiveWhiteListSettings`: GET `/api/v3/get-device-exclusive-white-list-settings` (feature `mgmt-security`)
+pub const GET_DEVICE_EXCLUSIVE_WHITE_LIST_SETTINGS: Operation = Operation {
+    id: "getDeviceExclusiveWhiteListSettings",
+    method: "GET",
+    path: "/api/v3/get-device-exclusive-white-list-settings",
     idempotent: true,
 };
 
@@ -2203,6 +2747,54 @@ pub const GET_GROUPS_OF_PUBLIC_ACCOUNT: Operation = Operation {
     id: "getGroupsOfPublicAccount",
     method: "GET",
     path: "/api/v3/get-groups-of-public-account",
+    idempotent: true,
+};
+
+/// `getPolicyDetailById`: GET `/api/v3/get-invitation-policy` (feature `mgmt-invitations`)
+pub const GET_POLICY_DETAIL_BY_ID: Operation = Operation {
+    id: "getPolicyDetailById",
+    method: "GET",
+    path: "/api/v3/get-invitation-policy",
+    idempotent: true,
+};
+
+/// `getInviteEmailTemplate`: POST `/api/v3/get-invitation-policy-email-template` (feature `mgmt-invitations`)
+pub const GET_INVITE_EMAIL_TEMPLATE: Operation = Operation {
+    id: "getInviteEmailTemplate",
+    method: "POST",
+    path: "/api/v3/get-invitation-policy-email-template",
+    idempotent: true,
+};
+
+/// `getPolicyUserAttributionDetail`: GET `/api/v3/get-invitation-policy-user-attribution` (feature `mgmt-invitations`)
+pub const GET_POLICY_USER_ATTRIBUTION_DETAIL: Operation = Operation {
+    id: "getPolicyUserAttributionDetail",
+    method: "GET",
+    path: "/api/v3/get-invitation-policy-user-attribution",
+    idempotent: true,
+};
+
+/// `getUserAttributionMainDepartment`: GET `/api/v3/get-invitation-policy-user-attribution-main-department` (feature `mgmt-invitations`)
+pub const GET_USER_ATTRIBUTION_MAIN_DEPARTMENT: Operation = Operation {
+    id: "getUserAttributionMainDepartment",
+    method: "GET",
+    path: "/api/v3/get-invitation-policy-user-attribution-main-department",
+    idempotent: true,
+};
+
+/// `getInvitationRoster`: GET `/api/v3/get-invitation-roster` (feature `mgmt-invitations`)
+pub const GET_INVITATION_ROSTER: Operation = Operation {
+    id: "getInvitationRoster",
+    method: "GET",
+    path: "/api/v3/get-invitation-roster",
+    idempotent: true,
+};
+
+/// `getLastLoginAppsByDeviceIds`: POST `/api/v3/get-last-login-apps-by-device-ids` (feature `mgmt-security`)
+pub const GET_LAST_LOGIN_APPS_BY_DEVICE_IDS: Operation = Operation {
+    id: "getLastLoginAppsByDeviceIds",
+    method: "POST",
+    path: "/api/v3/get-last-login-apps-by-device-ids",
     idempotent: true,
 };
 
@@ -2526,6 +3118,14 @@ pub const DETAIL_AUTH_SUBJECT: Operation = Operation {
     idempotent: true,
 };
 
+/// `listDeviceExclusiveApps`: GET `/api/v3/get-supported-device-exclusive-apps` (feature `mgmt-security`)
+pub const LIST_DEVICE_EXCLUSIVE_APPS: Operation = Operation {
+    id: "listDeviceExclusiveApps",
+    method: "GET",
+    path: "/api/v3/get-supported-device-exclusive-apps",
+    idempotent: true,
+};
+
 /// `getSyncJob`: GET `/api/v3/get-sync-job` (feature `mgmt-identity-sources`)
 pub const GET_SYNC_JOB: Operation = Operation {
     id: "getSyncJob",
@@ -2574,6 +3174,14 @@ pub const GET_TENANT_COOPERATOR_MENU: Operation = Operation {
     idempotent: true,
 };
 
+/// `getTenantEnterpriseCertification`: GET `/api/v3/get-tenant-enterprise-certification` (feature `mgmt-tenants`)
+pub const GET_TENANT_ENTERPRISE_CERTIFICATION: Operation = Operation {
+    id: "getTenantEnterpriseCertification",
+    method: "GET",
+    path: "/api/v3/get-tenant-enterprise-certification",
+    idempotent: true,
+};
+
 /// `getTenantLittleInfo`: GET `/api/v3/get-tenant-little-info` (feature `mgmt-tenants`)
 pub const GET_TENANT_LITTLE_INFO: Operation = Operation {
     id: "getTenantLittleInfo",
@@ -2587,6 +3195,14 @@ pub const GET_TENANT_USER: Operation = Operation {
     id: "getTenantUser",
     method: "GET",
     path: "/api/v3/get-tenant-user",
+    idempotent: true,
+};
+
+/// `getUniversalInvitation`: GET `/api/v3/get-universal-invitation-settings` (feature `mgmt-invitations`)
+pub const GET_UNIVERSAL_INVITATION: Operation = Operation {
+    id: "getUniversalInvitation",
+    method: "GET",
+    path: "/api/v3/get-universal-invitation-settings",
     idempotent: true,
 };
 
@@ -2806,6 +3422,14 @@ pub const GET_WEBHOOK_LOGS: Operation = Operation {
     idempotent: true,
 };
 
+/// `getWeixinAccessToken`: POST `/api/v3/get-weixin-access-token` (feature `mgmt-identity-sources`)
+pub const GET_WEIXIN_ACCESS_TOKEN: Operation = Operation {
+    id: "getWeixinAccessToken",
+    method: "POST",
+    path: "/api/v3/get-weixin-access-token",
+    idempotent: true,
+};
+
 /// `hasAnyRole`: POST `/api/v3/has-any-role` (feature `mgmt-users`)
 pub const HAS_ANY_ROLE: Operation = Operation {
     id: "hasAnyRole",
@@ -2844,6 +3468,38 @@ pub const IMPORT_TENANT_NOTIFY_USER: Operation = Operation {
     method: "GET",
     path: "/api/v3/import-tenant-notify-user",
     idempotent: true,
+};
+
+/// `exportInvitees`: POST `/api/v3/invitation-invitee/export` (a write) (feature `mgmt-invitations`)
+pub const EXPORT_INVITEES: Operation = Operation {
+    id: "exportInvitees",
+    method: "POST",
+    path: "/api/v3/invitation-invitee/export",
+    idempotent: false,
+};
+
+/// `importInvitees`: POST `/api/v3/invitation-invitee/import` (a write) (feature `mgmt-invitations`)
+pub const IMPORT_INVITEES: Operation = Operation {
+    id: "importInvitees",
+    method: "POST",
+    path: "/api/v3/invitation-invitee/import",
+    idempotent: false,
+};
+
+/// `getInviteeImportTemplate`: GET `/api/v3/invitation-invitee/template` (feature `mgmt-invitations`)
+pub const GET_INVITEE_IMPORT_TEMPLATE: Operation = Operation {
+    id: "getInviteeImportTemplate",
+    method: "GET",
+    path: "/api/v3/invitation-invitee/template",
+    idempotent: true,
+};
+
+/// `uploadInvitees`: POST `/api/v3/invitation-invitee/upload` (a write) (feature `mgmt-invitations`)
+pub const UPLOAD_INVITEES: Operation = Operation {
+    id: "uploadInvitees",
+    method: "POST",
+    path: "/api/v3/invitation-invitee/upload",
+    idempotent: false,
 };
 
 /// `findIpList`: GET `/api/v3/ip-list` (feature `mgmt-security`)
@@ -3022,6 +3678,14 @@ pub const LIST_DEPARTMENT_MEMBERS: Operation = Operation {
     idempotent: true,
 };
 
+/// `listDnef`: GET `/api/v3/list-dnef` (feature `mgmt-metadata`)
+pub const LIST_DNEF: Operation = Operation {
+    id: "listDnef",
+    method: "GET",
+    path: "/api/v3/list-dnef",
+    idempotent: true,
+};
+
 /// `listEventApps`: GET `/api/v3/list-event-apps` (feature `mgmt-events`)
 pub const LIST_EVENT_APPS: Operation = Operation {
     id: "listEventApps",
@@ -3059,6 +3723,62 @@ pub const LIST_GROUPS: Operation = Operation {
     id: "listGroups",
     method: "GET",
     path: "/api/v3/list-groups",
+    idempotent: true,
+};
+
+/// `listInvitees`: POST `/api/v3/list-invitation-invitees` (feature `mgmt-invitations`)
+pub const LIST_INVITEES: Operation = Operation {
+    id: "listInvitees",
+    method: "POST",
+    path: "/api/v3/list-invitation-invitees",
+    idempotent: true,
+};
+
+/// `listInvitationPolicies`: POST `/api/v3/list-invitation-policies` (feature `mgmt-invitations`)
+pub const LIST_INVITATION_POLICIES: Operation = Operation {
+    id: "listInvitationPolicies",
+    method: "POST",
+    path: "/api/v3/list-invitation-policies",
+    idempotent: true,
+};
+
+/// `listRegisterExtendsFields`: GET `/api/v3/list-invitation-policy-extends-fields` (feature `mgmt-invitations`)
+pub const LIST_REGISTER_EXTENDS_FIELDS: Operation = Operation {
+    id: "listRegisterExtendsFields",
+    method: "GET",
+    path: "/api/v3/list-invitation-policy-extends-fields",
+    idempotent: true,
+};
+
+/// `listPolicyUserAttributionDetail`: GET `/api/v3/list-invitation-policy-user-attributions` (feature `mgmt-invitations`)
+pub const LIST_POLICY_USER_ATTRIBUTION_DETAIL: Operation = Operation {
+    id: "listPolicyUserAttributionDetail",
+    method: "GET",
+    path: "/api/v3/list-invitation-policy-user-attributions",
+    idempotent: true,
+};
+
+/// `listInvitationRosters`: POST `/api/v3/list-invitation-rosters` (feature `mgmt-invitations`)
+pub const LIST_INVITATION_ROSTERS: Operation = Operation {
+    id: "listInvitationRosters",
+    method: "POST",
+    path: "/api/v3/list-invitation-rosters",
+    idempotent: true,
+};
+
+/// `listInvitationRostersByNonPolicyId`: POST `/api/v3/list-invitation-rosters-by-no-policy-id` (feature `mgmt-invitations`)
+pub const LIST_INVITATION_ROSTERS_BY_NON_POLICY_ID: Operation = Operation {
+    id: "listInvitationRostersByNonPolicyId",
+    method: "POST",
+    path: "/api/v3/list-invitation-rosters-by-no-policy-id",
+    idempotent: true,
+};
+
+/// `listInvitationRostersByPolicyId`: POST `/api/v3/list-invitation-rosters-by-policy-id` (feature `mgmt-invitations`)
+pub const LIST_INVITATION_ROSTERS_BY_POLICY_ID: Operation = Operation {
+    id: "listInvitationRostersByPolicyId",
+    method: "POST",
+    path: "/api/v3/list-invitation-rosters-by-policy-id",
     idempotent: true,
 };
 
@@ -3138,6 +3858,14 @@ pub const LIST_PIPELINE_FUNCTIONS: Operation = Operation {
 pub const POST_LIST: Operation = Operation {
     id: "postList",
     method: "GET",
+    path: "/api/v3/list-post",
+    idempotent: true,
+};
+
+/// `listPosts`: POST `/api/v3/list-post` (feature `mgmt-organizations`)
+pub const LIST_POSTS: Operation = Operation {
+    id: "listPosts",
+    method: "POST",
     path: "/api/v3/list-post",
     idempotent: true,
 };
@@ -3334,6 +4062,14 @@ pub const LIST_WHITELISTS: Operation = Operation {
     idempotent: true,
 };
 
+/// `listWhitelistsOfApp`: GET `/api/v3/list-whitelist-of-app` (feature `mgmt-security`)
+pub const LIST_WHITELISTS_OF_APP: Operation = Operation {
+    id: "listWhitelistsOfApp",
+    method: "GET",
+    path: "/api/v3/list-whitelist-of-app",
+    idempotent: true,
+};
+
 /// `listOperateAll`: GET `/api/v3/metadata/all-operate` (feature `mgmt-metadata`)
 pub const LIST_OPERATE_ALL: Operation = Operation {
     id: "listOperateAll",
@@ -3347,6 +4083,14 @@ pub const COPY_OPERATE: Operation = Operation {
     id: "copyOperate",
     method: "POST",
     path: "/api/v3/metadata/copy-operate",
+    idempotent: false,
+};
+
+/// `copyRowRelation`: POST `/api/v3/metadata/copy-row-relation` (a write) (feature `mgmt-metadata`)
+pub const COPY_ROW_RELATION: Operation = Operation {
+    id: "copyRowRelation",
+    method: "POST",
+    path: "/api/v3/metadata/copy-row-relation",
     idempotent: false,
 };
 
@@ -3422,6 +4166,22 @@ pub const LIST_ROW: Operation = Operation {
     idempotent: false,
 };
 
+/// `getAllMetadata`: POST `/api/v3/metadata/get-all-metadata` (feature `mgmt-metadata`)
+pub const GET_ALL_METADATA: Operation = Operation {
+    id: "getAllMetadata",
+    method: "POST",
+    path: "/api/v3/metadata/get-all-metadata",
+    idempotent: true,
+};
+
+/// `getAllMetadataRowsByScrollId`: POST `/api/v3/metadata/get-all-row-by-scrollid` (feature `mgmt-metadata`)
+pub const GET_ALL_METADATA_ROWS_BY_SCROLL_ID: Operation = Operation {
+    id: "getAllMetadataRowsByScrollId",
+    method: "POST",
+    path: "/api/v3/metadata/get-all-row-by-scrollid",
+    idempotent: true,
+};
+
 /// `getImportTemplate`: GET `/api/v3/metadata/get-import-template` (feature `mgmt-metadata`)
 pub const GET_IMPORT_TEMPLATE: Operation = Operation {
     id: "getImportTemplate",
@@ -3470,6 +4230,22 @@ pub const GET_RELATION_VALUE: Operation = Operation {
     idempotent: true,
 };
 
+/// `getRowRelationDetails`: GET `/api/v3/metadata/get-row-relation-details` (feature `mgmt-metadata`)
+pub const GET_ROW_RELATION_DETAILS: Operation = Operation {
+    id: "getRowRelationDetails",
+    method: "GET",
+    path: "/api/v3/metadata/get-row-relation-details",
+    idempotent: true,
+};
+
+/// `getMetadataGroupList`: POST `/api/v3/metadata/group` (a write) (feature `mgmt-metadata`)
+pub const GET_METADATA_GROUP_LIST: Operation = Operation {
+    id: "getMetadataGroupList",
+    method: "POST",
+    path: "/api/v3/metadata/group",
+    idempotent: false,
+};
+
 /// `importMetadata`: POST `/api/v3/metadata/import` (a write) (feature `mgmt-metadata`)
 pub const IMPORT_METADATA: Operation = Operation {
     id: "importMetadata",
@@ -3508,6 +4284,14 @@ pub const LIST_OPERATE: Operation = Operation {
     method: "GET",
     path: "/api/v3/metadata/list-operate",
     idempotent: true,
+};
+
+/// `relationSearch`: POST `/api/v3/metadata/relation-search` (a write) (feature `mgmt-metadata`)
+pub const RELATION_SEARCH: Operation = Operation {
+    id: "relationSearch",
+    method: "POST",
+    path: "/api/v3/metadata/relation-search",
+    idempotent: false,
 };
 
 /// `remoteField`: POST `/api/v3/metadata/remove-field` (a write) (feature `mgmt-metadata`)
@@ -3622,6 +4406,14 @@ pub const PUB_USER_EVENT: Operation = Operation {
     idempotent: false,
 };
 
+/// `quickFilterInviteeList`: POST `/api/v3/quick-filter-invitees` (a write) (feature `mgmt-invitations`)
+pub const QUICK_FILTER_INVITEE_LIST: Operation = Operation {
+    id: "quickFilterInviteeList",
+    method: "POST",
+    path: "/api/v3/quick-filter-invitees",
+    idempotent: false,
+};
+
 /// `refreshApplicationSecret`: POST `/api/v3/refresh-application-secret` (a write) (feature `mgmt-applications`)
 pub const REFRESH_APPLICATION_SECRET: Operation = Operation {
     id: "refreshApplicationSecret",
@@ -3638,11 +4430,43 @@ pub const REMOVE_DEPARTMENT_MEMBERS: Operation = Operation {
     idempotent: false,
 };
 
+/// `removeDeviceExclusiveValidScopeSettings`: POST `/api/v3/remove-device-exclusive-valid-scope-settings` (a write) (feature `mgmt-security`)
+pub const REMOVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS: Operation = Operation {
+    id: "removeDeviceExclusiveValidScopeSettings",
+    method: "POST",
+    path: "/api/v3/remove-device-exclusive-valid-scope-settings",
+    idempotent: false,
+};
+
 /// `RemoveGroupMembers`: POST `/api/v3/remove-group-members` (a write) (feature `mgmt-roles-groups`)
 pub const REMOVE_GROUP_MEMBERS: Operation = Operation {
     id: "RemoveGroupMembers",
     method: "POST",
     path: "/api/v3/remove-group-members",
+    idempotent: false,
+};
+
+/// `removePolicyUserAttribution`: POST `/api/v3/remove-invitation-policy-user-attribution` (a write) (feature `mgmt-invitations`)
+pub const REMOVE_POLICY_USER_ATTRIBUTION: Operation = Operation {
+    id: "removePolicyUserAttribution",
+    method: "POST",
+    path: "/api/v3/remove-invitation-policy-user-attribution",
+    idempotent: false,
+};
+
+/// `removeUserAttributionMainDepartment`: POST `/api/v3/remove-invitation-policy-user-attribution-main-department` (a write) (feature `mgmt-invitations`)
+pub const REMOVE_USER_ATTRIBUTION_MAIN_DEPARTMENT: Operation = Operation {
+    id: "removeUserAttributionMainDepartment",
+    method: "POST",
+    path: "/api/v3/remove-invitation-policy-user-attribution-main-department",
+    idempotent: false,
+};
+
+/// `removePolicyUserAttributionsBatch`: POST `/api/v3/remove-invitation-policy-user-attributions-batch` (a write) (feature `mgmt-invitations`)
+pub const REMOVE_POLICY_USER_ATTRIBUTIONS_BATCH: Operation = Operation {
+    id: "removePolicyUserAttributionsBatch",
+    method: "POST",
+    path: "/api/v3/remove-invitation-policy-user-attributions-batch",
     idempotent: false,
 };
 
@@ -3710,6 +4534,30 @@ pub const REUPLOAD_PIPELINE_FUNCTION: Operation = Operation {
     idempotent: false,
 };
 
+/// `revertRosterInvitation`: POST `/api/v3/revert-roster-invitation` (a write) (feature `mgmt-invitations`)
+pub const REVERT_ROSTER_INVITATION: Operation = Operation {
+    id: "revertRosterInvitation",
+    method: "POST",
+    path: "/api/v3/revert-roster-invitation",
+    idempotent: false,
+};
+
+/// `revertRosterInvitationBatch`: POST `/api/v3/revert-roster-invitation-batch` (a write) (feature `mgmt-invitations`)
+pub const REVERT_ROSTER_INVITATION_BATCH: Operation = Operation {
+    id: "revertRosterInvitationBatch",
+    method: "POST",
+    path: "/api/v3/revert-roster-invitation-batch",
+    idempotent: false,
+};
+
+/// `reviewTenantEnterpriseCertification`: POST `/api/v3/review-tenant-enterprise-certification` (a write) (feature `mgmt-tenants`)
+pub const REVIEW_TENANT_ENTERPRISE_CERTIFICATION: Operation = Operation {
+    id: "reviewTenantEnterpriseCertification",
+    method: "POST",
+    path: "/api/v3/review-tenant-enterprise-certification",
+    idempotent: false,
+};
+
 /// `revokeApplicationAccess`: POST `/api/v3/revoke-application-access` (a write) (feature `mgmt-applications`)
 pub const REVOKE_APPLICATION_ACCESS: Operation = Operation {
     id: "revokeApplicationAccess",
@@ -3766,6 +4614,14 @@ pub const DELETE_RISK_LIST_POLICY_BY_ID: Operation = Operation {
     idempotent: false,
 };
 
+/// `saveDeviceExclusiveValidScopeSettings`: POST `/api/v3/save-device-exclusive-valid-scope-settings` (a write) (feature `mgmt-security`)
+pub const SAVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS: Operation = Operation {
+    id: "saveDeviceExclusiveValidScopeSettings",
+    method: "POST",
+    path: "/api/v3/save-device-exclusive-valid-scope-settings",
+    idempotent: false,
+};
+
 /// `searchDepartmentMembers`: GET `/api/v3/search-department-members` (feature `mgmt-organizations`)
 pub const SEARCH_DEPARTMENT_MEMBERS: Operation = Operation {
     id: "searchDepartmentMembers",
@@ -3814,6 +4670,22 @@ pub const SEND_INVITE_TENANT_USER_EMAIL: Operation = Operation {
     idempotent: false,
 };
 
+/// `sendRosterInvitation`: POST `/api/v3/send-roster-invitation` (a write) (feature `mgmt-invitations`)
+pub const SEND_ROSTER_INVITATION: Operation = Operation {
+    id: "sendRosterInvitation",
+    method: "POST",
+    path: "/api/v3/send-roster-invitation",
+    idempotent: false,
+};
+
+/// `sendRosterInvitationBatch`: POST `/api/v3/send-roster-invitation-batch` (a write) (feature `mgmt-invitations`)
+pub const SEND_ROSTER_INVITATION_BATCH: Operation = Operation {
+    id: "sendRosterInvitationBatch",
+    method: "POST",
+    path: "/api/v3/send-roster-invitation-batch",
+    idempotent: false,
+};
+
 /// `sendSmsBatch`: POST `/api/v3/send-sms-batch` (a write) (feature `mgmt-tenants`)
 pub const SEND_SMS_BATCH: Operation = Operation {
     id: "sendSmsBatch",
@@ -3835,6 +4707,14 @@ pub const SET_CUSTOM_FIELDS: Operation = Operation {
     id: "setCustomFields",
     method: "POST",
     path: "/api/v3/set-custom-fields",
+    idempotent: false,
+};
+
+/// `setUserAttributionMainDepartment`: POST `/api/v3/set-invitation-policy-user-attribution-main-department` (a write) (feature `mgmt-invitations`)
+pub const SET_USER_ATTRIBUTION_MAIN_DEPARTMENT: Operation = Operation {
+    id: "setUserAttributionMainDepartment",
+    method: "POST",
+    path: "/api/v3/set-invitation-policy-user-attribution-main-department",
     idempotent: false,
 };
 
@@ -3926,7 +4806,7 @@ pub const SET_USER_POSTS: Operation = Operation {
     idempotent: false,
 };
 
-/// `terminalManagementSuspendDevice`: POST `/api/v3/suspend-device` (a write) (feature `mgmt-security`)
+/// `terminalManagementSuspendDevice`: POST `/api/v3/suspend-device` (a write) (feature `mgmt-deprecated`)
 pub const TERMINAL_MANAGEMENT_SUSPEND_DEVICE: Operation = Operation {
     id: "terminalManagementSuspendDevice",
     method: "POST",
@@ -4006,6 +4886,14 @@ pub const UPDATE_ACCESS_KEY: Operation = Operation {
     idempotent: false,
 };
 
+/// `updateApplication`: POST `/api/v3/update-application` (a write) (feature `mgmt-applications`)
+pub const UPDATE_APPLICATION: Operation = Operation {
+    id: "updateApplication",
+    method: "POST",
+    path: "/api/v3/update-application",
+    idempotent: false,
+};
+
 /// `updateApplicationMfaSettings`: POST `/api/v3/update-application-mfa-settings` (a write) (feature `mgmt-applications`)
 pub const UPDATE_APPLICATION_MFA_SETTINGS: Operation = Operation {
     id: "updateApplicationMfaSettings",
@@ -4070,6 +4958,22 @@ pub const UPDATE_NODE_STATUS: Operation = Operation {
     idempotent: false,
 };
 
+/// `updateDeviceExclusiveRuleSettings`: POST `/api/v3/update-device-exclusive-rule-settings` (a write) (feature `mgmt-security`)
+pub const UPDATE_DEVICE_EXCLUSIVE_RULE_SETTINGS: Operation = Operation {
+    id: "updateDeviceExclusiveRuleSettings",
+    method: "POST",
+    path: "/api/v3/update-device-exclusive-rule-settings",
+    idempotent: false,
+};
+
+/// `updateDnef`: POST `/api/v3/update-dnef` (a write) (feature `mgmt-metadata`)
+pub const UPDATE_DNEF: Operation = Operation {
+    id: "updateDnef",
+    method: "POST",
+    path: "/api/v3/update-dnef",
+    idempotent: false,
+};
+
 /// `updateEmailTemplate`: POST `/api/v3/update-email-template` (a write) (feature `mgmt-events`)
 pub const UPDATE_EMAIL_TEMPLATE: Operation = Operation {
     id: "updateEmailTemplate",
@@ -4110,6 +5014,54 @@ pub const UPDATE_GROUP: Operation = Operation {
     idempotent: false,
 };
 
+/// `updateInvitationPolicy`: POST `/api/v3/update-invitation-policy` (a write) (feature `mgmt-invitations`)
+pub const UPDATE_INVITATION_POLICY: Operation = Operation {
+    id: "updateInvitationPolicy",
+    method: "POST",
+    path: "/api/v3/update-invitation-policy",
+    idempotent: false,
+};
+
+/// `updateInviteEmailTemplate`: POST `/api/v3/update-invitation-policy-email-template` (a write) (feature `mgmt-invitations`)
+pub const UPDATE_INVITE_EMAIL_TEMPLATE: Operation = Operation {
+    id: "updateInviteEmailTemplate",
+    method: "POST",
+    path: "/api/v3/update-invitation-policy-email-template",
+    idempotent: false,
+};
+
+/// `updateRegisterExtendsFields`: POST `/api/v3/update-invitation-policy-extends-fields` (a write) (feature `mgmt-invitations`)
+pub const UPDATE_REGISTER_EXTENDS_FIELDS: Operation = Operation {
+    id: "updateRegisterExtendsFields",
+    method: "POST",
+    path: "/api/v3/update-invitation-policy-extends-fields",
+    idempotent: false,
+};
+
+/// `updateInvitationRoster`: POST `/api/v3/update-invitation-roster` (a write) (feature `mgmt-invitations`)
+pub const UPDATE_INVITATION_ROSTER: Operation = Operation {
+    id: "updateInvitationRoster",
+    method: "POST",
+    path: "/api/v3/update-invitation-roster",
+    idempotent: false,
+};
+
+/// `batchBindPolicy`: POST `/api/v3/update-invitation-roster-batch-bind-policy` (a write) (feature `mgmt-invitations`)
+pub const BATCH_BIND_POLICY: Operation = Operation {
+    id: "batchBindPolicy",
+    method: "POST",
+    path: "/api/v3/update-invitation-roster-batch-bind-policy",
+    idempotent: false,
+};
+
+/// `batchUnbindPolicy`: POST `/api/v3/update-invitation-roster-batch-unbind-policy` (a write) (feature `mgmt-invitations`)
+pub const BATCH_UNBIND_POLICY: Operation = Operation {
+    id: "batchUnbindPolicy",
+    method: "POST",
+    path: "/api/v3/update-invitation-roster-batch-unbind-policy",
+    idempotent: false,
+};
+
 /// `updateLdapConfigInfo`: POST `/api/v3/update-ldap-server-config` (a write) (feature `mgmt-identity-sources`)
 pub const UPDATE_LDAP_CONFIG_INFO: Operation = Operation {
     id: "updateLdapConfigInfo",
@@ -4126,7 +5078,7 @@ pub const UPDATE_LOGIN_PAGE_CONFIG: Operation = Operation {
     idempotent: false,
 };
 
-/// `updateMultipleTenantAdmin`: POST `/api/v3/update-multiple-tenant-admin` (a write) (feature `mgmt-tenants`)
+/// `updateMultipleTenantAdmin`: POST `/api/v3/update-multiple-tenant-admin` (a write) (feature `mgmt-deprecated`)
 pub const UPDATE_MULTIPLE_TENANT_ADMIN: Operation = Operation {
     id: "updateMultipleTenantAdmin",
     method: "POST",
@@ -4246,11 +5198,19 @@ pub const UPDATE_TENANT: Operation = Operation {
     idempotent: false,
 };
 
-/// `updateTenantCooperator`: POST `/api/v3/update-tenant-cooperator` (a write) (feature `mgmt-tenants`)
+/// `updateTenantCooperator`: POST `/api/v3/update-tenant-cooperator` (a write) (feature `mgmt-deprecated`)
 pub const UPDATE_TENANT_COOPERATOR: Operation = Operation {
     id: "updateTenantCooperator",
     method: "POST",
     path: "/api/v3/update-tenant-cooperator",
+    idempotent: false,
+};
+
+/// `updateTenantEnterpriseCertification`: POST `/api/v3/update-tenant-enterprise-certification` (a write) (feature `mgmt-tenants`)
+pub const UPDATE_TENANT_ENTERPRISE_CERTIFICATION: Operation = Operation {
+    id: "updateTenantEnterpriseCertification",
+    method: "POST",
+    path: "/api/v3/update-tenant-enterprise-certification",
     idempotent: false,
 };
 
@@ -4259,6 +5219,14 @@ pub const UPDATE_TENANT_USER: Operation = Operation {
     id: "updateTenantUser",
     method: "POST",
     path: "/api/v3/update-tenant-user",
+    idempotent: false,
+};
+
+/// `updateUniversalInvitation`: POST `/api/v3/update-universal-invitation-settings` (a write) (feature `mgmt-invitations`)
+pub const UPDATE_UNIVERSAL_INVITATION: Operation = Operation {
+    id: "updateUniversalInvitation",
+    method: "POST",
+    path: "/api/v3/update-universal-invitation-settings",
     idempotent: false,
 };
 
@@ -4342,7 +5310,7 @@ pub const USER_FIELD_DECRYPT: Operation = Operation {
     idempotent: false,
 };
 
-/// `getVerifyConfig`: GET `/api/v3/verify-config` (feature `mgmt-security`)
+/// `getVerifyConfig`: GET `/api/v3/verify-config` (feature `mgmt-deprecated`)
 pub const GET_VERIFY_CONFIG: Operation = Operation {
     id: "getVerifyConfig",
     method: "GET",
@@ -4350,7 +5318,7 @@ pub const GET_VERIFY_CONFIG: Operation = Operation {
     idempotent: true,
 };
 
-/// `updateVerifyConfig`: PUT `/api/v3/verify-config` (a write) (feature `mgmt-security`)
+/// `updateVerifyConfig`: PUT `/api/v3/verify-config` (a write) (feature `mgmt-deprecated`)
 pub const UPDATE_VERIFY_CONFIG: Operation = Operation {
     id: "updateVerifyConfig",
     method: "PUT",
@@ -4417,6 +5385,7 @@ pub const ALL: &[Operation] = &[
     VERIFY_RESET_PASSWORD_REQUEST,
     VERIFY_UPDATE_PHONE_REQUEST,
     GET_NEW_ACCESS_TOKEN_BY_REFRESH_TOKEN,
+    LIST_SUBJECT_AUTH,
     AUTH_BY_CODE,
     BIND_BY_ACCOUNT,
     BIND_BY_ACCOUNT_ID,
@@ -4425,6 +5394,11 @@ pub const ALL: &[Operation] = &[
     VALIDATE_PEM_KEY,
     VALIDATE_TOKEN,
     UPLOAD,
+    GET_ENABLE_PERMISSION_APPLY_APPLICATION_LIST,
+    GET_APPROVAL,
+    CREATE_APPROVAL,
+    BATCH_CREATE_APPROVAL,
+    LIST_INITIATED_APPROVALS,
     BIND_EMAIL,
     GENE_CAPTCHA_CODE,
     CHANGE_PUSH_CODE_STATUS,
@@ -4434,14 +5408,19 @@ pub const ALL: &[Operation] = &[
     CHECK_PERMISSION_BY_TREE_RESOURCE,
     CHECK_PUSH_CODE_STATUS,
     CHECK_QR_CODE_STATUS,
+    CLEAR_MY_ALL_UNIVERSAL_INVITATION_LINKS,
+    DECRYPT_DOUYIN_MINI_PROGRAM_DATA,
     DECRYPT_WECHAT_MINI_PROGRAM_DATA,
     DELETE_ACCOUNT,
     ENROLL_FACTOR,
     EXCHANGE_TOKEN_SET_WITH_QR_CODE_TICKET,
     GENE_FASTPASS_QRCODE_INFO,
     GENE_QR_CODE,
+    GENERATE_INVITE_TOKEN,
+    GENERATE_UNIVERSAL_INVITATION_BY_MEMBER,
     GET_ALIPAY_AUTH_INFO,
     GET_QR_CODE_STATUS,
+    GET_CAPTCHA_CODE_AND_TOKEN,
     GET_FACTOR,
     GET_FASTPASS_PARAMS,
     GET_ACCESSIBLE_APPS,
@@ -4452,7 +5431,10 @@ pub const ALL: &[Operation] = &[
     GET_LOGIN_HISTORY,
     GET_ROLE_LIST,
     GET_TENANT_LIST,
+    GET_INVITE_CODE_CONTEXT,
     GET_PUSH_LOGIN_RELATION_APPS,
+    FETCH_QR_CODE_STATUS,
+    GET_UNIVERSAL_INVITATION_PUBLIC_CONFIG,
     GET_USER_AUTHORIZED_RESOURCES_LIST,
     GET_USER_AUTH_RESOURCE_PERMISSION_LIST,
     GET_USER_AUTH_RESOURCE_STRUCT,
@@ -4460,6 +5442,7 @@ pub const ALL: &[Operation] = &[
     GET_WECHAT_MP_ACCESS_TOKEN,
     GET_WECHAT_MP_ACCESS_TOKEN_INFO,
     GET_WECHAT_MINIPROGRAM_PHONE,
+    SIGNUP_BY_POLICY,
     LINK_EXT_IDP,
     LIST_ENROLLED_FACTORS,
     LIST_FACTORS_TO_ENROLL,
@@ -4469,24 +5452,44 @@ pub const ALL: &[Operation] = &[
     UNBIND,
     QR_CODE_APP_LOGIN,
     RESET_FACTOR,
+    GET_ENABLE_PERMISSION_APPLY_ROLE_LIST,
     SEND_EMAIL,
     SEND_ENROLL_FACTOR_REQUEST,
+    SET_PUSH_CODE_STATUS,
+    SET_QR_CODE_STATUS,
     SIGN_IN_BY_EXT_IDP,
     SIGN_IN_BY_PUSH,
+    SIGNUP_BY_UNIVERSAL,
     SWITCH_LOGIN_BY_USER,
     GET_SYSTEM_INFO,
     UNBIND_EMAIL,
     UPDATE_EMAIL,
     UPDATE_PASSWORD,
     UPDATE_PROFILE,
+    VALIDATE_PASSWORD,
     VERIFY_DELETE_ACCOUNT_REQUEST,
+    VERIFY_INVITE_CODE,
     VERIFY_UPDATE_EMAIL_REQUEST,
+    UPDATE_WEB_AUTHN_ADMIN_CREDENTIAL,
+    DELETE_WEB_AUTHN_ADMIN_CREDENTIAL,
+    WEB_AUTHN_ADMIN_INITIALIZE,
+    WEB_AUTHN_ADMIN_REGISTER_FINALIZE,
     INIT_AUTHENTICATION_OPTIONS,
     VERIFY_AUTHENTICATION,
     CHECK_VALID_CREDENTIALS_BY_CRED_IDS,
+    LIST_WEB_AUTHN_CREDENTIALS,
+    UPDATE_WEB_AUTHN_CREDENTIAL,
+    DELETE_WEB_AUTHN_CREDENTIAL,
+    WEB_AUTHN_LOGIN_FINALIZE,
+    WEB_AUTHN_LOGIN_INITIALIZE,
+    WEB_AUTHN_MFA_BIND_INITIALIZE,
+    WEB_AUTHN_MFA_VERIFY_INITIALIZE,
     LIST_CREDENTIALS_BY_PAGE,
+    LIST_WEB_AUTHN_PERSON_CREDENTIALS,
     INIT_REGISTER_OPTIONS,
     VERIFY_REGISTER,
+    WEB_AUTHN_REGISTER_FINALIZE,
+    WEB_AUTHN_REGISTER_INITIALIZE,
     REMOVE_CREDENTIAL,
     REMOVE_ALL_CREDENTIALS,
     HANDLE_ABORT_AUTH,
@@ -4506,10 +5509,20 @@ pub const ALL: &[Operation] = &[
     LIST_FIELDS,
     METADATA_INTERNAL_UPDATE_ROW,
     ADD_DEPARTMENT_MEMBERS,
+    ADD_DEVICE,
     ADD_GROUP_MEMBERS,
+    ADD_POLICY_USER_ATTRIBUTION,
+    ADD_POLICY_USER_ATTRIBUTIONS_BATCH,
     ADD_TENANT_DEPARTMENT_MEMBERS,
     ADD_TENANT_USERS,
     ADD_WHITELIST,
+    ADD_WHITELIST_OF_APP,
+    GET_APPROVAL_DETAIL,
+    BATCH_PROCESS_APPROVAL,
+    LIST_CLOSED_APPROVALS,
+    LIST_APPROVAL_LOGS,
+    LIST_PENDING_APPROVALS,
+    PROCESS_APPROVAL,
     ASSIGN_ASA_ACCOUNT,
     ASSIGN_ROLE,
     ASSIGN_ROLE_BATCH,
@@ -4519,6 +5532,11 @@ pub const ALL: &[Operation] = &[
     AUTHORIZE_DATA_POLICIES,
     AUTHORIZE_RESOURCES,
     DELETE_AUTH,
+    APPROVE_UNIVERSAL_INVITATION_APPLICANTS,
+    BATCH_CREATE_DNEF,
+    DELETE_INVITEES,
+    GET_USER_ENCRYPT_PASSWORD_BATCH,
+    REJECT_UNIVERSAL_INVITATION_APPLICANTS,
     CANCEL_SYNC_RISK_OPERATION,
     CHANGE_EXT_IDP_CONN_ASSOCIATION_STATE,
     CHANGE_EXT_IDP_CONN_STATE,
@@ -4529,11 +5547,13 @@ pub const ALL: &[Operation] = &[
     CHECK_EXTERNAL_USER_PERMISSION,
     CHECK_PERMISSION,
     CHECK_PERMISSION_NAMESPACE_EXISTS,
+    CHECK_ROLE_MUTUAL_EXCLUSION,
     CHECK_PARAMS_NAMESPACE,
     CHECK_SESSION_STATUS,
     CHECK_USER_SAME_LEVEL_PERMISSION,
     COST_CONTACT_CLICK,
     CONFIG_EMAIL_PROVIDER,
+    COPY_INVITATION_POLICY_BY_ID,
     CREATE_ACCESS_KEY,
     CREATE_ADMIN_ROLE,
     CREATE_APPLICATION,
@@ -4545,11 +5565,14 @@ pub const ALL: &[Operation] = &[
     CREATE_DEPARTMENT,
     CREATE_DEPARTMENT_TREE,
     CREATE_DEVICE,
+    CREATE_DNEF,
     CREATE_EVENT_APP,
     CREATE_EXT_IDP,
     CREATE_EXT_IDP_CONN,
     CREATE_GROUP,
     CREATE_GROUPS_BATCH,
+    CREATE_INVITATION_POLICY,
+    CREATE_INVITATION_ROSTER,
     CREATE_MULTIPLE_TENANT_ADMIN,
     CREATE_NAMESPACE,
     CREATE_NAMESPACES_BATCH,
@@ -4569,6 +5592,7 @@ pub const ALL: &[Operation] = &[
     CREATE_SYNC_TASK,
     CREATE_TENANT,
     CREATE_TENANT_COOPERATOR,
+    CREATE_TENANT_ENTERPRISE_CERTIFICATION,
     CREATE_TENANT_USER,
     CREATE_DATA_RESOURCE_BY_TREE,
     CREATE_USERS_BATCH,
@@ -4587,9 +5611,13 @@ pub const ALL: &[Operation] = &[
     DELETE_DEPARTMENT_SYNC_RELATIONS,
     TERMINAL_MANAGEMENT_DELETE_DEVICE,
     TERMINAL_USER_DELETE_DEVICE,
+    DELETE_DNEF,
     DELETE_EXT_IDP,
     DELETE_EXT_IDP_CONN,
     DELETE_GROUPS_BATCH,
+    BATCH_DELETE_INVITATION_POLICIES,
+    DELETE_INVITATION_ROSTER,
+    DELETE_INVITATION_ROSTER_BATCH,
     DELETE_MULTIPLE_TENANT_ADMIN,
     DELETE_NAMESPACE,
     DELETE_NAMESPACES_BATCH,
@@ -4609,15 +5637,19 @@ pub const ALL: &[Operation] = &[
     DELETE_USERS_BATCH,
     DELETE_WEBHOOK,
     DELETE_WHITELIST,
+    DELETE_WHITELIST_OF_APP,
     GET_DEVICE_STATUS,
     TERMINAL_MANAGEMENT_DISABLE_DEVICE,
     TERMINAL_USER_DISABLE_DEVICE,
+    DISABLE_GLOBAL_MFA_SETTINGS,
     DISABLE_LDAP_SERVER,
     TERMINAL_MANAGEMENT_ENABLE_DEVICE,
     TERMINAL_USER_ENABLE_DEVICE,
     SAVE_LDAP_CONFIG_INFO,
     EXT_IDP_CONN_STATE_BY_APPS,
+    FILTER_UNIVERSAL_INVITATION_APPLICANTS,
     GENERATE_INVITE_TENANT_USER_LINK,
+    GENERATE_UNIVERSAL_INVITATION,
     GET_ACCESS_KEY,
     GET_ADMIN_AUDIT_LOGS,
     GET_ALL_DEPARTMENTS,
@@ -4638,9 +5670,13 @@ pub const ALL: &[Operation] = &[
     GET_DATA_POLICY,
     GET_DATA_RESOURCE,
     GET_DEPARTMENT,
+    GET_DEPARTMENT_AVAILABLE_APPS,
     GET_DEPARTMENT_BY_ID,
     GET_DEPARTMENT_SYNC_RELATIONS,
     GET_PUBLIC_ACCOUNT_DEPARTMENTS,
+    GET_DEVICE_EXCLUSIVE_RULE_SETTINGS,
+    GET_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
+    GET_DEVICE_EXCLUSIVE_WHITE_LIST_SETTINGS,
     GET_EMAIL_PROVIDER,
     GET_EMAIL_TEMPLATES,
     GET_EXT_IDP,
@@ -4649,6 +5685,12 @@ pub const ALL: &[Operation] = &[
     GET_GROUP,
     GET_GROUP_AUTHORIZED_RESOURCES,
     GET_GROUPS_OF_PUBLIC_ACCOUNT,
+    GET_POLICY_DETAIL_BY_ID,
+    GET_INVITE_EMAIL_TEMPLATE,
+    GET_POLICY_USER_ATTRIBUTION_DETAIL,
+    GET_USER_ATTRIBUTION_MAIN_DEPARTMENT,
+    GET_INVITATION_ROSTER,
+    GET_LAST_LOGIN_APPS_BY_DEVICE_IDS,
     FIND_LAST_LOGIN_APPS_BY_DEVICE_IDS,
     QUERY_LDAP_CONFIG_INFO,
     QUERY_LDAP_LOG,
@@ -4689,14 +5731,17 @@ pub const ALL: &[Operation] = &[
     GET_PUBLIC_ACCOUNT_ROLES,
     GET_SECURITY_SETTINGS,
     DETAIL_AUTH_SUBJECT,
+    LIST_DEVICE_EXCLUSIVE_APPS,
     GET_SYNC_JOB,
     GET_SYNC_TASK,
     GET_TENANT,
     GET_TENANT_BY_CODE,
     GET_TENANT_COOPERATOR,
     GET_TENANT_COOPERATOR_MENU,
+    GET_TENANT_ENTERPRISE_CERTIFICATION,
     GET_TENANT_LITTLE_INFO,
     GET_TENANT_USER,
+    GET_UNIVERSAL_INVITATION,
     GET_USAGE_INFO,
     GET_USER_ACCESSIBLE_APPS,
     GET_USER_ACTION_LOGS,
@@ -4724,11 +5769,16 @@ pub const ALL: &[Operation] = &[
     GET_WEBHOOK,
     GET_WEBHOOK_EVENT_LIST,
     GET_WEBHOOK_LOGS,
+    GET_WEIXIN_ACCESS_TOKEN,
     HAS_ANY_ROLE,
     IMPORT_OTP,
     IMPORT_TENANT,
     IMPORT_TENANT_HISTORY,
     IMPORT_TENANT_NOTIFY_USER,
+    EXPORT_INVITEES,
+    IMPORT_INVITEES,
+    GET_INVITEE_IMPORT_TEMPLATE,
+    UPLOAD_INVITEES,
     FIND_IP_LIST,
     ADD,
     DELETE_BY_ID,
@@ -4751,11 +5801,19 @@ pub const ALL: &[Operation] = &[
     LIST_DATA_RESOURCES,
     LIST_DEPARTMENT_MEMBER_IDS,
     LIST_DEPARTMENT_MEMBERS,
+    LIST_DNEF,
     LIST_EVENT_APPS,
     LIST_EVENTS,
     LIST_EXT_IDP,
     LIST_GROUP_MEMBERS,
     LIST_GROUPS,
+    LIST_INVITEES,
+    LIST_INVITATION_POLICIES,
+    LIST_REGISTER_EXTENDS_FIELDS,
+    LIST_POLICY_USER_ATTRIBUTION_DETAIL,
+    LIST_INVITATION_ROSTERS,
+    LIST_INVITATION_ROSTERS_BY_NON_POLICY_ID,
+    LIST_INVITATION_ROSTERS_BY_POLICY_ID,
     LIST_INVITE_TENNAT_USER_RECORDS,
     LIST_MULTIPLE_TENANT_ADMIN,
     LIST_NAMESPACE_ROLES,
@@ -4766,6 +5824,7 @@ pub const ALL: &[Operation] = &[
     LIST_PERMISSION_VIEW,
     LIST_PIPELINE_FUNCTIONS,
     POST_LIST,
+    LIST_POSTS,
     LIST_PUBLIC_ACCOUNTS,
     LIST_RESOURCE_TARGETS,
     LIST_RESOURCES,
@@ -4790,8 +5849,10 @@ pub const ALL: &[Operation] = &[
     LIST_USERS,
     LIST_WEBHOOKS,
     LIST_WHITELISTS,
+    LIST_WHITELISTS_OF_APP,
     LIST_OPERATE_ALL,
     COPY_OPERATE,
+    COPY_ROW_RELATION,
     CREATE_FIELD,
     CREATE_MODEL,
     CREATE_OPERATE,
@@ -4801,17 +5862,22 @@ pub const ALL: &[Operation] = &[
     EXPORT_MEATDATA,
     EXPORT_MODEL,
     LIST_ROW,
+    GET_ALL_METADATA,
+    GET_ALL_METADATA_ROWS_BY_SCROLL_ID,
     GET_IMPORT_TEMPLATE,
     GET_MODEL,
     GET_RELATION_INFO,
     GET_ROW,
     GET_ROW_BY_VALUE,
     GET_RELATION_VALUE,
+    GET_ROW_RELATION_DETAILS,
+    GET_METADATA_GROUP_LIST,
     IMPORT_METADATA,
     IMPORT_MODEL,
     LIST_FIELD,
     LIST_MODEL,
     LIST_OPERATE,
+    RELATION_SEARCH,
     REMOTE_FIELD,
     REMOVE_MODEL,
     REMOVE_OPERATE,
@@ -4826,9 +5892,14 @@ pub const ALL: &[Operation] = &[
     PREVIEW_EMAIL_TEMPLATE,
     VERIFY_EVENT,
     PUB_USER_EVENT,
+    QUICK_FILTER_INVITEE_LIST,
     REFRESH_APPLICATION_SECRET,
     REMOVE_DEPARTMENT_MEMBERS,
+    REMOVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
     REMOVE_GROUP_MEMBERS,
+    REMOVE_POLICY_USER_ATTRIBUTION,
+    REMOVE_USER_ATTRIBUTION_MAIN_DEPARTMENT,
+    REMOVE_POLICY_USER_ATTRIBUTIONS_BATCH,
     REMOVE_POST,
     REMOVE_TENANT_DEPARTMENT_MEMBERS,
     REMOVE_TENANT_USERS,
@@ -4837,6 +5908,9 @@ pub const ALL: &[Operation] = &[
     RESIGN_USER,
     RESIGN_USER_BATCH,
     REUPLOAD_PIPELINE_FUNCTION,
+    REVERT_ROSTER_INVITATION,
+    REVERT_ROSTER_INVITATION_BATCH,
+    REVIEW_TENANT_ENTERPRISE_CERTIFICATION,
     REVOKE_APPLICATION_ACCESS,
     REVOKE_DATA_POLICY,
     REVOKE_ROLE,
@@ -4844,15 +5918,19 @@ pub const ALL: &[Operation] = &[
     FIND_RISK_LIST_POLICY,
     ADD_RISK_LIST_POLICY,
     DELETE_RISK_LIST_POLICY_BY_ID,
+    SAVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
     SEARCH_DEPARTMENT_MEMBERS,
     SEARCH_DEPARTMENTS,
     SEARCH_DEPARTMENTS_LIST,
     SEARCH_ORGANIZATIONS,
     SEND_EMAIL_BATCH,
     SEND_INVITE_TENANT_USER_EMAIL,
+    SEND_ROSTER_INVITATION,
+    SEND_ROSTER_INVITATION_BATCH,
     SEND_SMS_BATCH,
     SET_CUSTOM_DATA,
     SET_CUSTOM_FIELDS,
+    SET_USER_ATTRIBUTION_MAIN_DEPARTMENT,
     SET_USERS_MFA_STATUS,
     SET_PUBLIC_ACCOUNT_OF_DEPARTMENTS,
     GET_PUBLIC_ACCOUNT_OF_GROUPS,
@@ -4874,6 +5952,7 @@ pub const ALL: &[Operation] = &[
     UNBIND_PUBLIC_ACCOUNT_OF_POST,
     UNBIND_USERS_PUBLIC_ACCOUNT,
     UPDATE_ACCESS_KEY,
+    UPDATE_APPLICATION,
     UPDATE_APPLICATION_MFA_SETTINGS,
     UPDATE_APPLICATION_PERMISSION_STRATEGY,
     UPDATE_ASA_ACCOUNT,
@@ -4882,11 +5961,19 @@ pub const ALL: &[Operation] = &[
     UPDATE_DATA_RESOURCE,
     UPDATE_DEPARTMENT,
     UPDATE_NODE_STATUS,
+    UPDATE_DEVICE_EXCLUSIVE_RULE_SETTINGS,
+    UPDATE_DNEF,
     UPDATE_EMAIL_TEMPLATE,
     UPDATE_EXT_IDP,
     UPDATE_EXT_IDP_CONN,
     UPDATE_GLOBAL_MFA_SETTINGS,
     UPDATE_GROUP,
+    UPDATE_INVITATION_POLICY,
+    UPDATE_INVITE_EMAIL_TEMPLATE,
+    UPDATE_REGISTER_EXTENDS_FIELDS,
+    UPDATE_INVITATION_ROSTER,
+    BATCH_BIND_POLICY,
+    BATCH_UNBIND_POLICY,
     UPDATE_LDAP_CONFIG_INFO,
     UPDATE_LOGIN_PAGE_CONFIG,
     UPDATE_MULTIPLE_TENANT_ADMIN,
@@ -4905,7 +5992,9 @@ pub const ALL: &[Operation] = &[
     UPDATE_SYNC_TASK,
     UPDATE_TENANT,
     UPDATE_TENANT_COOPERATOR,
+    UPDATE_TENANT_ENTERPRISE_CERTIFICATION,
     UPDATE_TENANT_USER,
+    UPDATE_UNIVERSAL_INVITATION,
     UPDATE_USER_BATCH,
     UPDATE_TENANT_QR_CODE_STATE,
     UPDATE_USER_POOL_TENANT_CONFIG,

@@ -70,49 +70,70 @@ fn documented() -> &'static Documented {
     })
 }
 
-/// The operation `method path` names, if a document has it (`{x}` segments match any one).
-fn find(method: &Method, path: &str) -> Option<&'static Operation> {
+/// The operations `method path` names (`{x}` segments match any one): none, one, or one of
+/// each document where both have it (the service serves them at two hosts, the app's and the
+/// management API's; the sandbox at one).
+fn find(method: &Method, path: &str) -> Vec<&'static Operation> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    documented().operations.iter().find(|op| {
-        op.method == method.as_str() && {
-            let template: Vec<&str> = op.path.trim_end_matches('/').split('/').collect();
-            template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')))
-        }
-    })
+    documented()
+        .operations
+        .iter()
+        .filter(|op| {
+            op.method == method.as_str() && {
+                let template: Vec<&str> = op.path.trim_end_matches('/').split('/').collect();
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')))
+            }
+        })
+        .collect()
 }
 
 /// The router's fallback: a documented operation is answered, anything else is "no such API".
+/// Where both documents have the path, the one whose caller the request authenticates as
+/// answers (the first document's refusal when neither does).
 pub(crate) async fn answer(State(s): State<Arc<Shared>>, req: Request) -> Response {
-    let Some(op) = find(req.method(), req.uri().path()) else {
+    let found = find(req.method(), req.uri().path());
+    if found.is_empty() {
         return ApiError::plain(
             404,
             format!("no such API: {} {}", req.method(), req.uri().path()),
         )
         .into_response();
-    };
+    }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, s.config.limits.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => return ApiError::plain(413, "request body is too large").into_response(),
     };
-    match respond(&s, op, &parts, &bytes) {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
+    // Each check once (a signature's nonce is spent by its check).
+    let mut refusal = None;
+    for op in &found {
+        match authenticate(&s, op, &parts, &bytes) {
+            Ok(()) => {
+                return match respond(op, &parts, &bytes) {
+                    Ok(response) => response,
+                    Err(e) => e.into_response(),
+                };
+            }
+            Err(e) => {
+                refusal.get_or_insert(e);
+            }
+        }
     }
+    refusal
+        .map(IntoResponse::into_response)
+        .unwrap_or_else(|| ApiError::plain(401, "unauthenticated").into_response())
 }
 
 fn respond(
-    s: &Shared,
     op: &Operation,
     parts: &axum::http::request::Parts,
     bytes: &Bytes,
 ) -> Result<Response, ApiError> {
     let headers = &parts.headers;
-    authenticate(s, op, parts, bytes)?;
     let lang = Lang::of(headers);
     let schemas = documented()
         .schemas
@@ -508,8 +529,8 @@ mod tests {
             .map(|s| if s.starts_with('{') { "x-1" } else { s })
             .collect::<Vec<_>>()
             .join("/");
-        assert!(find(&method, &path).is_some(), "{path}");
-        assert!(find(&method, &format!("{path}/more")).is_none());
-        assert!(find(&Method::PATCH, "/api/v3/nope").is_none());
+        assert!(!find(&method, &path).is_empty(), "{path}");
+        assert!(find(&method, &format!("{path}/more")).is_empty());
+        assert!(find(&Method::PATCH, "/api/v3/nope").is_empty());
     }
 }

@@ -110,6 +110,13 @@ pub fn minimal(schemas: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
         return first.clone();
     }
+    // One of several: the first.
+    if let Some(first) = ["oneOf", "anyOf"]
+        .iter()
+        .find_map(|k| schema.get(*k).and_then(|v| v.get(0)))
+    {
+        return minimal(schemas, first, depth + 1);
+    }
     // A schema that says nothing (a required property the documents left without one): the
     // service's own answers and the official SDKs send text there.
     if [

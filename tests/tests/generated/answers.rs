@@ -37,7 +37,22 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/add-device",
+        decode::<genauth_api::management::types::TerminalInfoRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/add-group-members",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/add-invitation-policy-user-attribution",
+        decode::<genauth_api::management::types::UserAttributionSingleRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/add-invitation-policy-user-attributions-batch",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
@@ -47,8 +62,73 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/add-tenant-users",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/add-whitelist",
         decode::<genauth_api::management::types::WhitelistListRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/add-whitelist-of-app",
+        decode::<genauth_api::management::types::WhitelistListRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/applications-permission-applicable",
+        decode::<genauth_api::authentication::types::EnablePermissionApplyApplicationListRes>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval",
+        decode::<genauth_api::authentication::types::ApprovalDetailRes>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval",
+        decode::<genauth_api::management::types::ApprovalDetailRes>,
+    ),
+    (
+        "POST",
+        "/api/v3/approval",
+        decode::<genauth_api::authentication::types::CreateApprovalRes>,
+    ),
+    (
+        "POST",
+        "/api/v3/approval-batch",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
+    ),
+    (
+        "PUT",
+        "/api/v3/approval-batch-process",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval-closed-list",
+        decode::<genauth_api::management::types::ApprovalListRes>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval-initiated-list",
+        decode::<genauth_api::authentication::types::InitiatedApprovalListRes>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval-log-list",
+        decode::<genauth_api::management::types::ApprovalListRes>,
+    ),
+    (
+        "GET",
+        "/api/v3/approval-pending-list",
+        decode::<genauth_api::management::types::ApprovalListRes>,
+    ),
+    (
+        "PUT",
+        "/api/v3/approval-process",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -88,6 +168,31 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     (
         "DELETE",
         "/api/v3/batch-applications-auth",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-approval-universal-invitation-applicants",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-create-dnef",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-delete-invitation-invitees",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-get-user-encrypt-password",
+        decode::<genauth_api::management::types::GetUserEncryptPasswordBatchRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-reject-universal-invitation-applicant",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
@@ -167,6 +272,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/check-role-mutual-exclusion",
+        decode::<genauth_api::management::types::CheckRoleMutualExclusionRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/check-role-params",
         decode::<genauth_api::management::types::RoleCheckParamsRespDto>,
     ),
@@ -182,8 +292,18 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/clear-my-all-invitation-links",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/config-email-provider",
         decode::<genauth_api::management::types::EmailProviderRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/copy-invitation-policy-by-id",
+        decode::<genauth_api::management::types::GetInvitationPolicyRespDto>,
     ),
     (
         "POST",
@@ -242,6 +362,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/create-dnef",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/create-ext-idp",
         decode::<genauth_api::management::types::ExtIdpSingleRespDto>,
     ),
@@ -259,6 +384,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/create-groups-batch",
         decode::<genauth_api::management::types::GroupListRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/create-invitation-policy",
+        decode::<genauth_api::management::types::GetInvitationPolicyRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/create-invitation-roster",
+        decode::<genauth_api::management::types::InvitationRosterSingleRespDto>,
     ),
     (
         "POST",
@@ -347,8 +482,13 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/create-tenant-enterprise-certification",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/create-tenant-user",
-        decode::<genauth_api::management::types::TenantUserDto>,
+        decode::<genauth_api::management::types::TenantUserRespDto>,
     ),
     (
         "POST",
@@ -364,6 +504,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/create-webhook",
         decode::<genauth_api::management::types::CreateWebhookRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/decrypt-douyin-miniprogram-data",
+        decode::<genauth_api::authentication::types::DecryptDouyinMiniProgramDataRespDto>,
     ),
     (
         "POST",
@@ -417,6 +562,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/delete-dnef",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/delete-ext-idp",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
@@ -428,6 +578,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     (
         "POST",
         "/api/v3/delete-groups-batch",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/delete-invitation-policies-batch",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/delete-invitation-roster",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/delete-invitation-rosters-batch",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
@@ -493,7 +658,7 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     (
         "POST",
         "/api/v3/delete-webhook",
-        decode::<genauth_api::management::types::DeleteWebhookRespDto>,
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -502,8 +667,18 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/delete-whitelist-of-app",
+        decode::<genauth_api::management::types::IsSuccessDto>,
+    ),
+    (
+        "POST",
         "/api/v3/device-status",
         decode::<genauth_api::management::types::DeviceStatusRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/disable-global-mfa-settings",
+        decode::<genauth_api::management::types::MfaSettingsRespDto>,
     ),
     (
         "POST",
@@ -532,6 +707,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/filter-universal-invitation-applicants",
+        decode::<genauth_api::management::types::PaginationUniversalInvitationApplicantRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/gene-fastpass-qrcode-info",
         decode::<genauth_api::authentication::types::GeneFastpassQrCodeRespDto>,
     ),
@@ -544,6 +724,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/generate-invite-tenant-user-link",
         decode::<genauth_api::management::types::InviteTenantUsersRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/generate-policy-invitation-token",
+        decode::<genauth_api::authentication::types::GenerateInviteeTokenRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/generate-universal-invitation-link",
+        decode::<genauth_api::management::types::GenerateInvitationLinkRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/generate-universal-invitation-link-by-member",
+        decode::<genauth_api::authentication::types::GenerateInvitationLinkRespDto>,
     ),
     (
         "GET",
@@ -627,6 +822,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/get-captcha-code",
+        decode::<genauth_api::authentication::types::GetCaptchaCodeRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/get-current-package-info",
         decode::<genauth_api::management::types::CostGetCurrentPackageRespDto>,
     ),
@@ -656,6 +856,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         decode::<genauth_api::management::types::DepartmentSingleRespDto>,
     ),
     (
+        "POST",
+        "/api/v3/get-department-available-app",
+        decode::<genauth_api::management::types::DepartmentSingleRespDto>,
+    ),
+    (
         "GET",
         "/api/v3/get-department-by-id",
         decode::<genauth_api::management::types::DepartmentSingleRespDto>,
@@ -669,6 +874,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/get-departments-of-public-account",
         decode::<genauth_api::management::types::UserDepartmentPaginatedRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-rule-settings",
+        decode::<genauth_api::management::types::GetDeviceExclusiveRuleRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-valid-scope-settings",
+        decode::<genauth_api::management::types::GetDeviceExclusiveValidScopeRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-white-list-settings",
+        decode::<genauth_api::management::types::GetDeviceExclusiveWhiteListRespDto>,
     ),
     (
         "GET",
@@ -719,6 +939,31 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/get-groups-of-public-account",
         decode::<genauth_api::management::types::GroupPaginatedRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-policy",
+        decode::<genauth_api::management::types::GetInvitationPolicyRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/get-invitation-policy-email-template",
+        decode::<genauth_api::management::types::GetEmailTemplateRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-policy-user-attribution",
+        decode::<genauth_api::management::types::UserAttributionSingleRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-policy-user-attribution-main-department",
+        decode::<genauth_api::management::types::UserAttributionMainDepartmentRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-roster",
+        decode::<genauth_api::management::types::InvitationRosterSingleRespDto>,
     ),
     (
         "GET",
@@ -867,6 +1112,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/get-policy-invitation-context",
+        decode::<genauth_api::authentication::types::GetInviteeContextRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/get-post",
         decode::<genauth_api::management::types::CreatePostDto>,
     ),
@@ -922,6 +1172,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/get-qrcode-status",
+        decode::<genauth_api::authentication::types::CheckQrCodeStatusRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/get-resource",
         decode::<genauth_api::management::types::ResourceRespDto>,
     ),
@@ -962,6 +1217,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/get-supported-device-exclusive-apps",
+        decode::<genauth_api::management::types::GetDeviceExclusiveValidScopeAppRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/get-sync-job",
         decode::<genauth_api::management::types::SyncJobSingleRespDto>,
     ),
@@ -992,6 +1252,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/get-tenant-enterprise-certification",
+        decode::<genauth_api::management::types::TenantEnterpriseCertificationRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/get-tenant-little-info",
         decode::<genauth_api::management::types::TenantSingleRespDto>,
     ),
@@ -999,6 +1264,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/get-tenant-user",
         decode::<genauth_api::management::types::TenantUserSingleRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-universal-invitation-public-config",
+        decode::<genauth_api::authentication::types::GetUniversalInvitationPublicConfigRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/get-universal-invitation-settings",
+        decode::<genauth_api::management::types::GetUniversalInvitationRespDto>,
     ),
     (
         "GET",
@@ -1172,6 +1447,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/get-weixin-access-token",
+        decode::<genauth_api::management::types::GetWechatAccessTokenInfoRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/has-any-role",
         decode::<genauth_api::management::types::HasAnyRoleRespDto>,
     ),
@@ -1191,6 +1471,26 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         decode::<genauth_api::management::types::ImportTenantNotifyUserRespDto>,
     ),
     (
+        "POST",
+        "/api/v3/invitation-invitee/export",
+        decode::<genauth_api::management::types::GetImportExportTemplateRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/invitation-invitee/import",
+        decode::<genauth_api::management::types::GetImportInviteeRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/invitation-invitee/template",
+        decode::<genauth_api::management::types::GetImportExportTemplateRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/invitation-invitee/upload",
+        decode::<genauth_api::management::types::GetImportExportTemplateRespDto>,
+    ),
+    (
         "GET",
         "/api/v3/ip-list",
         decode::<genauth_api::management::types::IpListPaginatedRespDto>,
@@ -1204,6 +1504,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/is-user-in-department",
         decode::<genauth_api::management::types::IsUserInDepartmentRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/join-by-invitation",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -1297,6 +1602,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/list-dnef",
+        decode::<genauth_api::management::types::ListDnefPaginatedRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/list-enrolled-factors",
         decode::<genauth_api::authentication::types::ListEnrolledFactorsRespDto>,
     ),
@@ -1329,6 +1639,41 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/list-groups",
         decode::<genauth_api::management::types::GroupPaginatedRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-invitees",
+        decode::<genauth_api::management::types::InvitationUserPaginationRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-policies",
+        decode::<genauth_api::management::types::PaginationInvitationPolicyRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/list-invitation-policy-extends-fields",
+        decode::<genauth_api::management::types::GetExtendsFieldsRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/list-invitation-policy-user-attributions",
+        decode::<genauth_api::management::types::UserAttributionPaginationRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-rosters",
+        decode::<genauth_api::management::types::InvitationRosterPaginationRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-rosters-by-no-policy-id",
+        decode::<genauth_api::management::types::InvitationRosterPaginationRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-rosters-by-policy-id",
+        decode::<genauth_api::management::types::InvitationRosterPaginationRespDto>,
     ),
     (
         "GET",
@@ -1377,6 +1722,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/list-post",
+        decode::<genauth_api::management::types::PostPaginatedRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/list-post",
         decode::<genauth_api::management::types::PostPaginatedRespDto>,
     ),
@@ -1502,8 +1852,18 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/list-whitelist-of-app",
+        decode::<genauth_api::management::types::WhitelistListRespDto>,
+    ),
+    (
+        "GET",
         "/api/v3/metadata/all-operate",
         decode::<genauth_api::management::types::OperateModelDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/metadata/copy-row-relation",
+        decode::<genauth_api::management::types::RelationValueListResDto>,
     ),
     (
         "POST",
@@ -1524,6 +1884,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/metadata/filter",
         decode::<genauth_api::management::types::FunctionModelValueListResDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/metadata/get-all-metadata",
+        decode::<genauth_api::management::types::FunctionModelValueListResDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/metadata/get-all-row-by-scrollid",
+        decode::<genauth_api::management::types::GetAllRowByScrollidResDto>,
     ),
     (
         "GET",
@@ -1552,6 +1922,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "GET",
+        "/api/v3/metadata/get-row-relation-details",
+        decode::<genauth_api::management::types::RelationValueListResDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/metadata/group",
+        decode::<genauth_api::management::types::FunctionModelValueListResDto>,
+    ),
+    (
+        "GET",
         "/api/v3/metadata/list-field",
         decode::<genauth_api::management::types::FunctionFieldListResDto>,
     ),
@@ -1564,6 +1944,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/metadata/list-operate",
         decode::<genauth_api::management::types::OperateModelDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/metadata/relation-search",
+        decode::<genauth_api::management::types::RelationValueListResDto>,
     ),
     (
         "POST",
@@ -1622,6 +2007,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/quick-filter-invitees",
+        decode::<genauth_api::management::types::QuickFilterInviteePaginationRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/refresh-application-secret",
         decode::<genauth_api::management::types::RefreshApplicationSecretRespDto>,
     ),
@@ -1632,12 +2022,37 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/remove-device-exclusive-valid-scope-settings",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/remove-group-members",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
+        "/api/v3/remove-invitation-policy-user-attribution",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/remove-invitation-policy-user-attribution-main-department",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/remove-invitation-policy-user-attributions-batch",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/remove-tenant-department-members",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/remove-tenant-users",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
@@ -1672,6 +2087,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/revert-roster-invitation",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/revert-roster-invitation-batch",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/review-tenant-enterprise-certification",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/revoke-application-access",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
@@ -1689,6 +2119,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/risk-list-policy",
         decode::<genauth_api::management::types::UserListPolicyPaginatedRespDto>,
+    ),
+    (
+        "GET",
+        "/api/v3/roles-permission-applicable",
+        decode::<genauth_api::authentication::types::EnablePermissionApplyRoleListRes>,
+    ),
+    (
+        "POST",
+        "/api/v3/save-device-exclusive-valid-scope-settings",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "GET",
@@ -1727,6 +2167,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/send-invite-tenant-user-email",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/send-roster-invitation",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/send-roster-invitation-batch",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/send-sms-batch",
         decode::<genauth_api::management::types::SendSmsBatchRespDto>,
     ),
@@ -1739,6 +2194,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/set-custom-fields",
         decode::<genauth_api::management::types::CustomFieldListRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/set-invitation-policy-user-attribution-main-department",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -1757,6 +2217,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/set-public-account-of-post",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/set-public-account-of-roles",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
@@ -1764,6 +2229,16 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/set-public-account-of-users",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/set-pushcode-status",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/set-qrcode-status",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -1787,6 +2262,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/signup-by-invitation",
+        decode::<genauth_api::authentication::types::GetUniversalInvitationJoinRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/switch-login-by-user",
         decode::<genauth_api::authentication::types::LoginTokenRespDto>,
     ),
@@ -1794,6 +2274,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "GET",
         "/api/v3/system",
         decode::<genauth_api::authentication::types::SystemInfoResp>,
+    ),
+    (
+        "POST",
+        "/api/v3/transfer-into-public-account",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -1828,6 +2313,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     (
         "POST",
         "/api/v3/update-access-key",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-application",
         decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
@@ -1872,6 +2362,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/update-device-exclusive-rule-settings",
+        decode::<genauth_api::management::types::GetDeviceExclusiveRuleRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-dnef",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-email",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/update-email-template",
         decode::<genauth_api::management::types::EmailTemplateSingleItemRespDto>,
     ),
@@ -1894,6 +2399,36 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/update-group",
         decode::<genauth_api::management::types::GroupSingleRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-policy",
+        decode::<genauth_api::management::types::GetInvitationPolicyRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-policy-email-template",
+        decode::<genauth_api::management::types::GetEmailTemplateRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-policy-extends-fields",
+        decode::<genauth_api::management::types::GetExtendsFieldsRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-roster",
+        decode::<genauth_api::management::types::InvitationRosterSingleRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-roster-batch-bind-policy",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-roster-batch-unbind-policy",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
     ),
     (
         "POST",
@@ -1977,6 +2512,21 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/update-tenant-enterprise-certification",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-tenant-user",
+        decode::<genauth_api::management::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
+        "/api/v3/update-universal-invitation-settings",
+        decode::<genauth_api::management::types::GetUniversalInvitationRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/update-user-batch",
         decode::<genauth_api::management::types::UserListRespDto>,
     ),
@@ -2011,6 +2561,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         decode::<genauth_api::management::types::UserFieldDecryptRespDto>,
     ),
     (
+        "POST",
+        "/api/v3/validate-password",
+        decode::<genauth_api::authentication::types::ValidatePasswordRespDto>,
+    ),
+    (
         "GET",
         "/api/v3/verify-config",
         decode::<genauth_api::management::types::VerifyConfigInfoRespDto>,
@@ -2032,6 +2587,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
     ),
     (
         "POST",
+        "/api/v3/verify-invite-code",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
+    ),
+    (
+        "POST",
         "/api/v3/verify-update-email-request",
         decode::<genauth_api::authentication::types::VerifyUpdateEmailRequestRespDto>,
     ),
@@ -2049,6 +2609,11 @@ pub const ANSWERS: &[(&str, &str, Decode)] = &[
         "POST",
         "/api/v3/webauthn/check-valid-credentials-by-credIds",
         decode::<genauth_api::authentication::types::WebAuthnCheckValidCredentialsByCredIdsRespDto>,
+    ),
+    (
+        "PUT",
+        "/api/v3/webauthn/credentials/{credentialId}",
+        decode::<genauth_api::authentication::types::IsSuccessRespDto>,
     ),
     (
         "POST",

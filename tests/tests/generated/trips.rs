@@ -2,7 +2,7 @@
 //! Every operation of the families, made through the facade with its generated
 //! builder: (method, path, a function that converts the
 //! required parameters and the body from JSON, sends them and decodes the answer).
-#![allow(clippy::clone_on_copy)]
+#![allow(clippy::clone_on_copy, deprecated)]
 use genauth::api::operations as op;
 use serde_json::Value;
 use super::round_trip::{Clients, MakeTrip, Trip, Via, arg};
@@ -14,6 +14,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ),
     ("POST", "/api/internal/v1/metadata/list-fields", m_list_fields),
     ("POST", "/api/internal/v1/metadata/update-row", m_metadata_internal_update_row),
+    ("POST", "/api/v2/applications/subject/person/list", a_list_subject_auth),
     ("POST", "/api/v2/ecConn/wechatMobile/authByCode", a_auth_by_code),
     ("POST", "/api/v2/ecConn/wechatMobile/byAccount", a_bind_by_account),
     ("POST", "/api/v2/ecConn/wechatMobile/byAccountId", a_bind_by_account_id),
@@ -23,10 +24,37 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v2/oidc/validate_token", a_validate_token),
     ("POST", "/api/v2/upload", a_upload),
     ("POST", "/api/v3/add-department-members", m_add_department_members),
+    ("POST", "/api/v3/add-device", m_add_device),
     ("POST", "/api/v3/add-group-members", m_add_group_members),
+    (
+        "POST",
+        "/api/v3/add-invitation-policy-user-attribution",
+        m_add_policy_user_attribution,
+    ),
+    (
+        "POST",
+        "/api/v3/add-invitation-policy-user-attributions-batch",
+        m_add_policy_user_attributions_batch,
+    ),
     ("POST", "/api/v3/add-tenant-department-members", m_add_tenant_department_members),
     ("POST", "/api/v3/add-tenant-users", m_add_tenant_users),
     ("POST", "/api/v3/add-whitelist", m_add_whitelist),
+    ("POST", "/api/v3/add-whitelist-of-app", m_add_whitelist_of_app),
+    (
+        "GET",
+        "/api/v3/applications-permission-applicable",
+        a_get_enable_permission_apply_application_list,
+    ),
+    ("GET", "/api/v3/approval", a_get_approval),
+    ("GET", "/api/v3/approval", m_get_approval_detail),
+    ("POST", "/api/v3/approval", a_create_approval),
+    ("POST", "/api/v3/approval-batch", a_batch_create_approval),
+    ("PUT", "/api/v3/approval-batch-process", m_batch_process_approval),
+    ("GET", "/api/v3/approval-closed-list", m_list_closed_approvals),
+    ("GET", "/api/v3/approval-initiated-list", a_list_initiated_approvals),
+    ("GET", "/api/v3/approval-log-list", m_list_approval_logs),
+    ("GET", "/api/v3/approval-pending-list", m_list_pending_approvals),
+    ("PUT", "/api/v3/approval-process", m_process_approval),
     ("POST", "/api/v3/assign-asa-account", m_assign_asa_account),
     ("POST", "/api/v3/assign-role", m_assign_role),
     ("POST", "/api/v3/assign-role-batch", m_assign_role_batch),
@@ -36,6 +64,23 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/authorize-data-policies", m_authorize_data_policies),
     ("POST", "/api/v3/authorize-resources", m_authorize_resources),
     ("DELETE", "/api/v3/batch-applications-auth", m_delete_auth),
+    (
+        "POST",
+        "/api/v3/batch-approval-universal-invitation-applicants",
+        m_approve_universal_invitation_applicants,
+    ),
+    ("POST", "/api/v3/batch-create-dnef", m_batch_create_dnef),
+    ("POST", "/api/v3/batch-delete-invitation-invitees", m_delete_invitees),
+    (
+        "POST",
+        "/api/v3/batch-get-user-encrypt-password",
+        m_get_user_encrypt_password_batch,
+    ),
+    (
+        "POST",
+        "/api/v3/batch-reject-universal-invitation-applicant",
+        m_reject_universal_invitation_applicants,
+    ),
     ("POST", "/api/v3/bind-email", a_bind_email),
     ("POST", "/api/v3/cancel-sync-risk-operation", m_cancel_sync_risk_operation),
     ("GET", "/api/v3/captcha-code", a_gene_captcha_code),
@@ -79,6 +124,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ),
     ("GET", "/api/v3/check-pushcode-status", a_check_push_code_status),
     ("GET", "/api/v3/check-qrcode-status", a_check_qr_code_status),
+    ("POST", "/api/v3/check-role-mutual-exclusion", m_check_role_mutual_exclusion),
     ("POST", "/api/v3/check-role-params", m_check_params_namespace),
     ("POST", "/api/v3/check-session-status", m_check_session_status),
     (
@@ -86,8 +132,14 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
         "/api/v3/check-user-same-level-permission",
         m_check_user_same_level_permission,
     ),
+    (
+        "POST",
+        "/api/v3/clear-my-all-invitation-links",
+        a_clear_my_all_universal_invitation_links,
+    ),
     ("POST", "/api/v3/click-cost-contact", m_cost_contact_click),
     ("POST", "/api/v3/config-email-provider", m_config_email_provider),
+    ("POST", "/api/v3/copy-invitation-policy-by-id", m_copy_invitation_policy_by_id),
     ("POST", "/api/v3/create-access-key", m_create_access_key),
     ("POST", "/api/v3/create-admin-role", m_create_admin_role),
     ("POST", "/api/v3/create-application", m_create_application),
@@ -99,11 +151,14 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/create-department", m_create_department),
     ("POST", "/api/v3/create-department-tree", m_create_department_tree),
     ("POST", "/api/v3/create-device", m_create_device),
+    ("POST", "/api/v3/create-dnef", m_create_dnef),
     ("POST", "/api/v3/create-event-app", m_create_event_app),
     ("POST", "/api/v3/create-ext-idp", m_create_ext_idp),
     ("POST", "/api/v3/create-ext-idp-conn", m_create_ext_idp_conn),
     ("POST", "/api/v3/create-group", m_create_group),
     ("POST", "/api/v3/create-groups-batch", m_create_groups_batch),
+    ("POST", "/api/v3/create-invitation-policy", m_create_invitation_policy),
+    ("POST", "/api/v3/create-invitation-roster", m_create_invitation_roster),
     ("POST", "/api/v3/create-multiple-tenant-admin", m_create_multiple_tenant_admin),
     ("POST", "/api/v3/create-namespace", m_create_namespace),
     ("POST", "/api/v3/create-namespaces-batch", m_create_namespaces_batch),
@@ -127,10 +182,20 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/create-sync-task", m_create_sync_task),
     ("POST", "/api/v3/create-tenant", m_create_tenant),
     ("POST", "/api/v3/create-tenant-cooperator", m_create_tenant_cooperator),
+    (
+        "POST",
+        "/api/v3/create-tenant-enterprise-certification",
+        m_create_tenant_enterprise_certification,
+    ),
     ("POST", "/api/v3/create-tenant-user", m_create_tenant_user),
     ("POST", "/api/v3/create-tree-data-resource", m_create_data_resource_by_tree),
     ("POST", "/api/v3/create-users-batch", m_create_users_batch),
     ("POST", "/api/v3/create-webhook", m_create_webhook),
+    (
+        "POST",
+        "/api/v3/decrypt-douyin-miniprogram-data",
+        a_decrypt_douyin_mini_program_data,
+    ),
     (
         "POST",
         "/api/v3/decrypt-wechat-miniprogram-data",
@@ -155,9 +220,21 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ),
     ("POST", "/api/v3/delete-device", m_terminal_management_delete_device),
     ("POST", "/api/v3/delete-device-by-user", m_terminal_user_delete_device),
+    ("POST", "/api/v3/delete-dnef", m_delete_dnef),
     ("POST", "/api/v3/delete-ext-idp", m_delete_ext_idp),
     ("POST", "/api/v3/delete-ext-idp-conn", m_delete_ext_idp_conn),
     ("POST", "/api/v3/delete-groups-batch", m_delete_groups_batch),
+    (
+        "POST",
+        "/api/v3/delete-invitation-policies-batch",
+        m_batch_delete_invitation_policies,
+    ),
+    ("POST", "/api/v3/delete-invitation-roster", m_delete_invitation_roster),
+    (
+        "POST",
+        "/api/v3/delete-invitation-rosters-batch",
+        m_delete_invitation_roster_batch,
+    ),
     ("POST", "/api/v3/delete-multiple-tenant-admin", m_delete_multiple_tenant_admin),
     ("POST", "/api/v3/delete-namespace", m_delete_namespace),
     ("POST", "/api/v3/delete-namespaces-batch", m_delete_namespaces_batch),
@@ -181,9 +258,11 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/delete-users-batch", m_delete_users_batch),
     ("POST", "/api/v3/delete-webhook", m_delete_webhook),
     ("POST", "/api/v3/delete-whitelist", m_delete_whitelist),
+    ("POST", "/api/v3/delete-whitelist-of-app", m_delete_whitelist_of_app),
     ("POST", "/api/v3/device-status", m_get_device_status),
     ("POST", "/api/v3/disable-device", m_terminal_management_disable_device),
     ("POST", "/api/v3/disable-device-by-user", m_terminal_user_disable_device),
+    ("POST", "/api/v3/disable-global-mfa-settings", m_disable_global_mfa_settings),
     ("POST", "/api/v3/disable-ldap-server", m_disable_ldap_server),
     ("POST", "/api/v3/enable-device", m_terminal_management_enable_device),
     ("POST", "/api/v3/enable-device-by-user", m_terminal_user_enable_device),
@@ -195,12 +274,28 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
         a_exchange_token_set_with_qr_code_ticket,
     ),
     ("GET", "/api/v3/ext-idp-conn-apps", m_ext_idp_conn_state_by_apps),
+    (
+        "POST",
+        "/api/v3/filter-universal-invitation-applicants",
+        m_filter_universal_invitation_applicants,
+    ),
     ("POST", "/api/v3/gene-fastpass-qrcode-info", a_gene_fastpass_qrcode_info),
     ("POST", "/api/v3/gene-qrcode", a_gene_qr_code),
     (
         "POST",
         "/api/v3/generate-invite-tenant-user-link",
         m_generate_invite_tenant_user_link,
+    ),
+    ("POST", "/api/v3/generate-policy-invitation-token", a_generate_invite_token),
+    (
+        "POST",
+        "/api/v3/generate-universal-invitation-link",
+        m_generate_universal_invitation,
+    ),
+    (
+        "POST",
+        "/api/v3/generate-universal-invitation-link-by-member",
+        a_generate_universal_invitation_by_member,
     ),
     ("GET", "/api/v3/get-access-key", m_get_access_key),
     ("POST", "/api/v3/get-admin-audit-logs", m_get_admin_audit_logs),
@@ -230,18 +325,35 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
         "/api/v3/get-authorized-resources",
         m_access_control_management_get_authorized_resources,
     ),
+    ("GET", "/api/v3/get-captcha-code", a_get_captcha_code_and_token),
     ("GET", "/api/v3/get-current-package-info", m_get_current_package_info),
     ("GET", "/api/v3/get-custom-data", m_get_custom_data),
     ("GET", "/api/v3/get-custom-fields", m_get_custom_fields),
     ("GET", "/api/v3/get-data-policy", m_get_data_policy),
     ("GET", "/api/v3/get-data-resource", m_get_data_resource),
     ("GET", "/api/v3/get-department", m_get_department),
+    ("POST", "/api/v3/get-department-available-app", m_get_department_available_apps),
     ("GET", "/api/v3/get-department-by-id", m_get_department_by_id),
     ("GET", "/api/v3/get-department-sync-relations", m_get_department_sync_relations),
     (
         "GET",
         "/api/v3/get-departments-of-public-account",
         m_get_public_account_departments,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-rule-settings",
+        m_get_device_exclusive_rule_settings,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-valid-scope-settings",
+        m_get_device_exclusive_valid_scope_settings,
+    ),
+    (
+        "GET",
+        "/api/v3/get-device-exclusive-white-list-settings",
+        m_get_device_exclusive_white_list_settings,
     ),
     ("GET", "/api/v3/get-email-provider", m_get_email_provider),
     ("GET", "/api/v3/get-email-templates", m_get_email_templates),
@@ -257,6 +369,28 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/get-group", m_get_group),
     ("GET", "/api/v3/get-group-authorized-resources", m_get_group_authorized_resources),
     ("GET", "/api/v3/get-groups-of-public-account", m_get_groups_of_public_account),
+    ("GET", "/api/v3/get-invitation-policy", m_get_policy_detail_by_id),
+    (
+        "POST",
+        "/api/v3/get-invitation-policy-email-template",
+        m_get_invite_email_template,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-policy-user-attribution",
+        m_get_policy_user_attribution_detail,
+    ),
+    (
+        "GET",
+        "/api/v3/get-invitation-policy-user-attribution-main-department",
+        m_get_user_attribution_main_department,
+    ),
+    ("GET", "/api/v3/get-invitation-roster", m_get_invitation_roster),
+    (
+        "POST",
+        "/api/v3/get-last-login-apps-by-device-ids",
+        m_get_last_login_apps_by_device_ids,
+    ),
     (
         "POST",
         "/api/v3/get-last-login-apps-by-deviceIds",
@@ -299,6 +433,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ),
     ("GET", "/api/v3/get-pipeline-function", m_get_pipeline_function),
     ("GET", "/api/v3/get-pipeline-logs", m_get_pipeline_logs),
+    ("GET", "/api/v3/get-policy-invitation-context", a_get_invite_code_context),
     ("GET", "/api/v3/get-post", m_get_post),
     ("POST", "/api/v3/get-post-by-id", m_get_post_by_id),
     ("GET", "/api/v3/get-post-of-public-account", m_get_post_of_public_user),
@@ -314,6 +449,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/get-public-accounts-of-role", m_get_public_accounts_of_role),
     ("GET", "/api/v3/get-public-accounts-of-user", m_get_public_accounts_of_user),
     ("POST", "/api/v3/get-pushlogin-relation-apps", a_get_push_login_relation_apps),
+    ("GET", "/api/v3/get-qrcode-status", a_fetch_qr_code_status),
     ("GET", "/api/v3/get-resource", m_get_resource),
     (
         "POST",
@@ -326,14 +462,26 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/get-roles-of-public-account", m_get_public_account_roles),
     ("GET", "/api/v3/get-security-settings", m_get_security_settings),
     ("GET", "/api/v3/get-subject-auth-detail", m_detail_auth_subject),
+    ("GET", "/api/v3/get-supported-device-exclusive-apps", m_list_device_exclusive_apps),
     ("GET", "/api/v3/get-sync-job", m_get_sync_job),
     ("GET", "/api/v3/get-sync-task", m_get_sync_task),
     ("GET", "/api/v3/get-tenant", m_get_tenant),
     ("GET", "/api/v3/get-tenant-by-code", m_get_tenant_by_code),
     ("GET", "/api/v3/get-tenant-cooperator", m_get_tenant_cooperator),
     ("GET", "/api/v3/get-tenant-cooperator-menu", m_get_tenant_cooperator_menu),
+    (
+        "GET",
+        "/api/v3/get-tenant-enterprise-certification",
+        m_get_tenant_enterprise_certification,
+    ),
     ("GET", "/api/v3/get-tenant-little-info", m_get_tenant_little_info),
     ("GET", "/api/v3/get-tenant-user", m_get_tenant_user),
+    (
+        "GET",
+        "/api/v3/get-universal-invitation-public-config",
+        a_get_universal_invitation_public_config,
+    ),
+    ("GET", "/api/v3/get-universal-invitation-settings", m_get_universal_invitation),
     ("GET", "/api/v3/get-usage-info", m_get_usage_info),
     ("GET", "/api/v3/get-user-accessible-apps", m_get_user_accessible_apps),
     ("POST", "/api/v3/get-user-action-logs", m_get_user_action_logs),
@@ -384,16 +532,22 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/get-wechat-access-token", a_get_wechat_mp_access_token),
     ("POST", "/api/v3/get-wechat-access-token-info", a_get_wechat_mp_access_token_info),
     ("POST", "/api/v3/get-wechat-miniprogram-phone", a_get_wechat_miniprogram_phone),
+    ("POST", "/api/v3/get-weixin-access-token", m_get_weixin_access_token),
     ("POST", "/api/v3/has-any-role", m_has_any_role),
     ("POST", "/api/v3/import-otp", m_import_otp),
     ("POST", "/api/v3/import-tenant", m_import_tenant),
     ("GET", "/api/v3/import-tenant-history", m_import_tenant_history),
     ("GET", "/api/v3/import-tenant-notify-user", m_import_tenant_notify_user),
+    ("POST", "/api/v3/invitation-invitee/export", m_export_invitees),
+    ("POST", "/api/v3/invitation-invitee/import", m_import_invitees),
+    ("GET", "/api/v3/invitation-invitee/template", m_get_invitee_import_template),
+    ("POST", "/api/v3/invitation-invitee/upload", m_upload_invitees),
     ("GET", "/api/v3/ip-list", m_find_ip_list),
     ("POST", "/api/v3/ip-list", m_add),
     ("DELETE", "/api/v3/ip-list/{id}", m_delete_by_id),
     ("POST", "/api/v3/is-action-allowed", m_is_action_allowed),
     ("GET", "/api/v3/is-user-in-department", m_is_user_in_department),
+    ("POST", "/api/v3/join-by-invitation", a_signup_by_policy),
     ("POST", "/api/v3/kick-public-accounts", m_kick_public_accounts),
     ("POST", "/api/v3/kick-users", m_kick_users),
     ("GET", "/api/v3/link-extidp", a_link_ext_idp),
@@ -412,6 +566,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/list-data-resources", m_list_data_resources),
     ("GET", "/api/v3/list-department-member-ids", m_list_department_member_ids),
     ("GET", "/api/v3/list-department-members", m_list_department_members),
+    ("GET", "/api/v3/list-dnef", m_list_dnef),
     ("GET", "/api/v3/list-enrolled-factors", a_list_enrolled_factors),
     ("GET", "/api/v3/list-event-apps", m_list_event_apps),
     ("GET", "/api/v3/list-events", m_list_events),
@@ -419,6 +574,29 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/list-factors-to-enroll", a_list_factors_to_enroll),
     ("GET", "/api/v3/list-group-members", m_list_group_members),
     ("GET", "/api/v3/list-groups", m_list_groups),
+    ("POST", "/api/v3/list-invitation-invitees", m_list_invitees),
+    ("POST", "/api/v3/list-invitation-policies", m_list_invitation_policies),
+    (
+        "GET",
+        "/api/v3/list-invitation-policy-extends-fields",
+        m_list_register_extends_fields,
+    ),
+    (
+        "GET",
+        "/api/v3/list-invitation-policy-user-attributions",
+        m_list_policy_user_attribution_detail,
+    ),
+    ("POST", "/api/v3/list-invitation-rosters", m_list_invitation_rosters),
+    (
+        "POST",
+        "/api/v3/list-invitation-rosters-by-no-policy-id",
+        m_list_invitation_rosters_by_non_policy_id,
+    ),
+    (
+        "POST",
+        "/api/v3/list-invitation-rosters-by-policy-id",
+        m_list_invitation_rosters_by_policy_id,
+    ),
     (
         "GET",
         "/api/v3/list-invite-tenant-user-records",
@@ -437,6 +615,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/list-permission-view/data", m_list_permission_view),
     ("GET", "/api/v3/list-pipeline-functions", m_list_pipeline_functions),
     ("GET", "/api/v3/list-post", m_post_list),
+    ("POST", "/api/v3/list-post", m_list_posts),
     ("POST", "/api/v3/list-public-accounts", m_list_public_accounts),
     ("POST", "/api/v3/list-resource-targets", m_list_resource_targets),
     ("GET", "/api/v3/list-resources", m_list_resources),
@@ -461,8 +640,10 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/list-users", m_list_users),
     ("GET", "/api/v3/list-webhooks", m_list_webhooks),
     ("GET", "/api/v3/list-whitelist", m_list_whitelists),
+    ("GET", "/api/v3/list-whitelist-of-app", m_list_whitelists_of_app),
     ("GET", "/api/v3/metadata/all-operate", m_list_operate_all),
     ("POST", "/api/v3/metadata/copy-operate", m_copy_operate),
+    ("POST", "/api/v3/metadata/copy-row-relation", m_copy_row_relation),
     ("POST", "/api/v3/metadata/create-field", m_create_field),
     ("POST", "/api/v3/metadata/create-model", m_create_model),
     ("POST", "/api/v3/metadata/create-operate", m_create_operate),
@@ -472,17 +653,26 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/metadata/export", m_export_meatdata),
     ("POST", "/api/v3/metadata/export/model", m_export_model),
     ("POST", "/api/v3/metadata/filter", m_list_row),
+    ("POST", "/api/v3/metadata/get-all-metadata", m_get_all_metadata),
+    (
+        "POST",
+        "/api/v3/metadata/get-all-row-by-scrollid",
+        m_get_all_metadata_rows_by_scroll_id,
+    ),
     ("GET", "/api/v3/metadata/get-import-template", m_get_import_template),
     ("GET", "/api/v3/metadata/get-model", m_get_model),
     ("POST", "/api/v3/metadata/get-relation-info", m_get_relation_info),
     ("GET", "/api/v3/metadata/get-row", m_get_row),
     ("GET", "/api/v3/metadata/get-row-by-value", m_get_row_by_value),
     ("GET", "/api/v3/metadata/get-row-relation", m_get_relation_value),
+    ("GET", "/api/v3/metadata/get-row-relation-details", m_get_row_relation_details),
+    ("POST", "/api/v3/metadata/group", m_get_metadata_group_list),
     ("POST", "/api/v3/metadata/import", m_import_metadata),
     ("POST", "/api/v3/metadata/import/model", m_import_model),
     ("GET", "/api/v3/metadata/list-field", m_list_field),
     ("GET", "/api/v3/metadata/list-model", m_list_model),
     ("GET", "/api/v3/metadata/list-operate", m_list_operate),
+    ("POST", "/api/v3/metadata/relation-search", m_relation_search),
     ("POST", "/api/v3/metadata/remove-field", m_remote_field),
     ("POST", "/api/v3/metadata/remove-model", m_remove_model),
     ("POST", "/api/v3/metadata/remove-operate", m_remove_operate),
@@ -502,9 +692,30 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/pub-event", m_verify_event),
     ("POST", "/api/v3/pub-userEvent", m_pub_user_event),
     ("POST", "/api/v3/qrcode-app-login", a_qr_code_app_login),
+    ("POST", "/api/v3/quick-filter-invitees", m_quick_filter_invitee_list),
     ("POST", "/api/v3/refresh-application-secret", m_refresh_application_secret),
     ("POST", "/api/v3/remove-department-members", m_remove_department_members),
+    (
+        "POST",
+        "/api/v3/remove-device-exclusive-valid-scope-settings",
+        m_remove_device_exclusive_valid_scope_settings,
+    ),
     ("POST", "/api/v3/remove-group-members", m_remove_group_members),
+    (
+        "POST",
+        "/api/v3/remove-invitation-policy-user-attribution",
+        m_remove_policy_user_attribution,
+    ),
+    (
+        "POST",
+        "/api/v3/remove-invitation-policy-user-attribution-main-department",
+        m_remove_user_attribution_main_department,
+    ),
+    (
+        "POST",
+        "/api/v3/remove-invitation-policy-user-attributions-batch",
+        m_remove_policy_user_attributions_batch,
+    ),
     ("POST", "/api/v3/remove-post", m_remove_post),
     (
         "POST",
@@ -522,6 +733,13 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/resign-user", m_resign_user),
     ("POST", "/api/v3/resign-user-batch", m_resign_user_batch),
     ("POST", "/api/v3/reupload-pipeline-function", m_reupload_pipeline_function),
+    ("POST", "/api/v3/revert-roster-invitation", m_revert_roster_invitation),
+    ("POST", "/api/v3/revert-roster-invitation-batch", m_revert_roster_invitation_batch),
+    (
+        "POST",
+        "/api/v3/review-tenant-enterprise-certification",
+        m_review_tenant_enterprise_certification,
+    ),
     ("POST", "/api/v3/revoke-application-access", m_revoke_application_access),
     ("POST", "/api/v3/revoke-data-policy", m_revoke_data_policy),
     ("POST", "/api/v3/revoke-role", m_revoke_role),
@@ -529,6 +747,16 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("GET", "/api/v3/risk-list-policy", m_find_risk_list_policy),
     ("POST", "/api/v3/risk-list-policy", m_add_risk_list_policy),
     ("DELETE", "/api/v3/risk-list-policy/{id}", m_delete_risk_list_policy_by_id),
+    (
+        "GET",
+        "/api/v3/roles-permission-applicable",
+        a_get_enable_permission_apply_role_list,
+    ),
+    (
+        "POST",
+        "/api/v3/save-device-exclusive-valid-scope-settings",
+        m_save_device_exclusive_valid_scope_settings,
+    ),
     ("GET", "/api/v3/search-department-members", m_search_department_members),
     ("POST", "/api/v3/search-departments", m_search_departments),
     ("POST", "/api/v3/search-departments-list", m_search_departments_list),
@@ -537,9 +765,16 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/send-email-batch", m_send_email_batch),
     ("POST", "/api/v3/send-enroll-factor-request", a_send_enroll_factor_request),
     ("POST", "/api/v3/send-invite-tenant-user-email", m_send_invite_tenant_user_email),
+    ("POST", "/api/v3/send-roster-invitation", m_send_roster_invitation),
+    ("POST", "/api/v3/send-roster-invitation-batch", m_send_roster_invitation_batch),
     ("POST", "/api/v3/send-sms-batch", m_send_sms_batch),
     ("POST", "/api/v3/set-custom-data", m_set_custom_data),
     ("POST", "/api/v3/set-custom-fields", m_set_custom_fields),
+    (
+        "POST",
+        "/api/v3/set-invitation-policy-user-attribution-main-department",
+        m_set_user_attribution_main_department,
+    ),
     ("POST", "/api/v3/set-mfa-status", m_set_users_mfa_status),
     (
         "POST",
@@ -550,6 +785,8 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/set-public-account-of-post", m_set_public_account_ofn_post),
     ("POST", "/api/v3/set-public-account-of-roles", m_bind_public_account_of_roles),
     ("POST", "/api/v3/set-public-account-of-users", m_bind_users_public_account),
+    ("POST", "/api/v3/set-pushcode-status", a_set_push_code_status),
+    ("POST", "/api/v3/set-qrcode-status", a_set_qr_code_status),
     ("POST", "/api/v3/set-tenant-admin", m_set_tenant_admin),
     ("POST", "/api/v3/set-user-base-fields", m_set_user_base_fields),
     ("POST", "/api/v3/set-user-departments", m_set_user_departments),
@@ -557,6 +794,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/set-user-posts", m_set_user_posts),
     ("GET", "/api/v3/signin-by-extidp", a_sign_in_by_ext_idp),
     ("POST", "/api/v3/signin-by-push", a_sign_in_by_push),
+    ("POST", "/api/v3/signup-by-invitation", a_signup_by_universal),
     ("POST", "/api/v3/suspend-device", m_terminal_management_suspend_device),
     ("POST", "/api/v3/suspend-device-by-user", m_terminal_user_suspend_device),
     ("POST", "/api/v3/switch-login-by-user", a_switch_login_by_user),
@@ -570,6 +808,7 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/unbind-public-account-of-post", m_unbind_public_account_of_post),
     ("POST", "/api/v3/unbind-public-account-of-user", m_unbind_users_public_account),
     ("POST", "/api/v3/update-access-key", m_update_access_key),
+    ("POST", "/api/v3/update-application", m_update_application),
     (
         "POST",
         "/api/v3/update-application-mfa-settings",
@@ -586,12 +825,36 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/update-data-resource", m_update_data_resource),
     ("POST", "/api/v3/update-department", m_update_department),
     ("POST", "/api/v3/update-department-status", m_update_node_status),
+    (
+        "POST",
+        "/api/v3/update-device-exclusive-rule-settings",
+        m_update_device_exclusive_rule_settings,
+    ),
+    ("POST", "/api/v3/update-dnef", m_update_dnef),
     ("POST", "/api/v3/update-email", a_update_email),
     ("POST", "/api/v3/update-email-template", m_update_email_template),
     ("POST", "/api/v3/update-ext-idp", m_update_ext_idp),
     ("POST", "/api/v3/update-ext-idp-conn", m_update_ext_idp_conn),
     ("POST", "/api/v3/update-global-mfa-settings", m_update_global_mfa_settings),
     ("POST", "/api/v3/update-group", m_update_group),
+    ("POST", "/api/v3/update-invitation-policy", m_update_invitation_policy),
+    (
+        "POST",
+        "/api/v3/update-invitation-policy-email-template",
+        m_update_invite_email_template,
+    ),
+    (
+        "POST",
+        "/api/v3/update-invitation-policy-extends-fields",
+        m_update_register_extends_fields,
+    ),
+    ("POST", "/api/v3/update-invitation-roster", m_update_invitation_roster),
+    ("POST", "/api/v3/update-invitation-roster-batch-bind-policy", m_batch_bind_policy),
+    (
+        "POST",
+        "/api/v3/update-invitation-roster-batch-unbind-policy",
+        m_batch_unbind_policy,
+    ),
     ("POST", "/api/v3/update-ldap-server-config", m_update_ldap_config_info),
     ("POST", "/api/v3/update-login-page-config", m_update_login_page_config),
     ("POST", "/api/v3/update-multiple-tenant-admin", m_update_multiple_tenant_admin),
@@ -612,7 +875,17 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("POST", "/api/v3/update-sync-task", m_update_sync_task),
     ("POST", "/api/v3/update-tenant", m_update_tenant),
     ("POST", "/api/v3/update-tenant-cooperator", m_update_tenant_cooperator),
+    (
+        "POST",
+        "/api/v3/update-tenant-enterprise-certification",
+        m_update_tenant_enterprise_certification,
+    ),
     ("POST", "/api/v3/update-tenant-user", m_update_tenant_user),
+    (
+        "POST",
+        "/api/v3/update-universal-invitation-settings",
+        m_update_universal_invitation,
+    ),
     ("POST", "/api/v3/update-user-batch", m_update_user_batch),
     (
         "POST",
@@ -627,11 +900,29 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
     ("DELETE", "/api/v3/user-list/{id}", m_delete_user_list_by_id),
     ("GET", "/api/v3/userpool-tenant-config", m_userpoll_tenant_config),
     ("POST", "/api/v3/users/field/decrypt", m_user_field_decrypt),
+    ("POST", "/api/v3/validate-password", a_validate_password),
     ("GET", "/api/v3/verify-config", m_get_verify_config),
     ("PUT", "/api/v3/verify-config", m_update_verify_config),
     ("GET", "/api/v3/verify-config-app", m_get_verify_config_app),
     ("POST", "/api/v3/verify-delete-account-request", a_verify_delete_account_request),
+    ("POST", "/api/v3/verify-invite-code", a_verify_invite_code),
     ("POST", "/api/v3/verify-update-email-request", a_verify_update_email_request),
+    (
+        "PUT",
+        "/api/v3/webauthn/admin/credentials/{credentialId}",
+        a_update_web_authn_admin_credential,
+    ),
+    (
+        "DELETE",
+        "/api/v3/webauthn/admin/credentials/{credentialId}/{userId}/{appId}",
+        a_delete_web_authn_admin_credential,
+    ),
+    ("POST", "/api/v3/webauthn/admin/initialize", a_web_authn_admin_initialize),
+    (
+        "POST",
+        "/api/v3/webauthn/admin/registration/finalize",
+        a_web_authn_admin_register_finalize,
+    ),
     ("GET", "/api/v3/webauthn/authentication", a_init_authentication_options),
     ("POST", "/api/v3/webauthn/authentication", a_verify_authentication),
     (
@@ -639,9 +930,35 @@ pub const TRIPS: &[(&str, &str, MakeTrip)] = &[
         "/api/v3/webauthn/check-valid-credentials-by-credIds",
         a_check_valid_credentials_by_cred_ids,
     ),
+    ("GET", "/api/v3/webauthn/credentials", a_list_web_authn_credentials),
+    (
+        "DELETE",
+        "/api/v3/webauthn/credentials/{credentialId}",
+        a_delete_web_authn_credential,
+    ),
+    (
+        "PUT",
+        "/api/v3/webauthn/credentials/{credentialId}",
+        a_update_web_authn_credential,
+    ),
+    ("POST", "/api/v3/webauthn/login/finalize", a_web_authn_login_finalize),
+    ("POST", "/api/v3/webauthn/login/initialize", a_web_authn_login_initialize),
+    ("POST", "/api/v3/webauthn/mfa-bind/initialize", a_web_authn_mfa_bind_initialize),
+    (
+        "POST",
+        "/api/v3/webauthn/mfa-verify/initialize",
+        a_web_authn_mfa_verify_initialize,
+    ),
     ("POST", "/api/v3/webauthn/page-authenticator-device", a_list_credentials_by_page),
+    ("GET", "/api/v3/webauthn/person/credentials", a_list_web_authn_person_credentials),
     ("GET", "/api/v3/webauthn/registration", a_init_register_options),
     ("POST", "/api/v3/webauthn/registration", a_verify_register),
+    ("POST", "/api/v3/webauthn/registration/finalize", a_web_authn_register_finalize),
+    (
+        "POST",
+        "/api/v3/webauthn/registration/initialize",
+        a_web_authn_register_initialize,
+    ),
     ("POST", "/api/v3/webauthn/remove-credential/{credentialID}", a_remove_credential),
     (
         "POST",
@@ -723,6 +1040,36 @@ fn m_metadata_internal_update_row<'a>(
                 )
                 .await
                 .map(drop),
+        )
+    })
+}
+fn a_list_subject_auth<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.list_subject_auth().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::LIST_SUBJECT_AUTH, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::LIST_SUBJECT_AUTH, call)
+                        .await
+                        .map(drop)
+                }
+            },
         )
     })
 }
@@ -1011,6 +1358,29 @@ fn m_add_department_members<'a>(
         )
     })
 }
+fn m_add_device<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateTerminalDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::ADD_DEVICE,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.add_device().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_add_group_members<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -1027,6 +1397,65 @@ fn m_add_group_members<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.add_group_members().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_add_policy_user_attribution<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::AddInvitationPolicyUserAttributionDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::ADD_POLICY_USER_ATTRIBUTION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.add_policy_user_attribution().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_add_policy_user_attributions_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::AddInvitationPolicyUserAttributionsBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::ADD_POLICY_USER_ATTRIBUTIONS_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.add_policy_user_attributions_batch()
+                                .body(body)
+                                .send()
+                                .await
+                        }
                     },
                 )
                 .await
@@ -1073,7 +1502,7 @@ fn m_add_tenant_users<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::ADD_TENANT_USERS,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
@@ -1101,6 +1530,315 @@ fn m_add_whitelist<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.add_whitelist().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_add_whitelist_of_app<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::AddWhitelistOfAppDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::ADD_WHITELIST_OF_APP,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.add_whitelist_of_app().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_get_enable_permission_apply_application_list<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move {
+                api.get_enable_permission_apply_application_list().send().await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(
+                            &op::GET_ENABLE_PERMISSION_APPLY_APPLICATION_LIST,
+                            call,
+                        )
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(
+                            &op::GET_ENABLE_PERMISSION_APPLY_APPLICATION_LIST,
+                            call,
+                        )
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_get_approval<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let number: ::std::string::String = arg(query, "number")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let number = number.clone();
+            async move { api.get_approval().number(number).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients.user.send_as_user(&op::GET_APPROVAL, call).await.map(drop)
+                }
+                _ => clients.user.send_as_app(&op::GET_APPROVAL, call).await.map(drop),
+            },
+        )
+    })
+}
+fn m_get_approval_detail<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let number: ::std::string::String = arg(query, "number")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_APPROVAL_DETAIL,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let number = number.clone();
+                        async move {
+                            api.get_approval_detail().number(number).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_create_approval<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::CreateApprovalReq = arg(body, "")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.create_approval().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients.user.send_as_user(&op::CREATE_APPROVAL, call).await.map(drop)
+                }
+                _ => clients.user.send_as_app(&op::CREATE_APPROVAL, call).await.map(drop),
+            },
+        )
+    })
+}
+fn a_batch_create_approval<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::BatchCreateApprovalReq = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.batch_create_approval().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::BATCH_CREATE_APPROVAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::BATCH_CREATE_APPROVAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn m_batch_process_approval<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ApprovalBatchProcessReq = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::BATCH_PROCESS_APPROVAL,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.batch_process_approval().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_closed_approvals<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_CLOSED_APPROVALS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.list_closed_approvals().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_list_initiated_approvals<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.list_initiated_approvals().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::LIST_INITIATED_APPROVALS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::LIST_INITIATED_APPROVALS, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn m_list_approval_logs<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_APPROVAL_LOGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.list_approval_logs().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_pending_approvals<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_PENDING_APPROVALS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.list_pending_approvals().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_process_approval<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ApprovalProcessReq = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::PROCESS_APPROVAL,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.process_approval().body(body).send().await }
                     },
                 )
                 .await
@@ -1323,6 +2061,142 @@ fn m_delete_auth<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let auth_ids = auth_ids.clone();
                         async move { api.delete_auth().auth_ids(auth_ids).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_approve_universal_invitation_applicants<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ApprovalUniversalInvitationApplicantDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::APPROVE_UNIVERSAL_INVITATION_APPLICANTS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.approve_universal_invitation_applicants()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_batch_create_dnef<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::BatchCreateDnefReq = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::BATCH_CREATE_DNEF,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.batch_create_dnef().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_delete_invitees<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteRosterUsersDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::DELETE_INVITEES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.delete_invitees().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_user_encrypt_password_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::GetUserEncryptPasswordBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_USER_ENCRYPT_PASSWORD_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_user_encrypt_password_batch().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_reject_universal_invitation_applicants<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ApprovalUniversalInvitationApplicantDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REJECT_UNIVERSAL_INVITATION_APPLICANTS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.reject_universal_invitation_applicants()
+                                .body(body)
+                                .send()
+                                .await
+                        }
                     },
                 )
                 .await
@@ -1916,6 +2790,34 @@ fn a_check_qr_code_status<'a>(
         )
     })
 }
+fn m_check_role_mutual_exclusion<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CheckRoleMutualExclusionReqDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::CHECK_ROLE_MUTUAL_EXCLUSION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.check_role_mutual_exclusion().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_check_params_namespace<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -1995,6 +2897,36 @@ fn m_check_user_same_level_permission<'a>(
         )
     })
 }
+fn a_clear_my_all_universal_invitation_links<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.clear_my_all_universal_invitation_links().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::CLEAR_MY_ALL_UNIVERSAL_INVITATION_LINKS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::CLEAR_MY_ALL_UNIVERSAL_INVITATION_LINKS, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_cost_contact_click<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -2038,6 +2970,34 @@ fn m_config_email_provider<'a>(
                         let body = body.clone();
                         async move {
                             api.config_email_provider().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_copy_invitation_policy_by_id<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CopyInvitationPolicyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::COPY_INVITATION_POLICY_BY_ID,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.copy_invitation_policy_by_id().body(body).send().await
                         }
                     },
                 )
@@ -2317,6 +3277,29 @@ fn m_create_device<'a>(
         )
     })
 }
+fn m_create_dnef<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateDnefReq = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::CREATE_DNEF,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.create_dnef().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_create_event_app<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -2428,6 +3411,62 @@ fn m_create_groups_batch<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.create_groups_batch().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_create_invitation_policy<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateInvitationPolicyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::CREATE_INVITATION_POLICY,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.create_invitation_policy().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_create_invitation_roster<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateInvitationRosterDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::CREATE_INVITATION_ROSTER,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.create_invitation_roster().body(body).send().await
+                        }
                     },
                 )
                 .await
@@ -2933,6 +3972,37 @@ fn m_create_tenant_cooperator<'a>(
         )
     })
 }
+fn m_create_tenant_enterprise_certification<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateTenantEnterpriseCertificationBodyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::CREATE_TENANT_ENTERPRISE_CERTIFICATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.create_tenant_enterprise_certification()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_create_tenant_user<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -2947,7 +4017,7 @@ fn m_create_tenant_user<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::CREATE_TENANT_USER,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
@@ -3030,6 +4100,41 @@ fn m_create_webhook<'a>(
                 )
                 .await
                 .map(drop),
+        )
+    })
+}
+fn a_decrypt_douyin_mini_program_data<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::DecryptDouyinMiniProgramDataDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.decrypt_douyin_mini_program_data().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::DECRYPT_DOUYIN_MINI_PROGRAM_DATA, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::DECRYPT_DOUYIN_MINI_PROGRAM_DATA, call)
+                        .await
+                        .map(drop)
+                }
+            },
         )
     })
 }
@@ -3445,6 +4550,29 @@ fn m_terminal_user_delete_device<'a>(
         )
     })
 }
+fn m_delete_dnef<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteDnefReq = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::DELETE_DNEF,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.delete_dnef().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_delete_ext_idp<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -3507,6 +4635,93 @@ fn m_delete_groups_batch<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.delete_groups_batch().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_batch_delete_invitation_policies<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteInvitationPolicyByIdsDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::BATCH_DELETE_INVITATION_POLICIES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.batch_delete_invitation_policies()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_delete_invitation_roster<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteInvitationRosterDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::DELETE_INVITATION_ROSTER,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.delete_invitation_roster().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_delete_invitation_roster_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteInvitationRosterBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::DELETE_INVITATION_ROSTER_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.delete_invitation_roster_batch().body(body).send().await
+                        }
                     },
                 )
                 .await
@@ -4002,6 +5217,34 @@ fn m_delete_whitelist<'a>(
         )
     })
 }
+fn m_delete_whitelist_of_app<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteWhitelistOfAppDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send_plain(
+                    &op::DELETE_WHITELIST_OF_APP,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.delete_whitelist_of_app().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_get_device_status<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -4070,6 +5313,31 @@ fn m_terminal_user_disable_device<'a>(
                         let body = body.clone();
                         async move {
                             api.terminal_user_disable_device().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_disable_global_mfa_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::MfaDisableSettingsDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::DISABLE_GLOBAL_MFA_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.disable_global_mfa_settings().body(body).send().await
                         }
                     },
                 )
@@ -4263,6 +5531,37 @@ fn m_ext_idp_conn_state_by_apps<'a>(
         )
     })
 }
+fn m_filter_universal_invitation_applicants<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::PaginationUniversalInvitationApplicantQueryDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::FILTER_UNIVERSAL_INVITATION_APPLICANTS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.filter_universal_invitation_applicants()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn a_gene_fastpass_qrcode_info<'a>(
     clients: &'a Clients,
     via: Via,
@@ -4345,6 +5644,89 @@ fn m_generate_invite_tenant_user_link<'a>(
                 )
                 .await
                 .map(drop),
+        )
+    })
+}
+fn a_generate_invite_token<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::InvitationLinkDto = arg(body, "")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.generate_invite_token().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GENERATE_INVITE_TOKEN, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GENERATE_INVITE_TOKEN, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn m_generate_universal_invitation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GENERATE_UNIVERSAL_INVITATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.generate_universal_invitation().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_generate_universal_invitation_by_member<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.generate_universal_invitation_by_member().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GENERATE_UNIVERSAL_INVITATION_BY_MEMBER, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GENERATE_UNIVERSAL_INVITATION_BY_MEMBER, call)
+                        .await
+                        .map(drop)
+                }
+            },
         )
     })
 }
@@ -4803,6 +6185,36 @@ fn m_access_control_management_get_authorized_resources<'a>(
         )
     })
 }
+fn a_get_captcha_code_and_token<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.get_captcha_code_and_token().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GET_CAPTCHA_CODE_AND_TOKEN, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GET_CAPTCHA_CODE_AND_TOKEN, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_get_current_package_info<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -4966,6 +6378,34 @@ fn m_get_department<'a>(
         )
     })
 }
+fn m_get_department_available_apps<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::GetDepartmentByIdReqDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_DEPARTMENT_AVAILABLE_APPS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_department_available_apps().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_get_department_by_id<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -5042,6 +6482,75 @@ fn m_get_public_account_departments<'a>(
                                 .user_id(user_id)
                                 .send()
                                 .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_device_exclusive_rule_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_DEVICE_EXCLUSIVE_RULE_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move {
+                            api.get_device_exclusive_rule_settings().send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_device_exclusive_valid_scope_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move {
+                            api.get_device_exclusive_valid_scope_settings().send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_device_exclusive_white_list_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_DEVICE_EXCLUSIVE_WHITE_LIST_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move {
+                            api.get_device_exclusive_white_list_settings().send().await
                         }
                     },
                 )
@@ -5295,6 +6804,165 @@ fn m_get_groups_of_public_account<'a>(
                         async move {
                             api.get_groups_of_public_account()
                                 .user_id(user_id)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_policy_detail_by_id<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let policy_id: ::std::string::String = arg(query, "policy_id")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_POLICY_DETAIL_BY_ID,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let policy_id = policy_id.clone();
+                        async move {
+                            api.get_policy_detail_by_id()
+                                .policy_id(policy_id)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_invite_email_template<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::EmailTemplateQueryDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_INVITE_EMAIL_TEMPLATE,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_invite_email_template().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_policy_user_attribution_detail<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let id: ::std::string::String = arg(query, "id")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_POLICY_USER_ATTRIBUTION_DETAIL,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let id = id.clone();
+                        async move {
+                            api.get_policy_user_attribution_detail().id(id).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_user_attribution_main_department<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let policy_id: ::std::string::String = arg(query, "policy_id")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_USER_ATTRIBUTION_MAIN_DEPARTMENT,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let policy_id = policy_id.clone();
+                        async move {
+                            api.get_user_attribution_main_department()
+                                .policy_id(policy_id)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_invitation_roster<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let roster_id: ::std::string::String = arg(query, "roster_id")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_INVITATION_ROSTER,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let roster_id = roster_id.clone();
+                        async move {
+                            api.get_invitation_roster().roster_id(roster_id).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_last_login_apps_by_device_ids<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::QueryTerminalAppsDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send_plain(
+                    &op::GET_LAST_LOGIN_APPS_BY_DEVICE_IDS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_last_login_apps_by_device_ids()
+                                .body(body)
                                 .send()
                                 .await
                         }
@@ -6107,6 +7775,38 @@ fn m_get_pipeline_logs<'a>(
         )
     })
 }
+fn a_get_invite_code_context<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let token: ::std::string::String = arg(query, "token")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let token = token.clone();
+            async move { api.get_invite_code_context().token(token).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GET_INVITE_CODE_CONTEXT, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GET_INVITE_CODE_CONTEXT, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_get_post<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -6406,6 +8106,38 @@ fn a_get_push_login_relation_apps<'a>(
         )
     })
 }
+fn a_fetch_qr_code_status<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let qrcode_id: ::std::string::String = arg(query, "qrcode_id")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let qrcode_id = qrcode_id.clone();
+            async move { api.fetch_qr_code_status().qrcode_id(qrcode_id).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::FETCH_QR_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::FETCH_QR_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_get_resource<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -6613,6 +8345,34 @@ fn m_detail_auth_subject<'a>(
         )
     })
 }
+fn m_list_device_exclusive_apps<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let keyword: ::std::string::String = arg(query, "keyword")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_DEVICE_EXCLUSIVE_APPS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let keyword = keyword.clone();
+                        async move {
+                            api.list_device_exclusive_apps()
+                                .keyword(keyword)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_get_sync_job<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -6762,6 +8522,34 @@ fn m_get_tenant_cooperator_menu<'a>(
         )
     })
 }
+fn m_get_tenant_enterprise_certification<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let tenant_id: ::std::string::String = arg(query, "tenant_id")?;
+        Ok(
+            clients
+                .management
+                .send_plain(
+                    &op::GET_TENANT_ENTERPRISE_CERTIFICATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let tenant_id = tenant_id.clone();
+                        async move {
+                            api.get_tenant_enterprise_certification()
+                                .tenant_id(tenant_id)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_get_tenant_little_info<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -6808,6 +8596,64 @@ fn m_get_tenant_user<'a>(
                         async move {
                             api.get_tenant_user().tenant_id(tenant_id).send().await
                         }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_get_universal_invitation_public_config<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let identifier: ::std::string::String = arg(query, "identifier")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let identifier = identifier.clone();
+            async move {
+                api.get_universal_invitation_public_config()
+                    .identifier(identifier)
+                    .send()
+                    .await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GET_UNIVERSAL_INVITATION_PUBLIC_CONFIG, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GET_UNIVERSAL_INVITATION_PUBLIC_CONFIG, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn m_get_universal_invitation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_UNIVERSAL_INVITATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.get_universal_invitation().send().await }
                     },
                 )
                 .await
@@ -7738,6 +9584,34 @@ fn a_get_wechat_miniprogram_phone<'a>(
         )
     })
 }
+fn m_get_weixin_access_token<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::GetWechatAccessTokenDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_WEIXIN_ACCESS_TOKEN,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_weixin_access_token().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_has_any_role<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -7848,6 +9722,98 @@ fn m_import_tenant_notify_user<'a>(
                                 .import_id(import_id)
                                 .send()
                                 .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_export_invitees<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ExportUsersDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::EXPORT_INVITEES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.export_invitees().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_import_invitees<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ImportUsersDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::IMPORT_INVITEES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.import_invitees().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_invitee_import_template<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_INVITEE_IMPORT_TEMPLATE,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.get_invitee_import_template().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_upload_invitees<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let private: bool = arg(query, "private")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPLOAD_INVITEES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let private = private.clone();
+                        async move {
+                            api.upload_invitees().private(private).send().await
                         }
                     },
                 )
@@ -7982,6 +9948,37 @@ fn m_is_user_in_department<'a>(
                 )
                 .await
                 .map(drop),
+        )
+    })
+}
+fn a_signup_by_policy<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::PolicyInviteeJoinedDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.signup_by_policy().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::SIGNUP_BY_POLICY, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients.user.send_as_app(&op::SIGNUP_BY_POLICY, call).await.map(drop)
+                }
+            },
         )
     })
 }
@@ -8451,6 +10448,37 @@ fn m_list_department_members<'a>(
         )
     })
 }
+fn m_list_dnef<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let namespace_code: ::std::string::String = arg(query, "namespace_code")?;
+        let resource_code: ::std::string::String = arg(query, "resource_code")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_DNEF,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let namespace_code = namespace_code.clone();
+                        let resource_code = resource_code.clone();
+                        async move {
+                            api.list_dnef()
+                                .namespace_code(namespace_code)
+                                .resource_code(resource_code)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn a_list_enrolled_factors<'a>(
     clients: &'a Clients,
     via: Via,
@@ -8611,6 +10639,209 @@ fn m_list_groups<'a>(
                     &op::LIST_GROUPS,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         async move { api.list_groups().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_invitees<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ListInvitationUserDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_INVITEES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.list_invitees().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_invitation_policies<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::PaginationInvitationPolicyQueryDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_INVITATION_POLICIES,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.list_invitation_policies().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_register_extends_fields<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let policy_id: ::std::string::String = arg(query, "policy_id")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_REGISTER_EXTENDS_FIELDS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let policy_id = policy_id.clone();
+                        async move {
+                            api.list_register_extends_fields()
+                                .policy_id(policy_id)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_policy_user_attribution_detail<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let policy_id: ::std::string::String = arg(query, "policy_id")?;
+        let target_type: genauth_api::management::types::ListPolicyUserAttributionDetailTargetType = arg(
+            query,
+            "target_type",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_POLICY_USER_ATTRIBUTION_DETAIL,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let policy_id = policy_id.clone();
+                        let target_type = target_type.clone();
+                        async move {
+                            api.list_policy_user_attribution_detail()
+                                .policy_id(policy_id)
+                                .target_type(target_type)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_invitation_rosters<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ListInvitationRosterDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_INVITATION_ROSTERS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.list_invitation_rosters().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_invitation_rosters_by_non_policy_id<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ListInvitationRosterDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_INVITATION_ROSTERS_BY_NON_POLICY_ID,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.list_invitation_rosters_by_non_policy_id()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_invitation_rosters_by_policy_id<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ListInvitationRosterByPolicyIdDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_INVITATION_ROSTERS_BY_POLICY_ID,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.list_invitation_rosters_by_policy_id()
+                                .body(body)
+                                .send()
+                                .await
+                        }
                     },
                 )
                 .await
@@ -8849,6 +11080,29 @@ fn m_post_list<'a>(
                     &op::POST_LIST,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         async move { api.post_list().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_list_posts<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ListPostBatchDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_POSTS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.list_posts().body(body).send().await }
                     },
                 )
                 .await
@@ -9445,6 +11699,40 @@ fn m_list_whitelists<'a>(
         )
     })
 }
+fn m_list_whitelists_of_app<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let app_id: ::std::string::String = arg(query, "app_id")?;
+        let type_: genauth_api::management::types::ListWhitelistsOfAppType = arg(
+            query,
+            "type_",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::LIST_WHITELISTS_OF_APP,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let app_id = app_id.clone();
+                        let type_ = type_.clone();
+                        async move {
+                            api.list_whitelists_of_app()
+                                .app_id(app_id)
+                                .type_(type_)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_list_operate_all<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -9489,6 +11777,29 @@ fn m_copy_operate<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.copy_operate().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_copy_row_relation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CopyRowRelationDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::COPY_ROW_RELATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.copy_row_relation().body(body).send().await }
                     },
                 )
                 .await
@@ -9715,6 +12026,60 @@ fn m_list_row<'a>(
         )
     })
 }
+fn m_get_all_metadata<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::GetAllRowDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_ALL_METADATA,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.get_all_metadata().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_all_metadata_rows_by_scroll_id<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::GetAllRowVyScrollidDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_ALL_METADATA_ROWS_BY_SCROLL_ID,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_all_metadata_rows_by_scroll_id()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_get_import_template<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -9795,7 +12160,6 @@ fn m_get_row<'a>(
     Box::pin(async move {
         let model_id: ::std::string::String = arg(query, "model_id")?;
         let row_id: ::std::string::String = arg(query, "row_id")?;
-        let show_field_id: ::std::string::String = arg(query, "show_field_id")?;
         Ok(
             clients
                 .management
@@ -9804,14 +12168,8 @@ fn m_get_row<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let model_id = model_id.clone();
                         let row_id = row_id.clone();
-                        let show_field_id = show_field_id.clone();
                         async move {
-                            api.get_row()
-                                .model_id(model_id)
-                                .row_id(row_id)
-                                .show_field_id(show_field_id)
-                                .send()
-                                .await
+                            api.get_row().model_id(model_id).row_id(row_id).send().await
                         }
                     },
                 )
@@ -9829,7 +12187,6 @@ fn m_get_row_by_value<'a>(
     Box::pin(async move {
         let key: ::std::string::String = arg(query, "key")?;
         let model_id: ::std::string::String = arg(query, "model_id")?;
-        let show_field_id: ::std::string::String = arg(query, "show_field_id")?;
         let value: ::std::string::String = arg(query, "value")?;
         Ok(
             clients
@@ -9839,13 +12196,11 @@ fn m_get_row_by_value<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let key = key.clone();
                         let model_id = model_id.clone();
-                        let show_field_id = show_field_id.clone();
                         let value = value.clone();
                         async move {
                             api.get_row_by_value()
                                 .key(key)
                                 .model_id(model_id)
-                                .show_field_id(show_field_id)
                                 .value(value)
                                 .send()
                                 .await
@@ -9883,6 +12238,52 @@ fn m_get_relation_value<'a>(
                                 .row_id(row_id)
                                 .send()
                                 .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_row_relation_details<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_ROW_RELATION_DETAILS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        async move { api.get_row_relation_details().send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_get_metadata_group_list<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::MetadataGroupDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::GET_METADATA_GROUP_LIST,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.get_metadata_group_list().body(body).send().await
                         }
                     },
                 )
@@ -9944,6 +12345,7 @@ fn m_list_field<'a>(
     _body: &'a Value,
 ) -> Trip<'a> {
     Box::pin(async move {
+        let from: ::std::string::String = arg(query, "from")?;
         let model_id: ::std::string::String = arg(query, "model_id")?;
         Ok(
             clients
@@ -9951,8 +12353,11 @@ fn m_list_field<'a>(
                 .send(
                     &op::LIST_FIELD,
                     move |api: std::sync::Arc<genauth_api::Client>| {
+                        let from = from.clone();
                         let model_id = model_id.clone();
-                        async move { api.list_field().model_id(model_id).send().await }
+                        async move {
+                            api.list_field().from(from).model_id(model_id).send().await
+                        }
                     },
                 )
                 .await
@@ -9997,6 +12402,29 @@ fn m_list_operate<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let model_id = model_id.clone();
                         async move { api.list_operate().model_id(model_id).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_relation_search<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RelationSearchDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::RELATION_SEARCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.relation_search().body(body).send().await }
                     },
                 )
                 .await
@@ -10467,6 +12895,34 @@ fn a_qr_code_app_login<'a>(
         )
     })
 }
+fn m_quick_filter_invitee_list<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::QuickFilterInvitationUserDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::QUICK_FILTER_INVITEE_LIST,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.quick_filter_invitee_list().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_refresh_application_secret<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -10523,6 +12979,37 @@ fn m_remove_department_members<'a>(
         )
     })
 }
+fn m_remove_device_exclusive_valid_scope_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::DeleteDeviceExclusiveValidScopeSettingsByIdsDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REMOVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.remove_device_exclusive_valid_scope_settings()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_remove_group_members<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -10542,6 +13029,96 @@ fn m_remove_group_members<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.remove_group_members().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_remove_policy_user_attribution<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RemoveInvitationPolicyUserAttributionDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REMOVE_POLICY_USER_ATTRIBUTION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.remove_policy_user_attribution().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_remove_user_attribution_main_department<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RemoveInvitationPolicyUserAttributionMainDepartmentDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REMOVE_USER_ATTRIBUTION_MAIN_DEPARTMENT,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.remove_user_attribution_main_department()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_remove_policy_user_attributions_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RemoveInvitationPolicyUserAttributionsBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REMOVE_POLICY_USER_ATTRIBUTIONS_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.remove_policy_user_attributions_batch()
+                                .body(body)
+                                .send()
+                                .await
+                        }
                     },
                 )
                 .await
@@ -10614,7 +13191,7 @@ fn m_remove_tenant_users<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::REMOVE_TENANT_USERS,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
@@ -10770,6 +13347,93 @@ fn m_reupload_pipeline_function<'a>(
                         let body = body.clone();
                         async move {
                             api.reupload_pipeline_function().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_revert_roster_invitation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RevertRosterInvitationDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REVERT_ROSTER_INVITATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.revert_roster_invitation().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_revert_roster_invitation_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::RevertRosterInvitationBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REVERT_ROSTER_INVITATION_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.revert_roster_invitation_batch().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_review_tenant_enterprise_certification<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::ReviewTenantEnterpriseCertificationBodyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::REVIEW_TENANT_ENTERPRISE_CERTIFICATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.review_tenant_enterprise_certification()
+                                .body(body)
+                                .send()
+                                .await
                         }
                     },
                 )
@@ -10952,6 +13616,71 @@ fn m_delete_risk_list_policy_by_id<'a>(
                         let id = id.clone();
                         async move {
                             api.delete_risk_list_policy_by_id().id(id).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn a_get_enable_permission_apply_role_list<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let app_id: ::std::string::String = arg(query, "app_id")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let app_id = app_id.clone();
+            async move {
+                api.get_enable_permission_apply_role_list().app_id(app_id).send().await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::GET_ENABLE_PERMISSION_APPLY_ROLE_LIST, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::GET_ENABLE_PERMISSION_APPLY_ROLE_LIST, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn m_save_device_exclusive_valid_scope_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::SaveDeviceExclusiveValidScopeSettingsDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::SAVE_DEVICE_EXCLUSIVE_VALID_SCOPE_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.save_device_exclusive_valid_scope_settings()
+                                .body(body)
+                                .send()
+                                .await
                         }
                     },
                 )
@@ -11170,12 +13899,68 @@ fn m_send_invite_tenant_user_email<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::SEND_INVITE_TENANT_USER_EMAIL,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move {
                             api.send_invite_tenant_user_email().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_send_roster_invitation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::SendRosterInvitationDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::SEND_ROSTER_INVITATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.send_roster_invitation().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_send_roster_invitation_batch<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::SendRosterInvitationBatchDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::SEND_ROSTER_INVITATION_BATCH,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.send_roster_invitation_batch().body(body).send().await
                         }
                     },
                 )
@@ -11246,6 +14031,37 @@ fn m_set_custom_fields<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.set_custom_fields().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_set_user_attribution_main_department<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::SetInvitationPolicyUserAttributionMainDepartmentDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::SET_USER_ATTRIBUTION_MAIN_DEPARTMENT,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.set_user_attribution_main_department()
+                                .body(body)
+                                .send()
+                                .await
+                        }
                     },
                 )
                 .await
@@ -11340,7 +14156,7 @@ fn m_set_public_account_ofn_post<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::SET_PUBLIC_ACCOUNT_OFN_POST,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
@@ -11404,6 +14220,76 @@ fn m_bind_users_public_account<'a>(
                 )
                 .await
                 .map(drop),
+        )
+    })
+}
+fn a_set_push_code_status<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::ChangePushCodeStatusDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.set_push_code_status().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::SET_PUSH_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::SET_PUSH_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_set_qr_code_status<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::ChangeQrCodeStatusDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.set_qr_code_status().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::SET_QR_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::SET_QR_CODE_STATUS, call)
+                        .await
+                        .map(drop)
+                }
+            },
         )
     })
 }
@@ -11607,6 +14493,41 @@ fn a_sign_in_by_push<'a>(
         )
     })
 }
+fn a_signup_by_universal<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::UniversalInvitationUserJoinDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.signup_by_universal().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::SIGNUP_BY_UNIVERSAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::SIGNUP_BY_UNIVERSAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_terminal_management_suspend_device<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -11742,7 +14663,7 @@ fn m_change_into_public_account<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::CHANGE_INTO_PUBLIC_ACCOUNT,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
@@ -11961,6 +14882,29 @@ fn m_update_access_key<'a>(
         )
     })
 }
+fn m_update_application<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateApplicationDto = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_APPLICATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.update_application().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_update_application_mfa_settings<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -12164,6 +15108,60 @@ fn m_update_node_status<'a>(
         )
     })
 }
+fn m_update_device_exclusive_rule_settings<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateDeviceExclusiveRuleDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_DEVICE_EXCLUSIVE_RULE_SETTINGS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_device_exclusive_rule_settings()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_dnef<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateDnefReq = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_DNEF,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.update_dnef().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn a_update_email<'a>(
     clients: &'a Clients,
     via: Via,
@@ -12179,19 +15177,9 @@ fn a_update_email<'a>(
         Ok(
             match via {
                 Via::User => {
-                    clients
-                        .user
-                        .send_plain_as_user(&op::UPDATE_EMAIL, call)
-                        .await
-                        .map(drop)
+                    clients.user.send_as_user(&op::UPDATE_EMAIL, call).await.map(drop)
                 }
-                _ => {
-                    clients
-                        .user
-                        .send_plain_as_app(&op::UPDATE_EMAIL, call)
-                        .await
-                        .map(drop)
-                }
+                _ => clients.user.send_as_app(&op::UPDATE_EMAIL, call).await.map(drop),
             },
         )
     })
@@ -12311,6 +15299,164 @@ fn m_update_group<'a>(
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.update_group().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_invitation_policy<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateInvitationPolicyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_INVITATION_POLICY,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_invitation_policy().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_invite_email_template<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateEmailTemplateDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_INVITE_EMAIL_TEMPLATE,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_invite_email_template().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_register_extends_fields<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::PolicyExtendsFieldsDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_REGISTER_EXTENDS_FIELDS,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_register_extends_fields().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_invitation_roster<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateInvitationRosterDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_INVITATION_ROSTER,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_invitation_roster().body(body).send().await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_batch_bind_policy<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::BatchBindPolicy = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::BATCH_BIND_POLICY,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.batch_bind_policy().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_batch_unbind_policy<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::BatchUnbindPolicy = arg(body, "")?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::BATCH_UNBIND_POLICY,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move { api.batch_unbind_policy().body(body).send().await }
                     },
                 )
                 .await
@@ -12853,6 +15999,37 @@ fn m_update_tenant_cooperator<'a>(
         )
     })
 }
+fn m_update_tenant_enterprise_certification<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::CreateTenantEnterpriseCertificationBodyDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_TENANT_ENTERPRISE_CERTIFICATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_tenant_enterprise_certification()
+                                .body(body)
+                                .send()
+                                .await
+                        }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
 fn m_update_tenant_user<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -12864,11 +16041,39 @@ fn m_update_tenant_user<'a>(
         Ok(
             clients
                 .management
-                .send_plain(
+                .send(
                     &op::UPDATE_TENANT_USER,
                     move |api: std::sync::Arc<genauth_api::Client>| {
                         let body = body.clone();
                         async move { api.update_tenant_user().body(body).send().await }
+                    },
+                )
+                .await
+                .map(drop),
+        )
+    })
+}
+fn m_update_universal_invitation<'a>(
+    clients: &'a Clients,
+    _via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::management::types::UpdateUniversalInvitationDto = arg(
+            body,
+            "",
+        )?;
+        Ok(
+            clients
+                .management
+                .send(
+                    &op::UPDATE_UNIVERSAL_INVITATION,
+                    move |api: std::sync::Arc<genauth_api::Client>| {
+                        let body = body.clone();
+                        async move {
+                            api.update_universal_invitation().body(body).send().await
+                        }
                     },
                 )
                 .await
@@ -13125,6 +16330,41 @@ fn m_user_field_decrypt<'a>(
         )
     })
 }
+fn a_validate_password<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::ValidatePasswordDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.validate_password().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::VALIDATE_PASSWORD, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::VALIDATE_PASSWORD, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn m_get_verify_config<'a>(
     clients: &'a Clients,
     _via: Via,
@@ -13225,6 +16465,41 @@ fn a_verify_delete_account_request<'a>(
         )
     })
 }
+fn a_verify_invite_code<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::VerifyInviteCodeDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.verify_invite_code().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::VERIFY_INVITE_CODE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::VERIFY_INVITE_CODE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn a_verify_update_email_request<'a>(
     clients: &'a Clients,
     via: Via,
@@ -13253,6 +16528,149 @@ fn a_verify_update_email_request<'a>(
                     clients
                         .user
                         .send_as_app(&op::VERIFY_UPDATE_EMAIL_REQUEST, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_update_web_authn_admin_credential<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let credential_id: ::std::string::String = arg(query, "credential_id")?;
+        let body: genauth_api::authentication::types::UpdatePasskeyDto = arg(body, "")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let credential_id = credential_id.clone();
+            let body = body.clone();
+            async move {
+                api.update_web_authn_admin_credential()
+                    .credential_id(credential_id)
+                    .body(body)
+                    .send()
+                    .await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::UPDATE_WEB_AUTHN_ADMIN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::UPDATE_WEB_AUTHN_ADMIN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_delete_web_authn_admin_credential<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let credential_id: ::std::string::String = arg(query, "credential_id")?;
+        let user_id: ::std::string::String = arg(query, "user_id")?;
+        let app_id: ::std::string::String = arg(query, "app_id")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let credential_id = credential_id.clone();
+            let user_id = user_id.clone();
+            let app_id = app_id.clone();
+            async move {
+                api.delete_web_authn_admin_credential()
+                    .credential_id(credential_id)
+                    .user_id(user_id)
+                    .app_id(app_id)
+                    .send()
+                    .await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::DELETE_WEB_AUTHN_ADMIN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::DELETE_WEB_AUTHN_ADMIN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_admin_initialize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_admin_initialize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_ADMIN_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_ADMIN_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_admin_register_finalize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_admin_register_finalize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_ADMIN_REGISTER_FINALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_ADMIN_REGISTER_FINALIZE, call)
                         .await
                         .map(drop)
                 }
@@ -13362,6 +16780,238 @@ fn a_check_valid_credentials_by_cred_ids<'a>(
         )
     })
 }
+fn a_list_web_authn_credentials<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.list_web_authn_credentials().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::LIST_WEB_AUTHN_CREDENTIALS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::LIST_WEB_AUTHN_CREDENTIALS, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_delete_web_authn_credential<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let credential_id: ::std::string::String = arg(query, "credential_id")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let credential_id = credential_id.clone();
+            async move {
+                api.delete_web_authn_credential()
+                    .credential_id(credential_id)
+                    .send()
+                    .await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::DELETE_WEB_AUTHN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::DELETE_WEB_AUTHN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_update_web_authn_credential<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let credential_id: ::std::string::String = arg(query, "credential_id")?;
+        let body: genauth_api::authentication::types::UpdatePasskeyDto = arg(body, "")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let credential_id = credential_id.clone();
+            let body = body.clone();
+            async move {
+                api.update_web_authn_credential()
+                    .credential_id(credential_id)
+                    .body(body)
+                    .send()
+                    .await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_as_user(&op::UPDATE_WEB_AUTHN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_as_app(&op::UPDATE_WEB_AUTHN_CREDENTIAL, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_login_finalize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let body: genauth_api::authentication::types::FinalizeWebAuthnLoginDto = arg(
+            body,
+            "",
+        )?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let body = body.clone();
+            async move { api.web_authn_login_finalize().body(body).send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_LOGIN_FINALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_LOGIN_FINALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_login_initialize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_login_initialize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_LOGIN_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_LOGIN_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_mfa_bind_initialize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_mfa_bind_initialize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_MFA_BIND_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_MFA_BIND_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_mfa_verify_initialize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_mfa_verify_initialize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_MFA_VERIFY_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_MFA_VERIFY_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
 fn a_list_credentials_by_page<'a>(
     clients: &'a Clients,
     via: Via,
@@ -13390,6 +17040,40 @@ fn a_list_credentials_by_page<'a>(
                     clients
                         .user
                         .send_plain_as_app(&op::LIST_CREDENTIALS_BY_PAGE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_list_web_authn_person_credentials<'a>(
+    clients: &'a Clients,
+    via: Via,
+    query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let user_id: ::std::string::String = arg(query, "user_id")?;
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            let user_id = user_id.clone();
+            async move {
+                api.list_web_authn_person_credentials().user_id(user_id).send().await
+            }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::LIST_WEB_AUTHN_PERSON_CREDENTIALS, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::LIST_WEB_AUTHN_PERSON_CREDENTIALS, call)
                         .await
                         .map(drop)
                 }
@@ -13448,6 +17132,66 @@ fn a_verify_register<'a>(
                     clients.user.send_as_user(&op::VERIFY_REGISTER, call).await.map(drop)
                 }
                 _ => clients.user.send_as_app(&op::VERIFY_REGISTER, call).await.map(drop),
+            },
+        )
+    })
+}
+fn a_web_authn_register_finalize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_register_finalize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_REGISTER_FINALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_REGISTER_FINALIZE, call)
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+    })
+}
+fn a_web_authn_register_initialize<'a>(
+    clients: &'a Clients,
+    via: Via,
+    _query: &'a Value,
+    _body: &'a Value,
+) -> Trip<'a> {
+    Box::pin(async move {
+        let call = move |api: std::sync::Arc<genauth_api::Client>| {
+            async move { api.web_authn_register_initialize().send().await }
+        };
+        Ok(
+            match via {
+                Via::User => {
+                    clients
+                        .user
+                        .send_plain_as_user(&op::WEB_AUTHN_REGISTER_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
+                _ => {
+                    clients
+                        .user
+                        .send_plain_as_app(&op::WEB_AUTHN_REGISTER_INITIALIZE, call)
+                        .await
+                        .map(drop)
+                }
             },
         )
     })

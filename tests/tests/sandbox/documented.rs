@@ -187,6 +187,32 @@ async fn documented_operations_check_the_caller_and_the_types() {
         .await
         .expect("json");
     assert_eq!(v["statusCode"], 401, "{v}");
+    // A path both documents have (GET /api/v3/approval, of 2024): the service serves it at
+    // the app's host and at the management API's; the sandbox answers whichever the caller
+    // authenticates as, and refuses a caller who is neither.
+    let v = h.get("/api/v3/approval?number=1", &management).await;
+    assert_eq!(v["statusCode"], 200, "{v}");
+    let v: Value = h
+        .http
+        .get(url("/api/v3/approval?number=1"))
+        .header("x-authing-app-id", h.app_id())
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["statusCode"], 200, "{v}");
+    let v: Value = h
+        .http
+        .get(url("/api/v3/approval?number=1"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_ne!(v["statusCode"], 200, "{v}");
     // A form body is read as a form: a required field left out is refused as OAuth refuses
     // (HTTP 400, invalid_request), naming it.
     let introspect = |body: &'static str| {

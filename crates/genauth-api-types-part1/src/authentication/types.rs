@@ -91,6 +91,334 @@ impl ::std::convert::TryFrom<::std::string::String> for AppQrCodeLoginDtoAction 
         value.parse()
     }
 }
+#[cfg(any(feature = "auth-invitations"))]
+///`AppValidateRuleDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct AppValidateRuleDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub content: AppValidateRuleDtoContent,
+    #[serde(
+        rename = "errorMessage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_message: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<ErrMsgI18nDto>,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub type_: AppValidateRuleDtoType,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`AppValidateRuleDtoContent`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum AppValidateRuleDtoContent {
+    None,
+    #[serde(rename = "regExp")]
+    RegExp,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "isNumber")]
+    IsNumber,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for AppValidateRuleDtoContent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::RegExp => f.write_str("regExp"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::IsNumber => f.write_str("isNumber"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for AppValidateRuleDtoContent {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "None" => Self::None,
+                "regExp" => Self::RegExp,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                "isNumber" => Self::IsNumber,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for AppValidateRuleDtoContent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for AppValidateRuleDtoContent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`AppValidateRuleDtoType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum AppValidateRuleDtoType {
+    None,
+    #[serde(rename = "regExp")]
+    RegExp,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "isNumber")]
+    IsNumber,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for AppValidateRuleDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::RegExp => f.write_str("regExp"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::IsNumber => f.write_str("isNumber"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for AppValidateRuleDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "None" => Self::None,
+                "regExp" => Self::RegExp,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                "isNumber" => Self::IsNumber,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for AppValidateRuleDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for AppValidateRuleDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApplicationPermissionApplyApprovalObject`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct ApplicationPermissionApplyApprovalObject {
+    pub logo: ::std::string::String,
+    #[serde(rename = "objectId")]
+    pub object_id: ::std::string::String,
+    #[serde(rename = "objectName")]
+    pub object_name: ::std::string::String,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApprovalDetailDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ApprovalDetailDto {
+    #[serde(rename = "approvalId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub approval_id: f64,
+    #[serde(rename = "approvalObjectList")]
+    pub approval_object_list: ::std::option::Option<ApprovalDetailDtoApprovalObjectList>,
+    #[serde(
+        rename = "closedTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub closed_time: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extraParams",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extra_params: ::std::option::Option<ExtraParams>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub number: ::std::string::String,
+    #[serde(rename = "objectType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub object_type: ApprovalDetailDtoObjectType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: ApprovalDetailDtoStatus,
+    #[serde(rename = "submitTime")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub submit_time: ::std::string::String,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApprovalDetailDtoApprovalObjectList`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum ApprovalDetailDtoApprovalObjectList {
+    RolePermissionApplyApprovalObject(RolePermissionApplyApprovalObject),
+    ApplicationPermissionApplyApprovalObject(ApplicationPermissionApplyApprovalObject),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::From<RolePermissionApplyApprovalObject>
+for ApprovalDetailDtoApprovalObjectList {
+    fn from(value: RolePermissionApplyApprovalObject) -> Self {
+        Self::RolePermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::From<ApplicationPermissionApplyApprovalObject>
+for ApprovalDetailDtoApprovalObjectList {
+    fn from(value: ApplicationPermissionApplyApprovalObject) -> Self {
+        Self::ApplicationPermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApprovalDetailDtoObjectType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ApprovalDetailDtoObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for ApprovalDetailDtoObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for ApprovalDetailDtoObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "APP_PERMISSION_APPLY" => Self::AppPermissionApply,
+                "ROLE_PERMISSION_APPLY" => Self::RolePermissionApply,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for ApprovalDetailDtoObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ApprovalDetailDtoObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApprovalDetailDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ApprovalDetailDtoStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "AGREED")]
+    Agreed,
+    #[serde(rename = "REFUSED")]
+    Refused,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for ApprovalDetailDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("PENDING"),
+            Self::Agreed => f.write_str("AGREED"),
+            Self::Refused => f.write_str("REFUSED"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for ApprovalDetailDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "AGREED" => Self::Agreed,
+                "REFUSED" => Self::Refused,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for ApprovalDetailDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ApprovalDetailDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ApprovalDetailRes`
+pub type ApprovalDetailRes = genauth_api_types::envelope::Enveloped<ApprovalDetailDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`ArrResourceAuthAction`
 #[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
@@ -111,7 +439,7 @@ pub struct ArrayAuthorize {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub values: ::std::vec::Vec<::std::string::String>,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 ///`AuthenticationCredentialDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -123,7 +451,7 @@ pub struct AuthenticationCredentialDto {
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 impl AuthenticationCredentialDto {
     pub fn builder() -> builder::AuthenticationCredentialDto {
         Default::default()
@@ -148,7 +476,7 @@ impl ::std::fmt::Debug for AuthenticationOptionsDto {
             .finish()
     }
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 ///`AuthenticatorAssertionResponseDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -161,7 +489,7 @@ pub struct AuthenticatorAssertionResponseDto {
     #[serde(rename = "userHandle")]
     pub user_handle: ::std::string::String,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 impl AuthenticatorAssertionResponseDto {
     pub fn builder() -> builder::AuthenticatorAssertionResponseDto {
         Default::default()
@@ -195,6 +523,8 @@ pub struct AuthorizedResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub condition: ::std::vec::Vec<PolicyCondition>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub effect: AuthorizedResourceDtoEffect,
     #[serde(rename = "resourceCode")]
@@ -257,12 +587,6 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthorizedResourceDtoEff
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for AuthorizedResourceDtoEffect {
-    fn default() -> Self {
-        AuthorizedResourceDtoEffect::Allow
     }
 }
 #[cfg(any(feature = "auth-profile"))]
@@ -341,6 +665,78 @@ pub type AuthorizedResourcePaginatedRespDto = genauth_api_types::envelope::Envel
 #[cfg(any(feature = "auth-profile"))]
 ///`AuthorizedResourcePagingDto`
 pub type AuthorizedResourcePagingDto = genauth_api_types::envelope::Page<AuthorizedResourceDto>;
+#[cfg(any(feature = "auth-approvals"))]
+///`BatchCreateApprovalReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct BatchCreateApprovalReq {
+    #[serde(
+        rename = "extraParams",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extra_params: ::std::option::Option<ExtraParams>,
+    #[serde(rename = "objectIds")]
+    pub object_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "objectType")]
+    pub object_type: BatchCreateApprovalReqObjectType,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl BatchCreateApprovalReq {
+    pub fn builder() -> builder::BatchCreateApprovalReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`BatchCreateApprovalReqObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum BatchCreateApprovalReqObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for BatchCreateApprovalReqObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for BatchCreateApprovalReqObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for BatchCreateApprovalReqObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for BatchCreateApprovalReqObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "auth-sign-in"))]
 ///`BindByAccountIdInputApi`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1043,6 +1439,120 @@ pub struct CheckResourcePermissionRespDto {
 pub type CheckResourcePermissionsRespDto = genauth_api_types::envelope::Enveloped<
     CheckResourcePermissionDataDto,
 >;
+#[cfg(any(feature = "auth-approvals"))]
+///`CreateApprovalDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CreateApprovalDto {
+    #[serde(rename = "approvalId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub approval_id: f64,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub number: ::std::string::String,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`CreateApprovalReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CreateApprovalReq {
+    #[serde(
+        rename = "extraParams",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extra_params: ::std::option::Option<ExtraParams>,
+    #[serde(rename = "objectId")]
+    pub object_id: ::std::string::String,
+    #[serde(rename = "objectType")]
+    pub object_type: CreateApprovalReqObjectType,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl CreateApprovalReq {
+    pub fn builder() -> builder::CreateApprovalReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`CreateApprovalReqObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CreateApprovalReqObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for CreateApprovalReqObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for CreateApprovalReqObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for CreateApprovalReqObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for CreateApprovalReqObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`CreateApprovalRes`
+pub type CreateApprovalRes = genauth_api_types::envelope::Enveloped<CreateApprovalDto>;
+#[cfg(any(feature = "auth-invitations"))]
+///`CustomFieldI18n`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CustomFieldI18n {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub label: LangObject,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+///`DecryptDouyinMiniProgramDataDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DecryptDouyinMiniProgramDataDto {
+    pub code: ::std::string::String,
+    #[serde(rename = "encryptedData")]
+    pub encrypted_data: ::std::string::String,
+    #[serde(rename = "extIdpConnidentifier")]
+    pub ext_idp_connidentifier: ::std::string::String,
+    pub iv: ::std::string::String,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl DecryptDouyinMiniProgramDataDto {
+    pub fn builder() -> builder::DecryptDouyinMiniProgramDataDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+///`DecryptDouyinMiniProgramDataRespDto`
+pub type DecryptDouyinMiniProgramDataRespDto = genauth_api_types::envelope::Enveloped<
+    ::serde_json::Value,
+>;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`DecryptWechatMiniProgramDataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1113,9 +1623,11 @@ pub struct DeleteAccountByPasswordDto {
     pub password: ::std::string::String,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::delete_account_by_password_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: DeleteAccountByPasswordDtoPasswordEncryptType,
+    pub password_encrypt_type: ::std::option::Option<
+        DeleteAccountByPasswordDtoPasswordEncryptType,
+    >,
 }
 #[cfg(any(feature = "auth-profile"))]
 impl ::std::fmt::Debug for DeleteAccountByPasswordDto {
@@ -1188,12 +1700,6 @@ for DeleteAccountByPasswordDtoPasswordEncryptType {
     }
 }
 #[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for DeleteAccountByPasswordDtoPasswordEncryptType {
-    fn default() -> Self {
-        DeleteAccountByPasswordDtoPasswordEncryptType::None
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccountByPhonePassCodeDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -1244,9 +1750,8 @@ pub struct DeviceInfo {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub os: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::device_info_status")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub status: DeviceInfoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<DeviceInfoStatus>,
     #[serde(rename = "type")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub type_: DeviceInfoType,
@@ -1318,12 +1823,6 @@ impl ::std::convert::TryFrom<::std::string::String> for DeviceInfoStatus {
     }
 }
 #[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for DeviceInfoStatus {
-    fn default() -> Self {
-        DeviceInfoStatus::Activated
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
 ///`DeviceInfoType`
 #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum DeviceInfoType {
@@ -1379,6 +1878,140 @@ impl ::std::convert::TryFrom<::std::string::String> for DeviceInfoType {
         value.parse()
     }
 }
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyApplication`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct EnablePermissionApplyApplication {
+    #[serde(rename = "appId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_id: ::std::string::String,
+    #[serde(rename = "appName")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_name: ::std::string::String,
+    #[serde(rename = "appType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_type: EnablePermissionApplyApplicationAppType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub logo: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub template: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyApplicationAppType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum EnablePermissionApplyApplicationAppType {
+    #[serde(rename = "web")]
+    Web,
+    #[serde(rename = "spa")]
+    Spa,
+    #[serde(rename = "native")]
+    Native,
+    #[serde(rename = "api")]
+    Api,
+    #[serde(rename = "mfa")]
+    Mfa,
+    #[serde(rename = "mini-program")]
+    MiniProgram,
+    #[serde(rename = "gateway-app")]
+    GatewayApp,
+    #[serde(rename = "gateway-agent")]
+    GatewayAgent,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for EnablePermissionApplyApplicationAppType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Web => f.write_str("web"),
+            Self::Spa => f.write_str("spa"),
+            Self::Native => f.write_str("native"),
+            Self::Api => f.write_str("api"),
+            Self::Mfa => f.write_str("mfa"),
+            Self::MiniProgram => f.write_str("mini-program"),
+            Self::GatewayApp => f.write_str("gateway-app"),
+            Self::GatewayAgent => f.write_str("gateway-agent"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for EnablePermissionApplyApplicationAppType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "web" => Self::Web,
+                "spa" => Self::Spa,
+                "native" => Self::Native,
+                "api" => Self::Api,
+                "mfa" => Self::Mfa,
+                "mini-program" => Self::MiniProgram,
+                "gateway-app" => Self::GatewayApp,
+                "gateway-agent" => Self::GatewayAgent,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for EnablePermissionApplyApplicationAppType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for EnablePermissionApplyApplicationAppType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyApplicationList`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct EnablePermissionApplyApplicationList {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<EnablePermissionApplyApplication>,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyApplicationListRes`
+pub type EnablePermissionApplyApplicationListRes = genauth_api_types::envelope::Enveloped<
+    EnablePermissionApplyApplicationList,
+>;
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyRole`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct EnablePermissionApplyRole {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(rename = "roleId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub role_id: ::std::string::String,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyRoleListRes`
+pub type EnablePermissionApplyRoleListRes = genauth_api_types::envelope::Enveloped<
+    EnablePermissionApplyRolePageList,
+>;
+#[cfg(any(feature = "auth-approvals"))]
+///`EnablePermissionApplyRolePageList`
+pub type EnablePermissionApplyRolePageList = genauth_api_types::envelope::Page<
+    EnablePermissionApplyRole,
+>;
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1502,6 +2135,16 @@ pub struct EnrollFactorRespDto {
     #[serde(rename = "statusCode")]
     pub status_code: i64,
 }
+#[cfg(any(feature = "auth-invitations"))]
+///`ErrMsgI18nDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ErrMsgI18nDto {
+    #[serde(
+        rename = "errorMessage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_message: ::std::option::Option<LangUnit>,
+}
 #[cfg(any(feature = "auth-sign-in"))]
 ///`ExchangeTokenSetWithQRcodeTicketDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -1526,6 +2169,274 @@ impl ::std::fmt::Debug for ExchangeTokenSetWithQRcodeTicketDto {
 #[cfg(any(feature = "auth-sign-in"))]
 impl ExchangeTokenSetWithQRcodeTicketDto {
     pub fn builder() -> builder::ExchangeTokenSetWithQRcodeTicketDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`ExtendsFieldDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ExtendsFieldDto {
+    #[serde(rename = "allowRewrite")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub allow_rewrite: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<CustomFieldI18n>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(rename = "inputType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub input_type: ExtendsFieldDtoInputType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub label: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub required: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub show: bool,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub source: ExtendsFieldDtoSource,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub type_: ExtendsFieldDtoType,
+    #[serde(
+        rename = "validateRules",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub validate_rules: ::std::option::Option<AppValidateRuleDto>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`ExtendsFieldDtoInputType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoInputType {
+    #[serde(rename = "image")]
+    Image,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "dateTime")]
+    DateTime,
+    #[serde(rename = "datetime")]
+    Datetime,
+    #[serde(rename = "select")]
+    Select,
+    #[serde(rename = "dropdown")]
+    Dropdown,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "gender")]
+    Gender,
+    #[serde(rename = "country")]
+    Country,
+    #[serde(rename = "username")]
+    Username,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoInputType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Image => f.write_str("image"),
+            Self::Number => f.write_str("number"),
+            Self::Date => f.write_str("date"),
+            Self::DateTime => f.write_str("dateTime"),
+            Self::Datetime => f.write_str("datetime"),
+            Self::Select => f.write_str("select"),
+            Self::Dropdown => f.write_str("dropdown"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::String => f.write_str("string"),
+            Self::Text => f.write_str("text"),
+            Self::Gender => f.write_str("gender"),
+            Self::Country => f.write_str("country"),
+            Self::Username => f.write_str("username"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoInputType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "image" => Self::Image,
+                "number" => Self::Number,
+                "date" => Self::Date,
+                "dateTime" => Self::DateTime,
+                "datetime" => Self::Datetime,
+                "select" => Self::Select,
+                "dropdown" => Self::Dropdown,
+                "boolean" => Self::Boolean,
+                "string" => Self::String,
+                "text" => Self::Text,
+                "gender" => Self::Gender,
+                "country" => Self::Country,
+                "username" => Self::Username,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`ExtendsFieldDtoSource`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoSource {
+    #[serde(rename = "preset")]
+    Preset,
+    #[serde(rename = "manual_add")]
+    ManualAdd,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Preset => f.write_str("preset"),
+            Self::ManualAdd => f.write_str("manual_add"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoSource {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "preset" => Self::Preset,
+                "manual_add" => Self::ManualAdd,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`ExtendsFieldDtoType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoType {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "internal")]
+    Internal,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::User => f.write_str("user"),
+            Self::Internal => f.write_str("internal"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "user" => Self::User,
+                "internal" => Self::Internal,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`ExtraParams`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+pub struct ExtraParams {
+    #[serde(
+        rename = "enableTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_time: ::std::option::Option<f64>,
+    #[serde(rename = "endTime", skip_serializing_if = "::std::option::Option::is_none")]
+    pub end_time: ::std::option::Option<f64>,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ExtraParams {
+    pub fn builder() -> builder::ExtraParams {
         Default::default()
     }
 }
@@ -1723,7 +2634,33 @@ pub struct FastpassUserInfoDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub photo: ::std::string::String,
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-webauthn"))]
+///`FinalizeWebAuthnLoginDto`
+#[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct FinalizeWebAuthnLoginDto {
+    pub credential: AuthenticationCredentialDto,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub options: ::std::option::Option<SignInByWebAuthnOptionsDto>,
+    pub ticket: ::std::string::String,
+}
+#[cfg(any(feature = "auth-webauthn"))]
+impl ::std::fmt::Debug for FinalizeWebAuthnLoginDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("FinalizeWebAuthnLoginDto")
+            .field("credential", &self.credential)
+            .field("options", &self.options)
+            .field("ticket", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-webauthn"))]
+impl FinalizeWebAuthnLoginDto {
+    pub fn builder() -> builder::FinalizeWebAuthnLoginDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-deprecated"))]
 ///`FinishLoginParams`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
@@ -1731,21 +2668,21 @@ pub struct FastpassUserInfoDto {
 pub struct FinishLoginParams(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::ops::Deref for FinishLoginParams {
     type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
     fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
         &self.0
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::From<FinishLoginParams>
 for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
     fn from(value: FinishLoginParams) -> Self {
         value.0
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
 for FinishLoginParams {
     fn from(
@@ -1943,25 +2880,66 @@ pub struct GeneQrCodeDataDto {
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GeneQrCodeRespDto`
 pub type GeneQrCodeRespDto = genauth_api_types::envelope::Enveloped<GeneQrCodeDataDto>;
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`GenerateBindExtIdpLinkDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GenerateBindExtIdpLinkDataDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub url: ::std::string::String,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`GenerateBindExtIdpLinkRespDto`
 pub type GenerateBindExtIdpLinkRespDto = genauth_api_types::envelope::Enveloped<
     GenerateBindExtIdpLinkDataDto,
+>;
+#[cfg(any(feature = "auth-invitations"))]
+///`GenerateInvitationLinkDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GenerateInvitationLinkDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub link: ::std::string::String,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`GenerateInvitationLinkRespDto`
+pub type GenerateInvitationLinkRespDto = genauth_api_types::envelope::Enveloped<
+    GenerateInvitationLinkDto,
+>;
+#[cfg(any(feature = "auth-invitations"))]
+///`GenerateInviteeTokenDto`
+#[derive(::serde::Deserialize, Clone, Default, PartialEq)]
+pub struct GenerateInviteeTokenDto {
+    #[serde(
+        rename = "invitationContext",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invitation_context: ::std::option::Option<InviteeContextDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub token: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Debug for GenerateInviteeTokenDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GenerateInviteeTokenDto")
+            .field("invitation_context", &self.invitation_context)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`GenerateInviteeTokenRespDto`
+pub type GenerateInviteeTokenRespDto = genauth_api_types::envelope::Enveloped<
+    GenerateInviteeTokenDto,
 >;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GenerateQrcodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GenerateQrcodeDto {
-    #[serde(rename = "autoMergeQrCode", default)]
-    pub auto_merge_qr_code: bool,
+    #[serde(
+        rename = "autoMergeQrCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_merge_qr_code: ::std::option::Option<bool>,
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub context: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(
@@ -2083,6 +3061,20 @@ pub type GetAlipayAuthInfoRespDto = genauth_api_types::envelope::Enveloped<Alipa
 pub type GetAuthenticationOptionsRespDto = genauth_api_types::envelope::Enveloped<
     AuthenticationOptionsDto,
 >;
+#[cfg(any(feature = "auth-sign-in"))]
+///`GetCaptchaCodeDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetCaptchaCodeDataDto {
+    #[serde(rename = "captchaCodeSvg")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub captcha_code_svg: ::std::string::String,
+    #[serde(rename = "captchaToken")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub captcha_token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+///`GetCaptchaCodeRespDto`
+pub type GetCaptchaCodeRespDto = genauth_api_types::envelope::Enveloped<GetCaptchaCodeDataDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetDepartmentListOrderBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -2217,6 +3209,9 @@ pub struct GetFastpassQrCodeRelationAppsDto {
 pub type GetFastpassQrCodeRelationAppsRespDto = genauth_api_types::envelope::Enveloped<
     GetFastpassQrCodeRelationAppsDto,
 >;
+#[cfg(any(feature = "auth-invitations"))]
+///`GetInviteeContextRespDto`
+pub type GetInviteeContextRespDto = genauth_api_types::envelope::Enveloped<InviteeContextDto>;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetLoggedInAppsRespDto`
 pub type GetLoggedInAppsRespDto = genauth_api_types::envelope::Enveloped<
@@ -2274,6 +3269,16 @@ pub type GetRegistrationOptionsRespDto = genauth_api_types::envelope::Enveloped<
 ///`GetTenantListRespDto`
 pub type GetTenantListRespDto = genauth_api_types::envelope::Enveloped<
     ::std::vec::Vec<UserTenantListDto>,
+>;
+#[cfg(any(feature = "auth-invitations"))]
+///`GetUniversalInvitationJoinRespDto`
+pub type GetUniversalInvitationJoinRespDto = genauth_api_types::envelope::Enveloped<
+    UniversalInvitationJoinRespDto,
+>;
+#[cfg(any(feature = "auth-invitations"))]
+///`GetUniversalInvitationPublicConfigRespDto`
+pub type GetUniversalInvitationPublicConfigRespDto = genauth_api_types::envelope::Enveloped<
+    UniversalInvitationPublicConfigDto,
 >;
 #[cfg(any(feature = "auth-profile"))]
 ///`GetUserAuthResourceListDataDto`
@@ -2647,7 +3652,7 @@ pub type GetWechatAccessTokenInfoRespDto = genauth_api_types::envelope::Envelope
 pub type GetWechatAccessTokenRespDto = genauth_api_types::envelope::Enveloped<
     GetWechatAccessTokenDataDto,
 >;
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`GetWechatMiniProgramPhoneDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct GetWechatMiniProgramPhoneDataDto {
@@ -2661,7 +3666,7 @@ pub struct GetWechatMiniProgramPhoneDataDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub pure_phone_number: ::std::string::String,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`GetWechatMiniProgramPhoneDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -2670,13 +3675,13 @@ pub struct GetWechatMiniProgramPhoneDto {
     #[serde(rename = "extIdpConnidentifier")]
     pub ext_idp_connidentifier: ::std::string::String,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl GetWechatMiniProgramPhoneDto {
     pub fn builder() -> builder::GetWechatMiniProgramPhoneDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`GetWechatMiniProgramPhoneRespDto`
 pub type GetWechatMiniProgramPhoneRespDto = genauth_api_types::envelope::Enveloped<
     GetWechatMiniProgramPhoneDataDto,
@@ -2688,7 +3693,7 @@ pub struct GroupDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -2836,6 +3841,12 @@ pub enum IdentityDtoProvider {
     Line,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw")]
+    Zjzwfw,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -2882,6 +3893,9 @@ impl ::std::fmt::Display for IdentityDtoProvider {
             Self::Kuaishou => f.write_str("kuaishou"),
             Self::Line => f.write_str("line"),
             Self::Sdbz => f.write_str("sdbz"),
+            Self::Zjzwfw => f.write_str("zjzwfw"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -2932,6 +3946,9 @@ impl ::std::str::FromStr for IdentityDtoProvider {
                 "kuaishou" => Self::Kuaishou,
                 "line" => Self::Line,
                 "sdbz" => Self::Sdbz,
+                "zjzwfw" => Self::Zjzwfw,
+                "zzding" => Self::Zzding,
+                "seeyona8v5" => Self::Seeyona8v5,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -2955,17 +3972,487 @@ impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
         value.parse()
     }
 }
-#[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApproval`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InitiatedApproval {
+    #[serde(rename = "approvalId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub approval_id: f64,
+    #[serde(rename = "approvalObjectList")]
+    pub approval_object_list: ::std::option::Option<InitiatedApprovalApprovalObjectList>,
+    #[serde(
+        rename = "closedTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub closed_time: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extraParams",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extra_params: ::std::option::Option<ExtraParams>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub number: ::std::string::String,
+    #[serde(rename = "objectType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub object_type: InitiatedApprovalObjectType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: InitiatedApprovalStatus,
+    #[serde(rename = "submitTime")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub submit_time: ::std::string::String,
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApprovalApprovalObjectList`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum InitiatedApprovalApprovalObjectList {
+    RolePermissionApplyApprovalObject(RolePermissionApplyApprovalObject),
+    ApplicationPermissionApplyApprovalObject(ApplicationPermissionApplyApprovalObject),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::From<RolePermissionApplyApprovalObject>
+for InitiatedApprovalApprovalObjectList {
+    fn from(value: RolePermissionApplyApprovalObject) -> Self {
+        Self::RolePermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::From<ApplicationPermissionApplyApprovalObject>
+for InitiatedApprovalApprovalObjectList {
+    fn from(value: ApplicationPermissionApplyApprovalObject) -> Self {
+        Self::ApplicationPermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApprovalListRes`
+pub type InitiatedApprovalListRes = genauth_api_types::envelope::Enveloped<
+    InitiatedApprovalPageList,
+>;
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApprovalObjectType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InitiatedApprovalObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for InitiatedApprovalObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for InitiatedApprovalObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "APP_PERMISSION_APPLY" => Self::AppPermissionApply,
+                "ROLE_PERMISSION_APPLY" => Self::RolePermissionApply,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for InitiatedApprovalObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for InitiatedApprovalObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApprovalPageList`
+pub type InitiatedApprovalPageList = genauth_api_types::envelope::Page<InitiatedApproval>;
+#[cfg(any(feature = "auth-approvals"))]
+///`InitiatedApprovalStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InitiatedApprovalStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "AGREED")]
+    Agreed,
+    #[serde(rename = "REFUSED")]
+    Refused,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for InitiatedApprovalStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("PENDING"),
+            Self::Agreed => f.write_str("AGREED"),
+            Self::Refused => f.write_str("REFUSED"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for InitiatedApprovalStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "AGREED" => Self::Agreed,
+                "REFUSED" => Self::Refused,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for InitiatedApprovalStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for InitiatedApprovalStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InvitationLinkDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct InvitationLinkDto {
+    pub identifier: ::std::string::String,
+    pub signature: ::std::string::String,
+    #[serde(
+        rename = "withInvitationSettings",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_invitation_settings: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withInviteeInfo",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_invitee_info: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl InvitationLinkDto {
+    pub fn builder() -> builder::InvitationLinkDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InviteeContextDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InviteeContextDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub email: ::std::string::String,
+    #[serde(rename = "enabledIdentifierVerify")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub enabled_identifier_verify: bool,
+    #[serde(rename = "enabledInfoFill")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub enabled_info_fill: bool,
+    #[serde(rename = "extendsFields")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extends_fields: ::std::vec::Vec<ExtendsFieldDto>,
+    #[serde(rename = "extendsFieldsI18n")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extends_fields_i18n: ::serde_json::Value,
+    #[serde(rename = "extendsFieldsOptions")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extends_fields_options: ::std::vec::Vec<::serde_json::Value>,
+    #[serde(
+        rename = "inviteeName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invitee_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "phoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "registerInfoFillMsg",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub register_info_fill_msg: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "sendVerifyCodeMethod")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub send_verify_code_method: InviteeContextDtoSendVerifyCodeMethod,
+    #[serde(rename = "verifyCodeMaxErrCount")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub verify_code_max_err_count: f64,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InviteeContextDtoSendVerifyCodeMethod`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InviteeContextDtoSendVerifyCodeMethod {
+    #[serde(rename = "prioritySMS")]
+    PrioritySms,
+    #[serde(rename = "priorityEmail")]
+    PriorityEmail,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for InviteeContextDtoSendVerifyCodeMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::PrioritySms => f.write_str("prioritySMS"),
+            Self::PriorityEmail => f.write_str("priorityEmail"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for InviteeContextDtoSendVerifyCodeMethod {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "prioritySMS" => Self::PrioritySms,
+                "priorityEmail" => Self::PriorityEmail,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for InviteeContextDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for InviteeContextDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InviteeProfileDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct InviteeProfileDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub address: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub birthdate: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub browser: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub company: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub country: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "customData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub custom_data: ::std::option::Option<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub device: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "familyName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub family_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub formatted: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<InviteeProfileDtoGender>,
+    #[serde(
+        rename = "givenName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub given_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub locale: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub locality: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "middleName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub middle_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub nickname: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "phoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub photo: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "postalCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub postal_code: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "preferredUsername",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub preferred_username: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub profile: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub region: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "streetAddress",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub street_address: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub username: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub website: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub zoneinfo: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl InviteeProfileDto {
+    pub fn builder() -> builder::InviteeProfileDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InviteeProfileDtoGender`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum InviteeProfileDtoGender {
+    M,
+    F,
+    U,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for InviteeProfileDtoGender {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::M => f.write_str("M"),
+            Self::F => f.write_str("F"),
+            Self::U => f.write_str("U"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for InviteeProfileDtoGender {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "M" => Ok(Self::M),
+            "F" => Ok(Self::F),
+            "U" => Ok(Self::U),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for InviteeProfileDtoGender {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for InviteeProfileDtoGender {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`InviterDetailDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InviterDetailDto {
+    #[serde(rename = "displayName")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub display_name: ::std::string::String,
+}
+#[cfg(
+    any(
+        feature = "auth-sign-in",
+        feature = "auth-profile",
+        feature = "auth-mfa",
+        feature = "auth-oidc",
+        feature = "auth-webauthn",
+        feature = "auth-invitations",
+        feature = "auth-approvals"
+    )
+)]
 ///`IsSuccessDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct IsSuccessDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub success: bool,
 }
-#[cfg(any(feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+#[cfg(
+    any(
+        feature = "auth-sign-in",
+        feature = "auth-profile",
+        feature = "auth-mfa",
+        feature = "auth-oidc",
+        feature = "auth-webauthn",
+        feature = "auth-invitations",
+        feature = "auth-approvals"
+    )
+)]
 ///`IsSuccessRespDto`
 pub type IsSuccessRespDto = genauth_api_types::envelope::Enveloped<IsSuccessDto>;
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-profile", feature = "auth-invitations"))]
 ///`LangObject`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LangObject {
@@ -2982,7 +4469,7 @@ pub struct LangObject {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub zh_tw: LangUnit,
 }
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-profile", feature = "auth-invitations"))]
 ///`LangUnit`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct LangUnit {
@@ -3032,6 +4519,57 @@ pub type ListEnrolledFactorsRespDto = genauth_api_types::envelope::Enveloped<
 pub type ListFactorsToEnrollRespDto = genauth_api_types::envelope::Enveloped<
     ::std::vec::Vec<FactorToEnrollDto>,
 >;
+#[cfg(any(feature = "auth-approvals"))]
+///`ListInitiatedApprovalsObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListInitiatedApprovalsObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::fmt::Display for ListInitiatedApprovalsObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::str::FromStr for ListInitiatedApprovalsObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<&str> for ListInitiatedApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for ListInitiatedApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "auth-profile"))]
 ///`ListPublicAccountDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -3193,6 +4731,8 @@ pub struct LoginTokenResponseDataDto {
     pub id_token: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refresh_token: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scope: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub token_type: ::std::string::String,
 }
@@ -3204,6 +4744,7 @@ impl ::std::fmt::Debug for LoginTokenResponseDataDto {
             .field("expire_in", &self.expire_in)
             .field("id_token", &"[REDACTED]")
             .field("refresh_token", &"[REDACTED]")
+            .field("scope", &self.scope)
             .field("token_type", &self.token_type)
             .finish()
     }
@@ -3498,10 +5039,12 @@ pub struct OtpVerityRespDto {
 ///`ParsedUserAgent`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ParsedUserAgent {
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub browser: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub browser: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub device: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub os: ::std::string::String,
 }
@@ -3746,6 +5289,119 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionParam {
         value.parse()
     }
 }
+#[cfg(any(feature = "auth-invitations"))]
+///`PolicyInviteJoinedOptionsDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct PolicyInviteJoinedOptionsDto {
+    #[serde(
+        rename = "emailPassCodeForInformationCompletion",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub email_pass_code_for_information_completion: ::std::option::Option<
+        ::std::string::String,
+    >,
+    #[serde(
+        rename = "phonePassCodeForInformationCompletion",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_pass_code_for_information_completion: ::std::option::Option<
+        ::std::string::String,
+    >,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl PolicyInviteJoinedOptionsDto {
+    pub fn builder() -> builder::PolicyInviteJoinedOptionsDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`PolicyInviteeJoinedDto`
+#[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct PolicyInviteeJoinedDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub code: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub options: ::std::option::Option<PolicyInviteJoinedOptionsDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub profile: ::std::option::Option<InviteeProfileDto>,
+    #[serde(
+        rename = "receiverType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub receiver_type: ::std::option::Option<PolicyInviteeJoinedDtoReceiverType>,
+    pub token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Debug for PolicyInviteeJoinedDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("PolicyInviteeJoinedDto")
+            .field("code", &self.code)
+            .field("options", &self.options)
+            .field("profile", &self.profile)
+            .field("receiver_type", &self.receiver_type)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl PolicyInviteeJoinedDto {
+    pub fn builder() -> builder::PolicyInviteeJoinedDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`PolicyInviteeJoinedDtoReceiverType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum PolicyInviteeJoinedDtoReceiverType {
+    #[serde(rename = "smsCode")]
+    SmsCode,
+    #[serde(rename = "emailCode")]
+    EmailCode,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for PolicyInviteeJoinedDtoReceiverType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::SmsCode => f.write_str("smsCode"),
+            Self::EmailCode => f.write_str("emailCode"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for PolicyInviteeJoinedDtoReceiverType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "smsCode" => Ok(Self::SmsCode),
+            "emailCode" => Ok(Self::EmailCode),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for PolicyInviteeJoinedDtoReceiverType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for PolicyInviteeJoinedDtoReceiverType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "auth-sign-in"))]
 ///`PublicAccountSwitchLoginDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3974,12 +5630,17 @@ pub struct RoleDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(
         rename = "disableTime",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub disable_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "enablePermissionApply",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_permission_apply: ::std::option::Option<bool>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -3995,6 +5656,21 @@ pub struct RoleDto {
 #[cfg(any(feature = "auth-profile"))]
 ///`RoleListRespDto`
 pub type RoleListRespDto = genauth_api_types::envelope::Enveloped<::std::vec::Vec<RoleDto>>;
+#[cfg(any(feature = "auth-approvals"))]
+///`RolePermissionApplyApprovalObject`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct RolePermissionApplyApprovalObject {
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "namespaceId")]
+    pub namespace_id: f64,
+    #[serde(rename = "objectId")]
+    pub object_id: ::std::string::String,
+    #[serde(rename = "objectName")]
+    pub object_name: ::std::string::String,
+    #[serde(rename = "roleCode")]
+    pub role_code: ::std::string::String,
+}
 #[cfg(any(feature = "auth-sign-in"))]
 ///`SendEmailDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4214,7 +5890,7 @@ pub struct SendEnrollFactorRequestOtpDataDto {
 pub type SendEnrollFactorRequestRespDto = genauth_api_types::envelope::Enveloped<
     SendEnrollFactorRequestDataDto,
 >;
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`SignInByExtIdpResponseType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -4236,7 +5912,7 @@ pub enum SignInByExtIdpResponseType {
     #[serde(rename = "code id_token")]
     CodeIdToken,
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::fmt::Display for SignInByExtIdpResponseType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
@@ -4251,7 +5927,7 @@ impl ::std::fmt::Display for SignInByExtIdpResponseType {
         }
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::str::FromStr for SignInByExtIdpResponseType {
     type Err = self::error::ConversionError;
     fn from_str(
@@ -4270,7 +5946,7 @@ impl ::std::str::FromStr for SignInByExtIdpResponseType {
         }
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::TryFrom<&str> for SignInByExtIdpResponseType {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -4279,7 +5955,7 @@ impl ::std::convert::TryFrom<&str> for SignInByExtIdpResponseType {
         value.parse()
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::TryFrom<::std::string::String> for SignInByExtIdpResponseType {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -4347,7 +6023,7 @@ impl SignInBySwitchOptionsDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 ///`SignInByWebAuthnOptionsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -4363,7 +6039,7 @@ pub struct SignInByWebAuthnOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<::std::string::String>,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
 impl SignInByWebAuthnOptionsDto {
     pub fn builder() -> builder::SignInByWebAuthnOptionsDto {
         Default::default()
@@ -4568,6 +6244,11 @@ pub struct TreeAuthBo {
     #[serde(rename = "nodeActions")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub node_actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "nodeExtendFieldValue",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub node_extend_field_value: ::std::option::Option<::serde_json::Value>,
     #[serde(rename = "nodeName")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub node_name: ::std::string::String,
@@ -4864,6 +6545,110 @@ impl UnbindEmailDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "auth-invitations"))]
+///`UniversalInvitationJoinRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UniversalInvitationJoinRespDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: UniversalInvitationJoinRespDtoStatus,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`UniversalInvitationJoinRespDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UniversalInvitationJoinRespDtoStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "PASSED")]
+    Passed,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for UniversalInvitationJoinRespDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("PENDING"),
+            Self::Passed => f.write_str("PASSED"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for UniversalInvitationJoinRespDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "PASSED" => Self::Passed,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for UniversalInvitationJoinRespDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UniversalInvitationJoinRespDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`UniversalInvitationPublicConfigDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UniversalInvitationPublicConfigDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub inviter: ::std::option::Option<InviterDetailDto>,
+    #[serde(rename = "userPool")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub user_pool: UserPoolPublicConfigDto,
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`UniversalInvitationUserJoinDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UniversalInvitationUserJoinDto {
+    #[serde(rename = "emailCode")]
+    pub email_code: ::std::string::String,
+    pub identifier: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub profile: ::std::option::Option<UniversalInviteeProfileDto>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl UniversalInvitationUserJoinDto {
+    pub fn builder() -> builder::UniversalInvitationUserJoinDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`UniversalInviteeProfileDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UniversalInviteeProfileDto {
+    pub email: ::std::string::String,
+    pub name: ::std::string::String,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl UniversalInviteeProfileDto {
+    pub fn builder() -> builder::UniversalInviteeProfileDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailByEmailPassCodeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4901,6 +6686,19 @@ impl UpdateEmailDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "auth-webauthn"))]
+///`UpdatePasskeyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdatePasskeyDto {
+    pub name: ::std::string::String,
+}
+#[cfg(any(feature = "auth-webauthn"))]
+impl UpdatePasskeyDto {
+    pub fn builder() -> builder::UpdatePasskeyDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdatePasswordDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -4915,9 +6713,16 @@ pub struct UpdatePasswordDto {
     pub old_password: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::update_password_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: UpdatePasswordDtoPasswordEncryptType,
+    pub password_encrypt_type: ::std::option::Option<
+        UpdatePasswordDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "passwordResetToken",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub password_reset_token: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "auth-profile"))]
 impl ::std::fmt::Debug for UpdatePasswordDto {
@@ -4926,6 +6731,7 @@ impl ::std::fmt::Debug for UpdatePasswordDto {
             .field("new_password", &"[REDACTED]")
             .field("old_password", &"[REDACTED]")
             .field("password_encrypt_type", &self.password_encrypt_type)
+            .field("password_reset_token", &self.password_reset_token)
             .finish()
     }
 }
@@ -4991,14 +6797,8 @@ for UpdatePasswordDtoPasswordEncryptType {
     }
 }
 #[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for UpdatePasswordDtoPasswordEncryptType {
-    fn default() -> Self {
-        UpdatePasswordDtoPasswordEncryptType::None
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
 ///`UpdateUserProfileDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserProfileDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5022,8 +6822,8 @@ pub struct UpdateUserProfileDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub external_id: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_user_profile_dto_gender")]
-    pub gender: UpdateUserProfileDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<UpdateUserProfileDtoGender>,
     #[serde(
         rename = "identityNumber",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -5049,29 +6849,6 @@ pub struct UpdateUserProfileDto {
     pub street_address: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
-}
-#[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for UpdateUserProfileDto {
-    fn default() -> Self {
-        Self {
-            address: Default::default(),
-            birthdate: Default::default(),
-            city: Default::default(),
-            company: Default::default(),
-            country: Default::default(),
-            custom_data: Default::default(),
-            external_id: Default::default(),
-            gender: defaults::update_user_profile_dto_gender(),
-            identity_number: Default::default(),
-            name: Default::default(),
-            nickname: Default::default(),
-            photo: Default::default(),
-            postal_code: Default::default(),
-            province: Default::default(),
-            street_address: Default::default(),
-            username: Default::default(),
-        }
-    }
 }
 #[cfg(any(feature = "auth-profile"))]
 impl UpdateUserProfileDto {
@@ -5130,13 +6907,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateUserProfileDtoGend
         value.parse()
     }
 }
-#[cfg(any(feature = "auth-profile"))]
-impl ::std::default::Default for UpdateUserProfileDtoGender {
-    fn default() -> Self {
-        UpdateUserProfileDtoGender::U
-    }
-}
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`UploadDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UploadDataDto {
@@ -5145,7 +6916,7 @@ pub struct UploadDataDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub url: ::std::string::String,
 }
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`UploadDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5158,13 +6929,13 @@ pub struct UploadDto {
     )]
     pub is_private: ::std::option::Option<bool>,
 }
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl UploadDto {
     pub fn builder() -> builder::UploadDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "auth-profile"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`UploadRespDto`
 pub type UploadRespDto = genauth_api_types::envelope::Enveloped<UploadDataDto>;
 #[cfg(any(feature = "auth-profile"))]
@@ -5234,7 +7005,7 @@ pub struct UserDepartmentRespDto {
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_name_path: ::std::vec::Vec<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<DepartmentI18nDto>,
     #[serde(rename = "isLeader")]
@@ -5360,6 +7131,11 @@ pub struct UserDto {
     )]
     pub main_department_id: ::std::option::Option<::std::string::String>,
     #[serde(
+        rename = "metadataSource",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub metadata_source: ::std::option::Option<::serde_json::Value>,
+    #[serde(
         rename = "middleName",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
@@ -5420,9 +7196,13 @@ pub struct UserDto {
     )]
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub register_source: ::std::vec::Vec<::std::string::String>,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub reset_password_on_next_login: bool,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
+    #[serde(rename = "signedUp", skip_serializing_if = "::std::option::Option::is_none")]
+    pub signed_up: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub status: UserDtoStatus,
     #[serde(
@@ -5695,6 +7475,17 @@ impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
         value.parse()
     }
 }
+#[cfg(any(feature = "auth-invitations"))]
+///`UserPoolPublicConfigDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct UserPoolPublicConfigDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub logo: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+}
 #[cfg(any(feature = "auth-profile"))]
 ///`UserRelatedResourceApiv3GetAuthorizedResourcesResourceType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -5776,7 +7567,117 @@ pub struct UserTenantListDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub tenant_name: ::std::string::String,
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-sign-in"))]
+///`ValidatePasswordDto`
+#[derive(::serde::Serialize, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ValidatePasswordDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub password: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "passwordEncryptType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub password_encrypt_type: ::std::option::Option<
+        ValidatePasswordDtoPasswordEncryptType,
+    >,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "phoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub username: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::fmt::Debug for ValidatePasswordDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ValidatePasswordDto")
+            .field("email", &self.email)
+            .field("password", &"[REDACTED]")
+            .field("password_encrypt_type", &self.password_encrypt_type)
+            .field("phone", &self.phone)
+            .field("phone_country_code", &self.phone_country_code)
+            .field("username", &self.username)
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ValidatePasswordDto {
+    pub fn builder() -> builder::ValidatePasswordDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+///`ValidatePasswordDtoPasswordEncryptType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ValidatePasswordDtoPasswordEncryptType {
+    #[serde(rename = "sm2")]
+    Sm2,
+    #[serde(rename = "rsa")]
+    Rsa,
+    #[serde(rename = "none")]
+    None,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::fmt::Display for ValidatePasswordDtoPasswordEncryptType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Sm2 => f.write_str("sm2"),
+            Self::Rsa => f.write_str("rsa"),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::str::FromStr for ValidatePasswordDtoPasswordEncryptType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "sm2" => Ok(Self::Sm2),
+            "rsa" => Ok(Self::Rsa),
+            "none" => Ok(Self::None),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::convert::TryFrom<&str> for ValidatePasswordDtoPasswordEncryptType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for ValidatePasswordDtoPasswordEncryptType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-sign-in"))]
+///`ValidatePasswordRespDto`
+pub type ValidatePasswordRespDto = genauth_api_types::envelope::Enveloped<ValidatePasswordResultDto>;
+#[cfg(any(feature = "auth-sign-in"))]
+///`ValidatePasswordResultDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ValidatePasswordResultDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub valid: bool,
+}
+#[cfg(any(feature = "auth-deprecated"))]
 ///`ValidatePemKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
@@ -5784,21 +7685,21 @@ pub struct UserTenantListDto {
 pub struct ValidatePemKeyDto(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::ops::Deref for ValidatePemKeyDto {
     type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
     fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
         &self.0
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::From<ValidatePemKeyDto>
 for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
     fn from(value: ValidatePemKeyDto) -> Self {
         value.0
     }
 }
-#[cfg(any(feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
 for ValidatePemKeyDto {
     fn from(
@@ -5948,6 +7849,82 @@ for VerifyDeleteAccountRequestDtoVerifyMethod {
 pub type VerifyDeleteAccountRequestRespDto = genauth_api_types::envelope::Enveloped<
     VerifyDeleteAccountRequestDataDto,
 >;
+#[cfg(any(feature = "auth-invitations"))]
+///`VerifyInviteCodeDto`
+#[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct VerifyInviteCodeDto {
+    pub code: ::std::string::String,
+    #[serde(rename = "receiverType")]
+    pub receiver_type: VerifyInviteCodeDtoReceiverType,
+    pub token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Debug for VerifyInviteCodeDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VerifyInviteCodeDto")
+            .field("code", &self.code)
+            .field("receiver_type", &self.receiver_type)
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl VerifyInviteCodeDto {
+    pub fn builder() -> builder::VerifyInviteCodeDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+///`VerifyInviteCodeDtoReceiverType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum VerifyInviteCodeDtoReceiverType {
+    #[serde(rename = "smsCode")]
+    SmsCode,
+    #[serde(rename = "emailCode")]
+    EmailCode,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Display for VerifyInviteCodeDtoReceiverType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::SmsCode => f.write_str("smsCode"),
+            Self::EmailCode => f.write_str("emailCode"),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::str::FromStr for VerifyInviteCodeDtoReceiverType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "smsCode" => Ok(Self::SmsCode),
+            "emailCode" => Ok(Self::EmailCode),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<&str> for VerifyInviteCodeDtoReceiverType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for VerifyInviteCodeDtoReceiverType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "auth-sign-in"))]
 ///`VerifyRegistrationDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
@@ -6174,8 +8151,8 @@ pub struct WechatLoginTokenRespDto {
     pub id_token: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refresh_token: ::std::option::Option<::std::string::String>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub scope: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scope: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub token_type: ::std::string::String,
 }
@@ -6192,7 +8169,7 @@ impl ::std::fmt::Debug for WechatLoginTokenRespDto {
             .finish()
     }
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 ///`WechatMobileAuthByCodeInput`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -6203,10 +8180,45 @@ pub struct WechatMobileAuthByCodeInput {
     #[serde(rename = "connId", skip_serializing_if = "::std::option::Option::is_none")]
     pub conn_id: ::std::option::Option<::std::string::String>,
 }
-#[cfg(any(feature = "auth-sign-in"))]
+#[cfg(any(feature = "auth-deprecated"))]
 impl WechatMobileAuthByCodeInput {
     pub fn builder() -> builder::WechatMobileAuthByCodeInput {
         Default::default()
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AppValidateRuleDtoContent {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AppValidateRuleDtoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ApprovalDetailDtoObjectType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ApprovalDetailDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-profile"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AuthorizedResourceDtoEffect {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
     }
 }
 #[cfg(any(feature = "auth-profile"))]
@@ -6232,7 +8244,42 @@ impl ::std::default::Default for CheckQrCodeStatusDataDtoStatus {
 }
 #[cfg(any(feature = "auth-profile"))]
 /// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for DeviceInfoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-profile"))]
+/// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for DeviceInfoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for EnablePermissionApplyApplicationAppType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoInputType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoSource {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoType {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -6272,6 +8319,27 @@ impl ::std::default::Default for IdentityDtoProvider {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "auth-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InitiatedApprovalObjectType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InitiatedApprovalStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InviteeContextDtoSendVerifyCodeMethod {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "auth-profile"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for ListPublicAccountDataDtoUsertype {
@@ -6303,6 +8371,13 @@ impl ::std::default::Default for PolicyConditionOperator {
 #[cfg(any(feature = "auth-profile"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for PolicyConditionParam {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "auth-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UniversalInvitationJoinRespDtoStatus {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -6343,10 +8418,10 @@ impl genauth_api_types::envelope::Envelope for EnrollFactorRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -6358,10 +8433,10 @@ impl genauth_api_types::envelope::Envelope for ResetFactorRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -6373,10 +8448,10 @@ impl genauth_api_types::envelope::Envelope for SendEmailRespDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
@@ -6446,7 +8521,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     #[derive(Clone, Debug)]
     pub struct AuthenticationCredentialDto {
         id: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -6457,7 +8532,7 @@ pub mod builder {
         >,
         type_: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::default::Default for AuthenticationCredentialDto {
         fn default() -> Self {
             Self {
@@ -6468,7 +8543,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl AuthenticationCredentialDto {
         pub fn id<T>(mut self, value: T) -> Self
         where
@@ -6513,7 +8588,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::TryFrom<AuthenticationCredentialDto>
     for super::AuthenticationCredentialDto {
         type Error = super::error::ConversionError;
@@ -6528,7 +8603,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::From<super::AuthenticationCredentialDto>
     for AuthenticationCredentialDto {
         fn from(value: super::AuthenticationCredentialDto) -> Self {
@@ -6540,7 +8615,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     #[derive(Clone, Debug)]
     pub struct AuthenticatorAssertionResponseDto {
         authenticator_data: ::std::result::Result<
@@ -6554,7 +8629,7 @@ pub mod builder {
         signature: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_handle: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::default::Default for AuthenticatorAssertionResponseDto {
         fn default() -> Self {
             Self {
@@ -6569,7 +8644,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl AuthenticatorAssertionResponseDto {
         pub fn authenticator_data<T>(mut self, value: T) -> Self
         where
@@ -6622,7 +8697,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::TryFrom<AuthenticatorAssertionResponseDto>
     for super::AuthenticatorAssertionResponseDto {
         type Error = super::error::ConversionError;
@@ -6637,7 +8712,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::From<super::AuthenticatorAssertionResponseDto>
     for AuthenticatorAssertionResponseDto {
         fn from(value: super::AuthenticatorAssertionResponseDto) -> Self {
@@ -6723,6 +8798,95 @@ pub mod builder {
             Self {
                 attestation_object: Ok(value.attestation_object),
                 client_data_json: Ok(value.client_data_json),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    #[derive(Clone, Debug)]
+    pub struct BatchCreateApprovalReq {
+        extra_params: ::std::result::Result<
+            ::std::option::Option<super::ExtraParams>,
+            ::std::string::String,
+        >,
+        object_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        object_type: ::std::result::Result<
+            super::BatchCreateApprovalReqObjectType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::default::Default for BatchCreateApprovalReq {
+        fn default() -> Self {
+            Self {
+                extra_params: Ok(Default::default()),
+                object_ids: Err("no value supplied for object_ids".to_string()),
+                object_type: Err("no value supplied for object_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl BatchCreateApprovalReq {
+        pub fn extra_params<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ExtraParams>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra_params = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extra_params: {e}")
+                });
+            self
+        }
+        pub fn object_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for object_ids: {e}")
+                });
+            self
+        }
+        pub fn object_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::BatchCreateApprovalReqObjectType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for object_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::TryFrom<BatchCreateApprovalReq>
+    for super::BatchCreateApprovalReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchCreateApprovalReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                extra_params: value.extra_params?,
+                object_ids: value.object_ids?,
+                object_type: value.object_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::From<super::BatchCreateApprovalReq> for BatchCreateApprovalReq {
+        fn from(value: super::BatchCreateApprovalReq) -> Self {
+            Self {
+                extra_params: Ok(value.extra_params),
+                object_ids: Ok(value.object_ids),
+                object_type: Ok(value.object_type),
             }
         }
     }
@@ -7479,6 +9643,194 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-approvals"))]
+    #[derive(Clone, Debug)]
+    pub struct CreateApprovalReq {
+        extra_params: ::std::result::Result<
+            ::std::option::Option<super::ExtraParams>,
+            ::std::string::String,
+        >,
+        object_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        object_type: ::std::result::Result<
+            super::CreateApprovalReqObjectType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::default::Default for CreateApprovalReq {
+        fn default() -> Self {
+            Self {
+                extra_params: Ok(Default::default()),
+                object_id: Err("no value supplied for object_id".to_string()),
+                object_type: Err("no value supplied for object_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl CreateApprovalReq {
+        pub fn extra_params<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ExtraParams>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extra_params = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extra_params: {e}")
+                });
+            self
+        }
+        pub fn object_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for object_id: {e}")
+                });
+            self
+        }
+        pub fn object_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CreateApprovalReqObjectType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for object_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::TryFrom<CreateApprovalReq> for super::CreateApprovalReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateApprovalReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                extra_params: value.extra_params?,
+                object_id: value.object_id?,
+                object_type: value.object_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::From<super::CreateApprovalReq> for CreateApprovalReq {
+        fn from(value: super::CreateApprovalReq) -> Self {
+            Self {
+                extra_params: Ok(value.extra_params),
+                object_id: Ok(value.object_id),
+                object_type: Ok(value.object_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    #[derive(Clone, Debug)]
+    pub struct DecryptDouyinMiniProgramDataDto {
+        code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        encrypted_data: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ext_idp_connidentifier: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        iv: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::default::Default for DecryptDouyinMiniProgramDataDto {
+        fn default() -> Self {
+            Self {
+                code: Err("no value supplied for code".to_string()),
+                encrypted_data: Err("no value supplied for encrypted_data".to_string()),
+                ext_idp_connidentifier: Err(
+                    "no value supplied for ext_idp_connidentifier".to_string(),
+                ),
+                iv: Err("no value supplied for iv".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl DecryptDouyinMiniProgramDataDto {
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn encrypted_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.encrypted_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for encrypted_data: {e}")
+                });
+            self
+        }
+        pub fn ext_idp_connidentifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ext_idp_connidentifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for ext_idp_connidentifier: {e}"
+                    )
+                });
+            self
+        }
+        pub fn iv<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.iv = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for iv: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::convert::TryFrom<DecryptDouyinMiniProgramDataDto>
+    for super::DecryptDouyinMiniProgramDataDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DecryptDouyinMiniProgramDataDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                code: value.code?,
+                encrypted_data: value.encrypted_data?,
+                ext_idp_connidentifier: value.ext_idp_connidentifier?,
+                iv: value.iv?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::convert::From<super::DecryptDouyinMiniProgramDataDto>
+    for DecryptDouyinMiniProgramDataDto {
+        fn from(value: super::DecryptDouyinMiniProgramDataDto) -> Self {
+            Self {
+                code: Ok(value.code),
+                encrypted_data: Ok(value.encrypted_data),
+                ext_idp_connidentifier: Ok(value.ext_idp_connidentifier),
+                iv: Ok(value.iv),
+            }
+        }
+    }
     #[cfg(any(feature = "auth-sign-in"))]
     #[derive(Clone, Debug)]
     pub struct DecryptWechatMiniProgramDataDto {
@@ -7716,7 +10068,7 @@ pub mod builder {
     pub struct DeleteAccountByPasswordDto {
         password: ::std::result::Result<::std::string::String, ::std::string::String>,
         password_encrypt_type: ::std::result::Result<
-            super::DeleteAccountByPasswordDtoPasswordEncryptType,
+            ::std::option::Option<super::DeleteAccountByPasswordDtoPasswordEncryptType>,
             ::std::string::String,
         >,
     }
@@ -7734,9 +10086,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 password: Err("no value supplied for password".to_string()),
-                password_encrypt_type: Ok(
-                    super::defaults::delete_account_by_password_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
             }
         }
     }
@@ -7757,7 +10107,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::DeleteAccountByPasswordDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::DeleteAccountByPasswordDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -8178,6 +10530,75 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-approvals"))]
+    #[derive(Clone, Debug)]
+    pub struct ExtraParams {
+        enable_time: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        end_time: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::default::Default for ExtraParams {
+        fn default() -> Self {
+            Self {
+                enable_time: Ok(Default::default()),
+                end_time: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ExtraParams {
+        pub fn enable_time<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enable_time = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enable_time: {e}")
+                });
+            self
+        }
+        pub fn end_time<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.end_time = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for end_time: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::TryFrom<ExtraParams> for super::ExtraParams {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ExtraParams,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                enable_time: value.enable_time?,
+                end_time: value.end_time?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-approvals"))]
+    impl ::std::convert::From<super::ExtraParams> for ExtraParams {
+        fn from(value: super::ExtraParams) -> Self {
+            Self {
+                enable_time: Ok(value.enable_time),
+                end_time: Ok(value.end_time),
+            }
+        }
+    }
     #[cfg(any(feature = "auth-mfa"))]
     #[derive(Clone, Debug)]
     pub struct FactorProfile {
@@ -8266,10 +10687,110 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-webauthn"))]
+    #[derive(Clone)]
+    pub struct FinalizeWebAuthnLoginDto {
+        credential: ::std::result::Result<
+            super::AuthenticationCredentialDto,
+            ::std::string::String,
+        >,
+        options: ::std::result::Result<
+            ::std::option::Option<super::SignInByWebAuthnOptionsDto>,
+            ::std::string::String,
+        >,
+        ticket: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::fmt::Debug for FinalizeWebAuthnLoginDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FinalizeWebAuthnLoginDto")
+                .field("credential", &self.credential)
+                .field("options", &self.options)
+                .field("ticket", &"[REDACTED]")
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::default::Default for FinalizeWebAuthnLoginDto {
+        fn default() -> Self {
+            Self {
+                credential: Err("no value supplied for credential".to_string()),
+                options: Ok(Default::default()),
+                ticket: Err("no value supplied for ticket".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl FinalizeWebAuthnLoginDto {
+        pub fn credential<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AuthenticationCredentialDto>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.credential = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for credential: {e}")
+                });
+            self
+        }
+        pub fn options<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::SignInByWebAuthnOptionsDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.options = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for options: {e}")
+                });
+            self
+        }
+        pub fn ticket<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ticket = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for ticket: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::convert::TryFrom<FinalizeWebAuthnLoginDto>
+    for super::FinalizeWebAuthnLoginDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: FinalizeWebAuthnLoginDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                credential: value.credential?,
+                options: value.options?,
+                ticket: value.ticket?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::convert::From<super::FinalizeWebAuthnLoginDto>
+    for FinalizeWebAuthnLoginDto {
+        fn from(value: super::FinalizeWebAuthnLoginDto) -> Self {
+            Self {
+                credential: Ok(value.credential),
+                options: Ok(value.options),
+                ticket: Ok(value.ticket),
+            }
+        }
+    }
     #[cfg(any(feature = "auth-sign-in"))]
     #[derive(Clone, Debug)]
     pub struct GenerateQrcodeDto {
-        auto_merge_qr_code: ::std::result::Result<bool, ::std::string::String>,
+        auto_merge_qr_code: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         context: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
@@ -8303,7 +10824,7 @@ pub mod builder {
     impl GenerateQrcodeDto {
         pub fn auto_merge_qr_code<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_merge_qr_code = value
@@ -8632,7 +11153,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct GetWechatMiniProgramPhoneDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -8641,7 +11162,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::default::Default for GetWechatMiniProgramPhoneDto {
         fn default() -> Self {
             Self {
@@ -8652,7 +11173,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl GetWechatMiniProgramPhoneDto {
         pub fn code<T>(mut self, value: T) -> Self
         where
@@ -8679,7 +11200,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::TryFrom<GetWechatMiniProgramPhoneDto>
     for super::GetWechatMiniProgramPhoneDto {
         type Error = super::error::ConversionError;
@@ -8692,13 +11213,669 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::From<super::GetWechatMiniProgramPhoneDto>
     for GetWechatMiniProgramPhoneDto {
         fn from(value: super::GetWechatMiniProgramPhoneDto) -> Self {
             Self {
                 code: Ok(value.code),
                 ext_idp_connidentifier: Ok(value.ext_idp_connidentifier),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct InvitationLinkDto {
+        identifier: ::std::result::Result<::std::string::String, ::std::string::String>,
+        signature: ::std::result::Result<::std::string::String, ::std::string::String>,
+        with_invitation_settings: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_invitee_info: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for InvitationLinkDto {
+        fn default() -> Self {
+            Self {
+                identifier: Err("no value supplied for identifier".to_string()),
+                signature: Err("no value supplied for signature".to_string()),
+                with_invitation_settings: Ok(Default::default()),
+                with_invitee_info: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl InvitationLinkDto {
+        pub fn identifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.identifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for identifier: {e}")
+                });
+            self
+        }
+        pub fn signature<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signature = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for signature: {e}")
+                });
+            self
+        }
+        pub fn with_invitation_settings<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_invitation_settings = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_invitation_settings: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_invitee_info<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_invitee_info = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_invitee_info: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<InvitationLinkDto> for super::InvitationLinkDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: InvitationLinkDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                identifier: value.identifier?,
+                signature: value.signature?,
+                with_invitation_settings: value.with_invitation_settings?,
+                with_invitee_info: value.with_invitee_info?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::InvitationLinkDto> for InvitationLinkDto {
+        fn from(value: super::InvitationLinkDto) -> Self {
+            Self {
+                identifier: Ok(value.identifier),
+                signature: Ok(value.signature),
+                with_invitation_settings: Ok(value.with_invitation_settings),
+                with_invitee_info: Ok(value.with_invitee_info),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct InviteeProfileDto {
+        address: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        birthdate: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        browser: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        company: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        country: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        custom_data: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
+        device: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        email: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        family_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        formatted: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        gender: ::std::result::Result<
+            ::std::option::Option<super::InviteeProfileDtoGender>,
+            ::std::string::String,
+        >,
+        given_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        locale: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        locality: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        middle_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        nickname: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        phone: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        phone_country_code: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        photo: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        postal_code: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        preferred_username: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        profile: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        region: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        street_address: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        username: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        website: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        zoneinfo: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for InviteeProfileDto {
+        fn default() -> Self {
+            Self {
+                address: Ok(Default::default()),
+                birthdate: Ok(Default::default()),
+                browser: Ok(Default::default()),
+                company: Ok(Default::default()),
+                country: Ok(Default::default()),
+                custom_data: Ok(Default::default()),
+                device: Ok(Default::default()),
+                email: Ok(Default::default()),
+                family_name: Ok(Default::default()),
+                formatted: Ok(Default::default()),
+                gender: Ok(Default::default()),
+                given_name: Ok(Default::default()),
+                locale: Ok(Default::default()),
+                locality: Ok(Default::default()),
+                middle_name: Ok(Default::default()),
+                name: Ok(Default::default()),
+                nickname: Ok(Default::default()),
+                phone: Ok(Default::default()),
+                phone_country_code: Ok(Default::default()),
+                photo: Ok(Default::default()),
+                postal_code: Ok(Default::default()),
+                preferred_username: Ok(Default::default()),
+                profile: Ok(Default::default()),
+                region: Ok(Default::default()),
+                street_address: Ok(Default::default()),
+                username: Ok(Default::default()),
+                website: Ok(Default::default()),
+                zoneinfo: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl InviteeProfileDto {
+        pub fn address<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.address = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for address: {e}")
+                });
+            self
+        }
+        pub fn birthdate<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.birthdate = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for birthdate: {e}")
+                });
+            self
+        }
+        pub fn browser<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.browser = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for browser: {e}")
+                });
+            self
+        }
+        pub fn company<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.company = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for company: {e}")
+                });
+            self
+        }
+        pub fn country<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.country = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for country: {e}")
+                });
+            self
+        }
+        pub fn custom_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.custom_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for custom_data: {e}")
+                });
+            self
+        }
+        pub fn device<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.device = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for device: {e}"));
+            self
+        }
+        pub fn email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for email: {e}"));
+            self
+        }
+        pub fn family_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.family_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for family_name: {e}")
+                });
+            self
+        }
+        pub fn formatted<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.formatted = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for formatted: {e}")
+                });
+            self
+        }
+        pub fn gender<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::InviteeProfileDtoGender>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.gender = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for gender: {e}"));
+            self
+        }
+        pub fn given_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.given_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for given_name: {e}")
+                });
+            self
+        }
+        pub fn locale<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.locale = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for locale: {e}"));
+            self
+        }
+        pub fn locality<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.locality = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for locality: {e}")
+                });
+            self
+        }
+        pub fn middle_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.middle_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for middle_name: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn nickname<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.nickname = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for nickname: {e}")
+                });
+            self
+        }
+        pub fn phone<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.phone = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for phone: {e}"));
+            self
+        }
+        pub fn phone_country_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.phone_country_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for phone_country_code: {e}"
+                    )
+                });
+            self
+        }
+        pub fn photo<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.photo = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for photo: {e}"));
+            self
+        }
+        pub fn postal_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.postal_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for postal_code: {e}")
+                });
+            self
+        }
+        pub fn preferred_username<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.preferred_username = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for preferred_username: {e}"
+                    )
+                });
+            self
+        }
+        pub fn profile<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.profile = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for profile: {e}")
+                });
+            self
+        }
+        pub fn region<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.region = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for region: {e}"));
+            self
+        }
+        pub fn street_address<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.street_address = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for street_address: {e}")
+                });
+            self
+        }
+        pub fn username<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.username = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for username: {e}")
+                });
+            self
+        }
+        pub fn website<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.website = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for website: {e}")
+                });
+            self
+        }
+        pub fn zoneinfo<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.zoneinfo = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for zoneinfo: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<InviteeProfileDto> for super::InviteeProfileDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: InviteeProfileDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                address: value.address?,
+                birthdate: value.birthdate?,
+                browser: value.browser?,
+                company: value.company?,
+                country: value.country?,
+                custom_data: value.custom_data?,
+                device: value.device?,
+                email: value.email?,
+                family_name: value.family_name?,
+                formatted: value.formatted?,
+                gender: value.gender?,
+                given_name: value.given_name?,
+                locale: value.locale?,
+                locality: value.locality?,
+                middle_name: value.middle_name?,
+                name: value.name?,
+                nickname: value.nickname?,
+                phone: value.phone?,
+                phone_country_code: value.phone_country_code?,
+                photo: value.photo?,
+                postal_code: value.postal_code?,
+                preferred_username: value.preferred_username?,
+                profile: value.profile?,
+                region: value.region?,
+                street_address: value.street_address?,
+                username: value.username?,
+                website: value.website?,
+                zoneinfo: value.zoneinfo?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::InviteeProfileDto> for InviteeProfileDto {
+        fn from(value: super::InviteeProfileDto) -> Self {
+            Self {
+                address: Ok(value.address),
+                birthdate: Ok(value.birthdate),
+                browser: Ok(value.browser),
+                company: Ok(value.company),
+                country: Ok(value.country),
+                custom_data: Ok(value.custom_data),
+                device: Ok(value.device),
+                email: Ok(value.email),
+                family_name: Ok(value.family_name),
+                formatted: Ok(value.formatted),
+                gender: Ok(value.gender),
+                given_name: Ok(value.given_name),
+                locale: Ok(value.locale),
+                locality: Ok(value.locality),
+                middle_name: Ok(value.middle_name),
+                name: Ok(value.name),
+                nickname: Ok(value.nickname),
+                phone: Ok(value.phone),
+                phone_country_code: Ok(value.phone_country_code),
+                photo: Ok(value.photo),
+                postal_code: Ok(value.postal_code),
+                preferred_username: Ok(value.preferred_username),
+                profile: Ok(value.profile),
+                region: Ok(value.region),
+                street_address: Ok(value.street_address),
+                username: Ok(value.username),
+                website: Ok(value.website),
+                zoneinfo: Ok(value.zoneinfo),
             }
         }
     }
@@ -8792,6 +11969,223 @@ pub mod builder {
     for MfaTokenIntrospectEndpointParams {
         fn from(value: super::MfaTokenIntrospectEndpointParams) -> Self {
             Self { token: Ok(value.token) }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct PolicyInviteJoinedOptionsDto {
+        email_pass_code_for_information_completion: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        phone_pass_code_for_information_completion: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for PolicyInviteJoinedOptionsDto {
+        fn default() -> Self {
+            Self {
+                email_pass_code_for_information_completion: Ok(Default::default()),
+                phone_pass_code_for_information_completion: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl PolicyInviteJoinedOptionsDto {
+        pub fn email_pass_code_for_information_completion<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email_pass_code_for_information_completion = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for email_pass_code_for_information_completion: {e}"
+                    )
+                });
+            self
+        }
+        pub fn phone_pass_code_for_information_completion<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.phone_pass_code_for_information_completion = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for phone_pass_code_for_information_completion: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<PolicyInviteJoinedOptionsDto>
+    for super::PolicyInviteJoinedOptionsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PolicyInviteJoinedOptionsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                email_pass_code_for_information_completion: value
+                    .email_pass_code_for_information_completion?,
+                phone_pass_code_for_information_completion: value
+                    .phone_pass_code_for_information_completion?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::PolicyInviteJoinedOptionsDto>
+    for PolicyInviteJoinedOptionsDto {
+        fn from(value: super::PolicyInviteJoinedOptionsDto) -> Self {
+            Self {
+                email_pass_code_for_information_completion: Ok(
+                    value.email_pass_code_for_information_completion,
+                ),
+                phone_pass_code_for_information_completion: Ok(
+                    value.phone_pass_code_for_information_completion,
+                ),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone)]
+    pub struct PolicyInviteeJoinedDto {
+        code: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        options: ::std::result::Result<
+            ::std::option::Option<super::PolicyInviteJoinedOptionsDto>,
+            ::std::string::String,
+        >,
+        profile: ::std::result::Result<
+            ::std::option::Option<super::InviteeProfileDto>,
+            ::std::string::String,
+        >,
+        receiver_type: ::std::result::Result<
+            ::std::option::Option<super::PolicyInviteeJoinedDtoReceiverType>,
+            ::std::string::String,
+        >,
+        token: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::fmt::Debug for PolicyInviteeJoinedDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PolicyInviteeJoinedDto")
+                .field("code", &self.code)
+                .field("options", &self.options)
+                .field("profile", &self.profile)
+                .field("receiver_type", &self.receiver_type)
+                .field("token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for PolicyInviteeJoinedDto {
+        fn default() -> Self {
+            Self {
+                code: Ok(Default::default()),
+                options: Ok(Default::default()),
+                profile: Ok(Default::default()),
+                receiver_type: Ok(Default::default()),
+                token: Err("no value supplied for token".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl PolicyInviteeJoinedDto {
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn options<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::PolicyInviteJoinedOptionsDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.options = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for options: {e}")
+                });
+            self
+        }
+        pub fn profile<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::InviteeProfileDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.profile = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for profile: {e}")
+                });
+            self
+        }
+        pub fn receiver_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::PolicyInviteeJoinedDtoReceiverType>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.receiver_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for receiver_type: {e}")
+                });
+            self
+        }
+        pub fn token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.token = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for token: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<PolicyInviteeJoinedDto>
+    for super::PolicyInviteeJoinedDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PolicyInviteeJoinedDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                code: value.code?,
+                options: value.options?,
+                profile: value.profile?,
+                receiver_type: value.receiver_type?,
+                token: value.token?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::PolicyInviteeJoinedDto> for PolicyInviteeJoinedDto {
+        fn from(value: super::PolicyInviteeJoinedDto) -> Self {
+            Self {
+                code: Ok(value.code),
+                options: Ok(value.options),
+                profile: Ok(value.profile),
+                receiver_type: Ok(value.receiver_type),
+                token: Ok(value.token),
+            }
         }
     }
     #[cfg(any(feature = "auth-sign-in"))]
@@ -9456,7 +12850,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     #[derive(Clone, Debug)]
     pub struct SignInByWebAuthnOptionsDto {
         context: ::std::result::Result<
@@ -9472,7 +12866,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::default::Default for SignInByWebAuthnOptionsDto {
         fn default() -> Self {
             Self {
@@ -9482,7 +12876,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl SignInByWebAuthnOptionsDto {
         pub fn context<T>(mut self, value: T) -> Self
         where
@@ -9523,7 +12917,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::TryFrom<SignInByWebAuthnOptionsDto>
     for super::SignInByWebAuthnOptionsDto {
         type Error = super::error::ConversionError;
@@ -9537,7 +12931,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-webauthn"))]
     impl ::std::convert::From<super::SignInByWebAuthnOptionsDto>
     for SignInByWebAuthnOptionsDto {
         fn from(value: super::SignInByWebAuthnOptionsDto) -> Self {
@@ -9978,6 +13372,153 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct UniversalInvitationUserJoinDto {
+        email_code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        identifier: ::std::result::Result<::std::string::String, ::std::string::String>,
+        profile: ::std::result::Result<
+            ::std::option::Option<super::UniversalInviteeProfileDto>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for UniversalInvitationUserJoinDto {
+        fn default() -> Self {
+            Self {
+                email_code: Err("no value supplied for email_code".to_string()),
+                identifier: Err("no value supplied for identifier".to_string()),
+                profile: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl UniversalInvitationUserJoinDto {
+        pub fn email_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for email_code: {e}")
+                });
+            self
+        }
+        pub fn identifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.identifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for identifier: {e}")
+                });
+            self
+        }
+        pub fn profile<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UniversalInviteeProfileDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.profile = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for profile: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<UniversalInvitationUserJoinDto>
+    for super::UniversalInvitationUserJoinDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UniversalInvitationUserJoinDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                email_code: value.email_code?,
+                identifier: value.identifier?,
+                profile: value.profile?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::UniversalInvitationUserJoinDto>
+    for UniversalInvitationUserJoinDto {
+        fn from(value: super::UniversalInvitationUserJoinDto) -> Self {
+            Self {
+                email_code: Ok(value.email_code),
+                identifier: Ok(value.identifier),
+                profile: Ok(value.profile),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct UniversalInviteeProfileDto {
+        email: ::std::result::Result<::std::string::String, ::std::string::String>,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for UniversalInviteeProfileDto {
+        fn default() -> Self {
+            Self {
+                email: Err("no value supplied for email".to_string()),
+                name: Err("no value supplied for name".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl UniversalInviteeProfileDto {
+        pub fn email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for email: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<UniversalInviteeProfileDto>
+    for super::UniversalInviteeProfileDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UniversalInviteeProfileDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                email: value.email?,
+                name: value.name?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::UniversalInviteeProfileDto>
+    for UniversalInviteeProfileDto {
+        fn from(value: super::UniversalInviteeProfileDto) -> Self {
+            Self {
+                email: Ok(value.email),
+                name: Ok(value.name),
+            }
+        }
+    }
     #[cfg(any(feature = "auth-profile"))]
     #[derive(Clone, Debug)]
     pub struct UpdateEmailByEmailPassCodeDto {
@@ -10144,6 +13685,47 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-webauthn"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdatePasskeyDto {
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::default::Default for UpdatePasskeyDto {
+        fn default() -> Self {
+            Self {
+                name: Err("no value supplied for name".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl UpdatePasskeyDto {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::convert::TryFrom<UpdatePasskeyDto> for super::UpdatePasskeyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdatePasskeyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { name: value.name? })
+        }
+    }
+    #[cfg(any(feature = "auth-webauthn"))]
+    impl ::std::convert::From<super::UpdatePasskeyDto> for UpdatePasskeyDto {
+        fn from(value: super::UpdatePasskeyDto) -> Self {
+            Self { name: Ok(value.name) }
+        }
+    }
     #[cfg(any(feature = "auth-profile"))]
     #[derive(Clone)]
     pub struct UpdatePasswordDto {
@@ -10156,7 +13738,11 @@ pub mod builder {
             ::std::string::String,
         >,
         password_encrypt_type: ::std::result::Result<
-            super::UpdatePasswordDtoPasswordEncryptType,
+            ::std::option::Option<super::UpdatePasswordDtoPasswordEncryptType>,
+            ::std::string::String,
+        >,
+        password_reset_token: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -10167,6 +13753,7 @@ pub mod builder {
                 .field("new_password", &"[REDACTED]")
                 .field("old_password", &"[REDACTED]")
                 .field("password_encrypt_type", &self.password_encrypt_type)
+                .field("password_reset_token", &self.password_reset_token)
                 .finish()
         }
     }
@@ -10176,9 +13763,8 @@ pub mod builder {
             Self {
                 new_password: Err("no value supplied for new_password".to_string()),
                 old_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::update_password_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
+                password_reset_token: Ok(Default::default()),
             }
         }
     }
@@ -10210,7 +13796,9 @@ pub mod builder {
         }
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePasswordDtoPasswordEncryptType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePasswordDtoPasswordEncryptType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.password_encrypt_type = value
@@ -10218,6 +13806,20 @@ pub mod builder {
                 .map_err(|e| {
                     format!(
                         "error converting supplied value for password_encrypt_type: {e}"
+                    )
+                });
+            self
+        }
+        pub fn password_reset_token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.password_reset_token = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for password_reset_token: {e}"
                     )
                 });
             self
@@ -10233,6 +13835,7 @@ pub mod builder {
                 new_password: value.new_password?,
                 old_password: value.old_password?,
                 password_encrypt_type: value.password_encrypt_type?,
+                password_reset_token: value.password_reset_token?,
             })
         }
     }
@@ -10243,6 +13846,7 @@ pub mod builder {
                 new_password: Ok(value.new_password),
                 old_password: Ok(value.old_password),
                 password_encrypt_type: Ok(value.password_encrypt_type),
+                password_reset_token: Ok(value.password_reset_token),
             }
         }
     }
@@ -10278,7 +13882,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::UpdateUserProfileDtoGender,
+            ::std::option::Option<super::UpdateUserProfileDtoGender>,
             ::std::string::String,
         >,
         identity_number: ::std::result::Result<
@@ -10325,7 +13929,7 @@ pub mod builder {
                 country: Ok(Default::default()),
                 custom_data: Ok(Default::default()),
                 external_id: Ok(Default::default()),
-                gender: Ok(super::defaults::update_user_profile_dto_gender()),
+                gender: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
                 name: Ok(Default::default()),
                 nickname: Ok(Default::default()),
@@ -10425,7 +14029,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdateUserProfileDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateUserProfileDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -10575,7 +14181,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-profile"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct UploadDto {
         folder: ::std::result::Result<
@@ -10587,7 +14193,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "auth-profile"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::default::Default for UploadDto {
         fn default() -> Self {
             Self {
@@ -10596,7 +14202,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-profile"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl UploadDto {
         pub fn folder<T>(mut self, value: T) -> Self
         where
@@ -10621,7 +14227,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-profile"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::TryFrom<UploadDto> for super::UploadDto {
         type Error = super::error::ConversionError;
         fn try_from(
@@ -10633,12 +14239,172 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-profile"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::From<super::UploadDto> for UploadDto {
         fn from(value: super::UploadDto) -> Self {
             Self {
                 folder: Ok(value.folder),
                 is_private: Ok(value.is_private),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    #[derive(Clone)]
+    pub struct ValidatePasswordDto {
+        email: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        password: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        password_encrypt_type: ::std::result::Result<
+            ::std::option::Option<super::ValidatePasswordDtoPasswordEncryptType>,
+            ::std::string::String,
+        >,
+        phone: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        phone_country_code: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        username: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::fmt::Debug for ValidatePasswordDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ValidatePasswordDto")
+                .field("email", &self.email)
+                .field("password", &"[REDACTED]")
+                .field("password_encrypt_type", &self.password_encrypt_type)
+                .field("phone", &self.phone)
+                .field("phone_country_code", &self.phone_country_code)
+                .field("username", &self.username)
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::default::Default for ValidatePasswordDto {
+        fn default() -> Self {
+            Self {
+                email: Ok(Default::default()),
+                password: Ok(Default::default()),
+                password_encrypt_type: Ok(Default::default()),
+                phone: Ok(Default::default()),
+                phone_country_code: Ok(Default::default()),
+                username: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ValidatePasswordDto {
+        pub fn email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.email = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for email: {e}"));
+            self
+        }
+        pub fn password<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.password = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for password: {e}")
+                });
+            self
+        }
+        pub fn password_encrypt_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ValidatePasswordDtoPasswordEncryptType>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.password_encrypt_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for password_encrypt_type: {e}"
+                    )
+                });
+            self
+        }
+        pub fn phone<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.phone = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for phone: {e}"));
+            self
+        }
+        pub fn phone_country_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.phone_country_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for phone_country_code: {e}"
+                    )
+                });
+            self
+        }
+        pub fn username<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.username = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for username: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::convert::TryFrom<ValidatePasswordDto> for super::ValidatePasswordDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ValidatePasswordDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                email: value.email?,
+                password: value.password?,
+                password_encrypt_type: value.password_encrypt_type?,
+                phone: value.phone?,
+                phone_country_code: value.phone_country_code?,
+                username: value.username?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-sign-in"))]
+    impl ::std::convert::From<super::ValidatePasswordDto> for ValidatePasswordDto {
+        fn from(value: super::ValidatePasswordDto) -> Self {
+            Self {
+                email: Ok(value.email),
+                password: Ok(value.password),
+                password_encrypt_type: Ok(value.password_encrypt_type),
+                phone: Ok(value.phone),
+                phone_country_code: Ok(value.phone_country_code),
+                username: Ok(value.username),
             }
         }
     }
@@ -10862,6 +14628,94 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "auth-invitations"))]
+    #[derive(Clone)]
+    pub struct VerifyInviteCodeDto {
+        code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        receiver_type: ::std::result::Result<
+            super::VerifyInviteCodeDtoReceiverType,
+            ::std::string::String,
+        >,
+        token: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::fmt::Debug for VerifyInviteCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("VerifyInviteCodeDto")
+                .field("code", &self.code)
+                .field("receiver_type", &self.receiver_type)
+                .field("token", &"[REDACTED]")
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::default::Default for VerifyInviteCodeDto {
+        fn default() -> Self {
+            Self {
+                code: Err("no value supplied for code".to_string()),
+                receiver_type: Err("no value supplied for receiver_type".to_string()),
+                token: Err("no value supplied for token".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl VerifyInviteCodeDto {
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn receiver_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::VerifyInviteCodeDtoReceiverType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.receiver_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for receiver_type: {e}")
+                });
+            self
+        }
+        pub fn token<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.token = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for token: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::TryFrom<VerifyInviteCodeDto> for super::VerifyInviteCodeDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: VerifyInviteCodeDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                code: value.code?,
+                receiver_type: value.receiver_type?,
+                token: value.token?,
+            })
+        }
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::convert::From<super::VerifyInviteCodeDto> for VerifyInviteCodeDto {
+        fn from(value: super::VerifyInviteCodeDto) -> Self {
+            Self {
+                code: Ok(value.code),
+                receiver_type: Ok(value.receiver_type),
+                token: Ok(value.token),
+            }
+        }
+    }
     #[cfg(any(feature = "auth-sign-in"))]
     #[derive(Clone)]
     pub struct VerifyRegistrationDto {
@@ -11039,7 +14893,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct WechatMobileAuthByCodeInput {
         app_id: ::std::result::Result<
@@ -11052,7 +14906,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::default::Default for WechatMobileAuthByCodeInput {
         fn default() -> Self {
             Self {
@@ -11062,7 +14916,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl WechatMobileAuthByCodeInput {
         pub fn app_id<T>(mut self, value: T) -> Self
         where
@@ -11097,7 +14951,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::TryFrom<WechatMobileAuthByCodeInput>
     for super::WechatMobileAuthByCodeInput {
         type Error = super::error::ConversionError;
@@ -11111,7 +14965,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "auth-sign-in"))]
+    #[cfg(any(feature = "auth-deprecated"))]
     impl ::std::convert::From<super::WechatMobileAuthByCodeInput>
     for WechatMobileAuthByCodeInput {
         fn from(value: super::WechatMobileAuthByCodeInput) -> Self {
@@ -11121,24 +14975,5 @@ pub mod builder {
                 conn_id: Ok(value.conn_id),
             }
         }
-    }
-}
-/// Generation of default values for serde.
-mod defaults {
-    #[cfg(any(feature = "auth-profile"))]
-    pub(super) fn delete_account_by_password_dto_password_encrypt_type() -> super::DeleteAccountByPasswordDtoPasswordEncryptType {
-        super::DeleteAccountByPasswordDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "auth-profile"))]
-    pub(super) fn device_info_status() -> super::DeviceInfoStatus {
-        super::DeviceInfoStatus::Activated
-    }
-    #[cfg(any(feature = "auth-profile"))]
-    pub(super) fn update_password_dto_password_encrypt_type() -> super::UpdatePasswordDtoPasswordEncryptType {
-        super::UpdatePasswordDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "auth-profile"))]
-    pub(super) fn update_user_profile_dto_gender() -> super::UpdateUserProfileDtoGender {
-        super::UpdateUserProfileDtoGender::U
     }
 }

@@ -137,6 +137,100 @@ pub struct ActionAuth {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub user_ids: ::std::vec::Vec<::std::string::String>,
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AddInvitationPolicyUserAttributionDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct AddInvitationPolicyUserAttributionDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(rename = "targetIdentifier")]
+    pub target_identifier: ::std::string::String,
+    #[serde(rename = "targetType")]
+    pub target_type: AddInvitationPolicyUserAttributionDtoTargetType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl AddInvitationPolicyUserAttributionDto {
+    pub fn builder() -> builder::AddInvitationPolicyUserAttributionDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AddInvitationPolicyUserAttributionDtoTargetType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum AddInvitationPolicyUserAttributionDtoTargetType {
+    #[serde(rename = "department")]
+    Department,
+    #[serde(rename = "post")]
+    Post,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "group")]
+    Group,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for AddInvitationPolicyUserAttributionDtoTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Department => f.write_str("department"),
+            Self::Post => f.write_str("post"),
+            Self::Role => f.write_str("role"),
+            Self::Group => f.write_str("group"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for AddInvitationPolicyUserAttributionDtoTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "department" => Ok(Self::Department),
+            "post" => Ok(Self::Post),
+            "role" => Ok(Self::Role),
+            "group" => Ok(Self::Group),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for AddInvitationPolicyUserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for AddInvitationPolicyUserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AddInvitationPolicyUserAttributionsBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct AddInvitationPolicyUserAttributionsBatchDto {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    pub targets: ::std::vec::Vec<InvitationPolicyUserAttributionListDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl AddInvitationPolicyUserAttributionsBatchDto {
+    pub fn builder() -> builder::AddInvitationPolicyUserAttributionsBatchDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-security"))]
 ///`AddWhitelistDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -207,6 +301,78 @@ impl ::std::convert::TryFrom<::std::string::String> for AddWhitelistDtoType {
         value.parse()
     }
 }
+#[cfg(any(feature = "mgmt-security"))]
+///`AddWhitelistOfAppDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct AddWhitelistOfAppDto {
+    #[serde(rename = "appId")]
+    pub app_id: ::std::string::String,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub list: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: AddWhitelistOfAppDtoType,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl AddWhitelistOfAppDto {
+    pub fn builder() -> builder::AddWhitelistOfAppDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`AddWhitelistOfAppDtoType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum AddWhitelistOfAppDtoType {
+    #[serde(rename = "USERNAME")]
+    Username,
+    #[serde(rename = "EMAIL")]
+    Email,
+    #[serde(rename = "PHONE")]
+    Phone,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for AddWhitelistOfAppDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Username => f.write_str("USERNAME"),
+            Self::Email => f.write_str("EMAIL"),
+            Self::Phone => f.write_str("PHONE"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for AddWhitelistOfAppDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "USERNAME" => Ok(Self::Username),
+            "EMAIL" => Ok(Self::Email),
+            "PHONE" => Ok(Self::Phone),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for AddWhitelistOfAppDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String> for AddWhitelistOfAppDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`AdminAuditLogDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -227,6 +393,11 @@ pub struct AdminAuditLogDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_detail: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "eventDetails",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub event_details: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub geoip: GeoIp,
     #[serde(
@@ -242,9 +413,11 @@ pub struct AdminAuditLogDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub origin_value: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "parsedUserAgent")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub parsed_user_agent: ParsedUserAgent,
+    #[serde(
+        rename = "parsedUserAgent",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub parsed_user_agent: ::std::option::Option<ParsedUserAgent>,
     #[serde(rename = "requestId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub request_id: ::std::string::String,
@@ -260,6 +433,8 @@ pub struct AdminAuditLogDto {
     pub target_value: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub timestamp: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub ua: ParsedUserAgent,
     #[serde(rename = "userAgent")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub user_agent: ::std::string::String,
@@ -304,6 +479,14 @@ pub enum AdminAuditLogDtoOperationType {
     Remove,
     #[serde(rename = "query")]
     Query,
+    #[serde(rename = "sendInvitation")]
+    SendInvitation,
+    #[serde(rename = "revertInvitation")]
+    RevertInvitation,
+    #[serde(rename = "approval")]
+    Approval,
+    #[serde(rename = "reject")]
+    Reject,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -330,6 +513,10 @@ impl ::std::fmt::Display for AdminAuditLogDtoOperationType {
             Self::Add => f.write_str("add"),
             Self::Remove => f.write_str("remove"),
             Self::Query => f.write_str("query"),
+            Self::SendInvitation => f.write_str("sendInvitation"),
+            Self::RevertInvitation => f.write_str("revertInvitation"),
+            Self::Approval => f.write_str("approval"),
+            Self::Reject => f.write_str("reject"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -360,6 +547,10 @@ impl ::std::str::FromStr for AdminAuditLogDtoOperationType {
                 "add" => Self::Add,
                 "remove" => Self::Remove,
                 "query" => Self::Query,
+                "sendInvitation" => Self::SendInvitation,
+                "revertInvitation" => Self::RevertInvitation,
+                "approval" => Self::Approval,
+                "reject" => Self::Reject,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -447,6 +638,24 @@ pub enum AdminAuditLogDtoResourceType {
     Authorization,
     #[serde(rename = "userAuthorization")]
     UserAuthorization,
+    #[serde(rename = "adminPermissionRole")]
+    AdminPermissionRole,
+    #[serde(rename = "adminPermissionAdmin")]
+    AdminPermissionAdmin,
+    #[serde(rename = "adminPermissionPolicy")]
+    AdminPermissionPolicy,
+    #[serde(rename = "universalInvitation")]
+    UniversalInvitation,
+    #[serde(rename = "policyInvitation")]
+    PolicyInvitation,
+    #[serde(rename = "invitationRoster")]
+    InvitationRoster,
+    #[serde(rename = "invitationUser")]
+    InvitationUser,
+    #[serde(rename = "invitationPolicy")]
+    InvitationPolicy,
+    #[serde(rename = "applicant")]
+    Applicant,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -487,6 +696,15 @@ impl ::std::fmt::Display for AdminAuditLogDtoResourceType {
             Self::DataPolicy => f.write_str("dataPolicy"),
             Self::Authorization => f.write_str("authorization"),
             Self::UserAuthorization => f.write_str("userAuthorization"),
+            Self::AdminPermissionRole => f.write_str("adminPermissionRole"),
+            Self::AdminPermissionAdmin => f.write_str("adminPermissionAdmin"),
+            Self::AdminPermissionPolicy => f.write_str("adminPermissionPolicy"),
+            Self::UniversalInvitation => f.write_str("universalInvitation"),
+            Self::PolicyInvitation => f.write_str("policyInvitation"),
+            Self::InvitationRoster => f.write_str("invitationRoster"),
+            Self::InvitationUser => f.write_str("invitationUser"),
+            Self::InvitationPolicy => f.write_str("invitationPolicy"),
+            Self::Applicant => f.write_str("applicant"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -529,6 +747,15 @@ impl ::std::str::FromStr for AdminAuditLogDtoResourceType {
                 "dataPolicy" => Self::DataPolicy,
                 "authorization" => Self::Authorization,
                 "userAuthorization" => Self::UserAuthorization,
+                "adminPermissionRole" => Self::AdminPermissionRole,
+                "adminPermissionAdmin" => Self::AdminPermissionAdmin,
+                "adminPermissionPolicy" => Self::AdminPermissionPolicy,
+                "universalInvitation" => Self::UniversalInvitation,
+                "policyInvitation" => Self::PolicyInvitation,
+                "invitationRoster" => Self::InvitationRoster,
+                "invitationUser" => Self::InvitationUser,
+                "invitationPolicy" => Self::InvitationPolicy,
+                "applicant" => Self::Applicant,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -609,6 +836,195 @@ for Any {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AppValidateRuleDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct AppValidateRuleDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub content: AppValidateRuleDtoContent,
+    #[serde(
+        rename = "errorMessage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_message: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<ErrMsgI18nDto>,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub type_: AppValidateRuleDtoType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl AppValidateRuleDto {
+    pub fn builder() -> builder::AppValidateRuleDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AppValidateRuleDtoContent`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum AppValidateRuleDtoContent {
+    None,
+    #[serde(rename = "regExp")]
+    RegExp,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "isNumber")]
+    IsNumber,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for AppValidateRuleDtoContent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::RegExp => f.write_str("regExp"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::IsNumber => f.write_str("isNumber"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for AppValidateRuleDtoContent {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "None" => Self::None,
+                "regExp" => Self::RegExp,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                "isNumber" => Self::IsNumber,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for AppValidateRuleDtoContent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for AppValidateRuleDtoContent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`AppValidateRuleDtoType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum AppValidateRuleDtoType {
+    None,
+    #[serde(rename = "regExp")]
+    RegExp,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "isNumber")]
+    IsNumber,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for AppValidateRuleDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::RegExp => f.write_str("regExp"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::IsNumber => f.write_str("isNumber"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for AppValidateRuleDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "None" => Self::None,
+                "regExp" => Self::RegExp,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                "isNumber" => Self::IsNumber,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for AppValidateRuleDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for AppValidateRuleDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ApprovalUniversalInvitationApplicantDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ApprovalUniversalInvitationApplicantDto {
+    #[serde(rename = "applicantIds")]
+    pub applicant_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ApprovalUniversalInvitationApplicantDto {
+    pub fn builder() -> builder::ApprovalUniversalInvitationApplicantDto {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -949,6 +1365,56 @@ pub struct AuthorizeResourcesDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 impl AuthorizeResourcesDto {
     pub fn builder() -> builder::AuthorizeResourcesDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`BatchBindPolicy`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct BatchBindPolicy {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(rename = "rosterIds")]
+    pub roster_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl BatchBindPolicy {
+    pub fn builder() -> builder::BatchBindPolicy {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`BatchCreateDnefReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct BatchCreateDnefReq {
+    #[serde(rename = "fieldList")]
+    pub field_list: ::std::vec::Vec<ExtendField>,
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "resourceCode")]
+    pub resource_code: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl BatchCreateDnefReq {
+    pub fn builder() -> builder::BatchCreateDnefReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`BatchUnbindPolicy`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct BatchUnbindPolicy {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(rename = "rosterIds")]
+    pub roster_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl BatchUnbindPolicy {
+    pub fn builder() -> builder::BatchUnbindPolicy {
         Default::default()
     }
 }
@@ -1535,35 +2001,195 @@ pub struct CheckUserSameLevelPermissionRespDto {
 pub type CheckUserSameLevelPermissionResponseDto = genauth_api_types::envelope::Enveloped<
     CheckUserSameLevelPermissionDataDto,
 >;
-#[cfg(any(feature = "mgmt-events"))]
-///`ClickCostContactDto`
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CombineFilterItemDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
-#[serde(transparent)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-pub struct ClickCostContactDto(
-    pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-);
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::ops::Deref for ClickCostContactDto {
-    type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-    fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        &self.0
+pub struct CombineFilterItemDto {
+    pub operator: CombineFilterItemDtoOperator,
+    #[serde(rename = "type")]
+    pub type_: ::std::string::String,
+    pub value: CombineFilterItemDtoValue,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl CombineFilterItemDto {
+    pub fn builder() -> builder::CombineFilterItemDto {
+        Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::convert::From<ClickCostContactDto>
-for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-    fn from(value: ClickCostContactDto) -> Self {
-        value.0
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CombineFilterItemDtoOperator`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CombineFilterItemDtoOperator {
+    #[serde(rename = "EQUAL")]
+    Equal,
+    #[serde(rename = "NOT_EQUAL")]
+    NotEqual,
+    #[serde(rename = "CONTAINS")]
+    Contains,
+    #[serde(rename = "NOT_CONTAINS")]
+    NotContains,
+    #[serde(rename = "IS_NULL")]
+    IsNull,
+    #[serde(rename = "NOT_NULL")]
+    NotNull,
+    #[serde(rename = "IN")]
+    In,
+    #[serde(rename = "NOT_IN")]
+    NotIn,
+    #[serde(rename = "GREATER")]
+    Greater,
+    #[serde(rename = "LESSER")]
+    Lesser,
+    #[serde(rename = "BETWEEN")]
+    Between,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for CombineFilterItemDtoOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Equal => f.write_str("EQUAL"),
+            Self::NotEqual => f.write_str("NOT_EQUAL"),
+            Self::Contains => f.write_str("CONTAINS"),
+            Self::NotContains => f.write_str("NOT_CONTAINS"),
+            Self::IsNull => f.write_str("IS_NULL"),
+            Self::NotNull => f.write_str("NOT_NULL"),
+            Self::In => f.write_str("IN"),
+            Self::NotIn => f.write_str("NOT_IN"),
+            Self::Greater => f.write_str("GREATER"),
+            Self::Lesser => f.write_str("LESSER"),
+            Self::Between => f.write_str("BETWEEN"),
+        }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
-for ClickCostContactDto {
-    fn from(
-        value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    ) -> Self {
-        Self(value)
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for CombineFilterItemDtoOperator {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "EQUAL" => Ok(Self::Equal),
+            "NOT_EQUAL" => Ok(Self::NotEqual),
+            "CONTAINS" => Ok(Self::Contains),
+            "NOT_CONTAINS" => Ok(Self::NotContains),
+            "IS_NULL" => Ok(Self::IsNull),
+            "NOT_NULL" => Ok(Self::NotNull),
+            "IN" => Ok(Self::In),
+            "NOT_IN" => Ok(Self::NotIn),
+            "GREATER" => Ok(Self::Greater),
+            "LESSER" => Ok(Self::Lesser),
+            "BETWEEN" => Ok(Self::Between),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for CombineFilterItemDtoOperator {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for CombineFilterItemDtoOperator {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CombineFilterItemDtoValue`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CombineFilterItemDtoValue {
+    String(::std::string::String),
+    Number(f64),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for CombineFilterItemDtoValue {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::String(x) => x.fmt(f),
+            Self::Number(x) => x.fmt(f),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::From<f64> for CombineFilterItemDtoValue {
+    fn from(value: f64) -> Self {
+        Self::Number(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CombineFiltersBaseDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CombineFiltersBaseDto {
+    pub filters: ::std::vec::Vec<CombineFilterItemDto>,
+    #[serde(rename = "type")]
+    pub type_: CombineFiltersBaseDtoType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl CombineFiltersBaseDto {
+    pub fn builder() -> builder::CombineFiltersBaseDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CombineFiltersBaseDtoType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CombineFiltersBaseDtoType {
+    #[serde(rename = "and")]
+    And,
+    #[serde(rename = "or")]
+    Or,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for CombineFiltersBaseDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::And => f.write_str("and"),
+            Self::Or => f.write_str("or"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for CombineFiltersBaseDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "and" => Ok(Self::And),
+            "or" => Ok(Self::Or),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for CombineFiltersBaseDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for CombineFiltersBaseDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -1583,6 +2209,8 @@ pub struct CommonResourceDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(
@@ -1704,6 +2332,20 @@ pub struct CommonResourcePagingDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub total_count: i64,
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CommonUserDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CommonUserDto {
+    #[serde(
+        rename = "displayName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub display_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub photo: ::std::option::Option<::std::string::String>,
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`Condition`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -1718,6 +2360,19 @@ pub struct Condition {
 #[cfg(any(feature = "mgmt-metadata"))]
 impl Condition {
     pub fn builder() -> builder::Condition {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+///`Config`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct Config {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub options: ::std::vec::Vec<Option>,
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl Config {
+    pub fn builder() -> builder::Config {
         Default::default()
     }
 }
@@ -1833,6 +2488,38 @@ impl CookieSettingsDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CopyInvitationPolicyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CopyInvitationPolicyDto {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl CopyInvitationPolicyDto {
+    pub fn builder() -> builder::CopyInvitationPolicyDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`CopyRowRelationDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CopyRowRelationDto {
+    #[serde(rename = "modelId")]
+    pub model_id: ::std::string::String,
+    #[serde(rename = "relationRowId")]
+    pub relation_row_id: ::std::string::String,
+    #[serde(rename = "rowId")]
+    pub row_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl CopyRowRelationDto {
+    pub fn builder() -> builder::CopyRowRelationDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`CostCurrentPackageInfo`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -1924,6 +2611,8 @@ pub struct CountCustomFieldsDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateArrayDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
     #[serde(rename = "resourceCode")]
@@ -2071,6 +2760,8 @@ impl<'de> ::serde::Deserialize<'de> for CreateArrayDataResourceDtoResourceName {
 pub struct CreateArrayDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "resourceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub resource_code: CreateArrayDataResourceRespDtoResourceCode,
@@ -2316,6 +3007,8 @@ impl CreateAuthorizeDataPolicyDto {
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDataPolicyDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyName")]
     pub policy_name: CreateDataPolicyDtoPolicyName,
     #[serde(rename = "statementList")]
@@ -2395,6 +3088,8 @@ pub struct CreateDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub policy_id: ::std::string::String,
@@ -2488,6 +3183,14 @@ pub type CreateDataPolicyResponseDto = genauth_api_types::envelope::Enveloped<
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "namespaceCode")]
     pub namespace_code: CreateDataResourceDtoNamespaceCode,
     #[serde(rename = "resourceCode")]
@@ -2698,7 +3401,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoResourceName {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum CreateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
-    String(CreateDataResourceDtoStructString),
+    String(::std::string::String),
     Array(::std::vec::Vec<::std::string::String>),
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -2708,82 +3411,10 @@ impl ::std::convert::From<DataResourceTreeStructs> for CreateDataResourceDtoStru
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<CreateDataResourceDtoStructString>
-for CreateDataResourceDtoStruct {
-    fn from(value: CreateDataResourceDtoStructString) -> Self {
-        Self::String(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
 for CreateDataResourceDtoStruct {
     fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
         Self::Array(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-///`CreateDataResourceDtoStructString`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct CreateDataResourceDtoStructString(::std::string::String);
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::ops::Deref for CreateDataResourceDtoStructString {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<CreateDataResourceDtoStructString> for ::std::string::String {
-    fn from(value: CreateDataResourceDtoStructString) -> Self {
-        value.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::str::FromStr for CreateDataResourceDtoStructString {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 500usize {
-            return Err("longer than 500 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<&str> for CreateDataResourceDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<::std::string::String>
-for CreateDataResourceDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl<'de> ::serde::Deserialize<'de> for CreateDataResourceDtoStructString {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -2846,6 +3477,15 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceDtoTyp
 pub struct CreateDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "resourceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub resource_code: CreateDataResourceRespDtoResourceCode,
@@ -3010,7 +3650,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateDataResourceRespDtoResourceName {
 #[serde(untagged)]
 pub enum CreateDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
-    String(CreateDataResourceRespDtoStructString),
+    String(::std::string::String),
     Array(::std::vec::Vec<::std::string::String>),
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -3020,83 +3660,10 @@ impl ::std::convert::From<DataResourceTreeStructs> for CreateDataResourceRespDto
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<CreateDataResourceRespDtoStructString>
-for CreateDataResourceRespDtoStruct {
-    fn from(value: CreateDataResourceRespDtoStructString) -> Self {
-        Self::String(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
 for CreateDataResourceRespDtoStruct {
     fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
         Self::Array(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-///`CreateDataResourceRespDtoStructString`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct CreateDataResourceRespDtoStructString(::std::string::String);
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::ops::Deref for CreateDataResourceRespDtoStructString {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<CreateDataResourceRespDtoStructString>
-for ::std::string::String {
-    fn from(value: CreateDataResourceRespDtoStructString) -> Self {
-        value.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::str::FromStr for CreateDataResourceRespDtoStructString {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 500usize {
-            return Err("longer than 500 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<&str> for CreateDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<::std::string::String>
-for CreateDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl<'de> ::serde::Deserialize<'de> for CreateDataResourceRespDtoStructString {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -3163,6 +3730,80 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateDataResourceRespDt
 pub type CreateDataResourceResponseDto = genauth_api_types::envelope::Enveloped<
     CreateDataResourceRespDto,
 >;
+#[cfg(any(feature = "mgmt-metadata"))]
+///`CreateDnefReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CreateDnefReq {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub config: ::std::option::Option<Config>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    pub key: ::std::string::String,
+    pub label: ::std::string::String,
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "resourceCode")]
+    pub resource_code: ::std::string::String,
+    #[serde(rename = "valueType")]
+    pub value_type: CreateDnefReqValueType,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl CreateDnefReq {
+    pub fn builder() -> builder::CreateDnefReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`CreateDnefReqValueType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CreateDnefReqValueType {
+    #[serde(rename = "STRING")]
+    String,
+    #[serde(rename = "SELECT")]
+    Select,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl ::std::fmt::Display for CreateDnefReqValueType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::String => f.write_str("STRING"),
+            Self::Select => f.write_str("SELECT"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl ::std::str::FromStr for CreateDnefReqValueType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "STRING" => Ok(Self::String),
+            "SELECT" => Ok(Self::Select),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl ::std::convert::TryFrom<&str> for CreateDnefReqValueType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl ::std::convert::TryFrom<::std::string::String> for CreateDnefReqValueType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`CreateEventAppDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3183,12 +3824,10 @@ impl CreateEventAppDto {
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateFunctionModelDto {
-    #[serde(
-        rename = "dataType",
-        default = "defaults::create_function_model_dto_data_type"
-    )]
-    pub data_type: CreateFunctionModelDtoDataType,
-    pub description: ::serde_json::Value,
+    #[serde(rename = "dataType", skip_serializing_if = "::std::option::Option::is_none")]
+    pub data_type: ::std::option::Option<CreateFunctionModelDtoDataType>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub enable: ::std::option::Option<bool>,
     pub name: ::std::string::String,
@@ -3251,12 +3890,6 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelDtoDa
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl ::std::default::Default for CreateFunctionModelDtoDataType {
-    fn default() -> Self {
-        CreateFunctionModelDtoDataType::List
     }
 }
 #[cfg(any(feature = "mgmt-metadata"))]
@@ -3452,12 +4085,207 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateFunctionModelField
         value.parse()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CreateInvitationPolicyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CreateInvitationPolicyDto {
+    #[serde(
+        rename = "allowSkipBindExtIdp",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub allow_skip_bind_ext_idp: ::std::option::Option<bool>,
+    #[serde(
+        rename = "defaultPasswordConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_password_config: ::std::option::Option<DefaultPasswordConfigDto>,
+    #[serde(
+        rename = "enabledExtIdp",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_ext_idp: ::std::option::Option<bool>,
+    #[serde(
+        rename = "enabledIdentifierVerify",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_identifier_verify: ::std::option::Option<bool>,
+    #[serde(
+        rename = "enabledInfoFill",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_info_fill: ::std::option::Option<bool>,
+    #[serde(
+        rename = "extIdpBindMsg",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub ext_idp_bind_msg: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extIdpConnIds",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub ext_idp_conn_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "extendsFields",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub extends_fields: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "inviteLinkConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invite_link_config: ::std::option::Option<InvitationLinkConfigDto>,
+    #[serde(
+        rename = "inviteMethod",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invite_method: ::std::option::Option<CreateInvitationPolicyDtoInviteMethod>,
+    pub name: ::std::string::String,
+    #[serde(
+        rename = "registerInfoFillMsg",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub register_info_fill_msg: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "sendVerifyCodeMethod",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_verify_code_method: ::std::option::Option<
+        CreateInvitationPolicyDtoSendVerifyCodeMethod,
+    >,
+    #[serde(
+        rename = "showPasswordInInviteEmail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_password_in_invite_email: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl CreateInvitationPolicyDto {
+    pub fn builder() -> builder::CreateInvitationPolicyDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CreateInvitationPolicyDtoInviteMethod`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CreateInvitationPolicyDtoInviteMethod {
+    #[serde(rename = "email")]
+    Email,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for CreateInvitationPolicyDtoInviteMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Email => f.write_str("email"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for CreateInvitationPolicyDtoInviteMethod {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "email" => Ok(Self::Email),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for CreateInvitationPolicyDtoInviteMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for CreateInvitationPolicyDtoInviteMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CreateInvitationPolicyDtoSendVerifyCodeMethod`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum CreateInvitationPolicyDtoSendVerifyCodeMethod {
+    #[serde(rename = "prioritySMS")]
+    PrioritySms,
+    #[serde(rename = "priorityEmail")]
+    PriorityEmail,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for CreateInvitationPolicyDtoSendVerifyCodeMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::PrioritySms => f.write_str("prioritySMS"),
+            Self::PriorityEmail => f.write_str("priorityEmail"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for CreateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "prioritySMS" => Ok(Self::PrioritySms),
+            "priorityEmail" => Ok(Self::PriorityEmail),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for CreateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for CreateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`CreateInvitationRosterDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CreateInvitationRosterDto {
+    pub name: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl CreateInvitationRosterDto {
+    pub fn builder() -> builder::CreateInvitationRosterDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`CreateNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateNamespaceDto {
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -3486,6 +4314,8 @@ impl CreateNamespacesBatchDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateNamespacesBatchItemDto {
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -3522,6 +4352,8 @@ impl CreateOperateModelDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePermissionNamespaceDto {
     pub code: CreatePermissionNamespaceDtoCode,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     pub name: CreatePermissionNamespaceDtoName,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -3666,6 +4498,8 @@ impl<'de> ::serde::Deserialize<'de> for CreatePermissionNamespaceDtoName {
 pub struct CreatePermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -3693,6 +4527,8 @@ impl CreatePermissionNamespacesBatchDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePermissionNamespacesBatchItemDto {
     pub code: CreatePermissionNamespacesBatchItemDtoCode,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     pub name: CreatePermissionNamespacesBatchItemDtoName,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -3844,8 +4680,11 @@ pub struct CreatePipelineFunctionDto {
     pub func_description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "funcName")]
     pub func_name: ::std::string::String,
-    #[serde(rename = "isAsynchronous", default)]
-    pub is_asynchronous: bool,
+    #[serde(
+        rename = "isAsynchronous",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub is_asynchronous: ::std::option::Option<bool>,
     pub scene: CreatePipelineFunctionDtoScene,
     #[serde(rename = "sourceCode")]
     pub source_code: ::std::string::String,
@@ -3854,8 +4693,8 @@ pub struct CreatePipelineFunctionDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub terminate_on_timeout: ::std::option::Option<bool>,
-    #[serde(default = "defaults::create_pipeline_function_dto_timeout")]
-    pub timeout: f64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub timeout: ::std::option::Option<f64>,
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl CreatePipelineFunctionDto {
@@ -3975,6 +4814,8 @@ pub struct CreateResourceBatchItemDto {
     pub api_identifier: ::std::option::Option<::std::string::String>,
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "type")]
     pub type_: CreateResourceBatchItemDtoType,
@@ -4060,6 +4901,8 @@ pub struct CreateResourceDto {
     )]
     pub api_identifier: ::std::option::Option<::std::string::String>,
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4234,6 +5077,8 @@ impl<'de> ::serde::Deserialize<'de> for CreateRowDtoRowId {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateStringDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
     #[serde(rename = "resourceCode")]
@@ -4443,6 +5288,8 @@ impl<'de> ::serde::Deserialize<'de> for CreateStringDataResourceDtoStruct {
 pub struct CreateStringDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "resourceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub resource_code: CreateStringDataResourceRespDtoResourceCode,
@@ -4745,18 +5592,20 @@ pub type CreateStringDataResourceResponseDto = genauth_api_types::envelope::Enve
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTerminalDto {
-    #[serde(default)]
-    pub cookie: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cookie: ::std::option::Option<bool>,
     #[serde(rename = "customData")]
     pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "deviceUniqueId")]
     pub device_unique_id: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fde: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hks: ::std::option::Option<::std::string::String>,
-    #[serde(default)]
-    pub hor: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub hor: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub imei: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4846,6 +5695,14 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateTerminalDtoType {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTreeDataResourceDto {
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "namespaceCode")]
     pub namespace_code: ::std::string::String,
     #[serde(rename = "resourceCode")]
@@ -4993,6 +5850,15 @@ impl<'de> ::serde::Deserialize<'de> for CreateTreeDataResourceDtoResourceName {
 pub struct CreateTreeDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "resourceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub resource_code: CreateTreeDataResourceRespDtoResourceCode,
@@ -5248,6 +6114,11 @@ pub struct CreateWebhookDto {
     pub enabled: ::std::option::Option<bool>,
     pub events: ::std::vec::Vec<CreateWebhookDtoEventsItem>,
     pub name: ::std::string::String,
+    #[serde(
+        rename = "retryConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub retry_config: ::std::option::Option<WebhookRetryConfigV3Dto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub secret: ::std::option::Option<::std::string::String>,
     pub url: ::std::string::String,
@@ -5260,6 +6131,7 @@ impl ::std::fmt::Debug for CreateWebhookDto {
             .field("enabled", &self.enabled)
             .field("events", &self.events)
             .field("name", &self.name)
+            .field("retry_config", &self.retry_config)
             .field("secret", &"[REDACTED]")
             .field("url", &self.url)
             .finish()
@@ -5480,6 +6352,8 @@ pub enum CreateWebhookDtoEventsItem {
     DataStrategyPermissionAdd,
     #[serde(rename = "unusual-location:login")]
     UnusualLocationLogin,
+    #[serde(rename = "refresh-token")]
+    RefreshToken,
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl ::std::fmt::Display for CreateWebhookDtoEventsItem {
@@ -5578,6 +6452,7 @@ impl ::std::fmt::Display for CreateWebhookDtoEventsItem {
                 f.write_str("data-strategy-permission:add")
             }
             Self::UnusualLocationLogin => f.write_str("unusual-location:login"),
+            Self::RefreshToken => f.write_str("refresh-token"),
         }
     }
 }
@@ -5667,6 +6542,7 @@ impl ::std::str::FromStr for CreateWebhookDtoEventsItem {
             "data-strategy-permission:revoke" => Ok(Self::DataStrategyPermissionRevoke),
             "data-strategy-permission:add" => Ok(Self::DataStrategyPermissionAdd),
             "unusual-location:login" => Ok(Self::UnusualLocationLogin),
+            "refresh-token" => Ok(Self::RefreshToken),
             _ => Err("invalid value".into()),
         }
     }
@@ -5728,9 +6604,10 @@ pub struct CustomFieldDto {
     #[serde(rename = "dataType")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub data_type: CustomFieldDtoDataType,
-    #[serde(default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub encrypted: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub encrypted: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<CustomFieldI18n>,
     #[serde(rename = "isUnique")]
@@ -5746,15 +6623,19 @@ pub struct CustomFieldDto {
     #[serde(rename = "targetType")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub target_type: CustomFieldDtoTargetType,
-    #[serde(rename = "userEditable", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub user_editable: bool,
+    #[serde(
+        rename = "userEditable",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub user_editable: ::std::option::Option<bool>,
     #[serde(rename = "visibleInAdminConsole")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub visible_in_admin_console: bool,
-    #[serde(rename = "visibleInUserCenter", default = "defaults::default_bool::<true>")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub visible_in_user_center: bool,
+    #[serde(
+        rename = "visibleInUserCenter",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub visible_in_user_center: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`CustomFieldDtoDataType`
@@ -5886,14 +6767,14 @@ impl ::std::convert::TryFrom<::std::string::String> for CustomFieldDtoTargetType
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-metadata"))]
+#[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
 ///`CustomFieldI18n`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct CustomFieldI18n {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub label: LangObject,
 }
-#[cfg(any(feature = "mgmt-metadata"))]
+#[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
 impl CustomFieldI18n {
     pub fn builder() -> builder::CustomFieldI18n {
         Default::default()
@@ -5924,9 +6805,16 @@ impl CustomFieldSelectOption {
 pub type DataPoliciesPaginatedRespDto = genauth_api_types::envelope::Page<ListDataPoliciesRespDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataPoliciesSimplePaginatedRespDto`
-pub type DataPoliciesSimplePaginatedRespDto = genauth_api_types::envelope::Page<
-    ListSimpleDataPoliciesRespDto,
->;
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct DataPoliciesSimplePaginatedRespDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<ListSimpleDataPoliciesRespDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DataResourceSimpleRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -5949,6 +6837,11 @@ pub struct DataResourceTreeStructs {
     >,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: DataResourceTreeStructsCode,
+    #[serde(
+        rename = "extendFieldValue",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extend_field_value: ::std::option::Option<::serde_json::Value>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: DataResourceTreeStructsName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6321,6 +7214,72 @@ impl ::std::convert::TryFrom<::std::string::String> for DataSubjectRespDtoTarget
         value.parse()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DefaultPasswordConfigDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DefaultPasswordConfigDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: DefaultPasswordConfigDtoType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl DefaultPasswordConfigDto {
+    pub fn builder() -> builder::DefaultPasswordConfigDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DefaultPasswordConfigDtoType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum DefaultPasswordConfigDtoType {
+    #[serde(rename = "random")]
+    Random,
+    #[serde(rename = "custom")]
+    Custom,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for DefaultPasswordConfigDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Random => f.write_str("random"),
+            Self::Custom => f.write_str("custom"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for DefaultPasswordConfigDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "random" => Ok(Self::Random),
+            "custom" => Ok(Self::Custom),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for DefaultPasswordConfigDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for DefaultPasswordConfigDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`DefineEventDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -6669,6 +7628,77 @@ impl<'de> ::serde::Deserialize<'de> for DeleteDataResourceDtoResourceCode {
             })
     }
 }
+#[cfg(any(feature = "mgmt-security"))]
+///`DeleteDeviceExclusiveValidScopeSettingsByIdsDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+    #[serde(rename = "appId")]
+    pub app_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+    pub fn builder() -> builder::DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`DeleteDnefReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteDnefReq {
+    pub key: ::std::string::String,
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "resourceCode")]
+    pub resource_code: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl DeleteDnefReq {
+    pub fn builder() -> builder::DeleteDnefReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DeleteInvitationPolicyByIdsDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteInvitationPolicyByIdsDto {
+    #[serde(rename = "policyIds")]
+    pub policy_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl DeleteInvitationPolicyByIdsDto {
+    pub fn builder() -> builder::DeleteInvitationPolicyByIdsDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DeleteInvitationRosterBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteInvitationRosterBatchDto {
+    pub ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl DeleteInvitationRosterBatchDto {
+    pub fn builder() -> builder::DeleteInvitationRosterBatchDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DeleteInvitationRosterDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteInvitationRosterDto {
+    pub id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl DeleteInvitationRosterDto {
+    pub fn builder() -> builder::DeleteInvitationRosterDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`DeleteNamespaceDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -6835,16 +7865,19 @@ impl DeleteResourcesBatchDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-security"))]
-///`DeleteTerminalDto`
+#[cfg(any(feature = "mgmt-invitations"))]
+///`DeleteRosterUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-pub struct DeleteTerminalDto {
-    pub id: ::std::string::String,
+pub struct DeleteRosterUsersDto {
+    #[serde(rename = "inviteeIds")]
+    pub invitee_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
 }
-#[cfg(any(feature = "mgmt-security"))]
-impl DeleteTerminalDto {
-    pub fn builder() -> builder::DeleteTerminalDto {
+#[cfg(any(feature = "mgmt-invitations"))]
+impl DeleteRosterUsersDto {
+    pub fn builder() -> builder::DeleteRosterUsersDto {
         Default::default()
     }
 }
@@ -6861,22 +7894,6 @@ impl DeleteWebhookDto {
     pub fn builder() -> builder::DeleteWebhookDto {
         Default::default()
     }
-}
-#[cfg(any(feature = "mgmt-events"))]
-///`DeleteWebhookRespDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct DeleteWebhookRespDto {
-    #[serde(rename = "apiCode", skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_code: ::std::option::Option<i64>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub message: ::std::string::String,
-    #[serde(
-        rename = "requestId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub request_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "statusCode")]
-    pub status_code: i64,
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`DeleteWhitelistDto`
@@ -6946,6 +7963,109 @@ impl ::std::convert::TryFrom<::std::string::String> for DeleteWhitelistDtoType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`DeleteWhitelistOfAppDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteWhitelistOfAppDto {
+    #[serde(rename = "appId")]
+    pub app_id: ::std::string::String,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub list: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "type")]
+    pub type_: DeleteWhitelistOfAppDtoType,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl DeleteWhitelistOfAppDto {
+    pub fn builder() -> builder::DeleteWhitelistOfAppDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`DeleteWhitelistOfAppDtoType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum DeleteWhitelistOfAppDtoType {
+    #[serde(rename = "USERNAME")]
+    Username,
+    #[serde(rename = "EMAIL")]
+    Email,
+    #[serde(rename = "PHONE")]
+    Phone,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for DeleteWhitelistOfAppDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Username => f.write_str("USERNAME"),
+            Self::Email => f.write_str("EMAIL"),
+            Self::Phone => f.write_str("PHONE"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for DeleteWhitelistOfAppDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "USERNAME" => Ok(Self::Username),
+            "EMAIL" => Ok(Self::Email),
+            "PHONE" => Ok(Self::Phone),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for DeleteWhitelistOfAppDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String> for DeleteWhitelistOfAppDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`DeviceExclusiveValidScopeAppDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct DeviceExclusiveValidScopeAppDataDto {
+    #[serde(rename = "appId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_id: ::std::string::String,
+    #[serde(rename = "appLogo", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_logo: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "appName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "isDefault",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub is_default: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`DeviceRuleDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct DeviceRuleDto {
+    #[serde(rename = "maxOnlineDevices")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub max_online_devices: f64,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl DeviceRuleDto {
+    pub fn builder() -> builder::DeviceRuleDto {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-security"))]
@@ -7021,6 +8141,18 @@ for DeviceStatusResponseDataDtoStatus {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`DnefPaginatedRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct DnefPaginatedRespDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<ExtendField>,
+    #[serde(rename = "nextStartIndex")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub next_start_index: f64,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub truncated: bool,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`DropDownItemDto`
@@ -7141,12 +8273,12 @@ pub struct EmailTemplateCategoryDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub desc_en: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub title: ::serde_json::Value,
+    pub title: ::std::string::String,
     #[serde(rename = "titleEn")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub title_en: ::std::string::String,
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`EmailTemplateDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EmailTemplateDto {
@@ -7171,14 +8303,16 @@ pub struct EmailTemplateDto {
     pub sender: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub subject: ::std::string::String,
-    #[serde(rename = "tplEngine", default = "defaults::email_template_dto_tpl_engine")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub tpl_engine: EmailTemplateDtoTplEngine,
+    #[serde(
+        rename = "tplEngine",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub tpl_engine: ::std::option::Option<EmailTemplateDtoTplEngine>,
     #[serde(rename = "type")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub type_: EmailTemplateDtoType,
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`EmailTemplateDtoTplEngine`
 #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmailTemplateDtoTplEngine {
@@ -7190,7 +8324,7 @@ pub enum EmailTemplateDtoTplEngine {
     #[serde(untagged)]
     Unknown(::std::string::String),
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::fmt::Display for EmailTemplateDtoTplEngine {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
@@ -7200,7 +8334,7 @@ impl ::std::fmt::Display for EmailTemplateDtoTplEngine {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::str::FromStr for EmailTemplateDtoTplEngine {
     type Err = self::error::ConversionError;
     fn from_str(
@@ -7215,7 +8349,7 @@ impl ::std::str::FromStr for EmailTemplateDtoTplEngine {
         )
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<&str> for EmailTemplateDtoTplEngine {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -7224,7 +8358,7 @@ impl ::std::convert::TryFrom<&str> for EmailTemplateDtoTplEngine {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoTplEngine {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -7233,13 +8367,7 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoTplEngin
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::default::Default for EmailTemplateDtoTplEngine {
-    fn default() -> Self {
-        EmailTemplateDtoTplEngine::Handlebar
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`EmailTemplateDtoType`
 #[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmailTemplateDtoType {
@@ -7277,7 +8405,7 @@ pub enum EmailTemplateDtoType {
     #[serde(untagged)]
     Unknown(::std::string::String),
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::fmt::Display for EmailTemplateDtoType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
@@ -7306,7 +8434,7 @@ impl ::std::fmt::Display for EmailTemplateDtoType {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::str::FromStr for EmailTemplateDtoType {
     type Err = self::error::ConversionError;
     fn from_str(
@@ -7338,7 +8466,7 @@ impl ::std::str::FromStr for EmailTemplateDtoType {
         )
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<&str> for EmailTemplateDtoType {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -7347,8 +8475,80 @@ impl ::std::convert::TryFrom<&str> for EmailTemplateDtoType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`EmailTemplateQueryDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct EmailTemplateQueryDto {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(rename = "rosterId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub roster_id: ::std::option::Option<::std::string::String>,
+    pub scene: EmailTemplateQueryDtoScene,
+    #[serde(
+        rename = "templateType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub template_type: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl EmailTemplateQueryDto {
+    pub fn builder() -> builder::EmailTemplateQueryDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`EmailTemplateQueryDtoScene`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum EmailTemplateQueryDtoScene {
+    #[serde(rename = "INVITE")]
+    Invite,
+    #[serde(rename = "WELCOME")]
+    Welcome,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for EmailTemplateQueryDtoScene {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Invite => f.write_str("INVITE"),
+            Self::Welcome => f.write_str("WELCOME"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for EmailTemplateQueryDtoScene {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "INVITE" => Ok(Self::Invite),
+            "WELCOME" => Ok(Self::Welcome),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for EmailTemplateQueryDtoScene {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateQueryDtoScene {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -7359,6 +8559,22 @@ impl ::std::convert::TryFrom<::std::string::String> for EmailTemplateDtoType {
 #[cfg(any(feature = "mgmt-events"))]
 ///`EmailTemplateSingleItemRespDto`
 pub type EmailTemplateSingleItemRespDto = genauth_api_types::envelope::Enveloped<EmailTemplateDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ErrMsgI18nDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+pub struct ErrMsgI18nDto {
+    #[serde(
+        rename = "errorMessage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub error_message: ::std::option::Option<LangUnit>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ErrMsgI18nDto {
+    pub fn builder() -> builder::ErrMsgI18nDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`EventAppDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -7420,6 +8636,357 @@ impl ExportModelDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ExportUsersDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ExportUsersDto {
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ExportUsersDto {
+    pub fn builder() -> builder::ExportUsersDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+///`ExtendField`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct ExtendField {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub config: ::std::option::Option<Config>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub key: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub label: ::std::string::String,
+    #[serde(rename = "valueType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub value_type: ExtendFieldValueType,
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl ExtendField {
+    pub fn builder() -> builder::ExtendField {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+///`ExtendFieldValueType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum ExtendFieldValueType {
+    #[serde(rename = "STRING")]
+    String,
+    #[serde(rename = "SELECT")]
+    Select,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl ::std::fmt::Display for ExtendFieldValueType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::String => f.write_str("STRING"),
+            Self::Select => f.write_str("SELECT"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl ::std::str::FromStr for ExtendFieldValueType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "STRING" => Self::String,
+                "SELECT" => Self::Select,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl ::std::convert::TryFrom<&str> for ExtendFieldValueType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendFieldValueType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ExtendsFieldDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ExtendsFieldDto {
+    #[serde(rename = "allowRewrite")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub allow_rewrite: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<CustomFieldI18n>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(rename = "inputType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub input_type: ExtendsFieldDtoInputType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub label: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub required: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub show: bool,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub source: ExtendsFieldDtoSource,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub type_: ExtendsFieldDtoType,
+    #[serde(
+        rename = "validateRules",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub validate_rules: ::std::option::Option<AppValidateRuleDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ExtendsFieldDtoInputType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoInputType {
+    #[serde(rename = "image")]
+    Image,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "dateTime")]
+    DateTime,
+    #[serde(rename = "datetime")]
+    Datetime,
+    #[serde(rename = "select")]
+    Select,
+    #[serde(rename = "dropdown")]
+    Dropdown,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "gender")]
+    Gender,
+    #[serde(rename = "country")]
+    Country,
+    #[serde(rename = "username")]
+    Username,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoInputType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Image => f.write_str("image"),
+            Self::Number => f.write_str("number"),
+            Self::Date => f.write_str("date"),
+            Self::DateTime => f.write_str("dateTime"),
+            Self::Datetime => f.write_str("datetime"),
+            Self::Select => f.write_str("select"),
+            Self::Dropdown => f.write_str("dropdown"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::String => f.write_str("string"),
+            Self::Text => f.write_str("text"),
+            Self::Gender => f.write_str("gender"),
+            Self::Country => f.write_str("country"),
+            Self::Username => f.write_str("username"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoInputType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "image" => Self::Image,
+                "number" => Self::Number,
+                "date" => Self::Date,
+                "dateTime" => Self::DateTime,
+                "datetime" => Self::Datetime,
+                "select" => Self::Select,
+                "dropdown" => Self::Dropdown,
+                "boolean" => Self::Boolean,
+                "string" => Self::String,
+                "text" => Self::Text,
+                "gender" => Self::Gender,
+                "country" => Self::Country,
+                "username" => Self::Username,
+                "phone" => Self::Phone,
+                "email" => Self::Email,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ExtendsFieldDtoSource`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoSource {
+    #[serde(rename = "preset")]
+    Preset,
+    #[serde(rename = "manual_add")]
+    ManualAdd,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Preset => f.write_str("preset"),
+            Self::ManualAdd => f.write_str("manual_add"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoSource {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "preset" => Self::Preset,
+                "manual_add" => Self::ManualAdd,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ExtendsFieldDtoType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ExtendsFieldDtoType {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "internal")]
+    Internal,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for ExtendsFieldDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::User => f.write_str("user"),
+            Self::Internal => f.write_str("internal"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for ExtendsFieldDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "user" => Self::User,
+                "internal" => Self::Internal,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for ExtendsFieldDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for ExtendsFieldDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FilterDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -7431,35 +8998,49 @@ pub struct FilterDto {
     pub conjunction: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub expand: ::std::vec::Vec<Expand>,
-    #[serde(rename = "fetchAll", default)]
-    pub fetch_all: bool,
+    #[serde(rename = "fetchAll", skip_serializing_if = "::std::option::Option::is_none")]
+    pub fetch_all: ::std::option::Option<bool>,
     #[serde(
         rename = "filterRelation",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub filter_relation: ::std::option::Option<ScopeDto>,
-    #[serde(rename = "getRelationFieldDetail", default)]
-    pub get_relation_field_detail: bool,
+    #[serde(
+        rename = "getNestData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub get_nest_data: ::std::option::Option<bool>,
+    #[serde(
+        rename = "getRelationFieldDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub get_relation_field_detail: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keywords: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
-    #[serde(rename = "previewRelation", default)]
-    pub preview_relation: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "previewRelation",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub preview_relation: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<ScopeDto>,
-    #[serde(rename = "showFieldId", default)]
-    pub show_field_id: bool,
+    #[serde(
+        rename = "showFieldId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_field_id: ::std::option::Option<bool>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sort: ::std::vec::Vec<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
-    #[serde(rename = "withPath", default)]
-    pub with_path: bool,
+    #[serde(rename = "withPath", skip_serializing_if = "::std::option::Option::is_none")]
+    pub with_path: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 impl FilterDto {
@@ -7635,7 +9216,7 @@ pub struct FunctionModelDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub data_type: FunctionModelDtoDataType,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub enable: bool,
     #[serde(rename = "fieldOrder")]
@@ -7711,12 +9292,6 @@ impl ::std::convert::TryFrom<::std::string::String> for FunctionModelDtoDataType
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-metadata"))]
-impl ::std::default::Default for FunctionModelDtoDataType {
-    fn default() -> Self {
-        FunctionModelDtoDataType::List
     }
 }
 #[cfg(any(feature = "mgmt-metadata"))]
@@ -7916,6 +9491,8 @@ pub struct FunctionModelListDto {
 pub struct FunctionModelOperateIdDto {
     #[serde(rename = "customConfig")]
     pub custom_config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(rename = "fieldId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub field_id: ::std::option::Option<::std::string::String>,
     pub id: ::std::string::String,
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
@@ -7942,6 +9519,18 @@ pub type FunctionModelValueListResDto = genauth_api_types::envelope::Enveloped<
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`FunctionModelValueResDto`
 pub type FunctionModelValueResDto = genauth_api_types::envelope::Enveloped<RowDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GenerateInvitationLinkDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GenerateInvitationLinkDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub link: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GenerateInvitationLinkRespDto`
+pub type GenerateInvitationLinkRespDto = genauth_api_types::envelope::Enveloped<
+    GenerateInvitationLinkDto,
+>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetAdminAuditLogsDto`
 #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -7978,6 +9567,63 @@ pub struct GetAdminAuditLogsDto {
 #[cfg(any(feature = "mgmt-events"))]
 impl GetAdminAuditLogsDto {
     pub fn builder() -> builder::GetAdminAuditLogsDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`GetAllRowByScrollidDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetAllRowByScrollidDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "scrollId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub scroll_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`GetAllRowByScrollidResDto`
+pub type GetAllRowByScrollidResDto = genauth_api_types::envelope::Enveloped<GetAllRowByScrollidDto>;
+#[cfg(any(feature = "mgmt-metadata"))]
+///`GetAllRowDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct GetAllRowDto {
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub conditions: ::std::vec::Vec<Condition>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub conjunction: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "modelId")]
+    pub model_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl GetAllRowDto {
+    pub fn builder() -> builder::GetAllRowDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`GetAllRowVyScrollidDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct GetAllRowVyScrollidDto {
+    #[serde(
+        rename = "getRelationDetails",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub get_relation_details: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "modelId")]
+    pub model_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub query: ::std::option::Option<::serde_json::Value>,
+    #[serde(rename = "scrollId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub scroll_id: ::std::option::Option<::std::string::String>,
+    pub size: f64,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl GetAllRowVyScrollidDto {
+    pub fn builder() -> builder::GetAllRowVyScrollidDto {
         Default::default()
     }
 }
@@ -8109,6 +9755,8 @@ pub struct GetDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub policy_id: ::std::string::String,
@@ -8199,6 +9847,15 @@ pub type GetDataPolicyResponseDto = genauth_api_types::envelope::Enveloped<GetDa
 pub struct GetDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "namespaceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub namespace_code: ::std::string::String,
@@ -8364,7 +10021,7 @@ impl<'de> ::serde::Deserialize<'de> for GetDataResourceRespDtoResourceName {
 #[serde(untagged)]
 pub enum GetDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
-    String(GetDataResourceRespDtoStructString),
+    String(::std::string::String),
     Array(::std::vec::Vec<::std::string::String>),
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -8374,82 +10031,10 @@ impl ::std::convert::From<DataResourceTreeStructs> for GetDataResourceRespDtoStr
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<GetDataResourceRespDtoStructString>
-for GetDataResourceRespDtoStruct {
-    fn from(value: GetDataResourceRespDtoStructString) -> Self {
-        Self::String(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
 for GetDataResourceRespDtoStruct {
     fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
         Self::Array(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-///`GetDataResourceRespDtoStructString`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct GetDataResourceRespDtoStructString(::std::string::String);
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::ops::Deref for GetDataResourceRespDtoStructString {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<GetDataResourceRespDtoStructString> for ::std::string::String {
-    fn from(value: GetDataResourceRespDtoStructString) -> Self {
-        value.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::str::FromStr for GetDataResourceRespDtoStructString {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 500usize {
-            return Err("longer than 500 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<&str> for GetDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<::std::string::String>
-for GetDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl<'de> ::serde::Deserialize<'de> for GetDataResourceRespDtoStructString {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -8514,6 +10099,203 @@ impl ::std::convert::TryFrom<::std::string::String> for GetDataResourceRespDtoTy
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetDataResourceResponseDto`
 pub type GetDataResourceResponseDto = genauth_api_types::envelope::Enveloped<GetDataResourceRespDto>;
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveRuleDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetDeviceExclusiveRuleDataDto {
+    #[serde(
+        rename = "deviceRule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub device_rule: ::std::option::Option<DeviceRuleDto>,
+    #[serde(rename = "ipRule", skip_serializing_if = "::std::option::Option::is_none")]
+    pub ip_rule: ::std::option::Option<IpRuleDto>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub rule: GetDeviceExclusiveRuleDataDtoRule,
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveRuleDataDtoRule`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum GetDeviceExclusiveRuleDataDtoRule {
+    #[serde(rename = "disable")]
+    Disable,
+    #[serde(rename = "condition:device")]
+    ConditionDevice,
+    #[serde(rename = "condition:ip")]
+    ConditionIp,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for GetDeviceExclusiveRuleDataDtoRule {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Disable => f.write_str("disable"),
+            Self::ConditionDevice => f.write_str("condition:device"),
+            Self::ConditionIp => f.write_str("condition:ip"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for GetDeviceExclusiveRuleDataDtoRule {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "disable" => Self::Disable,
+                "condition:device" => Self::ConditionDevice,
+                "condition:ip" => Self::ConditionIp,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for GetDeviceExclusiveRuleDataDtoRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for GetDeviceExclusiveRuleDataDtoRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveRuleRespDto`
+pub type GetDeviceExclusiveRuleRespDto = genauth_api_types::envelope::Enveloped<
+    GetDeviceExclusiveRuleDataDto,
+>;
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveValidScopeAppRespDto`
+pub type GetDeviceExclusiveValidScopeAppRespDto = genauth_api_types::envelope::Enveloped<
+    ::std::vec::Vec<DeviceExclusiveValidScopeAppDataDto>,
+>;
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveValidScopeDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetDeviceExclusiveValidScopeDataDto {
+    #[serde(rename = "appId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_id: ::std::string::String,
+    #[serde(rename = "appLogo", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_logo: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "appName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(
+        rename = "isDefault",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub is_default: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveValidScopeRespDto`
+pub type GetDeviceExclusiveValidScopeRespDto = genauth_api_types::envelope::Enveloped<
+    ::std::vec::Vec<GetDeviceExclusiveValidScopeDataDto>,
+>;
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveWhiteListDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetDeviceExclusiveWhiteListDataDto {
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "namePath", skip_serializing_if = "::std::option::Option::is_none")]
+    pub name_path: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub photo: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "targetId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub target_id: ::std::string::String,
+    #[serde(rename = "targetType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub target_type: GetDeviceExclusiveWhiteListDataDtoTargetType,
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveWhiteListDataDtoTargetType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum GetDeviceExclusiveWhiteListDataDtoTargetType {
+    #[serde(rename = "USER")]
+    User,
+    #[serde(rename = "GROUP")]
+    Group,
+    #[serde(rename = "ROLE")]
+    Role,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for GetDeviceExclusiveWhiteListDataDtoTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::User => f.write_str("USER"),
+            Self::Group => f.write_str("GROUP"),
+            Self::Role => f.write_str("ROLE"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for GetDeviceExclusiveWhiteListDataDtoTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "USER" => Self::User,
+                "GROUP" => Self::Group,
+                "ROLE" => Self::Role,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for GetDeviceExclusiveWhiteListDataDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for GetDeviceExclusiveWhiteListDataDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`GetDeviceExclusiveWhiteListRespDto`
+pub type GetDeviceExclusiveWhiteListRespDto = genauth_api_types::envelope::Enveloped<
+    ::std::vec::Vec<GetDeviceExclusiveWhiteListDataDto>,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetEmailTemplateRespDto`
+pub type GetEmailTemplateRespDto = genauth_api_types::envelope::Enveloped<EmailTemplateDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetEmailTemplatesDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -8526,6 +10308,21 @@ pub struct GetEmailTemplatesDataDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetEmailTemplatesRespDto`
 pub type GetEmailTemplatesRespDto = genauth_api_types::envelope::Enveloped<GetEmailTemplatesDataDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetExtendsFieldsDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct GetExtendsFieldsDto {
+    #[serde(
+        rename = "extendsFields",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extends_fields: ::std::vec::Vec<ExtendsFieldDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetExtendsFieldsRespDto`
+pub type GetExtendsFieldsRespDto = genauth_api_types::envelope::Enveloped<GetExtendsFieldsDto>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetExternalUserResourceStructDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -8638,9 +10435,34 @@ impl GetExternalUserResourceStructDto {
 pub type GetExternalUserResourceStructRespDto = genauth_api_types::envelope::Enveloped<
     GetExternalUserResourceStructDataDto,
 >;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetImportExportTemplateRespDto`
+pub type GetImportExportTemplateRespDto = genauth_api_types::envelope::Enveloped<
+    ImportExportTemplateRespDto,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetImportInviteeRespDto`
+pub type GetImportInviteeRespDto = genauth_api_types::envelope::Enveloped<ImportInviteeDto>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`GetImportTemplateResDto`
 pub type GetImportTemplateResDto = genauth_api_types::envelope::Enveloped<RowDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetInvitationPolicyDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct GetInvitationPolicyDto {
+    #[serde(rename = "policyId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub policy_id: ::std::option::Option<::serde_json::Value>,
+    #[serde(rename = "rosterId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub roster_id: ::std::option::Option<::serde_json::Value>,
+    #[serde(
+        rename = "withCreatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_creator_detail: ::std::option::Option<::serde_json::Value>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetInvitationPolicyRespDto`
+pub type GetInvitationPolicyRespDto = genauth_api_types::envelope::Enveloped<GetInvitationPolicyDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`GetOrdersRes`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -8662,6 +10484,8 @@ pub type GetPermissionNamespaceListResponseDto = genauth_api_types::envelope::En
 pub struct GetPermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -8701,12 +10525,12 @@ pub type GetResourceAuthorizedTargetRespDto = genauth_api_types::envelope::Envel
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct GetResourceAuthorizedTargetsDto {
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
-    #[serde(default = "defaults::get_resource_authorized_targets_dto_namespace")]
-    pub namespace: ::std::string::String,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
     pub resource: ::std::string::String,
     #[serde(
         rename = "targetType",
@@ -8795,6 +10619,31 @@ impl GetRowBatchDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetUniversalInvitationDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct GetUniversalInvitationDto {
+    #[serde(
+        rename = "adminInvitationConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub admin_invitation_config: ::std::option::Option<InvitationConfigDto>,
+    #[serde(
+        rename = "enabledMemberInvitation",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_member_invitation: ::std::option::Option<bool>,
+    #[serde(
+        rename = "memberInvitationConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub member_invitation_config: ::std::option::Option<InvitationConfigDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`GetUniversalInvitationRespDto`
+pub type GetUniversalInvitationRespDto = genauth_api_types::envelope::Enveloped<
+    GetUniversalInvitationDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`GetUserPermissionListDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -9093,6 +10942,34 @@ pub struct GroupBo {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub group_name: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ImportExportTemplateRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ImportExportTemplateRespDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub key: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub url: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ImportInviteeDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ImportInviteeDto {
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub failed: ::std::vec::Vec<::serde_json::Value>,
+    #[serde(
+        rename = "insertRes",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub insert_res: ::std::vec::Vec<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub msg: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub success: bool,
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ImportMetadataDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -9121,6 +10998,711 @@ impl ImportModelDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ImportUsersDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ImportUsersDto {
+    pub file: ::std::string::String,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ImportUsersDto {
+    pub fn builder() -> builder::ImportUsersDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationConfigDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationConfigDto {
+    #[serde(
+        rename = "departmentIds",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub department_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "enabledAdminConsent",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_admin_consent: ::std::option::Option<bool>,
+    #[serde(rename = "expiredTimeOfDay")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub expired_time_of_day: f64,
+    #[serde(rename = "joinSameDepartment")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub join_same_department: bool,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationDepartmentRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationDepartmentRespDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub allow: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub code: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "codePath", skip_serializing_if = "::std::option::Option::is_none")]
+    pub code_path: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(
+        rename = "customData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub custom_data: ::std::option::Option<::serde_json::Value>,
+    #[serde(rename = "departmentId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub department_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "hasChildren")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub has_children: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<DepartmentI18nDto>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(
+        rename = "idPath",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id_path: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "isVirtualNode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub is_virtual_node: ::std::option::Option<bool>,
+    #[serde(
+        rename = "leaderUserIds",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub leader_user_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "membersCount")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub members_count: f64,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(
+        rename = "namePath",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name_path: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "openDepartmentId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub open_department_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "organizationCode")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub organization_code: ::std::string::String,
+    #[serde(rename = "parentDepartmentCode")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub parent_department_code: ::std::string::String,
+    #[serde(rename = "parentDepartmentId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub parent_department_id: ::std::string::String,
+    #[serde(
+        rename = "postIdList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub post_id_list: ::std::vec::Vec<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub posts: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<bool>,
+    #[serde(
+        rename = "updatedAt",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub updated_at: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationLinkConfigDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct InvitationLinkConfigDto {
+    #[serde(rename = "inviteLinkDisuseRule")]
+    pub invite_link_disuse_rule: InvitationLinkConfigDtoInviteLinkDisuseRule,
+    #[serde(rename = "linkExpiredTimeOfSecond")]
+    pub link_expired_time_of_second: f64,
+    #[serde(rename = "linkExpiredTimeUnit")]
+    pub link_expired_time_unit: InvitationLinkConfigDtoLinkExpiredTimeUnit,
+    #[serde(rename = "pageExpiredTimeOfSecond")]
+    pub page_expired_time_of_second: f64,
+    #[serde(rename = "pageExpiredTimeUnit")]
+    pub page_expired_time_unit: InvitationLinkConfigDtoPageExpiredTimeUnit,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl InvitationLinkConfigDto {
+    pub fn builder() -> builder::InvitationLinkConfigDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationLinkConfigDtoInviteLinkDisuseRule`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum InvitationLinkConfigDtoInviteLinkDisuseRule {
+    #[serde(rename = "period")]
+    Period,
+    #[serde(rename = "afterFirstClick")]
+    AfterFirstClick,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationLinkConfigDtoInviteLinkDisuseRule {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Period => f.write_str("period"),
+            Self::AfterFirstClick => f.write_str("afterFirstClick"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationLinkConfigDtoInviteLinkDisuseRule {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "period" => Ok(Self::Period),
+            "afterFirstClick" => Ok(Self::AfterFirstClick),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationLinkConfigDtoInviteLinkDisuseRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for InvitationLinkConfigDtoInviteLinkDisuseRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationLinkConfigDtoLinkExpiredTimeUnit`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum InvitationLinkConfigDtoLinkExpiredTimeUnit {
+    #[serde(rename = "forever")]
+    Forever,
+    #[serde(rename = "day")]
+    Day,
+    #[serde(rename = "hour")]
+    Hour,
+    #[serde(rename = "minute")]
+    Minute,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationLinkConfigDtoLinkExpiredTimeUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Forever => f.write_str("forever"),
+            Self::Day => f.write_str("day"),
+            Self::Hour => f.write_str("hour"),
+            Self::Minute => f.write_str("minute"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationLinkConfigDtoLinkExpiredTimeUnit {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "forever" => Ok(Self::Forever),
+            "day" => Ok(Self::Day),
+            "hour" => Ok(Self::Hour),
+            "minute" => Ok(Self::Minute),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationLinkConfigDtoLinkExpiredTimeUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for InvitationLinkConfigDtoLinkExpiredTimeUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationLinkConfigDtoPageExpiredTimeUnit`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum InvitationLinkConfigDtoPageExpiredTimeUnit {
+    #[serde(rename = "minute")]
+    Minute,
+    #[serde(rename = "hour")]
+    Hour,
+    #[serde(rename = "day")]
+    Day,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationLinkConfigDtoPageExpiredTimeUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Minute => f.write_str("minute"),
+            Self::Hour => f.write_str("hour"),
+            Self::Day => f.write_str("day"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationLinkConfigDtoPageExpiredTimeUnit {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "minute" => Ok(Self::Minute),
+            "hour" => Ok(Self::Hour),
+            "day" => Ok(Self::Day),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationLinkConfigDtoPageExpiredTimeUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for InvitationLinkConfigDtoPageExpiredTimeUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationPolicyUserAttributionListDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct InvitationPolicyUserAttributionListDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "targetIdentifiers")]
+    pub target_identifiers: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "targetType")]
+    pub target_type: InvitationPolicyUserAttributionListDtoTargetType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl InvitationPolicyUserAttributionListDto {
+    pub fn builder() -> builder::InvitationPolicyUserAttributionListDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationPolicyUserAttributionListDtoTargetType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum InvitationPolicyUserAttributionListDtoTargetType {
+    #[serde(rename = "department")]
+    Department,
+    #[serde(rename = "post")]
+    Post,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "group")]
+    Group,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationPolicyUserAttributionListDtoTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Department => f.write_str("department"),
+            Self::Post => f.write_str("post"),
+            Self::Role => f.write_str("role"),
+            Self::Group => f.write_str("group"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationPolicyUserAttributionListDtoTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "department" => Ok(Self::Department),
+            "post" => Ok(Self::Post),
+            "role" => Ok(Self::Role),
+            "group" => Ok(Self::Group),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationPolicyUserAttributionListDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for InvitationPolicyUserAttributionListDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationPostRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct InvitationPostRespDto {
+    pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    pub id: ::std::string::String,
+    pub name: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationRosterDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationRosterDto {
+    #[serde(rename = "assignedPolicy")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub assigned_policy: GetInvitationPolicyDto,
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(
+        rename = "creatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub creator_detail: ::std::option::Option<CommonUserDto>,
+    #[serde(rename = "creatorId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub creator_id: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(rename = "policyId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub policy_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "rosterId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub roster_id: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: InvitationRosterDtoStatus,
+    #[serde(rename = "updatedAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub updated_at: ::std::string::String,
+    #[serde(rename = "userCount")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub user_count: f64,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationRosterDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InvitationRosterDtoStatus {
+    #[serde(rename = "editing")]
+    Editing,
+    #[serde(rename = "invited")]
+    Invited,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationRosterDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Editing => f.write_str("editing"),
+            Self::Invited => f.write_str("invited"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationRosterDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "editing" => Self::Editing,
+                "invited" => Self::Invited,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationRosterDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for InvitationRosterDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationRosterPaginationDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationRosterPaginationDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<InvitationRosterDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationRosterPaginationRespDto`
+pub type InvitationRosterPaginationRespDto = genauth_api_types::envelope::Enveloped<
+    InvitationRosterPaginationDto,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationRosterSingleRespDto`
+pub type InvitationRosterSingleRespDto = genauth_api_types::envelope::Enveloped<InvitationRosterDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationUserDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationUserDto {
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(
+        rename = "creatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub creator_detail: ::std::option::Option<CommonUserDto>,
+    #[serde(rename = "creatorId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub creator_id: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub email: ::std::string::String,
+    #[serde(rename = "inviteeId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_id: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "phoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "rosterId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub roster_id: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub source: InvitationUserDtoSource,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: InvitationUserDtoStatus,
+    #[serde(rename = "updatedAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub updated_at: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationUserDtoSource`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InvitationUserDtoSource {
+    #[serde(rename = "manualCreate")]
+    ManualCreate,
+    #[serde(rename = "fileImport")]
+    FileImport,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationUserDtoSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::ManualCreate => f.write_str("manualCreate"),
+            Self::FileImport => f.write_str("fileImport"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationUserDtoSource {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "manualCreate" => Self::ManualCreate,
+                "fileImport" => Self::FileImport,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationUserDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for InvitationUserDtoSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationUserDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum InvitationUserDtoStatus {
+    #[serde(rename = "invited")]
+    Invited,
+    #[serde(rename = "registering")]
+    Registering,
+    #[serde(rename = "registered")]
+    Registered,
+    #[serde(rename = "reverted")]
+    Reverted,
+    #[serde(rename = "notInvited")]
+    NotInvited,
+    #[serde(rename = "expired")]
+    Expired,
+    #[serde(rename = "invitationSendFail")]
+    InvitationSendFail,
+    #[serde(rename = "joinedByOther")]
+    JoinedByOther,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for InvitationUserDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Invited => f.write_str("invited"),
+            Self::Registering => f.write_str("registering"),
+            Self::Registered => f.write_str("registered"),
+            Self::Reverted => f.write_str("reverted"),
+            Self::NotInvited => f.write_str("notInvited"),
+            Self::Expired => f.write_str("expired"),
+            Self::InvitationSendFail => f.write_str("invitationSendFail"),
+            Self::JoinedByOther => f.write_str("joinedByOther"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for InvitationUserDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "invited" => Self::Invited,
+                "registering" => Self::Registering,
+                "registered" => Self::Registered,
+                "reverted" => Self::Reverted,
+                "notInvited" => Self::NotInvited,
+                "expired" => Self::Expired,
+                "invitationSendFail" => Self::InvitationSendFail,
+                "joinedByOther" => Self::JoinedByOther,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for InvitationUserDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for InvitationUserDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationUserPaginationDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct InvitationUserPaginationDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<InvitationUserDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`InvitationUserPaginationRespDto`
+pub type InvitationUserPaginationRespDto = genauth_api_types::envelope::Enveloped<
+    InvitationUserPaginationDto,
+>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`IpListCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -9171,6 +11753,20 @@ pub struct IpListRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub remove_type: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-security"))]
+///`IpRuleDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct IpRuleDto {
+    #[serde(rename = "maxOnlineIPs")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub max_online_i_ps: f64,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl IpRuleDto {
+    pub fn builder() -> builder::IpRuleDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -9199,6 +11795,36 @@ impl IsActionAllowedDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`IsActionAllowedRespDtp`
 pub type IsActionAllowedRespDtp = genauth_api_types::envelope::Enveloped<IsActionAllowedDataDto>;
+#[cfg(any(feature = "mgmt-events"))]
+///`LastExecuteStatus`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(transparent)]
+pub struct LastExecuteStatus(
+    pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+);
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::ops::Deref for LastExecuteStatus {
+    type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+    fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        &self.0
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::convert::From<LastExecuteStatus>
+for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn from(value: LastExecuteStatus) -> Self {
+        value.0
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
+for LastExecuteStatus {
+    fn from(
+        value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Self {
+        Self(value)
+    }
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCistomFieldsResDto`
 pub type ListCistomFieldsResDto = genauth_api_types::envelope::Enveloped<ListCustomFieldsDto>;
@@ -9328,12 +11954,45 @@ impl ::std::convert::TryFrom<::std::string::String> for ListCustFieldsTargetType
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ListCustomFieldsDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ListCustomFieldsDto {
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub count: CountCustomFieldsDto,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    #[serde(
+        rename = "accessControl",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub access_control: ::std::option::Option<::serde_json::Value>,
+    #[serde(
+        rename = "adminVisible",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub admin_visible: ::std::option::Option<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub count: ::std::option::Option<CountCustomFieldsDto>,
+    #[serde(rename = "dataType", skip_serializing_if = "::std::option::Option::is_none")]
+    pub data_type: ::std::option::Option<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keyword: ::std::option::Option<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub lang: ::std::option::Option<::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<::serde_json::Value>,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub list: ::std::vec::Vec<CustomFieldDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<::serde_json::Value>,
+    #[serde(
+        rename = "targetType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub target_type: ::std::option::Option<::serde_json::Value>,
+    #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub tenant_id: ::std::option::Option<::serde_json::Value>,
+    #[serde(
+        rename = "userVisible",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub user_visible: ::std::option::Option<::serde_json::Value>,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPoliciesPaginatedRespDto`
@@ -9344,6 +12003,8 @@ pub type ListDataPoliciesPaginatedRespDto = genauth_api_types::envelope::Envelop
 ///`ListDataPoliciesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListDataPoliciesRespDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub policy_id: ::std::string::String,
@@ -9434,7 +12095,16 @@ impl<'de> ::serde::Deserialize<'de> for ListDataPoliciesRespDtoPolicyName {
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPageDto`
-pub type ListDataPolicySubjectPageDto = genauth_api_types::envelope::Page<DataSubjectRespDto>;
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ListDataPolicySubjectPageDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<DataSubjectRespDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListDataPolicySubjectPaginatedRespDto`
 pub type ListDataPolicySubjectPaginatedRespDto = genauth_api_types::envelope::Enveloped<
@@ -9511,6 +12181,8 @@ pub struct ListDataResourcesRespDto {
     #[serde(rename = "authorizationNum")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub authorization_num: f64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "namespaceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub namespace_code: ListDataResourcesRespDtoNamespaceCode,
@@ -9881,27 +12553,119 @@ impl ::std::convert::TryFrom<::std::string::String> for ListDataResourcesRespDto
         value.parse()
     }
 }
+#[cfg(any(feature = "mgmt-metadata"))]
+///`ListDnefPaginatedRespDto`
+pub type ListDnefPaginatedRespDto = genauth_api_types::envelope::Enveloped<DnefPaginatedRespDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ListInvitationRosterByPolicyIdDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ListInvitationRosterByPolicyIdDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(
+        rename = "withAssignedPolicy",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_assigned_policy: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withCreatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_creator_detail: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withUserCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_user_count: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ListInvitationRosterByPolicyIdDto {
+    pub fn builder() -> builder::ListInvitationRosterByPolicyIdDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ListInvitationRosterDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ListInvitationRosterDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "withAssignedPolicy",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_assigned_policy: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withCreatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_creator_detail: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withUserCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_user_count: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ListInvitationRosterDto {
+    pub fn builder() -> builder::ListInvitationRosterDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ListInvitationUserDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ListInvitationUserDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+    #[serde(
+        rename = "withCreatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_creator_detail: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ListInvitationUserDto {
+    pub fn builder() -> builder::ListInvitationUserDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListPermissionViewDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPermissionViewDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub keyword: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::default::Default for ListPermissionViewDto {
-    fn default() -> Self {
-        Self {
-            keyword: Default::default(),
-            limit: defaults::default_u64::<i64, 10>(),
-            page: defaults::default_u64::<i64, 1>(),
-        }
-    }
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 impl ListPermissionViewDto {
@@ -10037,6 +12801,65 @@ impl ::std::convert::TryFrom<::std::string::String> for ListPipelineFunctionsSce
         value.parse()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`ListPolicyUserAttributionDetailTargetType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListPolicyUserAttributionDetailTargetType {
+    #[serde(rename = "department")]
+    Department,
+    #[serde(rename = "post")]
+    Post,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "group")]
+    Group,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for ListPolicyUserAttributionDetailTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Department => f.write_str("department"),
+            Self::Post => f.write_str("post"),
+            Self::Role => f.write_str("role"),
+            Self::Group => f.write_str("group"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for ListPolicyUserAttributionDetailTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "department" => Ok(Self::Department),
+            "post" => Ok(Self::Post),
+            "role" => Ok(Self::Role),
+            "group" => Ok(Self::Group),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for ListPolicyUserAttributionDetailTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for ListPolicyUserAttributionDetailTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ListResourceTargetsDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -10147,6 +12970,8 @@ pub type ListSimpleDataPoliciesPaginatedRespDto = genauth_api_types::envelope::E
 ///`ListSimpleDataPoliciesRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ListSimpleDataPoliciesRespDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub policy_id: ::std::string::String,
@@ -10356,10 +13181,10 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUserBaseFieldsTarget
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListWebhookLogs {
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
     #[serde(rename = "webhookId")]
     pub webhook_id: ::std::string::String,
 }
@@ -10375,6 +13200,60 @@ pub type ListWebhookLogsData = genauth_api_types::envelope::Page<WebhookLogDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`ListWebhookLogsRespDto`
 pub type ListWebhookLogsRespDto = genauth_api_types::envelope::Enveloped<ListWebhookLogsData>;
+#[cfg(any(feature = "mgmt-security"))]
+///`ListWhitelistsOfAppType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListWhitelistsOfAppType {
+    #[serde(rename = "USERNAME")]
+    Username,
+    #[serde(rename = "EMAIL")]
+    Email,
+    #[serde(rename = "PHONE")]
+    Phone,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for ListWhitelistsOfAppType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Username => f.write_str("USERNAME"),
+            Self::Email => f.write_str("EMAIL"),
+            Self::Phone => f.write_str("PHONE"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for ListWhitelistsOfAppType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "USERNAME" => Ok(Self::Username),
+            "EMAIL" => Ok(Self::Email),
+            "PHONE" => Ok(Self::Phone),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for ListWhitelistsOfAppType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String> for ListWhitelistsOfAppType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-security"))]
 ///`ListWhitelistsType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -10541,12 +13420,6 @@ for LoginAnomalyDetectionConfigDtoLoginFailStrategy {
     }
 }
 #[cfg(any(feature = "mgmt-security"))]
-impl ::std::default::Default for LoginAnomalyDetectionConfigDtoLoginFailStrategy {
-    fn default() -> Self {
-        LoginAnomalyDetectionConfigDtoLoginFailStrategy::Captcha
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
 ///`LoginFailCheckConfigDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct LoginFailCheckConfigDto {
@@ -10557,9 +13430,8 @@ pub struct LoginFailCheckConfigDto {
     #[serde(rename = "timeInterval")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub time_interval: f64,
-    #[serde(default = "defaults::login_fail_check_config_dto_unit")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub unit: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub unit: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-security"))]
 impl LoginFailCheckConfigDto {
@@ -10594,9 +13466,8 @@ pub struct LoginPassowrdFailCheckConfigDto {
     #[serde(rename = "timeInterval")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub time_interval: f64,
-    #[serde(default = "defaults::login_passowrd_fail_check_config_dto_unit")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub unit: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub unit: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-security"))]
 impl LoginPassowrdFailCheckConfigDto {
@@ -10627,14 +13498,116 @@ pub struct MauPeriodUsageHistoryDto {
     pub period_start_time: ::std::string::String,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
+///`MetadataGroupDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct MetadataGroupDto {
+    #[serde(
+        rename = "getNestData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub get_nest_data: ::std::option::Option<bool>,
+    #[serde(rename = "groupId")]
+    pub group_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keyword: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub sort: ::std::vec::Vec<::serde_json::Value>,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl MetadataGroupDto {
+    pub fn builder() -> builder::MetadataGroupDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
 ///`MetadataListResDto`
 pub type MetadataListResDto = genauth_api_types::envelope::Enveloped<::std::vec::Vec<RowDto>>;
+#[cfg(any(feature = "mgmt-security"))]
+///`MfaDisableSettingsDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct MfaDisableSettingsDto {
+    #[serde(rename = "disableFactors")]
+    pub disable_factors: ::std::vec::Vec<MfaDisableSettingsDtoDisableFactorsItem>,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl MfaDisableSettingsDto {
+    pub fn builder() -> builder::MfaDisableSettingsDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`MfaDisableSettingsDtoDisableFactorsItem`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum MfaDisableSettingsDtoDisableFactorsItem {
+    #[serde(rename = "OTP")]
+    Otp,
+    #[serde(rename = "SMS")]
+    Sms,
+    #[serde(rename = "EMAIL")]
+    Email,
+    #[serde(rename = "FACE")]
+    Face,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for MfaDisableSettingsDtoDisableFactorsItem {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Otp => f.write_str("OTP"),
+            Self::Sms => f.write_str("SMS"),
+            Self::Email => f.write_str("EMAIL"),
+            Self::Face => f.write_str("FACE"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for MfaDisableSettingsDtoDisableFactorsItem {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "OTP" => Ok(Self::Otp),
+            "SMS" => Ok(Self::Sms),
+            "EMAIL" => Ok(Self::Email),
+            "FACE" => Ok(Self::Face),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for MfaDisableSettingsDtoDisableFactorsItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for MfaDisableSettingsDtoDisableFactorsItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`NamespaceDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct NamespaceDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -10665,6 +13638,8 @@ pub type NamespaceRolesListPaginatedRespDto = genauth_api_types::envelope::Envel
 pub struct NamespaceRolesListRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -10681,6 +13656,8 @@ pub struct NamespaceRolesListRespDto {
 pub struct NamespacesListRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10868,6 +13845,81 @@ pub struct OrderItem {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub status: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationInvitationPolicyDataDto`
+pub type PaginationInvitationPolicyDataDto = genauth_api_types::envelope::Page<
+    GetInvitationPolicyDto,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationInvitationPolicyQueryDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct PaginationInvitationPolicyQueryDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "withCreatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_creator_detail: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl PaginationInvitationPolicyQueryDto {
+    pub fn builder() -> builder::PaginationInvitationPolicyQueryDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationInvitationPolicyRespDto`
+pub type PaginationInvitationPolicyRespDto = genauth_api_types::envelope::Enveloped<
+    PaginationInvitationPolicyDataDto,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationUniversalInvitationApplicantDataDto`
+pub type PaginationUniversalInvitationApplicantDataDto = genauth_api_types::envelope::Page<
+    UniversalInvitationApplicantData,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationUniversalInvitationApplicantQueryDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct PaginationUniversalInvitationApplicantQueryDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "withInvitorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_invitor_detail: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withOperatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_operator_detail: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl PaginationUniversalInvitationApplicantQueryDto {
+    pub fn builder() -> builder::PaginationUniversalInvitationApplicantQueryDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PaginationUniversalInvitationApplicantRespDto`
+pub type PaginationUniversalInvitationApplicantRespDto = genauth_api_types::envelope::Enveloped<
+    PaginationUniversalInvitationApplicantDataDto,
+>;
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`PermissionNamespaceCheckExistsRespDto`
 pub type PermissionNamespaceCheckExistsRespDto = genauth_api_types::envelope::Enveloped<
@@ -10899,6 +13951,8 @@ pub type PermissionNamespaceRolesListPagingDto = genauth_api_types::envelope::Pa
 pub struct PermissionNamespaceRolesListRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -10913,6 +13967,8 @@ pub struct PermissionNamespaceRolesListRespDto {
 pub struct PermissionNamespacesListRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10941,6 +13997,12 @@ pub struct PipelineFunctionDto {
     #[serde(rename = "isAsynchronous")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub is_asynchronous: bool,
+    #[serde(rename = "isCloud")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub is_cloud: bool,
+    #[serde(rename = "lastExecuteStatus")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub last_execute_status: LastExecuteStatus,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub scene: PipelineFunctionDtoScene,
     #[serde(rename = "sourceCode")]
@@ -11126,6 +14188,29 @@ pub struct PolicyBo {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub data_policy_name: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`PolicyExtendsFieldsDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct PolicyExtendsFieldsDto {
+    pub action: ::std::string::String,
+    #[serde(rename = "extendsField")]
+    pub extends_field: UpdateExtendsFieldDto,
+    #[serde(
+        rename = "newOrder",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub new_order: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl PolicyExtendsFieldsDto {
+    pub fn builder() -> builder::PolicyExtendsFieldsDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`PreviewEmailTemplateDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -11155,9 +14240,9 @@ pub struct PreviewEmailTemplateDto {
     pub subject: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "tplEngine",
-        default = "defaults::preview_email_template_dto_tpl_engine"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub tpl_engine: PreviewEmailTemplateDtoTplEngine,
+    pub tpl_engine: ::std::option::Option<PreviewEmailTemplateDtoTplEngine>,
     #[serde(rename = "type")]
     pub type_: PreviewEmailTemplateDtoType,
 }
@@ -11216,12 +14301,6 @@ for PreviewEmailTemplateDtoTplEngine {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::default::Default for PreviewEmailTemplateDtoTplEngine {
-    fn default() -> Self {
-        PreviewEmailTemplateDtoTplEngine::Handlebar
     }
 }
 #[cfg(any(feature = "mgmt-events"))]
@@ -11383,10 +14462,9 @@ pub struct QrcodeLoginStrategyDto {
     pub qrcode_expires_in: f64,
     #[serde(
         rename = "qrcodeExpiresInUnit",
-        default = "defaults::qrcode_login_strategy_dto_qrcode_expires_in_unit"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub qrcode_expires_in_unit: ::std::string::String,
+    pub qrcode_expires_in_unit: ::std::option::Option<::std::string::String>,
     #[serde(rename = "returnFullUserInfo")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub return_full_user_info: bool,
@@ -11395,10 +14473,9 @@ pub struct QrcodeLoginStrategyDto {
     pub ticket_expires_in: f64,
     #[serde(
         rename = "ticketExpiresInUnit",
-        default = "defaults::qrcode_login_strategy_dto_ticket_expires_in_unit"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub ticket_expires_in_unit: ::std::string::String,
+    pub ticket_expires_in_unit: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-security"))]
 impl QrcodeLoginStrategyDto {
@@ -11420,6 +14497,215 @@ pub struct QueryTerminalAppsDto {
 impl QueryTerminalAppsDto {
     pub fn builder() -> builder::QueryTerminalAppsDto {
         Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInvitationUserDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct QuickFilterInvitationUserDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub filter: ::std::option::Option<CombineFiltersBaseDto>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl QuickFilterInvitationUserDto {
+    pub fn builder() -> builder::QuickFilterInvitationUserDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInviteePaginationDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct QuickFilterInviteePaginationDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<QuickFilterInviteeRecordDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInviteePaginationRespDto`
+pub type QuickFilterInviteePaginationRespDto = genauth_api_types::envelope::Enveloped<
+    QuickFilterInviteePaginationDto,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInviteeRecordDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct QuickFilterInviteeRecordDto {
+    #[serde(rename = "inviteeEmail")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_email: ::std::string::String,
+    #[serde(rename = "inviteeId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_id: ::std::string::String,
+    #[serde(rename = "inviteeName")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_name: ::std::string::String,
+    #[serde(
+        rename = "inviteePhone",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invitee_phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "inviteePhoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invitee_phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "inviteeSource")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_source: QuickFilterInviteeRecordDtoInviteeSource,
+    #[serde(rename = "inviteeStatus")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub invitee_status: QuickFilterInviteeRecordDtoInviteeStatus,
+    #[serde(rename = "rosterId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub roster_id: ::std::string::String,
+    #[serde(rename = "rosterName")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub roster_name: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInviteeRecordDtoInviteeSource`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum QuickFilterInviteeRecordDtoInviteeSource {
+    #[serde(rename = "manualCreate")]
+    ManualCreate,
+    #[serde(rename = "fileImport")]
+    FileImport,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for QuickFilterInviteeRecordDtoInviteeSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::ManualCreate => f.write_str("manualCreate"),
+            Self::FileImport => f.write_str("fileImport"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for QuickFilterInviteeRecordDtoInviteeSource {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "manualCreate" => Self::ManualCreate,
+                "fileImport" => Self::FileImport,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for QuickFilterInviteeRecordDtoInviteeSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for QuickFilterInviteeRecordDtoInviteeSource {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`QuickFilterInviteeRecordDtoInviteeStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum QuickFilterInviteeRecordDtoInviteeStatus {
+    #[serde(rename = "invited")]
+    Invited,
+    #[serde(rename = "registering")]
+    Registering,
+    #[serde(rename = "registered")]
+    Registered,
+    #[serde(rename = "reverted")]
+    Reverted,
+    #[serde(rename = "notInvited")]
+    NotInvited,
+    #[serde(rename = "expired")]
+    Expired,
+    #[serde(rename = "invitationSendFail")]
+    InvitationSendFail,
+    #[serde(rename = "joinedByOther")]
+    JoinedByOther,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for QuickFilterInviteeRecordDtoInviteeStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Invited => f.write_str("invited"),
+            Self::Registering => f.write_str("registering"),
+            Self::Registered => f.write_str("registered"),
+            Self::Reverted => f.write_str("reverted"),
+            Self::NotInvited => f.write_str("notInvited"),
+            Self::Expired => f.write_str("expired"),
+            Self::InvitationSendFail => f.write_str("invitationSendFail"),
+            Self::JoinedByOther => f.write_str("joinedByOther"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for QuickFilterInviteeRecordDtoInviteeStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "invited" => Self::Invited,
+                "registering" => Self::Registering,
+                "registered" => Self::Registered,
+                "reverted" => Self::Reverted,
+                "notInvited" => Self::NotInvited,
+                "expired" => Self::Expired,
+                "invitationSendFail" => Self::InvitationSendFail,
+                "joinedByOther" => Self::JoinedByOther,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for QuickFilterInviteeRecordDtoInviteeStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for QuickFilterInviteeRecordDtoInviteeStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg(any(feature = "mgmt-events"))]
@@ -11470,11 +14756,147 @@ impl RelationOptionalRange {
     }
 }
 #[cfg(any(feature = "mgmt-metadata"))]
+///`RelationSearchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RelationSearchDto {
+    #[serde(rename = "fieldId")]
+    pub field_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(rename = "modelId")]
+    pub model_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "showFieldId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_field_id: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl RelationSearchDto {
+    pub fn builder() -> builder::RelationSearchDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListDto`
 pub type RelationValueListDto = genauth_api_types::envelope::Page<::std::string::String>;
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RelationValueListResDto`
 pub type RelationValueListResDto = genauth_api_types::envelope::Enveloped<RelationValueListDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RemoveInvitationPolicyUserAttributionDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RemoveInvitationPolicyUserAttributionDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(rename = "targetIdentifier")]
+    pub target_identifier: ::std::string::String,
+    #[serde(rename = "targetType")]
+    pub target_type: RemoveInvitationPolicyUserAttributionDtoTargetType,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl RemoveInvitationPolicyUserAttributionDto {
+    pub fn builder() -> builder::RemoveInvitationPolicyUserAttributionDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RemoveInvitationPolicyUserAttributionDtoTargetType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum RemoveInvitationPolicyUserAttributionDtoTargetType {
+    #[serde(rename = "department")]
+    Department,
+    #[serde(rename = "post")]
+    Post,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "group")]
+    Group,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for RemoveInvitationPolicyUserAttributionDtoTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Department => f.write_str("department"),
+            Self::Post => f.write_str("post"),
+            Self::Role => f.write_str("role"),
+            Self::Group => f.write_str("group"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for RemoveInvitationPolicyUserAttributionDtoTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "department" => Ok(Self::Department),
+            "post" => Ok(Self::Post),
+            "role" => Ok(Self::Role),
+            "group" => Ok(Self::Group),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str>
+for RemoveInvitationPolicyUserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for RemoveInvitationPolicyUserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RemoveInvitationPolicyUserAttributionMainDepartmentDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+    pub fn builder() -> builder::RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RemoveInvitationPolicyUserAttributionsBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RemoveInvitationPolicyUserAttributionsBatchDto {
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    pub targets: ::std::vec::Vec<InvitationPolicyUserAttributionListDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl RemoveInvitationPolicyUserAttributionsBatchDto {
+    pub fn builder() -> builder::RemoveInvitationPolicyUserAttributionsBatchDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`RemoveRelationValueDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -11501,8 +14923,8 @@ impl RemoveRelationValueDto {
 pub struct RemoveRowDto {
     #[serde(rename = "modelId")]
     pub model_id: ::std::string::String,
-    #[serde(default)]
-    pub recursive: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub recursive: ::std::option::Option<bool>,
     #[serde(rename = "rowIdList")]
     pub row_id_list: ::std::vec::Vec<::std::string::String>,
 }
@@ -11517,7 +14939,7 @@ impl RemoveRowDto {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct ResourceAction {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -11618,6 +15040,8 @@ pub struct ResourceDto {
     pub api_identifier: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "linkedToTenant",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11807,6 +15231,36 @@ pub struct ResourcePagingDto {
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`ResourceRespDto`
 pub type ResourceRespDto = genauth_api_types::envelope::Enveloped<ResourceDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RevertRosterInvitationBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RevertRosterInvitationBatchDto {
+    #[serde(rename = "inviteeIds")]
+    pub invitee_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl RevertRosterInvitationBatchDto {
+    pub fn builder() -> builder::RevertRosterInvitationBatchDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`RevertRosterInvitationDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct RevertRosterInvitationDto {
+    #[serde(rename = "inviteeId")]
+    pub invitee_id: ::std::string::String,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl RevertRosterInvitationDto {
+    pub fn builder() -> builder::RevertRosterInvitationDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-events"))]
 ///`RightItemDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -12911,6 +16365,20 @@ pub struct RowDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub row_id: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-security"))]
+///`SaveDeviceExclusiveValidScopeSettingsDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct SaveDeviceExclusiveValidScopeSettingsDto {
+    #[serde(rename = "appIds")]
+    pub app_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl SaveDeviceExclusiveValidScopeSettingsDto {
+    pub fn builder() -> builder::SaveDeviceExclusiveValidScopeSettingsDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`ScopeDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -13066,12 +16534,6 @@ for SelfUnlockAccountConfigDtoStrategy {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-security"))]
-impl ::std::default::Default for SelfUnlockAccountConfigDtoStrategy {
-    fn default() -> Self {
-        SelfUnlockAccountConfigDtoStrategy::Captcha
-    }
-}
 #[cfg(any(feature = "mgmt-events"))]
 ///`SendGridEmailProviderConfig`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -13092,6 +16554,36 @@ pub struct SendGridEmailProviderConfigInput {
 #[cfg(any(feature = "mgmt-events"))]
 impl SendGridEmailProviderConfigInput {
     pub fn builder() -> builder::SendGridEmailProviderConfigInput {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`SendRosterInvitationBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct SendRosterInvitationBatchDto {
+    #[serde(rename = "inviteeIds")]
+    pub invitee_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl SendRosterInvitationBatchDto {
+    pub fn builder() -> builder::SendRosterInvitationBatchDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`SendRosterInvitationDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct SendRosterInvitationDto {
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl SendRosterInvitationDto {
+    pub fn builder() -> builder::SendRosterInvitationDto {
         Default::default()
     }
 }
@@ -13203,6 +16695,8 @@ pub struct SetCustomFieldDto {
     pub app_ids: ::std::vec::Vec<::std::string::String>,
     #[serde(rename = "dataType", skip_serializing_if = "::std::option::Option::is_none")]
     pub data_type: ::std::option::Option<SetCustomFieldDtoDataType>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub desensitization: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13381,11 +16875,29 @@ impl SetCustomFieldsReqDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`SetInvitationPolicyUserAttributionMainDepartmentDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct SetInvitationPolicyUserAttributionMainDepartmentDto {
+    #[serde(rename = "departmentId")]
+    pub department_id: ::std::string::String,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl SetInvitationPolicyUserAttributionMainDepartmentDto {
+    pub fn builder() -> builder::SetInvitationPolicyUserAttributionMainDepartmentDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-metadata"))]
 ///`SetUserBaseFieldDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserBaseFieldDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<CustomFieldI18n>,
     pub key: ::std::string::String,
@@ -13447,8 +16959,8 @@ pub struct SmtpEmailProviderConfig {
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SmtpEmailProviderConfigInput {
-    #[serde(default)]
-    pub secure: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub secure: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sender: ::std::option::Option<::std::string::String>,
     #[serde(rename = "senderPass")]
@@ -13631,21 +17143,6 @@ impl ::std::convert::TryFrom<::std::string::String> for SubjectRespDtoType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-security"))]
-///`SuspendTerminalDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-pub struct SuspendTerminalDto {
-    #[serde(rename = "endTime")]
-    pub end_time: f64,
-    pub id: ::std::string::String,
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl SuspendTerminalDto {
-    pub fn builder() -> builder::SuspendTerminalDto {
-        Default::default()
-    }
-}
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfig`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -13704,6 +17201,11 @@ pub struct TreeAuthBo {
     #[serde(rename = "nodeActions")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub node_actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "nodeExtendFieldValue",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub node_extend_field_value: ::std::option::Option<::serde_json::Value>,
     #[serde(rename = "nodeName")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub node_name: ::std::string::String,
@@ -14002,11 +17504,162 @@ impl TriggerWebhookDto {
 #[cfg(any(feature = "mgmt-events"))]
 ///`TriggerWebhookRespDto`
 pub type TriggerWebhookRespDto = genauth_api_types::envelope::Enveloped<TriggerWebhookData>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UniversalInvitationApplicantData`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UniversalInvitationApplicantData {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub applicant: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub channel: UniversalInvitationApplicantDataChannel,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub email: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(
+        rename = "inviterDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub inviter_detail: ::std::option::Option<CommonUserDto>,
+    #[serde(rename = "inviterId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub inviter_id: ::std::string::String,
+    #[serde(
+        rename = "operatorDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub operator_detail: ::std::option::Option<CommonUserDto>,
+    #[serde(
+        rename = "operatorId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub operator_id: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: UniversalInvitationApplicantDataStatus,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UniversalInvitationApplicantDataChannel`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UniversalInvitationApplicantDataChannel {
+    #[serde(rename = "MANUAL")]
+    Manual,
+    #[serde(rename = "AUTO")]
+    Auto,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UniversalInvitationApplicantDataChannel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Manual => f.write_str("MANUAL"),
+            Self::Auto => f.write_str("AUTO"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UniversalInvitationApplicantDataChannel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "MANUAL" => Self::Manual,
+                "AUTO" => Self::Auto,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UniversalInvitationApplicantDataChannel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UniversalInvitationApplicantDataChannel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UniversalInvitationApplicantDataStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UniversalInvitationApplicantDataStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "PASSED")]
+    Passed,
+    #[serde(rename = "REJECTED")]
+    Rejected,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UniversalInvitationApplicantDataStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("PENDING"),
+            Self::Passed => f.write_str("PASSED"),
+            Self::Rejected => f.write_str("REJECTED"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UniversalInvitationApplicantDataStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "PASSED" => Self::Passed,
+                "REJECTED" => Self::Rejected,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UniversalInvitationApplicantDataStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UniversalInvitationApplicantDataStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataPolicyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateDataPolicyDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     pub policy_id: ::std::string::String,
     #[serde(
@@ -14095,6 +17748,8 @@ pub struct UpdateDataPolicyRespDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "policyId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub policy_id: ::std::string::String,
@@ -14189,6 +17844,8 @@ pub type UpdateDataPolicyResponseDto = genauth_api_types::envelope::Enveloped<
 pub struct UpdateDataResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "namespaceCode")]
     pub namespace_code: UpdateDataResourceDtoNamespaceCode,
     #[serde(rename = "resourceCode")]
@@ -14400,20 +18057,13 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoResourceName {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum UpdateDataResourceDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
-    String(UpdateDataResourceDtoStructString),
+    String(::std::string::String),
     Array(::std::vec::Vec<::std::string::String>),
 }
 #[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::convert::From<DataResourceTreeStructs> for UpdateDataResourceDtoStruct {
     fn from(value: DataResourceTreeStructs) -> Self {
         Self::DataResourceTreeStructs(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<UpdateDataResourceDtoStructString>
-for UpdateDataResourceDtoStruct {
-    fn from(value: UpdateDataResourceDtoStructString) -> Self {
-        Self::String(value)
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -14424,76 +18074,20 @@ for UpdateDataResourceDtoStruct {
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
-///`UpdateDataResourceDtoStructString`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct UpdateDataResourceDtoStructString(::std::string::String);
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::ops::Deref for UpdateDataResourceDtoStructString {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<UpdateDataResourceDtoStructString> for ::std::string::String {
-    fn from(value: UpdateDataResourceDtoStructString) -> Self {
-        value.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::str::FromStr for UpdateDataResourceDtoStructString {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 500usize {
-            return Err("longer than 500 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<&str> for UpdateDataResourceDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<::std::string::String>
-for UpdateDataResourceDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceDtoStructString {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateDataResourceRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateDataResourceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub actions: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extendFieldList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub extend_field_list: ::std::vec::Vec<ExtendField>,
     #[serde(rename = "resourceCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub resource_code: UpdateDataResourceRespDtoResourceCode,
@@ -14658,7 +18252,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceRespDtoResourceName {
 #[serde(untagged)]
 pub enum UpdateDataResourceRespDtoStruct {
     DataResourceTreeStructs(DataResourceTreeStructs),
-    String(UpdateDataResourceRespDtoStructString),
+    String(::std::string::String),
     Array(::std::vec::Vec<::std::string::String>),
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -14668,83 +18262,10 @@ impl ::std::convert::From<DataResourceTreeStructs> for UpdateDataResourceRespDto
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<UpdateDataResourceRespDtoStructString>
-for UpdateDataResourceRespDtoStruct {
-    fn from(value: UpdateDataResourceRespDtoStructString) -> Self {
-        Self::String(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
 impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
 for UpdateDataResourceRespDtoStruct {
     fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
         Self::Array(value)
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-///`UpdateDataResourceRespDtoStructString`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct UpdateDataResourceRespDtoStructString(::std::string::String);
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::ops::Deref for UpdateDataResourceRespDtoStructString {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::From<UpdateDataResourceRespDtoStructString>
-for ::std::string::String {
-    fn from(value: UpdateDataResourceRespDtoStructString) -> Self {
-        value.0
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::str::FromStr for UpdateDataResourceRespDtoStructString {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 500usize {
-            return Err("longer than 500 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<&str> for UpdateDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl ::std::convert::TryFrom<::std::string::String>
-for UpdateDataResourceRespDtoStructString {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-permissions"))]
-impl<'de> ::serde::Deserialize<'de> for UpdateDataResourceRespDtoStructString {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 #[cfg(any(feature = "mgmt-permissions"))]
@@ -14811,7 +18332,105 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateDataResourceRespDt
 pub type UpdateDataResourceResponseDto = genauth_api_types::envelope::Enveloped<
     UpdateDataResourceRespDto,
 >;
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-security"))]
+///`UpdateDeviceExclusiveRuleDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateDeviceExclusiveRuleDto {
+    #[serde(
+        rename = "deviceRule",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub device_rule: ::std::option::Option<DeviceRuleDto>,
+    #[serde(rename = "ipRule", skip_serializing_if = "::std::option::Option::is_none")]
+    pub ip_rule: ::std::option::Option<IpRuleDto>,
+    pub rule: UpdateDeviceExclusiveRuleDtoRule,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl UpdateDeviceExclusiveRuleDto {
+    pub fn builder() -> builder::UpdateDeviceExclusiveRuleDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+///`UpdateDeviceExclusiveRuleDtoRule`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateDeviceExclusiveRuleDtoRule {
+    #[serde(rename = "disable")]
+    Disable,
+    #[serde(rename = "condition:device")]
+    ConditionDevice,
+    #[serde(rename = "condition:ip")]
+    ConditionIp,
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::fmt::Display for UpdateDeviceExclusiveRuleDtoRule {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Disable => f.write_str("disable"),
+            Self::ConditionDevice => f.write_str("condition:device"),
+            Self::ConditionIp => f.write_str("condition:ip"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::str::FromStr for UpdateDeviceExclusiveRuleDtoRule {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "disable" => Ok(Self::Disable),
+            "condition:device" => Ok(Self::ConditionDevice),
+            "condition:ip" => Ok(Self::ConditionIp),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<&str> for UpdateDeviceExclusiveRuleDtoRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UpdateDeviceExclusiveRuleDtoRule {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+///`UpdateDnefReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateDnefReq {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub config: ::std::option::Option<Config>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    pub key: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub label: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "resourceCode")]
+    pub resource_code: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+impl UpdateDnefReq {
+    pub fn builder() -> builder::UpdateDnefReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`UpdateEmailTemplateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -14834,19 +18453,19 @@ pub struct UpdateEmailTemplateDto {
     pub subject: ::std::string::String,
     #[serde(
         rename = "tplEngine",
-        default = "defaults::update_email_template_dto_tpl_engine"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub tpl_engine: UpdateEmailTemplateDtoTplEngine,
+    pub tpl_engine: ::std::option::Option<UpdateEmailTemplateDtoTplEngine>,
     #[serde(rename = "type")]
     pub type_: UpdateEmailTemplateDtoType,
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl UpdateEmailTemplateDto {
     pub fn builder() -> builder::UpdateEmailTemplateDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`UpdateEmailTemplateDtoTplEngine`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -14856,7 +18475,7 @@ pub enum UpdateEmailTemplateDtoTplEngine {
     #[serde(rename = "ejs")]
     Ejs,
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::fmt::Display for UpdateEmailTemplateDtoTplEngine {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
@@ -14865,7 +18484,7 @@ impl ::std::fmt::Display for UpdateEmailTemplateDtoTplEngine {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::str::FromStr for UpdateEmailTemplateDtoTplEngine {
     type Err = self::error::ConversionError;
     fn from_str(
@@ -14878,7 +18497,7 @@ impl ::std::str::FromStr for UpdateEmailTemplateDtoTplEngine {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<&str> for UpdateEmailTemplateDtoTplEngine {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -14887,7 +18506,7 @@ impl ::std::convert::TryFrom<&str> for UpdateEmailTemplateDtoTplEngine {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoTplEngine {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -14896,13 +18515,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoTp
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
-impl ::std::default::Default for UpdateEmailTemplateDtoTplEngine {
-    fn default() -> Self {
-        UpdateEmailTemplateDtoTplEngine::Handlebar
-    }
-}
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 ///`UpdateEmailTemplateDtoType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -14938,7 +18551,7 @@ pub enum UpdateEmailTemplateDtoType {
     #[serde(rename = "EMAIL_UNBIND_VERIFY_CODE")]
     EmailUnbindVerifyCode,
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::fmt::Display for UpdateEmailTemplateDtoType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
@@ -14966,7 +18579,7 @@ impl ::std::fmt::Display for UpdateEmailTemplateDtoType {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::str::FromStr for UpdateEmailTemplateDtoType {
     type Err = self::error::ConversionError;
     fn from_str(
@@ -14996,7 +18609,7 @@ impl ::std::str::FromStr for UpdateEmailTemplateDtoType {
         }
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<&str> for UpdateEmailTemplateDtoType {
     type Error = self::error::ConversionError;
     fn try_from(
@@ -15005,8 +18618,191 @@ impl ::std::convert::TryFrom<&str> for UpdateEmailTemplateDtoType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateExtendsFieldDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateExtendsFieldDto {
+    #[serde(rename = "allowRewrite")]
+    pub allow_rewrite: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub i18n: ::std::option::Option<CustomFieldI18n>,
+    pub id: ::std::string::String,
+    #[serde(rename = "inputType")]
+    pub input_type: UpdateExtendsFieldDtoInputType,
+    pub label: ::std::string::String,
+    pub name: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub required: ::std::option::Option<bool>,
+    pub show: bool,
+    #[serde(rename = "type")]
+    pub type_: UpdateExtendsFieldDtoType,
+    #[serde(
+        rename = "validateRules",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub validate_rules: ::std::option::Option<AppValidateRuleDto>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl UpdateExtendsFieldDto {
+    pub fn builder() -> builder::UpdateExtendsFieldDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateExtendsFieldDtoInputType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateExtendsFieldDtoInputType {
+    #[serde(rename = "image")]
+    Image,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "dateTime")]
+    DateTime,
+    #[serde(rename = "datetime")]
+    Datetime,
+    #[serde(rename = "select")]
+    Select,
+    #[serde(rename = "dropdown")]
+    Dropdown,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "gender")]
+    Gender,
+    #[serde(rename = "country")]
+    Country,
+    #[serde(rename = "username")]
+    Username,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UpdateExtendsFieldDtoInputType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Image => f.write_str("image"),
+            Self::Number => f.write_str("number"),
+            Self::Date => f.write_str("date"),
+            Self::DateTime => f.write_str("dateTime"),
+            Self::Datetime => f.write_str("datetime"),
+            Self::Select => f.write_str("select"),
+            Self::Dropdown => f.write_str("dropdown"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::String => f.write_str("string"),
+            Self::Text => f.write_str("text"),
+            Self::Gender => f.write_str("gender"),
+            Self::Country => f.write_str("country"),
+            Self::Username => f.write_str("username"),
+            Self::Phone => f.write_str("phone"),
+            Self::Email => f.write_str("email"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UpdateExtendsFieldDtoInputType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "image" => Ok(Self::Image),
+            "number" => Ok(Self::Number),
+            "date" => Ok(Self::Date),
+            "dateTime" => Ok(Self::DateTime),
+            "datetime" => Ok(Self::Datetime),
+            "select" => Ok(Self::Select),
+            "dropdown" => Ok(Self::Dropdown),
+            "boolean" => Ok(Self::Boolean),
+            "string" => Ok(Self::String),
+            "text" => Ok(Self::Text),
+            "gender" => Ok(Self::Gender),
+            "country" => Ok(Self::Country),
+            "username" => Ok(Self::Username),
+            "phone" => Ok(Self::Phone),
+            "email" => Ok(Self::Email),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UpdateExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for UpdateExtendsFieldDtoInputType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateExtendsFieldDtoType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateExtendsFieldDtoType {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "internal")]
+    Internal,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UpdateExtendsFieldDtoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::User => f.write_str("user"),
+            Self::Internal => f.write_str("internal"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UpdateExtendsFieldDtoType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "user" => Ok(Self::User),
+            "internal" => Ok(Self::Internal),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UpdateExtendsFieldDtoType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for UpdateExtendsFieldDtoType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -15020,7 +18816,8 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateEmailTemplateDtoTy
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateFunctionModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    pub description: ::serde_json::Value,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub description: ::std::option::Option<::std::string::String>,
     pub enable: bool,
     #[serde(rename = "fieldOrder")]
     pub field_order: ::std::string::String,
@@ -15028,6 +18825,8 @@ pub struct UpdateFunctionModelDto {
     pub name: ::std::string::String,
     #[serde(rename = "parentKey")]
     pub parent_key: ::std::string::String,
+    #[serde(rename = "showFieldKey")]
+    pub show_field_key: ::std::string::String,
     #[serde(rename = "type")]
     pub type_: UpdateFunctionModelDtoType,
 }
@@ -15155,12 +18954,225 @@ impl UpdateFunctionModelFieldDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateInvitationPolicyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateInvitationPolicyDto {
+    #[serde(
+        rename = "allowSkipBindExtIdp",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub allow_skip_bind_ext_idp: ::std::option::Option<bool>,
+    #[serde(
+        rename = "defaultPasswordConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_password_config: ::std::option::Option<DefaultPasswordConfigDto>,
+    #[serde(
+        rename = "enabledExtIdp",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_ext_idp: ::std::option::Option<bool>,
+    #[serde(
+        rename = "enabledIdentifierVerify",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_identifier_verify: ::std::option::Option<bool>,
+    #[serde(
+        rename = "enabledInfoFill",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_info_fill: ::std::option::Option<bool>,
+    #[serde(
+        rename = "extIdpBindMsg",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub ext_idp_bind_msg: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extIdpConnIds",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub ext_idp_conn_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "extendsFields",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub extends_fields: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "inviteEmailTemplateType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invite_email_template_type: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "inviteLinkConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invite_link_config: ::std::option::Option<InvitationLinkConfigDto>,
+    #[serde(
+        rename = "inviteMethod",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub invite_method: ::std::option::Option<UpdateInvitationPolicyDtoInviteMethod>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId")]
+    pub policy_id: ::std::string::String,
+    #[serde(
+        rename = "registerInfoFillMsg",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub register_info_fill_msg: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "sendVerifyCodeMethod",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_verify_code_method: ::std::option::Option<
+        UpdateInvitationPolicyDtoSendVerifyCodeMethod,
+    >,
+    #[serde(
+        rename = "showPasswordInInviteEmail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_password_in_invite_email: ::std::option::Option<bool>,
+    #[serde(
+        rename = "welcomeEmailTemplateType",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub welcome_email_template_type: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl UpdateInvitationPolicyDto {
+    pub fn builder() -> builder::UpdateInvitationPolicyDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateInvitationPolicyDtoInviteMethod`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateInvitationPolicyDtoInviteMethod {
+    #[serde(rename = "email")]
+    Email,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UpdateInvitationPolicyDtoInviteMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Email => f.write_str("email"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UpdateInvitationPolicyDtoInviteMethod {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "email" => Ok(Self::Email),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UpdateInvitationPolicyDtoInviteMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UpdateInvitationPolicyDtoInviteMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateInvitationPolicyDtoSendVerifyCodeMethod`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateInvitationPolicyDtoSendVerifyCodeMethod {
+    #[serde(rename = "prioritySMS")]
+    PrioritySms,
+    #[serde(rename = "priorityEmail")]
+    PriorityEmail,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UpdateInvitationPolicyDtoSendVerifyCodeMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::PrioritySms => f.write_str("prioritySMS"),
+            Self::PriorityEmail => f.write_str("priorityEmail"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UpdateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "prioritySMS" => Ok(Self::PrioritySms),
+            "priorityEmail" => Ok(Self::PriorityEmail),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UpdateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UpdateInvitationPolicyDtoSendVerifyCodeMethod {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateInvitationRosterDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateInvitationRosterDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub policy_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "rosterId")]
+    pub roster_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl UpdateInvitationRosterDto {
+    pub fn builder() -> builder::UpdateInvitationRosterDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 ///`UpdateNamespaceDto`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct UpdateNamespaceDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "newCode", skip_serializing_if = "::std::option::Option::is_none")]
@@ -15181,6 +19193,8 @@ pub type UpdateNamespaceRespDto = genauth_api_types::envelope::Enveloped<UpdateN
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateOperateModelDto {
     pub config: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(rename = "fieldId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub field_id: ::std::option::Option<::std::string::String>,
     pub icon: ::std::string::String,
     pub id: ::std::string::String,
     #[serde(rename = "modelId")]
@@ -15203,6 +19217,8 @@ impl UpdateOperateModelDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePermissionNamespaceDto {
     pub code: UpdatePermissionNamespaceDtoCode,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<UpdatePermissionNamespaceDtoName>,
     #[serde(rename = "newCode", skip_serializing_if = "::std::option::Option::is_none")]
@@ -15407,6 +19423,8 @@ impl<'de> ::serde::Deserialize<'de> for UpdatePermissionNamespaceDtoNewCode {
 pub struct UpdatePermissionNamespaceRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -15431,8 +19449,11 @@ pub struct UpdatePipelineFunctionDto {
     pub func_id: ::std::string::String,
     #[serde(rename = "funcName", skip_serializing_if = "::std::option::Option::is_none")]
     pub func_name: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "isAsynchronous", default)]
-    pub is_asynchronous: bool,
+    #[serde(
+        rename = "isAsynchronous",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub is_asynchronous: ::std::option::Option<bool>,
     #[serde(
         rename = "sourceCode",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -15443,8 +19464,8 @@ pub struct UpdatePipelineFunctionDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub terminate_on_timeout: ::std::option::Option<bool>,
-    #[serde(default = "defaults::update_pipeline_function_dto_timeout")]
-    pub timeout: f64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub timeout: ::std::option::Option<f64>,
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl UpdatePipelineFunctionDto {
@@ -15558,6 +19579,8 @@ pub struct UpdateResourceDto {
     pub api_identifier: ::std::option::Option<::std::string::String>,
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub namespace: ::std::option::Option<::std::string::String>,
@@ -15642,8 +19665,11 @@ pub struct UpdateRowDto {
     pub model_id: ::std::string::String,
     #[serde(rename = "rowId")]
     pub row_id: ::std::string::String,
-    #[serde(rename = "showFieldId", default)]
-    pub show_field_id: bool,
+    #[serde(
+        rename = "showFieldId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_field_id: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-metadata"))]
 impl UpdateRowDto {
@@ -15653,7 +19679,7 @@ impl UpdateRowDto {
 }
 #[cfg(any(feature = "mgmt-security"))]
 ///`UpdateSecuritySettingsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateSecuritySettingsDto {
     #[serde(
@@ -15664,9 +19690,9 @@ pub struct UpdateSecuritySettingsDto {
     pub allowed_origins: ::std::vec::Vec<::std::string::String>,
     #[serde(
         rename = "authingTokenExpiresIn",
-        default = "defaults::update_security_settings_dto_authing_token_expires_in"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub authing_token_expires_in: f64,
+    pub authing_token_expires_in: ::std::option::Option<f64>,
     #[serde(
         rename = "changeEmailStrategy",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -15677,15 +19703,21 @@ pub struct UpdateSecuritySettingsDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub change_phone_strategy: ::std::option::Option<ChangePhoneStrategyDto>,
-    #[serde(rename = "completePasswordAfterPassCodeLogin", default)]
-    pub complete_password_after_pass_code_login: bool,
+    #[serde(
+        rename = "completePasswordAfterPassCodeLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub complete_password_after_pass_code_login: ::std::option::Option<bool>,
     #[serde(
         rename = "cookieSettings",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub cookie_settings: ::std::option::Option<CookieSettingsDto>,
-    #[serde(rename = "enableLoginAccountSwitch", default)]
-    pub enable_login_account_switch: bool,
+    #[serde(
+        rename = "enableLoginAccountSwitch",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_login_account_switch: ::std::option::Option<bool>,
     #[serde(
         rename = "loginAnomalyDetection",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -15708,8 +19740,11 @@ pub struct UpdateSecuritySettingsDto {
     pub register_anomaly_detection: ::std::option::Option<
         RegisterAnomalyDetectionConfigDto,
     >,
-    #[serde(rename = "registerDisabled", default)]
-    pub register_disabled: bool,
+    #[serde(
+        rename = "registerDisabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub register_disabled: ::std::option::Option<bool>,
     #[serde(
         rename = "selfUnlockAccount",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -15717,36 +19752,14 @@ pub struct UpdateSecuritySettingsDto {
     pub self_unlock_account: ::std::option::Option<SelfUnlockAccountConfigDto>,
     #[serde(
         rename = "verifyCodeLength",
-        default = "defaults::update_security_settings_dto_verify_code_length"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub verify_code_length: f64,
+    pub verify_code_length: ::std::option::Option<f64>,
     #[serde(
         rename = "verifyCodeMaxAttempts",
-        default = "defaults::update_security_settings_dto_verify_code_max_attempts"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub verify_code_max_attempts: f64,
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl ::std::default::Default for UpdateSecuritySettingsDto {
-    fn default() -> Self {
-        Self {
-            allowed_origins: Default::default(),
-            authing_token_expires_in: defaults::update_security_settings_dto_authing_token_expires_in(),
-            change_email_strategy: Default::default(),
-            change_phone_strategy: Default::default(),
-            complete_password_after_pass_code_login: Default::default(),
-            cookie_settings: Default::default(),
-            enable_login_account_switch: Default::default(),
-            login_anomaly_detection: Default::default(),
-            login_require_email_verified: Default::default(),
-            qrcode_login_strategy: Default::default(),
-            register_anomaly_detection: Default::default(),
-            register_disabled: Default::default(),
-            self_unlock_account: Default::default(),
-            verify_code_length: defaults::update_security_settings_dto_verify_code_length(),
-            verify_code_max_attempts: defaults::update_security_settings_dto_verify_code_max_attempts(),
-        }
-    }
+    pub verify_code_max_attempts: ::std::option::Option<f64>,
 }
 #[cfg(any(feature = "mgmt-security"))]
 impl UpdateSecuritySettingsDto {
@@ -15754,16 +19767,30 @@ impl UpdateSecuritySettingsDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-security"))]
-///`UpdateTerminalDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UpdateUniversalInvitationDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
-pub struct UpdateTerminalDto {
-    pub id: ::std::string::String,
+pub struct UpdateUniversalInvitationDto {
+    #[serde(
+        rename = "adminInvitationConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub admin_invitation_config: ::std::option::Option<bool>,
+    #[serde(
+        rename = "enabledMemberInvitation",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_member_invitation: ::std::option::Option<bool>,
+    #[serde(
+        rename = "memberInvitationConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub member_invitation_config: ::std::option::Option<bool>,
 }
-#[cfg(any(feature = "mgmt-security"))]
-impl UpdateTerminalDto {
-    pub fn builder() -> builder::UpdateTerminalDto {
+#[cfg(any(feature = "mgmt-invitations"))]
+impl UpdateUniversalInvitationDto {
+    pub fn builder() -> builder::UpdateUniversalInvitationDto {
         Default::default()
     }
 }
@@ -15783,6 +19810,11 @@ pub struct UpdateWebhookDto {
     pub events: ::std::vec::Vec<UpdateWebhookDtoEventsItem>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "retryConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub retry_config: ::std::option::Option<WebhookRetryConfigV3Dto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub secret: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15798,6 +19830,7 @@ impl ::std::fmt::Debug for UpdateWebhookDto {
             .field("enabled", &self.enabled)
             .field("events", &self.events)
             .field("name", &self.name)
+            .field("retry_config", &self.retry_config)
             .field("secret", &"[REDACTED]")
             .field("url", &self.url)
             .field("webhook_id", &self.webhook_id)
@@ -16019,6 +20052,8 @@ pub enum UpdateWebhookDtoEventsItem {
     DataStrategyPermissionAdd,
     #[serde(rename = "unusual-location:login")]
     UnusualLocationLogin,
+    #[serde(rename = "refresh-token")]
+    RefreshToken,
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl ::std::fmt::Display for UpdateWebhookDtoEventsItem {
@@ -16117,6 +20152,7 @@ impl ::std::fmt::Display for UpdateWebhookDtoEventsItem {
                 f.write_str("data-strategy-permission:add")
             }
             Self::UnusualLocationLogin => f.write_str("unusual-location:login"),
+            Self::RefreshToken => f.write_str("refresh-token"),
         }
     }
 }
@@ -16206,6 +20242,7 @@ impl ::std::str::FromStr for UpdateWebhookDtoEventsItem {
             "data-strategy-permission:revoke" => Ok(Self::DataStrategyPermissionRevoke),
             "data-strategy-permission:add" => Ok(Self::DataStrategyPermissionAdd),
             "unusual-location:login" => Ok(Self::UnusualLocationLogin),
+            "refresh-token" => Ok(Self::RefreshToken),
             _ => Err("invalid value".into()),
         }
     }
@@ -16231,6 +20268,176 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookDtoEventsIt
 #[cfg(any(feature = "mgmt-events"))]
 ///`UpdateWebhooksRespDto`
 pub type UpdateWebhooksRespDto = genauth_api_types::envelope::Enveloped<WebhookDto>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UserAttributionDto {
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub policy_id: ::std::string::String,
+    #[serde(
+        rename = "targetDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub target_detail: ::std::option::Option<UserAttributionDtoTargetDetail>,
+    #[serde(rename = "targetIdentifier")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub target_identifier: ::std::string::String,
+    #[serde(rename = "targetType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub target_type: UserAttributionDtoTargetType,
+    #[serde(rename = "updatedAt")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub updated_at: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionDtoTargetDetail`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum UserAttributionDtoTargetDetail {
+    InvitationDepartmentRespDto(InvitationDepartmentRespDto),
+    InvitationPostRespDto(InvitationPostRespDto),
+    RoleDto(RoleDto),
+    GroupDto(GroupDto),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::From<InvitationDepartmentRespDto>
+for UserAttributionDtoTargetDetail {
+    fn from(value: InvitationDepartmentRespDto) -> Self {
+        Self::InvitationDepartmentRespDto(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::From<InvitationPostRespDto> for UserAttributionDtoTargetDetail {
+    fn from(value: InvitationPostRespDto) -> Self {
+        Self::InvitationPostRespDto(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::From<RoleDto> for UserAttributionDtoTargetDetail {
+    fn from(value: RoleDto) -> Self {
+        Self::RoleDto(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::From<GroupDto> for UserAttributionDtoTargetDetail {
+    fn from(value: GroupDto) -> Self {
+        Self::GroupDto(value)
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionDtoTargetType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UserAttributionDtoTargetType {
+    #[serde(rename = "department")]
+    Department,
+    #[serde(rename = "post")]
+    Post,
+    #[serde(rename = "role")]
+    Role,
+    #[serde(rename = "group")]
+    Group,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::fmt::Display for UserAttributionDtoTargetType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Department => f.write_str("department"),
+            Self::Post => f.write_str("post"),
+            Self::Role => f.write_str("role"),
+            Self::Group => f.write_str("group"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::str::FromStr for UserAttributionDtoTargetType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "department" => Self::Department,
+                "post" => Self::Post,
+                "role" => Self::Role,
+                "group" => Self::Group,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<&str> for UserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+impl ::std::convert::TryFrom<::std::string::String> for UserAttributionDtoTargetType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionMainDepartmentDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UserAttributionMainDepartmentDto {
+    #[serde(
+        rename = "departmentDetail",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub department_detail: ::std::option::Option<InvitationDepartmentRespDto>,
+    #[serde(
+        rename = "departmentId",
+        deserialize_with = "::std::option::Option::deserialize"
+    )]
+    pub department_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "policyId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub policy_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionMainDepartmentRespDto`
+pub type UserAttributionMainDepartmentRespDto = genauth_api_types::envelope::Enveloped<
+    ::std::vec::Vec<UserAttributionMainDepartmentDto>,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionPaginationDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UserAttributionPaginationDto {
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub list: ::std::vec::Vec<UserAttributionDto>,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionPaginationRespDto`
+pub type UserAttributionPaginationRespDto = genauth_api_types::envelope::Enveloped<
+    ::std::vec::Vec<UserAttributionPaginationDto>,
+>;
+#[cfg(any(feature = "mgmt-invitations"))]
+///`UserAttributionSingleRespDto`
+pub type UserAttributionSingleRespDto = genauth_api_types::envelope::Enveloped<UserAttributionDto>;
 #[cfg(any(feature = "mgmt-security"))]
 ///`UserListCreateDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -16284,60 +20491,6 @@ pub struct UserPermissionListDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub user_id: ::std::string::String,
 }
-#[cfg(any(feature = "mgmt-security"))]
-///`VerifyConfigDataDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
-pub struct VerifyConfigDataDto {
-    #[serde(rename = "appId")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub app_id: ::std::string::String,
-    #[serde(rename = "appSecret")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub app_secret: ::std::string::String,
-    #[serde(rename = "authAddress")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub auth_address: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub id: ::std::string::String,
-    #[serde(rename = "isWinChangePwd", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub is_win_change_pwd: bool,
-    #[serde(rename = "isWinLogin", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub is_win_login: bool,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub logo: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub name: ::std::string::String,
-    #[serde(rename = "publicKey")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub public_key: ::std::string::String,
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl ::std::fmt::Debug for VerifyConfigDataDto {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct("VerifyConfigDataDto")
-            .field("app_id", &self.app_id)
-            .field("app_secret", &"[REDACTED]")
-            .field("auth_address", &self.auth_address)
-            .field("id", &self.id)
-            .field("is_win_change_pwd", &self.is_win_change_pwd)
-            .field("is_win_login", &self.is_win_login)
-            .field("logo", &self.logo)
-            .field("name", &self.name)
-            .field("public_key", &self.public_key)
-            .finish()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-impl VerifyConfigDataDto {
-    pub fn builder() -> builder::VerifyConfigDataDto {
-        Default::default()
-    }
-}
-#[cfg(any(feature = "mgmt-security"))]
-///`VerifyConfigInfoRespDto`
-pub type VerifyConfigInfoRespDto = genauth_api_types::envelope::Enveloped<VerifyConfigDataDto>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`WebhookCategoryDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -16367,6 +20520,11 @@ pub struct WebhookDto {
     pub events: ::std::vec::Vec<WebhookDtoEventsItem>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
+    #[serde(
+        rename = "retryConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub retry_config: ::std::option::Option<WebhookRetryConfigV3Dto>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub secret: ::std::option::Option<::std::string::String>,
     #[serde(rename = "updatedAt")]
@@ -16387,6 +20545,7 @@ impl ::std::fmt::Debug for WebhookDto {
             .field("enabled", &self.enabled)
             .field("events", &self.events)
             .field("name", &self.name)
+            .field("retry_config", &self.retry_config)
             .field("secret", &"[REDACTED]")
             .field("updated_at", &self.updated_at)
             .field("url", &self.url)
@@ -16607,6 +20766,8 @@ pub enum WebhookDtoEventsItem {
     DataStrategyPermissionAdd,
     #[serde(rename = "unusual-location:login")]
     UnusualLocationLogin,
+    #[serde(rename = "refresh-token")]
+    RefreshToken,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -16708,6 +20869,7 @@ impl ::std::fmt::Display for WebhookDtoEventsItem {
                 f.write_str("data-strategy-permission:add")
             }
             Self::UnusualLocationLogin => f.write_str("unusual-location:login"),
+            Self::RefreshToken => f.write_str("refresh-token"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -16799,6 +20961,7 @@ impl ::std::str::FromStr for WebhookDtoEventsItem {
                 "data-strategy-permission:revoke" => Self::DataStrategyPermissionRevoke,
                 "data-strategy-permission:add" => Self::DataStrategyPermissionAdd,
                 "unusual-location:login" => Self::UnusualLocationLogin,
+                "refresh-token" => Self::RefreshToken,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -16883,6 +21046,98 @@ pub struct WebhookLogDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub webhook_id: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-events"))]
+///`WebhookRetryConfigV3Dto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct WebhookRetryConfigV3Dto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub count: ::std::option::Option<f64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub delay: ::std::option::Option<f64>,
+    #[serde(
+        rename = "delayUnit",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub delay_unit: ::std::option::Option<WebhookRetryConfigV3DtoDelayUnit>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub enabled: bool,
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl WebhookRetryConfigV3Dto {
+    pub fn builder() -> builder::WebhookRetryConfigV3Dto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+///`WebhookRetryConfigV3DtoDelayUnit`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum WebhookRetryConfigV3DtoDelayUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::fmt::Display for WebhookRetryConfigV3DtoDelayUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Second => f.write_str("Second"),
+            Self::Minute => f.write_str("Minute"),
+            Self::Hour => f.write_str("Hour"),
+            Self::Day => f.write_str("Day"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::str::FromStr for WebhookRetryConfigV3DtoDelayUnit {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "Second" => Self::Second,
+                "Minute" => Self::Minute,
+                "Hour" => Self::Hour,
+                "Day" => Self::Day,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::convert::TryFrom<&str> for WebhookRetryConfigV3DtoDelayUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for WebhookRetryConfigV3DtoDelayUnit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-security"))]
 ///`WhitelistListRespDto`
 pub type WhitelistListRespDto = genauth_api_types::envelope::Enveloped<WhitelistRespDto>;
@@ -16906,6 +21161,20 @@ impl ::std::default::Default for AdminAuditLogDtoOperationType {
 #[cfg(any(feature = "mgmt-events"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for AdminAuditLogDtoResourceType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AppValidateRuleDtoContent {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AppValidateRuleDtoType {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -16980,9 +21249,51 @@ impl ::std::default::Default for EmailProviderDtoType {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(any(feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for EmailTemplateDtoTplEngine {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for EmailTemplateDtoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendFieldValueType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoInputType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoSource {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ExtendsFieldDtoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-metadata"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for FunctionModelDtoDataType {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -17001,6 +21312,20 @@ impl ::std::default::Default for GetDataResourceRespDtoType {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for GetDeviceExclusiveRuleDataDtoRule {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for GetDeviceExclusiveWhiteListDataDtoTargetType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for GetExternalUserResourceStructDataDtoResourceType {
@@ -17015,9 +21340,37 @@ impl ::std::default::Default for GetUserResourceStructDataDtoResourceType {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InvitationRosterDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InvitationUserDtoSource {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for InvitationUserDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for ListDataResourcesRespDtoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for LoginAnomalyDetectionConfigDtoLoginFailStrategy {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -17039,6 +21392,20 @@ impl ::std::default::Default for PipelineFunctionDtoScene {
 #[cfg(any(feature = "mgmt-events"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for PipelineFunctionDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for QuickFilterInviteeRecordDtoInviteeSource {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for QuickFilterInviteeRecordDtoInviteeStatus {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -17120,6 +21487,13 @@ impl ::std::default::Default for RiskListPolicyRespDtoUserRange {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for SelfUnlockAccountConfigDtoStrategy {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for SubjectRespDtoType {
@@ -17127,9 +21501,30 @@ impl ::std::default::Default for SubjectRespDtoType {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UniversalInvitationApplicantDataChannel {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UniversalInvitationApplicantDataStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 #[cfg(any(feature = "mgmt-permissions"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for UpdateDataResourceRespDtoType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-invitations"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UserAttributionDtoTargetType {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -17149,18 +21544,10 @@ impl ::std::default::Default for WebhookDtoEventsItem {
     }
 }
 #[cfg(any(feature = "mgmt-events"))]
-impl genauth_api_types::envelope::Envelope for DeleteWebhookRespDto {
-    fn status_code(&self) -> i64 {
-        self.status_code
-    }
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn api_code(&self) -> Option<i64> {
-        self.api_code
-    }
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for WebhookRetryConfigV3DtoDelayUnit {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
     }
 }
 #[cfg(any(feature = "mgmt-metadata"))]
@@ -17171,15 +21558,195 @@ impl genauth_api_types::envelope::Envelope for FunctionModelListDto {
     fn message(&self) -> &str {
         &self.message
     }
-    fn api_code(&self) -> Option<i64> {
+    fn api_code(&self) -> ::std::option::Option<i64> {
         self.api_code
     }
-    fn request_id(&self) -> Option<&str> {
+    fn request_id(&self) -> ::std::option::Option<&str> {
         self.request_id.as_deref()
     }
 }
 /// Types for composing complex structures.
 pub mod builder {
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct AddInvitationPolicyUserAttributionDto {
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        target_identifier: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        target_type: ::std::result::Result<
+            super::AddInvitationPolicyUserAttributionDtoTargetType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for AddInvitationPolicyUserAttributionDto {
+        fn default() -> Self {
+            Self {
+                namespace: Ok(Default::default()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                target_identifier: Err(
+                    "no value supplied for target_identifier".to_string(),
+                ),
+                target_type: Err("no value supplied for target_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl AddInvitationPolicyUserAttributionDto {
+        pub fn namespace<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace: {e}")
+                });
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn target_identifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_identifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_identifier: {e}")
+                });
+            self
+        }
+        pub fn target_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::AddInvitationPolicyUserAttributionDtoTargetType,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<AddInvitationPolicyUserAttributionDto>
+    for super::AddInvitationPolicyUserAttributionDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AddInvitationPolicyUserAttributionDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                namespace: value.namespace?,
+                policy_id: value.policy_id?,
+                target_identifier: value.target_identifier?,
+                target_type: value.target_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::AddInvitationPolicyUserAttributionDto>
+    for AddInvitationPolicyUserAttributionDto {
+        fn from(value: super::AddInvitationPolicyUserAttributionDto) -> Self {
+            Self {
+                namespace: Ok(value.namespace),
+                policy_id: Ok(value.policy_id),
+                target_identifier: Ok(value.target_identifier),
+                target_type: Ok(value.target_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct AddInvitationPolicyUserAttributionsBatchDto {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        targets: ::std::result::Result<
+            ::std::vec::Vec<super::InvitationPolicyUserAttributionListDto>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for AddInvitationPolicyUserAttributionsBatchDto {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                targets: Err("no value supplied for targets".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl AddInvitationPolicyUserAttributionsBatchDto {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn targets<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<super::InvitationPolicyUserAttributionListDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.targets = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for targets: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<AddInvitationPolicyUserAttributionsBatchDto>
+    for super::AddInvitationPolicyUserAttributionsBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AddInvitationPolicyUserAttributionsBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+                targets: value.targets?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::AddInvitationPolicyUserAttributionsBatchDto>
+    for AddInvitationPolicyUserAttributionsBatchDto {
+        fn from(value: super::AddInvitationPolicyUserAttributionsBatchDto) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+                targets: Ok(value.targets),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-security"))]
     #[derive(Clone, Debug)]
     pub struct AddWhitelistDto {
@@ -17237,6 +21804,85 @@ pub mod builder {
     impl ::std::convert::From<super::AddWhitelistDto> for AddWhitelistDto {
         fn from(value: super::AddWhitelistDto) -> Self {
             Self {
+                list: Ok(value.list),
+                type_: Ok(value.type_),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct AddWhitelistOfAppDto {
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        list: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::AddWhitelistOfAppDtoType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for AddWhitelistOfAppDto {
+        fn default() -> Self {
+            Self {
+                app_id: Err("no value supplied for app_id".to_string()),
+                list: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl AddWhitelistOfAppDto {
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+        pub fn list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.list = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for list: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AddWhitelistOfAppDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<AddWhitelistOfAppDto> for super::AddWhitelistOfAppDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AddWhitelistOfAppDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_id: value.app_id?,
+                list: value.list?,
+                type_: value.type_?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::AddWhitelistOfAppDto> for AddWhitelistOfAppDto {
+        fn from(value: super::AddWhitelistOfAppDto) -> Self {
+            Self {
+                app_id: Ok(value.app_id),
                 list: Ok(value.list),
                 type_: Ok(value.type_),
             }
@@ -17302,6 +21948,161 @@ pub mod builder {
             Self {
                 sender: Ok(value.sender),
                 sender_pass: Ok(value.sender_pass),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct AppValidateRuleDto {
+        content: ::std::result::Result<
+            super::AppValidateRuleDtoContent,
+            ::std::string::String,
+        >,
+        error_message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        i18n: ::std::result::Result<
+            ::std::option::Option<super::ErrMsgI18nDto>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::AppValidateRuleDtoType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for AppValidateRuleDto {
+        fn default() -> Self {
+            Self {
+                content: Err("no value supplied for content".to_string()),
+                error_message: Ok(Default::default()),
+                i18n: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl AppValidateRuleDto {
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AppValidateRuleDtoContent>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn error_message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error_message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for error_message: {e}")
+                });
+            self
+        }
+        pub fn i18n<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ErrMsgI18nDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.i18n = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for i18n: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AppValidateRuleDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<AppValidateRuleDto> for super::AppValidateRuleDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AppValidateRuleDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                content: value.content?,
+                error_message: value.error_message?,
+                i18n: value.i18n?,
+                type_: value.type_?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::AppValidateRuleDto> for AppValidateRuleDto {
+        fn from(value: super::AppValidateRuleDto) -> Self {
+            Self {
+                content: Ok(value.content),
+                error_message: Ok(value.error_message),
+                i18n: Ok(value.i18n),
+                type_: Ok(value.type_),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ApprovalUniversalInvitationApplicantDto {
+        applicant_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ApprovalUniversalInvitationApplicantDto {
+        fn default() -> Self {
+            Self {
+                applicant_ids: Err("no value supplied for applicant_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ApprovalUniversalInvitationApplicantDto {
+        pub fn applicant_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.applicant_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for applicant_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ApprovalUniversalInvitationApplicantDto>
+    for super::ApprovalUniversalInvitationApplicantDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApprovalUniversalInvitationApplicantDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                applicant_ids: value.applicant_ids?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ApprovalUniversalInvitationApplicantDto>
+    for ApprovalUniversalInvitationApplicantDto {
+        fn from(value: super::ApprovalUniversalInvitationApplicantDto) -> Self {
+            Self {
+                applicant_ids: Ok(value.applicant_ids),
             }
         }
     }
@@ -17744,6 +22545,226 @@ pub mod builder {
             Self {
                 list: Ok(value.list),
                 namespace: Ok(value.namespace),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct BatchBindPolicy {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        roster_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for BatchBindPolicy {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                roster_ids: Err("no value supplied for roster_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl BatchBindPolicy {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn roster_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<BatchBindPolicy> for super::BatchBindPolicy {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchBindPolicy,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+                roster_ids: value.roster_ids?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::BatchBindPolicy> for BatchBindPolicy {
+        fn from(value: super::BatchBindPolicy) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+                roster_ids: Ok(value.roster_ids),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct BatchCreateDnefReq {
+        field_list: ::std::result::Result<
+            ::std::vec::Vec<super::ExtendField>,
+            ::std::string::String,
+        >,
+        namespace_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        resource_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for BatchCreateDnefReq {
+        fn default() -> Self {
+            Self {
+                field_list: Err("no value supplied for field_list".to_string()),
+                namespace_code: Err("no value supplied for namespace_code".to_string()),
+                resource_code: Err("no value supplied for resource_code".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl BatchCreateDnefReq {
+        pub fn field_list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::ExtendField>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.field_list = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for field_list: {e}")
+                });
+            self
+        }
+        pub fn namespace_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace_code: {e}")
+                });
+            self
+        }
+        pub fn resource_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resource_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resource_code: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<BatchCreateDnefReq> for super::BatchCreateDnefReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchCreateDnefReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                field_list: value.field_list?,
+                namespace_code: value.namespace_code?,
+                resource_code: value.resource_code?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::BatchCreateDnefReq> for BatchCreateDnefReq {
+        fn from(value: super::BatchCreateDnefReq) -> Self {
+            Self {
+                field_list: Ok(value.field_list),
+                namespace_code: Ok(value.namespace_code),
+                resource_code: Ok(value.resource_code),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct BatchUnbindPolicy {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        roster_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for BatchUnbindPolicy {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                roster_ids: Err("no value supplied for roster_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl BatchUnbindPolicy {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn roster_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<BatchUnbindPolicy> for super::BatchUnbindPolicy {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BatchUnbindPolicy,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+                roster_ids: value.roster_ids?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::BatchUnbindPolicy> for BatchUnbindPolicy {
+        fn from(value: super::BatchUnbindPolicy) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+                roster_ids: Ok(value.roster_ids),
             }
         }
     }
@@ -18367,6 +23388,155 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct CombineFilterItemDto {
+        operator: ::std::result::Result<
+            super::CombineFilterItemDtoOperator,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        value: ::std::result::Result<
+            super::CombineFilterItemDtoValue,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for CombineFilterItemDto {
+        fn default() -> Self {
+            Self {
+                operator: Err("no value supplied for operator".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+                value: Err("no value supplied for value".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl CombineFilterItemDto {
+        pub fn operator<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CombineFilterItemDtoOperator>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.operator = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for operator: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CombineFilterItemDtoValue>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for value: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<CombineFilterItemDto> for super::CombineFilterItemDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CombineFilterItemDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                operator: value.operator?,
+                type_: value.type_?,
+                value: value.value?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::CombineFilterItemDto> for CombineFilterItemDto {
+        fn from(value: super::CombineFilterItemDto) -> Self {
+            Self {
+                operator: Ok(value.operator),
+                type_: Ok(value.type_),
+                value: Ok(value.value),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct CombineFiltersBaseDto {
+        filters: ::std::result::Result<
+            ::std::vec::Vec<super::CombineFilterItemDto>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::CombineFiltersBaseDtoType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for CombineFiltersBaseDto {
+        fn default() -> Self {
+            Self {
+                filters: Err("no value supplied for filters".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl CombineFiltersBaseDto {
+        pub fn filters<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::CombineFilterItemDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filters = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for filters: {e}")
+                });
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CombineFiltersBaseDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<CombineFiltersBaseDto>
+    for super::CombineFiltersBaseDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CombineFiltersBaseDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filters: value.filters?,
+                type_: value.type_?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::CombineFiltersBaseDto> for CombineFiltersBaseDto {
+        fn from(value: super::CombineFiltersBaseDto) -> Self {
+            Self {
+                filters: Ok(value.filters),
+                type_: Ok(value.type_),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct Condition {
@@ -18445,6 +23615,52 @@ pub mod builder {
                 operator: Ok(value.operator),
                 value: Ok(value.value),
             }
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct Config {
+        options: ::std::result::Result<
+            ::std::vec::Vec<super::Option>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::default::Default for Config {
+        fn default() -> Self {
+            Self {
+                options: Err("no value supplied for options".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl Config {
+        pub fn options<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::Option>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.options = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for options: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<Config> for super::Config {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Config,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { options: value.options? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::Config> for Config {
+        fn from(value: super::Config) -> Self {
+            Self { options: Ok(value.options) }
         }
     }
     #[cfg(any(feature = "mgmt-events"))]
@@ -18673,11 +23889,146 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct CopyInvitationPolicyDto {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for CopyInvitationPolicyDto {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl CopyInvitationPolicyDto {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<CopyInvitationPolicyDto>
+    for super::CopyInvitationPolicyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CopyInvitationPolicyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::CopyInvitationPolicyDto>
+    for CopyInvitationPolicyDto {
+        fn from(value: super::CopyInvitationPolicyDto) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct CopyRowRelationDto {
+        model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        relation_row_id: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        row_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for CopyRowRelationDto {
+        fn default() -> Self {
+            Self {
+                model_id: Err("no value supplied for model_id".to_string()),
+                relation_row_id: Err(
+                    "no value supplied for relation_row_id".to_string(),
+                ),
+                row_id: Err("no value supplied for row_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl CopyRowRelationDto {
+        pub fn model_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for model_id: {e}")
+                });
+            self
+        }
+        pub fn relation_row_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.relation_row_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for relation_row_id: {e}")
+                });
+            self
+        }
+        pub fn row_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.row_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for row_id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<CopyRowRelationDto> for super::CopyRowRelationDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CopyRowRelationDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                model_id: value.model_id?,
+                relation_row_id: value.relation_row_id?,
+                row_id: value.row_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::CopyRowRelationDto> for CopyRowRelationDto {
+        fn from(value: super::CopyRowRelationDto) -> Self {
+            Self {
+                model_id: Ok(value.model_id),
+                relation_row_id: Ok(value.relation_row_id),
+                row_id: Ok(value.row_id),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct CreateArrayDataResourceDto {
         actions: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         namespace_code: ::std::result::Result<
@@ -18702,6 +24053,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 actions: Err("no value supplied for actions".to_string()),
+                description: Ok(Default::default()),
                 namespace_code: Err("no value supplied for namespace_code".to_string()),
                 resource_code: Err("no value supplied for resource_code".to_string()),
                 resource_name: Err("no value supplied for resource_name".to_string()),
@@ -18720,6 +24072,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for actions: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -18781,6 +24145,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 actions: value.actions?,
+                description: value.description?,
                 namespace_code: value.namespace_code?,
                 resource_code: value.resource_code?,
                 resource_name: value.resource_name?,
@@ -18794,6 +24159,7 @@ pub mod builder {
         fn from(value: super::CreateArrayDataResourceDto) -> Self {
             Self {
                 actions: Ok(value.actions),
+                description: Ok(value.description),
                 namespace_code: Ok(value.namespace_code),
                 resource_code: Ok(value.resource_code),
                 resource_name: Ok(value.resource_name),
@@ -18875,6 +24241,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct CreateDataPolicyDto {
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         policy_name: ::std::result::Result<
             super::CreateDataPolicyDtoPolicyName,
             ::std::string::String,
@@ -18888,6 +24258,7 @@ pub mod builder {
     impl ::std::default::Default for CreateDataPolicyDto {
         fn default() -> Self {
             Self {
+                description: Ok(Default::default()),
                 policy_name: Err("no value supplied for policy_name".to_string()),
                 statement_list: Err("no value supplied for statement_list".to_string()),
             }
@@ -18895,6 +24266,18 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-permissions"))]
     impl CreateDataPolicyDto {
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn policy_name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::CreateDataPolicyDtoPolicyName>,
@@ -18929,6 +24312,7 @@ pub mod builder {
             value: CreateDataPolicyDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                description: value.description?,
                 policy_name: value.policy_name?,
                 statement_list: value.statement_list?,
             })
@@ -18938,6 +24322,7 @@ pub mod builder {
     impl ::std::convert::From<super::CreateDataPolicyDto> for CreateDataPolicyDto {
         fn from(value: super::CreateDataPolicyDto) -> Self {
             Self {
+                description: Ok(value.description),
                 policy_name: Ok(value.policy_name),
                 statement_list: Ok(value.statement_list),
             }
@@ -18948,6 +24333,14 @@ pub mod builder {
     pub struct CreateDataResourceDto {
         actions: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extend_field_list: ::std::result::Result<
+            ::std::vec::Vec<super::ExtendField>,
             ::std::string::String,
         >,
         namespace_code: ::std::result::Result<
@@ -18976,6 +24369,8 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 actions: Err("no value supplied for actions".to_string()),
+                description: Ok(Default::default()),
+                extend_field_list: Ok(Default::default()),
                 namespace_code: Err("no value supplied for namespace_code".to_string()),
                 resource_code: Err("no value supplied for resource_code".to_string()),
                 resource_name: Err("no value supplied for resource_name".to_string()),
@@ -18995,6 +24390,30 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for actions: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn extend_field_list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::ExtendField>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extend_field_list = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extend_field_list: {e}")
                 });
             self
         }
@@ -19066,6 +24485,8 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 actions: value.actions?,
+                description: value.description?,
+                extend_field_list: value.extend_field_list?,
                 namespace_code: value.namespace_code?,
                 resource_code: value.resource_code?,
                 resource_name: value.resource_name?,
@@ -19079,11 +24500,165 @@ pub mod builder {
         fn from(value: super::CreateDataResourceDto) -> Self {
             Self {
                 actions: Ok(value.actions),
+                description: Ok(value.description),
+                extend_field_list: Ok(value.extend_field_list),
                 namespace_code: Ok(value.namespace_code),
                 resource_code: Ok(value.resource_code),
                 resource_name: Ok(value.resource_name),
                 struct_: Ok(value.struct_),
                 type_: Ok(value.type_),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct CreateDnefReq {
+        config: ::std::result::Result<
+            ::std::option::Option<super::Config>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        label: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        resource_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        value_type: ::std::result::Result<
+            super::CreateDnefReqValueType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for CreateDnefReq {
+        fn default() -> Self {
+            Self {
+                config: Ok(Default::default()),
+                description: Ok(Default::default()),
+                key: Err("no value supplied for key".to_string()),
+                label: Err("no value supplied for label".to_string()),
+                namespace_code: Err("no value supplied for namespace_code".to_string()),
+                resource_code: Err("no value supplied for resource_code".to_string()),
+                value_type: Err("no value supplied for value_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl CreateDnefReq {
+        pub fn config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Config>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.config = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for config: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for key: {e}"));
+            self
+        }
+        pub fn label<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.label = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for label: {e}"));
+            self
+        }
+        pub fn namespace_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace_code: {e}")
+                });
+            self
+        }
+        pub fn resource_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resource_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resource_code: {e}")
+                });
+            self
+        }
+        pub fn value_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::CreateDnefReqValueType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for value_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<CreateDnefReq> for super::CreateDnefReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateDnefReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                config: value.config?,
+                description: value.description?,
+                key: value.key?,
+                label: value.label?,
+                namespace_code: value.namespace_code?,
+                resource_code: value.resource_code?,
+                value_type: value.value_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::CreateDnefReq> for CreateDnefReq {
+        fn from(value: super::CreateDnefReq) -> Self {
+            Self {
+                config: Ok(value.config),
+                description: Ok(value.description),
+                key: Ok(value.key),
+                label: Ok(value.label),
+                namespace_code: Ok(value.namespace_code),
+                resource_code: Ok(value.resource_code),
+                value_type: Ok(value.value_type),
             }
         }
     }
@@ -19166,10 +24741,13 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateFunctionModelDto {
         data_type: ::std::result::Result<
-            super::CreateFunctionModelDtoDataType,
+            ::std::option::Option<super::CreateFunctionModelDtoDataType>,
             ::std::string::String,
         >,
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         enable: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -19185,7 +24763,7 @@ pub mod builder {
     impl ::std::default::Default for CreateFunctionModelDto {
         fn default() -> Self {
             Self {
-                data_type: Ok(super::defaults::create_function_model_dto_data_type()),
+                data_type: Ok(Default::default()),
                 description: Err("no value supplied for description".to_string()),
                 enable: Err("no value supplied for enable".to_string()),
                 name: Err("no value supplied for name".to_string()),
@@ -19198,7 +24776,9 @@ pub mod builder {
     impl CreateFunctionModelDto {
         pub fn data_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateFunctionModelDtoDataType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateFunctionModelDtoDataType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.data_type = value
@@ -19210,7 +24790,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -19699,10 +25279,375 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct CreateInvitationPolicyDto {
+        allow_skip_bind_ext_idp: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        default_password_config: ::std::result::Result<
+            ::std::option::Option<super::DefaultPasswordConfigDto>,
+            ::std::string::String,
+        >,
+        enabled_ext_idp: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        enabled_identifier_verify: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        enabled_info_fill: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        ext_idp_bind_msg: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        ext_idp_conn_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        extends_fields: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        invite_link_config: ::std::result::Result<
+            ::std::option::Option<super::InvitationLinkConfigDto>,
+            ::std::string::String,
+        >,
+        invite_method: ::std::result::Result<
+            ::std::option::Option<super::CreateInvitationPolicyDtoInviteMethod>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        register_info_fill_msg: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        send_verify_code_method: ::std::result::Result<
+            ::std::option::Option<super::CreateInvitationPolicyDtoSendVerifyCodeMethod>,
+            ::std::string::String,
+        >,
+        show_password_in_invite_email: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for CreateInvitationPolicyDto {
+        fn default() -> Self {
+            Self {
+                allow_skip_bind_ext_idp: Ok(Default::default()),
+                default_password_config: Ok(Default::default()),
+                enabled_ext_idp: Ok(Default::default()),
+                enabled_identifier_verify: Ok(Default::default()),
+                enabled_info_fill: Ok(Default::default()),
+                ext_idp_bind_msg: Ok(Default::default()),
+                ext_idp_conn_ids: Ok(Default::default()),
+                extends_fields: Ok(Default::default()),
+                invite_link_config: Ok(Default::default()),
+                invite_method: Ok(Default::default()),
+                name: Err("no value supplied for name".to_string()),
+                register_info_fill_msg: Ok(Default::default()),
+                send_verify_code_method: Ok(Default::default()),
+                show_password_in_invite_email: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl CreateInvitationPolicyDto {
+        pub fn allow_skip_bind_ext_idp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.allow_skip_bind_ext_idp = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for allow_skip_bind_ext_idp: {e}"
+                    )
+                });
+            self
+        }
+        pub fn default_password_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::DefaultPasswordConfigDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default_password_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for default_password_config: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_ext_idp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_ext_idp = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enabled_ext_idp: {e}")
+                });
+            self
+        }
+        pub fn enabled_identifier_verify<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_identifier_verify = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enabled_identifier_verify: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_info_fill<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_info_fill = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enabled_info_fill: {e}")
+                });
+            self
+        }
+        pub fn ext_idp_bind_msg<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ext_idp_bind_msg = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ext_idp_bind_msg: {e}")
+                });
+            self
+        }
+        pub fn ext_idp_conn_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ext_idp_conn_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ext_idp_conn_ids: {e}")
+                });
+            self
+        }
+        pub fn extends_fields<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extends_fields = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extends_fields: {e}")
+                });
+            self
+        }
+        pub fn invite_link_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::InvitationLinkConfigDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_link_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for invite_link_config: {e}"
+                    )
+                });
+            self
+        }
+        pub fn invite_method<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateInvitationPolicyDtoInviteMethod>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_method = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invite_method: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn register_info_fill_msg<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.register_info_fill_msg = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for register_info_fill_msg: {e}"
+                    )
+                });
+            self
+        }
+        pub fn send_verify_code_method<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    super::CreateInvitationPolicyDtoSendVerifyCodeMethod,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.send_verify_code_method = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for send_verify_code_method: {e}"
+                    )
+                });
+            self
+        }
+        pub fn show_password_in_invite_email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show_password_in_invite_email = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for show_password_in_invite_email: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<CreateInvitationPolicyDto>
+    for super::CreateInvitationPolicyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateInvitationPolicyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                allow_skip_bind_ext_idp: value.allow_skip_bind_ext_idp?,
+                default_password_config: value.default_password_config?,
+                enabled_ext_idp: value.enabled_ext_idp?,
+                enabled_identifier_verify: value.enabled_identifier_verify?,
+                enabled_info_fill: value.enabled_info_fill?,
+                ext_idp_bind_msg: value.ext_idp_bind_msg?,
+                ext_idp_conn_ids: value.ext_idp_conn_ids?,
+                extends_fields: value.extends_fields?,
+                invite_link_config: value.invite_link_config?,
+                invite_method: value.invite_method?,
+                name: value.name?,
+                register_info_fill_msg: value.register_info_fill_msg?,
+                send_verify_code_method: value.send_verify_code_method?,
+                show_password_in_invite_email: value.show_password_in_invite_email?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::CreateInvitationPolicyDto>
+    for CreateInvitationPolicyDto {
+        fn from(value: super::CreateInvitationPolicyDto) -> Self {
+            Self {
+                allow_skip_bind_ext_idp: Ok(value.allow_skip_bind_ext_idp),
+                default_password_config: Ok(value.default_password_config),
+                enabled_ext_idp: Ok(value.enabled_ext_idp),
+                enabled_identifier_verify: Ok(value.enabled_identifier_verify),
+                enabled_info_fill: Ok(value.enabled_info_fill),
+                ext_idp_bind_msg: Ok(value.ext_idp_bind_msg),
+                ext_idp_conn_ids: Ok(value.ext_idp_conn_ids),
+                extends_fields: Ok(value.extends_fields),
+                invite_link_config: Ok(value.invite_link_config),
+                invite_method: Ok(value.invite_method),
+                name: Ok(value.name),
+                register_info_fill_msg: Ok(value.register_info_fill_msg),
+                send_verify_code_method: Ok(value.send_verify_code_method),
+                show_password_in_invite_email: Ok(value.show_password_in_invite_email),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct CreateInvitationRosterDto {
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for CreateInvitationRosterDto {
+        fn default() -> Self {
+            Self {
+                name: Err("no value supplied for name".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl CreateInvitationRosterDto {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<CreateInvitationRosterDto>
+    for super::CreateInvitationRosterDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateInvitationRosterDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { name: value.name? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::CreateInvitationRosterDto>
+    for CreateInvitationRosterDto {
+        fn from(value: super::CreateInvitationRosterDto) -> Self {
+            Self { name: Ok(value.name) }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct CreateNamespaceDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -19713,6 +25658,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
             }
         }
@@ -19727,6 +25673,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -19748,6 +25706,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
             })
         }
@@ -19757,6 +25716,7 @@ pub mod builder {
         fn from(value: super::CreateNamespaceDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
             }
         }
@@ -19813,6 +25773,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateNamespacesBatchItemDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -19823,6 +25787,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
             }
         }
@@ -19837,6 +25802,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -19859,6 +25836,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
             })
         }
@@ -19869,6 +25847,7 @@ pub mod builder {
         fn from(value: super::CreateNamespacesBatchItemDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
             }
         }
@@ -20010,6 +25989,10 @@ pub mod builder {
             super::CreatePermissionNamespaceDtoCode,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             super::CreatePermissionNamespaceDtoName,
             ::std::string::String,
@@ -20020,6 +26003,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
             }
         }
@@ -20034,6 +26018,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -20056,6 +26052,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
             })
         }
@@ -20066,6 +26063,7 @@ pub mod builder {
         fn from(value: super::CreatePermissionNamespaceDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
             }
         }
@@ -20125,6 +26123,10 @@ pub mod builder {
             super::CreatePermissionNamespacesBatchItemDtoCode,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             super::CreatePermissionNamespacesBatchItemDtoName,
             ::std::string::String,
@@ -20135,6 +26137,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
             }
         }
@@ -20151,6 +26154,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -20175,6 +26190,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
             })
         }
@@ -20185,6 +26201,7 @@ pub mod builder {
         fn from(value: super::CreatePermissionNamespacesBatchItemDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
             }
         }
@@ -20201,7 +26218,10 @@ pub mod builder {
             ::std::string::String,
         >,
         func_name: ::std::result::Result<::std::string::String, ::std::string::String>,
-        is_asynchronous: ::std::result::Result<bool, ::std::string::String>,
+        is_asynchronous: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         scene: ::std::result::Result<
             super::CreatePipelineFunctionDtoScene,
             ::std::string::String,
@@ -20211,7 +26231,10 @@ pub mod builder {
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        timeout: ::std::result::Result<f64, ::std::string::String>,
+        timeout: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for CreatePipelineFunctionDto {
@@ -20224,7 +26247,7 @@ pub mod builder {
                 scene: Err("no value supplied for scene".to_string()),
                 source_code: Err("no value supplied for source_code".to_string()),
                 terminate_on_timeout: Ok(Default::default()),
-                timeout: Ok(super::defaults::create_pipeline_function_dto_timeout()),
+                timeout: Ok(Default::default()),
             }
         }
     }
@@ -20268,7 +26291,7 @@ pub mod builder {
         }
         pub fn is_asynchronous<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.is_asynchronous = value
@@ -20316,7 +26339,7 @@ pub mod builder {
         }
         pub fn timeout<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.timeout = value
@@ -20471,6 +26494,10 @@ pub mod builder {
             ::std::string::String,
         >,
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -20487,6 +26514,7 @@ pub mod builder {
                 actions: Ok(Default::default()),
                 api_identifier: Ok(Default::default()),
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
                 type_: Err("no value supplied for type_".to_string()),
             }
@@ -20528,6 +26556,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
             self
         }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -20560,6 +26600,7 @@ pub mod builder {
                 actions: value.actions?,
                 api_identifier: value.api_identifier?,
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 type_: value.type_?,
             })
@@ -20573,6 +26614,7 @@ pub mod builder {
                 actions: Ok(value.actions),
                 api_identifier: Ok(value.api_identifier),
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 type_: Ok(value.type_),
             }
@@ -20590,6 +26632,10 @@ pub mod builder {
             ::std::string::String,
         >,
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -20610,6 +26656,7 @@ pub mod builder {
                 actions: Ok(Default::default()),
                 api_identifier: Ok(Default::default()),
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
                 namespace: Ok(Default::default()),
                 type_: Err("no value supplied for type_".to_string()),
@@ -20650,6 +26697,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -20695,6 +26754,7 @@ pub mod builder {
                 actions: value.actions?,
                 api_identifier: value.api_identifier?,
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 namespace: value.namespace?,
                 type_: value.type_?,
@@ -20708,6 +26768,7 @@ pub mod builder {
                 actions: Ok(value.actions),
                 api_identifier: Ok(value.api_identifier),
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 namespace: Ok(value.namespace),
                 type_: Ok(value.type_),
@@ -20875,6 +26936,10 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         namespace_code: ::std::result::Result<
             ::std::string::String,
             ::std::string::String,
@@ -20897,6 +26962,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 actions: Err("no value supplied for actions".to_string()),
+                description: Ok(Default::default()),
                 namespace_code: Err("no value supplied for namespace_code".to_string()),
                 resource_code: Err("no value supplied for resource_code".to_string()),
                 resource_name: Err("no value supplied for resource_name".to_string()),
@@ -20915,6 +26981,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for actions: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -20976,6 +27054,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 actions: value.actions?,
+                description: value.description?,
                 namespace_code: value.namespace_code?,
                 resource_code: value.resource_code?,
                 resource_name: value.resource_name?,
@@ -20989,6 +27068,7 @@ pub mod builder {
         fn from(value: super::CreateStringDataResourceDto) -> Self {
             Self {
                 actions: Ok(value.actions),
+                description: Ok(value.description),
                 namespace_code: Ok(value.namespace_code),
                 resource_code: Ok(value.resource_code),
                 resource_name: Ok(value.resource_name),
@@ -20999,9 +27079,16 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-security"))]
     #[derive(Clone, Debug)]
     pub struct CreateTerminalDto {
-        cookie: ::std::result::Result<bool, ::std::string::String>,
+        cookie: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         custom_data: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         device_unique_id: ::std::result::Result<
@@ -21016,7 +27103,7 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        hor: ::std::result::Result<bool, ::std::string::String>,
+        hor: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         imei: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -21068,6 +27155,7 @@ pub mod builder {
             Self {
                 cookie: Ok(Default::default()),
                 custom_data: Err("no value supplied for custom_data".to_string()),
+                description: Ok(Default::default()),
                 device_unique_id: Err(
                     "no value supplied for device_unique_id".to_string(),
                 ),
@@ -21092,7 +27180,7 @@ pub mod builder {
     impl CreateTerminalDto {
         pub fn cookie<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.cookie = value
@@ -21111,6 +27199,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for custom_data: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -21148,7 +27248,7 @@ pub mod builder {
         }
         pub fn hor<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.hor = value
@@ -21284,6 +27384,7 @@ pub mod builder {
             Ok(Self {
                 cookie: value.cookie?,
                 custom_data: value.custom_data?,
+                description: value.description?,
                 device_unique_id: value.device_unique_id?,
                 fde: value.fde?,
                 hks: value.hks?,
@@ -21308,6 +27409,7 @@ pub mod builder {
             Self {
                 cookie: Ok(value.cookie),
                 custom_data: Ok(value.custom_data),
+                description: Ok(value.description),
                 device_unique_id: Ok(value.device_unique_id),
                 fde: Ok(value.fde),
                 hks: Ok(value.hks),
@@ -21333,6 +27435,14 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        extend_field_list: ::std::result::Result<
+            ::std::vec::Vec<super::ExtendField>,
+            ::std::string::String,
+        >,
         namespace_code: ::std::result::Result<
             ::std::string::String,
             ::std::string::String,
@@ -21355,6 +27465,8 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 actions: Err("no value supplied for actions".to_string()),
+                description: Ok(Default::default()),
+                extend_field_list: Ok(Default::default()),
                 namespace_code: Err("no value supplied for namespace_code".to_string()),
                 resource_code: Err("no value supplied for resource_code".to_string()),
                 resource_name: Err("no value supplied for resource_name".to_string()),
@@ -21373,6 +27485,30 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for actions: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn extend_field_list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::ExtendField>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extend_field_list = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extend_field_list: {e}")
                 });
             self
         }
@@ -21434,6 +27570,8 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 actions: value.actions?,
+                description: value.description?,
+                extend_field_list: value.extend_field_list?,
                 namespace_code: value.namespace_code?,
                 resource_code: value.resource_code?,
                 resource_name: value.resource_name?,
@@ -21447,6 +27585,8 @@ pub mod builder {
         fn from(value: super::CreateTreeDataResourceDto) -> Self {
             Self {
                 actions: Ok(value.actions),
+                description: Ok(value.description),
+                extend_field_list: Ok(value.extend_field_list),
                 namespace_code: Ok(value.namespace_code),
                 resource_code: Ok(value.resource_code),
                 resource_name: Ok(value.resource_name),
@@ -21539,6 +27679,10 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        retry_config: ::std::result::Result<
+            ::std::option::Option<super::WebhookRetryConfigV3Dto>,
+            ::std::string::String,
+        >,
         secret: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -21553,6 +27697,7 @@ pub mod builder {
                 .field("enabled", &self.enabled)
                 .field("events", &self.events)
                 .field("name", &self.name)
+                .field("retry_config", &self.retry_config)
                 .field("secret", &"[REDACTED]")
                 .field("url", &self.url)
                 .finish()
@@ -21566,6 +27711,7 @@ pub mod builder {
                 enabled: Ok(Default::default()),
                 events: Err("no value supplied for events".to_string()),
                 name: Err("no value supplied for name".to_string()),
+                retry_config: Ok(Default::default()),
                 secret: Ok(Default::default()),
                 url: Err("no value supplied for url".to_string()),
             }
@@ -21619,6 +27765,20 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        pub fn retry_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::WebhookRetryConfigV3Dto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.retry_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for retry_config: {e}")
+                });
+            self
+        }
         pub fn secret<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -21651,6 +27811,7 @@ pub mod builder {
                 enabled: value.enabled?,
                 events: value.events?,
                 name: value.name?,
+                retry_config: value.retry_config?,
                 secret: value.secret?,
                 url: value.url?,
             })
@@ -21664,17 +27825,18 @@ pub mod builder {
                 enabled: Ok(value.enabled),
                 events: Ok(value.events),
                 name: Ok(value.name),
+                retry_config: Ok(value.retry_config),
                 secret: Ok(value.secret),
                 url: Ok(value.url),
             }
         }
     }
-    #[cfg(any(feature = "mgmt-metadata"))]
+    #[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
     #[derive(Clone, Debug)]
     pub struct CustomFieldI18n {
         label: ::std::result::Result<super::LangObject, ::std::string::String>,
     }
-    #[cfg(any(feature = "mgmt-metadata"))]
+    #[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
     impl ::std::default::Default for CustomFieldI18n {
         fn default() -> Self {
             Self {
@@ -21682,7 +27844,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-metadata"))]
+    #[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
     impl CustomFieldI18n {
         pub fn label<T>(mut self, value: T) -> Self
         where
@@ -21695,7 +27857,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-metadata"))]
+    #[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
     impl ::std::convert::TryFrom<CustomFieldI18n> for super::CustomFieldI18n {
         type Error = super::error::ConversionError;
         fn try_from(
@@ -21704,7 +27866,7 @@ pub mod builder {
             Ok(Self { label: value.label? })
         }
     }
-    #[cfg(any(feature = "mgmt-metadata"))]
+    #[cfg(any(feature = "mgmt-metadata", feature = "mgmt-invitations"))]
     impl ::std::convert::From<super::CustomFieldI18n> for CustomFieldI18n {
         fn from(value: super::CustomFieldI18n) -> Self {
             Self { label: Ok(value.label) }
@@ -21784,6 +27946,10 @@ pub mod builder {
             super::DataResourceTreeStructsCode,
             ::std::string::String,
         >,
+        extend_field_value: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             super::DataResourceTreeStructsName,
             ::std::string::String,
@@ -21799,6 +27965,7 @@ pub mod builder {
             Self {
                 children: Ok(Default::default()),
                 code: Err("no value supplied for code".to_string()),
+                extend_field_value: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
                 value: Ok(Default::default()),
             }
@@ -21830,6 +27997,20 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn extend_field_value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extend_field_value = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for extend_field_value: {e}"
+                    )
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -21865,6 +28046,7 @@ pub mod builder {
             Ok(Self {
                 children: value.children?,
                 code: value.code?,
+                extend_field_value: value.extend_field_value?,
                 name: value.name?,
                 value: value.value?,
             })
@@ -21877,6 +28059,7 @@ pub mod builder {
             Self {
                 children: Ok(value.children),
                 code: Ok(value.code),
+                extend_field_value: Ok(value.extend_field_value),
                 name: Ok(value.name),
                 value: Ok(value.value),
             }
@@ -21948,6 +28131,73 @@ pub mod builder {
             Self {
                 effect: Ok(value.effect),
                 permissions: Ok(value.permissions),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct DefaultPasswordConfigDto {
+        custom: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::DefaultPasswordConfigDtoType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for DefaultPasswordConfigDto {
+        fn default() -> Self {
+            Self {
+                custom: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl DefaultPasswordConfigDto {
+        pub fn custom<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.custom = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for custom: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::DefaultPasswordConfigDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<DefaultPasswordConfigDto>
+    for super::DefaultPasswordConfigDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DefaultPasswordConfigDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                custom: value.custom?,
+                type_: value.type_?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::DefaultPasswordConfigDto>
+    for DefaultPasswordConfigDto {
+        fn from(value: super::DefaultPasswordConfigDto) -> Self {
+            Self {
+                custom: Ok(value.custom),
+                type_: Ok(value.type_),
             }
         }
     }
@@ -22401,6 +28651,273 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        fn default() -> Self {
+            Self {
+                app_id: Err("no value supplied for app_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<DeleteDeviceExclusiveValidScopeSettingsByIdsDto>
+    for super::DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { app_id: value.app_id? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::DeleteDeviceExclusiveValidScopeSettingsByIdsDto>
+    for DeleteDeviceExclusiveValidScopeSettingsByIdsDto {
+        fn from(value: super::DeleteDeviceExclusiveValidScopeSettingsByIdsDto) -> Self {
+            Self { app_id: Ok(value.app_id) }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteDnefReq {
+        key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        resource_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for DeleteDnefReq {
+        fn default() -> Self {
+            Self {
+                key: Err("no value supplied for key".to_string()),
+                namespace_code: Err("no value supplied for namespace_code".to_string()),
+                resource_code: Err("no value supplied for resource_code".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl DeleteDnefReq {
+        pub fn key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for key: {e}"));
+            self
+        }
+        pub fn namespace_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace_code: {e}")
+                });
+            self
+        }
+        pub fn resource_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resource_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resource_code: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<DeleteDnefReq> for super::DeleteDnefReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteDnefReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                key: value.key?,
+                namespace_code: value.namespace_code?,
+                resource_code: value.resource_code?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::DeleteDnefReq> for DeleteDnefReq {
+        fn from(value: super::DeleteDnefReq) -> Self {
+            Self {
+                key: Ok(value.key),
+                namespace_code: Ok(value.namespace_code),
+                resource_code: Ok(value.resource_code),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteInvitationPolicyByIdsDto {
+        policy_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for DeleteInvitationPolicyByIdsDto {
+        fn default() -> Self {
+            Self {
+                policy_ids: Err("no value supplied for policy_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl DeleteInvitationPolicyByIdsDto {
+        pub fn policy_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<DeleteInvitationPolicyByIdsDto>
+    for super::DeleteInvitationPolicyByIdsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteInvitationPolicyByIdsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_ids: value.policy_ids?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::DeleteInvitationPolicyByIdsDto>
+    for DeleteInvitationPolicyByIdsDto {
+        fn from(value: super::DeleteInvitationPolicyByIdsDto) -> Self {
+            Self {
+                policy_ids: Ok(value.policy_ids),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteInvitationRosterBatchDto {
+        ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for DeleteInvitationRosterBatchDto {
+        fn default() -> Self {
+            Self {
+                ids: Err("no value supplied for ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl DeleteInvitationRosterBatchDto {
+        pub fn ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ids = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for ids: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<DeleteInvitationRosterBatchDto>
+    for super::DeleteInvitationRosterBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteInvitationRosterBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { ids: value.ids? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::DeleteInvitationRosterBatchDto>
+    for DeleteInvitationRosterBatchDto {
+        fn from(value: super::DeleteInvitationRosterBatchDto) -> Self {
+            Self { ids: Ok(value.ids) }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteInvitationRosterDto {
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for DeleteInvitationRosterDto {
+        fn default() -> Self {
+            Self {
+                id: Err("no value supplied for id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl DeleteInvitationRosterDto {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<DeleteInvitationRosterDto>
+    for super::DeleteInvitationRosterDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteInvitationRosterDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { id: value.id? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::DeleteInvitationRosterDto>
+    for DeleteInvitationRosterDto {
+        fn from(value: super::DeleteInvitationRosterDto) -> Self {
+            Self { id: Ok(value.id) }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct DeleteNamespaceDto {
@@ -22783,45 +29300,70 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
+    #[cfg(any(feature = "mgmt-invitations"))]
     #[derive(Clone, Debug)]
-    pub struct DeleteTerminalDto {
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    pub struct DeleteRosterUsersDto {
+        invitee_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::default::Default for DeleteTerminalDto {
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for DeleteRosterUsersDto {
         fn default() -> Self {
             Self {
-                id: Err("no value supplied for id".to_string()),
+                invitee_ids: Err("no value supplied for invitee_ids".to_string()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl DeleteTerminalDto {
-        pub fn id<T>(mut self, value: T) -> Self
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl DeleteRosterUsersDto {
+        pub fn invitee_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invitee_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invitee_ids: {e}")
+                });
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
-            self.id = value
+            self.roster_id = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
             self
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::TryFrom<DeleteTerminalDto> for super::DeleteTerminalDto {
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<DeleteRosterUsersDto> for super::DeleteRosterUsersDto {
         type Error = super::error::ConversionError;
         fn try_from(
-            value: DeleteTerminalDto,
+            value: DeleteRosterUsersDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self { id: value.id? })
+            Ok(Self {
+                invitee_ids: value.invitee_ids?,
+                roster_id: value.roster_id?,
+            })
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::From<super::DeleteTerminalDto> for DeleteTerminalDto {
-        fn from(value: super::DeleteTerminalDto) -> Self {
-            Self { id: Ok(value.id) }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::DeleteRosterUsersDto> for DeleteRosterUsersDto {
+        fn from(value: super::DeleteRosterUsersDto) -> Self {
+            Self {
+                invitee_ids: Ok(value.invitee_ids),
+                roster_id: Ok(value.roster_id),
+            }
         }
     }
     #[cfg(any(feature = "mgmt-events"))]
@@ -22939,6 +29481,138 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteWhitelistOfAppDto {
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        list: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        type_: ::std::result::Result<
+            super::DeleteWhitelistOfAppDtoType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for DeleteWhitelistOfAppDto {
+        fn default() -> Self {
+            Self {
+                app_id: Err("no value supplied for app_id".to_string()),
+                list: Ok(Default::default()),
+                type_: Err("no value supplied for type_".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl DeleteWhitelistOfAppDto {
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+        pub fn list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.list = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for list: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::DeleteWhitelistOfAppDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<DeleteWhitelistOfAppDto>
+    for super::DeleteWhitelistOfAppDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteWhitelistOfAppDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_id: value.app_id?,
+                list: value.list?,
+                type_: value.type_?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::DeleteWhitelistOfAppDto>
+    for DeleteWhitelistOfAppDto {
+        fn from(value: super::DeleteWhitelistOfAppDto) -> Self {
+            Self {
+                app_id: Ok(value.app_id),
+                list: Ok(value.list),
+                type_: Ok(value.type_),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct DeviceRuleDto {
+        max_online_devices: ::std::result::Result<f64, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for DeviceRuleDto {
+        fn default() -> Self {
+            Self {
+                max_online_devices: Err(
+                    "no value supplied for max_online_devices".to_string(),
+                ),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl DeviceRuleDto {
+        pub fn max_online_devices<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.max_online_devices = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for max_online_devices: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<DeviceRuleDto> for super::DeviceRuleDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeviceRuleDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                max_online_devices: value.max_online_devices?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::DeviceRuleDto> for DeviceRuleDto {
+        fn from(value: super::DeviceRuleDto) -> Self {
+            Self {
+                max_online_devices: Ok(value.max_online_devices),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct DropDownItemDto {
@@ -22995,6 +29669,159 @@ pub mod builder {
             Self {
                 key: Ok(value.key),
                 label: Ok(value.label),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct EmailTemplateQueryDto {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        roster_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        scene: ::std::result::Result<
+            super::EmailTemplateQueryDtoScene,
+            ::std::string::String,
+        >,
+        template_type: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for EmailTemplateQueryDto {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                roster_id: Ok(Default::default()),
+                scene: Err("no value supplied for scene".to_string()),
+                template_type: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl EmailTemplateQueryDto {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+        pub fn scene<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::EmailTemplateQueryDtoScene>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scene = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scene: {e}"));
+            self
+        }
+        pub fn template_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.template_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for template_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<EmailTemplateQueryDto>
+    for super::EmailTemplateQueryDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: EmailTemplateQueryDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+                roster_id: value.roster_id?,
+                scene: value.scene?,
+                template_type: value.template_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::EmailTemplateQueryDto> for EmailTemplateQueryDto {
+        fn from(value: super::EmailTemplateQueryDto) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+                roster_id: Ok(value.roster_id),
+                scene: Ok(value.scene),
+                template_type: Ok(value.template_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ErrMsgI18nDto {
+        error_message: ::std::result::Result<
+            ::std::option::Option<super::LangUnit>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ErrMsgI18nDto {
+        fn default() -> Self {
+            Self {
+                error_message: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ErrMsgI18nDto {
+        pub fn error_message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::LangUnit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error_message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for error_message: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ErrMsgI18nDto> for super::ErrMsgI18nDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ErrMsgI18nDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                error_message: value.error_message?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ErrMsgI18nDto> for ErrMsgI18nDto {
+        fn from(value: super::ErrMsgI18nDto) -> Self {
+            Self {
+                error_message: Ok(value.error_message),
             }
         }
     }
@@ -23171,6 +29998,167 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ExportUsersDto {
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ExportUsersDto {
+        fn default() -> Self {
+            Self {
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ExportUsersDto {
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ExportUsersDto> for super::ExportUsersDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ExportUsersDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ExportUsersDto> for ExportUsersDto {
+        fn from(value: super::ExportUsersDto) -> Self {
+            Self {
+                roster_id: Ok(value.roster_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct ExtendField {
+        config: ::std::result::Result<
+            ::std::option::Option<super::Config>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        label: ::std::result::Result<::std::string::String, ::std::string::String>,
+        value_type: ::std::result::Result<
+            super::ExtendFieldValueType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::default::Default for ExtendField {
+        fn default() -> Self {
+            Self {
+                config: Ok(Default::default()),
+                description: Ok(Default::default()),
+                key: Err("no value supplied for key".to_string()),
+                label: Err("no value supplied for label".to_string()),
+                value_type: Err("no value supplied for value_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ExtendField {
+        pub fn config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Config>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.config = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for config: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for key: {e}"));
+            self
+        }
+        pub fn label<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.label = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for label: {e}"));
+            self
+        }
+        pub fn value_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ExtendFieldValueType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for value_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<ExtendField> for super::ExtendField {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ExtendField,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                config: value.config?,
+                description: value.description?,
+                key: value.key?,
+                label: value.label?,
+                value_type: value.value_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::ExtendField> for ExtendField {
+        fn from(value: super::ExtendField) -> Self {
+            Self {
+                config: Ok(value.config),
+                description: Ok(value.description),
+                key: Ok(value.key),
+                label: Ok(value.label),
+                value_type: Ok(value.value_type),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct FilterDto {
@@ -23186,32 +30174,51 @@ pub mod builder {
             ::std::vec::Vec<super::Expand>,
             ::std::string::String,
         >,
-        fetch_all: ::std::result::Result<bool, ::std::string::String>,
+        fetch_all: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         filter_relation: ::std::result::Result<
             ::std::option::Option<super::ScopeDto>,
             ::std::string::String,
         >,
-        get_relation_field_detail: ::std::result::Result<bool, ::std::string::String>,
+        get_nest_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        get_relation_field_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         keywords: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
-        preview_relation: ::std::result::Result<bool, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        preview_relation: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         scope: ::std::result::Result<
             ::std::option::Option<super::ScopeDto>,
             ::std::string::String,
         >,
-        show_field_id: ::std::result::Result<bool, ::std::string::String>,
+        show_field_id: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         sort: ::std::result::Result<
             ::std::vec::Vec<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
             ::std::string::String,
         >,
-        with_path: ::std::result::Result<bool, ::std::string::String>,
+        with_path: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-metadata"))]
     impl ::std::default::Default for FilterDto {
@@ -23222,11 +30229,12 @@ pub mod builder {
                 expand: Ok(Default::default()),
                 fetch_all: Ok(Default::default()),
                 filter_relation: Ok(Default::default()),
+                get_nest_data: Ok(Default::default()),
                 get_relation_field_detail: Ok(Default::default()),
                 keywords: Ok(Default::default()),
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
+                limit: Ok(Default::default()),
                 model_id: Err("no value supplied for model_id".to_string()),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                page: Ok(Default::default()),
                 preview_relation: Ok(Default::default()),
                 scope: Ok(Default::default()),
                 show_field_id: Ok(Default::default()),
@@ -23273,7 +30281,7 @@ pub mod builder {
         }
         pub fn fetch_all<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.fetch_all = value
@@ -23295,9 +30303,21 @@ pub mod builder {
                 });
             self
         }
+        pub fn get_nest_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.get_nest_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for get_nest_data: {e}")
+                });
+            self
+        }
         pub fn get_relation_field_detail<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.get_relation_field_detail = value
@@ -23323,7 +30343,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -23345,7 +30365,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -23355,7 +30375,7 @@ pub mod builder {
         }
         pub fn preview_relation<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.preview_relation = value
@@ -23377,7 +30397,7 @@ pub mod builder {
         }
         pub fn show_field_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_field_id = value
@@ -23403,7 +30423,7 @@ pub mod builder {
         }
         pub fn with_path<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_path = value
@@ -23426,6 +30446,7 @@ pub mod builder {
                 expand: value.expand?,
                 fetch_all: value.fetch_all?,
                 filter_relation: value.filter_relation?,
+                get_nest_data: value.get_nest_data?,
                 get_relation_field_detail: value.get_relation_field_detail?,
                 keywords: value.keywords?,
                 limit: value.limit?,
@@ -23448,6 +30469,7 @@ pub mod builder {
                 expand: Ok(value.expand),
                 fetch_all: Ok(value.fetch_all),
                 filter_relation: Ok(value.filter_relation),
+                get_nest_data: Ok(value.get_nest_data),
                 get_relation_field_detail: Ok(value.get_relation_field_detail),
                 keywords: Ok(value.keywords),
                 limit: Ok(value.limit),
@@ -23572,6 +30594,10 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
+        field_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         id: ::std::result::Result<::std::string::String, ::std::string::String>,
         model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -23580,6 +30606,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 custom_config: Err("no value supplied for custom_config".to_string()),
+                field_id: Ok(Default::default()),
                 id: Err("no value supplied for id".to_string()),
                 model_id: Err("no value supplied for model_id".to_string()),
             }
@@ -23598,6 +30625,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for custom_config: {e}")
+                });
+            self
+        }
+        pub fn field_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.field_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for field_id: {e}")
                 });
             self
         }
@@ -23633,6 +30672,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 custom_config: value.custom_config?,
+                field_id: value.field_id?,
                 id: value.id?,
                 model_id: value.model_id?,
             })
@@ -23644,6 +30684,7 @@ pub mod builder {
         fn from(value: super::FunctionModelOperateIdDto) -> Self {
             Self {
                 custom_config: Ok(value.custom_config),
+                field_id: Ok(value.field_id),
                 id: Ok(value.id),
                 model_id: Ok(value.model_id),
             }
@@ -23841,6 +30882,227 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct GetAllRowDto {
+        conditions: ::std::result::Result<
+            ::std::vec::Vec<super::Condition>,
+            ::std::string::String,
+        >,
+        conjunction: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for GetAllRowDto {
+        fn default() -> Self {
+            Self {
+                conditions: Ok(Default::default()),
+                conjunction: Ok(Default::default()),
+                model_id: Err("no value supplied for model_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl GetAllRowDto {
+        pub fn conditions<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::Condition>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.conditions = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for conditions: {e}")
+                });
+            self
+        }
+        pub fn conjunction<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.conjunction = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for conjunction: {e}")
+                });
+            self
+        }
+        pub fn model_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for model_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<GetAllRowDto> for super::GetAllRowDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GetAllRowDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                conditions: value.conditions?,
+                conjunction: value.conjunction?,
+                model_id: value.model_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::GetAllRowDto> for GetAllRowDto {
+        fn from(value: super::GetAllRowDto) -> Self {
+            Self {
+                conditions: Ok(value.conditions),
+                conjunction: Ok(value.conjunction),
+                model_id: Ok(value.model_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct GetAllRowVyScrollidDto {
+        get_relation_details: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        query: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
+        scroll_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        size: ::std::result::Result<f64, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for GetAllRowVyScrollidDto {
+        fn default() -> Self {
+            Self {
+                get_relation_details: Ok(Default::default()),
+                id: Ok(Default::default()),
+                model_id: Err("no value supplied for model_id".to_string()),
+                query: Ok(Default::default()),
+                scroll_id: Ok(Default::default()),
+                size: Err("no value supplied for size".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl GetAllRowVyScrollidDto {
+        pub fn get_relation_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.get_relation_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for get_relation_details: {e}"
+                    )
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn model_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for model_id: {e}")
+                });
+            self
+        }
+        pub fn query<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.query = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for query: {e}"));
+            self
+        }
+        pub fn scroll_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scroll_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for scroll_id: {e}")
+                });
+            self
+        }
+        pub fn size<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.size = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for size: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<GetAllRowVyScrollidDto>
+    for super::GetAllRowVyScrollidDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GetAllRowVyScrollidDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                get_relation_details: value.get_relation_details?,
+                id: value.id?,
+                model_id: value.model_id?,
+                query: value.query?,
+                scroll_id: value.scroll_id?,
+                size: value.size?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::GetAllRowVyScrollidDto> for GetAllRowVyScrollidDto {
+        fn from(value: super::GetAllRowVyScrollidDto) -> Self {
+            Self {
+                get_relation_details: Ok(value.get_relation_details),
+                id: Ok(value.id),
+                model_id: Ok(value.model_id),
+                query: Ok(value.query),
+                scroll_id: Ok(value.scroll_id),
+                size: Ok(value.size),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct GetExternalUserResourceStructDto {
@@ -23997,9 +31259,12 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct GetResourceAuthorizedTargetsDto {
-        limit: ::std::result::Result<i64, ::std::string::String>,
-        namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         resource: ::std::result::Result<::std::string::String, ::std::string::String>,
         target_type: ::std::result::Result<
             ::std::option::Option<super::GetResourceAuthorizedTargetsDtoTargetType>,
@@ -24010,11 +31275,9 @@ pub mod builder {
     impl ::std::default::Default for GetResourceAuthorizedTargetsDto {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
-                namespace: Ok(
-                    super::defaults::get_resource_authorized_targets_dto_namespace(),
-                ),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                limit: Ok(Default::default()),
+                namespace: Ok(Default::default()),
+                page: Ok(Default::default()),
                 resource: Err("no value supplied for resource".to_string()),
                 target_type: Ok(Default::default()),
             }
@@ -24024,7 +31287,7 @@ pub mod builder {
     impl GetResourceAuthorizedTargetsDto {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -24034,7 +31297,7 @@ pub mod builder {
         }
         pub fn namespace<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.namespace = value
@@ -24046,7 +31309,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -24525,6 +31788,311 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ImportUsersDto {
+        file: ::std::result::Result<::std::string::String, ::std::string::String>,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ImportUsersDto {
+        fn default() -> Self {
+            Self {
+                file: Err("no value supplied for file".to_string()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ImportUsersDto {
+        pub fn file<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.file = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for file: {e}"));
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ImportUsersDto> for super::ImportUsersDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ImportUsersDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                file: value.file?,
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ImportUsersDto> for ImportUsersDto {
+        fn from(value: super::ImportUsersDto) -> Self {
+            Self {
+                file: Ok(value.file),
+                roster_id: Ok(value.roster_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct InvitationLinkConfigDto {
+        invite_link_disuse_rule: ::std::result::Result<
+            super::InvitationLinkConfigDtoInviteLinkDisuseRule,
+            ::std::string::String,
+        >,
+        link_expired_time_of_second: ::std::result::Result<f64, ::std::string::String>,
+        link_expired_time_unit: ::std::result::Result<
+            super::InvitationLinkConfigDtoLinkExpiredTimeUnit,
+            ::std::string::String,
+        >,
+        page_expired_time_of_second: ::std::result::Result<f64, ::std::string::String>,
+        page_expired_time_unit: ::std::result::Result<
+            super::InvitationLinkConfigDtoPageExpiredTimeUnit,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for InvitationLinkConfigDto {
+        fn default() -> Self {
+            Self {
+                invite_link_disuse_rule: Err(
+                    "no value supplied for invite_link_disuse_rule".to_string(),
+                ),
+                link_expired_time_of_second: Err(
+                    "no value supplied for link_expired_time_of_second".to_string(),
+                ),
+                link_expired_time_unit: Err(
+                    "no value supplied for link_expired_time_unit".to_string(),
+                ),
+                page_expired_time_of_second: Err(
+                    "no value supplied for page_expired_time_of_second".to_string(),
+                ),
+                page_expired_time_unit: Err(
+                    "no value supplied for page_expired_time_unit".to_string(),
+                ),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl InvitationLinkConfigDto {
+        pub fn invite_link_disuse_rule<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::InvitationLinkConfigDtoInviteLinkDisuseRule,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_link_disuse_rule = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for invite_link_disuse_rule: {e}"
+                    )
+                });
+            self
+        }
+        pub fn link_expired_time_of_second<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.link_expired_time_of_second = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for link_expired_time_of_second: {e}"
+                    )
+                });
+            self
+        }
+        pub fn link_expired_time_unit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::InvitationLinkConfigDtoLinkExpiredTimeUnit,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.link_expired_time_unit = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for link_expired_time_unit: {e}"
+                    )
+                });
+            self
+        }
+        pub fn page_expired_time_of_second<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page_expired_time_of_second = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for page_expired_time_of_second: {e}"
+                    )
+                });
+            self
+        }
+        pub fn page_expired_time_unit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::InvitationLinkConfigDtoPageExpiredTimeUnit,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page_expired_time_unit = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for page_expired_time_unit: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<InvitationLinkConfigDto>
+    for super::InvitationLinkConfigDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: InvitationLinkConfigDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                invite_link_disuse_rule: value.invite_link_disuse_rule?,
+                link_expired_time_of_second: value.link_expired_time_of_second?,
+                link_expired_time_unit: value.link_expired_time_unit?,
+                page_expired_time_of_second: value.page_expired_time_of_second?,
+                page_expired_time_unit: value.page_expired_time_unit?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::InvitationLinkConfigDto>
+    for InvitationLinkConfigDto {
+        fn from(value: super::InvitationLinkConfigDto) -> Self {
+            Self {
+                invite_link_disuse_rule: Ok(value.invite_link_disuse_rule),
+                link_expired_time_of_second: Ok(value.link_expired_time_of_second),
+                link_expired_time_unit: Ok(value.link_expired_time_unit),
+                page_expired_time_of_second: Ok(value.page_expired_time_of_second),
+                page_expired_time_unit: Ok(value.page_expired_time_unit),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct InvitationPolicyUserAttributionListDto {
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        target_identifiers: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        target_type: ::std::result::Result<
+            super::InvitationPolicyUserAttributionListDtoTargetType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for InvitationPolicyUserAttributionListDto {
+        fn default() -> Self {
+            Self {
+                namespace: Ok(Default::default()),
+                target_identifiers: Err(
+                    "no value supplied for target_identifiers".to_string(),
+                ),
+                target_type: Err("no value supplied for target_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl InvitationPolicyUserAttributionListDto {
+        pub fn namespace<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace: {e}")
+                });
+            self
+        }
+        pub fn target_identifiers<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_identifiers = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for target_identifiers: {e}"
+                    )
+                });
+            self
+        }
+        pub fn target_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::InvitationPolicyUserAttributionListDtoTargetType,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<InvitationPolicyUserAttributionListDto>
+    for super::InvitationPolicyUserAttributionListDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: InvitationPolicyUserAttributionListDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                namespace: value.namespace?,
+                target_identifiers: value.target_identifiers?,
+                target_type: value.target_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::InvitationPolicyUserAttributionListDto>
+    for InvitationPolicyUserAttributionListDto {
+        fn from(value: super::InvitationPolicyUserAttributionListDto) -> Self {
+            Self {
+                namespace: Ok(value.namespace),
+                target_identifiers: Ok(value.target_identifiers),
+                target_type: Ok(value.target_type),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-security"))]
     #[derive(Clone, Debug)]
     pub struct IpListCreateDto {
@@ -24653,6 +32221,53 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct IpRuleDto {
+        max_online_i_ps: ::std::result::Result<f64, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for IpRuleDto {
+        fn default() -> Self {
+            Self {
+                max_online_i_ps: Err("no value supplied for max_online_i_ps".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl IpRuleDto {
+        pub fn max_online_i_ps<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.max_online_i_ps = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for max_online_i_ps: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<IpRuleDto> for super::IpRuleDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: IpRuleDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                max_online_i_ps: value.max_online_i_ps?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::IpRuleDto> for IpRuleDto {
+        fn from(value: super::IpRuleDto) -> Self {
+            Self {
+                max_online_i_ps: Ok(value.max_online_i_ps),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct IsActionAllowedDto {
@@ -24749,6 +32364,477 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ListInvitationRosterByPolicyIdDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        with_assigned_policy: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_creator_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_user_count: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ListInvitationRosterByPolicyIdDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                with_assigned_policy: Ok(Default::default()),
+                with_creator_detail: Ok(Default::default()),
+                with_user_count: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ListInvitationRosterByPolicyIdDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn with_assigned_policy<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_assigned_policy = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_assigned_policy: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_creator_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_creator_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_creator_detail: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_user_count<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_user_count = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_user_count: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ListInvitationRosterByPolicyIdDto>
+    for super::ListInvitationRosterByPolicyIdDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ListInvitationRosterByPolicyIdDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+                policy_id: value.policy_id?,
+                with_assigned_policy: value.with_assigned_policy?,
+                with_creator_detail: value.with_creator_detail?,
+                with_user_count: value.with_user_count?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ListInvitationRosterByPolicyIdDto>
+    for ListInvitationRosterByPolicyIdDto {
+        fn from(value: super::ListInvitationRosterByPolicyIdDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                policy_id: Ok(value.policy_id),
+                with_assigned_policy: Ok(value.with_assigned_policy),
+                with_creator_detail: Ok(value.with_creator_detail),
+                with_user_count: Ok(value.with_user_count),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ListInvitationRosterDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        with_assigned_policy: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_creator_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_user_count: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ListInvitationRosterDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                with_assigned_policy: Ok(Default::default()),
+                with_creator_detail: Ok(Default::default()),
+                with_user_count: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ListInvitationRosterDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn with_assigned_policy<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_assigned_policy = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_assigned_policy: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_creator_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_creator_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_creator_detail: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_user_count<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_user_count = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_user_count: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ListInvitationRosterDto>
+    for super::ListInvitationRosterDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ListInvitationRosterDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+                with_assigned_policy: value.with_assigned_policy?,
+                with_creator_detail: value.with_creator_detail?,
+                with_user_count: value.with_user_count?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ListInvitationRosterDto>
+    for ListInvitationRosterDto {
+        fn from(value: super::ListInvitationRosterDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                with_assigned_policy: Ok(value.with_assigned_policy),
+                with_creator_detail: Ok(value.with_creator_detail),
+                with_user_count: Ok(value.with_user_count),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct ListInvitationUserDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        with_creator_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for ListInvitationUserDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
+                with_creator_detail: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ListInvitationUserDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+        pub fn with_creator_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_creator_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_creator_detail: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<ListInvitationUserDto>
+    for super::ListInvitationUserDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ListInvitationUserDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+                roster_id: value.roster_id?,
+                with_creator_detail: value.with_creator_detail?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::ListInvitationUserDto> for ListInvitationUserDto {
+        fn from(value: super::ListInvitationUserDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                roster_id: Ok(value.roster_id),
+                with_creator_detail: Ok(value.with_creator_detail),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct ListPermissionViewDto {
@@ -24756,16 +32842,16 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<i64, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-permissions"))]
     impl ::std::default::Default for ListPermissionViewDto {
         fn default() -> Self {
             Self {
                 keyword: Ok(Default::default()),
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
             }
         }
     }
@@ -24785,7 +32871,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -24795,7 +32881,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -24920,16 +33006,16 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-events"))]
     #[derive(Clone, Debug)]
     pub struct ListWebhookLogs {
-        limit: ::std::result::Result<i64, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         webhook_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for ListWebhookLogs {
         fn default() -> Self {
             Self {
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
                 webhook_id: Err("no value supplied for webhook_id".to_string()),
             }
         }
@@ -24938,7 +33024,7 @@ pub mod builder {
     impl ListWebhookLogs {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -24948,7 +33034,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -25272,7 +33358,10 @@ pub mod builder {
         enabled: ::std::result::Result<bool, ::std::string::String>,
         limit: ::std::result::Result<i64, ::std::string::String>,
         time_interval: ::std::result::Result<f64, ::std::string::String>,
-        unit: ::std::result::Result<::std::string::String, ::std::string::String>,
+        unit: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-security"))]
     impl ::std::default::Default for LoginFailCheckConfigDto {
@@ -25281,7 +33370,7 @@ pub mod builder {
                 enabled: Err("no value supplied for enabled".to_string()),
                 limit: Err("no value supplied for limit".to_string()),
                 time_interval: Err("no value supplied for time_interval".to_string()),
-                unit: Ok(super::defaults::login_fail_check_config_dto_unit()),
+                unit: Ok(Default::default()),
             }
         }
     }
@@ -25323,7 +33412,7 @@ pub mod builder {
         }
         pub fn unit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.unit = value
@@ -25433,7 +33522,10 @@ pub mod builder {
         enabled: ::std::result::Result<bool, ::std::string::String>,
         limit: ::std::result::Result<i64, ::std::string::String>,
         time_interval: ::std::result::Result<f64, ::std::string::String>,
-        unit: ::std::result::Result<::std::string::String, ::std::string::String>,
+        unit: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-security"))]
     impl ::std::default::Default for LoginPassowrdFailCheckConfigDto {
@@ -25442,7 +33534,7 @@ pub mod builder {
                 enabled: Err("no value supplied for enabled".to_string()),
                 limit: Err("no value supplied for limit".to_string()),
                 time_interval: Err("no value supplied for time_interval".to_string()),
-                unit: Ok(super::defaults::login_passowrd_fail_check_config_dto_unit()),
+                unit: Ok(Default::default()),
             }
         }
     }
@@ -25484,7 +33576,7 @@ pub mod builder {
         }
         pub fn unit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.unit = value
@@ -25520,6 +33612,550 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct MetadataGroupDto {
+        get_nest_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        group_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        keyword: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        sort: ::std::result::Result<
+            ::std::vec::Vec<::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for MetadataGroupDto {
+        fn default() -> Self {
+            Self {
+                get_nest_data: Ok(Default::default()),
+                group_id: Err("no value supplied for group_id".to_string()),
+                keyword: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                sort: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl MetadataGroupDto {
+        pub fn get_nest_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.get_nest_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for get_nest_data: {e}")
+                });
+            self
+        }
+        pub fn group_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.group_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for group_id: {e}")
+                });
+            self
+        }
+        pub fn keyword<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keyword = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keyword: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn sort<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.sort = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for sort: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<MetadataGroupDto> for super::MetadataGroupDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MetadataGroupDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                get_nest_data: value.get_nest_data?,
+                group_id: value.group_id?,
+                keyword: value.keyword?,
+                limit: value.limit?,
+                page: value.page?,
+                sort: value.sort?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::MetadataGroupDto> for MetadataGroupDto {
+        fn from(value: super::MetadataGroupDto) -> Self {
+            Self {
+                get_nest_data: Ok(value.get_nest_data),
+                group_id: Ok(value.group_id),
+                keyword: Ok(value.keyword),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                sort: Ok(value.sort),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct MfaDisableSettingsDto {
+        disable_factors: ::std::result::Result<
+            ::std::vec::Vec<super::MfaDisableSettingsDtoDisableFactorsItem>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for MfaDisableSettingsDto {
+        fn default() -> Self {
+            Self {
+                disable_factors: Err("no value supplied for disable_factors".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl MfaDisableSettingsDto {
+        pub fn disable_factors<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<super::MfaDisableSettingsDtoDisableFactorsItem>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.disable_factors = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for disable_factors: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<MfaDisableSettingsDto>
+    for super::MfaDisableSettingsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: MfaDisableSettingsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                disable_factors: value.disable_factors?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::MfaDisableSettingsDto> for MfaDisableSettingsDto {
+        fn from(value: super::MfaDisableSettingsDto) -> Self {
+            Self {
+                disable_factors: Ok(value.disable_factors),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct PaginationInvitationPolicyQueryDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        with_creator_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for PaginationInvitationPolicyQueryDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                with_creator_detail: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl PaginationInvitationPolicyQueryDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn with_creator_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_creator_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_creator_detail: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<PaginationInvitationPolicyQueryDto>
+    for super::PaginationInvitationPolicyQueryDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PaginationInvitationPolicyQueryDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+                with_creator_detail: value.with_creator_detail?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::PaginationInvitationPolicyQueryDto>
+    for PaginationInvitationPolicyQueryDto {
+        fn from(value: super::PaginationInvitationPolicyQueryDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                with_creator_detail: Ok(value.with_creator_detail),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct PaginationUniversalInvitationApplicantQueryDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        with_invitor_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_operator_detail: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for PaginationUniversalInvitationApplicantQueryDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+                with_invitor_detail: Ok(Default::default()),
+                with_operator_detail: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl PaginationUniversalInvitationApplicantQueryDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn with_invitor_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_invitor_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_invitor_detail: {e}"
+                    )
+                });
+            self
+        }
+        pub fn with_operator_detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_operator_detail = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for with_operator_detail: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<PaginationUniversalInvitationApplicantQueryDto>
+    for super::PaginationUniversalInvitationApplicantQueryDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PaginationUniversalInvitationApplicantQueryDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+                with_invitor_detail: value.with_invitor_detail?,
+                with_operator_detail: value.with_operator_detail?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::PaginationUniversalInvitationApplicantQueryDto>
+    for PaginationUniversalInvitationApplicantQueryDto {
+        fn from(value: super::PaginationUniversalInvitationApplicantQueryDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
+                with_invitor_detail: Ok(value.with_invitor_detail),
+                with_operator_detail: Ok(value.with_operator_detail),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct PolicyExtendsFieldsDto {
+        action: ::std::result::Result<::std::string::String, ::std::string::String>,
+        extends_field: ::std::result::Result<
+            super::UpdateExtendsFieldDto,
+            ::std::string::String,
+        >,
+        new_order: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for PolicyExtendsFieldsDto {
+        fn default() -> Self {
+            Self {
+                action: Err("no value supplied for action".to_string()),
+                extends_field: Err("no value supplied for extends_field".to_string()),
+                new_order: Ok(Default::default()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl PolicyExtendsFieldsDto {
+        pub fn action<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.action = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for action: {e}"));
+            self
+        }
+        pub fn extends_field<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::UpdateExtendsFieldDto>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extends_field = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extends_field: {e}")
+                });
+            self
+        }
+        pub fn new_order<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.new_order = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for new_order: {e}")
+                });
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<PolicyExtendsFieldsDto>
+    for super::PolicyExtendsFieldsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PolicyExtendsFieldsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                action: value.action?,
+                extends_field: value.extends_field?,
+                new_order: value.new_order?,
+                policy_id: value.policy_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::PolicyExtendsFieldsDto> for PolicyExtendsFieldsDto {
+        fn from(value: super::PolicyExtendsFieldsDto) -> Self {
+            Self {
+                action: Ok(value.action),
+                extends_field: Ok(value.extends_field),
+                new_order: Ok(value.new_order),
+                policy_id: Ok(value.policy_id),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-events"))]
     #[derive(Clone, Debug)]
     pub struct PreviewEmailTemplateDto {
@@ -25540,7 +34176,7 @@ pub mod builder {
             ::std::string::String,
         >,
         tpl_engine: ::std::result::Result<
-            super::PreviewEmailTemplateDtoTplEngine,
+            ::std::option::Option<super::PreviewEmailTemplateDtoTplEngine>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<
@@ -25556,7 +34192,7 @@ pub mod builder {
                 expires_in: Ok(Default::default()),
                 sender: Ok(Default::default()),
                 subject: Ok(Default::default()),
-                tpl_engine: Ok(super::defaults::preview_email_template_dto_tpl_engine()),
+                tpl_engine: Ok(Default::default()),
                 type_: Err("no value supplied for type_".to_string()),
             }
         }
@@ -25611,7 +34247,9 @@ pub mod builder {
         }
         pub fn tpl_engine<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::PreviewEmailTemplateDtoTplEngine>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::PreviewEmailTemplateDtoTplEngine>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.tpl_engine = value
@@ -25740,13 +34378,13 @@ pub mod builder {
         >,
         qrcode_expires_in: ::std::result::Result<f64, ::std::string::String>,
         qrcode_expires_in_unit: ::std::result::Result<
-            ::std::string::String,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         return_full_user_info: ::std::result::Result<bool, ::std::string::String>,
         ticket_expires_in: ::std::result::Result<f64, ::std::string::String>,
         ticket_expires_in_unit: ::std::result::Result<
-            ::std::string::String,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -25761,18 +34399,14 @@ pub mod builder {
                 qrcode_expires_in: Err(
                     "no value supplied for qrcode_expires_in".to_string(),
                 ),
-                qrcode_expires_in_unit: Ok(
-                    super::defaults::qrcode_login_strategy_dto_qrcode_expires_in_unit(),
-                ),
+                qrcode_expires_in_unit: Ok(Default::default()),
                 return_full_user_info: Err(
                     "no value supplied for return_full_user_info".to_string(),
                 ),
                 ticket_expires_in: Err(
                     "no value supplied for ticket_expires_in".to_string(),
                 ),
-                ticket_expires_in_unit: Ok(
-                    super::defaults::qrcode_login_strategy_dto_ticket_expires_in_unit(),
-                ),
+                ticket_expires_in_unit: Ok(Default::default()),
             }
         }
     }
@@ -25806,7 +34440,7 @@ pub mod builder {
         }
         pub fn qrcode_expires_in_unit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.qrcode_expires_in_unit = value
@@ -25846,7 +34480,7 @@ pub mod builder {
         }
         pub fn ticket_expires_in_unit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.ticket_expires_in_unit = value
@@ -25958,6 +34592,105 @@ pub mod builder {
             Self {
                 device_ids: Ok(value.device_ids),
                 user_id: Ok(value.user_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct QuickFilterInvitationUserDto {
+        filter: ::std::result::Result<
+            ::std::option::Option<super::CombineFiltersBaseDto>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for QuickFilterInvitationUserDto {
+        fn default() -> Self {
+            Self {
+                filter: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl QuickFilterInvitationUserDto {
+        pub fn filter<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CombineFiltersBaseDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.filter = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for filter: {e}"));
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<QuickFilterInvitationUserDto>
+    for super::QuickFilterInvitationUserDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: QuickFilterInvitationUserDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                filter: value.filter?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                page: value.page?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::QuickFilterInvitationUserDto>
+    for QuickFilterInvitationUserDto {
+        fn from(value: super::QuickFilterInvitationUserDto) -> Self {
+            Self {
+                filter: Ok(value.filter),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                page: Ok(value.page),
             }
         }
     }
@@ -26151,6 +34884,368 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
+    pub struct RelationSearchDto {
+        field_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        show_field_id: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for RelationSearchDto {
+        fn default() -> Self {
+            Self {
+                field_id: Err("no value supplied for field_id".to_string()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                model_id: Err("no value supplied for model_id".to_string()),
+                page: Ok(Default::default()),
+                show_field_id: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl RelationSearchDto {
+        pub fn field_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.field_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for field_id: {e}")
+                });
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn model_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for model_id: {e}")
+                });
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn show_field_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show_field_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for show_field_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<RelationSearchDto> for super::RelationSearchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RelationSearchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                field_id: value.field_id?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                model_id: value.model_id?,
+                page: value.page?,
+                show_field_id: value.show_field_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::RelationSearchDto> for RelationSearchDto {
+        fn from(value: super::RelationSearchDto) -> Self {
+            Self {
+                field_id: Ok(value.field_id),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                model_id: Ok(value.model_id),
+                page: Ok(value.page),
+                show_field_id: Ok(value.show_field_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct RemoveInvitationPolicyUserAttributionDto {
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        target_identifier: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        target_type: ::std::result::Result<
+            super::RemoveInvitationPolicyUserAttributionDtoTargetType,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for RemoveInvitationPolicyUserAttributionDto {
+        fn default() -> Self {
+            Self {
+                namespace: Ok(Default::default()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                target_identifier: Err(
+                    "no value supplied for target_identifier".to_string(),
+                ),
+                target_type: Err("no value supplied for target_type".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl RemoveInvitationPolicyUserAttributionDto {
+        pub fn namespace<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace: {e}")
+                });
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn target_identifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_identifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_identifier: {e}")
+                });
+            self
+        }
+        pub fn target_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::RemoveInvitationPolicyUserAttributionDtoTargetType,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_type: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<RemoveInvitationPolicyUserAttributionDto>
+    for super::RemoveInvitationPolicyUserAttributionDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RemoveInvitationPolicyUserAttributionDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                namespace: value.namespace?,
+                policy_id: value.policy_id?,
+                target_identifier: value.target_identifier?,
+                target_type: value.target_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::RemoveInvitationPolicyUserAttributionDto>
+    for RemoveInvitationPolicyUserAttributionDto {
+        fn from(value: super::RemoveInvitationPolicyUserAttributionDto) -> Self {
+            Self {
+                namespace: Ok(value.namespace),
+                policy_id: Ok(value.policy_id),
+                target_identifier: Ok(value.target_identifier),
+                target_type: Ok(value.target_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default
+    for RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<RemoveInvitationPolicyUserAttributionMainDepartmentDto>
+    for super::RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RemoveInvitationPolicyUserAttributionMainDepartmentDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<
+        super::RemoveInvitationPolicyUserAttributionMainDepartmentDto,
+    > for RemoveInvitationPolicyUserAttributionMainDepartmentDto {
+        fn from(
+            value: super::RemoveInvitationPolicyUserAttributionMainDepartmentDto,
+        ) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct RemoveInvitationPolicyUserAttributionsBatchDto {
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        targets: ::std::result::Result<
+            ::std::vec::Vec<super::InvitationPolicyUserAttributionListDto>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for RemoveInvitationPolicyUserAttributionsBatchDto {
+        fn default() -> Self {
+            Self {
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                targets: Err("no value supplied for targets".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl RemoveInvitationPolicyUserAttributionsBatchDto {
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn targets<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<super::InvitationPolicyUserAttributionListDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.targets = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for targets: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<RemoveInvitationPolicyUserAttributionsBatchDto>
+    for super::RemoveInvitationPolicyUserAttributionsBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RemoveInvitationPolicyUserAttributionsBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                policy_id: value.policy_id?,
+                targets: value.targets?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::RemoveInvitationPolicyUserAttributionsBatchDto>
+    for RemoveInvitationPolicyUserAttributionsBatchDto {
+        fn from(value: super::RemoveInvitationPolicyUserAttributionsBatchDto) -> Self {
+            Self {
+                policy_id: Ok(value.policy_id),
+                targets: Ok(value.targets),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
     pub struct RemoveRelationValueDto {
         field_ids: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
@@ -26248,7 +35343,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct RemoveRowDto {
         model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        recursive: ::std::result::Result<bool, ::std::string::String>,
+        recursive: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         row_id_list: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
@@ -26280,7 +35378,7 @@ pub mod builder {
         }
         pub fn recursive<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.recursive = value
@@ -26329,7 +35427,7 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct ResourceAction {
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-permissions"))]
@@ -26345,7 +35443,7 @@ pub mod builder {
     impl ResourceAction {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -26467,6 +35565,123 @@ pub mod builder {
                 actions: Ok(value.actions),
                 code: Ok(value.code),
                 resource_type: Ok(value.resource_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct RevertRosterInvitationBatchDto {
+        invitee_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for RevertRosterInvitationBatchDto {
+        fn default() -> Self {
+            Self {
+                invitee_ids: Err("no value supplied for invitee_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl RevertRosterInvitationBatchDto {
+        pub fn invitee_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invitee_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invitee_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<RevertRosterInvitationBatchDto>
+    for super::RevertRosterInvitationBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RevertRosterInvitationBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                invitee_ids: value.invitee_ids?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::RevertRosterInvitationBatchDto>
+    for RevertRosterInvitationBatchDto {
+        fn from(value: super::RevertRosterInvitationBatchDto) -> Self {
+            Self {
+                invitee_ids: Ok(value.invitee_ids),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct RevertRosterInvitationDto {
+        invitee_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for RevertRosterInvitationDto {
+        fn default() -> Self {
+            Self {
+                invitee_id: Err("no value supplied for invitee_id".to_string()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl RevertRosterInvitationDto {
+        pub fn invitee_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invitee_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invitee_id: {e}")
+                });
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<RevertRosterInvitationDto>
+    for super::RevertRosterInvitationDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RevertRosterInvitationDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                invitee_id: value.invitee_id?,
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::RevertRosterInvitationDto>
+    for RevertRosterInvitationDto {
+        fn from(value: super::RevertRosterInvitationDto) -> Self {
+            Self {
+                invitee_id: Ok(value.invitee_id),
+                roster_id: Ok(value.roster_id),
             }
         }
     }
@@ -26706,6 +35921,54 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct SaveDeviceExclusiveValidScopeSettingsDto {
+        app_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for SaveDeviceExclusiveValidScopeSettingsDto {
+        fn default() -> Self {
+            Self {
+                app_ids: Err("no value supplied for app_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl SaveDeviceExclusiveValidScopeSettingsDto {
+        pub fn app_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<SaveDeviceExclusiveValidScopeSettingsDto>
+    for super::SaveDeviceExclusiveValidScopeSettingsDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SaveDeviceExclusiveValidScopeSettingsDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { app_ids: value.app_ids? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::SaveDeviceExclusiveValidScopeSettingsDto>
+    for SaveDeviceExclusiveValidScopeSettingsDto {
+        fn from(value: super::SaveDeviceExclusiveValidScopeSettingsDto) -> Self {
+            Self { app_ids: Ok(value.app_ids) }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct ScopeDto {
@@ -26909,6 +36172,123 @@ pub mod builder {
             Self {
                 apikey: Ok(value.apikey),
                 sender: Ok(value.sender),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct SendRosterInvitationBatchDto {
+        invitee_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for SendRosterInvitationBatchDto {
+        fn default() -> Self {
+            Self {
+                invitee_ids: Err("no value supplied for invitee_ids".to_string()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl SendRosterInvitationBatchDto {
+        pub fn invitee_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invitee_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invitee_ids: {e}")
+                });
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<SendRosterInvitationBatchDto>
+    for super::SendRosterInvitationBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SendRosterInvitationBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                invitee_ids: value.invitee_ids?,
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::SendRosterInvitationBatchDto>
+    for SendRosterInvitationBatchDto {
+        fn from(value: super::SendRosterInvitationBatchDto) -> Self {
+            Self {
+                invitee_ids: Ok(value.invitee_ids),
+                roster_id: Ok(value.roster_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct SendRosterInvitationDto {
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for SendRosterInvitationDto {
+        fn default() -> Self {
+            Self {
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl SendRosterInvitationDto {
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<SendRosterInvitationDto>
+    for super::SendRosterInvitationDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SendRosterInvitationDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::SendRosterInvitationDto>
+    for SendRosterInvitationDto {
+        fn from(value: super::SendRosterInvitationDto) -> Self {
+            Self {
+                roster_id: Ok(value.roster_id),
             }
         }
     }
@@ -27127,6 +36507,10 @@ pub mod builder {
             ::std::option::Option<super::SetCustomFieldDtoDataType>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         desensitization: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -27179,6 +36563,7 @@ pub mod builder {
             Self {
                 app_ids: Ok(Default::default()),
                 data_type: Ok(Default::default()),
+                description: Ok(Default::default()),
                 desensitization: Ok(Default::default()),
                 encrypted: Ok(Default::default()),
                 i18n: Ok(Default::default()),
@@ -27219,6 +36604,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for data_type: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -27376,6 +36773,7 @@ pub mod builder {
             Ok(Self {
                 app_ids: value.app_ids?,
                 data_type: value.data_type?,
+                description: value.description?,
                 desensitization: value.desensitization?,
                 encrypted: value.encrypted?,
                 i18n: value.i18n?,
@@ -27397,6 +36795,7 @@ pub mod builder {
             Self {
                 app_ids: Ok(value.app_ids),
                 data_type: Ok(value.data_type),
+                description: Ok(value.description),
                 desensitization: Ok(value.desensitization),
                 encrypted: Ok(value.encrypted),
                 i18n: Ok(value.i18n),
@@ -27480,9 +36879,84 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct SetInvitationPolicyUserAttributionMainDepartmentDto {
+        department_id: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default
+    for SetInvitationPolicyUserAttributionMainDepartmentDto {
+        fn default() -> Self {
+            Self {
+                department_id: Err("no value supplied for department_id".to_string()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl SetInvitationPolicyUserAttributionMainDepartmentDto {
+        pub fn department_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.department_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for department_id: {e}")
+                });
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<SetInvitationPolicyUserAttributionMainDepartmentDto>
+    for super::SetInvitationPolicyUserAttributionMainDepartmentDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SetInvitationPolicyUserAttributionMainDepartmentDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                department_id: value.department_id?,
+                policy_id: value.policy_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::SetInvitationPolicyUserAttributionMainDepartmentDto>
+    for SetInvitationPolicyUserAttributionMainDepartmentDto {
+        fn from(
+            value: super::SetInvitationPolicyUserAttributionMainDepartmentDto,
+        ) -> Self {
+            Self {
+                department_id: Ok(value.department_id),
+                policy_id: Ok(value.policy_id),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct SetUserBaseFieldDto {
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         i18n: ::std::result::Result<
             ::std::option::Option<super::CustomFieldI18n>,
             ::std::string::String,
@@ -27509,6 +36983,7 @@ pub mod builder {
     impl ::std::default::Default for SetUserBaseFieldDto {
         fn default() -> Self {
             Self {
+                description: Ok(Default::default()),
                 i18n: Ok(Default::default()),
                 key: Err("no value supplied for key".to_string()),
                 label: Ok(Default::default()),
@@ -27520,6 +36995,18 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-metadata"))]
     impl SetUserBaseFieldDto {
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn i18n<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::CustomFieldI18n>>,
@@ -27598,6 +37085,7 @@ pub mod builder {
             value: SetUserBaseFieldDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                description: value.description?,
                 i18n: value.i18n?,
                 key: value.key?,
                 label: value.label?,
@@ -27611,6 +37099,7 @@ pub mod builder {
     impl ::std::convert::From<super::SetUserBaseFieldDto> for SetUserBaseFieldDto {
         fn from(value: super::SetUserBaseFieldDto) -> Self {
             Self {
+                description: Ok(value.description),
                 i18n: Ok(value.i18n),
                 key: Ok(value.key),
                 label: Ok(value.label),
@@ -27669,7 +37158,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-events"))]
     #[derive(Clone, Debug)]
     pub struct SmtpEmailProviderConfigInput {
-        secure: ::std::result::Result<bool, ::std::string::String>,
+        secure: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         sender: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -27694,7 +37186,7 @@ pub mod builder {
     impl SmtpEmailProviderConfigInput {
         pub fn secure<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.secure = value
@@ -27851,67 +37343,6 @@ pub mod builder {
                 id: Ok(value.id),
                 name: Ok(value.name),
                 type_: Ok(value.type_),
-            }
-        }
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    #[derive(Clone, Debug)]
-    pub struct SuspendTerminalDto {
-        end_time: ::std::result::Result<f64, ::std::string::String>,
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::default::Default for SuspendTerminalDto {
-        fn default() -> Self {
-            Self {
-                end_time: Err("no value supplied for end_time".to_string()),
-                id: Err("no value supplied for id".to_string()),
-            }
-        }
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl SuspendTerminalDto {
-        pub fn end_time<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<f64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.end_time = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for end_time: {e}")
-                });
-            self
-        }
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::TryFrom<SuspendTerminalDto> for super::SuspendTerminalDto {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: SuspendTerminalDto,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                end_time: value.end_time?,
-                id: value.id?,
-            })
-        }
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::From<super::SuspendTerminalDto> for SuspendTerminalDto {
-        fn from(value: super::SuspendTerminalDto) -> Self {
-            Self {
-                end_time: Ok(value.end_time),
-                id: Ok(value.id),
             }
         }
     }
@@ -28111,6 +37542,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct UpdateDataPolicyDto {
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         policy_name: ::std::result::Result<
             ::std::option::Option<super::UpdateDataPolicyDtoPolicyName>,
@@ -28125,6 +37560,7 @@ pub mod builder {
     impl ::std::default::Default for UpdateDataPolicyDto {
         fn default() -> Self {
             Self {
+                description: Ok(Default::default()),
                 policy_id: Err("no value supplied for policy_id".to_string()),
                 policy_name: Ok(Default::default()),
                 statement_list: Ok(Default::default()),
@@ -28133,6 +37569,18 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-permissions"))]
     impl UpdateDataPolicyDto {
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn policy_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -28181,6 +37629,7 @@ pub mod builder {
             value: UpdateDataPolicyDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                description: value.description?,
                 policy_id: value.policy_id?,
                 policy_name: value.policy_name?,
                 statement_list: value.statement_list?,
@@ -28191,6 +37640,7 @@ pub mod builder {
     impl ::std::convert::From<super::UpdateDataPolicyDto> for UpdateDataPolicyDto {
         fn from(value: super::UpdateDataPolicyDto) -> Self {
             Self {
+                description: Ok(value.description),
                 policy_id: Ok(value.policy_id),
                 policy_name: Ok(value.policy_name),
                 statement_list: Ok(value.statement_list),
@@ -28202,6 +37652,10 @@ pub mod builder {
     pub struct UpdateDataResourceDto {
         actions: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         namespace_code: ::std::result::Result<
@@ -28226,6 +37680,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 actions: Ok(Default::default()),
+                description: Ok(Default::default()),
                 namespace_code: Err("no value supplied for namespace_code".to_string()),
                 resource_code: Err("no value supplied for resource_code".to_string()),
                 resource_name: Ok(Default::default()),
@@ -28244,6 +37699,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for actions: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -28309,6 +37776,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 actions: value.actions?,
+                description: value.description?,
                 namespace_code: value.namespace_code?,
                 resource_code: value.resource_code?,
                 resource_name: value.resource_name?,
@@ -28321,6 +37789,7 @@ pub mod builder {
         fn from(value: super::UpdateDataResourceDto) -> Self {
             Self {
                 actions: Ok(value.actions),
+                description: Ok(value.description),
                 namespace_code: Ok(value.namespace_code),
                 resource_code: Ok(value.resource_code),
                 resource_name: Ok(value.resource_name),
@@ -28328,7 +37797,231 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-security"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateDeviceExclusiveRuleDto {
+        device_rule: ::std::result::Result<
+            ::std::option::Option<super::DeviceRuleDto>,
+            ::std::string::String,
+        >,
+        ip_rule: ::std::result::Result<
+            ::std::option::Option<super::IpRuleDto>,
+            ::std::string::String,
+        >,
+        rule: ::std::result::Result<
+            super::UpdateDeviceExclusiveRuleDtoRule,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::default::Default for UpdateDeviceExclusiveRuleDto {
+        fn default() -> Self {
+            Self {
+                device_rule: Ok(Default::default()),
+                ip_rule: Ok(Default::default()),
+                rule: Err("no value supplied for rule".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl UpdateDeviceExclusiveRuleDto {
+        pub fn device_rule<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::DeviceRuleDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.device_rule = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for device_rule: {e}")
+                });
+            self
+        }
+        pub fn ip_rule<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::IpRuleDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ip_rule = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ip_rule: {e}")
+                });
+            self
+        }
+        pub fn rule<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::UpdateDeviceExclusiveRuleDtoRule>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.rule = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for rule: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::TryFrom<UpdateDeviceExclusiveRuleDto>
+    for super::UpdateDeviceExclusiveRuleDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateDeviceExclusiveRuleDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                device_rule: value.device_rule?,
+                ip_rule: value.ip_rule?,
+                rule: value.rule?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-security"))]
+    impl ::std::convert::From<super::UpdateDeviceExclusiveRuleDto>
+    for UpdateDeviceExclusiveRuleDto {
+        fn from(value: super::UpdateDeviceExclusiveRuleDto) -> Self {
+            Self {
+                device_rule: Ok(value.device_rule),
+                ip_rule: Ok(value.ip_rule),
+                rule: Ok(value.rule),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateDnefReq {
+        config: ::std::result::Result<
+            ::std::option::Option<super::Config>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        label: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        namespace_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        resource_code: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::default::Default for UpdateDnefReq {
+        fn default() -> Self {
+            Self {
+                config: Ok(Default::default()),
+                description: Ok(Default::default()),
+                key: Err("no value supplied for key".to_string()),
+                label: Ok(Default::default()),
+                namespace_code: Err("no value supplied for namespace_code".to_string()),
+                resource_code: Err("no value supplied for resource_code".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl UpdateDnefReq {
+        pub fn config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Config>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.config = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for config: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.key = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for key: {e}"));
+            self
+        }
+        pub fn label<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.label = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for label: {e}"));
+            self
+        }
+        pub fn namespace_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.namespace_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for namespace_code: {e}")
+                });
+            self
+        }
+        pub fn resource_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resource_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resource_code: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::TryFrom<UpdateDnefReq> for super::UpdateDnefReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateDnefReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                config: value.config?,
+                description: value.description?,
+                key: value.key?,
+                label: value.label?,
+                namespace_code: value.namespace_code?,
+                resource_code: value.resource_code?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-metadata"))]
+    impl ::std::convert::From<super::UpdateDnefReq> for UpdateDnefReq {
+        fn from(value: super::UpdateDnefReq) -> Self {
+            Self {
+                config: Ok(value.config),
+                description: Ok(value.description),
+                key: Ok(value.key),
+                label: Ok(value.label),
+                namespace_code: Ok(value.namespace_code),
+                resource_code: Ok(value.resource_code),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
     #[derive(Clone, Debug)]
     pub struct UpdateEmailTemplateDto {
         content: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -28345,7 +38038,7 @@ pub mod builder {
         sender: ::std::result::Result<::std::string::String, ::std::string::String>,
         subject: ::std::result::Result<::std::string::String, ::std::string::String>,
         tpl_engine: ::std::result::Result<
-            super::UpdateEmailTemplateDtoTplEngine,
+            ::std::option::Option<super::UpdateEmailTemplateDtoTplEngine>,
             ::std::string::String,
         >,
         type_: ::std::result::Result<
@@ -28353,7 +38046,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
     impl ::std::default::Default for UpdateEmailTemplateDto {
         fn default() -> Self {
             Self {
@@ -28366,12 +38059,12 @@ pub mod builder {
                 redirect_to: Ok(Default::default()),
                 sender: Err("no value supplied for sender".to_string()),
                 subject: Err("no value supplied for subject".to_string()),
-                tpl_engine: Ok(super::defaults::update_email_template_dto_tpl_engine()),
+                tpl_engine: Ok(Default::default()),
                 type_: Err("no value supplied for type_".to_string()),
             }
         }
     }
-    #[cfg(any(feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
     impl UpdateEmailTemplateDto {
         pub fn content<T>(mut self, value: T) -> Self
         where
@@ -28455,7 +38148,9 @@ pub mod builder {
         }
         pub fn tpl_engine<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdateEmailTemplateDtoTplEngine>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateEmailTemplateDtoTplEngine>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.tpl_engine = value
@@ -28476,7 +38171,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
     impl ::std::convert::TryFrom<UpdateEmailTemplateDto>
     for super::UpdateEmailTemplateDto {
         type Error = super::error::ConversionError;
@@ -28496,7 +38191,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-events", feature = "mgmt-invitations"))]
     impl ::std::convert::From<super::UpdateEmailTemplateDto> for UpdateEmailTemplateDto {
         fn from(value: super::UpdateEmailTemplateDto) -> Self {
             Self {
@@ -28512,6 +38207,201 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateExtendsFieldDto {
+        allow_rewrite: ::std::result::Result<bool, ::std::string::String>,
+        i18n: ::std::result::Result<
+            ::std::option::Option<super::CustomFieldI18n>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        input_type: ::std::result::Result<
+            super::UpdateExtendsFieldDtoInputType,
+            ::std::string::String,
+        >,
+        label: ::std::result::Result<::std::string::String, ::std::string::String>,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        required: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        show: ::std::result::Result<bool, ::std::string::String>,
+        type_: ::std::result::Result<
+            super::UpdateExtendsFieldDtoType,
+            ::std::string::String,
+        >,
+        validate_rules: ::std::result::Result<
+            ::std::option::Option<super::AppValidateRuleDto>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for UpdateExtendsFieldDto {
+        fn default() -> Self {
+            Self {
+                allow_rewrite: Err("no value supplied for allow_rewrite".to_string()),
+                i18n: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                input_type: Err("no value supplied for input_type".to_string()),
+                label: Err("no value supplied for label".to_string()),
+                name: Err("no value supplied for name".to_string()),
+                required: Ok(Default::default()),
+                show: Err("no value supplied for show".to_string()),
+                type_: Err("no value supplied for type_".to_string()),
+                validate_rules: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl UpdateExtendsFieldDto {
+        pub fn allow_rewrite<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.allow_rewrite = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for allow_rewrite: {e}")
+                });
+            self
+        }
+        pub fn i18n<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CustomFieldI18n>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.i18n = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for i18n: {e}"));
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn input_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::UpdateExtendsFieldDtoInputType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.input_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for input_type: {e}")
+                });
+            self
+        }
+        pub fn label<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.label = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for label: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn required<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.required = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for required: {e}")
+                });
+            self
+        }
+        pub fn show<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for show: {e}"));
+            self
+        }
+        pub fn type_<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::UpdateExtendsFieldDtoType>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for type_: {e}"));
+            self
+        }
+        pub fn validate_rules<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AppValidateRuleDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.validate_rules = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for validate_rules: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<UpdateExtendsFieldDto>
+    for super::UpdateExtendsFieldDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateExtendsFieldDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                allow_rewrite: value.allow_rewrite?,
+                i18n: value.i18n?,
+                id: value.id?,
+                input_type: value.input_type?,
+                label: value.label?,
+                name: value.name?,
+                required: value.required?,
+                show: value.show?,
+                type_: value.type_?,
+                validate_rules: value.validate_rules?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::UpdateExtendsFieldDto> for UpdateExtendsFieldDto {
+        fn from(value: super::UpdateExtendsFieldDto) -> Self {
+            Self {
+                allow_rewrite: Ok(value.allow_rewrite),
+                i18n: Ok(value.i18n),
+                id: Ok(value.id),
+                input_type: Ok(value.input_type),
+                label: Ok(value.label),
+                name: Ok(value.name),
+                required: Ok(value.required),
+                show: Ok(value.show),
+                type_: Ok(value.type_),
+                validate_rules: Ok(value.validate_rules),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-metadata"))]
     #[derive(Clone, Debug)]
     pub struct UpdateFunctionModelDto {
@@ -28519,12 +38409,19 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         enable: ::std::result::Result<bool, ::std::string::String>,
         field_order: ::std::result::Result<::std::string::String, ::std::string::String>,
         id: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         parent_key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        show_field_key: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         type_: ::std::result::Result<
             super::UpdateFunctionModelDtoType,
             ::std::string::String,
@@ -28541,6 +38438,7 @@ pub mod builder {
                 id: Err("no value supplied for id".to_string()),
                 name: Err("no value supplied for name".to_string()),
                 parent_key: Err("no value supplied for parent_key".to_string()),
+                show_field_key: Err("no value supplied for show_field_key".to_string()),
                 type_: Err("no value supplied for type_".to_string()),
             }
         }
@@ -28561,7 +38459,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -28625,6 +38523,18 @@ pub mod builder {
                 });
             self
         }
+        pub fn show_field_key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show_field_key = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for show_field_key: {e}")
+                });
+            self
+        }
         pub fn type_<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::UpdateFunctionModelDtoType>,
@@ -28651,6 +38561,7 @@ pub mod builder {
                 id: value.id?,
                 name: value.name?,
                 parent_key: value.parent_key?,
+                show_field_key: value.show_field_key?,
                 type_: value.type_?,
             })
         }
@@ -28666,6 +38577,7 @@ pub mod builder {
                 id: Ok(value.id),
                 name: Ok(value.name),
                 parent_key: Ok(value.parent_key),
+                show_field_key: Ok(value.show_field_key),
                 type_: Ok(value.type_),
             }
         }
@@ -29025,10 +38937,478 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateInvitationPolicyDto {
+        allow_skip_bind_ext_idp: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        default_password_config: ::std::result::Result<
+            ::std::option::Option<super::DefaultPasswordConfigDto>,
+            ::std::string::String,
+        >,
+        enabled_ext_idp: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        enabled_identifier_verify: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        enabled_info_fill: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        ext_idp_bind_msg: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        ext_idp_conn_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        extends_fields: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        invite_email_template_type: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        invite_link_config: ::std::result::Result<
+            ::std::option::Option<super::InvitationLinkConfigDto>,
+            ::std::string::String,
+        >,
+        invite_method: ::std::result::Result<
+            ::std::option::Option<super::UpdateInvitationPolicyDtoInviteMethod>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        register_info_fill_msg: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        send_verify_code_method: ::std::result::Result<
+            ::std::option::Option<super::UpdateInvitationPolicyDtoSendVerifyCodeMethod>,
+            ::std::string::String,
+        >,
+        show_password_in_invite_email: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        welcome_email_template_type: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for UpdateInvitationPolicyDto {
+        fn default() -> Self {
+            Self {
+                allow_skip_bind_ext_idp: Ok(Default::default()),
+                default_password_config: Ok(Default::default()),
+                enabled_ext_idp: Ok(Default::default()),
+                enabled_identifier_verify: Ok(Default::default()),
+                enabled_info_fill: Ok(Default::default()),
+                ext_idp_bind_msg: Ok(Default::default()),
+                ext_idp_conn_ids: Ok(Default::default()),
+                extends_fields: Ok(Default::default()),
+                invite_email_template_type: Ok(Default::default()),
+                invite_link_config: Ok(Default::default()),
+                invite_method: Ok(Default::default()),
+                name: Ok(Default::default()),
+                policy_id: Err("no value supplied for policy_id".to_string()),
+                register_info_fill_msg: Ok(Default::default()),
+                send_verify_code_method: Ok(Default::default()),
+                show_password_in_invite_email: Ok(Default::default()),
+                welcome_email_template_type: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl UpdateInvitationPolicyDto {
+        pub fn allow_skip_bind_ext_idp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.allow_skip_bind_ext_idp = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for allow_skip_bind_ext_idp: {e}"
+                    )
+                });
+            self
+        }
+        pub fn default_password_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::DefaultPasswordConfigDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default_password_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for default_password_config: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_ext_idp<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_ext_idp = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enabled_ext_idp: {e}")
+                });
+            self
+        }
+        pub fn enabled_identifier_verify<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_identifier_verify = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enabled_identifier_verify: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_info_fill<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_info_fill = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for enabled_info_fill: {e}")
+                });
+            self
+        }
+        pub fn ext_idp_bind_msg<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ext_idp_bind_msg = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ext_idp_bind_msg: {e}")
+                });
+            self
+        }
+        pub fn ext_idp_conn_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ext_idp_conn_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for ext_idp_conn_ids: {e}")
+                });
+            self
+        }
+        pub fn extends_fields<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.extends_fields = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for extends_fields: {e}")
+                });
+            self
+        }
+        pub fn invite_email_template_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_email_template_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for invite_email_template_type: {e}"
+                    )
+                });
+            self
+        }
+        pub fn invite_link_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::InvitationLinkConfigDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_link_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for invite_link_config: {e}"
+                    )
+                });
+            self
+        }
+        pub fn invite_method<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateInvitationPolicyDtoInviteMethod>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.invite_method = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for invite_method: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn register_info_fill_msg<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.register_info_fill_msg = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for register_info_fill_msg: {e}"
+                    )
+                });
+            self
+        }
+        pub fn send_verify_code_method<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<
+                    super::UpdateInvitationPolicyDtoSendVerifyCodeMethod,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.send_verify_code_method = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for send_verify_code_method: {e}"
+                    )
+                });
+            self
+        }
+        pub fn show_password_in_invite_email<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show_password_in_invite_email = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for show_password_in_invite_email: {e}"
+                    )
+                });
+            self
+        }
+        pub fn welcome_email_template_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.welcome_email_template_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for welcome_email_template_type: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<UpdateInvitationPolicyDto>
+    for super::UpdateInvitationPolicyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateInvitationPolicyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                allow_skip_bind_ext_idp: value.allow_skip_bind_ext_idp?,
+                default_password_config: value.default_password_config?,
+                enabled_ext_idp: value.enabled_ext_idp?,
+                enabled_identifier_verify: value.enabled_identifier_verify?,
+                enabled_info_fill: value.enabled_info_fill?,
+                ext_idp_bind_msg: value.ext_idp_bind_msg?,
+                ext_idp_conn_ids: value.ext_idp_conn_ids?,
+                extends_fields: value.extends_fields?,
+                invite_email_template_type: value.invite_email_template_type?,
+                invite_link_config: value.invite_link_config?,
+                invite_method: value.invite_method?,
+                name: value.name?,
+                policy_id: value.policy_id?,
+                register_info_fill_msg: value.register_info_fill_msg?,
+                send_verify_code_method: value.send_verify_code_method?,
+                show_password_in_invite_email: value.show_password_in_invite_email?,
+                welcome_email_template_type: value.welcome_email_template_type?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::UpdateInvitationPolicyDto>
+    for UpdateInvitationPolicyDto {
+        fn from(value: super::UpdateInvitationPolicyDto) -> Self {
+            Self {
+                allow_skip_bind_ext_idp: Ok(value.allow_skip_bind_ext_idp),
+                default_password_config: Ok(value.default_password_config),
+                enabled_ext_idp: Ok(value.enabled_ext_idp),
+                enabled_identifier_verify: Ok(value.enabled_identifier_verify),
+                enabled_info_fill: Ok(value.enabled_info_fill),
+                ext_idp_bind_msg: Ok(value.ext_idp_bind_msg),
+                ext_idp_conn_ids: Ok(value.ext_idp_conn_ids),
+                extends_fields: Ok(value.extends_fields),
+                invite_email_template_type: Ok(value.invite_email_template_type),
+                invite_link_config: Ok(value.invite_link_config),
+                invite_method: Ok(value.invite_method),
+                name: Ok(value.name),
+                policy_id: Ok(value.policy_id),
+                register_info_fill_msg: Ok(value.register_info_fill_msg),
+                send_verify_code_method: Ok(value.send_verify_code_method),
+                show_password_in_invite_email: Ok(value.show_password_in_invite_email),
+                welcome_email_template_type: Ok(value.welcome_email_template_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateInvitationRosterDto {
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        policy_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        roster_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for UpdateInvitationRosterDto {
+        fn default() -> Self {
+            Self {
+                name: Ok(Default::default()),
+                policy_id: Ok(Default::default()),
+                roster_id: Err("no value supplied for roster_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl UpdateInvitationRosterDto {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn policy_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.policy_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for policy_id: {e}")
+                });
+            self
+        }
+        pub fn roster_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roster_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for roster_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<UpdateInvitationRosterDto>
+    for super::UpdateInvitationRosterDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateInvitationRosterDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                name: value.name?,
+                policy_id: value.policy_id?,
+                roster_id: value.roster_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::UpdateInvitationRosterDto>
+    for UpdateInvitationRosterDto {
+        fn from(value: super::UpdateInvitationRosterDto) -> Self {
+            Self {
+                name: Ok(value.name),
+                policy_id: Ok(value.policy_id),
+                roster_id: Ok(value.roster_id),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-permissions"))]
     #[derive(Clone, Debug)]
     pub struct UpdateNamespaceDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -29043,6 +39423,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
                 new_code: Ok(Default::default()),
             }
@@ -29058,6 +39439,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -29091,6 +39484,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 new_code: value.new_code?,
             })
@@ -29101,6 +39495,7 @@ pub mod builder {
         fn from(value: super::UpdateNamespaceDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 new_code: Ok(value.new_code),
             }
@@ -29111,6 +39506,10 @@ pub mod builder {
     pub struct UpdateOperateModelDto {
         config: ::std::result::Result<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+        field_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         icon: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -29128,6 +39527,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 config: Err("no value supplied for config".to_string()),
+                field_id: Ok(Default::default()),
                 icon: Err("no value supplied for icon".to_string()),
                 id: Err("no value supplied for id".to_string()),
                 model_id: Err("no value supplied for model_id".to_string()),
@@ -29149,6 +39549,18 @@ pub mod builder {
             self.config = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for config: {e}"));
+            self
+        }
+        pub fn field_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.field_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for field_id: {e}")
+                });
             self
         }
         pub fn icon<T>(mut self, value: T) -> Self
@@ -29227,6 +39639,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 config: value.config?,
+                field_id: value.field_id?,
                 icon: value.icon?,
                 id: value.id?,
                 model_id: value.model_id?,
@@ -29241,6 +39654,7 @@ pub mod builder {
         fn from(value: super::UpdateOperateModelDto) -> Self {
             Self {
                 config: Ok(value.config),
+                field_id: Ok(value.field_id),
                 icon: Ok(value.icon),
                 id: Ok(value.id),
                 model_id: Ok(value.model_id),
@@ -29257,6 +39671,10 @@ pub mod builder {
             super::UpdatePermissionNamespaceDtoCode,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<super::UpdatePermissionNamespaceDtoName>,
             ::std::string::String,
@@ -29271,6 +39689,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
                 new_code: Ok(Default::default()),
             }
@@ -29286,6 +39705,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -29324,6 +39755,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 new_code: value.new_code?,
             })
@@ -29335,6 +39767,7 @@ pub mod builder {
         fn from(value: super::UpdatePermissionNamespaceDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 new_code: Ok(value.new_code),
             }
@@ -29356,7 +39789,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        is_asynchronous: ::std::result::Result<bool, ::std::string::String>,
+        is_asynchronous: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         source_code: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -29365,7 +39801,10 @@ pub mod builder {
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        timeout: ::std::result::Result<f64, ::std::string::String>,
+        timeout: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for UpdatePipelineFunctionDto {
@@ -29378,7 +39817,7 @@ pub mod builder {
                 is_asynchronous: Ok(Default::default()),
                 source_code: Ok(Default::default()),
                 terminate_on_timeout: Ok(Default::default()),
-                timeout: Ok(super::defaults::update_pipeline_function_dto_timeout()),
+                timeout: Ok(Default::default()),
             }
         }
     }
@@ -29434,7 +39873,7 @@ pub mod builder {
         }
         pub fn is_asynchronous<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.is_asynchronous = value
@@ -29472,7 +39911,7 @@ pub mod builder {
         }
         pub fn timeout<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.timeout = value
@@ -29596,6 +40035,10 @@ pub mod builder {
             ::std::string::String,
         >,
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -29616,6 +40059,7 @@ pub mod builder {
                 actions: Ok(Default::default()),
                 api_identifier: Ok(Default::default()),
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
                 namespace: Ok(Default::default()),
                 type_: Ok(Default::default()),
@@ -29656,6 +40100,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -29703,6 +40159,7 @@ pub mod builder {
                 actions: value.actions?,
                 api_identifier: value.api_identifier?,
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 namespace: value.namespace?,
                 type_: value.type_?,
@@ -29716,6 +40173,7 @@ pub mod builder {
                 actions: Ok(value.actions),
                 api_identifier: Ok(value.api_identifier),
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 namespace: Ok(value.namespace),
                 type_: Ok(value.type_),
@@ -29731,7 +40189,10 @@ pub mod builder {
         >,
         model_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         row_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        show_field_id: ::std::result::Result<bool, ::std::string::String>,
+        show_field_id: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-metadata"))]
     impl ::std::default::Default for UpdateRowDto {
@@ -29782,7 +40243,7 @@ pub mod builder {
         }
         pub fn show_field_id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_field_id = value
@@ -29825,7 +40286,10 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
-        authing_token_expires_in: ::std::result::Result<f64, ::std::string::String>,
+        authing_token_expires_in: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
         change_email_strategy: ::std::result::Result<
             ::std::option::Option<super::ChangeEmailStrategyDto>,
             ::std::string::String,
@@ -29835,14 +40299,17 @@ pub mod builder {
             ::std::string::String,
         >,
         complete_password_after_pass_code_login: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
         cookie_settings: ::std::result::Result<
             ::std::option::Option<super::CookieSettingsDto>,
             ::std::string::String,
         >,
-        enable_login_account_switch: ::std::result::Result<bool, ::std::string::String>,
+        enable_login_account_switch: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         login_anomaly_detection: ::std::result::Result<
             ::std::option::Option<super::LoginAnomalyDetectionConfigDto>,
             ::std::string::String,
@@ -29859,22 +40326,29 @@ pub mod builder {
             ::std::option::Option<super::RegisterAnomalyDetectionConfigDto>,
             ::std::string::String,
         >,
-        register_disabled: ::std::result::Result<bool, ::std::string::String>,
+        register_disabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         self_unlock_account: ::std::result::Result<
             ::std::option::Option<super::SelfUnlockAccountConfigDto>,
             ::std::string::String,
         >,
-        verify_code_length: ::std::result::Result<f64, ::std::string::String>,
-        verify_code_max_attempts: ::std::result::Result<f64, ::std::string::String>,
+        verify_code_length: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        verify_code_max_attempts: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-security"))]
     impl ::std::default::Default for UpdateSecuritySettingsDto {
         fn default() -> Self {
             Self {
                 allowed_origins: Ok(Default::default()),
-                authing_token_expires_in: Ok(
-                    super::defaults::update_security_settings_dto_authing_token_expires_in(),
-                ),
+                authing_token_expires_in: Ok(Default::default()),
                 change_email_strategy: Ok(Default::default()),
                 change_phone_strategy: Ok(Default::default()),
                 complete_password_after_pass_code_login: Ok(Default::default()),
@@ -29886,12 +40360,8 @@ pub mod builder {
                 register_anomaly_detection: Ok(Default::default()),
                 register_disabled: Ok(Default::default()),
                 self_unlock_account: Ok(Default::default()),
-                verify_code_length: Ok(
-                    super::defaults::update_security_settings_dto_verify_code_length(),
-                ),
-                verify_code_max_attempts: Ok(
-                    super::defaults::update_security_settings_dto_verify_code_max_attempts(),
-                ),
+                verify_code_length: Ok(Default::default()),
+                verify_code_max_attempts: Ok(Default::default()),
             }
         }
     }
@@ -29911,7 +40381,7 @@ pub mod builder {
         }
         pub fn authing_token_expires_in<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.authing_token_expires_in = value
@@ -29957,7 +40427,7 @@ pub mod builder {
         }
         pub fn complete_password_after_pass_code_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.complete_password_after_pass_code_login = value
@@ -29983,7 +40453,7 @@ pub mod builder {
         }
         pub fn enable_login_account_switch<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.enable_login_account_switch = value
@@ -30059,7 +40529,7 @@ pub mod builder {
         }
         pub fn register_disabled<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.register_disabled = value
@@ -30087,7 +40557,7 @@ pub mod builder {
         }
         pub fn verify_code_length<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.verify_code_length = value
@@ -30101,7 +40571,7 @@ pub mod builder {
         }
         pub fn verify_code_max_attempts<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<f64>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
             self.verify_code_max_attempts = value
@@ -30166,45 +40636,100 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
+    #[cfg(any(feature = "mgmt-invitations"))]
     #[derive(Clone, Debug)]
-    pub struct UpdateTerminalDto {
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    pub struct UpdateUniversalInvitationDto {
+        admin_invitation_config: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        enabled_member_invitation: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        member_invitation_config: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::default::Default for UpdateTerminalDto {
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::default::Default for UpdateUniversalInvitationDto {
         fn default() -> Self {
             Self {
-                id: Err("no value supplied for id".to_string()),
+                admin_invitation_config: Ok(Default::default()),
+                enabled_member_invitation: Ok(Default::default()),
+                member_invitation_config: Ok(Default::default()),
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl UpdateTerminalDto {
-        pub fn id<T>(mut self, value: T) -> Self
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl UpdateUniversalInvitationDto {
+        pub fn admin_invitation_config<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
-            self.id = value
+            self.admin_invitation_config = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for admin_invitation_config: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_member_invitation<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_member_invitation = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enabled_member_invitation: {e}"
+                    )
+                });
+            self
+        }
+        pub fn member_invitation_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.member_invitation_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for member_invitation_config: {e}"
+                    )
+                });
             self
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::TryFrom<UpdateTerminalDto> for super::UpdateTerminalDto {
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::TryFrom<UpdateUniversalInvitationDto>
+    for super::UpdateUniversalInvitationDto {
         type Error = super::error::ConversionError;
         fn try_from(
-            value: UpdateTerminalDto,
+            value: UpdateUniversalInvitationDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self { id: value.id? })
+            Ok(Self {
+                admin_invitation_config: value.admin_invitation_config?,
+                enabled_member_invitation: value.enabled_member_invitation?,
+                member_invitation_config: value.member_invitation_config?,
+            })
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::From<super::UpdateTerminalDto> for UpdateTerminalDto {
-        fn from(value: super::UpdateTerminalDto) -> Self {
-            Self { id: Ok(value.id) }
+    #[cfg(any(feature = "mgmt-invitations"))]
+    impl ::std::convert::From<super::UpdateUniversalInvitationDto>
+    for UpdateUniversalInvitationDto {
+        fn from(value: super::UpdateUniversalInvitationDto) -> Self {
+            Self {
+                admin_invitation_config: Ok(value.admin_invitation_config),
+                enabled_member_invitation: Ok(value.enabled_member_invitation),
+                member_invitation_config: Ok(value.member_invitation_config),
+            }
         }
     }
     #[cfg(any(feature = "mgmt-events"))]
@@ -30226,6 +40751,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        retry_config: ::std::result::Result<
+            ::std::option::Option<super::WebhookRetryConfigV3Dto>,
+            ::std::string::String,
+        >,
         secret: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -30244,6 +40773,7 @@ pub mod builder {
                 .field("enabled", &self.enabled)
                 .field("events", &self.events)
                 .field("name", &self.name)
+                .field("retry_config", &self.retry_config)
                 .field("secret", &"[REDACTED]")
                 .field("url", &self.url)
                 .field("webhook_id", &self.webhook_id)
@@ -30258,6 +40788,7 @@ pub mod builder {
                 enabled: Ok(Default::default()),
                 events: Ok(Default::default()),
                 name: Ok(Default::default()),
+                retry_config: Ok(Default::default()),
                 secret: Ok(Default::default()),
                 url: Ok(Default::default()),
                 webhook_id: Err("no value supplied for webhook_id".to_string()),
@@ -30314,6 +40845,20 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        pub fn retry_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::WebhookRetryConfigV3Dto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.retry_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for retry_config: {e}")
+                });
+            self
+        }
         pub fn secret<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -30358,6 +40903,7 @@ pub mod builder {
                 enabled: value.enabled?,
                 events: value.events?,
                 name: value.name?,
+                retry_config: value.retry_config?,
                 secret: value.secret?,
                 url: value.url?,
                 webhook_id: value.webhook_id?,
@@ -30372,6 +40918,7 @@ pub mod builder {
                 enabled: Ok(value.enabled),
                 events: Ok(value.events),
                 name: Ok(value.name),
+                retry_config: Ok(value.retry_config),
                 secret: Ok(value.secret),
                 url: Ok(value.url),
                 webhook_id: Ok(value.webhook_id),
@@ -30514,430 +41061,112 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    #[derive(Clone)]
-    pub struct VerifyConfigDataDto {
-        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        app_secret: ::std::result::Result<::std::string::String, ::std::string::String>,
-        auth_address: ::std::result::Result<
-            ::std::string::String,
+    #[cfg(any(feature = "mgmt-events"))]
+    #[derive(Clone, Debug)]
+    pub struct WebhookRetryConfigV3Dto {
+        count: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        delay: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        delay_unit: ::std::result::Result<
+            ::std::option::Option<super::WebhookRetryConfigV3DtoDelayUnit>,
             ::std::string::String,
         >,
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        is_win_change_pwd: ::std::result::Result<bool, ::std::string::String>,
-        is_win_login: ::std::result::Result<bool, ::std::string::String>,
-        logo: ::std::result::Result<::std::string::String, ::std::string::String>,
-        name: ::std::result::Result<::std::string::String, ::std::string::String>,
-        public_key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        enabled: ::std::result::Result<bool, ::std::string::String>,
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::fmt::Debug for VerifyConfigDataDto {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("VerifyConfigDataDto")
-                .field("app_id", &self.app_id)
-                .field("app_secret", &"[REDACTED]")
-                .field("auth_address", &self.auth_address)
-                .field("id", &self.id)
-                .field("is_win_change_pwd", &self.is_win_change_pwd)
-                .field("is_win_login", &self.is_win_login)
-                .field("logo", &self.logo)
-                .field("name", &self.name)
-                .field("public_key", &self.public_key)
-                .finish()
-        }
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::default::Default for VerifyConfigDataDto {
+    #[cfg(any(feature = "mgmt-events"))]
+    impl ::std::default::Default for WebhookRetryConfigV3Dto {
         fn default() -> Self {
             Self {
-                app_id: Err("no value supplied for app_id".to_string()),
-                app_secret: Err("no value supplied for app_secret".to_string()),
-                auth_address: Err("no value supplied for auth_address".to_string()),
-                id: Err("no value supplied for id".to_string()),
-                is_win_change_pwd: Ok(Default::default()),
-                is_win_login: Ok(Default::default()),
-                logo: Err("no value supplied for logo".to_string()),
-                name: Err("no value supplied for name".to_string()),
-                public_key: Err("no value supplied for public_key".to_string()),
+                count: Ok(Default::default()),
+                delay: Ok(Default::default()),
+                delay_unit: Ok(Default::default()),
+                enabled: Err("no value supplied for enabled".to_string()),
             }
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl VerifyConfigDataDto {
-        pub fn app_id<T>(mut self, value: T) -> Self
+    #[cfg(any(feature = "mgmt-events"))]
+    impl WebhookRetryConfigV3Dto {
+        pub fn count<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.app_id = value
+            self.count = value
                 .try_into()
-                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+                .map_err(|e| format!("error converting supplied value for count: {e}"));
             self
         }
-        pub fn app_secret<T>(mut self, value: T) -> Self
+        pub fn delay<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
             T::Error: ::std::fmt::Display,
         {
-            self.app_secret = value
+            self.delay = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for delay: {e}"));
+            self
+        }
+        pub fn delay_unit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::WebhookRetryConfigV3DtoDelayUnit>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.delay_unit = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for app_secret: {e}")
+                    format!("error converting supplied value for delay_unit: {e}")
                 });
             self
         }
-        pub fn auth_address<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.auth_address = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for auth_address: {e}")
-                });
-            self
-        }
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        pub fn is_win_change_pwd<T>(mut self, value: T) -> Self
+        pub fn enabled<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<bool>,
             T::Error: ::std::fmt::Display,
         {
-            self.is_win_change_pwd = value
+            self.enabled = value
                 .try_into()
                 .map_err(|e| {
-                    format!("error converting supplied value for is_win_change_pwd: {e}")
-                });
-            self
-        }
-        pub fn is_win_login<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<bool>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.is_win_login = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for is_win_login: {e}")
-                });
-            self
-        }
-        pub fn logo<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.logo = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for logo: {e}"));
-            self
-        }
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        pub fn public_key<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.public_key = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for public_key: {e}")
+                    format!("error converting supplied value for enabled: {e}")
                 });
             self
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::TryFrom<VerifyConfigDataDto> for super::VerifyConfigDataDto {
+    #[cfg(any(feature = "mgmt-events"))]
+    impl ::std::convert::TryFrom<WebhookRetryConfigV3Dto>
+    for super::WebhookRetryConfigV3Dto {
         type Error = super::error::ConversionError;
         fn try_from(
-            value: VerifyConfigDataDto,
+            value: WebhookRetryConfigV3Dto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
-                app_id: value.app_id?,
-                app_secret: value.app_secret?,
-                auth_address: value.auth_address?,
-                id: value.id?,
-                is_win_change_pwd: value.is_win_change_pwd?,
-                is_win_login: value.is_win_login?,
-                logo: value.logo?,
-                name: value.name?,
-                public_key: value.public_key?,
+                count: value.count?,
+                delay: value.delay?,
+                delay_unit: value.delay_unit?,
+                enabled: value.enabled?,
             })
         }
     }
-    #[cfg(any(feature = "mgmt-security"))]
-    impl ::std::convert::From<super::VerifyConfigDataDto> for VerifyConfigDataDto {
-        fn from(value: super::VerifyConfigDataDto) -> Self {
+    #[cfg(any(feature = "mgmt-events"))]
+    impl ::std::convert::From<super::WebhookRetryConfigV3Dto>
+    for WebhookRetryConfigV3Dto {
+        fn from(value: super::WebhookRetryConfigV3Dto) -> Self {
             Self {
-                app_id: Ok(value.app_id),
-                app_secret: Ok(value.app_secret),
-                auth_address: Ok(value.auth_address),
-                id: Ok(value.id),
-                is_win_change_pwd: Ok(value.is_win_change_pwd),
-                is_win_login: Ok(value.is_win_login),
-                logo: Ok(value.logo),
-                name: Ok(value.name),
-                public_key: Ok(value.public_key),
+                count: Ok(value.count),
+                delay: Ok(value.delay),
+                delay_unit: Ok(value.delay_unit),
+                enabled: Ok(value.enabled),
             }
         }
     }
 }
 /// Generation of default values for serde.
 mod defaults {
-    pub(super) fn default_bool<const V: bool>() -> bool {
-        V
-    }
-    pub(super) fn default_i64<T, const V: i64>() -> T
-    where
-        T: ::std::convert::TryFrom<i64>,
-        <T as ::std::convert::TryFrom<i64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(V).unwrap()
-    }
     pub(super) fn default_u64<T, const V: u64>() -> T
     where
         T: ::std::convert::TryFrom<u64>,
         <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
     {
         T::try_from(V).unwrap()
-    }
-    pub(super) fn default_nzu64<T, const V: u64>() -> T
-    where
-        T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
-        <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    pub(super) fn create_application_dto_oidc_config() -> super::OidcConfig {
-        super::OidcConfig(
-            [
-                (
-                    "access_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "authorization_code_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("600").unwrap(),
-                ),
-                (
-                    "cas_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "grant_types".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("[\"authorization_code\",\"password\",\"refresh_token\"]")
-                        .unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "id_token_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"HS256\"").unwrap(),
-                ),
-                (
-                    "introspection_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "jwks".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "jwks_uri".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "refresh_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("2592000").unwrap(),
-                ),
-                (
-                    "request_object_encryption_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_encryption_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_signing_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "response_types".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("[\"code\"]").unwrap(),
-                ),
-                (
-                    "revocation_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "skip_consent".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("true").unwrap(),
-                ),
-                (
-                    "token_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    #[cfg(any(feature = "mgmt-security"))]
-    pub(super) fn create_application_dto_saml_config() -> super::SamlIdpConfig {
-        super::SamlIdpConfig(
-            [
-                (
-                    "acs".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"REPLACE ME\"")
-                        .unwrap(),
-                ),
-                (
-                    "authnContextClassRef".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "digestAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#sha1\"")
-                        .unwrap(),
-                ),
-                (
-                    "lifetimeInSeconds".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("3600").unwrap(),
-                ),
-                (
-                    "nameIdentifierFormat".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "signatureAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"")
-                        .unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    #[cfg(any(feature = "mgmt-metadata"))]
-    pub(super) fn create_function_model_dto_data_type() -> super::CreateFunctionModelDtoDataType {
-        super::CreateFunctionModelDtoDataType::List
-    }
-    pub(super) fn create_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    pub(super) fn create_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn delete_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-events"))]
-    pub(super) fn email_template_dto_tpl_engine() -> super::EmailTemplateDtoTplEngine {
-        super::EmailTemplateDtoTplEngine::Handlebar
-    }
-    pub(super) fn get_resource_authorized_targets_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn login_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn login_passowrd_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    #[cfg(any(feature = "mgmt-events"))]
-    pub(super) fn preview_email_template_dto_tpl_engine() -> super::PreviewEmailTemplateDtoTplEngine {
-        super::PreviewEmailTemplateDtoTplEngine::Handlebar
-    }
-    pub(super) fn qrcode_login_strategy_dto_qrcode_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn qrcode_login_strategy_dto_ticket_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn role_list_item_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-events"))]
-    pub(super) fn update_email_template_dto_tpl_engine() -> super::UpdateEmailTemplateDtoTplEngine {
-        super::UpdateEmailTemplateDtoTplEngine::Handlebar
-    }
-    pub(super) fn update_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    pub(super) fn update_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn update_security_settings_dto_authing_token_expires_in() -> f64 {
-        129600_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_length() -> f64 {
-        6_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_max_attempts() -> f64 {
-        1_f64
     }
 }

@@ -12,9 +12,11 @@ pub struct AddDepartmentMembersReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::add_department_members_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: AddDepartmentMembersReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        AddDepartmentMembersReqDtoDepartmentIdType,
+    >,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -91,12 +93,6 @@ for AddDepartmentMembersReqDtoDepartmentIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for AddDepartmentMembersReqDtoDepartmentIdType {
-    fn default() -> Self {
-        AddDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`AddGroupMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -121,9 +117,11 @@ pub struct AddTenantDepartmentMembersReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::add_tenant_department_members_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: AddTenantDepartmentMembersReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        AddTenantDepartmentMembersReqDtoDepartmentIdType,
+    >,
     #[serde(
         rename = "linkUserIds",
         default,
@@ -208,12 +206,6 @@ for AddTenantDepartmentMembersReqDtoDepartmentIdType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl ::std::default::Default for AddTenantDepartmentMembersReqDtoDepartmentIdType {
-    fn default() -> Self {
-        AddTenantDepartmentMembersReqDtoDepartmentIdType::DepartmentId
     }
 }
 #[cfg(any(feature = "mgmt-tenants"))]
@@ -312,7 +304,7 @@ impl ::std::convert::TryFrom<::std::string::String> for AppDtoAppDefaultLoginStr
 pub type AppListRespDto = genauth_api_types::envelope::Enveloped<::std::vec::Vec<AppDto>>;
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationBrandingConfigInputDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationBrandingConfigInputDto {
     #[serde(
@@ -325,8 +317,11 @@ pub struct ApplicationBrandingConfigInputDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub custom_css: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "customCSSEnabled", default)]
-    pub custom_css_enabled: bool,
+    #[serde(
+        rename = "customCSSEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub custom_css_enabled: ::std::option::Option<bool>,
     #[serde(
         rename = "customLoadingImage",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -341,43 +336,31 @@ pub struct ApplicationBrandingConfigInputDto {
     >,
     #[serde(
         rename = "guardVersion",
-        default = "defaults::application_branding_config_input_dto_guard_version"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub guard_version: ApplicationBrandingConfigInputDtoGuardVersion,
-    #[serde(rename = "showChangeLanguageButton", default)]
-    pub show_change_language_button: bool,
+    pub guard_version: ::std::option::Option<
+        ApplicationBrandingConfigInputDtoGuardVersion,
+    >,
+    #[serde(
+        rename = "showChangeLanguageButton",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub show_change_language_button: ::std::option::Option<bool>,
     #[serde(
         rename = "showEnterpriseConnections",
-        default = "defaults::default_bool::<true>"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub show_enterprise_connections: bool,
+    pub show_enterprise_connections: ::std::option::Option<bool>,
     #[serde(
         rename = "showForgetPasswordButton",
-        default = "defaults::default_bool::<true>"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub show_forget_password_button: bool,
+    pub show_forget_password_button: ::std::option::Option<bool>,
     #[serde(
         rename = "showSocialConnections",
-        default = "defaults::default_bool::<true>"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub show_social_connections: bool,
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl ::std::default::Default for ApplicationBrandingConfigInputDto {
-    fn default() -> Self {
-        Self {
-            custom_background: Default::default(),
-            custom_css: Default::default(),
-            custom_css_enabled: Default::default(),
-            custom_loading_image: Default::default(),
-            default_language: Default::default(),
-            guard_version: defaults::application_branding_config_input_dto_guard_version(),
-            show_change_language_button: Default::default(),
-            show_enterprise_connections: defaults::default_bool::<true>(),
-            show_forget_password_button: defaults::default_bool::<true>(),
-            show_social_connections: defaults::default_bool::<true>(),
-        }
-    }
+    pub show_social_connections: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-applications"))]
 impl ApplicationBrandingConfigInputDto {
@@ -491,12 +474,6 @@ for ApplicationBrandingConfigInputDtoGuardVersion {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl ::std::default::Default for ApplicationBrandingConfigInputDtoGuardVersion {
-    fn default() -> Self {
-        ApplicationBrandingConfigInputDtoGuardVersion::Advanced
     }
 }
 #[cfg(any(feature = "mgmt-applications"))]
@@ -675,11 +652,15 @@ pub struct ApplicationLoginConfigInputDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub default_login_method: ::std::option::Option<ApplicationDefaultLoginMethodInput>,
-    #[serde(rename = "enabledAllExtIdpConns", default)]
-    pub enabled_all_ext_idp_conns: bool,
+    #[serde(
+        rename = "enabledAllExtIdpConns",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enabled_all_ext_idp_conns: ::std::option::Option<bool>,
     #[serde(
         rename = "enabledBasicLoginMethods",
-        default = "defaults::application_login_config_input_dto_enabled_basic_login_methods"
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub enabled_basic_login_methods: ::std::vec::Vec<
         ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
@@ -690,8 +671,11 @@ pub struct ApplicationLoginConfigInputDto {
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub enabled_ext_idp_conn_ids: ::std::vec::Vec<ApplicationEnabledExtIdpConnInputDto>,
-    #[serde(rename = "mergeLoginAndRegisterPage", default)]
-    pub merge_login_and_register_page: bool,
+    #[serde(
+        rename = "mergeLoginAndRegisterPage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub merge_login_and_register_page: ::std::option::Option<bool>,
     #[serde(rename = "showAuthorizationPage")]
     pub show_authorization_page: bool,
 }
@@ -795,14 +779,27 @@ pub type ApplicationPaginatedDataDto = genauth_api_types::envelope::Page<Applica
 pub type ApplicationPaginatedRespDto = genauth_api_types::envelope::Enveloped<
     ApplicationPaginatedDataDto,
 >;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApplicationPermissionApplyApprovalObject`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct ApplicationPermissionApplyApprovalObject {
+    pub logo: ::std::string::String,
+    #[serde(rename = "objectId")]
+    pub object_id: ::std::string::String,
+    #[serde(rename = "objectName")]
+    pub object_name: ::std::string::String,
+}
 #[cfg(any(feature = "mgmt-applications"))]
 ///`ApplicationPermissionRecordItem`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ApplicationPermissionRecordItem {
     pub effect: ApplicationPermissionRecordItemEffect,
-    #[serde(rename = "inheritByChildren", default = "defaults::default_bool::<true>")]
-    pub inherit_by_children: bool,
+    #[serde(
+        rename = "inheritByChildren",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub inherit_by_children: ::std::option::Option<bool>,
     #[serde(
         rename = "namespaceCode",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1101,6 +1098,10 @@ pub enum ApplicationSimpleInfoDtoAppType {
     Mfa,
     #[serde(rename = "mini-program")]
     MiniProgram,
+    #[serde(rename = "gateway-app")]
+    GatewayApp,
+    #[serde(rename = "gateway-agent")]
+    GatewayAgent,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -1115,6 +1116,8 @@ impl ::std::fmt::Display for ApplicationSimpleInfoDtoAppType {
             Self::Api => f.write_str("api"),
             Self::Mfa => f.write_str("mfa"),
             Self::MiniProgram => f.write_str("mini-program"),
+            Self::GatewayApp => f.write_str("gateway-app"),
+            Self::GatewayAgent => f.write_str("gateway-agent"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -1133,6 +1136,8 @@ impl ::std::str::FromStr for ApplicationSimpleInfoDtoAppType {
                 "api" => Self::Api,
                 "mfa" => Self::Mfa,
                 "mini-program" => Self::MiniProgram,
+                "gateway-app" => Self::GatewayApp,
+                "gateway-agent" => Self::GatewayAgent,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -1203,6 +1208,211 @@ for ApplicationTabMethodsSortConfigDto {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalBatchProcessReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ApprovalBatchProcessReq {
+    #[serde(rename = "isAgreed", skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_agreed: ::std::option::Option<bool>,
+    pub numbers: ::std::vec::Vec<f64>,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ApprovalBatchProcessReq {
+    pub fn builder() -> builder::ApprovalBatchProcessReq {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalDetailDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ApprovalDetailDto {
+    #[serde(rename = "approvalId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub approval_id: f64,
+    #[serde(rename = "approvalObjectList")]
+    pub approval_object_list: ::std::option::Option<ApprovalDetailDtoApprovalObjectList>,
+    #[serde(
+        rename = "closedTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub closed_time: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "extraParams",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub extra_params: ::std::option::Option<ExtraParams>,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub number: ::std::string::String,
+    #[serde(rename = "objectType")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub object_type: ApprovalDetailDtoObjectType,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub status: ApprovalDetailDtoStatus,
+    #[serde(rename = "submitTime")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub submit_time: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalDetailDtoApprovalObjectList`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum ApprovalDetailDtoApprovalObjectList {
+    RolePermissionApplyApprovalObject(RolePermissionApplyApprovalObject),
+    ApplicationPermissionApplyApprovalObject(ApplicationPermissionApplyApprovalObject),
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::From<RolePermissionApplyApprovalObject>
+for ApprovalDetailDtoApprovalObjectList {
+    fn from(value: RolePermissionApplyApprovalObject) -> Self {
+        Self::RolePermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::From<ApplicationPermissionApplyApprovalObject>
+for ApprovalDetailDtoApprovalObjectList {
+    fn from(value: ApplicationPermissionApplyApprovalObject) -> Self {
+        Self::ApplicationPermissionApplyApprovalObject(value)
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalDetailDtoObjectType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ApprovalDetailDtoObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::fmt::Display for ApprovalDetailDtoObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::str::FromStr for ApprovalDetailDtoObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "APP_PERMISSION_APPLY" => Self::AppPermissionApply,
+                "ROLE_PERMISSION_APPLY" => Self::RolePermissionApply,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<&str> for ApprovalDetailDtoObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ApprovalDetailDtoObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalDetailDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum ApprovalDetailDtoStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "AGREED")]
+    Agreed,
+    #[serde(rename = "REFUSED")]
+    Refused,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::fmt::Display for ApprovalDetailDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("PENDING"),
+            Self::Agreed => f.write_str("AGREED"),
+            Self::Refused => f.write_str("REFUSED"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::str::FromStr for ApprovalDetailDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "PENDING" => Self::Pending,
+                "AGREED" => Self::Agreed,
+                "REFUSED" => Self::Refused,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<&str> for ApprovalDetailDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ApprovalDetailDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalDetailRes`
+pub type ApprovalDetailRes = genauth_api_types::envelope::Enveloped<ApprovalDetailDto>;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalListRes`
+pub type ApprovalListRes = genauth_api_types::envelope::Enveloped<ApprovalPageList>;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalPageList`
+pub type ApprovalPageList = genauth_api_types::envelope::Page<ApprovalDetailDto>;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ApprovalProcessReq`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ApprovalProcessReq {
+    #[serde(rename = "isAgreed", skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_agreed: ::std::option::Option<bool>,
+    pub number: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ApprovalProcessReq {
+    pub fn builder() -> builder::ApprovalProcessReq {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -1574,6 +1784,32 @@ pub type CheckDomainAvailableSecretRespDto = genauth_api_types::envelope::Envelo
     CheckDomainAvailableDataDto,
 >;
 #[cfg(any(feature = "mgmt-roles-groups"))]
+///`CheckRoleMutualExclusionReqDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CheckRoleMutualExclusionReqDto {
+    pub roles: ::std::vec::Vec<RoleCodeDto>,
+}
+#[cfg(any(feature = "mgmt-roles-groups"))]
+impl CheckRoleMutualExclusionReqDto {
+    pub fn builder() -> builder::CheckRoleMutualExclusionReqDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-roles-groups"))]
+///`CheckRoleMutualExclusionRespDto`
+pub type CheckRoleMutualExclusionRespDto = genauth_api_types::envelope::Enveloped<
+    CheckRoleMutualExclusionResultDto,
+>;
+#[cfg(any(feature = "mgmt-roles-groups"))]
+///`CheckRoleMutualExclusionResultDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CheckRoleMutualExclusionResultDto {
+    #[serde(rename = "existMutuallyExclusive")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub exist_mutually_exclusive: bool,
+}
+#[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CheckRoleParamsDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -1627,6 +1863,37 @@ impl CheckSessionStatusDto {
 pub type CheckSessionStatusRespDto = genauth_api_types::envelope::Enveloped<
     CheckSessionStatusDataDto,
 >;
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`ClickCostContactDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(transparent)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ClickCostContactDto(
+    pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+);
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl ::std::ops::Deref for ClickCostContactDto {
+    type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+    fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        &self.0
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl ::std::convert::From<ClickCostContactDto>
+for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+    fn from(value: ClickCostContactDto) -> Self {
+        value.0
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
+for ClickCostContactDto {
+    fn from(
+        value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Self {
+        Self(value)
+    }
+}
 #[cfg(any(feature = "mgmt-applications"))]
 ///`CreateAccessKeyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1698,6 +1965,8 @@ pub type CreateAccessKeyResponseDto = genauth_api_types::envelope::Enveloped<
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateAdminRoleDto {
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     pub name: ::std::string::String,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
@@ -1725,8 +1994,8 @@ pub struct CreateApplicationDto {
     pub app_logo: ::std::option::Option<::std::string::String>,
     #[serde(rename = "appName")]
     pub app_name: ::std::string::String,
-    #[serde(rename = "appType", default = "defaults::create_application_dto_app_type")]
-    pub app_type: CreateApplicationDtoAppType,
+    #[serde(rename = "appType", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_type: ::std::option::Option<CreateApplicationDtoAppType>,
     #[serde(
         rename = "brandingConfig",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1737,8 +2006,11 @@ pub struct CreateApplicationDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub cas_config: ::std::option::Option<CasIdPConfig>,
-    #[serde(rename = "casProviderEnabled", default)]
-    pub cas_provider_enabled: bool,
+    #[serde(
+        rename = "casProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub cas_provider_enabled: ::std::option::Option<bool>,
     #[serde(
         rename = "defaultProtocol",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1765,13 +2037,16 @@ pub struct CreateApplicationDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub oauth_config: ::std::option::Option<OauthIdpConfig>,
-    #[serde(rename = "oauthProviderEnabled", default)]
-    pub oauth_provider_enabled: bool,
+    #[serde(
+        rename = "oauthProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub oauth_provider_enabled: ::std::option::Option<bool>,
     #[serde(
         rename = "oidcConfig",
-        default = "defaults::create_application_dto_oidc_config"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub oidc_config: OidcConfig,
+    pub oidc_config: ::std::option::Option<OidcConfig>,
     #[serde(
         rename = "redirectUris",
         default,
@@ -1785,11 +2060,14 @@ pub struct CreateApplicationDto {
     pub register_config: ::std::option::Option<ApplicationRegisterConfigInputDto>,
     #[serde(
         rename = "samlConfig",
-        default = "defaults::create_application_dto_saml_config"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub saml_config: SamlIdpConfig,
-    #[serde(rename = "samlProviderEnabled", default)]
-    pub saml_provider_enabled: bool,
+    pub saml_config: ::std::option::Option<SamlIdpConfig>,
+    #[serde(
+        rename = "samlProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub saml_provider_enabled: ::std::option::Option<bool>,
     #[serde(
         rename = "ssoEnabled",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1826,6 +2104,10 @@ pub enum CreateApplicationDtoAppType {
     Mfa,
     #[serde(rename = "mini-program")]
     MiniProgram,
+    #[serde(rename = "gateway-app")]
+    GatewayApp,
+    #[serde(rename = "gateway-agent")]
+    GatewayAgent,
 }
 #[cfg(any(feature = "mgmt-applications"))]
 impl ::std::fmt::Display for CreateApplicationDtoAppType {
@@ -1837,6 +2119,8 @@ impl ::std::fmt::Display for CreateApplicationDtoAppType {
             Self::Api => f.write_str("api"),
             Self::Mfa => f.write_str("mfa"),
             Self::MiniProgram => f.write_str("mini-program"),
+            Self::GatewayApp => f.write_str("gateway-app"),
+            Self::GatewayAgent => f.write_str("gateway-agent"),
         }
     }
 }
@@ -1853,6 +2137,8 @@ impl ::std::str::FromStr for CreateApplicationDtoAppType {
             "api" => Ok(Self::Api),
             "mfa" => Ok(Self::Mfa),
             "mini-program" => Ok(Self::MiniProgram),
+            "gateway-app" => Ok(Self::GatewayApp),
+            "gateway-agent" => Ok(Self::GatewayAgent),
             _ => Err("invalid value".into()),
         }
     }
@@ -1873,12 +2159,6 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateApplicationDtoAppT
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-applications"))]
-impl ::std::default::Default for CreateApplicationDtoAppType {
-    fn default() -> Self {
-        CreateApplicationDtoAppType::Web
     }
 }
 #[cfg(any(feature = "mgmt-applications"))]
@@ -2055,6 +2335,10 @@ pub enum CreateApplicationRespDataDtoAppType {
     Mfa,
     #[serde(rename = "mini-program")]
     MiniProgram,
+    #[serde(rename = "gateway-app")]
+    GatewayApp,
+    #[serde(rename = "gateway-agent")]
+    GatewayAgent,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -2069,6 +2353,8 @@ impl ::std::fmt::Display for CreateApplicationRespDataDtoAppType {
             Self::Api => f.write_str("api"),
             Self::Mfa => f.write_str("mfa"),
             Self::MiniProgram => f.write_str("mini-program"),
+            Self::GatewayApp => f.write_str("gateway-app"),
+            Self::GatewayAgent => f.write_str("gateway-agent"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -2087,6 +2373,8 @@ impl ::std::str::FromStr for CreateApplicationRespDataDtoAppType {
                 "api" => Self::Api,
                 "mfa" => Self::Mfa,
                 "mini-program" => Self::MiniProgram,
+                "gateway-app" => Self::GatewayApp,
+                "gateway-agent" => Self::GatewayAgent,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -2244,9 +2532,13 @@ pub struct CreateDepartmentReqDto {
     pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::create_department_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: CreateDepartmentReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        CreateDepartmentReqDtoDepartmentIdType,
+    >,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<DepartmentI18nDto>,
     #[serde(
@@ -2341,12 +2633,6 @@ for CreateDepartmentReqDtoDepartmentIdType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for CreateDepartmentReqDtoDepartmentIdType {
-    fn default() -> Self {
-        CreateDepartmentReqDtoDepartmentIdType::DepartmentId
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
@@ -2531,6 +2817,8 @@ pub enum CreateExtIdpConnDtoType {
     AmazonMobile,
     #[serde(rename = "douyin:mobile")]
     DouyinMobile,
+    #[serde(rename = "douyin:miniprogram:default")]
+    DouyinMiniprogramDefault,
     #[serde(rename = "kuaishou:mobile")]
     KuaishouMobile,
     #[serde(rename = "line:mobile")]
@@ -2541,6 +2829,12 @@ pub enum CreateExtIdpConnDtoType {
     WechatworkQrconnectOfAuthingAgency,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw-qrcode")]
+    ZjzwfwQrcode,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 impl ::std::fmt::Display for CreateExtIdpConnDtoType {
@@ -2617,6 +2911,7 @@ impl ::std::fmt::Display for CreateExtIdpConnDtoType {
             Self::Amazon => f.write_str("amazon"),
             Self::AmazonMobile => f.write_str("amazon:mobile"),
             Self::DouyinMobile => f.write_str("douyin:mobile"),
+            Self::DouyinMiniprogramDefault => f.write_str("douyin:miniprogram:default"),
             Self::KuaishouMobile => f.write_str("kuaishou:mobile"),
             Self::LineMobile => f.write_str("line:mobile"),
             Self::OppoMobile => f.write_str("oppo:mobile"),
@@ -2624,6 +2919,9 @@ impl ::std::fmt::Display for CreateExtIdpConnDtoType {
                 f.write_str("wechatwork:qrconnect:of:authing:agency")
             }
             Self::Sdbz => f.write_str("sdbz"),
+            Self::ZjzwfwQrcode => f.write_str("zjzwfw-qrcode"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
         }
     }
 }
@@ -2699,6 +2997,7 @@ impl ::std::str::FromStr for CreateExtIdpConnDtoType {
             "amazon" => Ok(Self::Amazon),
             "amazon:mobile" => Ok(Self::AmazonMobile),
             "douyin:mobile" => Ok(Self::DouyinMobile),
+            "douyin:miniprogram:default" => Ok(Self::DouyinMiniprogramDefault),
             "kuaishou:mobile" => Ok(Self::KuaishouMobile),
             "line:mobile" => Ok(Self::LineMobile),
             "oppo:mobile" => Ok(Self::OppoMobile),
@@ -2706,6 +3005,9 @@ impl ::std::str::FromStr for CreateExtIdpConnDtoType {
                 Ok(Self::WechatworkQrconnectOfAuthingAgency)
             }
             "sdbz" => Ok(Self::Sdbz),
+            "zjzwfw-qrcode" => Ok(Self::ZjzwfwQrcode),
+            "zzding" => Ok(Self::Zzding),
+            "seeyona8v5" => Ok(Self::Seeyona8v5),
             _ => Err("invalid value".into()),
         }
     }
@@ -2826,6 +3128,12 @@ pub enum CreateExtIdpDtoType {
     Line,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw")]
+    Zjzwfw,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 impl ::std::fmt::Display for CreateExtIdpDtoType {
@@ -2869,6 +3177,9 @@ impl ::std::fmt::Display for CreateExtIdpDtoType {
             Self::Kuaishou => f.write_str("kuaishou"),
             Self::Line => f.write_str("line"),
             Self::Sdbz => f.write_str("sdbz"),
+            Self::Zjzwfw => f.write_str("zjzwfw"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
         }
     }
 }
@@ -2917,6 +3228,9 @@ impl ::std::str::FromStr for CreateExtIdpDtoType {
             "kuaishou" => Ok(Self::Kuaishou),
             "line" => Ok(Self::Line),
             "sdbz" => Ok(Self::Sdbz),
+            "zjzwfw" => Ok(Self::Zjzwfw),
+            "zzding" => Ok(Self::Zzding),
+            "seeyona8v5" => Ok(Self::Seeyona8v5),
             _ => Err("invalid value".into()),
         }
     }
@@ -2964,7 +3278,7 @@ pub struct CreateGroupReqDto {
         skip_serializing_if = "::serde_json::Map::is_empty"
     )]
     pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     pub name: ::std::string::String,
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
@@ -3104,6 +3418,12 @@ pub enum CreateIdentityDtoProvider {
     Line,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw")]
+    Zjzwfw,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl ::std::fmt::Display for CreateIdentityDtoProvider {
@@ -3147,6 +3467,9 @@ impl ::std::fmt::Display for CreateIdentityDtoProvider {
             Self::Kuaishou => f.write_str("kuaishou"),
             Self::Line => f.write_str("line"),
             Self::Sdbz => f.write_str("sdbz"),
+            Self::Zjzwfw => f.write_str("zjzwfw"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
         }
     }
 }
@@ -3195,6 +3518,9 @@ impl ::std::str::FromStr for CreateIdentityDtoProvider {
             "kuaishou" => Ok(Self::Kuaishou),
             "line" => Ok(Self::Line),
             "sdbz" => Ok(Self::Sdbz),
+            "zjzwfw" => Ok(Self::Zjzwfw),
+            "zzding" => Ok(Self::Zzding),
+            "seeyona8v5" => Ok(Self::Seeyona8v5),
             _ => Err("invalid value".into()),
         }
     }
@@ -3263,7 +3589,7 @@ pub struct CreateOrUpdateGroupDataDto {
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateOrUpdateGroupReqDto {
     pub code: ::std::string::String,
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     pub name: ::std::string::String,
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
@@ -3284,6 +3610,8 @@ pub type CreateOrUpdateGroupRespDto = genauth_api_types::envelope::Enveloped<
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateOrganizationReqDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
     pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -3322,6 +3650,10 @@ pub struct CreatePostDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub department_id_list: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -3365,43 +3697,43 @@ impl CreatePublicAccountFromUserDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::create_public_account_options_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: CreatePublicAccountOptionsDtoDepartmentIdType,
-    #[serde(rename = "keepPassword", default)]
-    pub keep_password: bool,
+    pub department_id_type: ::std::option::Option<
+        CreatePublicAccountOptionsDtoDepartmentIdType,
+    >,
+    #[serde(
+        rename = "keepPassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub keep_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::create_public_account_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: CreatePublicAccountOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnFirstLogin", default)]
-    pub reset_password_on_first_login: bool,
+    pub password_encrypt_type: ::std::option::Option<
+        CreatePublicAccountOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnFirstLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_first_login: ::std::option::Option<bool>,
     #[serde(
         rename = "sendNotification",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub send_notification: ::std::option::Option<SendCreateAccountNotificationDto>,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            department_id_type: defaults::create_public_account_options_dto_department_id_type(),
-            keep_password: Default::default(),
-            password_encrypt_type: defaults::create_public_account_options_dto_password_encrypt_type(),
-            reset_password_on_first_login: Default::default(),
-            send_notification: Default::default(),
-        }
-    }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl CreatePublicAccountOptionsDto {
@@ -3473,12 +3805,6 @@ for CreatePublicAccountOptionsDtoDepartmentIdType {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountOptionsDtoDepartmentIdType {
-    fn default() -> Self {
-        CreatePublicAccountOptionsDtoDepartmentIdType::DepartmentId
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -3534,12 +3860,6 @@ for CreatePublicAccountOptionsDtoPasswordEncryptType {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        CreatePublicAccountOptionsDtoPasswordEncryptType::None
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountOtpDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -3568,7 +3888,7 @@ impl CreatePublicAccountOtpDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDto`
-#[derive(::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreatePublicAccountReqDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3616,8 +3936,8 @@ pub struct CreatePublicAccountReqDto {
     pub family_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::create_public_account_req_dto_gender")]
-    pub gender: CreatePublicAccountReqDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<CreatePublicAccountReqDtoGender>,
     #[serde(
         rename = "givenName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3677,8 +3997,8 @@ pub struct CreatePublicAccountReqDto {
     pub region: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub salt: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::create_public_account_req_dto_status")]
-    pub status: CreatePublicAccountReqDtoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<CreatePublicAccountReqDtoStatus>,
     #[serde(
         rename = "streetAddress",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3735,52 +4055,6 @@ impl ::std::fmt::Debug for CreatePublicAccountReqDto {
             .field("website", &self.website)
             .field("zoneinfo", &self.zoneinfo)
             .finish()
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountReqDto {
-    fn default() -> Self {
-        Self {
-            address: Default::default(),
-            birthdate: Default::default(),
-            browser: Default::default(),
-            city: Default::default(),
-            company: Default::default(),
-            country: Default::default(),
-            custom_data: Default::default(),
-            department_ids: Default::default(),
-            device: Default::default(),
-            email: Default::default(),
-            email_verified: Default::default(),
-            external_id: Default::default(),
-            family_name: Default::default(),
-            formatted: Default::default(),
-            gender: defaults::create_public_account_req_dto_gender(),
-            given_name: Default::default(),
-            identity_number: Default::default(),
-            locale: Default::default(),
-            middle_name: Default::default(),
-            name: Default::default(),
-            nickname: Default::default(),
-            options: Default::default(),
-            otp: Default::default(),
-            password: Default::default(),
-            phone: Default::default(),
-            phone_country_code: Default::default(),
-            phone_verified: Default::default(),
-            photo: Default::default(),
-            postal_code: Default::default(),
-            preferred_username: Default::default(),
-            profile: Default::default(),
-            province: Default::default(),
-            region: Default::default(),
-            salt: Default::default(),
-            status: defaults::create_public_account_req_dto_status(),
-            street_address: Default::default(),
-            username: Default::default(),
-            website: Default::default(),
-            zoneinfo: Default::default(),
-        }
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
@@ -3841,12 +4115,6 @@ impl ::std::convert::TryFrom<::std::string::String> for CreatePublicAccountReqDt
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountReqDtoGender {
-    fn default() -> Self {
-        CreatePublicAccountReqDtoGender::U
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`CreatePublicAccountReqDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -3903,18 +4171,14 @@ impl ::std::convert::TryFrom<::std::string::String> for CreatePublicAccountReqDt
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for CreatePublicAccountReqDtoStatus {
-    fn default() -> Self {
-        CreatePublicAccountReqDtoStatus::Activated
-    }
-}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`CreateRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateRoleDto {
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "disableTime",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3922,8 +4186,8 @@ pub struct CreateRoleDto {
     pub disable_time: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::create_role_dto_namespace")]
-    pub namespace: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 impl CreateRoleDto {
@@ -4191,8 +4455,11 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateSyncTaskDtoSyncTas
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantCooperatorDto {
-    #[serde(rename = "apiAuthorized", default)]
-    pub api_authorized: bool,
+    #[serde(
+        rename = "apiAuthorized",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub api_authorized: ::std::option::Option<bool>,
     pub policies: ::std::vec::Vec<::std::string::String>,
     #[serde(
         rename = "sendEmailNotification",
@@ -4225,6 +4492,8 @@ pub struct CreateTenantDto {
     pub admin_amount: ::std::option::Option<f64>,
     #[serde(rename = "appIds")]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "enterpriseDomains",
         default,
@@ -4267,35 +4536,65 @@ impl CreateTenantDto {
     }
 }
 #[cfg(any(feature = "mgmt-tenants"))]
+///`CreateTenantEnterpriseCertificationBodyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct CreateTenantEnterpriseCertificationBodyDto {
+    #[serde(rename = "bankReservedPhone")]
+    pub bank_reserved_phone: ::std::string::String,
+    #[serde(rename = "businessLicense")]
+    pub business_license: ::std::string::String,
+    #[serde(rename = "businessName")]
+    pub business_name: ::std::string::String,
+    #[serde(rename = "businessRegistrationName")]
+    pub business_registration_name: ::std::string::String,
+    #[serde(rename = "legalRepresentativeName")]
+    pub legal_representative_name: ::std::string::String,
+    #[serde(rename = "nationalIdentificationNumber")]
+    pub national_identification_number: ::std::string::String,
+    #[serde(rename = "personalBankCardNumber")]
+    pub personal_bank_card_number: ::std::string::String,
+    #[serde(rename = "tenantId")]
+    pub tenant_id: ::std::string::String,
+    #[serde(rename = "unifiedSocialCredit")]
+    pub unified_social_credit: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl CreateTenantEnterpriseCertificationBodyDto {
+    pub fn builder() -> builder::CreateTenantEnterpriseCertificationBodyDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantRespDto`
 pub type CreateTenantRespDto = genauth_api_types::envelope::Enveloped<TenantDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`CreateTenantUserOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateTenantUserOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
-    #[serde(rename = "keepPassword", default)]
-    pub keep_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
+    #[serde(
+        rename = "keepPassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub keep_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::create_tenant_user_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: CreateTenantUserOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnFirstLogin", default)]
-    pub reset_password_on_first_login: bool,
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl ::std::default::Default for CreateTenantUserOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            keep_password: Default::default(),
-            password_encrypt_type: defaults::create_tenant_user_options_dto_password_encrypt_type(),
-            reset_password_on_first_login: Default::default(),
-        }
-    }
+    pub password_encrypt_type: ::std::option::Option<
+        CreateTenantUserOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnFirstLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_first_login: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-tenants"))]
 impl CreateTenantUserOptionsDto {
@@ -4356,12 +4655,6 @@ for CreateTenantUserOptionsDtoPasswordEncryptType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
-impl ::std::default::Default for CreateTenantUserOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        CreateTenantUserOptionsDtoPasswordEncryptType::None
     }
 }
 #[cfg(any(feature = "mgmt-tenants"))]
@@ -4540,7 +4833,7 @@ impl CreateUserBatchReqDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserInfoDto`
-#[derive(::serde::Serialize, Clone, PartialEq)]
+#[derive(::serde::Serialize, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserInfoDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4588,8 +4881,8 @@ pub struct CreateUserInfoDto {
     pub family_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::create_user_info_dto_gender")]
-    pub gender: CreateUserInfoDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<CreateUserInfoDtoGender>,
     #[serde(
         rename = "givenName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -4655,8 +4948,8 @@ pub struct CreateUserInfoDto {
     pub region: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub salt: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::create_user_info_dto_status")]
-    pub status: CreateUserInfoDtoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<CreateUserInfoDtoStatus>,
     #[serde(
         rename = "streetAddress",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -4724,54 +5017,6 @@ impl ::std::fmt::Debug for CreateUserInfoDto {
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserInfoDto {
-    fn default() -> Self {
-        Self {
-            address: Default::default(),
-            birthdate: Default::default(),
-            browser: Default::default(),
-            city: Default::default(),
-            company: Default::default(),
-            country: Default::default(),
-            custom_data: Default::default(),
-            department_ids: Default::default(),
-            device: Default::default(),
-            email: Default::default(),
-            email_verified: Default::default(),
-            external_id: Default::default(),
-            family_name: Default::default(),
-            formatted: Default::default(),
-            gender: defaults::create_user_info_dto_gender(),
-            given_name: Default::default(),
-            identities: Default::default(),
-            identity_number: Default::default(),
-            locale: Default::default(),
-            metadata_source: Default::default(),
-            middle_name: Default::default(),
-            name: Default::default(),
-            nickname: Default::default(),
-            otp: Default::default(),
-            password: Default::default(),
-            phone: Default::default(),
-            phone_country_code: Default::default(),
-            phone_verified: Default::default(),
-            photo: Default::default(),
-            postal_code: Default::default(),
-            preferred_username: Default::default(),
-            profile: Default::default(),
-            province: Default::default(),
-            region: Default::default(),
-            salt: Default::default(),
-            status: defaults::create_user_info_dto_status(),
-            street_address: Default::default(),
-            tenant_ids: Default::default(),
-            username: Default::default(),
-            website: Default::default(),
-            zoneinfo: Default::default(),
-        }
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 impl CreateUserInfoDto {
     pub fn builder() -> builder::CreateUserInfoDto {
         Default::default()
@@ -4826,12 +5071,6 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateUserInfoDtoGender 
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserInfoDtoGender {
-    fn default() -> Self {
-        CreateUserInfoDtoGender::U
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -4892,50 +5131,42 @@ impl ::std::convert::TryFrom<::std::string::String> for CreateUserInfoDtoStatus 
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserInfoDtoStatus {
-    fn default() -> Self {
-        CreateUserInfoDtoStatus::Activated
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct CreateUserOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::create_user_options_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: CreateUserOptionsDtoDepartmentIdType,
-    #[serde(rename = "keepPassword", default)]
-    pub keep_password: bool,
+    pub department_id_type: ::std::option::Option<CreateUserOptionsDtoDepartmentIdType>,
+    #[serde(
+        rename = "keepPassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub keep_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::create_user_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: CreateUserOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnFirstLogin", default)]
-    pub reset_password_on_first_login: bool,
+    pub password_encrypt_type: ::std::option::Option<
+        CreateUserOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnFirstLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_first_login: ::std::option::Option<bool>,
     #[serde(
         rename = "sendNotification",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub send_notification: ::std::option::Option<SendCreateAccountNotificationDto>,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            department_id_type: defaults::create_user_options_dto_department_id_type(),
-            keep_password: Default::default(),
-            password_encrypt_type: defaults::create_user_options_dto_password_encrypt_type(),
-            reset_password_on_first_login: Default::default(),
-            send_notification: Default::default(),
-        }
-    }
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl CreateUserOptionsDto {
@@ -5007,12 +5238,6 @@ for CreateUserOptionsDtoDepartmentIdType {
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserOptionsDtoDepartmentIdType {
-    fn default() -> Self {
-        CreateUserOptionsDtoDepartmentIdType::DepartmentId
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`CreateUserOptionsDtoPasswordEncryptType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5065,12 +5290,6 @@ for CreateUserOptionsDtoPasswordEncryptType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for CreateUserOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        CreateUserOptionsDtoPasswordEncryptType::None
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -5263,9 +5482,11 @@ pub struct DeleteDepartmentReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::delete_department_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: DeleteDepartmentReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        DeleteDepartmentReqDtoDepartmentIdType,
+    >,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5341,12 +5562,6 @@ for DeleteDepartmentReqDtoDepartmentIdType {
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for DeleteDepartmentReqDtoDepartmentIdType {
-    fn default() -> Self {
-        DeleteDepartmentReqDtoDepartmentIdType::DepartmentId
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
 ///`DeleteDepartmentSyncRelationReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5355,9 +5570,11 @@ pub struct DeleteDepartmentSyncRelationReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::delete_department_sync_relation_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+    >,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
     pub provider: ::std::string::String,
@@ -5432,12 +5649,6 @@ for DeleteDepartmentSyncRelationReqDtoDepartmentIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for DeleteDepartmentSyncRelationReqDtoDepartmentIdType {
-    fn default() -> Self {
-        DeleteDepartmentSyncRelationReqDtoDepartmentIdType::DepartmentId
-    }
-}
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`DeleteExtIdpConnDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -5482,7 +5693,7 @@ impl DeleteGroupsReqDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 ///`DeleteMultipleTenantAdminBodyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5490,7 +5701,7 @@ pub struct DeleteMultipleTenantAdminBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 impl DeleteMultipleTenantAdminBodyDto {
     pub fn builder() -> builder::DeleteMultipleTenantAdminBodyDto {
         Default::default()
@@ -5530,22 +5741,16 @@ impl DeletePublicAccountsBatchDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`DeletePublicAccountsBatchOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeletePublicAccountsBatchOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::delete_public_accounts_batch_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: DeletePublicAccountsBatchOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for DeletePublicAccountsBatchOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::delete_public_accounts_batch_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<
+        DeletePublicAccountsBatchOptionsDtoUserIdType,
+    >,
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl DeletePublicAccountsBatchOptionsDto {
@@ -5628,12 +5833,6 @@ for DeletePublicAccountsBatchOptionsDtoUserIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for DeletePublicAccountsBatchOptionsDtoUserIdType {
-    fn default() -> Self {
-        DeletePublicAccountsBatchOptionsDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`DeleteRoleBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -5655,8 +5854,8 @@ impl DeleteRoleBatchDto {
 pub struct DeleteRoleDto {
     #[serde(rename = "codeList")]
     pub code_list: ::std::vec::Vec<::std::string::String>,
-    #[serde(default = "defaults::delete_role_dto_namespace")]
-    pub namespace: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 impl DeleteRoleDto {
@@ -5664,7 +5863,7 @@ impl DeleteRoleDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 ///`DeleteTenantCooperatorBodyDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5672,7 +5871,7 @@ pub struct DeleteTenantCooperatorBodyDto {
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 impl DeleteTenantCooperatorBodyDto {
     pub fn builder() -> builder::DeleteTenantCooperatorBodyDto {
         Default::default()
@@ -5689,6 +5888,19 @@ pub struct DeleteTenantDto {
 #[cfg(any(feature = "mgmt-tenants"))]
 impl DeleteTenantDto {
     pub fn builder() -> builder::DeleteTenantDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`DeleteTerminalDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct DeleteTerminalDto {
+    pub id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl DeleteTerminalDto {
+    pub fn builder() -> builder::DeleteTerminalDto {
         Default::default()
     }
 }
@@ -5717,9 +5929,9 @@ pub struct DeleteUserSyncRelationReqDto {
     pub user_id: ::std::string::String,
     #[serde(
         rename = "userIdType",
-        default = "defaults::delete_user_sync_relation_req_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: DeleteUserSyncRelationReqDtoUserIdType,
+    pub user_id_type: ::std::option::Option<DeleteUserSyncRelationReqDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl DeleteUserSyncRelationReqDto {
@@ -5803,12 +6015,6 @@ for DeleteUserSyncRelationReqDtoUserIdType {
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for DeleteUserSyncRelationReqDtoUserIdType {
-    fn default() -> Self {
-        DeleteUserSyncRelationReqDtoUserIdType::UserId
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -5826,22 +6032,14 @@ impl DeleteUsersBatchDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`DeleteUsersBatchOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteUsersBatchOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::delete_users_batch_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: DeleteUsersBatchOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for DeleteUsersBatchOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::delete_users_batch_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<DeleteUsersBatchOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl DeleteUsersBatchOptionsDto {
@@ -5924,12 +6122,6 @@ for DeleteUsersBatchOptionsDtoUserIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for DeleteUsersBatchOptionsDtoUserIdType {
-    fn default() -> Self {
-        DeleteUsersBatchOptionsDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -5951,6 +6143,8 @@ pub struct DepartmentDto {
     #[serde(rename = "departmentId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "hasChildren")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub has_children: bool,
@@ -6004,31 +6198,6 @@ pub struct DepartmentDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub updated_at: ::std::option::Option<::std::string::String>,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`DepartmentI18nDto`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-pub struct DepartmentI18nDto {
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub name: LangObject,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl DepartmentI18nDto {
-    pub fn builder() -> builder::DepartmentI18nDto {
-        Default::default()
-    }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 ///`DepartmentListRespDto`
@@ -6463,6 +6632,8 @@ pub enum ExtIdpConnDetailType {
     AmazonMobile,
     #[serde(rename = "douyin:mobile")]
     DouyinMobile,
+    #[serde(rename = "douyin:miniprogram:default")]
+    DouyinMiniprogramDefault,
     #[serde(rename = "kuaishou:mobile")]
     KuaishouMobile,
     #[serde(rename = "line:mobile")]
@@ -6473,6 +6644,12 @@ pub enum ExtIdpConnDetailType {
     WechatworkQrconnectOfAuthingAgency,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw-qrcode")]
+    ZjzwfwQrcode,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -6552,6 +6729,7 @@ impl ::std::fmt::Display for ExtIdpConnDetailType {
             Self::Amazon => f.write_str("amazon"),
             Self::AmazonMobile => f.write_str("amazon:mobile"),
             Self::DouyinMobile => f.write_str("douyin:mobile"),
+            Self::DouyinMiniprogramDefault => f.write_str("douyin:miniprogram:default"),
             Self::KuaishouMobile => f.write_str("kuaishou:mobile"),
             Self::LineMobile => f.write_str("line:mobile"),
             Self::OppoMobile => f.write_str("oppo:mobile"),
@@ -6559,6 +6737,9 @@ impl ::std::fmt::Display for ExtIdpConnDetailType {
                 f.write_str("wechatwork:qrconnect:of:authing:agency")
             }
             Self::Sdbz => f.write_str("sdbz"),
+            Self::ZjzwfwQrcode => f.write_str("zjzwfw-qrcode"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -6636,6 +6817,7 @@ impl ::std::str::FromStr for ExtIdpConnDetailType {
                 "amazon" => Self::Amazon,
                 "amazon:mobile" => Self::AmazonMobile,
                 "douyin:mobile" => Self::DouyinMobile,
+                "douyin:miniprogram:default" => Self::DouyinMiniprogramDefault,
                 "kuaishou:mobile" => Self::KuaishouMobile,
                 "line:mobile" => Self::LineMobile,
                 "oppo:mobile" => Self::OppoMobile,
@@ -6643,6 +6825,9 @@ impl ::std::str::FromStr for ExtIdpConnDetailType {
                     Self::WechatworkQrconnectOfAuthingAgency
                 }
                 "sdbz" => Self::Sdbz,
+                "zjzwfw-qrcode" => Self::ZjzwfwQrcode,
+                "zzding" => Self::Zzding,
+                "seeyona8v5" => Self::Seeyona8v5,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -6765,6 +6950,18 @@ pub type ExtIdpListPagingDto = genauth_api_types::envelope::Page<ExtIdpDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`ExtIdpSingleRespDto`
 pub type ExtIdpSingleRespDto = genauth_api_types::envelope::Enveloped<ExtIdpDto>;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ExtraParams`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ExtraParams {
+    #[serde(
+        rename = "enableTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_time: ::std::option::Option<f64>,
+    #[serde(rename = "endTime", skip_serializing_if = "::std::option::Option::is_none")]
+    pub end_time: ::std::option::Option<f64>,
+}
 #[cfg(any(feature = "mgmt-tenants"))]
 ///`GenerateInviteTenantUserLink`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -7058,6 +7255,33 @@ impl ::std::convert::TryFrom<::std::string::String> for GetAssignedAccountTarget
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-organizations"))]
+///`GetDepartmentByIdReqDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct GetDepartmentByIdReqDto {
+    #[serde(
+        rename = "appTypeList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub app_type_list: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "departmentId")]
+    pub department_id: ::std::string::String,
+    #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub tenant_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-organizations"))]
+impl GetDepartmentByIdReqDto {
+    pub fn builder() -> builder::GetDepartmentByIdReqDto {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
@@ -9076,6 +9300,36 @@ impl ::std::default::Default for GetUserDepartmentsUserIdType {
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
+///`GetUserEncryptPasswordBatchDataDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GetUserEncryptPasswordBatchDataDto {
+    #[serde(rename = "encryptedPassword")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub encrypted_password: ::std::string::String,
+    #[serde(rename = "userId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub user_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-users"))]
+///`GetUserEncryptPasswordBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct GetUserEncryptPasswordBatchDto {
+    #[serde(rename = "userIds")]
+    pub user_ids: ::std::vec::Vec<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-users"))]
+impl GetUserEncryptPasswordBatchDto {
+    pub fn builder() -> builder::GetUserEncryptPasswordBatchDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-users"))]
+///`GetUserEncryptPasswordBatchRespDto`
+pub type GetUserEncryptPasswordBatchRespDto = genauth_api_types::envelope::Enveloped<
+    GetUserEncryptPasswordBatchDataDto,
+>;
+#[cfg(any(feature = "mgmt-users"))]
 ///`GetUserGroupsUserIdType`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -9652,9 +9906,9 @@ pub struct GetUserPasswordCiphertextDto {
     pub user_id: ::std::string::String,
     #[serde(
         rename = "userIdType",
-        default = "defaults::get_user_password_ciphertext_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: GetUserPasswordCiphertextDtoUserIdType,
+    pub user_id_type: ::std::option::Option<GetUserPasswordCiphertextDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl GetUserPasswordCiphertextDto {
@@ -9735,12 +9989,6 @@ for GetUserPasswordCiphertextDtoUserIdType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for GetUserPasswordCiphertextDtoUserIdType {
-    fn default() -> Self {
-        GetUserPasswordCiphertextDtoUserIdType::UserId
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -9989,27 +10237,56 @@ impl ::std::default::Default for GetUserSyncRelationsUserIdType {
         GetUserSyncRelationsUserIdType::UserId
     }
 }
-#[cfg(any(feature = "mgmt-roles-groups"))]
-///`GroupDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct GroupDto {
+#[cfg(any(feature = "mgmt-identity-sources"))]
+///`GetWechatAccessTokenDataDto`
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
+pub struct GetWechatAccessTokenDataDto {
+    #[serde(rename = "accessToken")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub code: ::std::string::String,
+    pub access_token: ::std::string::String,
+    #[serde(rename = "expiresAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub id: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub members: ::std::vec::Vec<UserDto>,
-    #[serde(rename = "metadataSource")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub metadata_source: ::std::vec::Vec<::std::string::String>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub name: ::std::string::String,
-    #[serde(rename = "type")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub type_: ::std::string::String,
+    pub expires_at: ::std::string::String,
 }
+#[cfg(any(feature = "mgmt-identity-sources"))]
+impl ::std::fmt::Debug for GetWechatAccessTokenDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetWechatAccessTokenDataDto")
+            .field("access_token", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+#[cfg(any(feature = "mgmt-identity-sources"))]
+///`GetWechatAccessTokenDto`
+#[derive(::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct GetWechatAccessTokenDto {
+    #[serde(rename = "appId")]
+    pub app_id: ::std::string::String,
+    #[serde(rename = "appSecret")]
+    pub app_secret: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-identity-sources"))]
+impl ::std::fmt::Debug for GetWechatAccessTokenDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetWechatAccessTokenDto")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "mgmt-identity-sources"))]
+impl GetWechatAccessTokenDto {
+    pub fn builder() -> builder::GetWechatAccessTokenDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-identity-sources"))]
+///`GetWechatAccessTokenInfoRespDto`
+pub type GetWechatAccessTokenInfoRespDto = genauth_api_types::envelope::Enveloped<
+    GetWechatAccessTokenDataDto,
+>;
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`GroupListRespDto`
 pub type GroupListRespDto = genauth_api_types::envelope::Enveloped<::std::vec::Vec<GroupDto>>;
@@ -10044,22 +10321,14 @@ pub struct HasAnyRoleDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct HasAnyRoleOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::has_any_role_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: HasAnyRoleOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for HasAnyRoleOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::has_any_role_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<HasAnyRoleOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl HasAnyRoleOptionsDto {
@@ -10142,12 +10411,6 @@ impl ::std::convert::TryFrom<::std::string::String> for HasAnyRoleOptionsDtoUser
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for HasAnyRoleOptionsDtoUserIdType {
-    fn default() -> Self {
-        HasAnyRoleOptionsDtoUserIdType::UserId
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`HasAnyRoleReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -10210,319 +10473,6 @@ for ISsoPageCustomizationSettingsDto {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`IdentityDto`
-#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
-pub struct IdentityDto {
-    #[serde(
-        rename = "accessToken",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub access_token: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "extIdpId")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub ext_idp_id: ::std::string::String,
-    #[serde(rename = "identityId")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub identity_id: ::std::string::String,
-    #[serde(rename = "originConnIds")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub origin_conn_ids: ::std::vec::Vec<::std::string::String>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub provider: IdentityDtoProvider,
-    #[serde(
-        rename = "refreshToken",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub refresh_token: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub type_: ::std::string::String,
-    #[serde(rename = "userIdInIdp")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub user_id_in_idp: ::std::string::String,
-    #[serde(rename = "userInfoInIdp")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub user_info_in_idp: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Debug for IdentityDto {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct("IdentityDto")
-            .field("access_token", &"[REDACTED]")
-            .field("ext_idp_id", &self.ext_idp_id)
-            .field("identity_id", &self.identity_id)
-            .field("origin_conn_ids", &self.origin_conn_ids)
-            .field("provider", &self.provider)
-            .field("refresh_token", &"[REDACTED]")
-            .field("type_", &self.type_)
-            .field("user_id_in_idp", &self.user_id_in_idp)
-            .field("user_info_in_idp", &self.user_info_in_idp)
-            .finish()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`IdentityDtoProvider`
-#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum IdentityDtoProvider {
-    #[serde(rename = "oidc")]
-    Oidc,
-    #[serde(rename = "oauth2")]
-    Oauth2,
-    #[serde(rename = "saml")]
-    Saml,
-    #[serde(rename = "ldap")]
-    Ldap,
-    #[serde(rename = "ad")]
-    Ad,
-    #[serde(rename = "cas")]
-    Cas,
-    #[serde(rename = "azure-ad")]
-    AzureAd,
-    #[serde(rename = "wechat")]
-    Wechat,
-    #[serde(rename = "google")]
-    Google,
-    #[serde(rename = "qq")]
-    Qq,
-    #[serde(rename = "wechatwork")]
-    Wechatwork,
-    #[serde(rename = "dingtalk")]
-    Dingtalk,
-    #[serde(rename = "weibo")]
-    Weibo,
-    #[serde(rename = "github")]
-    Github,
-    #[serde(rename = "alipay")]
-    Alipay,
-    #[serde(rename = "apple")]
-    Apple,
-    #[serde(rename = "baidu")]
-    Baidu,
-    #[serde(rename = "lark")]
-    Lark,
-    #[serde(rename = "gitlab")]
-    Gitlab,
-    #[serde(rename = "twitter")]
-    Twitter,
-    #[serde(rename = "facebook")]
-    Facebook,
-    #[serde(rename = "slack")]
-    Slack,
-    #[serde(rename = "linkedin")]
-    Linkedin,
-    #[serde(rename = "yidun")]
-    Yidun,
-    #[serde(rename = "qingcloud")]
-    Qingcloud,
-    #[serde(rename = "gitee")]
-    Gitee,
-    #[serde(rename = "instagram")]
-    Instagram,
-    #[serde(rename = "welink")]
-    Welink,
-    #[serde(rename = "huawei")]
-    Huawei,
-    #[serde(rename = "honor")]
-    Honor,
-    #[serde(rename = "xiaomi")]
-    Xiaomi,
-    #[serde(rename = "oppo")]
-    Oppo,
-    #[serde(rename = "aws")]
-    Aws,
-    #[serde(rename = "amazon")]
-    Amazon,
-    #[serde(rename = "douyin")]
-    Douyin,
-    #[serde(rename = "kuaishou")]
-    Kuaishou,
-    #[serde(rename = "line")]
-    Line,
-    #[serde(rename = "sdbz")]
-    Sdbz,
-    /// A value this version of the SDK does not know (the service added it); kept as sent.
-    #[serde(untagged)]
-    Unknown(::std::string::String),
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Display for IdentityDtoProvider {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Oidc => f.write_str("oidc"),
-            Self::Oauth2 => f.write_str("oauth2"),
-            Self::Saml => f.write_str("saml"),
-            Self::Ldap => f.write_str("ldap"),
-            Self::Ad => f.write_str("ad"),
-            Self::Cas => f.write_str("cas"),
-            Self::AzureAd => f.write_str("azure-ad"),
-            Self::Wechat => f.write_str("wechat"),
-            Self::Google => f.write_str("google"),
-            Self::Qq => f.write_str("qq"),
-            Self::Wechatwork => f.write_str("wechatwork"),
-            Self::Dingtalk => f.write_str("dingtalk"),
-            Self::Weibo => f.write_str("weibo"),
-            Self::Github => f.write_str("github"),
-            Self::Alipay => f.write_str("alipay"),
-            Self::Apple => f.write_str("apple"),
-            Self::Baidu => f.write_str("baidu"),
-            Self::Lark => f.write_str("lark"),
-            Self::Gitlab => f.write_str("gitlab"),
-            Self::Twitter => f.write_str("twitter"),
-            Self::Facebook => f.write_str("facebook"),
-            Self::Slack => f.write_str("slack"),
-            Self::Linkedin => f.write_str("linkedin"),
-            Self::Yidun => f.write_str("yidun"),
-            Self::Qingcloud => f.write_str("qingcloud"),
-            Self::Gitee => f.write_str("gitee"),
-            Self::Instagram => f.write_str("instagram"),
-            Self::Welink => f.write_str("welink"),
-            Self::Huawei => f.write_str("huawei"),
-            Self::Honor => f.write_str("honor"),
-            Self::Xiaomi => f.write_str("xiaomi"),
-            Self::Oppo => f.write_str("oppo"),
-            Self::Aws => f.write_str("aws"),
-            Self::Amazon => f.write_str("amazon"),
-            Self::Douyin => f.write_str("douyin"),
-            Self::Kuaishou => f.write_str("kuaishou"),
-            Self::Line => f.write_str("line"),
-            Self::Sdbz => f.write_str("sdbz"),
-            Self::Unknown(value) => f.write_str(value),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::str::FromStr for IdentityDtoProvider {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        Ok(
-            match value {
-                "oidc" => Self::Oidc,
-                "oauth2" => Self::Oauth2,
-                "saml" => Self::Saml,
-                "ldap" => Self::Ldap,
-                "ad" => Self::Ad,
-                "cas" => Self::Cas,
-                "azure-ad" => Self::AzureAd,
-                "wechat" => Self::Wechat,
-                "google" => Self::Google,
-                "qq" => Self::Qq,
-                "wechatwork" => Self::Wechatwork,
-                "dingtalk" => Self::Dingtalk,
-                "weibo" => Self::Weibo,
-                "github" => Self::Github,
-                "alipay" => Self::Alipay,
-                "apple" => Self::Apple,
-                "baidu" => Self::Baidu,
-                "lark" => Self::Lark,
-                "gitlab" => Self::Gitlab,
-                "twitter" => Self::Twitter,
-                "facebook" => Self::Facebook,
-                "slack" => Self::Slack,
-                "linkedin" => Self::Linkedin,
-                "yidun" => Self::Yidun,
-                "qingcloud" => Self::Qingcloud,
-                "gitee" => Self::Gitee,
-                "instagram" => Self::Instagram,
-                "welink" => Self::Welink,
-                "huawei" => Self::Huawei,
-                "honor" => Self::Honor,
-                "xiaomi" => Self::Xiaomi,
-                "oppo" => Self::Oppo,
-                "aws" => Self::Aws,
-                "amazon" => Self::Amazon,
-                "douyin" => Self::Douyin,
-                "kuaishou" => Self::Kuaishou,
-                "line" => Self::Line,
-                "sdbz" => Self::Sdbz,
-                other => Self::Unknown(other.to_string()),
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<&str> for IdentityDtoProvider {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -10782,22 +10732,14 @@ impl KickPublicAccountsDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`KickPublicAccountsOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickPublicAccountsOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::kick_public_accounts_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: KickPublicAccountsOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for KickPublicAccountsOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::kick_public_accounts_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<KickPublicAccountsOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl KickPublicAccountsOptionsDto {
@@ -10880,12 +10822,6 @@ for KickPublicAccountsOptionsDtoUserIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for KickPublicAccountsOptionsDtoUserIdType {
-    fn default() -> Self {
-        KickPublicAccountsOptionsDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -10906,22 +10842,14 @@ impl KickUsersDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`KickUsersOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct KickUsersOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::kick_users_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: KickUsersOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for KickUsersOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::kick_users_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<KickUsersOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl KickUsersOptionsDto {
@@ -11001,12 +10929,6 @@ impl ::std::convert::TryFrom<::std::string::String> for KickUsersOptionsDtoUserI
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for KickUsersOptionsDtoUserIdType {
-    fn default() -> Self {
-        KickUsersOptionsDtoUserIdType::UserId
     }
 }
 #[cfg(any(feature = "mgmt-applications"))]
@@ -11235,12 +11157,21 @@ impl ListApplicationActiveUsersDto {
 pub struct ListApplicationActiveUsersOptionsDto {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
-    #[serde(rename = "withCustomData", default)]
-    pub with_custom_data: bool,
-    #[serde(rename = "withDepartmentIds", default)]
-    pub with_department_ids: bool,
-    #[serde(rename = "withIdentities", default)]
-    pub with_identities: bool,
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withDepartmentIds",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_department_ids: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withIdentities",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_identities: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-applications"))]
 impl ListApplicationActiveUsersOptionsDto {
@@ -11462,10 +11393,10 @@ pub struct ListApplicationAuthDto {
     pub effect: ::std::option::Option<ListApplicationAuthDtoEffect>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enabled: ::std::option::Option<bool>,
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
     #[serde(
         rename = "targetName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11571,6 +11502,8 @@ pub enum ListApplicationSubjectDataDtoAppType {
     Integrated,
     #[serde(rename = "SELFBUILT")]
     Selfbuilt,
+    #[serde(rename = "APP_PANEL")]
+    AppPanel,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -11581,6 +11514,7 @@ impl ::std::fmt::Display for ListApplicationSubjectDataDtoAppType {
         match self {
             Self::Integrated => f.write_str("INTEGRATED"),
             Self::Selfbuilt => f.write_str("SELFBUILT"),
+            Self::AppPanel => f.write_str("APP_PANEL"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -11595,6 +11529,7 @@ impl ::std::str::FromStr for ListApplicationSubjectDataDtoAppType {
             match value {
                 "INTEGRATED" => Self::Integrated,
                 "SELFBUILT" => Self::Selfbuilt,
+                "APP_PANEL" => Self::AppPanel,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -11687,6 +11622,56 @@ pub struct ListApplicationSubjectDataListDto {
 pub type ListApplicationSubjectRespDto = genauth_api_types::envelope::Enveloped<
     ListApplicationSubjectDataListDto,
 >;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ListApprovalLogsObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListApprovalLogsObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::fmt::Display for ListApprovalLogsObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::str::FromStr for ListApprovalLogsObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<&str> for ListApprovalLogsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ListApprovalLogsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListArchivedUsersRespDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -11860,6 +11845,56 @@ for ListChildrenDepartmentsDepartmentIdType {
 impl ::std::default::Default for ListChildrenDepartmentsDepartmentIdType {
     fn default() -> Self {
         ListChildrenDepartmentsDepartmentIdType::DepartmentId
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ListClosedApprovalsObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListClosedApprovalsObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::fmt::Display for ListClosedApprovalsObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::str::FromStr for ListClosedApprovalsObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<&str> for ListClosedApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ListClosedApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
@@ -12061,6 +12096,12 @@ impl ::std::default::Default for ListDepartmentMembersOrderBy {
 pub enum ListDepartmentMembersSortBy {
     Default,
     JoinDepartmentAt,
+    #[serde(rename = "userId")]
+    UserId,
+    #[serde(rename = "createAt")]
+    CreateAt,
+    #[serde(rename = "updatedAt")]
+    UpdatedAt,
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 impl ::std::fmt::Display for ListDepartmentMembersSortBy {
@@ -12068,6 +12109,9 @@ impl ::std::fmt::Display for ListDepartmentMembersSortBy {
         match *self {
             Self::Default => f.write_str("Default"),
             Self::JoinDepartmentAt => f.write_str("JoinDepartmentAt"),
+            Self::UserId => f.write_str("userId"),
+            Self::CreateAt => f.write_str("createAt"),
+            Self::UpdatedAt => f.write_str("updatedAt"),
         }
     }
 }
@@ -12080,6 +12124,9 @@ impl ::std::str::FromStr for ListDepartmentMembersSortBy {
         match value {
             "Default" => Ok(Self::Default),
             "JoinDepartmentAt" => Ok(Self::JoinDepartmentAt),
+            "userId" => Ok(Self::UserId),
+            "createAt" => Ok(Self::CreateAt),
+            "updatedAt" => Ok(Self::UpdatedAt),
             _ => Err("invalid value".into()),
         }
     }
@@ -12106,6 +12153,125 @@ impl ::std::convert::TryFrom<::std::string::String> for ListDepartmentMembersSor
 impl ::std::default::Default for ListDepartmentMembersSortBy {
     fn default() -> Self {
         ListDepartmentMembersSortBy::JoinDepartmentAt
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+///`ListPendingApprovalsObjectType`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ListPendingApprovalsObjectType {
+    #[serde(rename = "APP_PERMISSION_APPLY")]
+    AppPermissionApply,
+    #[serde(rename = "ROLE_PERMISSION_APPLY")]
+    RolePermissionApply,
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::fmt::Display for ListPendingApprovalsObjectType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::AppPermissionApply => f.write_str("APP_PERMISSION_APPLY"),
+            Self::RolePermissionApply => f.write_str("ROLE_PERMISSION_APPLY"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::str::FromStr for ListPendingApprovalsObjectType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "APP_PERMISSION_APPLY" => Ok(Self::AppPermissionApply),
+            "ROLE_PERMISSION_APPLY" => Ok(Self::RolePermissionApply),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<&str> for ListPendingApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+impl ::std::convert::TryFrom<::std::string::String> for ListPendingApprovalsObjectType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-organizations"))]
+///`ListPostBatchDto`
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ListPostBatchDto {
+    #[serde(
+        rename = "createdAfter",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub created_after: ::std::option::Option<f64>,
+    #[serde(
+        rename = "createdBefore",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub created_before: ::std::option::Option<f64>,
+    #[serde(
+        rename = "flatCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub flat_custom_data: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub keywords: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(
+        rename = "metadataNoFieldId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub metadata_no_field_id: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
+    #[serde(
+        rename = "postCodes",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub post_codes: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "skipCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub skip_count: ::std::option::Option<bool>,
+    #[serde(
+        rename = "updatedAfter",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub updated_after: ::std::option::Option<f64>,
+    #[serde(
+        rename = "updatedBefore",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub updated_before: ::std::option::Option<f64>,
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withMetadata",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_metadata: ::std::option::Option<bool>,
+}
+#[cfg(any(feature = "mgmt-organizations"))]
+impl ListPostBatchDto {
+    pub fn builder() -> builder::ListPostBatchDto {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
@@ -12209,34 +12375,29 @@ for ListPublicAccountsAdvancedFilterItemDtoOperator {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`ListPublicAccountsOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListPublicAccountsOptionsDto {
     #[serde(
         rename = "fuzzySearchOn",
-        default = "defaults::list_public_accounts_options_dto_fuzzy_search_on"
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub fuzzy_search_on: ::std::vec::Vec<ListPublicAccountsOptionsDtoFuzzySearchOnItem>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sort: ::std::vec::Vec<SortingDto>,
-    #[serde(rename = "withCustomData", default)]
-    pub with_custom_data: bool,
-    #[serde(rename = "withDepartmentIds", default)]
-    pub with_department_ids: bool,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for ListPublicAccountsOptionsDto {
-    fn default() -> Self {
-        Self {
-            fuzzy_search_on: defaults::list_public_accounts_options_dto_fuzzy_search_on(),
-            pagination: Default::default(),
-            sort: Default::default(),
-            with_custom_data: Default::default(),
-            with_department_ids: Default::default(),
-        }
-    }
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withDepartmentIds",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_department_ids: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl ListPublicAccountsOptionsDto {
@@ -13004,43 +13165,41 @@ impl ::std::convert::TryFrom<::std::string::String> for ListUsersLegacyStatus {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ListUsersOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ListUsersOptionsDto {
-    #[serde(rename = "flatCustomData", default)]
-    pub flat_custom_data: bool,
+    #[serde(
+        rename = "flatCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub flat_custom_data: ::std::option::Option<bool>,
     #[serde(
         rename = "fuzzySearchOn",
-        default = "defaults::list_users_options_dto_fuzzy_search_on"
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub fuzzy_search_on: ::std::vec::Vec<ListUsersOptionsDtoFuzzySearchOnItem>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pagination: ::std::option::Option<PaginationDto>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sort: ::std::vec::Vec<SortingDto>,
-    #[serde(rename = "withCustomData", default)]
-    pub with_custom_data: bool,
-    #[serde(rename = "withDepartmentIds", default)]
-    pub with_department_ids: bool,
-    #[serde(rename = "withIdentities", default)]
-    pub with_identities: bool,
-    #[serde(rename = "withPost", default)]
-    pub with_post: bool,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for ListUsersOptionsDto {
-    fn default() -> Self {
-        Self {
-            flat_custom_data: Default::default(),
-            fuzzy_search_on: defaults::list_users_options_dto_fuzzy_search_on(),
-            pagination: Default::default(),
-            sort: Default::default(),
-            with_custom_data: Default::default(),
-            with_department_ids: Default::default(),
-            with_identities: Default::default(),
-            with_post: Default::default(),
-        }
-    }
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withDepartmentIds",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_department_ids: ::std::option::Option<bool>,
+    #[serde(
+        rename = "withIdentities",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_identities: ::std::option::Option<bool>,
+    #[serde(rename = "withPost", skip_serializing_if = "::std::option::Option::is_none")]
+    pub with_post: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl ListUsersOptionsDto {
@@ -13276,6 +13435,8 @@ pub struct OrganizationDto {
     #[serde(rename = "departmentId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "hasChildren")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub has_children: bool,
@@ -13374,29 +13535,13 @@ impl ::std::fmt::Debug for OtpSecretRespDto {
     )
 )]
 ///`PaginationDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct PaginationDto {
-    #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 10>")]
-    pub limit: ::std::num::NonZeroU64,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::default::Default for PaginationDto {
-    fn default() -> Self {
-        Self {
-            limit: defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
-            page: defaults::default_u64::<i64, 1>(),
-        }
-    }
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<::std::num::NonZeroU64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
 }
 #[cfg(
     any(
@@ -13417,6 +13562,10 @@ impl PaginationDto {
 pub struct PostDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -13429,6 +13578,10 @@ pub struct PostInfoDto {
     #[serde(rename = "departmentIdList")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_id_list: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
 }
@@ -13441,6 +13594,10 @@ pub struct PostItemDto {
     #[serde(rename = "departmentCount")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_count: f64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "metadataSource")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub metadata_source: ::std::vec::Vec<::std::string::String>,
@@ -13638,9 +13795,11 @@ pub struct PublicAccountDto {
     )]
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub register_source: ::std::vec::Vec<::std::string::String>,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub reset_password_on_next_login: bool,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub status: PublicAccountDtoStatus,
     #[serde(
@@ -13972,9 +14131,11 @@ pub struct RemoveDepartmentMembersReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::remove_department_members_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: RemoveDepartmentMembersReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        RemoveDepartmentMembersReqDtoDepartmentIdType,
+    >,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -14051,12 +14212,6 @@ for RemoveDepartmentMembersReqDtoDepartmentIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for RemoveDepartmentMembersReqDtoDepartmentIdType {
-    fn default() -> Self {
-        RemoveDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RemoveGroupMembersReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -14094,9 +14249,11 @@ pub struct RemoveTenantDepartmentMembersReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::remove_tenant_department_members_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+    >,
     #[serde(
         rename = "linkUserIds",
         default,
@@ -14185,12 +14342,6 @@ for RemoveTenantDepartmentMembersReqDtoDepartmentIdType {
     }
 }
 #[cfg(any(feature = "mgmt-tenants"))]
-impl ::std::default::Default for RemoveTenantDepartmentMembersReqDtoDepartmentIdType {
-    fn default() -> Self {
-        RemoveTenantDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-}
-#[cfg(any(feature = "mgmt-tenants"))]
 ///`RemoveTenantUsersDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -14229,7 +14380,7 @@ pub struct ResGroupDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -14261,22 +14412,16 @@ impl ResetUserPrincipalAuthenticationInfoDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`ResetUserPrincipalAuthenticationInfoOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct ResetUserPrincipalAuthenticationInfoOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::reset_user_principal_authentication_info_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for ResetUserPrincipalAuthenticationInfoOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::reset_user_principal_authentication_info_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<
+        ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
+    >,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl ResetUserPrincipalAuthenticationInfoOptionsDto {
@@ -14360,13 +14505,6 @@ for ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default
-for ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
-    fn default() -> Self {
-        ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -14374,9 +14512,9 @@ for ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
 pub struct ResignUserBatchReqDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::resign_user_batch_req_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: ResignUserBatchReqDtoUserIdType,
+    pub user_id_type: ::std::option::Option<ResignUserBatchReqDtoUserIdType>,
     #[serde(rename = "userIds")]
     pub user_ids: ::std::vec::Vec<::std::string::String>,
 }
@@ -14461,12 +14599,6 @@ impl ::std::convert::TryFrom<::std::string::String> for ResignUserBatchReqDtoUse
     }
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for ResignUserBatchReqDtoUserIdType {
-    fn default() -> Self {
-        ResignUserBatchReqDtoUserIdType::UserId
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserDataDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ResignUserDataDto {
@@ -14482,9 +14614,9 @@ pub struct ResignUserReqDto {
     pub user_id: ::std::string::String,
     #[serde(
         rename = "userIdType",
-        default = "defaults::resign_user_req_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: ResignUserReqDtoUserIdType,
+    pub user_id_type: ::std::option::Option<ResignUserReqDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl ResignUserReqDto {
@@ -14566,15 +14698,168 @@ impl ::std::convert::TryFrom<::std::string::String> for ResignUserReqDtoUserIdTy
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for ResignUserReqDtoUserIdType {
-    fn default() -> Self {
-        ResignUserReqDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`ResignUserRespDto`
 pub type ResignUserRespDto = genauth_api_types::envelope::Enveloped<ResignUserDataDto>;
+#[cfg(any(feature = "mgmt-tenants"))]
+///`ReviewTenantEnterpriseCertificationBodyDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct ReviewTenantEnterpriseCertificationBodyDto {
+    #[serde(rename = "enterpriseCertificationStatus")]
+    pub enterprise_certification_status: ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus,
+    #[serde(rename = "reviewReason")]
+    pub review_reason: ::std::string::String,
+    #[serde(rename = "tenantId")]
+    pub tenant_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ReviewTenantEnterpriseCertificationBodyDto {
+    pub fn builder() -> builder::ReviewTenantEnterpriseCertificationBodyDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus {
+    Number(
+        ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber,
+    ),
+    String(
+        ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString,
+    ),
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber,
+> for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus {
+    fn from(
+        value: ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber,
+    ) -> Self {
+        Self::Number(value)
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString,
+> for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus {
+    fn from(
+        value: ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString,
+    ) -> Self {
+        Self::String(value)
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(transparent)]
+pub struct ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber(
+    f64,
+);
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::ops::Deref
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber {
+    type Target = f64;
+    fn deref(&self) -> &f64 {
+        &self.0
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber,
+> for f64 {
+    fn from(
+        value: ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber,
+    ) -> Self {
+        value.0
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<f64>
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: f64,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if ![-1.0_f64].contains(&value) {
+            Err("invalid value".into())
+        } else {
+            Ok(Self(value))
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl<'de> ::serde::Deserialize<'de>
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusNumber {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        Self::try_from(<f64>::deserialize(deserializer)?)
+            .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString {
+    #[serde(rename = "not_submit")]
+    NotSubmit,
+    #[serde(rename = "reviewing")]
+    Reviewing,
+    #[serde(rename = "pass")]
+    Pass,
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::fmt::Display
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::NotSubmit => f.write_str("not_submit"),
+            Self::Reviewing => f.write_str("reviewing"),
+            Self::Pass => f.write_str("pass"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::str::FromStr
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "not_submit" => Ok(Self::NotSubmit),
+            "reviewing" => Ok(Self::Reviewing),
+            "pass" => Ok(Self::Pass),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<&str>
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatusString {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(any(feature = "mgmt-applications"))]
 ///`RevokeApplicationAccessDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -14761,36 +15046,11 @@ pub struct RoleDepartmentRespDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub code: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub id: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: ::std::string::String,
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
-///`RoleDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct RoleDto {
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub code: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
-    #[serde(
-        rename = "disableTime",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub disable_time: ::std::option::Option<f64>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub id: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub name: ::std::string::String,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub namespace: ::std::string::String,
-    #[serde(rename = "namespaceName")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub namespace_name: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListItem`
@@ -14799,9 +15059,11 @@ pub struct RoleDto {
 pub struct RoleListItem {
     pub code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::role_list_item_namespace")]
-    pub namespace: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 impl RoleListItem {
@@ -14815,9 +15077,11 @@ impl RoleListItem {
 pub struct RoleListPageDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub data: ::std::vec::Vec<RolePermissionListDto>,
-    #[serde(rename = "totalCount", default = "defaults::default_u64::<i64, 10>")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub total_count: i64,
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
 }
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RoleListPageRespDto`
@@ -14828,6 +15092,21 @@ pub type RolePaginatedRespDto = genauth_api_types::envelope::Enveloped<RolePagin
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-roles-groups"))]
 ///`RolePagingDto`
 pub type RolePagingDto = genauth_api_types::envelope::Page<RoleDto>;
+#[cfg(any(feature = "mgmt-approvals"))]
+///`RolePermissionApplyApprovalObject`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct RolePermissionApplyApprovalObject {
+    #[serde(rename = "namespaceCode")]
+    pub namespace_code: ::std::string::String,
+    #[serde(rename = "namespaceId")]
+    pub namespace_id: f64,
+    #[serde(rename = "objectId")]
+    pub object_id: ::std::string::String,
+    #[serde(rename = "objectName")]
+    pub object_name: ::std::string::String,
+    #[serde(rename = "roleCode")]
+    pub role_code: ::std::string::String,
+}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`RolePermissionListDto`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -14835,6 +15114,8 @@ pub struct RolePermissionListDto {
     #[serde(rename = "createdAt")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub created_at: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "enableTime",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -15026,30 +15307,27 @@ pub struct SearchDepartmentsListReqDto {
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub advanced_filter: ::std::vec::Vec<SearchDepartmentsFilterItemDto>,
-    #[serde(default = "defaults::default_u64::<i64, 10>")]
-    pub limit: i64,
-    #[serde(
-        rename = "orderBy",
-        default = "defaults::search_departments_list_req_dto_order_by"
-    )]
-    pub order_by: SearchDepartmentsListReqDtoOrderBy,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(rename = "orderBy", skip_serializing_if = "::std::option::Option::is_none")]
+    pub order_by: ::std::option::Option<SearchDepartmentsListReqDtoOrderBy>,
     #[serde(rename = "organizationCode")]
     pub organization_code: ::std::string::String,
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
-    pub page: i64,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub page: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sort: ::std::vec::Vec<DepartmentSortingDto>,
-    #[serde(
-        rename = "sortBy",
-        default = "defaults::search_departments_list_req_dto_sort_by"
-    )]
-    pub sort_by: SearchDepartmentsListReqDtoSortBy,
+    #[serde(rename = "sortBy", skip_serializing_if = "::std::option::Option::is_none")]
+    pub sort_by: ::std::option::Option<SearchDepartmentsListReqDtoSortBy>,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
     pub tenant_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "withCustomData", default)]
-    pub with_custom_data: bool,
-    #[serde(rename = "withPost", default)]
-    pub with_post: bool,
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
+    #[serde(rename = "withPost", skip_serializing_if = "::std::option::Option::is_none")]
+    pub with_post: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 impl SearchDepartmentsListReqDto {
@@ -15109,12 +15387,6 @@ for SearchDepartmentsListReqDtoOrderBy {
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for SearchDepartmentsListReqDtoOrderBy {
-    fn default() -> Self {
-        SearchDepartmentsListReqDtoOrderBy::Desc
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsListReqDtoSortBy`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -15166,12 +15438,6 @@ for SearchDepartmentsListReqDtoSortBy {
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for SearchDepartmentsListReqDtoSortBy {
-    fn default() -> Self {
-        SearchDepartmentsListReqDtoSortBy::UpdatedAt
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
 ///`SearchDepartmentsReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -15181,8 +15447,11 @@ pub struct SearchDepartmentsReqDto {
     pub organization_code: ::std::string::String,
     #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
     pub tenant_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "withCustomData", default)]
-    pub with_custom_data: bool,
+    #[serde(
+        rename = "withCustomData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub with_custom_data: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-organizations"))]
 impl SearchDepartmentsReqDto {
@@ -15197,10 +15466,16 @@ impl SearchDepartmentsReqDto {
 pub struct SendCreateAccountNotificationDto {
     #[serde(rename = "appId", skip_serializing_if = "::std::option::Option::is_none")]
     pub app_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "sendEmailNotification", default)]
-    pub send_email_notification: bool,
-    #[serde(rename = "sendPhoneNotification", default)]
-    pub send_phone_notification: bool,
+    #[serde(
+        rename = "sendEmailNotification",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_email_notification: ::std::option::Option<bool>,
+    #[serde(
+        rename = "sendPhoneNotification",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_phone_notification: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 impl SendCreateAccountNotificationDto {
@@ -15297,10 +15572,16 @@ pub struct SendResetPasswordNotificationDto {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub input_send_phone_notification: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "sendDefaultEmailNotification", default)]
-    pub send_default_email_notification: bool,
-    #[serde(rename = "sendDefaultPhoneNotification", default)]
-    pub send_default_phone_notification: bool,
+    #[serde(
+        rename = "sendDefaultEmailNotification",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_default_email_notification: ::std::option::Option<bool>,
+    #[serde(
+        rename = "sendDefaultPhoneNotification",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub send_default_phone_notification: ::std::option::Option<bool>,
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 impl SendResetPasswordNotificationDto {
@@ -15375,9 +15656,9 @@ pub struct SetMfaStatusDto {
     pub user_id: ::std::string::String,
     #[serde(
         rename = "userIdType",
-        default = "defaults::set_mfa_status_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: SetMfaStatusDtoUserIdType,
+    pub user_id_type: ::std::option::Option<SetMfaStatusDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl SetMfaStatusDto {
@@ -15459,12 +15740,6 @@ impl ::std::convert::TryFrom<::std::string::String> for SetMfaStatusDtoUserIdTyp
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for SetMfaStatusDtoUserIdType {
-    fn default() -> Self {
-        SetMfaStatusDtoUserIdType::UserId
-    }
-}
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`SetPublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -15521,22 +15796,14 @@ impl SetUserDepartmentsDto {
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 ///`SetUserDepartmentsOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SetUserDepartmentsOptionsDto {
     #[serde(
         rename = "userIdType",
-        default = "defaults::set_user_departments_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: SetUserDepartmentsOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for SetUserDepartmentsOptionsDto {
-    fn default() -> Self {
-        Self {
-            user_id_type: defaults::set_user_departments_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<SetUserDepartmentsOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
 impl SetUserDepartmentsOptionsDto {
@@ -15617,12 +15884,6 @@ for SetUserDepartmentsOptionsDtoUserIdType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for SetUserDepartmentsOptionsDtoUserIdType {
-    fn default() -> Self {
-        SetUserDepartmentsOptionsDtoUserIdType::UserId
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
@@ -15708,6 +15969,8 @@ impl SortingDto {
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub enum SortingDtoField {
+    #[serde(rename = "id")]
+    Id,
     #[serde(rename = "createdAt")]
     CreatedAt,
     #[serde(rename = "updatedAt")]
@@ -15747,6 +16010,7 @@ pub enum SortingDtoField {
 impl ::std::fmt::Display for SortingDtoField {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match *self {
+            Self::Id => f.write_str("id"),
             Self::CreatedAt => f.write_str("createdAt"),
             Self::UpdatedAt => f.write_str("updatedAt"),
             Self::Email => f.write_str("email"),
@@ -15774,6 +16038,7 @@ impl ::std::str::FromStr for SortingDtoField {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
+            "id" => Ok(Self::Id),
             "createdAt" => Ok(Self::CreatedAt),
             "updatedAt" => Ok(Self::UpdatedAt),
             "email" => Ok(Self::Email),
@@ -15861,6 +16126,21 @@ impl ::std::convert::TryFrom<::std::string::String> for SortingDtoOrder {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`SuspendTerminalDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct SuspendTerminalDto {
+    #[serde(rename = "endTime")]
+    pub end_time: f64,
+    pub id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl SuspendTerminalDto {
+    pub fn builder() -> builder::SuspendTerminalDto {
+        Default::default()
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
@@ -17298,6 +17578,8 @@ pub struct TenantApplicationDto {
     #[serde(rename = "applicationType")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub application_type: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub logo: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -17374,11 +17656,15 @@ pub struct TenantDto {
     pub code: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub creator: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "enterpriseDomains")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub enterprise_domains: ::std::string::String,
+    pub enterprise_domains: ::std::vec::Vec<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub logo: ::std::vec::Vec<::std::string::String>,
+    pub host: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub logo: ::std::string::String,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: TenantDtoName,
     #[serde(
@@ -17470,6 +17756,201 @@ impl<'de> ::serde::Deserialize<'de> for TenantDtoName {
     }
 }
 #[cfg(any(feature = "mgmt-tenants"))]
+///`TenantEnterpriseCertificationRespDto`
+#[derive(::serde::Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TenantEnterpriseCertificationRespDto {
+    #[serde(
+        rename = "bankReservedPhone",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub bank_reserved_phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "businessLicense",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_license: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "businessName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "businessRegistrationName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub business_registration_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "enterpriseCertificationStatus",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enterprise_certification_status: ::std::option::Option<
+        TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatus,
+    >,
+    #[serde(
+        rename = "legalRepresentativeName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub legal_representative_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "nationalIdentificationNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub national_identification_number: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "personalBankCardNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub personal_bank_card_number: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "reviewReason",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub review_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "unifiedSocialCredit",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub unified_social_credit: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "updatedAt",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub updated_at: ::std::option::Option<::std::string::String>,
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatus`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatus {
+    Number(TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber),
+    String(TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString),
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber,
+> for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatus {
+    fn from(
+        value: TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber,
+    ) -> Self {
+        Self::Number(value)
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString,
+> for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatus {
+    fn from(
+        value: TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString,
+    ) -> Self {
+        Self::String(value)
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(transparent)]
+pub struct TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber(f64);
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::ops::Deref
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber {
+    type Target = f64;
+    fn deref(&self) -> &f64 {
+        &self.0
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::From<
+    TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber,
+> for f64 {
+    fn from(
+        value: TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber,
+    ) -> Self {
+        value.0
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<f64>
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: f64,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if ![-1.0_f64].contains(&value) {
+            Err("invalid value".into())
+        } else {
+            Ok(Self(value))
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl<'de> ::serde::Deserialize<'de>
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusNumber {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        Self::try_from(<f64>::deserialize(deserializer)?)
+            .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+///`TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString`
+#[derive(::serde::Deserialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString {
+    #[serde(rename = "not_submit")]
+    NotSubmit,
+    #[serde(rename = "reviewing")]
+    Reviewing,
+    #[serde(rename = "pass")]
+    Pass,
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::fmt::Display
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::NotSubmit => f.write_str("not_submit"),
+            Self::Reviewing => f.write_str("reviewing"),
+            Self::Pass => f.write_str("pass"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::str::FromStr
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "not_submit" => Ok(Self::NotSubmit),
+            "reviewing" => Ok(Self::Reviewing),
+            "pass" => Ok(Self::Pass),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<&str>
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for TenantEnterpriseCertificationRespDtoEnterpriseCertificationStatusString {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantListPaginatedRespDto`
 pub type TenantListPaginatedRespDto = genauth_api_types::envelope::Enveloped<TenantListPagingDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
@@ -17493,11 +17974,20 @@ pub struct TenantRespDto {
     )]
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub creator_detail: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(rename = "enterpriseDomains")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub enterprise_domains: ::std::string::String,
+    pub enterprise_domains: ::std::vec::Vec<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub logo: ::std::vec::Vec<::std::string::String>,
+    pub host: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub logo: ::std::string::String,
+    #[serde(
+        rename = "membersCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub members_count: ::std::option::Option<f64>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub name: TenantRespDtoName,
     #[serde(
@@ -17794,6 +18284,9 @@ pub type TenantUserListPaginatedRespDto = genauth_api_types::envelope::Enveloped
 ///`TenantUserListPagingDto`
 pub type TenantUserListPagingDto = genauth_api_types::envelope::Page<TenantUserDto>;
 #[cfg(any(feature = "mgmt-tenants"))]
+///`TenantUserRespDto`
+pub type TenantUserRespDto = genauth_api_types::envelope::Enveloped<TenantUserDto>;
+#[cfg(any(feature = "mgmt-tenants"))]
 ///`TenantUserSingleRespDto`
 pub type TenantUserSingleRespDto = genauth_api_types::envelope::Enveloped<TenantUserDto>;
 #[cfg(any(feature = "mgmt-identity-sources"))]
@@ -17880,6 +18373,291 @@ pub struct UpdateAccessKeyDto {
 impl UpdateAccessKeyDto {
     pub fn builder() -> builder::UpdateAccessKeyDto {
         Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+///`UpdateApplicationDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateApplicationDto {
+    #[serde(
+        rename = "appDescription",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub app_description: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "appId")]
+    pub app_id: ::std::string::String,
+    #[serde(
+        rename = "appIdentifier",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub app_identifier: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "appLogo", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_logo: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "appName", skip_serializing_if = "::std::option::Option::is_none")]
+    pub app_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "brandingConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub branding_config: ::std::option::Option<ApplicationBrandingConfigInputDto>,
+    #[serde(
+        rename = "casConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub cas_config: ::std::option::Option<CasIdPConfig>,
+    #[serde(
+        rename = "casProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub cas_provider_enabled: ::std::option::Option<bool>,
+    #[serde(
+        rename = "defaultProtocol",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_protocol: ::std::option::Option<UpdateApplicationDtoDefaultProtocol>,
+    #[serde(
+        rename = "enablePermissionApply",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_permission_apply: ::std::option::Option<bool>,
+    #[serde(
+        rename = "initLoginUri",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub init_login_uri: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "loginConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub login_config: ::std::option::Option<UpdateApplicationLoginConfigInputDto>,
+    #[serde(
+        rename = "logoutRedirectUris",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub logout_redirect_uris: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "oauthConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub oauth_config: ::std::option::Option<OauthIdpConfig>,
+    #[serde(
+        rename = "oauthProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub oauth_provider_enabled: ::std::option::Option<bool>,
+    #[serde(
+        rename = "oidcConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub oidc_config: ::std::option::Option<OidcConfig>,
+    #[serde(
+        rename = "redirectUris",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub redirect_uris: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "registerConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub register_config: ::std::option::Option<ApplicationRegisterConfigInputDto>,
+    #[serde(
+        rename = "samlConfig",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub saml_config: ::std::option::Option<SamlIdpConfig>,
+    #[serde(
+        rename = "samlProviderEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub saml_provider_enabled: ::std::option::Option<bool>,
+    #[serde(
+        rename = "ssoEnabled",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub sso_enabled: ::std::option::Option<bool>,
+    #[serde(
+        rename = "ssoShowLaunchpad",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub sso_show_launchpad: ::std::option::Option<bool>,
+    #[serde(
+        rename = "templateData",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub template_data: ::std::option::Option<::serde_json::Value>,
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl UpdateApplicationDto {
+    pub fn builder() -> builder::UpdateApplicationDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+///`UpdateApplicationDtoDefaultProtocol`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateApplicationDtoDefaultProtocol {
+    #[serde(rename = "oidc")]
+    Oidc,
+    #[serde(rename = "oauth")]
+    Oauth,
+    #[serde(rename = "saml")]
+    Saml,
+    #[serde(rename = "cas")]
+    Cas,
+    #[serde(rename = "asa")]
+    Asa,
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::fmt::Display for UpdateApplicationDtoDefaultProtocol {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Oidc => f.write_str("oidc"),
+            Self::Oauth => f.write_str("oauth"),
+            Self::Saml => f.write_str("saml"),
+            Self::Cas => f.write_str("cas"),
+            Self::Asa => f.write_str("asa"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::str::FromStr for UpdateApplicationDtoDefaultProtocol {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "oidc" => Ok(Self::Oidc),
+            "oauth" => Ok(Self::Oauth),
+            "saml" => Ok(Self::Saml),
+            "cas" => Ok(Self::Cas),
+            "asa" => Ok(Self::Asa),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::convert::TryFrom<&str> for UpdateApplicationDtoDefaultProtocol {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UpdateApplicationDtoDefaultProtocol {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+///`UpdateApplicationLoginConfigInputDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateApplicationLoginConfigInputDto {
+    #[serde(
+        rename = "defaultLoginMethod",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub default_login_method: ::std::option::Option<ApplicationDefaultLoginMethodInput>,
+    #[serde(
+        rename = "enabledBasicLoginMethods",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    pub enabled_basic_login_methods: ::std::vec::Vec<
+        UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
+    >,
+    #[serde(
+        rename = "mergeLoginAndRegisterPage",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub merge_login_and_register_page: ::std::option::Option<bool>,
+    #[serde(rename = "showAuthorizationPage")]
+    pub show_authorization_page: bool,
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl UpdateApplicationLoginConfigInputDto {
+    pub fn builder() -> builder::UpdateApplicationLoginConfigInputDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+///`UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem`
+#[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub enum UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
+    #[serde(rename = "PHONE_CODE")]
+    PhoneCode,
+    #[serde(rename = "EMAIL_CODE")]
+    EmailCode,
+    #[serde(rename = "PHONE_PASSWORD")]
+    PhonePassword,
+    #[serde(rename = "EMAIL_PASSWORD")]
+    EmailPassword,
+    #[serde(rename = "USERNAME_PASSWORD")]
+    UsernamePassword,
+    #[serde(rename = "SELF_BUILT_APP_QRCODE")]
+    SelfBuiltAppQrcode,
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::fmt::Display
+for UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::PhoneCode => f.write_str("PHONE_CODE"),
+            Self::EmailCode => f.write_str("EMAIL_CODE"),
+            Self::PhonePassword => f.write_str("PHONE_PASSWORD"),
+            Self::EmailPassword => f.write_str("EMAIL_PASSWORD"),
+            Self::UsernamePassword => f.write_str("USERNAME_PASSWORD"),
+            Self::SelfBuiltAppQrcode => f.write_str("SELF_BUILT_APP_QRCODE"),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::str::FromStr
+for UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "PHONE_CODE" => Ok(Self::PhoneCode),
+            "EMAIL_CODE" => Ok(Self::EmailCode),
+            "PHONE_PASSWORD" => Ok(Self::PhonePassword),
+            "EMAIL_PASSWORD" => Ok(Self::EmailPassword),
+            "USERNAME_PASSWORD" => Ok(Self::UsernamePassword),
+            "SELF_BUILT_APP_QRCODE" => Ok(Self::SelfBuiltAppQrcode),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::convert::TryFrom<&str>
+for UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(any(feature = "mgmt-applications"))]
+impl ::std::convert::TryFrom<::std::string::String>
+for UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 #[cfg(any(feature = "mgmt-applications"))]
@@ -18151,9 +18929,13 @@ pub struct UpdateDepartmentReqDto {
     pub department_id: ::std::string::String,
     #[serde(
         rename = "departmentIdType",
-        default = "defaults::update_department_req_dto_department_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub department_id_type: UpdateDepartmentReqDtoDepartmentIdType,
+    pub department_id_type: ::std::option::Option<
+        UpdateDepartmentReqDtoDepartmentIdType,
+    >,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<DepartmentI18nDto>,
     #[serde(
@@ -18253,12 +19035,6 @@ for UpdateDepartmentReqDtoDepartmentIdType {
     }
 }
 #[cfg(any(feature = "mgmt-organizations"))]
-impl ::std::default::Default for UpdateDepartmentReqDtoDepartmentIdType {
-    fn default() -> Self {
-        UpdateDepartmentReqDtoDepartmentIdType::DepartmentId
-    }
-}
-#[cfg(any(feature = "mgmt-organizations"))]
 ///`UpdateDepartmentStatusReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -18326,7 +19102,7 @@ pub struct UpdateGroupReqDto {
         skip_serializing_if = "::serde_json::Map::is_empty"
     )]
     pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "newCode", skip_serializing_if = "::std::option::Option::is_none")]
@@ -18346,6 +19122,8 @@ pub struct UpdateLoginConfig {
     pub config: LanguageCoinfigDto,
     #[serde(rename = "createTenantScenes")]
     pub create_tenant_scenes: ::std::vec::Vec<::std::string::String>,
+    #[serde(rename = "enableAutoConnectTenantApp")]
+    pub enable_auto_connect_tenant_app: bool,
     #[serde(rename = "enableCreateTenant")]
     pub enable_create_tenant: bool,
     #[serde(rename = "enableJoinTenant")]
@@ -18386,7 +19164,7 @@ impl UpdateLoginConfigDto {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 ///`UpdateMultipleTenantAdminDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -18399,7 +19177,7 @@ pub struct UpdateMultipleTenantAdminDto {
     #[serde(rename = "tenantIds")]
     pub tenant_ids: ::std::vec::Vec<::std::string::String>,
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 impl UpdateMultipleTenantAdminDto {
     pub fn builder() -> builder::UpdateMultipleTenantAdminDto {
         Default::default()
@@ -18410,6 +19188,8 @@ impl UpdateMultipleTenantAdminDto {
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateOrganizationReqDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<OrganizationNameI18nDto>,
     #[serde(
@@ -18468,18 +19248,26 @@ impl UpdateOrganizationStatusReqDto {
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountBatchOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::update_public_account_batch_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    pub reset_password_on_next_login: bool,
+    pub password_encrypt_type: ::std::option::Option<
+        UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
     #[serde(
         rename = "sendPasswordResetedNotification",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -18487,17 +19275,6 @@ pub struct UpdatePublicAccountBatchOptionsDto {
     pub send_password_reseted_notification: ::std::option::Option<
         SendResetPasswordNotificationDto,
     >,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountBatchOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            password_encrypt_type: defaults::update_public_account_batch_options_dto_password_encrypt_type(),
-            reset_password_on_next_login: Default::default(),
-            send_password_reseted_notification: Default::default(),
-        }
-    }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl UpdatePublicAccountBatchOptionsDto {
@@ -18562,12 +19339,6 @@ for UpdatePublicAccountBatchOptionsDtoPasswordEncryptType {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountBatchOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        UpdatePublicAccountBatchOptionsDtoPasswordEncryptType::None
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -18626,8 +19397,8 @@ pub struct UpdatePublicAccountInfoDto {
     pub family_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_public_account_info_dto_gender")]
-    pub gender: UpdatePublicAccountInfoDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<UpdatePublicAccountInfoDtoGender>,
     #[serde(
         rename = "givenName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -18681,8 +19452,8 @@ pub struct UpdatePublicAccountInfoDto {
     pub province: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_public_account_info_dto_status")]
-    pub status: UpdatePublicAccountInfoDtoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<UpdatePublicAccountInfoDtoStatus>,
     #[serde(
         rename = "streetAddress",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -18799,12 +19570,6 @@ for UpdatePublicAccountInfoDtoGender {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountInfoDtoGender {
-    fn default() -> Self {
-        UpdatePublicAccountInfoDtoGender::U
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountInfoDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -18863,27 +19628,32 @@ for UpdatePublicAccountInfoDtoStatus {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountInfoDtoStatus {
-    fn default() -> Self {
-        UpdatePublicAccountInfoDtoStatus::Activated
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdatePublicAccountOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::update_public_account_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: UpdatePublicAccountOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnFirstLogin", default)]
-    pub reset_password_on_first_login: bool,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    pub reset_password_on_next_login: bool,
+    pub password_encrypt_type: ::std::option::Option<
+        UpdatePublicAccountOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnFirstLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_first_login: ::std::option::Option<bool>,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
     #[serde(
         rename = "sendPasswordResetedNotification",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -18893,22 +19663,9 @@ pub struct UpdatePublicAccountOptionsDto {
     >,
     #[serde(
         rename = "userIdType",
-        default = "defaults::update_public_account_options_dto_user_id_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub user_id_type: UpdatePublicAccountOptionsDtoUserIdType,
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            password_encrypt_type: defaults::update_public_account_options_dto_password_encrypt_type(),
-            reset_password_on_first_login: Default::default(),
-            reset_password_on_next_login: Default::default(),
-            send_password_reseted_notification: Default::default(),
-            user_id_type: defaults::update_public_account_options_dto_user_id_type(),
-        }
-    }
+    pub user_id_type: ::std::option::Option<UpdatePublicAccountOptionsDtoUserIdType>,
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
 impl UpdatePublicAccountOptionsDto {
@@ -18969,12 +19726,6 @@ for UpdatePublicAccountOptionsDtoPasswordEncryptType {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        UpdatePublicAccountOptionsDtoPasswordEncryptType::None
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
@@ -19053,12 +19804,6 @@ for UpdatePublicAccountOptionsDtoUserIdType {
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountOptionsDtoUserIdType {
-    fn default() -> Self {
-        UpdatePublicAccountOptionsDtoUserIdType::UserId
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDto`
 #[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -19102,8 +19847,8 @@ pub struct UpdatePublicAccountReqDto {
     pub family_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_public_account_req_dto_gender")]
-    pub gender: UpdatePublicAccountReqDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<UpdatePublicAccountReqDtoGender>,
     #[serde(
         rename = "givenName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -19159,8 +19904,8 @@ pub struct UpdatePublicAccountReqDto {
     pub province: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_public_account_req_dto_status")]
-    pub status: UpdatePublicAccountReqDtoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<UpdatePublicAccountReqDtoStatus>,
     #[serde(
         rename = "streetAddress",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -19277,12 +20022,6 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdatePublicAccountReqDt
     }
 }
 #[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountReqDtoGender {
-    fn default() -> Self {
-        UpdatePublicAccountReqDtoGender::U
-    }
-}
-#[cfg(any(feature = "mgmt-public-accounts"))]
 ///`UpdatePublicAccountReqDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -19339,26 +20078,27 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdatePublicAccountReqDt
         value.parse()
     }
 }
-#[cfg(any(feature = "mgmt-public-accounts"))]
-impl ::std::default::Default for UpdatePublicAccountReqDtoStatus {
-    fn default() -> Self {
-        UpdatePublicAccountReqDtoStatus::Activated
-    }
-}
 #[cfg(any(feature = "mgmt-roles-groups"))]
 ///`UpdateRoleDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateRoleDto {
     pub code: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "disableTime",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub disable_time: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "enablePermissionApply",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_permission_apply: ::std::option::Option<bool>,
     pub name: ::std::string::String,
-    #[serde(default = "defaults::update_role_dto_namespace")]
-    pub namespace: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub namespace: ::std::option::Option<::std::string::String>,
     #[serde(rename = "newCode")]
     pub new_code: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -19646,7 +20386,7 @@ impl UpdateTenantAppqrcodeState {
         Default::default()
     }
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 ///`UpdateTenantCooperatorDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -19655,7 +20395,7 @@ pub struct UpdateTenantCooperatorDto {
     pub api_authorized: bool,
     pub policies: ::std::vec::Vec<::std::string::String>,
 }
-#[cfg(any(feature = "mgmt-tenants"))]
+#[cfg(any(feature = "mgmt-deprecated"))]
 impl UpdateTenantCooperatorDto {
     pub fn builder() -> builder::UpdateTenantCooperatorDto {
         Default::default()
@@ -19672,6 +20412,8 @@ pub struct UpdateTenantDto {
         skip_serializing_if = "::std::vec::Vec::is_empty"
     )]
     pub app_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub logo: ::std::vec::Vec<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -19717,6 +20459,19 @@ impl UpdateTenantUserDto {
         Default::default()
     }
 }
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`UpdateTerminalDto`
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
+pub struct UpdateTerminalDto {
+    pub id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl UpdateTerminalDto {
+    pub fn builder() -> builder::UpdateTerminalDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateTerminalUserDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
@@ -19734,18 +20489,26 @@ impl UpdateTerminalUserDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchOptionsDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateUserBatchOptionsDto {
-    #[serde(rename = "autoGeneratePassword", default)]
-    pub auto_generate_password: bool,
+    #[serde(
+        rename = "autoGeneratePassword",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub auto_generate_password: ::std::option::Option<bool>,
     #[serde(
         rename = "passwordEncryptType",
-        default = "defaults::update_user_batch_options_dto_password_encrypt_type"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub password_encrypt_type: UpdateUserBatchOptionsDtoPasswordEncryptType,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    pub reset_password_on_next_login: bool,
+    pub password_encrypt_type: ::std::option::Option<
+        UpdateUserBatchOptionsDtoPasswordEncryptType,
+    >,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
     #[serde(
         rename = "sendPasswordResetedNotification",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -19753,17 +20516,6 @@ pub struct UpdateUserBatchOptionsDto {
     pub send_password_reseted_notification: ::std::option::Option<
         SendResetPasswordNotificationDto,
     >,
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for UpdateUserBatchOptionsDto {
-    fn default() -> Self {
-        Self {
-            auto_generate_password: Default::default(),
-            password_encrypt_type: defaults::update_user_batch_options_dto_password_encrypt_type(),
-            reset_password_on_next_login: Default::default(),
-            send_password_reseted_notification: Default::default(),
-        }
-    }
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl UpdateUserBatchOptionsDto {
@@ -19827,12 +20579,6 @@ for UpdateUserBatchOptionsDtoPasswordEncryptType {
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for UpdateUserBatchOptionsDtoPasswordEncryptType {
-    fn default() -> Self {
-        UpdateUserBatchOptionsDtoPasswordEncryptType::None
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserBatchReqDto`
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -19891,8 +20637,8 @@ pub struct UpdateUserInfoDto {
     pub family_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_user_info_dto_gender")]
-    pub gender: UpdateUserInfoDtoGender,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub gender: ::std::option::Option<UpdateUserInfoDtoGender>,
     #[serde(
         rename = "givenName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -19948,8 +20694,8 @@ pub struct UpdateUserInfoDto {
     pub province: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
-    #[serde(default = "defaults::update_user_info_dto_status")]
-    pub status: UpdateUserInfoDtoStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<UpdateUserInfoDtoStatus>,
     #[serde(
         rename = "streetAddress",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -20066,12 +20812,6 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateUserInfoDtoGender 
     }
 }
 #[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for UpdateUserInfoDtoGender {
-    fn default() -> Self {
-        UpdateUserInfoDtoGender::U
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
 ///`UpdateUserInfoDtoStatus`
 #[derive(::serde::Serialize, Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
@@ -20126,12 +20866,6 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateUserInfoDtoStatus 
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(any(feature = "mgmt-users"))]
-impl ::std::default::Default for UpdateUserInfoDtoStatus {
-    fn default() -> Self {
-        UpdateUserInfoDtoStatus::Activated
     }
 }
 #[cfg(any(feature = "mgmt-applications"))]
@@ -20391,7 +21125,7 @@ pub struct UserDepartmentRespDto {
     #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
     pub department_name_path: ::std::vec::Vec<::std::string::String>,
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub description: ::serde_json::Value,
+    pub description: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub i18n: ::std::option::Option<DepartmentI18nDto>,
     #[serde(rename = "isLeader")]
@@ -20419,627 +21153,6 @@ pub struct UserDepartmentRespDto {
     #[serde(rename = "organizationCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub organization_code: ::std::string::String,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`UserDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct UserDto {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub birthdate: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub browser: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub city: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub company: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub country: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "createdAt")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub created_at: ::std::string::String,
-    #[serde(
-        rename = "customData",
-        default,
-        skip_serializing_if = "::serde_json::Map::is_empty"
-    )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(
-        rename = "departmentIds",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
-    )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub department_ids: ::std::vec::Vec<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "emailVerified")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub email_verified: bool,
-    #[serde(
-        rename = "externalId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub external_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "familyName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub family_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub formatted: ::std::option::Option<::std::string::String>,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub gender: UserDtoGender,
-    #[serde(
-        rename = "givenName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub given_name: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub identities: ::std::vec::Vec<IdentityDto>,
-    #[serde(
-        rename = "identityNumber",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub identity_number: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "lastIp", skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_ip: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lastLogin",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub last_login: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lastLoginApp",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub last_login_app: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lastMfaTime",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub last_mfa_time: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub locale: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "loginsCount",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub logins_count: ::std::option::Option<f64>,
-    #[serde(
-        rename = "mainDepartmentId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub main_department_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "middleName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub middle_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub nickname: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "passwordLastSetAt",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub password_last_set_at: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "passwordSecurityLevel",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub password_security_level: ::std::option::Option<f64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "phoneCountryCode",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub phone_country_code: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "phoneVerified")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub phone_verified: bool,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub photo: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "postIdList",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
-    )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub post_id_list: ::std::vec::Vec<::std::string::String>,
-    #[serde(
-        rename = "postalCode",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub postal_code: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "preferredUsername",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub preferred_username: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profile: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub province: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub region: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "registerSource",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
-    )]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub register_source: ::std::vec::Vec<::std::string::String>,
-    #[serde(rename = "resetPasswordOnNextLogin", default)]
-    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub reset_password_on_next_login: bool,
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub status: UserDtoStatus,
-    #[serde(
-        rename = "statusChangedAt",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub status_changed_at: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "streetAddress",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub street_address: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
-    pub tenant_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "updatedAt")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub updated_at: ::std::string::String,
-    #[serde(rename = "userId")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub user_id: ::std::string::String,
-    #[serde(
-        rename = "userSourceId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub user_source_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "userSourceType")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub user_source_type: UserDtoUserSourceType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub username: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub website: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "workStatus")]
-    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
-    pub work_status: UserDtoWorkStatus,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub zoneinfo: ::std::option::Option<::std::string::String>,
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`UserDtoGender`
-#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum UserDtoGender {
-    M,
-    F,
-    U,
-    /// A value this version of the SDK does not know (the service added it); kept as sent.
-    #[serde(untagged)]
-    Unknown(::std::string::String),
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Display for UserDtoGender {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::M => f.write_str("M"),
-            Self::F => f.write_str("F"),
-            Self::U => f.write_str("U"),
-            Self::Unknown(value) => f.write_str(value),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::str::FromStr for UserDtoGender {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        Ok(
-            match value {
-                "M" => Self::M,
-                "F" => Self::F,
-                "U" => Self::U,
-                other => Self::Unknown(other.to_string()),
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<&str> for UserDtoGender {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<::std::string::String> for UserDtoGender {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`UserDtoStatus`
-#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum UserDtoStatus {
-    Suspended,
-    Resigned,
-    Activated,
-    Archived,
-    Deactivated,
-    /// A value this version of the SDK does not know (the service added it); kept as sent.
-    #[serde(untagged)]
-    Unknown(::std::string::String),
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Display for UserDtoStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Suspended => f.write_str("Suspended"),
-            Self::Resigned => f.write_str("Resigned"),
-            Self::Activated => f.write_str("Activated"),
-            Self::Archived => f.write_str("Archived"),
-            Self::Deactivated => f.write_str("Deactivated"),
-            Self::Unknown(value) => f.write_str(value),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::str::FromStr for UserDtoStatus {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        Ok(
-            match value {
-                "Suspended" => Self::Suspended,
-                "Resigned" => Self::Resigned,
-                "Activated" => Self::Activated,
-                "Archived" => Self::Archived,
-                "Deactivated" => Self::Deactivated,
-                other => Self::Unknown(other.to_string()),
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<&str> for UserDtoStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<::std::string::String> for UserDtoStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`UserDtoUserSourceType`
-#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum UserDtoUserSourceType {
-    #[serde(rename = "excel")]
-    Excel,
-    #[serde(rename = "register")]
-    Register,
-    #[serde(rename = "adminCreated")]
-    AdminCreated,
-    #[serde(rename = "sync")]
-    Sync,
-    /// A value this version of the SDK does not know (the service added it); kept as sent.
-    #[serde(untagged)]
-    Unknown(::std::string::String),
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Display for UserDtoUserSourceType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Excel => f.write_str("excel"),
-            Self::Register => f.write_str("register"),
-            Self::AdminCreated => f.write_str("adminCreated"),
-            Self::Sync => f.write_str("sync"),
-            Self::Unknown(value) => f.write_str(value),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::str::FromStr for UserDtoUserSourceType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        Ok(
-            match value {
-                "excel" => Self::Excel,
-                "register" => Self::Register,
-                "adminCreated" => Self::AdminCreated,
-                "sync" => Self::Sync,
-                other => Self::Unknown(other.to_string()),
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<&str> for UserDtoUserSourceType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<::std::string::String> for UserDtoUserSourceType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-///`UserDtoWorkStatus`
-#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-pub enum UserDtoWorkStatus {
-    Closed,
-    Active,
-    /// A value this version of the SDK does not know (the service added it); kept as sent.
-    #[serde(untagged)]
-    Unknown(::std::string::String),
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::fmt::Display for UserDtoWorkStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Closed => f.write_str("Closed"),
-            Self::Active => f.write_str("Active"),
-            Self::Unknown(value) => f.write_str(value),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::str::FromStr for UserDtoWorkStatus {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        Ok(
-            match value {
-                "Closed" => Self::Closed,
-                "Active" => Self::Active,
-                other => Self::Unknown(other.to_string()),
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<&str> for UserDtoWorkStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqDto`
@@ -21447,6 +21560,60 @@ pub struct UserSyncRelationDto {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub user_info_in_idp: User,
 }
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`VerifyConfigDataDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Default)]
+pub struct VerifyConfigDataDto {
+    #[serde(rename = "appId")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_id: ::std::string::String,
+    #[serde(rename = "appSecret")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub app_secret: ::std::string::String,
+    #[serde(rename = "authAddress")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub auth_address: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(rename = "isWinChangePwd", default)]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub is_win_change_pwd: bool,
+    #[serde(rename = "isWinLogin", default)]
+    #[serde(deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub is_win_login: bool,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub logo: ::std::string::String,
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(rename = "publicKey")]
+    #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
+    pub public_key: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl ::std::fmt::Debug for VerifyConfigDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VerifyConfigDataDto")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"[REDACTED]")
+            .field("auth_address", &self.auth_address)
+            .field("id", &self.id)
+            .field("is_win_change_pwd", &self.is_win_change_pwd)
+            .field("is_win_login", &self.is_win_login)
+            .field("logo", &self.logo)
+            .field("name", &self.name)
+            .field("public_key", &self.public_key)
+            .finish()
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+impl VerifyConfigDataDto {
+    pub fn builder() -> builder::VerifyConfigDataDto {
+        Default::default()
+    }
+}
+#[cfg(any(feature = "mgmt-deprecated"))]
+///`VerifyConfigInfoRespDto`
+pub type VerifyConfigInfoRespDto = genauth_api_types::envelope::Enveloped<VerifyConfigDataDto>;
 #[cfg(any(feature = "mgmt-users"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for AppDtoAppDefaultLoginStrategy {
@@ -21457,6 +21624,20 @@ impl ::std::default::Default for AppDtoAppDefaultLoginStrategy {
 #[cfg(any(feature = "mgmt-applications"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for ApplicationSimpleInfoDtoAppType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ApprovalDetailDtoObjectType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-approvals"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ApprovalDetailDtoStatus {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -21521,22 +21702,6 @@ impl ::std::default::Default for GetSubjectAuthDataDtoReqTargetType {
 #[cfg(any(feature = "mgmt-applications"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for GetSubjectAuthDataDtoTargetType {
-    fn default() -> Self {
-        Self::Unknown(::std::string::String::new())
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-/// An answer that left the value out: not a value this SDK knows.
-impl ::std::default::Default for IdentityDtoProvider {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -21695,70 +21860,6 @@ impl ::std::default::Default for UserActionLogDtoEventType {
         Self::Unknown(::std::string::String::new())
     }
 }
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-/// An answer that left the value out: not a value this SDK knows.
-impl ::std::default::Default for UserDtoGender {
-    fn default() -> Self {
-        Self::Unknown(::std::string::String::new())
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-/// An answer that left the value out: not a value this SDK knows.
-impl ::std::default::Default for UserDtoStatus {
-    fn default() -> Self {
-        Self::Unknown(::std::string::String::new())
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-/// An answer that left the value out: not a value this SDK knows.
-impl ::std::default::Default for UserDtoUserSourceType {
-    fn default() -> Self {
-        Self::Unknown(::std::string::String::new())
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-organizations",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-applications",
-        feature = "mgmt-tenants",
-        feature = "mgmt-public-accounts"
-    )
-)]
-/// An answer that left the value out: not a value this SDK knows.
-impl ::std::default::Default for UserDtoWorkStatus {
-    fn default() -> Self {
-        Self::Unknown(::std::string::String::new())
-    }
-}
 #[cfg(any(feature = "mgmt-applications"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for UserPoolTenantConfigDtoEnableSwitchType {
@@ -21776,7 +21877,7 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::AddDepartmentMembersReqDtoDepartmentIdType,
+            ::std::option::Option<super::AddDepartmentMembersReqDtoDepartmentIdType>,
             ::std::string::String,
         >,
         organization_code: ::std::result::Result<
@@ -21797,9 +21898,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::add_department_members_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
@@ -21825,7 +21924,7 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::AddDepartmentMembersReqDtoDepartmentIdType,
+                ::std::option::Option<super::AddDepartmentMembersReqDtoDepartmentIdType>,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -21977,7 +22076,9 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::AddTenantDepartmentMembersReqDtoDepartmentIdType,
+            ::std::option::Option<
+                super::AddTenantDepartmentMembersReqDtoDepartmentIdType,
+            >,
             ::std::string::String,
         >,
         link_user_ids: ::std::result::Result<
@@ -22002,9 +22103,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::add_tenant_department_members_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 link_user_ids: Ok(Default::default()),
                 member_ids: Ok(Default::default()),
                 organization_code: Err(
@@ -22031,7 +22130,9 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::AddTenantDepartmentMembersReqDtoDepartmentIdType,
+                ::std::option::Option<
+                    super::AddTenantDepartmentMembersReqDtoDepartmentIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -22201,7 +22302,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        custom_css_enabled: ::std::result::Result<bool, ::std::string::String>,
+        custom_css_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         custom_loading_image: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -22213,13 +22317,25 @@ pub mod builder {
             ::std::string::String,
         >,
         guard_version: ::std::result::Result<
-            super::ApplicationBrandingConfigInputDtoGuardVersion,
+            ::std::option::Option<super::ApplicationBrandingConfigInputDtoGuardVersion>,
             ::std::string::String,
         >,
-        show_change_language_button: ::std::result::Result<bool, ::std::string::String>,
-        show_enterprise_connections: ::std::result::Result<bool, ::std::string::String>,
-        show_forget_password_button: ::std::result::Result<bool, ::std::string::String>,
-        show_social_connections: ::std::result::Result<bool, ::std::string::String>,
+        show_change_language_button: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        show_enterprise_connections: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        show_forget_password_button: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        show_social_connections: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-applications"))]
     impl ::std::default::Default for ApplicationBrandingConfigInputDto {
@@ -22230,13 +22346,11 @@ pub mod builder {
                 custom_css_enabled: Ok(Default::default()),
                 custom_loading_image: Ok(Default::default()),
                 default_language: Ok(Default::default()),
-                guard_version: Ok(
-                    super::defaults::application_branding_config_input_dto_guard_version(),
-                ),
+                guard_version: Ok(Default::default()),
                 show_change_language_button: Ok(Default::default()),
-                show_enterprise_connections: Ok(super::defaults::default_bool::<true>()),
-                show_forget_password_button: Ok(super::defaults::default_bool::<true>()),
-                show_social_connections: Ok(super::defaults::default_bool::<true>()),
+                show_enterprise_connections: Ok(Default::default()),
+                show_forget_password_button: Ok(Default::default()),
+                show_social_connections: Ok(Default::default()),
             }
         }
     }
@@ -22268,7 +22382,7 @@ pub mod builder {
         }
         pub fn custom_css_enabled<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.custom_css_enabled = value
@@ -22313,7 +22427,9 @@ pub mod builder {
         pub fn guard_version<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::ApplicationBrandingConfigInputDtoGuardVersion,
+                ::std::option::Option<
+                    super::ApplicationBrandingConfigInputDtoGuardVersion,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -22326,7 +22442,7 @@ pub mod builder {
         }
         pub fn show_change_language_button<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_change_language_button = value
@@ -22340,7 +22456,7 @@ pub mod builder {
         }
         pub fn show_enterprise_connections<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_enterprise_connections = value
@@ -22354,7 +22470,7 @@ pub mod builder {
         }
         pub fn show_forget_password_button<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_forget_password_button = value
@@ -22368,7 +22484,7 @@ pub mod builder {
         }
         pub fn show_social_connections<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.show_social_connections = value
@@ -22621,7 +22737,10 @@ pub mod builder {
             ::std::option::Option<super::ApplicationDefaultLoginMethodInput>,
             ::std::string::String,
         >,
-        enabled_all_ext_idp_conns: ::std::result::Result<bool, ::std::string::String>,
+        enabled_all_ext_idp_conns: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         enabled_basic_login_methods: ::std::result::Result<
             ::std::vec::Vec<
                 super::ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
@@ -22633,7 +22752,7 @@ pub mod builder {
             ::std::string::String,
         >,
         merge_login_and_register_page: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
         show_authorization_page: ::std::result::Result<bool, ::std::string::String>,
@@ -22644,9 +22763,7 @@ pub mod builder {
             Self {
                 default_login_method: Ok(Default::default()),
                 enabled_all_ext_idp_conns: Ok(Default::default()),
-                enabled_basic_login_methods: Ok(
-                    super::defaults::application_login_config_input_dto_enabled_basic_login_methods(),
-                ),
+                enabled_basic_login_methods: Ok(Default::default()),
                 enabled_ext_idp_conn_ids: Ok(Default::default()),
                 merge_login_and_register_page: Ok(Default::default()),
                 show_authorization_page: Err(
@@ -22675,7 +22792,7 @@ pub mod builder {
         }
         pub fn enabled_all_ext_idp_conns<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.enabled_all_ext_idp_conns = value
@@ -22723,7 +22840,7 @@ pub mod builder {
         }
         pub fn merge_login_and_register_page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.merge_login_and_register_page = value
@@ -22863,7 +22980,10 @@ pub mod builder {
             super::ApplicationPermissionRecordItemEffect,
             ::std::string::String,
         >,
-        inherit_by_children: ::std::result::Result<bool, ::std::string::String>,
+        inherit_by_children: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         namespace_code: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -22882,7 +23002,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 effect: Err("no value supplied for effect".to_string()),
-                inherit_by_children: Ok(super::defaults::default_bool::<true>()),
+                inherit_by_children: Ok(Default::default()),
                 namespace_code: Ok(Default::default()),
                 target_identifier: Err(
                     "no value supplied for target_identifier".to_string(),
@@ -22905,7 +23025,7 @@ pub mod builder {
         }
         pub fn inherit_by_children<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.inherit_by_children = value
@@ -23067,6 +23187,138 @@ pub mod builder {
             Self {
                 default_register_method: Ok(value.default_register_method),
                 enabled_basic_register_methods: Ok(value.enabled_basic_register_methods),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    #[derive(Clone, Debug)]
+    pub struct ApprovalBatchProcessReq {
+        is_agreed: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        numbers: ::std::result::Result<::std::vec::Vec<f64>, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::default::Default for ApprovalBatchProcessReq {
+        fn default() -> Self {
+            Self {
+                is_agreed: Ok(Default::default()),
+                numbers: Err("no value supplied for numbers".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ApprovalBatchProcessReq {
+        pub fn is_agreed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_agreed = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_agreed: {e}")
+                });
+            self
+        }
+        pub fn numbers<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.numbers = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for numbers: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::convert::TryFrom<ApprovalBatchProcessReq>
+    for super::ApprovalBatchProcessReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApprovalBatchProcessReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                is_agreed: value.is_agreed?,
+                numbers: value.numbers?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::convert::From<super::ApprovalBatchProcessReq>
+    for ApprovalBatchProcessReq {
+        fn from(value: super::ApprovalBatchProcessReq) -> Self {
+            Self {
+                is_agreed: Ok(value.is_agreed),
+                numbers: Ok(value.numbers),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    #[derive(Clone, Debug)]
+    pub struct ApprovalProcessReq {
+        is_agreed: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        number: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::default::Default for ApprovalProcessReq {
+        fn default() -> Self {
+            Self {
+                is_agreed: Ok(Default::default()),
+                number: Err("no value supplied for number".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ApprovalProcessReq {
+        pub fn is_agreed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_agreed = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_agreed: {e}")
+                });
+            self
+        }
+        pub fn number<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.number = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for number: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::convert::TryFrom<ApprovalProcessReq> for super::ApprovalProcessReq {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ApprovalProcessReq,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                is_agreed: value.is_agreed?,
+                number: value.number?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-approvals"))]
+    impl ::std::convert::From<super::ApprovalProcessReq> for ApprovalProcessReq {
+        fn from(value: super::ApprovalProcessReq) -> Self {
+            Self {
+                is_agreed: Ok(value.is_agreed),
+                number: Ok(value.number),
             }
         }
     }
@@ -23841,6 +24093,52 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-roles-groups"))]
     #[derive(Clone, Debug)]
+    pub struct CheckRoleMutualExclusionReqDto {
+        roles: ::std::result::Result<
+            ::std::vec::Vec<super::RoleCodeDto>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-roles-groups"))]
+    impl ::std::default::Default for CheckRoleMutualExclusionReqDto {
+        fn default() -> Self {
+            Self {
+                roles: Err("no value supplied for roles".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-roles-groups"))]
+    impl CheckRoleMutualExclusionReqDto {
+        pub fn roles<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::RoleCodeDto>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.roles = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for roles: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-roles-groups"))]
+    impl ::std::convert::TryFrom<CheckRoleMutualExclusionReqDto>
+    for super::CheckRoleMutualExclusionReqDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CheckRoleMutualExclusionReqDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { roles: value.roles? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-roles-groups"))]
+    impl ::std::convert::From<super::CheckRoleMutualExclusionReqDto>
+    for CheckRoleMutualExclusionReqDto {
+        fn from(value: super::CheckRoleMutualExclusionReqDto) -> Self {
+            Self { roles: Ok(value.roles) }
+        }
+    }
+    #[cfg(any(feature = "mgmt-roles-groups"))]
+    #[derive(Clone, Debug)]
     pub struct CheckRoleParamsDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<
@@ -24066,6 +24364,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateAdminRoleDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-roles-groups"))]
@@ -24073,6 +24375,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
             }
         }
@@ -24087,6 +24390,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn name<T>(mut self, value: T) -> Self
@@ -24108,6 +24423,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
             })
         }
@@ -24117,6 +24433,7 @@ pub mod builder {
         fn from(value: super::CreateAdminRoleDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
             }
         }
@@ -24138,7 +24455,7 @@ pub mod builder {
         >,
         app_name: ::std::result::Result<::std::string::String, ::std::string::String>,
         app_type: ::std::result::Result<
-            super::CreateApplicationDtoAppType,
+            ::std::option::Option<super::CreateApplicationDtoAppType>,
             ::std::string::String,
         >,
         branding_config: ::std::result::Result<
@@ -24149,7 +24466,10 @@ pub mod builder {
             ::std::option::Option<super::CasIdPConfig>,
             ::std::string::String,
         >,
-        cas_provider_enabled: ::std::result::Result<bool, ::std::string::String>,
+        cas_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         default_protocol: ::std::result::Result<
             ::std::option::Option<super::CreateApplicationDtoDefaultProtocol>,
             ::std::string::String,
@@ -24170,8 +24490,14 @@ pub mod builder {
             ::std::option::Option<super::OauthIdpConfig>,
             ::std::string::String,
         >,
-        oauth_provider_enabled: ::std::result::Result<bool, ::std::string::String>,
-        oidc_config: ::std::result::Result<super::OidcConfig, ::std::string::String>,
+        oauth_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        oidc_config: ::std::result::Result<
+            ::std::option::Option<super::OidcConfig>,
+            ::std::string::String,
+        >,
         redirect_uris: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
@@ -24180,8 +24506,14 @@ pub mod builder {
             ::std::option::Option<super::ApplicationRegisterConfigInputDto>,
             ::std::string::String,
         >,
-        saml_config: ::std::result::Result<super::SamlIdpConfig, ::std::string::String>,
-        saml_provider_enabled: ::std::result::Result<bool, ::std::string::String>,
+        saml_config: ::std::result::Result<
+            ::std::option::Option<super::SamlIdpConfig>,
+            ::std::string::String,
+        >,
+        saml_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         sso_enabled: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -24203,7 +24535,7 @@ pub mod builder {
                 app_identifier: Ok(Default::default()),
                 app_logo: Ok(Default::default()),
                 app_name: Err("no value supplied for app_name".to_string()),
-                app_type: Ok(super::defaults::create_application_dto_app_type()),
+                app_type: Ok(Default::default()),
                 branding_config: Ok(Default::default()),
                 cas_config: Ok(Default::default()),
                 cas_provider_enabled: Ok(Default::default()),
@@ -24213,10 +24545,10 @@ pub mod builder {
                 logout_redirect_uris: Ok(Default::default()),
                 oauth_config: Ok(Default::default()),
                 oauth_provider_enabled: Ok(Default::default()),
-                oidc_config: Ok(super::defaults::create_application_dto_oidc_config()),
+                oidc_config: Ok(Default::default()),
                 redirect_uris: Ok(Default::default()),
                 register_config: Ok(Default::default()),
-                saml_config: Ok(super::defaults::create_application_dto_saml_config()),
+                saml_config: Ok(Default::default()),
                 saml_provider_enabled: Ok(Default::default()),
                 sso_enabled: Ok(Default::default()),
                 template: Ok(Default::default()),
@@ -24276,7 +24608,9 @@ pub mod builder {
         }
         pub fn app_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateApplicationDtoAppType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateApplicationDtoAppType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.app_type = value
@@ -24314,7 +24648,7 @@ pub mod builder {
         }
         pub fn cas_provider_enabled<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.cas_provider_enabled = value
@@ -24394,7 +24728,7 @@ pub mod builder {
         }
         pub fn oauth_provider_enabled<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.oauth_provider_enabled = value
@@ -24408,7 +24742,7 @@ pub mod builder {
         }
         pub fn oidc_config<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::OidcConfig>,
+            T: ::std::convert::TryInto<::std::option::Option<super::OidcConfig>>,
             T::Error: ::std::fmt::Display,
         {
             self.oidc_config = value
@@ -24446,7 +24780,7 @@ pub mod builder {
         }
         pub fn saml_config<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::SamlIdpConfig>,
+            T: ::std::convert::TryInto<::std::option::Option<super::SamlIdpConfig>>,
             T::Error: ::std::fmt::Display,
         {
             self.saml_config = value
@@ -24458,7 +24792,7 @@ pub mod builder {
         }
         pub fn saml_provider_enabled<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.saml_provider_enabled = value
@@ -24766,7 +25100,11 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::CreateDepartmentReqDtoDepartmentIdType,
+            ::std::option::Option<super::CreateDepartmentReqDtoDepartmentIdType>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         i18n: ::std::result::Result<
@@ -24809,9 +25147,8 @@ pub mod builder {
             Self {
                 code: Ok(Default::default()),
                 custom_data: Ok(Default::default()),
-                department_id_type: Ok(
-                    super::defaults::create_department_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
+                description: Ok(Default::default()),
                 i18n: Ok(Default::default()),
                 is_virtual_node: Ok(Default::default()),
                 metadata: Err("no value supplied for metadata".to_string()),
@@ -24856,7 +25193,9 @@ pub mod builder {
         }
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateDepartmentReqDtoDepartmentIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateDepartmentReqDtoDepartmentIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.department_id_type = value
@@ -24865,6 +25204,18 @@ pub mod builder {
                     format!(
                         "error converting supplied value for department_id_type: {e}"
                     )
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -24990,6 +25341,7 @@ pub mod builder {
                 code: value.code?,
                 custom_data: value.custom_data?,
                 department_id_type: value.department_id_type?,
+                description: value.description?,
                 i18n: value.i18n?,
                 is_virtual_node: value.is_virtual_node?,
                 metadata: value.metadata?,
@@ -25009,6 +25361,7 @@ pub mod builder {
                 code: Ok(value.code),
                 custom_data: Ok(value.custom_data),
                 department_id_type: Ok(value.department_id_type),
+                description: Ok(value.description),
                 i18n: Ok(value.i18n),
                 is_virtual_node: Ok(value.is_virtual_node),
                 metadata: Ok(value.metadata),
@@ -25429,7 +25782,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -25473,7 +25826,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -25860,7 +26213,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateOrUpdateGroupReqDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         type_: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -25889,7 +26242,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -25950,6 +26303,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-organizations"))]
     #[derive(Clone, Debug)]
     pub struct CreateOrganizationReqDto {
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         i18n: ::std::result::Result<
             ::std::option::Option<super::OrganizationNameI18nDto>,
             ::std::string::String,
@@ -25983,6 +26340,7 @@ pub mod builder {
     impl ::std::default::Default for CreateOrganizationReqDto {
         fn default() -> Self {
             Self {
+                description: Ok(Default::default()),
                 i18n: Ok(Default::default()),
                 metadata: Err("no value supplied for metadata".to_string()),
                 open_department_id: Ok(Default::default()),
@@ -25999,6 +26357,18 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-organizations"))]
     impl CreateOrganizationReqDto {
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn i18n<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -26096,6 +26466,7 @@ pub mod builder {
             value: CreateOrganizationReqDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                description: value.description?,
                 i18n: value.i18n?,
                 metadata: value.metadata?,
                 open_department_id: value.open_department_id?,
@@ -26111,6 +26482,7 @@ pub mod builder {
     for CreateOrganizationReqDto {
         fn from(value: super::CreateOrganizationReqDto) -> Self {
             Self {
+                description: Ok(value.description),
                 i18n: Ok(value.i18n),
                 metadata: Ok(value.metadata),
                 open_department_id: Ok(value.open_department_id),
@@ -26129,6 +26501,14 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     #[cfg(any(feature = "mgmt-organizations", feature = "mgmt-public-accounts"))]
@@ -26137,6 +26517,8 @@ pub mod builder {
             Self {
                 code: Err("no value supplied for code".to_string()),
                 department_id_list: Ok(Default::default()),
+                description: Ok(Default::default()),
+                id: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
             }
         }
@@ -26167,6 +26549,28 @@ pub mod builder {
                 });
             self
         }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -26187,6 +26591,8 @@ pub mod builder {
             Ok(Self {
                 code: value.code?,
                 department_id_list: value.department_id_list?,
+                description: value.description?,
+                id: value.id?,
                 name: value.name?,
             })
         }
@@ -26197,6 +26603,8 @@ pub mod builder {
             Self {
                 code: Ok(value.code),
                 department_id_list: Ok(value.department_id_list),
+                description: Ok(value.description),
+                id: Ok(value.id),
                 name: Ok(value.name),
             }
         }
@@ -26322,18 +26730,26 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-public-accounts"))]
     #[derive(Clone, Debug)]
     pub struct CreatePublicAccountOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
-        department_id_type: ::std::result::Result<
-            super::CreatePublicAccountOptionsDtoDepartmentIdType,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        keep_password: ::std::result::Result<bool, ::std::string::String>,
+        department_id_type: ::std::result::Result<
+            ::std::option::Option<super::CreatePublicAccountOptionsDtoDepartmentIdType>,
+            ::std::string::String,
+        >,
+        keep_password: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         password_encrypt_type: ::std::result::Result<
-            super::CreatePublicAccountOptionsDtoPasswordEncryptType,
+            ::std::option::Option<
+                super::CreatePublicAccountOptionsDtoPasswordEncryptType,
+            >,
             ::std::string::String,
         >,
         reset_password_on_first_login: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
         send_notification: ::std::result::Result<
@@ -26346,13 +26762,9 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 auto_generate_password: Ok(Default::default()),
-                department_id_type: Ok(
-                    super::defaults::create_public_account_options_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 keep_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::create_public_account_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_first_login: Ok(Default::default()),
                 send_notification: Ok(Default::default()),
             }
@@ -26362,7 +26774,7 @@ pub mod builder {
     impl CreatePublicAccountOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -26377,7 +26789,9 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::CreatePublicAccountOptionsDtoDepartmentIdType,
+                ::std::option::Option<
+                    super::CreatePublicAccountOptionsDtoDepartmentIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -26392,7 +26806,7 @@ pub mod builder {
         }
         pub fn keep_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.keep_password = value
@@ -26405,7 +26819,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::CreatePublicAccountOptionsDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::CreatePublicAccountOptionsDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -26420,7 +26836,7 @@ pub mod builder {
         }
         pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_first_login = value
@@ -26613,7 +27029,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::CreatePublicAccountReqDtoGender,
+            ::std::option::Option<super::CreatePublicAccountReqDtoGender>,
             ::std::string::String,
         >,
         given_name: ::std::result::Result<
@@ -26693,7 +27109,7 @@ pub mod builder {
             ::std::string::String,
         >,
         status: ::std::result::Result<
-            super::CreatePublicAccountReqDtoStatus,
+            ::std::option::Option<super::CreatePublicAccountReqDtoStatus>,
             ::std::string::String,
         >,
         street_address: ::std::result::Result<
@@ -26777,7 +27193,7 @@ pub mod builder {
                 external_id: Ok(Default::default()),
                 family_name: Ok(Default::default()),
                 formatted: Ok(Default::default()),
-                gender: Ok(super::defaults::create_public_account_req_dto_gender()),
+                gender: Ok(Default::default()),
                 given_name: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
                 locale: Ok(Default::default()),
@@ -26797,7 +27213,7 @@ pub mod builder {
                 province: Ok(Default::default()),
                 region: Ok(Default::default()),
                 salt: Ok(Default::default()),
-                status: Ok(super::defaults::create_public_account_req_dto_status()),
+                status: Ok(Default::default()),
                 street_address: Ok(Default::default()),
                 username: Ok(Default::default()),
                 website: Ok(Default::default()),
@@ -26973,7 +27389,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreatePublicAccountReqDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreatePublicAccountReqDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -27205,7 +27623,9 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreatePublicAccountReqDtoStatus>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreatePublicAccountReqDtoStatus>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -27363,6 +27783,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct CreateRoleDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         disable_time: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -27371,16 +27795,20 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-roles-groups"))]
     impl ::std::default::Default for CreateRoleDto {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 disable_time: Ok(Default::default()),
                 name: Ok(Default::default()),
-                namespace: Ok(super::defaults::create_role_dto_namespace()),
+                namespace: Ok(Default::default()),
             }
         }
     }
@@ -27394,6 +27822,18 @@ pub mod builder {
             self.code = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
             self
         }
         pub fn disable_time<T>(mut self, value: T) -> Self
@@ -27420,7 +27860,7 @@ pub mod builder {
         }
         pub fn namespace<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.namespace = value
@@ -27439,6 +27879,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 disable_time: value.disable_time?,
                 name: value.name?,
                 namespace: value.namespace?,
@@ -27450,6 +27891,7 @@ pub mod builder {
         fn from(value: super::CreateRoleDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 disable_time: Ok(value.disable_time),
                 name: Ok(value.name),
                 namespace: Ok(value.namespace),
@@ -27713,7 +28155,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-tenants"))]
     #[derive(Clone, Debug)]
     pub struct CreateTenantCooperatorDto {
-        api_authorized: ::std::result::Result<bool, ::std::string::String>,
+        api_authorized: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         policies: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
@@ -27744,7 +28189,7 @@ pub mod builder {
     impl CreateTenantCooperatorDto {
         pub fn api_authorized<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.api_authorized = value
@@ -27847,6 +28292,10 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         enterprise_domains: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
@@ -27883,6 +28332,7 @@ pub mod builder {
             Self {
                 admin_amount: Ok(Default::default()),
                 app_ids: Err("no value supplied for app_ids".to_string()),
+                description: Ok(Default::default()),
                 enterprise_domains: Ok(Default::default()),
                 expire_time: Ok(Default::default()),
                 logo: Ok(Default::default()),
@@ -27917,6 +28367,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for app_ids: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -28024,6 +28486,7 @@ pub mod builder {
             Ok(Self {
                 admin_amount: value.admin_amount?,
                 app_ids: value.app_ids?,
+                description: value.description?,
                 enterprise_domains: value.enterprise_domains?,
                 expire_time: value.expire_time?,
                 logo: value.logo?,
@@ -28041,6 +28504,7 @@ pub mod builder {
             Self {
                 admin_amount: Ok(value.admin_amount),
                 app_ids: Ok(value.app_ids),
+                description: Ok(value.description),
                 enterprise_domains: Ok(value.enterprise_domains),
                 expire_time: Ok(value.expire_time),
                 logo: Ok(value.logo),
@@ -28054,15 +28518,248 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-tenants"))]
     #[derive(Clone, Debug)]
+    pub struct CreateTenantEnterpriseCertificationBodyDto {
+        bank_reserved_phone: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        business_license: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        business_name: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        business_registration_name: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        legal_representative_name: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        national_identification_number: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        personal_bank_card_number: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        tenant_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        unified_social_credit: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::default::Default for CreateTenantEnterpriseCertificationBodyDto {
+        fn default() -> Self {
+            Self {
+                bank_reserved_phone: Err(
+                    "no value supplied for bank_reserved_phone".to_string(),
+                ),
+                business_license: Err(
+                    "no value supplied for business_license".to_string(),
+                ),
+                business_name: Err("no value supplied for business_name".to_string()),
+                business_registration_name: Err(
+                    "no value supplied for business_registration_name".to_string(),
+                ),
+                legal_representative_name: Err(
+                    "no value supplied for legal_representative_name".to_string(),
+                ),
+                national_identification_number: Err(
+                    "no value supplied for national_identification_number".to_string(),
+                ),
+                personal_bank_card_number: Err(
+                    "no value supplied for personal_bank_card_number".to_string(),
+                ),
+                tenant_id: Err("no value supplied for tenant_id".to_string()),
+                unified_social_credit: Err(
+                    "no value supplied for unified_social_credit".to_string(),
+                ),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl CreateTenantEnterpriseCertificationBodyDto {
+        pub fn bank_reserved_phone<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.bank_reserved_phone = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for bank_reserved_phone: {e}"
+                    )
+                });
+            self
+        }
+        pub fn business_license<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_license = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for business_license: {e}")
+                });
+            self
+        }
+        pub fn business_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for business_name: {e}")
+                });
+            self
+        }
+        pub fn business_registration_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.business_registration_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for business_registration_name: {e}"
+                    )
+                });
+            self
+        }
+        pub fn legal_representative_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.legal_representative_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for legal_representative_name: {e}"
+                    )
+                });
+            self
+        }
+        pub fn national_identification_number<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.national_identification_number = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for national_identification_number: {e}"
+                    )
+                });
+            self
+        }
+        pub fn personal_bank_card_number<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.personal_bank_card_number = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for personal_bank_card_number: {e}"
+                    )
+                });
+            self
+        }
+        pub fn tenant_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tenant_id: {e}")
+                });
+            self
+        }
+        pub fn unified_social_credit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.unified_social_credit = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for unified_social_credit: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::convert::TryFrom<CreateTenantEnterpriseCertificationBodyDto>
+    for super::CreateTenantEnterpriseCertificationBodyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: CreateTenantEnterpriseCertificationBodyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                bank_reserved_phone: value.bank_reserved_phone?,
+                business_license: value.business_license?,
+                business_name: value.business_name?,
+                business_registration_name: value.business_registration_name?,
+                legal_representative_name: value.legal_representative_name?,
+                national_identification_number: value.national_identification_number?,
+                personal_bank_card_number: value.personal_bank_card_number?,
+                tenant_id: value.tenant_id?,
+                unified_social_credit: value.unified_social_credit?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::convert::From<super::CreateTenantEnterpriseCertificationBodyDto>
+    for CreateTenantEnterpriseCertificationBodyDto {
+        fn from(value: super::CreateTenantEnterpriseCertificationBodyDto) -> Self {
+            Self {
+                bank_reserved_phone: Ok(value.bank_reserved_phone),
+                business_license: Ok(value.business_license),
+                business_name: Ok(value.business_name),
+                business_registration_name: Ok(value.business_registration_name),
+                legal_representative_name: Ok(value.legal_representative_name),
+                national_identification_number: Ok(value.national_identification_number),
+                personal_bank_card_number: Ok(value.personal_bank_card_number),
+                tenant_id: Ok(value.tenant_id),
+                unified_social_credit: Ok(value.unified_social_credit),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    #[derive(Clone, Debug)]
     pub struct CreateTenantUserOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
-        keep_password: ::std::result::Result<bool, ::std::string::String>,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        keep_password: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         password_encrypt_type: ::std::result::Result<
-            super::CreateTenantUserOptionsDtoPasswordEncryptType,
+            ::std::option::Option<super::CreateTenantUserOptionsDtoPasswordEncryptType>,
             ::std::string::String,
         >,
         reset_password_on_first_login: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
     }
@@ -28072,9 +28769,7 @@ pub mod builder {
             Self {
                 auto_generate_password: Ok(Default::default()),
                 keep_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::create_tenant_user_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_first_login: Ok(Default::default()),
             }
         }
@@ -28083,7 +28778,7 @@ pub mod builder {
     impl CreateTenantUserOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -28097,7 +28792,7 @@ pub mod builder {
         }
         pub fn keep_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.keep_password = value
@@ -28110,7 +28805,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::CreateTenantUserOptionsDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::CreateTenantUserOptionsDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -28125,7 +28822,7 @@ pub mod builder {
         }
         pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_first_login = value
@@ -28783,7 +29480,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::CreateUserInfoDtoGender,
+            ::std::option::Option<super::CreateUserInfoDtoGender>,
             ::std::string::String,
         >,
         given_name: ::std::result::Result<
@@ -28867,7 +29564,7 @@ pub mod builder {
             ::std::string::String,
         >,
         status: ::std::result::Result<
-            super::CreateUserInfoDtoStatus,
+            ::std::option::Option<super::CreateUserInfoDtoStatus>,
             ::std::string::String,
         >,
         street_address: ::std::result::Result<
@@ -28957,7 +29654,7 @@ pub mod builder {
                 external_id: Ok(Default::default()),
                 family_name: Ok(Default::default()),
                 formatted: Ok(Default::default()),
-                gender: Ok(super::defaults::create_user_info_dto_gender()),
+                gender: Ok(Default::default()),
                 given_name: Ok(Default::default()),
                 identities: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
@@ -28978,7 +29675,7 @@ pub mod builder {
                 province: Ok(Default::default()),
                 region: Ok(Default::default()),
                 salt: Ok(Default::default()),
-                status: Ok(super::defaults::create_user_info_dto_status()),
+                status: Ok(Default::default()),
                 street_address: Ok(Default::default()),
                 tenant_ids: Ok(Default::default()),
                 username: Ok(Default::default()),
@@ -29155,7 +29852,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateUserInfoDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateUserInfoDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -29397,7 +30096,9 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateUserInfoDtoStatus>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateUserInfoDtoStatus>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -29568,18 +30269,24 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
     pub struct CreateUserOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
-        department_id_type: ::std::result::Result<
-            super::CreateUserOptionsDtoDepartmentIdType,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        keep_password: ::std::result::Result<bool, ::std::string::String>,
+        department_id_type: ::std::result::Result<
+            ::std::option::Option<super::CreateUserOptionsDtoDepartmentIdType>,
+            ::std::string::String,
+        >,
+        keep_password: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         password_encrypt_type: ::std::result::Result<
-            super::CreateUserOptionsDtoPasswordEncryptType,
+            ::std::option::Option<super::CreateUserOptionsDtoPasswordEncryptType>,
             ::std::string::String,
         >,
         reset_password_on_first_login: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
         send_notification: ::std::result::Result<
@@ -29592,13 +30299,9 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 auto_generate_password: Ok(Default::default()),
-                department_id_type: Ok(
-                    super::defaults::create_user_options_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 keep_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::create_user_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_first_login: Ok(Default::default()),
                 send_notification: Ok(Default::default()),
             }
@@ -29608,7 +30311,7 @@ pub mod builder {
     impl CreateUserOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -29622,7 +30325,9 @@ pub mod builder {
         }
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateUserOptionsDtoDepartmentIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateUserOptionsDtoDepartmentIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.department_id_type = value
@@ -29636,7 +30341,7 @@ pub mod builder {
         }
         pub fn keep_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.keep_password = value
@@ -29648,7 +30353,9 @@ pub mod builder {
         }
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::CreateUserOptionsDtoPasswordEncryptType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::CreateUserOptionsDtoPasswordEncryptType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.password_encrypt_type = value
@@ -29662,7 +30369,7 @@ pub mod builder {
         }
         pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_first_login = value
@@ -30161,7 +30868,7 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::DeleteDepartmentReqDtoDepartmentIdType,
+            ::std::option::Option<super::DeleteDepartmentReqDtoDepartmentIdType>,
             ::std::string::String,
         >,
         organization_code: ::std::result::Result<
@@ -30178,9 +30885,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::delete_department_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
@@ -30204,7 +30909,9 @@ pub mod builder {
         }
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::DeleteDepartmentReqDtoDepartmentIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::DeleteDepartmentReqDtoDepartmentIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.department_id_type = value
@@ -30275,7 +30982,9 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+            ::std::option::Option<
+                super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+            >,
             ::std::string::String,
         >,
         organization_code: ::std::result::Result<
@@ -30289,9 +30998,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::delete_department_sync_relation_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
@@ -30316,7 +31023,9 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+                ::std::option::Option<
+                    super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -30559,12 +31268,12 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct DeleteMultipleTenantAdminBodyDto {
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::default::Default for DeleteMultipleTenantAdminBodyDto {
         fn default() -> Self {
             Self {
@@ -30572,7 +31281,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl DeleteMultipleTenantAdminBodyDto {
         pub fn user_id<T>(mut self, value: T) -> Self
         where
@@ -30587,7 +31296,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::TryFrom<DeleteMultipleTenantAdminBodyDto>
     for super::DeleteMultipleTenantAdminBodyDto {
         type Error = super::error::ConversionError;
@@ -30597,7 +31306,7 @@ pub mod builder {
             Ok(Self { user_id: value.user_id? })
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::From<super::DeleteMultipleTenantAdminBodyDto>
     for DeleteMultipleTenantAdminBodyDto {
         fn from(value: super::DeleteMultipleTenantAdminBodyDto) -> Self {
@@ -30754,7 +31463,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct DeletePublicAccountsBatchOptionsDto {
         user_id_type: ::std::result::Result<
-            super::DeletePublicAccountsBatchOptionsDtoUserIdType,
+            ::std::option::Option<super::DeletePublicAccountsBatchOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -30762,9 +31471,7 @@ pub mod builder {
     impl ::std::default::Default for DeletePublicAccountsBatchOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::delete_public_accounts_batch_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -30773,7 +31480,9 @@ pub mod builder {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::DeletePublicAccountsBatchOptionsDtoUserIdType,
+                ::std::option::Option<
+                    super::DeletePublicAccountsBatchOptionsDtoUserIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -30863,14 +31572,17 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
-        namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-roles-groups"))]
     impl ::std::default::Default for DeleteRoleDto {
         fn default() -> Self {
             Self {
                 code_list: Err("no value supplied for code_list".to_string()),
-                namespace: Ok(super::defaults::delete_role_dto_namespace()),
+                namespace: Ok(Default::default()),
             }
         }
     }
@@ -30890,7 +31602,7 @@ pub mod builder {
         }
         pub fn namespace<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.namespace = value
@@ -30922,12 +31634,12 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct DeleteTenantCooperatorBodyDto {
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::default::Default for DeleteTenantCooperatorBodyDto {
         fn default() -> Self {
             Self {
@@ -30935,7 +31647,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl DeleteTenantCooperatorBodyDto {
         pub fn user_id<T>(mut self, value: T) -> Self
         where
@@ -30950,7 +31662,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::TryFrom<DeleteTenantCooperatorBodyDto>
     for super::DeleteTenantCooperatorBodyDto {
         type Error = super::error::ConversionError;
@@ -30960,7 +31672,7 @@ pub mod builder {
             Ok(Self { user_id: value.user_id? })
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::From<super::DeleteTenantCooperatorBodyDto>
     for DeleteTenantCooperatorBodyDto {
         fn from(value: super::DeleteTenantCooperatorBodyDto) -> Self {
@@ -31012,6 +31724,47 @@ pub mod builder {
             Self {
                 tenant_id: Ok(value.tenant_id),
             }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    #[derive(Clone, Debug)]
+    pub struct DeleteTerminalDto {
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::default::Default for DeleteTerminalDto {
+        fn default() -> Self {
+            Self {
+                id: Err("no value supplied for id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl DeleteTerminalDto {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::TryFrom<DeleteTerminalDto> for super::DeleteTerminalDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DeleteTerminalDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { id: value.id? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::From<super::DeleteTerminalDto> for DeleteTerminalDto {
+        fn from(value: super::DeleteTerminalDto) -> Self {
+            Self { id: Ok(value.id) }
         }
     }
     #[cfg(any(feature = "mgmt-users"))]
@@ -31082,7 +31835,7 @@ pub mod builder {
         provider: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_id_type: ::std::result::Result<
-            super::DeleteUserSyncRelationReqDtoUserIdType,
+            ::std::option::Option<super::DeleteUserSyncRelationReqDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -31092,9 +31845,7 @@ pub mod builder {
             Self {
                 provider: Err("no value supplied for provider".to_string()),
                 user_id: Err("no value supplied for user_id".to_string()),
-                user_id_type: Ok(
-                    super::defaults::delete_user_sync_relation_req_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -31126,7 +31877,9 @@ pub mod builder {
         }
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::DeleteUserSyncRelationReqDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::DeleteUserSyncRelationReqDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -31237,7 +31990,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct DeleteUsersBatchOptionsDto {
         user_id_type: ::std::result::Result<
-            super::DeleteUsersBatchOptionsDtoUserIdType,
+            ::std::option::Option<super::DeleteUsersBatchOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -31245,9 +31998,7 @@ pub mod builder {
     impl ::std::default::Default for DeleteUsersBatchOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::delete_users_batch_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -31255,7 +32006,9 @@ pub mod builder {
     impl DeleteUsersBatchOptionsDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::DeleteUsersBatchOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::DeleteUsersBatchOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -31285,77 +32038,6 @@ pub mod builder {
             Self {
                 user_id_type: Ok(value.user_id_type),
             }
-        }
-    }
-    #[cfg(
-        any(
-            feature = "mgmt-users",
-            feature = "mgmt-organizations",
-            feature = "mgmt-public-accounts"
-        )
-    )]
-    #[derive(Clone, Debug)]
-    pub struct DepartmentI18nDto {
-        name: ::std::result::Result<super::LangObject, ::std::string::String>,
-    }
-    #[cfg(
-        any(
-            feature = "mgmt-users",
-            feature = "mgmt-organizations",
-            feature = "mgmt-public-accounts"
-        )
-    )]
-    impl ::std::default::Default for DepartmentI18nDto {
-        fn default() -> Self {
-            Self {
-                name: Err("no value supplied for name".to_string()),
-            }
-        }
-    }
-    #[cfg(
-        any(
-            feature = "mgmt-users",
-            feature = "mgmt-organizations",
-            feature = "mgmt-public-accounts"
-        )
-    )]
-    impl DepartmentI18nDto {
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::LangObject>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-    }
-    #[cfg(
-        any(
-            feature = "mgmt-users",
-            feature = "mgmt-organizations",
-            feature = "mgmt-public-accounts"
-        )
-    )]
-    impl ::std::convert::TryFrom<DepartmentI18nDto> for super::DepartmentI18nDto {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: DepartmentI18nDto,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self { name: value.name? })
-        }
-    }
-    #[cfg(
-        any(
-            feature = "mgmt-users",
-            feature = "mgmt-organizations",
-            feature = "mgmt-public-accounts"
-        )
-    )]
-    impl ::std::convert::From<super::DepartmentI18nDto> for DepartmentI18nDto {
-        fn from(value: super::DepartmentI18nDto) -> Self {
-            Self { name: Ok(value.name) }
         }
     }
     #[cfg(any(feature = "mgmt-organizations"))]
@@ -31587,6 +32269,115 @@ pub mod builder {
             Self {
                 account_ids: Ok(value.account_ids),
                 app_id: Ok(value.app_id),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    #[derive(Clone, Debug)]
+    pub struct GetDepartmentByIdReqDto {
+        app_type_list: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        department_id: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        tenant_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::default::Default for GetDepartmentByIdReqDto {
+        fn default() -> Self {
+            Self {
+                app_type_list: Ok(Default::default()),
+                department_id: Err("no value supplied for department_id".to_string()),
+                tenant_id: Ok(Default::default()),
+                with_custom_data: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl GetDepartmentByIdReqDto {
+        pub fn app_type_list<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_type_list = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_type_list: {e}")
+                });
+            self
+        }
+        pub fn department_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.department_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for department_id: {e}")
+                });
+            self
+        }
+        pub fn tenant_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tenant_id: {e}")
+                });
+            self
+        }
+        pub fn with_custom_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_custom_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_custom_data: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::convert::TryFrom<GetDepartmentByIdReqDto>
+    for super::GetDepartmentByIdReqDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GetDepartmentByIdReqDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_type_list: value.app_type_list?,
+                department_id: value.department_id?,
+                tenant_id: value.tenant_id?,
+                with_custom_data: value.with_custom_data?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::convert::From<super::GetDepartmentByIdReqDto>
+    for GetDepartmentByIdReqDto {
+        fn from(value: super::GetDepartmentByIdReqDto) -> Self {
+            Self {
+                app_type_list: Ok(value.app_type_list),
+                department_id: Ok(value.department_id),
+                tenant_id: Ok(value.tenant_id),
+                with_custom_data: Ok(value.with_custom_data),
             }
         }
     }
@@ -32195,10 +32986,60 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
+    pub struct GetUserEncryptPasswordBatchDto {
+        user_ids: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    impl ::std::default::Default for GetUserEncryptPasswordBatchDto {
+        fn default() -> Self {
+            Self {
+                user_ids: Err("no value supplied for user_ids".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    impl GetUserEncryptPasswordBatchDto {
+        pub fn user_ids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.user_ids = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for user_ids: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    impl ::std::convert::TryFrom<GetUserEncryptPasswordBatchDto>
+    for super::GetUserEncryptPasswordBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GetUserEncryptPasswordBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { user_ids: value.user_ids? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    impl ::std::convert::From<super::GetUserEncryptPasswordBatchDto>
+    for GetUserEncryptPasswordBatchDto {
+        fn from(value: super::GetUserEncryptPasswordBatchDto) -> Self {
+            Self {
+                user_ids: Ok(value.user_ids),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    #[derive(Clone, Debug)]
     pub struct GetUserPasswordCiphertextDto {
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_id_type: ::std::result::Result<
-            super::GetUserPasswordCiphertextDtoUserIdType,
+            ::std::option::Option<super::GetUserPasswordCiphertextDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -32207,9 +33048,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 user_id: Err("no value supplied for user_id".to_string()),
-                user_id_type: Ok(
-                    super::defaults::get_user_password_ciphertext_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -32229,7 +33068,9 @@ pub mod builder {
         }
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::GetUserPasswordCiphertextDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::GetUserPasswordCiphertextDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -32263,11 +33104,83 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    #[derive(Clone)]
+    pub struct GetWechatAccessTokenDto {
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        app_secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl ::std::fmt::Debug for GetWechatAccessTokenDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetWechatAccessTokenDto")
+                .field("app_id", &self.app_id)
+                .field("app_secret", &"[REDACTED]")
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl ::std::default::Default for GetWechatAccessTokenDto {
+        fn default() -> Self {
+            Self {
+                app_id: Err("no value supplied for app_id".to_string()),
+                app_secret: Err("no value supplied for app_secret".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl GetWechatAccessTokenDto {
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+        pub fn app_secret<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_secret = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_secret: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl ::std::convert::TryFrom<GetWechatAccessTokenDto>
+    for super::GetWechatAccessTokenDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: GetWechatAccessTokenDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_id: value.app_id?,
+                app_secret: value.app_secret?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl ::std::convert::From<super::GetWechatAccessTokenDto>
+    for GetWechatAccessTokenDto {
+        fn from(value: super::GetWechatAccessTokenDto) -> Self {
+            Self {
+                app_id: Ok(value.app_id),
+                app_secret: Ok(value.app_secret),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
     pub struct HasAnyRoleOptionsDto {
         user_id_type: ::std::result::Result<
-            super::HasAnyRoleOptionsDtoUserIdType,
+            ::std::option::Option<super::HasAnyRoleOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -32275,9 +33188,7 @@ pub mod builder {
     impl ::std::default::Default for HasAnyRoleOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::has_any_role_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -32285,7 +33196,9 @@ pub mod builder {
     impl HasAnyRoleOptionsDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::HasAnyRoleOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::HasAnyRoleOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -32790,7 +33703,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct KickPublicAccountsOptionsDto {
         user_id_type: ::std::result::Result<
-            super::KickPublicAccountsOptionsDtoUserIdType,
+            ::std::option::Option<super::KickPublicAccountsOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -32798,9 +33711,7 @@ pub mod builder {
     impl ::std::default::Default for KickPublicAccountsOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::kick_public_accounts_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -32808,7 +33719,9 @@ pub mod builder {
     impl KickPublicAccountsOptionsDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::KickPublicAccountsOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::KickPublicAccountsOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -32931,7 +33844,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct KickUsersOptionsDto {
         user_id_type: ::std::result::Result<
-            super::KickUsersOptionsDtoUserIdType,
+            ::std::option::Option<super::KickUsersOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -32939,7 +33852,7 @@ pub mod builder {
     impl ::std::default::Default for KickUsersOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(super::defaults::kick_users_options_dto_user_id_type()),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -32947,7 +33860,9 @@ pub mod builder {
     impl KickUsersOptionsDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::KickUsersOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::KickUsersOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -33254,9 +34169,18 @@ pub mod builder {
             ::std::option::Option<super::PaginationDto>,
             ::std::string::String,
         >,
-        with_custom_data: ::std::result::Result<bool, ::std::string::String>,
-        with_department_ids: ::std::result::Result<bool, ::std::string::String>,
-        with_identities: ::std::result::Result<bool, ::std::string::String>,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_department_ids: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_identities: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-applications"))]
     impl ::std::default::Default for ListApplicationActiveUsersOptionsDto {
@@ -33285,7 +34209,7 @@ pub mod builder {
         }
         pub fn with_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_custom_data = value
@@ -33297,7 +34221,7 @@ pub mod builder {
         }
         pub fn with_department_ids<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_department_ids = value
@@ -33311,7 +34235,7 @@ pub mod builder {
         }
         pub fn with_identities<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_identities = value
@@ -33361,8 +34285,8 @@ pub mod builder {
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<i64, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         target_name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -33379,8 +34303,8 @@ pub mod builder {
                 app_id: Err("no value supplied for app_id".to_string()),
                 effect: Ok(Default::default()),
                 enabled: Ok(Default::default()),
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
                 target_name: Ok(Default::default()),
                 target_type_list: Ok(Default::default()),
             }
@@ -33424,7 +34348,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -33434,7 +34358,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -33639,6 +34563,276 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    #[derive(Clone, Debug)]
+    pub struct ListPostBatchDto {
+        created_after: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        created_before: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        flat_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        keywords: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        metadata_no_field_id: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        post_codes: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        skip_count: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        updated_after: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        updated_before: ::std::result::Result<
+            ::std::option::Option<f64>,
+            ::std::string::String,
+        >,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_metadata: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::default::Default for ListPostBatchDto {
+        fn default() -> Self {
+            Self {
+                created_after: Ok(Default::default()),
+                created_before: Ok(Default::default()),
+                flat_custom_data: Ok(Default::default()),
+                keywords: Ok(Default::default()),
+                limit: Ok(Default::default()),
+                metadata_no_field_id: Ok(Default::default()),
+                page: Ok(Default::default()),
+                post_codes: Ok(Default::default()),
+                skip_count: Ok(Default::default()),
+                updated_after: Ok(Default::default()),
+                updated_before: Ok(Default::default()),
+                with_custom_data: Ok(Default::default()),
+                with_metadata: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ListPostBatchDto {
+        pub fn created_after<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_after = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_after: {e}")
+                });
+            self
+        }
+        pub fn created_before<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_before = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_before: {e}")
+                });
+            self
+        }
+        pub fn flat_custom_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.flat_custom_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for flat_custom_data: {e}")
+                });
+            self
+        }
+        pub fn keywords<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.keywords = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for keywords: {e}")
+                });
+            self
+        }
+        pub fn limit<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limit = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limit: {e}"));
+            self
+        }
+        pub fn metadata_no_field_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.metadata_no_field_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for metadata_no_field_id: {e}"
+                    )
+                });
+            self
+        }
+        pub fn page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.page = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for page: {e}"));
+            self
+        }
+        pub fn post_codes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.post_codes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for post_codes: {e}")
+                });
+            self
+        }
+        pub fn skip_count<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.skip_count = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for skip_count: {e}")
+                });
+            self
+        }
+        pub fn updated_after<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_after = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_after: {e}")
+                });
+            self
+        }
+        pub fn updated_before<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_before = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_before: {e}")
+                });
+            self
+        }
+        pub fn with_custom_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_custom_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_custom_data: {e}")
+                });
+            self
+        }
+        pub fn with_metadata<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.with_metadata = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for with_metadata: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::convert::TryFrom<ListPostBatchDto> for super::ListPostBatchDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ListPostBatchDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                created_after: value.created_after?,
+                created_before: value.created_before?,
+                flat_custom_data: value.flat_custom_data?,
+                keywords: value.keywords?,
+                limit: value.limit?,
+                metadata_no_field_id: value.metadata_no_field_id?,
+                page: value.page?,
+                post_codes: value.post_codes?,
+                skip_count: value.skip_count?,
+                updated_after: value.updated_after?,
+                updated_before: value.updated_before?,
+                with_custom_data: value.with_custom_data?,
+                with_metadata: value.with_metadata?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-organizations"))]
+    impl ::std::convert::From<super::ListPostBatchDto> for ListPostBatchDto {
+        fn from(value: super::ListPostBatchDto) -> Self {
+            Self {
+                created_after: Ok(value.created_after),
+                created_before: Ok(value.created_before),
+                flat_custom_data: Ok(value.flat_custom_data),
+                keywords: Ok(value.keywords),
+                limit: Ok(value.limit),
+                metadata_no_field_id: Ok(value.metadata_no_field_id),
+                page: Ok(value.page),
+                post_codes: Ok(value.post_codes),
+                skip_count: Ok(value.skip_count),
+                updated_after: Ok(value.updated_after),
+                updated_before: Ok(value.updated_before),
+                with_custom_data: Ok(value.with_custom_data),
+                with_metadata: Ok(value.with_metadata),
+            }
+        }
+    }
     #[cfg(any(feature = "mgmt-public-accounts"))]
     #[derive(Clone, Debug)]
     pub struct ListPublicAccountsAdvancedFilterItemDto {
@@ -33741,16 +34935,20 @@ pub mod builder {
             ::std::vec::Vec<super::SortingDto>,
             ::std::string::String,
         >,
-        with_custom_data: ::std::result::Result<bool, ::std::string::String>,
-        with_department_ids: ::std::result::Result<bool, ::std::string::String>,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_department_ids: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-public-accounts"))]
     impl ::std::default::Default for ListPublicAccountsOptionsDto {
         fn default() -> Self {
             Self {
-                fuzzy_search_on: Ok(
-                    super::defaults::list_public_accounts_options_dto_fuzzy_search_on(),
-                ),
+                fuzzy_search_on: Ok(Default::default()),
                 pagination: Ok(Default::default()),
                 sort: Ok(Default::default()),
                 with_custom_data: Ok(Default::default()),
@@ -33798,7 +34996,7 @@ pub mod builder {
         }
         pub fn with_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_custom_data = value
@@ -33810,7 +35008,7 @@ pub mod builder {
         }
         pub fn with_department_ids<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_department_ids = value
@@ -34294,7 +35492,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
     pub struct ListUsersOptionsDto {
-        flat_custom_data: ::std::result::Result<bool, ::std::string::String>,
+        flat_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         fuzzy_search_on: ::std::result::Result<
             ::std::vec::Vec<super::ListUsersOptionsDtoFuzzySearchOnItem>,
             ::std::string::String,
@@ -34307,19 +35508,29 @@ pub mod builder {
             ::std::vec::Vec<super::SortingDto>,
             ::std::string::String,
         >,
-        with_custom_data: ::std::result::Result<bool, ::std::string::String>,
-        with_department_ids: ::std::result::Result<bool, ::std::string::String>,
-        with_identities: ::std::result::Result<bool, ::std::string::String>,
-        with_post: ::std::result::Result<bool, ::std::string::String>,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_department_ids: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_identities: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_post: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-users"))]
     impl ::std::default::Default for ListUsersOptionsDto {
         fn default() -> Self {
             Self {
                 flat_custom_data: Ok(Default::default()),
-                fuzzy_search_on: Ok(
-                    super::defaults::list_users_options_dto_fuzzy_search_on(),
-                ),
+                fuzzy_search_on: Ok(Default::default()),
                 pagination: Ok(Default::default()),
                 sort: Ok(Default::default()),
                 with_custom_data: Ok(Default::default()),
@@ -34333,7 +35544,7 @@ pub mod builder {
     impl ListUsersOptionsDto {
         pub fn flat_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.flat_custom_data = value
@@ -34381,7 +35592,7 @@ pub mod builder {
         }
         pub fn with_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_custom_data = value
@@ -34393,7 +35604,7 @@ pub mod builder {
         }
         pub fn with_department_ids<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_department_ids = value
@@ -34407,7 +35618,7 @@ pub mod builder {
         }
         pub fn with_identities<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_identities = value
@@ -34419,7 +35630,7 @@ pub mod builder {
         }
         pub fn with_post<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_post = value
@@ -34640,8 +35851,11 @@ pub mod builder {
     )]
     #[derive(Clone, Debug)]
     pub struct PaginationDto {
-        limit: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<
+            ::std::option::Option<::std::num::NonZeroU64>,
+            ::std::string::String,
+        >,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
     }
     #[cfg(
         any(
@@ -34654,10 +35868,8 @@ pub mod builder {
     impl ::std::default::Default for PaginationDto {
         fn default() -> Self {
             Self {
-                limit: Ok(
-                    super::defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
-                ),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                limit: Ok(Default::default()),
+                page: Ok(Default::default()),
             }
         }
     }
@@ -34672,7 +35884,7 @@ pub mod builder {
     impl PaginationDto {
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -34682,7 +35894,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -34777,7 +35989,7 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::RemoveDepartmentMembersReqDtoDepartmentIdType,
+            ::std::option::Option<super::RemoveDepartmentMembersReqDtoDepartmentIdType>,
             ::std::string::String,
         >,
         organization_code: ::std::result::Result<
@@ -34798,9 +36010,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::remove_department_members_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
@@ -34826,7 +36036,9 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::RemoveDepartmentMembersReqDtoDepartmentIdType,
+                ::std::option::Option<
+                    super::RemoveDepartmentMembersReqDtoDepartmentIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -35020,7 +36232,9 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+            ::std::option::Option<
+                super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+            >,
             ::std::string::String,
         >,
         link_user_ids: ::std::result::Result<
@@ -35045,9 +36259,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::remove_tenant_department_members_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
                 link_user_ids: Ok(Default::default()),
                 member_ids: Ok(Default::default()),
                 organization_code: Err(
@@ -35074,7 +36286,9 @@ pub mod builder {
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+                ::std::option::Option<
+                    super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -35328,7 +36542,9 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ResetUserPrincipalAuthenticationInfoOptionsDto {
         user_id_type: ::std::result::Result<
-            super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
+            ::std::option::Option<
+                super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
+            >,
             ::std::string::String,
         >,
     }
@@ -35336,9 +36552,7 @@ pub mod builder {
     impl ::std::default::Default for ResetUserPrincipalAuthenticationInfoOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::reset_user_principal_authentication_info_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -35347,7 +36561,9 @@ pub mod builder {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
+                ::std::option::Option<
+                    super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -35384,7 +36600,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ResignUserBatchReqDto {
         user_id_type: ::std::result::Result<
-            super::ResignUserBatchReqDtoUserIdType,
+            ::std::option::Option<super::ResignUserBatchReqDtoUserIdType>,
             ::std::string::String,
         >,
         user_ids: ::std::result::Result<
@@ -35396,9 +36612,7 @@ pub mod builder {
     impl ::std::default::Default for ResignUserBatchReqDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::resign_user_batch_req_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
                 user_ids: Err("no value supplied for user_ids".to_string()),
             }
         }
@@ -35407,7 +36621,9 @@ pub mod builder {
     impl ResignUserBatchReqDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::ResignUserBatchReqDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ResignUserBatchReqDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -35457,7 +36673,7 @@ pub mod builder {
     pub struct ResignUserReqDto {
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_id_type: ::std::result::Result<
-            super::ResignUserReqDtoUserIdType,
+            ::std::option::Option<super::ResignUserReqDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -35466,7 +36682,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 user_id: Err("no value supplied for user_id".to_string()),
-                user_id_type: Ok(super::defaults::resign_user_req_dto_user_id_type()),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -35486,7 +36702,9 @@ pub mod builder {
         }
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::ResignUserReqDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ResignUserReqDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -35515,6 +36733,101 @@ pub mod builder {
             Self {
                 user_id: Ok(value.user_id),
                 user_id_type: Ok(value.user_id_type),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    #[derive(Clone, Debug)]
+    pub struct ReviewTenantEnterpriseCertificationBodyDto {
+        enterprise_certification_status: ::std::result::Result<
+            super::ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus,
+            ::std::string::String,
+        >,
+        review_reason: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        tenant_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::default::Default for ReviewTenantEnterpriseCertificationBodyDto {
+        fn default() -> Self {
+            Self {
+                enterprise_certification_status: Err(
+                    "no value supplied for enterprise_certification_status".to_string(),
+                ),
+                review_reason: Err("no value supplied for review_reason".to_string()),
+                tenant_id: Err("no value supplied for tenant_id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ReviewTenantEnterpriseCertificationBodyDto {
+        pub fn enterprise_certification_status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                super::ReviewTenantEnterpriseCertificationBodyDtoEnterpriseCertificationStatus,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enterprise_certification_status = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enterprise_certification_status: {e}"
+                    )
+                });
+            self
+        }
+        pub fn review_reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.review_reason = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for review_reason: {e}")
+                });
+            self
+        }
+        pub fn tenant_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for tenant_id: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::convert::TryFrom<ReviewTenantEnterpriseCertificationBodyDto>
+    for super::ReviewTenantEnterpriseCertificationBodyDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ReviewTenantEnterpriseCertificationBodyDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                enterprise_certification_status: value.enterprise_certification_status?,
+                review_reason: value.review_reason?,
+                tenant_id: value.tenant_id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-tenants"))]
+    impl ::std::convert::From<super::ReviewTenantEnterpriseCertificationBodyDto>
+    for ReviewTenantEnterpriseCertificationBodyDto {
+        fn from(value: super::ReviewTenantEnterpriseCertificationBodyDto) -> Self {
+            Self {
+                enterprise_certification_status: Ok(
+                    value.enterprise_certification_status,
+                ),
+                review_reason: Ok(value.review_reason),
+                tenant_id: Ok(value.tenant_id),
             }
         }
     }
@@ -35865,19 +37178,27 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct RoleListItem {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-roles-groups"))]
     impl ::std::default::Default for RoleListItem {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 name: Ok(Default::default()),
-                namespace: Ok(super::defaults::role_list_item_namespace()),
+                namespace: Ok(Default::default()),
             }
         }
     }
@@ -35893,6 +37214,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
             self
         }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -35905,7 +37238,7 @@ pub mod builder {
         }
         pub fn namespace<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.namespace = value
@@ -35924,6 +37257,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 name: value.name?,
                 namespace: value.namespace?,
             })
@@ -35934,6 +37268,7 @@ pub mod builder {
         fn from(value: super::RoleListItem) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 name: Ok(value.name),
                 namespace: Ok(value.namespace),
             }
@@ -36031,46 +37366,50 @@ pub mod builder {
             ::std::vec::Vec<super::SearchDepartmentsFilterItemDto>,
             ::std::string::String,
         >,
-        limit: ::std::result::Result<i64, ::std::string::String>,
+        limit: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         order_by: ::std::result::Result<
-            super::SearchDepartmentsListReqDtoOrderBy,
+            ::std::option::Option<super::SearchDepartmentsListReqDtoOrderBy>,
             ::std::string::String,
         >,
         organization_code: ::std::result::Result<
             ::std::string::String,
             ::std::string::String,
         >,
-        page: ::std::result::Result<i64, ::std::string::String>,
+        page: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
         sort: ::std::result::Result<
             ::std::vec::Vec<super::DepartmentSortingDto>,
             ::std::string::String,
         >,
         sort_by: ::std::result::Result<
-            super::SearchDepartmentsListReqDtoSortBy,
+            ::std::option::Option<super::SearchDepartmentsListReqDtoSortBy>,
             ::std::string::String,
         >,
         tenant_id: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        with_custom_data: ::std::result::Result<bool, ::std::string::String>,
-        with_post: ::std::result::Result<bool, ::std::string::String>,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        with_post: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-organizations"))]
     impl ::std::default::Default for SearchDepartmentsListReqDto {
         fn default() -> Self {
             Self {
                 advanced_filter: Ok(Default::default()),
-                limit: Ok(super::defaults::default_u64::<i64, 10>()),
-                order_by: Ok(
-                    super::defaults::search_departments_list_req_dto_order_by(),
-                ),
+                limit: Ok(Default::default()),
+                order_by: Ok(Default::default()),
                 organization_code: Err(
                     "no value supplied for organization_code".to_string(),
                 ),
-                page: Ok(super::defaults::default_u64::<i64, 1>()),
+                page: Ok(Default::default()),
                 sort: Ok(Default::default()),
-                sort_by: Ok(super::defaults::search_departments_list_req_dto_sort_by()),
+                sort_by: Ok(Default::default()),
                 tenant_id: Ok(Default::default()),
                 with_custom_data: Ok(Default::default()),
                 with_post: Ok(Default::default()),
@@ -36095,7 +37434,7 @@ pub mod builder {
         }
         pub fn limit<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.limit = value
@@ -36105,7 +37444,9 @@ pub mod builder {
         }
         pub fn order_by<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::SearchDepartmentsListReqDtoOrderBy>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::SearchDepartmentsListReqDtoOrderBy>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.order_by = value
@@ -36129,7 +37470,7 @@ pub mod builder {
         }
         pub fn page<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
             T::Error: ::std::fmt::Display,
         {
             self.page = value
@@ -36149,7 +37490,9 @@ pub mod builder {
         }
         pub fn sort_by<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::SearchDepartmentsListReqDtoSortBy>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::SearchDepartmentsListReqDtoSortBy>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.sort_by = value
@@ -36173,7 +37516,7 @@ pub mod builder {
         }
         pub fn with_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_custom_data = value
@@ -36185,7 +37528,7 @@ pub mod builder {
         }
         pub fn with_post<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_post = value
@@ -36247,7 +37590,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        with_custom_data: ::std::result::Result<bool, ::std::string::String>,
+        with_custom_data: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-organizations"))]
     impl ::std::default::Default for SearchDepartmentsReqDto {
@@ -36302,7 +37648,7 @@ pub mod builder {
         }
         pub fn with_custom_data<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.with_custom_data = value
@@ -36347,8 +37693,14 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        send_email_notification: ::std::result::Result<bool, ::std::string::String>,
-        send_phone_notification: ::std::result::Result<bool, ::std::string::String>,
+        send_email_notification: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        send_phone_notification: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
     }
     #[cfg(any(feature = "mgmt-users", feature = "mgmt-public-accounts"))]
     impl ::std::default::Default for SendCreateAccountNotificationDto {
@@ -36374,7 +37726,7 @@ pub mod builder {
         }
         pub fn send_email_notification<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.send_email_notification = value
@@ -36388,7 +37740,7 @@ pub mod builder {
         }
         pub fn send_phone_notification<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.send_phone_notification = value
@@ -36603,11 +37955,11 @@ pub mod builder {
             ::std::string::String,
         >,
         send_default_email_notification: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
         send_default_phone_notification: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
     }
@@ -36665,7 +38017,7 @@ pub mod builder {
         }
         pub fn send_default_email_notification<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.send_default_email_notification = value
@@ -36679,7 +38031,7 @@ pub mod builder {
         }
         pub fn send_default_phone_notification<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.send_default_phone_notification = value
@@ -37007,7 +38359,7 @@ pub mod builder {
         >,
         user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_id_type: ::std::result::Result<
-            super::SetMfaStatusDtoUserIdType,
+            ::std::option::Option<super::SetMfaStatusDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -37019,7 +38371,7 @@ pub mod builder {
                     "no value supplied for mfa_trigger_data".to_string(),
                 ),
                 user_id: Err("no value supplied for user_id".to_string()),
-                user_id_type: Ok(super::defaults::set_mfa_status_dto_user_id_type()),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -37051,7 +38403,9 @@ pub mod builder {
         }
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::SetMfaStatusDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::SetMfaStatusDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -37340,7 +38694,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct SetUserDepartmentsOptionsDto {
         user_id_type: ::std::result::Result<
-            super::SetUserDepartmentsOptionsDtoUserIdType,
+            ::std::option::Option<super::SetUserDepartmentsOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -37348,9 +38702,7 @@ pub mod builder {
     impl ::std::default::Default for SetUserDepartmentsOptionsDto {
         fn default() -> Self {
             Self {
-                user_id_type: Ok(
-                    super::defaults::set_user_departments_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -37358,7 +38710,9 @@ pub mod builder {
     impl SetUserDepartmentsOptionsDto {
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::SetUserDepartmentsOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::SetUserDepartmentsOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -37716,6 +39070,67 @@ pub mod builder {
             Self {
                 field: Ok(value.field),
                 order: Ok(value.order),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    #[derive(Clone, Debug)]
+    pub struct SuspendTerminalDto {
+        end_time: ::std::result::Result<f64, ::std::string::String>,
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::default::Default for SuspendTerminalDto {
+        fn default() -> Self {
+            Self {
+                end_time: Err("no value supplied for end_time".to_string()),
+                id: Err("no value supplied for id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl SuspendTerminalDto {
+        pub fn end_time<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.end_time = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for end_time: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::TryFrom<SuspendTerminalDto> for super::SuspendTerminalDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SuspendTerminalDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                end_time: value.end_time?,
+                id: value.id?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::From<super::SuspendTerminalDto> for SuspendTerminalDto {
+        fn from(value: super::SuspendTerminalDto) -> Self {
+            Self {
+                end_time: Ok(value.end_time),
+                id: Ok(value.id),
             }
         }
     }
@@ -40001,6 +41416,613 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-applications"))]
     #[derive(Clone, Debug)]
+    pub struct UpdateApplicationDto {
+        app_description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        app_identifier: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        app_logo: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        app_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        branding_config: ::std::result::Result<
+            ::std::option::Option<super::ApplicationBrandingConfigInputDto>,
+            ::std::string::String,
+        >,
+        cas_config: ::std::result::Result<
+            ::std::option::Option<super::CasIdPConfig>,
+            ::std::string::String,
+        >,
+        cas_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        default_protocol: ::std::result::Result<
+            ::std::option::Option<super::UpdateApplicationDtoDefaultProtocol>,
+            ::std::string::String,
+        >,
+        enable_permission_apply: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        init_login_uri: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        login_config: ::std::result::Result<
+            ::std::option::Option<super::UpdateApplicationLoginConfigInputDto>,
+            ::std::string::String,
+        >,
+        logout_redirect_uris: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        oauth_config: ::std::result::Result<
+            ::std::option::Option<super::OauthIdpConfig>,
+            ::std::string::String,
+        >,
+        oauth_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        oidc_config: ::std::result::Result<
+            ::std::option::Option<super::OidcConfig>,
+            ::std::string::String,
+        >,
+        redirect_uris: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        register_config: ::std::result::Result<
+            ::std::option::Option<super::ApplicationRegisterConfigInputDto>,
+            ::std::string::String,
+        >,
+        saml_config: ::std::result::Result<
+            ::std::option::Option<super::SamlIdpConfig>,
+            ::std::string::String,
+        >,
+        saml_provider_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        sso_enabled: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        sso_show_launchpad: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        template_data: ::std::result::Result<
+            ::std::option::Option<::serde_json::Value>,
+            ::std::string::String,
+        >,
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::default::Default for UpdateApplicationDto {
+        fn default() -> Self {
+            Self {
+                app_description: Ok(Default::default()),
+                app_id: Err("no value supplied for app_id".to_string()),
+                app_identifier: Ok(Default::default()),
+                app_logo: Ok(Default::default()),
+                app_name: Ok(Default::default()),
+                branding_config: Ok(Default::default()),
+                cas_config: Ok(Default::default()),
+                cas_provider_enabled: Ok(Default::default()),
+                default_protocol: Ok(Default::default()),
+                enable_permission_apply: Ok(Default::default()),
+                init_login_uri: Ok(Default::default()),
+                login_config: Ok(Default::default()),
+                logout_redirect_uris: Ok(Default::default()),
+                oauth_config: Ok(Default::default()),
+                oauth_provider_enabled: Ok(Default::default()),
+                oidc_config: Ok(Default::default()),
+                redirect_uris: Ok(Default::default()),
+                register_config: Ok(Default::default()),
+                saml_config: Ok(Default::default()),
+                saml_provider_enabled: Ok(Default::default()),
+                sso_enabled: Ok(Default::default()),
+                sso_show_launchpad: Ok(Default::default()),
+                template_data: Ok(Default::default()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl UpdateApplicationDto {
+        pub fn app_description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_description: {e}")
+                });
+            self
+        }
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+        pub fn app_identifier<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_identifier = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_identifier: {e}")
+                });
+            self
+        }
+        pub fn app_logo<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_logo = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_logo: {e}")
+                });
+            self
+        }
+        pub fn app_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_name: {e}")
+                });
+            self
+        }
+        pub fn branding_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ApplicationBrandingConfigInputDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.branding_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for branding_config: {e}")
+                });
+            self
+        }
+        pub fn cas_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::CasIdPConfig>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cas_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cas_config: {e}")
+                });
+            self
+        }
+        pub fn cas_provider_enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cas_provider_enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for cas_provider_enabled: {e}"
+                    )
+                });
+            self
+        }
+        pub fn default_protocol<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateApplicationDtoDefaultProtocol>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default_protocol = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for default_protocol: {e}")
+                });
+            self
+        }
+        pub fn enable_permission_apply<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enable_permission_apply = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enable_permission_apply: {e}"
+                    )
+                });
+            self
+        }
+        pub fn init_login_uri<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.init_login_uri = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for init_login_uri: {e}")
+                });
+            self
+        }
+        pub fn login_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateApplicationLoginConfigInputDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.login_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for login_config: {e}")
+                });
+            self
+        }
+        pub fn logout_redirect_uris<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.logout_redirect_uris = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for logout_redirect_uris: {e}"
+                    )
+                });
+            self
+        }
+        pub fn oauth_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::OauthIdpConfig>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.oauth_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for oauth_config: {e}")
+                });
+            self
+        }
+        pub fn oauth_provider_enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.oauth_provider_enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for oauth_provider_enabled: {e}"
+                    )
+                });
+            self
+        }
+        pub fn oidc_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::OidcConfig>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.oidc_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for oidc_config: {e}")
+                });
+            self
+        }
+        pub fn redirect_uris<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.redirect_uris = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for redirect_uris: {e}")
+                });
+            self
+        }
+        pub fn register_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ApplicationRegisterConfigInputDto>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.register_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for register_config: {e}")
+                });
+            self
+        }
+        pub fn saml_config<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::SamlIdpConfig>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.saml_config = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for saml_config: {e}")
+                });
+            self
+        }
+        pub fn saml_provider_enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.saml_provider_enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for saml_provider_enabled: {e}"
+                    )
+                });
+            self
+        }
+        pub fn sso_enabled<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.sso_enabled = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for sso_enabled: {e}")
+                });
+            self
+        }
+        pub fn sso_show_launchpad<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.sso_show_launchpad = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for sso_show_launchpad: {e}"
+                    )
+                });
+            self
+        }
+        pub fn template_data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.template_data = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for template_data: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::convert::TryFrom<UpdateApplicationDto> for super::UpdateApplicationDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateApplicationDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_description: value.app_description?,
+                app_id: value.app_id?,
+                app_identifier: value.app_identifier?,
+                app_logo: value.app_logo?,
+                app_name: value.app_name?,
+                branding_config: value.branding_config?,
+                cas_config: value.cas_config?,
+                cas_provider_enabled: value.cas_provider_enabled?,
+                default_protocol: value.default_protocol?,
+                enable_permission_apply: value.enable_permission_apply?,
+                init_login_uri: value.init_login_uri?,
+                login_config: value.login_config?,
+                logout_redirect_uris: value.logout_redirect_uris?,
+                oauth_config: value.oauth_config?,
+                oauth_provider_enabled: value.oauth_provider_enabled?,
+                oidc_config: value.oidc_config?,
+                redirect_uris: value.redirect_uris?,
+                register_config: value.register_config?,
+                saml_config: value.saml_config?,
+                saml_provider_enabled: value.saml_provider_enabled?,
+                sso_enabled: value.sso_enabled?,
+                sso_show_launchpad: value.sso_show_launchpad?,
+                template_data: value.template_data?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::convert::From<super::UpdateApplicationDto> for UpdateApplicationDto {
+        fn from(value: super::UpdateApplicationDto) -> Self {
+            Self {
+                app_description: Ok(value.app_description),
+                app_id: Ok(value.app_id),
+                app_identifier: Ok(value.app_identifier),
+                app_logo: Ok(value.app_logo),
+                app_name: Ok(value.app_name),
+                branding_config: Ok(value.branding_config),
+                cas_config: Ok(value.cas_config),
+                cas_provider_enabled: Ok(value.cas_provider_enabled),
+                default_protocol: Ok(value.default_protocol),
+                enable_permission_apply: Ok(value.enable_permission_apply),
+                init_login_uri: Ok(value.init_login_uri),
+                login_config: Ok(value.login_config),
+                logout_redirect_uris: Ok(value.logout_redirect_uris),
+                oauth_config: Ok(value.oauth_config),
+                oauth_provider_enabled: Ok(value.oauth_provider_enabled),
+                oidc_config: Ok(value.oidc_config),
+                redirect_uris: Ok(value.redirect_uris),
+                register_config: Ok(value.register_config),
+                saml_config: Ok(value.saml_config),
+                saml_provider_enabled: Ok(value.saml_provider_enabled),
+                sso_enabled: Ok(value.sso_enabled),
+                sso_show_launchpad: Ok(value.sso_show_launchpad),
+                template_data: Ok(value.template_data),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateApplicationLoginConfigInputDto {
+        default_login_method: ::std::result::Result<
+            ::std::option::Option<super::ApplicationDefaultLoginMethodInput>,
+            ::std::string::String,
+        >,
+        enabled_basic_login_methods: ::std::result::Result<
+            ::std::vec::Vec<
+                super::UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
+            >,
+            ::std::string::String,
+        >,
+        merge_login_and_register_page: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        show_authorization_page: ::std::result::Result<bool, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::default::Default for UpdateApplicationLoginConfigInputDto {
+        fn default() -> Self {
+            Self {
+                default_login_method: Ok(Default::default()),
+                enabled_basic_login_methods: Ok(Default::default()),
+                merge_login_and_register_page: Ok(Default::default()),
+                show_authorization_page: Err(
+                    "no value supplied for show_authorization_page".to_string(),
+                ),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl UpdateApplicationLoginConfigInputDto {
+        pub fn default_login_method<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::ApplicationDefaultLoginMethodInput>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default_login_method = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for default_login_method: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enabled_basic_login_methods<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<
+                    super::UpdateApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enabled_basic_login_methods = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enabled_basic_login_methods: {e}"
+                    )
+                });
+            self
+        }
+        pub fn merge_login_and_register_page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.merge_login_and_register_page = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for merge_login_and_register_page: {e}"
+                    )
+                });
+            self
+        }
+        pub fn show_authorization_page<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.show_authorization_page = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for show_authorization_page: {e}"
+                    )
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::convert::TryFrom<UpdateApplicationLoginConfigInputDto>
+    for super::UpdateApplicationLoginConfigInputDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateApplicationLoginConfigInputDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                default_login_method: value.default_login_method?,
+                enabled_basic_login_methods: value.enabled_basic_login_methods?,
+                merge_login_and_register_page: value.merge_login_and_register_page?,
+                show_authorization_page: value.show_authorization_page?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    impl ::std::convert::From<super::UpdateApplicationLoginConfigInputDto>
+    for UpdateApplicationLoginConfigInputDto {
+        fn from(value: super::UpdateApplicationLoginConfigInputDto) -> Self {
+            Self {
+                default_login_method: Ok(value.default_login_method),
+                enabled_basic_login_methods: Ok(value.enabled_basic_login_methods),
+                merge_login_and_register_page: Ok(value.merge_login_and_register_page),
+                show_authorization_page: Ok(value.show_authorization_page),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-applications"))]
+    #[derive(Clone, Debug)]
     pub struct UpdateApplicationMfaSettingsDto {
         app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         disabled_factors: ::std::result::Result<
@@ -40321,7 +42343,11 @@ pub mod builder {
             ::std::string::String,
         >,
         department_id_type: ::std::result::Result<
-            super::UpdateDepartmentReqDtoDepartmentIdType,
+            ::std::option::Option<super::UpdateDepartmentReqDtoDepartmentIdType>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         i18n: ::std::result::Result<
@@ -40368,9 +42394,8 @@ pub mod builder {
                 code: Ok(Default::default()),
                 custom_data: Ok(Default::default()),
                 department_id: Err("no value supplied for department_id".to_string()),
-                department_id_type: Ok(
-                    super::defaults::update_department_req_dto_department_id_type(),
-                ),
+                department_id_type: Ok(Default::default()),
+                description: Ok(Default::default()),
                 i18n: Ok(Default::default()),
                 leader_user_ids: Ok(Default::default()),
                 metadata: Err("no value supplied for metadata".to_string()),
@@ -40425,7 +42450,9 @@ pub mod builder {
         }
         pub fn department_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdateDepartmentReqDtoDepartmentIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateDepartmentReqDtoDepartmentIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.department_id_type = value
@@ -40434,6 +42461,18 @@ pub mod builder {
                     format!(
                         "error converting supplied value for department_id_type: {e}"
                     )
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -40556,6 +42595,7 @@ pub mod builder {
                 custom_data: value.custom_data?,
                 department_id: value.department_id?,
                 department_id_type: value.department_id_type?,
+                description: value.description?,
                 i18n: value.i18n?,
                 leader_user_ids: value.leader_user_ids?,
                 metadata: value.metadata?,
@@ -40576,6 +42616,7 @@ pub mod builder {
                 custom_data: Ok(value.custom_data),
                 department_id: Ok(value.department_id),
                 department_id_type: Ok(value.department_id_type),
+                description: Ok(value.description),
                 i18n: Ok(value.i18n),
                 leader_user_ids: Ok(value.leader_user_ids),
                 metadata: Ok(value.metadata),
@@ -40878,7 +42919,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             ::std::string::String,
         >,
-        description: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+        description: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -40928,7 +42969,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::serde_json::Value>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -40996,6 +43037,10 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
+        enable_auto_connect_tenant_app: ::std::result::Result<
+            bool,
+            ::std::string::String,
+        >,
         enable_create_tenant: ::std::result::Result<bool, ::std::string::String>,
         enable_join_tenant: ::std::result::Result<bool, ::std::string::String>,
         enable_verify_domain: ::std::result::Result<bool, ::std::string::String>,
@@ -41035,6 +43080,9 @@ pub mod builder {
                 config: Err("no value supplied for config".to_string()),
                 create_tenant_scenes: Err(
                     "no value supplied for create_tenant_scenes".to_string(),
+                ),
+                enable_auto_connect_tenant_app: Err(
+                    "no value supplied for enable_auto_connect_tenant_app".to_string(),
                 ),
                 enable_create_tenant: Err(
                     "no value supplied for enable_create_tenant".to_string(),
@@ -41091,6 +43139,20 @@ pub mod builder {
                 .map_err(|e| {
                     format!(
                         "error converting supplied value for create_tenant_scenes: {e}"
+                    )
+                });
+            self
+        }
+        pub fn enable_auto_connect_tenant_app<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enable_auto_connect_tenant_app = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enable_auto_connect_tenant_app: {e}"
                     )
                 });
             self
@@ -41245,6 +43307,7 @@ pub mod builder {
             Ok(Self {
                 config: value.config?,
                 create_tenant_scenes: value.create_tenant_scenes?,
+                enable_auto_connect_tenant_app: value.enable_auto_connect_tenant_app?,
                 enable_create_tenant: value.enable_create_tenant?,
                 enable_join_tenant: value.enable_join_tenant?,
                 enable_verify_domain: value.enable_verify_domain?,
@@ -41264,6 +43327,7 @@ pub mod builder {
             Self {
                 config: Ok(value.config),
                 create_tenant_scenes: Ok(value.create_tenant_scenes),
+                enable_auto_connect_tenant_app: Ok(value.enable_auto_connect_tenant_app),
                 enable_create_tenant: Ok(value.enable_create_tenant),
                 enable_join_tenant: Ok(value.enable_join_tenant),
                 enable_verify_domain: Ok(value.enable_verify_domain),
@@ -41320,7 +43384,7 @@ pub mod builder {
             Self { update: Ok(value.update) }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct UpdateMultipleTenantAdminDto {
         api_authorized: ::std::result::Result<
@@ -41332,7 +43396,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::default::Default for UpdateMultipleTenantAdminDto {
         fn default() -> Self {
             Self {
@@ -41341,7 +43405,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl UpdateMultipleTenantAdminDto {
         pub fn api_authorized<T>(mut self, value: T) -> Self
         where
@@ -41368,7 +43432,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::TryFrom<UpdateMultipleTenantAdminDto>
     for super::UpdateMultipleTenantAdminDto {
         type Error = super::error::ConversionError;
@@ -41381,7 +43445,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::From<super::UpdateMultipleTenantAdminDto>
     for UpdateMultipleTenantAdminDto {
         fn from(value: super::UpdateMultipleTenantAdminDto) -> Self {
@@ -41394,6 +43458,10 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-organizations"))]
     #[derive(Clone, Debug)]
     pub struct UpdateOrganizationReqDto {
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         i18n: ::std::result::Result<
             ::std::option::Option<super::OrganizationNameI18nDto>,
             ::std::string::String,
@@ -41431,6 +43499,7 @@ pub mod builder {
     impl ::std::default::Default for UpdateOrganizationReqDto {
         fn default() -> Self {
             Self {
+                description: Ok(Default::default()),
                 i18n: Ok(Default::default()),
                 leader_user_ids: Ok(Default::default()),
                 open_department_id: Ok(Default::default()),
@@ -41446,6 +43515,18 @@ pub mod builder {
     }
     #[cfg(any(feature = "mgmt-organizations"))]
     impl UpdateOrganizationReqDto {
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn i18n<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -41555,6 +43636,7 @@ pub mod builder {
             value: UpdateOrganizationReqDto,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                description: value.description?,
                 i18n: value.i18n?,
                 leader_user_ids: value.leader_user_ids?,
                 open_department_id: value.open_department_id?,
@@ -41571,6 +43653,7 @@ pub mod builder {
     for UpdateOrganizationReqDto {
         fn from(value: super::UpdateOrganizationReqDto) -> Self {
             Self {
+                description: Ok(value.description),
                 i18n: Ok(value.i18n),
                 leader_user_ids: Ok(value.leader_user_ids),
                 open_department_id: Ok(value.open_department_id),
@@ -41654,12 +43737,20 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-public-accounts"))]
     #[derive(Clone, Debug)]
     pub struct UpdatePublicAccountBatchOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
-        password_encrypt_type: ::std::result::Result<
-            super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        reset_password_on_next_login: ::std::result::Result<bool, ::std::string::String>,
+        password_encrypt_type: ::std::result::Result<
+            ::std::option::Option<
+                super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
+            >,
+            ::std::string::String,
+        >,
+        reset_password_on_next_login: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         send_password_reseted_notification: ::std::result::Result<
             ::std::option::Option<super::SendResetPasswordNotificationDto>,
             ::std::string::String,
@@ -41670,9 +43761,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 auto_generate_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::update_public_account_batch_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_next_login: Ok(Default::default()),
                 send_password_reseted_notification: Ok(Default::default()),
             }
@@ -41682,7 +43771,7 @@ pub mod builder {
     impl UpdatePublicAccountBatchOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -41697,7 +43786,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -41712,7 +43803,7 @@ pub mod builder {
         }
         pub fn reset_password_on_next_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_next_login = value
@@ -41900,7 +43991,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::UpdatePublicAccountInfoDtoGender,
+            ::std::option::Option<super::UpdatePublicAccountInfoDtoGender>,
             ::std::string::String,
         >,
         given_name: ::std::result::Result<
@@ -41968,7 +44059,7 @@ pub mod builder {
             ::std::string::String,
         >,
         status: ::std::result::Result<
-            super::UpdatePublicAccountInfoDtoStatus,
+            ::std::option::Option<super::UpdatePublicAccountInfoDtoStatus>,
             ::std::string::String,
         >,
         street_address: ::std::result::Result<
@@ -42049,7 +44140,7 @@ pub mod builder {
                 external_id: Ok(Default::default()),
                 family_name: Ok(Default::default()),
                 formatted: Ok(Default::default()),
-                gender: Ok(super::defaults::update_public_account_info_dto_gender()),
+                gender: Ok(Default::default()),
                 given_name: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
                 locale: Ok(Default::default()),
@@ -42066,7 +44157,7 @@ pub mod builder {
                 profile: Ok(Default::default()),
                 province: Ok(Default::default()),
                 region: Ok(Default::default()),
-                status: Ok(super::defaults::update_public_account_info_dto_status()),
+                status: Ok(Default::default()),
                 street_address: Ok(Default::default()),
                 user_id: Err("no value supplied for user_id".to_string()),
                 username: Ok(Default::default()),
@@ -42231,7 +44322,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePublicAccountInfoDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePublicAccountInfoDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -42427,7 +44520,9 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePublicAccountInfoDtoStatus>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePublicAccountInfoDtoStatus>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -42590,22 +44685,30 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-public-accounts"))]
     #[derive(Clone, Debug)]
     pub struct UpdatePublicAccountOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         password_encrypt_type: ::std::result::Result<
-            super::UpdatePublicAccountOptionsDtoPasswordEncryptType,
+            ::std::option::Option<
+                super::UpdatePublicAccountOptionsDtoPasswordEncryptType,
+            >,
             ::std::string::String,
         >,
         reset_password_on_first_login: ::std::result::Result<
-            bool,
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        reset_password_on_next_login: ::std::result::Result<bool, ::std::string::String>,
+        reset_password_on_next_login: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         send_password_reseted_notification: ::std::result::Result<
             ::std::option::Option<super::SendResetPasswordNotificationDto>,
             ::std::string::String,
         >,
         user_id_type: ::std::result::Result<
-            super::UpdatePublicAccountOptionsDtoUserIdType,
+            ::std::option::Option<super::UpdatePublicAccountOptionsDtoUserIdType>,
             ::std::string::String,
         >,
     }
@@ -42614,15 +44717,11 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 auto_generate_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::update_public_account_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_first_login: Ok(Default::default()),
                 reset_password_on_next_login: Ok(Default::default()),
                 send_password_reseted_notification: Ok(Default::default()),
-                user_id_type: Ok(
-                    super::defaults::update_public_account_options_dto_user_id_type(),
-                ),
+                user_id_type: Ok(Default::default()),
             }
         }
     }
@@ -42630,7 +44729,7 @@ pub mod builder {
     impl UpdatePublicAccountOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -42645,7 +44744,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::UpdatePublicAccountOptionsDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::UpdatePublicAccountOptionsDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -42660,7 +44761,7 @@ pub mod builder {
         }
         pub fn reset_password_on_first_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_first_login = value
@@ -42674,7 +44775,7 @@ pub mod builder {
         }
         pub fn reset_password_on_next_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_next_login = value
@@ -42704,7 +44805,9 @@ pub mod builder {
         }
         pub fn user_id_type<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePublicAccountOptionsDtoUserIdType>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePublicAccountOptionsDtoUserIdType>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.user_id_type = value
@@ -42805,7 +44908,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::UpdatePublicAccountReqDtoGender,
+            ::std::option::Option<super::UpdatePublicAccountReqDtoGender>,
             ::std::string::String,
         >,
         given_name: ::std::result::Result<
@@ -42877,7 +44980,7 @@ pub mod builder {
             ::std::string::String,
         >,
         status: ::std::result::Result<
-            super::UpdatePublicAccountReqDtoStatus,
+            ::std::option::Option<super::UpdatePublicAccountReqDtoStatus>,
             ::std::string::String,
         >,
         street_address: ::std::result::Result<
@@ -42959,7 +45062,7 @@ pub mod builder {
                 external_id: Ok(Default::default()),
                 family_name: Ok(Default::default()),
                 formatted: Ok(Default::default()),
-                gender: Ok(super::defaults::update_public_account_req_dto_gender()),
+                gender: Ok(Default::default()),
                 given_name: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
                 locale: Ok(Default::default()),
@@ -42977,7 +45080,7 @@ pub mod builder {
                 profile: Ok(Default::default()),
                 province: Ok(Default::default()),
                 region: Ok(Default::default()),
-                status: Ok(super::defaults::update_public_account_req_dto_status()),
+                status: Ok(Default::default()),
                 street_address: Ok(Default::default()),
                 user_id: Err("no value supplied for user_id".to_string()),
                 username: Ok(Default::default()),
@@ -43142,7 +45245,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePublicAccountReqDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePublicAccountReqDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -43352,7 +45457,9 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdatePublicAccountReqDtoStatus>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdatePublicAccountReqDtoStatus>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -43518,12 +45625,23 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct UpdateRoleDto {
         code: ::std::result::Result<::std::string::String, ::std::string::String>,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         disable_time: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        enable_permission_apply: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
-        namespace: ::std::result::Result<::std::string::String, ::std::string::String>,
+        namespace: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         new_code: ::std::result::Result<::std::string::String, ::std::string::String>,
         status: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
@@ -43535,9 +45653,11 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 code: Err("no value supplied for code".to_string()),
+                description: Ok(Default::default()),
                 disable_time: Ok(Default::default()),
+                enable_permission_apply: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
-                namespace: Ok(super::defaults::update_role_dto_namespace()),
+                namespace: Ok(Default::default()),
                 new_code: Err("no value supplied for new_code".to_string()),
                 status: Ok(Default::default()),
             }
@@ -43555,6 +45675,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
             self
         }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         pub fn disable_time<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -43564,6 +45696,20 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for disable_time: {e}")
+                });
+            self
+        }
+        pub fn enable_permission_apply<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.enable_permission_apply = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for enable_permission_apply: {e}"
+                    )
                 });
             self
         }
@@ -43579,7 +45725,7 @@ pub mod builder {
         }
         pub fn namespace<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::string::String>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.namespace = value
@@ -43620,7 +45766,9 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 code: value.code?,
+                description: value.description?,
                 disable_time: value.disable_time?,
+                enable_permission_apply: value.enable_permission_apply?,
                 name: value.name?,
                 namespace: value.namespace?,
                 new_code: value.new_code?,
@@ -43633,7 +45781,9 @@ pub mod builder {
         fn from(value: super::UpdateRoleDto) -> Self {
             Self {
                 code: Ok(value.code),
+                description: Ok(value.description),
                 disable_time: Ok(value.disable_time),
+                enable_permission_apply: Ok(value.enable_permission_apply),
                 name: Ok(value.name),
                 namespace: Ok(value.namespace),
                 new_code: Ok(value.new_code),
@@ -43918,7 +46068,7 @@ pub mod builder {
             Self { enabled: Ok(value.enabled) }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     #[derive(Clone, Debug)]
     pub struct UpdateTenantCooperatorDto {
         api_authorized: ::std::result::Result<bool, ::std::string::String>,
@@ -43927,7 +46077,7 @@ pub mod builder {
             ::std::string::String,
         >,
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::default::Default for UpdateTenantCooperatorDto {
         fn default() -> Self {
             Self {
@@ -43936,7 +46086,7 @@ pub mod builder {
             }
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl UpdateTenantCooperatorDto {
         pub fn api_authorized<T>(mut self, value: T) -> Self
         where
@@ -43963,7 +46113,7 @@ pub mod builder {
             self
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::TryFrom<UpdateTenantCooperatorDto>
     for super::UpdateTenantCooperatorDto {
         type Error = super::error::ConversionError;
@@ -43976,7 +46126,7 @@ pub mod builder {
             })
         }
     }
-    #[cfg(any(feature = "mgmt-tenants"))]
+    #[cfg(any(feature = "mgmt-deprecated"))]
     impl ::std::convert::From<super::UpdateTenantCooperatorDto>
     for UpdateTenantCooperatorDto {
         fn from(value: super::UpdateTenantCooperatorDto) -> Self {
@@ -43991,6 +46141,10 @@ pub mod builder {
     pub struct UpdateTenantDto {
         app_ids: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         logo: ::std::result::Result<
@@ -44016,6 +46170,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 app_ids: Ok(Default::default()),
+                description: Ok(Default::default()),
                 logo: Ok(Default::default()),
                 name: Ok(Default::default()),
                 reject_hint: Ok(Default::default()),
@@ -44035,6 +46190,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for app_ids: {e}")
+                });
+            self
+        }
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
                 });
             self
         }
@@ -44103,6 +46270,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 app_ids: value.app_ids?,
+                description: value.description?,
                 logo: value.logo?,
                 name: value.name?,
                 reject_hint: value.reject_hint?,
@@ -44116,6 +46284,7 @@ pub mod builder {
         fn from(value: super::UpdateTenantDto) -> Self {
             Self {
                 app_ids: Ok(value.app_ids),
+                description: Ok(value.description),
                 logo: Ok(value.logo),
                 name: Ok(value.name),
                 reject_hint: Ok(value.reject_hint),
@@ -44230,6 +46399,47 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    #[derive(Clone, Debug)]
+    pub struct UpdateTerminalDto {
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::default::Default for UpdateTerminalDto {
+        fn default() -> Self {
+            Self {
+                id: Err("no value supplied for id".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl UpdateTerminalDto {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::TryFrom<UpdateTerminalDto> for super::UpdateTerminalDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpdateTerminalDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { id: value.id? })
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::From<super::UpdateTerminalDto> for UpdateTerminalDto {
+        fn from(value: super::UpdateTerminalDto) -> Self {
+            Self { id: Ok(value.id) }
+        }
+    }
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
     pub struct UpdateTerminalUserDto {
@@ -44295,12 +46505,18 @@ pub mod builder {
     #[cfg(any(feature = "mgmt-users"))]
     #[derive(Clone, Debug)]
     pub struct UpdateUserBatchOptionsDto {
-        auto_generate_password: ::std::result::Result<bool, ::std::string::String>,
-        password_encrypt_type: ::std::result::Result<
-            super::UpdateUserBatchOptionsDtoPasswordEncryptType,
+        auto_generate_password: ::std::result::Result<
+            ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        reset_password_on_next_login: ::std::result::Result<bool, ::std::string::String>,
+        password_encrypt_type: ::std::result::Result<
+            ::std::option::Option<super::UpdateUserBatchOptionsDtoPasswordEncryptType>,
+            ::std::string::String,
+        >,
+        reset_password_on_next_login: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         send_password_reseted_notification: ::std::result::Result<
             ::std::option::Option<super::SendResetPasswordNotificationDto>,
             ::std::string::String,
@@ -44311,9 +46527,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 auto_generate_password: Ok(Default::default()),
-                password_encrypt_type: Ok(
-                    super::defaults::update_user_batch_options_dto_password_encrypt_type(),
-                ),
+                password_encrypt_type: Ok(Default::default()),
                 reset_password_on_next_login: Ok(Default::default()),
                 send_password_reseted_notification: Ok(Default::default()),
             }
@@ -44323,7 +46537,7 @@ pub mod builder {
     impl UpdateUserBatchOptionsDto {
         pub fn auto_generate_password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.auto_generate_password = value
@@ -44338,7 +46552,9 @@ pub mod builder {
         pub fn password_encrypt_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                super::UpdateUserBatchOptionsDtoPasswordEncryptType,
+                ::std::option::Option<
+                    super::UpdateUserBatchOptionsDtoPasswordEncryptType,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {
@@ -44353,7 +46569,7 @@ pub mod builder {
         }
         pub fn reset_password_on_next_login<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.reset_password_on_next_login = value
@@ -44538,7 +46754,7 @@ pub mod builder {
             ::std::string::String,
         >,
         gender: ::std::result::Result<
-            super::UpdateUserInfoDtoGender,
+            ::std::option::Option<super::UpdateUserInfoDtoGender>,
             ::std::string::String,
         >,
         given_name: ::std::result::Result<
@@ -44610,7 +46826,7 @@ pub mod builder {
             ::std::string::String,
         >,
         status: ::std::result::Result<
-            super::UpdateUserInfoDtoStatus,
+            ::std::option::Option<super::UpdateUserInfoDtoStatus>,
             ::std::string::String,
         >,
         street_address: ::std::result::Result<
@@ -44692,7 +46908,7 @@ pub mod builder {
                 external_id: Ok(Default::default()),
                 family_name: Ok(Default::default()),
                 formatted: Ok(Default::default()),
-                gender: Ok(super::defaults::update_user_info_dto_gender()),
+                gender: Ok(Default::default()),
                 given_name: Ok(Default::default()),
                 identity_number: Ok(Default::default()),
                 locale: Ok(Default::default()),
@@ -44710,7 +46926,7 @@ pub mod builder {
                 profile: Ok(Default::default()),
                 province: Ok(Default::default()),
                 region: Ok(Default::default()),
-                status: Ok(super::defaults::update_user_info_dto_status()),
+                status: Ok(Default::default()),
                 street_address: Ok(Default::default()),
                 user_id: Err("no value supplied for user_id".to_string()),
                 username: Ok(Default::default()),
@@ -44875,7 +47091,9 @@ pub mod builder {
         }
         pub fn gender<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdateUserInfoDtoGender>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateUserInfoDtoGender>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.gender = value
@@ -45085,7 +47303,9 @@ pub mod builder {
         }
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::UpdateUserInfoDtoStatus>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::UpdateUserInfoDtoStatus>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.status = value
@@ -45705,435 +47925,200 @@ pub mod builder {
             }
         }
     }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    #[derive(Clone)]
+    pub struct VerifyConfigDataDto {
+        app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        app_secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+        auth_address: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        is_win_change_pwd: ::std::result::Result<bool, ::std::string::String>,
+        is_win_login: ::std::result::Result<bool, ::std::string::String>,
+        logo: ::std::result::Result<::std::string::String, ::std::string::String>,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        public_key: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::fmt::Debug for VerifyConfigDataDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("VerifyConfigDataDto")
+                .field("app_id", &self.app_id)
+                .field("app_secret", &"[REDACTED]")
+                .field("auth_address", &self.auth_address)
+                .field("id", &self.id)
+                .field("is_win_change_pwd", &self.is_win_change_pwd)
+                .field("is_win_login", &self.is_win_login)
+                .field("logo", &self.logo)
+                .field("name", &self.name)
+                .field("public_key", &self.public_key)
+                .finish()
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::default::Default for VerifyConfigDataDto {
+        fn default() -> Self {
+            Self {
+                app_id: Err("no value supplied for app_id".to_string()),
+                app_secret: Err("no value supplied for app_secret".to_string()),
+                auth_address: Err("no value supplied for auth_address".to_string()),
+                id: Err("no value supplied for id".to_string()),
+                is_win_change_pwd: Ok(Default::default()),
+                is_win_login: Ok(Default::default()),
+                logo: Err("no value supplied for logo".to_string()),
+                name: Err("no value supplied for name".to_string()),
+                public_key: Err("no value supplied for public_key".to_string()),
+            }
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl VerifyConfigDataDto {
+        pub fn app_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+            self
+        }
+        pub fn app_secret<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.app_secret = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for app_secret: {e}")
+                });
+            self
+        }
+        pub fn auth_address<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.auth_address = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for auth_address: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn is_win_change_pwd<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_win_change_pwd = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_win_change_pwd: {e}")
+                });
+            self
+        }
+        pub fn is_win_login<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_win_login = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_win_login: {e}")
+                });
+            self
+        }
+        pub fn logo<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.logo = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for logo: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn public_key<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.public_key = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for public_key: {e}")
+                });
+            self
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::TryFrom<VerifyConfigDataDto> for super::VerifyConfigDataDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: VerifyConfigDataDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                app_id: value.app_id?,
+                app_secret: value.app_secret?,
+                auth_address: value.auth_address?,
+                id: value.id?,
+                is_win_change_pwd: value.is_win_change_pwd?,
+                is_win_login: value.is_win_login?,
+                logo: value.logo?,
+                name: value.name?,
+                public_key: value.public_key?,
+            })
+        }
+    }
+    #[cfg(any(feature = "mgmt-deprecated"))]
+    impl ::std::convert::From<super::VerifyConfigDataDto> for VerifyConfigDataDto {
+        fn from(value: super::VerifyConfigDataDto) -> Self {
+            Self {
+                app_id: Ok(value.app_id),
+                app_secret: Ok(value.app_secret),
+                auth_address: Ok(value.auth_address),
+                id: Ok(value.id),
+                is_win_change_pwd: Ok(value.is_win_change_pwd),
+                is_win_login: Ok(value.is_win_login),
+                logo: Ok(value.logo),
+                name: Ok(value.name),
+                public_key: Ok(value.public_key),
+            }
+        }
+    }
 }
 /// Generation of default values for serde.
 mod defaults {
-    pub(super) fn default_bool<const V: bool>() -> bool {
-        V
-    }
-    pub(super) fn default_i64<T, const V: i64>() -> T
-    where
-        T: ::std::convert::TryFrom<i64>,
-        <T as ::std::convert::TryFrom<i64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(V).unwrap()
-    }
     pub(super) fn default_u64<T, const V: u64>() -> T
     where
         T: ::std::convert::TryFrom<u64>,
         <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
     {
         T::try_from(V).unwrap()
-    }
-    pub(super) fn default_nzu64<T, const V: u64>() -> T
-    where
-        T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
-        <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn add_department_members_req_dto_department_id_type() -> super::AddDepartmentMembersReqDtoDepartmentIdType {
-        super::AddDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-tenants"))]
-    pub(super) fn add_tenant_department_members_req_dto_department_id_type() -> super::AddTenantDepartmentMembersReqDtoDepartmentIdType {
-        super::AddTenantDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-applications"))]
-    pub(super) fn application_branding_config_input_dto_guard_version() -> super::ApplicationBrandingConfigInputDtoGuardVersion {
-        super::ApplicationBrandingConfigInputDtoGuardVersion::Advanced
-    }
-    #[cfg(any(feature = "mgmt-applications"))]
-    pub(super) fn application_login_config_input_dto_enabled_basic_login_methods() -> ::std::vec::Vec<
-        super::ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem,
-    > {
-        vec![
-            super::ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem::EmailCode,
-            super::ApplicationLoginConfigInputDtoEnabledBasicLoginMethodsItem::EmailPassword
-        ]
-    }
-    #[cfg(any(feature = "mgmt-applications"))]
-    pub(super) fn create_application_dto_app_type() -> super::CreateApplicationDtoAppType {
-        super::CreateApplicationDtoAppType::Web
-    }
-    #[cfg(any(feature = "mgmt-applications"))]
-    pub(super) fn create_application_dto_oidc_config() -> super::OidcConfig {
-        super::OidcConfig(
-            [
-                (
-                    "access_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "authorization_code_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("600").unwrap(),
-                ),
-                (
-                    "cas_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "grant_types".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("[\"authorization_code\",\"password\",\"refresh_token\"]")
-                        .unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "id_token_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"HS256\"").unwrap(),
-                ),
-                (
-                    "introspection_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "jwks".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "jwks_uri".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "refresh_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("2592000").unwrap(),
-                ),
-                (
-                    "request_object_encryption_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_encryption_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_signing_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "response_types".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("[\"code\"]").unwrap(),
-                ),
-                (
-                    "revocation_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "skip_consent".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("true").unwrap(),
-                ),
-                (
-                    "token_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    #[cfg(any(feature = "mgmt-applications"))]
-    pub(super) fn create_application_dto_saml_config() -> super::SamlIdpConfig {
-        super::SamlIdpConfig(
-            [
-                (
-                    "acs".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"REPLACE ME\"")
-                        .unwrap(),
-                ),
-                (
-                    "authnContextClassRef".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "digestAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#sha1\"")
-                        .unwrap(),
-                ),
-                (
-                    "lifetimeInSeconds".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("3600").unwrap(),
-                ),
-                (
-                    "nameIdentifierFormat".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "signatureAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"")
-                        .unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn create_department_req_dto_department_id_type() -> super::CreateDepartmentReqDtoDepartmentIdType {
-        super::CreateDepartmentReqDtoDepartmentIdType::DepartmentId
-    }
-    pub(super) fn create_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn create_public_account_options_dto_department_id_type() -> super::CreatePublicAccountOptionsDtoDepartmentIdType {
-        super::CreatePublicAccountOptionsDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn create_public_account_options_dto_password_encrypt_type() -> super::CreatePublicAccountOptionsDtoPasswordEncryptType {
-        super::CreatePublicAccountOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn create_public_account_req_dto_gender() -> super::CreatePublicAccountReqDtoGender {
-        super::CreatePublicAccountReqDtoGender::U
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn create_public_account_req_dto_status() -> super::CreatePublicAccountReqDtoStatus {
-        super::CreatePublicAccountReqDtoStatus::Activated
-    }
-    pub(super) fn create_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-tenants"))]
-    pub(super) fn create_tenant_user_options_dto_password_encrypt_type() -> super::CreateTenantUserOptionsDtoPasswordEncryptType {
-        super::CreateTenantUserOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn create_user_info_dto_gender() -> super::CreateUserInfoDtoGender {
-        super::CreateUserInfoDtoGender::U
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn create_user_info_dto_status() -> super::CreateUserInfoDtoStatus {
-        super::CreateUserInfoDtoStatus::Activated
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn create_user_options_dto_department_id_type() -> super::CreateUserOptionsDtoDepartmentIdType {
-        super::CreateUserOptionsDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn create_user_options_dto_password_encrypt_type() -> super::CreateUserOptionsDtoPasswordEncryptType {
-        super::CreateUserOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn delete_department_req_dto_department_id_type() -> super::DeleteDepartmentReqDtoDepartmentIdType {
-        super::DeleteDepartmentReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn delete_department_sync_relation_req_dto_department_id_type() -> super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType {
-        super::DeleteDepartmentSyncRelationReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn delete_public_accounts_batch_options_dto_user_id_type() -> super::DeletePublicAccountsBatchOptionsDtoUserIdType {
-        super::DeletePublicAccountsBatchOptionsDtoUserIdType::UserId
-    }
-    pub(super) fn delete_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn delete_user_sync_relation_req_dto_user_id_type() -> super::DeleteUserSyncRelationReqDtoUserIdType {
-        super::DeleteUserSyncRelationReqDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn delete_users_batch_options_dto_user_id_type() -> super::DeleteUsersBatchOptionsDtoUserIdType {
-        super::DeleteUsersBatchOptionsDtoUserIdType::UserId
-    }
-    pub(super) fn get_resource_authorized_targets_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn get_user_password_ciphertext_dto_user_id_type() -> super::GetUserPasswordCiphertextDtoUserIdType {
-        super::GetUserPasswordCiphertextDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn has_any_role_options_dto_user_id_type() -> super::HasAnyRoleOptionsDtoUserIdType {
-        super::HasAnyRoleOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn kick_public_accounts_options_dto_user_id_type() -> super::KickPublicAccountsOptionsDtoUserIdType {
-        super::KickPublicAccountsOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn kick_users_options_dto_user_id_type() -> super::KickUsersOptionsDtoUserIdType {
-        super::KickUsersOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn list_public_accounts_options_dto_fuzzy_search_on() -> ::std::vec::Vec<
-        super::ListPublicAccountsOptionsDtoFuzzySearchOnItem,
-    > {
-        vec![
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::Phone,
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::Email,
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::Name,
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::Username,
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::Nickname,
-            super::ListPublicAccountsOptionsDtoFuzzySearchOnItem::IdentityNumber
-        ]
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn list_users_options_dto_fuzzy_search_on() -> ::std::vec::Vec<
-        super::ListUsersOptionsDtoFuzzySearchOnItem,
-    > {
-        vec![
-            super::ListUsersOptionsDtoFuzzySearchOnItem::Phone,
-            super::ListUsersOptionsDtoFuzzySearchOnItem::Email,
-            super::ListUsersOptionsDtoFuzzySearchOnItem::Name,
-            super::ListUsersOptionsDtoFuzzySearchOnItem::Username,
-            super::ListUsersOptionsDtoFuzzySearchOnItem::Nickname,
-            super::ListUsersOptionsDtoFuzzySearchOnItem::IdentityNumber
-        ]
-    }
-    pub(super) fn login_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn login_passowrd_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn qrcode_login_strategy_dto_qrcode_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn qrcode_login_strategy_dto_ticket_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn remove_department_members_req_dto_department_id_type() -> super::RemoveDepartmentMembersReqDtoDepartmentIdType {
-        super::RemoveDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-tenants"))]
-    pub(super) fn remove_tenant_department_members_req_dto_department_id_type() -> super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType {
-        super::RemoveTenantDepartmentMembersReqDtoDepartmentIdType::DepartmentId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn reset_user_principal_authentication_info_options_dto_user_id_type() -> super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType {
-        super::ResetUserPrincipalAuthenticationInfoOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts", feature = "mgmt-users"))]
-    pub(super) fn resign_user_batch_req_dto_user_id_type() -> super::ResignUserBatchReqDtoUserIdType {
-        super::ResignUserBatchReqDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn resign_user_req_dto_user_id_type() -> super::ResignUserReqDtoUserIdType {
-        super::ResignUserReqDtoUserIdType::UserId
-    }
-    pub(super) fn role_list_item_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn search_departments_list_req_dto_order_by() -> super::SearchDepartmentsListReqDtoOrderBy {
-        super::SearchDepartmentsListReqDtoOrderBy::Desc
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn search_departments_list_req_dto_sort_by() -> super::SearchDepartmentsListReqDtoSortBy {
-        super::SearchDepartmentsListReqDtoSortBy::UpdatedAt
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn set_mfa_status_dto_user_id_type() -> super::SetMfaStatusDtoUserIdType {
-        super::SetMfaStatusDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts", feature = "mgmt-users"))]
-    pub(super) fn set_user_departments_options_dto_user_id_type() -> super::SetUserDepartmentsOptionsDtoUserIdType {
-        super::SetUserDepartmentsOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-organizations"))]
-    pub(super) fn update_department_req_dto_department_id_type() -> super::UpdateDepartmentReqDtoDepartmentIdType {
-        super::UpdateDepartmentReqDtoDepartmentIdType::DepartmentId
-    }
-    pub(super) fn update_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_batch_options_dto_password_encrypt_type() -> super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType {
-        super::UpdatePublicAccountBatchOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_info_dto_gender() -> super::UpdatePublicAccountInfoDtoGender {
-        super::UpdatePublicAccountInfoDtoGender::U
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_info_dto_status() -> super::UpdatePublicAccountInfoDtoStatus {
-        super::UpdatePublicAccountInfoDtoStatus::Activated
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_options_dto_password_encrypt_type() -> super::UpdatePublicAccountOptionsDtoPasswordEncryptType {
-        super::UpdatePublicAccountOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_options_dto_user_id_type() -> super::UpdatePublicAccountOptionsDtoUserIdType {
-        super::UpdatePublicAccountOptionsDtoUserIdType::UserId
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_req_dto_gender() -> super::UpdatePublicAccountReqDtoGender {
-        super::UpdatePublicAccountReqDtoGender::U
-    }
-    #[cfg(any(feature = "mgmt-public-accounts"))]
-    pub(super) fn update_public_account_req_dto_status() -> super::UpdatePublicAccountReqDtoStatus {
-        super::UpdatePublicAccountReqDtoStatus::Activated
-    }
-    pub(super) fn update_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn update_security_settings_dto_authing_token_expires_in() -> f64 {
-        129600_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_length() -> f64 {
-        6_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_max_attempts() -> f64 {
-        1_f64
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn update_user_batch_options_dto_password_encrypt_type() -> super::UpdateUserBatchOptionsDtoPasswordEncryptType {
-        super::UpdateUserBatchOptionsDtoPasswordEncryptType::None
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn update_user_info_dto_gender() -> super::UpdateUserInfoDtoGender {
-        super::UpdateUserInfoDtoGender::U
-    }
-    #[cfg(any(feature = "mgmt-users"))]
-    pub(super) fn update_user_info_dto_status() -> super::UpdateUserInfoDtoStatus {
-        super::UpdateUserInfoDtoStatus::Activated
     }
 }

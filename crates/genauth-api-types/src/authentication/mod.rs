@@ -7,7 +7,7 @@
 //! whose operations use it is on.
 
 /// The authentication document's types.
-#[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc", feature = "auth-webauthn", feature = "auth-invitations", feature = "auth-approvals", feature = "auth-deprecated"))]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod types;

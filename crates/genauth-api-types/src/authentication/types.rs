@@ -36,5 +36,3 @@ pub mod error {
 }
 /// Types for composing complex structures.
 pub mod builder {}
-/// Generation of default values for serde.
-mod defaults {}

@@ -7,7 +7,7 @@
 //! whose operations use it is on.
 
 /// The management document's types.
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events", feature = "mgmt-invitations", feature = "mgmt-approvals", feature = "mgmt-deprecated"))]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod types;

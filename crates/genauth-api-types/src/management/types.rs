@@ -299,12 +299,6 @@ for ApplicationBrandingConfigGuardVersion {
     }
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
-impl ::std::default::Default for ApplicationBrandingConfigGuardVersion {
-    fn default() -> Self {
-        ApplicationBrandingConfigGuardVersion::Advanced
-    }
-}
-#[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`ApplicationDefaultLoginMethod`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ApplicationDefaultLoginMethod {
@@ -563,6 +557,10 @@ pub enum ApplicationDtoAppType {
     Mfa,
     #[serde(rename = "mini-program")]
     MiniProgram,
+    #[serde(rename = "gateway-app")]
+    GatewayApp,
+    #[serde(rename = "gateway-agent")]
+    GatewayAgent,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -577,6 +575,8 @@ impl ::std::fmt::Display for ApplicationDtoAppType {
             Self::Api => f.write_str("api"),
             Self::Mfa => f.write_str("mfa"),
             Self::MiniProgram => f.write_str("mini-program"),
+            Self::GatewayApp => f.write_str("gateway-app"),
+            Self::GatewayAgent => f.write_str("gateway-agent"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -595,6 +595,8 @@ impl ::std::str::FromStr for ApplicationDtoAppType {
                 "api" => Self::Api,
                 "mfa" => Self::Mfa,
                 "mini-program" => Self::MiniProgram,
+                "gateway-app" => Self::GatewayApp,
+                "gateway-agent" => Self::GatewayAgent,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -846,6 +848,8 @@ pub enum ApplicationEnabledExtIdpConnDtoExtIdpConnType {
     AmazonMobile,
     #[serde(rename = "douyin:mobile")]
     DouyinMobile,
+    #[serde(rename = "douyin:miniprogram:default")]
+    DouyinMiniprogramDefault,
     #[serde(rename = "kuaishou:mobile")]
     KuaishouMobile,
     #[serde(rename = "line:mobile")]
@@ -856,6 +860,12 @@ pub enum ApplicationEnabledExtIdpConnDtoExtIdpConnType {
     WechatworkQrconnectOfAuthingAgency,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw-qrcode")]
+    ZjzwfwQrcode,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -935,6 +945,7 @@ impl ::std::fmt::Display for ApplicationEnabledExtIdpConnDtoExtIdpConnType {
             Self::Amazon => f.write_str("amazon"),
             Self::AmazonMobile => f.write_str("amazon:mobile"),
             Self::DouyinMobile => f.write_str("douyin:mobile"),
+            Self::DouyinMiniprogramDefault => f.write_str("douyin:miniprogram:default"),
             Self::KuaishouMobile => f.write_str("kuaishou:mobile"),
             Self::LineMobile => f.write_str("line:mobile"),
             Self::OppoMobile => f.write_str("oppo:mobile"),
@@ -942,6 +953,9 @@ impl ::std::fmt::Display for ApplicationEnabledExtIdpConnDtoExtIdpConnType {
                 f.write_str("wechatwork:qrconnect:of:authing:agency")
             }
             Self::Sdbz => f.write_str("sdbz"),
+            Self::ZjzwfwQrcode => f.write_str("zjzwfw-qrcode"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -1019,6 +1033,7 @@ impl ::std::str::FromStr for ApplicationEnabledExtIdpConnDtoExtIdpConnType {
                 "amazon" => Self::Amazon,
                 "amazon:mobile" => Self::AmazonMobile,
                 "douyin:mobile" => Self::DouyinMobile,
+                "douyin:miniprogram:default" => Self::DouyinMiniprogramDefault,
                 "kuaishou:mobile" => Self::KuaishouMobile,
                 "line:mobile" => Self::LineMobile,
                 "oppo:mobile" => Self::OppoMobile,
@@ -1026,6 +1041,9 @@ impl ::std::str::FromStr for ApplicationEnabledExtIdpConnDtoExtIdpConnType {
                     Self::WechatworkQrconnectOfAuthingAgency
                 }
                 "sdbz" => Self::Sdbz,
+                "zjzwfw-qrcode" => Self::ZjzwfwQrcode,
+                "zzding" => Self::Zzding,
+                "seeyona8v5" => Self::Seeyona8v5,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -1130,6 +1148,12 @@ pub enum ApplicationEnabledExtIdpConnDtoExtIdpType {
     Line,
     #[serde(rename = "sdbz")]
     Sdbz,
+    #[serde(rename = "zjzwfw")]
+    Zjzwfw,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
     /// A value this version of the SDK does not know (the service added it); kept as sent.
     #[serde(untagged)]
     Unknown(::std::string::String),
@@ -1176,6 +1200,9 @@ impl ::std::fmt::Display for ApplicationEnabledExtIdpConnDtoExtIdpType {
             Self::Kuaishou => f.write_str("kuaishou"),
             Self::Line => f.write_str("line"),
             Self::Sdbz => f.write_str("sdbz"),
+            Self::Zjzwfw => f.write_str("zjzwfw"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
             Self::Unknown(value) => f.write_str(value),
         }
     }
@@ -1226,6 +1253,9 @@ impl ::std::str::FromStr for ApplicationEnabledExtIdpConnDtoExtIdpType {
                 "kuaishou" => Self::Kuaishou,
                 "line" => Self::Line,
                 "sdbz" => Self::Sdbz,
+                "zjzwfw" => Self::Zjzwfw,
+                "zzding" => Self::Zzding,
+                "seeyona8v5" => Self::Seeyona8v5,
                 other => Self::Unknown(other.to_string()),
             },
         )
@@ -1493,6 +1523,8 @@ pub struct AuthorizedResourceDto {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "crate::lenient::or_default")]
     pub condition: ::std::vec::Vec<PolicyCondition>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub effect: AuthorizedResourceDtoEffect,
     #[serde(rename = "resourceCode")]
@@ -1585,18 +1617,6 @@ impl ::std::convert::TryFrom<::std::string::String> for AuthorizedResourceDtoEff
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
-    }
-}
-#[cfg(
-    any(
-        feature = "mgmt-users",
-        feature = "mgmt-roles-groups",
-        feature = "mgmt-permissions"
-    )
-)]
-impl ::std::default::Default for AuthorizedResourceDtoEffect {
-    fn default() -> Self {
-        AuthorizedResourceDtoEffect::Allow
     }
 }
 #[cfg(
@@ -1735,6 +1755,33 @@ for CasIdPConfig {
         Self(value)
     }
 }
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`DepartmentI18nDto`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct DepartmentI18nDto {
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub name: LangObject,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl DepartmentI18nDto {
+    pub fn builder() -> builder::DepartmentI18nDto {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`GeoIp`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
@@ -1767,6 +1814,359 @@ pub struct GeoIpLocation {
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub lon: f64,
 }
+#[cfg(any(feature = "mgmt-roles-groups", feature = "mgmt-invitations"))]
+///`GroupDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct GroupDto {
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub code: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub description: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub members: ::std::vec::Vec<UserDto>,
+    #[serde(rename = "metadataSource")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub metadata_source: ::std::vec::Vec<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub type_: ::std::string::String,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`IdentityDto`
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
+pub struct IdentityDto {
+    #[serde(
+        rename = "accessToken",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub access_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "extIdpId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub ext_idp_id: ::std::string::String,
+    #[serde(rename = "identityId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub identity_id: ::std::string::String,
+    #[serde(rename = "originConnIds")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub origin_conn_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub provider: IdentityDtoProvider,
+    #[serde(
+        rename = "refreshToken",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub refresh_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub type_: ::std::string::String,
+    #[serde(rename = "userIdInIdp")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub user_id_in_idp: ::std::string::String,
+    #[serde(rename = "userInfoInIdp")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub user_info_in_idp: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Debug for IdentityDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("IdentityDto")
+            .field("access_token", &"[REDACTED]")
+            .field("ext_idp_id", &self.ext_idp_id)
+            .field("identity_id", &self.identity_id)
+            .field("origin_conn_ids", &self.origin_conn_ids)
+            .field("provider", &self.provider)
+            .field("refresh_token", &"[REDACTED]")
+            .field("type_", &self.type_)
+            .field("user_id_in_idp", &self.user_id_in_idp)
+            .field("user_info_in_idp", &self.user_info_in_idp)
+            .finish()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`IdentityDtoProvider`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum IdentityDtoProvider {
+    #[serde(rename = "oidc")]
+    Oidc,
+    #[serde(rename = "oauth2")]
+    Oauth2,
+    #[serde(rename = "saml")]
+    Saml,
+    #[serde(rename = "ldap")]
+    Ldap,
+    #[serde(rename = "ad")]
+    Ad,
+    #[serde(rename = "cas")]
+    Cas,
+    #[serde(rename = "azure-ad")]
+    AzureAd,
+    #[serde(rename = "wechat")]
+    Wechat,
+    #[serde(rename = "google")]
+    Google,
+    #[serde(rename = "qq")]
+    Qq,
+    #[serde(rename = "wechatwork")]
+    Wechatwork,
+    #[serde(rename = "dingtalk")]
+    Dingtalk,
+    #[serde(rename = "weibo")]
+    Weibo,
+    #[serde(rename = "github")]
+    Github,
+    #[serde(rename = "alipay")]
+    Alipay,
+    #[serde(rename = "apple")]
+    Apple,
+    #[serde(rename = "baidu")]
+    Baidu,
+    #[serde(rename = "lark")]
+    Lark,
+    #[serde(rename = "gitlab")]
+    Gitlab,
+    #[serde(rename = "twitter")]
+    Twitter,
+    #[serde(rename = "facebook")]
+    Facebook,
+    #[serde(rename = "slack")]
+    Slack,
+    #[serde(rename = "linkedin")]
+    Linkedin,
+    #[serde(rename = "yidun")]
+    Yidun,
+    #[serde(rename = "qingcloud")]
+    Qingcloud,
+    #[serde(rename = "gitee")]
+    Gitee,
+    #[serde(rename = "instagram")]
+    Instagram,
+    #[serde(rename = "welink")]
+    Welink,
+    #[serde(rename = "huawei")]
+    Huawei,
+    #[serde(rename = "honor")]
+    Honor,
+    #[serde(rename = "xiaomi")]
+    Xiaomi,
+    #[serde(rename = "oppo")]
+    Oppo,
+    #[serde(rename = "aws")]
+    Aws,
+    #[serde(rename = "amazon")]
+    Amazon,
+    #[serde(rename = "douyin")]
+    Douyin,
+    #[serde(rename = "kuaishou")]
+    Kuaishou,
+    #[serde(rename = "line")]
+    Line,
+    #[serde(rename = "sdbz")]
+    Sdbz,
+    #[serde(rename = "zjzwfw")]
+    Zjzwfw,
+    #[serde(rename = "zzding")]
+    Zzding,
+    #[serde(rename = "seeyona8v5")]
+    Seeyona8v5,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Display for IdentityDtoProvider {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Oidc => f.write_str("oidc"),
+            Self::Oauth2 => f.write_str("oauth2"),
+            Self::Saml => f.write_str("saml"),
+            Self::Ldap => f.write_str("ldap"),
+            Self::Ad => f.write_str("ad"),
+            Self::Cas => f.write_str("cas"),
+            Self::AzureAd => f.write_str("azure-ad"),
+            Self::Wechat => f.write_str("wechat"),
+            Self::Google => f.write_str("google"),
+            Self::Qq => f.write_str("qq"),
+            Self::Wechatwork => f.write_str("wechatwork"),
+            Self::Dingtalk => f.write_str("dingtalk"),
+            Self::Weibo => f.write_str("weibo"),
+            Self::Github => f.write_str("github"),
+            Self::Alipay => f.write_str("alipay"),
+            Self::Apple => f.write_str("apple"),
+            Self::Baidu => f.write_str("baidu"),
+            Self::Lark => f.write_str("lark"),
+            Self::Gitlab => f.write_str("gitlab"),
+            Self::Twitter => f.write_str("twitter"),
+            Self::Facebook => f.write_str("facebook"),
+            Self::Slack => f.write_str("slack"),
+            Self::Linkedin => f.write_str("linkedin"),
+            Self::Yidun => f.write_str("yidun"),
+            Self::Qingcloud => f.write_str("qingcloud"),
+            Self::Gitee => f.write_str("gitee"),
+            Self::Instagram => f.write_str("instagram"),
+            Self::Welink => f.write_str("welink"),
+            Self::Huawei => f.write_str("huawei"),
+            Self::Honor => f.write_str("honor"),
+            Self::Xiaomi => f.write_str("xiaomi"),
+            Self::Oppo => f.write_str("oppo"),
+            Self::Aws => f.write_str("aws"),
+            Self::Amazon => f.write_str("amazon"),
+            Self::Douyin => f.write_str("douyin"),
+            Self::Kuaishou => f.write_str("kuaishou"),
+            Self::Line => f.write_str("line"),
+            Self::Sdbz => f.write_str("sdbz"),
+            Self::Zjzwfw => f.write_str("zjzwfw"),
+            Self::Zzding => f.write_str("zzding"),
+            Self::Seeyona8v5 => f.write_str("seeyona8v5"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::str::FromStr for IdentityDtoProvider {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "oidc" => Self::Oidc,
+                "oauth2" => Self::Oauth2,
+                "saml" => Self::Saml,
+                "ldap" => Self::Ldap,
+                "ad" => Self::Ad,
+                "cas" => Self::Cas,
+                "azure-ad" => Self::AzureAd,
+                "wechat" => Self::Wechat,
+                "google" => Self::Google,
+                "qq" => Self::Qq,
+                "wechatwork" => Self::Wechatwork,
+                "dingtalk" => Self::Dingtalk,
+                "weibo" => Self::Weibo,
+                "github" => Self::Github,
+                "alipay" => Self::Alipay,
+                "apple" => Self::Apple,
+                "baidu" => Self::Baidu,
+                "lark" => Self::Lark,
+                "gitlab" => Self::Gitlab,
+                "twitter" => Self::Twitter,
+                "facebook" => Self::Facebook,
+                "slack" => Self::Slack,
+                "linkedin" => Self::Linkedin,
+                "yidun" => Self::Yidun,
+                "qingcloud" => Self::Qingcloud,
+                "gitee" => Self::Gitee,
+                "instagram" => Self::Instagram,
+                "welink" => Self::Welink,
+                "huawei" => Self::Huawei,
+                "honor" => Self::Honor,
+                "xiaomi" => Self::Xiaomi,
+                "oppo" => Self::Oppo,
+                "aws" => Self::Aws,
+                "amazon" => Self::Amazon,
+                "douyin" => Self::Douyin,
+                "kuaishou" => Self::Kuaishou,
+                "line" => Self::Line,
+                "sdbz" => Self::Sdbz,
+                "zjzwfw" => Self::Zjzwfw,
+                "zzding" => Self::Zzding,
+                "seeyona8v5" => Self::Seeyona8v5,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<&str> for IdentityDtoProvider {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<::std::string::String> for IdentityDtoProvider {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[cfg(
     any(
         feature = "mgmt-users",
@@ -1778,7 +2178,10 @@ pub struct GeoIpLocation {
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
         feature = "mgmt-public-accounts",
-        feature = "mgmt-security"
+        feature = "mgmt-security",
+        feature = "mgmt-events",
+        feature = "mgmt-invitations",
+        feature = "mgmt-approvals"
     )
 )]
 ///`IsSuccessDto`
@@ -1797,7 +2200,11 @@ pub struct IsSuccessDto {
         feature = "mgmt-permissions",
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
-        feature = "mgmt-public-accounts"
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-security",
+        feature = "mgmt-events",
+        feature = "mgmt-invitations",
+        feature = "mgmt-approvals"
     )
 )]
 ///`IsSuccessRespDto`
@@ -1807,7 +2214,8 @@ pub type IsSuccessRespDto = crate::envelope::Enveloped<IsSuccessDto>;
         feature = "mgmt-users",
         feature = "mgmt-organizations",
         feature = "mgmt-metadata",
-        feature = "mgmt-public-accounts"
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
     )
 )]
 ///`LangObject`
@@ -1831,7 +2239,8 @@ pub struct LangObject {
         feature = "mgmt-users",
         feature = "mgmt-organizations",
         feature = "mgmt-metadata",
-        feature = "mgmt-public-accounts"
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
     )
 )]
 impl LangObject {
@@ -1844,7 +2253,8 @@ impl LangObject {
         feature = "mgmt-users",
         feature = "mgmt-organizations",
         feature = "mgmt-metadata",
-        feature = "mgmt-public-accounts"
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
     )
 )]
 ///`LangUnit`
@@ -1860,7 +2270,8 @@ pub struct LangUnit {
         feature = "mgmt-users",
         feature = "mgmt-organizations",
         feature = "mgmt-metadata",
-        feature = "mgmt-public-accounts"
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
     )
 )]
 impl LangUnit {
@@ -2042,14 +2453,63 @@ for OidcConfig {
         Self(value)
     }
 }
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-permissions",
+        feature = "mgmt-metadata",
+        feature = "mgmt-identity-sources",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-security",
+        feature = "mgmt-events",
+        feature = "mgmt-invitations",
+        feature = "mgmt-approvals",
+        feature = "mgmt-deprecated"
+    )
+)]
+///`Option`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+pub struct Option {
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub value: ::std::string::String,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-permissions",
+        feature = "mgmt-metadata",
+        feature = "mgmt-identity-sources",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-security",
+        feature = "mgmt-events",
+        feature = "mgmt-invitations",
+        feature = "mgmt-approvals",
+        feature = "mgmt-deprecated"
+    )
+)]
+impl Option {
+    pub fn builder() -> builder::Option {
+        Default::default()
+    }
+}
 #[cfg(any(feature = "mgmt-users", feature = "mgmt-events"))]
 ///`ParsedUserAgent`
 #[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct ParsedUserAgent {
-    #[serde(default, deserialize_with = "crate::lenient::or_default")]
-    pub browser: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub browser: ::std::option::Option<::std::string::String>,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub device: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub name: ::std::string::String,
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub os: ::std::string::String,
 }
@@ -2372,7 +2832,10 @@ impl ::std::convert::TryFrom<::std::string::String> for PolicyConditionParam {
         feature = "mgmt-identity-sources",
         feature = "mgmt-public-accounts",
         feature = "mgmt-security",
-        feature = "mgmt-events"
+        feature = "mgmt-events",
+        feature = "mgmt-invitations",
+        feature = "mgmt-approvals",
+        feature = "mgmt-deprecated"
     )
 )]
 ///`Result`
@@ -2390,6 +2853,42 @@ pub struct Result {
     #[serde(rename = "updateUser")]
     #[serde(default, deserialize_with = "crate::lenient::or_default")]
     pub update_user: f64,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-invitations"
+    )
+)]
+///`RoleDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct RoleDto {
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub code: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub description: ::std::string::String,
+    #[serde(
+        rename = "disableTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub disable_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "enablePermissionApply",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub enable_permission_apply: ::std::option::Option<bool>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub id: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub name: ::std::string::String,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub namespace: ::std::string::String,
+    #[serde(rename = "namespaceName")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub namespace_name: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 ///`SamlIdpConfig`
@@ -2431,7 +2930,8 @@ for SamlIdpConfig {
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
         feature = "mgmt-security",
-        feature = "mgmt-events"
+        feature = "mgmt-events",
+        feature = "mgmt-invitations"
     )
 )]
 ///`User`
@@ -2448,7 +2948,8 @@ pub struct User(pub ::serde_json::Map<::std::string::String, ::serde_json::Value
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
         feature = "mgmt-security",
-        feature = "mgmt-events"
+        feature = "mgmt-events",
+        feature = "mgmt-invitations"
     )
 )]
 impl ::std::ops::Deref for User {
@@ -2467,7 +2968,8 @@ impl ::std::ops::Deref for User {
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
         feature = "mgmt-security",
-        feature = "mgmt-events"
+        feature = "mgmt-events",
+        feature = "mgmt-invitations"
     )
 )]
 impl ::std::convert::From<User>
@@ -2486,7 +2988,8 @@ for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
         feature = "mgmt-metadata",
         feature = "mgmt-identity-sources",
         feature = "mgmt-security",
-        feature = "mgmt-events"
+        feature = "mgmt-events",
+        feature = "mgmt-invitations"
     )
 )]
 impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
@@ -2495,6 +2998,657 @@ for User {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`UserDto`
+#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct UserDto {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub address: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub birthdate: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub browser: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub city: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub company: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub country: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "createdAt")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub created_at: ::std::string::String,
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "::serde_json::Map::is_empty"
+    )]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
+    pub custom_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(
+        rename = "departmentIds",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
+    pub department_ids: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub device: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub email: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "emailVerified")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub email_verified: bool,
+    #[serde(
+        rename = "externalId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub external_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "familyName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub family_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub formatted: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub gender: UserDtoGender,
+    #[serde(
+        rename = "givenName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub given_name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
+    pub identities: ::std::vec::Vec<IdentityDto>,
+    #[serde(
+        rename = "identityNumber",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub identity_number: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "lastIp", skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_ip: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "lastLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub last_login: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "lastLoginApp",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub last_login_app: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "lastMfaTime",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub last_mfa_time: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub locale: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "loginsCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub logins_count: ::std::option::Option<f64>,
+    #[serde(
+        rename = "mainDepartmentId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub main_department_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "metadataSource",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub metadata_source: ::std::option::Option<::serde_json::Value>,
+    #[serde(
+        rename = "middleName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub middle_name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub nickname: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "passwordLastSetAt",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub password_last_set_at: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "passwordSecurityLevel",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub password_security_level: ::std::option::Option<f64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phone: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "phoneCountryCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub phone_country_code: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "phoneVerified")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub phone_verified: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub photo: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "postIdList",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
+    pub post_id_list: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "postalCode",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub postal_code: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "preferredUsername",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub preferred_username: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub profile: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub province: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub region: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "registerSource",
+        default,
+        skip_serializing_if = "::std::vec::Vec::is_empty"
+    )]
+    #[serde(deserialize_with = "crate::lenient::or_default")]
+    pub register_source: ::std::vec::Vec<::std::string::String>,
+    #[serde(
+        rename = "resetPasswordOnNextLogin",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reset_password_on_next_login: ::std::option::Option<bool>,
+    #[serde(rename = "signedUp", skip_serializing_if = "::std::option::Option::is_none")]
+    pub signed_up: ::std::option::Option<::std::string::String>,
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub status: UserDtoStatus,
+    #[serde(
+        rename = "statusChangedAt",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub status_changed_at: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "streetAddress",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub street_address: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "tenantId", skip_serializing_if = "::std::option::Option::is_none")]
+    pub tenant_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "updatedAt")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub updated_at: ::std::string::String,
+    #[serde(rename = "userId")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub user_id: ::std::string::String,
+    #[serde(
+        rename = "userSourceId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub user_source_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "userSourceType")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub user_source_type: UserDtoUserSourceType,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub username: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub website: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "workStatus")]
+    #[serde(default, deserialize_with = "crate::lenient::or_default")]
+    pub work_status: UserDtoWorkStatus,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub zoneinfo: ::std::option::Option<::std::string::String>,
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`UserDtoGender`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UserDtoGender {
+    M,
+    F,
+    U,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Display for UserDtoGender {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::M => f.write_str("M"),
+            Self::F => f.write_str("F"),
+            Self::U => f.write_str("U"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::str::FromStr for UserDtoGender {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "M" => Self::M,
+                "F" => Self::F,
+                "U" => Self::U,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<&str> for UserDtoGender {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<::std::string::String> for UserDtoGender {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`UserDtoStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UserDtoStatus {
+    Suspended,
+    Resigned,
+    Activated,
+    Archived,
+    Deactivated,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Display for UserDtoStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Suspended => f.write_str("Suspended"),
+            Self::Resigned => f.write_str("Resigned"),
+            Self::Activated => f.write_str("Activated"),
+            Self::Archived => f.write_str("Archived"),
+            Self::Deactivated => f.write_str("Deactivated"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::str::FromStr for UserDtoStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "Suspended" => Self::Suspended,
+                "Resigned" => Self::Resigned,
+                "Activated" => Self::Activated,
+                "Archived" => Self::Archived,
+                "Deactivated" => Self::Deactivated,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<&str> for UserDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<::std::string::String> for UserDtoStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`UserDtoUserSourceType`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UserDtoUserSourceType {
+    #[serde(rename = "excel")]
+    Excel,
+    #[serde(rename = "register")]
+    Register,
+    #[serde(rename = "adminCreated")]
+    AdminCreated,
+    #[serde(rename = "sync")]
+    Sync,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Display for UserDtoUserSourceType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Excel => f.write_str("excel"),
+            Self::Register => f.write_str("register"),
+            Self::AdminCreated => f.write_str("adminCreated"),
+            Self::Sync => f.write_str("sync"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::str::FromStr for UserDtoUserSourceType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "excel" => Self::Excel,
+                "register" => Self::Register,
+                "adminCreated" => Self::AdminCreated,
+                "sync" => Self::Sync,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<&str> for UserDtoUserSourceType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<::std::string::String> for UserDtoUserSourceType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+///`UserDtoWorkStatus`
+#[derive(::serde::Deserialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum UserDtoWorkStatus {
+    Closed,
+    Active,
+    /// A value this version of the SDK does not know (the service added it); kept as sent.
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::fmt::Display for UserDtoWorkStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Closed => f.write_str("Closed"),
+            Self::Active => f.write_str("Active"),
+            Self::Unknown(value) => f.write_str(value),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::str::FromStr for UserDtoWorkStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        Ok(
+            match value {
+                "Closed" => Self::Closed,
+                "Active" => Self::Active,
+                other => Self::Unknown(other.to_string()),
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<&str> for UserDtoWorkStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+impl ::std::convert::TryFrom<::std::string::String> for UserDtoWorkStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 /// Error types.
@@ -2546,6 +3700,13 @@ impl ::std::default::Default for ApplicationAgreementDtoLang {
 #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
 /// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for ApplicationBrandingConfigDefaultLanguage {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for ApplicationBrandingConfigGuardVersion {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -2622,7 +3783,37 @@ for ApplicationRegisterConfigEnabledBasicRegisterMethodsItem {
     )
 )]
 /// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for AuthorizedResourceDtoEffect {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-permissions"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
 impl ::std::default::Default for AuthorizedResourceDtoResourceType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for IdentityDtoProvider {
     fn default() -> Self {
         Self::Unknown(::std::string::String::new())
     }
@@ -2660,14 +3851,159 @@ impl ::std::default::Default for PolicyConditionParam {
         Self::Unknown(::std::string::String::new())
     }
 }
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UserDtoGender {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UserDtoStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UserDtoUserSourceType {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
+#[cfg(
+    any(
+        feature = "mgmt-users",
+        feature = "mgmt-organizations",
+        feature = "mgmt-roles-groups",
+        feature = "mgmt-applications",
+        feature = "mgmt-tenants",
+        feature = "mgmt-public-accounts",
+        feature = "mgmt-invitations"
+    )
+)]
+/// An answer that left the value out: not a value this SDK knows.
+impl ::std::default::Default for UserDtoWorkStatus {
+    fn default() -> Self {
+        Self::Unknown(::std::string::String::new())
+    }
+}
 /// Types for composing complex structures.
 pub mod builder {
     #[cfg(
         any(
             feature = "mgmt-users",
             feature = "mgmt-organizations",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
+        )
+    )]
+    #[derive(Clone, Debug)]
+    pub struct DepartmentI18nDto {
+        name: ::std::result::Result<super::LangObject, ::std::string::String>,
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
+        )
+    )]
+    impl ::std::default::Default for DepartmentI18nDto {
+        fn default() -> Self {
+            Self {
+                name: Err("no value supplied for name".to_string()),
+            }
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
+        )
+    )]
+    impl DepartmentI18nDto {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::LangObject>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
+        )
+    )]
+    impl ::std::convert::TryFrom<DepartmentI18nDto> for super::DepartmentI18nDto {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: DepartmentI18nDto,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { name: value.name? })
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
+        )
+    )]
+    impl ::std::convert::From<super::DepartmentI18nDto> for DepartmentI18nDto {
+        fn from(value: super::DepartmentI18nDto) -> Self {
+            Self { name: Ok(value.name) }
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     #[derive(Clone, Debug)]
@@ -2682,7 +4018,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::default::Default for LangObject {
@@ -2700,7 +4037,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl LangObject {
@@ -2750,7 +4088,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::convert::TryFrom<LangObject> for super::LangObject {
@@ -2771,7 +4110,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::convert::From<super::LangObject> for LangObject {
@@ -2789,7 +4129,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     #[derive(Clone, Debug)]
@@ -2802,7 +4143,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::default::Default for LangUnit {
@@ -2818,7 +4160,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl LangUnit {
@@ -2850,7 +4193,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::convert::TryFrom<LangUnit> for super::LangUnit {
@@ -2869,7 +4213,8 @@ pub mod builder {
             feature = "mgmt-users",
             feature = "mgmt-organizations",
             feature = "mgmt-metadata",
-            feature = "mgmt-public-accounts"
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-invitations"
         )
     )]
     impl ::std::convert::From<super::LangUnit> for LangUnit {
@@ -2991,228 +4336,140 @@ pub mod builder {
             }
         }
     }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-roles-groups",
+            feature = "mgmt-applications",
+            feature = "mgmt-tenants",
+            feature = "mgmt-permissions",
+            feature = "mgmt-metadata",
+            feature = "mgmt-identity-sources",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-security",
+            feature = "mgmt-events",
+            feature = "mgmt-invitations",
+            feature = "mgmt-approvals",
+            feature = "mgmt-deprecated"
+        )
+    )]
+    #[derive(Clone, Debug)]
+    pub struct Option {
+        value: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-roles-groups",
+            feature = "mgmt-applications",
+            feature = "mgmt-tenants",
+            feature = "mgmt-permissions",
+            feature = "mgmt-metadata",
+            feature = "mgmt-identity-sources",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-security",
+            feature = "mgmt-events",
+            feature = "mgmt-invitations",
+            feature = "mgmt-approvals",
+            feature = "mgmt-deprecated"
+        )
+    )]
+    impl ::std::default::Default for Option {
+        fn default() -> Self {
+            Self {
+                value: Err("no value supplied for value".to_string()),
+            }
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-roles-groups",
+            feature = "mgmt-applications",
+            feature = "mgmt-tenants",
+            feature = "mgmt-permissions",
+            feature = "mgmt-metadata",
+            feature = "mgmt-identity-sources",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-security",
+            feature = "mgmt-events",
+            feature = "mgmt-invitations",
+            feature = "mgmt-approvals",
+            feature = "mgmt-deprecated"
+        )
+    )]
+    impl Option {
+        pub fn value<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.value = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for value: {e}"));
+            self
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-roles-groups",
+            feature = "mgmt-applications",
+            feature = "mgmt-tenants",
+            feature = "mgmt-permissions",
+            feature = "mgmt-metadata",
+            feature = "mgmt-identity-sources",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-security",
+            feature = "mgmt-events",
+            feature = "mgmt-invitations",
+            feature = "mgmt-approvals",
+            feature = "mgmt-deprecated"
+        )
+    )]
+    impl ::std::convert::TryFrom<Option> for super::Option {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Option,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { value: value.value? })
+        }
+    }
+    #[cfg(
+        any(
+            feature = "mgmt-users",
+            feature = "mgmt-organizations",
+            feature = "mgmt-roles-groups",
+            feature = "mgmt-applications",
+            feature = "mgmt-tenants",
+            feature = "mgmt-permissions",
+            feature = "mgmt-metadata",
+            feature = "mgmt-identity-sources",
+            feature = "mgmt-public-accounts",
+            feature = "mgmt-security",
+            feature = "mgmt-events",
+            feature = "mgmt-invitations",
+            feature = "mgmt-approvals",
+            feature = "mgmt-deprecated"
+        )
+    )]
+    impl ::std::convert::From<super::Option> for Option {
+        fn from(value: super::Option) -> Self {
+            Self { value: Ok(value.value) }
+        }
+    }
 }
 /// Generation of default values for serde.
 mod defaults {
-    pub(super) fn default_bool<const V: bool>() -> bool {
-        V
-    }
-    pub(super) fn default_i64<T, const V: i64>() -> T
-    where
-        T: ::std::convert::TryFrom<i64>,
-        <T as ::std::convert::TryFrom<i64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(V).unwrap()
-    }
     pub(super) fn default_u64<T, const V: u64>() -> T
     where
         T: ::std::convert::TryFrom<u64>,
         <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
     {
         T::try_from(V).unwrap()
-    }
-    pub(super) fn default_nzu64<T, const V: u64>() -> T
-    where
-        T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
-        <T as ::std::convert::TryFrom<::std::num::NonZeroU64>>::Error: ::std::fmt::Debug,
-    {
-        T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
-    }
-    #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
-    pub(super) fn create_application_dto_oidc_config() -> super::OidcConfig {
-        super::OidcConfig(
-            [
-                (
-                    "access_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "authorization_code_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("600").unwrap(),
-                ),
-                (
-                    "cas_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "grant_types".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("[\"authorization_code\",\"password\",\"refresh_token\"]")
-                        .unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "id_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("1209600").unwrap(),
-                ),
-                (
-                    "id_token_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"HS256\"").unwrap(),
-                ),
-                (
-                    "introspection_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "jwks".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "jwks_uri".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "refresh_token_expire".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("2592000").unwrap(),
-                ),
-                (
-                    "request_object_encryption_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_encryption_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "request_object_signing_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "response_types".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("[\"code\"]").unwrap(),
-                ),
-                (
-                    "revocation_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "skip_consent".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("true").unwrap(),
-                ),
-                (
-                    "token_endpoint_auth_method".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"client_secret_post\"")
-                        .unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_encrypted_response_enc".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-                (
-                    "userinfo_signed_response_alg".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("null").unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    #[cfg(any(feature = "mgmt-applications", feature = "mgmt-security"))]
-    pub(super) fn create_application_dto_saml_config() -> super::SamlIdpConfig {
-        super::SamlIdpConfig(
-            [
-                (
-                    "acs".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("\"REPLACE ME\"")
-                        .unwrap(),
-                ),
-                (
-                    "authnContextClassRef".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "digestAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#sha1\"")
-                        .unwrap(),
-                ),
-                (
-                    "lifetimeInSeconds".to_string(),
-                    ::serde_json::from_str::<::serde_json::Value>("3600").unwrap(),
-                ),
-                (
-                    "nameIdentifierFormat".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\"")
-                        .unwrap(),
-                ),
-                (
-                    "signatureAlgorithm".to_string(),
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"")
-                        .unwrap(),
-                ),
-            ]
-                .into_iter()
-                .collect(),
-        )
-    }
-    pub(super) fn create_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    pub(super) fn create_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn delete_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn get_resource_authorized_targets_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn login_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn login_passowrd_fail_check_config_dto_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn qrcode_login_strategy_dto_qrcode_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn qrcode_login_strategy_dto_ticket_expires_in_unit() -> ::std::string::String {
-        "Second".to_string()
-    }
-    pub(super) fn role_list_item_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn update_pipeline_function_dto_timeout() -> f64 {
-        3_f64
-    }
-    pub(super) fn update_role_dto_namespace() -> ::std::string::String {
-        "default".to_string()
-    }
-    pub(super) fn update_security_settings_dto_authing_token_expires_in() -> f64 {
-        129600_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_length() -> f64 {
-        6_f64
-    }
-    pub(super) fn update_security_settings_dto_verify_code_max_attempts() -> f64 {
-        1_f64
     }
 }

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the family map and run `cargo xtask generate`.
 
 //! The operations of the service's authentication document that openapi/genauth.yaml does
-//! not define (85; the other 22 are generated from the spec, at the crate's root),
+//! not define (120; the other 22 are generated from the spec, at the crate's root),
 //! one module per family of `openapi/families.yaml`, each behind the cargo feature of
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
@@ -10,24 +10,24 @@
 /// The request and answer types of the authentication families: each compiled when a family
 /// whose operations use it is on, in the crate of that family's types
 /// (`genauth-api-types-<part>`, or `genauth-api-types` for the types of two such crates).
-#[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+#[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc", feature = "auth-webauthn", feature = "auth-invitations", feature = "auth-approvals", feature = "auth-deprecated"))]
 #[rustfmt::skip]
 #[allow(unused_imports)]
 pub mod types {
     pub use genauth_api_types::authentication::types::*;
-    #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+    #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc", feature = "auth-webauthn", feature = "auth-invitations", feature = "auth-approvals", feature = "auth-deprecated"))]
     pub use genauth_api_types_part1::authentication::types::*;
     /// The builders of the request bodies (`body_map`).
     pub mod builder {
         pub use genauth_api_types::authentication::types::builder::*;
-        #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc"))]
+        #[cfg(any(feature = "auth-sign-in", feature = "auth-profile", feature = "auth-mfa", feature = "auth-oidc", feature = "auth-webauthn", feature = "auth-invitations", feature = "auth-approvals", feature = "auth-deprecated"))]
         pub use genauth_api_types_part1::authentication::types::builder::*;
     }
 }
 
 /// Signing up and in (passwords, codes, WebAuthn, identity providers, WeChat), sending codes, public configuration.
 ///
-/// Feature `auth-sign-in`: 31 operations.
+/// Feature `auth-sign-in`: 33 operations.
 #[cfg(feature = "auth-sign-in")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -35,7 +35,7 @@ pub mod sign_in;
 
 /// The signed-in user's profile, devices, identities, resources and data permissions.
 ///
-/// Feature `auth-profile`: 27 operations.
+/// Feature `auth-profile`: 26 operations.
 #[cfg(feature = "auth-profile")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -51,8 +51,40 @@ pub mod mfa;
 
 /// OpenID Connect and OAuth 2.0 (sign-on, tokens, user info, metadata, logout).
 ///
-/// Feature `auth-oidc`: 16 operations.
+/// Feature `auth-oidc`: 9 operations.
 #[cfg(feature = "auth-oidc")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod oidc;
+
+/// WebAuthn credentials since 2024 (registration, sign-in, MFA binding, the user's and an administrator's credentials).
+///
+/// Feature `auth-webauthn`: 14 operations.
+#[cfg(feature = "auth-webauthn")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod webauthn;
+
+/// Invitations (policy and universal invitation links, signing up by invitation).
+///
+/// Feature `auth-invitations`: 8 operations.
+#[cfg(feature = "auth-invitations")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod invitations;
+
+/// The signed-in user's approvals and permission applications.
+///
+/// Feature `auth-approvals`: 7 operations.
+#[cfg(feature = "auth-approvals")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod approvals;
+
+/// Deprecated: the authentication operations only the service's 2023 documents have.
+///
+/// Feature `auth-deprecated`: 12 operations.
+#[cfg(feature = "auth-deprecated")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod deprecated;

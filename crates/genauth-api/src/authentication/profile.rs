@@ -9,17 +9,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
-    /**Sends a `POST` request to `/api/v2/upload`
-
-```ignore
-let response = client.upload()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn upload(&self) -> builder::Upload<'_> {
-        builder::Upload::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/bind-email`
 
 ```ignore
@@ -340,82 +329,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::upload`]
-
-[`Client::upload`]: super::Client::upload*/
-    #[derive(Debug, Clone)]
-    pub struct Upload<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::UploadDto, String>,
-    }
-    impl<'a> Upload<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UploadDto>,
-            <V as std::convert::TryInto<types::UploadDto>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `UploadDto` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::UploadDto) -> types::builder::UploadDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v2/upload`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UploadRespDto>, Error<()>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::UploadDto::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v2/upload", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::bind_email`]
 
 [`Client::bind_email`]: super::Client::bind_email*/
@@ -2355,7 +2268,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;

@@ -9,17 +9,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
-    /**Sends a `POST` request to `/api/v2/ecConn/wechatMobile/authByCode`
-
-```ignore
-let response = client.auth_by_code()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn auth_by_code(&self) -> builder::AuthByCode<'_> {
-        builder::AuthByCode::new(self)
-    }
     /**Sends a `POST` request to `/api/v2/ecConn/wechatMobile/byAccount`
 
 ```ignore
@@ -64,17 +53,6 @@ let response = client.select_account()
     pub fn select_account(&self) -> builder::SelectAccount<'_> {
         builder::SelectAccount::new(self)
     }
-    /**Sends a `GET` request to `/api/v3/captcha-code`
-
-```ignore
-let response = client.gene_captcha_code()
-    .r(r)
-    .send()
-    .await;
-```*/
-    pub fn gene_captcha_code(&self) -> builder::GeneCaptchaCode<'_> {
-        builder::GeneCaptchaCode::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/change-pushcode-status`
 
 ```ignore
@@ -118,6 +96,19 @@ let response = client.check_qr_code_status()
 ```*/
     pub fn check_qr_code_status(&self) -> builder::CheckQrCodeStatus<'_> {
         builder::CheckQrCodeStatus::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/decrypt-douyin-miniprogram-data`
+
+```ignore
+let response = client.decrypt_douyin_mini_program_data()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn decrypt_douyin_mini_program_data(
+        &self,
+    ) -> builder::DecryptDouyinMiniProgramData<'_> {
+        builder::DecryptDouyinMiniProgramData::new(self)
     }
     /**Sends a `POST` request to `/api/v3/decrypt-wechat-miniprogram-data`
 
@@ -189,6 +180,16 @@ let response = client.get_qr_code_status()
     pub fn get_qr_code_status(&self) -> builder::GetQrCodeStatus<'_> {
         builder::GetQrCodeStatus::new(self)
     }
+    /**Sends a `GET` request to `/api/v3/get-captcha-code`
+
+```ignore
+let response = client.get_captcha_code_and_token()
+    .send()
+    .await;
+```*/
+    pub fn get_captcha_code_and_token(&self) -> builder::GetCaptchaCodeAndToken<'_> {
+        builder::GetCaptchaCodeAndToken::new(self)
+    }
     /**Sends a `GET` request to `/api/v3/get-fastpass-client-apps`
 
 ```ignore
@@ -211,6 +212,17 @@ let response = client.get_push_login_relation_apps()
 ```*/
     pub fn get_push_login_relation_apps(&self) -> builder::GetPushLoginRelationApps<'_> {
         builder::GetPushLoginRelationApps::new(self)
+    }
+    /**Sends a `GET` request to `/api/v3/get-qrcode-status`
+
+```ignore
+let response = client.fetch_qr_code_status()
+    .qrcode_id(qrcode_id)
+    .send()
+    .await;
+```*/
+    pub fn fetch_qr_code_status(&self) -> builder::FetchQrCodeStatus<'_> {
+        builder::FetchQrCodeStatus::new(self)
     }
     /**Sends a `POST` request to `/api/v3/get-wechat-access-token`
 
@@ -236,32 +248,6 @@ let response = client.get_wechat_mp_access_token_info()
     ) -> builder::GetWechatMpAccessTokenInfo<'_> {
         builder::GetWechatMpAccessTokenInfo::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/get-wechat-miniprogram-phone`
-
-```ignore
-let response = client.get_wechat_miniprogram_phone()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn get_wechat_miniprogram_phone(
-        &self,
-    ) -> builder::GetWechatMiniprogramPhone<'_> {
-        builder::GetWechatMiniprogramPhone::new(self)
-    }
-    /**Sends a `GET` request to `/api/v3/link-extidp`
-
-```ignore
-let response = client.link_ext_idp()
-    .app_id(app_id)
-    .ext_idp_conn_identifier(ext_idp_conn_identifier)
-    .id_token(id_token)
-    .send()
-    .await;
-```*/
-    pub fn link_ext_idp(&self) -> builder::LinkExtIdp<'_> {
-        builder::LinkExtIdp::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/qrcode-app-login`
 
 ```ignore
@@ -283,6 +269,28 @@ let response = client.send_email()
 ```*/
     pub fn send_email(&self) -> builder::SendEmail<'_> {
         builder::SendEmail::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/set-pushcode-status`
+
+```ignore
+let response = client.set_push_code_status()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_push_code_status(&self) -> builder::SetPushCodeStatus<'_> {
+        builder::SetPushCodeStatus::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/set-qrcode-status`
+
+```ignore
+let response = client.set_qr_code_status()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_qr_code_status(&self) -> builder::SetQrCodeStatus<'_> {
+        builder::SetQrCodeStatus::new(self)
     }
     /**Sends a `POST` request to `/api/v3/signin-by-push`
 
@@ -315,6 +323,17 @@ let response = client.get_system_info()
 ```*/
     pub fn get_system_info(&self) -> builder::GetSystemInfo<'_> {
         builder::GetSystemInfo::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/validate-password`
+
+```ignore
+let response = client.validate_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn validate_password(&self) -> builder::ValidatePassword<'_> {
+        builder::ValidatePassword::new(self)
     }
     /**Sends a `GET` request to `/api/v3/webauthn/authentication`
 
@@ -367,88 +386,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::auth_by_code`]
-
-[`Client::auth_by_code`]: super::Client::auth_by_code*/
-    #[derive(Debug, Clone)]
-    pub struct AuthByCode<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::WechatMobileAuthByCodeInput, String>,
-    }
-    impl<'a> AuthByCode<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::WechatMobileAuthByCodeInput>,
-            <V as std::convert::TryInto<
-                types::WechatMobileAuthByCodeInput,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `WechatMobileAuthByCodeInput` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::WechatMobileAuthByCodeInput,
-            ) -> types::builder::WechatMobileAuthByCodeInput,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v2/ecConn/wechatMobile/authByCode`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WechatMobileAuthByCodeInput::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v2/ecConn/wechatMobile/authByCode", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "auth_by_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::bind_by_account`]
 
 [`Client::bind_by_account`]: super::Client::bind_by_account*/
@@ -793,79 +730,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::gene_captcha_code`]
-
-[`Client::gene_captcha_code`]: super::Client::gene_captcha_code*/
-    #[derive(Debug, Clone)]
-    pub struct GeneCaptchaCode<'a> {
-        client: &'a super::Client,
-        r: Result<Option<::std::string::String>, String>,
-    }
-    impl<'a> GeneCaptchaCode<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                r: Ok(None),
-            }
-        }
-        pub fn r<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.r = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for r failed".to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/api/v3/captcha-code`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<crate::types::CommonResponseDto>> {
-            let Self { client, r } = self;
-            let r = r.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/captcha-code", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("r", &r))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "gene_captcha_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::change_push_code_status`]
 
 [`Client::change_push_code_status`]: super::Client::change_push_code_status*/
@@ -1189,6 +1053,104 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "check_qr_code_status",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::decrypt_douyin_mini_program_data`]
+
+[`Client::decrypt_douyin_mini_program_data`]: super::Client::decrypt_douyin_mini_program_data*/
+    #[derive(Debug, Clone)]
+    pub struct DecryptDouyinMiniProgramData<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DecryptDouyinMiniProgramDataDto, String>,
+    }
+    impl<'a> DecryptDouyinMiniProgramData<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DecryptDouyinMiniProgramDataDto>,
+            <V as std::convert::TryInto<
+                types::DecryptDouyinMiniProgramDataDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DecryptDouyinMiniProgramDataDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DecryptDouyinMiniProgramDataDto,
+            ) -> types::builder::DecryptDouyinMiniProgramDataDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/decrypt-douyin-miniprogram-data`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DecryptDouyinMiniProgramDataRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DecryptDouyinMiniProgramDataDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/decrypt-douyin-miniprogram-data", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "decrypt_douyin_mini_program_data",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1747,6 +1709,64 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_captcha_code_and_token`]
+
+[`Client::get_captcha_code_and_token`]: super::Client::get_captcha_code_and_token*/
+    #[derive(Debug, Clone)]
+    pub struct GetCaptchaCodeAndToken<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetCaptchaCodeAndToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-captcha-code`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetCaptchaCodeRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/v3/get-captcha-code", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_captcha_code_and_token",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_fastpass_params`]
 
 [`Client::get_fastpass_params`]: super::Client::get_fastpass_params*/
@@ -1917,6 +1937,82 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_push_login_relation_apps",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::fetch_qr_code_status`]
+
+[`Client::fetch_qr_code_status`]: super::Client::fetch_qr_code_status*/
+    #[derive(Debug, Clone)]
+    pub struct FetchQrCodeStatus<'a> {
+        client: &'a super::Client,
+        qrcode_id: Result<::std::string::String, String>,
+    }
+    impl<'a> FetchQrCodeStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                qrcode_id: Err("qrcode_id was not initialized".to_string()),
+            }
+        }
+        pub fn qrcode_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.qrcode_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for qrcode_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/get-qrcode-status`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CheckQrCodeStatusRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, qrcode_id } = self;
+            let qrcode_id = qrcode_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/get-qrcode-status", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("qrcodeId", &qrcode_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "fetch_qr_code_status",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2125,218 +2221,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_wechat_miniprogram_phone`]
-
-[`Client::get_wechat_miniprogram_phone`]: super::Client::get_wechat_miniprogram_phone*/
-    #[derive(Debug, Clone)]
-    pub struct GetWechatMiniprogramPhone<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::GetWechatMiniProgramPhoneDto, String>,
-    }
-    impl<'a> GetWechatMiniprogramPhone<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::GetWechatMiniProgramPhoneDto>,
-            <V as std::convert::TryInto<
-                types::GetWechatMiniProgramPhoneDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `GetWechatMiniProgramPhoneDto` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::GetWechatMiniProgramPhoneDto,
-            ) -> types::builder::GetWechatMiniProgramPhoneDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/get-wechat-miniprogram-phone`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::GetWechatMiniProgramPhoneRespDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::GetWechatMiniProgramPhoneDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/get-wechat-miniprogram-phone", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_wechat_miniprogram_phone",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::link_ext_idp`]
-
-[`Client::link_ext_idp`]: super::Client::link_ext_idp*/
-    #[derive(Debug, Clone)]
-    pub struct LinkExtIdp<'a> {
-        client: &'a super::Client,
-        app_id: Result<::std::string::String, String>,
-        ext_idp_conn_identifier: Result<::std::string::String, String>,
-        id_token: Result<::std::string::String, String>,
-    }
-    impl<'a> LinkExtIdp<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                app_id: Err("app_id was not initialized".to_string()),
-                ext_idp_conn_identifier: Err(
-                    "ext_idp_conn_identifier was not initialized".to_string(),
-                ),
-                id_token: Err("id_token was not initialized".to_string()),
-            }
-        }
-        pub fn app_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.app_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for app_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn ext_idp_conn_identifier<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.ext_idp_conn_identifier = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for ext_idp_conn_identifier failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn id_token<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.id_token = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id_token failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/api/v3/link-extidp`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::GenerateBindExtIdpLinkRespDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, app_id, ext_idp_conn_identifier, id_token } = self;
-            let app_id = app_id.map_err(Error::InvalidRequest)?;
-            let ext_idp_conn_identifier = ext_idp_conn_identifier
-                .map_err(Error::InvalidRequest)?;
-            let id_token = id_token.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/link-extidp", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("app_id", &app_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "ext_idp_conn_identifier",
-                        &ext_idp_conn_identifier,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("id_token", &id_token))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "link_ext_idp",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::qr_code_app_login`]
 
 [`Client::qr_code_app_login`]: super::Client::qr_code_app_login*/
@@ -2501,6 +2385,195 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "send_email",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_push_code_status`]
+
+[`Client::set_push_code_status`]: super::Client::set_push_code_status*/
+    #[derive(Debug, Clone)]
+    pub struct SetPushCodeStatus<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ChangePushCodeStatusDto, String>,
+    }
+    impl<'a> SetPushCodeStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ChangePushCodeStatusDto>,
+            <V as std::convert::TryInto<
+                types::ChangePushCodeStatusDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ChangePushCodeStatusDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ChangePushCodeStatusDto,
+            ) -> types::builder::ChangePushCodeStatusDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/set-pushcode-status`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ChangePushCodeStatusDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/set-pushcode-status", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_push_code_status",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_qr_code_status`]
+
+[`Client::set_qr_code_status`]: super::Client::set_qr_code_status*/
+    #[derive(Debug, Clone)]
+    pub struct SetQrCodeStatus<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ChangeQrCodeStatusDto, String>,
+    }
+    impl<'a> SetQrCodeStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ChangeQrCodeStatusDto>,
+            <V as std::convert::TryInto<
+                types::ChangeQrCodeStatusDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ChangeQrCodeStatusDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ChangeQrCodeStatusDto,
+            ) -> types::builder::ChangeQrCodeStatusDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/set-qrcode-status`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ChangeQrCodeStatusDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/set-qrcode-status", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_qr_code_status",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2747,6 +2820,98 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_system_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::validate_password`]
+
+[`Client::validate_password`]: super::Client::validate_password*/
+    #[derive(Debug, Clone)]
+    pub struct ValidatePassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ValidatePasswordDto, String>,
+    }
+    impl<'a> ValidatePassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ValidatePasswordDto>,
+            <V as std::convert::TryInto<
+                types::ValidatePasswordDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ValidatePasswordDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ValidatePasswordDto,
+            ) -> types::builder::ValidatePasswordDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/validate-password`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ValidatePasswordRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ValidatePasswordDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/validate-password", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "validate_password",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

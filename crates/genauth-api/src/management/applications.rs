@@ -447,6 +447,17 @@ let response = client.update_access_key()
     pub fn update_access_key(&self) -> builder::UpdateAccessKey<'_> {
         builder::UpdateAccessKey::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/update-application`
+
+```ignore
+let response = client.update_application()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_application(&self) -> builder::UpdateApplication<'_> {
+        builder::UpdateApplication::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/update-application-mfa-settings`
 
 ```ignore
@@ -4150,6 +4161,100 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_access_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_application`]
+
+[`Client::update_application`]: super::Client::update_application*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateApplication<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpdateApplicationDto, String>,
+    }
+    impl<'a> UpdateApplication<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateApplicationDto>,
+            <V as std::convert::TryInto<
+                types::UpdateApplicationDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateApplicationDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateApplicationDto,
+            ) -> types::builder::UpdateApplicationDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/update-application`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateApplicationDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/update-application", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_application",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

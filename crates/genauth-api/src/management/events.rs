@@ -9,17 +9,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
-    /**Sends a `POST` request to `/api/v3/click-cost-contact`
-
-```ignore
-let response = client.cost_contact_click()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn cost_contact_click(&self) -> builder::CostContactClick<'_> {
-        builder::CostContactClick::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/config-email-provider`
 
 ```ignore
@@ -414,78 +403,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::cost_contact_click`]
-
-[`Client::cost_contact_click`]: super::Client::cost_contact_click*/
-    #[derive(Debug, Clone)]
-    pub struct CostContactClick<'a> {
-        client: &'a super::Client,
-        body: Result<types::ClickCostContactDto, String>,
-    }
-    impl<'a> CostContactClick<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Err("body was not initialized".to_string()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ClickCostContactDto>,
-        {
-            self.body = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ClickCostContactDto` for body failed".to_string()
-                });
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/click-cost-contact`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<crate::types::CommonResponseDto>> {
-            let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/click-cost-contact", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cost_contact_click",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::config_email_provider`]
 
 [`Client::config_email_provider`]: super::Client::config_email_provider*/
@@ -1091,7 +1008,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DeleteWebhookRespDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;

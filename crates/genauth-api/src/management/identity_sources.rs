@@ -223,6 +223,17 @@ let response = client.get_sync_task()
     pub fn get_sync_task(&self) -> builder::GetSyncTask<'_> {
         builder::GetSyncTask::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/get-weixin-access-token`
+
+```ignore
+let response = client.get_weixin_access_token()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_weixin_access_token(&self) -> builder::GetWeixinAccessToken<'_> {
+        builder::GetWeixinAccessToken::new(self)
+    }
     /**Sends a `GET` request to `/api/v3/list-ext-idp`
 
 ```ignore
@@ -2119,6 +2130,101 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_sync_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_weixin_access_token`]
+
+[`Client::get_weixin_access_token`]: super::Client::get_weixin_access_token*/
+    #[derive(Debug, Clone)]
+    pub struct GetWeixinAccessToken<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GetWechatAccessTokenDto, String>,
+    }
+    impl<'a> GetWeixinAccessToken<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetWechatAccessTokenDto>,
+            <V as std::convert::TryInto<
+                types::GetWechatAccessTokenDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GetWechatAccessTokenDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GetWechatAccessTokenDto,
+            ) -> types::builder::GetWechatAccessTokenDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/get-weixin-access-token`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetWechatAccessTokenInfoRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GetWechatAccessTokenDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/get-weixin-access-token", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_weixin_access_token",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -9,39 +9,27 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
-    /**Sends a `POST` request to `/api/internal/v1/metadata/get-row-batch`
+    /**Sends a `POST` request to `/api/v3/batch-create-dnef`
 
 ```ignore
-let response = client.metadata_internal_get_row_batch()
+let response = client.batch_create_dnef()
+    .body(body)
     .send()
     .await;
 ```*/
-    pub fn metadata_internal_get_row_batch(
-        &self,
-    ) -> builder::MetadataInternalGetRowBatch<'_> {
-        builder::MetadataInternalGetRowBatch::new(self)
+    pub fn batch_create_dnef(&self) -> builder::BatchCreateDnef<'_> {
+        builder::BatchCreateDnef::new(self)
     }
-    /**Sends a `POST` request to `/api/internal/v1/metadata/list-fields`
+    /**Sends a `POST` request to `/api/v3/create-dnef`
 
 ```ignore
-let response = client.list_fields()
+let response = client.create_dnef()
+    .body(body)
     .send()
     .await;
 ```*/
-    pub fn list_fields(&self) -> builder::ListFields<'_> {
-        builder::ListFields::new(self)
-    }
-    /**Sends a `POST` request to `/api/internal/v1/metadata/update-row`
-
-```ignore
-let response = client.metadata_internal_update_row()
-    .send()
-    .await;
-```*/
-    pub fn metadata_internal_update_row(
-        &self,
-    ) -> builder::MetadataInternalUpdateRow<'_> {
-        builder::MetadataInternalUpdateRow::new(self)
+    pub fn create_dnef(&self) -> builder::CreateDnef<'_> {
+        builder::CreateDnef::new(self)
     }
     /**Sends a `POST` request to `/api/v3/delete-custom-fields`
 
@@ -53,6 +41,17 @@ let response = client.delete_custom_fields()
 ```*/
     pub fn delete_custom_fields(&self) -> builder::DeleteCustomFields<'_> {
         builder::DeleteCustomFields::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/delete-dnef`
+
+```ignore
+let response = client.delete_dnef()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn delete_dnef(&self) -> builder::DeleteDnef<'_> {
+        builder::DeleteDnef::new(self)
     }
     /**Sends a `GET` request to `/api/v3/get-custom-data`
 
@@ -110,6 +109,21 @@ let response = client.list_cust_fields()
     pub fn list_cust_fields(&self) -> builder::ListCustFields<'_> {
         builder::ListCustFields::new(self)
     }
+    /**Sends a `GET` request to `/api/v3/list-dnef`
+
+```ignore
+let response = client.list_dnef()
+    .max_size(max_size)
+    .namespace_code(namespace_code)
+    .query(query)
+    .resource_code(resource_code)
+    .start_index(start_index)
+    .send()
+    .await;
+```*/
+    pub fn list_dnef(&self) -> builder::ListDnef<'_> {
+        builder::ListDnef::new(self)
+    }
     /**Sends a `GET` request to `/api/v3/list-user-base-fields`
 
 ```ignore
@@ -151,6 +165,17 @@ let response = client.copy_operate()
 ```*/
     pub fn copy_operate(&self) -> builder::CopyOperate<'_> {
         builder::CopyOperate::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/metadata/copy-row-relation`
+
+```ignore
+let response = client.copy_row_relation()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn copy_row_relation(&self) -> builder::CopyRowRelation<'_> {
+        builder::CopyRowRelation::new(self)
     }
     /**Sends a `POST` request to `/api/v3/metadata/create-field`
 
@@ -251,6 +276,30 @@ let response = client.list_row()
     pub fn list_row(&self) -> builder::ListRow<'_> {
         builder::ListRow::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/metadata/get-all-metadata`
+
+```ignore
+let response = client.get_all_metadata()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_all_metadata(&self) -> builder::GetAllMetadata<'_> {
+        builder::GetAllMetadata::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/metadata/get-all-row-by-scrollid`
+
+```ignore
+let response = client.get_all_metadata_rows_by_scroll_id()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_all_metadata_rows_by_scroll_id(
+        &self,
+    ) -> builder::GetAllMetadataRowsByScrollId<'_> {
+        builder::GetAllMetadataRowsByScrollId::new(self)
+    }
     /**Sends a `GET` request to `/api/v3/metadata/get-import-template`
 
 ```ignore
@@ -326,6 +375,27 @@ let response = client.get_relation_value()
     pub fn get_relation_value(&self) -> builder::GetRelationValue<'_> {
         builder::GetRelationValue::new(self)
     }
+    /**Sends a `GET` request to `/api/v3/metadata/get-row-relation-details`
+
+```ignore
+let response = client.get_row_relation_details()
+    .send()
+    .await;
+```*/
+    pub fn get_row_relation_details(&self) -> builder::GetRowRelationDetails<'_> {
+        builder::GetRowRelationDetails::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/metadata/group`
+
+```ignore
+let response = client.get_metadata_group_list()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_metadata_group_list(&self) -> builder::GetMetadataGroupList<'_> {
+        builder::GetMetadataGroupList::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/metadata/import`
 
 ```ignore
@@ -352,6 +422,7 @@ let response = client.import_model()
 
 ```ignore
 let response = client.list_field()
+    .from(from)
     .model_id(model_id)
     .send()
     .await;
@@ -373,15 +444,28 @@ let response = client.list_model()
 
 ```ignore
 let response = client.list_operate()
+    .field_id(field_id)
     .keywords(keywords)
     .limit(limit)
     .model_id(model_id)
     .page(page)
+    .show_created(show_created)
     .send()
     .await;
 ```*/
     pub fn list_operate(&self) -> builder::ListOperate<'_> {
         builder::ListOperate::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/metadata/relation-search`
+
+```ignore
+let response = client.relation_search()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn relation_search(&self) -> builder::RelationSearch<'_> {
+        builder::RelationSearch::new(self)
     }
     /**Sends a `POST` request to `/api/v3/metadata/remove-field`
 
@@ -515,6 +599,17 @@ let response = client.set_user_base_fields()
     pub fn set_user_base_fields(&self) -> builder::SetUserBaseFields<'_> {
         builder::SetUserBaseFields::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/update-dnef`
+
+```ignore
+let response = client.update_dnef()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_dnef(&self) -> builder::UpdateDnef<'_> {
+        builder::UpdateDnef::new(self)
+    }
     /**Sends a `POST` request to `/get-row-batch`
 
 ```ignore
@@ -535,23 +630,59 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::metadata_internal_get_row_batch`]
+    /**Builder for [`Client::batch_create_dnef`]
 
-[`Client::metadata_internal_get_row_batch`]: super::Client::metadata_internal_get_row_batch*/
+[`Client::batch_create_dnef`]: super::Client::batch_create_dnef*/
     #[derive(Debug, Clone)]
-    pub struct MetadataInternalGetRowBatch<'a> {
+    pub struct BatchCreateDnef<'a> {
         client: &'a super::Client,
+        body: Result<types::builder::BatchCreateDnefReq, String>,
     }
-    impl<'a> MetadataInternalGetRowBatch<'a> {
+    impl<'a> BatchCreateDnef<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
         }
-        ///Sends a `POST` request to `/api/internal/v1/metadata/get-row-batch`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-            let Self { client } = self;
-            let url = format!(
-                "{}/api/internal/v1/metadata/get-row-batch", client.baseurl,
-            );
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BatchCreateDnefReq>,
+            <V as std::convert::TryInto<
+                types::BatchCreateDnefReq,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `BatchCreateDnefReq` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BatchCreateDnefReq,
+            ) -> types::builder::BatchCreateDnefReq,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/batch-create-dnef`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::BatchCreateDnefReq::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/batch-create-dnef", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -561,75 +692,87 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
-                operation_id: "metadata_internal_get_row_batch",
+                operation_id: "batch_create_dnef",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }
-    /**Builder for [`Client::list_fields`]
+    /**Builder for [`Client::create_dnef`]
 
-[`Client::list_fields`]: super::Client::list_fields*/
+[`Client::create_dnef`]: super::Client::create_dnef*/
     #[derive(Debug, Clone)]
-    pub struct ListFields<'a> {
+    pub struct CreateDnef<'a> {
         client: &'a super::Client,
+        body: Result<types::builder::CreateDnefReq, String>,
     }
-    impl<'a> ListFields<'a> {
+    impl<'a> CreateDnef<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
-        }
-        ///Sends a `POST` request to `/api/internal/v1/metadata/list-fields`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-            let Self { client } = self;
-            let url = format!(
-                "{}/api/internal/v1/metadata/list-fields", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "list_fields",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                _ => Err(Error::UnexpectedResponse(response)),
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
             }
         }
-    }
-    /**Builder for [`Client::metadata_internal_update_row`]
-
-[`Client::metadata_internal_update_row`]: super::Client::metadata_internal_update_row*/
-    #[derive(Debug, Clone)]
-    pub struct MetadataInternalUpdateRow<'a> {
-        client: &'a super::Client,
-    }
-    impl<'a> MetadataInternalUpdateRow<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateDnefReq>,
+            <V as std::convert::TryInto<types::CreateDnefReq>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateDnefReq` for body failed: {}", s)
+                });
+            self
         }
-        ///Sends a `POST` request to `/api/internal/v1/metadata/update-row`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-            let Self { client } = self;
-            let url = format!("{}/api/internal/v1/metadata/update-row", client.baseurl,);
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateDnefReq,
+            ) -> types::builder::CreateDnefReq,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/create-dnef`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateDnefReq::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/create-dnef", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -639,16 +782,32 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
-                operation_id: "metadata_internal_update_row",
+                operation_id: "create_dnef",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -730,6 +889,96 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_custom_fields",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_dnef`]
+
+[`Client::delete_dnef`]: super::Client::delete_dnef*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteDnef<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DeleteDnefReq, String>,
+    }
+    impl<'a> DeleteDnef<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeleteDnefReq>,
+            <V as std::convert::TryInto<types::DeleteDnefReq>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DeleteDnefReq` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeleteDnefReq,
+            ) -> types::builder::DeleteDnefReq,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/delete-dnef`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DeleteDnefReq::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/delete-dnef", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_dnef",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1264,6 +1513,154 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_dnef`]
+
+[`Client::list_dnef`]: super::Client::list_dnef*/
+    #[derive(Debug, Clone)]
+    pub struct ListDnef<'a> {
+        client: &'a super::Client,
+        max_size: Result<Option<f64>, String>,
+        namespace_code: Result<::std::string::String, String>,
+        query: Result<Option<::std::string::String>, String>,
+        resource_code: Result<::std::string::String, String>,
+        start_index: Result<Option<f64>, String>,
+    }
+    impl<'a> ListDnef<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                max_size: Ok(None),
+                namespace_code: Err("namespace_code was not initialized".to_string()),
+                query: Ok(None),
+                resource_code: Err("resource_code was not initialized".to_string()),
+                start_index: Ok(None),
+            }
+        }
+        pub fn max_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.max_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `f64` for max_size failed".to_string());
+            self
+        }
+        pub fn namespace_code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.namespace_code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for namespace_code failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn query<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.query = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for query failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn resource_code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_code failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn start_index<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.start_index = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `f64` for start_index failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/list-dnef`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListDnefPaginatedRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self {
+                client,
+                max_size,
+                namespace_code,
+                query,
+                resource_code,
+                start_index,
+            } = self;
+            let max_size = max_size.map_err(Error::InvalidRequest)?;
+            let namespace_code = namespace_code.map_err(Error::InvalidRequest)?;
+            let query = query.map_err(Error::InvalidRequest)?;
+            let resource_code = resource_code.map_err(Error::InvalidRequest)?;
+            let start_index = start_index.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/list-dnef", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("maxSize", &max_size))
+                .query(
+                    &progenitor_client::QueryParam::new("namespaceCode", &namespace_code),
+                )
+                .query(&progenitor_client::QueryParam::new("query", &query))
+                .query(
+                    &progenitor_client::QueryParam::new("resourceCode", &resource_code),
+                )
+                .query(&progenitor_client::QueryParam::new("startIndex", &start_index))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_dnef",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_user_base_fields`]
 
 [`Client::list_user_base_fields`]: super::Client::list_user_base_fields*/
@@ -1651,6 +2048,98 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "copy_operate",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::copy_row_relation`]
+
+[`Client::copy_row_relation`]: super::Client::copy_row_relation*/
+    #[derive(Debug, Clone)]
+    pub struct CopyRowRelation<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CopyRowRelationDto, String>,
+    }
+    impl<'a> CopyRowRelation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CopyRowRelationDto>,
+            <V as std::convert::TryInto<
+                types::CopyRowRelationDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CopyRowRelationDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CopyRowRelationDto,
+            ) -> types::builder::CopyRowRelationDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/metadata/copy-row-relation`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::RelationValueListResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CopyRowRelationDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/metadata/copy-row-relation", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "copy_row_relation",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2503,6 +2992,192 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_all_metadata`]
+
+[`Client::get_all_metadata`]: super::Client::get_all_metadata*/
+    #[derive(Debug, Clone)]
+    pub struct GetAllMetadata<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GetAllRowDto, String>,
+    }
+    impl<'a> GetAllMetadata<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAllRowDto>,
+            <V as std::convert::TryInto<types::GetAllRowDto>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `GetAllRowDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GetAllRowDto,
+            ) -> types::builder::GetAllRowDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/metadata/get-all-metadata`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::FunctionModelValueListResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GetAllRowDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/metadata/get-all-metadata", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_all_metadata",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_all_metadata_rows_by_scroll_id`]
+
+[`Client::get_all_metadata_rows_by_scroll_id`]: super::Client::get_all_metadata_rows_by_scroll_id*/
+    #[derive(Debug, Clone)]
+    pub struct GetAllMetadataRowsByScrollId<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GetAllRowVyScrollidDto, String>,
+    }
+    impl<'a> GetAllMetadataRowsByScrollId<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAllRowVyScrollidDto>,
+            <V as std::convert::TryInto<
+                types::GetAllRowVyScrollidDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GetAllRowVyScrollidDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GetAllRowVyScrollidDto,
+            ) -> types::builder::GetAllRowVyScrollidDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/metadata/get-all-row-by-scrollid`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetAllRowByScrollidResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GetAllRowVyScrollidDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/metadata/get-all-row-by-scrollid", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_all_metadata_rows_by_scroll_id",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_import_template`]
 
 [`Client::get_import_template`]: super::Client::get_import_template*/
@@ -2755,7 +3430,7 @@ pub mod builder {
         client: &'a super::Client,
         model_id: Result<::std::string::String, String>,
         row_id: Result<::std::string::String, String>,
-        show_field_id: Result<::std::string::String, String>,
+        show_field_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetRow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2763,7 +3438,7 @@ pub mod builder {
                 client: client,
                 model_id: Err("model_id was not initialized".to_string()),
                 row_id: Err("row_id was not initialized".to_string()),
-                show_field_id: Err("show_field_id was not initialized".to_string()),
+                show_field_id: Ok(None),
             }
         }
         pub fn model_id<V>(mut self, value: V) -> Self
@@ -2796,6 +3471,7 @@ pub mod builder {
         {
             self.show_field_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for show_field_id failed"
                         .to_string()
@@ -2865,7 +3541,7 @@ pub mod builder {
         client: &'a super::Client,
         key: Result<::std::string::String, String>,
         model_id: Result<::std::string::String, String>,
-        show_field_id: Result<::std::string::String, String>,
+        show_field_id: Result<Option<::std::string::String>, String>,
         value: Result<::std::string::String, String>,
     }
     impl<'a> GetRowByValue<'a> {
@@ -2874,7 +3550,7 @@ pub mod builder {
                 client: client,
                 key: Err("key was not initialized".to_string()),
                 model_id: Err("model_id was not initialized".to_string()),
-                show_field_id: Err("show_field_id was not initialized".to_string()),
+                show_field_id: Ok(None),
                 value: Err("value was not initialized".to_string()),
             }
         }
@@ -2908,6 +3584,7 @@ pub mod builder {
         {
             self.show_field_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for show_field_id failed"
                         .to_string()
@@ -3119,6 +3796,158 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_row_relation_details`]
+
+[`Client::get_row_relation_details`]: super::Client::get_row_relation_details*/
+    #[derive(Debug, Clone)]
+    pub struct GetRowRelationDetails<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetRowRelationDetails<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/metadata/get-row-relation-details`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::RelationValueListResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!(
+                "{}/api/v3/metadata/get-row-relation-details", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_row_relation_details",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_metadata_group_list`]
+
+[`Client::get_metadata_group_list`]: super::Client::get_metadata_group_list*/
+    #[derive(Debug, Clone)]
+    pub struct GetMetadataGroupList<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::MetadataGroupDto, String>,
+    }
+    impl<'a> GetMetadataGroupList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MetadataGroupDto>,
+            <V as std::convert::TryInto<
+                types::MetadataGroupDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `MetadataGroupDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::MetadataGroupDto,
+            ) -> types::builder::MetadataGroupDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/metadata/group`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::FunctionModelValueListResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::MetadataGroupDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/metadata/group", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_metadata_group_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::import_metadata`]
 
 [`Client::import_metadata`]: super::Client::import_metadata*/
@@ -3309,14 +4138,28 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListField<'a> {
         client: &'a super::Client,
+        from: Result<::std::string::String, String>,
         model_id: Result<::std::string::String, String>,
     }
     impl<'a> ListField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                from: Err("from was not initialized".to_string()),
                 model_id: Err("model_id was not initialized".to_string()),
             }
+        }
+        pub fn from<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.from = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for from failed"
+                        .to_string()
+                });
+            self
         }
         pub fn model_id<V>(mut self, value: V) -> Self
         where
@@ -3337,7 +4180,8 @@ pub mod builder {
             ResponseValue<types::FunctionFieldListResDto>,
             Error<crate::types::CommonResponseDto>,
         > {
-            let Self { client, model_id } = self;
+            let Self { client, from, model_id } = self;
+            let from = from.map_err(Error::InvalidRequest)?;
             let model_id = model_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/metadata/list-field", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -3356,6 +4200,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("from", &from))
                 .query(&progenitor_client::QueryParam::new("modelId", &model_id))
                 .headers(header_map)
                 .build()?;
@@ -3443,20 +4288,37 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListOperate<'a> {
         client: &'a super::Client,
+        field_id: Result<Option<::std::string::String>, String>,
         keywords: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
         model_id: Result<::std::string::String, String>,
         page: Result<Option<i64>, String>,
+        show_created: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListOperate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                field_id: Ok(None),
                 keywords: Ok(None),
                 limit: Ok(None),
                 model_id: Err("model_id was not initialized".to_string()),
                 page: Ok(None),
+                show_created: Ok(None),
             }
+        }
+        pub fn field_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.field_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for field_id failed"
+                        .to_string()
+                });
+            self
         }
         pub fn keywords<V>(mut self, value: V) -> Self
         where
@@ -3503,6 +4365,19 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for page failed".to_string());
             self
         }
+        pub fn show_created<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.show_created = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for show_created failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/api/v3/metadata/list-operate`
         pub async fn send(
             self,
@@ -3510,11 +4385,21 @@ pub mod builder {
             ResponseValue<types::OperateModelDto>,
             Error<crate::types::CommonResponseDto>,
         > {
-            let Self { client, keywords, limit, model_id, page } = self;
+            let Self {
+                client,
+                field_id,
+                keywords,
+                limit,
+                model_id,
+                page,
+                show_created,
+            } = self;
+            let field_id = field_id.map_err(Error::InvalidRequest)?;
             let keywords = keywords.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let model_id = model_id.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
+            let show_created = show_created.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/metadata/list-operate", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3532,14 +4417,108 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("fieldId", &field_id))
                 .query(&progenitor_client::QueryParam::new("keywords", &keywords))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("modelId", &model_id))
                 .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("showCreated", &show_created))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_operate",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::relation_search`]
+
+[`Client::relation_search`]: super::Client::relation_search*/
+    #[derive(Debug, Clone)]
+    pub struct RelationSearch<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::RelationSearchDto, String>,
+    }
+    impl<'a> RelationSearch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RelationSearchDto>,
+            <V as std::convert::TryInto<
+                types::RelationSearchDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RelationSearchDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::RelationSearchDto,
+            ) -> types::builder::RelationSearchDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/metadata/relation-search`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::RelationValueListResDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::RelationSearchDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/metadata/relation-search", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "relation_search",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -4662,6 +5641,96 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "set_user_base_fields",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_dnef`]
+
+[`Client::update_dnef`]: super::Client::update_dnef*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateDnef<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpdateDnefReq, String>,
+    }
+    impl<'a> UpdateDnef<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateDnefReq>,
+            <V as std::convert::TryInto<types::UpdateDnefReq>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateDnefReq` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateDnefReq,
+            ) -> types::builder::UpdateDnefReq,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/update-dnef`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateDnefReq::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/update-dnef", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_dnef",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the family map and run `cargo xtask generate`.
 
 //! The operations of the service's management document that openapi/genauth.yaml does
-//! not define (418; the other 7 are generated from the spec, at the crate's root),
+//! not define (504; the other 7 are generated from the spec, at the crate's root),
 //! one module per family of `openapi/families.yaml`, each behind the cargo feature of
 //! its name. Their methods are on the crate's one [`Client`](crate::Client)
 //! (`client.list_users()`), their request and answer types in `types`, shared.
@@ -10,28 +10,28 @@
 /// The request and answer types of the management families: each compiled when a family
 /// whose operations use it is on, in the crate of that family's types
 /// (`genauth-api-types-<part>`, or `genauth-api-types` for the types of two such crates).
-#[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events"))]
+#[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-security", feature = "mgmt-events", feature = "mgmt-invitations", feature = "mgmt-approvals", feature = "mgmt-deprecated"))]
 #[rustfmt::skip]
 #[allow(unused_imports)]
 pub mod types {
     pub use genauth_api_types::management::types::*;
-    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events"))]
+    #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events", feature = "mgmt-invitations"))]
     pub use genauth_api_types_part1::management::types::*;
-    #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts"))]
+    #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-approvals", feature = "mgmt-deprecated"))]
     pub use genauth_api_types_part2::management::types::*;
     /// The builders of the request bodies (`body_map`).
     pub mod builder {
         pub use genauth_api_types::management::types::builder::*;
-        #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events"))]
+        #[cfg(any(feature = "mgmt-permissions", feature = "mgmt-metadata", feature = "mgmt-security", feature = "mgmt-events", feature = "mgmt-invitations"))]
         pub use genauth_api_types_part1::management::types::builder::*;
-        #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts"))]
+        #[cfg(any(feature = "mgmt-users", feature = "mgmt-organizations", feature = "mgmt-roles-groups", feature = "mgmt-applications", feature = "mgmt-tenants", feature = "mgmt-identity-sources", feature = "mgmt-public-accounts", feature = "mgmt-approvals", feature = "mgmt-deprecated"))]
         pub use genauth_api_types_part2::management::types::builder::*;
     }
 }
 
 /// Users (create, find, list, update, delete, identities, sessions, login history, devices) and their action logs.
 ///
-/// Feature `mgmt-users`: 39 operations.
+/// Feature `mgmt-users`: 40 operations.
 #[cfg(feature = "mgmt-users")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -39,7 +39,7 @@ pub mod users;
 
 /// Organizations, departments and posts.
 ///
-/// Feature `mgmt-organizations`: 38 operations.
+/// Feature `mgmt-organizations`: 40 operations.
 #[cfg(feature = "mgmt-organizations")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -47,7 +47,7 @@ pub mod organizations;
 
 /// Roles and groups, and their members.
 ///
-/// Feature `mgmt-roles-groups`: 30 operations.
+/// Feature `mgmt-roles-groups`: 31 operations.
 #[cfg(feature = "mgmt-roles-groups")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -55,7 +55,7 @@ pub mod roles_groups;
 
 /// Applications, access keys and application accounts (ASA).
 ///
-/// Feature `mgmt-applications`: 44 operations.
+/// Feature `mgmt-applications`: 45 operations.
 #[cfg(feature = "mgmt-applications")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -79,7 +79,7 @@ pub mod permissions;
 
 /// Custom fields and the metadata (custom data models) API.
 ///
-/// Feature `mgmt-metadata`: 44 operations.
+/// Feature `mgmt-metadata`: 52 operations.
 #[cfg(feature = "mgmt-metadata")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -87,7 +87,7 @@ pub mod metadata;
 
 /// External identity providers, LDAP servers and the synchronization center.
 ///
-/// Feature `mgmt-identity-sources`: 30 operations.
+/// Feature `mgmt-identity-sources`: 31 operations.
 #[cfg(feature = "mgmt-identity-sources")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -103,7 +103,7 @@ pub mod public_accounts;
 
 /// Security settings, risk lists, whitelists, behaviour analysis, verification settings and devices.
 ///
-/// Feature `mgmt-security`: 28 operations.
+/// Feature `mgmt-security`: 35 operations.
 #[cfg(feature = "mgmt-security")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
@@ -111,8 +111,32 @@ pub mod security;
 
 /// Webhooks, events, pipelines, messages, audit logs, cost and usage.
 ///
-/// Feature `mgmt-events`: 36 operations.
+/// Feature `mgmt-events`: 35 operations.
 #[cfg(feature = "mgmt-events")]
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod events;
+
+/// Invitations (policies, rosters, invitees, universal invitation links and their applicants).
+///
+/// Feature `mgmt-invitations`: 46 operations.
+#[cfg(feature = "mgmt-invitations")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod invitations;
+
+/// Approvals (details, lists, logs, processing).
+///
+/// Feature `mgmt-approvals`: 6 operations.
+#[cfg(feature = "mgmt-approvals")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod approvals;
+
+/// Deprecated: the management operations only the service's 2023 documents have.
+///
+/// Feature `mgmt-deprecated`: 14 operations.
+#[cfg(feature = "mgmt-deprecated")]
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, clippy::pedantic, rustdoc::all)]
+pub mod deprecated;

@@ -130,10 +130,24 @@ let response = client.get_department()
     pub fn get_department(&self) -> builder::GetDepartment<'_> {
         builder::GetDepartment::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/get-department-available-app`
+
+```ignore
+let response = client.get_department_available_apps()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_department_available_apps(
+        &self,
+    ) -> builder::GetDepartmentAvailableApps<'_> {
+        builder::GetDepartmentAvailableApps::new(self)
+    }
     /**Sends a `GET` request to `/api/v3/get-department-by-id`
 
 ```ignore
 let response = client.get_department_by_id()
+    .app_type_list(app_type_list)
     .department_id(department_id)
     .tenant_id(tenant_id)
     .with_custom_data(with_custom_data)
@@ -341,11 +355,16 @@ let response = client.list_organizations()
 
 ```ignore
 let response = client.post_list()
+    .created_after(created_after)
+    .created_before(created_before)
     .flat_custom_data(flat_custom_data)
     .keywords(keywords)
     .limit(limit)
+    .metadata_no_field_id(metadata_no_field_id)
     .page(page)
     .skip_count(skip_count)
+    .updated_after(updated_after)
+    .updated_before(updated_before)
     .with_custom_data(with_custom_data)
     .with_metadata(with_metadata)
     .send()
@@ -353,6 +372,17 @@ let response = client.post_list()
 ```*/
     pub fn post_list(&self) -> builder::PostList<'_> {
         builder::PostList::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/list-post`
+
+```ignore
+let response = client.list_posts()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn list_posts(&self) -> builder::ListPosts<'_> {
+        builder::ListPosts::new(self)
     }
     /**Sends a `POST` request to `/api/v3/remove-department-members`
 
@@ -1645,12 +1675,108 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_department_available_apps`]
+
+[`Client::get_department_available_apps`]: super::Client::get_department_available_apps*/
+    #[derive(Debug, Clone)]
+    pub struct GetDepartmentAvailableApps<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GetDepartmentByIdReqDto, String>,
+    }
+    impl<'a> GetDepartmentAvailableApps<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetDepartmentByIdReqDto>,
+            <V as std::convert::TryInto<
+                types::GetDepartmentByIdReqDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GetDepartmentByIdReqDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GetDepartmentByIdReqDto,
+            ) -> types::builder::GetDepartmentByIdReqDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/get-department-available-app`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DepartmentSingleRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GetDepartmentByIdReqDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/get-department-available-app", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_department_available_apps",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_department_by_id`]
 
 [`Client::get_department_by_id`]: super::Client::get_department_by_id*/
     #[derive(Debug, Clone)]
     pub struct GetDepartmentById<'a> {
         client: &'a super::Client,
+        app_type_list: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         department_id: Result<::std::string::String, String>,
         tenant_id: Result<Option<::std::string::String>, String>,
         with_custom_data: Result<Option<bool>, String>,
@@ -1659,10 +1785,24 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                app_type_list: Ok(None),
                 department_id: Err("department_id was not initialized".to_string()),
                 tenant_id: Ok(None),
                 with_custom_data: Ok(None),
             }
+        }
+        pub fn app_type_list<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+        {
+            self.app_type_list = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for app_type_list failed"
+                        .to_string()
+                });
+            self
         }
         pub fn department_id<V>(mut self, value: V) -> Self
         where
@@ -1708,7 +1848,14 @@ pub mod builder {
             ResponseValue<types::DepartmentSingleRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
-            let Self { client, department_id, tenant_id, with_custom_data } = self;
+            let Self {
+                client,
+                app_type_list,
+                department_id,
+                tenant_id,
+                with_custom_data,
+            } = self;
+            let app_type_list = app_type_list.map_err(Error::InvalidRequest)?;
             let department_id = department_id.map_err(Error::InvalidRequest)?;
             let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
             let with_custom_data = with_custom_data.map_err(Error::InvalidRequest)?;
@@ -1728,6 +1875,9 @@ pub mod builder {
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("appTypeList", &app_type_list),
                 )
                 .query(
                     &progenitor_client::QueryParam::new("departmentId", &department_id),
@@ -3834,11 +3984,16 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PostList<'a> {
         client: &'a super::Client,
+        created_after: Result<Option<f64>, String>,
+        created_before: Result<Option<f64>, String>,
         flat_custom_data: Result<Option<bool>, String>,
         keywords: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
+        metadata_no_field_id: Result<Option<bool>, String>,
         page: Result<Option<i64>, String>,
         skip_count: Result<Option<bool>, String>,
+        updated_after: Result<Option<f64>, String>,
+        updated_before: Result<Option<f64>, String>,
         with_custom_data: Result<Option<bool>, String>,
         with_metadata: Result<Option<bool>, String>,
     }
@@ -3846,14 +4001,41 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                created_after: Ok(None),
+                created_before: Ok(None),
                 flat_custom_data: Ok(None),
                 keywords: Ok(None),
                 limit: Ok(None),
+                metadata_no_field_id: Ok(None),
                 page: Ok(None),
                 skip_count: Ok(None),
+                updated_after: Ok(None),
+                updated_before: Ok(None),
                 with_custom_data: Ok(None),
                 with_metadata: Ok(None),
             }
+        }
+        pub fn created_after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.created_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `f64` for created_after failed".to_string());
+            self
+        }
+        pub fn created_before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.created_before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `f64` for created_before failed".to_string()
+                });
+            self
         }
         pub fn flat_custom_data<V>(mut self, value: V) -> Self
         where
@@ -3890,6 +4072,18 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
+        pub fn metadata_no_field_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.metadata_no_field_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for metadata_no_field_id failed".to_string()
+                });
+            self
+        }
         pub fn page<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<i64>,
@@ -3908,6 +4102,28 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| "conversion to `bool` for skip_count failed".to_string());
+            self
+        }
+        pub fn updated_after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.updated_after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `f64` for updated_after failed".to_string());
+            self
+        }
+        pub fn updated_before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<f64>,
+        {
+            self.updated_before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `f64` for updated_before failed".to_string()
+                });
             self
         }
         pub fn with_custom_data<V>(mut self, value: V) -> Self
@@ -3943,19 +4159,30 @@ pub mod builder {
         > {
             let Self {
                 client,
+                created_after,
+                created_before,
                 flat_custom_data,
                 keywords,
                 limit,
+                metadata_no_field_id,
                 page,
                 skip_count,
+                updated_after,
+                updated_before,
                 with_custom_data,
                 with_metadata,
             } = self;
+            let created_after = created_after.map_err(Error::InvalidRequest)?;
+            let created_before = created_before.map_err(Error::InvalidRequest)?;
             let flat_custom_data = flat_custom_data.map_err(Error::InvalidRequest)?;
             let keywords = keywords.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
+            let metadata_no_field_id = metadata_no_field_id
+                .map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
             let skip_count = skip_count.map_err(Error::InvalidRequest)?;
+            let updated_after = updated_after.map_err(Error::InvalidRequest)?;
+            let updated_before = updated_before.map_err(Error::InvalidRequest)?;
             let with_custom_data = with_custom_data.map_err(Error::InvalidRequest)?;
             let with_metadata = with_metadata.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/list-post", client.baseurl,);
@@ -3976,6 +4203,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(
+                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
+                )
+                .query(
                     &progenitor_client::QueryParam::new(
                         "flatCustomData",
                         &flat_custom_data,
@@ -3983,8 +4216,20 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("keywords", &keywords))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "metadataNoFieldId",
+                        &metadata_no_field_id,
+                    ),
+                )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("skipCount", &skip_count))
+                .query(
+                    &progenitor_client::QueryParam::new("updatedAfter", &updated_after),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
+                )
                 .query(
                     &progenitor_client::QueryParam::new(
                         "withCustomData",
@@ -3998,6 +4243,98 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "post_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_posts`]
+
+[`Client::list_posts`]: super::Client::list_posts*/
+    #[derive(Debug, Clone)]
+    pub struct ListPosts<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ListPostBatchDto, String>,
+    }
+    impl<'a> ListPosts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListPostBatchDto>,
+            <V as std::convert::TryInto<
+                types::ListPostBatchDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ListPostBatchDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ListPostBatchDto,
+            ) -> types::builder::ListPostBatchDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/list-post`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PostPaginatedRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ListPostBatchDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/list-post", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_posts",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -2413,7 +2413,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
@@ -2792,7 +2792,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;

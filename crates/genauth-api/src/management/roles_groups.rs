@@ -42,6 +42,17 @@ let response = client.assign_role_batch()
     pub fn assign_role_batch(&self) -> builder::AssignRoleBatch<'_> {
         builder::AssignRoleBatch::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/check-role-mutual-exclusion`
+
+```ignore
+let response = client.check_role_mutual_exclusion()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn check_role_mutual_exclusion(&self) -> builder::CheckRoleMutualExclusion<'_> {
+        builder::CheckRoleMutualExclusion::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/check-role-params`
 
 ```ignore
@@ -223,6 +234,7 @@ let response = client.get_role_authorized_resources()
 ```ignore
 let response = client.list_group_members()
     .code(code)
+    .flat_custom_data(flat_custom_data)
     .limit(limit)
     .page(page)
     .with_custom_data(with_custom_data)
@@ -644,6 +656,102 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "assign_role_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::check_role_mutual_exclusion`]
+
+[`Client::check_role_mutual_exclusion`]: super::Client::check_role_mutual_exclusion*/
+    #[derive(Debug, Clone)]
+    pub struct CheckRoleMutualExclusion<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CheckRoleMutualExclusionReqDto, String>,
+    }
+    impl<'a> CheckRoleMutualExclusion<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CheckRoleMutualExclusionReqDto>,
+            <V as std::convert::TryInto<
+                types::CheckRoleMutualExclusionReqDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CheckRoleMutualExclusionReqDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CheckRoleMutualExclusionReqDto,
+            ) -> types::builder::CheckRoleMutualExclusionReqDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/check-role-mutual-exclusion`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CheckRoleMutualExclusionRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CheckRoleMutualExclusionReqDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/check-role-mutual-exclusion", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "check_role_mutual_exclusion",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2114,6 +2222,7 @@ pub mod builder {
     pub struct ListGroupMembers<'a> {
         client: &'a super::Client,
         code: Result<::std::string::String, String>,
+        flat_custom_data: Result<Option<bool>, String>,
         limit: Result<Option<i64>, String>,
         page: Result<Option<i64>, String>,
         with_custom_data: Result<Option<bool>, String>,
@@ -2125,6 +2234,7 @@ pub mod builder {
             Self {
                 client: client,
                 code: Err("code was not initialized".to_string()),
+                flat_custom_data: Ok(None),
                 limit: Ok(None),
                 page: Ok(None),
                 with_custom_data: Ok(None),
@@ -2141,6 +2251,18 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for code failed"
                         .to_string()
+                });
+            self
+        }
+        pub fn flat_custom_data<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.flat_custom_data = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for flat_custom_data failed".to_string()
                 });
             self
         }
@@ -2210,6 +2332,7 @@ pub mod builder {
             let Self {
                 client,
                 code,
+                flat_custom_data,
                 limit,
                 page,
                 with_custom_data,
@@ -2217,6 +2340,7 @@ pub mod builder {
                 with_identities,
             } = self;
             let code = code.map_err(Error::InvalidRequest)?;
+            let flat_custom_data = flat_custom_data.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
             let with_custom_data = with_custom_data.map_err(Error::InvalidRequest)?;
@@ -2241,6 +2365,12 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("code", &code))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "flatCustomData",
+                        &flat_custom_data,
+                    ),
+                )
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(

@@ -9,6 +9,17 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
+    /**Sends a `POST` request to `/api/v3/add-device`
+
+```ignore
+let response = client.add_device()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_device(&self) -> builder::AddDevice<'_> {
+        builder::AddDevice::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/add-whitelist`
 
 ```ignore
@@ -19,6 +30,17 @@ let response = client.add_whitelist()
 ```*/
     pub fn add_whitelist(&self) -> builder::AddWhitelist<'_> {
         builder::AddWhitelist::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/add-whitelist-of-app`
+
+```ignore
+let response = client.add_whitelist_of_app()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn add_whitelist_of_app(&self) -> builder::AddWhitelistOfApp<'_> {
+        builder::AddWhitelistOfApp::new(self)
     }
     /**Sends a `POST` request to `/api/v3/authing-verify/create-device`
 
@@ -42,19 +64,6 @@ let response = client.create_device()
     pub fn create_device(&self) -> builder::CreateDevice<'_> {
         builder::CreateDevice::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/delete-device`
-
-```ignore
-let response = client.terminal_management_delete_device()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn terminal_management_delete_device(
-        &self,
-    ) -> builder::TerminalManagementDeleteDevice<'_> {
-        builder::TerminalManagementDeleteDevice::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/delete-whitelist`
 
 ```ignore
@@ -65,6 +74,17 @@ let response = client.delete_whitelist()
 ```*/
     pub fn delete_whitelist(&self) -> builder::DeleteWhitelist<'_> {
         builder::DeleteWhitelist::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/delete-whitelist-of-app`
+
+```ignore
+let response = client.delete_whitelist_of_app()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn delete_whitelist_of_app(&self) -> builder::DeleteWhitelistOfApp<'_> {
+        builder::DeleteWhitelistOfApp::new(self)
     }
     /**Sends a `POST` request to `/api/v3/device-status`
 
@@ -77,31 +97,52 @@ let response = client.get_device_status()
     pub fn get_device_status(&self) -> builder::GetDeviceStatus<'_> {
         builder::GetDeviceStatus::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/disable-device`
+    /**Sends a `POST` request to `/api/v3/disable-global-mfa-settings`
 
 ```ignore
-let response = client.terminal_management_disable_device()
+let response = client.disable_global_mfa_settings()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn terminal_management_disable_device(
-        &self,
-    ) -> builder::TerminalManagementDisableDevice<'_> {
-        builder::TerminalManagementDisableDevice::new(self)
+    pub fn disable_global_mfa_settings(&self) -> builder::DisableGlobalMfaSettings<'_> {
+        builder::DisableGlobalMfaSettings::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/enable-device`
+    /**Sends a `GET` request to `/api/v3/get-device-exclusive-rule-settings`
 
 ```ignore
-let response = client.terminal_management_enable_device()
-    .body(body)
+let response = client.get_device_exclusive_rule_settings()
     .send()
     .await;
 ```*/
-    pub fn terminal_management_enable_device(
+    pub fn get_device_exclusive_rule_settings(
         &self,
-    ) -> builder::TerminalManagementEnableDevice<'_> {
-        builder::TerminalManagementEnableDevice::new(self)
+    ) -> builder::GetDeviceExclusiveRuleSettings<'_> {
+        builder::GetDeviceExclusiveRuleSettings::new(self)
+    }
+    /**Sends a `GET` request to `/api/v3/get-device-exclusive-valid-scope-settings`
+
+```ignore
+let response = client.get_device_exclusive_valid_scope_settings()
+    .send()
+    .await;
+```*/
+    pub fn get_device_exclusive_valid_scope_settings(
+        &self,
+    ) -> builder::GetDeviceExclusiveValidScopeSettings<'_> {
+        builder::GetDeviceExclusiveValidScopeSettings::new(self)
+    }
+    /**Sends a `GET` request to `/api/v3/get-device-exclusive-white-list-settings`
+
+```ignore
+let response = client.get_device_exclusive_white_list_settings()
+    .send()
+    .await;
+```*/
+    pub fn get_device_exclusive_white_list_settings(
+        &self,
+    ) -> builder::GetDeviceExclusiveWhiteListSettings<'_> {
+        builder::GetDeviceExclusiveWhiteListSettings::new(self)
     }
     /**Sends a `GET` request to `/api/v3/get-global-mfa-settings`
 
@@ -112,6 +153,19 @@ let response = client.get_global_mfa_settings()
 ```*/
     pub fn get_global_mfa_settings(&self) -> builder::GetGlobalMfaSettings<'_> {
         builder::GetGlobalMfaSettings::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/get-last-login-apps-by-device-ids`
+
+```ignore
+let response = client.get_last_login_apps_by_device_ids()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_last_login_apps_by_device_ids(
+        &self,
+    ) -> builder::GetLastLoginAppsByDeviceIds<'_> {
+        builder::GetLastLoginAppsByDeviceIds::new(self)
     }
     /**Sends a `POST` request to `/api/v3/get-last-login-apps-by-deviceIds`
 
@@ -135,6 +189,17 @@ let response = client.get_security_settings()
 ```*/
     pub fn get_security_settings(&self) -> builder::GetSecuritySettings<'_> {
         builder::GetSecuritySettings::new(self)
+    }
+    /**Sends a `GET` request to `/api/v3/get-supported-device-exclusive-apps`
+
+```ignore
+let response = client.list_device_exclusive_apps()
+    .keyword(keyword)
+    .send()
+    .await;
+```*/
+    pub fn list_device_exclusive_apps(&self) -> builder::ListDeviceExclusiveApps<'_> {
+        builder::ListDeviceExclusiveApps::new(self)
     }
     /**Sends a `GET` request to `/api/v3/ip-list`
 
@@ -182,6 +247,18 @@ let response = client.list_whitelists()
     pub fn list_whitelists(&self) -> builder::ListWhitelists<'_> {
         builder::ListWhitelists::new(self)
     }
+    /**Sends a `GET` request to `/api/v3/list-whitelist-of-app`
+
+```ignore
+let response = client.list_whitelists_of_app()
+    .app_id(app_id)
+    .type_(type_)
+    .send()
+    .await;
+```*/
+    pub fn list_whitelists_of_app(&self) -> builder::ListWhitelistsOfApp<'_> {
+        builder::ListWhitelistsOfApp::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/metadata/ueba/capture`
 
 ```ignore
@@ -192,6 +269,19 @@ let response = client.capture()
 ```*/
     pub fn capture(&self) -> builder::Capture<'_> {
         builder::Capture::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/remove-device-exclusive-valid-scope-settings`
+
+```ignore
+let response = client.remove_device_exclusive_valid_scope_settings()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn remove_device_exclusive_valid_scope_settings(
+        &self,
+    ) -> builder::RemoveDeviceExclusiveValidScopeSettings<'_> {
+        builder::RemoveDeviceExclusiveValidScopeSettings::new(self)
     }
     /**Sends a `GET` request to `/api/v3/risk-list-policy`
 
@@ -230,18 +320,31 @@ let response = client.delete_risk_list_policy_by_id()
     ) -> builder::DeleteRiskListPolicyById<'_> {
         builder::DeleteRiskListPolicyById::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/suspend-device`
+    /**Sends a `POST` request to `/api/v3/save-device-exclusive-valid-scope-settings`
 
 ```ignore
-let response = client.terminal_management_suspend_device()
+let response = client.save_device_exclusive_valid_scope_settings()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn terminal_management_suspend_device(
+    pub fn save_device_exclusive_valid_scope_settings(
         &self,
-    ) -> builder::TerminalManagementSuspendDevice<'_> {
-        builder::TerminalManagementSuspendDevice::new(self)
+    ) -> builder::SaveDeviceExclusiveValidScopeSettings<'_> {
+        builder::SaveDeviceExclusiveValidScopeSettings::new(self)
+    }
+    /**Sends a `POST` request to `/api/v3/update-device-exclusive-rule-settings`
+
+```ignore
+let response = client.update_device_exclusive_rule_settings()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_device_exclusive_rule_settings(
+        &self,
+    ) -> builder::UpdateDeviceExclusiveRuleSettings<'_> {
+        builder::UpdateDeviceExclusiveRuleSettings::new(self)
     }
     /**Sends a `POST` request to `/api/v3/update-global-mfa-settings`
 
@@ -300,27 +403,6 @@ let response = client.delete_user_list_by_id()
     pub fn delete_user_list_by_id(&self) -> builder::DeleteUserListById<'_> {
         builder::DeleteUserListById::new(self)
     }
-    /**Sends a `GET` request to `/api/v3/verify-config`
-
-```ignore
-let response = client.get_verify_config()
-    .send()
-    .await;
-```*/
-    pub fn get_verify_config(&self) -> builder::GetVerifyConfig<'_> {
-        builder::GetVerifyConfig::new(self)
-    }
-    /**Sends a `PUT` request to `/api/v3/verify-config`
-
-```ignore
-let response = client.update_verify_config()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn update_verify_config(&self) -> builder::UpdateVerifyConfig<'_> {
-        builder::UpdateVerifyConfig::new(self)
-    }
     /**Sends a `GET` request to `/api/v3/verify-config-app`
 
 ```ignore
@@ -341,6 +423,98 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::add_device`]
+
+[`Client::add_device`]: super::Client::add_device*/
+    #[derive(Debug, Clone)]
+    pub struct AddDevice<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateTerminalDto, String>,
+    }
+    impl<'a> AddDevice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTerminalDto>,
+            <V as std::convert::TryInto<
+                types::CreateTerminalDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateTerminalDto` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateTerminalDto,
+            ) -> types::builder::CreateTerminalDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/add-device`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TerminalInfoRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateTerminalDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/add-device", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_device",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::add_whitelist`]
 
 [`Client::add_whitelist`]: super::Client::add_whitelist*/
@@ -415,6 +589,100 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "add_whitelist",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::add_whitelist_of_app`]
+
+[`Client::add_whitelist_of_app`]: super::Client::add_whitelist_of_app*/
+    #[derive(Debug, Clone)]
+    pub struct AddWhitelistOfApp<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::AddWhitelistOfAppDto, String>,
+    }
+    impl<'a> AddWhitelistOfApp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AddWhitelistOfAppDto>,
+            <V as std::convert::TryInto<
+                types::AddWhitelistOfAppDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `AddWhitelistOfAppDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AddWhitelistOfAppDto,
+            ) -> types::builder::AddWhitelistOfAppDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/add-whitelist-of-app`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::WhitelistListRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::AddWhitelistOfAppDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/add-whitelist-of-app", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "add_whitelist_of_app",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -617,98 +885,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::terminal_management_delete_device`]
-
-[`Client::terminal_management_delete_device`]: super::Client::terminal_management_delete_device*/
-    #[derive(Debug, Clone)]
-    pub struct TerminalManagementDeleteDevice<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::DeleteTerminalDto, String>,
-    }
-    impl<'a> TerminalManagementDeleteDevice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DeleteTerminalDto>,
-            <V as std::convert::TryInto<
-                types::DeleteTerminalDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `DeleteTerminalDto` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DeleteTerminalDto,
-            ) -> types::builder::DeleteTerminalDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/delete-device`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DeleteTerminalDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/delete-device", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "terminal_management_delete_device",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::delete_whitelist`]
 
 [`Client::delete_whitelist`]: super::Client::delete_whitelist*/
@@ -783,6 +959,101 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_whitelist",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_whitelist_of_app`]
+
+[`Client::delete_whitelist_of_app`]: super::Client::delete_whitelist_of_app*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteWhitelistOfApp<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::DeleteWhitelistOfAppDto, String>,
+    }
+    impl<'a> DeleteWhitelistOfApp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeleteWhitelistOfAppDto>,
+            <V as std::convert::TryInto<
+                types::DeleteWhitelistOfAppDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DeleteWhitelistOfAppDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeleteWhitelistOfAppDto,
+            ) -> types::builder::DeleteWhitelistOfAppDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/delete-whitelist-of-app`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DeleteWhitelistOfAppDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/delete-whitelist-of-app", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_whitelist_of_app",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -893,15 +1164,15 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::terminal_management_disable_device`]
+    /**Builder for [`Client::disable_global_mfa_settings`]
 
-[`Client::terminal_management_disable_device`]: super::Client::terminal_management_disable_device*/
+[`Client::disable_global_mfa_settings`]: super::Client::disable_global_mfa_settings*/
     #[derive(Debug, Clone)]
-    pub struct TerminalManagementDisableDevice<'a> {
+    pub struct DisableGlobalMfaSettings<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::UpdateTerminalDto, String>,
+        body: Result<types::builder::MfaDisableSettingsDto, String>,
     }
-    impl<'a> TerminalManagementDisableDevice<'a> {
+    impl<'a> DisableGlobalMfaSettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -910,42 +1181,44 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateTerminalDto>,
+            V: std::convert::TryInto<types::MfaDisableSettingsDto>,
             <V as std::convert::TryInto<
-                types::UpdateTerminalDto,
+                types::MfaDisableSettingsDto,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `UpdateTerminalDto` for body failed: {}", s)
+                    format!(
+                        "conversion to `MfaDisableSettingsDto` for body failed: {}", s
+                    )
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::UpdateTerminalDto,
-            ) -> types::builder::UpdateTerminalDto,
+                types::builder::MfaDisableSettingsDto,
+            ) -> types::builder::MfaDisableSettingsDto,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/v3/disable-device`
+        ///Sends a `POST` request to `/api/v3/disable-global-mfa-settings`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::MfaSettingsRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::UpdateTerminalDto::try_from(v).map_err(|e| e.to_string())
+                    types::MfaDisableSettingsDto::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/disable-device", client.baseurl,);
+            let url = format!("{}/api/v3/disable-global-mfa-settings", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -966,7 +1239,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "terminal_management_disable_device",
+                operation_id: "disable_global_mfa_settings",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -985,59 +1258,28 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::terminal_management_enable_device`]
+    /**Builder for [`Client::get_device_exclusive_rule_settings`]
 
-[`Client::terminal_management_enable_device`]: super::Client::terminal_management_enable_device*/
+[`Client::get_device_exclusive_rule_settings`]: super::Client::get_device_exclusive_rule_settings*/
     #[derive(Debug, Clone)]
-    pub struct TerminalManagementEnableDevice<'a> {
+    pub struct GetDeviceExclusiveRuleSettings<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::UpdateTerminalDto, String>,
     }
-    impl<'a> TerminalManagementEnableDevice<'a> {
+    impl<'a> GetDeviceExclusiveRuleSettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
+            Self { client: client }
         }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UpdateTerminalDto>,
-            <V as std::convert::TryInto<
-                types::UpdateTerminalDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `UpdateTerminalDto` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::UpdateTerminalDto,
-            ) -> types::builder::UpdateTerminalDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/enable-device`
+        ///Sends a `GET` request to `/api/v3/get-device-exclusive-rule-settings`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::GetDeviceExclusiveRuleRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateTerminalDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/enable-device", client.baseurl,);
+            let Self { client } = self;
+            let url = format!(
+                "{}/api/v3/get-device-exclusive-rule-settings", client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -1049,16 +1291,135 @@ pub mod builder {
             #[allow(unused_mut)]
             let mut request = client
                 .client
-                .post(url)
+                .get(url)
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .json(&body)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "terminal_management_enable_device",
+                operation_id: "get_device_exclusive_rule_settings",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_device_exclusive_valid_scope_settings`]
+
+[`Client::get_device_exclusive_valid_scope_settings`]: super::Client::get_device_exclusive_valid_scope_settings*/
+    #[derive(Debug, Clone)]
+    pub struct GetDeviceExclusiveValidScopeSettings<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetDeviceExclusiveValidScopeSettings<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-device-exclusive-valid-scope-settings`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetDeviceExclusiveValidScopeRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!(
+                "{}/api/v3/get-device-exclusive-valid-scope-settings", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_device_exclusive_valid_scope_settings",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_device_exclusive_white_list_settings`]
+
+[`Client::get_device_exclusive_white_list_settings`]: super::Client::get_device_exclusive_white_list_settings*/
+    #[derive(Debug, Clone)]
+    pub struct GetDeviceExclusiveWhiteListSettings<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetDeviceExclusiveWhiteListSettings<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/v3/get-device-exclusive-white-list-settings`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetDeviceExclusiveWhiteListRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client } = self;
+            let url = format!(
+                "{}/api/v3/get-device-exclusive-white-list-settings", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_device_exclusive_white_list_settings",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1117,6 +1478,102 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_global_mfa_settings",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_last_login_apps_by_device_ids`]
+
+[`Client::get_last_login_apps_by_device_ids`]: super::Client::get_last_login_apps_by_device_ids*/
+    #[derive(Debug, Clone)]
+    pub struct GetLastLoginAppsByDeviceIds<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::QueryTerminalAppsDto, String>,
+    }
+    impl<'a> GetLastLoginAppsByDeviceIds<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::QueryTerminalAppsDto>,
+            <V as std::convert::TryInto<
+                types::QueryTerminalAppsDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `QueryTerminalAppsDto` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::QueryTerminalAppsDto,
+            ) -> types::builder::QueryTerminalAppsDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/get-last-login-apps-by-device-ids`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<crate::types::CommonResponseDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::QueryTerminalAppsDto::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/get-last-login-apps-by-device-ids", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_last_login_apps_by_device_ids",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1271,6 +1728,84 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_security_settings",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_device_exclusive_apps`]
+
+[`Client::list_device_exclusive_apps`]: super::Client::list_device_exclusive_apps*/
+    #[derive(Debug, Clone)]
+    pub struct ListDeviceExclusiveApps<'a> {
+        client: &'a super::Client,
+        keyword: Result<::std::string::String, String>,
+    }
+    impl<'a> ListDeviceExclusiveApps<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                keyword: Err("keyword was not initialized".to_string()),
+            }
+        }
+        pub fn keyword<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.keyword = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for keyword failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/get-supported-device-exclusive-apps`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetDeviceExclusiveValidScopeAppRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, keyword } = self;
+            let keyword = keyword.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/get-supported-device-exclusive-apps", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("keyword", &keyword))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_device_exclusive_apps",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1636,6 +2171,98 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_whitelists_of_app`]
+
+[`Client::list_whitelists_of_app`]: super::Client::list_whitelists_of_app*/
+    #[derive(Debug, Clone)]
+    pub struct ListWhitelistsOfApp<'a> {
+        client: &'a super::Client,
+        app_id: Result<::std::string::String, String>,
+        type_: Result<types::ListWhitelistsOfAppType, String>,
+    }
+    impl<'a> ListWhitelistsOfApp<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                app_id: Err("app_id was not initialized".to_string()),
+                type_: Err("type_ was not initialized".to_string()),
+            }
+        }
+        pub fn app_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.app_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for app_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListWhitelistsOfAppType>,
+        {
+            self.type_ = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `ListWhitelistsOfAppType` for type_ failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/list-whitelist-of-app`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::WhitelistListRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, app_id, type_ } = self;
+            let app_id = app_id.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/v3/list-whitelist-of-app", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("appId", &app_id))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_whitelists_of_app",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::capture`]
 
 [`Client::capture`]: super::Client::capture*/
@@ -1708,6 +2335,109 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "capture",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::remove_device_exclusive_valid_scope_settings`]
+
+[`Client::remove_device_exclusive_valid_scope_settings`]: super::Client::remove_device_exclusive_valid_scope_settings*/
+    #[derive(Debug, Clone)]
+    pub struct RemoveDeviceExclusiveValidScopeSettings<'a> {
+        client: &'a super::Client,
+        body: Result<
+            types::builder::DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+            String,
+        >,
+    }
+    impl<'a> RemoveDeviceExclusiveValidScopeSettings<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                types::DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+            >,
+            <V as std::convert::TryInto<
+                types::DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `DeleteDeviceExclusiveValidScopeSettingsByIdsDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+            ) -> types::builder::DeleteDeviceExclusiveValidScopeSettingsByIdsDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/remove-device-exclusive-valid-scope-settings`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::DeleteDeviceExclusiveValidScopeSettingsByIdsDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/remove-device-exclusive-valid-scope-settings", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "remove_device_exclusive_valid_scope_settings",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2003,15 +2733,15 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::terminal_management_suspend_device`]
+    /**Builder for [`Client::save_device_exclusive_valid_scope_settings`]
 
-[`Client::terminal_management_suspend_device`]: super::Client::terminal_management_suspend_device*/
+[`Client::save_device_exclusive_valid_scope_settings`]: super::Client::save_device_exclusive_valid_scope_settings*/
     #[derive(Debug, Clone)]
-    pub struct TerminalManagementSuspendDevice<'a> {
+    pub struct SaveDeviceExclusiveValidScopeSettings<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::SuspendTerminalDto, String>,
+        body: Result<types::builder::SaveDeviceExclusiveValidScopeSettingsDto, String>,
     }
-    impl<'a> TerminalManagementSuspendDevice<'a> {
+    impl<'a> SaveDeviceExclusiveValidScopeSettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -2020,42 +2750,48 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SuspendTerminalDto>,
+            V: std::convert::TryInto<types::SaveDeviceExclusiveValidScopeSettingsDto>,
             <V as std::convert::TryInto<
-                types::SuspendTerminalDto,
+                types::SaveDeviceExclusiveValidScopeSettingsDto,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `SuspendTerminalDto` for body failed: {}", s)
+                    format!(
+                        "conversion to `SaveDeviceExclusiveValidScopeSettingsDto` for body failed: {}",
+                        s
+                    )
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::SuspendTerminalDto,
-            ) -> types::builder::SuspendTerminalDto,
+                types::builder::SaveDeviceExclusiveValidScopeSettingsDto,
+            ) -> types::builder::SaveDeviceExclusiveValidScopeSettingsDto,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/v3/suspend-device`
+        ///Sends a `POST` request to `/api/v3/save-device-exclusive-valid-scope-settings`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::SuspendTerminalDto::try_from(v).map_err(|e| e.to_string())
+                    types::SaveDeviceExclusiveValidScopeSettingsDto::try_from(v)
+                        .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/suspend-device", client.baseurl,);
+            let url = format!(
+                "{}/api/v3/save-device-exclusive-valid-scope-settings", client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -2076,7 +2812,105 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "terminal_management_suspend_device",
+                operation_id: "save_device_exclusive_valid_scope_settings",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_device_exclusive_rule_settings`]
+
+[`Client::update_device_exclusive_rule_settings`]: super::Client::update_device_exclusive_rule_settings*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateDeviceExclusiveRuleSettings<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UpdateDeviceExclusiveRuleDto, String>,
+    }
+    impl<'a> UpdateDeviceExclusiveRuleSettings<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateDeviceExclusiveRuleDto>,
+            <V as std::convert::TryInto<
+                types::UpdateDeviceExclusiveRuleDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateDeviceExclusiveRuleDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateDeviceExclusiveRuleDto,
+            ) -> types::builder::UpdateDeviceExclusiveRuleDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/update-device-exclusive-rule-settings`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetDeviceExclusiveRuleRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateDeviceExclusiveRuleDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/update-device-exclusive-rule-settings", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_device_exclusive_rule_settings",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2540,156 +3374,6 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_user_list_by_id",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::get_verify_config`]
-
-[`Client::get_verify_config`]: super::Client::get_verify_config*/
-    #[derive(Debug, Clone)]
-    pub struct GetVerifyConfig<'a> {
-        client: &'a super::Client,
-    }
-    impl<'a> GetVerifyConfig<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
-        }
-        ///Sends a `GET` request to `/api/v3/verify-config`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::VerifyConfigInfoRespDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client } = self;
-            let url = format!("{}/api/v3/verify-config", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_verify_config",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::update_verify_config`]
-
-[`Client::update_verify_config`]: super::Client::update_verify_config*/
-    #[derive(Debug, Clone)]
-    pub struct UpdateVerifyConfig<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::VerifyConfigDataDto, String>,
-    }
-    impl<'a> UpdateVerifyConfig<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::VerifyConfigDataDto>,
-            <V as std::convert::TryInto<
-                types::VerifyConfigDataDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `VerifyConfigDataDto` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::VerifyConfigDataDto,
-            ) -> types::builder::VerifyConfigDataDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/api/v3/verify-config`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::VerifyConfigDataDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::VerifyConfigDataDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/verify-config", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_verify_config",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

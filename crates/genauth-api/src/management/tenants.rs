@@ -68,6 +68,19 @@ let response = client.create_tenant_cooperator()
     pub fn create_tenant_cooperator(&self) -> builder::CreateTenantCooperator<'_> {
         builder::CreateTenantCooperator::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/create-tenant-enterprise-certification`
+
+```ignore
+let response = client.create_tenant_enterprise_certification()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_tenant_enterprise_certification(
+        &self,
+    ) -> builder::CreateTenantEnterpriseCertification<'_> {
+        builder::CreateTenantEnterpriseCertification::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/create-tenant-user`
 
 ```ignore
@@ -78,20 +91,6 @@ let response = client.create_tenant_user()
 ```*/
     pub fn create_tenant_user(&self) -> builder::CreateTenantUser<'_> {
         builder::CreateTenantUser::new(self)
-    }
-    /**Sends a `POST` request to `/api/v3/delete-multiple-tenant-admin`
-
-```ignore
-let response = client.delete_multiple_tenant_admin()
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn delete_multiple_tenant_admin(
-        &self,
-    ) -> builder::DeleteMultipleTenantAdmin<'_> {
-        builder::DeleteMultipleTenantAdmin::new(self)
     }
     /**Sends a `POST` request to `/api/v3/delete-tenant`
 
@@ -114,18 +113,6 @@ let response = client.delete_tenant_admin()
 ```*/
     pub fn delete_tenant_admin(&self) -> builder::DeleteTenantAdmin<'_> {
         builder::DeleteTenantAdmin::new(self)
-    }
-    /**Sends a `POST` request to `/api/v3/delete-tenant-cooperator`
-
-```ignore
-let response = client.delete_tenant_cooperator()
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn delete_tenant_cooperator(&self) -> builder::DeleteTenantCooperator<'_> {
-        builder::DeleteTenantCooperator::new(self)
     }
     /**Sends a `POST` request to `/api/v3/delete-tenant-user`
 
@@ -209,6 +196,19 @@ let response = client.get_tenant_cooperator_menu()
 ```*/
     pub fn get_tenant_cooperator_menu(&self) -> builder::GetTenantCooperatorMenu<'_> {
         builder::GetTenantCooperatorMenu::new(self)
+    }
+    /**Sends a `GET` request to `/api/v3/get-tenant-enterprise-certification`
+
+```ignore
+let response = client.get_tenant_enterprise_certification()
+    .tenant_id(tenant_id)
+    .send()
+    .await;
+```*/
+    pub fn get_tenant_enterprise_certification(
+        &self,
+    ) -> builder::GetTenantEnterpriseCertification<'_> {
+        builder::GetTenantEnterpriseCertification::new(self)
     }
     /**Sends a `GET` request to `/api/v3/get-tenant-little-info`
 
@@ -380,6 +380,19 @@ let response = client.remove_tenant_users()
     pub fn remove_tenant_users(&self) -> builder::RemoveTenantUsers<'_> {
         builder::RemoveTenantUsers::new(self)
     }
+    /**Sends a `POST` request to `/api/v3/review-tenant-enterprise-certification`
+
+```ignore
+let response = client.review_tenant_enterprise_certification()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn review_tenant_enterprise_certification(
+        &self,
+    ) -> builder::ReviewTenantEnterpriseCertification<'_> {
+        builder::ReviewTenantEnterpriseCertification::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/send-email-batch`
 
 ```ignore
@@ -426,20 +439,6 @@ let response = client.set_tenant_admin()
     pub fn set_tenant_admin(&self) -> builder::SetTenantAdmin<'_> {
         builder::SetTenantAdmin::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/update-multiple-tenant-admin`
-
-```ignore
-let response = client.update_multiple_tenant_admin()
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn update_multiple_tenant_admin(
-        &self,
-    ) -> builder::UpdateMultipleTenantAdmin<'_> {
-        builder::UpdateMultipleTenantAdmin::new(self)
-    }
     /**Sends a `POST` request to `/api/v3/update-tenant`
 
 ```ignore
@@ -451,17 +450,18 @@ let response = client.update_tenant()
     pub fn update_tenant(&self) -> builder::UpdateTenant<'_> {
         builder::UpdateTenant::new(self)
     }
-    /**Sends a `POST` request to `/api/v3/update-tenant-cooperator`
+    /**Sends a `POST` request to `/api/v3/update-tenant-enterprise-certification`
 
 ```ignore
-let response = client.update_tenant_cooperator()
-    .user_id(user_id)
+let response = client.update_tenant_enterprise_certification()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn update_tenant_cooperator(&self) -> builder::UpdateTenantCooperator<'_> {
-        builder::UpdateTenantCooperator::new(self)
+    pub fn update_tenant_enterprise_certification(
+        &self,
+    ) -> builder::UpdateTenantEnterpriseCertification<'_> {
+        builder::UpdateTenantEnterpriseCertification::new(self)
     }
     /**Sends a `POST` request to `/api/v3/update-tenant-user`
 
@@ -624,7 +624,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
@@ -957,6 +957,104 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::create_tenant_enterprise_certification`]
+
+[`Client::create_tenant_enterprise_certification`]: super::Client::create_tenant_enterprise_certification*/
+    #[derive(Debug, Clone)]
+    pub struct CreateTenantEnterpriseCertification<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateTenantEnterpriseCertificationBodyDto, String>,
+    }
+    impl<'a> CreateTenantEnterpriseCertification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTenantEnterpriseCertificationBodyDto>,
+            <V as std::convert::TryInto<
+                types::CreateTenantEnterpriseCertificationBodyDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateTenantEnterpriseCertificationBodyDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateTenantEnterpriseCertificationBodyDto,
+            ) -> types::builder::CreateTenantEnterpriseCertificationBodyDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/create-tenant-enterprise-certification`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateTenantEnterpriseCertificationBodyDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/create-tenant-enterprise-certification", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_tenant_enterprise_certification",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_tenant_user`]
 
 [`Client::create_tenant_user`]: super::Client::create_tenant_user*/
@@ -1002,7 +1100,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::TenantUserDto>,
+            ResponseValue<types::TenantUserRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
@@ -1033,119 +1131,6 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_tenant_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::delete_multiple_tenant_admin`]
-
-[`Client::delete_multiple_tenant_admin`]: super::Client::delete_multiple_tenant_admin*/
-    #[derive(Debug, Clone)]
-    pub struct DeleteMultipleTenantAdmin<'a> {
-        client: &'a super::Client,
-        user_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DeleteMultipleTenantAdminBodyDto, String>,
-    }
-    impl<'a> DeleteMultipleTenantAdmin<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DeleteMultipleTenantAdminBodyDto>,
-            <V as std::convert::TryInto<
-                types::DeleteMultipleTenantAdminBodyDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `DeleteMultipleTenantAdminBodyDto` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DeleteMultipleTenantAdminBodyDto,
-            ) -> types::builder::DeleteMultipleTenantAdminBodyDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/delete-multiple-tenant-admin`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DeleteMultipleTenantAdminBodyDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/delete-multiple-tenant-admin", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("userId", &user_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_multiple_tenant_admin",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -1330,119 +1315,6 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_tenant_admin",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::delete_tenant_cooperator`]
-
-[`Client::delete_tenant_cooperator`]: super::Client::delete_tenant_cooperator*/
-    #[derive(Debug, Clone)]
-    pub struct DeleteTenantCooperator<'a> {
-        client: &'a super::Client,
-        user_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DeleteTenantCooperatorBodyDto, String>,
-    }
-    impl<'a> DeleteTenantCooperator<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DeleteTenantCooperatorBodyDto>,
-            <V as std::convert::TryInto<
-                types::DeleteTenantCooperatorBodyDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `DeleteTenantCooperatorBodyDto` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DeleteTenantCooperatorBodyDto,
-            ) -> types::builder::DeleteTenantCooperatorBodyDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/delete-tenant-cooperator`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DeleteTenantCooperatorBodyDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/delete-tenant-cooperator", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("userId", &user_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_tenant_cooperator",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -2108,6 +1980,84 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_tenant_cooperator_menu",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_tenant_enterprise_certification`]
+
+[`Client::get_tenant_enterprise_certification`]: super::Client::get_tenant_enterprise_certification*/
+    #[derive(Debug, Clone)]
+    pub struct GetTenantEnterpriseCertification<'a> {
+        client: &'a super::Client,
+        tenant_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetTenantEnterpriseCertification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                tenant_id: Err("tenant_id was not initialized".to_string()),
+            }
+        }
+        pub fn tenant_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.tenant_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for tenant_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/v3/get-tenant-enterprise-certification`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TenantEnterpriseCertificationRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, tenant_id } = self;
+            let tenant_id = tenant_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/get-tenant-enterprise-certification", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("tenant_id", &tenant_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_tenant_enterprise_certification",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -3598,7 +3548,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
@@ -3629,6 +3579,104 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "remove_tenant_users",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::review_tenant_enterprise_certification`]
+
+[`Client::review_tenant_enterprise_certification`]: super::Client::review_tenant_enterprise_certification*/
+    #[derive(Debug, Clone)]
+    pub struct ReviewTenantEnterpriseCertification<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ReviewTenantEnterpriseCertificationBodyDto, String>,
+    }
+    impl<'a> ReviewTenantEnterpriseCertification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ReviewTenantEnterpriseCertificationBodyDto>,
+            <V as std::convert::TryInto<
+                types::ReviewTenantEnterpriseCertificationBodyDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ReviewTenantEnterpriseCertificationBodyDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ReviewTenantEnterpriseCertificationBodyDto,
+            ) -> types::builder::ReviewTenantEnterpriseCertificationBodyDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/review-tenant-enterprise-certification`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::IsSuccessRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ReviewTenantEnterpriseCertificationBodyDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/review-tenant-enterprise-certification", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "review_tenant_enterprise_certification",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -3772,7 +3820,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;
@@ -4007,118 +4055,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_multiple_tenant_admin`]
-
-[`Client::update_multiple_tenant_admin`]: super::Client::update_multiple_tenant_admin*/
-    #[derive(Debug, Clone)]
-    pub struct UpdateMultipleTenantAdmin<'a> {
-        client: &'a super::Client,
-        user_id: Result<::std::string::String, String>,
-        body: Result<types::builder::UpdateMultipleTenantAdminDto, String>,
-    }
-    impl<'a> UpdateMultipleTenantAdmin<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Err("user_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UpdateMultipleTenantAdminDto>,
-            <V as std::convert::TryInto<
-                types::UpdateMultipleTenantAdminDto,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `UpdateMultipleTenantAdminDto` for body failed: {}",
-                        s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::UpdateMultipleTenantAdminDto,
-            ) -> types::builder::UpdateMultipleTenantAdminDto,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/api/v3/update-multiple-tenant-admin`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
-            Error<crate::types::CommonResponseDto>,
-        > {
-            let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateMultipleTenantAdminDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/update-multiple-tenant-admin", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("userId", &user_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_multiple_tenant_admin",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::update_tenant`]
 
 [`Client::update_tenant`]: super::Client::update_tenant*/
@@ -4211,40 +4147,26 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_tenant_cooperator`]
+    /**Builder for [`Client::update_tenant_enterprise_certification`]
 
-[`Client::update_tenant_cooperator`]: super::Client::update_tenant_cooperator*/
+[`Client::update_tenant_enterprise_certification`]: super::Client::update_tenant_enterprise_certification*/
     #[derive(Debug, Clone)]
-    pub struct UpdateTenantCooperator<'a> {
+    pub struct UpdateTenantEnterpriseCertification<'a> {
         client: &'a super::Client,
-        user_id: Result<::std::string::String, String>,
-        body: Result<types::builder::UpdateTenantCooperatorDto, String>,
+        body: Result<types::builder::CreateTenantEnterpriseCertificationBodyDto, String>,
     }
-    impl<'a> UpdateTenantCooperator<'a> {
+    impl<'a> UpdateTenantEnterpriseCertification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateTenantCooperatorDto>,
+            V: std::convert::TryInto<types::CreateTenantEnterpriseCertificationBodyDto>,
             <V as std::convert::TryInto<
-                types::UpdateTenantCooperatorDto,
+                types::CreateTenantEnterpriseCertificationBodyDto,
             >>::Error: std::fmt::Display,
         {
             self.body = value
@@ -4252,7 +4174,7 @@ pub mod builder {
                 .map(From::from)
                 .map_err(|s| {
                     format!(
-                        "conversion to `UpdateTenantCooperatorDto` for body failed: {}",
+                        "conversion to `CreateTenantEnterpriseCertificationBodyDto` for body failed: {}",
                         s
                     )
                 });
@@ -4261,28 +4183,29 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::UpdateTenantCooperatorDto,
-            ) -> types::builder::UpdateTenantCooperatorDto,
+                types::builder::CreateTenantEnterpriseCertificationBodyDto,
+            ) -> types::builder::CreateTenantEnterpriseCertificationBodyDto,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/v3/update-tenant-cooperator`
+        ///Sends a `POST` request to `/api/v3/update-tenant-enterprise-certification`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
-            let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::UpdateTenantCooperatorDto::try_from(v)
+                    types::CreateTenantEnterpriseCertificationBodyDto::try_from(v)
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v3/update-tenant-cooperator", client.baseurl,);
+            let url = format!(
+                "{}/api/v3/update-tenant-enterprise-certification", client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -4300,11 +4223,10 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .query(&progenitor_client::QueryParam::new("userId", &user_id))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "update_tenant_cooperator",
+                operation_id: "update_tenant_enterprise_certification",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -4366,7 +4288,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<crate::types::CommonResponseDto>,
+            ResponseValue<types::IsSuccessRespDto>,
             Error<crate::types::CommonResponseDto>,
         > {
             let Self { client, body } = self;

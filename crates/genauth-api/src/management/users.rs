@@ -9,6 +9,19 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 use crate::Client;
 use super::types;
 impl Client {
+    /**Sends a `POST` request to `/api/v3/batch-get-user-encrypt-password`
+
+```ignore
+let response = client.get_user_encrypt_password_batch()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn get_user_encrypt_password_batch(
+        &self,
+    ) -> builder::GetUserEncryptPasswordBatch<'_> {
+        builder::GetUserEncryptPasswordBatch::new(self)
+    }
     /**Sends a `POST` request to `/api/v3/check-session-status`
 
 ```ignore
@@ -388,6 +401,7 @@ let response = client.list_users_legacy()
     .with_department_ids(with_department_ids)
     .with_identities(with_identities)
     .with_post(with_post)
+    .with_user_password_expire_time(with_user_password_expire_time)
     .send()
     .await;
 ```*/
@@ -506,6 +520,104 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::get_user_encrypt_password_batch`]
+
+[`Client::get_user_encrypt_password_batch`]: super::Client::get_user_encrypt_password_batch*/
+    #[derive(Debug, Clone)]
+    pub struct GetUserEncryptPasswordBatch<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::GetUserEncryptPasswordBatchDto, String>,
+    }
+    impl<'a> GetUserEncryptPasswordBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetUserEncryptPasswordBatchDto>,
+            <V as std::convert::TryInto<
+                types::GetUserEncryptPasswordBatchDto,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `GetUserEncryptPasswordBatchDto` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::GetUserEncryptPasswordBatchDto,
+            ) -> types::builder::GetUserEncryptPasswordBatchDto,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/api/v3/batch-get-user-encrypt-password`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::GetUserEncryptPasswordBatchRespDto>,
+            Error<crate::types::CommonResponseDto>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::GetUserEncryptPasswordBatchDto::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v3/batch-get-user-encrypt-password", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_user_encrypt_password_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::check_session_status`]
 
 [`Client::check_session_status`]: super::Client::check_session_status*/
@@ -3620,6 +3732,7 @@ pub mod builder {
         with_department_ids: Result<Option<bool>, String>,
         with_identities: Result<Option<bool>, String>,
         with_post: Result<Option<bool>, String>,
+        with_user_password_expire_time: Result<Option<bool>, String>,
     }
     impl<'a> ListUsersLegacy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3634,6 +3747,7 @@ pub mod builder {
                 with_department_ids: Ok(None),
                 with_identities: Ok(None),
                 with_post: Ok(None),
+                with_user_password_expire_time: Ok(None),
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -3741,6 +3855,19 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for with_post failed".to_string());
             self
         }
+        pub fn with_user_password_expire_time<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.with_user_password_expire_time = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for with_user_password_expire_time failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/api/v3/list-users`
         pub async fn send(
             self,
@@ -3759,6 +3886,7 @@ pub mod builder {
                 with_department_ids,
                 with_identities,
                 with_post,
+                with_user_password_expire_time,
             } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let page = page.map_err(Error::InvalidRequest)?;
@@ -3770,6 +3898,8 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let with_identities = with_identities.map_err(Error::InvalidRequest)?;
             let with_post = with_post.map_err(Error::InvalidRequest)?;
+            let with_user_password_expire_time = with_user_password_expire_time
+                .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v3/list-users", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3818,6 +3948,12 @@ pub mod builder {
                     ),
                 )
                 .query(&progenitor_client::QueryParam::new("withPost", &with_post))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "withUserPasswordExpireTime",
+                        &with_user_password_expire_time,
+                    ),
+                )
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
