@@ -293,6 +293,26 @@ async fn flow(seen: &mut Seen) {
             access_key_secret: seed.user_pool.access_key_secret.clone(),
         }
     ));
+    // The documents' secrets by name (xtask's `is_secret`): a password hash of 2024's
+    // batch-get-user-encrypt-password, an MFA recovery code, a captcha token.
+    seen.secret("password hash", "$2b$10$hashOfAPassw0rd");
+    seen.secret("recovery code", "rc-7731-0042-9917");
+    seen.secret("captcha token", "captcha-tok-5512");
+    seen.text(format!(
+        "{:?} {:?} {:?}",
+        genauth::api::management::types::GetUserEncryptPasswordBatchDataDto {
+            encrypted_password: "$2b$10$hashOfAPassw0rd".into(),
+            user_id: "u1".into(),
+        },
+        genauth::api::management::types::CreateUserOtpDto {
+            recovery_code: Some("rc-7731-0042-9917".into()),
+            secret: "s".into(),
+        },
+        genauth::api::authentication::types::GetCaptchaCodeDataDto {
+            captcha_code_svg: "<svg/>".into(),
+            captcha_token: "captcha-tok-5512".into(),
+        },
+    ));
     // A new user's password given at registration, and a password reset by SMS.
     seen.secret("registration password", "reg-passw0rd-7q");
     seen.text(format!(

@@ -27,7 +27,7 @@
 //! * **What the facade needs of every operation.** Each `/api/v3` operation gets the 429 answer
 //!   of our spec (the V3 envelope, read as `crate::types::CommonResponseDto`), so that a throttled
 //!   call is the same typed error everywhere; a property whose name says it holds a secret
-//!   ([`SECRET_NAMES`]) is marked `x-genauth-sensitive`, so that `Debug` redacts it.
+//!   ([`is_secret`]) is marked `x-genauth-sensitive`, so that `Debug` redacts it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,7 +56,40 @@ pub const SECRET_NAMES: &[&str] = &[
     "ticket",
     "mfatoken",
     "otp",
+    "totp",
+    "senderpass",
+    "emailcode",
 ];
+
+/// Endings of property names that hold a secret (compared as [`SECRET_NAMES`]), for a value that
+/// is not a boolean or a number: any `…Token` (`captchaToken`, `passwordResetToken`,
+/// `verification_token`), any `…PassCode`, `…Secret`, a password hash (`encryptedPassword`, of
+/// 2024's `batch-get-user-encrypt-password`), keys (`privateKey`, `encodingAESKey`) and MFA
+/// recovery codes.
+pub const SECRET_ENDINGS: &[&str] = &[
+    "token",
+    "passcode",
+    "secret",
+    "encryptedpassword",
+    "privatekey",
+    "aeskey",
+    "encryptkey",
+    "recoverycode",
+];
+
+/// Whether a property named `name` with `schema` holds a secret ([`SECRET_NAMES`],
+/// [`SECRET_ENDINGS`]).
+pub fn is_secret(name: &str, schema: &Value) -> bool {
+    let key = normal(&name.replace('-', ""));
+    if SECRET_NAMES.contains(&key.as_str()) {
+        return true;
+    }
+    let scalar = matches!(
+        schema.get("type").and_then(Value::as_str),
+        Some("boolean" | "number" | "integer")
+    );
+    !scalar && SECRET_ENDINGS.iter().any(|e| key.ends_with(e))
+}
 
 #[derive(Deserialize)]
 struct MapFile {
@@ -556,8 +589,7 @@ const COUNTS: [&str; 3] = ["page", "limit", "totalCount"];
 fn mark_secrets(schema: &mut Value) {
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         for (prop, value) in props.iter_mut() {
-            let key = normal(&prop.replace('-', ""));
-            if SECRET_NAMES.contains(&key.as_str())
+            if is_secret(prop, value)
                 && let Some(v) = value.as_object_mut()
             {
                 v.insert("x-genauth-sensitive".into(), json!(true));

@@ -225,3 +225,28 @@ fn the_2024_operations_rename_none_of_2023() {
         assert_eq!(now.id, op.id, "{} {}", op.method, op.path);
     }
 }
+
+#[test]
+fn the_deprecated_families_methods_are_marked_and_no_others() {
+    // What `cargo xtask generate` wrote (its freshness is `generate --check`'s): a
+    // `#[deprecated]` on each method of the deprecated families, none elsewhere.
+    let root = xtask::workspace_root().join("crates/genauth-api/src");
+    let merged = xtask::merge::load().expect("merged");
+    let spec = xtask::Spec::load().expect("spec");
+    let composition =
+        xtask::families::compose(&merged, &spec, xtask::families::load().expect("families"))
+            .expect("composes");
+    for (i, family) in composition.families.iter().enumerate() {
+        let text = std::fs::read_to_string(xtask::workspace_root().join(family.file()))
+            .expect("the family's module");
+        let marked = text.matches("#[deprecated(").count();
+        let operations = composition
+            .operations
+            .iter()
+            .filter(|op| op.family == i)
+            .count();
+        let expected = if family.deprecated { operations } else { 0 };
+        assert_eq!(marked, expected, "{}", family.feature);
+    }
+    assert!(root.join("management/deprecated.rs").exists());
+}

@@ -1,6 +1,7 @@
 //! The `/api/v3` calls around an account's phone: sign-up by code, checking a code without
 //! spending it, the security info a client reads before unbinding, the password reset by phone,
-//! the country list and the application's identity sources.
+//! the country list and the application's identity sources; and, of the 2024 documents,
+//! validate-password (is this the account's password).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -265,9 +266,69 @@ pub(crate) fn routes() -> axum::Router<std::sync::Arc<crate::shared::Shared>> {
             post(verify_reset_password_request),
         )
         .route("/api/v3/reset-password", post(reset_password))
+        .route("/api/v3/validate-password", post(validate_password))
         .route("/api/v3/get-country-list", get(get_country_list))
         .route(
             "/api/v3/get-application-enabled-extidps",
             get(get_application_enabled_ext_idps),
         )
+}
+
+/// validate-password's body (the 2024 documents' `ValidatePasswordDto`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ValidatePasswordBody {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    phone_country_code: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    password_encrypt_type: Option<String>,
+}
+
+/// validate-password (2024): whether `password` is the password of the account named by the
+/// e-mail, else the phone, else the username (the official SDK's order). An account that does
+/// not exist is `valid: false`, as a wrong password is; a body naming no account, or without a
+/// password, is refused with 400; an encrypted password too (the sandbox keeps no keys).
+pub(crate) async fn validate_password(
+    State(s): S,
+    headers: HeaderMap,
+    V3Json(body): V3Json<ValidatePasswordBody>,
+) -> Result<Response, ApiError> {
+    s.app(&headers)?;
+    let Some(password) = body.password.as_deref() else {
+        return Err(ApiError::plain(400, "password is required"));
+    };
+    if let Some(kind) = body
+        .password_encrypt_type
+        .as_deref()
+        .filter(|k| *k != "none")
+    {
+        return Err(ApiError::plain(
+            400,
+            format!("passwordEncryptType {kind} is not taken by the sandbox (none)"),
+        ));
+    }
+    let store = s.lock();
+    let user = if let Some(email) = body.email.as_deref() {
+        store.user_by_login(email)
+    } else if let Some(phone) = body.phone.as_deref() {
+        let (cc, phone) = normalize_phone(phone, body.phone_country_code.as_deref())?;
+        store.user_by_phone(&cc, &phone)
+    } else if let Some(username) = body.username.as_deref() {
+        store.user_by_login(username)
+    } else {
+        return Err(ApiError::plain(
+            400,
+            "one of email, phone or username is required",
+        ));
+    };
+    let valid = user.is_some_and(|u| u.password.as_deref() == Some(password));
+    Ok(ok(Some(json!({ "valid": valid }))))
 }

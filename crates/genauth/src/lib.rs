@@ -57,10 +57,13 @@
 //!
 //! * TLS: `rustls-aws-lc` (default), `rustls` (ring), `native-tls`.
 //! * The service's other operations, by family (off by default): `auth-sign-in`,
-//!   `auth-profile`, `auth-mfa`, `auth-oidc`, `mgmt-users`, `mgmt-organizations`,
-//!   `mgmt-roles-groups`, `mgmt-applications`, `mgmt-tenants`, `mgmt-permissions`,
-//!   `mgmt-metadata`, `mgmt-identity-sources`, `mgmt-public-accounts`, `mgmt-security`,
-//!   `mgmt-events`; `authentication`, `management` and `full` for a whole document or both.
+//!   `auth-profile`, `auth-mfa`, `auth-oidc`, `auth-webauthn`, `auth-invitations`,
+//!   `auth-approvals`, `mgmt-users`, `mgmt-organizations`, `mgmt-roles-groups`,
+//!   `mgmt-applications`, `mgmt-tenants`, `mgmt-permissions`, `mgmt-metadata`,
+//!   `mgmt-identity-sources`, `mgmt-public-accounts`, `mgmt-security`, `mgmt-events`,
+//!   `mgmt-invitations`, `mgmt-approvals`; `authentication`, `management` for a whole document.
+//!   `auth-deprecated` and `mgmt-deprecated` hold the operations only the service's 2023
+//!   documents have (their methods `#[deprecated]`); `full` is every family, those too.
 //!   Their methods are on the generated client that [`ManagementClient::send`] and
 //!   [`AuthenticationClient::send_as_user`] hand to their closure; their types are in
 //!   `genauth::api::{authentication,management}::types`.

@@ -170,3 +170,54 @@ fn every_operation_of_both_documents_has_a_constant_and_a_retry_class() {
     assert_eq!(class("createUser"), Some(false));
     assert_eq!(class("deleteUsersBatch"), Some(false));
 }
+
+#[tokio::test]
+async fn a_2024_operation_validates_the_accounts_password_on_the_sandboxs_store() {
+    use genauth::api::authentication::types::ValidatePasswordDto;
+    let s = sandbox().await;
+    let c = client(&s, 0);
+    let validate = |body: ValidatePasswordDto| {
+        let c = c.clone();
+        async move {
+            c.send_as_app(&op::VALIDATE_PASSWORD, |api| {
+                let body = body.clone();
+                async move { api.validate_password().body(body).send().await }
+            })
+            .await
+        }
+    };
+    let with = |email: Option<&str>, phone: Option<&str>, password: &str| ValidatePasswordDto {
+        email: email.map(Into::into),
+        phone: phone.map(Into::into),
+        password: Some(password.into()),
+        ..Default::default()
+    };
+    // Alice's password by her e-mail, Bob's by his phone; a wrong one and an unknown account
+    // are `valid: false`.
+    let valid = |a: genauth::api::authentication::types::ValidatePasswordRespDto| a.data.valid;
+    let right = validate(with(Some("alice@example.com"), None, "alice-password-1")).await;
+    assert!(valid(right.expect("validates")));
+    let bob = validate(with(None, Some("13800138000"), "bob-password-1")).await;
+    assert!(valid(bob.expect("validates")));
+    let wrong = validate(with(Some("alice@example.com"), None, "bob-password-1")).await;
+    assert!(!valid(wrong.expect("validates")));
+    let nobody = validate(with(Some("nobody@example.com"), None, "x")).await;
+    assert!(!valid(nobody.expect("validates")));
+    // The e-mail comes before the phone (the official SDK's order).
+    let both = validate(with(
+        Some("alice@example.com"),
+        Some("13800138000"),
+        "alice-password-1",
+    ))
+    .await;
+    assert!(valid(both.expect("validates")));
+    // No account named: refused, with the typed error of every operation.
+    let e = validate(ValidatePasswordDto {
+        password: Some("x".into()),
+        ..Default::default()
+    })
+    .await
+    .expect_err("no account");
+    assert_eq!(e.status_code(), Some(400), "{e}");
+    assert!(e.to_string().contains("email, phone or username"), "{e}");
+}

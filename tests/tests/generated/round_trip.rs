@@ -78,7 +78,7 @@ pub fn arg<T: DeserializeOwned>(from: &Value, setter: &str) -> Result<T, String>
 /// nothing that exists (404: user, department, factor "x") or breaks their rules; a refusal
 /// with 400 is allowed only here, each for its reason (any other 400 is the documents' check of
 /// the request: a wire form they do not describe).
-const REFUSED_WITH_400: [(&str, &str); 4] = [
+const REFUSED_WITH_400: [(&str, &str); 5] = [
     // The documents type a group's type as any text; the service takes STATIC or DYNAMIC.
     ("/api/v3/create-group", "STATIC or DYNAMIC"),
     // The documents' first factor type is OTP; the sandbox keeps SMS factors only.
@@ -86,6 +86,9 @@ const REFUSED_WITH_400: [(&str, &str); 4] = [
     ("/api/v3/enroll-factor", "factorType OTP"),
     // The least list is empty; a batch names 1 to 50 users.
     ("/api/v3/update-user-batch", "1 to 50"),
+    // The 2024 documents require no field (TypeScript's `?` on each); checking a password
+    // needs one, and an account.
+    ("/api/v3/validate-password", "password is required"),
 ];
 
 /// A relay in front of the sandbox that records each request's wire form.

@@ -10,7 +10,7 @@ use crate::common::documents::{Callers, answer_conforms, call_of, documented, se
 use crate::v3_management::management_headers;
 
 /// Documented operations the sandbox keeps state for (`management.rs`): their rules come first.
-const STATEFUL: [&str; 34] = [
+const STATEFUL: [&str; 35] = [
     "/api/v3/list-users",
     "/api/v3/update-user-batch",
     "/api/v3/get-user-login-history",
@@ -45,6 +45,7 @@ const STATEFUL: [&str; 34] = [
     "/api/v3/get-user-mfa-info",
     "/api/v3/get-user-principal-authentication-info",
     "/api/v3/reset-user-principal-authentication-info",
+    "/api/v3/validate-password",
 ];
 
 #[tokio::test]

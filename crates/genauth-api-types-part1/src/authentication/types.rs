@@ -1578,11 +1578,19 @@ pub type DecryptWechatMiniProgramDataRespDto = genauth_api_types::envelope::Enve
 >;
 #[cfg(any(feature = "auth-profile"))]
 ///`DeleteAccounDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct DeleteAccounDto {
     #[serde(rename = "deleteAccountToken")]
     pub delete_account_token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-profile"))]
+impl ::std::fmt::Debug for DeleteAccounDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DeleteAccounDto")
+            .field("delete_account_token", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-profile"))]
 impl DeleteAccounDto {
@@ -2014,7 +2022,7 @@ pub type EnablePermissionApplyRolePageList = genauth_api_types::envelope::Page<
 >;
 #[cfg(any(feature = "auth-mfa"))]
 ///`EnrollFactorDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct EnrollFactorDto {
     #[serde(rename = "enrollmentData")]
@@ -2023,6 +2031,16 @@ pub struct EnrollFactorDto {
     pub enrollment_token: ::std::string::String,
     #[serde(rename = "factorType")]
     pub factor_type: EnrollFactorDtoFactorType,
+}
+#[cfg(any(feature = "auth-mfa"))]
+impl ::std::fmt::Debug for EnrollFactorDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("EnrollFactorDto")
+            .field("enrollment_data", &self.enrollment_data)
+            .field("enrollment_token", &"[REDACTED]")
+            .field("factor_type", &self.factor_type)
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-mfa"))]
 impl EnrollFactorDto {
@@ -3063,7 +3081,7 @@ pub type GetAuthenticationOptionsRespDto = genauth_api_types::envelope::Envelope
 >;
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetCaptchaCodeDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct GetCaptchaCodeDataDto {
     #[serde(rename = "captchaCodeSvg")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -3071,6 +3089,15 @@ pub struct GetCaptchaCodeDataDto {
     #[serde(rename = "captchaToken")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub captcha_token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-sign-in"))]
+impl ::std::fmt::Debug for GetCaptchaCodeDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetCaptchaCodeDataDto")
+            .field("captcha_code_svg", &self.captcha_code_svg)
+            .field("captcha_token", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-sign-in"))]
 ///`GetCaptchaCodeRespDto`
@@ -4751,10 +4778,16 @@ impl ::std::fmt::Debug for LoginTokenResponseDataDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`MfaOtpVerityDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct MfaOtpVerityDto {
     pub totp: ::std::string::String,
+}
+#[cfg(any(feature = "auth-mfa"))]
+impl ::std::fmt::Debug for MfaOtpVerityDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("MfaOtpVerityDto").field("totp", &"[REDACTED]").finish()
+    }
 }
 #[cfg(any(feature = "auth-mfa"))]
 impl MfaOtpVerityDto {
@@ -5789,13 +5822,22 @@ pub struct SendEmailRespDto {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct SendEnrollFactorRequestDataDto {
     #[serde(rename = "enrollmentToken")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub enrollment_token: ::std::string::String,
     #[serde(rename = "otpData", skip_serializing_if = "::std::option::Option::is_none")]
     pub otp_data: ::std::option::Option<SendEnrollFactorRequestOtpDataDto>,
+}
+#[cfg(any(feature = "auth-mfa"))]
+impl ::std::fmt::Debug for SendEnrollFactorRequestDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SendEnrollFactorRequestDataDto")
+            .field("enrollment_token", &"[REDACTED]")
+            .field("otp_data", &self.otp_data)
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestDto`
@@ -5873,7 +5915,7 @@ for SendEnrollFactorRequestDtoFactorType {
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestOtpDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct SendEnrollFactorRequestOtpDataDto {
     #[serde(rename = "qrCodeDataUrl")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -5884,6 +5926,16 @@ pub struct SendEnrollFactorRequestOtpDataDto {
     #[serde(rename = "recoveryCode")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub recovery_code: ::std::string::String,
+}
+#[cfg(any(feature = "auth-mfa"))]
+impl ::std::fmt::Debug for SendEnrollFactorRequestOtpDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SendEnrollFactorRequestOtpDataDto")
+            .field("qr_code_data_url", &self.qr_code_data_url)
+            .field("qr_code_uri", &self.qr_code_uri)
+            .field("recovery_code", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-mfa"))]
 ///`SendEnrollFactorRequestRespDto`
@@ -6620,7 +6672,7 @@ pub struct UniversalInvitationPublicConfigDto {
 }
 #[cfg(any(feature = "auth-invitations"))]
 ///`UniversalInvitationUserJoinDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UniversalInvitationUserJoinDto {
     #[serde(rename = "emailCode")]
@@ -6628,6 +6680,16 @@ pub struct UniversalInvitationUserJoinDto {
     pub identifier: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<UniversalInviteeProfileDto>,
+}
+#[cfg(any(feature = "auth-invitations"))]
+impl ::std::fmt::Debug for UniversalInvitationUserJoinDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UniversalInvitationUserJoinDto")
+            .field("email_code", &"[REDACTED]")
+            .field("identifier", &self.identifier)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-invitations"))]
 impl UniversalInvitationUserJoinDto {
@@ -6651,7 +6713,7 @@ impl UniversalInviteeProfileDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailByEmailPassCodeDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateEmailByEmailPassCodeDto {
     #[serde(rename = "newEmail")]
@@ -6667,6 +6729,17 @@ pub struct UpdateEmailByEmailPassCodeDto {
     pub old_email_pass_code: ::std::option::Option<::std::string::String>,
 }
 #[cfg(any(feature = "auth-profile"))]
+impl ::std::fmt::Debug for UpdateEmailByEmailPassCodeDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateEmailByEmailPassCodeDto")
+            .field("new_email", &self.new_email)
+            .field("new_email_pass_code", &"[REDACTED]")
+            .field("old_email", &self.old_email)
+            .field("old_email_pass_code", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "auth-profile"))]
 impl UpdateEmailByEmailPassCodeDto {
     pub fn builder() -> builder::UpdateEmailByEmailPassCodeDto {
         Default::default()
@@ -6674,11 +6747,19 @@ impl UpdateEmailByEmailPassCodeDto {
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`UpdateEmailDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UpdateEmailDto {
     #[serde(rename = "updateEmailToken")]
     pub update_email_token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-profile"))]
+impl ::std::fmt::Debug for UpdateEmailDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateEmailDto")
+            .field("update_email_token", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-profile"))]
 impl UpdateEmailDto {
@@ -6731,7 +6812,7 @@ impl ::std::fmt::Debug for UpdatePasswordDto {
             .field("new_password", &"[REDACTED]")
             .field("old_password", &"[REDACTED]")
             .field("password_encrypt_type", &self.password_encrypt_type)
-            .field("password_reset_token", &self.password_reset_token)
+            .field("password_reset_token", &"[REDACTED]")
             .finish()
     }
 }
@@ -7751,7 +7832,7 @@ pub type VerifyAuthenticationResultRespDto = genauth_api_types::envelope::Envelo
 >;
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct VerifyDeleteAccountRequestDataDto {
     #[serde(rename = "deleteAccountToken")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -7759,6 +7840,15 @@ pub struct VerifyDeleteAccountRequestDataDto {
     #[serde(rename = "tokenExpiresIn")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub token_expires_in: f64,
+}
+#[cfg(any(feature = "auth-profile"))]
+impl ::std::fmt::Debug for VerifyDeleteAccountRequestDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VerifyDeleteAccountRequestDataDto")
+            .field("delete_account_token", &"[REDACTED]")
+            .field("token_expires_in", &self.token_expires_in)
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyDeleteAccountRequestDto`
@@ -8026,7 +8116,7 @@ pub type VerifyRegistrationResultRespDto = genauth_api_types::envelope::Envelope
 >;
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestData`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct VerifyUpdateEmailRequestData {
     #[serde(rename = "tokenExpiresIn")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -8034,6 +8124,15 @@ pub struct VerifyUpdateEmailRequestData {
     #[serde(rename = "updateEmailToken")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub update_email_token: ::std::string::String,
+}
+#[cfg(any(feature = "auth-profile"))]
+impl ::std::fmt::Debug for VerifyUpdateEmailRequestData {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("VerifyUpdateEmailRequestData")
+            .field("token_expires_in", &self.token_expires_in)
+            .field("update_email_token", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "auth-profile"))]
 ///`VerifyUpdateEmailRequestDto`
@@ -9935,12 +10034,20 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-profile"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct DeleteAccounDto {
         delete_account_token: ::std::result::Result<
             ::std::string::String,
             ::std::string::String,
         >,
+    }
+    #[cfg(any(feature = "auth-profile"))]
+    impl ::std::fmt::Debug for DeleteAccounDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DeleteAccounDto")
+                .field("delete_account_token", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "auth-profile"))]
     impl ::std::default::Default for DeleteAccounDto {
@@ -10246,7 +10353,7 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-mfa"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct EnrollFactorDto {
         enrollment_data: ::std::result::Result<
             super::EnrollFactorEnrollmentDataDto,
@@ -10260,6 +10367,16 @@ pub mod builder {
             super::EnrollFactorDtoFactorType,
             ::std::string::String,
         >,
+    }
+    #[cfg(any(feature = "auth-mfa"))]
+    impl ::std::fmt::Debug for EnrollFactorDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("EnrollFactorDto")
+                .field("enrollment_data", &self.enrollment_data)
+                .field("enrollment_token", &"[REDACTED]")
+                .field("factor_type", &self.factor_type)
+                .finish()
+        }
     }
     #[cfg(any(feature = "auth-mfa"))]
     impl ::std::default::Default for EnrollFactorDto {
@@ -11880,9 +11997,15 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-mfa"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct MfaOtpVerityDto {
         totp: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "auth-mfa"))]
+    impl ::std::fmt::Debug for MfaOtpVerityDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("MfaOtpVerityDto").field("totp", &"[REDACTED]").finish()
+        }
     }
     #[cfg(any(feature = "auth-mfa"))]
     impl ::std::default::Default for MfaOtpVerityDto {
@@ -13373,7 +13496,7 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-invitations"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UniversalInvitationUserJoinDto {
         email_code: ::std::result::Result<::std::string::String, ::std::string::String>,
         identifier: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13381,6 +13504,16 @@ pub mod builder {
             ::std::option::Option<super::UniversalInviteeProfileDto>,
             ::std::string::String,
         >,
+    }
+    #[cfg(any(feature = "auth-invitations"))]
+    impl ::std::fmt::Debug for UniversalInvitationUserJoinDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UniversalInvitationUserJoinDto")
+                .field("email_code", &"[REDACTED]")
+                .field("identifier", &self.identifier)
+                .field("profile", &self.profile)
+                .finish()
+        }
     }
     #[cfg(any(feature = "auth-invitations"))]
     impl ::std::default::Default for UniversalInvitationUserJoinDto {
@@ -13520,7 +13653,7 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-profile"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateEmailByEmailPassCodeDto {
         new_email: ::std::result::Result<::std::string::String, ::std::string::String>,
         new_email_pass_code: ::std::result::Result<
@@ -13535,6 +13668,17 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+    }
+    #[cfg(any(feature = "auth-profile"))]
+    impl ::std::fmt::Debug for UpdateEmailByEmailPassCodeDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateEmailByEmailPassCodeDto")
+                .field("new_email", &self.new_email)
+                .field("new_email_pass_code", &"[REDACTED]")
+                .field("old_email", &self.old_email)
+                .field("old_email_pass_code", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "auth-profile"))]
     impl ::std::default::Default for UpdateEmailByEmailPassCodeDto {
@@ -13632,12 +13776,20 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "auth-profile"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UpdateEmailDto {
         update_email_token: ::std::result::Result<
             ::std::string::String,
             ::std::string::String,
         >,
+    }
+    #[cfg(any(feature = "auth-profile"))]
+    impl ::std::fmt::Debug for UpdateEmailDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UpdateEmailDto")
+                .field("update_email_token", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "auth-profile"))]
     impl ::std::default::Default for UpdateEmailDto {
@@ -13753,7 +13905,7 @@ pub mod builder {
                 .field("new_password", &"[REDACTED]")
                 .field("old_password", &"[REDACTED]")
                 .field("password_encrypt_type", &self.password_encrypt_type)
-                .field("password_reset_token", &self.password_reset_token)
+                .field("password_reset_token", &"[REDACTED]")
                 .finish()
         }
     }

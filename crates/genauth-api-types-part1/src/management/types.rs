@@ -787,7 +787,7 @@ pub type AdminAuditLogRespData = genauth_api_types::envelope::Page<AdminAuditLog
 pub type AdminAuditLogRespDto = genauth_api_types::envelope::Enveloped<AdminAuditLogRespData>;
 #[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfig`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct AliExmailEmailProviderConfig {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub sender: ::std::string::String,
@@ -796,13 +796,31 @@ pub struct AliExmailEmailProviderConfig {
     pub sender_pass: ::std::string::String,
 }
 #[cfg(any(feature = "mgmt-events"))]
+impl ::std::fmt::Debug for AliExmailEmailProviderConfig {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AliExmailEmailProviderConfig")
+            .field("sender", &self.sender)
+            .field("sender_pass", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
 ///`AliExmailEmailProviderConfigInput`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct AliExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
     pub sender_pass: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::fmt::Debug for AliExmailEmailProviderConfigInput {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AliExmailEmailProviderConfigInput")
+            .field("sender", &self.sender)
+            .field("sender_pass", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl AliExmailEmailProviderConfigInput {
@@ -17145,7 +17163,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SubjectRespDtoType {
 }
 #[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfig`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct TencentExmailEmailProviderConfig {
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub sender: ::std::string::String,
@@ -17154,13 +17172,31 @@ pub struct TencentExmailEmailProviderConfig {
     pub sender_pass: ::std::string::String,
 }
 #[cfg(any(feature = "mgmt-events"))]
+impl ::std::fmt::Debug for TencentExmailEmailProviderConfig {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("TencentExmailEmailProviderConfig")
+            .field("sender", &self.sender)
+            .field("sender_pass", &"[REDACTED]")
+            .finish()
+    }
+}
+#[cfg(any(feature = "mgmt-events"))]
 ///`TencentExmailEmailProviderConfigInput`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct TencentExmailEmailProviderConfigInput {
     pub sender: ::std::string::String,
     #[serde(rename = "senderPass")]
     pub sender_pass: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-events"))]
+impl ::std::fmt::Debug for TencentExmailEmailProviderConfigInput {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("TencentExmailEmailProviderConfigInput")
+            .field("sender", &self.sender)
+            .field("sender_pass", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "mgmt-events"))]
 impl TencentExmailEmailProviderConfigInput {
@@ -21889,10 +21925,19 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "mgmt-events"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct AliExmailEmailProviderConfigInput {
         sender: ::std::result::Result<::std::string::String, ::std::string::String>,
         sender_pass: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-events"))]
+    impl ::std::fmt::Debug for AliExmailEmailProviderConfigInput {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AliExmailEmailProviderConfigInput")
+                .field("sender", &self.sender)
+                .field("sender_pass", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for AliExmailEmailProviderConfigInput {
@@ -37347,10 +37392,19 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "mgmt-events"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct TencentExmailEmailProviderConfigInput {
         sender: ::std::result::Result<::std::string::String, ::std::string::String>,
         sender_pass: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-events"))]
+    impl ::std::fmt::Debug for TencentExmailEmailProviderConfigInput {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("TencentExmailEmailProviderConfigInput")
+                .field("sender", &self.sender)
+                .field("sender_pass", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "mgmt-events"))]
     impl ::std::default::Default for TencentExmailEmailProviderConfigInput {

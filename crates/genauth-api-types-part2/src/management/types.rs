@@ -3875,7 +3875,7 @@ pub struct CreatePublicAccountOtpDto {
 impl ::std::fmt::Debug for CreatePublicAccountOtpDto {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("CreatePublicAccountOtpDto")
-            .field("recovery_code", &self.recovery_code)
+            .field("recovery_code", &"[REDACTED]")
             .field("secret", &"[REDACTED]")
             .finish()
     }
@@ -5308,7 +5308,7 @@ pub struct CreateUserOtpDto {
 impl ::std::fmt::Debug for CreateUserOtpDto {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("CreateUserOtpDto")
-            .field("recovery_code", &self.recovery_code)
+            .field("recovery_code", &"[REDACTED]")
             .field("secret", &"[REDACTED]")
             .finish()
     }
@@ -9301,7 +9301,7 @@ impl ::std::default::Default for GetUserDepartmentsUserIdType {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserEncryptPasswordBatchDataDto`
-#[derive(::serde::Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(::serde::Deserialize, Clone, PartialEq, Default)]
 pub struct GetUserEncryptPasswordBatchDataDto {
     #[serde(rename = "encryptedPassword")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
@@ -9309,6 +9309,15 @@ pub struct GetUserEncryptPasswordBatchDataDto {
     #[serde(rename = "userId")]
     #[serde(default, deserialize_with = "genauth_api_types::lenient::or_default")]
     pub user_id: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-users"))]
+impl ::std::fmt::Debug for GetUserEncryptPasswordBatchDataDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetUserEncryptPasswordBatchDataDto")
+            .field("encrypted_password", &"[REDACTED]")
+            .field("user_id", &self.user_id)
+            .finish()
+    }
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`GetUserEncryptPasswordBatchDto`
@@ -10494,7 +10503,7 @@ pub struct ImportOtpItemDataDto {
 impl ::std::fmt::Debug for ImportOtpItemDataDto {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("ImportOtpItemDataDto")
-            .field("recovery_code", &self.recovery_code)
+            .field("recovery_code", &"[REDACTED]")
             .field("secret", &"[REDACTED]")
             .finish()
     }
@@ -16687,7 +16696,7 @@ pub struct SyncTaskDingtalkClientConfig {
 impl ::std::fmt::Debug for SyncTaskDingtalkClientConfig {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("SyncTaskDingtalkClientConfig")
-            .field("aes_key", &self.aes_key)
+            .field("aes_key", &"[REDACTED]")
             .field("app_key", &self.app_key)
             .field("app_secret", &"[REDACTED]")
             .field("corp_id", &self.corp_id)
@@ -17164,8 +17173,8 @@ impl ::std::fmt::Debug for SyncTaskLarkClientConfig {
         f.debug_struct("SyncTaskLarkClientConfig")
             .field("app_id", &self.app_id)
             .field("app_secret", &"[REDACTED]")
-            .field("encrypt_key", &self.encrypt_key)
-            .field("verification_token", &self.verification_token)
+            .field("encrypt_key", &"[REDACTED]")
+            .field("verification_token", &"[REDACTED]")
             .finish()
     }
 }
@@ -17227,7 +17236,7 @@ impl SyncTaskMaycurClientConfig {
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 ///`SyncTaskMokaClientConfig`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct SyncTaskMokaClientConfig {
     #[serde(rename = "apiCode_department")]
@@ -17240,6 +17249,18 @@ pub struct SyncTaskMokaClientConfig {
     pub private_key: ::std::string::String,
     #[serde(rename = "userName")]
     pub user_name: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-identity-sources"))]
+impl ::std::fmt::Debug for SyncTaskMokaClientConfig {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SyncTaskMokaClientConfig")
+            .field("api_code_department", &self.api_code_department)
+            .field("api_code_employee", &self.api_code_employee)
+            .field("ent_code", &self.ent_code)
+            .field("private_key", &"[REDACTED]")
+            .field("user_name", &self.user_name)
+            .finish()
+    }
 }
 #[cfg(any(feature = "mgmt-identity-sources"))]
 impl SyncTaskMokaClientConfig {
@@ -17424,7 +17445,7 @@ impl ::std::fmt::Debug for SyncTaskWechatworkClientConfig {
         f.debug_struct("SyncTaskWechatworkClientConfig")
             .field("agent_url", &self.agent_url)
             .field("corp_id", &self.corp_id)
-            .field("encoding_aes_key", &self.encoding_aes_key)
+            .field("encoding_aes_key", &"[REDACTED]")
             .field("secret", &"[REDACTED]")
             .field("token", &"[REDACTED]")
             .finish()
@@ -21156,12 +21177,21 @@ pub struct UserDepartmentRespDto {
 }
 #[cfg(any(feature = "mgmt-users"))]
 ///`UserFieldDecryptReqDto`
-#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, PartialEq)]
 #[cfg_attr(feature = "deserialize-requests", derive(::serde::Deserialize))]
 pub struct UserFieldDecryptReqDto {
     pub data: ::std::vec::Vec<UserFieldDecryptReqItemDto>,
     #[serde(rename = "privateKey")]
     pub private_key: ::std::string::String,
+}
+#[cfg(any(feature = "mgmt-users"))]
+impl ::std::fmt::Debug for UserFieldDecryptReqDto {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UserFieldDecryptReqDto")
+            .field("data", &self.data)
+            .field("private_key", &"[REDACTED]")
+            .finish()
+    }
 }
 #[cfg(any(feature = "mgmt-users"))]
 impl UserFieldDecryptReqDto {
@@ -26907,7 +26937,7 @@ pub mod builder {
     impl ::std::fmt::Debug for CreatePublicAccountOtpDto {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CreatePublicAccountOtpDto")
-                .field("recovery_code", &self.recovery_code)
+                .field("recovery_code", &"[REDACTED]")
                 .field("secret", &"[REDACTED]")
                 .finish()
         }
@@ -30438,7 +30468,7 @@ pub mod builder {
     impl ::std::fmt::Debug for CreateUserOtpDto {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CreateUserOtpDto")
-                .field("recovery_code", &self.recovery_code)
+                .field("recovery_code", &"[REDACTED]")
                 .field("secret", &"[REDACTED]")
                 .finish()
         }
@@ -33390,7 +33420,7 @@ pub mod builder {
     impl ::std::fmt::Debug for ImportOtpItemDataDto {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("ImportOtpItemDataDto")
-                .field("recovery_code", &self.recovery_code)
+                .field("recovery_code", &"[REDACTED]")
                 .field("secret", &"[REDACTED]")
                 .finish()
         }
@@ -39612,7 +39642,7 @@ pub mod builder {
     impl ::std::fmt::Debug for SyncTaskDingtalkClientConfig {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("SyncTaskDingtalkClientConfig")
-                .field("aes_key", &self.aes_key)
+                .field("aes_key", &"[REDACTED]")
                 .field("app_key", &self.app_key)
                 .field("app_secret", &"[REDACTED]")
                 .field("corp_id", &self.corp_id)
@@ -40103,8 +40133,8 @@ pub mod builder {
             f.debug_struct("SyncTaskLarkClientConfig")
                 .field("app_id", &self.app_id)
                 .field("app_secret", &"[REDACTED]")
-                .field("encrypt_key", &self.encrypt_key)
-                .field("verification_token", &self.verification_token)
+                .field("encrypt_key", &"[REDACTED]")
+                .field("verification_token", &"[REDACTED]")
                 .finish()
         }
     }
@@ -40457,7 +40487,7 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "mgmt-identity-sources"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct SyncTaskMokaClientConfig {
         api_code_department: ::std::result::Result<
             ::std::string::String,
@@ -40470,6 +40500,18 @@ pub mod builder {
         ent_code: ::std::result::Result<::std::string::String, ::std::string::String>,
         private_key: ::std::result::Result<::std::string::String, ::std::string::String>,
         user_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-identity-sources"))]
+    impl ::std::fmt::Debug for SyncTaskMokaClientConfig {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SyncTaskMokaClientConfig")
+                .field("api_code_department", &self.api_code_department)
+                .field("api_code_employee", &self.api_code_employee)
+                .field("ent_code", &self.ent_code)
+                .field("private_key", &"[REDACTED]")
+                .field("user_name", &self.user_name)
+                .finish()
+        }
     }
     #[cfg(any(feature = "mgmt-identity-sources"))]
     impl ::std::default::Default for SyncTaskMokaClientConfig {
@@ -40889,7 +40931,7 @@ pub mod builder {
             f.debug_struct("SyncTaskWechatworkClientConfig")
                 .field("agent_url", &self.agent_url)
                 .field("corp_id", &self.corp_id)
-                .field("encoding_aes_key", &self.encoding_aes_key)
+                .field("encoding_aes_key", &"[REDACTED]")
                 .field("secret", &"[REDACTED]")
                 .field("token", &"[REDACTED]")
                 .finish()
@@ -47573,13 +47615,22 @@ pub mod builder {
         }
     }
     #[cfg(any(feature = "mgmt-users"))]
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct UserFieldDecryptReqDto {
         data: ::std::result::Result<
             ::std::vec::Vec<super::UserFieldDecryptReqItemDto>,
             ::std::string::String,
         >,
         private_key: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    #[cfg(any(feature = "mgmt-users"))]
+    impl ::std::fmt::Debug for UserFieldDecryptReqDto {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserFieldDecryptReqDto")
+                .field("data", &self.data)
+                .field("private_key", &"[REDACTED]")
+                .finish()
+        }
     }
     #[cfg(any(feature = "mgmt-users"))]
     impl ::std::default::Default for UserFieldDecryptReqDto {
