@@ -728,24 +728,30 @@ pub fn run_check() -> Result<bool, Error> {
     let composition = crate::families::compose(&merged, &spec, crate::families::load()?)?;
     println!("{}", generated_line(&merged, &composition));
     println!("--- our operations by generation");
-    print!("{}", render_generations(&spec, &upstream, &newer));
+    print!("{}", render_generations(&spec, &merged));
     Ok(passed)
 }
 
-/// Which generation each of our operations is found in: one line per operation,
+/// Which generation each of our operations is found in, as the merge marked it
+/// (`x-genauth-generation`, [`crate::merge`]): one line per operation,
 /// `operationId (METHOD path): 2023 and 2024` (or `2023 only`, `2024 only`, `neither`), and
 /// a count of each.
-pub fn render_generations(ours: &Spec, older: &Upstream, newer: &Upstream) -> String {
+pub fn render_generations(ours: &Spec, merged: &Upstream) -> String {
     use std::fmt::Write;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut s = String::new();
     for op in ours.operations() {
         let method = op.method.to_lowercase();
-        let found = match (older.has(&method, op.path), newer.has(&method, op.path)) {
-            (true, true) => "2023 and 2024",
-            (true, false) => "2023 only",
-            (false, true) => "2024 only",
-            (false, false) => "neither",
+        let marked = [&merged.authentication, &merged.management]
+            .iter()
+            .find_map(|doc| doc["paths"][op.path].get(&method))
+            .and_then(|o| o.get("x-genauth-generation"))
+            .and_then(Value::as_str);
+        let found = match marked {
+            Some("2023 and 2024") => "2023 and 2024",
+            Some("2023") => "2023 only",
+            Some("2024") => "2024 only",
+            _ => "neither",
         };
         *counts.entry(found).or_default() += 1;
         let _ = writeln!(s, "  {}: {found}", op.label());
@@ -755,7 +761,8 @@ pub fn render_generations(ours: &Spec, older: &Upstream, newer: &Upstream) -> St
     s
 }
 
-/// `generated: 142 of 142 authentication operations (22 from our spec, 120 from the documents), ...`:
+/// `generated: 142 of 142 authentication operations (22 from our spec, 120 from the documents, 12 of
+/// them deprecated), ...`:
 /// what `genauth-api` generates of each document of both generations merged ([`crate::merge`]),
 /// the spec's operations and the families' (of which deprecated: only the 2023 documents have them).
 pub fn generated_line(merged: &Upstream, composition: &crate::families::Composition) -> String {
